@@ -1,0 +1,32 @@
+import { AppError, ConfigError } from '@openwaba/server';
+import { ZodError } from 'zod';
+
+/** The CLI's only way to fail: a clear message on stderr and a non-zero exit, never a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const stdio: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export function describeError(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  if (err instanceof CliError || err instanceof AppError) return err.message;
+  if (err instanceof ZodError)
+    return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('\n');
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ECONNREFUSED') return `Cannot connect to the database: ${(err as Error).message}`;
+  return err instanceof Error ? err.message : String(err);
+}

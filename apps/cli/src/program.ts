@@ -1,0 +1,67 @@
+import { type Config, envExample, loadConfig } from '@openwaba/server';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runMigrate } from './commands/migrate.ts';
+import { runSetup } from './commands/setup.ts';
+import { runStart } from './commands/start.ts';
+import type { Io } from './output.ts';
+
+type Env = Record<string, string | undefined>;
+
+function port(value: string): string {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('must be a port number (0-65535)');
+  return value;
+}
+
+function role(value: string): string {
+  if (!['api', 'worker', 'all'].includes(value)) throw new InvalidArgumentError('must be api, worker or all');
+  return value;
+}
+
+/** The CLI as a value, so tests can run it in-process with their own env and output. */
+export function buildProgram(io: Io, env?: Env) {
+  const config = (overrides: Record<string, string | undefined> = {}): Config =>
+    loadConfig(env, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
+
+  const program = new Command('openwaba')
+    .description('Self-hosted WhatsApp Business platform on the official Cloud API')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('start')
+    .description('Apply migrations and start the server (dashboard, API and workers)')
+    .option('--role <role>', 'api | worker | all (default: ROLE or all)', role)
+    .option('--port <port>', 'HTTP port (default: PORT or 3000)', port)
+    .action(async (o: { role?: string; port?: string }) => {
+      await runStart(config({ ROLE: o.role, PORT: o.port }), io);
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations and exit')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { json?: boolean }) => runMigrate(config(), io, Boolean(o.json)));
+
+  program
+    .command('setup')
+    .description('Create the first owner and organisation (asks for missing values on a terminal)')
+    .option('--email <email>', 'owner email')
+    .option('--password <password>', 'owner password (10+ characters)')
+    .option('--org <name>', 'organisation name')
+    .option('--name <name>', "owner's display name")
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { email?: string; password?: string; org?: string; name?: string; json?: boolean }) =>
+      runSetup(config(), io, o),
+    );
+
+  program
+    .command('env-example')
+    .description('Print every configuration key with its description and default (.env.example)')
+    .action(() => io.out(envExample()));
+
+  return program;
+}
+
+export { CommanderError };

@@ -1,0 +1,9 @@
+import type { Role } from '@openwaba/contracts';
+
+/** Who is calling, resolved once per request by the auth hook. Every service call takes it. */
+export interface AuthContext {
+  userId: string;
+  orgId: string;
+  role: Role;
+  sessionId: string;
+}

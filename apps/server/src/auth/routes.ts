@@ -1,0 +1,174 @@
+import { ChangePasswordBody, LoginBody, Me, Ok, SessionList, SwitchOrgBody, Uuid } from '@openwaba/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import { AppError } from '../lib/errors.ts';
+import { ACCESS_COOKIE, authOf, REFRESH_COOKIE } from '../lib/http.ts';
+import type { AuthService, IssuedTokens } from './service.ts';
+
+const REFRESH_PATH = '/api/v1/auth';
+
+export function setSessionCookies(reply: FastifyReply, config: Config, tokens: IssuedTokens) {
+  const base = { httpOnly: true, sameSite: 'lax' as const, secure: config.cookieSecure };
+  reply.setCookie(ACCESS_COOKIE, tokens.accessToken, {
+    ...base,
+    path: '/',
+    maxAge: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  reply.setCookie(REFRESH_COOKIE, tokens.refreshToken, {
+    ...base,
+    path: REFRESH_PATH,
+    maxAge: config.SESSION_TTL_DAYS * 86_400,
+  });
+}
+
+function clearSessionCookies(reply: FastifyReply) {
+  reply.clearCookie(ACCESS_COOKIE, { path: '/' });
+  reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_PATH });
+}
+
+export function clientInfo(req: FastifyRequest) {
+  return { ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null };
+}
+
+const LoginResult = z.object({ ok: z.literal(true), expires_in: z.number().int() });
+
+export const authRoutes =
+  (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { auth, config } = deps;
+    const tag = { tags: ['auth'] };
+
+    app.post(
+      '/api/v1/auth/login',
+      {
+        config: { access: 'public' },
+        schema: {
+          ...tag,
+          summary: 'Sign in with email and password',
+          body: LoginBody,
+          response: { 200: LoginResult },
+        },
+      },
+      async (req, reply) => {
+        const tokens = await auth.login(req.body.email, req.body.password, clientInfo(req));
+        setSessionCookies(reply, config, tokens);
+        return { ok: true as const, expires_in: config.ACCESS_TOKEN_TTL_SECONDS };
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/refresh',
+      {
+        config: { access: 'public' },
+        schema: {
+          ...tag,
+          summary: 'Rotate the refresh token and get a new access token',
+          response: { 200: LoginResult },
+        },
+      },
+      async (req, reply) => {
+        const token = req.cookies[REFRESH_COOKIE];
+        if (!token)
+          throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_refresh_token' } });
+        try {
+          const tokens = await auth.refresh(token);
+          setSessionCookies(reply, config, tokens);
+          return { ok: true as const, expires_in: config.ACCESS_TOKEN_TTL_SECONDS };
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'UNAUTHENTICATED') clearSessionCookies(reply);
+          throw err;
+        }
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/logout',
+      {
+        config: { access: 'public' },
+        schema: { ...tag, summary: 'End this session', response: { 200: Ok } },
+      },
+      async (req, reply) => {
+        const refresh = req.cookies[REFRESH_COOKIE];
+        if (refresh) await auth.logoutByRefreshToken(refresh);
+        const access = req.cookies[ACCESS_COOKIE];
+        if (access) {
+          const ctx = await auth.authenticate(access).catch(() => null);
+          if (ctx) await auth.logout(ctx);
+        }
+        clearSessionCookies(reply);
+        return { ok: true as const };
+      },
+    );
+
+    app.get(
+      '/api/v1/me',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          ...tag,
+          summary: 'The signed-in user, current org, role and permissions',
+          response: { 200: Me },
+        },
+      },
+      async (req) => auth.getMe(authOf(req)),
+    );
+
+    app.post(
+      '/api/v1/me/org',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          ...tag,
+          summary: 'Switch the current organisation',
+          body: SwitchOrgBody,
+          response: { 200: Me },
+        },
+      },
+      async (req) => auth.switchOrg(authOf(req), req.body.org_id),
+    );
+
+    app.post(
+      '/api/v1/me/password',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          ...tag,
+          summary: 'Change password; ends every other session',
+          body: ChangePasswordBody,
+          response: { 200: Ok },
+        },
+      },
+      async (req) => {
+        await auth.changePassword(authOf(req), req.body.current_password, req.body.new_password);
+        return { ok: true as const };
+      },
+    );
+
+    app.get(
+      '/api/v1/me/sessions',
+      {
+        config: { access: 'authenticated' },
+        schema: { ...tag, summary: 'Active sessions', response: { 200: SessionList } },
+      },
+      async (req) => ({ data: await auth.listSessions(authOf(req)) }),
+    );
+
+    app.delete(
+      '/api/v1/me/sessions/:id',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          ...tag,
+          summary: 'Revoke a session',
+          params: z.object({ id: Uuid }),
+          response: { 200: Ok },
+        },
+      },
+      async (req) => {
+        await auth.revokeSession(authOf(req), req.params.id);
+        return { ok: true as const };
+      },
+    );
+  };

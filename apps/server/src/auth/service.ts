@@ -1,0 +1,240 @@
+import { type Me, permissionsOf, type Role, type Session } from '@openwaba/contracts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, randomToken, sha256, verifyPassword } from '../lib/crypto.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { AuthContext } from './context.ts';
+import * as repo from './repo.ts';
+import type { TokenSigner } from './tokens.ts';
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A refresh token used again within this window is a benign race between tabs, not theft. */
+const REFRESH_RACE_GRACE_MS = 10_000;
+
+export function createAuthService(deps: { db: Db; config: Config; signer: TokenSigner }) {
+  const { db, config, signer } = deps;
+  const lockoutMs = config.LOGIN_LOCKOUT_MINUTES * 60_000;
+
+  async function issueTokens(userId: string, sessionId: string): Promise<IssuedTokens> {
+    const refreshToken = randomToken();
+    await repo.insertRefreshToken(db, sessionId, sha256(refreshToken));
+    const accessToken = await signer.sign({ userId, sessionId });
+    return { accessToken, refreshToken, sessionId };
+  }
+
+  /** Opens a session for a user in an org and returns fresh tokens. */
+  async function startSession(userId: string, orgId: string, client: ClientInfo): Promise<IssuedTokens> {
+    const session = await repo.insertSession(db, {
+      userId,
+      orgId,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 500) ?? null,
+      expiresAt: new Date(Date.now() + config.SESSION_TTL_DAYS * 86_400_000),
+    });
+    return issueTokens(userId, session.id);
+  }
+
+  async function login(email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
+    const keys = [`email:${email}`, ...(client.ip ? [`ip:${client.ip}`] : [])];
+    const since = new Date(Date.now() - lockoutMs);
+    const failures = await repo.countRecentFailures(db, keys, since);
+    if (failures >= config.LOGIN_MAX_FAILURES) {
+      throw new AppError('RATE_LIMITED', 'Too many failed sign-in attempts. Try again later.', {
+        headers: { 'retry-after': String(Math.ceil(lockoutMs / 1000)) },
+      });
+    }
+    const user = await repo.findUserByEmail(db, email);
+    const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !ok) {
+      await repo.recordFailures(db, keys);
+      await repo.purgeFailuresBefore(db, since);
+      throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
+    }
+    const orgs = await repo.listUserOrgs(db, user.id);
+    const org = orgs[0];
+    if (!org) throw new AppError('FORBIDDEN', 'This account is not a member of any organisation');
+    await repo.clearFailures(db, `email:${email}`);
+    return startSession(user.id, org.id, client);
+  }
+
+  async function refresh(refreshToken: string): Promise<IssuedTokens> {
+    const hash = sha256(refreshToken);
+    const consumed = await repo.consumeRefreshToken(db, hash);
+    if (!consumed) {
+      const known = await repo.findRefreshToken(db, hash);
+      if (!known)
+        throw new AppError('UNAUTHENTICATED', 'Sign in again', { details: { reason: 'refresh_invalid' } });
+      const session = await repo.getSession(db, known.sessionId);
+      const usedAt = known.usedAt?.getTime() ?? 0;
+      if (
+        session &&
+        !session.revokedAt &&
+        Date.now() - usedAt < REFRESH_RACE_GRACE_MS &&
+        (await repo.hasUnusedSuccessor(db, session.id, known.createdAt))
+      ) {
+        throw new AppError('CONFLICT', 'This session was just refreshed; retry the request', {
+          details: { reason: 'refresh_race' },
+        });
+      }
+      // A used token presented again: someone holds a copy. End the whole session.
+      if (session) await repo.revokeSession(db, session.userId, session.id, 'refresh_token_reuse');
+      throw new AppError('UNAUTHENTICATED', 'Session ended: this refresh token was already used', {
+        details: { reason: 'refresh_reuse' },
+      });
+    }
+    const ctx = await repo.getSessionContext(db, consumed.sessionId);
+    if (!ctx || ctx.session.revokedAt || ctx.session.expiresAt.getTime() <= Date.now()) {
+      throw new AppError('UNAUTHENTICATED', 'Session ended; sign in again', {
+        details: { reason: 'session_ended' },
+      });
+    }
+    await repo.touchSession(db, ctx.session.id);
+    return issueTokens(ctx.user.id, ctx.session.id);
+  }
+
+  /** Verifies an access token and loads the live session; revocation takes effect at once. */
+  async function authenticate(accessToken: string): Promise<AuthContext> {
+    const claims = await signer.verify(accessToken);
+    const row = await repo.getSessionContext(db, claims.sessionId);
+    if (
+      !row ||
+      row.session.revokedAt ||
+      row.session.expiresAt.getTime() <= Date.now() ||
+      row.user.id !== claims.userId
+    ) {
+      throw new AppError('UNAUTHENTICATED', 'Session ended; sign in again', {
+        details: { reason: 'session_ended' },
+      });
+    }
+    if (row.role) {
+      return {
+        userId: row.user.id,
+        orgId: row.session.orgId,
+        role: row.role as Role,
+        sessionId: row.session.id,
+      };
+    }
+    // Removed from the current org: move the session to another org the user still belongs to.
+    const [other] = await repo.listUserOrgs(db, row.user.id);
+    if (!other) throw new AppError('UNAUTHENTICATED', 'You are no longer a member of any organisation');
+    await repo.setSessionOrg(db, row.session.id, other.id);
+    return { userId: row.user.id, orgId: other.id, role: other.role as Role, sessionId: row.session.id };
+  }
+
+  async function logout(ctx: Pick<AuthContext, 'userId' | 'sessionId'>) {
+    await repo.revokeSession(db, ctx.userId, ctx.sessionId, 'logout');
+  }
+
+  async function logoutByRefreshToken(refreshToken: string) {
+    const known = await repo.findRefreshToken(db, sha256(refreshToken));
+    if (!known) return;
+    const session = await repo.getSession(db, known.sessionId);
+    if (session) await repo.revokeSession(db, session.userId, session.id, 'logout');
+  }
+
+  async function getMe(ctx: AuthContext): Promise<Me> {
+    const user = await repo.getUserById(db, ctx.userId);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'Account no longer exists');
+    const orgs = (await repo.listUserOrgs(db, ctx.userId)).map((o) => ({ ...o, role: o.role as Role }));
+    const org = orgs.find((o) => o.id === ctx.orgId);
+    if (!org) throw new AppError('UNAUTHENTICATED', 'Session ended; sign in again');
+    return {
+      user: { id: user.id, email: user.email, name: user.name, created_at: user.createdAt.toISOString() },
+      org,
+      role: ctx.role,
+      permissions: permissionsOf(ctx.role),
+      orgs,
+      session_id: ctx.sessionId,
+    };
+  }
+
+  async function switchOrg(ctx: AuthContext, orgId: string) {
+    const role = await repo.getMembershipRole(db, orgId, ctx.userId);
+    if (!role) throw notFound('Organisation');
+    await repo.setSessionOrg(db, ctx.sessionId, orgId);
+    return getMe({ ...ctx, orgId, role: role as Role });
+  }
+
+  /** Changes the password and ends every other session of the user. */
+  async function changePassword(ctx: AuthContext, current: string, next: string) {
+    const user = await repo.getUserById(db, ctx.userId);
+    if (!user || !(await verifyPassword(current, user.passwordHash))) {
+      throw new AppError('VALIDATION_FAILED', 'Current password is incorrect', {
+        details: [{ path: ['current_password'], message: 'incorrect' }],
+      });
+    }
+    await db.transaction(async (tx) => {
+      await repo.updatePassword(tx, ctx.userId, await hashPassword(next));
+      await repo.revokeUserSessions(tx, ctx.userId, 'password_changed', ctx.sessionId);
+    });
+  }
+
+  async function listSessions(ctx: AuthContext): Promise<Session[]> {
+    const rows = await repo.listActiveSessions(db, ctx.userId);
+    return rows.map((s) => ({
+      id: s.id,
+      ip: s.ip,
+      user_agent: s.userAgent,
+      created_at: s.createdAt.toISOString(),
+      last_seen_at: s.lastSeenAt.toISOString(),
+      current: s.id === ctx.sessionId,
+    }));
+  }
+
+  async function revokeSession(ctx: AuthContext, sessionId: string) {
+    const ok = await repo.revokeSession(db, ctx.userId, sessionId, 'revoked_by_user');
+    if (!ok) throw notFound('Session');
+  }
+
+  /** Finds a user by email and checks the password; null when either is wrong. */
+  async function verifyCredentials(email: string, password: string, tx: Db = db) {
+    const user = await repo.findUserByEmail(tx, email);
+    const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    return user && ok ? user : null;
+  }
+
+  async function findUserByEmail(email: string, tx: Db = db) {
+    return repo.findUserByEmail(tx, email);
+  }
+
+  async function createUser(values: { email: string; name: string; password: string }, tx: Db = db) {
+    return repo.insertUser(tx, {
+      email: values.email,
+      name: values.name,
+      passwordHash: await hashPassword(values.password),
+    });
+  }
+
+  async function countUsers() {
+    return repo.countUsers(db);
+  }
+
+  return {
+    verifyCredentials,
+    findUserByEmail,
+    createUser,
+    countUsers,
+    login,
+    refresh,
+    authenticate,
+    logout,
+    logoutByRefreshToken,
+    startSession,
+    getMe,
+    switchOrg,
+    changePassword,
+    listSessions,
+    revokeSession,
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Each key documents itself: `.env.example` is generated from here
+ * (`npx openwaba env-example`).
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode.'),
+  ROLE: z
+    .enum(['api', 'worker', 'all'])
+    .default('all')
+    .describe('Process role: api serves HTTP, worker runs jobs, all does both.'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port.'),
+  PUBLIC_URL: z
+    .url()
+    .optional()
+    .describe('Public base URL of the dashboard and API (used in links); defaults to http://localhost:PORT.'),
+  DATABASE_URL: z
+    .url()
+    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL')
+    .optional()
+    .describe('PostgreSQL connection URL. Unset: the embedded PostgreSQL (PGlite) in DATA_DIR is used.'),
+  DATABASE_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(10)
+    .describe('Max PostgreSQL connections.'),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .default('./data')
+    .describe('Directory for the embedded database and local files.'),
+  APP_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe(
+      'Secret for signing sessions and encrypting secrets at rest. Required in production; in development one is generated into DATA_DIR.',
+    ),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(3600)
+    .default(900)
+    .describe('Access token lifetime.'),
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30).describe('Refresh session lifetime.'),
+  COOKIE_SECURE: bool.optional().describe('Mark cookies Secure (default: true when PUBLIC_URL is https).'),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Largest JSON request body accepted.'),
+  LOGIN_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('Failed logins before a lockout.'),
+  LOGIN_LOCKOUT_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1440)
+    .default(15)
+    .describe('Lockout window in minutes.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level.'),
+  OPENWABA_ADMIN_EMAIL: z
+    .email()
+    .optional()
+    .describe('First owner email, created at first start when no user exists.'),
+  OPENWABA_ADMIN_PASSWORD: z
+    .string()
+    .min(10)
+    .optional()
+    .describe('First owner password; when unset a password is generated and printed once.'),
+  OPENWABA_ADMIN_ORG: z
+    .string()
+    .min(1)
+    .max(100)
+    .default('My business')
+    .describe('Name of the first organisation.'),
+  WEB_DIST_DIR: z.string().optional().describe('Directory of the built dashboard (default: apps/web/dist).'),
+});
+
+export type Config = z.infer<typeof schema> & { publicUrl: string; cookieSecure: boolean };
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses configuration; throws ConfigError listing every bad key at once. */
+export function loadConfig(
+  env: Env = process.env,
+  overrides: Partial<Record<keyof z.infer<typeof schema>, string>> = {},
+): Config {
+  const input: Env = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = overrides[key as keyof typeof overrides] ?? env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = schema.safeParse(input);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      problems.push(`${key}: ${issue.message} (got ${JSON.stringify(input[key] ?? null)})`);
+    }
+  }
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.APP_SECRET) {
+    problems.push('APP_SECRET: required when NODE_ENV=production');
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const c = parsed.data;
+  const publicUrl = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '');
+  return { ...c, publicUrl, cookieSecure: c.COOKIE_SECURE ?? publicUrl.startsWith('https:') };
+}
+
+/** Lines of `.env.example`, generated from the schema so the two never drift. */
+export function envExample(): string {
+  const lines = [
+    '# openwaba configuration. Generated by `npx openwaba env-example`; do not edit by hand.',
+    '',
+  ];
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const description = (field as z.ZodType).description ?? '';
+    lines.push(`# ${description}`);
+    const parsed = (field as z.ZodType).safeParse(undefined);
+    const def = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
+    lines.push(def === '' ? `# ${key}=` : `${key}=${def}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Test-only knobs (which database backend the tests run on). Kept here so env stays in one file. */
+export function testSettings(env: Env = process.env) {
+  return {
+    backend: env.TEST_DB === 'pg' ? ('pg' as const) : ('pglite' as const),
+    adminUrl: env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    requirePg: env.REQUIRE_PG === '1',
+    requireBrowser: env.REQUIRE_BROWSER === '1',
+    chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  };
+}

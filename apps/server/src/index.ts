@@ -1,0 +1,14 @@
+/** The server's public surface, used by the CLI (and later the desktop shell). */
+export { buildApp, createServices } from './app.ts';
+export { type Config, ConfigError, envExample, loadConfig } from './config.ts';
+export { type Database, openDatabase } from './db/client.ts';
+export { migrationStatus, runMigrations } from './db/migrate.ts';
+export { AppError } from './lib/errors.ts';
+export { resolveAppSecret } from './lib/secret.ts';
+export {
+  bootstrapFirstOwner,
+  DEFAULT_ADMIN_EMAIL,
+  openConfiguredDatabase,
+  type Running,
+  startServer,
+} from './main.ts';

@@ -1,0 +1,55 @@
+import { can, type Permission } from '@openwaba/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthContext } from '../auth/context.ts';
+import type { AuthService } from '../auth/service.ts';
+import { AppError, forbidden } from './errors.ts';
+
+/** What a route requires: a permission from the table, any signed-in user, or nothing. */
+export type Access = Permission | 'authenticated' | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+export const ACCESS_COOKIE = 'ow_access';
+export const REFRESH_COOKIE = 'ow_refresh';
+
+/** The authenticated caller of a route that declared a non-public access. */
+export function authOf(req: FastifyRequest): AuthContext {
+  if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Sign in first');
+  return req.auth;
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (h?.toLowerCase().startsWith('bearer ')) return h.slice(7).trim();
+  return undefined;
+}
+
+/**
+ * Every /api route must declare its access; a route that forgets fails the boot, so no endpoint
+ * is accidentally public.
+ */
+export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
+  app.decorateRequest('auth', null);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/') || route.method === 'HEAD') return;
+    if (!route.config?.access)
+      throw new Error(`Route ${route.method} ${route.url} must declare config.access`);
+  });
+  app.addHook('preHandler', async (req: FastifyRequest, _reply: FastifyReply) => {
+    const access = req.routeOptions.config.access;
+    if (!access || access === 'public') return;
+    const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
+    if (!token) throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_token' } });
+    req.auth = await auth.authenticate(token);
+    if (access !== 'authenticated' && !can(req.auth.role, access)) {
+      throw forbidden(`Your role (${req.auth.role}) cannot do this; it needs ${access}`);
+    }
+  });
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { buildApp, createServices } from './app.ts';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { runMigrations } from './db/migrate.ts';
+import { healthRoutes } from './health/routes.ts';
+import { generatePassword } from './lib/crypto.ts';
+import { resolveAppSecret } from './lib/secret.ts';
+
+export const DEFAULT_ADMIN_EMAIL = 'admin@openwaba.local';
+
+export function openConfiguredDatabase(config: Config): Promise<Database> {
+  return openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolMax: config.DATABASE_POOL_MAX,
+  });
+}
+
+/** Creates the first owner when the install has no user yet. Returns what to tell the operator. */
+export async function bootstrapFirstOwner(config: Config, database: Database) {
+  const services = createServices({ config, database, appSecret: resolveAppSecret(config) });
+  if ((await services.auth.countUsers()) > 0) return null;
+  const email = (config.OPENWABA_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase();
+  const password = config.OPENWABA_ADMIN_PASSWORD ?? generatePassword();
+  await services.orgs.setupOwner({ email, password, orgName: config.OPENWABA_ADMIN_ORG });
+  return { email, password: config.OPENWABA_ADMIN_PASSWORD ? null : password };
+}
+
+export interface Running {
+  url: string;
+  app: FastifyInstance;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+/** Starts a process in its role: migrate, (api) serve HTTP, (worker) run jobs. */
+export async function startServer(
+  config: Config,
+  out: (line: string) => void = console.log,
+): Promise<Running> {
+  const database = await openConfiguredDatabase(config);
+  let app: FastifyInstance | undefined;
+  try {
+    await runMigrations(database);
+    const appSecret = resolveAppSecret(config);
+    const firstOwner = await bootstrapFirstOwner(config, database);
+    if (config.ROLE === 'worker') {
+      // Workers serve only health checks; the job runner arrives with the jobs layer.
+      app = Fastify({ logger: { level: config.LOG_LEVEL } });
+      app.setValidatorCompiler(validatorCompiler);
+      app.setSerializerCompiler(serializerCompiler);
+      await app.register(healthRoutes({ database }));
+    } else {
+      app = await buildApp({ config, database, appSecret });
+    }
+    await app.listen({ host: config.HOST, port: config.PORT });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    const url = config.PUBLIC_URL ?? `http://localhost:${port}`;
+    const dbLabel =
+      database.kind === 'pg' ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.DATA_DIR}`;
+    out('');
+    out(`  openwaba is running (role ${config.ROLE}, ${dbLabel})`);
+    out(`  Dashboard:  ${url}/`);
+    out(`  API docs:   ${url}/docs`);
+    if (firstOwner) {
+      out(`  Sign in as: ${firstOwner.email}`);
+      out(
+        firstOwner.password
+          ? `  Password:   ${firstOwner.password}   (shown once; change it under Settings → Account)`
+          : '  Password:   the OPENWABA_ADMIN_PASSWORD you set',
+      );
+    } else {
+      out('  Sign in with your account (create one with `npx openwaba setup`).');
+    }
+    out('');
+    const running = app;
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      app: running,
+      database,
+      stop: () => {
+        stopping ??= (async () => {
+          await running.close();
+          await database.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { Email, IsoDate, Password, Text, Uuid } from './common.ts';
+import { PermissionName, Role } from './permissions.ts';
+
+export const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max(200) });
+export type LoginBody = z.infer<typeof LoginBody>;
+
+export const ChangePasswordBody = z.strictObject({
+  current_password: z.string().min(1).max(200),
+  new_password: Password,
+});
+export type ChangePasswordBody = z.infer<typeof ChangePasswordBody>;
+
+export const SwitchOrgBody = z.strictObject({ org_id: Uuid });
+
+export const User = z.object({ id: Uuid, email: z.string(), name: z.string(), created_at: IsoDate });
+export type User = z.infer<typeof User>;
+
+export const OrgSummary = z.object({ id: Uuid, name: z.string(), role: Role });
+export type OrgSummary = z.infer<typeof OrgSummary>;
+
+export const Me = z.object({
+  user: User,
+  org: OrgSummary,
+  role: Role,
+  permissions: z.array(PermissionName),
+  orgs: z.array(OrgSummary),
+  session_id: Uuid,
+});
+export type Me = z.infer<typeof Me>;
+
+export const Session = z.object({
+  id: Uuid,
+  user_agent: z.string().nullable(),
+  ip: z.string().nullable(),
+  created_at: IsoDate,
+  last_seen_at: IsoDate,
+  current: z.boolean(),
+});
+export type Session = z.infer<typeof Session>;
+export const SessionList = z.object({ data: z.array(Session) });
+
+export const OrgName = Text(100).pipe(z.string().min(1, 'must not be empty'));
+export const PersonName = Text(100);

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+
+export const Health = z.object({ status: z.literal('ok') });
+export const Ready = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  database: z.enum(['up', 'down']),
+  migrations: z.object({ applied: z.number().int(), expected: z.number().int() }),
+});
+export type Ready = z.infer<typeof Ready>;

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { OrgName, PersonName } from './auth.ts';
+import { Email, IsoDate, Password, Uuid } from './common.ts';
+import { Role } from './permissions.ts';
+
+/** Template categories a campaign may use. AUTHENTICATION is never allowed in campaigns. */
+export const CAMPAIGN_CATEGORIES = ['UTILITY', 'MARKETING'] as const;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const Region = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as US or IN');
+
+export const OrgSettings = z.object({
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or Asia/Kolkata'),
+  default_region: Region,
+  allowed_countries: z.array(Region).max(250),
+  retention_days: z.number().int().min(1).max(36500).nullable(),
+  campaign_categories: z.array(z.enum(CAMPAIGN_CATEGORIES)).min(1).max(2),
+});
+export type OrgSettings = z.infer<typeof OrgSettings>;
+export const OrgSettingsPatch = OrgSettings.partial().strict();
+export type OrgSettingsPatch = z.infer<typeof OrgSettingsPatch>;
+
+export const Org = z.object({ id: Uuid, name: z.string(), created_at: IsoDate, settings: OrgSettings });
+export type Org = z.infer<typeof Org>;
+export const CreateOrgBody = z.strictObject({ name: OrgName });
+export const UpdateOrgBody = z.strictObject({
+  name: OrgName.optional(),
+  settings: OrgSettingsPatch.optional(),
+});
+export type UpdateOrgBody = z.infer<typeof UpdateOrgBody>;
+
+export const Member = z.object({
+  user_id: Uuid,
+  email: z.string(),
+  name: z.string(),
+  role: Role,
+  joined_at: IsoDate,
+});
+export type Member = z.infer<typeof Member>;
+export const MemberList = z.object({ data: z.array(Member) });
+export const UpdateMemberBody = z.strictObject({ role: Role });
+
+export const Invitation = z.object({
+  id: Uuid,
+  email: z.string(),
+  role: Role,
+  invited_by: z.string().nullable(),
+  expires_at: IsoDate,
+  created_at: IsoDate,
+});
+export type Invitation = z.infer<typeof Invitation>;
+export const InvitationList = z.object({ data: z.array(Invitation) });
+export const CreateInvitationBody = z.strictObject({ email: Email, role: Role });
+/** The token is shown once, at creation; only its hash is stored. */
+export const CreatedInvitation = Invitation.extend({ token: z.string(), accept_path: z.string() });
+export const InvitationLookup = z.object({
+  org_name: z.string(),
+  email: z.string(),
+  role: Role,
+  user_exists: z.boolean(),
+});
+export const AcceptInvitationBody = z.strictObject({
+  token: z.string().min(20).max(200),
+  name: PersonName.optional(),
+  password: Password,
+});
+export type AcceptInvitationBody = z.infer<typeof AcceptInvitationBody>;
