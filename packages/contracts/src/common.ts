@@ -16,9 +16,6 @@ export const Text = (max: number) =>
     .trim()
     .max(max)
     .refine((s) => !CONTROL.test(s), 'must not contain control characters');
-export const Email = z
-  .email()
-  .max(254)
-  .transform((s) => s.trim().toLowerCase());
+export const Email = z.string().trim().toLowerCase().pipe(z.email('must be an email address').max(254));
 export const Password = z.string().min(10, 'must be at least 10 characters').max(200);
 export const Ok = z.object({ ok: z.literal(true) });

@@ -70,18 +70,21 @@ export async function findRefreshToken(db: Db, tokenHash: string) {
   return row;
 }
 
-export async function hasUnusedSuccessor(db: Db, sessionId: string, after: Date) {
+/** The token issued right after `tokenId` in its session (its successor in the rotation chain). */
+export async function findSuccessor(db: Db, sessionId: string, tokenId: string) {
+  // Compared in SQL: timestamptz has microseconds, a JS Date only milliseconds.
   const [row] = await db
-    .select({ n: count() })
+    .select()
     .from(refreshTokens)
     .where(
       and(
         eq(refreshTokens.sessionId, sessionId),
-        isNull(refreshTokens.usedAt),
-        gt(refreshTokens.createdAt, after),
+        sql`${refreshTokens.createdAt} > (select r.created_at from refresh_tokens r where r.id = ${tokenId})`,
       ),
-    );
-  return (row?.n ?? 0) > 0;
+    )
+    .orderBy(refreshTokens.createdAt)
+    .limit(1);
+  return row;
 }
 
 export async function getSession(db: Db, sessionId: string) {

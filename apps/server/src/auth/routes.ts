@@ -32,6 +32,8 @@ export function clientInfo(req: FastifyRequest) {
   return { ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null };
 }
 
+/** Endpoints that take no input still refuse input they do not expect. */
+const NoBody = z.strictObject({}).optional();
 const LoginResult = z.object({ ok: z.literal(true), expires_in: z.number().int() });
 
 export const authRoutes =
@@ -65,6 +67,7 @@ export const authRoutes =
         schema: {
           ...tag,
           summary: 'Rotate the refresh token and get a new access token',
+          body: NoBody,
           response: { 200: LoginResult },
         },
       },
@@ -87,7 +90,7 @@ export const authRoutes =
       '/api/v1/auth/logout',
       {
         config: { access: 'public' },
-        schema: { ...tag, summary: 'End this session', response: { 200: Ok } },
+        schema: { ...tag, summary: 'End this session', body: NoBody, response: { 200: Ok } },
       },
       async (req, reply) => {
         const refresh = req.cookies[REFRESH_COOKIE];

@@ -76,11 +76,13 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
         throw new AppError('UNAUTHENTICATED', 'Sign in again', { details: { reason: 'refresh_invalid' } });
       const session = await repo.getSession(db, known.sessionId);
       const usedAt = known.usedAt?.getTime() ?? 0;
+      const successor = session ? await repo.findSuccessor(db, session.id, known.id) : undefined;
       if (
         session &&
         !session.revokedAt &&
         Date.now() - usedAt < REFRESH_RACE_GRACE_MS &&
-        (await repo.hasUnusedSuccessor(db, session.id, known.createdAt))
+        successor &&
+        !successor.usedAt
       ) {
         throw new AppError('CONFLICT', 'This session was just refreshed; retry the request', {
           details: { reason: 'refresh_race' },

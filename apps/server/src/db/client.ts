@@ -49,6 +49,7 @@ export function fromPool(pool: pg.Pool): Database {
 }
 
 export function fromPglite(client: PGlite, onClose?: () => void): Database {
+  let lockChain: Promise<unknown> = Promise.resolve();
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     kind: 'pglite',
@@ -57,8 +58,12 @@ export function fromPglite(client: PGlite, onClose?: () => void): Database {
       const r = await client.query(text, params as unknown[]);
       return r.rows as never[];
     },
-    // PGlite is one connection in one process; it serialises statements itself.
-    withAdvisoryLock: (_key, fn) => fn(db),
+    // PGlite is one connection in one process: an in-process queue stands in for the advisory lock.
+    withAdvisoryLock(_key, fn) {
+      const run = lockChain.then(() => fn(db));
+      lockChain = run.catch(() => {});
+      return run;
+    },
     async close() {
       await client.close();
       onClose?.();

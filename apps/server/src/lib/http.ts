@@ -14,6 +14,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext | null;
   }
+  interface FastifyInstance {
+    /** Every /api route with its declared access, for the permission tests and docs. */
+    accessTable: { method: string; url: string; access: Access }[];
+  }
 }
 
 export const ACCESS_COOKIE = 'ow_access';
@@ -37,12 +41,16 @@ function bearer(req: FastifyRequest): string | undefined {
  */
 export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
   app.decorateRequest('auth', null);
+  const table: FastifyInstance['accessTable'] = [];
+  app.decorate('accessTable', table);
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/') || route.method === 'HEAD') return;
-    if (!route.config?.access)
-      throw new Error(`Route ${route.method} ${route.url} must declare config.access`);
+    const access = route.config?.access;
+    if (!access) throw new Error(`Route ${route.method} ${route.url} must declare config.access`);
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
   });
-  app.addHook('preHandler', async (req: FastifyRequest, _reply: FastifyReply) => {
+  // preValidation: a caller without the right is turned away before their input is even looked at.
+  app.addHook('preValidation', async (req: FastifyRequest, _reply: FastifyReply) => {
     const access = req.routeOptions.config.access;
     if (!access || access === 'public') return;
     const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import pg from 'pg';
+import { buildApp, createServices } from '../src/app.ts';
+import { type Config, type Env, loadConfig, testSettings } from '../src/config.ts';
+import { type Database, fromPglite, fromPool } from '../src/db/client.ts';
+import { runMigrations } from '../src/db/migrate.ts';
+
+export const settings = testSettings();
+
+/** A fresh, isolated database on the backend this run targets (TEST_DB=pg or the embedded one). */
+export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<{
+  database: Database;
+  url?: string;
+  drop(): Promise<void>;
+  /** Opens another handle on the same database (PostgreSQL only: two "processes"). */
+  connect(): Database;
+}> {
+  if (settings.backend === 'pglite') {
+    const database = fromPglite(new PGlite());
+    if (opts.migrate !== false) await runMigrations(database);
+    return {
+      database,
+      drop: () => database.close(),
+      connect: () => {
+        throw new Error('PGlite cannot be shared between handles');
+      },
+    };
+  }
+  const name = `openwaba_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: settings.adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(settings.adminUrl);
+  url.pathname = `/${name}`;
+  const pools: pg.Pool[] = [];
+  const connect = () => {
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 5 });
+    pools.push(pool);
+    return fromPool(pool);
+  };
+  const database = connect();
+  if (opts.migrate !== false) await runMigrations(database);
+  return {
+    database,
+    url: url.toString(),
+    connect,
+    async drop() {
+      await Promise.all(pools.map((p) => p.end().catch(() => {})));
+      const c = new pg.Client({ connectionString: settings.adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export function testConfig(env: Env = {}): Config {
+  return loadConfig(
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', APP_SECRET: 'test-secret-test-secret-test-secret-0123', ...env },
+    {},
+  );
+}
+
+export const OWNER = { email: 'owner@example.com', password: 'correct horse battery', org: 'Acme' };
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: Database;
+  config: Config;
+  orgId: string;
+  ownerId: string;
+  /** A new cookie-keeping client. */
+  client(ip?: string): TestClient;
+  /** Signs in as the seeded owner. */
+  owner(): Promise<TestClient>;
+  /** Invites `email` with `role` into the owner's current org and signs them in. */
+  member(role: string, email?: string): Promise<TestClient>;
+  close(): Promise<void>;
+}
+
+/** App + isolated database + seeded owner: what most HTTP tests start from. */
+export async function createTestApp(env: Env = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = testConfig(env);
+  const appSecret = config.APP_SECRET!;
+  const app = await buildApp({ config, database: db.database, appSecret, logger: false });
+  const services = createServices({ config, database: db.database, appSecret });
+  const seeded = await services.orgs.setupOwner({
+    email: OWNER.email,
+    password: OWNER.password,
+    orgName: OWNER.org,
+  });
+  let n = 0;
+  const t: TestApp = {
+    app,
+    database: db.database,
+    config,
+    orgId: seeded.orgId,
+    ownerId: seeded.userId,
+    client: (ip) => new TestClient(app, ip),
+    async owner() {
+      const c = new TestClient(app);
+      await c.login(OWNER.email, OWNER.password);
+      return c;
+    },
+    async member(role, email = `member${++n}-${role}@example.com`) {
+      const owner = await t.owner();
+      const inv = await owner.post('/api/v1/invitations', { email, role });
+      if (inv.statusCode !== 201) throw new Error(`invite failed: ${inv.body}`);
+      const c = new TestClient(app);
+      const acc = await c.post('/api/v1/invitations/accept', {
+        token: inv.json().token,
+        password: 'member password 1',
+        name: role,
+      });
+      if (acc.statusCode !== 200) throw new Error(`accept failed: ${acc.body}`);
+      return c;
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+  return t;
+}
+
+/** Talks to the app in-process like a browser: keeps the cookies it is given. */
+export class TestClient {
+  readonly cookies = new Map<string, string>();
+  constructor(
+    readonly app: FastifyInstance,
+    readonly ip = '10.0.0.1',
+  ) {}
+
+  async request(
+    method: InjectOptions['method'],
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await this.app.inject({
+      method,
+      url,
+      remoteAddress: this.ip,
+      headers: { ...(cookie ? { cookie } : {}), ...headers },
+      ...(body === undefined
+        ? {}
+        : typeof body === 'string'
+          ? { payload: body }
+          : { payload: body as object }),
+    });
+    for (const c of res.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      const expired = c.maxAge === 0 || (c.expires && c.expires.getTime() <= Date.now()) || c.value === '';
+      if (expired) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    return res;
+  }
+  get(url: string) {
+    return this.request('GET', url);
+  }
+  post(url: string, body: unknown = {}) {
+    return this.request('POST', url, body);
+  }
+  patch(url: string, body: unknown) {
+    return this.request('PATCH', url, body);
+  }
+  delete(url: string) {
+    return this.request('DELETE', url);
+  }
+  async login(email: string, password: string) {
+    const res = await this.post('/api/v1/auth/login', { email, password });
+    if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+    return res;
+  }
+}
