@@ -1,13 +1,6 @@
-import { CommanderError } from 'commander';
-import { describeError, stdio } from './output.ts';
-import { buildProgram } from './program.ts';
+import { stdio } from './output.ts';
+import { runCli } from './program.ts';
 
-// The CLI entry point: the one place that touches process.argv/env/exit.
-const program = buildProgram(stdio);
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
-  stdio.err(`error: ${describeError(err)}`);
-  process.exit((err as { exitCode?: number }).exitCode ?? 1);
-}
+// The CLI entry point. `start` keeps the process alive; every other verb ends with its exit code.
+const code = await runCli(process.argv.slice(2), stdio);
+if (code !== 0) process.exit(code);

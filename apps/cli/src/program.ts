@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runMigrate } from './commands/migrate.ts';
 import { runSetup } from './commands/setup.ts';
 import { runStart } from './commands/start.ts';
-import type { Io } from './output.ts';
+import { describeError, type Io } from './output.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -64,4 +64,14 @@ export function buildProgram(io: Io, env?: Env) {
   return program;
 }
 
-export { CommanderError };
+/** Runs the CLI and returns the exit code; never throws, never prints a stack trace. */
+export async function runCli(argv: string[], io: Io, env?: Env): Promise<number> {
+  try {
+    await buildProgram(io, env).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    io.err(`error: ${describeError(err)}`);
+    return (err as { exitCode?: number }).exitCode ?? 1;
+  }
+}

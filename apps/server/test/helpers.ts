@@ -163,7 +163,7 @@ export class TestClient {
   get(url: string) {
     return this.request('GET', url);
   }
-  post(url: string, body: unknown = {}) {
+  post(url: string, body?: unknown) {
     return this.request('POST', url, body);
   }
   patch(url: string, body: unknown) {

@@ -4,6 +4,7 @@ import { PermissionName, Role } from './permissions.ts';
 
 export const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max(200) });
 export type LoginBody = z.infer<typeof LoginBody>;
+export const LoginResult = z.object({ ok: z.literal(true), expires_in: z.number().int() });
 
 export const ChangePasswordBody = z.strictObject({
   current_password: z.string().min(1).max(200),

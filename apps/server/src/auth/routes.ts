@@ -1,4 +1,13 @@
-import { ChangePasswordBody, LoginBody, Me, Ok, SessionList, SwitchOrgBody, Uuid } from '@openwaba/contracts';
+import {
+  ChangePasswordBody,
+  LoginBody,
+  LoginResult,
+  Me,
+  Ok,
+  SessionList,
+  SwitchOrgBody,
+  Uuid,
+} from '@openwaba/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -33,8 +42,7 @@ export function clientInfo(req: FastifyRequest) {
 }
 
 /** Endpoints that take no input still refuse input they do not expect. */
-const NoBody = z.strictObject({}).optional();
-const LoginResult = z.object({ ok: z.literal(true), expires_in: z.number().int() });
+const NoBody = z.strictObject({}).nullish();
 
 export const authRoutes =
   (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>

@@ -1,0 +1,141 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Running, startServer } from '@openwaba/server';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testSettings } from '../../server/src/config.ts';
+
+const settings = testSettings();
+const hasChromium = existsSync(settings.chromiumPath);
+if (!hasChromium && settings.requireBrowser)
+  throw new Error(`Chromium not found at ${settings.chromiumPath}`);
+
+const SHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', import.meta.url));
+const ADMIN = { email: 'owner@shop.example', password: 'browser test password' };
+
+describe.skipIf(!hasChromium)('dashboard shell in Chromium', () => {
+  let server: Running;
+  let browser: Browser;
+  let page: Page;
+  let dataDir: string;
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'openwaba-e2e-'));
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      OPENWABA_ADMIN_EMAIL: ADMIN.email,
+      OPENWABA_ADMIN_PASSWORD: ADMIN.password,
+      OPENWABA_ADMIN_ORG: 'Corner Shop',
+    });
+    server = await startServer(config, () => {});
+    browser = await chromium.launch({
+      executablePath: settings.chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('redirects to sign-in, rejects a wrong password, signs in and shows the shell', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('Email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Email or password is incorrect');
+    await shot('01-login-error');
+
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const section of [
+      'Inbox',
+      'Contacts',
+      'Templates',
+      'Campaigns',
+      'Automation',
+      'Reports',
+      'Settings',
+    ]) {
+      expect(await nav.getByRole('link', { name: section }).count()).toBe(1);
+    }
+    expect(await page.getByText('Corner Shop').count()).toBeGreaterThan(0);
+    await shot('02-shell-inbox');
+  });
+
+  it('opens the members and organisation settings pages', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Region and time' }).waitFor();
+    await page.getByLabel('Time zone').fill('Asia/Kolkata');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    await shot('03-org-settings');
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByText(`${ADMIN.email} (you)`).waitFor();
+    await page.getByLabel('Email').fill('agent@shop.example');
+    await page.getByRole('button', { name: 'Create invitation' }).click();
+    await page.getByTestId('invite-link').waitFor();
+    await shot('04-members');
+  });
+
+  it('switches organisation', async () => {
+    const created = await page.request.post(`${server.url}/api/v1/orgs`, { data: { name: 'Second Branch' } });
+    expect(created.status()).toBe(201);
+    await page.goto(`${server.url}/inbox`);
+    const switcher = page.getByLabel('Organisation');
+    await switcher.waitFor();
+    expect(await switcher.inputValue()).not.toBe((await created.json()).id);
+    await switcher.selectOption({ label: 'Second Branch' });
+    await page.waitForFunction(
+      () =>
+        (document.getElementById('org-switcher') as HTMLSelectElement | null)?.selectedOptions[0]?.text ===
+        'Second Branch',
+    );
+    const me = await page.request.get(`${server.url}/api/v1/me`);
+    expect((await me.json()).org.name).toBe('Second Branch');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await expect(page.getByLabel('Name').inputValue()).resolves.toBe('Second Branch');
+    await shot('05-switched-org');
+  });
+
+  it('is usable on a phone-sized screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/inbox`);
+    await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+    await shot('06-mobile');
+    await page.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  it('signs out: back to the sign-in page and the session no longer works', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    const me = await page.request.get(`${server.url}/api/v1/me`);
+    expect(me.status()).toBe(401);
+    await page.goto(`${server.url}/settings/members`);
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    await shot('07-signed-out');
+  });
+});

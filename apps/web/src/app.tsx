@@ -1,0 +1,34 @@
+import { Navigate, Route, Routes } from 'react-router';
+import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx';
+import { LoginPage } from './features/auth/login-page.tsx';
+import { SectionPlaceholder } from './features/sections/empty-sections.tsx';
+import { AccountPage } from './features/settings/account-page.tsx';
+import { MembersPage } from './features/settings/members-page.tsx';
+import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
+import { SettingsLayout } from './features/settings/settings-layout.tsx';
+import { Shell } from './features/shell/shell.tsx';
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
+      <Route element={<Shell />}>
+        <Route index element={<Navigate to="/inbox" replace />} />
+        <Route path="inbox" element={<SectionPlaceholder section="inbox" />} />
+        <Route path="contacts" element={<SectionPlaceholder section="contacts" />} />
+        <Route path="templates" element={<SectionPlaceholder section="templates" />} />
+        <Route path="campaigns" element={<SectionPlaceholder section="campaigns" />} />
+        <Route path="automation" element={<SectionPlaceholder section="automation" />} />
+        <Route path="reports" element={<SectionPlaceholder section="reports" />} />
+        <Route path="settings" element={<SettingsLayout />}>
+          <Route index element={<Navigate to="organisation" replace />} />
+          <Route path="organisation" element={<OrgSettingsPage />} />
+          <Route path="members" element={<MembersPage />} />
+          <Route path="account" element={<AccountPage />} />
+        </Route>
+        <Route path="*" element={<Navigate to="/inbox" replace />} />
+      </Route>
+    </Routes>
+  );
+}

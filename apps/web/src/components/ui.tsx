@@ -1,0 +1,139 @@
+import {
+  type ButtonHTMLAttributes,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  useId,
+} from 'react';
+
+const cx = (...c: (string | false | undefined)[]) => c.filter(Boolean).join(' ');
+
+export function Button({
+  variant = 'primary',
+  className,
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'secondary' | 'danger' | 'ghost' }) {
+  const styles = {
+    primary: 'bg-brand-600 text-white hover:bg-brand-700 disabled:bg-brand-600/50',
+    secondary: 'bg-white text-slate-800 border border-slate-300 hover:bg-slate-50',
+    danger: 'bg-white text-red-700 border border-red-300 hover:bg-red-50',
+    ghost: 'text-slate-700 hover:bg-slate-100',
+  }[variant];
+  return (
+    <button
+      type="button"
+      className={cx(
+        'inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium transition disabled:cursor-not-allowed',
+        styles,
+        className,
+      )}
+      {...props}
+    />
+  );
+}
+
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+}: {
+  label: string;
+  hint?: string;
+  error?: string | undefined;
+  children: (id: string) => ReactNode;
+}) {
+  const id = useId();
+  return (
+    <div className="space-y-1">
+      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      {children(id)}
+      {hint && !error && <p className="text-xs text-slate-500">{hint}</p>}
+      {error && (
+        <p className="text-xs text-red-700" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+const inputClass =
+  'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-brand-600 focus:outline-none';
+
+export function Input(props: InputHTMLAttributes<HTMLInputElement>) {
+  return <input {...props} className={cx(inputClass, props.className)} />;
+}
+
+export function Select(props: SelectHTMLAttributes<HTMLSelectElement>) {
+  return <select {...props} className={cx(inputClass, props.className)} />;
+}
+
+export function Card({
+  title,
+  description,
+  children,
+}: {
+  title?: string;
+  description?: string;
+  children: ReactNode;
+}) {
+  return (
+    <section className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      {title && <h2 className="text-base font-semibold text-slate-900">{title}</h2>}
+      {description && <p className="mt-1 text-sm text-slate-600">{description}</p>}
+      <div className={title || description ? 'mt-4' : ''}>{children}</div>
+    </section>
+  );
+}
+
+export function Alert({
+  kind = 'error',
+  children,
+}: {
+  kind?: 'error' | 'success' | 'info';
+  children: ReactNode;
+}) {
+  const styles = {
+    error: 'border-red-200 bg-red-50 text-red-800',
+    success: 'border-emerald-200 bg-emerald-50 text-emerald-800',
+    info: 'border-sky-200 bg-sky-50 text-sky-800',
+  }[kind];
+  return (
+    <div
+      role={kind === 'error' ? 'alert' : 'status'}
+      className={cx('rounded-md border px-3 py-2 text-sm', styles)}
+    >
+      {children}
+    </div>
+  );
+}
+
+export function EmptyState({
+  title,
+  children,
+  icon,
+}: {
+  title: string;
+  children: ReactNode;
+  icon: ReactNode;
+}) {
+  return (
+    <div className="mx-auto mt-16 max-w-md rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center">
+      <div aria-hidden="true">{icon}</div>
+      <h2 className="mt-3 text-lg font-semibold">{title}</h2>
+      <div className="mt-2 text-sm text-slate-600">{children}</div>
+    </div>
+  );
+}
+
+export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="mb-6 flex flex-wrap items-center justify-between gap-3">
+      <h1 className="text-xl font-semibold text-slate-900">{title}</h1>
+      {children}
+    </div>
+  );
+}

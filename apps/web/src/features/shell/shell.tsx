@@ -1,0 +1,131 @@
+import type { Me } from '@openwaba/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { api, errorMessage } from '../../api.ts';
+import { Icon, type IconName } from '../../components/icons.tsx';
+import { Alert, Button, Select } from '../../components/ui.tsx';
+import { useMe } from '../auth/use-me.ts';
+
+export const SECTIONS = [
+  { to: '/inbox', label: 'Inbox', icon: 'inbox' },
+  { to: '/contacts', label: 'Contacts', icon: 'contacts' },
+  { to: '/templates', label: 'Templates', icon: 'templates' },
+  { to: '/campaigns', label: 'Campaigns', icon: 'campaigns' },
+  { to: '/automation', label: 'Automation', icon: 'automation' },
+  { to: '/reports', label: 'Reports', icon: 'reports' },
+  { to: '/settings', label: 'Settings', icon: 'settings' },
+] as const satisfies readonly { to: string; label: string; icon: IconName }[];
+
+function OrgSwitcher({ me }: { me: Me }) {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const switchOrg = useMutation({
+    mutationFn: (orgId: string) => api.me.switchOrg(orgId),
+    onSuccess: async (next) => {
+      // Everything cached belongs to the previous org.
+      qc.clear();
+      qc.setQueryData(['me'], next);
+      navigate('/inbox');
+    },
+  });
+  if (me.orgs.length < 2) {
+    return <span className="truncate text-sm font-medium text-slate-800">{me.org.name}</span>;
+  }
+  return (
+    <div className="flex items-center gap-2">
+      <label htmlFor="org-switcher" className="sr-only">
+        Organisation
+      </label>
+      <Select
+        id="org-switcher"
+        className="max-w-56 py-1.5"
+        value={me.org.id}
+        disabled={switchOrg.isPending}
+        onChange={(e) => switchOrg.mutate(e.target.value)}
+      >
+        {me.orgs.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name}
+          </option>
+        ))}
+      </Select>
+      {switchOrg.error && <span className="text-xs text-red-700">{errorMessage(switchOrg.error)}</span>}
+    </div>
+  );
+}
+
+export function Shell() {
+  const me = useMe();
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const logout = useMutation({
+    mutationFn: () => api.auth.logout(),
+    onSettled: () => {
+      qc.clear();
+      qc.setQueryData(['me'], null);
+      navigate('/login', { replace: true });
+    },
+  });
+  if (me.isPending) {
+    return (
+      <div className="flex min-h-screen items-center justify-center text-sm text-slate-500" role="status">
+        Loading…
+      </div>
+    );
+  }
+  if (me.error) return <Alert>{errorMessage(me.error)}</Alert>;
+  if (!me.data) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  const user = me.data;
+  return (
+    <div className="flex min-h-screen flex-col md:flex-row">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:m-2 focus:rounded focus:bg-white focus:p-2"
+      >
+        Skip to content
+      </a>
+      <nav
+        aria-label="Main"
+        className="border-b border-slate-200 bg-white md:w-56 md:shrink-0 md:border-r md:border-b-0"
+      >
+        <div className="hidden px-5 py-4 text-lg font-bold text-brand-700 md:block">openwaba</div>
+        <ul className="flex gap-1 overflow-x-auto px-2 py-2 md:flex-col md:overflow-visible md:py-0">
+          {SECTIONS.map((s) => (
+            <li key={s.to}>
+              <NavLink
+                to={s.to}
+                className={({ isActive }) =>
+                  `flex items-center gap-2 whitespace-nowrap rounded-md px-3 py-2 text-sm ${
+                    isActive
+                      ? 'bg-brand-50 font-semibold text-brand-800'
+                      : 'text-slate-700 hover:bg-slate-100'
+                  }`
+                }
+              >
+                <Icon name={s.icon} />
+                {s.label}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div className="flex min-w-0 flex-1 flex-col">
+        <header className="flex items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2 md:px-6">
+          <OrgSwitcher me={user} />
+          <div className="flex items-center gap-3">
+            <span className="hidden text-sm text-slate-600 sm:inline" title={user.user.email}>
+              {user.user.name || user.user.email} · {user.role}
+            </span>
+            <Button variant="secondary" onClick={() => logout.mutate()} disabled={logout.isPending}>
+              Sign out
+            </Button>
+          </div>
+        </header>
+        <main id="main" className="flex-1 p-4 md:p-6">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,161 @@
+import {
+  type AcceptInvitationBody,
+  CreatedInvitation,
+  ErrorBody,
+  InvitationList,
+  InvitationLookup,
+  LoginResult,
+  Me,
+  Member,
+  MemberList,
+  Ok,
+  Org,
+  type OrgSettingsPatch,
+  type Role,
+  SessionList,
+} from '@openwaba/contracts';
+import type { z } from 'zod';
+
+/** An error answered by the API, with its stable `code` (see contracts ERROR_CODES). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ClientOptions {
+  /** Base URL of the server; '' means same origin (the dashboard). */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** Called when the session is gone for good (refresh failed): show the login page. */
+  onSignedOut?: () => void;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * Typed client for the openwaba REST API. Sessions ride on httpOnly cookies; an expired access
+ * token is refreshed once, transparently, and concurrent requests share that refresh.
+ *
+ * @example
+ * const api = createClient();
+ * await api.auth.login({ email: 'me@example.com', password: '…' });
+ * const me = await api.me.get();
+ */
+export function createClient(opts: ClientOptions = {}) {
+  const base = (opts.baseUrl ?? '').replace(/\/$/, '');
+  const doFetch = opts.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
+  let refreshing: Promise<boolean> | null = null;
+
+  async function send(method: Method, path: string, body?: unknown): Promise<Response> {
+    return doFetch(`${base}${path}`, {
+      method,
+      credentials: 'include',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async function toError(res: Response): Promise<ApiError> {
+    const json = await res.json().catch(() => null);
+    const parsed = ErrorBody.safeParse(json);
+    if (parsed.success) {
+      const e = parsed.data.error;
+      return new ApiError(res.status, e.code, e.message, e.details);
+    }
+    return new ApiError(res.status, 'INTERNAL', `Unexpected response (HTTP ${res.status})`);
+  }
+
+  function refreshSession(): Promise<boolean> {
+    refreshing ??= (async () => {
+      try {
+        const res = await send('POST', '/api/v1/auth/refresh');
+        // 409: another tab refreshed a moment ago; its new cookies are already ours.
+        return res.ok || res.status === 409;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  }
+
+  async function call<S extends z.ZodType>(
+    schema: S,
+    method: Method,
+    path: string,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
+    let res = await send(method, path, body);
+    if (res.status === 401 && !path.startsWith('/api/v1/auth/')) {
+      if (await refreshSession()) res = await send(method, path, body);
+      if (res.status === 401) opts.onSignedOut?.();
+    }
+    if (!res.ok) throw await toError(res);
+    return schema.parse(await res.json());
+  }
+
+  const q = encodeURIComponent;
+  return {
+    auth: {
+      /** @example await api.auth.login({ email, password }) */
+      login: (body: { email: string; password: string }) =>
+        call(LoginResult, 'POST', '/api/v1/auth/login', body),
+      /** @example await api.auth.logout() */
+      logout: () => call(Ok, 'POST', '/api/v1/auth/logout'),
+      /** @example const stillSignedIn = await api.auth.refresh() */
+      refresh: () => refreshSession(),
+    },
+    me: {
+      /** @example const { user, org, role, orgs } = await api.me.get() */
+      get: () => call(Me, 'GET', '/api/v1/me'),
+      /** @example await api.me.switchOrg(orgId) */
+      switchOrg: (orgId: string) => call(Me, 'POST', '/api/v1/me/org', { org_id: orgId }),
+      /** @example await api.me.changePassword({ current_password, new_password }) */
+      changePassword: (body: { current_password: string; new_password: string }) =>
+        call(Ok, 'POST', '/api/v1/me/password', body),
+      /** @example const { data } = await api.me.sessions() */
+      sessions: () => call(SessionList, 'GET', '/api/v1/me/sessions'),
+      /** @example await api.me.revokeSession(id) */
+      revokeSession: (id: string) => call(Ok, 'DELETE', `/api/v1/me/sessions/${q(id)}`),
+    },
+    orgs: {
+      /** @example const org = await api.orgs.create({ name: 'Second shop' }) */
+      create: (body: { name: string }) => call(Org, 'POST', '/api/v1/orgs', body),
+      /** The current organisation. @example const { settings } = await api.orgs.current() */
+      current: () => call(Org, 'GET', '/api/v1/org'),
+      /** @example await api.orgs.update({ settings: { timezone: 'Asia/Kolkata' } }) */
+      update: (body: { name?: string; settings?: OrgSettingsPatch }) =>
+        call(Org, 'PATCH', '/api/v1/org', body),
+    },
+    members: {
+      /** @example const { data } = await api.members.list() */
+      list: () => call(MemberList, 'GET', '/api/v1/members'),
+      /** @example await api.members.update(userId, { role: 'manager' }) */
+      update: (userId: string, body: { role: Role }) =>
+        call(Member, 'PATCH', `/api/v1/members/${q(userId)}`, body),
+      /** @example await api.members.remove(userId) */
+      remove: (userId: string) => call(Ok, 'DELETE', `/api/v1/members/${q(userId)}`),
+    },
+    invitations: {
+      /** @example const { data } = await api.invitations.list() */
+      list: () => call(InvitationList, 'GET', '/api/v1/invitations'),
+      /** @example const { accept_path } = await api.invitations.create({ email, role: 'agent' }) */
+      create: (body: { email: string; role: Role }) =>
+        call(CreatedInvitation, 'POST', '/api/v1/invitations', body),
+      /** @example await api.invitations.revoke(id) */
+      revoke: (id: string) => call(Ok, 'DELETE', `/api/v1/invitations/${q(id)}`),
+      /** @example const { org_name, user_exists } = await api.invitations.lookup(token) */
+      lookup: (token: string) =>
+        call(InvitationLookup, 'GET', `/api/v1/invitations/lookup?token=${q(token)}`),
+      /** @example await api.invitations.accept({ token, password, name }) */
+      accept: (body: AcceptInvitationBody) => call(Ok, 'POST', '/api/v1/invitations/accept', body),
+    },
+  };
+}
+export type Client = ReturnType<typeof createClient>;

@@ -1,0 +1,1 @@
+export { ApiError, type Client, type ClientOptions, createClient } from './client.ts';
