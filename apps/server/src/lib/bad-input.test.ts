@@ -114,6 +114,8 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
       error: { code: 'NOT_FOUND', message: 'No route for GET /api/v1/nothing-here' },
     });
     expect(res.headers['x-request-id']).toBeTruthy();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
     const echoed = await t.app.inject({
       method: 'GET',
       url: '/healthz',
