@@ -159,3 +159,30 @@ describe.runIf(settings.backend === 'pglite')('openwaba start as a real process'
     }
   });
 });
+
+describe('openwaba setup on a terminal', () => {
+  it('asks for the values that were not given as flags', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { loadConfig } = await import('@openwaba/server');
+    const { runSetup } = await import('./commands/setup.ts');
+    const input = new PassThrough();
+    const prompts = new PassThrough();
+    let asked = '';
+    prompts.on('data', (d) => {
+      asked += d;
+      // Answer each prompt as it appears, like a person typing.
+      if (/Password[^\n]*: $/.test(asked)) input.write('typed password 123\n');
+      else if (/Organisation name: $/.test(asked)) input.write('Typed Org\n');
+    });
+    const out: string[] = [];
+    await runSetup(
+      loadConfig({ ...env }),
+      { out: (l) => out.push(l), err: () => {} },
+      { email: 'typed@example.com', json: true },
+      { input, output: prompts, interactive: true },
+    );
+    expect(asked).toContain('Password (10+ characters): ');
+    expect(asked).toContain('Organisation name: ');
+    expect(JSON.parse(out[0]!)).toMatchObject({ email: 'typed@example.com' });
+  });
+});

@@ -74,7 +74,7 @@ export async function startServer(
           : '  Password:   the OPENWABA_ADMIN_PASSWORD you set',
       );
     } else {
-      out('  Sign in with your account (create one with `npx openwaba setup`).');
+      out('  Sign in with your account.');
     }
     out('');
     const running = app;
