@@ -41,15 +41,17 @@ export async function insertMembership(db: Db, orgId: string, userId: string, ro
   await db.insert(memberships).values({ orgId, userId, role });
 }
 
+const memberColumns = {
+  userId: users.id,
+  email: users.email,
+  name: users.name,
+  role: memberships.role,
+  joinedAt: memberships.createdAt,
+};
+
 export async function listMembers(db: Db, orgId: string) {
   return db
-    .select({
-      userId: users.id,
-      email: users.email,
-      name: users.name,
-      role: memberships.role,
-      joinedAt: memberships.createdAt,
-    })
+    .select(memberColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.orgId, orgId))
@@ -58,13 +60,7 @@ export async function listMembers(db: Db, orgId: string) {
 
 export async function getMember(db: Db, orgId: string, userId: string) {
   const [row] = await db
-    .select({
-      userId: users.id,
-      email: users.email,
-      name: users.name,
-      role: memberships.role,
-      joinedAt: memberships.createdAt,
-    })
+    .select(memberColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)));
