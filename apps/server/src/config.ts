@@ -93,6 +93,29 @@ const schema = z.object({
     .max(100)
     .default('My business')
     .describe('Name of the first organisation.'),
+  META_GRAPH_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('https://graph.facebook.com')
+    .describe("Base URL of Meta's Graph API (point it at the simulator to try things offline)."),
+  META_GRAPH_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+    .default('v23.0')
+    .describe('Graph API version used for every call.'),
+  META_HTTP_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .default(15_000)
+    .describe('Timeout of one Graph API call.'),
+  META_HTTP_CONNECTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(64)
+    .describe('Keep-alive connections to the Graph API per origin.'),
   WEB_DIST_DIR: z.string().optional().describe('Directory of the built dashboard (default: apps/web/dist).'),
 });
 

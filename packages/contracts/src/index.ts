@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './health.ts';
 export * from './orgs.ts';
 export * from './permissions.ts';
+export * from './whatsapp.ts';

@@ -1,0 +1,376 @@
+import type { MessageContent } from '@openwaba/contracts';
+import { Agent, type Dispatcher, FormData, request, fetch as undiciFetch } from 'undici';
+import { z } from 'zod';
+import { GraphError } from './graph-error.ts';
+import {
+  CreatedTemplate,
+  MediaInfo,
+  MetaTemplate,
+  Paged,
+  PhoneNumberInfo,
+  SendResult,
+  type WabaCredentials,
+  type WhatsAppProvider,
+} from './provider.ts';
+
+export interface CloudApiOptions {
+  /** e.g. https://graph.facebook.com, or the simulator's URL. */
+  baseUrl: string;
+  /** e.g. v23.0 */
+  version: string;
+  timeoutMs?: number;
+  connections?: number;
+  /** Injected for tests; defaults to a keep-alive pool. */
+  dispatcher?: Dispatcher;
+  /** Hosts media may be downloaded from (the token is sent there). Meta's CDN hosts by default. */
+  mediaHosts?: string[];
+}
+
+const Success = z.looseObject({ success: z.boolean().optional() });
+const CreatedMedia = z.object({ id: z.string().min(1) });
+
+const META_MEDIA_HOSTS = ['fbsbx.com', 'facebook.com', 'fbcdn.net', 'whatsapp.net'];
+const DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024;
+
+const GraphErrorBody = {
+  parse(json: unknown) {
+    const e = (json as { error?: Record<string, unknown> } | null)?.error;
+    if (!e || typeof e !== 'object') return undefined;
+    const data = (e.error_data ?? {}) as Record<string, unknown>;
+    return {
+      code: typeof e.code === 'number' ? e.code : Number(e.code ?? 0),
+      subcode: typeof e.error_subcode === 'number' ? e.error_subcode : undefined,
+      title: String(e.error_user_title ?? e.message ?? 'Graph API error'),
+      details:
+        typeof data.details === 'string'
+          ? data.details
+          : typeof e.error_user_msg === 'string'
+            ? e.error_user_msg
+            : undefined,
+      fbtraceId: typeof e.fbtrace_id === 'string' ? e.fbtrace_id : undefined,
+      isTransient: e.is_transient === true,
+    };
+  },
+};
+
+function networkError(err: unknown): GraphError {
+  const code = (err as { code?: string }).code ?? '';
+  const timeout =
+    /TIMEOUT/.test(code) || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+  return new GraphError({
+    status: 0,
+    code: timeout ? 'TIMEOUT' : 'NETWORK',
+    title: timeout ? 'Graph API did not answer in time' : 'Could not reach the Graph API',
+    details: `${code || (err as Error).name}: ${(err as Error).message}`,
+  });
+}
+
+/**
+ * The Graph API client. One keep-alive pool per process; every call has a timeout; every answer is
+ * validated; every failure becomes a GraphError that keeps Meta's code, subcode, details and trace id.
+ */
+export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider {
+  const base = `${opts.baseUrl.replace(/\/$/, '')}/${opts.version}`;
+  const graphHost = new URL(opts.baseUrl).hostname;
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const ownsDispatcher = !opts.dispatcher;
+  const dispatcher =
+    opts.dispatcher ??
+    new Agent({
+      connections: opts.connections ?? 64,
+      keepAliveTimeout: 30_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connect: { timeout: Math.min(timeoutMs, 10_000) },
+    });
+  const mediaHosts = opts.mediaHosts ?? META_MEDIA_HOSTS;
+
+  async function call<S extends z.ZodType>(
+    schema: S,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
+    const url = path.startsWith('http') ? path : `${base}${path}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method,
+        dispatcher,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw networkError(err);
+    }
+    return readJson(schema, res.statusCode, () => res.body.text());
+  }
+
+  async function readJson<S extends z.ZodType>(
+    schema: S,
+    status: number,
+    text: () => Promise<string>,
+  ): Promise<z.infer<S>> {
+    let raw: string;
+    try {
+      raw = await text();
+    } catch (err) {
+      throw networkError(err);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new GraphError({
+        status,
+        code: status >= 500 ? 'NETWORK' : 'BAD_RESPONSE',
+        title: `Graph API answered HTTP ${status} with a body that is not JSON`,
+        details: raw.slice(0, 200),
+      });
+    }
+    if (status < 200 || status >= 300) {
+      const e = GraphErrorBody.parse(json);
+      throw new GraphError(
+        e
+          ? { status, ...e }
+          : {
+              status,
+              code: status >= 500 ? 'NETWORK' : 'BAD_RESPONSE',
+              title: `Graph API answered HTTP ${status}`,
+            },
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new GraphError({
+        status,
+        code: 'BAD_RESPONSE',
+        title: 'Graph API answered with an unexpected shape',
+        details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+    }
+    return parsed.data;
+  }
+
+  const seg = (s: string) => encodeURIComponent(s);
+
+  return {
+    async sendMessage(creds, to, content: MessageContent, sendOpts = {}) {
+      const body = {
+        messaging_product: 'whatsapp',
+        recipient_type: 'individual',
+        to,
+        ...withLanguagePolicy(content),
+        ...(sendOpts.replyTo ? { context: { message_id: sendOpts.replyTo } } : {}),
+        ...(sendOpts.bizOpaqueCallbackData
+          ? { biz_opaque_callback_data: sendOpts.bizOpaqueCallbackData }
+          : {}),
+      };
+      const r = await call(
+        SendResult,
+        'POST',
+        `/${seg(creds.phoneNumberId)}/messages`,
+        creds.accessToken,
+        body,
+      );
+      const contact = r.contacts[0]!;
+      const message = r.messages[0]!;
+      return {
+        wamid: message.id,
+        waId: contact.wa_id,
+        input: contact.input,
+        messageStatus: message.message_status,
+      };
+    },
+
+    async markRead(creds, wamid, o = {}) {
+      await call(Success, 'POST', `/${seg(creds.phoneNumberId)}/messages`, creds.accessToken, {
+        messaging_product: 'whatsapp',
+        status: 'read',
+        message_id: wamid,
+        ...(o.typingIndicator ? { typing_indicator: { type: 'text' } } : {}),
+      });
+    },
+
+    async uploadMedia(creds, file) {
+      const form = new FormData();
+      form.set('messaging_product', 'whatsapp');
+      form.set('type', file.mimeType);
+      form.set(
+        'file',
+        new Blob([new Uint8Array(file.data)], { type: file.mimeType }),
+        file.filename ?? 'upload',
+      );
+      let res: Awaited<ReturnType<typeof undiciFetch>>;
+      try {
+        res = await undiciFetch(`${base}/${seg(creds.phoneNumberId)}/media`, {
+          method: 'POST',
+          dispatcher,
+          headers: { authorization: `Bearer ${creds.accessToken}` },
+          body: form,
+          signal: AbortSignal.timeout(timeoutMs * 4),
+        });
+      } catch (err) {
+        throw networkError(err);
+      }
+      const r = await readJson(CreatedMedia, res.status, () => res.text());
+      return { id: r.id };
+    },
+
+    getMedia: (creds, mediaId) =>
+      call(
+        MediaInfo,
+        'GET',
+        `/${seg(mediaId)}?phone_number_id=${seg(creds.phoneNumberId)}`,
+        creds.accessToken,
+      ),
+
+    async downloadMedia(creds, url, o = {}) {
+      const u = new URL(url);
+      const allowed =
+        u.hostname === graphHost || mediaHosts.some((h) => u.hostname === h || u.hostname.endsWith(`.${h}`));
+      if (!allowed || !/^https?:$/.test(u.protocol)) {
+        // The access token goes with the request: never to a host that is not Meta's.
+        throw new GraphError({
+          status: 0,
+          code: 'BAD_RESPONSE',
+          title: 'Refusing to download media from an unexpected host',
+          details: u.hostname,
+        });
+      }
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          method: 'GET',
+          dispatcher,
+          headers: { authorization: `Bearer ${creds.accessToken}` },
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs * 4,
+        });
+      } catch (err) {
+        throw networkError(err);
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        return readJson(Success, res.statusCode, () => res.body.text()).then(() => {
+          throw new GraphError({
+            status: res.statusCode,
+            code: 'BAD_RESPONSE',
+            title: `Media download answered HTTP ${res.statusCode}`,
+          });
+        });
+      }
+      const max = o.maxBytes ?? DEFAULT_MAX_DOWNLOAD;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > max) {
+          res.body.destroy();
+          throw new GraphError({
+            status: res.statusCode,
+            code: 'BAD_RESPONSE',
+            title: `Media is larger than ${max} bytes`,
+          });
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const mimeType = String(res.headers['content-type'] ?? 'application/octet-stream')
+        .split(';')[0]!
+        .trim();
+      return { data: Buffer.concat(chunks), mimeType };
+    },
+
+    async deleteMedia(creds, mediaId) {
+      await call(
+        Success,
+        'DELETE',
+        `/${seg(mediaId)}?phone_number_id=${seg(creds.phoneNumberId)}`,
+        creds.accessToken,
+      );
+    },
+
+    getPhoneNumber(creds, fields) {
+      const f = fields ?? [
+        'id',
+        'display_phone_number',
+        'verified_name',
+        'quality_rating',
+        'name_status',
+        'throughput',
+        'messaging_limit_tier',
+        'whatsapp_business_manager_messaging_limit',
+        'code_verification_status',
+        'platform_type',
+        'status',
+        'account_mode',
+      ];
+      return call(
+        PhoneNumberInfo,
+        'GET',
+        `/${seg(creds.phoneNumberId)}?fields=${f.join(',')}`,
+        creds.accessToken,
+      );
+    },
+
+    async listPhoneNumbers(creds: WabaCredentials) {
+      const out: PhoneNumberInfo[] = [];
+      let next: string | undefined = `/${seg(creds.wabaId)}/phone_numbers?limit=100`;
+      for (let page = 0; next && page < 50; page++) {
+        const r: z.infer<ReturnType<typeof Paged<typeof PhoneNumberInfo>>> = await call(
+          Paged(PhoneNumberInfo),
+          'GET',
+          next,
+          creds.accessToken,
+        );
+        out.push(...r.data);
+        next = r.paging?.next;
+      }
+      return out;
+    },
+
+    async listTemplates(creds, o = {}) {
+      const out: MetaTemplate[] = [];
+      const limit = o.pageSize ?? 100;
+      let next: string | undefined = `/${seg(creds.wabaId)}/message_templates?limit=${limit}`;
+      for (let page = 0; next && page < (o.maxPages ?? 1000); page++) {
+        const r: z.infer<ReturnType<typeof Paged<typeof MetaTemplate>>> = await call(
+          Paged(MetaTemplate),
+          'GET',
+          next,
+          creds.accessToken,
+        );
+        out.push(...r.data);
+        next = r.paging?.next;
+      }
+      return out;
+    },
+
+    createTemplate: (creds, def) =>
+      call(CreatedTemplate, 'POST', `/${seg(creds.wabaId)}/message_templates`, creds.accessToken, def),
+
+    async deleteTemplate(creds, t) {
+      const q = t.id ? `hsm_id=${seg(t.id)}&name=${seg(t.name)}` : `name=${seg(t.name)}`;
+      await call(Success, 'DELETE', `/${seg(creds.wabaId)}/message_templates?${q}`, creds.accessToken);
+    },
+
+    async close() {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}
+
+/** Meta's schema requires `language.policy` (only "deterministic" exists); its examples omit it. Send it. */
+function withLanguagePolicy(content: MessageContent): MessageContent {
+  if (content.type !== 'template' || content.template.language.policy) return content;
+  return {
+    ...content,
+    template: { ...content.template, language: { ...content.template.language, policy: 'deterministic' } },
+  };
+}

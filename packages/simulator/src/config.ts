@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { Faults } from './faults.ts';
+
+/** How simulated customers behave. Probabilities are per message; delays are milliseconds. */
+export const CustomerBehaviour = z
+  .object({
+    deliver_rate: z.number().min(0).max(1).default(0.98),
+    read_rate: z.number().min(0).max(1).default(0.7),
+    reply_rate: z.number().min(0).max(1).default(0.15),
+    stop_rate: z.number().min(0).max(1).default(0.01),
+    media_reply_rate: z.number().min(0).max(1).default(0.05),
+    /** Share of numbers that are not on WhatsApp (their messages fail with 131026). */
+    undeliverable_rate: z.number().min(0).max(1).default(0.01),
+    sent_delay_ms: z.number().int().min(0).max(600_000).default(150),
+    delivered_delay_ms: z.number().int().min(0).max(600_000).default(600),
+    read_delay_ms: z.number().int().min(0).max(3_600_000).default(4000),
+    reply_delay_ms: z.number().int().min(0).max(3_600_000).default(6000),
+  })
+  .strict();
+export type CustomerBehaviour = z.infer<typeof CustomerBehaviour>;
+
+export const TIERS = ['TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
+export const TIER_LIMIT: Record<(typeof TIERS)[number], number> = {
+  TIER_250: 250,
+  TIER_2K: 2000,
+  TIER_10K: 10_000,
+  TIER_100K: 100_000,
+  TIER_UNLIMITED: Number.POSITIVE_INFINITY,
+};
+
+export const NumberInput = z
+  .object({
+    phone_number_id: z.string().regex(/^\d{5,20}$/, 'digits only'),
+    waba_id: z.string().regex(/^\d{5,20}$/, 'digits only'),
+    display_phone_number: z.string().min(5).max(30),
+    verified_name: z.string().min(1).max(100).default('openwaba Sandbox'),
+    access_token: z.string().min(8).max(512),
+    token_status: z.enum(['valid', 'expired', 'revoked']).default('valid'),
+    throughput_mps: z.number().int().min(1).max(1000).default(80),
+    quality_rating: z.enum(['GREEN', 'YELLOW', 'RED', 'UNKNOWN']).default('GREEN'),
+    name_status: z
+      .enum(['APPROVED', 'AVAILABLE_WITHOUT_REVIEW', 'DECLINED', 'PENDING_REVIEW', 'NONE'])
+      .default('APPROVED'),
+    messaging_limit_tier: z.enum(TIERS).default('TIER_UNLIMITED'),
+    account_mode: z.enum(['LIVE', 'SANDBOX']).default('SANDBOX'),
+    webhook_url: z.url().optional(),
+    app_secret: z.string().min(8).max(256).optional(),
+    customers: CustomerBehaviour.partial().optional(),
+  })
+  .strict();
+export type NumberInput = z.input<typeof NumberInput>;
+
+export const TemplateSeed = z
+  .object({
+    waba_id: z.string(),
+    id: z.string().regex(/^\d+$/).optional(),
+    name: z.string().regex(/^[a-z0-9_]{1,512}$/),
+    language: z.string().min(2),
+    category: z.enum(['AUTHENTICATION', 'MARKETING', 'UTILITY']),
+    status: z.string().default('APPROVED'),
+    parameter_format: z.enum(['POSITIONAL', 'NAMED']).default('POSITIONAL'),
+    components: z.array(z.looseObject({ type: z.string() })).min(1),
+  })
+  .strict();
+
+export const CustomerInput = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    undeliverable: z.boolean().optional(),
+    opted_out_marketing: z.boolean().optional(),
+    /** Opens (or closes) the 24-hour customer service window with every number. */
+    window: z.enum(['open', 'closed']).optional(),
+  })
+  .strict();
+
+export const Seed = z
+  .object({
+    numbers: z.array(NumberInput).default([]),
+    templates: z.array(TemplateSeed).default([]),
+    customers: z.array(CustomerInput.extend({ wa_id: z.string().regex(/^\d{6,15}$/) })).default([]),
+    faults: Faults.optional(),
+  })
+  .strict();
+export type Seed = z.input<typeof Seed>;
+
+export const SimulatorOptions = z
+  .object({
+    seed: z.number().int().default(1),
+    /** Base URL the simulator is reached at (media URLs, paging links). Set from `listen` when omitted. */
+    public_url: z.url().optional(),
+    customers: CustomerBehaviour.partial().default({}),
+    template_review_ms: z.number().int().min(0).max(3_600_000).default(1500),
+    media_url_ttl_ms: z.number().int().min(1000).default(300_000),
+    /** Business → one user: sustained rate and burst, like Meta's pair rate limit (1 per 6 s, bursts). */
+    pair_rate_per_s: z
+      .number()
+      .positive()
+      .default(1 / 6),
+    pair_rate_burst: z.number().int().min(1).default(45),
+    webhook_batch_ms: z.number().int().min(0).max(10_000).default(20),
+    webhook_max_batch: z.number().int().min(1).max(1000).default(100),
+    webhook_retry_ms: z.array(z.number().int().min(0)).default([1000, 5000, 30_000, 120_000, 600_000]),
+    webhook_timeout_ms: z.number().int().min(100).default(10_000),
+    webhook_concurrency: z.number().int().min(1).max(256).default(8),
+    /** Keep at most this many sent messages for /_sim/messages. */
+    message_log_size: z.number().int().min(0).default(200_000),
+    logger: z.boolean().default(false),
+  })
+  .strict();
+export type SimulatorOptions = z.input<typeof SimulatorOptions>;
