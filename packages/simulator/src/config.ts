@@ -1,23 +1,40 @@
 import { z } from 'zod';
 import { Faults } from './faults.ts';
 
+const rate = z.number().min(0).max(1);
+const delay = (max: number) => z.number().int().min(0).max(max);
+
 /** How simulated customers behave. Probabilities are per message; delays are milliseconds. */
 export const CustomerBehaviour = z
   .object({
-    deliver_rate: z.number().min(0).max(1).default(0.98),
-    read_rate: z.number().min(0).max(1).default(0.7),
-    reply_rate: z.number().min(0).max(1).default(0.15),
-    stop_rate: z.number().min(0).max(1).default(0.01),
-    media_reply_rate: z.number().min(0).max(1).default(0.05),
+    deliver_rate: rate,
+    read_rate: rate,
+    reply_rate: rate,
+    stop_rate: rate,
+    media_reply_rate: rate,
     /** Share of numbers that are not on WhatsApp (their messages fail with 131026). */
-    undeliverable_rate: z.number().min(0).max(1).default(0.01),
-    sent_delay_ms: z.number().int().min(0).max(600_000).default(150),
-    delivered_delay_ms: z.number().int().min(0).max(600_000).default(600),
-    read_delay_ms: z.number().int().min(0).max(3_600_000).default(4000),
-    reply_delay_ms: z.number().int().min(0).max(3_600_000).default(6000),
+    undeliverable_rate: rate,
+    sent_delay_ms: delay(600_000),
+    delivered_delay_ms: delay(600_000),
+    read_delay_ms: delay(3_600_000),
+    reply_delay_ms: delay(3_600_000),
   })
+  .partial()
   .strict();
-export type CustomerBehaviour = z.infer<typeof CustomerBehaviour>;
+export type CustomerBehaviour = Required<z.output<typeof CustomerBehaviour>>;
+
+export const DEFAULT_BEHAVIOUR: CustomerBehaviour = {
+  deliver_rate: 0.98,
+  read_rate: 0.7,
+  reply_rate: 0.15,
+  stop_rate: 0.01,
+  media_reply_rate: 0.05,
+  undeliverable_rate: 0.01,
+  sent_delay_ms: 150,
+  delivered_delay_ms: 600,
+  read_delay_ms: 4000,
+  reply_delay_ms: 6000,
+};
 
 export const TIERS = ['TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
 export const TIER_LIMIT: Record<(typeof TIERS)[number], number> = {
@@ -45,7 +62,7 @@ export const NumberInput = z
     account_mode: z.enum(['LIVE', 'SANDBOX']).default('SANDBOX'),
     webhook_url: z.url().optional(),
     app_secret: z.string().min(8).max(256).optional(),
-    customers: CustomerBehaviour.partial().optional(),
+    customers: CustomerBehaviour.optional(),
   })
   .strict();
 export type NumberInput = z.input<typeof NumberInput>;
@@ -88,7 +105,7 @@ export const SimulatorOptions = z
     seed: z.number().int().default(1),
     /** Base URL the simulator is reached at (media URLs, paging links). Set from `listen` when omitted. */
     public_url: z.url().optional(),
-    customers: CustomerBehaviour.partial().default({}),
+    customers: CustomerBehaviour.default({}),
     template_review_ms: z.number().int().min(0).max(3_600_000).default(1500),
     media_url_ttl_ms: z.number().int().min(1000).default(300_000),
     /** Business → one user: sustained rate and burst, like Meta's pair rate limit (1 per 6 s, bursts). */

@@ -69,10 +69,15 @@ export function registerControlRoutes(app: FastifyInstance, core: Core) {
   });
 
   app.put<{ Params: { id: string } }>('/_sim/numbers/:id', async (req, reply) => {
-    const r = NumberInput.partial().omit({ phone_number_id: true }).safeParse(req.body);
+    const current = core.numbers.get(req.params.id);
+    if (!current) return notFound(reply, 'number');
+    const patch = z.record(z.string(), z.unknown()).safeParse(req.body);
+    if (!patch.success) return invalid(reply, patch.error);
+    // Validate the merged number, so that a partial update never resets other fields to defaults.
+    const { bucket: _b, meter: _m, accepted: _a, initiated: _i, ...plain } = current;
+    const r = NumberInput.safeParse({ ...plain, ...patch.data, phone_number_id: req.params.id });
     if (!r.success) return invalid(reply, r.error);
-    const n = core.updateNumber(req.params.id, r.data);
-    return n ?? notFound(reply, 'number');
+    return core.addNumber(r.data);
   });
 
   app.get('/_sim/templates', async () => [...core.templates.values()]);
@@ -136,7 +141,7 @@ export function registerControlRoutes(app: FastifyInstance, core: Core) {
   });
 
   app.put('/_sim/customers', async (req, reply) => {
-    const r = CustomerBehaviour.partial().safeParse(req.body);
+    const r = CustomerBehaviour.safeParse(req.body);
     if (!r.success) return invalid(reply, r.error);
     core.setBehaviour(r.data);
     return r.data;

@@ -40,6 +40,8 @@ export interface EventContext {
   media(kind: 'image' | 'video' | 'document' | 'audio' | 'voice' | 'sticker' | 'animated_sticker'): MediaRef;
   /** The business message being replied to, when there is one. */
   replyTo?: string;
+  /** The customer forwarded this message. */
+  forwarded?: boolean;
 }
 
 const digits = (s: string) => s.replace(/\D/g, '');
@@ -107,11 +109,17 @@ function inbound(
   ctx: EventContext,
   type: string,
   body: Record<string, unknown>,
-  opts: { context?: unknown } = {},
+  opts: { context?: Record<string, unknown> | null } = {},
 ) {
   const context =
-    opts.context ??
-    (ctx.replyTo ? { from: digits(ctx.number.display_phone_number), id: ctx.replyTo } : undefined);
+    opts.context === null
+      ? undefined
+      : (opts.context ??
+        (ctx.forwarded
+          ? { forwarded: true }
+          : ctx.replyTo
+            ? { from: digits(ctx.number.display_phone_number), id: ctx.replyTo }
+            : undefined));
   return {
     ...(context ? { context } : {}),
     from: ctx.customer.wa_id,

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { z } from 'zod';
 import {
   type CustomerBehaviour,
-  CustomerBehaviour as CustomerBehaviourSchema,
+  DEFAULT_BEHAVIOUR,
   NumberInput,
   Seed,
   SimulatorOptions,
@@ -25,7 +25,7 @@ import {
 import { createFaultState, type Faults } from './faults.ts';
 import { registerGraphRoutes } from './graph-routes.ts';
 import { createRateMeter, createTokenBucket, type TokenBucket } from './limits.ts';
-import { type StoredMedia, sampleMedia, storedMedia } from './media.ts';
+import { mediaUrl, type StoredMedia, sampleMedia, storedMedia } from './media.ts';
 import { createRandom, seedFrom } from './random.ts';
 import type { CustomerState, InboundRecord, SentRecord, SimNumber } from './state.ts';
 import { reviewTemplate, type SimTemplate } from './templates.ts';
@@ -111,7 +111,7 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
   );
   let publicUrl = opts.public_url?.replace(/\/$/, '') ?? 'http://127.0.0.1';
   const mediaKey = `media-${opts.seed}-${rnd.hex(16)}`;
-  let behaviourDefaults = CustomerBehaviourSchema.parse(opts.customers);
+  let behaviourDefaults: CustomerBehaviour = { ...DEFAULT_BEHAVIOUR, ...opts.customers };
 
   const numbers = new Map<string, SimNumber>();
   const templates = new Map<string, SimTemplate>();
@@ -257,7 +257,7 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
     return last !== undefined && now - last < DAY;
   }
 
-  function context(n: SimNumber, c: CustomerState, replyTo?: string): EventContext {
+  function context(n: SimNumber, c: CustomerState, replyTo?: string, forwarded = false): EventContext {
     const ref: NumberRef = {
       phone_number_id: n.phone_number_id,
       display_phone_number: n.display_phone_number,
@@ -273,8 +273,14 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
         const s = sampleMedia(kind);
         const m = storedMedia(nextId(16), n.phone_number_id, s.mime, s.data);
         media.set(m.id, m);
-        return { id: m.id, mime_type: m.mime_type, sha256: m.sha256 };
+        return {
+          id: m.id,
+          mime_type: m.mime_type,
+          sha256: m.sha256,
+          url: mediaUrl(publicUrl, m.id, opts.media_url_ttl_ms, mediaKey),
+        };
       },
+      ...(forwarded ? { forwarded } : {}),
       ...(replyTo ? { replyTo } : {}),
     };
   }
@@ -313,7 +319,7 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
     const c = customer(waId);
     if (typeof params.name === 'string') c.name = params.name;
     const replyTo = typeof params.context_message_id === 'string' ? params.context_message_id : undefined;
-    const change = build(context(n, c, replyTo), params);
+    const change = build(context(n, c, replyTo, params.forwarded === true), params);
     const msg = ((change.value.messages as Record<string, unknown>[] | undefined) ?? [])[0];
     const id = String(msg?.id ?? '');
     const now = Date.now();
@@ -351,7 +357,8 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
         category: 'UTILITY',
       } satisfies TemplateRef;
     }
-    const change = build(context(n, c), p);
+    const replyTo = typeof p.context_message_id === 'string' ? p.context_message_id : undefined;
+    const change = build(context(n, c, replyTo, p.forwarded === true), p);
     emit(n, n.waba_id, change);
     return change;
   }
@@ -660,7 +667,7 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
     emitEvent,
     setFaults: (f: Faults) => faults.set(f),
     setBehaviour(b: Partial<CustomerBehaviour>) {
-      behaviourDefaults = CustomerBehaviourSchema.parse({ ...behaviourDefaults, ...b });
+      behaviourDefaults = { ...behaviourDefaults, ...b };
     },
     snapshotStats,
     reset,
@@ -811,7 +818,11 @@ function buildSimulator(opts: z.output<typeof SimulatorOptions>) {
       for (;;) {
         await new Promise((r) => setTimeout(r, 5));
         if (core.timers.size === 0 && core.webhooks.idle()) return;
-        if (Date.now() > deadline) throw new Error('simulator did not settle in time');
+        if (Date.now() > deadline) {
+          throw new Error(
+            `simulator did not settle in time (${core.timers.size} timers, webhooks ${JSON.stringify(core.webhooks.stats())})`,
+          );
+        }
       }
     },
   };

@@ -192,7 +192,7 @@ export function createWebhookDispatcher(opts: WebhookOptions, faults: FaultState
   return {
     enqueue,
     flush,
-    stats: () => ({ ...stats, pending: [...pending.values()].reduce((n, p) => n + p.items.length, 0) }),
+    stats: () => ({ ...stats, pending: [...pending.values()].reduce((n, p) => n + p.items.length, 0), busy }),
     deliveries: (limit = 100) => log.slice(-limit),
     /** True when nothing is batched, queued, in flight or waiting to retry. */
     idle: () =>
