@@ -2,6 +2,7 @@ import { type Config, envExample, loadConfig } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runMigrate } from './commands/migrate.ts';
 import { runSetup } from './commands/setup.ts';
+import { runSimulator } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
 import { describeError, type Io } from './output.ts';
 
@@ -10,6 +11,11 @@ type Env = Record<string, string | undefined>;
 function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
     throw new InvalidArgumentError('must be a port number (0-65535)');
+  return value;
+}
+
+function integer(value: string): string {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
   return value;
 }
 
@@ -54,6 +60,37 @@ export function buildProgram(io: Io, env?: Env) {
     .option('--json', 'print the result as JSON')
     .action(async (o: { email?: string; password?: string; org?: string; name?: string; json?: boolean }) =>
       runSetup(config(), io, o),
+    );
+
+  program
+    .command('simulator')
+    .description("Run the WhatsApp Cloud API simulator (Meta's Graph endpoints, webhooks, customers, faults)")
+    .option('--port <port>', 'HTTP port', port, '4010')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--webhook-url <url>', 'where to POST signed webhooks')
+    .option('--app-secret <secret>', 'app secret that signs webhooks (X-Hub-Signature-256)')
+    .option('--seed <file>', 'JSON file with numbers, templates, customers and faults to load')
+    .option('--random-seed <n>', 'seed for every random decision (same seed, same run)', integer, '1')
+    .action(
+      async (o: {
+        port: string;
+        host: string;
+        webhookUrl?: string;
+        appSecret?: string;
+        seed?: string;
+        randomSeed: string;
+      }) => {
+        const sim = await runSimulator({ ...o, rngSeed: o.randomSeed }, io);
+        const stop = () => {
+          io.err('stopping the simulator');
+          sim.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      },
     );
 
   program

@@ -795,6 +795,7 @@ function buildSimulator(opts: z.output<typeof SimulatorOptions>) {
       await app.close();
     },
     addNumber: core.addNumber,
+    numbers: () => [...core.numbers.values()].map((n) => core.publicNumber(n)),
     updateNumber: core.updateNumber,
     addTemplate: core.addTemplate,
     setTemplateStatus: core.setTemplateStatus,
