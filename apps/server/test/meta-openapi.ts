@@ -77,3 +77,31 @@ export function metaValidator() {
   };
   return cached;
 }
+
+/** Validator and Meta's own examples for the JSON request body of one path and method. */
+export function metaRequest(path: string, method: 'post') {
+  const doc = parse(readFileSync(META_OPENAPI_PATH, 'utf8')) as {
+    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, Json> } }>>;
+  };
+  const content = doc.paths[path]?.[method]?.requestBody?.content?.['application/json'];
+  if (!content) throw new Error(`no JSON request body for ${method} ${path}`);
+  const examples = Object.fromEntries(
+    Object.entries((content.examples ?? {}) as Record<string, { value: unknown }>).map(([k, v]) => [
+      k,
+      v.value,
+    ]),
+  );
+  return {
+    examples,
+    /** Compiled on first use: only self-contained body schemas (no $ref into components) can be. */
+    validate(value: unknown) {
+      const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+      const validate = ajv.compile(normalise(content.schema) as Json);
+      return validate(value)
+        ? []
+        : (validate.errors ?? []).map(
+            (e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`,
+          );
+    },
+  };
+}

@@ -296,3 +296,24 @@ describe.skipIf(!existsSync(FIXTURES))(
     });
   },
 );
+
+describe.skipIf(!existsSync(join(FIXTURES, 'templates')))(
+  'every pywa template definition is accepted for review',
+  () => {
+    const dir = join(FIXTURES, 'templates');
+    const defs: [string, Record<string, unknown>][] = existsSync(dir)
+      ? readdirSync(dir).flatMap((f) =>
+          Object.entries(
+            JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, Record<string, unknown>>,
+          ).map(([name, def]) => [`${f}#${name}`, def] as [string, Record<string, unknown>]),
+        )
+      : [];
+    it.each(defs)('%s', async (_name, def) => {
+      h.sim.reset(true);
+      h.sim.addNumber(NUMBER);
+      const r = await h.graph('POST', `/v23.0/${NUMBER.waba_id}/message_templates`, def);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ status: 'PENDING', category: def.category });
+    });
+  },
+);

@@ -19,7 +19,7 @@ export interface SimTemplate {
 const Component = z
   .object({
     type: z.enum(['HEADER', 'BODY', 'FOOTER', 'BUTTONS', 'CAROUSEL', 'LIMITED_TIME_OFFER']),
-    format: z.enum(['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT', 'LOCATION']).optional(),
+    format: z.enum(['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT', 'LOCATION', 'PRODUCT']).optional(),
     text: z.string().optional(),
     buttons: z
       .array(z.object({ type: z.string(), text: z.string().optional() }).loose())
@@ -123,7 +123,9 @@ export function checkTemplateParams(
   }
   const header = comps.find((c) => c.type === 'header')?.parameters ?? [];
   const format = exp.header?.format;
-  if (format && format !== 'TEXT' && format !== 'LOCATION') {
+  if (format === 'PRODUCT') {
+    // The product comes from the button's action parameters.
+  } else if (format && format !== 'TEXT') {
     if (header.length !== 1)
       return { code: 132000, details: `header: a ${format.toLowerCase()} parameter is required` };
     if (header[0]!.type !== format.toLowerCase()) {

@@ -1,11 +1,12 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MessageContent } from '@openwaba/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasMetaOpenApi, metaValidator } from '../../test/meta-openapi.ts';
+import { hasMetaOpenApi, metaRequest, metaValidator } from '../../test/meta-openapi.ts';
 import { SAMPLE_MESSAGES } from '../../test/sample-messages.ts';
 import { createCloudApiProvider } from './cloud-api.provider.ts';
-import type { WhatsAppProvider } from './provider.ts';
+import type { TemplateDefinition, WhatsAppProvider } from './provider.ts';
 
 // Captures exactly what the client puts on the wire, answering like Meta.
 let server: Server;
@@ -24,11 +25,13 @@ beforeAll(async () => {
       res.end(
         body.status === 'read'
           ? '{"success":true}'
-          : JSON.stringify({
-              messaging_product: 'whatsapp',
-              contacts: [{ input: body.to, wa_id: body.to }],
-              messages: [{ id: 'wamid.X' }],
-            }),
+          : body.components
+            ? JSON.stringify({ id: '1689556908129832', status: 'PENDING', category: body.category })
+            : JSON.stringify({
+                messaging_product: 'whatsapp',
+                contacts: [{ input: body.to, wa_id: body.to }],
+                messages: [{ id: 'wamid.X' }],
+              }),
       );
     });
   });
@@ -111,5 +114,51 @@ describe.skipIf(!hasMetaOpenApi)("every request body the client sends matches Me
         'video',
       ].sort(),
     );
+  });
+});
+
+const PYWA_TEMPLATES = new URL('../../../../../shared/fixtures/meta/pywa/templates/', import.meta.url);
+
+describe.skipIf(!hasMetaOpenApi)('other request bodies match Meta’s OpenAPI file', () => {
+  it('mark as read sends exactly the fields of Meta’s example', async () => {
+    const example = metaRequest('/{Version}/{Phone-Number-ID}/messages', 'post').examples[
+      'Send typing indicator and read receipt'
+    ] as Record<string, unknown>;
+    bodies.length = 0;
+    await provider.markRead(creds, 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUYzMjEzNDM2RTZGQ0MzMDJBRgA=', {
+      typingIndicator: true,
+    });
+    expect(Object.keys(bodies[0] as object).sort()).toEqual(Object.keys(example).sort());
+    expect(bodies[0]).toEqual(example);
+  });
+
+  const templates: [string, TemplateDefinition][] = existsSync(PYWA_TEMPLATES)
+    ? readdirSync(PYWA_TEMPLATES)
+        .filter((f) => f.endsWith('.json'))
+        .flatMap((f) =>
+          Object.entries(
+            JSON.parse(readFileSync(new URL(f, PYWA_TEMPLATES), 'utf8')) as Record<
+              string,
+              TemplateDefinition
+            >,
+          ).map(([name, def]) => [`${f}#${name}`, def] as [string, TemplateDefinition]),
+        )
+    : [];
+
+  it('has template definitions to check', () => {
+    expect(templates.length).toBeGreaterThan(5);
+  });
+
+  it.each(templates)('create template %s', async (_name, def) => {
+    const { validate } = metaRequest('/{Version}/{WABA-ID}/message_templates', 'post');
+    bodies.length = 0;
+    const created = await provider.createTemplate({ wabaId: '2001', accessToken: 't' }, def);
+    expect(created.status).toBe('PENDING');
+    expect(validate(bodies[0])).toEqual([]);
+  });
+
+  it('the template validator can fail', () => {
+    const { validate } = metaRequest('/{Version}/{WABA-ID}/message_templates', 'post');
+    expect(validate({ name: 1, components: 'x' })).not.toEqual([]);
   });
 });
