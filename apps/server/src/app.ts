@@ -9,16 +9,30 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { auditRoutes } from './audit/routes.ts';
+import { createAuditService } from './audit/service.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import { eventRoutes } from './events/routes.ts';
+import { createEventService } from './events/service.ts';
 import { healthRoutes } from './health/routes.ts';
+import { reportFailedJob } from './jobs/failures.ts';
+import { createJobQueue } from './jobs/queue.ts';
+import { JOBS } from './jobs/registry.ts';
+import { jobRoutes } from './jobs/routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
 import { registerAccessControl } from './lib/http.ts';
+import { type Log, silentLog } from './lib/log.ts';
+import { createMetrics, type Metrics } from './lib/metrics.ts';
+import { notificationRoutes } from './notifications/routes.ts';
+import { createNotificationService } from './notifications/service.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { createOrgService } from './orgs/service.ts';
+import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
+import { realtimeRoutes } from './realtime/routes.ts';
 import { registerWeb } from './web.ts';
 
 export interface AppDeps {
@@ -27,16 +41,47 @@ export interface AppDeps {
   appSecret: string;
   /** false silences logs (tests); default: JSON logs at config.LOG_LEVEL. */
   logger?: boolean;
+  /** Reuse services built elsewhere (a process in role `all` shares them between HTTP and jobs). */
+  services?: Services;
 }
 
-export function createServices(deps: Pick<AppDeps, 'config' | 'database' | 'appSecret'>) {
-  const db = deps.database.db;
-  const signer = createTokenSigner(deps.appSecret, deps.config.ACCESS_TOKEN_TTL_SECONDS);
-  const auth = createAuthService({ db, config: deps.config, signer });
-  const orgs = createOrgService({ db, auth });
-  return { auth, orgs };
+export function createServices(deps: {
+  config: Config;
+  database: Database;
+  appSecret: string;
+  log?: Log;
+  metrics?: Metrics;
+}) {
+  const { config, database } = deps;
+  const db = database.db;
+  const log = deps.log ?? silentLog;
+  const metrics = deps.metrics ?? createMetrics();
+  const signer = createTokenSigner(deps.appSecret, config.ACCESS_TOKEN_TTL_SECONDS);
+  const events = createEventService({ database, log });
+  const notifications = createNotificationService({ db, database, events });
+  const audit = createAuditService({ database });
+  const auth = createAuthService({ db, config, signer });
+  const orgs = createOrgService({ db, auth, events, notifications });
+  const jobs = createJobQueue({
+    database,
+    log,
+    metrics,
+    pollSeconds: config.JOB_POLL_SECONDS,
+    services: () => services,
+    onFinalFailure: (def, job, err) => reportFailedJob({ events, notifications }, def.id, job, err),
+  });
+  jobs.register(JOBS);
+  const services = { config, database, log, metrics, auth, orgs, events, notifications, audit, jobs };
+  return services;
 }
 export type Services = ReturnType<typeof createServices>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    hub: RealtimeHub;
+  }
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -63,7 +108,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
 
-  const services = createServices(deps);
+  const services = deps.services ?? createServices({ ...deps, log: app.log });
+  app.decorate('services', services);
+  app.addHook('onResponse', async (req, reply) => {
+    services.metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
   await app.register(fastifyCookie);
   registerAccessControl(app, services.auth);
 
@@ -85,9 +137,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.swagger(),
   );
 
-  await app.register(healthRoutes({ database: deps.database }));
+  await app.register(
+    healthRoutes({ database: deps.database, jobs: services.jobs, metrics: services.metrics, config }),
+  );
   await app.register(authRoutes({ auth: services.auth, config }));
   await app.register(orgRoutes({ orgs: services.orgs, config }));
+  await app.register(eventRoutes({ events: services.events }));
+  await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));
+  await app.register(auditRoutes({ audit: services.audit }));
+  await app.register(jobRoutes({ jobs: services.jobs, db: deps.database.db }));
+
+  const hub = createRealtimeHub({
+    database: deps.database,
+    log: app.log,
+    metrics: services.metrics,
+    maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+    heartbeatMs: config.WS_HEARTBEAT_SECONDS * 1000,
+    sessionAlive: (sub) => services.auth.sessionAlive(sub),
+  });
+  await hub.start();
+  app.decorate('hub', hub);
+  await realtimeRoutes(app, { auth: services.auth, hub, config });
+  app.addHook('onClose', async () => {
+    await hub.stop();
+    if (!deps.services) await services.jobs.stop();
+  });
   await registerWeb(app, config.WEB_DIST_DIR);
   return app;
 }

@@ -116,6 +116,40 @@ const schema = z.object({
     .max(1024)
     .default(64)
     .describe('Keep-alive connections to the Graph API per origin.'),
+  EVENTS_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(72)
+    .describe('How long domain events are kept for clients to catch up after a reconnect.'),
+  JOB_POLL_SECONDS: z.coerce
+    .number()
+    .min(0.5)
+    .max(60)
+    .default(1)
+    .describe('How often a worker polls each job queue.'),
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe(
+      'A WebSocket client with more unsent data than this is disconnected (it reconnects and catches up).',
+    ),
+  WS_HEARTBEAT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(300)
+    .default(25)
+    .describe('WebSocket ping interval; a client that misses one is disconnected.'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('Bearer token for GET /metrics. Unset: /metrics answers only requests from this machine.'),
   WEB_DIST_DIR: z.string().optional().describe('Directory of the built dashboard (default: apps/web/dist).'),
 });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { buildApp, createServices } from './app.ts';
+import { buildApp, createServices, type Services } from './app.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -47,15 +47,19 @@ export async function startServer(
     await runMigrations(database);
     const appSecret = resolveAppSecret(config);
     const firstOwner = await bootstrapFirstOwner(config, database);
+    let services: Services;
     if (config.ROLE === 'worker') {
-      // Workers serve only health checks; the job runner arrives with the jobs layer.
+      // Workers run jobs and cron; HTTP only for health checks and metrics.
       app = Fastify({ logger: { level: config.LOG_LEVEL } });
       app.setValidatorCompiler(validatorCompiler);
       app.setSerializerCompiler(serializerCompiler);
-      await app.register(healthRoutes({ database }));
+      services = createServices({ config, database, appSecret, log: app.log });
+      await app.register(healthRoutes({ database, jobs: services.jobs, metrics: services.metrics, config }));
     } else {
       app = await buildApp({ config, database, appSecret });
+      services = app.services;
     }
+    if (config.ROLE !== 'api') await services.jobs.start({ work: true });
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -86,6 +90,7 @@ export async function startServer(
       stop: () => {
         stopping ??= (async () => {
           await running.close();
+          await services.jobs.stop();
           await database.close();
         })();
         return stopping;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
-import { buildApp, createServices } from '../src/app.ts';
+import { buildApp } from '../src/app.ts';
 import { type Config, type Env, loadConfig, testSettings } from '../src/config.ts';
 import { type Database, fromPglite, fromPool } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
@@ -87,7 +87,7 @@ export async function createTestApp(env: Env = {}): Promise<TestApp> {
   const config = testConfig(env);
   const appSecret = config.APP_SECRET!;
   const app = await buildApp({ config, database: db.database, appSecret, logger: false });
-  const services = createServices({ config, database: db.database, appSecret });
+  const services = app.services;
   const seeded = await services.orgs.setupOwner({
     email: OWNER.email,
     password: OWNER.password,

@@ -5,5 +5,6 @@ export const Ready = z.object({
   status: z.enum(['ready', 'not_ready']),
   database: z.enum(['up', 'down']),
   migrations: z.object({ applied: z.number().int(), expected: z.number().int() }),
+  jobs: z.object({ ok: z.boolean(), detail: z.string() }),
 });
 export type Ready = z.infer<typeof Ready>;

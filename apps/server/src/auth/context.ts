@@ -6,4 +6,7 @@ export interface AuthContext {
   orgId: string;
   role: Role;
   sessionId: string;
+  /** Set for HTTP requests: recorded in the audit log. */
+  requestId?: string;
+  ip?: string;
 }

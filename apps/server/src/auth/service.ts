@@ -1,4 +1,5 @@
 import { type Me, permissionsOf, type Role, type Session } from '@openwaba/contracts';
+import { actorOf, recordAudit } from '../audit/service.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, randomToken, sha256, verifyPassword } from '../lib/crypto.ts';
@@ -133,6 +134,19 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
     return { userId: row.user.id, orgId: other.id, role: other.role as Role, sessionId: row.session.id };
   }
 
+  /** True while the session is live and still in the organisation (long-lived sockets re-check this). */
+  async function sessionAlive(ctx: Pick<AuthContext, 'userId' | 'sessionId' | 'orgId'>): Promise<boolean> {
+    const row = await repo.getSessionContext(db, ctx.sessionId);
+    return Boolean(
+      row &&
+        !row.session.revokedAt &&
+        row.session.expiresAt.getTime() > Date.now() &&
+        row.user.id === ctx.userId &&
+        row.session.orgId === ctx.orgId &&
+        row.role,
+    );
+  }
+
   async function logout(ctx: Pick<AuthContext, 'userId' | 'sessionId'>) {
     await repo.revokeSession(db, ctx.userId, ctx.sessionId, 'logout');
   }
@@ -178,6 +192,11 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
     await db.transaction(async (tx) => {
       await repo.updatePassword(tx, ctx.userId, await hashPassword(next));
       await repo.revokeUserSessions(tx, ctx.userId, 'password_changed', ctx.sessionId);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'user.password_change',
+        entityType: 'user',
+        entityId: ctx.userId,
+      });
     });
   }
 
@@ -194,7 +213,17 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
   }
 
   async function revokeSession(ctx: AuthContext, sessionId: string) {
-    const ok = await repo.revokeSession(db, ctx.userId, sessionId, 'revoked_by_user');
+    const ok = await db.transaction(async (tx) => {
+      const revoked = await repo.revokeSession(tx, ctx.userId, sessionId, 'revoked_by_user');
+      if (revoked) {
+        await recordAudit(tx, actorOf(ctx), {
+          action: 'session.revoke',
+          entityType: 'session',
+          entityId: sessionId,
+        });
+      }
+      return revoked;
+    });
     if (!ok) throw notFound('Session');
   }
 
@@ -222,6 +251,7 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
   }
 
   return {
+    sessionAlive,
     verifyCredentials,
     findUserByEmail,
     createUser,

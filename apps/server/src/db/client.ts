@@ -19,6 +19,17 @@ export interface Database {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` holding a session-level advisory lock on a dedicated connection. */
   withAdvisoryLock<T>(key: number, fn: (lockedDb: Db) => Promise<T>): Promise<T>;
+  /** SQL as pg-boss sends it: parameters, or several statements without them. */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /**
+   * LISTEN on `channel`. On PostgreSQL a dedicated connection that reconnects by itself and then
+   * calls `onReconnect` (notifications sent meanwhile are lost: catch up from the table).
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -44,6 +55,47 @@ export function fromPool(pool: pg.Pool): Database {
         client.release();
       }
     },
+    async executeSql(text, values) {
+      const r = (await pool.query(text, values as unknown[])) as unknown as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(r) ? (r[r.length - 1] ?? { rows: [] }) : r;
+    },
+    async listen(channel, onNotify, onReconnect) {
+      let client: pg.Client | undefined;
+      let stopped = false;
+      let attempt = 0;
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client(pool.options);
+        c.on('notification', (n) => {
+          if (n.channel === channel) onNotify(n.payload ?? '');
+        });
+        c.on('error', () => {
+          if (client !== c || stopped) return;
+          client = undefined;
+          void c.end().catch(() => {});
+          void retry();
+        });
+        await c.connect();
+        await c.query(`listen ${pg.escapeIdentifier(channel)}`);
+        client = c;
+        attempt = 0;
+      };
+      const retry = async () => {
+        while (!stopped && !client) {
+          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt++)));
+          try {
+            await connect();
+            onReconnect?.();
+          } catch {
+            // keep trying
+          }
+        }
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        await client?.end().catch(() => {});
+      };
+    },
     close: () => pool.end(),
   };
 }
@@ -63,6 +115,20 @@ export function fromPglite(client: PGlite, onClose?: () => void): Database {
       const run = lockChain.then(() => fn(db));
       lockChain = run.catch(() => {});
       return run;
+    },
+    async executeSql(text, values) {
+      if (values?.length) return client.query(text, values as unknown[]);
+      const results = await client.exec(text);
+      return results[results.length - 1] ?? { rows: [] };
+    },
+    async listen(channel, onNotify) {
+      const unsubscribe = await client.listen(channel, onNotify);
+      return async () => {
+        // Closing after the database is gone must not fail the shutdown.
+        await Promise.resolve()
+          .then(() => unsubscribe())
+          .catch(() => {});
+      };
     },
     async close() {
       await client.close();

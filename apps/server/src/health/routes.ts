@@ -1,10 +1,15 @@
 import { Health, Ready } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { migrationStatus } from '../db/migrate.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Metrics } from '../lib/metrics.ts';
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 export const healthRoutes =
-  (deps: { database: Database }): FastifyPluginAsyncZod =>
+  (deps: { database: Database; jobs: JobQueue; metrics: Metrics; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/healthz',
@@ -21,7 +26,7 @@ export const healthRoutes =
         logLevel: 'warn',
         schema: {
           tags: ['ops'],
-          summary: 'The database is reachable and migrated',
+          summary: 'The database is reachable and migrated, and the job system is healthy',
           response: { 200: Ready, 503: Ready },
         },
       },
@@ -34,10 +39,24 @@ export const healthRoutes =
         } catch {
           database = 'down';
         }
-        const ready = database === 'up' && migrations.applied >= migrations.expected;
+        const jobs = deps.jobs.health();
+        const ready = database === 'up' && migrations.applied >= migrations.expected && jobs.ok;
         return reply
           .code(ready ? 200 : 503)
-          .send({ status: ready ? 'ready' : 'not_ready', database, migrations });
+          .send({ status: ready ? 'ready' : 'not_ready', database, migrations, jobs });
       },
     );
+
+    // Prometheus. With METRICS_TOKEN set it needs that bearer token; without, only this machine may read it.
+    app.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (req, reply) => {
+      const token = deps.config.METRICS_TOKEN;
+      const allowed = token
+        ? req.headers.authorization === `Bearer ${token}`
+        : LOOPBACK.test(req.socket.remoteAddress ?? '');
+      if (!allowed) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'Not found' } });
+      for (const [queue, n] of Object.entries(await deps.jobs.depths().catch(() => ({})))) {
+        deps.metrics.jobsQueued.set({ queue }, n);
+      }
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    });
   };

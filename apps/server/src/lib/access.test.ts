@@ -20,6 +20,10 @@ const SELF_SERVICE = new Set([
   'POST /api/v1/me/org',
   'POST /api/v1/me/password',
   'DELETE /api/v1/me/sessions/:id',
+  // Your own notifications.
+  'POST /api/v1/notifications/:id/read',
+  'POST /api/v1/notifications/read-all',
+  'POST /api/v1/notifications/test',
 ]);
 
 const fill = (url: string) => url.replace(/:[A-Za-z]+/g, () => randomUUID());

@@ -55,7 +55,7 @@ export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
     if (!access || access === 'public') return;
     const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
     if (!token) throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_token' } });
-    req.auth = await auth.authenticate(token);
+    req.auth = { ...(await auth.authenticate(token)), requestId: req.id, ip: req.ip };
     if (access !== 'authenticated' && !can(req.auth.role, access)) {
       throw forbidden(`Your role (${req.auth.role}) cannot do this; it needs ${access}`);
     }

@@ -169,7 +169,7 @@ export const orgRoutes =
         },
       },
       async (req, reply) => {
-        const tokens = await orgs.acceptInvitation(req.body, clientInfo(req));
+        const tokens = await orgs.acceptInvitation(req.body, { ...clientInfo(req), requestId: req.id });
         setSessionCookies(reply, config, tokens);
         return { ok: true as const };
       },

@@ -8,11 +8,15 @@ import {
   roleAtLeast,
   type UpdateOrgBody,
 } from '@openwaba/contracts';
+import { type Actor, actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { AuthService, ClientInfo } from '../auth/service.ts';
 import type { Db } from '../db/client.ts';
+import { transaction } from '../db/tx.ts';
+import type { EventService } from '../events/service.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
 import { AppError, forbidden, notFound } from '../lib/errors.ts';
+import type { NotificationService } from '../notifications/service.ts';
 import * as repo from './repo.ts';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
@@ -45,8 +49,13 @@ function toMember(row: MemberRow): Member {
   };
 }
 
-export function createOrgService(deps: { db: Db; auth: AuthService }) {
-  const { db, auth } = deps;
+export function createOrgService(deps: {
+  db: Db;
+  auth: AuthService;
+  events: EventService;
+  notifications: NotificationService;
+}) {
+  const { db, auth, events, notifications } = deps;
 
   async function createOrgWithOwner(tx: Db, name: string, userId: string) {
     const org = await repo.insertOrg(tx, name);
@@ -56,7 +65,20 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
 
   /** Any signed-in user may create an organisation; they become its owner. */
   async function createOrg(ctx: AuthContext, name: string): Promise<Org> {
-    const org = await db.transaction((tx) => createOrgWithOwner(tx, name, ctx.userId));
+    const org = await db.transaction(async (tx) => {
+      const created = await createOrgWithOwner(tx, name, ctx.userId);
+      await recordAudit(
+        tx,
+        { ...actorOf(ctx), orgId: created.id },
+        {
+          action: 'org.create',
+          entityType: 'org',
+          entityId: created.id,
+          after: { name },
+        },
+      );
+      return created;
+    });
     return getOrg({ orgId: org.id });
   }
 
@@ -67,7 +89,8 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
   }
 
   async function updateOrg(ctx: AuthContext, body: UpdateOrgBody): Promise<Org> {
-    await db.transaction(async (tx) => {
+    const before = await getOrg(ctx);
+    await transaction(db, async (tx, onCommit) => {
       if (body.name !== undefined) await repo.updateOrgName(tx, ctx.orgId, body.name);
       const s = body.settings;
       if (s && Object.keys(s).length > 0) {
@@ -79,6 +102,20 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
           campaignCategories: s.campaign_categories ? [...new Set(s.campaign_categories)] : undefined,
         });
       }
+      const row = await repo.getOrg(tx, ctx.orgId);
+      const after = row ? toOrg(row) : before;
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'org.update',
+        entityType: 'org',
+        entityId: ctx.orgId,
+        before: { name: before.name, settings: before.settings },
+        after: { name: after.name, settings: after.settings },
+      });
+      const fields = [
+        ...(body.name !== undefined ? ['name'] : []),
+        ...Object.keys(s ?? {}).map((k) => `settings.${k}`),
+      ];
+      onCommit(() => events.publish(ctx.orgId, [{ type: 'org.updated', data: { fields } }]));
     });
     return getOrg(ctx);
   }
@@ -106,23 +143,46 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
   }
 
   async function updateMemberRole(ctx: AuthContext, userId: string, role: Role): Promise<Member> {
-    return db.transaction(async (tx) => {
+    return transaction(db, async (tx, onCommit) => {
       await repo.lockOrg(tx, ctx.orgId);
       const target = await repo.getMember(tx, ctx.orgId, userId);
       if (!target) throw notFound('Member');
       await checkCanManage(tx, ctx, target, role);
       await repo.updateMemberRole(tx, ctx.orgId, userId, role);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'member.role_change',
+        entityType: 'member',
+        entityId: userId,
+        before: { email: target.email, role: target.role },
+        after: { email: target.email, role },
+      });
+      onCommit(() =>
+        events.publish(ctx.orgId, [
+          { type: 'member.changed', data: { member_user_id: userId, change: 'role_changed' } },
+        ]),
+      );
       return toMember({ ...target, role });
     });
   }
 
   async function removeMember(ctx: AuthContext, userId: string): Promise<void> {
-    await db.transaction(async (tx) => {
+    await transaction(db, async (tx, onCommit) => {
       await repo.lockOrg(tx, ctx.orgId);
       const target = await repo.getMember(tx, ctx.orgId, userId);
       if (!target) throw notFound('Member');
       await checkCanManage(tx, ctx, target);
       await repo.deleteMember(tx, ctx.orgId, userId);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'member.remove',
+        entityType: 'member',
+        entityId: userId,
+        before: toMember(target),
+      });
+      onCommit(() =>
+        events.publish(ctx.orgId, [
+          { type: 'member.changed', data: { member_user_id: userId, change: 'removed' } },
+        ]),
+      );
     });
   }
 
@@ -147,7 +207,7 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
     const token = randomToken();
     const row = await db.transaction(async (tx) => {
       await repo.revokePendingInvitationsFor(tx, ctx.orgId, email);
-      return repo.insertInvitation(tx, {
+      const inv = await repo.insertInvitation(tx, {
         orgId: ctx.orgId,
         email,
         role,
@@ -155,6 +215,13 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
         invitedBy: ctx.userId,
         expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
       });
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'invitation.create',
+        entityType: 'invitation',
+        entityId: inv.id,
+        after: { email, role, expires_at: inv.expiresAt },
+      });
+      return inv;
     });
     const me = await auth.getMe(ctx);
     return {
@@ -170,7 +237,14 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
   }
 
   async function revokeInvitation(ctx: AuthContext, invitationId: string) {
-    if (!(await repo.revokeInvitation(db, ctx.orgId, invitationId))) throw notFound('Invitation');
+    await db.transaction(async (tx) => {
+      if (!(await repo.revokeInvitation(tx, ctx.orgId, invitationId))) throw notFound('Invitation');
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'invitation.revoke',
+        entityType: 'invitation',
+        entityId: invitationId,
+      });
+    });
   }
 
   async function findUsableInvitation(token: string) {
@@ -197,9 +271,9 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
    * Accepting creates the account (new email) or, for an existing account, proves it with the
    * password; then adds the membership and signs the person in to the invited org.
    */
-  async function acceptInvitation(body: AcceptInvitationBody, client: ClientInfo) {
+  async function acceptInvitation(body: AcceptInvitationBody, client: ClientInfo & { requestId?: string }) {
     const { invitation } = await findUsableInvitation(body.token);
-    const userId = await db.transaction(async (tx) => {
+    const userId = await transaction(db, async (tx, onCommit) => {
       if (!(await repo.markInvitationAccepted(tx, invitation.id))) throw notFound('Invitation');
       const existing = await auth.findUserByEmail(invitation.email, tx);
       let id: string;
@@ -222,6 +296,36 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
         id = user.id;
       }
       await repo.insertMembership(tx, invitation.orgId, id, invitation.role);
+      const actor: Actor = {
+        orgId: invitation.orgId,
+        userId: id,
+        ...(client.ip ? { ip: client.ip } : {}),
+        ...(client.requestId ? { requestId: client.requestId } : {}),
+      };
+      await recordAudit(tx, actor, {
+        action: 'member.join',
+        entityType: 'member',
+        entityId: id,
+        after: { email: invitation.email, role: invitation.role, invitation_id: invitation.id },
+      });
+      await notifications.notifyRole(
+        invitation.orgId,
+        'admin',
+        {
+          type: 'member.joined',
+          title: 'A new member joined',
+          message: `${invitation.email} accepted the invitation and joined as ${invitation.role}.`,
+          actionUrl: '/settings/members',
+          relatedEntityType: 'member',
+          relatedEntityId: id,
+        },
+        { tx, onCommit },
+      );
+      onCommit(() =>
+        events.publish(invitation.orgId, [
+          { type: 'member.changed', data: { member_user_id: id, change: 'joined' } },
+        ]),
+      );
       return id;
     });
     return auth.startSession(userId, invitation.orgId, client);
@@ -238,6 +342,16 @@ export function createOrgService(deps: { db: Db; auth: AuthService }) {
         tx,
       );
       const org = await createOrgWithOwner(tx, input.orgName, user.id);
+      await recordAudit(
+        tx,
+        { orgId: org.id, actorType: 'system', label: 'setup' },
+        {
+          action: 'org.create',
+          entityType: 'org',
+          entityId: org.id,
+          after: { name: input.orgName, owner_email: input.email },
+        },
+      );
       return { userId: user.id, orgId: org.id };
     });
   }

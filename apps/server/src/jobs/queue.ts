@@ -1,0 +1,278 @@
+import type { Job } from '@openwaba/contracts';
+import PgBoss from 'pg-boss';
+import type { z } from 'zod';
+import type { Services } from '../app.ts';
+import type { Database } from '../db/client.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { Log } from '../lib/log.ts';
+import type { Metrics } from '../lib/metrics.ts';
+
+export interface JobContext {
+  services: Services;
+  jobId: string;
+  /** 0 on the first attempt. */
+  attempt: number;
+  log: Log;
+}
+
+/**
+ * A job: an id `<domain>.<verb-noun>`, a zod payload schema, a retry policy and a handler; a `cron`
+ * (UTC, 5 or 6 fields) makes it recurring. Payloads of organisation work carry `orgId`, which is how
+ * failed jobs are shown to that organisation's admins.
+ */
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  id: string;
+  payload: S;
+  retry?: { limit: number; delaySeconds: number; backoff: boolean };
+  expireInSeconds?: number;
+  cron?: string;
+  /** Parallel handlers per worker process. */
+  concurrency?: number;
+  handler(payload: z.infer<S>, ctx: JobContext): Promise<unknown>;
+}
+
+export const defineJob = <S extends z.ZodType>(def: JobDefinition<S>): JobDefinition<S> => def;
+
+const DEFAULT_RETRY = { limit: 5, delaySeconds: 10, backoff: true };
+
+export interface JobQueueOptions {
+  database: Database;
+  log: Log;
+  metrics: Metrics;
+  /** Seconds between polls of each queue by a worker (pg-boss minimum 0.5). */
+  pollSeconds?: number;
+  /** How often cron schedules are checked (1–45 s). */
+  cronCheckSeconds?: number;
+  services(): Services;
+  /** Called once when a job has used up its retries. */
+  onFinalFailure?(def: JobDefinition, job: { id: string; data: unknown }, error: Error): Promise<void> | void;
+}
+
+interface JobRow {
+  id: string;
+  name: string;
+  state: Job['state'];
+  data: unknown;
+  output: unknown;
+  retry_count: number;
+  retry_limit: number;
+  created_on: Date | string;
+  started_on: Date | string | null;
+  completed_on: Date | string | null;
+}
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+
+/**
+ * The typed job layer over pg-boss (PostgreSQL, or PGlite through the database's executor).
+ * Every process can enqueue; only `worker`/`all` processes run handlers and cron.
+ */
+export function createJobQueue(opts: JobQueueOptions) {
+  const { database, log, metrics } = opts;
+  const defs = new Map<string, JobDefinition>();
+  let boss: PgBoss | undefined;
+  let starting: Promise<PgBoss> | undefined;
+  let working = false;
+  let lastError: { at: number; message: string } | undefined;
+
+  function register(list: JobDefinition[]) {
+    for (const d of list) {
+      if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(d.id))
+        throw new Error(`Job id ${d.id} must be <domain>.<verb-noun>`);
+      if (defs.has(d.id)) throw new Error(`Job ${d.id} is registered twice`);
+      defs.set(d.id, d);
+    }
+  }
+
+  async function ensureQueues(b: PgBoss) {
+    for (const d of defs.values()) {
+      const retry = d.retry ?? DEFAULT_RETRY;
+      const options = {
+        name: d.id,
+        retryLimit: retry.limit,
+        retryDelay: retry.delaySeconds,
+        retryBackoff: retry.backoff,
+        ...(d.expireInSeconds ? { expireInSeconds: d.expireInSeconds } : {}),
+      };
+      if (await b.getQueue(d.id)) await b.updateQueue(d.id, options);
+      else {
+        try {
+          await b.createQueue(d.id, options);
+        } catch (err) {
+          // Another process created it between our check and our insert.
+          if (!(await b.getQueue(d.id))) throw err;
+        }
+      }
+    }
+  }
+
+  /** Starts pg-boss once: creates its schema and our queues. `work` also runs handlers and cron. */
+  async function start(o: { work: boolean }): Promise<PgBoss> {
+    starting ??= (async () => {
+      const b = new PgBoss({
+        db: { executeSql: (text: string, values?: unknown[]) => database.executeSql(text, values) },
+        schema: 'pgboss',
+        migrate: true,
+        supervise: o.work,
+        schedule: o.work,
+        ...(o.work
+          ? {
+              cronMonitorIntervalSeconds: opts.cronCheckSeconds ?? 30,
+              cronWorkerIntervalSeconds: Math.min(opts.cronCheckSeconds ?? 5, 5),
+            }
+          : {}),
+        archiveFailedAfterSeconds: 14 * 86_400,
+      } as unknown as PgBoss.ConstructorOptions);
+      b.on('error', (err) => {
+        lastError = { at: Date.now(), message: err.message };
+        log.error({ err }, 'job queue error');
+      });
+      await b.start();
+      await ensureQueues(b);
+      boss = b;
+      return b;
+    })();
+    const b = await starting;
+    if (o.work && !working) {
+      working = true;
+      for (const d of defs.values()) {
+        for (let i = 0; i < (d.concurrency ?? 1); i++) {
+          await b.work(
+            d.id,
+            { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: opts.pollSeconds ?? 1 },
+            async ([job]) => run(d, job as unknown as PgBoss.JobWithMetadata),
+          );
+        }
+        if (d.cron) await b.schedule(d.id, d.cron, {}, { tz: 'UTC' });
+        else await b.unschedule(d.id).catch(() => {});
+      }
+    }
+    return b;
+  }
+
+  async function run(def: JobDefinition, job: PgBoss.JobWithMetadata) {
+    const parsed = def.payload.safeParse(job.data ?? {});
+    const ctx: JobContext = { services: opts.services(), jobId: job.id, attempt: job.retryCount, log };
+    try {
+      if (!parsed.success) {
+        throw new Error(
+          `Invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+      }
+      const out = await def.handler(parsed.data, ctx);
+      metrics.jobsCompleted.inc({ queue: def.id });
+      return out;
+    } catch (err) {
+      metrics.jobsFailed.inc({ queue: def.id });
+      const e = err instanceof Error ? err : new Error(String(err));
+      log.warn({ err: e, job: def.id, jobId: job.id, attempt: job.retryCount }, 'job attempt failed');
+      if (job.retryCount >= job.retryLimit) {
+        await Promise.resolve(opts.onFinalFailure?.(def, { id: job.id, data: job.data }, e)).catch((x) =>
+          log.error({ err: x }, 'reporting a failed job failed'),
+        );
+      }
+      throw e;
+    }
+  }
+
+  async function instance() {
+    return boss ?? start({ work: false });
+  }
+
+  return {
+    register,
+    start,
+
+    /** Validates the payload and stores the job; returns its id. */
+    async enqueue<S extends z.ZodType>(
+      def: JobDefinition<S>,
+      payload: z.input<S>,
+      o: { startAfterSeconds?: number; singletonKey?: string } = {},
+    ): Promise<string> {
+      if (!defs.has(def.id)) throw new Error(`Job ${def.id} is not registered`);
+      const parsed = def.payload.safeParse(payload);
+      if (!parsed.success) {
+        throw new AppError('VALIDATION_FAILED', `Invalid payload for job ${def.id}`, {
+          details: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+        });
+      }
+      const b = await instance();
+      const id = await b.send(def.id, parsed.data as object, {
+        ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
+        ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+      });
+      if (!id) throw new AppError('CONFLICT', `Job ${def.id} is already queued`);
+      return id;
+    },
+
+    /** Jobs of one organisation (payload `orgId`), newest first. */
+    async list(orgId: string, q: { state: Job['state']; queue?: string; limit: number }): Promise<Job[]> {
+      await instance();
+      const rows = await database.query<JobRow>(
+        `select id::text, name, state::text as state, data, output, retry_count, retry_limit, created_on, started_on, completed_on
+         from pgboss.job
+         where data->>'orgId' = $1 and state::text = $2 and ($3::text is null or name = $3)
+         order by created_on desc limit $4`,
+        [orgId, q.state, q.queue ?? null, q.limit],
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        queue: r.name,
+        state: r.state,
+        data: r.data,
+        output: r.output ?? null,
+        retry_count: r.retry_count,
+        retry_limit: r.retry_limit,
+        created_at: iso(r.created_on)!,
+        started_at: iso(r.started_on),
+        completed_at: iso(r.completed_on),
+      }));
+    },
+
+    /** Puts a failed job of this organisation back in its queue. */
+    async retry(orgId: string, queue: string, id: string) {
+      const b = await instance();
+      const rows = await database.query<{ state: string }>(
+        `select state::text as state from pgboss.job where name = $1 and id = $2 and data->>'orgId' = $3`,
+        [queue, id, orgId],
+      );
+      if (!rows[0]) throw notFound('Job');
+      if (rows[0].state !== 'failed')
+        throw new AppError('CONFLICT', `Only failed jobs can be retried (this one is ${rows[0].state})`);
+      await b.retry(queue, id);
+    },
+
+    async getJob(queue: string, id: string) {
+      const b = await instance();
+      return b.getJobById(queue, id);
+    },
+
+    /** Jobs waiting per queue, for metrics. */
+    async depths(): Promise<Record<string, number>> {
+      if (!boss) return {};
+      const rows = await database.query<{ name: string; n: string | number }>(
+        `select name, count(*) as n from pgboss.job where state < 'active' group by name`,
+      );
+      const out: Record<string, number> = Object.fromEntries([...defs.keys()].map((k) => [k, 0]));
+      for (const r of rows) out[r.name] = Number(r.n);
+      return out;
+    },
+
+    /** Ready unless the queue failed to start or reported an error in the last minute. */
+    health(): { ok: boolean; detail: string } {
+      if (!boss) return { ok: !starting, detail: starting ? 'starting' : 'idle (starts on first use)' };
+      if (lastError && Date.now() - lastError.at < 60_000) return { ok: false, detail: lastError.message };
+      return { ok: true, detail: working ? 'working' : 'enqueue only' };
+    },
+
+    async stop() {
+      const b = boss ?? (starting ? await starting.catch(() => undefined) : undefined);
+      if (!b) return;
+      await b.stop({ graceful: true, wait: true, timeout: 10_000 });
+      boss = undefined;
+      starting = undefined;
+      working = false;
+    },
+  };
+}
+export type JobQueue = ReturnType<typeof createJobQueue>;

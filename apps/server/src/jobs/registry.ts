@@ -1,0 +1,11 @@
+import { purgeOldEvents } from '../events/purge-old.job.ts';
+import { purgeOldNotifications } from '../notifications/purge-old.job.ts';
+import { sendTestNotification } from '../notifications/send-test.job.ts';
+import type { JobDefinition } from './queue.ts';
+
+/** Every job and cron job of the product, in one list. */
+export const JOBS: JobDefinition[] = [
+  purgeOldEvents,
+  purgeOldNotifications,
+  sendTestNotification,
+] as JobDefinition[];

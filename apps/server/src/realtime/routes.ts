@@ -1,0 +1,91 @@
+import websocket from '@fastify/websocket';
+import { ClientFrame, WS_CLOSE } from '@openwaba/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuthService } from '../auth/service.ts';
+import type { Config } from '../config.ts';
+import { AppError, forbidden } from '../lib/errors.ts';
+import { ACCESS_COOKIE } from '../lib/http.ts';
+import type { RealtimeHub } from './hub.ts';
+
+const MAX_FRAME = 4096;
+
+/** Same-origin only for cookie sessions: a page on another site must not ride the user's cookie. */
+function checkOrigin(req: FastifyRequest, config: Config) {
+  const origin = req.headers.origin;
+  if (!origin) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw forbidden('Bad Origin header');
+  }
+  const allowed = [req.headers.host, new URL(config.publicUrl).host];
+  if (!allowed.includes(host)) throw forbidden(`WebSocket connections from ${origin} are not allowed`);
+}
+
+/**
+ * GET /ws: authenticated by the session cookie (browsers) or `Authorization: Bearer` (other clients).
+ * The client sends `subscribe` (optionally with `since`); the server answers `ready` or `resync`, then
+ * streams `event` frames. See packages/contracts/src/events.ts.
+ */
+export async function realtimeRoutes(
+  app: FastifyInstance,
+  deps: { auth: AuthService; hub: RealtimeHub; config: Config },
+) {
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME } });
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      schema: { hide: true },
+      preValidation: async (req) => {
+        const header = req.headers.authorization;
+        const bearer = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
+        const token = bearer ?? req.cookies[ACCESS_COOKIE];
+        if (!token)
+          throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_token' } });
+        if (!bearer) checkOrigin(req, deps.config);
+        req.auth = await deps.auth.authenticate(token);
+      },
+    },
+    (socket, req) => {
+      const auth = req.auth!;
+      const sub = deps.hub.attach(
+        { orgId: auth.orgId, userId: auth.userId, sessionId: auth.sessionId },
+        socket,
+      );
+      socket.on('pong', () => deps.hub.pong(sub));
+      socket.on('close', () => deps.hub.detach(sub));
+      socket.on('error', () => deps.hub.detach(sub));
+      socket.on('message', (raw, isBinary) => {
+        deps.hub.pong(sub);
+        let frame: ClientFrame;
+        try {
+          if (isBinary) throw new Error('binary frames are not accepted');
+          frame = ClientFrame.parse(JSON.parse(String(raw)));
+        } catch (err) {
+          deps.hub.send(sub, {
+            type: 'error',
+            message: `Bad frame: ${err instanceof Error ? err.message.slice(0, 300) : 'invalid'}`,
+          });
+          socket.close(WS_CLOSE.badFrame, 'bad frame');
+          deps.hub.detach(sub);
+          return;
+        }
+        if (frame.type === 'ping') {
+          deps.hub.send(sub, { type: 'pong' });
+          return;
+        }
+        void deps.hub
+          .subscribe(sub, frame.since, {
+            ...(frame.conversation_id ? { conversation_id: frame.conversation_id } : {}),
+            ...(frame.campaign_id ? { campaign_id: frame.campaign_id } : {}),
+          })
+          .catch((err) => {
+            req.log.warn({ err }, 'subscribe failed');
+            socket.close(1011, 'subscribe failed');
+          });
+      });
+    },
+  );
+}

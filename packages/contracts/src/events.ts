@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { IsoDate, Uuid } from './common.ts';
+
+/**
+ * The domain event catalogue. One name drives WebSocket pushes (and, later, outbound webhooks).
+ * Names are `noun.verb` in the past tense. Payloads carry ids and small summaries, never secrets:
+ * a client refetches what it needs.
+ */
+const Ids = { conversation_id: Uuid.optional(), campaign_id: Uuid.optional(), user_id: Uuid.optional() };
+
+export const DomainEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('message.received'),
+    data: z.object({ message_id: Uuid, conversation_id: Uuid, contact_id: Uuid.optional() }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('message.status_updated'),
+    data: z.object({ message_id: Uuid, status: z.string(), conversation_id: Uuid.optional() }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('conversation.updated'),
+    data: z.object({ conversation_id: Uuid, fields: z.array(z.string()).optional() }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('campaign.progress'),
+    data: z.object({
+      campaign_id: Uuid,
+      sent: z.number().int(),
+      delivered: z.number().int().optional(),
+      read: z.number().int().optional(),
+      failed: z.number().int(),
+      total: z.number().int(),
+    }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('notification.created'),
+    data: z.object({ notification_id: Uuid, title: z.string(), unread_count: z.number().int() }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('notification.read'),
+    data: z.object({ notification_ids: z.array(Uuid), unread_count: z.number().int() }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('job.failed'),
+    data: z.object({ job_id: z.string(), queue: z.string(), error: z.string() }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('org.updated'),
+    data: z.object({ fields: z.array(z.string()) }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('member.changed'),
+    data: z.object({ member_user_id: Uuid, change: z.enum(['joined', 'role_changed', 'removed']) }),
+    ...Ids,
+  }),
+]);
+export type DomainEvent = z.infer<typeof DomainEvent>;
+export type DomainEventType = DomainEvent['type'];
+export const EVENT_TYPES = DomainEvent.options.map((o) => o.shape.type.value) as DomainEventType[];
+
+/** An event as stored and delivered: `id` increases per organisation without gaps in commit order. */
+export const StoredEvent = z.object({
+  id: z.number().int(),
+  created_at: IsoDate,
+  event: DomainEvent,
+});
+export type StoredEvent = z.infer<typeof StoredEvent>;
+
+export const EventPage = z.object({
+  data: z.array(StoredEvent),
+  /** The newest event id of the organisation; pass it as `since` next time. */
+  last_id: z.number().int(),
+  /** True when `since` is older than the kept history: refetch state, then continue from `last_id`. */
+  resync: z.boolean(),
+});
+export type EventPage = z.infer<typeof EventPage>;
+
+// ---- WebSocket frames ---------------------------------------------------------------------------
+
+export const ClientFrame = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('subscribe'),
+      /** Last event id the client has seen; missed events are replayed, or `resync` is sent. */
+      since: z.number().int().min(0).optional(),
+      /** Narrow the stream to one conversation or campaign (organisation-wide events still arrive). */
+      conversation_id: Uuid.optional(),
+      campaign_id: Uuid.optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('ping') }).strict(),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), org_id: Uuid, last_id: z.number().int() }),
+  z.object({ type: z.literal('event'), id: z.number().int(), created_at: IsoDate, event: DomainEvent }),
+  z.object({ type: z.literal('resync'), last_id: z.number().int(), reason: z.string() }),
+  z.object({ type: z.literal('pong') }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+
+/** Close codes the server uses (4000–4999 are application codes). */
+export const WS_CLOSE = {
+  unauthenticated: 4001,
+  badFrame: 4002,
+  tooSlow: 4008,
+  sessionEnded: 4010,
+} as const;
