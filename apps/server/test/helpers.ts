@@ -178,3 +178,44 @@ export class TestClient {
     return res;
   }
 }
+
+/** A WebSocket client on a listening app, keeping every frame it receives. */
+export async function openSocket(
+  baseUrl: string,
+  headers: Record<string, string>,
+): Promise<{
+  ws: import('ws').WebSocket;
+  frames: Record<string, unknown>[];
+  send(frame: unknown): void;
+  waitFor(pred: (frames: Record<string, unknown>[]) => boolean, ms?: number): Promise<void>;
+  closed: Promise<{ code: number; reason: string }>;
+}> {
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers });
+  const frames: Record<string, unknown>[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+  const closed = new Promise<{ code: number; reason: string }>((r) =>
+    ws.on('close', (code, reason) => r({ code, reason: String(reason) })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+  return {
+    ws,
+    frames,
+    closed,
+    send: (f) => ws.send(JSON.stringify(f)),
+    async waitFor(pred, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (!pred(frames)) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out; frames: ${JSON.stringify(frames).slice(0, 2000)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
+export const cookieHeader = (c: TestClient) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
