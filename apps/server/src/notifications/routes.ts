@@ -7,7 +7,7 @@ import { sendTestNotification } from './send-test.job.ts';
 import type { NotificationService } from './service.ts';
 
 /** Routes that take no body still refuse one with fields, so a typo is an error, not ignored. */
-const NoBody = z.object({}).strict().optional();
+const NoBody = z.object({}).strict().nullish();
 
 export const notificationRoutes =
   (deps: { notifications: NotificationService; jobs: JobQueue }): FastifyPluginAsyncZod =>
