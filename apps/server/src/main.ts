@@ -10,6 +10,7 @@ import { generatePassword } from './lib/crypto.ts';
 import { resolveAppSecret } from './lib/secret.ts';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@openwaba.local';
+const BOOTSTRAP_LOCK_KEY = 0x0be_a7bb;
 
 export function openConfiguredDatabase(config: Config): Promise<Database> {
   return openDatabase({
@@ -22,11 +23,14 @@ export function openConfiguredDatabase(config: Config): Promise<Database> {
 /** Creates the first owner when the install has no user yet. Returns what to tell the operator. */
 export async function bootstrapFirstOwner(config: Config, database: Database) {
   const services = createServices({ config, database, appSecret: resolveAppSecret(config) });
-  if ((await services.auth.countUsers()) > 0) return null;
-  const email = (config.OPENWABA_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase();
-  const password = config.OPENWABA_ADMIN_PASSWORD ?? generatePassword();
-  await services.orgs.setupOwner({ email, password, orgName: config.OPENWABA_ADMIN_ORG });
-  return { email, password: config.OPENWABA_ADMIN_PASSWORD ? null : password };
+  // Several processes may start at once on one PostgreSQL: only one of them creates the owner.
+  return database.withAdvisoryLock(BOOTSTRAP_LOCK_KEY, async () => {
+    if ((await services.auth.countUsers()) > 0) return null;
+    const email = (config.OPENWABA_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase();
+    const password = config.OPENWABA_ADMIN_PASSWORD ?? generatePassword();
+    await services.orgs.setupOwner({ email, password, orgName: config.OPENWABA_ADMIN_ORG });
+    return { email, password: config.OPENWABA_ADMIN_PASSWORD ? null : password };
+  });
 }
 
 export interface Running {
