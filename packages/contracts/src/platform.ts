@@ -64,6 +64,7 @@ export const AuditPage = z.object({ data: z.array(AuditEntry), next_cursor: z.st
 // ---- jobs ---------------------------------------------------------------------------------------
 
 export const JobState = z.enum(['created', 'retry', 'active', 'completed', 'cancelled', 'failed']);
+export type JobState = z.infer<typeof JobState>;
 export const Job = z.object({
   id: z.string(),
   queue: z.string(),

@@ -1,20 +1,27 @@
 import {
   type AcceptInvitationBody,
+  AuditPage,
+  type AuditQuery,
   CreatedInvitation,
   ErrorBody,
+  EventPage,
   InvitationList,
   InvitationLookup,
+  JobPage,
+  type JobState,
   LoginResult,
   Me,
   Member,
   MemberList,
+  NotificationPage,
   Ok,
   Org,
   type OrgSettingsPatch,
   type Role,
   SessionList,
+  UnreadCount,
 } from '@openwaba/contracts';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** An error answered by the API, with its stable `code` (see contracts ERROR_CODES). */
 export class ApiError extends Error {
@@ -101,7 +108,48 @@ export function createClient(opts: ClientOptions = {}) {
   }
 
   const q = encodeURIComponent;
+  const query = (params: Record<string, string | number | undefined>) => {
+    const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '');
+    return entries.length ? `?${entries.map(([k, v]) => `${q(k)}=${q(String(v))}`).join('&')}` : '';
+  };
   return {
+    events: {
+      /** Events after an id; the realtime client's polling fallback. @example const page = await api.events.since(42) */
+      since: (since: number, limit?: number) =>
+        call(EventPage, 'GET', `/api/v1/events${query({ since, limit })}`),
+    },
+    notifications: {
+      /** @example const { data, next_cursor, unread_count } = await api.notifications.list() */
+      list: (o: { before?: string; limit?: number; unread?: boolean } = {}) =>
+        call(
+          NotificationPage,
+          'GET',
+          `/api/v1/notifications${query({ before: o.before, limit: o.limit, unread: o.unread === undefined ? undefined : String(o.unread) })}`,
+        ),
+      /** @example const { unread_count } = await api.notifications.unreadCount() */
+      unreadCount: () => call(UnreadCount, 'GET', '/api/v1/notifications/unread-count'),
+      /** @example await api.notifications.markRead(id) */
+      markRead: (id: string) => call(UnreadCount, 'POST', `/api/v1/notifications/${q(id)}/read`),
+      /** @example await api.notifications.markAllRead() */
+      markAllRead: () => call(UnreadCount, 'POST', '/api/v1/notifications/read-all'),
+      /** Sends yourself a test notification through a background worker. @example await api.notifications.sendTest() */
+      sendTest: () => call(z.object({ job_id: z.string() }), 'POST', '/api/v1/notifications/test'),
+    },
+    audit: {
+      /** @example const { data, next_cursor } = await api.audit.list({ action: 'org.update' }) */
+      list: (o: Partial<Omit<AuditQuery, 'limit'>> & { limit?: number } = {}) =>
+        call(AuditPage, 'GET', `/api/v1/audit${query(o)}`),
+      /** A link that downloads the filtered log as CSV. @example location.href = api.audit.csvUrl({ action: 'member' }) */
+      csvUrl: (o: Partial<Omit<AuditQuery, 'limit' | 'before'>> = {}) =>
+        `${base}/api/v1/audit.csv${query(o)}`,
+    },
+    jobs: {
+      /** @example const { data } = await api.jobs.list({ state: 'failed' }) */
+      list: (o: { state?: JobState; queue?: string; limit?: number } = {}) =>
+        call(JobPage, 'GET', `/api/v1/jobs${query(o)}`),
+      /** @example await api.jobs.retry(job.queue, job.id) */
+      retry: (queue: string, id: string) => call(Ok, 'POST', `/api/v1/jobs/${q(queue)}/${q(id)}/retry`),
+    },
     auth: {
       /** @example await api.auth.login({ email, password }) */
       login: (body: { email: string; password: string }) =>

@@ -1,1 +1,8 @@
 export { ApiError, type Client, type ClientOptions, createClient } from './client.ts';
+export {
+  createRealtime,
+  type Realtime,
+  type RealtimeOptions,
+  type RealtimeStatus,
+  type SocketLike,
+} from './realtime.ts';

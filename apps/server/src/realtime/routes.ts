@@ -32,7 +32,18 @@ export async function realtimeRoutes(
   app: FastifyInstance,
   deps: { auth: AuthService; hub: RealtimeHub; config: Config },
 ) {
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME } });
+  await app.register(websocket, {
+    options: { maxPayload: MAX_FRAME },
+    // On shutdown: say goodbye (1001, clients reconnect elsewhere), give peers a second, then cut.
+    preClose: async function closeSockets(this: FastifyInstance) {
+      const server = this.websocketServer;
+      for (const client of server.clients) client.close(1001, 'server shutting down');
+      const deadline = Date.now() + 1000;
+      while (server.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  });
   app.get(
     '/ws',
     {
