@@ -1,60 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig, type Running, startServer } from '@openwaba/server';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testSettings } from '../../server/src/config.ts';
+import { type Harness, hasChromium, startHarness } from './harness.ts';
 
-const settings = testSettings();
-const hasChromium = existsSync(settings.chromiumPath);
-if (!hasChromium && settings.requireBrowser)
-  throw new Error(`Chromium not found at ${settings.chromiumPath}`);
-
-const SHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', import.meta.url));
 const ADMIN = { email: 'owner@shop.example', password: 'browser test password' };
 
 describe.skipIf(!hasChromium)('dashboard shell in Chromium', () => {
-  let server: Running;
-  let browser: Browser;
+  let h: Harness;
+  let server: Harness['server'];
   let page: Page;
-  let dataDir: string;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => h.shot(name);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'openwaba-e2e-'));
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      OPENWABA_ADMIN_EMAIL: ADMIN.email,
-      OPENWABA_ADMIN_PASSWORD: ADMIN.password,
-      OPENWABA_ADMIN_ORG: 'Corner Shop',
-    });
-    server = await startServer(config, () => {});
-    browser = await chromium.launch({
-      executablePath: settings.chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    h = await startHarness({ ...ADMIN, org: 'Corner Shop' });
+    server = h.server;
+    page = h.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await h?.stop();
   });
 
   it('redirects to sign-in, rejects a wrong password, signs in and shows the shell', async () => {

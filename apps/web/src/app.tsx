@@ -3,7 +3,10 @@ import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx
 import { LoginPage } from './features/auth/login-page.tsx';
 import { SectionPlaceholder } from './features/sections/empty-sections.tsx';
 import { AccountPage } from './features/settings/account-page.tsx';
+import { AuditPage } from './features/settings/audit-page.tsx';
+import { JobsPage } from './features/settings/jobs-page.tsx';
 import { MembersPage } from './features/settings/members-page.tsx';
+import { NotificationsPage } from './features/settings/notifications-page.tsx';
 import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
 import { Shell } from './features/shell/shell.tsx';
@@ -26,6 +29,9 @@ export function App() {
           <Route path="organisation" element={<OrgSettingsPage />} />
           <Route path="members" element={<MembersPage />} />
           <Route path="account" element={<AccountPage />} />
+          <Route path="notifications" element={<NotificationsPage />} />
+          <Route path="jobs" element={<JobsPage />} />
+          <Route path="audit" element={<AuditPage />} />
         </Route>
         <Route path="*" element={<Navigate to="/inbox" replace />} />
       </Route>

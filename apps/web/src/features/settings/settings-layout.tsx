@@ -1,17 +1,24 @@
+import type { Permission } from '@openwaba/contracts';
 import { NavLink, Outlet } from 'react-router';
 import { PageHeader } from '../../components/ui.tsx';
+import { useMe } from '../auth/use-me.ts';
 
-const TABS = [
+const ALL_TABS: { to: string; label: string; needs?: Permission }[] = [
   { to: '/settings/organisation', label: 'Organisation' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/account', label: 'Account' },
+  { to: '/settings/notifications', label: 'Notifications' },
+  { to: '/settings/jobs', label: 'Jobs', needs: 'jobs.manage' },
+  { to: '/settings/audit', label: 'Audit log', needs: 'audit.read' },
 ];
 
 export function SettingsLayout() {
+  const me = useMe();
+  const TABS = ALL_TABS.filter((t) => !t.needs || me.data?.permissions.includes(t.needs));
   return (
     <>
       <PageHeader title="Settings" />
-      <nav aria-label="Settings" className="mb-6 flex gap-1 border-b border-slate-200">
+      <nav aria-label="Settings" className="mb-6 flex gap-1 overflow-x-auto border-b border-slate-200">
         {TABS.map((t) => (
           <NavLink
             key={t.to}

@@ -5,6 +5,8 @@ import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { NotificationBell } from '../notifications/bell.tsx';
+import { useRealtime } from '../realtime/use-realtime.ts';
 
 export const SECTIONS = [
   { to: '/inbox', label: 'Inbox', icon: 'inbox' },
@@ -51,6 +53,27 @@ function OrgSwitcher({ me }: { me: Me }) {
       </Select>
       {switchOrg.error && <span className="text-xs text-red-700">{errorMessage(switchOrg.error)}</span>}
     </div>
+  );
+}
+
+/** Keeps the realtime connection open and says, discreetly, when updates are not live. */
+function LiveIndicator({ orgId }: { orgId: string }) {
+  const status = useRealtime(orgId);
+  if (status === 'polling') {
+    return (
+      <span
+        className="text-xs text-amber-700"
+        role="status"
+        title="The live connection is down; checking every 30 seconds."
+      >
+        Reconnecting…
+      </span>
+    );
+  }
+  return (
+    <span className="sr-only" role="status">
+      {status === 'live' ? 'Live updates on' : ''}
+    </span>
   );
 }
 
@@ -114,6 +137,8 @@ export function Shell() {
         <header className="flex items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2 md:px-6">
           <OrgSwitcher me={user} />
           <div className="flex items-center gap-3">
+            <LiveIndicator orgId={user.org.id} />
+            <NotificationBell />
             <span className="hidden text-sm text-slate-600 sm:inline" title={user.user.email}>
               {user.user.name || user.user.email} · {user.role}
             </span>

@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Running, startServer } from '@openwaba/server';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { testSettings } from '../../server/src/config.ts';
+
+export const settings = testSettings();
+export const hasChromium = existsSync(settings.chromiumPath);
+if (!hasChromium && settings.requireBrowser)
+  throw new Error(`Chromium not found at ${settings.chromiumPath}`);
+
+const SHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', import.meta.url));
+
+export interface Harness {
+  server: Running;
+  browser: Browser;
+  page: Page;
+  shot(name: string): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** A real server (role all, embedded database in a temp dir) and a Chromium page. */
+export async function startHarness(admin: {
+  email: string;
+  password: string;
+  org: string;
+}): Promise<Harness> {
+  mkdirSync(SHOTS, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'openwaba-e2e-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    JOB_POLL_SECONDS: '0.5',
+    OPENWABA_ADMIN_EMAIL: admin.email,
+    OPENWABA_ADMIN_PASSWORD: admin.password,
+    OPENWABA_ADMIN_ORG: admin.org,
+  });
+  const server = await startServer(config, () => {});
+  const browser = await chromium.launch({
+    executablePath: settings.chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  return {
+    server,
+    browser,
+    page,
+    shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
+    async stop() {
+      await browser.close();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function signIn(page: Page, base: string, admin: { email: string; password: string }) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+}

@@ -1,0 +1,48 @@
+import type { StoredEvent } from '@openwaba/contracts';
+import { createRealtime, type RealtimeStatus } from '@openwaba/sdk';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { api } from '../../api.ts';
+
+/**
+ * One realtime connection per signed-in organisation. Events update the query cache, so every page
+ * shows what happened without a reload; while the socket is down, the SDK polls every 30 s.
+ */
+export function useRealtime(orgId: string): RealtimeStatus | undefined {
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<RealtimeStatus>();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new organisation needs a new connection (the server binds it to the org)
+  useEffect(() => {
+    const onEvent = ({ event }: StoredEvent) => {
+      switch (event.type) {
+        case 'notification.created':
+        case 'notification.read':
+          qc.setQueryData(['notifications', 'unread'], { unread_count: event.data.unread_count });
+          void qc.invalidateQueries({ queryKey: ['notifications', 'list'] });
+          break;
+        case 'job.failed':
+          void qc.invalidateQueries({ queryKey: ['jobs'] });
+          break;
+        case 'org.updated':
+          void qc.invalidateQueries({ queryKey: ['org'] });
+          void qc.invalidateQueries({ queryKey: ['me'] });
+          break;
+        case 'member.changed':
+          void qc.invalidateQueries({ queryKey: ['members'] });
+          break;
+        default:
+          break;
+      }
+      if (event.type !== 'notification.read') void qc.invalidateQueries({ queryKey: ['audit'] });
+    };
+    const rt = createRealtime({
+      onEvent,
+      onResync: () => void qc.invalidateQueries(),
+      onStatus: setStatus,
+      poll: (since) => api.events.since(since),
+      beforeReconnect: () => api.auth.refresh(),
+    });
+    return () => rt.close();
+  }, [orgId, qc]);
+  return status;
+}

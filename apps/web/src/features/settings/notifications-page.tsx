@@ -1,0 +1,30 @@
+import { useMutation } from '@tanstack/react-query';
+import { api, errorMessage } from '../../api.ts';
+import { Alert, Button, Card } from '../../components/ui.tsx';
+
+export function NotificationsPage() {
+  const test = useMutation({ mutationFn: () => api.notifications.sendTest() });
+  return (
+    <div className="max-w-3xl space-y-6">
+      <Card
+        title="Notifications"
+        description="The bell at the top shows what needs your attention: failed background jobs, new members, and (soon) campaigns and conversations. They arrive live; older than 30 days are removed."
+      >
+        <div className="flex flex-wrap items-center gap-3">
+          <Button onClick={() => test.mutate()} disabled={test.isPending}>
+            Send me a test notification
+          </Button>
+          <span className="text-sm text-slate-600">
+            A background worker sends it; the bell should light up within a second or two.
+          </span>
+        </div>
+        {test.isSuccess && (
+          <p className="mt-3 text-sm text-green-700" role="status">
+            Queued. Watch the bell.
+          </p>
+        )}
+        {test.error && <Alert>{errorMessage(test.error)}</Alert>}
+      </Card>
+    </div>
+  );
+}
