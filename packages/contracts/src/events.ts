@@ -103,6 +103,11 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export const ServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), org_id: Uuid, last_id: z.number().int() }),
   z.object({ type: z.literal('event'), id: z.number().int(), created_at: IsoDate, event: DomainEvent }),
+  /** Several events at once, in id order (sent when events arrive faster than one frame each). */
+  z.object({
+    type: z.literal('events'),
+    events: z.array(z.object({ id: z.number().int(), created_at: IsoDate, event: DomainEvent })).min(1),
+  }),
   z.object({ type: z.literal('resync'), last_id: z.number().int(), reason: z.string() }),
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('error'), message: z.string() }),

@@ -160,6 +160,8 @@ export function createRealtime(opts: RealtimeOptions) {
         opts.onResync?.(frame.last_id);
       } else if (frame.type === 'event') {
         deliver({ id: frame.id, created_at: frame.created_at, event: frame.event });
+      } else if (frame.type === 'events') {
+        for (const e of frame.events) deliver(e);
       }
     };
     s.onerror = () => {};

@@ -81,6 +81,7 @@ describe.runIf(settings.backend === 'pg')('several processes on one PostgreSQL',
     expect(res.status).toBe(202);
     const isNote = (f: Record<string, unknown>[]) =>
       f.some((x) => x.type === 'event' && (x.event as { type: string }).type === 'notification.created');
+    // A single event arrives as an `event` frame (batches only form under load).
     await s1.waitFor(isNote, 20_000);
     await s2.waitFor(isNote, 20_000);
     const id1 = s1.frames.find((x) => x.type === 'event')!.id;

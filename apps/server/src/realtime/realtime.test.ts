@@ -19,7 +19,15 @@ let otherOrg: { orgId: string; client: TestClient };
 
 const orgUpdated = (n: number): DomainEvent => ({ type: 'org.updated', data: { fields: [`f${n}`] } });
 type Frame = Record<string, unknown> & { type: string; id?: number; event?: DomainEvent };
-const eventsOf = (frames: Record<string, unknown>[]) => (frames as Frame[]).filter((f) => f.type === 'event');
+/** Every event received, whether it came alone (`event`) or batched (`events`). */
+const eventsOf = (frames: Record<string, unknown>[]) =>
+  (frames as Frame[]).flatMap((f) =>
+    f.type === 'event'
+      ? [f]
+      : f.type === 'events'
+        ? (f.events as Frame[]).map((e) => ({ ...e, type: 'event' }))
+        : [],
+  );
 
 beforeAll(async () => {
   t = await createTestApp();
