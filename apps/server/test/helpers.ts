@@ -193,7 +193,11 @@ export async function openSocket(
   const { WebSocket } = await import('ws');
   const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers });
   const frames: Record<string, unknown>[] = [];
-  ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+  ws.on('message', (d, isBinary) => {
+    // The protocol is text frames only (browsers would get a Blob for a binary one).
+    if (isBinary) throw new Error('received a binary frame');
+    frames.push(JSON.parse(String(d)));
+  });
   const closed = new Promise<{ code: number; reason: string }>((r) =>
     ws.on('close', (code, reason) => r({ code, reason: String(reason) })),
   );

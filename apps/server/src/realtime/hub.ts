@@ -8,7 +8,7 @@ import type { Metrics } from '../lib/metrics.ts';
 /** The part of a WebSocket the hub needs (the `ws` library's socket fits). */
 export interface HubSocket {
   readonly bufferedAmount: number;
-  send(data: string | Buffer): void;
+  send(data: string | Buffer, options: { binary: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping(): void;
@@ -78,7 +78,8 @@ export function createRealtimeHub(opts: HubOptions) {
       return false;
     }
     try {
-      sub.socket.send(Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
+      // Encoded once, but always a text frame: browsers hand binary frames over as Blobs.
+      sub.socket.send(Buffer.isBuffer(frame) ? frame : JSON.stringify(frame), { binary: false });
       return true;
     } catch {
       drop(sub, 1011, 'send failed');

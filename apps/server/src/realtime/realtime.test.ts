@@ -212,8 +212,8 @@ function fakeSocket() {
     get bufferedAmount() {
       return s.buffered;
     },
-    send(d: string) {
-      s.sent.push(d);
+    send(d: string | Buffer) {
+      s.sent.push(String(d));
     },
     close(code?: number) {
       s.closedWith = code;

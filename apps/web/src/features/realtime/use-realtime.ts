@@ -38,7 +38,11 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
     const rt = createRealtime({
       onEvent,
       onResync: () => void qc.invalidateQueries(),
-      onStatus: setStatus,
+      onStatus: (s) => {
+        setStatus(s);
+        // Whatever happened between loading the page and the stream going live was not pushed: refetch it.
+        if (s === 'live') void qc.invalidateQueries({ queryKey: ['notifications'] });
+      },
       poll: (since) => api.events.since(since),
       beforeReconnect: () => api.auth.refresh(),
     });
