@@ -27,13 +27,17 @@ import { registerErrorHandling } from './lib/error-handler.ts';
 import { registerAccessControl } from './lib/http.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
+import { createSecretBox } from './lib/secret-box.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { createNotificationService } from './notifications/service.ts';
+import { numberRoutes } from './numbers/routes.ts';
+import { createNumberService } from './numbers/service.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { createOrgService } from './orgs/service.ts';
 import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { registerWeb } from './web.ts';
+import { createCloudApiProvider } from './whatsapp/cloud-api.provider.ts';
 
 export interface AppDeps {
   config: Config;
@@ -62,6 +66,14 @@ export function createServices(deps: {
   const audit = createAuditService({ database });
   const auth = createAuthService({ db, config, signer });
   const orgs = createOrgService({ db, auth, events, notifications });
+  const box = createSecretBox(deps.appSecret, config.APP_SECRET_PREVIOUS);
+  const whatsapp = createCloudApiProvider({
+    baseUrl: config.META_GRAPH_URL,
+    version: config.META_GRAPH_VERSION,
+    timeoutMs: config.META_HTTP_TIMEOUT_MS,
+    connections: config.META_HTTP_CONNECTIONS,
+  });
+  const numbers = createNumberService({ db, box, whatsapp, notifications, log });
   const jobs = createJobQueue({
     database,
     log,
@@ -71,7 +83,20 @@ export function createServices(deps: {
     onFinalFailure: (def, job, err) => reportFailedJob({ events, notifications }, def.id, job, err),
   });
   jobs.register(JOBS);
-  const services = { config, database, log, metrics, auth, orgs, events, notifications, audit, jobs };
+  const services = {
+    config,
+    database,
+    log,
+    metrics,
+    auth,
+    orgs,
+    events,
+    notifications,
+    audit,
+    jobs,
+    whatsapp,
+    numbers,
+  };
   return services;
 }
 export type Services = ReturnType<typeof createServices>;
@@ -153,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));
   await app.register(auditRoutes({ audit: services.audit }));
   await app.register(jobRoutes({ jobs: services.jobs, db: deps.database.db }));
+  await app.register(numberRoutes({ numbers: services.numbers }));
 
   const hub = createRealtimeHub({
     database: deps.database,
@@ -167,7 +193,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await realtimeRoutes(app, { auth: services.auth, hub, config });
   app.addHook('onClose', async () => {
     await hub.stop();
-    if (!deps.services) await services.jobs.stop();
+    if (!deps.services) {
+      await services.jobs.stop();
+      await services.whatsapp.close();
+    }
   });
   await registerWeb(app, config.WEB_DIST_DIR);
   return app;

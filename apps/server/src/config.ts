@@ -44,6 +44,18 @@ const schema = z.object({
     .describe(
       'Secret for signing sessions and encrypting secrets at rest. Required in production; in development one is generated into DATA_DIR.',
     ),
+  APP_SECRET_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : [],
+    )
+    .describe('Comma-separated previous APP_SECRETs, while rotating: secrets sealed with them still open.'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce
     .number()
     .int()

@@ -3,6 +3,7 @@ export * from './common.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './health.ts';
+export * from './numbers.ts';
 export * from './orgs.ts';
 export * from './permissions.ts';
 export * from './platform.ts';

@@ -215,3 +215,57 @@ export const auditLog = pgTable(
     index('audit_log_entity_idx').on(t.orgId, t.entityType, t.entityId),
   ],
 );
+
+/** A WhatsApp business phone number connected through the Cloud API. Secrets are sealed (lib/secret-box). */
+export const numbers = pgTable(
+  'numbers',
+  {
+    id: id(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    displayName: text('display_name').notNull(),
+    phoneNumberId: text('phone_number_id').notNull(),
+    wabaId: text('waba_id').notNull(),
+    accessTokenSealed: text('access_token_sealed').notNull(),
+    appSecretSealed: text('app_secret_sealed').notNull(),
+    verifyTokenSealed: text('verify_token_sealed').notNull(),
+    systemPrompt: text('system_prompt'),
+    status: text('status').notNull().default('active'),
+    inactiveReason: text('inactive_reason'),
+    isSandbox: boolean('is_sandbox').notNull().default(false),
+    displayPhoneNumber: text('display_phone_number'),
+    verifiedName: text('verified_name'),
+    qualityRating: text('quality_rating'),
+    throughputLevel: text('throughput_level'),
+    messagingLimitTier: text('messaging_limit_tier'),
+    nameStatus: text('name_status'),
+    healthCheckedAt: timestamp('health_checked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // One phone number id routes to exactly one number: webhooks are dispatched by it.
+  (t) => [
+    uniqueIndex('numbers_phone_number_id_idx').on(t.phoneNumberId),
+    index('numbers_org_idx').on(t.orgId),
+  ],
+);
+
+/** Health readings of a number over time (cron refresh and quality/account webhooks). */
+export const numberHealth = pgTable(
+  'number_health',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    qualityRating: text('quality_rating'),
+    throughputLevel: text('throughput_level'),
+    messagingLimitTier: text('messaging_limit_tier'),
+    nameStatus: text('name_status'),
+    event: text('event'),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('number_health_number_idx').on(t.numberId, t.recordedAt)],
+);

@@ -1,6 +1,7 @@
 import { purgeOldEvents } from '../events/purge-old.job.ts';
 import { purgeOldNotifications } from '../notifications/purge-old.job.ts';
 import { sendTestNotification } from '../notifications/send-test.job.ts';
+import { refreshNumberHealth } from '../numbers/refresh-health.job.ts';
 import type { JobDefinition } from './queue.ts';
 
 /** Every job and cron job of the product, in one list. */
@@ -8,4 +9,5 @@ export const JOBS: JobDefinition[] = [
   purgeOldEvents,
   purgeOldNotifications,
   sendTestNotification,
+  refreshNumberHealth,
 ] as JobDefinition[];

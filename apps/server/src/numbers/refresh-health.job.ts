@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineJob } from '../jobs/queue.ts';
+
+/** Every 30 minutes: quality rating, throughput, messaging limit and name status of each active number. */
+export const refreshNumberHealth = defineJob({
+  id: 'numbers.refresh-health',
+  payload: z.object({}).loose(),
+  cron: '*/30 * * * *',
+  retry: { limit: 2, delaySeconds: 60, backoff: true },
+  async handler(_p, ctx) {
+    let checked = 0;
+    let failed = 0;
+    for (const n of await ctx.services.numbers.allActive()) {
+      const r = await ctx.services.numbers.refreshHealth(n, 'cron');
+      if (r.ok) checked++;
+      else failed++;
+    }
+    return { checked, failed };
+  },
+});

@@ -1,0 +1,313 @@
+import type {
+  CreateNumberBody,
+  NumberHealth,
+  NumberTestResult,
+  UpdateNumberBody,
+  WaNumber,
+} from '@openwaba/contracts';
+import { and, eq } from 'drizzle-orm';
+import { actorOf, recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../auth/context.ts';
+import type { Db } from '../db/client.ts';
+import { numberHealth, numbers } from '../db/schema.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { Log } from '../lib/log.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import type { NotificationService } from '../notifications/service.ts';
+import { GraphError } from '../whatsapp/graph-error.ts';
+import type { NumberCredentials, PhoneNumberInfo, WhatsAppProvider } from '../whatsapp/provider.ts';
+
+type Row = typeof numbers.$inferSelect;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function healthOf(r: Row): NumberHealth {
+  return {
+    display_phone_number: r.displayPhoneNumber,
+    verified_name: r.verifiedName,
+    quality_rating: r.qualityRating,
+    throughput_level: r.throughputLevel,
+    messaging_limit_tier: r.messagingLimitTier,
+    name_status: r.nameStatus,
+    checked_at: iso(r.healthCheckedAt),
+  };
+}
+
+export function toNumber(r: Row): WaNumber {
+  return {
+    id: r.id,
+    display_name: r.displayName,
+    phone_number_id: r.phoneNumberId,
+    waba_id: r.wabaId,
+    system_prompt: r.systemPrompt,
+    status: r.status as WaNumber['status'],
+    inactive_reason: r.inactiveReason,
+    is_sandbox: r.isSandbox,
+    health: healthOf(r),
+    has_access_token: true,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+const healthColumns = (info: PhoneNumberInfo) => ({
+  displayPhoneNumber: info.display_phone_number ?? null,
+  verifiedName: info.verified_name ?? null,
+  qualityRating: info.quality_rating ?? null,
+  throughputLevel: info.throughput?.level ?? null,
+  messagingLimitTier:
+    (typeof info.whatsapp_business_manager_messaging_limit === 'string'
+      ? info.whatsapp_business_manager_messaging_limit
+      : undefined) ??
+    info.messaging_limit_tier ??
+    null,
+  nameStatus: info.name_status ?? null,
+  healthCheckedAt: new Date(),
+});
+
+function metaError(err: GraphError) {
+  return { code: err.code, title: err.title, details: err.details ?? null, kind: err.kind };
+}
+
+/** Connected numbers: credentials sealed at rest, checked against Meta before they are saved. */
+export function createNumberService(deps: {
+  db: Db;
+  box: SecretBox;
+  whatsapp: WhatsAppProvider;
+  notifications: NotificationService;
+  log: Log;
+}) {
+  const { db, box, whatsapp, notifications, log } = deps;
+
+  async function getRow(orgId: string, id: string): Promise<Row> {
+    const [row] = await db
+      .select()
+      .from(numbers)
+      .where(and(eq(numbers.orgId, orgId), eq(numbers.id, id)));
+    if (!row) throw notFound('Number');
+    return row;
+  }
+
+  /** Asks Meta about the number with these credentials; a refusal becomes a 400 that quotes Meta. */
+  async function check(creds: NumberCredentials, wabaId: string): Promise<PhoneNumberInfo> {
+    try {
+      const info = await whatsapp.getPhoneNumber(creds);
+      const inWaba = await whatsapp.listPhoneNumbers({ wabaId, accessToken: creds.accessToken });
+      if (!inWaba.some((n) => n.id === creds.phoneNumberId)) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `Phone number ${creds.phoneNumberId} is not in WhatsApp Business Account ${wabaId}`,
+          {
+            details: [{ path: ['waba_id'], message: 'does not contain this phone number' }],
+          },
+        );
+      }
+      return info;
+    } catch (err) {
+      if (err instanceof GraphError) {
+        throw new AppError('VALIDATION_FAILED', `Meta refused the connection: ${err.title}`, {
+          details: { meta: metaError(err) },
+        });
+      }
+      throw err;
+    }
+  }
+
+  async function create(ctx: AuthContext, body: CreateNumberBody): Promise<WaNumber> {
+    const [taken] = await db
+      .select({ id: numbers.id })
+      .from(numbers)
+      .where(eq(numbers.phoneNumberId, body.phone_number_id));
+    if (taken) throw new AppError('CONFLICT', `Phone number id ${body.phone_number_id} is already connected`);
+    const info = await check(
+      { phoneNumberId: body.phone_number_id, accessToken: body.access_token },
+      body.waba_id,
+    );
+    return db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(numbers)
+        .values({
+          orgId: ctx.orgId,
+          displayName: body.display_name,
+          phoneNumberId: body.phone_number_id,
+          wabaId: body.waba_id,
+          accessTokenSealed: box.seal(body.access_token),
+          appSecretSealed: box.seal(body.app_secret),
+          verifyTokenSealed: box.seal(body.verify_token),
+          systemPrompt: body.system_prompt ?? null,
+          ...healthColumns(info),
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row)
+        throw new AppError('CONFLICT', `Phone number id ${body.phone_number_id} is already connected`);
+      await tx.insert(numberHealth).values({ numberId: row.id, source: 'connect', ...healthHistory(row) });
+      const { access_token: _a, app_secret: _s, verify_token: _v, ...visible } = body;
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'number.create',
+        entityType: 'number',
+        entityId: row.id,
+        after: visible,
+      });
+      return toNumber(row);
+    });
+  }
+
+  const healthHistory = (
+    r: Pick<Row, 'qualityRating' | 'throughputLevel' | 'messagingLimitTier' | 'nameStatus'>,
+  ) => ({
+    qualityRating: r.qualityRating,
+    throughputLevel: r.throughputLevel,
+    messagingLimitTier: r.messagingLimitTier,
+    nameStatus: r.nameStatus,
+  });
+
+  async function list(ctx: Pick<AuthContext, 'orgId'>): Promise<WaNumber[]> {
+    const rows = await db
+      .select()
+      .from(numbers)
+      .where(eq(numbers.orgId, ctx.orgId))
+      .orderBy(numbers.createdAt);
+    return rows.map(toNumber);
+  }
+
+  async function get(ctx: Pick<AuthContext, 'orgId'>, id: string) {
+    return toNumber(await getRow(ctx.orgId, id));
+  }
+
+  async function update(ctx: AuthContext, id: string, body: UpdateNumberBody): Promise<WaNumber> {
+    const row = await getRow(ctx.orgId, id);
+    // A new token is checked with Meta before it replaces the old one, and reactivates the number.
+    const info = body.access_token
+      ? await check({ phoneNumberId: row.phoneNumberId, accessToken: body.access_token }, row.wabaId)
+      : undefined;
+    return db.transaction(async (tx) => {
+      const [next] = await tx
+        .update(numbers)
+        .set({
+          ...(body.display_name !== undefined ? { displayName: body.display_name } : {}),
+          ...(body.system_prompt !== undefined ? { systemPrompt: body.system_prompt } : {}),
+          ...(body.access_token
+            ? { accessTokenSealed: box.seal(body.access_token), status: 'active', inactiveReason: null }
+            : {}),
+          ...(body.app_secret ? { appSecretSealed: box.seal(body.app_secret) } : {}),
+          ...(body.verify_token ? { verifyTokenSealed: box.seal(body.verify_token) } : {}),
+          ...(info ? healthColumns(info) : {}),
+          updatedAt: new Date(),
+        })
+        .where(and(eq(numbers.orgId, ctx.orgId), eq(numbers.id, id)))
+        .returning();
+      const changed = Object.keys(body);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'number.update',
+        entityType: 'number',
+        entityId: id,
+        before: { display_name: row.displayName, system_prompt: row.systemPrompt, status: row.status },
+        after: {
+          display_name: next!.displayName,
+          system_prompt: next!.systemPrompt,
+          status: next!.status,
+          changed,
+        },
+      });
+      return toNumber(next!);
+    });
+  }
+
+  async function remove(ctx: AuthContext, id: string) {
+    const row = await getRow(ctx.orgId, id);
+    await db.transaction(async (tx) => {
+      await tx.delete(numbers).where(and(eq(numbers.orgId, ctx.orgId), eq(numbers.id, id)));
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'number.delete',
+        entityType: 'number',
+        entityId: id,
+        before: toNumber(row),
+      });
+    });
+  }
+
+  /** The sealed credentials of a number, for the send path and webhook verification. */
+  function credentials(r: Row) {
+    return {
+      phoneNumberId: r.phoneNumberId,
+      accessToken: box.open(r.accessTokenSealed),
+      appSecret: box.open(r.appSecretSealed),
+      verifyToken: box.open(r.verifyTokenSealed),
+    };
+  }
+
+  /** A token error from Meta stops the number until someone replaces the token, and tells the admins. */
+  async function handleGraphError(r: Row, err: GraphError) {
+    if (err.kind !== 'token' || r.status === 'inactive') return;
+    const reason = `Meta rejected the access token (${err.code}${err.subcode ? `/${err.subcode}` : ''}): ${err.title}`;
+    await db
+      .update(numbers)
+      .set({ status: 'inactive', inactiveReason: reason, updatedAt: new Date() })
+      .where(eq(numbers.id, r.id));
+    await notifications.notifyRole(r.orgId, 'admin', {
+      type: 'number.inactive',
+      title: `${r.displayName} stopped: its access token no longer works`,
+      message: `${reason}. Sending from this number is paused until you paste a new token.`,
+      actionUrl: '/settings/numbers',
+      relatedEntityType: 'number',
+      relatedEntityId: r.id,
+    });
+    log.warn({ numberId: r.id, code: err.code }, 'number marked inactive after a token error');
+  }
+
+  /** Asks Meta for the number's current health and records it; returns what Meta said. */
+  async function refreshHealth(r: Row, source: string): Promise<NumberTestResult> {
+    try {
+      const info = await whatsapp.getPhoneNumber({
+        phoneNumberId: r.phoneNumberId,
+        accessToken: box.open(r.accessTokenSealed),
+      });
+      const cols = healthColumns(info);
+      const [next] = await db
+        .update(numbers)
+        .set({ ...cols, updatedAt: new Date() })
+        .where(eq(numbers.id, r.id))
+        .returning();
+      await db.insert(numberHealth).values({ numberId: r.id, source, ...healthHistory(next!) });
+      return { ok: true, health: healthOf(next!) };
+    } catch (err) {
+      if (!(err instanceof GraphError)) throw err;
+      await handleGraphError(r, err);
+      return { ok: false, error: metaError(err) };
+    }
+  }
+
+  async function test(ctx: AuthContext, id: string): Promise<NumberTestResult> {
+    return refreshHealth(await getRow(ctx.orgId, id), 'test');
+  }
+
+  async function healthHistoryOf(ctx: Pick<AuthContext, 'orgId'>, id: string, limit = 50) {
+    await getRow(ctx.orgId, id);
+    return db
+      .select()
+      .from(numberHealth)
+      .where(eq(numberHealth.numberId, id))
+      .orderBy(numberHealth.recordedAt)
+      .limit(limit);
+  }
+
+  async function allActive() {
+    return db.select().from(numbers).where(eq(numbers.status, 'active'));
+  }
+
+  return {
+    create,
+    list,
+    get,
+    update,
+    remove,
+    test,
+    refreshHealth,
+    handleGraphError,
+    credentials,
+    healthHistoryOf,
+    allActive,
+  };
+}
+export type NumberService = ReturnType<typeof createNumberService>;
