@@ -19,6 +19,8 @@ import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
 import { createEventService } from './events/service.ts';
 import { healthRoutes } from './health/routes.ts';
+import { inboundRoutes } from './inbound/routes.ts';
+import { createInboundService } from './inbound/service.ts';
 import { reportFailedJob } from './jobs/failures.ts';
 import { createJobQueue } from './jobs/queue.ts';
 import { JOBS } from './jobs/registry.ts';
@@ -74,6 +76,7 @@ export function createServices(deps: {
     connections: config.META_HTTP_CONNECTIONS,
   });
   const numbers = createNumberService({ db, box, whatsapp, notifications, log });
+  const inbound = createInboundService({ db, database, box, events, log });
   const jobs = createJobQueue({
     database,
     log,
@@ -96,6 +99,7 @@ export function createServices(deps: {
     jobs,
     whatsapp,
     numbers,
+    inbound,
   };
   return services;
 }
@@ -179,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes({ audit: services.audit }));
   await app.register(jobRoutes({ jobs: services.jobs, db: deps.database.db }));
   await app.register(numberRoutes({ numbers: services.numbers }));
+  await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
 
   const hub = createRealtimeHub({
     database: deps.database,

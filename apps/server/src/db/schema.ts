@@ -269,3 +269,112 @@ export const numberHealth = pgTable(
   },
   (t) => [index('number_health_number_idx').on(t.numberId, t.recordedAt)],
 );
+
+/** Every webhook POST Meta sends, stored before it is answered, processed by a job. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    raw: text('raw').notNull(),
+    /** pending → processed | failed | unparseable */
+    state: text('state').notNull().default('pending'),
+    result: jsonb('result'),
+    error: text('error'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [index('webhook_events_state_idx').on(t.state, t.id)],
+);
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: id(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    waId: text('wa_id').notNull(),
+    name: text('name'),
+    userId: text('user_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('contacts_org_wa_idx').on(t.orgId, t.waId)],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: id(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    status: text('status').notNull().default('open'),
+    unreadCount: integer('unread_count').notNull().default(0),
+    lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
+    windowExpiresAt: timestamp('window_expires_at', { withTimezone: true }),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('conversations_number_contact_idx').on(t.numberId, t.contactId),
+    index('conversations_org_last_idx').on(t.orgId, t.lastMessageAt),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: id(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    direction: text('direction').notNull(),
+    wamid: text('wamid').notNull(),
+    type: text('type').notNull(),
+    content: jsonb('content').notNull(),
+    contextWamid: text('context_wamid'),
+    status: text('status'),
+    error: jsonb('error'),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('messages_number_wamid_idx').on(t.numberId, t.wamid),
+    index('messages_conversation_idx').on(t.conversationId, t.sentAt),
+  ],
+);
+
+/** Every status Meta reported, applied or parked until its message exists. */
+export const messageStatusEvents = pgTable(
+  'message_status_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    wamid: text('wamid').notNull(),
+    status: text('status').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    payload: jsonb('payload').notNull(),
+    applied: boolean('applied').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('message_status_events_dedup_idx').on(t.numberId, t.wamid, t.status, t.occurredAt),
+    index('message_status_events_parked_idx').on(t.numberId, t.wamid).where(sql`not ${t.applied}`),
+  ],
+);

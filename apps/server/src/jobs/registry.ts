@@ -1,4 +1,5 @@
 import { purgeOldEvents } from '../events/purge-old.job.ts';
+import { processWebhookEvent } from '../inbound/process-event.job.ts';
 import { purgeOldNotifications } from '../notifications/purge-old.job.ts';
 import { sendTestNotification } from '../notifications/send-test.job.ts';
 import { refreshNumberHealth } from '../numbers/refresh-health.job.ts';
@@ -10,4 +11,5 @@ export const JOBS: JobDefinition[] = [
   purgeOldNotifications,
   sendTestNotification,
   refreshNumberHealth,
+  processWebhookEvent,
 ] as JobDefinition[];
