@@ -25,6 +25,12 @@ export const orgs = pgTable('orgs', {
   updatedAt: updatedAt(),
 });
 
+/** The owning organisation: every tenant table has one, and rows go with the organisation. */
+const orgRef = () =>
+  uuid('org_id')
+    .notNull()
+    .references(() => orgs.id, { onDelete: 'cascade' });
+
 export const orgSettings = pgTable('org_settings', {
   orgId: uuid('org_id')
     .primaryKey()
@@ -57,9 +63,7 @@ export const users = pgTable(
 export const memberships = pgTable(
   'memberships',
   {
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -73,9 +77,7 @@ export const invitations = pgTable(
   'invitations',
   {
     id: id(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     email: text('email').notNull(),
     role: text('role').notNull(),
     tokenHash: text('token_hash').notNull(),
@@ -98,9 +100,7 @@ export const sessions = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     userAgent: text('user_agent'),
     ip: text('ip'),
     createdAt: createdAt(),
@@ -152,9 +152,7 @@ export const eventCounters = pgTable('event_counters', {
 export const events = pgTable(
   'events',
   {
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     type: text('type').notNull(),
     /** Only this user may receive the event (e.g. their own notifications). */
@@ -169,9 +167,7 @@ export const notifications = pgTable(
   'notifications',
   {
     id: id(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -195,9 +191,7 @@ export const auditLog = pgTable(
   'audit_log',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     actorType: text('actor_type').notNull(),
     actorId: text('actor_id'),
     actorLabel: text('actor_label'),
@@ -221,9 +215,7 @@ export const numbers = pgTable(
   'numbers',
   {
     id: id(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     displayName: text('display_name').notNull(),
     phoneNumberId: text('phone_number_id').notNull(),
     wabaId: text('waba_id').notNull(),
@@ -290,9 +282,7 @@ export const contacts = pgTable(
   'contacts',
   {
     id: id(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     waId: text('wa_id').notNull(),
     name: text('name'),
     userId: text('user_id'),
@@ -306,9 +296,7 @@ export const conversations = pgTable(
   'conversations',
   {
     id: id(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     numberId: uuid('number_id')
       .notNull()
       .references(() => numbers.id, { onDelete: 'cascade' }),
@@ -333,9 +321,7 @@ export const messages = pgTable(
   'messages',
   {
     id: id(),
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => orgs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
     numberId: uuid('number_id')
       .notNull()
       .references(() => numbers.id, { onDelete: 'cascade' }),
