@@ -15,6 +15,8 @@ import { authRoutes } from './auth/routes.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import { conversationRoutes } from './conversations/routes.ts';
+import { createConversationService } from './conversations/service.ts';
 import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
 import { createEventService } from './events/service.ts';
@@ -77,6 +79,7 @@ export function createServices(deps: {
   });
   const numbers = createNumberService({ db, box, whatsapp, notifications, log });
   const inbound = createInboundService({ db, database, box, events, log });
+  const conversations = createConversationService({ database });
   const jobs = createJobQueue({
     database,
     log,
@@ -100,6 +103,7 @@ export function createServices(deps: {
     whatsapp,
     numbers,
     inbound,
+    conversations,
   };
   return services;
 }
@@ -184,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes({ jobs: services.jobs, db: deps.database.db }));
   await app.register(numberRoutes({ numbers: services.numbers }));
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
+  await app.register(conversationRoutes({ conversations: services.conversations }));
 
   const hub = createRealtimeHub({
     database: deps.database,

@@ -321,3 +321,53 @@ describe.skipIf(!existsSync(FIXTURES))(
     });
   },
 );
+
+describe(`conversation and message read APIs on ${settings.backend}`, () => {
+  it('lists conversations newest first with a preview, filters, searches and pages', async () => {
+    const owner = await t.owner();
+    await t.app.services.inbound.processEvent(
+      (await deliver(inboundText('wamid.LATEST', '447700900777', 'Newest of all'))).eventId,
+    );
+    const first = (await owner.get('/api/v1/conversations?limit=5')).json();
+    expect(first.data).toHaveLength(5);
+    expect(first.data[0]).toMatchObject({
+      contact: { wa_id: '447700900777', name: 'Ana' },
+      unread_count: 1,
+      last_message: { type: 'text', direction: 'in', preview: 'Newest of all' },
+    });
+    expect(first.data[0].window_expires_at).toBeTruthy();
+    const second = (await owner.get(`/api/v1/conversations?limit=5&before=${first.next_cursor}`)).json();
+    const ids = new Set([...first.data, ...second.data].map((c: { id: string }) => c.id));
+    expect(ids.size).toBe(first.data.length + second.data.length);
+    const found = (await owner.get('/api/v1/conversations?search=900777')).json();
+    expect(found.data.map((c: { contact: { wa_id: string } }) => c.contact.wa_id)).toEqual(['447700900777']);
+    expect(
+      (await owner.get(`/api/v1/conversations?number_id=${numberId}&unread=true&limit=100`)).json().data
+        .length,
+    ).toBeGreaterThan(1);
+    expect((await owner.get('/api/v1/conversations?before=nonsense')).statusCode).toBe(400);
+    expect((await owner.get('/api/v1/conversations?search=%25')).json().data).toEqual([]);
+  });
+
+  it('lists a conversation’s messages newest first; other organisations get 404', async () => {
+    const owner = await t.owner();
+    const conv = (await owner.get('/api/v1/conversations?search=16505560001')).json().data[0];
+    const page = (await owner.get(`/api/v1/conversations/${conv.id}/messages?limit=2`)).json();
+    expect(page.data).toHaveLength(2);
+    expect(Date.parse(page.data[0].sent_at)).toBeGreaterThanOrEqual(Date.parse(page.data[1].sent_at));
+    const rest = (
+      await owner.get(`/api/v1/conversations/${conv.id}/messages?before=${page.next_cursor}`)
+    ).json();
+    expect(rest.data.every((m: { direction: string }) => m.direction === 'in')).toBe(true);
+    const other = await t.app.services.orgs.setupOwner({
+      email: 'conv-other@example.com',
+      password: 'other password 12',
+      orgName: 'Other',
+    });
+    expect(other.orgId).toBeTruthy();
+    const c = t.client();
+    await c.login('conv-other@example.com', 'other password 12');
+    expect((await c.get(`/api/v1/conversations/${conv.id}/messages`)).statusCode).toBe(404);
+    expect((await c.get('/api/v1/conversations')).json().data).toEqual([]);
+  });
+});
