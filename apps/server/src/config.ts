@@ -128,6 +128,19 @@ const schema = z.object({
     .max(1024)
     .default(64)
     .describe('Keep-alive connections to the Graph API per origin.'),
+  SANDBOX: z
+    .enum(['auto', 'off'])
+    .default('auto')
+    .describe(
+      'auto: while no real number is connected, a process in role all runs the WhatsApp simulator with a sandbox number and simulated customers.',
+    ),
+  SANDBOX_MESSAGE_EVERY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(45)
+    .describe('How often a simulated customer writes to the sandbox number (0: only at start).'),
   EVENTS_RETENTION_HOURS: z.coerce
     .number()
     .int()

@@ -8,6 +8,7 @@ import { runMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health/routes.ts';
 import { generatePassword } from './lib/crypto.ts';
 import { resolveAppSecret } from './lib/secret.ts';
+import { startSandbox } from './sandbox/start-sandbox.ts';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@openwaba.local';
 const BOOTSTRAP_LOCK_KEY = 0x0be_a7bb;
@@ -70,6 +71,7 @@ export async function startServer(
     const url = config.PUBLIC_URL ?? `http://localhost:${port}`;
     const dbLabel =
       database.kind === 'pg' ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.DATA_DIR}`;
+    const sandbox = config.ROLE === 'all' ? await startSandbox(services, url) : undefined;
     out('');
     out(`  openwaba is running (role ${config.ROLE}, ${dbLabel})`);
     out(`  Dashboard:  ${url}/`);
@@ -84,6 +86,12 @@ export async function startServer(
     } else {
       out('  Sign in with your account.');
     }
+    if (sandbox) {
+      out(
+        `  Sandbox:    number ${sandbox.display} on the built-in WhatsApp simulator (${sandbox.simulatorUrl});`,
+      );
+      out('              simulated customers write in; connect a real number under Settings to turn it off.');
+    }
     out('');
     const running = app;
     let stopping: Promise<void> | undefined;
@@ -93,6 +101,7 @@ export async function startServer(
       database,
       stop: () => {
         stopping ??= (async () => {
+          await sandbox?.stop();
           await running.close();
           await services.jobs.stop();
           await database.close();

@@ -78,6 +78,9 @@ export function createNumberService(deps: {
   log: Log;
 }) {
   const { db, box, whatsapp, notifications, log } = deps;
+  /** The in-process simulator's client, when the sandbox runs (see sandbox/start-sandbox.ts). */
+  let sandbox: WhatsAppProvider | undefined;
+  const providerFor = (r: Pick<Row, 'isSandbox'>) => (r.isSandbox && sandbox ? sandbox : whatsapp);
 
   async function getRow(orgId: string, id: string): Promise<Row> {
     const [row] = await db
@@ -259,7 +262,7 @@ export function createNumberService(deps: {
   /** Asks Meta for the number's current health and records it; returns what Meta said. */
   async function refreshHealth(r: Row, source: string): Promise<NumberTestResult> {
     try {
-      const info = await whatsapp.getPhoneNumber({
+      const info = await providerFor(r).getPhoneNumber({
         phoneNumberId: r.phoneNumberId,
         accessToken: box.open(r.accessTokenSealed),
       });
@@ -296,6 +299,57 @@ export function createNumberService(deps: {
     return db.select().from(numbers).where(eq(numbers.status, 'active'));
   }
 
+  /**
+   * The sandbox number: one per install, wired to the in-process simulator. Its credentials change
+   * with every start (the simulator lives in memory), so they are replaced here each time.
+   */
+  async function upsertSandbox(
+    orgId: string,
+    n: {
+      phoneNumberId: string;
+      wabaId: string;
+      accessToken: string;
+      appSecret: string;
+      verifyToken: string;
+      displayName: string;
+    },
+    provider: WhatsAppProvider,
+  ) {
+    sandbox = provider;
+    const info = await provider.getPhoneNumber({
+      phoneNumberId: n.phoneNumberId,
+      accessToken: n.accessToken,
+    });
+    const values = {
+      orgId,
+      displayName: n.displayName,
+      phoneNumberId: n.phoneNumberId,
+      wabaId: n.wabaId,
+      accessTokenSealed: box.seal(n.accessToken),
+      appSecretSealed: box.seal(n.appSecret),
+      verifyTokenSealed: box.seal(n.verifyToken),
+      isSandbox: true,
+      status: 'active',
+      inactiveReason: null,
+      ...healthColumns(info),
+    };
+    const [row] = await db
+      .insert(numbers)
+      .values(values)
+      .onConflictDoUpdate({ target: numbers.phoneNumberId, set: { ...values, updatedAt: new Date() } })
+      .returning();
+    return toNumber(row!);
+  }
+
+  async function hasRealNumbers() {
+    const [row] = await db
+      .select({ id: numbers.id })
+      .from(numbers)
+      .where(eq(numbers.isSandbox, false))
+      .limit(1);
+    return Boolean(row);
+  }
+
   return {
     create,
     list,
@@ -308,6 +362,8 @@ export function createNumberService(deps: {
     credentials,
     healthHistoryOf,
     allActive,
+    upsertSandbox,
+    hasRealNumbers,
   };
 }
 export type NumberService = ReturnType<typeof createNumberService>;
