@@ -64,6 +64,12 @@ describe.skipIf(!hasChromium)('live notifications, jobs and audit pages in Chrom
     await table.getByText('org.update').first().waitFor();
     expect(await table.textContent()).toContain('Asia/Kolkata');
     await h.shot('12-audit-log');
+    await page.getByRole('link', { name: 'Numbers' }).click();
+    await page.getByText('Sandbox', { exact: true }).waitFor();
+    await page.getByText('openwaba Sandbox').waitFor();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Meta answered: the connection works.').waitFor();
+    await h.shot('14-numbers-sandbox');
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.getByText('No failed jobs').waitFor();
     await h.shot('13-jobs');

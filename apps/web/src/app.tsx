@@ -7,6 +7,7 @@ import { AuditPage } from './features/settings/audit-page.tsx';
 import { JobsPage } from './features/settings/jobs-page.tsx';
 import { MembersPage } from './features/settings/members-page.tsx';
 import { NotificationsPage } from './features/settings/notifications-page.tsx';
+import { NumbersPage } from './features/settings/numbers-page.tsx';
 import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
 import { Shell } from './features/shell/shell.tsx';
@@ -28,6 +29,7 @@ export function App() {
           <Route index element={<Navigate to="organisation" replace />} />
           <Route path="organisation" element={<OrgSettingsPage />} />
           <Route path="members" element={<MembersPage />} />
+          <Route path="numbers" element={<NumbersPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="jobs" element={<JobsPage />} />

@@ -2,7 +2,9 @@ import {
   type AcceptInvitationBody,
   AuditPage,
   type AuditQuery,
+  ConversationPage,
   CreatedInvitation,
+  type CreateNumberBody,
   ErrorBody,
   EventPage,
   InvitationList,
@@ -13,13 +15,18 @@ import {
   Me,
   Member,
   MemberList,
+  MessagePage,
   NotificationPage,
+  NumberTestResult,
   Ok,
   Org,
   type OrgSettingsPatch,
   type Role,
   SessionList,
   UnreadCount,
+  type UpdateNumberBody,
+  WaNumber,
+  WaNumberList,
 } from '@openwaba/contracts';
 import { z } from 'zod';
 
@@ -113,6 +120,40 @@ export function createClient(opts: ClientOptions = {}) {
     return entries.length ? `?${entries.map(([k, v]) => `${q(k)}=${q(String(v))}`).join('&')}` : '';
   };
   return {
+    numbers: {
+      /** @example const { data } = await api.numbers.list() */
+      list: () => call(WaNumberList, 'GET', '/api/v1/numbers'),
+      /** Meta is asked before the number is saved. @example await api.numbers.create({ display_name, phone_number_id, waba_id, access_token, app_secret, verify_token }) */
+      create: (body: CreateNumberBody) => call(WaNumber, 'POST', '/api/v1/numbers', body),
+      /** @example await api.numbers.update(id, { access_token: newToken }) */
+      update: (id: string, body: UpdateNumberBody) =>
+        call(WaNumber, 'PATCH', `/api/v1/numbers/${q(id)}`, body),
+      /** @example await api.numbers.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/numbers/${q(id)}`),
+      /** @example const { ok, health, error } = await api.numbers.test(id) */
+      test: (id: string) => call(NumberTestResult, 'POST', `/api/v1/numbers/${q(id)}/test`),
+    },
+    conversations: {
+      /** @example const { data, next_cursor } = await api.conversations.list({ unread: true }) */
+      list: (
+        o: {
+          number_id?: string;
+          status?: string;
+          unread?: boolean;
+          search?: string;
+          before?: string;
+          limit?: number;
+        } = {},
+      ) =>
+        call(
+          ConversationPage,
+          'GET',
+          `/api/v1/conversations${query({ ...o, unread: o.unread === undefined ? undefined : String(o.unread) })}`,
+        ),
+      /** @example const { data } = await api.conversations.messages(id) */
+      messages: (id: string, o: { before?: string; limit?: number } = {}) =>
+        call(MessagePage, 'GET', `/api/v1/conversations/${q(id)}/messages${query(o)}`),
+    },
     events: {
       /** Events after an id; the realtime client's polling fallback. @example const page = await api.events.since(42) */
       since: (since: number, limit?: number) =>

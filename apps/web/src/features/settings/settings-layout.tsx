@@ -6,6 +6,7 @@ import { useMe } from '../auth/use-me.ts';
 const ALL_TABS: { to: string; label: string; needs?: Permission }[] = [
   { to: '/settings/organisation', label: 'Organisation' },
   { to: '/settings/members', label: 'Members' },
+  { to: '/settings/numbers', label: 'Numbers' },
   { to: '/settings/account', label: 'Account' },
   { to: '/settings/notifications', label: 'Notifications' },
   { to: '/settings/jobs', label: 'Jobs', needs: 'jobs.manage' },
