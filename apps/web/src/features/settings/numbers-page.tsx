@@ -14,6 +14,24 @@ const EMPTY = {
   app_secret: '',
   verify_token: '',
 };
+const FIELDS: {
+  key: keyof typeof EMPTY;
+  label: string;
+  secret?: boolean;
+  numeric?: boolean;
+  hint?: string;
+}[] = [
+  { key: 'display_name', label: 'Display name' },
+  { key: 'phone_number_id', label: 'Phone number id', numeric: true },
+  { key: 'waba_id', label: 'WhatsApp Business Account id', numeric: true },
+  { key: 'access_token', label: 'Access token', secret: true },
+  { key: 'app_secret', label: 'App secret', secret: true },
+  {
+    key: 'verify_token',
+    label: 'Verify token',
+    hint: "Any string; paste the same into Meta's webhook settings.",
+  },
+];
 
 /** Meta's own words, when Meta refused: shown so the person can fix the token or the ids. */
 function metaDetails(err: unknown): string | null {
@@ -163,60 +181,21 @@ export function NumbersPage() {
           description={`From Meta's WhatsApp Manager: the phone number id, the WhatsApp Business Account id and a system-user access token; from your Meta app: the app secret. Set the app's webhook to ${window.location.origin}/webhooks/whatsapp with the verify token you choose here.`}
         >
           <form onSubmit={submit} className="grid gap-4 sm:grid-cols-2">
-            <Field label="Display name">
-              {(id) => <Input id={id} value={form.display_name} onChange={set('display_name')} required />}
-            </Field>
-            <Field label="Phone number id">
-              {(id) => (
-                <Input
-                  id={id}
-                  value={form.phone_number_id}
-                  onChange={set('phone_number_id')}
-                  required
-                  inputMode="numeric"
-                />
-              )}
-            </Field>
-            <Field label="WhatsApp Business Account id">
-              {(id) => (
-                <Input id={id} value={form.waba_id} onChange={set('waba_id')} required inputMode="numeric" />
-              )}
-            </Field>
-            <Field label="Access token">
-              {(id) => (
-                <Input
-                  id={id}
-                  type="password"
-                  value={form.access_token}
-                  onChange={set('access_token')}
-                  required
-                  autoComplete="off"
-                />
-              )}
-            </Field>
-            <Field label="App secret">
-              {(id) => (
-                <Input
-                  id={id}
-                  type="password"
-                  value={form.app_secret}
-                  onChange={set('app_secret')}
-                  required
-                  autoComplete="off"
-                />
-              )}
-            </Field>
-            <Field label="Verify token" hint="Any string; paste the same into Meta's webhook settings.">
-              {(id) => (
-                <Input
-                  id={id}
-                  value={form.verify_token}
-                  onChange={set('verify_token')}
-                  required
-                  autoComplete="off"
-                />
-              )}
-            </Field>
+            {FIELDS.map((f) => (
+              <Field key={f.key} label={f.label} {...(f.hint ? { hint: f.hint } : {})}>
+                {(id) => (
+                  <Input
+                    id={id}
+                    type={f.secret ? 'password' : 'text'}
+                    value={form[f.key]}
+                    onChange={set(f.key)}
+                    required
+                    autoComplete="off"
+                    {...(f.numeric ? { inputMode: 'numeric' as const } : {})}
+                  />
+                )}
+              </Field>
+            ))}
             <div className="sm:col-span-2">
               {create.error && (
                 <Alert>
