@@ -4,6 +4,7 @@ import { runMigrate } from './commands/migrate.ts';
 import { runSetup } from './commands/setup.ts';
 import { runSimulator } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
+import { runWebhooksReplay } from './commands/webhooks-replay.ts';
 import { describeError, type Io } from './output.ts';
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +92,20 @@ export function buildProgram(io: Io, env?: Env) {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       },
+    );
+
+  program
+    .command('webhooks')
+    .description('Stored webhook events from Meta')
+    .command('replay')
+    .description('Process stored webhook events again (idempotent: nothing is duplicated)')
+    .option('--id <n>', 'one event id', integer)
+    .option('--from <n>', 'first event id of a range', integer)
+    .option('--to <n>', 'last event id of a range', integer)
+    .option('--state <state>', 'only events in this state (failed, pending, unparseable, processed)')
+    .option('--json', 'print the totals as JSON')
+    .action(async (o: { id?: string; from?: string; to?: string; state?: string; json?: boolean }) =>
+      runWebhooksReplay(config(), io, o),
     );
 
   program

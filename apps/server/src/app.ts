@@ -21,7 +21,7 @@ import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
 import { createEventService } from './events/service.ts';
 import { healthRoutes } from './health/routes.ts';
-import { inboundRoutes } from './inbound/routes.ts';
+import { inboundRoutes, webhookEventRoutes } from './inbound/routes.ts';
 import { createInboundService } from './inbound/service.ts';
 import { reportFailedJob } from './jobs/failures.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -188,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes({ jobs: services.jobs, db: deps.database.db }));
   await app.register(numberRoutes({ numbers: services.numbers }));
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
+  await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(conversationRoutes({ conversations: services.conversations }));
 
   const hub = createRealtimeHub({

@@ -43,3 +43,20 @@ export const MessageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const MessagePage = z.object({ data: z.array(Message), next_cursor: z.string().nullable() });
+
+/** A webhook POST from Meta as stored, with what processing made of it (admin view). */
+export const WebhookEvent = z.object({
+  id: z.number().int(),
+  state: z.enum(['pending', 'processed', 'failed', 'unparseable']),
+  result: z.unknown().nullable(),
+  error: z.string().nullable(),
+  /** The first 4 000 characters of the body as received. */
+  raw: z.string(),
+  received_at: IsoDate,
+  processed_at: IsoDate.nullable(),
+});
+export const WebhookEventQuery = z.object({
+  state: z.enum(['pending', 'processed', 'failed', 'unparseable']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const WebhookEventList = z.object({ data: z.array(WebhookEvent) });

@@ -270,6 +270,8 @@ export const webhookEvents = pgTable(
     raw: text('raw').notNull(),
     /** pending → processed | failed | unparseable */
     state: text('state').notNull().default('pending'),
+    /** Organisations whose numbers the event touched (set by processing): who may see and replay it. */
+    orgIds: uuid('org_ids').array().notNull().default(sql`'{}'::uuid[]`),
     result: jsonb('result'),
     error: text('error'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),

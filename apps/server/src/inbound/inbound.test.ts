@@ -371,3 +371,32 @@ describe(`conversation and message read APIs on ${settings.backend}`, () => {
     expect((await c.get('/api/v1/conversations')).json().data).toEqual([]);
   });
 });
+
+describe(`webhook events admin view and replay on ${settings.backend}`, () => {
+  it('lists this organisation’s events with their result, and replays one without duplicating', async () => {
+    const { eventId } = await deliver(inboundText('wamid.REPLAY', '447700900888', 'replay me'));
+    await t.app.services.inbound.processEvent(eventId);
+    const owner = await t.owner();
+    const list = (await owner.get('/api/v1/webhook-events?limit=5')).json();
+    expect(list.data[0]).toMatchObject({ id: eventId, state: 'processed', result: { messages: 1 } });
+    expect(list.data[0].raw).toContain('wamid.REPLAY');
+    const replay = await owner.post(`/api/v1/webhook-events/${eventId}/replay`);
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json().result).toMatchObject({ messages: 0, duplicates: 1 });
+    expect(await count('messages', `wamid = 'wamid.REPLAY'`)).toBe(1);
+    expect((await owner.get('/api/v1/audit?action=webhook_event.replay')).json().data).toHaveLength(1);
+    const viewer = await t.member('viewer');
+    expect((await viewer.get('/api/v1/webhook-events')).statusCode).toBe(403);
+    const other = await t.app.services.orgs.setupOwner({
+      email: 'wh-other@example.com',
+      password: 'other password 12',
+      orgName: 'Other',
+    });
+    expect(other.orgId).toBeTruthy();
+    const c = t.client();
+    await c.login('wh-other@example.com', 'other password 12');
+    expect((await c.get('/api/v1/webhook-events')).json().data).toEqual([]);
+    expect((await c.post(`/api/v1/webhook-events/${eventId}/replay`)).statusCode).toBe(404);
+    expect((await owner.post('/api/v1/webhook-events/abc/replay')).statusCode).toBe(400);
+  });
+});

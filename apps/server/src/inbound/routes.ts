@@ -1,6 +1,12 @@
+import { WebhookEventList, WebhookEventQuery } from '@openwaba/contracts';
 import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf, recordAudit } from '../audit/service.ts';
+import type { Db } from '../db/client.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { notFound } from '../lib/errors.ts';
+import { authOf } from '../lib/http.ts';
 import { processWebhookEvent } from './process-event.job.ts';
 import type { InboundService } from './service.ts';
 
@@ -46,4 +52,49 @@ export const inboundRoutes =
       await deps.jobs.enqueue(processWebhookEvent, { eventId });
       return reply.code(200).send({ ok: true });
     });
+  };
+
+/** Admin view of what Meta sent and what became of it; replay is idempotent. */
+export const webhookEventRoutes =
+  (deps: { inbound: InboundService; db: Db }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['webhooks'];
+    app.get(
+      '/api/v1/webhook-events',
+      {
+        config: { access: 'integrations.manage' },
+        schema: {
+          tags,
+          summary: 'Webhook events from Meta for your numbers, with their processing result',
+          querystring: WebhookEventQuery,
+          response: { 200: WebhookEventList },
+        },
+      },
+      async (req) => ({ data: (await deps.inbound.listEvents(authOf(req).orgId, req.query)) as never }),
+    );
+    app.post(
+      '/api/v1/webhook-events/:id/replay',
+      {
+        config: { access: 'integrations.manage' },
+        schema: {
+          tags,
+          summary: 'Process a stored webhook event again (nothing is duplicated)',
+          params: z.object({ id: z.coerce.number().int().positive() }),
+          body: z.object({}).strict().nullish(),
+          response: { 200: z.object({ result: z.unknown() }) },
+        },
+      },
+      async (req) => {
+        const ctx = authOf(req);
+        if (!(await deps.inbound.belongsTo(ctx.orgId, req.params.id))) throw notFound('Webhook event');
+        const result = await deps.inbound.processEvent(req.params.id);
+        await recordAudit(deps.db, actorOf(ctx), {
+          action: 'webhook_event.replay',
+          entityType: 'webhook_event',
+          entityId: String(req.params.id),
+          after: result,
+        });
+        return { result };
+      },
+    );
   };

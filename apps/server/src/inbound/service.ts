@@ -59,7 +59,21 @@ export function createInboundService(deps: {
     return row!.id;
   }
 
+  /** Processes (or re-processes: it is idempotent) one stored event; a failure is recorded, then rethrown for the job's retry. */
   async function processEvent(eventId: number): Promise<ProcessResult> {
+    try {
+      return await processEventOnce(eventId);
+    } catch (err) {
+      await db
+        .update(webhookEvents)
+        .set({ state: 'failed', error: (err as Error).message.slice(0, 1000), processedAt: new Date() })
+        .where(eq(webhookEvents.id, eventId))
+        .catch(() => {});
+      throw err;
+    }
+  }
+
+  async function processEventOnce(eventId: number): Promise<ProcessResult> {
     const [ev] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId));
     if (!ev) throw new Error(`webhook event ${eventId} not found`);
     const result: ProcessResult = {
@@ -81,6 +95,7 @@ export function createInboundService(deps: {
       return result;
     }
     const byPhoneId = new Map((await allNumbers()).map((n) => [n.phoneNumberId, n]));
+    const orgIds = new Set<string>();
     const entries = Array.isArray(payload.entry) ? (payload.entry as Json[]) : [];
     for (const entry of entries) {
       for (const change of Array.isArray(entry.changes) ? (entry.changes as Json[]) : []) {
@@ -94,6 +109,7 @@ export function createInboundService(deps: {
           result.unroutable.push(phoneId || String(entry.id ?? '?'));
           continue;
         }
+        orgIds.add(number.orgId);
         if (field === 'messages') await processMessages(number, value, result);
         else if (field === 'phone_number_quality_update' || field === 'account_update') {
           await db.insert(numberHealth).values({
@@ -107,7 +123,7 @@ export function createInboundService(deps: {
     }
     await db
       .update(webhookEvents)
-      .set({ state: 'processed', result, error: null, processedAt: new Date() })
+      .set({ state: 'processed', result, orgIds: [...orgIds], error: null, processedAt: new Date() })
       .where(eq(webhookEvents.id, eventId));
     return result;
   }
@@ -232,24 +248,52 @@ export function createInboundService(deps: {
     });
   }
 
-  async function listEvents(q: { state?: string; limit: number }) {
-    return db
-      .select({
-        id: webhookEvents.id,
-        state: webhookEvents.state,
-        result: webhookEvents.result,
-        error: webhookEvents.error,
-        receivedAt: webhookEvents.receivedAt,
-      })
-      .from(webhookEvents)
-      .where(q.state ? eq(webhookEvents.state, q.state) : undefined)
-      .orderBy(sql`${webhookEvents.id} desc`)
-      .limit(q.limit);
+  /** Raw events that touched this organisation's numbers, newest first. */
+  async function listEvents(orgId: string, q: { state?: string; limit: number }) {
+    const rows = await database.query<{
+      id: string;
+      state: string;
+      result: unknown;
+      error: string | null;
+      received_at: Date;
+      processed_at: Date | null;
+      raw: string;
+    }>(
+      `select id::text, state, result, error, received_at, processed_at, left(raw, 4000) as raw from webhook_events
+       where $1::uuid = any(org_ids) and ($2::text is null or state = $2) order by webhook_events.id desc limit $3`,
+      [orgId, q.state ?? null, q.limit],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      state: r.state,
+      result: r.result ?? null,
+      error: r.error,
+      raw: r.raw,
+      received_at: new Date(r.received_at).toISOString(),
+      processed_at: r.processed_at ? new Date(r.processed_at).toISOString() : null,
+    }));
+  }
+
+  async function belongsTo(orgId: string, eventId: number) {
+    const rows = await database.query(
+      'select 1 from webhook_events where id = $1 and $2::uuid = any(org_ids)',
+      [eventId, orgId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Event ids in a range and/or state, for the CLI's replay. */
+  async function findEventIds(q: { from?: number; to?: number; state?: string }) {
+    const rows = await database.query<{ id: string }>(
+      `select id::text from webhook_events where ($1::bigint is null or id >= $1) and ($2::bigint is null or id <= $2)
+       and ($3::text is null or state = $3) order by webhook_events.id`,
+      [q.from ?? null, q.to ?? null, q.state ?? null],
+    );
+    return rows.map((r) => Number(r.id));
   }
 
   void log;
-  void database;
-  return { verifyHandshake, signatureValid, store, processEvent, listEvents };
+  return { verifyHandshake, signatureValid, store, processEvent, listEvents, belongsTo, findEventIds };
 }
 export type InboundService = ReturnType<typeof createInboundService>;
 

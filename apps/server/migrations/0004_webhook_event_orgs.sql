@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_events" ADD COLUMN "org_ids" uuid[] DEFAULT '{}'::uuid[] NOT NULL;
