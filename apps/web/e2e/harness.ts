@@ -17,16 +17,21 @@ export interface Harness {
   server: Running;
   browser: Browser;
   page: Page;
+  /** The in-process WhatsApp simulator of the sandbox number (its `/_sim` control API drives customers). */
+  simulatorUrl: string | undefined;
   shot(name: string): Promise<unknown>;
   stop(): Promise<void>;
 }
 
 /** A real server (role all, embedded database in a temp dir) and a Chromium page. */
-export async function startHarness(admin: {
-  email: string;
-  password: string;
-  org: string;
-}): Promise<Harness> {
+export async function startHarness(
+  admin: {
+    email: string;
+    password: string;
+    org: string;
+  },
+  env: Record<string, string> = {},
+): Promise<Harness> {
   mkdirSync(SHOTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'openwaba-e2e-'));
   const config = loadConfig({
@@ -39,8 +44,11 @@ export async function startHarness(admin: {
     OPENWABA_ADMIN_EMAIL: admin.email,
     OPENWABA_ADMIN_PASSWORD: admin.password,
     OPENWABA_ADMIN_ORG: admin.org,
+    ...env,
   });
-  const server = await startServer(config, () => {});
+  const lines: string[] = [];
+  const server = await startServer(config, (line) => lines.push(line));
+  const simulatorUrl = lines.join('\n').match(/built-in WhatsApp simulator \((http[^)\s]+)\)/)?.[1];
   const browser = await chromium.launch({
     executablePath: settings.chromiumPath,
     args: [
@@ -58,6 +66,7 @@ export async function startHarness(admin: {
     server,
     browser,
     page,
+    simulatorUrl,
     shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
     async stop() {
       await browser.close();

@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)('live notifications, jobs and audit pages in Chrom
     expect(await table.textContent()).toContain('Asia/Kolkata');
     await h.shot('12-audit-log');
     await page.getByRole('link', { name: 'Numbers' }).click();
-    await page.getByText('Sandbox', { exact: true }).waitFor();
+    await page.locator('#main').getByText('Sandbox', { exact: true }).waitFor();
     await page.getByText('openwaba Sandbox').waitFor();
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.getByText('Meta answered: the connection works.').waitFor();

@@ -1,6 +1,7 @@
 import { Navigate, Route, Routes } from 'react-router';
 import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx';
 import { LoginPage } from './features/auth/login-page.tsx';
+import { InboxPage } from './features/inbox/inbox-page.tsx';
 import { SectionPlaceholder } from './features/sections/empty-sections.tsx';
 import { AccountPage } from './features/settings/account-page.tsx';
 import { AuditPage } from './features/settings/audit-page.tsx';
@@ -10,6 +11,7 @@ import { NotificationsPage } from './features/settings/notifications-page.tsx';
 import { NumbersPage } from './features/settings/numbers-page.tsx';
 import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
+import { WebhookEventsPage } from './features/settings/webhook-events-page.tsx';
 import { Shell } from './features/shell/shell.tsx';
 
 export function App() {
@@ -19,7 +21,7 @@ export function App() {
       <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
       <Route element={<Shell />}>
         <Route index element={<Navigate to="/inbox" replace />} />
-        <Route path="inbox" element={<SectionPlaceholder section="inbox" />} />
+        <Route path="inbox/:conversationId?" element={<InboxPage />} />
         <Route path="contacts" element={<SectionPlaceholder section="contacts" />} />
         <Route path="templates" element={<SectionPlaceholder section="templates" />} />
         <Route path="campaigns" element={<SectionPlaceholder section="campaigns" />} />
@@ -32,6 +34,7 @@ export function App() {
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
+          <Route path="webhook-events" element={<WebhookEventsPage />} />
           <Route path="jobs" element={<JobsPage />} />
           <Route path="audit" element={<AuditPage />} />
         </Route>

@@ -25,6 +25,16 @@ export const ConversationQuery = z.object({
 });
 export const ConversationPage = z.object({ data: z.array(Conversation), next_cursor: z.string().nullable() });
 
+/** A received media file: fetched from Meta by a job soon after it arrives, then served at `/api/v1/messages/{id}/media`. */
+export const MessageMedia = z.object({
+  state: z.enum(['pending', 'ready', 'failed']),
+  mime_type: z.string().nullable(),
+  size: z.number().int().nullable(),
+  /** Why the last download failed (it is retried; the message itself is never blocked). */
+  error: z.string().nullable(),
+});
+export type MessageMedia = z.infer<typeof MessageMedia>;
+
 export const Message = z.object({
   id: Uuid,
   conversation_id: Uuid,
@@ -35,6 +45,7 @@ export const Message = z.object({
   context_wamid: z.string().nullable(),
   status: z.string().nullable(),
   error: z.unknown().nullable(),
+  media: MessageMedia.nullable(),
   sent_at: IsoDate,
 });
 export type Message = z.infer<typeof Message>;

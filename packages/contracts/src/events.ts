@@ -20,6 +20,15 @@ export const DomainEvent = z.discriminatedUnion('type', [
     ...Ids,
   }),
   z.object({
+    type: z.literal('message.media_updated'),
+    data: z.object({
+      message_id: Uuid,
+      conversation_id: Uuid,
+      state: z.enum(['pending', 'ready', 'failed']),
+    }),
+    ...Ids,
+  }),
+  z.object({
     type: z.literal('conversation.updated'),
     data: z.object({ conversation_id: Uuid, fields: z.array(z.string()).optional() }),
     ...Ids,
@@ -34,6 +43,53 @@ export const DomainEvent = z.discriminatedUnion('type', [
       failed: z.number().int(),
       total: z.number().int(),
     }),
+    ...Ids,
+  }),
+  /** Meta reviewed, paused or disabled a template (`message_template_status_update`). */
+  z.object({
+    type: z.literal('template.status_updated'),
+    data: z.object({
+      waba_id: z.string(),
+      template_id: z.string().nullable(),
+      name: z.string().nullable(),
+      language: z.string().nullable(),
+      status: z.string(),
+      reason: z.string().nullable(),
+    }),
+    ...Ids,
+  }),
+  /** Meta changed (or announced a change of) a template's category (`template_category_update`). */
+  z.object({
+    type: z.literal('template.category_updated'),
+    data: z.object({
+      waba_id: z.string(),
+      template_id: z.string().nullable(),
+      name: z.string().nullable(),
+      language: z.string().nullable(),
+      previous_category: z.string().nullable(),
+      new_category: z.string().nullable(),
+      /** Set when Meta only announces a change that takes effect later. */
+      correct_category: z.string().nullable(),
+    }),
+    ...Ids,
+  }),
+  /** A template's quality score changed (`message_template_quality_update`). */
+  z.object({
+    type: z.literal('template.quality_updated'),
+    data: z.object({
+      waba_id: z.string(),
+      template_id: z.string().nullable(),
+      name: z.string().nullable(),
+      language: z.string().nullable(),
+      previous_quality: z.string().nullable(),
+      new_quality: z.string().nullable(),
+    }),
+    ...Ids,
+  }),
+  /** A number's quality, messaging limit or account state changed (webhook or health refresh). */
+  z.object({
+    type: z.literal('number.health_updated'),
+    data: z.object({ number_id: Uuid, source: z.string() }),
     ...Ids,
   }),
   z.object({

@@ -1,14 +1,30 @@
+import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, OWNER, type TestApp } from '../../../apps/server/test/helpers.ts';
 import { ApiError, createClient } from './client.ts';
 
+const NUM = {
+  phone_number_id: '1000077',
+  waba_id: '2000077',
+  display_phone_number: '+1 555 010 0077',
+  access_token: 'token-valid-sdk-0077',
+};
+const APP_SECRET = 'sdk-app-secret-0077';
+
+let sim: Simulator;
 let t: TestApp;
 let base: string;
 beforeAll(async () => {
-  t = await createTestApp();
+  sim = await createSimulator({ seed: 77 });
+  await sim.listen(0);
+  sim.addNumber(NUM);
+  t = await createTestApp({ META_GRAPH_URL: sim.url });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  await sim.close();
+});
 
 /** fetch with a cookie jar, as a browser would have. */
 function browserFetch() {
@@ -71,5 +87,88 @@ describe('sdk against a real server', () => {
     await api.auth.logout();
     await expect(api.me.get()).rejects.toMatchObject({ status: 401 });
     expect(signedOut).toBe(1);
+  });
+});
+
+describe('sdk: inbox and webhook events', () => {
+  it('lists a processed webhook event, replays it without duplicates, and reads the conversation', async () => {
+    const { fetch } = browserFetch();
+    const api = createClient({ baseUrl: base, fetch });
+    await api.auth.login({ email: OWNER.email, password: OWNER.password });
+    await api.numbers.create({
+      display_name: 'Front desk',
+      phone_number_id: NUM.phone_number_id,
+      waba_id: NUM.waba_id,
+      access_token: NUM.access_token,
+      app_secret: APP_SECRET,
+      verify_token: 'sdk-verify-token-0077',
+    });
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: NUM.waba_id,
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550100077', phone_number_id: NUM.phone_number_id },
+                contacts: [{ profile: { name: 'Ana' }, wa_id: '16505550077' }],
+                messages: [
+                  {
+                    from: '16505550077',
+                    id: 'wamid.SDK-1',
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    type: 'text',
+                    text: { body: 'Hello from the SDK test' },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    };
+    const { body, signature } = signWebhookBody(payload, APP_SECRET);
+    const posted = await globalThis.fetch(`${base}/webhooks/whatsapp`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+    });
+    expect(posted.status).toBe(200);
+    const [row] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
+    const eventId = Number(row!.id);
+    // What the inbound job does; this test app runs no workers.
+    await t.app.services.inbound.processEvent(eventId);
+
+    const { data } = await api.webhookEvents.list();
+    expect(data[0]).toMatchObject({
+      id: eventId,
+      state: 'processed',
+      result: { messages: 1, duplicates: 0 },
+    });
+    expect(JSON.parse(data[0]!.raw)).toEqual(payload);
+    expect((await api.webhookEvents.list({ state: 'failed' })).data).toEqual([]);
+
+    const { result } = await api.webhookEvents.replay(eventId);
+    expect(result).toMatchObject({ messages: 0, duplicates: 1 });
+    await expect(api.webhookEvents.replay(987654)).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
+
+    const convs = await api.conversations.list({ search: 'Ana' });
+    expect(convs.data).toHaveLength(1);
+    expect(convs.data[0]).toMatchObject({
+      contact: { wa_id: '16505550077', name: 'Ana' },
+      unread_count: 1,
+      last_message: { preview: 'Hello from the SDK test', direction: 'in' },
+    });
+    const msgs = await api.conversations.messages(convs.data[0]!.id);
+    expect(msgs.data).toHaveLength(1);
+    expect(msgs.data[0]).toMatchObject({
+      type: 'text',
+      media: null,
+      content: { text: { body: 'Hello from the SDK test' } },
+    });
+    expect(api.messages.mediaUrl(msgs.data[0]!.id)).toBe(`${base}/api/v1/messages/${msgs.data[0]!.id}/media`);
   });
 });

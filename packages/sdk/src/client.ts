@@ -27,6 +27,8 @@ import {
   type UpdateNumberBody,
   WaNumber,
   WaNumberList,
+  WebhookEventList,
+  type WebhookEventQuery,
 } from '@openwaba/contracts';
 import { z } from 'zod';
 
@@ -52,6 +54,10 @@ export interface ClientOptions {
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** What replaying a webhook event did (the same summary the event keeps in `result`). */
+const WebhookReplayResult = z.object({ result: z.unknown() });
+const MediaRetryResult = z.object({ state: z.enum(['pending', 'ready']) });
 
 /**
  * Typed client for the openwaba REST API. Sessions ride on httpOnly cookies; an expired access
@@ -153,6 +159,20 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example const { data } = await api.conversations.messages(id) */
       messages: (id: string, o: { before?: string; limit?: number } = {}) =>
         call(MessagePage, 'GET', `/api/v1/conversations/${q(id)}/messages${query(o)}`),
+    },
+    messages: {
+      /** Where a received media file is served once `message.media.state` is `ready`. @example <img src={api.messages.mediaUrl(m.id)} /> */
+      mediaUrl: (id: string) => `${base}/api/v1/messages/${q(id)}/media`,
+      /** Downloads a media file again after it failed. @example const { state } = await api.messages.retryMedia(m.id) */
+      retryMedia: (id: string) => call(MediaRetryResult, 'POST', `/api/v1/messages/${q(id)}/media/retry`),
+    },
+    webhookEvents: {
+      /** Raw webhook POSTs from Meta that touched your numbers, newest first. @example const { data } = await api.webhookEvents.list({ state: 'failed' }) */
+      list: (o: { state?: z.infer<typeof WebhookEventQuery>['state']; limit?: number } = {}) =>
+        call(WebhookEventList, 'GET', `/api/v1/webhook-events${query(o)}`),
+      /** Processes a stored event again; unique constraints keep anything from being duplicated. @example const { result } = await api.webhookEvents.replay(event.id) */
+      replay: (id: number) =>
+        call(WebhookReplayResult, 'POST', `/api/v1/webhook-events/${q(String(id))}/replay`),
     },
     events: {
       /** Events after an id; the realtime client's polling fallback. @example const page = await api.events.since(42) */

@@ -63,12 +63,16 @@ export function Field({
 const inputClass =
   'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-brand-600 focus:outline-none';
 
+/** A width given by the caller (`w-48`) replaces the full width: both in one class list, full would win. */
+const inputClasses = (className?: string) =>
+  cx(/(^|\s)w-/.test(className ?? '') ? inputClass.replace('w-full', '') : inputClass, className);
+
 export function Input(props: InputHTMLAttributes<HTMLInputElement>) {
-  return <input {...props} className={cx(inputClass, props.className)} />;
+  return <input {...props} className={inputClasses(props.className)} />;
 }
 
 export function Select(props: SelectHTMLAttributes<HTMLSelectElement>) {
-  return <select {...props} className={cx(inputClass, props.className)} />;
+  return <select {...props} className={inputClasses(props.className)} />;
 }
 
 export function Card({
@@ -126,6 +130,37 @@ export function EmptyState({
       <h2 className="mt-3 text-lg font-semibold">{title}</h2>
       <div className="mt-2 text-sm text-slate-600">{children}</div>
     </div>
+  );
+}
+
+const BADGE_TONES = {
+  green: 'bg-green-100 text-green-800',
+  red: 'bg-red-100 text-red-800',
+  amber: 'bg-amber-100 text-amber-800',
+  sky: 'bg-sky-100 text-sky-800',
+  slate: 'bg-slate-100 text-slate-700',
+} as const;
+export type BadgeTone = keyof typeof BADGE_TONES;
+
+export function Badge({
+  tone,
+  children,
+  className,
+}: {
+  tone: BadgeTone;
+  children: ReactNode;
+  className?: string;
+}) {
+  return (
+    <span
+      className={cx(
+        'inline-flex items-center gap-1 whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium',
+        BADGE_TONES[tone],
+        className,
+      )}
+    >
+      {children}
+    </span>
   );
 }
 

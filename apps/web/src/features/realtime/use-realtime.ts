@@ -3,6 +3,7 @@ import { createRealtime, type RealtimeStatus } from '@openwaba/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from '../../api.ts';
+import { applyInboxEvent } from '../inbox/live.ts';
 
 /**
  * One realtime connection per signed-in organisation. Events update the query cache, so every page
@@ -14,6 +15,7 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new organisation needs a new connection (the server binds it to the org)
   useEffect(() => {
     const onEvent = ({ event }: StoredEvent) => {
+      applyInboxEvent(qc, event);
       switch (event.type) {
         case 'notification.created':
         case 'notification.read':
@@ -30,6 +32,9 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
         case 'member.changed':
           void qc.invalidateQueries({ queryKey: ['members'] });
           break;
+        case 'number.health_updated':
+          void qc.invalidateQueries({ queryKey: ['numbers'] });
+          break;
         default:
           break;
       }
@@ -41,7 +46,10 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
       onStatus: (s) => {
         setStatus(s);
         // Whatever happened between loading the page and the stream going live was not pushed: refetch it.
-        if (s === 'live') void qc.invalidateQueries({ queryKey: ['notifications'] });
+        if (s === 'live') {
+          void qc.invalidateQueries({ queryKey: ['notifications'] });
+          void qc.invalidateQueries({ queryKey: ['conversations'] });
+        }
       },
       poll: (since) => api.events.since(since),
       beforeReconnect: () => api.auth.refresh(),

@@ -1,10 +1,11 @@
 import type { WaNumber } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
-import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Card, Field, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { useNumbers } from '../numbers/use-numbers.ts';
 
 const EMPTY = {
   display_name: '',
@@ -38,16 +39,6 @@ function metaDetails(err: unknown): string | null {
   if (!(err instanceof ApiError)) return null;
   const meta = (err.details as { meta?: { code: unknown; details: string | null } } | undefined)?.meta;
   return meta ? `Meta error ${String(meta.code)}${meta.details ? `: ${meta.details}` : ''}` : null;
-}
-
-function Badge({ tone, children }: { tone: 'green' | 'red' | 'amber' | 'slate'; children: string }) {
-  const cls = {
-    green: 'bg-green-100 text-green-800',
-    red: 'bg-red-100 text-red-800',
-    amber: 'bg-amber-100 text-amber-800',
-    slate: 'bg-slate-100 text-slate-700',
-  }[tone];
-  return <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${cls}`}>{children}</span>;
 }
 
 function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
@@ -151,7 +142,7 @@ export function NumbersPage() {
   const me = useMe();
   const qc = useQueryClient();
   const canManage = me.data?.permissions.includes('numbers.manage') ?? false;
-  const list = useQuery({ queryKey: ['numbers'], queryFn: () => api.numbers.list() });
+  const list = useNumbers();
   const [form, setForm] = useState(EMPTY);
   const create = useMutation({
     mutationFn: () => api.numbers.create(form),

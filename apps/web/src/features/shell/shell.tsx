@@ -1,11 +1,13 @@
 import type { Me } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { useId } from 'react';
+import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { NotificationBell } from '../notifications/bell.tsx';
+import { useNumbers } from '../numbers/use-numbers.ts';
 import { useRealtime } from '../realtime/use-realtime.ts';
 
 export const SECTIONS = [
@@ -77,6 +79,37 @@ function LiveIndicator({ orgId }: { orgId: string }) {
   );
 }
 
+/**
+ * While the organisation runs on the sandbox number, every page says so: nothing sent from here
+ * reaches a real phone. Hover or focus explains; the badge leads to the number settings.
+ */
+function SandboxBadge() {
+  const numbers = useNumbers();
+  const tip = useId();
+  if (!numbers.data?.data.some((n) => n.is_sandbox)) return null;
+  return (
+    <span className="group relative">
+      <Link
+        to="/settings/numbers"
+        aria-describedby={tip}
+        data-testid="sandbox-badge"
+        className="inline-flex items-center gap-1 rounded-full border border-amber-300 bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900 hover:bg-amber-200"
+      >
+        <Icon name="sandbox" className="h-3.5 w-3.5" />
+        Sandbox
+      </Link>
+      <span
+        id={tip}
+        role="tooltip"
+        className="pointer-events-none absolute top-full left-0 z-30 mt-2 hidden w-72 rounded-md bg-slate-900 px-3 py-2 text-xs leading-relaxed font-normal text-white shadow-lg group-focus-within:block group-hover:block"
+      >
+        Messages go to the built-in simulator, not WhatsApp. Simulated customers write in; connect a real
+        number under Settings → Numbers to leave the sandbox.
+      </span>
+    </span>
+  );
+}
+
 export function Shell() {
   const me = useMe();
   const qc = useQueryClient();
@@ -135,7 +168,10 @@ export function Shell() {
       </nav>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="flex items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2 md:px-6">
-          <OrgSwitcher me={user} />
+          <div className="flex min-w-0 items-center gap-3">
+            <OrgSwitcher me={user} />
+            <SandboxBadge />
+          </div>
           <div className="flex items-center gap-3">
             <LiveIndicator orgId={user.org.id} />
             <NotificationBell />

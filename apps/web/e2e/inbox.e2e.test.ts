@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, hasChromium, signIn, startHarness } from './harness.ts';
+
+const ADMIN = { email: 'owner@kettle.example', password: 'browser inbox password' };
+const SANDBOX_PHONE_ID = '100000000000001';
+const CUSTOMER = { wa_id: '447700900555', name: 'Priya Raman' };
+
+describe.skipIf(!hasChromium)('inbox, sandbox badge and webhook events in Chromium', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Only the two opening messages of the sandbox: the rest of the traffic comes from this test.
+    h = await startHarness({ ...ADMIN, org: 'Kettle & Co' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  /** A simulated customer writes to the sandbox number (the simulator signs and POSTs the webhook). */
+  async function customerSends(body: Record<string, unknown>, waId = CUSTOMER.wa_id) {
+    const res = await fetch(`${h.simulatorUrl}/_sim/customers/${waId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone_number_id: SANDBOX_PHONE_ID, ...body }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  it('shows the sandbox badge in the shell, with what it means', async () => {
+    const { page, server } = h;
+    expect(h.simulatorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await signIn(page, server.url, ADMIN);
+    const badge = page.getByTestId('sandbox-badge');
+    await badge.waitFor();
+    expect(await badge.textContent()).toContain('Sandbox');
+    await badge.hover();
+    const tip = page.getByRole('tooltip');
+    await tip.waitFor();
+    expect(await tip.textContent()).toContain('Messages go to the built-in simulator, not WhatsApp');
+    expect(await badge.getAttribute('aria-describedby')).toBe(await tip.getAttribute('id'));
+    await h.shot('20-sandbox-badge');
+    await page.mouse.move(900, 600);
+  });
+
+  it('lists conversations and shows a new inbound message in the list and the thread without a reload', async () => {
+    const { page, server } = h;
+    await page.goto(`${server.url}/inbox`);
+    const list = page.getByRole('list', { name: 'Conversations' });
+    // The sandbox's two simulated customers wrote in at start.
+    await list.getByRole('link').nth(1).waitFor({ timeout: 20_000 });
+    await page.getByText('Select a conversation').waitFor();
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 7;
+    });
+
+    const firstWamid = await customerSends({
+      type: 'text',
+      name: CUSTOMER.name,
+      text: 'Is the <b>blue</b> kettle back in stock?',
+    });
+    const item = list.getByRole('link', { name: new RegExp(CUSTOMER.name) });
+    await item.waitFor({ timeout: 15_000 });
+    expect(await item.textContent()).toContain('Is the <b>blue</b> kettle back in stock?');
+    expect(await item.textContent()).toMatch(/1 unread/);
+    expect(await item.textContent()).toMatch(/open · (23|24) h left/);
+    await item.click();
+    await page.waitForURL(/\/inbox\/[0-9a-f-]{36}$/);
+    expect(await item.getAttribute('aria-current')).toBe('page');
+    const thread = page.getByRole('log', { name: 'Messages' });
+    // Escaped, never injected: the markup arrives as text.
+    await thread.getByText('Is the <b>blue</b> kettle back in stock?').waitFor();
+    expect(await thread.locator('b').count()).toBe(0);
+    await page.getByRole('heading', { name: CUSTOMER.name }).waitFor();
+
+    // More arrives while the conversation is open: each kind rendered as itself.
+    await customerSends({ type: 'text', text: 'I can pick it up tomorrow' });
+    await customerSends({ type: 'location' });
+    await customerSends({ type: 'contacts' });
+    await customerSends({ type: 'button_reply', title: 'Yes, reserve it' });
+    await customerSends({ type: 'image', caption: 'This one' });
+    await customerSends({ type: 'document', caption: 'Last receipt', filename: 'receipt-0412.pdf' });
+    await customerSends({ type: 'reaction', message_id: firstWamid, emoji: '👍' });
+    await customerSends({ type: 'unsupported' });
+    await thread.getByText('I can pick it up tomorrow').waitFor({ timeout: 15_000 });
+    await thread.getByText('Philz Coffee').waitFor({ timeout: 15_000 });
+    await thread.getByText('Ana Silva').waitFor();
+    await thread.getByText('Yes, reserve it').waitFor();
+    await thread.getByText('This one').waitFor();
+    await thread.getByText('receipt-0412.pdf').waitFor();
+    await thread.getByText(/Reacted .* to “Is the <b>blue<\/b> kettle/).waitFor();
+    // The file is fetched from Meta (the simulator) by a job, then served by the API to this session.
+    const photo = thread.getByRole('img', { name: 'This one' });
+    await photo.waitFor({ timeout: 20_000 });
+    expect(await photo.getAttribute('src')).toMatch(/^\/api\/v1\/messages\/[0-9a-f-]{36}\/media$/);
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('img[alt="This one"]');
+      return Boolean(img?.complete && img.naturalWidth > 0);
+    });
+    await thread.getByText(/Unsupported message/).waitFor();
+    await thread.getByText('Today').waitFor();
+    await list.getByRole('link', { name: new RegExp(`${CUSTOMER.name}.*9 unread`) }).waitFor();
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+    await h.shot('21-inbox-live');
+    await photo.scrollIntoViewIfNeeded();
+    await h.shot('22-inbox-media');
+
+    // Search narrows the list; the arrow keys move between conversations.
+    await page.getByLabel('Search conversations').fill('Priya');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[aria-label="Conversations"] a[data-conversation]').length === 1,
+    );
+    await page.getByLabel('Search conversations').fill('');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[aria-label="Conversations"] a[data-conversation]').length === 3,
+    );
+    await list.getByRole('link').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelectorAll('[aria-label="Conversations"] a[data-conversation]')[1]
+          ?.getAttribute('aria-current') === 'page',
+    );
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+  });
+
+  it('on a phone, shows the list or the conversation', async () => {
+    const { page, server } = h;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/inbox`);
+    const item = page.getByRole('link', { name: new RegExp(CUSTOMER.name) });
+    await item.click();
+    await page.getByRole('log', { name: 'Messages' }).getByText('I can pick it up tomorrow').waitFor();
+    await h.shot('23-inbox-phone');
+    await page.getByRole('link', { name: 'All conversations' }).click();
+    await page.waitForURL(/\/inbox$/);
+    await page.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  it('lists webhook events for admins, shows the raw body, and replays one', async () => {
+    const { page, server } = h;
+    await page.goto(`${server.url}/settings/organisation`);
+    await page
+      .getByRole('navigation', { name: 'Settings' })
+      .getByRole('link', { name: 'Webhook events' })
+      .click();
+    const table = page.getByTestId('webhook-events-table');
+    await table.waitFor();
+    const row = table
+      .locator('tr[data-event]')
+      .filter({ hasText: 'Processed' })
+      .filter({ hasText: /message/ });
+    await row.first().waitFor();
+    await page.getByLabel('Show', { exact: true }).selectOption('failed');
+    await page.getByText('No events in this state.').waitFor();
+    await page.getByLabel('Show', { exact: true }).selectOption('');
+    await table.waitFor();
+
+    // The event that brought the customer's first message.
+    const first = table
+      .locator('tr[data-event]')
+      .filter({ has: page.getByRole('button', { name: /^#\d+/ }) })
+      .last();
+    await first.getByRole('button', { name: /^#\d+/ }).click();
+    const raw = table.locator('pre').first();
+    await raw.waitFor();
+    expect(await raw.textContent()).toContain('whatsapp_business_account');
+    await first.getByRole('button', { name: /^Replay event/ }).click();
+    await first
+      .getByRole('status')
+      .filter({ hasText: /Replayed: .*duplicate/ })
+      .waitFor();
+    await h.shot('24-webhook-events');
+  });
+});

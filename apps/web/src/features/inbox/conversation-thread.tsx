@@ -1,0 +1,225 @@
+import type { Conversation, Message, WaNumber } from '@openwaba/contracts';
+import { ApiError } from '@openwaba/sdk';
+import { Fragment, useLayoutEffect, useMemo, useRef } from 'react';
+import { Link } from 'react-router';
+import { errorMessage } from '../../api.ts';
+import { Icon } from '../../components/icons.tsx';
+import { Alert, Button } from '../../components/ui.tsx';
+import { Avatar, Facts, WindowChip } from './conversation-list.tsx';
+import { clockTime, dayLabel, phoneOf, windowState } from './format.ts';
+import { MessageContent, previewOf } from './message-content.tsx';
+import { useMessages } from './queries.ts';
+
+const STATUS_LABEL: Record<string, string> = {
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  played: 'Played',
+  failed: 'Not delivered',
+};
+
+/** ✓ sent, ✓✓ delivered, blue ✓✓ read, as in WhatsApp; a clock until Meta accepts it. */
+function Ticks({ status }: { status: string | null }) {
+  const label = status ? (STATUS_LABEL[status] ?? status) : 'Sending';
+  const icon =
+    status === 'failed'
+      ? { name: 'alert' as const, cls: 'text-red-600' }
+      : status === 'read' || status === 'played'
+        ? { name: 'check-double' as const, cls: 'text-sky-500' }
+        : status === 'delivered'
+          ? { name: 'check-double' as const, cls: 'text-slate-500' }
+          : status === 'sent'
+            ? { name: 'check' as const, cls: 'text-slate-500' }
+            : { name: 'clock' as const, cls: 'text-slate-400' };
+  return (
+    <span title={label} className={icon.cls}>
+      <Icon name={icon.name} className="h-4 w-4" />
+      <span className="sr-only">{label}</span>
+    </span>
+  );
+}
+
+/** Meta's error on a failed outbound message, in words, with its code for support. */
+function sendError(error: unknown): string {
+  const e = error && typeof error === 'object' ? (error as Record<string, unknown>) : {};
+  const detail = (e.error_data as Record<string, unknown> | undefined)?.details;
+  const text = [e.title, e.message, detail].find((v) => typeof v === 'string' && v) as string | undefined;
+  const code = typeof e.code === 'number' || typeof e.code === 'string' ? ` (Meta error ${e.code})` : '';
+  return `${text ?? 'Not delivered'}${code}`;
+}
+
+function Bubble({ m, quoted }: { m: Message; quoted: Message | undefined }) {
+  const out = m.direction === 'out';
+  const forwarded = Boolean((m.content.context as Record<string, unknown> | undefined)?.forwarded);
+  return (
+    <li className={`flex ${out ? 'justify-end' : 'justify-start'}`} data-message={m.id}>
+      <div
+        className={`max-w-[85%] rounded-lg px-3 py-1.5 text-sm text-slate-900 shadow-sm sm:max-w-[70%] ${
+          out ? 'rounded-tr-sm bg-[#d9fdd3]' : 'rounded-tl-sm bg-white'
+        }`}
+      >
+        <span className="sr-only">{out ? 'You:' : 'Customer:'} </span>
+        {forwarded && <p className="mb-0.5 text-xs text-slate-500 italic">Forwarded</p>}
+        {quoted && m.type !== 'reaction' && (
+          <blockquote className="mb-1 truncate rounded border-l-4 border-brand-600 bg-black/5 px-2 py-1 text-xs text-slate-600">
+            <span className="block font-medium text-brand-700">
+              {quoted.direction === 'out' ? 'You' : 'Customer'}
+            </span>
+            {previewOf(quoted)}
+          </blockquote>
+        )}
+        <MessageContent m={m} quoted={quoted} />
+        <p className="mt-0.5 flex items-center justify-end gap-1 text-[11px] text-slate-500">
+          <time dateTime={m.sent_at} title={new Date(m.sent_at).toLocaleString()}>
+            {clockTime(m.sent_at)}
+          </time>
+          {out && <Ticks status={m.status} />}
+        </p>
+        {out && m.status === 'failed' && (
+          <p className="mt-1 border-t border-red-200 pt-1 text-xs text-red-700">{sendError(m.error)}</p>
+        )}
+      </div>
+    </li>
+  );
+}
+
+/** One conversation, oldest at the top and newest at the bottom; "Load older" pages back. */
+export function ConversationThread({
+  conversationId,
+  conversation,
+  number,
+  now,
+}: {
+  conversationId: string;
+  /** From the list; absent when the conversation is not on the loaded pages of the list. */
+  conversation: Conversation | undefined;
+  number: WaNumber | undefined;
+  now: number;
+}) {
+  const q = useMessages(conversationId);
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const beforeOlder = useRef<{ height: number; top: number } | null>(null);
+
+  const messages = useMemo(() => (q.data?.pages.flatMap((p) => p.data) ?? []).reverse(), [q.data]);
+  const byWamid = useMemo(() => new Map(messages.map((m) => [m.wamid, m])), [messages]);
+  const newest = messages[messages.length - 1]?.id;
+  const oldest = messages[0]?.id;
+
+  // A new message scrolls into view unless the reader has scrolled up to read older ones.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the newest message changes
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, [newest]);
+  // Older messages are added above: keep what the reader was looking at in place.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the oldest message changes
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const before = beforeOlder.current;
+    if (el && before) el.scrollTop = el.scrollHeight - before.height + before.top;
+    beforeOlder.current = null;
+  }, [oldest]);
+
+  const loadOlder = () => {
+    const el = scroller.current;
+    if (el) beforeOlder.current = { height: el.scrollHeight, top: el.scrollTop };
+    void q.fetchNextPage();
+  };
+
+  const c = conversation;
+  const title = c ? (c.contact.name ?? phoneOf(c.contact.wa_id)) : 'Conversation';
+  const open = c ? windowState(c.window_expires_at, now).open : false;
+  let day = '';
+  return (
+    <>
+      <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-2.5">
+        <Link
+          to="/inbox"
+          className="-ml-1 rounded p-1 text-slate-600 hover:bg-slate-100 md:hidden"
+          aria-label="All conversations"
+        >
+          <Icon name="back" />
+        </Link>
+        {c && <Avatar name={c.contact.name} waId={c.contact.wa_id} size="lg" />}
+        <div className="min-w-0 flex-1">
+          <h2 className="truncate font-semibold text-slate-900">{title}</h2>
+          {c && (
+            <Facts>
+              {c.contact.name ? <span>{phoneOf(c.contact.wa_id)}</span> : null}
+              {number ? <span>to {number.display_name}</span> : null}
+            </Facts>
+          )}
+        </div>
+        {c && (
+          <span className="hidden shrink-0 rounded-full border border-slate-200 px-2.5 py-1 text-xs sm:inline-flex">
+            <WindowChip expiresAt={c.window_expires_at} now={now} />
+          </span>
+        )}
+      </header>
+      <div
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        }}
+        className="relative min-h-0 flex-1 overflow-y-auto bg-stone-100 px-3 py-3 sm:px-6"
+      >
+        {q.isPending && (
+          <p className="py-10 text-center text-sm text-slate-500" role="status">
+            Loading messages…
+          </p>
+        )}
+        {q.error && (
+          <div className="mx-auto max-w-md py-6">
+            <Alert>
+              {q.error instanceof ApiError && q.error.status === 404
+                ? 'This conversation does not exist, or belongs to another organisation.'
+                : errorMessage(q.error)}
+            </Alert>
+          </div>
+        )}
+        {q.hasNextPage && (
+          <div className="mb-3 text-center">
+            <Button variant="secondary" onClick={loadOlder} disabled={q.isFetchingNextPage}>
+              {q.isFetchingNextPage ? 'Loading…' : 'Load older messages'}
+            </Button>
+          </div>
+        )}
+        {q.isSuccess && messages.length === 0 && (
+          <p className="py-10 text-center text-sm text-slate-500">No messages in this conversation yet.</p>
+        )}
+        <ol className="space-y-1.5" aria-label="Messages" role="log">
+          {messages.map((m) => {
+            const label = dayLabel(m.sent_at, new Date(now));
+            const separator = label !== day;
+            day = label;
+            const ref =
+              m.type === 'reaction'
+                ? (m.content.reaction as Record<string, unknown> | undefined)?.message_id
+                : m.context_wamid;
+            const quoted = typeof ref === 'string' ? byWamid.get(ref) : undefined;
+            return (
+              <Fragment key={m.id}>
+                {separator && (
+                  <li className="flex justify-center py-2">
+                    <span className="rounded-md bg-white/90 px-2.5 py-0.5 text-xs font-medium text-slate-600 shadow-sm">
+                      {label}
+                    </span>
+                  </li>
+                )}
+                <Bubble m={m} quoted={quoted} />
+              </Fragment>
+            );
+          })}
+        </ol>
+      </div>
+      <footer className="border-t border-slate-200 bg-white px-4 py-2.5 text-xs text-slate-600">
+        {c && !open
+          ? 'The 24-hour window is closed: only approved templates can reach this customer until they write again. '
+          : ''}
+        Read-only for now: replies and assignment arrive with the team inbox.
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,143 @@
+import { useEffect, useMemo, useState } from 'react';
+import { useParams } from 'react-router';
+import { errorMessage } from '../../api.ts';
+import { Icon } from '../../components/icons.tsx';
+import { Alert, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { useNumbers } from '../numbers/use-numbers.ts';
+import { SectionPlaceholder } from '../sections/empty-sections.tsx';
+import { ConversationList } from './conversation-list.tsx';
+import { ConversationThread } from './conversation-thread.tsx';
+import { useNow } from './format.ts';
+import { useConversations } from './queries.ts';
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+/**
+ * The inbox: conversations on the left, the selected one (its id in the URL) on the right. Both
+ * follow the realtime stream, so new messages and statuses appear without a reload.
+ */
+export function InboxPage() {
+  const { conversationId } = useParams();
+  const [searchText, setSearchText] = useState('');
+  const [numberId, setNumberId] = useState('');
+  const search = useDebounced(searchText.trim(), 300);
+  const filtered = Boolean(search || numberId);
+  const list = useConversations({ search: search || undefined, number_id: numberId || undefined });
+  const numbers = useNumbers();
+  const now = useNow();
+
+  const numberList = numbers.data?.data ?? [];
+  const numbersById = useMemo(
+    () => new Map((numbers.data?.data ?? []).map((n) => [n.id, n])),
+    [numbers.data],
+  );
+  const conversations = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+  const selected = conversations.find((c) => c.id === conversationId);
+
+  if (list.isSuccess && !filtered && !list.isPlaceholderData && !conversations.length && !conversationId) {
+    return <SectionPlaceholder section="inbox" />;
+  }
+
+  return (
+    <>
+      <PageHeader title="Inbox" />
+      <div className="flex h-[calc(100dvh-13rem)] min-h-[26rem] overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm md:h-[calc(100dvh-9.75rem)]">
+        <section
+          aria-label="Conversation list"
+          className={`${conversationId ? 'hidden md:flex' : 'flex'} w-full shrink-0 flex-col border-slate-200 md:w-80 md:border-r lg:w-96`}
+        >
+          <div className="space-y-2 border-b border-slate-200 p-3">
+            <div className="relative">
+              <label htmlFor="inbox-search" className="sr-only">
+                Search conversations
+              </label>
+              <Icon
+                name="search"
+                className="pointer-events-none absolute top-1/2 left-2.5 h-4 w-4 -translate-y-1/2 text-slate-400"
+              />
+              <Input
+                id="inbox-search"
+                type="search"
+                placeholder="Search name or phone"
+                value={searchText}
+                onChange={(e) => setSearchText(e.target.value)}
+                className="pl-8"
+              />
+            </div>
+            {numberList.length > 0 && (
+              <div>
+                <label htmlFor="inbox-number" className="sr-only">
+                  Number
+                </label>
+                <Select id="inbox-number" value={numberId} onChange={(e) => setNumberId(e.target.value)}>
+                  <option value="">All numbers</option>
+                  {numberList.map((n) => (
+                    <option key={n.id} value={n.id}>
+                      {n.display_name}
+                      {n.health.display_phone_number ? ` (${n.health.display_phone_number})` : ''}
+                    </option>
+                  ))}
+                </Select>
+              </div>
+            )}
+          </div>
+          <div className="relative min-h-0 flex-1 overflow-y-auto" aria-busy={list.isFetching}>
+            {list.isPending && (
+              <p className="p-6 text-center text-sm text-slate-500" role="status">
+                Loading conversations…
+              </p>
+            )}
+            {list.error && (
+              <div className="p-3">
+                <Alert>{errorMessage(list.error)}</Alert>
+              </div>
+            )}
+            {list.isSuccess && conversations.length === 0 && (
+              <p className="p-6 text-center text-sm text-slate-500">
+                {search ? `No conversations match “${search}”.` : 'No conversations on this number yet.'}
+              </p>
+            )}
+            <ConversationList
+              conversations={conversations}
+              selectedId={conversationId}
+              numbers={numbersById}
+              now={now}
+              hasMore={Boolean(list.hasNextPage)}
+              loadingMore={list.isFetchingNextPage}
+              onLoadMore={() => void list.fetchNextPage()}
+            />
+          </div>
+        </section>
+        <section
+          aria-label="Conversation"
+          className={`${conversationId ? 'flex' : 'hidden md:flex'} min-w-0 flex-1 flex-col`}
+        >
+          {conversationId ? (
+            <ConversationThread
+              key={conversationId}
+              conversationId={conversationId}
+              conversation={selected}
+              number={selected ? numbersById.get(selected.number_id) : undefined}
+              now={now}
+            />
+          ) : (
+            <div className="flex flex-1 flex-col items-center justify-center bg-stone-50 p-8 text-center">
+              <Icon name="inbox" className="h-10 w-10 text-brand-600" />
+              <p className="mt-3 font-medium text-slate-800">Select a conversation</p>
+              <p className="mt-1 max-w-xs text-sm text-slate-500">
+                Customer messages arrive here live, with photos, documents, locations and delivery ticks.
+              </p>
+            </div>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+import type { DomainEvent } from '@openwaba/contracts';
+import type { QueryClient } from '@tanstack/react-query';
+import { inboxKeys } from './queries.ts';
+
+/** Refetches what an inbox event changed; events carry ids only, the lists are read again. */
+export function applyInboxEvent(qc: QueryClient, event: DomainEvent) {
+  const messagesOf = (conversationId: string | undefined) =>
+    qc.invalidateQueries({
+      queryKey: conversationId ? inboxKeys.messages(conversationId) : inboxKeys.allMessages,
+    });
+  switch (event.type) {
+    case 'message.received':
+      void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+      void messagesOf(event.data.conversation_id);
+      // A webhook event was processed to deliver it.
+      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
+      break;
+    case 'conversation.updated':
+      void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+      break;
+    case 'message.status_updated':
+      void messagesOf(event.data.conversation_id ?? event.conversation_id);
+      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
+      break;
+    case 'message.media_updated':
+      void messagesOf(event.data.conversation_id);
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,218 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, errorMessage } from '../../api.ts';
+import { Icon } from '../../components/icons.tsx';
+import { Alert, Badge, type BadgeTone, Button, Card, Select } from '../../components/ui.tsx';
+
+type WebhookEvent = Awaited<ReturnType<typeof api.webhookEvents.list>>['data'][number];
+type State = WebhookEvent['state'];
+
+const STATES: { value: State | ''; label: string }[] = [
+  { value: '', label: 'All events' },
+  { value: 'processed', label: 'Processed' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'pending', label: 'Waiting to be processed' },
+  { value: 'unparseable', label: 'Unparseable' },
+];
+const STATE_BADGE: Record<State, { tone: BadgeTone; label: string }> = {
+  processed: { tone: 'green', label: 'Processed' },
+  failed: { tone: 'red', label: 'Failed' },
+  pending: { tone: 'amber', label: 'Pending' },
+  unparseable: { tone: 'slate', label: 'Unparseable' },
+};
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** "2 messages, 1 status, 1 duplicate" from the processing result the server stored. */
+export function summarizeResult(result: unknown): string {
+  if (!result || typeof result !== 'object') return '—';
+  const r = result as Record<string, unknown>;
+  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+  const list = (k: string) => (Array.isArray(r[k]) ? (r[k] as unknown[]).map(String) : []);
+  const parts = [
+    n('messages') && plural(n('messages'), 'message'),
+    n('statuses') && plural(n('statuses'), 'status', 'statuses'),
+    n('duplicates') && plural(n('duplicates'), 'duplicate'),
+    n('parked') && `${plural(n('parked'), 'status', 'statuses')} waiting for its message`,
+    list('skipped').length > 0 && `skipped ${[...new Set(list('skipped'))].join(', ')}`,
+    list('unroutable').length > 0 && `no number for ${[...new Set(list('unroutable'))].join(', ')}`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'nothing to do';
+}
+
+/** Pretty JSON when the stored text is whole; the first 4 000 characters as they came otherwise. */
+function prettyRaw(raw: string): { text: string; truncated: boolean } {
+  try {
+    return { text: JSON.stringify(JSON.parse(raw), null, 2), truncated: false };
+  } catch {
+    return { text: raw, truncated: raw.length >= 4000 };
+  }
+}
+
+function EventRow({ e }: { e: WebhookEvent }) {
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const replay = useMutation({
+    mutationFn: () => api.webhookEvents.replay(e.id),
+    onSettled: () => {
+      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
+      void qc.invalidateQueries({ queryKey: ['conversations'] });
+    },
+  });
+  const badge = STATE_BADGE[e.state];
+  const raw = open ? prettyRaw(e.raw) : null;
+  return (
+    <>
+      <tr className="border-t border-slate-100 align-middle" data-event={e.id}>
+        <td className="py-2 pr-3">
+          <button
+            type="button"
+            className="inline-flex items-center gap-1 rounded font-mono text-xs text-slate-800 hover:text-brand-700"
+            aria-expanded={open}
+            aria-controls={`webhook-raw-${e.id}`}
+            onClick={() => setOpen((o) => !o)}
+          >
+            <Icon name="chevron" className={`h-4 w-4 transition-transform ${open ? 'rotate-90' : ''}`} />#
+            {e.id}
+            <span className="sr-only">{open ? ', hide body' : ', show body'}</span>
+          </button>
+        </td>
+        <td className="py-2 pr-3 whitespace-nowrap">
+          <time
+            dateTime={e.received_at}
+            title={
+              e.processed_at ? `Processed ${new Date(e.processed_at).toLocaleString()}` : 'Not processed'
+            }
+          >
+            {new Date(e.received_at).toLocaleString()}
+          </time>
+        </td>
+        <td className="py-2 pr-3">
+          <Badge tone={badge.tone}>{badge.label}</Badge>
+        </td>
+        <td className="py-2 pr-3 text-slate-700">
+          {summarizeResult(e.result)}
+          {replay.data && (
+            <p className="mt-1 text-xs text-emerald-700" role="status">
+              Replayed: {summarizeResult(replay.data.result)}
+            </p>
+          )}
+          {replay.error && (
+            <p className="mt-1 text-xs text-red-700" role="alert">
+              Replay failed: {errorMessage(replay.error)}
+            </p>
+          )}
+        </td>
+        <td className="max-w-xs py-2 pr-3 break-words text-red-800">{e.error}</td>
+        <td className="py-2 text-right">
+          <Button
+            variant="secondary"
+            onClick={() => replay.mutate()}
+            disabled={replay.isPending}
+            aria-label={`Replay event ${e.id}`}
+          >
+            {replay.isPending ? 'Replaying…' : 'Replay'}
+          </Button>
+        </td>
+      </tr>
+      {raw && (
+        <tr id={`webhook-raw-${e.id}`}>
+          <td colSpan={6} className="pb-3">
+            <pre className="max-h-96 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-relaxed text-slate-100">
+              {raw.text}
+            </pre>
+            {raw.truncated && (
+              <p className="mt-1 text-xs text-slate-500">The first 4 000 characters, as received.</p>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+/** Settings → Webhook events: what Meta sent, what processing made of it, and a safe replay. */
+export function WebhookEventsPage() {
+  const qc = useQueryClient();
+  const [state, setState] = useState<State | ''>('');
+  const [limit, setLimit] = useState(50);
+  const events = useQuery({
+    queryKey: ['webhook-events', state, limit],
+    queryFn: () => api.webhookEvents.list({ state: state || undefined, limit }),
+  });
+  const rows = events.data?.data ?? [];
+  return (
+    <div className="max-w-6xl space-y-6">
+      <Card
+        title="Webhook events"
+        description="Every POST Meta made to /webhooks/whatsapp for your numbers, stored before it was answered, with what processing made of it. Replay runs the processing again: messages and statuses already recorded are recognised, so nothing is duplicated."
+      >
+        <div className="mb-4 flex flex-wrap items-center gap-2">
+          <label htmlFor="webhook-state" className="text-sm text-slate-700">
+            Show
+          </label>
+          <div className="w-56">
+            <Select id="webhook-state" value={state} onChange={(e) => setState(e.target.value as State | '')}>
+              {STATES.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </Select>
+          </div>
+          <Button
+            variant="ghost"
+            onClick={() => void qc.invalidateQueries({ queryKey: ['webhook-events'] })}
+            disabled={events.isFetching}
+          >
+            <Icon name="refresh" className="h-4 w-4" />
+            Refresh
+          </Button>
+        </div>
+        {events.error && <Alert>{errorMessage(events.error)}</Alert>}
+        {events.isPending && (
+          <p className="py-6 text-center text-sm text-slate-500" role="status">
+            Loading…
+          </p>
+        )}
+        {events.data && rows.length === 0 && (
+          <p className="py-6 text-center text-sm text-slate-500">
+            {state
+              ? 'No events in this state.'
+              : 'No webhook events yet. They appear as soon as Meta (or the sandbox) sends one for your numbers.'}
+          </p>
+        )}
+        {rows.length > 0 && (
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm" data-testid="webhook-events-table">
+              <thead className="text-xs text-slate-500 uppercase">
+                <tr>
+                  <th className="py-2 pr-3">Event</th>
+                  <th className="py-2 pr-3">Received</th>
+                  <th className="py-2 pr-3">State</th>
+                  <th className="py-2 pr-3">Result</th>
+                  <th className="py-2 pr-3">Error</th>
+                  <th className="py-2">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((e) => (
+                  <EventRow key={e.id} e={e} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {rows.length === limit && limit < 200 && (
+          <div className="mt-4 text-center">
+            <Button variant="secondary" onClick={() => setLimit(200)}>
+              Show up to 200
+            </Button>
+          </div>
+        )}
+      </Card>
+    </div>
+  );
+}
