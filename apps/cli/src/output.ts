@@ -30,3 +30,16 @@ export function describeError(err: unknown): string {
   if (code === 'ECONNREFUSED') return `Cannot connect to the database: ${(err as Error).message}`;
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Plain columns for a terminal: a header row, then one row per item, padded to the widest cell. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

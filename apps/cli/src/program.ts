@@ -1,8 +1,15 @@
 import { type Config, envExample, loadConfig } from '@openwaba/server';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runMigrate } from './commands/migrate.ts';
+import {
+  type AddNumberOptions,
+  runNumbersAdd,
+  runNumbersList,
+  runNumbersTest,
+  SECRET_ENV,
+} from './commands/numbers.ts';
 import { runSetup } from './commands/setup.ts';
-import { runSimulator } from './commands/simulator.ts';
+import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
 import { runWebhooksReplay } from './commands/webhooks-replay.ts';
 import { describeError, type Io } from './output.ts';
@@ -12,11 +19,6 @@ type Env = Record<string, string | undefined>;
 function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
     throw new InvalidArgumentError('must be a port number (0-65535)');
-  return value;
-}
-
-function integer(value: string): string {
-  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
   return value;
 }
 
@@ -66,46 +68,98 @@ export function buildProgram(io: Io, env?: Env) {
   program
     .command('simulator')
     .description("Run the WhatsApp Cloud API simulator (Meta's Graph endpoints, webhooks, customers, faults)")
-    .option('--port <port>', 'HTTP port', port, '4010')
+    .option('--port <port>', 'HTTP port', '4010')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--webhook-url <url>', 'where to POST signed webhooks')
     .option('--app-secret <secret>', 'app secret that signs webhooks (X-Hub-Signature-256)')
     .option('--seed <file>', 'JSON file with numbers, templates, customers and faults to load')
-    .option('--random-seed <n>', 'seed for every random decision (same seed, same run)', integer, '1')
-    .action(
-      async (o: {
-        port: string;
-        host: string;
-        webhookUrl?: string;
-        appSecret?: string;
-        seed?: string;
-        randomSeed: string;
-      }) => {
-        const sim = await runSimulator({ ...o, rngSeed: o.randomSeed }, io);
-        const stop = () => {
-          io.err('stopping the simulator');
-          sim.close().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      },
-    );
+    .option('--random-seed <n>', 'seed for every random decision (same seed, same run)', '1')
+    .action(async (o: SimulatorOptions) => {
+      const sim = await runSimulator(o, io);
+      const stop = () => {
+        io.err('stopping the simulator');
+        sim.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
 
   program
     .command('webhooks')
     .description('Stored webhook events from Meta')
     .command('replay')
     .description('Process stored webhook events again (idempotent: nothing is duplicated)')
-    .option('--id <n>', 'one event id', integer)
-    .option('--from <n>', 'first event id of a range', integer)
-    .option('--to <n>', 'last event id of a range', integer)
+    .option('--id <n>', 'one event id')
+    .option('--from <n>', 'first event id of a range')
+    .option('--to <n>', 'last event id of a range')
     .option('--state <state>', 'only events in this state (failed, pending, unparseable, processed)')
     .option('--json', 'print the totals as JSON')
     .action(async (o: { id?: string; from?: string; to?: string; state?: string; json?: boolean }) =>
       runWebhooksReplay(config(), io, o),
+    );
+
+  const numbers = program
+    .command('numbers')
+    .description("WhatsApp numbers connected to an organisation (Meta's Cloud API)");
+  const orgHelp = 'organisation id or exact name (default: the only one there is)';
+
+  numbers
+    .command('list')
+    .description('List the numbers with their status and health (never their token or secrets)')
+    .option('--org <org>', orgHelp)
+    .option('--json', 'print the numbers as a JSON array')
+    .action(async (o: { org?: string; json?: boolean }) => runNumbersList(config(), io, o));
+
+  numbers
+    .command('add')
+    .description('Connect a number: Meta is asked first (test connection); it is saved only if Meta accepts')
+    .option('--display-name <name>', 'how openwaba shows the number')
+    .option('--phone-number-id <id>', 'Phone number ID (WhatsApp Manager, API setup)')
+    .option('--waba-id <id>', 'WhatsApp Business Account ID')
+    .addOption(
+      new Option('--access-token <token>', 'permanent System User access token').env(SECRET_ENV.accessToken),
+    )
+    .addOption(
+      new Option('--app-secret <secret>', "the Meta app's secret (checks webhook signatures)").env(
+        SECRET_ENV.appSecret,
+      ),
+    )
+    .addOption(
+      new Option('--verify-token <token>', 'a token you choose, entered again in the Meta webhook setup').env(
+        SECRET_ENV.verifyToken,
+      ),
+    )
+    .option('--system-prompt <text>', 'instructions for the AI assistant on this number')
+    .option('--org <org>', orgHelp)
+    .option('--json', 'print the connected number as JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Secrets given as flags stay in your shell history. Set them in the environment',
+        `instead (${Object.values(SECRET_ENV).join(', ')}),`,
+        'or leave them out on a terminal to be asked (what you type is not shown).',
+        '',
+        'Example:',
+        `  read -rs ${SECRET_ENV.accessToken} && export ${SECRET_ENV.accessToken}   # paste, then Enter`,
+        `  (the same for ${SECRET_ENV.appSecret} and ${SECRET_ENV.verifyToken})`,
+        '  openwaba numbers add --display-name "Main line" \\',
+        '    --phone-number-id 106540352242922 --waba-id 102290129340398',
+      ].join('\n'),
+    )
+    .action(async (o: AddNumberOptions) => runNumbersAdd(config(), io, o));
+
+  numbers
+    .command('test')
+    .description('Ask Meta about a stored number now (like "Test connection" in the dashboard)')
+    .argument('<number>', "the number's id or its phone number id (see `numbers list`)")
+    .option('--org <org>', 'organisation id or exact name (default: search them all)')
+    .option('--json', 'print what Meta answered as JSON')
+    .action(async (number: string, o: { org?: string; json?: boolean }) =>
+      runNumbersTest(config(), io, { ...o, number }),
     );
 
   program
@@ -122,7 +176,8 @@ export async function runCli(argv: string[], io: Io, env?: Env): Promise<number>
     await buildProgram(io, env).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Commander's own refusals (unknown verb or flag, missing argument) are bad usage, like zod's.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     io.err(`error: ${describeError(err)}`);
     return (err as { exitCode?: number }).exitCode ?? 1;
   }

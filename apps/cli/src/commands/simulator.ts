@@ -1,14 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { createSimulator, SeedSchema, type Simulator } from '@openwaba/simulator';
+import { z } from 'zod';
+import { parseFlags } from '../flags.ts';
 import { CliError, type Io } from '../output.ts';
 
-export interface SimulatorFlags {
+const Port = z
+  .string()
+  .regex(/^\d{1,5}$/, 'must be a port number (0-65535)')
+  .transform(Number)
+  .pipe(z.number().max(65535, 'must be a port number (0-65535)'));
+
+export const SimulatorFlags = z
+  .object({
+    port: Port,
+    host: z.string().trim().min(1, 'must be an interface to listen on, like 127.0.0.1'),
+    webhookUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+      .optional(),
+    appSecret: z.string().min(8, 'must be at least 8 characters').optional(),
+    seed: z.string().min(1, 'must be a file name').optional(),
+    randomSeed: z
+      .string()
+      .regex(/^\d{1,9}$/, 'must be a whole number')
+      .transform(Number)
+      .default(1),
+  })
+  .refine((f) => !f.webhookUrl || f.appSecret, {
+    path: ['webhookUrl'],
+    message: 'needs --app-secret (webhooks are always signed)',
+  });
+
+/** The flags as commander hands them over: strings, checked by `SimulatorFlags`. */
+export interface SimulatorOptions {
   port: string;
   host: string;
   webhookUrl?: string;
   appSecret?: string;
   seed?: string;
-  rngSeed?: string;
+  randomSeed?: string;
 }
 
 /** The number a bare `openwaba simulator` serves, so that it is usable without a seed file. */
@@ -43,18 +73,10 @@ function readSeed(path: string) {
 }
 
 /** Starts the Cloud API simulator and prints how to point openwaba (or anything else) at it. */
-export async function runSimulator(flags: SimulatorFlags, io: Io): Promise<Simulator> {
-  if (flags.appSecret !== undefined && flags.appSecret.length < 8) {
-    throw new CliError('--app-secret must be at least 8 characters');
-  }
-  if (flags.webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(flags.webhookUrl)) {
-    throw new CliError('--webhook-url must be an http(s) URL');
-  }
-  if (flags.webhookUrl && !flags.appSecret) {
-    throw new CliError('--webhook-url needs --app-secret (webhooks are always signed)');
-  }
+export async function runSimulator(opts: SimulatorOptions, io: Io): Promise<Simulator> {
+  const flags = parseFlags(SimulatorFlags, opts);
   const seed = flags.seed ? readSeed(flags.seed) : undefined;
-  const sim = await createSimulator({ seed: flags.rngSeed ? Number(flags.rngSeed) : 1 });
+  const sim = await createSimulator({ seed: flags.randomSeed });
   if (seed) sim.loadSeed(seed);
   if (!seed?.numbers.length) sim.addNumber(DEFAULT_NUMBER);
   if (flags.webhookUrl && flags.appSecret) {
@@ -64,7 +86,7 @@ export async function runSimulator(flags: SimulatorFlags, io: Io): Promise<Simul
   }
   let url: string;
   try {
-    url = await sim.listen(Number(flags.port), flags.host);
+    url = await sim.listen(flags.port, flags.host);
   } catch (err) {
     await sim.close();
     throw new CliError(`Cannot listen on ${flags.host}:${flags.port}: ${(err as Error).message}`);

@@ -34,8 +34,22 @@ describe.runIf(settings.backend === 'pglite')('openwaba webhooks replay', () => 
     expect(all.out).toMatch(/Replayed 2 event\(s\)/);
     const unparseable = await cli(['webhooks', 'replay', '--state', 'unparseable', '--json']);
     expect(JSON.parse(unparseable.out).events).toBe(1);
-    expect((await cli(['webhooks', 'replay'])).err).toMatch(/Say which events/);
-    expect((await cli(['webhooks', 'replay', '--state', 'odd'])).err).toMatch(/--state must be/);
-    expect((await cli(['webhooks', 'replay', '--id', 'x'])).err).toMatch(/whole number/);
+    const bad = async (args: string[], message: string) => {
+      const r = await cli(['webhooks', 'replay', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toBe(`error: ${message}`);
+    };
+    await bad(
+      [],
+      'Say which events: --id N, --from N [--to M], and/or --state failed|pending|unparseable|processed',
+    );
+    await bad(['--state', 'odd'], '--state: must be pending, processed, failed or unparseable');
+    await bad(['--id', 'x'], '--id: must be a whole number');
+    await bad(['--id', '0'], '--id: must be 1 or more');
+    await bad(['--from', '5', '--to', '2'], '--to: must not be before --from');
+    await bad(
+      ['--id', '1', '--state', 'failed'],
+      '--id: replays one event: leave out --from, --to and --state',
+    );
   });
 });

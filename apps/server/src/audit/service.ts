@@ -42,6 +42,7 @@ export function actorOf(ctx: AuthContext & { requestId?: string; ip?: string }):
     orgId: ctx.orgId,
     actorType: 'user',
     userId: ctx.userId,
+    ...(ctx.via ? { label: `via ${ctx.via}` } : {}),
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.ip ? { ip: ctx.ip } : {}),
   };

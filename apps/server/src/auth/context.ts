@@ -9,4 +9,6 @@ export interface AuthContext {
   /** Set for HTTP requests: recorded in the audit log. */
   requestId?: string;
   ip?: string;
+  /** Set when the change does not come through the API (e.g. `cli`): recorded as the audit label. */
+  via?: string;
 }
