@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -32,6 +33,12 @@ import { registerAccessControl } from './lib/http.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
+import { createDirMediaStore } from './media/dir.store.ts';
+import { downloadMediaFile } from './media/download-file.job.ts';
+import { mediaRoutes } from './media/routes.ts';
+import { createS3MediaStore } from './media/s3.store.ts';
+import { createMediaService } from './media/service.ts';
+import type { MediaStore } from './media/store.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { createNotificationService } from './notifications/service.ts';
 import { numberRoutes } from './numbers/routes.ts';
@@ -78,7 +85,24 @@ export function createServices(deps: {
     connections: config.META_HTTP_CONNECTIONS,
   });
   const numbers = createNumberService({ db, box, whatsapp, notifications, log });
-  const inbound = createInboundService({ db, database, box, events, log });
+  const media = createMediaService({
+    db,
+    database,
+    store: mediaStoreOf(config),
+    numbers,
+    events,
+    log,
+    maxBytes: config.MEDIA_MAX_BYTES,
+    async schedule(orgId, mediaFileId) {
+      // One queued download per file: a second request while one is queued is a no-op.
+      await jobs
+        .enqueue(downloadMediaFile, { orgId, mediaFileId }, { singletonKey: mediaFileId })
+        .catch((err) => {
+          if ((err as { code?: string }).code !== 'CONFLICT') throw err;
+        });
+    },
+  });
+  const inbound = createInboundService({ db, database, box, events, media, log });
   const conversations = createConversationService({ database });
   const jobs = createJobQueue({
     database,
@@ -103,9 +127,24 @@ export function createServices(deps: {
     whatsapp,
     numbers,
     inbound,
+    media,
     conversations,
   };
   return services;
+}
+
+/** The media store the configuration asks for (config validates that S3_* are set for `s3`). */
+function mediaStoreOf(config: Config): MediaStore {
+  if (config.MEDIA_STORE === 's3') {
+    return createS3MediaStore({
+      endpoint: config.S3_ENDPOINT!,
+      bucket: config.S3_BUCKET!,
+      region: config.S3_REGION,
+      accessKeyId: config.S3_ACCESS_KEY_ID!,
+      secretAccessKey: config.S3_SECRET_ACCESS_KEY!,
+    });
+  }
+  return createDirMediaStore(config.MEDIA_DIR ?? join(config.DATA_DIR, 'media'));
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -190,6 +229,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(conversationRoutes({ conversations: services.conversations }));
+  await app.register(mediaRoutes({ media: services.media }));
 
   const hub = createRealtimeHub({
     database: deps.database,

@@ -170,6 +170,28 @@ const schema = z.object({
     .max(300)
     .default(25)
     .describe('WebSocket ping interval; a client that misses one is disconnected.'),
+  MEDIA_STORE: z
+    .enum(['dir', 's3'])
+    .default('dir')
+    .describe(
+      'Where received media files are kept: a directory (MEDIA_DIR) or S3-compatible storage (S3_*).',
+    ),
+  MEDIA_DIR: z.string().optional().describe('Directory of the media store (default: DATA_DIR/media).'),
+  MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(100 * 1024 * 1024)
+    .describe('Largest received media file kept (Meta allows documents up to 100 MB).'),
+  S3_ENDPOINT: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('S3-compatible endpoint, e.g. https://s3.eu-west-1.amazonaws.com or a MinIO URL.'),
+  S3_BUCKET: z.string().min(3).max(63).optional().describe('Bucket for media files.'),
+  S3_REGION: z.string().min(1).default('us-east-1').describe('Region used to sign S3 requests.'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional().describe('S3 access key id.'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('S3 secret access key.'),
   METRICS_TOKEN: z
     .string()
     .min(16)
@@ -208,6 +230,11 @@ export function loadConfig(
   }
   if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.APP_SECRET) {
     problems.push('APP_SECRET: required when NODE_ENV=production');
+  }
+  if (parsed.success && parsed.data.MEDIA_STORE === 's3') {
+    for (const key of ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+      if (!parsed.data[key]) problems.push(`${key}: required when MEDIA_STORE=s3`);
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const c = parsed.data;

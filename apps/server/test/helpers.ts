@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
@@ -59,7 +61,14 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
 
 export function testConfig(env: Env = {}): Config {
   return loadConfig(
-    { NODE_ENV: 'test', LOG_LEVEL: 'silent', APP_SECRET: 'test-secret-test-secret-test-secret-0123', ...env },
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      APP_SECRET: 'test-secret-test-secret-test-secret-0123',
+      // Tests never write media into the repository's ./data.
+      MEDIA_DIR: join(tmpdir(), `openwaba-test-media-${process.pid}`),
+      ...env,
+    },
     {},
   );
 }

@@ -1,10 +1,20 @@
-import type { Conversation, Message } from '@openwaba/contracts';
+import type { Conversation, Message, MessageMedia } from '@openwaba/contracts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Database } from '../db/client.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 
 const cursorOf = (at: Date | string, id: string) =>
   Buffer.from(`${new Date(at).toISOString()}|${id}`).toString('base64url');
+/** Messages page by (sent_at, seq): arrival order breaks ties within one second. */
+const messageCursorOf = (at: Date | string, seq: string) =>
+  Buffer.from(`${new Date(at).toISOString()}|${seq}`).toString('base64url');
+function parseMessageCursor(c: string) {
+  const [at, seq] = Buffer.from(c, 'base64url').toString().split('|');
+  if (!at || !seq || Number.isNaN(Date.parse(at)) || !/^\d{1,19}$/.test(seq)) {
+    throw new AppError('VALIDATION_FAILED', 'Invalid cursor; use next_cursor from the previous page');
+  }
+  return { at, seq };
+}
 function parseCursor(c: string) {
   const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
   if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
@@ -48,7 +58,7 @@ export function createConversationService(deps: { database: Database }) {
               m.type as last_type, m.direction as last_direction, m.content as last_content
        from conversations c
        join contacts k on k.id = c.contact_id
-       left join lateral (select type, direction, content from messages where conversation_id = c.id order by sent_at desc, id desc limit 1) m on true
+       left join lateral (select type, direction, content from messages where conversation_id = c.id order by sent_at desc, seq desc limit 1) m on true
        where c.org_id = $1
          and ($2::uuid is null or c.number_id = $2)
          and ($3::text is null or c.status = $3)
@@ -110,12 +120,14 @@ export function createConversationService(deps: { database: Database }) {
       conversationId,
     ]);
     if (!exists.length) throw notFound('Conversation');
-    const c = q.before ? parseCursor(q.before) : undefined;
+    const c = q.before ? parseMessageCursor(q.before) : undefined;
     const rows = await database.query<Record<string, unknown>>(
-      `select id, conversation_id, direction, wamid, type, content, context_wamid, status, error, sent_at from messages
-       where org_id = $1 and conversation_id = $2 and ($3::timestamptz is null or (sent_at, id) < ($3::timestamptz, $4::uuid))
-       order by sent_at desc, id desc limit $5`,
-      [ctx.orgId, conversationId, c?.at ?? null, c?.id ?? null, q.limit + 1],
+      `select m.seq::text as seq, m.id, m.conversation_id, m.direction, m.wamid, m.type, m.content, m.context_wamid, m.status, m.error, m.sent_at,
+              f.state as media_state, f.mime_type as media_mime_type, f.size as media_size, f.error as media_error
+       from messages m left join media_files f on f.message_id = m.id
+       where m.org_id = $1 and m.conversation_id = $2 and ($3::timestamptz is null or (m.sent_at, m.seq) < ($3::timestamptz, $4::bigint))
+       order by m.sent_at desc, m.seq desc limit $5`,
+      [ctx.orgId, conversationId, c?.at ?? null, c?.seq ?? null, q.limit + 1],
     );
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
@@ -131,10 +143,19 @@ export function createConversationService(deps: { database: Database }) {
           context_wamid: (r.context_wamid as string | null) ?? null,
           status: (r.status as string | null) ?? null,
           error: r.error ?? null,
+          media: r.media_state
+            ? {
+                state: r.media_state as MessageMedia['state'],
+                mime_type: (r.media_mime_type as string | null) ?? null,
+                size: (r.media_size as number | null) ?? null,
+                error: (r.media_error as string | null) ?? null,
+              }
+            : null,
           sent_at: new Date(r.sent_at as string).toISOString(),
         }),
       ),
-      next_cursor: rows.length > q.limit && last ? cursorOf(last.sent_at as string, last.id as string) : null,
+      next_cursor:
+        rows.length > q.limit && last ? messageCursorOf(last.sent_at as string, last.seq as string) : null,
     };
   }
 

@@ -338,11 +338,13 @@ export const messages = pgTable(
     status: text('status'),
     error: jsonb('error'),
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    /** Arrival order: WhatsApp timestamps are whole seconds, so this breaks ties within one. */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('messages_number_wamid_idx').on(t.numberId, t.wamid),
-    index('messages_conversation_idx').on(t.conversationId, t.sentAt),
+    index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.seq),
   ],
 );
 
@@ -364,5 +366,59 @@ export const messageStatusEvents = pgTable(
   (t) => [
     uniqueIndex('message_status_events_dedup_idx').on(t.numberId, t.wamid, t.status, t.occurredAt),
     index('message_status_events_parked_idx').on(t.numberId, t.wamid).where(sql`not ${t.applied}`),
+  ],
+);
+
+/** A received media file: fetched from Meta by a job, kept in the media store, served to the org. */
+export const mediaFiles = pgTable(
+  'media_files',
+  {
+    id: id(),
+    orgId: orgRef(),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    /** Meta's media id (valid 7 days after the message). */
+    metaMediaId: text('meta_media_id').notNull(),
+    state: text('state').notNull().default('pending'),
+    mimeType: text('mime_type'),
+    sha256: text('sha256'),
+    size: integer('size'),
+    storageKey: text('storage_key'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    createdAt: createdAt(),
+    downloadedAt: timestamp('downloaded_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('media_files_message_idx').on(t.messageId),
+    index('media_files_pending_idx').on(t.createdAt).where(sql`${t.state} = 'pending'`),
+  ],
+);
+
+/**
+ * Account-level notices from Meta, kept as received: template status, category and quality changes,
+ * account updates. The templates domain acts on them; admins can read them.
+ */
+export const metaUpdates = pgTable(
+  'meta_updates',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    numberId: uuid('number_id').references(() => numbers.id, { onDelete: 'set null' }),
+    wabaId: text('waba_id').notNull(),
+    field: text('field').notNull(),
+    payload: jsonb('payload').notNull(),
+    /** The raw webhook event and the change's position in it: replays do not record twice. */
+    webhookEventId: bigint('webhook_event_id', { mode: 'number' }).notNull(),
+    changeIndex: integer('change_index').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('meta_updates_dedup_idx').on(t.webhookEventId, t.changeIndex, t.orgId),
+    index('meta_updates_org_idx').on(t.orgId, t.field, t.createdAt),
   ],
 );

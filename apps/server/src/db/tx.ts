@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Db, Tx } from './client.ts';
 
 export type OnCommit = (fn: () => Promise<unknown> | unknown) => void;
@@ -17,4 +18,10 @@ export async function transaction<T>(db: Db, fn: (tx: Tx, onCommit: OnCommit) =>
   const result = await db.transaction((tx) => fn(tx, (h) => hooks.push(h)));
   for (const h of hooks) await h();
   return result;
+}
+
+/** Rows of a raw SQL statement run on a transaction (or the db); the same on `pg` and PGlite. */
+export async function queryRows<T>(tx: Db | Tx, query: SQL): Promise<T[]> {
+  const r = (await tx.execute(query)) as unknown as { rows?: T[] };
+  return r.rows ?? (r as unknown as T[]);
 }

@@ -7,7 +7,7 @@ import type { Db } from '../db/client.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { notFound } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
-import { processWebhookEvent } from './process-event.job.ts';
+import { processPendingWebhookEvents } from './process-pending.job.ts';
 import type { InboundService } from './service.ts';
 
 const Handshake = z.object({
@@ -16,13 +16,42 @@ const Handshake = z.object({
   'hub.challenge': z.string().max(200).optional(),
 });
 
+/** How often at most a process queues the processing job after storing POSTs. */
+const WAKE_EVERY_MS = 250;
+
 /**
  * Meta's webhook endpoint. Bodies are kept as raw bytes: the signature covers exactly those bytes.
- * A valid POST is stored and queued before it is answered, so a crash after 200 loses nothing.
+ * A valid POST is answered once it is committed as a pending event (concurrent POSTs share one
+ * INSERT), so a crash after 200 loses nothing: the processing job is then queued, at most every
+ * WAKE_EVERY_MS, and its cron run picks up any pending event whose wake-up was lost.
  */
 export const inboundRoutes =
   (deps: { inbound: InboundService; jobs: JobQueue }): FastifyPluginAsync =>
   async (app) => {
+    let lastWake = 0;
+    let trailing: NodeJS.Timeout | undefined;
+    let closed = false;
+    const enqueue = () => {
+      lastWake = Date.now();
+      deps.jobs
+        .enqueue(processPendingWebhookEvents, {})
+        .catch((err) => app.log.error({ err }, 'queueing webhook processing failed (the cron run will)'));
+    };
+    // Leading edge at once (a lone message is processed promptly), trailing edge for what came after.
+    const wake = () => {
+      const since = Date.now() - lastWake;
+      if (since >= WAKE_EVERY_MS) enqueue();
+      else
+        trailing ??= setTimeout(() => {
+          trailing = undefined;
+          if (!closed) enqueue();
+        }, WAKE_EVERY_MS - since);
+    };
+    app.addHook('onClose', async () => {
+      closed = true;
+      clearTimeout(trailing);
+    });
+
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) =>
       done(null, body),
@@ -43,13 +72,12 @@ export const inboundRoutes =
     app.post('/webhooks/whatsapp', { schema: { hide: true }, logLevel: 'warn' }, async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const signature = req.headers['x-hub-signature-256'];
-      if (!(await deps.inbound.signatureValid(raw, typeof signature === 'string' ? signature : undefined))) {
+      if (!(await deps.inbound.receive(raw, typeof signature === 'string' ? signature : undefined))) {
         return reply
           .code(401)
           .send({ error: { code: 'UNAUTHENTICATED', message: 'Missing or invalid X-Hub-Signature-256' } });
       }
-      const eventId = await deps.inbound.store(raw);
-      await deps.jobs.enqueue(processWebhookEvent, { eventId });
+      wake();
       return reply.code(200).send({ ok: true });
     });
   };

@@ -1,5 +1,8 @@
 import { purgeOldEvents } from '../events/purge-old.job.ts';
 import { processWebhookEvent } from '../inbound/process-event.job.ts';
+import { processPendingWebhookEvents } from '../inbound/process-pending.job.ts';
+import { downloadMediaFile } from '../media/download-file.job.ts';
+import { sweepStalledMedia } from '../media/sweep-stalled.job.ts';
 import { purgeOldNotifications } from '../notifications/purge-old.job.ts';
 import { sendTestNotification } from '../notifications/send-test.job.ts';
 import { refreshNumberHealth } from '../numbers/refresh-health.job.ts';
@@ -12,4 +15,7 @@ export const JOBS: JobDefinition[] = [
   sendTestNotification,
   refreshNumberHealth,
   processWebhookEvent,
+  processPendingWebhookEvents,
+  downloadMediaFile,
+  sweepStalledMedia,
 ] as JobDefinition[];

@@ -295,6 +295,12 @@ export function createNumberService(deps: {
       .limit(limit);
   }
 
+  /** A number by id, across organisations (jobs that already carry the id). */
+  async function rowById(id: string): Promise<Row | undefined> {
+    const [row] = await db.select().from(numbers).where(eq(numbers.id, id));
+    return row;
+  }
+
   async function allActive() {
     return db.select().from(numbers).where(eq(numbers.status, 'active'));
   }
@@ -360,6 +366,8 @@ export function createNumberService(deps: {
     refreshHealth,
     handleGraphError,
     credentials,
+    providerFor,
+    rowById,
     healthHistoryOf,
     allActive,
     upsertSandbox,

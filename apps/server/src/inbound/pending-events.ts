@@ -1,0 +1,147 @@
+import type { Database } from '../db/client.ts';
+
+/**
+ * A pending event whose `processed_at` is set is claimed: a worker is processing it since then.
+ * A claim older than this is taken over (its worker died).
+ */
+export const CLAIM_LEASE_SECONDS = 300;
+
+/**
+ * Stores raw webhook bodies in one statement, each only if the sealed app secret that verified it is
+ * still a number's (a number removed, or its secret replaced, since the caller's cache read it).
+ * Returns, per row and in order, whether it was stored.
+ */
+export async function insertSignedEvents(
+  database: Database,
+  rows: { raw: string; sealed: string }[],
+): Promise<boolean[]> {
+  const stored = await database.query<{ ord: string | number }>(
+    `with input as (
+       select r.raw, r.sealed, r.ord from unnest($1::text[], $2::text[]) with ordinality as r(raw, sealed, ord)
+     ), signed as materialized (
+       select i.ord, i.raw from input i where exists (select 1 from numbers n where n.app_secret_sealed = i.sealed)
+     ), ins as (
+       insert into webhook_events (raw) select raw from signed order by ord returning id
+     )
+     select ord from signed`,
+    [rows.map((r) => r.raw), rows.map((r) => r.sealed)],
+  );
+  const ok = new Set(stored.map((r) => Number(r.ord)));
+  return rows.map((_, i) => ok.has(i + 1));
+}
+
+/** Claims up to `limit` pending events nobody is processing, oldest first; returns their ids. */
+export async function claimPendingEvents(database: Database, limit: number): Promise<number[]> {
+  const rows = await database.query<{ id: string | number }>(
+    `update webhook_events set processed_at = now()
+     where id in (
+       select id from webhook_events
+       where state = 'pending' and (processed_at is null or processed_at < now() - make_interval(secs => $2))
+       order by id limit $1 for update skip locked)
+     returning id`,
+    [limit, CLAIM_LEASE_SECONDS],
+  );
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+export interface DrainOptions {
+  /** Events processed at once. */
+  concurrency: number;
+  /** Events claimed per query. */
+  batch: number;
+  /** Having processed something, keep looking this long for more before returning. */
+  lingerMs: number;
+  /** Stop claiming after this long (the caller queues a follow-up when `more`). */
+  budgetMs: number;
+}
+
+// A drain stays well inside a graceful shutdown's wait (10 s); a longer backlog continues in a follow-up job.
+export const DRAIN_DEFAULTS: DrainOptions = { concurrency: 4, batch: 32, lingerMs: 1000, budgetMs: 5000 };
+
+/**
+ * Processes pending events until none are left: claims a batch, processes it `concurrency` at a time,
+ * claims the next as the batch runs low. Several drains (jobs, processes) can run at once: claims do
+ * not overlap. A failed event stays failed (processEvent records it) and is returned to be retried;
+ * a failed claim ends the drain with `error` once what was claimed is done.
+ */
+export async function drainPendingEvents(
+  deps: {
+    database: Database;
+    processEvent(id: number): Promise<unknown>;
+    /** Awaited before each event, given how long the previous one took: lets more urgent work go first. */
+    yieldTo?(previousMs: number): Promise<void> | undefined;
+  },
+  opts: Partial<DrainOptions> = {},
+): Promise<{ processed: number; failed: number[]; more: boolean; error?: Error }> {
+  const o = { ...DRAIN_DEFAULTS, ...opts };
+  const started = Date.now();
+  const queue: number[] = [];
+  const failed: number[] = [];
+  let processed = 0;
+  let exhausted = false;
+  let more = false;
+  let claiming: Promise<void> | undefined;
+  let idleSince: number | undefined;
+  let claimError: unknown;
+
+  async function claim() {
+    if (Date.now() - started > o.budgetMs) {
+      more = true;
+      exhausted = true;
+      return;
+    }
+    for (;;) {
+      let ids: number[];
+      try {
+        ids = await claimPendingEvents(deps.database, o.batch);
+      } catch (err) {
+        // What is already claimed is still processed; the error fails the drain afterwards.
+        claimError = err;
+        exhausted = true;
+        return;
+      }
+      if (ids.length) {
+        idleSince = undefined;
+        queue.push(...ids);
+        return;
+      }
+      idleSince ??= Date.now();
+      // Nothing pending: right after a burst more is likely on its way, so look again briefly.
+      if (!processed || Date.now() - idleSince >= o.lingerMs) {
+        exhausted = true;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function next(): Promise<number | undefined> {
+    for (;;) {
+      if (queue.length > o.concurrency || (queue.length && (claiming || exhausted))) return queue.shift();
+      if (exhausted) return queue.shift();
+      claiming ??= claim().finally(() => {
+        claiming = undefined;
+      });
+      if (queue.length) return queue.shift();
+      await claiming;
+    }
+  }
+
+  async function worker() {
+    let previousMs = 0;
+    for (let id = await next(); id !== undefined; id = await next()) {
+      await deps.yieldTo?.(previousMs);
+      const t0 = performance.now();
+      try {
+        await deps.processEvent(id);
+        processed++;
+      } catch {
+        failed.push(id);
+      }
+      previousMs = performance.now() - t0;
+    }
+  }
+
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  return { processed, failed, more, ...(claimError ? { error: claimError as Error } : {}) };
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { defineJob } from '../jobs/queue.ts';
+
+/** Every 5 minutes: files still pending after 2 minutes get their download queued again. */
+export const sweepStalledMedia = defineJob({
+  id: 'media.sweep-stalled',
+  payload: z.object({}).loose(),
+  cron: '*/5 * * * *',
+  retry: { limit: 1, delaySeconds: 60, backoff: false },
+  async handler(_p, ctx) {
+    let queued = 0;
+    for (const f of await ctx.services.media.findStalled(120)) {
+      await ctx.services.media.schedule(f.org_id, f.id);
+      queued++;
+    }
+    return { queued };
+  },
+});
