@@ -71,7 +71,10 @@ export async function startSandbox(services: Services, serverUrl: string) {
   let n = 0;
   const writeIn = () => {
     const waId = CUSTOMERS[n % CUSTOMERS.length]!;
-    sim.customerSend(SANDBOX.phoneNumberId, waId, 'text', { text: OPENERS[n % OPENERS.length]! });
+    // Now and then a photo, so received media (download, store, serve) shows in a fresh install too.
+    if (n % 4 === 3)
+      sim.customerSend(SANDBOX.phoneNumberId, waId, 'image', { caption: 'Is this the right one?' });
+    else sim.customerSend(SANDBOX.phoneNumberId, waId, 'text', { text: OPENERS[n % OPENERS.length]! });
     n++;
   };
   // A first conversation right away, then now and then.
