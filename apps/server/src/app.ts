@@ -16,6 +16,12 @@ import { authRoutes } from './auth/routes.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import { createConsentService } from './contacts/consent.ts';
+import { createFieldService } from './contacts/fields.ts';
+import { contactRoutes } from './contacts/routes.ts';
+import { createSegmentService } from './contacts/segments.ts';
+import { createContactService } from './contacts/service.ts';
+import { createTagService } from './contacts/tags.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversationService } from './conversations/service.ts';
 import type { Database } from './db/client.ts';
@@ -102,7 +108,12 @@ export function createServices(deps: {
         });
     },
   });
-  const inbound = createInboundService({ db, database, box, events, media, log });
+  const consent = createConsentService({ db, database, events });
+  const fields = createFieldService({ db });
+  const tags = createTagService({ db });
+  const segments = createSegmentService({ db, fields });
+  const contacts = createContactService({ db, orgs, fields, tags, segments, consent, events });
+  const inbound = createInboundService({ db, database, box, events, media, consent, log });
   const conversations = createConversationService({ database });
   const jobs = createJobQueue({
     database,
@@ -129,6 +140,11 @@ export function createServices(deps: {
     inbound,
     media,
     conversations,
+    contacts,
+    consent,
+    tags,
+    fields,
+    segments,
   };
   return services;
 }
@@ -230,6 +246,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(conversationRoutes({ conversations: services.conversations }));
   await app.register(mediaRoutes({ media: services.media }));
+  await app.register(
+    contactRoutes({
+      contacts: services.contacts,
+      consent: services.consent,
+      tags: services.tags,
+      fields: services.fields,
+      segments: services.segments,
+    }),
+  );
 
   const hub = createRealtimeHub({
     database: deps.database,

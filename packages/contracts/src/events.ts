@@ -34,6 +34,37 @@ export const DomainEvent = z.discriminatedUnion('type', [
     ...Ids,
   }),
   z.object({
+    type: z.literal('contact.created'),
+    data: z.object({ contact_id: Uuid }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('contact.updated'),
+    data: z.object({ contact_id: Uuid, fields: z.array(z.string()) }),
+    ...Ids,
+  }),
+  z.object({
+    type: z.literal('contact.deleted'),
+    data: z.object({ contact_id: Uuid }),
+    ...Ids,
+  }),
+  /** An opt-in or opt-out was recorded (by a keyword, a person, the API or an import). */
+  z.object({
+    type: z.literal('contact.consent_changed'),
+    data: z.object({
+      contact_id: Uuid,
+      state: z.enum(['opted_in', 'opted_out', 'unknown']),
+      source: z.string(),
+    }),
+    ...Ids,
+  }),
+  /** A bulk action changed many contacts at once: refetch lists. */
+  z.object({
+    type: z.literal('contacts.bulk_updated'),
+    data: z.object({ action: z.string(), count: z.number().int() }),
+    ...Ids,
+  }),
+  z.object({
     type: z.literal('campaign.progress'),
     data: z.object({
       campaign_id: Uuid,

@@ -1,5 +1,6 @@
 export * from './auth.ts';
 export * from './common.ts';
+export * from './contacts.ts';
 export * from './conversations.ts';
 export * from './errors.ts';
 export * from './events.ts';
@@ -8,4 +9,5 @@ export * from './numbers.ts';
 export * from './orgs.ts';
 export * from './permissions.ts';
 export * from './platform.ts';
+export * from './template-render.ts';
 export * from './whatsapp.ts';

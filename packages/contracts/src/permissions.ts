@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   'contacts.read': 'viewer',
   'contacts.write': 'agent',
   'contacts.import': 'manager',
+  'contacts.manage': 'manager',
   'templates.read': 'viewer',
   'templates.manage': 'manager',
   'campaigns.read': 'viewer',

@@ -2,9 +2,25 @@ import {
   type AcceptInvitationBody,
   AuditPage,
   type AuditQuery,
+  type BulkContactsBody,
+  BulkContactsResult,
+  ConsentEvent,
+  ConsentLedger,
+  Contact,
+  type ContactFilter,
+  ContactPage,
+  type ContactQuery,
+  ContactSettings,
+  type ContactSettingsPatch,
   ConversationPage,
+  type CreateContactBody,
   CreatedInvitation,
+  type CreateFieldBody,
   type CreateNumberBody,
+  type CreateSegmentBody,
+  type CreateTagBody,
+  CustomField,
+  CustomFieldList,
   ErrorBody,
   EventPage,
   InvitationList,
@@ -21,10 +37,20 @@ import {
   Ok,
   Org,
   type OrgSettingsPatch,
+  type RecordConsentBody,
   type Role,
+  Segment,
+  SegmentList,
   SessionList,
+  Tag,
+  TagList,
+  TimelinePage,
   UnreadCount,
+  type UpdateContactBody,
+  type UpdateFieldBody,
   type UpdateNumberBody,
+  type UpdateSegmentBody,
+  type UpdateTagBody,
   WaNumber,
   WaNumberList,
   WebhookEventList,
@@ -58,6 +84,15 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** What replaying a webhook event did (the same summary the event keeps in `result`). */
 const WebhookReplayResult = z.object({ result: z.unknown() });
 const MediaRetryResult = z.object({ state: z.enum(['pending', 'ready']) });
+
+/** The contact list's options: the filter, a segment, paging. */
+export type ContactListOptions = ContactFilter & {
+  segment_id?: string;
+  cursor?: string;
+  limit?: number;
+  /** Also count every match. */
+  with_total?: boolean;
+};
 
 /**
  * Typed client for the openwaba REST API. Sessions ride on httpOnly cookies; an expired access
@@ -159,6 +194,86 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example const { data } = await api.conversations.messages(id) */
       messages: (id: string, o: { before?: string; limit?: number } = {}) =>
         call(MessagePage, 'GET', `/api/v1/conversations/${q(id)}/messages${query(o)}`),
+    },
+    contacts: {
+      /**
+       * Contacts, newest first, filtered like segments and bulk actions.
+       * @example const { data, next_cursor } = await api.contacts.list({ q: 'ana', tag_ids: [vip], fields: [{ key: 'plan', op: 'eq', value: 'pro' }], consent: 'opted_in' })
+       */
+      list: (o: ContactListOptions = {}) =>
+        call(
+          ContactPage,
+          'GET',
+          `/api/v1/contacts${query({
+            q: o.q,
+            tag_ids: o.tag_ids?.join(','),
+            tag_match: o.tag_match,
+            fields: o.fields?.length ? JSON.stringify(o.fields) : undefined,
+            consent: o.consent,
+            segment_id: o.segment_id,
+            cursor: o.cursor,
+            limit: o.limit,
+            with_total: o.with_total === undefined ? undefined : String(o.with_total),
+          } satisfies Record<keyof ContactQuery, string | number | undefined>)}`,
+        ),
+      /** @example const contact = await api.contacts.get(id) */
+      get: (id: string) => call(Contact, 'GET', `/api/v1/contacts/${q(id)}`),
+      /** The phone may be in any common format; a duplicate is a 409 whose `details.contact_id` names the existing contact. @example await api.contacts.create({ phone: '+44 7400 123456', name: 'Ana', opt_in: { source: 'web_form', proof: formUrl } }) */
+      create: (body: z.input<typeof CreateContactBody>) => call(Contact, 'POST', '/api/v1/contacts', body),
+      /** Field values are merged (null removes one); `tag_ids` replaces the tags. @example await api.contacts.update(id, { fields: { plan: 'pro' } }) */
+      update: (id: string, body: UpdateContactBody) =>
+        call(Contact, 'PATCH', `/api/v1/contacts/${q(id)}`, body),
+      /** Deletes the contact and its conversations; its consent ledger is kept. @example await api.contacts.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/contacts/${q(id)}`),
+      /** All or nothing, by `ids`, `filter` or `segment_id`. @example const { matched, affected } = await api.contacts.bulk({ action: 'tag', tag_ids: [vip], filter: { q: 'acme' } }) */
+      bulk: (body: BulkContactsBody) => call(BulkContactsResult, 'POST', '/api/v1/contacts/bulk', body),
+      /** Messages, consent changes and edits, newest first. @example const { data, next_cursor } = await api.contacts.timeline(id) */
+      timeline: (id: string, o: { cursor?: string; limit?: number } = {}) =>
+        call(TimelinePage, 'GET', `/api/v1/contacts/${q(id)}/timeline${query(o)}`),
+      /** The consent state and its ledger. @example const { state, data } = await api.contacts.consent(id) */
+      consent: (id: string) => call(ConsentLedger, 'GET', `/api/v1/contacts/${q(id)}/consent`),
+      /** Proof is required to opt in. @example await api.contacts.recordConsent(id, { kind: 'opt_in', proof: 'Signed form #42' }) */
+      recordConsent: (id: string, body: z.input<typeof RecordConsentBody>) =>
+        call(ConsentEvent, 'POST', `/api/v1/contacts/${q(id)}/consent`, body),
+      /** Opt-out / opt-in keywords and the STOP confirmation text. @example const { opt_out_keywords } = await api.contacts.settings() */
+      settings: () => call(ContactSettings, 'GET', '/api/v1/contacts/settings'),
+      /** null restores a built-in keyword list. @example await api.contacts.updateSettings({ opt_out_keywords: ['STOP', 'BASTA'] }) */
+      updateSettings: (body: ContactSettingsPatch) =>
+        call(ContactSettings, 'PATCH', '/api/v1/contacts/settings', body),
+    },
+    tags: {
+      /** @example const { data } = await api.tags.list() */
+      list: () => call(TagList, 'GET', '/api/v1/tags'),
+      /** @example const tag = await api.tags.create({ name: 'VIP', color: '#25d366' }) */
+      create: (body: CreateTagBody) => call(Tag, 'POST', '/api/v1/tags', body),
+      /** @example await api.tags.update(id, { name: 'Gold' }) */
+      update: (id: string, body: UpdateTagBody) => call(Tag, 'PATCH', `/api/v1/tags/${q(id)}`, body),
+      /** @example await api.tags.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/tags/${q(id)}`),
+    },
+    fields: {
+      /** Custom field definitions. @example const { data } = await api.fields.list() */
+      list: () => call(CustomFieldList, 'GET', '/api/v1/fields'),
+      /** @example await api.fields.create({ key: 'plan', label: 'Plan', type: 'enum', options: ['free', 'pro'] }) */
+      create: (body: CreateFieldBody) => call(CustomField, 'POST', '/api/v1/fields', body),
+      /** The key and type are fixed; an enum option still in use cannot be removed (409). @example await api.fields.update(id, { label: 'Plan name' }) */
+      update: (id: string, body: UpdateFieldBody) =>
+        call(CustomField, 'PATCH', `/api/v1/fields/${q(id)}`, body),
+      /** Also removes every contact's value. @example await api.fields.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/fields/${q(id)}`),
+    },
+    segments: {
+      /** Saved filters; list a segment's contacts with `api.contacts.list({ segment_id })`. @example const { data } = await api.segments.list() */
+      list: () => call(SegmentList, 'GET', '/api/v1/segments'),
+      /** @example const seg = await api.segments.get(id) */
+      get: (id: string) => call(Segment, 'GET', `/api/v1/segments/${q(id)}`),
+      /** @example await api.segments.create({ name: 'VIPs in London', filter: { tag_ids: [vip], fields: [{ key: 'city', op: 'eq', value: 'London' }] } }) */
+      create: (body: CreateSegmentBody) => call(Segment, 'POST', '/api/v1/segments', body),
+      /** @example await api.segments.update(id, { name: 'VIPs' }) */
+      update: (id: string, body: UpdateSegmentBody) =>
+        call(Segment, 'PATCH', `/api/v1/segments/${q(id)}`, body),
+      /** @example await api.segments.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/segments/${q(id)}`),
     },
     messages: {
       /** Where a received media file is served once `message.media.state` is `ready`. @example <img src={api.messages.mediaUrl(m.id)} /> */

@@ -285,14 +285,130 @@ export const contacts = pgTable(
   {
     id: id(),
     orgId: orgRef(),
+    /** WhatsApp's id of the customer: the E.164 digits without `+` (unique per organisation). */
     waId: text('wa_id').notNull(),
+    /** E.164, always `+` and the wa_id: one phone per contact and organisation, by construction. */
+    phone: text('phone').notNull().generatedAlwaysAs(sql`'+' || wa_id`),
     name: text('name'),
     userId: text('user_id'),
+    /** ISO 3166-1 alpha-2 of the phone, when known (set when a person or an import enters the phone). */
+    country: text('country'),
+    /** Custom field values by key, typed per `custom_fields` (validated on every write). */
+    fields: jsonb('fields').notNull().default(sql`'{}'::jsonb`),
+    lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
+    lastOutboundAt: timestamp('last_outbound_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('contacts_org_wa_idx').on(t.orgId, t.waId)],
+  (t) => [
+    uniqueIndex('contacts_org_wa_idx').on(t.orgId, t.waId),
+    index('contacts_org_created_idx').on(t.orgId, t.createdAt, t.id),
+  ],
 );
+
+/** Labels on contacts; names are unique per organisation whatever their case. */
+export const tags = pgTable(
+  'tags',
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text('name').notNull(),
+    color: text('color'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('tags_org_name_idx').on(t.orgId, sql`lower(${t.name})`)],
+);
+
+export const contactTags = pgTable(
+  'contact_tags',
+  {
+    orgId: orgRef(),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    tagId: uuid('tag_id')
+      .notNull()
+      .references(() => tags.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.contactId, t.tagId] }),
+    index('contact_tags_tag_idx').on(t.tagId, t.contactId),
+  ],
+);
+
+/** Typed custom field definitions (text, number, date, boolean, enum with options). */
+export const customFields = pgTable(
+  'custom_fields',
+  {
+    id: id(),
+    orgId: orgRef(),
+    key: text('key').notNull(),
+    label: text('label').notNull(),
+    type: text('type').notNull(),
+    options: text('options').array(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('custom_fields_org_key_idx').on(t.orgId, t.key)],
+);
+
+/** A saved contact filter (the same filter the list and bulk actions take). */
+export const segments = pgTable(
+  'segments',
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text('name').notNull(),
+    filter: jsonb('filter').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('segments_org_name_idx').on(t.orgId, sql`lower(${t.name})`)],
+);
+
+/**
+ * The consent ledger: append-only, the source of truth of a contact's consent (the latest event
+ * wins). Keyed by the WhatsApp id so that a STOP outlives the deletion of its contact.
+ */
+export const optInEvents = pgTable(
+  'opt_in_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    waId: text('wa_id').notNull(),
+    /** opt_in | opt_out */
+    kind: text('kind').notNull(),
+    /** import | api | web_form | keyword | manual */
+    source: text('source').notNull(),
+    proof: text('proof'),
+    actorUserId: uuid('actor_user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** The inbound message that carried a keyword: recorded once however often it is replayed. */
+    messageId: uuid('message_id').references(() => messages.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('opt_in_events_wa_idx').on(t.orgId, t.waId, t.id),
+    index('opt_in_events_contact_idx').on(t.orgId, t.contactId),
+    uniqueIndex('opt_in_events_message_idx').on(t.messageId),
+  ],
+);
+
+/** Per-organisation consent settings (no row: the defaults). */
+export const contactSettings = pgTable('contact_settings', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: 'cascade' }),
+  /** Null: the built-in list (see contacts/keywords.ts). */
+  optOutKeywords: text('opt_out_keywords').array(),
+  optInKeywords: text('opt_in_keywords').array(),
+  /** Sent back after a STOP once the send path exists; null: no reply. */
+  stopConfirmationText: text('stop_confirmation_text'),
+  updatedAt: updatedAt(),
+});
 
 export const conversations = pgTable(
   'conversations',

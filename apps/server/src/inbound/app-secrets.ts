@@ -1,7 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { signBody } from '../whatsapp/signature.ts';
+import { verifySignature } from '../whatsapp/signature.ts';
 
 interface Entry {
   secret: string;
@@ -56,13 +55,7 @@ export function createAppSecretCache(deps: { loadSealed(): Promise<string[]>; bo
     return next;
   }
 
-  function find(raw: Buffer, header: string): Entry | undefined {
-    const given = Buffer.from(header.slice(7), 'hex');
-    return entries?.find((e) => {
-      const expected = Buffer.from(signBody(raw, e.secret).slice(7), 'hex');
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    });
-  }
+  const find = (raw: Buffer, header: string) => entries?.find((e) => verifySignature(raw, header, e.secret));
 
   return {
     /** The sealed secret of a number whose app secret signed these exact bytes, or undefined. */
@@ -75,7 +68,6 @@ export function createAppSecretCache(deps: { loadSealed(): Promise<string[]>; bo
       await refresh();
       return find(raw, header)?.sealed;
     },
-    refresh,
   };
 }
 export type AppSecretCache = ReturnType<typeof createAppSecretCache>;

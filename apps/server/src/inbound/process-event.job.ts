@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { defineJob } from '../jobs/queue.ts';
 
-/** Turns one stored webhook POST into contacts, conversations, messages and statuses (idempotent). */
+/**
+ * Turns one stored webhook POST into contacts, conversations, messages and statuses (idempotent).
+ * Stored POSTs are processed in bulk by `inbound.process-pending`; this job retries, with backoff, one
+ * whose processing failed there.
+ */
 export const processWebhookEvent = defineJob({
   id: 'inbound.process-event',
   payload: z.object({ eventId: z.number().int().positive() }),

@@ -1,5 +1,6 @@
 import type { DomainEvent } from '@openwaba/contracts';
 import { eq, type SQL, sql } from 'drizzle-orm';
+import type { ConsentService } from '../contacts/consent.ts';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { numberHealth, numbers, webhookEvents } from '../db/schema.ts';
 import { type OnCommit, queryRows, transaction } from '../db/tx.ts';
@@ -35,9 +36,10 @@ export function createInboundService(deps: {
   box: SecretBox;
   events: EventService;
   media: MediaService;
+  consent: ConsentService;
   log: Log;
 }) {
-  const { db, database, box, events, media, log } = deps;
+  const { db, database, box, events, media, consent, log } = deps;
 
   async function allNumbers() {
     return db.select().from(numbers);
@@ -95,11 +97,11 @@ export function createInboundService(deps: {
   function processPending(opts: Partial<DrainOptions> = {}) {
     if (database.kind === 'pg') return drainPendingEvents({ database, processEvent }, opts);
     // PGlite runs its queries on this process's only thread: while webhook POSTs are arriving (one in
-    // the last second), processing takes turns with them — it rests as long as its last event took,
-    // up to 100 ms — so Meta still gets quick answers during a burst.
+    // the last second), processing takes turns with them — it rests as long as its last event took —
+    // so Meta still gets quick answers during a burst.
     const yieldTo = (previousMs: number) =>
       performance.now() - lastReceivedAt < 1000
-        ? new Promise<void>((r) => setTimeout(r, Math.min(previousMs, 100)))
+        ? new Promise<void>((r) => setTimeout(r, Math.min(previousMs, 1000)))
         : undefined;
     return drainPendingEvents({ database, processEvent, yieldTo }, { concurrency: 1, ...opts });
   }
@@ -328,8 +330,9 @@ export function createInboundService(deps: {
     const [contact] = await queryRows<{ id: string }>(
       tx,
       sql`
-      insert into contacts (org_id, wa_id, name, user_id) values (${number.orgId}, ${from}, ${typeof name === 'string' ? name : null}, ${typeof profile?.user_id === 'string' ? profile.user_id : null})
-      on conflict (org_id, wa_id) do update set name = coalesce(excluded.name, contacts.name), user_id = coalesce(excluded.user_id, contacts.user_id), updated_at = now()
+      insert into contacts (org_id, wa_id, name, user_id, last_inbound_at) values (${number.orgId}, ${from}, ${typeof name === 'string' ? name : null}, ${typeof profile?.user_id === 'string' ? profile.user_id : null}, ${sentAt})
+      on conflict (org_id, wa_id) do update set name = coalesce(excluded.name, contacts.name), user_id = coalesce(excluded.user_id, contacts.user_id),
+        last_inbound_at = greatest(contacts.last_inbound_at, excluded.last_inbound_at), updated_at = now()
       returning id`,
     );
     const [conv] = await queryRows<{ id: string }>(
@@ -358,6 +361,18 @@ export function createInboundService(deps: {
       payload: m,
     });
     if (mediaFileId) onCommit(() => media.schedule(number.orgId, mediaFileId));
+    // STOP / START: consent changes with the message that carries it, in this transaction.
+    const said =
+      m.type === 'text' ? (m.text as Json | undefined)?.body : (m.button as Json | undefined)?.text;
+    if (typeof said === 'string') {
+      await consent.applyKeyword(tx, onCommit, {
+        orgId: number.orgId,
+        contactId: contact!.id,
+        waId: from,
+        messageId: msg.id,
+        text: said,
+      });
+    }
     await tx.execute(sql`
       update conversations set
         last_inbound_at = greatest(coalesce(last_inbound_at, ${sentAt}::timestamptz), ${sentAt}::timestamptz),

@@ -1,0 +1,416 @@
+import type {
+  BulkContactsBody,
+  BulkContactsResult,
+  ConsentSource,
+  Contact,
+  ContactFilter,
+  ContactPage,
+  ContactQuery,
+  CreateContactBody,
+  UpdateContactBody,
+} from '@openwaba/contracts';
+import { type SQL, sql } from 'drizzle-orm';
+import { actorOf, recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../auth/context.ts';
+import type { Db, Tx } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
+import type { EventService } from '../events/service.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import { normalizePhone, type PhoneResult } from '../lib/phone.ts';
+import type { OrgService } from '../orgs/service.ts';
+import type { ConsentService } from './consent.ts';
+import { checkFieldValues, type FieldService, type Issue, type StoredValue } from './fields.ts';
+import { compileFilter } from './filter.ts';
+import type { SegmentService } from './segments.ts';
+import { isUniqueViolation, type TagService } from './tags.ts';
+import { createTimeline } from './timeline.ts';
+
+interface ContactRow {
+  id: string;
+  wa_id: string;
+  phone: string;
+  country: string | null;
+  name: string | null;
+  user_id: string | null;
+  fields: Record<string, StoredValue> | null;
+  last_inbound_at: string | Date | null;
+  last_outbound_at: string | Date | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+  /** created_at as PostgreSQL prints it: microseconds kept, for exact cursors. */
+  created_key: string;
+  consent_kind: string | null;
+  consent_source: string | null;
+  consent_at: string | Date | null;
+}
+type TagRef = Contact['tags'][number];
+
+const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+
+/** The country of a phone stored without one (contacts created by inbound messages). */
+function countryOf(phone: string): string | null {
+  const p = normalizePhone(phone, { defaultRegion: 'US' });
+  return p.ok ? p.country : null;
+}
+
+function toContact(r: ContactRow, tags: TagRef[]): Contact {
+  return {
+    id: r.id,
+    phone: r.phone,
+    wa_id: r.wa_id,
+    country: r.country ?? countryOf(r.phone),
+    name: r.name,
+    user_id: r.user_id,
+    fields: r.fields ?? {},
+    tags,
+    consent: {
+      state:
+        r.consent_kind === 'opt_in' ? 'opted_in' : r.consent_kind === 'opt_out' ? 'opted_out' : 'unknown',
+      source: (r.consent_source as ConsentSource | null) ?? null,
+      at: iso(r.consent_at),
+    },
+    last_inbound_at: iso(r.last_inbound_at),
+    last_outbound_at: iso(r.last_outbound_at),
+    created_at: iso(r.created_at)!,
+    updated_at: iso(r.updated_at)!,
+  };
+}
+
+const cursorOf = (r: ContactRow) => Buffer.from(`${r.created_key}|${r.id}`).toString('base64url');
+function parseCursor(c: string) {
+  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
+  if (
+    !at ||
+    !id ||
+    !/^\d{4}-\d\d-\d\d[ T][\d:.]+([+-]\d\d(:?\d\d)?|Z)?$/.test(at) ||
+    !/^[0-9a-f-]{36}$/.test(id)
+  ) {
+    throw new AppError('VALIDATION_FAILED', 'Invalid cursor; use next_cursor from the previous page');
+  }
+  return { at, id };
+}
+
+const invalid = (issues: Issue[]) =>
+  new AppError('VALIDATION_FAILED', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), {
+    details: issues,
+  });
+
+const SELECT = sql`select c.id, c.wa_id, c.phone, c.country, c.name, c.user_id, c.fields, c.last_inbound_at,
+    c.last_outbound_at, c.created_at, c.updated_at, c.created_at::text as created_key,
+    e.kind as consent_kind, e.source as consent_source, e.created_at as consent_at
+  from contacts c
+  left join lateral (select kind, source, created_at from opt_in_events e
+                     where e.org_id = c.org_id and e.wa_id = c.wa_id order by e.id desc limit 1) e on true`;
+
+/**
+ * Contacts of an organisation: E.164 phones (read in its default region, checked against its allowed
+ * countries), tags, typed custom fields, filters and segments, bulk actions, the activity timeline.
+ */
+export function createContactService(deps: {
+  db: Db;
+  orgs: OrgService;
+  fields: FieldService;
+  tags: TagService;
+  segments: SegmentService;
+  consent: ConsentService;
+  events: EventService;
+}) {
+  const { db, orgs, fields, tags, segments, consent, events } = deps;
+
+  /** Reads a phone as the organisation's settings say; the reason when it cannot be used. */
+  async function readPhone(orgId: string, phone: string): Promise<PhoneResult> {
+    const { settings } = await orgs.getOrg({ orgId });
+    return normalizePhone(phone, {
+      defaultRegion: settings.default_region,
+      allowedCountries: settings.allowed_countries,
+    });
+  }
+
+  async function tagsOf(tx: Db | Tx, orgId: string, ids: string[]) {
+    const byContact = new Map<string, TagRef[]>(ids.map((id) => [id, []]));
+    if (!ids.length) return byContact;
+    const rows = await queryRows<{ contact_id: string; id: string; name: string; color: string | null }>(
+      tx,
+      sql`select ct.contact_id, t.id, t.name, t.color from contact_tags ct join tags t on t.id = ct.tag_id
+          where ct.org_id = ${orgId} and ct.contact_id in (${sql.join(
+            ids.map((id) => sql`${id}::uuid`),
+            sql`, `,
+          )})
+          order by lower(t.name)`,
+    );
+    for (const r of rows) byContact.get(r.contact_id)?.push({ id: r.id, name: r.name, color: r.color });
+    return byContact;
+  }
+
+  async function get(ctx: Pick<AuthContext, 'orgId'>, id: string, tx: Db | Tx = db): Promise<Contact> {
+    const [row] = await queryRows<ContactRow>(
+      tx,
+      sql`${SELECT} where c.org_id = ${ctx.orgId} and c.id = ${id}`,
+    );
+    if (!row) throw notFound('Contact');
+    return toContact(row, (await tagsOf(tx, ctx.orgId, [id])).get(id) ?? []);
+  }
+
+  /** The SQL condition of a filter, a saved segment, or both (ANDed). */
+  async function whereOf(orgId: string, filter: ContactFilter, segmentId?: string, tx: Db | Tx = db) {
+    const defs = await fields.definitions(tx, orgId);
+    const parts = [compileFilter(filter, defs)];
+    if (segmentId) parts.push(compileFilter((await segments.get({ orgId }, segmentId, tx)).filter, defs));
+    return sql.join(parts, sql` and `);
+  }
+
+  async function list(ctx: Pick<AuthContext, 'orgId'>, q: ContactQuery): Promise<ContactPage> {
+    const filter: ContactFilter = {
+      ...(q.q ? { q: q.q } : {}),
+      ...(q.tag_ids ? { tag_ids: q.tag_ids } : {}),
+      ...(q.tag_match ? { tag_match: q.tag_match } : {}),
+      ...(q.fields ? { fields: q.fields } : {}),
+      ...(q.consent ? { consent: q.consent } : {}),
+    };
+    const where = await whereOf(ctx.orgId, filter, q.segment_id);
+    const c = q.cursor ? parseCursor(q.cursor) : undefined;
+    const rows = await queryRows<ContactRow>(
+      db,
+      sql`${SELECT} where c.org_id = ${ctx.orgId} and (${where})
+          ${c ? sql`and (c.created_at, c.id) < (${c.at}::timestamptz, ${c.id}::uuid)` : sql``}
+          order by c.created_at desc, c.id desc limit ${q.limit + 1}`,
+    );
+    const page = rows.slice(0, q.limit);
+    const tagMap = await tagsOf(
+      db,
+      ctx.orgId,
+      page.map((r) => r.id),
+    );
+    let total: number | null = null;
+    if (q.with_total === 'true') {
+      const [n] = await queryRows<{ n: number }>(
+        db,
+        sql`select count(*)::int as n from contacts c where c.org_id = ${ctx.orgId} and (${where})`,
+      );
+      total = n?.n ?? 0;
+    }
+    return {
+      data: page.map((r) => toContact(r, tagMap.get(r.id) ?? [])),
+      next_cursor: rows.length > q.limit ? cursorOf(page[page.length - 1]!) : null,
+      total,
+    };
+  }
+
+  async function setTags(tx: Tx, orgId: string, contactId: string, tagIds: string[]) {
+    const own = await tags.assertOwn(tx, orgId, tagIds);
+    await tx.execute(
+      sql`delete from contact_tags where org_id = ${orgId} and contact_id = ${contactId}
+          ${
+            own.length
+              ? sql`and tag_id not in (${sql.join(
+                  own.map((t) => sql`${t}::uuid`),
+                  sql`, `,
+                )})`
+              : sql``
+          }`,
+    );
+    if (own.length) {
+      await tx.execute(
+        sql`insert into contact_tags (org_id, contact_id, tag_id)
+            values ${sql.join(
+              own.map((t) => sql`(${orgId}, ${contactId}, ${t})`),
+              sql`, `,
+            )}
+            on conflict do nothing`,
+      );
+    }
+  }
+
+  const duplicate = (phone: string, id: string) =>
+    new AppError('CONFLICT', `A contact with the phone ${phone} already exists (${id})`, {
+      details: { contact_id: id },
+    });
+
+  async function existingId(tx: Db | Tx, orgId: string, waId: string) {
+    const [row] = await queryRows<{ id: string }>(
+      tx,
+      sql`select id from contacts where org_id = ${orgId} and wa_id = ${waId}`,
+    );
+    return row?.id;
+  }
+
+  async function create(ctx: AuthContext, body: CreateContactBody): Promise<Contact> {
+    const phone = await readPhone(ctx.orgId, body.phone);
+    const id = await transaction(db, async (tx, onCommit) => {
+      const checked = checkFieldValues(await fields.definitions(tx, ctx.orgId), body.fields ?? {});
+      const issues = [...(phone.ok ? [] : [{ path: ['phone'], message: phone.reason }]), ...checked.issues];
+      if (issues.length || !phone.ok) throw invalid(issues);
+      const [row] = await queryRows<{ id: string }>(
+        tx,
+        sql`insert into contacts (org_id, wa_id, name, country, fields)
+            values (${ctx.orgId}, ${phone.waId}, ${body.name || null}, ${phone.country}, ${JSON.stringify(checked.set)}::jsonb)
+            on conflict (org_id, wa_id) do nothing returning id`,
+      );
+      if (!row) throw duplicate(phone.e164, (await existingId(tx, ctx.orgId, phone.waId))!);
+      if (body.tag_ids?.length) await setTags(tx, ctx.orgId, row.id, body.tag_ids);
+      if (body.opt_in) {
+        await consent.record(tx, onCommit, actorOf(ctx), {
+          contactId: row.id,
+          kind: 'opt_in',
+          source: body.opt_in.source,
+          proof: body.opt_in.proof,
+        });
+      }
+      const created = await get(ctx, row.id, tx);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'contact.create',
+        entityType: 'contact',
+        entityId: row.id,
+        after: snapshot(created),
+      });
+      onCommit(() => events.publish(ctx.orgId, [{ type: 'contact.created', data: { contact_id: row.id } }]));
+      return row.id;
+    });
+    return get(ctx, id);
+  }
+
+  async function update(ctx: AuthContext, id: string, body: UpdateContactBody): Promise<Contact> {
+    const phone = body.phone !== undefined ? await readPhone(ctx.orgId, body.phone) : undefined;
+    await transaction(db, async (tx, onCommit) => {
+      const [locked] = await queryRows<{ id: string }>(
+        tx,
+        sql`select id from contacts where org_id = ${ctx.orgId} and id = ${id} for update`,
+      );
+      if (!locked) throw notFound('Contact');
+      const before = await get(ctx, id, tx);
+      const checked = body.fields
+        ? checkFieldValues(await fields.definitions(tx, ctx.orgId), body.fields)
+        : undefined;
+      const issues = [
+        ...(phone && !phone.ok ? [{ path: ['phone'], message: phone.reason }] : []),
+        ...(checked?.issues ?? []),
+      ];
+      if (issues.length) throw invalid(issues);
+      const sets: SQL[] = [sql`updated_at = now()`];
+      if (phone?.ok && phone.waId !== before.wa_id) {
+        const other = await existingId(tx, ctx.orgId, phone.waId);
+        if (other) throw duplicate(phone.e164, other);
+        sets.push(sql`wa_id = ${phone.waId}`, sql`country = ${phone.country}`);
+      }
+      if (body.name !== undefined) sets.push(sql`name = ${body.name || null}`);
+      if (checked) {
+        const next: Record<string, StoredValue> = { ...before.fields, ...checked.set };
+        for (const k of checked.remove) delete next[k];
+        sets.push(sql`fields = ${JSON.stringify(next)}::jsonb`);
+      }
+      await tx
+        .execute(
+          sql`update contacts set ${sql.join(sets, sql`, `)} where org_id = ${ctx.orgId} and id = ${id}`,
+        )
+        .catch((err) => {
+          // Taken by a concurrent writer since the check above.
+          throw isUniqueViolation(err) && phone?.ok
+            ? new AppError('CONFLICT', `A contact with the phone ${phone.e164} already exists`)
+            : err;
+        });
+      if (body.tag_ids !== undefined) await setTags(tx, ctx.orgId, id, body.tag_ids);
+      const after = await get(ctx, id, tx);
+      const changed = Object.keys(body);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'contact.update',
+        entityType: 'contact',
+        entityId: id,
+        before: pick(snapshot(before), changed),
+        after: pick(snapshot(after), changed),
+      });
+      onCommit(() =>
+        events.publish(ctx.orgId, [{ type: 'contact.updated', data: { contact_id: id, fields: changed } }]),
+      );
+    });
+    return get(ctx, id);
+  }
+
+  /** Deletes the contact with its conversations and messages; its consent ledger is kept. */
+  async function remove(ctx: AuthContext, id: string) {
+    await transaction(db, async (tx, onCommit) => {
+      const before = await get(ctx, id, tx);
+      await tx.execute(sql`delete from contacts where org_id = ${ctx.orgId} and id = ${id}`);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'contact.delete',
+        entityType: 'contact',
+        entityId: id,
+        before: snapshot(before),
+      });
+      onCommit(() => events.publish(ctx.orgId, [{ type: 'contact.deleted', data: { contact_id: id } }]));
+    });
+  }
+
+  /**
+   * Tags, untags or deletes the contacts chosen by ids, a filter or a segment: one transaction, one
+   * audit entry, one event. Ids of other organisations simply match nothing.
+   */
+  async function bulk(ctx: AuthContext, body: BulkContactsBody): Promise<BulkContactsResult> {
+    return transaction(db, async (tx, onCommit) => {
+      const chosen = body.ids
+        ? sql`c.id in (${sql.join(
+            [...new Set(body.ids)].map((i) => sql`${i}::uuid`),
+            sql`, `,
+          )})`
+        : await whereOf(ctx.orgId, body.filter ?? {}, body.segment_id, tx);
+      const where = sql`c.org_id = ${ctx.orgId} and (${chosen})`;
+      const tagIds = body.tag_ids ? await tags.assertOwn(tx, ctx.orgId, body.tag_ids) : [];
+      const tagList = sql.join(
+        tagIds.map((t) => sql`${t}::uuid`),
+        sql`, `,
+      );
+      const [m] = await queryRows<{ n: number }>(
+        tx,
+        sql`select count(*)::int as n from contacts c where ${where}`,
+      );
+      const count = (q: SQL) =>
+        queryRows<{ n: number }>(tx, sql`with changed as (${q}) select count(*)::int as n from changed`);
+      const [a] =
+        body.action === 'tag'
+          ? await count(
+              sql`insert into contact_tags (org_id, contact_id, tag_id)
+                  select c.org_id, c.id, t.id from contacts c cross join tags t
+                  where ${where} and t.org_id = ${ctx.orgId} and t.id in (${tagList})
+                  on conflict do nothing returning 1`,
+            )
+          : body.action === 'untag'
+            ? await count(
+                sql`delete from contact_tags ct using contacts c
+                    where ct.contact_id = c.id and ${where} and ct.tag_id in (${tagList}) returning 1`,
+              )
+            : await count(sql`delete from contacts c where ${where} returning 1`);
+      const result = { matched: m?.n ?? 0, affected: a?.n ?? 0 };
+      await recordAudit(tx, actorOf(ctx), {
+        action: `contact.bulk_${body.action}`,
+        entityType: 'contact',
+        after: {
+          ...result,
+          ...(tagIds.length ? { tag_ids: tagIds } : {}),
+          ...(body.ids ? { ids: body.ids.length <= 1000 ? body.ids : `${body.ids.length} ids` } : {}),
+          ...(body.filter ? { filter: body.filter } : {}),
+          ...(body.segment_id ? { segment_id: body.segment_id } : {}),
+        },
+      });
+      if (result.affected) {
+        onCommit(() =>
+          events.publish(ctx.orgId, [
+            { type: 'contacts.bulk_updated', data: { action: body.action, count: result.affected } },
+          ]),
+        );
+      }
+      return result;
+    });
+  }
+
+  const timeline = createTimeline({ db, get });
+
+  return { readPhone, get, list, create, update, remove, bulk, whereOf, timeline };
+}
+export type ContactService = ReturnType<typeof createContactService>;
+
+/** What the audit log keeps of a contact. */
+function snapshot(c: Contact) {
+  return { phone: c.phone, name: c.name, fields: c.fields, tag_ids: c.tags.map((t) => t.id) };
+}
+function pick(o: Record<string, unknown>, keys: string[]) {
+  return Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
+}
