@@ -53,6 +53,9 @@ import { orgRoutes } from './orgs/routes.ts';
 import { createOrgService } from './orgs/service.ts';
 import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
+import { templateRoutes } from './templates/routes.ts';
+import { createTemplateService } from './templates/service.ts';
+import { syncTemplates } from './templates/sync.job.ts';
 import { registerWeb } from './web.ts';
 import { createCloudApiProvider } from './whatsapp/cloud-api.provider.ts';
 
@@ -82,7 +85,13 @@ export function createServices(deps: {
   const notifications = createNotificationService({ db, database, events });
   const audit = createAuditService({ database });
   const auth = createAuthService({ db, config, signer });
-  const orgs = createOrgService({ db, auth, events, notifications });
+  const orgs = createOrgService({
+    db,
+    auth,
+    events,
+    notifications,
+    onCampaignPolicyChanged: (orgId) => templates.reevaluatePolicy(orgId),
+  });
   const box = createSecretBox(deps.appSecret, config.APP_SECRET_PREVIOUS);
   const whatsapp = createCloudApiProvider({
     baseUrl: config.META_GRAPH_URL,
@@ -91,6 +100,7 @@ export function createServices(deps: {
     connections: config.META_HTTP_CONNECTIONS,
   });
   const numbers = createNumberService({ db, box, whatsapp, notifications, log });
+  const templates = createTemplateService({ db, database, numbers, events, notifications, log });
   const media = createMediaService({
     db,
     database,
@@ -113,7 +123,21 @@ export function createServices(deps: {
   const tags = createTagService({ db });
   const segments = createSegmentService({ db, fields });
   const contacts = createContactService({ db, orgs, fields, tags, segments, consent, events });
-  const inbound = createInboundService({ db, database, box, events, media, consent, log });
+  const inbound = createInboundService({
+    db,
+    database,
+    box,
+    events,
+    media,
+    consent,
+    templates,
+    async requestTemplateSync(orgId) {
+      await jobs.enqueue(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` }).catch((err) => {
+        if ((err as { code?: string }).code !== 'CONFLICT') throw err;
+      });
+    },
+    log,
+  });
   const conversations = createConversationService({ database });
   const jobs = createJobQueue({
     database,
@@ -138,6 +162,7 @@ export function createServices(deps: {
     whatsapp,
     numbers,
     inbound,
+    templates,
     media,
     conversations,
     contacts,
@@ -245,6 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(conversationRoutes({ conversations: services.conversations }));
+  await app.register(templateRoutes({ templates: services.templates }));
   await app.register(mediaRoutes({ media: services.media }));
   await app.register(
     contactRoutes({

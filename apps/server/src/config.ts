@@ -184,6 +184,20 @@ const schema = z.object({
     .max(1024 * 1024 * 1024)
     .default(100 * 1024 * 1024)
     .describe('Largest received media file kept (Meta allows documents up to 100 MB).'),
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(50 * 1024 * 1024)
+    .describe('Largest contact file (CSV or XLSX) an import accepts; a bigger upload is refused with 413.'),
+  IMPORT_MAX_ROWS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(100_000)
+    .describe('Most data rows one contact import takes.'),
   S3_ENDPOINT: z
     .url({ protocol: /^https?$/ })
     .optional()

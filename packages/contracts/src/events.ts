@@ -64,6 +64,17 @@ export const DomainEvent = z.discriminatedUnion('type', [
     data: z.object({ action: z.string(), count: z.number().int() }),
     ...Ids,
   }),
+  /** A contact import moved on: at most a few per second while running, and once when it ends. */
+  z.object({
+    type: z.literal('contacts.import_progress'),
+    data: z.object({
+      import_id: Uuid,
+      processed: z.number().int(),
+      total: z.number().int(),
+      state: z.enum(['queued', 'running', 'completed', 'failed']),
+    }),
+    ...Ids,
+  }),
   z.object({
     type: z.literal('campaign.progress'),
     data: z.object({

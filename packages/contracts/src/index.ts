@@ -1,5 +1,6 @@
 export * from './auth.ts';
 export * from './common.ts';
+export * from './contact-import.ts';
 export * from './contacts.ts';
 export * from './conversations.ts';
 export * from './errors.ts';
@@ -10,4 +11,5 @@ export * from './orgs.ts';
 export * from './permissions.ts';
 export * from './platform.ts';
 export * from './template-render.ts';
+export * from './templates.ts';
 export * from './whatsapp.ts';

@@ -538,3 +538,105 @@ export const metaUpdates = pgTable(
     index('meta_updates_org_idx').on(t.orgId, t.field, t.createdAt),
   ],
 );
+
+/**
+ * A contact file being imported: uploaded to a temporary file under DATA_DIR, previewed, then imported
+ * by a job in one transaction. The file is deleted when the import ends (or by the purge if abandoned).
+ */
+export const contactImports = pgTable(
+  'contact_imports',
+  {
+    id: id(),
+    orgId: orgRef(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    filename: text('filename').notNull(),
+    /** The uploaded file under DATA_DIR; null once deleted. */
+    path: text('path'),
+    /** csv | xlsx */
+    format: text('format').notNull(),
+    /** What the reader saw: encoding, headers, sample rows, warnings (see contact-import/service). */
+    inspection: jsonb('inspection').notNull(),
+    /** uploaded | queued | running | completed | failed */
+    state: text('state').notNull().default('uploaded'),
+    /** The confirmed ImportOptions. */
+    options: jsonb('options'),
+    totalRows: integer('total_rows').notNull().default(0),
+    processed: integer('processed').notNull().default(0),
+    counts: jsonb('counts'),
+    error: text('error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('contact_imports_org_idx').on(t.orgId, t.createdAt),
+    index('contact_imports_path_idx').on(t.updatedAt).where(sql`${t.path} is not null`),
+  ],
+);
+
+/** The rows an import left out (bad phone or value, repeated phone), for the reject report. */
+export const contactImportRejects = pgTable(
+  'contact_import_rejects',
+  {
+    importId: uuid('import_id')
+      .notNull()
+      .references(() => contactImports.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    rowNumber: integer('row_number').notNull(),
+    value: text('value').notNull(),
+    reason: text('reason').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.rowNumber] })],
+);
+
+/** The organisation's catalogue of WhatsApp templates, synced from Meta per WABA. */
+export const templates = pgTable(
+  'templates',
+  {
+    id: id(),
+    orgId: orgRef(),
+    wabaId: text('waba_id').notNull(),
+    metaId: text('meta_id').notNull(),
+    name: text('name').notNull(),
+    language: text('language').notNull(),
+    status: text('status').notNull(),
+    category: text('category').notNull(),
+    parameterFormat: text('parameter_format').notNull().default('POSITIONAL'),
+    components: jsonb('components').notNull(),
+    qualityScore: text('quality_score'),
+    rejectedReason: text('rejected_reason'),
+    subCategory: text('sub_category'),
+    /** False once the template is gone at Meta: kept (campaigns reference it), never deleted. */
+    active: boolean('active').notNull().default(true),
+    quarantined: boolean('quarantined').notNull().default(false),
+    quarantineReason: text('quarantine_reason'),
+    quarantinedAt: timestamp('quarantined_at', { withTimezone: true }),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('templates_org_waba_meta_idx').on(t.orgId, t.wabaId, t.metaId),
+    index('templates_org_name_idx').on(t.orgId, t.name, t.language),
+  ],
+);
+
+/** Every category transition of a template (and announced ones), with where it was seen. */
+export const templateCategoryChanges = pgTable(
+  'template_category_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    templateId: uuid('template_id')
+      .notNull()
+      .references(() => templates.id, { onDelete: 'cascade' }),
+    fromCategory: text('from_category'),
+    toCategory: text('to_category').notNull(),
+    /** sync | webhook | announcement */
+    source: text('source').notNull(),
+    /** For announcements: when Meta says the change takes effect. */
+    effectiveAt: timestamp('effective_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('template_category_changes_template_idx').on(t.templateId, t.createdAt)],
+);

@@ -8,6 +8,7 @@ import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { MediaService } from '../media/service.ts';
+import type { TemplateService } from '../templates/service.ts';
 import { createAppSecretCache } from './app-secrets.ts';
 import { createIngestBuffer } from './ingest-buffer.ts';
 import { type DrainOptions, drainPendingEvents, insertSignedEvents } from './pending-events.ts';
@@ -37,6 +38,9 @@ export function createInboundService(deps: {
   events: EventService;
   media: MediaService;
   consent: ConsentService;
+  templates: TemplateService;
+  /** Queues a template sync (a webhook named a template the catalogue does not have yet). */
+  requestTemplateSync(orgId: string): Promise<void>;
   log: Log;
 }) {
   const { db, database, box, events, media, consent, log } = deps;
@@ -241,6 +245,9 @@ export function createInboundService(deps: {
         } else {
           const event = templateEvent(field, wabaId, value);
           if (event) published.push(event);
+          if (await deps.templates.applyMetaUpdate(tx, orgId, field, wabaId, value, onCommit)) {
+            onCommit(() => deps.requestTemplateSync(orgId));
+          }
         }
         if (published.length) onCommit(() => events.publish(orgId, published));
       });

@@ -6,6 +6,8 @@ import { sweepStalledMedia } from '../media/sweep-stalled.job.ts';
 import { purgeOldNotifications } from '../notifications/purge-old.job.ts';
 import { sendTestNotification } from '../notifications/send-test.job.ts';
 import { refreshNumberHealth } from '../numbers/refresh-health.job.ts';
+import { syncTemplates } from '../templates/sync.job.ts';
+import { syncAllTemplates } from '../templates/sync-all.job.ts';
 import type { JobDefinition } from './queue.ts';
 
 /** Every job and cron job of the product, in one list. */
@@ -18,4 +20,6 @@ export const JOBS: JobDefinition[] = [
   processPendingWebhookEvents,
   downloadMediaFile,
   sweepStalledMedia,
+  syncTemplates,
+  syncAllTemplates,
 ] as JobDefinition[];

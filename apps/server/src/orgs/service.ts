@@ -54,6 +54,8 @@ export function createOrgService(deps: {
   auth: AuthService;
   events: EventService;
   notifications: NotificationService;
+  /** The templates domain re-checks its catalogue against a new campaign policy. */
+  onCampaignPolicyChanged?(orgId: string): Promise<unknown>;
 }) {
   const { db, auth, events, notifications } = deps;
 
@@ -116,6 +118,9 @@ export function createOrgService(deps: {
         ...Object.keys(s ?? {}).map((k) => `settings.${k}`),
       ];
       onCommit(() => events.publish(ctx.orgId, [{ type: 'org.updated', data: { fields } }]));
+      if (s?.campaign_categories && deps.onCampaignPolicyChanged) {
+        onCommit(() => deps.onCampaignPolicyChanged?.(ctx.orgId));
+      }
     });
     return getOrg(ctx);
   }
