@@ -135,7 +135,10 @@ export function createTemplateService(deps: {
    * Syncs every WABA of the organisation (or one): follows Meta's paging to the end, upserts the
    * catalogue, marks what Meta no longer has inactive, records category changes and quarantines.
    */
-  async function sync(orgId: string, o: { wabaId?: string } = {}): Promise<TemplateSyncResult> {
+  async function sync(
+    orgId: string,
+    o: { wabaId?: string; pageSize?: number } = {},
+  ): Promise<TemplateSyncResult> {
     const result: TemplateSyncResult = {
       wabas: 0,
       templates: 0,
@@ -153,7 +156,7 @@ export function createTemplateService(deps: {
           .providerFor(n)
           .listTemplates(
             { wabaId: n.wabaId, accessToken: numberService.credentials(n).accessToken },
-            { pageSize: 100 },
+            { pageSize: o.pageSize ?? 100 },
           );
       } catch (err) {
         if (err instanceof GraphError) await numberService.handleGraphError(n, err);
