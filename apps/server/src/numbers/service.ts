@@ -81,6 +81,8 @@ export function createNumberService(deps: {
   /** The in-process simulator's client, when the sandbox runs (see sandbox/start-sandbox.ts). */
   let sandbox: WhatsAppProvider | undefined;
   const providerFor = (r: Pick<Row, 'isSandbox'>) => (r.isSandbox && sandbox ? sandbox : whatsapp);
+  /** A sandbox number is reachable only from the process that runs its simulator (never via Meta). */
+  const reachable = (r: Pick<Row, 'isSandbox'>) => !r.isSandbox || sandbox !== undefined;
 
   async function getRow(orgId: string, id: string): Promise<Row> {
     const [row] = await db
@@ -367,6 +369,7 @@ export function createNumberService(deps: {
     handleGraphError,
     credentials,
     providerFor,
+    reachable,
     rowById,
     healthHistoryOf,
     allActive,

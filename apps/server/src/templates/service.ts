@@ -127,7 +127,10 @@ export function createTemplateService(deps: {
       .from(numbers)
       .where(and(eq(numbers.orgId, orgId), eq(numbers.status, 'active')));
     const by = new Map<string, (typeof rows)[number]>();
-    for (const n of rows) if (!by.has(n.wabaId) && (!wabaId || n.wabaId === wabaId)) by.set(n.wabaId, n);
+    for (const n of rows) {
+      if (!numberService.reachable(n)) continue;
+      if (!by.has(n.wabaId) && (!wabaId || n.wabaId === wabaId)) by.set(n.wabaId, n);
+    }
     return [...by.values()];
   }
 
