@@ -98,7 +98,17 @@ describe(`openwaba CLI on ${settings.backend}`, () => {
     expect(badPort.err).toContain('must be a port number');
     const badRole = await cli(['start', '--role', 'boss']);
     expect(badRole.err).toContain('must be api, worker or all');
-    for (const verb of ['start', 'migrate', 'setup', 'simulator', 'webhooks', 'numbers', 'env-example']) {
+    for (const verb of [
+      'start',
+      'migrate',
+      'setup',
+      'simulator',
+      'webhooks',
+      'numbers',
+      'templates',
+      'contacts',
+      'env-example',
+    ]) {
       const help = await cli([verb, '--help']);
       expect(help.code, verb).toBe(0);
       expect(help.out, verb).toContain(`Usage: openwaba ${verb}`);

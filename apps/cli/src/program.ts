@@ -1,5 +1,6 @@
 import { type Config, envExample, loadConfig } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type ImportCliOptions, runContactsExport, runContactsImport } from './commands/contacts.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
   type AddNumberOptions,
@@ -11,6 +12,7 @@ import {
 import { runSetup } from './commands/setup.ts';
 import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
+import { runTemplatesList, runTemplatesSync } from './commands/templates.ts';
 import { runWebhooksReplay } from './commands/webhooks-replay.ts';
 import { describeError, type Io } from './output.ts';
 
@@ -106,6 +108,35 @@ export function buildProgram(io: Io, env?: Env) {
     .description("WhatsApp numbers connected to an organisation (Meta's Cloud API)");
   const orgHelp = 'organisation id or exact name (default: the only one there is)';
 
+  const contacts = program
+    .command('contacts')
+    .description('Contacts: import a CSV or XLSX file, export as CSV');
+  contacts
+    .command('import')
+    .description('Import contacts from a CSV or XLSX file, all or nothing (the dashboard import, from here)')
+    .argument('<file>', 'the CSV or XLSX file')
+    .option('--map <mapping>', 'columns to use: phone=Mobile,name=Name,tags=Labels,field.city=City')
+    .option(
+      '--on-duplicate <mode>',
+      'update | skip: what to do with phones already in the organisation',
+      'update',
+    )
+    .option('--add-tags <tags>', 'comma-separated tags added to every imported contact')
+    .option(
+      '--opt-in-proof <text>',
+      'record an opt-in (source import) with this proof for the imported contacts',
+    )
+    .option('--dry-run', 'only show the counts and the rows that would be left out')
+    .option('--org <org>', orgHelp)
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, o: ImportCliOptions) => runContactsImport(config(), io, file, o));
+  contacts
+    .command('export')
+    .description('Export every contact as CSV (formula-safe; phones in E.164)')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--org <org>', orgHelp)
+    .action(async (o: { out?: string; org?: string }) => runContactsExport(config(), io, o));
+
   numbers
     .command('list')
     .description('List the numbers with their status and health (never their token or secrets)')
@@ -160,6 +191,29 @@ export function buildProgram(io: Io, env?: Env) {
     .option('--json', 'print what Meta answered as JSON')
     .action(async (number: string, o: { org?: string; json?: boolean }) =>
       runNumbersTest(config(), io, { ...o, number }),
+    );
+
+  const templates = program
+    .command('templates')
+    .description('The WhatsApp template catalogue, synced from Meta');
+  templates
+    .command('sync')
+    .description('Sync every WhatsApp Business Account of the organisation from Meta now')
+    .option('--org <org>', orgHelp)
+    .option('--waba <id>', 'only this WhatsApp Business Account')
+    .option('--json', 'print the sync result as JSON')
+    .action(async (o: { org?: string; waba?: string; json?: boolean }) => runTemplatesSync(config(), io, o));
+  templates
+    .command('list')
+    .description('List templates with status, category and whether campaigns may use them')
+    .option('--org <org>', orgHelp)
+    .option('--quarantined', 'only quarantined templates')
+    .option('--usable', 'only templates campaigns may use')
+    .option('--all', 'include templates Meta no longer has')
+    .option('--json', 'print the templates as a JSON array')
+    .action(
+      async (o: { org?: string; quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean }) =>
+        runTemplatesList(config(), io, o),
     );
 
   program

@@ -17,7 +17,11 @@ import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { createConsentService } from './contacts/consent.ts';
+import { createContactExport } from './contacts/export.ts';
 import { createFieldService } from './contacts/fields.ts';
+import { importContactFile } from './contacts/import/import-file.job.ts';
+import { contactImportRoutes } from './contacts/import/routes.ts';
+import { createContactImportService } from './contacts/import/service.ts';
 import { contactRoutes } from './contacts/routes.ts';
 import { createSegmentService } from './contacts/segments.ts';
 import { createContactService } from './contacts/service.ts';
@@ -148,6 +152,19 @@ export function createServices(deps: {
     onFinalFailure: (def, job, err) => reportFailedJob({ events, notifications }, def.id, job, err),
   });
   jobs.register(JOBS);
+  const contactImports = createContactImportService({
+    db,
+    database,
+    config,
+    orgs,
+    fields,
+    consent,
+    events,
+    notifications,
+    log,
+    schedule: (orgId, importId) => jobs.enqueue(importContactFile, { orgId, importId }),
+  });
+  const contactExport = createContactExport({ db, contacts, fields });
   const services = {
     config,
     database,
@@ -166,6 +183,8 @@ export function createServices(deps: {
     media,
     conversations,
     contacts,
+    contactImports,
+    contactExport,
     consent,
     tags,
     fields,
@@ -279,6 +298,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: services.tags,
       fields: services.fields,
       segments: services.segments,
+    }),
+  );
+  await app.register(
+    contactImportRoutes({
+      imports: services.contactImports,
+      exporter: services.contactExport,
+      maxBytes: config.IMPORT_MAX_BYTES,
     }),
   );
 

@@ -1,6 +1,10 @@
 import { Navigate, Route, Routes } from 'react-router';
 import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx';
 import { LoginPage } from './features/auth/login-page.tsx';
+import { ContactPage } from './features/contacts/contact-page.tsx';
+import { ContactsPage } from './features/contacts/contacts-page.tsx';
+import { ContactsSettingsPage } from './features/contacts/contacts-settings-page.tsx';
+import { ImportStatusPage, ImportWizard } from './features/contacts/import-wizard.tsx';
 import { InboxPage } from './features/inbox/inbox-page.tsx';
 import { SectionPlaceholder } from './features/sections/empty-sections.tsx';
 import { AccountPage } from './features/settings/account-page.tsx';
@@ -13,6 +17,9 @@ import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
 import { WebhookEventsPage } from './features/settings/webhook-events-page.tsx';
 import { Shell } from './features/shell/shell.tsx';
+import { NewTemplatePage } from './features/templates/new-template-page.tsx';
+import { TemplatePage } from './features/templates/template-page.tsx';
+import { TemplatesPage } from './features/templates/templates-page.tsx';
 
 export function App() {
   return (
@@ -22,8 +29,13 @@ export function App() {
       <Route element={<Shell />}>
         <Route index element={<Navigate to="/inbox" replace />} />
         <Route path="inbox/:conversationId?" element={<InboxPage />} />
-        <Route path="contacts" element={<SectionPlaceholder section="contacts" />} />
-        <Route path="templates" element={<SectionPlaceholder section="templates" />} />
+        <Route path="contacts" element={<ContactsPage />} />
+        <Route path="contacts/import" element={<ImportWizard />} />
+        <Route path="contacts/imports/:id" element={<ImportStatusPage />} />
+        <Route path="contacts/:id" element={<ContactPage />} />
+        <Route path="templates" element={<TemplatesPage />} />
+        <Route path="templates/new" element={<NewTemplatePage />} />
+        <Route path="templates/:id" element={<TemplatePage />} />
         <Route path="campaigns" element={<SectionPlaceholder section="campaigns" />} />
         <Route path="automation" element={<SectionPlaceholder section="automation" />} />
         <Route path="reports" element={<SectionPlaceholder section="reports" />} />
@@ -32,6 +44,7 @@ export function App() {
           <Route path="organisation" element={<OrgSettingsPage />} />
           <Route path="members" element={<MembersPage />} />
           <Route path="numbers" element={<NumbersPage />} />
+          <Route path="contacts" element={<ContactsSettingsPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />

@@ -172,3 +172,59 @@ describe('sdk: inbox and webhook events', () => {
     expect(api.messages.mediaUrl(msgs.data[0]!.id)).toBe(`${base}/api/v1/messages/${msgs.data[0]!.id}/media`);
   });
 });
+
+describe('sdk: templates', () => {
+  it('syncs, previews for a contact, quarantines on a category change and releases only when allowed', async () => {
+    const { fetch } = browserFetch();
+    const api = createClient({ baseUrl: base, fetch });
+    await api.auth.login({ email: OWNER.email, password: OWNER.password });
+    const seeded = sim.addTemplate({
+      waba_id: NUM.waba_id,
+      name: 'sdk_order_ready',
+      language: 'en_US',
+      category: 'UTILITY',
+      components: [{ type: 'BODY', text: 'Hi {{1}}, order {{2}} is ready.' }],
+    });
+    const synced = await api.templates.sync({ waba_id: NUM.waba_id });
+    expect(synced).toMatchObject({ wabas: 1, errors: [] });
+    expect(synced.created).toBeGreaterThanOrEqual(1);
+    const { data } = await api.templates.list({ search: 'sdk_order', usable: true });
+    expect(data).toHaveLength(1);
+    const t = data[0]!;
+    expect(await api.templates.get(t.id)).toMatchObject({ name: 'sdk_order_ready', quarantined: false });
+
+    const contact = await api.contacts.create({ phone: '+1 650 555 0123', name: 'Ana' });
+    const preview = await api.templates.render(t.id, {
+      contact_id: contact.id,
+      mapping: { 'body.1': { contact: 'name' }, 'body.2': { contact: 'field.order' } },
+    });
+    expect(preview).toMatchObject({ ok: false, missing: [{ key: 'body.2', source: 'contact field.order' }] });
+    const fixed = await api.templates.render(t.id, { params: { body: { '1': 'Ana', '2': 'A-17' } } });
+    expect(fixed.rendered?.body).toBe('Hi Ana, order A-17 is ready.');
+
+    sim.setTemplateCategory(seeded.id, 'AUTHENTICATION');
+    await api.templates.sync();
+    const flagged = await api.templates.get(t.id);
+    expect(flagged).toMatchObject({ quarantined: true, usable_in_campaigns: false });
+    expect((await api.templates.list({ quarantined: true })).data.map((x) => x.id)).toContain(t.id);
+    expect((await api.templates.history(t.id)).data[0]).toMatchObject({
+      from_category: 'UTILITY',
+      to_category: 'AUTHENTICATION',
+    });
+    await expect(api.templates.unquarantine(t.id)).rejects.toMatchObject({ status: 409, code: 'CONFLICT' });
+    sim.setTemplateCategory(seeded.id, 'MARKETING');
+    await api.templates.sync();
+    expect(await api.templates.unquarantine(t.id)).toMatchObject({
+      quarantined: false,
+      category: 'MARKETING',
+    });
+
+    await api.templates.remove(t.id);
+    expect((await api.templates.list({ search: 'sdk_order' })).data).toEqual([]);
+    expect((await api.templates.list({ search: 'sdk_order', include_inactive: true })).data[0]).toMatchObject(
+      {
+        active: false,
+      },
+    );
+  });
+});

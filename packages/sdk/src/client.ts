@@ -8,6 +8,7 @@ import {
   ConsentLedger,
   Contact,
   type ContactFilter,
+  ContactImport,
   ContactPage,
   type ContactQuery,
   ContactSettings,
@@ -19,10 +20,15 @@ import {
   type CreateNumberBody,
   type CreateSegmentBody,
   type CreateTagBody,
+  type CreateTemplateBody,
   CustomField,
   CustomFieldList,
   ErrorBody,
   EventPage,
+  type ImportOptionsInput,
+  ImportPreview,
+  ImportQueued,
+  ImportUpload,
   InvitationList,
   InvitationLookup,
   JobPage,
@@ -38,12 +44,18 @@ import {
   Org,
   type OrgSettingsPatch,
   type RecordConsentBody,
+  type RenderedTemplate,
   type Role,
   Segment,
   SegmentList,
   SessionList,
   Tag,
   TagList,
+  Template,
+  TemplateHistory,
+  TemplateList,
+  type TemplateParams,
+  TemplateSyncResult,
   TimelinePage,
   UnreadCount,
   type UpdateContactBody,
@@ -51,6 +63,7 @@ import {
   type UpdateNumberBody,
   type UpdateSegmentBody,
   type UpdateTagBody,
+  type VariableMapping,
   WaNumber,
   WaNumberList,
   WebhookEventList,
@@ -84,6 +97,19 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** What replaying a webhook event did (the same summary the event keeps in `result`). */
 const WebhookReplayResult = z.object({ result: z.unknown() });
 const MediaRetryResult = z.object({ state: z.enum(['pending', 'ready']) });
+/** A template preview: what the customer sees, or every problem at once; `missing` names what a contact lacks. */
+const TemplateRenderResult = z.object({
+  ok: z.boolean(),
+  rendered: z.custom<RenderedTemplate>((v) => typeof v === 'object' && v !== null).optional(),
+  components: z.array(z.unknown()).optional(),
+  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  missing: z.array(z.object({ key: z.string(), source: z.string() })),
+});
+/** File types an import upload names; anything else goes as octet-stream and the server sniffs it. */
+const IMPORT_CONTENT_TYPES = [
+  'text/csv',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+];
 
 /** The contact list's options: the filter, a segment, paging. */
 export type ContactListOptions = ContactFilter & {
@@ -108,12 +134,13 @@ export function createClient(opts: ClientOptions = {}) {
   const doFetch = opts.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
   let refreshing: Promise<boolean> | null = null;
 
-  async function send(method: Method, path: string, body?: unknown): Promise<Response> {
+  /** `rawType`: the body is sent as it is (a file) with that content type, not as JSON. */
+  async function send(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
     return doFetch(`${base}${path}`, {
       method,
       credentials: 'include',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': rawType ?? 'application/json' },
+      body: body === undefined ? undefined : rawType ? (body as Blob) : JSON.stringify(body),
     });
   }
 
@@ -145,10 +172,11 @@ export function createClient(opts: ClientOptions = {}) {
     method: Method,
     path: string,
     body?: unknown,
+    rawType?: string,
   ): Promise<z.infer<S>> {
-    let res = await send(method, path, body);
+    let res = await send(method, path, body, rawType);
     if (res.status === 401 && !path.startsWith('/api/v1/auth/')) {
-      if (await refreshSession()) res = await send(method, path, body);
+      if (await refreshSession()) res = await send(method, path, body, rawType);
       if (res.status === 401) opts.onSignedOut?.();
     }
     if (!res.ok) throw await toError(res);
@@ -216,6 +244,44 @@ export function createClient(opts: ClientOptions = {}) {
             with_total: o.with_total === undefined ? undefined : String(o.with_total),
           } satisfies Record<keyof ContactQuery, string | number | undefined>)}`,
         ),
+      /**
+       * A link that downloads the matching contacts as CSV (every contact without a filter).
+       * @example <a href={api.contacts.exportUrl({ tag_ids: [vip] })} download>Export</a>
+       */
+      exportUrl: (o: Omit<ContactListOptions, 'cursor' | 'limit' | 'with_total'> = {}) =>
+        `${base}/api/v1/contacts/export${query({
+          q: o.q,
+          tag_ids: o.tag_ids?.join(','),
+          tag_match: o.tag_match,
+          fields: o.fields?.length ? JSON.stringify(o.fields) : undefined,
+          consent: o.consent,
+          segment_id: o.segment_id,
+        })}`,
+      /** Importing a CSV or XLSX file: upload → preview → confirm → a job with progress. */
+      imports: {
+        /**
+         * Sends the file as it is; the answer holds its headers, sample rows and a suggested mapping.
+         * @example const upload = await api.contacts.imports.upload(file, file.name)
+         */
+        upload: (file: Blob, filename?: string) =>
+          call(
+            ImportUpload,
+            'POST',
+            `/api/v1/contacts/imports${query({ filename })}`,
+            file,
+            IMPORT_CONTENT_TYPES.includes(file.type) ? file.type : 'application/octet-stream',
+          ),
+        /** The first rows as they will be stored, and the counts of the whole file. @example const { rows, counts } = await api.contacts.imports.preview(id, { mapping: { phone: 'Mobile' } }) */
+        preview: (id: string, body: ImportOptionsInput) =>
+          call(ImportPreview, 'POST', `/api/v1/contacts/imports/${q(id)}/preview`, body),
+        /** Starts the import job (all or nothing); follow `contacts.import_progress` or poll `get`. @example await api.contacts.imports.confirm(id, options) */
+        confirm: (id: string, body: ImportOptionsInput) =>
+          call(ImportQueued, 'POST', `/api/v1/contacts/imports/${q(id)}/confirm`, body),
+        /** State, progress and final counts. @example const { state, processed, counts } = await api.contacts.imports.get(id) */
+        get: (id: string) => call(ContactImport, 'GET', `/api/v1/contacts/imports/${q(id)}`),
+        /** A link to the rows left out (row number, value, reason) as CSV. @example <a href={api.contacts.imports.rejectsUrl(id)}>Rejected rows</a> */
+        rejectsUrl: (id: string) => `${base}/api/v1/contacts/imports/${q(id)}/rejects.csv`,
+      },
       /** @example const contact = await api.contacts.get(id) */
       get: (id: string) => call(Contact, 'GET', `/api/v1/contacts/${q(id)}`),
       /** The phone may be in any common format; a duplicate is a 409 whose `details.contact_id` names the existing contact. @example await api.contacts.create({ phone: '+44 7400 123456', name: 'Ana', opt_in: { source: 'web_form', proof: formUrl } }) */
@@ -274,6 +340,51 @@ export function createClient(opts: ClientOptions = {}) {
         call(Segment, 'PATCH', `/api/v1/segments/${q(id)}`, body),
       /** @example await api.segments.remove(id) */
       remove: (id: string) => call(Ok, 'DELETE', `/api/v1/segments/${q(id)}`),
+    },
+    templates: {
+      /** The synced catalogue; inactive (deleted at Meta) ones only on request. @example const { data } = await api.templates.list({ usable: true }) */
+      list: (
+        o: {
+          waba_id?: string;
+          status?: string;
+          category?: 'AUTHENTICATION' | 'MARKETING' | 'UTILITY';
+          quarantined?: boolean;
+          usable?: boolean;
+          include_inactive?: boolean;
+          search?: string;
+        } = {},
+      ) =>
+        call(
+          TemplateList,
+          'GET',
+          `/api/v1/templates${query({
+            ...o,
+            quarantined: o.quarantined === undefined ? undefined : String(o.quarantined),
+            usable: o.usable === undefined ? undefined : String(o.usable),
+            include_inactive: o.include_inactive === undefined ? undefined : String(o.include_inactive),
+          })}`,
+        ),
+      /** @example const t = await api.templates.get(id) */
+      get: (id: string) => call(Template, 'GET', `/api/v1/templates/${q(id)}`),
+      /** Category changes, as seen by sync, webhook or Meta's announcement. @example const { data } = await api.templates.history(id) */
+      history: (id: string) => call(TemplateHistory, 'GET', `/api/v1/templates/${q(id)}/history`),
+      /** Pulls every WABA's templates from Meta now (or one WABA's). @example const { created, quarantined, errors } = await api.templates.sync() */
+      sync: (body: { waba_id?: string } = {}) =>
+        call(TemplateSyncResult, 'POST', '/api/v1/templates/sync', body),
+      /**
+       * The message as the customer sees it, for given values or for a contact through a mapping.
+       * @example const { ok, rendered, problems, missing } = await api.templates.render(id, { contact_id, mapping: { 'body.1': { contact: 'name' } } })
+       */
+      render: (
+        id: string,
+        body: { params: TemplateParams } | { contact_id: string; mapping: VariableMapping },
+      ) => call(TemplateRenderResult, 'POST', `/api/v1/templates/${q(id)}/render`, body),
+      /** Only when the current category is allowed in campaigns (else a 409 that says why). @example await api.templates.unquarantine(id) */
+      unquarantine: (id: string) => call(Template, 'POST', `/api/v1/templates/${q(id)}/unquarantine`),
+      /** Checked against Meta's rules, then submitted; it starts PENDING. @example await api.templates.create({ number_id, name: 'order_ready', language: 'en_US', category: 'UTILITY', body: { text: 'Hi {{1}}, ready!', examples: ['Ana'] } }) */
+      create: (body: z.input<typeof CreateTemplateBody>) => call(Template, 'POST', '/api/v1/templates', body),
+      /** Deletes it at Meta; it stays here, inactive. @example await api.templates.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/templates/${q(id)}`),
     },
     messages: {
       /** Where a received media file is served once `message.media.state` is `ready`. @example <img src={api.messages.mediaUrl(m.id)} /> */

@@ -47,32 +47,45 @@ export async function claimPendingEvents(database: Database, limit: number): Pro
 }
 
 export interface DrainOptions {
-  /** Events processed at once. */
+  /** Batches processed at once. */
   concurrency: number;
   /** Events claimed per query. */
   batch: number;
+  /** Events processed together (one transaction) at most. */
+  perTransaction: number;
   /** Having processed something, keep looking this long for more before returning. */
   lingerMs: number;
   /** Stop claiming after this long (the caller queues a follow-up when `more`). */
   budgetMs: number;
 }
 
-// Two drains per process (the job's concurrency) at 3 events each leave pool connections (default 10)
-// for the webhook INSERTs. A drain stays well inside a graceful shutdown's wait (10 s); a longer backlog
-// continues in a follow-up job.
-export const DRAIN_DEFAULTS: DrainOptions = { concurrency: 3, batch: 32, lingerMs: 1000, budgetMs: 5000 };
+// Two drains per process (the job's concurrency), one group in flight each (the next batch is claimed
+// meanwhile): more groups at once only made them wait on each other's locks and leave fewer pool
+// connections (default 10) for the webhook INSERTs. A group of up to 100 events is one transaction of a
+// few set-based statements: big enough that round trips and commits stop mattering, small enough that a
+// failed group (then processed one by one) costs little. A drain stays well inside a graceful shutdown's
+// wait (10 s); a longer backlog continues in a follow-up job.
+export const DRAIN_DEFAULTS: DrainOptions = {
+  concurrency: 1,
+  batch: 200,
+  perTransaction: 100,
+  lingerMs: 1000,
+  budgetMs: 5000,
+};
 
 /**
- * Processes pending events until none are left: claims a batch, processes it `concurrency` at a time,
- * claims the next as the batch runs low. Several drains (jobs, processes) can run at once: claims do
- * not overlap. A failed event stays failed (processEvent records it) and is returned to be retried;
- * a failed claim ends the drain with `error` once what was claimed is done.
+ * Processes pending events until none are left: claims a batch, processes it in groups of up to
+ * `perTransaction` events, `concurrency` groups at a time, and claims the next batch as the queue runs
+ * low. Several drains (jobs, processes) can run at once: claims do not overlap. A failed event stays
+ * failed (processing records it) and is returned to be retried; a failed claim ends the drain with
+ * `error` once what was claimed is done.
  */
 export async function drainPendingEvents(
   deps: {
     database: Database;
-    processEvent(id: number): Promise<unknown>;
-    /** Awaited before each event, given how long the previous one took: lets more urgent work go first. */
+    /** Processes claimed events; returns those that failed. */
+    processEvents(ids: number[]): Promise<number[]>;
+    /** Awaited before each group, given how long the previous one took: lets more urgent work go first. */
     yieldTo?(previousMs: number): Promise<void> | undefined;
   },
   opts: Partial<DrainOptions> = {},
@@ -82,6 +95,7 @@ export async function drainPendingEvents(
   const queue: number[] = [];
   const failed: number[] = [];
   let processed = 0;
+  let busy = 0;
   let exhausted = false;
   let more = false;
   let claiming: Promise<void> | undefined;
@@ -109,9 +123,11 @@ export async function drainPendingEvents(
         queue.push(...ids);
         return;
       }
+      // Others are still working on what was claimed: the next look happens when the queue runs low.
+      if (queue.length) return;
       idleSince ??= Date.now();
       // Nothing pending: right after a burst more is likely on its way, so look again briefly.
-      if (!processed || Date.now() - idleSince >= o.lingerMs) {
+      if ((!processed && !busy) || Date.now() - idleSince >= o.lingerMs) {
         exhausted = true;
         return;
       }
@@ -119,28 +135,38 @@ export async function drainPendingEvents(
     }
   }
 
-  async function next(): Promise<number | undefined> {
+  // Shares what is queued among the groups in flight, up to `perTransaction` each.
+  const take = () =>
+    queue.splice(0, Math.min(o.perTransaction, Math.max(1, Math.ceil(queue.length / o.concurrency))));
+
+  async function next(): Promise<number[]> {
     for (;;) {
-      if (queue.length > o.concurrency || (queue.length && (claiming || exhausted))) return queue.shift();
-      if (exhausted) return queue.shift();
-      claiming ??= claim().finally(() => {
-        claiming = undefined;
-      });
-      if (queue.length) return queue.shift();
+      // Claim ahead while the queue runs low, so groups stay large and workers do not wait.
+      if (!exhausted && !claiming && queue.length <= o.batch / 2) {
+        claiming = claim().finally(() => {
+          claiming = undefined;
+        });
+      }
+      if (queue.length) return take();
+      if (exhausted || !claiming) return [];
       await claiming;
     }
   }
 
   async function worker() {
     let previousMs = 0;
-    for (let id = await next(); id !== undefined; id = await next()) {
+    for (let ids = await next(); ids.length; ids = await next()) {
       await deps.yieldTo?.(previousMs);
       const t0 = performance.now();
+      busy++;
       try {
-        await deps.processEvent(id);
-        processed++;
+        const f = await deps.processEvents(ids);
+        failed.push(...f);
+        processed += ids.length - f.length;
       } catch {
-        failed.push(id);
+        failed.push(...ids);
+      } finally {
+        busy--;
       }
       previousMs = performance.now() - t0;
     }

@@ -16,6 +16,18 @@ import { type DrainOptions, drainPendingEvents, insertSignedEvents } from './pen
 type NumberRow = typeof numbers.$inferSelect;
 type Json = Record<string, unknown>;
 
+/** One stored event, read and routed: what processing it will write. */
+interface EventPlan {
+  id: number;
+  result: ProcessResult;
+  orgIds: Set<string>;
+  state: 'processed' | 'unparseable';
+  error: string | null;
+  /** `messages` changes routed to a number, in order. */
+  changes: { number: NumberRow; value: Json }[];
+  account: { index: number; field: string; wabaId: string; value: Json; inWaba: NumberRow[] }[];
+}
+
 export interface ProcessResult {
   messages: number;
   /** Template and account notices recorded. */
@@ -97,57 +109,124 @@ export function createInboundService(deps: {
     return row!.id;
   }
 
+  /**
+   * Answering Meta comes first. While webhook POSTs are arriving at this process (a worker-only process
+   * never rests), processing rests between groups of events until the POSTs pause for `quietMs` — but
+   * at most `share` times as long as its last group took, so it keeps a steady part of the time under
+   * sustained traffic. Acks stay quick during a burst; its backlog is processed right after it.
+   */
+  const restWhileReceiving = (quietMs: number, share: number) => async (previousMs: number) => {
+    const until = performance.now() + Math.min(previousMs * share, 1000);
+    while (performance.now() - lastReceivedAt < quietMs && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
   /** Processes stored events nobody is processing yet, until none are left (see `drainPendingEvents`). */
   function processPending(opts: Partial<DrainOptions> = {}) {
-    if (database.kind === 'pg') return drainPendingEvents({ database, processEvent }, opts);
-    // PGlite runs its queries on this process's only thread: while webhook POSTs are arriving (one in
-    // the last second), processing takes turns with them — it rests as long as its last event took —
-    // so Meta still gets quick answers during a burst.
-    const yieldTo = (previousMs: number) =>
-      performance.now() - lastReceivedAt < 1000
-        ? new Promise<void>((r) => setTimeout(r, Math.min(previousMs, 1000)))
-        : undefined;
-    return drainPendingEvents({ database, processEvent, yieldTo }, { concurrency: 1, ...opts });
+    if (database.kind === 'pg') {
+      return drainPendingEvents({ database, processEvents, yieldTo: restWhileReceiving(50, 3) }, opts);
+    }
+    // PGlite runs its queries on this process's only thread and a transaction holds the database
+    // meanwhile: small groups, one at a time, taking turns with the POSTs.
+    return drainPendingEvents(
+      { database, processEvents, yieldTo: restWhileReceiving(1000, 1) },
+      { concurrency: 1, perTransaction: 5, ...opts },
+    );
   }
 
   /** Processes (or re-processes: it is idempotent) one stored event; a failure is recorded, then rethrown for the job's retry. */
   async function processEvent(eventId: number): Promise<ProcessResult> {
     try {
-      return await processEventOnce(eventId);
+      const [plan] = await planEvents([eventId]);
+      if (!plan) throw new Error(`webhook event ${eventId} not found`);
+      await processPlans([plan]);
+      return plan.result;
     } catch (err) {
-      await db
-        .update(webhookEvents)
-        .set({ state: 'failed', error: (err as Error).message.slice(0, 1000), processedAt: new Date() })
-        .where(eq(webhookEvents.id, eventId))
-        .catch(() => {});
+      await recordFailure(eventId, err);
       throw err;
     }
   }
 
-  async function processEventOnce(eventId: number): Promise<ProcessResult> {
-    const [ev] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId));
-    if (!ev) throw new Error(`webhook event ${eventId} not found`);
-    const result: ProcessResult = {
-      messages: 0,
-      updates: 0,
-      duplicates: 0,
-      statuses: 0,
-      parked: 0,
-      skipped: [],
-      unroutable: [],
+  async function recordFailure(eventId: number, err: unknown) {
+    await db
+      .update(webhookEvents)
+      .set({ state: 'failed', error: (err as Error).message.slice(0, 1000), processedAt: new Date() })
+      .where(eq(webhookEvents.id, eventId))
+      .catch(() => {});
+  }
+
+  /**
+   * Processes claimed events together: one transaction and a dozen set-based statements for the whole
+   * batch instead of a dozen round trips and a commit per event. An event with account notices is
+   * processed alone (those have transactions of their own, and their counts are only right on a first
+   * attempt). When a batch fails, its events are processed one by one, so a poison event fails alone.
+   * Returns the ids that failed (recorded as failed; the caller queues their retries).
+   */
+  async function processEvents(ids: number[]): Promise<number[]> {
+    const failed: number[] = [];
+    const alone = async (id: number) => {
+      try {
+        await processEvent(id);
+      } catch {
+        failed.push(id);
+      }
+    };
+    if (ids.length === 1) {
+      await alone(ids[0]!);
+      return failed;
+    }
+    let plans: EventPlan[];
+    try {
+      plans = await planEvents(ids);
+    } catch {
+      for (const id of ids) await alone(id);
+      return failed;
+    }
+    const found = new Set(plans.map((p) => p.id));
+    for (const id of ids) if (!found.has(id)) await alone(id);
+    const together = plans.filter((p) => !p.account.length);
+    for (const p of plans) if (p.account.length) await alone(p.id);
+    if (together.length) {
+      try {
+        await processPlans(together);
+      } catch (err) {
+        log.warn({ err, events: together.length }, 'webhook batch failed; processing its events one by one');
+        for (const p of together) await alone(p.id);
+      }
+    }
+    return failed;
+  }
+
+  /** What each stored event asks for, read and routed (no writes). Missing ids are left out. */
+  async function planEvents(ids: number[]): Promise<EventPlan[]> {
+    const rows = await database.query<{ id: string | number; raw: string }>(
+      'select id, raw from webhook_events where id = any($1::bigint[]) order by id',
+      [ids],
+    );
+    if (!rows.length) return [];
+    const byPhoneId = new Map((await allNumbers()).map((n) => [n.phoneNumberId, n]));
+    return rows.map((r) => planEvent(Number(r.id), r.raw, byPhoneId));
+  }
+
+  function planEvent(id: number, raw: string, byPhoneId: Map<string, NumberRow>): EventPlan {
+    const plan: EventPlan = {
+      id,
+      result: { messages: 0, updates: 0, duplicates: 0, statuses: 0, parked: 0, skipped: [], unroutable: [] },
+      orgIds: new Set(),
+      state: 'processed',
+      error: null,
+      changes: [],
+      account: [],
     };
     let payload: Json;
     try {
-      payload = JSON.parse(ev.raw) as Json;
+      payload = JSON.parse(raw) as Json;
     } catch (err) {
-      await db
-        .update(webhookEvents)
-        .set({ state: 'unparseable', error: (err as Error).message, processedAt: new Date() })
-        .where(eq(webhookEvents.id, eventId));
-      return result;
+      plan.state = 'unparseable';
+      plan.error = (err as Error).message;
+      return plan;
     }
-    const byPhoneId = new Map((await allNumbers()).map((n) => [n.phoneNumberId, n]));
-    const orgIds = new Set<string>();
     const entries = Array.isArray(payload.entry) ? (payload.entry as Json[]) : [];
     let changeIndex = 0;
     for (const entry of entries) {
@@ -160,33 +239,82 @@ export function createInboundService(deps: {
         if (field === 'messages') {
           const number = byPhoneId.get(phoneId);
           if (!number) {
-            result.unroutable.push(phoneId || wabaId || '?');
+            plan.result.unroutable.push(phoneId || wabaId || '?');
             continue;
           }
-          orgIds.add(number.orgId);
-          await processMessages(number, value, result);
+          plan.orgIds.add(number.orgId);
+          plan.changes.push({ number, value });
           continue;
         }
         // Account-level notices name the WABA (and, for quality, the display number): every
         // organisation with a number in that account is told.
         const inWaba = [...byPhoneId.values()].filter((n) => n.wabaId === wabaId);
         if (!inWaba.length) {
-          result.unroutable.push(wabaId || '?');
+          plan.result.unroutable.push(wabaId || '?');
           continue;
         }
         if (!ACCOUNT_FIELDS.has(field)) {
-          result.skipped.push(field);
+          plan.result.skipped.push(field);
           continue;
         }
-        for (const n of inWaba) orgIds.add(n.orgId);
-        await recordAccountUpdate(eventId, index, field, wabaId, value, inWaba, result);
+        for (const n of inWaba) plan.orgIds.add(n.orgId);
+        plan.account.push({ index, field, wabaId, value, inWaba });
       }
     }
-    await db
-      .update(webhookEvents)
-      .set({ state: 'processed', result, orgIds: [...orgIds], error: null, processedAt: new Date() })
-      .where(eq(webhookEvents.id, eventId));
-    return result;
+    return plan;
+  }
+
+  /**
+   * Applies planned events: account notices first (their own transactions), then every message and
+   * status of all of them in one transaction that also records each event's outcome — so an event's
+   * rows and its `processed` state commit together (or neither does, and it is still pending).
+   */
+  async function processPlans(plans: EventPlan[]) {
+    for (const p of plans) {
+      for (const a of p.account) {
+        await recordAccountUpdate(p.id, a.index, a.field, a.wabaId, a.value, a.inWaba, p.result);
+      }
+    }
+    await transaction(db, async (tx, onCommit) => {
+      await relaxCommit(tx);
+      const published = new Map<string, DomainEvent[]>();
+      const publish = (orgId: string, e: DomainEvent) => {
+        const list = published.get(orgId);
+        if (list) list.push(e);
+        else published.set(orgId, [e]);
+      };
+      await applyMessages(tx, onCommit, plans, publish);
+      await applyStatuses(tx, plans, publish);
+      await queryRows(
+        tx,
+        sql`update webhook_events w set state = x.state, result = coalesce(x.result, w.result),
+              org_ids = coalesce(x.org_ids, w.org_ids), error = x.error, processed_at = now()
+            from json_to_recordset(${JSON.stringify(
+              plans.map((p) => ({
+                id: p.id,
+                state: p.state,
+                error: p.error,
+                result: p.state === 'processed' ? p.result : null,
+                org_ids: p.state === 'processed' ? [...p.orgIds] : null,
+              })),
+            )}::json) as x(id bigint, state text, result jsonb, org_ids uuid[], error text)
+            where w.id = x.id`,
+      );
+      onCommit(async () => {
+        for (const [orgId, list] of published) await events.publish(orgId, list);
+      });
+    });
+  }
+
+  /**
+   * Processing commits do not wait for the WAL flush on PostgreSQL (most of an event's cost was that
+   * fsync). Safe: a crash loses at most the last moments of commits, and an event's rows commit with
+   * its `processed` state, so a lost one is still pending and is claimed again and reprocessed,
+   * idempotently. The ack path keeps full durability (Meta was told the POST is stored). PGlite: one
+   * process, nothing to gain.
+   */
+  async function relaxCommit(tx: Tx) {
+    if (database.kind === 'pg') await tx.execute(sql`set local synchronous_commit = off`);
   }
 
   /**
@@ -255,197 +383,324 @@ export function createInboundService(deps: {
   }
 
   /**
-   * One change's messages in one transaction (and its statuses in another). Customers are touched in
-   * a fixed order so concurrent events over the same customers do not deadlock (a deadlock that still
-   * happens fails the event, which is retried: processing is idempotent); events are published once,
-   * after commit.
+   * Every inbound message of the planned events, set-based: duplicates are filtered first (Meta
+   * redelivers; the unique (number_id, wamid) constraint stays the guarantee when copies race), then
+   * one upsert of contacts, one of conversations, one insert of messages that also moves each
+   * conversation's 24 h window and unread count. Customers are touched in a fixed order (org, wa_id)
+   * so concurrent batches over the same customers do not deadlock (a deadlock that still happens fails
+   * the batch, whose events are then processed one by one: processing is idempotent). One customer's
+   * messages keep Meta's order (their arrival order, `messages.seq`).
    */
-  async function processMessages(number: NumberRow, value: Json, result: ProcessResult) {
-    const profiles = new Map(
-      ((value.contacts as Json[] | undefined) ?? []).map((c) => [String(c.wa_id ?? ''), c]),
-    );
-    const incoming: Json[] = [];
-    for (const m of (value.messages as Json[] | undefined) ?? []) {
-      if (!m.from || !m.id) result.skipped.push('message without from/id');
-      else incoming.push(m);
-    }
-    // Meta redelivers; one query finds what is already stored so duplicates cost nothing more.
-    // (The unique (number_id, wamid) constraint stays the guarantee when copies race.)
-    const known = new Set(
-      incoming.length
-        ? (
-            await database.query<{ wamid: string }>(
-              'select wamid from messages where number_id = $1 and wamid = any($2::text[])',
-              [number.id, incoming.map((m) => String(m.id))],
-            )
-          ).map((r) => r.wamid)
-        : [],
-    );
-    const fresh = incoming
-      .filter((m) => !known.has(String(m.id)))
-      // Stable: one customer's messages keep Meta's order (their arrival order, `messages.seq`).
-      .sort((a, b) => cmp(String(a.from), String(b.from)));
-    result.duplicates += incoming.length - fresh.length;
-    if (fresh.length) {
-      const inserted = await transaction(db, async (tx, onCommit) => {
-        const published: DomainEvent[] = [];
-        const touched = new Set<string>();
-        let n = 0;
-        for (const m of fresh) {
-          const stored = await insertInbound(tx, number, m, profiles.get(String(m.from)), onCommit);
-          if (!stored) continue;
-          n++;
-          touched.add(stored.conversationId);
-          published.push({
-            type: 'message.received',
-            conversation_id: stored.conversationId,
-            data: {
-              message_id: stored.messageId,
-              conversation_id: stored.conversationId,
-              contact_id: stored.contactId,
-            },
-          });
-        }
-        for (const id of touched) {
-          published.push({
-            type: 'conversation.updated',
-            conversation_id: id,
-            data: { conversation_id: id, fields: ['last_message_at', 'unread_count'] },
-          });
-        }
-        if (published.length) onCommit(() => events.publish(number.orgId, published));
-        return n;
-      });
-      result.messages += inserted;
-      result.duplicates += fresh.length - inserted;
-    }
-    const statuses = ((value.statuses as Json[] | undefined) ?? []).filter((x) => x.id && x.status);
-    if (statuses.length) await applyStatuses(number, statuses, result);
-  }
-
-  /** One inbound message: contact, conversation (24 h window), message, media to fetch. */
-  async function insertInbound(
+  async function applyMessages(
     tx: Tx,
-    number: NumberRow,
-    m: Json,
-    profile: Json | undefined,
     onCommit: OnCommit,
+    plans: EventPlan[],
+    publish: (orgId: string, e: DomainEvent) => void,
   ) {
-    const from = String(m.from);
-    const name = (profile?.profile as Json | undefined)?.name;
-    const sentAt = new Date(Number(m.timestamp ?? 0) * 1000 || Date.now()).toISOString();
-    const [contact] = await queryRows<{ id: string }>(
+    type Incoming = { plan: EventPlan; number: NumberRow; m: Json; profile?: Json; ord: number; key: string };
+    const incoming: Incoming[] = [];
+    for (const plan of plans) {
+      for (const { number, value } of plan.changes) {
+        const profiles = new Map(
+          ((value.contacts as Json[] | undefined) ?? []).map((c) => [String(c.wa_id ?? ''), c]),
+        );
+        for (const m of (value.messages as Json[] | undefined) ?? []) {
+          if (!m.from || !m.id) plan.result.skipped.push('message without from/id');
+          else
+            incoming.push({
+              plan,
+              number,
+              m,
+              profile: profiles.get(String(m.from)),
+              ord: incoming.length,
+              key: `${number.id} ${String(m.id)}`,
+            });
+        }
+      }
+    }
+    if (!incoming.length) return;
+    const known = new Set(
+      (
+        await queryRows<{ k: string }>(
+          tx,
+          sql`select m.number_id::text || ' ' || m.wamid as k
+              from json_to_recordset(${JSON.stringify(incoming.map((i) => ({ n: i.number.id, w: String(i.m.id) })))}::json) as x(n uuid, w text)
+              join messages m on m.number_id = x.n and m.wamid = x.w`,
+        )
+      ).map((r) => r.k),
+    );
+    const fresh: Incoming[] = [];
+    for (const i of incoming) {
+      if (known.has(i.key)) {
+        i.plan.result.duplicates++;
+        continue;
+      }
+      // A second copy in this batch: it would conflict with the first; counted as a duplicate below.
+      known.add(i.key);
+      fresh.push(i);
+    }
+    if (!fresh.length) return;
+    fresh.sort(
+      (a, b) =>
+        cmp(a.number.orgId, b.number.orgId) || cmp(String(a.m.from), String(b.m.from)) || a.ord - b.ord,
+    );
+    const sentAtOf = (m: Json) => Number(m.timestamp ?? 0) * 1000 || Date.now();
+
+    // Contacts: one row per customer; the latest name and user id win, the latest inbound time.
+    const contactRows = new Map<
+      string,
+      { org_id: string; wa_id: string; name: string | null; user_id: string | null; at: number }
+    >();
+    const convRows = new Map<string, { org_id: string; number_id: string; wa_id: string }>();
+    for (const i of fresh) {
+      const from = String(i.m.from);
+      const name = (i.profile?.profile as Json | undefined)?.name;
+      const userId = i.profile?.user_id;
+      const ck = `${i.number.orgId} ${from}`;
+      const c = contactRows.get(ck);
+      const at = sentAtOf(i.m);
+      if (!c) {
+        contactRows.set(ck, {
+          org_id: i.number.orgId,
+          wa_id: from,
+          name: typeof name === 'string' ? name : null,
+          user_id: typeof userId === 'string' ? userId : null,
+          at,
+        });
+      } else {
+        if (typeof name === 'string') c.name = name;
+        if (typeof userId === 'string') c.user_id = userId;
+        c.at = Math.max(c.at, at);
+      }
+      convRows.set(`${i.number.id} ${from}`, { org_id: i.number.orgId, number_id: i.number.id, wa_id: from });
+    }
+    const convList = [...convRows.values()].sort(
+      (a, b) => cmp(a.org_id, b.org_id) || cmp(a.wa_id, b.wa_id) || cmp(a.number_id, b.number_id),
+    );
+    const convs = await queryRows<{
+      conversation_id: string;
+      number_id: string;
+      contact_id: string;
+      wa_id: string;
+    }>(
       tx,
       sql`
-      insert into contacts (org_id, wa_id, name, user_id, last_inbound_at) values (${number.orgId}, ${from}, ${typeof name === 'string' ? name : null}, ${typeof profile?.user_id === 'string' ? profile.user_id : null}, ${sentAt})
-      on conflict (org_id, wa_id) do update set name = coalesce(excluded.name, contacts.name), user_id = coalesce(excluded.user_id, contacts.user_id),
-        last_inbound_at = greatest(contacts.last_inbound_at, excluded.last_inbound_at), updated_at = now()
-      returning id`,
+      with ci as (
+        select * from json_to_recordset(${JSON.stringify(
+          [...contactRows.values()].map((c, ord) => ({ ...c, ord, at: new Date(c.at).toISOString() })),
+        )}::json) as x(ord int, org_id uuid, wa_id text, name text, user_id text, at timestamptz)
+      ), c as (
+        insert into contacts (org_id, wa_id, name, user_id, last_inbound_at)
+        select org_id, wa_id, name, user_id, at from ci order by ord
+        on conflict (org_id, wa_id) do update set name = coalesce(excluded.name, contacts.name), user_id = coalesce(excluded.user_id, contacts.user_id),
+          last_inbound_at = greatest(contacts.last_inbound_at, excluded.last_inbound_at), updated_at = now()
+        returning id, org_id, wa_id
+      ), vi as (
+        select * from json_to_recordset(${JSON.stringify(convList.map((v, ord) => ({ ...v, ord })))}::json)
+          as x(ord int, org_id uuid, number_id uuid, wa_id text)
+      ), v as (
+        insert into conversations (org_id, number_id, contact_id)
+        select vi.org_id, vi.number_id, c.id from vi join c on c.org_id = vi.org_id and c.wa_id = vi.wa_id order by vi.ord
+        on conflict (number_id, contact_id) do update set updated_at = now()
+        returning id, number_id, contact_id
+      )
+      select v.id as conversation_id, v.number_id, v.contact_id, c.wa_id from v join c on c.id = v.contact_id`,
     );
-    const [conv] = await queryRows<{ id: string }>(
+    const convOf = new Map(convs.map((r) => [`${r.number_id} ${r.wa_id}`, r]));
+    const stored = await queryRows<{ id: string; number_id: string; wamid: string }>(
       tx,
       sql`
-      insert into conversations (org_id, number_id, contact_id) values (${number.orgId}, ${number.id}, ${contact!.id})
-      on conflict (number_id, contact_id) do update set updated_at = now()
-      returning id`,
+      with mi as (
+        select * from json_to_recordset(${JSON.stringify(
+          fresh.map((i, ord) => {
+            const context = i.m.context as Json | undefined;
+            return {
+              ord,
+              org_id: i.number.orgId,
+              number_id: i.number.id,
+              conversation_id: convOf.get(`${i.number.id} ${String(i.m.from)}`)!.conversation_id,
+              wamid: String(i.m.id),
+              type: String(i.m.type ?? 'unknown'),
+              content: i.m,
+              context_wamid: typeof context?.id === 'string' ? context.id : null,
+              sent_at: new Date(sentAtOf(i.m)).toISOString(),
+            };
+          }),
+        )}::json) as x(ord int, org_id uuid, number_id uuid, conversation_id uuid, wamid text, type text, content jsonb,
+                        context_wamid text, sent_at timestamptz)
+      ), ins as (
+        insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid, sent_at)
+        select org_id, number_id, conversation_id, 'in', wamid, type, content, context_wamid, sent_at from mi order by ord
+        on conflict (number_id, wamid) do nothing
+        returning id, number_id, wamid, conversation_id, sent_at
+      ), agg as (
+        select conversation_id, max(sent_at) as at, count(*)::int as n from ins group by conversation_id
+      ), upd as (
+        update conversations c set
+          last_inbound_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at),
+          window_expires_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at) + interval '24 hours',
+          last_message_at = greatest(coalesce(c.last_message_at, agg.at), agg.at),
+          unread_count = c.unread_count + agg.n, status = 'open', updated_at = now()
+        from agg where c.id = agg.conversation_id
+      )
+      select id, number_id, wamid from ins`,
     );
-    const context = m.context as Json | undefined;
-    const [msg] = await queryRows<{ id: string }>(
-      tx,
-      sql`
-      insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid, sent_at)
-      values (${number.orgId}, ${number.id}, ${conv!.id}, 'in', ${String(m.id)}, ${String(m.type ?? 'unknown')}, ${JSON.stringify(m)}::jsonb,
-              ${typeof context?.id === 'string' ? context.id : null}, ${sentAt})
-      on conflict (number_id, wamid) do nothing
-      returning id`,
-    );
-    if (!msg) return undefined;
-    const mediaFileId = await media.recordPending(tx, {
-      orgId: number.orgId,
-      numberId: number.id,
-      messageId: msg.id,
-      type: String(m.type ?? ''),
-      payload: m,
-    });
-    if (mediaFileId) onCommit(() => media.schedule(number.orgId, mediaFileId));
-    // STOP / START: consent changes with the message that carries it, in this transaction.
-    const said =
-      m.type === 'text' ? (m.text as Json | undefined)?.body : (m.button as Json | undefined)?.text;
-    if (typeof said === 'string') {
-      await consent.applyKeyword(tx, onCommit, {
-        orgId: number.orgId,
-        contactId: contact!.id,
-        waId: from,
-        messageId: msg.id,
-        text: said,
+    const messageOf = new Map(stored.map((r) => [`${r.number_id} ${r.wamid}`, r.id]));
+    const touched = new Map<string, string>();
+    for (const i of fresh) {
+      const messageId = messageOf.get(i.key);
+      messageOf.delete(i.key); // a second copy of the same wamid in this batch is a duplicate
+      if (!messageId) {
+        i.plan.result.duplicates++;
+        continue;
+      }
+      i.plan.result.messages++;
+      const { orgId } = i.number;
+      const from = String(i.m.from);
+      const conv = convOf.get(`${i.number.id} ${from}`)!;
+      const mediaFileId = await media.recordPending(tx, {
+        orgId,
+        numberId: i.number.id,
+        messageId,
+        type: String(i.m.type ?? ''),
+        payload: i.m,
+      });
+      if (mediaFileId) onCommit(() => media.schedule(orgId, mediaFileId));
+      // STOP / START: consent changes with the message that carries it, in this transaction.
+      const said =
+        i.m.type === 'text' ? (i.m.text as Json | undefined)?.body : (i.m.button as Json | undefined)?.text;
+      if (typeof said === 'string') {
+        await consent.applyKeyword(tx, onCommit, {
+          orgId,
+          contactId: conv.contact_id,
+          waId: from,
+          messageId,
+          text: said,
+        });
+      }
+      touched.set(conv.conversation_id, orgId);
+      publish(orgId, {
+        type: 'message.received',
+        conversation_id: conv.conversation_id,
+        data: { message_id: messageId, conversation_id: conv.conversation_id, contact_id: conv.contact_id },
       });
     }
-    await tx.execute(sql`
-      update conversations set
-        last_inbound_at = greatest(coalesce(last_inbound_at, ${sentAt}::timestamptz), ${sentAt}::timestamptz),
-        window_expires_at = greatest(coalesce(last_inbound_at, ${sentAt}::timestamptz), ${sentAt}::timestamptz) + interval '24 hours',
-        last_message_at = greatest(coalesce(last_message_at, ${sentAt}::timestamptz), ${sentAt}::timestamptz),
-        unread_count = unread_count + 1, status = 'open', updated_at = now()
-      where id = ${conv!.id}`);
-    return { messageId: msg.id, conversationId: conv!.id, contactId: contact!.id };
+    for (const [id, orgId] of touched) {
+      publish(orgId, {
+        type: 'conversation.updated',
+        conversation_id: id,
+        data: { conversation_id: id, fields: ['last_message_at', 'unread_count'] },
+      });
+    }
   }
 
   /**
-   * Records every status (once: unique by message, status and time) and applies it unless it would
-   * move the message backwards (failed is final); a status for a message not recorded yet is parked.
+   * Records every status (once: unique by message, status and time) and applies, per message, the
+   * best of the batch unless it would move the message backwards (failed is final); a status for a
+   * message not recorded yet is parked.
    */
-  async function applyStatuses(number: NumberRow, list: Json[], result: ProcessResult) {
-    const sorted = [...list].sort((a, b) => cmp(String(a.id), String(b.id)));
-    const counts = await transaction(db, async (tx, onCommit) => {
-      const c = { statuses: 0, parked: 0 };
-      const published: DomainEvent[] = [];
-      for (const s of sorted) {
-        const wamid = String(s.id);
-        const status = String(s.status);
-        const occurredAt = new Date(Number(s.timestamp ?? 0) * 1000 || Date.now()).toISOString();
-        const [ev] = await queryRows<{ id: number }>(
-          tx,
-          sql`
-          insert into message_status_events (number_id, wamid, status, occurred_at, payload)
-          values (${number.id}, ${wamid}, ${status}, ${occurredAt}, ${JSON.stringify(s)}::jsonb)
-          on conflict (number_id, wamid, status, occurred_at) do nothing returning id`,
-        );
-        if (!ev) continue;
-        c.statuses++;
-        const errors = Array.isArray(s.errors) ? (s.errors as Json[]) : [];
-        const error = errors.length ? JSON.stringify(errors[0]) : null;
-        const [updated] = await queryRows<{ id: string; conversation_id: string }>(
-          tx,
-          sql`update messages set status = ${status}, error = coalesce(${error}::jsonb, error)
-              where number_id = ${number.id} and wamid = ${wamid}
-                and ${rank(sql`status`)} < ${rank(sql`${status}::text`)}
-                and status is distinct from 'failed'
-              returning id, conversation_id`,
-        );
-        const [exists] = updated
-          ? [updated]
-          : await queryRows<{ id: string }>(
-              tx,
-              sql`select id from messages where number_id = ${number.id} and wamid = ${wamid}`,
-            );
-        if (!exists) {
-          c.parked++;
-          continue;
-        }
-        await tx.execute(sql`update message_status_events set applied = true where id = ${ev.id}`);
-        if (updated) {
-          published.push({
-            type: 'message.status_updated',
-            conversation_id: updated.conversation_id,
-            data: { message_id: updated.id, status, conversation_id: updated.conversation_id },
+  async function applyStatuses(tx: Tx, plans: EventPlan[], publish: (orgId: string, e: DomainEvent) => void) {
+    type Incoming = { plan: EventPlan; row: Json; ord: number };
+    const list: Incoming[] = [];
+    const seen = new Set<string>();
+    for (const plan of plans) {
+      for (const { number, value } of plan.changes) {
+        for (const s of (value.statuses as Json[] | undefined) ?? []) {
+          if (!s.id || !s.status) continue;
+          const occurredAt = new Date(Number(s.timestamp ?? 0) * 1000 || Date.now()).toISOString();
+          const key = `${number.id} ${String(s.id)} ${String(s.status)} ${occurredAt}`;
+          // A copy within the batch is a duplicate, as the unique constraint would make it.
+          if (seen.has(key)) continue;
+          seen.add(key);
+          list.push({
+            plan,
+            ord: 0,
+            row: {
+              number_id: number.id,
+              wamid: String(s.id),
+              status: String(s.status),
+              occurred_at: occurredAt,
+              payload: s,
+            },
           });
         }
       }
-      if (published.length) onCommit(() => events.publish(number.orgId, published));
-      return c;
+    }
+    if (!list.length) return;
+    list.sort(
+      (a, b) =>
+        cmp(String(a.row.number_id), String(b.row.number_id)) ||
+        cmp(String(a.row.wamid), String(b.row.wamid)),
+    );
+    list.forEach((x, ord) => {
+      x.ord = ord;
     });
-    result.statuses += counts.statuses;
-    result.parked += counts.parked;
+    const recorded = await queryRows<{ id: string; ord: number; message_id: string | null }>(
+      tx,
+      sql`
+      with si as (
+        select * from json_to_recordset(${JSON.stringify(list.map((x) => ({ ...x.row, ord: x.ord })))}::json)
+          as x(ord int, number_id uuid, wamid text, status text, occurred_at timestamptz, payload jsonb)
+      ), ins as (
+        insert into message_status_events (number_id, wamid, status, occurred_at, payload)
+        select number_id, wamid, status, occurred_at, payload from si order by ord
+        on conflict (number_id, wamid, status, occurred_at) do nothing
+        returning id, number_id, wamid, status, occurred_at
+      )
+      select ins.id::text as id, si.ord, m.id as message_id
+      from ins join si on si.number_id = ins.number_id and si.wamid = ins.wamid and si.status = ins.status and si.occurred_at = ins.occurred_at
+      left join messages m on m.number_id = ins.number_id and m.wamid = ins.wamid
+      order by si.ord`,
+    );
+    const applied: string[] = [];
+    const best = new Map<string, Json>();
+    for (const r of recorded) {
+      const x = list[r.ord]!;
+      x.plan.result.statuses++;
+      if (!r.message_id) {
+        x.plan.result.parked++;
+        continue;
+      }
+      applied.push(r.id);
+      // The same rule as one by one: the highest rank wins (the first of equals), failed is final.
+      const prev = best.get(r.message_id);
+      const status = String(x.row.status);
+      if (!prev || (STATUS_RANK[status] ?? 0) > (STATUS_RANK[String(prev.status)] ?? 0)) {
+        best.set(r.message_id, x.row);
+      }
+    }
+    if (!applied.length) return;
+    const updates = [...best].map(([messageId, row]) => {
+      const payload = row.payload as Json;
+      const errors = Array.isArray(payload.errors) ? (payload.errors as Json[]) : [];
+      return { message_id: messageId, status: row.status, error: errors.length ? errors[0] : null };
+    });
+    const updated = await queryRows<{ id: string; conversation_id: string; org_id: string; status: string }>(
+      tx,
+      sql`
+      with best as (
+        select * from json_to_recordset(${JSON.stringify(updates)}::json) as x(message_id uuid, status text, error jsonb)
+      ), locked as (
+        select m.id from messages m where m.id in (select message_id from best) order by m.id for update
+      ), upd as (
+        update messages m set status = best.status, error = coalesce(best.error, m.error)
+        from best
+        where m.id = best.message_id and m.id in (select id from locked)
+          and ${rank(sql`m.status`)} < ${rank(sql`best.status`)}
+          and m.status is distinct from 'failed'
+        returning m.id, m.conversation_id, m.org_id, m.status
+      ), app as (
+        update message_status_events set applied = true where id = any(${`{${applied.join(',')}}`}::bigint[])
+      )
+      select id, conversation_id, org_id, status from upd`,
+    );
+    for (const u of updated) {
+      publish(u.org_id, {
+        type: 'message.status_updated',
+        conversation_id: u.conversation_id,
+        data: { message_id: u.id, status: u.status, conversation_id: u.conversation_id },
+      });
+    }
   }
 
   /** Raw events that touched this organisation's numbers, newest first. */

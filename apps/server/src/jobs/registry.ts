@@ -1,3 +1,5 @@
+import { importContactFile } from '../contacts/import/import-file.job.ts';
+import { purgeImportUploads } from '../contacts/import/purge-uploads.job.ts';
 import { purgeOldEvents } from '../events/purge-old.job.ts';
 import { processWebhookEvent } from '../inbound/process-event.job.ts';
 import { processPendingWebhookEvents } from '../inbound/process-pending.job.ts';
@@ -22,4 +24,6 @@ export const JOBS: JobDefinition[] = [
   sweepStalledMedia,
   syncTemplates,
   syncAllTemplates,
+  importContactFile,
+  purgeImportUploads,
 ] as JobDefinition[];

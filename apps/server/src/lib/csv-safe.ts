@@ -12,7 +12,8 @@ export function neutraliseCell(value: string): string {
   if (value === '') return value;
   const first = value.charCodeAt(0);
   // = + - @ \t \r
-  if (first !== 61 && first !== 43 && first !== 45 && first !== 64 && first !== 9 && first !== 13) return value;
+  if (first !== 61 && first !== 43 && first !== 45 && first !== 64 && first !== 9 && first !== 13)
+    return value;
   if (/^\+\d{1,20}$/.test(value)) return value;
   return `'${value}`;
 }

@@ -38,7 +38,6 @@ const PHONE_WORDS = [
 ];
 const NAME_WORDS = ['name', 'full name', 'fullname', 'contact name', 'nome', 'nombre', 'customer', 'client'];
 const FIRST_WORDS = ['first name', 'firstname', 'given name', 'first', 'primeiro nome'];
-const LAST_WORDS = ['last name', 'lastname', 'surname', 'family name', 'last', 'sobrenome', 'apellido'];
 const TAG_WORDS = ['tags', 'tag', 'labels', 'label', 'etiquetas', 'groups', 'group'];
 
 function findColumn(keys: string[], words: string[], taken: Set<number>): number {
@@ -113,9 +112,13 @@ export function resolveColumns(headers: string[], mapping: ImportMapping): Colum
     ([key, column]) => [key, indexOf(column, ['mapping', 'fields', key])] as [string, number],
   );
   if (issues.length) {
-    throw new AppError('VALIDATION_FAILED', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), {
-      details: issues,
-    });
+    throw new AppError(
+      'VALIDATION_FAILED',
+      issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      {
+        details: issues,
+      },
+    );
   }
   return {
     phone,

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@openwaba/contracts';
+import type { ContactImport, StoredEvent } from '@openwaba/contracts';
 import { createRealtime, type RealtimeStatus } from '@openwaba/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -31,6 +31,29 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
           break;
         case 'member.changed':
           void qc.invalidateQueries({ queryKey: ['members'] });
+          break;
+        case 'contact.created':
+        case 'contact.updated':
+        case 'contact.deleted':
+        case 'contact.consent_changed':
+        case 'contacts.bulk_updated':
+          void qc.invalidateQueries({ queryKey: ['contacts'] });
+          break;
+        case 'contacts.import_progress': {
+          // The wizard's progress bar moves with each event; the final counts come from a refetch.
+          const { import_id, processed, state } = event.data;
+          qc.setQueryData<ContactImport>(['contact-import', import_id], (old) =>
+            old ? { ...old, processed, state } : old,
+          );
+          if (state === 'completed' || state === 'failed')
+            void qc.invalidateQueries({ queryKey: ['contact-import', import_id] });
+          break;
+        }
+        case 'template.status_updated':
+        case 'template.category_updated':
+        case 'template.quality_updated':
+          // PENDING → APPROVED, a quarantine, a new quality score: the catalogue and open templates follow.
+          void qc.invalidateQueries({ queryKey: ['templates'] });
           break;
         case 'number.health_updated':
           void qc.invalidateQueries({ queryKey: ['numbers'] });

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineJob } from '../../jobs/queue.ts';
+
+/**
+ * Imports a confirmed contact file in one transaction. Not retried after a failure: the import is
+ * marked failed with the reason (nothing was written) and the person uploads again. A second attempt
+ * only happens when a worker died mid-way, and then the first one left nothing behind.
+ */
+export const importContactFile = defineJob({
+  id: 'contacts.import-file',
+  payload: z.object({ orgId: z.uuid(), importId: z.uuid() }),
+  retry: { limit: 1, delaySeconds: 30, backoff: false },
+  // 100k rows take seconds on PostgreSQL, longer on the embedded database.
+  expireInSeconds: 3600,
+  concurrency: 1,
+  async handler(p, ctx) {
+    const result = await ctx.services.contactImports.run(p.orgId, p.importId);
+    return { state: result.state, counts: result.counts };
+  },
+});

@@ -1,0 +1,594 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  type ContactImport,
+  type ImportCounts,
+  ImportOptions,
+  type ImportPreview,
+  type ImportUpload,
+  type PreviewRow,
+} from '@openwaba/contracts';
+import { sql } from 'drizzle-orm';
+import { type Actor, recordAudit } from '../../audit/service.ts';
+import type { AuthContext } from '../../auth/context.ts';
+import type { Config } from '../../config.ts';
+import type { Database, Db, Tx } from '../../db/client.ts';
+import { queryRows, transaction } from '../../db/tx.ts';
+import type { EventService } from '../../events/service.ts';
+import { csvLine } from '../../lib/csv-safe.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
+import type { Log } from '../../lib/log.ts';
+import type { NotificationService } from '../../notifications/service.ts';
+import type { OrgService } from '../../orgs/service.ts';
+import type { ConsentService } from '../consent.ts';
+import type { FieldService } from '../fields.ts';
+import { formatBytes, formatCount, type ImportLimits } from './limits.ts';
+import { resolveColumns, suggestMapping } from './mapping.ts';
+import {
+  type BadRow,
+  countOutcome,
+  createRowReader,
+  emptyCounts,
+  findExisting,
+  type GoodRow,
+  outcomeOf,
+  type ReadRow,
+  toPreviewRow,
+} from './plan.ts';
+import { type FileInspection, inspectFile, readRows } from './read-file.ts';
+
+/** Rows per statement: big enough to amortise round trips, small enough for bounded memory. */
+const BATCH = 1000;
+const PREVIEW_ROWS = 20;
+/** At most this often a running import reports progress. */
+const PROGRESS_MS = 300;
+
+type Inspection = Pick<
+  FileInspection,
+  'encoding' | 'headers' | 'sampleRows' | 'totalRows' | 'warnings' | 'headerRowNumber'
+>;
+
+interface ImportRow {
+  id: string;
+  org_id: string;
+  created_by: string | null;
+  filename: string;
+  path: string | null;
+  format: 'csv' | 'xlsx';
+  inspection: Inspection;
+  state: ContactImport['state'];
+  options: unknown;
+  total_rows: number;
+  processed: number;
+  counts: ImportCounts | null;
+  error: string | null;
+  created_at: string | Date;
+  finished_at: string | Date | null;
+}
+
+const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+
+/**
+ * Contact files: uploaded to a temporary file (never held in memory), previewed with the counts of the
+ * whole file, then imported by the `contacts.import-file` job in one transaction — all or nothing —
+ * with the rejected rows kept for a report.
+ */
+export function createContactImportService(deps: {
+  db: Db;
+  database: Database;
+  config: Config;
+  orgs: OrgService;
+  fields: FieldService;
+  consent: ConsentService;
+  events: EventService;
+  notifications: NotificationService;
+  log: Log;
+  /** Queues the import job (after the confirmation is committed). */
+  schedule(orgId: string, importId: string): Promise<unknown>;
+}) {
+  const { db, database, config, orgs, fields, consent, events, notifications, log } = deps;
+  const dir = join(config.DATA_DIR, 'imports');
+  const limits: Partial<ImportLimits> = {
+    maxBytes: config.IMPORT_MAX_BYTES,
+    maxRows: config.IMPORT_MAX_ROWS,
+  };
+  /** Progress of imports running in this process (PGlite cannot be written to while the import's transaction holds it). */
+  const live = new Map<string, number>();
+
+  const tooLarge = () =>
+    new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `The file is larger than ${formatBytes(config.IMPORT_MAX_BYTES)}, the most one import takes. Split it into smaller files.`,
+      { details: { reason: 'file_too_large', max_bytes: config.IMPORT_MAX_BYTES } },
+    );
+
+  async function getRow(tx: Db | Tx, orgId: string, id: string): Promise<ImportRow> {
+    const [row] = await queryRows<ImportRow>(
+      tx,
+      sql`select * from contact_imports where org_id = ${orgId} and id = ${id}`,
+    );
+    if (!row) throw notFound('Import');
+    return row;
+  }
+
+  function toImport(r: ImportRow, hasRejects: boolean): ContactImport {
+    const options = r.options ? ImportOptions.safeParse(r.options) : undefined;
+    return {
+      id: r.id,
+      filename: r.filename,
+      format: r.format,
+      state: r.state,
+      options: options?.success ? options.data : null,
+      total_rows: r.total_rows,
+      processed: Math.max(r.processed, live.get(r.id) ?? 0),
+      counts: r.counts,
+      error: r.error,
+      has_rejects: hasRejects,
+      created_by: r.created_by,
+      created_at: iso(r.created_at)!,
+      finished_at: iso(r.finished_at),
+    };
+  }
+
+  /**
+   * Streams the body to a file under DATA_DIR (counting bytes: a body over the limit is a 413 and
+   * leaves nothing behind), reads it once to describe it, and suggests a mapping.
+   */
+  async function upload(
+    ctx: AuthContext,
+    input: { body: Readable; filename?: string | undefined; contentLength?: number | undefined },
+  ): Promise<ImportUpload> {
+    if (input.contentLength !== undefined && input.contentLength > config.IMPORT_MAX_BYTES) throw tooLarge();
+    await mkdir(dir, { recursive: true });
+    const id = randomUUID();
+    const path = join(dir, `${id}.upload`);
+    let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        done(bytes > config.IMPORT_MAX_BYTES ? tooLarge() : null, chunk);
+      },
+    });
+    let inspection: FileInspection;
+    try {
+      await pipeline(input.body, count, createWriteStream(path));
+      inspection = await inspectFile(path, limits);
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    }
+    const filename = input.filename?.trim() || `contacts.${inspection.format}`;
+    const stored: Inspection = {
+      ...(inspection.encoding ? { encoding: inspection.encoding } : {}),
+      ...(inspection.headerRowNumber ? { headerRowNumber: inspection.headerRowNumber } : {}),
+      headers: inspection.headers,
+      sampleRows: inspection.sampleRows,
+      totalRows: inspection.totalRows,
+      warnings: inspection.warnings,
+    };
+    try {
+      await db.execute(
+        sql`insert into contact_imports (id, org_id, created_by, filename, path, format, inspection, total_rows)
+            values (${id}, ${ctx.orgId}, ${ctx.userId}, ${filename}, ${path}, ${inspection.format},
+                    ${JSON.stringify(stored)}::jsonb, ${inspection.totalRows})`,
+      );
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    }
+    const defs = await fields.list(ctx);
+    return {
+      id,
+      filename,
+      format: inspection.format,
+      encoding: inspection.encoding ?? null,
+      headers: inspection.headers,
+      sample_rows: inspection.sampleRows,
+      total_rows: inspection.totalRows,
+      warnings: inspection.warnings,
+      suggested_mapping: suggestMapping(inspection.headers, defs),
+    };
+  }
+
+  /** How rows of this import are read: the mapping checked against its headers and the org's fields. */
+  async function readerOf(orgId: string, imp: ImportRow, options: ImportOptions, tx: Db | Tx = db) {
+    const columns = resolveColumns(imp.inspection.headers, options.mapping);
+    const defs = await fields.definitions(tx, orgId);
+    const unknown = columns.fields.filter(([key]) => !defs.has(key));
+    if (unknown.length) {
+      const issues = unknown.map(([key]) => ({
+        path: ['mapping', 'fields', key],
+        message: `no custom field has the key "${key}"`,
+      }));
+      throw new AppError(
+        'VALIDATION_FAILED',
+        issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        {
+          details: issues,
+        },
+      );
+    }
+    const { settings } = await orgs.getOrg({ orgId });
+    return createRowReader({
+      columns,
+      defs,
+      region: settings.default_region,
+      allowedCountries: settings.allowed_countries,
+      addTags: options.add_tags ?? [],
+    });
+  }
+
+  /** The file's rows, read and checked, a batch at a time. */
+  async function* batchesOf(path: string, read: (row: { rowNumber: number; cells: string[] }) => ReadRow) {
+    let batch: ReadRow[] = [];
+    for await (const row of readRows(path, limits)) {
+      batch.push(read(row));
+      if (batch.length >= BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  function fileOf(imp: ImportRow): string {
+    if (!imp.path) throw new AppError('CONFLICT', 'The uploaded file is gone; upload it again');
+    return imp.path;
+  }
+
+  /** The first rows as they will be stored and the counts of the whole file; nothing is written. */
+  async function preview(ctx: AuthContext, id: string, input: ImportOptions): Promise<ImportPreview> {
+    const imp = await getRow(db, ctx.orgId, id);
+    if (imp.state !== 'uploaded') {
+      throw new AppError(
+        'CONFLICT',
+        `This import is already ${imp.state}; upload the file again to change it`,
+      );
+    }
+    const read = await readerOf(ctx.orgId, imp, input);
+    const counts = emptyCounts();
+    const rows: PreviewRow[] = [];
+    for await (const batch of batchesOf(fileOf(imp), read)) {
+      const good = batch.filter((r): r is GoodRow => r.ok);
+      const existing = await findExisting(
+        db,
+        ctx.orgId,
+        good.map((r) => r.waId),
+      );
+      for (const r of batch) {
+        const outcome = r.ok ? outcomeOf(r, existing.get(r.waId), input.on_duplicate) : r.outcome;
+        countOutcome(counts, outcome);
+        if (rows.length < PREVIEW_ROWS) rows.push(toPreviewRow(r, outcome));
+      }
+    }
+    return { rows, counts };
+  }
+
+  /** Queues the import with these options; a second confirmation is a 409. */
+  async function confirm(ctx: AuthContext, id: string, input: ImportOptions, o: { schedule?: boolean } = {}) {
+    const imp = await getRow(db, ctx.orgId, id);
+    fileOf(imp);
+    // Checks the mapping now, so a mistake is a 400 here rather than a failed job later.
+    await readerOf(ctx.orgId, imp, input);
+    await transaction(db, async (tx, onCommit) => {
+      const [claimed] = await queryRows<{ id: string }>(
+        tx,
+        sql`update contact_imports set state = 'queued', options = ${JSON.stringify(input)}::jsonb, updated_at = now()
+            where org_id = ${ctx.orgId} and id = ${id} and state = 'uploaded' returning id`,
+      );
+      if (!claimed) throw new AppError('CONFLICT', 'This import was already confirmed');
+      // The CLI runs the import itself (no job): `schedule: false`.
+      if (o.schedule !== false) onCommit(() => deps.schedule(ctx.orgId, id));
+      onCommit(() =>
+        events.publish(ctx.orgId, [
+          {
+            type: 'contacts.import_progress',
+            data: { import_id: id, processed: 0, total: imp.total_rows, state: 'queued' },
+          },
+        ]),
+      );
+    });
+    return { id, state: 'queued' as const };
+  }
+
+  async function hasRejects(orgId: string, id: string) {
+    const [r] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from (select 1 from contact_import_rejects
+          where org_id = ${orgId} and import_id = ${id} limit 1) x`,
+    );
+    return (r?.n ?? 0) > 0;
+  }
+
+  async function get(ctx: Pick<AuthContext, 'orgId'>, id: string): Promise<ContactImport> {
+    const row = await getRow(db, ctx.orgId, id);
+    return toImport(row, await hasRejects(ctx.orgId, id));
+  }
+
+  async function list(ctx: Pick<AuthContext, 'orgId'>): Promise<ContactImport[]> {
+    const rows = await queryRows<ImportRow & { has_rejects: boolean }>(
+      db,
+      sql`select i.*, exists (select 1 from contact_import_rejects r where r.import_id = i.id) as has_rejects
+          from contact_imports i where i.org_id = ${ctx.orgId} order by i.created_at desc limit 50`,
+    );
+    return rows.map((r) => toImport(r, r.has_rejects));
+  }
+
+  /** The reject report: row number, value, reason — a CSV safe to open in a spreadsheet. */
+  async function* rejectsCsv(ctx: Pick<AuthContext, 'orgId'>, id: string): AsyncGenerator<string> {
+    await getRow(db, ctx.orgId, id);
+    yield csvLine(['row_number', 'value', 'reason']);
+    let after = 0;
+    for (;;) {
+      const rows = await queryRows<{ row_number: number; value: string; reason: string }>(
+        db,
+        sql`select row_number, value, reason from contact_import_rejects
+            where org_id = ${ctx.orgId} and import_id = ${id} and row_number > ${after}
+            order by row_number limit ${BATCH}`,
+      );
+      if (!rows.length) return;
+      yield rows.map((r) => csvLine([r.row_number, r.value, r.reason])).join('');
+      after = rows[rows.length - 1]!.row_number;
+    }
+  }
+
+  /** A tag id per lower-cased name, creating the missing tags (cached for the whole import). */
+  async function tagIdsOf(tx: Tx, orgId: string, names: string[], cache: Map<string, string>) {
+    const missing = [
+      ...new Map(names.filter((n) => !cache.has(n.toLowerCase())).map((n) => [n.toLowerCase(), n])).values(),
+    ];
+    if (missing.length) {
+      await tx.execute(
+        sql`insert into tags (org_id, name) select ${orgId}, n from unnest(${sql.param(missing)}::text[]) n
+            on conflict do nothing`,
+      );
+      const rows = await queryRows<{ id: string; key: string }>(
+        tx,
+        sql`select id, lower(name) as key from tags
+            where org_id = ${orgId} and lower(name) = any(${sql.param(missing.map((m) => m.toLowerCase()))}::text[])`,
+      );
+      for (const r of rows) cache.set(r.key, r.id);
+    }
+  }
+
+  /** Writes one batch: rejects, new contacts, updated contacts, their tags. Returns the phones imported. */
+  async function writeBatch(
+    tx: Tx,
+    imp: ImportRow,
+    options: ImportOptions,
+    batch: ReadRow[],
+    counts: ImportCounts,
+    tagCache: Map<string, string>,
+  ): Promise<string[]> {
+    const orgId = imp.org_id;
+    const good = batch.filter((r): r is GoodRow => r.ok);
+    const bad = batch.filter((r): r is BadRow => !r.ok);
+    const existing = await findExisting(
+      tx,
+      orgId,
+      good.map((r) => r.waId),
+    );
+    const fresh: GoodRow[] = [];
+    const changed: GoodRow[] = [];
+    const consented: string[] = [];
+    for (const r of batch) {
+      const outcome = r.ok ? outcomeOf(r, existing.get(r.waId), options.on_duplicate) : r.outcome;
+      countOutcome(counts, outcome);
+      if (!r.ok) continue;
+      if (outcome === 'new') fresh.push(r);
+      if (outcome === 'updated') changed.push(r);
+      if (outcome !== 'unchanged' || options.on_duplicate === 'update') consented.push(r.waId);
+    }
+    if (bad.length) {
+      await tx.execute(
+        sql`insert into contact_import_rejects (import_id, org_id, row_number, value, reason)
+            select ${imp.id}, ${orgId}, u.n, u.v, u.r
+              from unnest(${sql.param(bad.map((r) => r.rowNumber))}::int[], ${sql.param(bad.map((r) => r.value))}::text[],
+                          ${sql.param(bad.map((r) => r.reason))}::text[]) as u(n, v, r)`,
+      );
+    }
+    if (fresh.length) {
+      await tx.execute(
+        sql`insert into contacts (org_id, wa_id, name, country, fields)
+            select ${orgId}, u.w, u.n, u.c, u.f
+              from unnest(${sql.param(fresh.map((r) => r.waId))}::text[], ${sql.param(fresh.map((r) => r.name))}::text[],
+                          ${sql.param(fresh.map((r) => r.country))}::text[],
+                          ${sql.param(fresh.map((r) => JSON.stringify(r.fields)))}::jsonb[]) as u(w, n, c, f)
+            on conflict (org_id, wa_id) do nothing`,
+      );
+    }
+    if (changed.length) {
+      await tx.execute(
+        sql`update contacts c set name = coalesce(u.n, c.name), fields = c.fields || u.f,
+                   country = coalesce(c.country, u.c), updated_at = now()
+              from unnest(${sql.param(changed.map((r) => r.waId))}::text[], ${sql.param(changed.map((r) => r.name))}::text[],
+                          ${sql.param(changed.map((r) => r.country))}::text[],
+                          ${sql.param(changed.map((r) => JSON.stringify(r.fields)))}::jsonb[]) as u(w, n, c, f)
+             where c.org_id = ${orgId} and c.wa_id = u.w`,
+      );
+    }
+    const tagged = [...fresh, ...changed].filter((r) => r.tags.length);
+    if (tagged.length) {
+      await tagIdsOf(
+        tx,
+        orgId,
+        tagged.flatMap((r) => r.tags),
+        tagCache,
+      );
+      const pairs = tagged.flatMap((r) =>
+        r.tags.map((t) => [r.waId, tagCache.get(t.toLowerCase())!] as const),
+      );
+      await tx.execute(
+        sql`insert into contact_tags (org_id, contact_id, tag_id)
+            select ${orgId}, c.id, u.t
+              from unnest(${sql.param(pairs.map((p) => p[0]))}::text[], ${sql.param(pairs.map((p) => p[1]))}::uuid[]) as u(w, t)
+              join contacts c on c.org_id = ${orgId} and c.wa_id = u.w
+            on conflict do nothing`,
+      );
+    }
+    return consented;
+  }
+
+  async function reportProgress(imp: ImportRow, processed: number) {
+    live.set(imp.id, processed);
+    // On PGlite the import's transaction holds the only connection: progress stays in memory there.
+    if (database.kind !== 'pg') return;
+    await db.execute(
+      sql`update contact_imports set processed = ${processed}, updated_at = now()
+          where id = ${imp.id} and state = 'running'`,
+    );
+    await events.publish(imp.org_id, [
+      {
+        type: 'contacts.import_progress',
+        data: { import_id: imp.id, processed, total: imp.total_rows, state: 'running' },
+      },
+    ]);
+  }
+
+  /**
+   * The job's work: every row in ONE transaction, so a failure anywhere (a bad file discovered late,
+   * the database refusing a row, a crash) leaves the organisation's contacts exactly as they were.
+   */
+  async function run(
+    orgId: string,
+    id: string,
+    onProgress?: (processed: number, total: number) => void,
+  ): Promise<ContactImport> {
+    const [imp] = await queryRows<ImportRow>(
+      db,
+      sql`update contact_imports set state = 'running', processed = 0, updated_at = now()
+          where org_id = ${orgId} and id = ${id} and state in ('queued', 'running') returning *`,
+    );
+    if (!imp) return get({ orgId }, id);
+    const options = ImportOptions.parse(imp.options);
+    const user: Actor = imp.created_by
+      ? { orgId, actorType: 'user', userId: imp.created_by, label: 'contact import' }
+      : { orgId, actorType: 'system', label: 'contact import' };
+    const publishState = (state: 'completed' | 'failed', processed: number) =>
+      events.publish(orgId, [
+        {
+          type: 'contacts.import_progress',
+          data: { import_id: id, processed, total: imp.total_rows, state },
+        },
+      ]);
+    const notify = (
+      tx: Tx | undefined,
+      onCommit: ((f: () => unknown) => void) | undefined,
+      ok: boolean,
+      text: string,
+    ) =>
+      imp.created_by
+        ? notifications.notify(
+            { orgId, userIds: [imp.created_by] },
+            {
+              type: ok ? 'contacts.import_completed' : 'contacts.import_failed',
+              title: ok ? `Import of ${imp.filename} finished` : `Import of ${imp.filename} failed`,
+              message: text,
+              actionUrl: `/contacts/imports/${id}`,
+              relatedEntityType: 'contact_import',
+              relatedEntityId: id,
+            },
+            tx && onCommit ? { tx, onCommit } : undefined,
+          )
+        : Promise.resolve([]);
+    try {
+      // Read before the transaction: on PGlite nothing outside it can run until it ends.
+      const read = await readerOf(orgId, imp, options);
+      const counts = await transaction(db, async (tx, onCommit) => {
+        await tx.execute(sql`delete from contact_import_rejects where import_id = ${id}`);
+        const counts = emptyCounts();
+        const tagCache = new Map<string, string>();
+        const consented: string[] = [];
+        let last = performance.now();
+        for await (const batch of batchesOf(fileOf(imp), read)) {
+          for (const w of await writeBatch(tx, imp, options, batch, counts, tagCache)) consented.push(w);
+          if (performance.now() - last >= PROGRESS_MS) {
+            last = performance.now();
+            onProgress?.(counts.total, imp.total_rows);
+            await reportProgress(imp, counts.total);
+          }
+        }
+        if (options.opt_in && consented.length) {
+          await consent.recordBulk(
+            tx,
+            onCommit,
+            { orgId, actorType: 'system', label: `contact import ${id}` },
+            {
+              where: sql`c.wa_id = any(${sql.param(consented)}::text[])`,
+              kind: 'opt_in',
+              source: 'import',
+              proof: options.opt_in.proof,
+            },
+          );
+        }
+        await tx.execute(
+          sql`update contact_imports set state = 'completed', counts = ${JSON.stringify(counts)}::jsonb,
+                     processed = ${counts.total}, total_rows = ${counts.total}, finished_at = now(), updated_at = now(), path = null
+              where id = ${id}`,
+        );
+        await recordAudit(tx, user, {
+          action: 'contact.import',
+          entityType: 'contact_import',
+          entityId: id,
+          after: { filename: imp.filename, format: imp.format, options, counts },
+        });
+        await notify(
+          tx,
+          onCommit,
+          true,
+          `${formatCount(counts.new)} new, ${formatCount(counts.updated)} updated, ${formatCount(counts.unchanged)} unchanged, ${formatCount(counts.invalid + counts.duplicates)} left out.`,
+        );
+        onCommit(() => publishState('completed', counts.total));
+        onCommit(() =>
+          events.publish(orgId, [
+            { type: 'contacts.bulk_updated', data: { action: 'import', count: counts.new + counts.updated } },
+          ]),
+        );
+        return counts;
+      });
+      log.info({ importId: id, orgId, counts }, 'contact import completed');
+    } catch (err) {
+      const message = err instanceof AppError ? err.message : 'The database refused a row';
+      log.warn({ importId: id, orgId, err }, 'contact import failed; nothing was imported');
+      await db.execute(
+        sql`update contact_imports set state = 'failed', error = ${`${message}. Nothing was imported.`},
+                   finished_at = now(), updated_at = now(), path = null
+            where id = ${id}`,
+      );
+      await notify(undefined, undefined, false, `${message}. Nothing was imported.`).catch(() => {});
+      await publishState('failed', live.get(id) ?? 0).catch(() => {});
+    } finally {
+      live.delete(id);
+      if (imp.path) await rm(imp.path, { force: true });
+    }
+    return get({ orgId }, id);
+  }
+
+  /** Deletes the files of imports left unconfirmed (or never run) for more than `hours`; they become failed. */
+  async function purgeStale(hours: number) {
+    const h = Math.floor(hours);
+    const rows = await queryRows<{ id: string; path: string }>(
+      db,
+      sql`with stale as (
+            select id, path from contact_imports
+             where path is not null and state in ('uploaded', 'queued', 'completed', 'failed')
+               and updated_at < now() - make_interval(hours => ${h})
+             for update skip locked)
+          update contact_imports i set path = null,
+                 state = case when i.state in ('uploaded', 'queued') then 'failed' else i.state end,
+                 error = case when i.state in ('uploaded', 'queued') then ${`Not imported within ${h} hours; the file was deleted.`} else i.error end,
+                 finished_at = coalesce(i.finished_at, now()), updated_at = now()
+            from stale where i.id = stale.id
+          returning stale.id, stale.path`,
+    );
+    for (const r of rows) if (r.path) await rm(r.path, { force: true });
+    return rows.length;
+  }
+
+  return { upload, preview, confirm, get, list, rejectsCsv, run, purgeStale, readerOf };
+}
+export type ContactImportService = ReturnType<typeof createContactImportService>;

@@ -1,0 +1,451 @@
+import type { Contact, CustomField, FieldValue, TimelineItem } from '@openwaba/contracts';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, errorMessage } from '../../api.ts';
+import { Icon } from '../../components/icons.tsx';
+import { Alert, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
+import { phoneOf } from '../inbox/format.ts';
+import { ConfirmDialog, ConsentBadge, dateTime, SOURCE_LABEL, TagChip } from './parts.tsx';
+import { useContactRights, useFields, useTags } from './queries.ts';
+
+export function ContactPage() {
+  const { id = '' } = useParams();
+  const contact = useQuery({ queryKey: ['contacts', 'one', id], queryFn: () => api.contacts.get(id) });
+  return (
+    <div className="space-y-4">
+      <Link to="/contacts" className="inline-flex items-center gap-1 text-sm text-brand-700 hover:underline">
+        <Icon name="back" className="h-4 w-4" /> Contacts
+      </Link>
+      {contact.error && <Alert>{errorMessage(contact.error)}</Alert>}
+      {contact.isPending && (
+        <p className="text-sm text-slate-500" role="status">
+          Loading…
+        </p>
+      )}
+      {contact.data && <ContactView contact={contact.data} />}
+    </div>
+  );
+}
+
+function ContactView({ contact }: { contact: Contact }) {
+  const { canWrite, canManage } = useContactRights();
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => api.contacts.remove(contact.id),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      navigate('/contacts');
+    },
+  });
+  return (
+    <>
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div>
+          <h1 className="text-xl font-semibold text-slate-900">{contact.name || phoneOf(contact.phone)}</h1>
+          <p className="text-sm text-slate-600">
+            {phoneOf(contact.phone)}
+            {contact.country && ` · ${contact.country}`} · added{' '}
+            {new Date(contact.created_at).toLocaleDateString()}
+          </p>
+        </div>
+        <div className="flex items-center gap-2">
+          <ConsentBadge state={contact.consent.state} />
+          {canManage && (
+            <Button variant="danger" onClick={() => setConfirmDelete(true)}>
+              Delete contact
+            </Button>
+          )}
+        </div>
+      </div>
+      {remove.error && <Alert>{errorMessage(remove.error)}</Alert>}
+      <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+        <div className="space-y-4">
+          <DetailsCard contact={contact} editable={canWrite} />
+          <ConsentCard contact={contact} editable={canWrite} />
+        </div>
+        <TimelineCard contactId={contact.id} />
+      </div>
+      <ConfirmDialog
+        open={confirmDelete}
+        title="Delete this contact?"
+        confirmLabel="Delete"
+        danger
+        busy={remove.isPending}
+        onConfirm={() => remove.mutate()}
+        onCancel={() => setConfirmDelete(false)}
+      >
+        Their conversations are deleted too; their consent history is kept. This cannot be undone.
+      </ConfirmDialog>
+    </>
+  );
+}
+
+/** A field's stored value as its input shows it. */
+const asInput = (v: FieldValue | undefined): string => (v === undefined ? '' : String(v));
+
+function FieldInput({
+  field,
+  id,
+  value,
+  disabled,
+  onChange,
+}: {
+  field: CustomField;
+  id: string;
+  value: string;
+  disabled: boolean;
+  onChange: (v: string) => void;
+}) {
+  switch (field.type) {
+    case 'boolean':
+      return (
+        <Select id={id} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value)}>
+          <option value="">Not set</option>
+          <option value="true">Yes</option>
+          <option value="false">No</option>
+        </Select>
+      );
+    case 'enum':
+      return (
+        <Select id={id} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value)}>
+          <option value="">Not set</option>
+          {field.options?.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
+        </Select>
+      );
+    default:
+      return (
+        <Input
+          id={id}
+          type={field.type === 'number' ? 'number' : field.type === 'date' ? 'date' : 'text'}
+          step={field.type === 'number' ? 'any' : undefined}
+          value={value}
+          disabled={disabled}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      );
+  }
+}
+
+function DetailsCard({ contact, editable }: { contact: Contact; editable: boolean }) {
+  const qc = useQueryClient();
+  const fields = useFields();
+  const tags = useTags();
+  const [name, setName] = useState(contact.name ?? '');
+  const [tagIds, setTagIds] = useState(contact.tags.map((t) => t.id));
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(Object.entries(contact.fields).map(([k, v]) => [k, asInput(v)])),
+  );
+  const [saved, setSaved] = useState(false);
+  const defs = fields.data?.data ?? [];
+  const save = useMutation({
+    mutationFn: () => {
+      const changed: Record<string, FieldValue | null> = {};
+      for (const f of defs) {
+        const now = values[f.key] ?? '';
+        if (now === asInput(contact.fields[f.key])) continue;
+        changed[f.key] = now === '' ? null : f.type === 'boolean' ? now === 'true' : now;
+      }
+      return api.contacts.update(contact.id, {
+        name: name.trim() || null,
+        tag_ids: tagIds,
+        ...(Object.keys(changed).length ? { fields: changed } : {}),
+      });
+    },
+    onSuccess: (c) => {
+      qc.setQueryData(['contacts', 'one', contact.id], c);
+      void qc.invalidateQueries({ queryKey: ['contacts', 'list'] });
+      void qc.invalidateQueries({ queryKey: ['contacts', 'timeline', contact.id] });
+      void qc.invalidateQueries({ queryKey: ['tags'] });
+      setSaved(true);
+    },
+  });
+  const allTags = tags.data?.data ?? [];
+  const unused = allTags.filter((t) => !tagIds.includes(t.id));
+  return (
+    <Card title="Details">
+      <form
+        className="space-y-4"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaved(false);
+          save.mutate();
+        }}
+      >
+        <Field label="Name">
+          {(id) => (
+            <Input id={id} value={name} disabled={!editable} onChange={(e) => setName(e.target.value)} />
+          )}
+        </Field>
+        <div className="space-y-1">
+          <span className="block text-sm font-medium text-slate-700">Tags</span>
+          <div className="flex flex-wrap items-center gap-1.5">
+            {tagIds.length === 0 && <span className="text-sm text-slate-500">No tags</span>}
+            {tagIds.map((tid) => {
+              const t = allTags.find((x) => x.id === tid) ?? contact.tags.find((x) => x.id === tid);
+              if (!t) return null;
+              return (
+                <TagChip key={tid} tag={t}>
+                  {editable && (
+                    <button
+                      type="button"
+                      aria-label={`Remove tag ${t.name}`}
+                      className="ml-0.5 text-slate-500 hover:text-slate-900"
+                      onClick={() => setTagIds(tagIds.filter((x) => x !== tid))}
+                    >
+                      ×
+                    </button>
+                  )}
+                </TagChip>
+              );
+            })}
+            {editable && unused.length > 0 && (
+              <Select
+                aria-label="Add a tag"
+                className="w-36 py-1"
+                value=""
+                onChange={(e) => e.target.value && setTagIds([...tagIds, e.target.value])}
+              >
+                <option value="">Add a tag…</option>
+                {unused.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </div>
+        </div>
+        {defs.length > 0 && (
+          <div className="grid gap-3 sm:grid-cols-2">
+            {defs.map((f) => (
+              <Field key={f.key} label={f.label}>
+                {(id) => (
+                  <FieldInput
+                    field={f}
+                    id={id}
+                    value={values[f.key] ?? ''}
+                    disabled={!editable}
+                    onChange={(v) => setValues({ ...values, [f.key]: v })}
+                  />
+                )}
+              </Field>
+            ))}
+          </div>
+        )}
+        {save.error && <Alert>{errorMessage(save.error)}</Alert>}
+        {saved && !save.isPending && <Alert kind="success">Saved.</Alert>}
+        {editable && (
+          <Button type="submit" disabled={save.isPending}>
+            {save.isPending ? 'Saving…' : 'Save changes'}
+          </Button>
+        )}
+      </form>
+    </Card>
+  );
+}
+
+function ConsentCard({ contact, editable }: { contact: Contact; editable: boolean }) {
+  const qc = useQueryClient();
+  const ledger = useQuery({
+    queryKey: ['contacts', 'consent', contact.id],
+    queryFn: () => api.contacts.consent(contact.id),
+  });
+  const [proof, setProof] = useState('');
+  const record = useMutation({
+    mutationFn: (kind: 'opt_in' | 'opt_out') =>
+      api.contacts.recordConsent(contact.id, {
+        kind,
+        source: 'manual',
+        ...(proof.trim() ? { proof: proof.trim() } : {}),
+      }),
+    onSuccess: () => {
+      setProof('');
+      void qc.invalidateQueries({ queryKey: ['contacts'] });
+    },
+  });
+  const state = ledger.data?.state ?? contact.consent.state;
+  return (
+    <Card
+      title="Consent"
+      description="Campaigns and other business-initiated messages go only to opted-in contacts; after an opt-out nothing is sent until they opt in again."
+    >
+      <p className="flex items-center gap-2 text-sm">
+        Now: <ConsentBadge state={state} />
+      </p>
+      {editable && (
+        <div className="mt-4 space-y-2">
+          <Field
+            label="Proof"
+            hint="Required to opt someone in: where and how they agreed (a form link, a signed note)."
+          >
+            {(id) => (
+              <Input
+                id={id}
+                value={proof}
+                onChange={(e) => setProof(e.target.value)}
+                placeholder="e.g. Signed the loyalty form at the shop, 12 May"
+              />
+            )}
+          </Field>
+          <div className="flex gap-2">
+            <Button
+              variant="secondary"
+              disabled={!proof.trim() || record.isPending}
+              onClick={() => record.mutate('opt_in')}
+            >
+              Record opt-in
+            </Button>
+            <Button variant="danger" disabled={record.isPending} onClick={() => record.mutate('opt_out')}>
+              Record opt-out
+            </Button>
+          </div>
+          {record.error && <Alert>{errorMessage(record.error)}</Alert>}
+        </div>
+      )}
+      <h3 className="mt-5 text-sm font-semibold text-slate-900">Ledger</h3>
+      {ledger.error && <Alert>{errorMessage(ledger.error)}</Alert>}
+      {ledger.data && ledger.data.data.length === 0 && (
+        <p className="mt-1 text-sm text-slate-500">No consent recorded yet: this contact is not opted in.</p>
+      )}
+      {ledger.data && ledger.data.data.length > 0 && (
+        <ol aria-label="Consent ledger, newest first" className="mt-2 divide-y divide-slate-100 text-sm">
+          {ledger.data.data.map((e) => (
+            <li key={e.id} className="py-2">
+              <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
+                <Badge tone={e.kind === 'opt_in' ? 'green' : 'red'}>
+                  {e.kind === 'opt_in' ? 'Opt-in' : 'Opt-out'}
+                </Badge>
+                <span className="text-slate-700">{SOURCE_LABEL[e.source] ?? e.source}</span>
+                <span className="text-slate-500">
+                  · {e.actor_email ?? (e.source === 'keyword' ? 'the customer' : 'the system')} ·{' '}
+                  {dateTime(e.created_at)}
+                </span>
+              </div>
+              <p className="mt-1 break-words text-slate-700">
+                {e.proof ? `Proof: ${e.proof}` : <span className="text-slate-400">No proof given</span>}
+              </p>
+            </li>
+          ))}
+        </ol>
+      )}
+    </Card>
+  );
+}
+
+const ACTION_LABEL: Record<string, string> = {
+  'contact.create': 'Contact created',
+  'contact.update': 'Contact edited',
+  'contact.delete': 'Contact deleted',
+  'contact.bulk_tag': 'Tagged in a bulk action',
+  'contact.bulk_untag': 'Untagged in a bulk action',
+  'contact.import': 'Imported',
+};
+
+/** Which properties an edit touched, from the audit row's before/after. */
+function changedKeys(before: unknown, after: unknown): string[] {
+  const b = (before ?? {}) as Record<string, unknown>;
+  const a = (after ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || typeof a !== 'object') return [];
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]),
+  );
+}
+
+function TimelineEntry({ item }: { item: TimelineItem }) {
+  if (item.kind === 'message') {
+    const m = item.message;
+    return (
+      <>
+        <span className="font-medium">{m.direction === 'in' ? 'Message received' : 'Message sent'}</span>
+        <p className="mt-0.5 break-words text-slate-700">{m.preview || `(${m.type})`}</p>
+        <Link
+          to={`/inbox/${m.conversation_id}`}
+          className="text-xs font-medium text-brand-700 hover:underline"
+        >
+          Open the conversation
+        </Link>
+      </>
+    );
+  }
+  if (item.kind === 'consent') {
+    const e = item.consent;
+    return (
+      <>
+        <span className="font-medium">{e.kind === 'opt_in' ? 'Opted in' : 'Opted out'}</span>
+        <span className="text-slate-600">
+          {' '}
+          · {SOURCE_LABEL[e.source] ?? e.source}
+          {e.actor_email && ` · ${e.actor_email}`}
+        </span>
+        {e.proof && <p className="mt-0.5 break-words text-slate-700">“{e.proof}”</p>}
+      </>
+    );
+  }
+  const c = item.change;
+  const keys = changedKeys(c.before, c.after).filter((k) => k !== 'updated_at');
+  return (
+    <>
+      <span className="font-medium">{ACTION_LABEL[c.action] ?? c.action}</span>
+      {c.actor_label && <span className="text-slate-600"> · {c.actor_label}</span>}
+      {keys.length > 0 && <p className="mt-0.5 text-slate-600">Changed: {keys.join(', ')}</p>}
+    </>
+  );
+}
+
+function TimelineCard({ contactId }: { contactId: string }) {
+  const timeline = useInfiniteQuery({
+    queryKey: ['contacts', 'timeline', contactId],
+    queryFn: ({ pageParam }) => api.contacts.timeline(contactId, { cursor: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const items = timeline.data?.pages.flatMap((p) => p.data) ?? [];
+  return (
+    <Card title="Activity">
+      {timeline.error && <Alert>{errorMessage(timeline.error)}</Alert>}
+      {timeline.isSuccess && items.length === 0 && (
+        <p className="text-sm text-slate-500">
+          Nothing yet: messages, consent changes and edits will appear here.
+        </p>
+      )}
+      <ol aria-label="Activity" className="space-y-3 border-l border-slate-200 pl-4">
+        {items.map((item) => (
+          <li key={`${item.kind}-${item.id}`} className="relative text-sm">
+            <span
+              aria-hidden="true"
+              className={`absolute top-1.5 -left-[21px] h-2.5 w-2.5 rounded-full ${
+                item.kind === 'message'
+                  ? 'bg-brand-600'
+                  : item.kind === 'consent'
+                    ? 'bg-amber-500'
+                    : 'bg-slate-400'
+              }`}
+            />
+            <time className="block text-xs text-slate-500" dateTime={item.at}>
+              {dateTime(item.at)}
+            </time>
+            <TimelineEntry item={item} />
+          </li>
+        ))}
+      </ol>
+      {timeline.hasNextPage && (
+        <div className="mt-3">
+          <Button
+            variant="secondary"
+            onClick={() => timeline.fetchNextPage()}
+            disabled={timeline.isFetchingNextPage}
+          >
+            Older activity
+          </Button>
+        </div>
+      )}
+    </Card>
+  );
+}

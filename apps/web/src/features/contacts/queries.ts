@@ -1,0 +1,31 @@
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { api } from '../../api.ts';
+import { useMe } from '../auth/use-me.ts';
+
+export type ContactListOptions = NonNullable<Parameters<typeof api.contacts.list>[0]>;
+
+export const useTags = () => useQuery({ queryKey: ['tags'], queryFn: () => api.tags.list() });
+export const useFields = () => useQuery({ queryKey: ['fields'], queryFn: () => api.fields.list() });
+export const useSegments = () => useQuery({ queryKey: ['segments'], queryFn: () => api.segments.list() });
+
+/** Contacts matching a filter, one cursor page at a time ("Load more"). */
+export function useContactPages(filter: ContactListOptions) {
+  return useInfiniteQuery({
+    queryKey: ['contacts', 'list', filter],
+    queryFn: ({ pageParam }) =>
+      api.contacts.list({ ...filter, cursor: pageParam, limit: 50, with_total: pageParam === undefined }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+/** What the signed-in person may do with contacts; the server checks again. */
+export function useContactRights() {
+  const me = useMe();
+  const p = me.data?.permissions ?? [];
+  return {
+    canWrite: p.includes('contacts.write'),
+    canManage: p.includes('contacts.manage'),
+    canImport: p.includes('contacts.import'),
+  };
+}

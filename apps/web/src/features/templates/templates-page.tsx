@@ -1,0 +1,329 @@
+import type { Template, TemplateSyncResult } from '@openwaba/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useMemo, useState } from 'react';
+import { Link, useLocation, useSearchParams } from 'react-router';
+import { api, errorMessage } from '../../api.ts';
+import { Icon } from '../../components/icons.tsx';
+import { Alert, Badge, Button, EmptyState, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { useNumbers } from '../numbers/use-numbers.ts';
+import {
+  CATEGORIES,
+  STATUSES,
+  statusTone,
+  type TemplateFilter,
+  useTemplateRights,
+  useTemplates,
+  words,
+} from './queries.ts';
+
+const USE = {
+  '': 'Any',
+  usable: 'Usable in campaigns',
+  quarantined: 'Quarantined',
+  clear: 'Not quarantined',
+} as const;
+type Use = keyof typeof USE;
+
+/** The filter lives in the address, so a notification's link or a shared view opens it as it was. */
+function useFilter() {
+  const [params, setParams] = useSearchParams();
+  const view = {
+    search: params.get('q') ?? '',
+    status: params.get('status') ?? '',
+    category: params.get('category') ?? '',
+    use: (params.get('use') ?? '') as Use,
+    inactive: params.get('inactive') === '1',
+  };
+  const set = (patch: Partial<typeof view>) => {
+    const v = { ...view, ...patch };
+    const next = new URLSearchParams();
+    if (v.search) next.set('q', v.search);
+    if (v.status) next.set('status', v.status);
+    if (v.category) next.set('category', v.category);
+    if (v.use) next.set('use', v.use);
+    if (v.inactive) next.set('inactive', '1');
+    setParams(next, { replace: true });
+  };
+  return [view, set] as const;
+}
+
+function syncSummary(r: TemplateSyncResult) {
+  const accounts = `${r.wabas} account${r.wabas === 1 ? '' : 's'}`;
+  return `Synced ${r.templates} template${r.templates === 1 ? '' : 's'} from ${accounts}: ${r.created} new, ${r.updated} updated, ${r.deactivated} marked inactive, ${r.quarantined} quarantined.`;
+}
+
+export function TemplatesPage() {
+  const [view, setView] = useFilter();
+  const { canManage } = useTemplateRights();
+  const numbers = useNumbers();
+  const qc = useQueryClient();
+  const [search, setSearch] = useState(view.search);
+  const notice = (useLocation().state as { notice?: string } | null)?.notice;
+  const filter: TemplateFilter = useMemo(
+    () => ({
+      ...(view.search ? { search: view.search } : {}),
+      ...(view.status ? { status: view.status } : {}),
+      ...(view.category ? { category: view.category as (typeof CATEGORIES)[number] } : {}),
+      ...(view.use === 'usable' ? { usable: true } : {}),
+      ...(view.use === 'quarantined' ? { quarantined: true } : {}),
+      ...(view.use === 'clear' ? { quarantined: false } : {}),
+      ...(view.inactive ? { include_inactive: true } : {}),
+    }),
+    [view.search, view.status, view.category, view.use, view.inactive],
+  );
+  const list = useTemplates(filter);
+  const sync = useMutation({
+    mutationFn: (wabaId?: string) => api.templates.sync(wabaId ? { waba_id: wabaId } : {}),
+    onSettled: () => qc.invalidateQueries({ queryKey: ['templates'] }),
+  });
+
+  // One sync button per WhatsApp Business Account, named by its numbers.
+  const wabas = useMemo(() => {
+    const by = new Map<string, string[]>();
+    for (const n of numbers.data?.data ?? [])
+      by.set(n.waba_id, [...(by.get(n.waba_id) ?? []), n.display_name]);
+    return [...by].map(([id, names]) => ({ id, label: names.join(', ') }));
+  }, [numbers.data]);
+
+  const filtered = Boolean(view.search || view.status || view.category || view.use || view.inactive);
+  const templates = list.data?.data ?? [];
+  const submitSearch = (e: FormEvent) => {
+    e.preventDefault();
+    setView({ search: search.trim() });
+  };
+
+  return (
+    <>
+      <PageHeader title="Templates">
+        {canManage && (
+          <div className="flex flex-wrap gap-2">
+            {wabas.length > 1 &&
+              wabas.map((w) => (
+                <Button
+                  key={w.id}
+                  variant="secondary"
+                  disabled={sync.isPending}
+                  onClick={() => sync.mutate(w.id)}
+                  title={`WhatsApp Business Account ${w.id}`}
+                >
+                  Sync {w.label}
+                </Button>
+              ))}
+            <Button variant="secondary" disabled={sync.isPending} onClick={() => sync.mutate(undefined)}>
+              <Icon name="refresh" className={`h-4 w-4 ${sync.isPending ? 'animate-spin' : ''}`} />
+              {sync.isPending ? 'Syncing…' : 'Sync all'}
+            </Button>
+            <Link
+              to="/templates/new"
+              className="inline-flex items-center rounded-md bg-brand-600 px-3 py-2 text-sm font-medium text-white hover:bg-brand-700"
+            >
+              New template
+            </Link>
+          </div>
+        )}
+      </PageHeader>
+
+      <div className="mb-4 space-y-2">
+        {notice && <Alert kind="success">{notice}</Alert>}
+        {sync.data && (
+          <Alert kind={sync.data.errors.length ? 'error' : 'success'}>
+            <p>{syncSummary(sync.data)}</p>
+            {sync.data.quarantined > 0 && (
+              <p className="mt-1">
+                Quarantined templates are kept out of campaigns until a manager releases them.
+              </p>
+            )}
+            {sync.data.errors.map((e) => (
+              <p key={e.waba_id} className="mt-1">
+                Account {e.waba_id}: {e.message}
+              </p>
+            ))}
+          </Alert>
+        )}
+        {sync.error && <Alert>Sync failed: {errorMessage(sync.error)}</Alert>}
+      </div>
+
+      <section
+        aria-label="Filters"
+        className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-4"
+      >
+        <form onSubmit={submitSearch} className="flex min-w-56 flex-1 items-end gap-2">
+          <div className="flex-1">
+            <Field label="Search">
+              {(id) => (
+                <Input
+                  id={id}
+                  type="search"
+                  placeholder="Template name"
+                  value={search}
+                  onChange={(e) => setSearch(e.target.value)}
+                />
+              )}
+            </Field>
+          </div>
+          <Button type="submit" variant="secondary" aria-label="Search templates">
+            <Icon name="search" className="h-4 w-4" />
+          </Button>
+        </form>
+        <Field label="Status">
+          {(id) => (
+            <Select
+              id={id}
+              className="w-36"
+              value={view.status}
+              onChange={(e) => setView({ status: e.target.value })}
+            >
+              <option value="">Any</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {words(s)}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Category">
+          {(id) => (
+            <Select
+              id={id}
+              className="w-40"
+              value={view.category}
+              onChange={(e) => setView({ category: e.target.value })}
+            >
+              <option value="">Any</option>
+              {CATEGORIES.map((c) => (
+                <option key={c} value={c}>
+                  {words(c)}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <Field label="Campaign use">
+          {(id) => (
+            <Select
+              id={id}
+              className="w-48"
+              value={view.use}
+              onChange={(e) => setView({ use: e.target.value as Use })}
+            >
+              {Object.entries(USE).map(([k, label]) => (
+                <option key={k} value={k}>
+                  {label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+        <label className="flex items-center gap-2 pb-2 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            checked={view.inactive}
+            onChange={(e) => setView({ inactive: e.target.checked })}
+            className="h-4 w-4 rounded border-slate-300"
+          />
+          Show inactive
+        </label>
+      </section>
+
+      {list.error && <Alert>{errorMessage(list.error)}</Alert>}
+      {list.isPending && <p className="text-sm text-slate-500">Loading templates…</p>}
+      {list.isSuccess && templates.length === 0 && (
+        <EmptyState
+          title={filtered ? 'No templates match' : 'No templates synced'}
+          icon={<Icon name="templates" className="mx-auto h-10 w-10 text-brand-600" />}
+        >
+          {filtered ? (
+            <p>Clear a filter, or tick “Show inactive” to include templates deleted at Meta.</p>
+          ) : (
+            <p>
+              Templates approved by Meta for your WhatsApp accounts appear here.{' '}
+              {canManage
+                ? 'Press “Sync all” to fetch them now (it also runs every 3 hours), or create a new one.'
+                : 'They are synced every 3 hours; a manager can sync them now.'}
+            </p>
+          )}
+        </EmptyState>
+      )}
+      {templates.length > 0 && <TemplateTable templates={templates} />}
+    </>
+  );
+}
+
+function TemplateTable({ templates }: { templates: Template[] }) {
+  return (
+    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+      <table className="w-full text-left text-sm">
+        <caption className="sr-only">Templates</caption>
+        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+          <tr>
+            <th scope="col" className="px-4 py-2 font-medium">
+              Name
+            </th>
+            <th scope="col" className="px-4 py-2 font-medium">
+              Status
+            </th>
+            <th scope="col" className="hidden px-4 py-2 font-medium sm:table-cell">
+              Category
+            </th>
+            <th scope="col" className="hidden px-4 py-2 font-medium sm:table-cell">
+              Quality
+            </th>
+            <th scope="col" className="hidden px-4 py-2 font-medium sm:table-cell">
+              Usable in campaigns
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {templates.map((t) => (
+            <tr key={t.id} data-template={t.name} className={t.quarantined ? 'bg-red-50/60' : undefined}>
+              <td className="px-4 py-3 align-top">
+                <Link
+                  to={`/templates/${t.id}`}
+                  className="font-medium text-slate-900 hover:text-brand-700 hover:underline"
+                >
+                  {t.name}
+                </Link>
+                <span className="ml-2 text-xs text-slate-500">{t.language}</span>
+                {!t.active && (
+                  <Badge tone="slate" className="ml-2">
+                    Inactive
+                  </Badge>
+                )}
+                <p className="mt-0.5 text-xs text-slate-600 sm:hidden">
+                  {words(t.category)} ·{' '}
+                  {t.usable_in_campaigns ? 'usable in campaigns' : 'not usable in campaigns'}
+                </p>
+                {t.quarantined && (
+                  <p className="mt-1 flex items-start gap-1.5 text-xs text-red-800">
+                    <Badge tone="red" className="shrink-0 font-semibold">
+                      <Icon name="alert" className="h-3.5 w-3.5" />
+                      Quarantined
+                    </Badge>
+                    <span>{t.quarantine_reason ?? 'Kept out of campaigns until a manager releases it.'}</span>
+                  </p>
+                )}
+              </td>
+              <td className="px-4 py-3 align-top">
+                <Badge tone={statusTone(t)}>{words(t.status)}</Badge>
+              </td>
+              <td className="hidden px-4 py-3 align-top text-slate-700 sm:table-cell">{words(t.category)}</td>
+              <td className="hidden px-4 py-3 align-top text-slate-700 sm:table-cell">
+                {words(t.quality_score)}
+              </td>
+              <td className="hidden px-4 py-3 align-top sm:table-cell">
+                {t.usable_in_campaigns ? (
+                  <span className="inline-flex items-center gap-1 text-green-700">
+                    <Icon name="check" className="h-4 w-4" /> Yes
+                  </span>
+                ) : (
+                  <span className="text-slate-500">No</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
