@@ -199,7 +199,8 @@ export const CreateTemplateBody = z
       });
     }
     const trimmed = t.body.text.trim();
-    if (/^\{\{[^}]+\}\}/.test(trimmed) || /\{\{[^}]+\}\}$/.test(trimmed)) {
+    // Meta treats a variable followed only by closing punctuation ("… at {{2}}.") as trailing too.
+    if (/^\{\{[^}]+\}\}/.test(trimmed) || /\{\{[^}]+\}\}\s*[.!?]?$/.test(trimmed)) {
       ctx.addIssue({
         code: 'custom',
         path: ['body', 'text'],
