@@ -286,8 +286,10 @@ try {
   // The XLSX holds the same phones: a second import of them is all updates/unchanged, so start clean.
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
-  await c.query('delete from contacts');
+  // The ledger first: its contact_id foreign key has no index of its own (each deleted contact would scan it).
   await c.query('delete from opt_in_events');
+  await c.query('delete from contact_imports');
+  await c.query('delete from contacts');
   await c.end();
   const xlsx = await child('import', xlsxPath, databaseUrl, dataDir);
   console.error(`XLSX import: ${JSON.stringify(xlsx)}`);

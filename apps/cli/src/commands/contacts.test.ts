@@ -51,7 +51,8 @@ async function query<T>(sql: string, params: unknown[] = []) {
   }
 }
 
-describe(`openwaba contacts on ${settings.backend}`, { timeout: 120_000 }, () => {
+// Every run opens the database afresh, as the real CLI does: slow on the embedded one.
+describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () => {
   it('imports a file with --map and --on-duplicate, writes the rejects next to it, exports', async () => {
     const setup = await cli([
       'setup',

@@ -393,6 +393,8 @@ export const optInEvents = pgTable(
   (t) => [
     index('opt_in_events_wa_idx').on(t.orgId, t.waId, t.id),
     index('opt_in_events_contact_idx').on(t.orgId, t.contactId),
+    // Deleting a contact sets its ledger rows' contact_id to null: that lookup needs contact_id first.
+    index('opt_in_events_contact_fk_idx').on(t.contactId),
     uniqueIndex('opt_in_events_message_idx').on(t.messageId),
   ],
 );

@@ -518,7 +518,8 @@ export function createContactImportService(deps: {
             onCommit,
             { orgId, actorType: 'system', label: `contact import ${id}` },
             {
-              where: sql`c.wa_id = any(${sql.param(consented)}::text[])`,
+              // A semi-join on the list: `= any(array)` would compare every contact with every phone.
+              where: sql`c.wa_id in (select unnest(${sql.param(consented)}::text[]))`,
               kind: 'opt_in',
               source: 'import',
               proof: options.opt_in.proof,

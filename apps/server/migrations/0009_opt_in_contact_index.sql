@@ -1,0 +1,1 @@
+CREATE INDEX "opt_in_events_contact_fk_idx" ON "opt_in_events" USING btree ("contact_id");
