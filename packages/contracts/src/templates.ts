@@ -28,7 +28,10 @@ export const Template = z.object({
 export type Template = z.infer<typeof Template>;
 
 export const TemplateQuery = z.object({
-  waba_id: z.string().max(40).optional(),
+  waba_id: z
+    .string()
+    .regex(/^\d{1,40}$/, 'a WhatsApp Business Account id (digits)')
+    .optional(),
   status: z.string().max(40).optional(),
   category: TemplateCategory.optional(),
   quarantined: z.enum(['true', 'false']).optional(),

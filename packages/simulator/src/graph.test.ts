@@ -306,7 +306,13 @@ describe('templates', () => {
     });
     expect(withToken.status).toBe(200);
     expect((await withToken.arrayBuffer()).byteLength).toBe(1000);
-    const tampered = await fetch(info.body.url.replace(/hash=\w/, 'hash=0'), {
+    // Flip the first hash character (to one it is not: a fixed '0' left 1 in 16 URLs untouched).
+    const tamperedUrl = info.body.url.replace(
+      /hash=(\w)/,
+      (_m: string, c: string) => `hash=${c === '0' ? '1' : '0'}`,
+    );
+    expect(tamperedUrl).not.toBe(info.body.url);
+    const tampered = await fetch(tamperedUrl, {
       headers: { authorization: `Bearer ${NUMBER.access_token}` },
     });
     expect(tampered.status).toBe(404);

@@ -49,7 +49,14 @@ export const templateRoutes =
         schema: {
           tags,
           summary: 'Sync every WABA (or one) from Meta now',
-          body: z.object({ waba_id: z.string().max(40).optional() }).default({}),
+          body: z
+            .strictObject({
+              waba_id: z
+                .string()
+                .regex(/^\d{1,40}$/, 'a WhatsApp Business Account id (digits)')
+                .optional(),
+            })
+            .default({}),
           response: { 200: TemplateSyncResult },
         },
       },

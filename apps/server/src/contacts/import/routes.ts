@@ -11,6 +11,7 @@ import {
   ImportUploadQuery,
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { AppError } from '../../lib/errors.ts';
 import { authOf } from '../../lib/http.ts';
 import type { ContactExport } from '../export.ts';
 import type { ContactImportService } from './service.ts';
@@ -55,9 +56,16 @@ export const contactImportRoutes =
         },
       },
       async (req, reply) => {
+        // JSON (or any parsed body) is not a file: only the raw types above arrive as a stream.
+        if (!(req.body instanceof Readable)) {
+          throw new AppError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'Send the file itself as the request body (Content-Type text/csv or the XLSX type), not JSON',
+          );
+        }
         const length = Number(req.headers['content-length']);
         const result = await imports.upload(authOf(req), {
-          body: req.body as Readable,
+          body: req.body,
           filename: req.query.filename,
           contentLength: Number.isFinite(length) ? length : undefined,
         });
