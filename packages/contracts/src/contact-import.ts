@@ -30,6 +30,8 @@ const Column = z.string().min(1, 'is required').max(200);
 export const ImportMapping = z.strictObject({
   phone: Column,
   name: Column.optional(),
+  /** A second name column ("Last name"), joined after `name` with a space. */
+  last_name: Column.optional(),
   /** Tag names separated by commas or semicolons; missing tags are created. */
   tags: Column.optional(),
   /** Custom field key → column. Values are checked against the field's type. */
@@ -83,6 +85,7 @@ export const ImportUpload = z.object({
   suggested_mapping: z.object({
     phone: z.string().nullable(),
     name: z.string().optional(),
+    last_name: z.string().optional(),
     tags: z.string().optional(),
     fields: z.record(z.string(), z.string()),
   }),

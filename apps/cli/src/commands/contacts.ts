@@ -13,7 +13,7 @@ import { withServices } from '../services.ts';
 
 const OrgRef = z.string().trim().min(1, 'must be an organisation id or name');
 
-/** `phone=Mobile,name=Name,tags=Labels,field.city=City` → the API's mapping. */
+/** `phone=Mobile,name=First,last_name=Last,tags=Labels,field.city=City` → the API's mapping. */
 export function parseMap(text: string): ImportMapping {
   const mapping: Record<string, unknown> = {};
   const fields: Record<string, string> = {};
@@ -23,8 +23,8 @@ export function parseMap(text: string): ImportMapping {
     const target = part.slice(0, eq).trim();
     const column = part.slice(eq + 1).trim();
     if (target.startsWith('field.')) fields[target.slice(6)] = column;
-    else if (['phone', 'name', 'tags'].includes(target)) mapping[target] = column;
-    else throw new CliError(`--map: "${target}" is not phone, name, tags or field.<key>`, 2);
+    else if (['phone', 'name', 'last_name', 'tags'].includes(target)) mapping[target] = column;
+    else throw new CliError(`--map: "${target}" is not phone, name, last_name, tags or field.<key>`, 2);
   }
   if (Object.keys(fields).length) mapping.fields = fields;
   return mapping as ImportMapping;

@@ -2,6 +2,7 @@ import type { AuditEntry, AuditQuery } from '@openwaba/contracts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Database, Db } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
+import { csvLine } from '../lib/csv-safe.ts';
 
 /** Who did it: a user (through a session), an API key, or the system (jobs, cron). */
 export interface Actor {
@@ -135,12 +136,12 @@ export function createAuditService(deps: { database: Database }) {
 
   /** Every matching entry as CSV (RFC 4180), streamed page by page. */
   async function* csv(orgId: string, q: Omit<AuditQuery, 'before' | 'limit'>): AsyncGenerator<string> {
-    yield 'id,created_at,actor_type,actor,action,entity_type,entity_id,request_id,ip,before,after\r\n';
+    yield csvLine(AUDIT_CSV_COLUMNS);
     let before: string | undefined;
     for (;;) {
       const page = await list(orgId, { ...q, limit: 200, ...(before ? { before } : {}) });
       for (const e of page.data) {
-        yield `${[
+        yield csvLine([
           e.id,
           e.created_at,
           e.actor_type,
@@ -152,9 +153,7 @@ export function createAuditService(deps: { database: Database }) {
           e.ip ?? '',
           e.before === null ? '' : JSON.stringify(e.before),
           e.after === null ? '' : JSON.stringify(e.after),
-        ]
-          .map(csvCell)
-          .join(',')}\r\n`;
+        ]);
       }
       if (!page.next_cursor) return;
       before = page.next_cursor;
@@ -165,8 +164,16 @@ export function createAuditService(deps: { database: Database }) {
 }
 export type AuditService = ReturnType<typeof createAuditService>;
 
-/** Quotes a CSV cell, and defuses spreadsheet formulas (=, +, -, @ at the start). */
-export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+const AUDIT_CSV_COLUMNS = [
+  'id',
+  'created_at',
+  'actor_type',
+  'actor',
+  'action',
+  'entity_type',
+  'entity_id',
+  'request_id',
+  'ip',
+  'before',
+  'after',
+] as const;

@@ -253,7 +253,14 @@ export function createConsentService(deps: { db: Db; database: Database; events:
     tx: Tx,
     onCommit: OnCommit,
     actor: Actor,
-    e: { where: SQL; kind: ConsentKind; source: ConsentSource; proof: string | null },
+    e: {
+      where: SQL;
+      kind: ConsentKind;
+      source: ConsentSource;
+      proof: string | null;
+      /** false: the caller audits and announces the whole operation itself (an import, batch by batch). */
+      report?: boolean;
+    },
   ): Promise<number> {
     const guard =
       e.kind === 'opt_in' ? sql`and ${latestConsentKind(sql`c`)} is distinct from 'opt_out'` : sql``;
@@ -265,7 +272,7 @@ export function createConsentService(deps: { db: Db; database: Database; events:
           order by c.id
           returning id`,
     );
-    if (!rows.length) return 0;
+    if (!rows.length || e.report === false) return rows.length;
     await recordAudit(tx, actor, {
       action: `contact.bulk_${e.kind}`,
       entityType: 'contact',

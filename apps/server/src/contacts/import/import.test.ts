@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildXlsx,
@@ -10,6 +11,7 @@ import {
   worksheetXml,
 } from '../../../test/fixtures/import/make-files.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../../test/helpers.ts';
+import { transaction } from '../../db/tx.ts';
 
 let t: TestApp;
 let owner: TestClient;
@@ -96,6 +98,31 @@ describe(`contact import on ${settings.backend}`, () => {
       name: 'First name',
       fields: { city: 'City' },
     });
+  });
+
+  it('makes the name from a first-name and a last-name column', async () => {
+    const up = await uploadOk(
+      `Surname,Given name,Phone\nÓ Briain,Dara,${gb(85)}\nSolo,,${gb(86)}\n,Cher,${gb(87)}\n`,
+    );
+    expect(up.suggested_mapping).toEqual({
+      phone: 'Phone',
+      name: 'Given name',
+      last_name: 'Surname',
+      fields: {},
+    });
+    const options = { mapping: up.suggested_mapping, on_duplicate: 'update' };
+    const prev = (await owner.post(`/api/v1/contacts/imports/${up.id}/preview`, options)).json();
+    expect(prev.rows.map((r: { name: string }) => r.name)).toEqual(['Dara Ó Briain', 'Solo', 'Cher']);
+    expect(await importNow(up.id, options)).toMatchObject({ state: 'completed', counts: { new: 3 } });
+    expect(await contactByPhone(e164(85))).toMatchObject({ name: 'Dara Ó Briain' });
+    expect(await contactByPhone(e164(86))).toMatchObject({ name: 'Solo' });
+
+    const bad = await uploadOk(`Name,Phone\nA,${gb(88)}\n`);
+    const res = await owner.post(`/api/v1/contacts/imports/${bad.id}/preview`, {
+      mapping: { phone: 'Phone', name: 'Name', last_name: 'Family' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain('mapping.last_name: no column is called "Family"');
   });
 
   it('previews the first rows as stored and the counts; imports them; reports the rejects', async () => {
@@ -412,6 +439,90 @@ describe(`contact import on ${settings.backend}`, () => {
       'completed',
     );
   }, 60_000);
+
+  it('the import uses the rows its preview checked only when they would be read the same way', async () => {
+    const csv = `Name,Phone,Other\nAda,${gb(60)},${gb(70)}\nBob,${gb(61)},+353 85 123 4567\n`;
+    const files = async () => (await readdir(join(dataDir, 'imports'))).filter((f) => f.startsWith(up.id));
+    const options = { mapping: { phone: 'Phone', name: 'Name' }, on_duplicate: 'update' };
+
+    // Previewed, then confirmed with another phone column: the import reads the file again.
+    let up = await uploadOk(csv);
+    expect((await owner.post(`/api/v1/contacts/imports/${up.id}/preview`, options)).statusCode).toBe(200);
+    expect(await files()).toEqual([`${up.id}.upload`, `${up.id}.upload.rows`].sort());
+    const other = await importNow(up.id, { ...options, mapping: { phone: 'Other', name: 'Name' } });
+    expect(other.counts).toMatchObject({ new: 2, invalid: 0 });
+    expect(await contactByPhone(e164(70))).toMatchObject({ name: 'Ada' });
+    expect(await contactByPhone(e164(60))).toBeUndefined();
+    expect(await files()).toEqual([]);
+
+    // Previewed, then the organisation stops allowing Irish numbers: the import applies the new rule.
+    up = await uploadOk(csv);
+    const prev = await owner.post(`/api/v1/contacts/imports/${up.id}/preview`, {
+      ...options,
+      mapping: { phone: 'Other', name: 'Name' },
+      on_duplicate: 'skip',
+    });
+    expect(prev.json().counts).toMatchObject({ unchanged: 2, invalid: 0 });
+    await owner.patch('/api/v1/org', { settings: { allowed_countries: ['GB'] } });
+    try {
+      const done = await importNow(up.id, {
+        ...options,
+        mapping: { phone: 'Other', name: 'Name' },
+        on_duplicate: 'skip',
+      });
+      expect(done.counts).toMatchObject({ unchanged: 1, invalid: 1 });
+    } finally {
+      await owner.patch('/api/v1/org', { settings: { allowed_countries: ['GB', 'IE'] } });
+    }
+
+    // Previewed and confirmed the same way: the checked rows are what is imported — even if the
+    // upload itself were damaged afterwards, which this proves by damaging it.
+    up = await uploadOk(csv.replaceAll('Ada', 'Ada Two').replace(gb(60), gb(62)));
+    expect(
+      (await owner.post(`/api/v1/contacts/imports/${up.id}/preview`, options)).json().counts,
+    ).toMatchObject({ new: 2, invalid: 0 });
+    await writeFile(join(dataDir, 'imports', `${up.id}.upload`), '\u0000\u0001 not a csv any more');
+    const same = await importNow(up.id, options);
+    expect(same).toMatchObject({ state: 'completed', counts: { new: 2, invalid: 0 } });
+    expect(await contactByPhone(e164(62))).toMatchObject({ name: 'Ada Two' });
+    expect(await contactByPhone(e164(61))).toMatchObject({ name: 'Bob' });
+    expect(await files()).toEqual([]);
+  });
+
+  it.skipIf(settings.backend !== 'pg')(
+    'a second attempt while the first still runs leaves it alone and keeps its file',
+    async () => {
+      const up = await uploadOk(`Name,Phone\nLocked,${gb(80)}\n`);
+      const options = { mapping: { phone: 'Phone', name: 'Name' }, on_duplicate: 'update' };
+      expect((await owner.post(`/api/v1/contacts/imports/${up.id}/confirm`, options)).statusCode).toBe(202);
+      // Stands in for the first attempt: holds the import's lock in another connection.
+      let locked!: () => void;
+      let release!: () => void;
+      const taken = new Promise<void>((r) => {
+        locked = r;
+      });
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      const first = transaction(t.database.db, async (tx) => {
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtextextended(${`contact_import:${up.id}`}, 0))`,
+        );
+        locked();
+        await held;
+      });
+      await taken;
+      const second = await t.app.services.contactImports.run(t.orgId, up.id);
+      expect(second).toMatchObject({ state: 'running', counts: null, error: null });
+      expect(await readdir(join(dataDir, 'imports'))).toContain(`${up.id}.upload`);
+      expect(await contactByPhone(e164(80))).toBeUndefined();
+      release();
+      await first;
+      const done = await t.app.services.contactImports.run(t.orgId, up.id);
+      expect(done).toMatchObject({ state: 'completed', counts: { new: 1 } });
+      expect(await contactByPhone(e164(80))).toMatchObject({ name: 'Locked' });
+    },
+  );
 
   it('the purge deletes files of imports left unconfirmed for a day', async () => {
     const up = await uploadOk(`Name,Phone\nA,${gb(95)}\n`);

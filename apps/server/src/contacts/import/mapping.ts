@@ -37,15 +37,26 @@ const PHONE_WORDS = [
   'telefon',
 ];
 const NAME_WORDS = ['name', 'full name', 'fullname', 'contact name', 'nome', 'nombre', 'customer', 'client'];
-const FIRST_WORDS = ['first name', 'firstname', 'given name', 'first', 'primeiro nome'];
+const FIRST_WORDS = ['first name', 'firstname', 'given name', 'first', 'primeiro nome', 'nombre de pila'];
+const LAST_WORDS = [
+  'last name',
+  'lastname',
+  'surname',
+  'family name',
+  'last',
+  'apellido',
+  'apellidos',
+  'sobrenome',
+];
 const TAG_WORDS = ['tags', 'tag', 'labels', 'label', 'etiquetas', 'groups', 'group'];
 
-function findColumn(keys: string[], words: string[], taken: Set<number>): number {
+function findColumn(keys: string[], words: string[], taken: Set<number>, exact = false): number {
   // Exact words first, then a header that contains one ("Mobile phone (work)").
   for (const w of words) {
     const i = keys.findIndex((k, i) => !taken.has(i) && k === w);
     if (i >= 0) return i;
   }
+  if (exact) return -1;
   for (const w of words) {
     if (w.length < 4) continue;
     const i = keys.findIndex((k, i) => !taken.has(i) && ` ${k} `.includes(` ${w} `));
@@ -56,7 +67,7 @@ function findColumn(keys: string[], words: string[], taken: Set<number>): number
 
 /**
  * A first guess at the mapping from the headers and the organisation's custom fields, for a person to
- * check. A combined first + last name is not expressible as one column, so the first name is offered.
+ * check. Without a full-name column, a first-name column and a last-name column make the name.
  */
 export function suggestMapping(
   headers: string[],
@@ -69,8 +80,14 @@ export function suggestMapping(
     return i >= 0 ? headers[i] : undefined;
   };
   const phone = take(findColumn(keys, PHONE_WORDS, taken));
-  let name = take(findColumn(keys, NAME_WORDS, taken));
-  if (!name) name = take(findColumn(keys, FIRST_WORDS, taken));
+  // "Name" itself, else first + last name ("Given name" contains "name" but is only half of it).
+  let name = take(findColumn(keys, NAME_WORDS, taken, true));
+  let lastName: string | undefined;
+  if (!name) {
+    name = take(findColumn(keys, FIRST_WORDS, taken));
+    if (name) lastName = take(findColumn(keys, LAST_WORDS, taken));
+  }
+  if (!name) name = take(findColumn(keys, NAME_WORDS, taken));
   const tags = take(findColumn(keys, TAG_WORDS, taken));
   const mapped: Record<string, string> = {};
   for (const f of fields) {
@@ -81,6 +98,7 @@ export function suggestMapping(
   return {
     phone: phone ?? null,
     ...(name ? { name } : {}),
+    ...(lastName ? { last_name: lastName } : {}),
     ...(tags ? { tags } : {}),
     fields: mapped,
   };
@@ -89,6 +107,7 @@ export function suggestMapping(
 export type ColumnIndexes = {
   phone: number;
   name?: number;
+  lastName?: number;
   tags?: number;
   fields: [key: string, index: number][];
 };
@@ -107,6 +126,8 @@ export function resolveColumns(headers: string[], mapping: ImportMapping): Colum
   };
   const phone = indexOf(mapping.phone, ['mapping', 'phone']);
   const name = mapping.name !== undefined ? indexOf(mapping.name, ['mapping', 'name']) : undefined;
+  const lastName =
+    mapping.last_name !== undefined ? indexOf(mapping.last_name, ['mapping', 'last_name']) : undefined;
   const tags = mapping.tags !== undefined ? indexOf(mapping.tags, ['mapping', 'tags']) : undefined;
   const fields = Object.entries(mapping.fields ?? {}).map(
     ([key, column]) => [key, indexOf(column, ['mapping', 'fields', key])] as [string, number],
@@ -123,6 +144,7 @@ export function resolveColumns(headers: string[], mapping: ImportMapping): Colum
   return {
     phone,
     ...(name !== undefined ? { name } : {}),
+    ...(lastName !== undefined ? { lastName } : {}),
     ...(tags !== undefined ? { tags } : {}),
     fields,
   };

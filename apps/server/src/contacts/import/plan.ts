@@ -63,7 +63,7 @@ export function createRowReader(opts: {
       allowedCountries: opts.allowedCountries,
     });
     if (!phone.ok) return bad(`phone: ${phone.reason}`);
-    const name = cell(columns.name);
+    const name = [cell(columns.name), cell(columns.lastName)].filter(Boolean).join(' ');
     if (name.length > 200) return bad('name: longer than 200 characters', name);
     const fields: Record<string, StoredValue> = {};
     for (const f of fieldCols) {
@@ -117,11 +117,14 @@ export async function findExisting(tx: Db | Tx, orgId: string, waIds: string[]) 
     tags: string[] | null;
   }>(
     tx,
+    // One index probe per phone (a lateral join that `limit 1` keeps from being flattened): with
+    // `wa_id = any(array)` or a plain join the planner, misled by the
+    // statistics of a table the import's own transaction is filling, scans every contact of the org.
     sql`select c.id, c.wa_id, c.name, c.fields,
                (select array_agg(lower(t.name)) from contact_tags ct join tags t on t.id = ct.tag_id
                  where ct.contact_id = c.id) as tags
-          from contacts c
-         where c.org_id = ${orgId} and c.wa_id = any(${sql.param(waIds)}::text[])`,
+          from unnest(${sql.param(waIds)}::text[]) w(wa_id)
+          cross join lateral (select * from contacts x where x.org_id = ${orgId} and x.wa_id = w.wa_id limit 1) c`,
   );
   return new Map<string, Existing>(
     rows.map((r) => [

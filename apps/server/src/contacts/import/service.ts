@@ -22,6 +22,7 @@ import type { EventService } from '../../events/service.ts';
 import { csvLine } from '../../lib/csv-safe.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
+import { readAhead } from '../../lib/read-ahead.ts';
 import type { NotificationService } from '../../notifications/service.ts';
 import type { OrgService } from '../../orgs/service.ts';
 import type { ConsentService } from '../consent.ts';
@@ -40,9 +41,12 @@ import {
   toPreviewRow,
 } from './plan.ts';
 import { type FileInspection, inspectFile, readRows } from './read-file.ts';
+import { cachedBatches, cachePathOf, writeThrough } from './row-cache.ts';
+
+const ALREADY_RUNNING = Symbol('import already running');
 
 /** Rows per statement: big enough to amortise round trips, small enough for bounded memory. */
-const BATCH = 1000;
+const BATCH = 2500;
 const PREVIEW_ROWS = 20;
 /** At most this often a running import reports progress. */
 const PROGRESS_MS = 300;
@@ -213,13 +217,21 @@ export function createContactImportService(deps: {
       );
     }
     const { settings } = await orgs.getOrg({ orgId });
-    return createRowReader({
-      columns,
+    const setup = {
+      // In key order: options come back from jsonb with their keys reordered, and the first failing
+      // field names a row's reason, so the order must not depend on how the options were stored.
+      columns: { ...columns, fields: columns.fields.toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) },
       defs,
       region: settings.default_region,
       allowedCountries: settings.allowed_countries,
       addTags: options.add_tags ?? [],
+    };
+    // Everything reading depends on: the preview's cached rows serve an import with the same key.
+    const key = JSON.stringify({
+      ...setup,
+      defs: [...defs.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
     });
+    return { read: createRowReader(setup), key };
   }
 
   /** The file's rows, read and checked, a batch at a time. */
@@ -235,6 +247,9 @@ export function createContactImportService(deps: {
     if (batch.length) yield batch;
   }
 
+  const removeUpload = (path: string) =>
+    Promise.all([rm(path, { force: true }), rm(cachePathOf(path), { force: true })]);
+
   function fileOf(imp: ImportRow): string {
     if (!imp.path) throw new AppError('CONFLICT', 'The uploaded file is gone; upload it again');
     return imp.path;
@@ -249,10 +264,11 @@ export function createContactImportService(deps: {
         `This import is already ${imp.state}; upload the file again to change it`,
       );
     }
-    const read = await readerOf(ctx.orgId, imp, input);
+    const { read, key } = await readerOf(ctx.orgId, imp, input);
     const counts = emptyCounts();
     const rows: PreviewRow[] = [];
-    for await (const batch of batchesOf(fileOf(imp), read)) {
+    const path = fileOf(imp);
+    for await (const batch of readAhead(writeThrough(path, key, batchesOf(path, read)))) {
       const good = batch.filter((r): r is GoodRow => r.ok);
       const existing = await findExisting(
         db,
@@ -355,7 +371,7 @@ export function createContactImportService(deps: {
     }
   }
 
-  /** Writes one batch: rejects, new contacts, updated contacts, their tags. Returns the phones imported. */
+  /** Writes one batch: rejects, new contacts, updated contacts, their tags. Returns the phones imported and how many contacts were written. */
   async function writeBatch(
     tx: Tx,
     imp: ImportRow,
@@ -363,7 +379,9 @@ export function createContactImportService(deps: {
     batch: ReadRow[],
     counts: ImportCounts,
     tagCache: Map<string, string>,
-  ): Promise<string[]> {
+    actor: Actor,
+    onCommit: (f: () => unknown) => void,
+  ): Promise<{ optedIn: number; written: number }> {
     const orgId = imp.org_id;
     const good = batch.filter((r): r is GoodRow => r.ok);
     const bad = batch.filter((r): r is BadRow => !r.ok);
@@ -374,14 +392,15 @@ export function createContactImportService(deps: {
     );
     const fresh: GoodRow[] = [];
     const changed: GoodRow[] = [];
-    const consented: string[] = [];
+    /** Rows whose contact gets the import's opt-in: every row written, and every row on file in update mode. */
+    const consenting: GoodRow[] = [];
     for (const r of batch) {
       const outcome = r.ok ? outcomeOf(r, existing.get(r.waId), options.on_duplicate) : r.outcome;
       countOutcome(counts, outcome);
       if (!r.ok) continue;
       if (outcome === 'new') fresh.push(r);
       if (outcome === 'updated') changed.push(r);
-      if (outcome !== 'unchanged' || options.on_duplicate === 'update') consented.push(r.waId);
+      if (outcome !== 'unchanged' || options.on_duplicate === 'update') consenting.push(r);
     }
     if (bad.length) {
       await tx.execute(
@@ -391,27 +410,33 @@ export function createContactImportService(deps: {
                           ${sql.param(bad.map((r) => r.reason))}::text[]) as u(n, v, r)`,
       );
     }
+    /** The id of every contact written, by phone. */
+    const ids = new Map<string, string>();
     if (fresh.length) {
-      await tx.execute(
+      const rows = await queryRows<{ id: string; wa_id: string }>(
+        tx,
         sql`insert into contacts (org_id, wa_id, name, country, fields)
             select ${orgId}, u.w, u.n, u.c, u.f
               from unnest(${sql.param(fresh.map((r) => r.waId))}::text[], ${sql.param(fresh.map((r) => r.name))}::text[],
                           ${sql.param(fresh.map((r) => r.country))}::text[],
                           ${sql.param(fresh.map((r) => JSON.stringify(r.fields)))}::jsonb[]) as u(w, n, c, f)
-            on conflict (org_id, wa_id) do nothing`,
+            on conflict (org_id, wa_id) do nothing
+            returning id, wa_id`,
       );
+      for (const r of rows) ids.set(r.wa_id, r.id);
     }
     if (changed.length) {
+      for (const r of changed) ids.set(r.waId, existing.get(r.waId)!.id);
       await tx.execute(
         sql`update contacts c set name = coalesce(u.n, c.name), fields = c.fields || u.f,
                    country = coalesce(c.country, u.c), updated_at = now()
-              from unnest(${sql.param(changed.map((r) => r.waId))}::text[], ${sql.param(changed.map((r) => r.name))}::text[],
+              from unnest(${sql.param(changed.map((r) => ids.get(r.waId)!))}::uuid[], ${sql.param(changed.map((r) => r.name))}::text[],
                           ${sql.param(changed.map((r) => r.country))}::text[],
-                          ${sql.param(changed.map((r) => JSON.stringify(r.fields)))}::jsonb[]) as u(w, n, c, f)
-             where c.org_id = ${orgId} and c.wa_id = u.w`,
+                          ${sql.param(changed.map((r) => JSON.stringify(r.fields)))}::jsonb[]) as u(id, n, c, f)
+             where c.org_id = ${orgId} and c.id = u.id`,
       );
     }
-    const tagged = [...fresh, ...changed].filter((r) => r.tags.length);
+    const tagged = [...fresh, ...changed].filter((r) => r.tags.length && ids.has(r.waId));
     if (tagged.length) {
       await tagIdsOf(
         tx,
@@ -420,17 +445,30 @@ export function createContactImportService(deps: {
         tagCache,
       );
       const pairs = tagged.flatMap((r) =>
-        r.tags.map((t) => [r.waId, tagCache.get(t.toLowerCase())!] as const),
+        r.tags.map((t) => [ids.get(r.waId)!, tagCache.get(t.toLowerCase())!] as const),
       );
       await tx.execute(
         sql`insert into contact_tags (org_id, contact_id, tag_id)
-            select ${orgId}, c.id, u.t
-              from unnest(${sql.param(pairs.map((p) => p[0]))}::text[], ${sql.param(pairs.map((p) => p[1]))}::uuid[]) as u(w, t)
-              join contacts c on c.org_id = ${orgId} and c.wa_id = u.w
+            select ${orgId}, u.c, u.t
+              from unnest(${sql.param(pairs.map((p) => p[0]))}::uuid[], ${sql.param(pairs.map((p) => p[1]))}::uuid[]) as u(c, t)
             on conflict do nothing`,
       );
     }
-    return consented;
+    let optedIn = 0;
+    const consentIds = consenting
+      .map((r) => ids.get(r.waId) ?? existing.get(r.waId)?.id)
+      .filter((id) => id !== undefined);
+    if (options.opt_in && consentIds.length) {
+      optedIn = await consent.recordBulk(tx, onCommit, actor, {
+        // A semi-join on the list: `= any(array)` would compare every contact with every id.
+        where: sql`c.id in (select unnest(${sql.param(consentIds)}::uuid[]))`,
+        kind: 'opt_in',
+        source: 'import',
+        proof: options.opt_in.proof,
+        report: false,
+      });
+    }
+    return { optedIn, written: fresh.length + changed.length };
   }
 
   async function reportProgress(imp: ImportRow, processed: number) {
@@ -495,36 +533,43 @@ export function createContactImportService(deps: {
             tx && onCommit ? { tx, onCommit } : undefined,
           )
         : Promise.resolve([]);
+    let busy = false;
     try {
       // Read before the transaction: on PGlite nothing outside it can run until it ends.
-      const read = await readerOf(orgId, imp, options);
+      const { read, key } = await readerOf(orgId, imp, options);
+      const path = fileOf(imp);
+      const source = (await cachedBatches(path, key)) ?? batchesOf(path, read);
       const counts = await transaction(db, async (tx, onCommit) => {
+        // One attempt at a time: a retry while the first attempt still works (its job outlived its
+        // expiry) leaves it alone. The lock dies with the first attempt's connection if it crashes.
+        const [lock] = await queryRows<{ ok: boolean }>(
+          tx,
+          sql`select pg_try_advisory_xact_lock(hashtextextended(${`contact_import:${id}`}, 0)) as ok`,
+        );
+        if (!lock?.ok) throw ALREADY_RUNNING;
         await tx.execute(sql`delete from contact_import_rejects where import_id = ${id}`);
         const counts = emptyCounts();
         const tagCache = new Map<string, string>();
-        const consented: string[] = [];
+        const consentActor: Actor = { orgId, actorType: 'system', label: `contact import ${id}` };
+        let optedIn = 0;
         let last = performance.now();
-        for await (const batch of batchesOf(fileOf(imp), read)) {
-          for (const w of await writeBatch(tx, imp, options, batch, counts, tagCache)) consented.push(w);
+        let written = 0;
+        let analyzedAt = 0;
+        for await (const batch of readAhead(source)) {
+          const out = await writeBatch(tx, imp, options, batch, counts, tagCache, consentActor, onCommit);
+          optedIn += out.optedIn;
+          written += out.written;
+          // The planner knows nothing of the rows this transaction added: without fresh statistics it
+          // scans every contact of the org for each batch (quadratic). ANALYZE sees our own rows.
+          if (written - analyzedAt >= Math.max(5000, analyzedAt)) {
+            await tx.execute(sql`analyze contacts, contact_tags, opt_in_events`);
+            analyzedAt = written;
+          }
           if (performance.now() - last >= PROGRESS_MS) {
             last = performance.now();
             onProgress?.(counts.total, imp.total_rows);
             await reportProgress(imp, counts.total);
           }
-        }
-        if (options.opt_in && consented.length) {
-          await consent.recordBulk(
-            tx,
-            onCommit,
-            { orgId, actorType: 'system', label: `contact import ${id}` },
-            {
-              // A semi-join on the list: `= any(array)` would compare every contact with every phone.
-              where: sql`c.wa_id in (select unnest(${sql.param(consented)}::text[]))`,
-              kind: 'opt_in',
-              source: 'import',
-              proof: options.opt_in.proof,
-            },
-          );
         }
         await tx.execute(
           sql`update contact_imports set state = 'completed', counts = ${JSON.stringify(counts)}::jsonb,
@@ -535,7 +580,7 @@ export function createContactImportService(deps: {
           action: 'contact.import',
           entityType: 'contact_import',
           entityId: id,
-          after: { filename: imp.filename, format: imp.format, options, counts },
+          after: { filename: imp.filename, format: imp.format, options, counts, opted_in: optedIn },
         });
         await notify(
           tx,
@@ -553,6 +598,11 @@ export function createContactImportService(deps: {
       });
       log.info({ importId: id, orgId, counts }, 'contact import completed');
     } catch (err) {
+      if (err === ALREADY_RUNNING) {
+        log.warn({ importId: id, orgId }, 'contact import already running in another attempt; left to it');
+        busy = true;
+        return get({ orgId }, id);
+      }
       const message = err instanceof AppError ? err.message : 'The database refused a row';
       log.warn({ importId: id, orgId, err }, 'contact import failed; nothing was imported');
       await db.execute(
@@ -563,8 +613,10 @@ export function createContactImportService(deps: {
       await notify(undefined, undefined, false, `${message}. Nothing was imported.`).catch(() => {});
       await publishState('failed', live.get(id) ?? 0).catch(() => {});
     } finally {
-      live.delete(id);
-      if (imp.path) await rm(imp.path, { force: true });
+      if (!busy) {
+        live.delete(id);
+        if (imp.path) await removeUpload(imp.path);
+      }
     }
     return get({ orgId }, id);
   }
@@ -586,7 +638,7 @@ export function createContactImportService(deps: {
             from stale where i.id = stale.id
           returning stale.id, stale.path`,
     );
-    for (const r of rows) if (r.path) await rm(r.path, { force: true });
+    for (const r of rows) if (r.path) await removeUpload(r.path);
     return rows.length;
   }
 

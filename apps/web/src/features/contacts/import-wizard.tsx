@@ -271,6 +271,7 @@ function MappingStep({
   const s = upload.suggested_mapping;
   const [phone, setPhone] = useState(initial?.phone ?? s.phone ?? '');
   const [name, setName] = useState(initial ? (initial.name ?? '') : (s.name ?? ''));
+  const [lastName, setLastName] = useState(initial ? (initial.last_name ?? '') : (s.last_name ?? ''));
   const [tags, setTags] = useState(initial ? (initial.tags ?? '') : (s.tags ?? ''));
   const [custom, setCustom] = useState<Record<string, string>>(initial?.fields ?? s.fields);
   const samples = (col: string) => {
@@ -281,7 +282,8 @@ function MappingStep({
   const rows: { key: string; label: string; required?: boolean; value: string; set: (v: string) => void }[] =
     [
       { key: 'phone', label: 'Phone', required: true, value: phone, set: setPhone },
-      { key: 'name', label: 'Name', value: name, set: setName },
+      { key: 'name', label: lastName ? 'First name' : 'Name', value: name, set: setName },
+      { key: 'last_name', label: 'Last name (joined after the name)', value: lastName, set: setLastName },
       { key: 'tags', label: 'Tags', value: tags, set: setTags },
       ...(fields.data?.data ?? []).map((f) => ({
         key: `field:${f.key}`,
@@ -376,6 +378,7 @@ function MappingStep({
             onNext({
               phone,
               ...(name ? { name } : {}),
+              ...(lastName ? { last_name: lastName } : {}),
               ...(tags ? { tags } : {}),
               ...(Object.keys(custom).length ? { fields: custom } : {}),
             })
