@@ -15,6 +15,8 @@ import { createAuditService } from './audit/service.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
+import { campaignRoutes } from './campaigns/routes.ts';
+import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';
 import { createConsentService } from './contacts/consent.ts';
 import { createContactExport } from './contacts/export.ts';
@@ -55,6 +57,8 @@ import { numberRoutes } from './numbers/routes.ts';
 import { createNumberService } from './numbers/service.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { createOrgService } from './orgs/service.ts';
+import { createSender } from './outbound/sender.ts';
+import { createOutboundService } from './outbound/service.ts';
 import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { templateRoutes } from './templates/routes.ts';
@@ -104,7 +108,15 @@ export function createServices(deps: {
     connections: config.META_HTTP_CONNECTIONS,
   });
   const numbers = createNumberService({ db, box, whatsapp, notifications, log });
-  const templates = createTemplateService({ db, database, numbers, events, notifications, log });
+  const templates = createTemplateService({
+    db,
+    database,
+    numbers,
+    events,
+    notifications,
+    log,
+    onQuarantined: (orgId, templateId, reason) => campaigns.pauseForTemplate(orgId, templateId, reason),
+  });
   const media = createMediaService({
     db,
     database,
@@ -135,6 +147,25 @@ export function createServices(deps: {
     media,
     consent,
     templates,
+    async confirmOptOut(tx, onCommit, m) {
+      const text = await consent.stopConfirmationText(tx, m.orgId);
+      if (!text) return;
+      // Only checks that throw before any SQL fails can refuse it: the inbound transaction goes on.
+      await outbound
+        .send(
+          m.orgId,
+          {
+            numberId: m.numberId,
+            to: { contactId: m.contactId },
+            content: { type: 'text', text: { body: text } },
+            source: 'system',
+            purpose: 'consent_confirmation',
+          },
+          { tx, onCommit },
+        )
+        .then(() => onCommit(() => sender.poke()))
+        .catch((err) => log.warn({ err, orgId: m.orgId }, 'opt-out confirmation not sent'));
+    },
     async requestTemplateSync(orgId) {
       await jobs.enqueue(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` }).catch((err) => {
         if ((err as { code?: string }).code !== 'CONFLICT') throw err;
@@ -165,6 +196,31 @@ export function createServices(deps: {
     schedule: (orgId, importId) => jobs.enqueue(importContactFile, { orgId, importId }),
   });
   const contactExport = createContactExport({ db, contacts, fields });
+  const outbound = createOutboundService({ db, consent, events });
+  const campaigns = createCampaignService({
+    db,
+    config,
+    orgs,
+    contacts,
+    templates,
+    events,
+    notifications,
+    log,
+    rateOf: (numberId) => sender.rateOf(numberId),
+    poke: () => sender.poke(),
+  });
+  const sender = createSender({
+    db,
+    numbers,
+    events,
+    log,
+    leaseSeconds: config.SEND_LEASE_SECONDS,
+    reconcileWindowSeconds: config.SEND_RECONCILE_WINDOW_SECONDS,
+    hooks: {
+      onCampaignActivity: (ids) => campaigns.onActivity(ids),
+      onTokenError: (orgId, numberId, err) => campaigns.pauseForNumber(orgId, numberId, err.message),
+    },
+  });
   const services = {
     config,
     database,
@@ -185,6 +241,9 @@ export function createServices(deps: {
     contacts,
     contactImports,
     contactExport,
+    outbound,
+    sender,
+    campaigns,
     consent,
     tags,
     fields,
@@ -290,6 +349,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(conversationRoutes({ conversations: services.conversations }));
   await app.register(templateRoutes({ templates: services.templates }));
+  await app.register(campaignRoutes({ campaigns: services.campaigns }));
   await app.register(mediaRoutes({ media: services.media }));
   await app.register(
     contactRoutes({
@@ -322,6 +382,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await hub.stop();
     if (!deps.services) {
+      await services.sender.stop();
       await services.jobs.stop();
       await services.whatsapp.close();
     }

@@ -198,6 +198,26 @@ const schema = z.object({
     .max(10_000_000)
     .default(100_000)
     .describe('Most data rows one contact import takes.'),
+  SEND_RECONCILE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(600)
+    .describe(
+      'How long a send whose answer was lost (timeout, reset, dead worker) waits for a status webhook carrying its attempt id before it is tried again.',
+    ),
+  SEND_LEASE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(600)
+    .default(60)
+    .describe('How long a worker holds a claimed send; after that the claim is treated as abandoned.'),
+  SEND_WORKER: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('Whether worker processes (role worker or all) run the send queue.'),
   S3_ENDPOINT: z
     .url({ protocol: /^https?$/ })
     .optional()

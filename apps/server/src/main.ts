@@ -65,6 +65,7 @@ export async function startServer(
       services = app.services;
     }
     if (config.ROLE !== 'api') await services.jobs.start({ work: true });
+    if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -103,6 +104,7 @@ export async function startServer(
         stopping ??= (async () => {
           await sandbox?.stop();
           await running.close();
+          await services.sender.stop();
           await services.jobs.stop();
           await database.close();
         })();

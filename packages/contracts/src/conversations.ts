@@ -39,7 +39,8 @@ export const Message = z.object({
   id: Uuid,
   conversation_id: Uuid,
   direction: z.enum(['in', 'out']),
-  wamid: z.string(),
+  /** Null while an outbound message waits in the send queue (or failed before Meta accepted it). */
+  wamid: z.string().nullable(),
   type: z.string(),
   content: z.record(z.string(), z.unknown()),
   context_wamid: z.string().nullable(),

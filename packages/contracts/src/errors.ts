@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'CONFLICT',
   /** A message refused by consent: no opt-in for a business-initiated message, or an opt-out. */
   'CONSENT_REQUIRED',
+  /** Free-form message outside the 24-hour customer-service window: only a template may be sent. */
+  'WINDOW_CLOSED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
@@ -25,6 +27,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   // A specific code comes before the generic one of its status: the error handler answers a bare
   // 409 with the last code listed for it (CONFLICT).
   CONSENT_REQUIRED: 409,
+  WINDOW_CLOSED: 409,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

@@ -25,6 +25,8 @@ export const Faults = z
     timeout: FaultRule.optional(),
     reset: FaultRule.optional(),
     slow: FaultRule.optional(),
+    /** A send is accepted (and its webhooks follow) but the answer never reaches the caller. */
+    lost_answer: FaultRule.optional(),
     /** Webhook deliveries. */
     webhook_duplicate: FaultRule.optional(),
     webhook_reorder: FaultRule.optional(),

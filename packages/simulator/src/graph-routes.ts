@@ -59,6 +59,19 @@ export function registerGraphRoutes(app: FastifyInstance, core: Core) {
     }
   });
 
+  // An accepted send whose answer is lost: the connection drops instead of the 200.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (
+      req.method !== 'POST' ||
+      !/\/messages$/.test(req.routeOptions.url ?? '') ||
+      reply.statusCode !== 200
+    ) {
+      return payload;
+    }
+    if (core.faults.fires('lost_answer')) req.raw.socket.destroy();
+    return payload;
+  });
+
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
     if (req.url.startsWith('/_sim')) {
       return reply

@@ -321,6 +321,46 @@ describe(`STOP and START from inbound messages on ${settings.backend}`, () => {
     });
   });
 
+  it('the organisation’s confirmation reply goes out once, through the send path, and nothing after', async () => {
+    const confirmation = 'You will get no more messages from us. Reply START to opt back in.';
+    const set = await owner.patch('/api/v1/contacts/settings', { stop_confirmation_text: confirmation });
+    expect(set.statusCode, set.body).toBe(200);
+    t.app.services.sender.start();
+    try {
+      const from = newCustomer();
+      await text(from, 'Hi there');
+      const eventId = await text(from, 'STOP');
+      const toCustomer = () => sim.sentMessages().filter((m) => m.to === from);
+      const end = Date.now() + 15_000;
+      while (!toCustomer().length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(toCustomer().map((m) => m.body.text)).toEqual([{ body: confirmation }]);
+      const c = await contactByWa(from);
+      const [row] = await t.database.query<{ status: string; source: string; wamid: string | null }>(
+        `select m.status, m.source, m.wamid from messages m join conversations v on v.id = m.conversation_id
+          where v.contact_id = $1 and m.direction = 'out'`,
+        [c.id],
+      );
+      expect(row).toMatchObject({ source: 'system', wamid: expect.any(String) });
+      // A replay of the STOP, or saying it again, sends nothing more.
+      await t.app.services.inbound.processEvent(eventId);
+      await text(from, 'STOP');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(toCustomer()).toHaveLength(1);
+      // And nobody may write to them now, inside the window or not.
+      await expect(
+        t.app.services.outbound.send(t.orgId, {
+          numberId: (await owner.get('/api/v1/numbers')).json().data[0].id,
+          to: { contactId: c.id },
+          content: { type: 'text', text: { body: 'But wait!' } },
+          source: 'inbox',
+        }),
+      ).rejects.toMatchObject({ code: 'CONSENT_REQUIRED' });
+    } finally {
+      await t.app.services.sender.stop();
+      await owner.patch('/api/v1/contacts/settings', { stop_confirmation_text: null });
+    }
+  });
+
   it('START opts back in; business-initiated messages may go again', async () => {
     const from = newCustomer();
     await text(from, 'Unsubscribe');
@@ -364,6 +404,7 @@ describe(`STOP and START from inbound messages on ${settings.backend}`, () => {
 
   it('uses the organisation’s keyword lists; managers change them, null restores the defaults', async () => {
     const defaults = (await owner.get('/api/v1/contacts/settings')).json();
+    const audited = (await owner.get('/api/v1/audit?action=contact_settings.update')).json().data.length;
     expect(defaults.opt_out_keywords).toContain('STOP');
     expect(defaults.opt_in_keywords).toEqual(['START', 'UNSTOP', 'SUBSCRIBE']);
     expect(defaults.stop_confirmation_text).toBeNull();
@@ -396,6 +437,6 @@ describe(`STOP and START from inbound messages on ${settings.backend}`, () => {
     await text(quit, 'QUIT');
     expect((await contactByWa(quit)).consent.state).toBe('opted_out');
     const audit = (await owner.get('/api/v1/audit?action=contact_settings.update')).json().data;
-    expect(audit).toHaveLength(2);
+    expect(audit).toHaveLength(audited + 2);
   });
 });

@@ -405,7 +405,8 @@ export function createConsentService(deps: { db: Db; database: Database; events:
    * customer, source `keyword`, the message text as proof, audited as the system. Nothing is
    * recorded when the contact is already in that state. Returns what was recorded.
    *
-   * The confirmation reply (`stop_confirmation_text`) waits for the send path.
+   * The confirmation reply (`stop_confirmation_text`) is the caller's to send (inbound, through the
+   * outbound path).
    */
   async function applyKeyword(
     tx: Tx,
@@ -433,8 +434,14 @@ export function createConsentService(deps: { db: Db; database: Database; events:
     return recorded ? kind : null;
   }
 
+  /** The reply that confirms an opt-out, if the organisation set one. */
+  async function stopConfirmationText(tx: Db | Tx, orgId: string): Promise<string | null> {
+    return (await settingsRow(tx, orgId))?.stopConfirmationText ?? null;
+  }
+
   return {
     statusOf,
+    stopConfirmationText,
     assertCanMessage,
     findStates,
     record,

@@ -137,7 +137,7 @@ export function createConversationService(deps: { database: Database }) {
           id: r.id as string,
           conversation_id: r.conversation_id as string,
           direction: r.direction as Message['direction'],
-          wamid: r.wamid as string,
+          wamid: (r.wamid as string | null) ?? null,
           type: r.type as string,
           content: r.content as Record<string, unknown>,
           context_wamid: (r.context_wamid as string | null) ?? null,

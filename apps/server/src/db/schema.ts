@@ -233,6 +233,15 @@ export const numbers = pgTable(
     messagingLimitTier: text('messaging_limit_tier'),
     nameStatus: text('name_status'),
     healthCheckedAt: timestamp('health_checked_at', { withTimezone: true }),
+    /** The send rate the adaptive controller runs at now, shared by every campaign on the number. */
+    maxSendRatePerSec: integer('max_send_rate_per_sec'),
+    /** The last rate held for 5 minutes with under 1% errors; a new day starts at 90% of it. */
+    lastStableRatePerSec: integer('last_stable_rate_per_sec'),
+    /** The org-timezone day the rate belongs to (YYYY-MM-DD). */
+    rateDay: text('rate_day'),
+    /** The worker process sending for this number now (one at a time: the rate is per number). */
+    sendHolder: text('send_holder'),
+    sendLeaseUntil: timestamp('send_lease_until', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -449,13 +458,18 @@ export const messages = pgTable(
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
     direction: text('direction').notNull(),
-    wamid: text('wamid').notNull(),
+    /** Meta's id; null for an outbound message not yet accepted by Meta (queued or failed before). */
+    wamid: text('wamid'),
     type: text('type').notNull(),
     content: jsonb('content').notNull(),
     contextWamid: text('context_wamid'),
     status: text('status'),
     error: jsonb('error'),
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    /** Outbound: who sent it — campaign | inbox | api | automation | system. */
+    source: text('source'),
+    campaignId: uuid('campaign_id'),
+    authorUserId: uuid('author_user_id'),
     /** Arrival order: WhatsApp timestamps are whole seconds, so this breaks ties within one. */
     seq: bigserial('seq', { mode: 'number' }).notNull(),
     createdAt: createdAt(),
@@ -484,6 +498,10 @@ export const messageStatusEvents = pgTable(
   (t) => [
     uniqueIndex('message_status_events_dedup_idx').on(t.numberId, t.wamid, t.status, t.occurredAt),
     index('message_status_events_parked_idx').on(t.numberId, t.wamid).where(sql`not ${t.applied}`),
+    // Reconciling a send whose answer was lost: its status carries our attempt id.
+    index('message_status_events_callback_idx')
+      .on(sql`(${t.payload}->>'biz_opaque_callback_data')`)
+      .where(sql`not ${t.applied}`),
   ],
 );
 
@@ -641,4 +659,113 @@ export const templateCategoryChanges = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('template_category_changes_template_idx').on(t.templateId, t.createdAt)],
+);
+
+/** A template campaign: audience, template(s) and variables, schedule, and where it is in its life. */
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: id(),
+    orgId: orgRef(),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** draft | scheduled | running | paused | completed | stopped | failed */
+    state: text('state').notNull().default('draft'),
+    /** How the audience was given: { kind: contacts | csv | api, … } */
+    audience: jsonb('audience').notNull(),
+    /** [{ template_id, name, language, category, mapping, share? }] */
+    templates: jsonb('templates').notNull(),
+    /** sequential (even chunks, remainder to the last) | ab (by ratio) */
+    split: text('split').notNull().default('sequential'),
+    scheduledAt: timestamp('scheduled_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    pausedReason: text('paused_reason'),
+    failureReason: text('failure_reason'),
+    /** The last pre-flight: checks, skipped counts, budget, estimated cost. */
+    preflight: jsonb('preflight'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('campaigns_org_created_idx').on(t.orgId, t.createdAt),
+    index('campaigns_scheduled_idx').on(t.scheduledAt).where(sql`${t.state} = 'scheduled'`),
+  ],
+);
+
+/** One recipient of a campaign, kept after the campaign with its validation result and outcome. */
+export const campaignRecipients = pgTable(
+  'campaign_recipients',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    /** Null when the phone was invalid. */
+    waId: text('wa_id'),
+    /** The phone as given (CSV cell, API value). */
+    input: text('input').notNull(),
+    rowNumber: integer('row_number'),
+    templateIndex: integer('template_index').notNull().default(0),
+    /** Per-recipient template parameters (Meta's `components`), rendered when the campaign is built. */
+    params: jsonb('params'),
+    /** pending | queued | sent | failed | skipped | invalid (delivery and read come from the message). */
+    state: text('state').notNull().default('pending'),
+    reason: text('reason'),
+    error: jsonb('error'),
+    messageId: uuid('message_id'),
+    wamid: text('wamid'),
+    attempts: integer('attempts').notNull().default(0),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('campaign_recipients_campaign_idx').on(t.campaignId, t.state),
+    uniqueIndex('campaign_recipients_campaign_wa_idx').on(t.campaignId, t.waId),
+  ],
+);
+
+/**
+ * The send queue: every outbound message waiting for (or in the middle of) its request to Meta.
+ * Workers claim rows with FOR UPDATE SKIP LOCKED; a row leaves the queue when its outcome is known.
+ */
+export const sendQueue = pgTable(
+  'send_queue',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    /** The outbound message row (recorded in the conversation when queued). */
+    messageId: uuid('message_id').notNull(),
+    campaignId: uuid('campaign_id').references(() => campaigns.id, { onDelete: 'cascade' }),
+    recipientId: bigint('recipient_id', { mode: 'number' }),
+    toWaId: text('to_wa_id').notNull(),
+    /** What to send: a MessageContent. */
+    content: jsonb('content').notNull(),
+    replyTo: text('reply_to'),
+    /** 0: people waiting (inbox, API); 1: campaigns, in order of their start. */
+    priority: integer('priority').notNull().default(0),
+    runOrder: bigint('run_order', { mode: 'number' }).notNull().default(0),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Held by a worker until then; a lease that ran out means the worker died. */
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    /** The current attempt, recorded before the request and sent as biz_opaque_callback_data. */
+    attemptId: uuid('attempt_id'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Set when an attempt's outcome is unknown: reconciled from status webhooks until then + window. */
+    unknownSince: timestamp('unknown_since', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('send_queue_claim_idx').on(t.numberId, t.priority, t.runOrder, t.id),
+    index('send_queue_campaign_idx').on(t.campaignId),
+    uniqueIndex('send_queue_attempt_idx').on(t.attemptId),
+  ],
 );

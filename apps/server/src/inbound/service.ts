@@ -53,6 +53,12 @@ export function createInboundService(deps: {
   templates: TemplateService;
   /** Queues a template sync (a webhook named a template the catalogue does not have yet). */
   requestTemplateSync(orgId: string): Promise<void>;
+  /** A customer just opted out by keyword: queue the organisation's confirmation reply, if any. */
+  confirmOptOut?(
+    tx: Tx,
+    onCommit: (f: () => unknown) => void,
+    m: { orgId: string; numberId: string; contactId: string },
+  ): Promise<unknown>;
   log: Log;
 }) {
   const { db, database, box, events, media, consent, log } = deps;
@@ -570,13 +576,20 @@ export function createInboundService(deps: {
       const said =
         i.m.type === 'text' ? (i.m.text as Json | undefined)?.body : (i.m.button as Json | undefined)?.text;
       if (typeof said === 'string') {
-        await consent.applyKeyword(tx, onCommit, {
+        const changed = await consent.applyKeyword(tx, onCommit, {
           orgId,
           contactId: conv.contact_id,
           waId: from,
           messageId,
           text: said,
         });
+        if (changed === 'opt_out') {
+          await deps.confirmOptOut?.(tx, onCommit, {
+            orgId,
+            numberId: i.number.id,
+            contactId: conv.contact_id,
+          });
+        }
       }
       touched.set(conv.conversation_id, orgId);
       publish(orgId, {

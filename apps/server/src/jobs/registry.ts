@@ -1,3 +1,4 @@
+import { startDueCampaigns } from '../campaigns/start-due.job.ts';
 import { importContactFile } from '../contacts/import/import-file.job.ts';
 import { purgeImportUploads } from '../contacts/import/purge-uploads.job.ts';
 import { purgeOldEvents } from '../events/purge-old.job.ts';
@@ -24,6 +25,7 @@ export const JOBS: JobDefinition[] = [
   sweepStalledMedia,
   syncTemplates,
   syncAllTemplates,
+  startDueCampaigns,
   importContactFile,
   purgeImportUploads,
 ] as JobDefinition[];

@@ -43,11 +43,13 @@ export function createTemplateService(deps: {
   events: EventService;
   notifications: NotificationService;
   log: Log;
+  /** After a quarantine commits: campaigns using the template pause. */
+  onQuarantined?(orgId: string, templateId: string, reason: string): Promise<unknown>;
 }) {
   const { db, database, numbers: numberService, events, notifications, log } = deps;
 
-  async function policyOf(orgId: string): Promise<string[]> {
-    const [s] = await db
+  async function policyOf(orgId: string, tx: Db | Tx = db): Promise<string[]> {
+    const [s] = await tx
       .select({ c: orgSettings.campaignCategories })
       .from(orgSettings)
       .where(eq(orgSettings.orgId, orgId));
@@ -99,6 +101,7 @@ export function createTemplateService(deps: {
       await events.publish(r.orgId, [
         { type: 'template.status_updated', data: templateEventData(r, 'QUARANTINED', reason) },
       ]);
+      await deps.onQuarantined?.(r.orgId, r.id, reason);
     });
     return true;
   }
@@ -339,8 +342,8 @@ export function createTemplateService(deps: {
     return false;
   }
 
-  async function getRow(orgId: string, id: string) {
-    const [r] = await db
+  async function getRow(orgId: string, id: string, tx: Db | Tx = db) {
+    const [r] = await tx
       .select()
       .from(templates)
       .where(and(eq(templates.orgId, orgId), eq(templates.id, id)));
@@ -380,8 +383,9 @@ export function createTemplateService(deps: {
     return q.usable ? all.filter((t) => t.usable_in_campaigns === (q.usable === 'true')) : all;
   }
 
-  async function get(ctx: Pick<AuthContext, 'orgId'>, id: string) {
-    return toTemplate(await getRow(ctx.orgId, id), await policyOf(ctx.orgId));
+  /** One template; `tx` when called inside a transaction (on PGlite the only connection is its). */
+  async function get(ctx: Pick<AuthContext, 'orgId'>, id: string, tx: Db | Tx = db) {
+    return toTemplate(await getRow(ctx.orgId, id, tx), await policyOf(ctx.orgId, tx));
   }
 
   async function history(ctx: Pick<AuthContext, 'orgId'>, id: string) {

@@ -1,0 +1,453 @@
+import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
+import { splitTemplates } from './service.ts';
+
+const WABA = '8200001';
+const NUM = {
+  phone_number_id: '8200101',
+  waba_id: WABA,
+  display_phone_number: '+1 555 082 0101',
+  access_token: 'tok-campaigns-1',
+  // STANDARD throughput: the number sends at 80 msg/s, slow enough to pause mid-way.
+  throughput_mps: 80,
+};
+const SECRET = 'campaigns-secret';
+
+let sim: Simulator;
+let t: TestApp;
+let owner: TestClient;
+let numberId: string;
+const tpl: Record<string, string> = {};
+
+/** US numbers +1 202 555 01xx.. distinct per n. */
+const phone = (n: number) => `+1202555${String(1000 + n).padStart(4, '0')}`;
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Contacts with a tag, opted in (or not) with proof, through the API. */
+async function contactsWithTag(
+  tag: string,
+  from: number,
+  n: number,
+  opts: { optIn?: boolean; names?: boolean } = {},
+) {
+  const tagRes = await owner.post('/api/v1/tags', { name: tag });
+  expect(tagRes.statusCode, tagRes.body).toBe(201);
+  const tagId = tagRes.json().id;
+  const ids: string[] = [];
+  for (let i = from; i < from + n; i++) {
+    const c = await owner.post('/api/v1/contacts', {
+      phone: phone(i),
+      ...(opts.names === false ? {} : { name: `Customer ${i}` }),
+      tag_ids: [tagId],
+    });
+    expect(c.statusCode, c.body).toBe(201);
+    ids.push(c.json().id);
+    if (opts.optIn !== false) {
+      const r = await owner.post(`/api/v1/contacts/${c.json().id}/consent`, {
+        kind: 'opt_in',
+        source: 'web_form',
+        proof: 'signed up at the counter',
+      });
+      expect(r.statusCode, r.body).toBe(201);
+    }
+  }
+  return { tagId, ids };
+}
+
+/** A status webhook for the number, signed and processed as Meta's would be. */
+async function deliverStatus(status: Record<string, unknown>) {
+  const payload = {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550820101', phone_number_id: NUM.phone_number_id },
+              statuses: [{ timestamp: String(Math.floor(Date.now() / 1000)), ...status }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const { body } = signWebhookBody(payload, SECRET);
+  await t.app.services.inbound.processEvent(await t.app.services.inbound.store(Buffer.from(body)));
+}
+
+const sentTo = () => sim.sentMessages().filter((m) => m.phone_number_id === NUM.phone_number_id);
+
+beforeAll(async () => {
+  sim = await createSimulator({ seed: 23 });
+  await sim.listen(0);
+  sim.addNumber(NUM);
+  for (const [name, category, text] of [
+    ['spring_sale', 'MARKETING', 'Hi {{1}}, the spring sale starts now.'],
+    ['spring_sale_b', 'MARKETING', 'Hello {{1}}! Spring sale: 20% off today.'],
+    ['order_ready', 'UTILITY', 'Your order {{1}} is ready.'],
+  ] as const) {
+    tpl[name] = sim.addTemplate({
+      waba_id: WABA,
+      name,
+      language: 'en_US',
+      category,
+      components: [{ type: 'BODY', text, example: { body_text: [['Ana']] } }],
+    }).id;
+  }
+  t = await createTestApp({
+    META_GRAPH_URL: sim.url,
+    META_HTTP_TIMEOUT_MS: '1000',
+    SEND_RECONCILE_WINDOW_SECONDS: '10',
+    SEND_LEASE_SECONDS: '5',
+  });
+  owner = await t.owner();
+  const res = await owner.post('/api/v1/numbers', {
+    display_name: 'Campaigns',
+    phone_number_id: NUM.phone_number_id,
+    waba_id: WABA,
+    access_token: NUM.access_token,
+    app_secret: SECRET,
+    verify_token: 'campaigns-verify',
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  numberId = res.json().id;
+  await t.app.services.templates.sync(t.orgId);
+  const list = (await owner.get('/api/v1/templates')).json().data as { id: string; name: string }[];
+  for (const x of list) tpl[x.name] = x.id;
+  t.app.services.sender.start();
+});
+afterAll(async () => {
+  await t.close();
+  await sim.close();
+});
+
+async function createCampaign(body: Record<string, unknown>) {
+  const res = await owner.post('/api/v1/campaigns', { number_id: numberId, ...body });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+const campaign = async (id: string) => (await owner.get(`/api/v1/campaigns/${id}`)).json();
+
+describe('splitting recipients between templates', () => {
+  it('sequential: even chunks in order, the remainder to the last', () => {
+    expect(splitTemplates(10, [{}, {}, {}], 'sequential')).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
+    expect(splitTemplates(2, [{}, {}, {}], 'sequential')).toEqual([2, 2]);
+    expect(splitTemplates(4, [{}], 'sequential')).toEqual([0, 0, 0, 0]);
+  });
+  it('A/B: exact counts by share, at random, the same for the same seed', () => {
+    const a = splitTemplates(1000, [{ share: 30 }, { share: 70 }], 'ab', 5);
+    expect(a.filter((x) => x === 0)).toHaveLength(300);
+    expect(a.filter((x) => x === 1)).toHaveLength(700);
+    expect(a.slice(0, 300).every((x) => x === 0)).toBe(false);
+    expect(splitTemplates(1000, [{ share: 30 }, { share: 70 }], 'ab', 5)).toEqual(a);
+    const odd = splitTemplates(7, [{ share: 50 }, { share: 50 }], 'ab', 1);
+    expect(odd.filter((x) => x === 1)).toHaveLength(4);
+  });
+});
+
+describe(`campaigns on ${settings.backend}`, () => {
+  it('sends to every opted-in contact once; others are skipped or invalid with the reason', async () => {
+    const { tagId } = await contactsWithTag('spring', 0, 6);
+    await contactsWithTag('spring-no-consent', 100, 2, { optIn: false });
+    // One contact without a name: {{1}} has no value for them.
+    await contactsWithTag('spring-nameless', 200, 1, { names: false });
+    const noConsentTag = (await owner.get('/api/v1/tags'))
+      .json()
+      .data.find((x: { name: string }) => x.name === 'spring-no-consent').id;
+    const namelessTag = (await owner.get('/api/v1/tags'))
+      .json()
+      .data.find((x: { name: string }) => x.name === 'spring-nameless').id;
+    const c = await createCampaign({
+      name: 'Spring sale',
+      audience: {
+        kind: 'contacts',
+        filter: { tag_ids: [tagId, noConsentTag, namelessTag], tag_match: 'any' },
+      },
+      templates: [
+        { template_id: tpl.spring_sale, mapping: { 'body.1': { contact: 'name' } } },
+        { template_id: tpl.spring_sale_b, mapping: { 'body.1': { contact: 'name' } } },
+      ],
+    });
+    expect(c).toMatchObject({ state: 'draft', counts: { total: 9, pending: 8, invalid: 1 } });
+    const before = sentTo().length;
+    const started = await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+    expect(started.statusCode, started.body).toBe(200);
+    expect(started.json().preflight).toMatchObject({
+      ok: true,
+      ready: 6,
+      skipped: { 'no opt-in on file': 2 },
+      estimated_cost: { currency: 'USD' },
+    });
+    const done = await until('completion', async () => {
+      const x = await campaign(c.id);
+      return x.state === 'completed' && x;
+    });
+    expect(done.counts).toMatchObject({ total: 9, sent: 6, failed: 0, skipped: 2, invalid: 1, queued: 0 });
+    const sent = sentTo().slice(before);
+    expect(sent).toHaveLength(6);
+    // Sequential split over the 8 valid recipients at creation: 4 and 4; the last two of B have no
+    // opt-in and are skipped at the start.
+    const names = sent.map((m) => (m.body.template as { name: string }).name).sort();
+    expect(names).toEqual([
+      'spring_sale',
+      'spring_sale',
+      'spring_sale',
+      'spring_sale',
+      'spring_sale_b',
+      'spring_sale_b',
+    ]);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(6);
+    expect(sent.every((m) => /^ow:[0-9a-f-]{36}$/.test(m.biz_opaque_callback_data ?? ''))).toBe(true);
+    const body = JSON.stringify(sent.find((m) => m.to === phone(0).slice(1))?.body);
+    expect(body).toContain('Customer 0');
+    // Each send is a message in the contact's conversation, with Meta's id.
+    const rec = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=sent`)).json().data;
+    expect(rec).toHaveLength(6);
+    const invalid = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=invalid`)).json().data;
+    expect(invalid[0].reason).toContain('no value for body.1 (contact name)');
+    const skipped = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=skipped`)).json().data;
+    expect(skipped.map((r: { reason: string }) => r.reason)).toEqual([
+      'no opt-in on file',
+      'no opt-in on file',
+    ]);
+    const rows = await t.database.query<{ n: number }>(
+      `select count(*)::int as n from messages where campaign_id = $1 and direction = 'out' and wamid is not null and status = 'sent'`,
+      [c.id],
+    );
+    expect(rows[0]?.n).toBe(6);
+    // Report and export.
+    const report = (await owner.get(`/api/v1/campaigns/${c.id}/report`)).json();
+    expect(report.per_template.map((p: { name: string; sent: number }) => [p.name, p.sent])).toEqual([
+      ['spring_sale', 4],
+      ['spring_sale_b', 2],
+    ]);
+    expect(report.note).toMatch(/24 hours/);
+    const csv = await owner.get(`/api/v1/campaigns/${c.id}/export.csv`);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body.trim().split('\r\n')).toHaveLength(10);
+    // A second start is refused: nothing is sent twice.
+    expect((await owner.post(`/api/v1/campaigns/${c.id}/start`, {})).statusCode).toBe(409);
+  });
+
+  it('a status webhook moves the recipient to delivered and read', async () => {
+    const { tagId } = await contactsWithTag('status', 300, 1);
+    const c = await createCampaign({
+      name: 'Status',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'A-17' } } }],
+    });
+    await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+    await until('sent', async () => (await campaign(c.id)).state === 'completed');
+    const [r] = (await owner.get(`/api/v1/campaigns/${c.id}/recipients`)).json().data;
+    const [m] = await t.database.query<{ wamid: string }>(
+      'select wamid from campaign_recipients where id = $1',
+      [r.id],
+    );
+    for (const status of ['delivered', 'read'])
+      await deliverStatus({ id: m!.wamid, status, recipient_id: phone(300).slice(1) });
+    expect((await campaign(c.id)).counts).toMatchObject({ sent: 1, delivered: 1, read: 1 });
+  });
+
+  it('pre-flight: a quarantined template fails the campaign with the reason and a notification', async () => {
+    const { tagId } = await contactsWithTag('quarantine', 400, 1);
+    const c = await createCampaign({
+      name: 'Quarantined',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'B-2' } } }],
+    });
+    await t.database.query(
+      `update templates set quarantined = true, quarantine_reason = 'test' where id = $1`,
+      [tpl.order_ready],
+    );
+    try {
+      const before = sentTo().length;
+      const res = await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ state: 'failed' });
+      expect(res.json().failure_reason).toContain('is quarantined');
+      const titles = (await owner.get('/api/v1/notifications'))
+        .json()
+        .data.map((n: { title: string }) => n.title);
+      expect(titles).toContain('Campaign “Quarantined” did not start');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sentTo().length).toBe(before);
+    } finally {
+      await t.database.query(
+        `update templates set quarantined = false, quarantine_reason = null where id = $1`,
+        [tpl.order_ready],
+      );
+    }
+  });
+
+  it('pause stops sending within a second, resume finishes, stop skips the rest; nothing twice', async () => {
+    const { tagId } = await contactsWithTag('big', 1000, 240);
+    const mk = (name: string) =>
+      createCampaign({
+        name,
+        audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+        templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'C-1' } } }],
+      });
+    const c = await mk('Pause and resume');
+    const before = sentTo().length;
+    await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+    await until('some sent', async () => sentTo().length - before >= 40);
+    const paused = await owner.post(`/api/v1/campaigns/${c.id}/pause`, {});
+    expect(paused.statusCode, paused.body).toBe(200);
+    await new Promise((r) => setTimeout(r, 1000));
+    const atPause = sentTo().length;
+    await new Promise((r) => setTimeout(r, 800));
+    expect(sentTo().length).toBe(atPause);
+    expect(atPause - before).toBeLessThan(240);
+    expect((await owner.post(`/api/v1/campaigns/${c.id}/resume`, {})).statusCode).toBe(200);
+    await until('completion', async () => (await campaign(c.id)).state === 'completed');
+    const sent = sentTo().slice(before);
+    expect(sent).toHaveLength(240);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(240);
+
+    const s = await mk('Stopped');
+    const before2 = sentTo().length;
+    await owner.post(`/api/v1/campaigns/${s.id}/start`, {});
+    await until('some sent', async () => sentTo().length - before2 >= 20);
+    const stopped = await owner.post(`/api/v1/campaigns/${s.id}/stop`, {});
+    expect(stopped.statusCode, stopped.body).toBe(200);
+    await new Promise((r) => setTimeout(r, 1200));
+    const final = await campaign(s.id);
+    expect(final.state).toBe('stopped');
+    expect(final.counts.sent + final.counts.skipped).toBe(240);
+    expect(final.counts.sent).toBe(sentTo().length - before2);
+    expect(final.counts.queued).toBe(0);
+    expect((await owner.post(`/api/v1/campaigns/${s.id}/resume`, {})).statusCode).toBe(409);
+  });
+
+  it('an accepted send whose answer was lost is reconciled from its status webhook, not resent', async () => {
+    const { tagId } = await contactsWithTag('lost', 2000, 1);
+    const c = await createCampaign({
+      name: 'Lost answer',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'D-4' } } }],
+    });
+    const before = sentTo().length;
+    sim.setFaults({ lost_answer: { next: 1 } });
+    try {
+      await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+      // Meta (the simulator) accepted it; we never heard back.
+      await until('accepted at the simulator', async () => sentTo().length > before);
+      const [q] = await until('outcome unknown', async () => {
+        const rows = await t.database.query<{ attempt_id: string; unknown_since: string | null }>(
+          'select attempt_id, unknown_since from send_queue where campaign_id = $1 and unknown_since is not null',
+          [c.id],
+        );
+        return rows.length ? rows : undefined;
+      });
+      const accepted = sentTo().slice(before)[0]!;
+      expect(accepted.biz_opaque_callback_data).toBe(`ow:${q!.attempt_id}`);
+      // Its status webhook arrives (as Meta sends it), carrying the attempt id.
+      await deliverStatus({
+        id: accepted.wamid,
+        status: 'sent',
+        recipient_id: accepted.to,
+        biz_opaque_callback_data: accepted.biz_opaque_callback_data,
+      });
+      await until('completed', async () => (await campaign(c.id)).state === 'completed');
+      const [r] = (await owner.get(`/api/v1/campaigns/${c.id}/recipients`)).json().data;
+      expect(r).toMatchObject({ state: 'sent', status: 'sent' });
+      const [m] = await t.database.query<{ wamid: string }>(
+        'select wamid from campaign_recipients where id = $1',
+        [r.id],
+      );
+      expect(m!.wamid).toBe(accepted.wamid);
+      expect(sentTo().length - before).toBe(1);
+    } finally {
+      sim.setFaults({});
+    }
+  });
+
+  it('a send that timed out (never accepted) is retried only after the reconcile window', async () => {
+    const { tagId } = await contactsWithTag('timeout', 2100, 1);
+    const c = await createCampaign({
+      name: 'Timed out',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'E-5' } } }],
+    });
+    const before = sentTo().length;
+    sim.setFaults({ timeout: { next: 1, ms: 1500 } });
+    try {
+      await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+      await until('outcome unknown', async () => {
+        const rows = await t.database.query(
+          'select 1 from send_queue where campaign_id = $1 and unknown_since is not null',
+          [c.id],
+        );
+        return rows.length > 0;
+      });
+      const unknownAt = Date.now();
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(sentTo().length).toBe(before);
+      await until(
+        'completed after the window',
+        async () => (await campaign(c.id)).state === 'completed',
+        30_000,
+      );
+      expect(Date.now() - unknownAt).toBeGreaterThanOrEqual(8_000);
+      expect(sentTo().length - before).toBe(1);
+      const [r] = (await owner.get(`/api/v1/campaigns/${c.id}/recipients`)).json().data;
+      expect(r.state).toBe('sent');
+    } finally {
+      sim.setFaults({});
+    }
+  });
+
+  it('bad input is a 400 naming the field; other organisations see nothing; viewers cannot start', async () => {
+    const bad = await owner.post('/api/v1/campaigns', {
+      name: 'x',
+      number_id: numberId,
+      audience: { kind: 'contacts' },
+      templates: [
+        { template_id: tpl.spring_sale, share: 60 },
+        { template_id: tpl.spring_sale_b, share: 30 },
+      ],
+      split: 'ab',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('shares add up to 100');
+    const none = await owner.post('/api/v1/campaigns', {
+      name: 'x',
+      number_id: numberId,
+      audience: { kind: 'contacts' },
+      templates: [{ template_id: '00000000-0000-4000-8000-000000000000' }],
+    });
+    expect(none.statusCode).toBe(400);
+    const list = (await owner.get('/api/v1/campaigns')).json().data;
+    expect(list.length).toBeGreaterThan(0);
+    const viewer = await t.member('viewer', 'viewer-campaigns@example.com');
+    expect((await viewer.get('/api/v1/campaigns')).statusCode).toBe(200);
+    expect((await viewer.post(`/api/v1/campaigns/${list[0].id}/start`, {})).statusCode).toBe(403);
+    const other = await t.owner();
+    const org = await other.post('/api/v1/orgs', { name: 'Campaign Other' });
+    expect(org.statusCode, org.body).toBe(201);
+    expect((await other.post('/api/v1/me/org', { org_id: org.json().id })).statusCode).toBe(200);
+    for (const res of [
+      await other.get(`/api/v1/campaigns/${list[0].id}`),
+      await other.get(`/api/v1/campaigns/${list[0].id}/recipients`),
+      await other.get(`/api/v1/campaigns/${list[0].id}/export.csv`),
+      await other.post(`/api/v1/campaigns/${list[0].id}/pause`, {}),
+      await other.delete(`/api/v1/campaigns/${list[0].id}`),
+    ]) {
+      expect(res.statusCode, res.body).toBe(404);
+    }
+    expect((await other.get('/api/v1/campaigns')).json().data).toEqual([]);
+  });
+});

@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import {
+  Campaign,
+  CampaignList,
+  CampaignRecipientPage,
+  CampaignRecipientQuery,
+  CampaignReport,
+  CreateCampaignBody,
+  Ok,
+  ScheduleCampaignBody,
+  Uuid,
+} from '@openwaba/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authOf } from '../lib/http.ts';
+import type { CampaignService } from './service.ts';
+
+const IdParams = z.object({ id: Uuid });
+
+export const campaignRoutes =
+  (deps: { campaigns: CampaignService }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['campaigns'];
+    const { campaigns } = deps;
+    const read = { access: 'campaigns.read' as const };
+    const manage = { access: 'campaigns.manage' as const };
+    app.get(
+      '/api/v1/campaigns',
+      { config: read, schema: { tags, summary: 'Campaigns, newest first', response: { 200: CampaignList } } },
+      async (req) => ({ data: await campaigns.list(authOf(req)) }),
+    );
+    app.post(
+      '/api/v1/campaigns',
+      {
+        config: manage,
+        schema: {
+          tags,
+          summary: 'Create a draft: the audience is resolved into recipients, each checked and rendered',
+          body: CreateCampaignBody,
+          response: { 201: Campaign },
+        },
+      },
+      async (req, reply) => reply.code(201).send(await campaigns.create(authOf(req), req.body)),
+    );
+    app.get(
+      '/api/v1/campaigns/:id',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'A campaign with its live counts',
+          params: IdParams,
+          response: { 200: Campaign },
+        },
+      },
+      async (req) => campaigns.get(authOf(req), req.params.id),
+    );
+    app.delete(
+      '/api/v1/campaigns/:id',
+      {
+        config: manage,
+        schema: {
+          tags,
+          summary: 'Delete a campaign that is not running or paused',
+          params: IdParams,
+          response: { 200: Ok },
+        },
+      },
+      async (req) => {
+        await campaigns.remove(authOf(req), req.params.id);
+        return { ok: true as const };
+      },
+    );
+    app.get(
+      '/api/v1/campaigns/:id/recipients',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Recipients with their state, delivery status and error (cursor: `after`)',
+          params: IdParams,
+          querystring: CampaignRecipientQuery,
+          response: { 200: CampaignRecipientPage },
+        },
+      },
+      async (req) => campaigns.recipients(authOf(req), req.params.id, req.query),
+    );
+    const action = (
+      path: string,
+      summary: string,
+      fn: (ctx: ReturnType<typeof authOf>, id: string) => Promise<Campaign>,
+    ) =>
+      app.post(
+        `/api/v1/campaigns/:id/${path}`,
+        { config: manage, schema: { tags, summary, params: IdParams, response: { 200: Campaign } } },
+        async (req) => fn(authOf(req), req.params.id),
+      );
+    action(
+      'start',
+      'Pre-flight, then start now (a failed pre-flight marks the campaign failed)',
+      campaigns.start,
+    );
+    action('pause', 'Pause: no new sends within a second; nothing is lost', campaigns.pause);
+    action(
+      'resume',
+      'Resume a paused campaign (the number and templates are checked again)',
+      campaigns.resume,
+    );
+    action('stop', 'Stop for good: unsent recipients are skipped', campaigns.stop);
+    app.post(
+      '/api/v1/campaigns/:id/schedule',
+      {
+        config: manage,
+        schema: {
+          tags,
+          summary: 'Schedule a draft to start at a time (pre-flight runs then)',
+          params: IdParams,
+          body: ScheduleCampaignBody,
+          response: { 200: Campaign },
+        },
+      },
+      async (req) => campaigns.schedule(authOf(req), req.params.id, req.body.at),
+    );
+    app.get(
+      '/api/v1/campaigns/:id/report',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Funnel, rates, failures by Meta error, per-template split',
+          params: IdParams,
+          response: { 200: CampaignReport },
+        },
+      },
+      async (req) => campaigns.report(authOf(req), req.params.id),
+    );
+    app.get(
+      '/api/v1/campaigns/:id/export.csv',
+      {
+        config: read,
+        schema: { tags, summary: 'Recipients with their final status and error, as CSV', params: IdParams },
+      },
+      async (req, reply) => {
+        const gen = campaigns.exportCsv(authOf(req), req.params.id);
+        // The first chunk (the header) only comes once the campaign is found: a wrong id is a 404.
+        const first = await gen.next();
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="campaign-${req.params.id}.csv"`);
+        return reply.send(
+          Readable.from(
+            (async function* () {
+              if (!first.done) yield first.value;
+              yield* gen;
+            })(),
+          ),
+        );
+      },
+    );
+  };

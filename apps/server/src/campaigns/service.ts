@@ -1,0 +1,1061 @@
+import {
+  type Campaign,
+  type CampaignCounts,
+  type CampaignPreflight,
+  type CampaignState,
+  type CreateCampaignBody,
+  renderTemplate,
+  resolveTemplateParams,
+  type TemplateDef,
+} from '@openwaba/contracts';
+import { sql } from 'drizzle-orm';
+import { type Actor, actorOf, recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../auth/context.ts';
+import type { Config } from '../config.ts';
+import { latestConsentKind } from '../contacts/consent.ts';
+import type { ContactService } from '../contacts/service.ts';
+import type { Db, Tx } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
+import type { EventService } from '../events/service.ts';
+import { csvLine } from '../lib/csv-safe.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { Log } from '../lib/log.ts';
+import { normalizePhone } from '../lib/phone.ts';
+import type { NotificationService } from '../notifications/service.ts';
+import type { OrgService } from '../orgs/service.ts';
+import type { TemplateService } from '../templates/service.ts';
+import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
+
+type Json = Record<string, unknown>;
+
+interface CampaignRow {
+  id: string;
+  org_id: string;
+  number_id: string;
+  name: string;
+  state: CampaignState;
+  audience: Json;
+  templates: StoredTemplate[];
+  split: 'sequential' | 'ab';
+  scheduled_at: string | Date | null;
+  started_at: string | Date | null;
+  finished_at: string | Date | null;
+  paused_reason: string | null;
+  failure_reason: string | null;
+  preflight: CampaignPreflight | null;
+  created_by: string | null;
+  created_at: string | Date;
+}
+interface StoredTemplate {
+  template_id: string;
+  name: string;
+  language: string;
+  category: string;
+  share: number | null;
+  mapping: Json;
+}
+
+/** One recipient as built at creation. */
+interface Built {
+  contactId: string | null;
+  waId: string | null;
+  input: string;
+  rowNumber: number;
+  templateIndex: number;
+  params: unknown[] | null;
+  state: 'pending' | 'invalid';
+  reason: string | null;
+}
+
+const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+const BATCH = 5000;
+/** Least time between two progress events of one campaign. */
+const PROGRESS_MS = 500;
+
+/** A seeded shuffle (mulberry32), so an A/B split is random but reproducible for one campaign. */
+function shuffled(n: number, seed: number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/**
+ * Which template each of `n` recipients gets. Sequential: even chunks in order, the remainder to the
+ * last. A/B: exact counts by share (the remainder to the last), assigned at random.
+ *
+ * @example splitTemplates(10, [{}, {}, {}], 'sequential') // [0,0,0,1,1,1,2,2,2,2]
+ */
+export function splitTemplates(
+  n: number,
+  templates: { share?: number | null | undefined }[],
+  split: 'sequential' | 'ab',
+  seed = 1,
+): number[] {
+  const k = templates.length;
+  if (k <= 1) return new Array(n).fill(0);
+  const counts =
+    split === 'ab'
+      ? templates.map((t) => Math.floor((n * (t.share ?? 0)) / 100))
+      : templates.map(() => Math.floor(n / k));
+  counts[k - 1]! += n - counts.reduce((a, b) => a + b, 0);
+  const order: number[] = [];
+  counts.forEach((c, i) => {
+    for (let j = 0; j < c; j++) order.push(i);
+  });
+  if (split === 'sequential') return order;
+  const perm = shuffled(n, seed);
+  const out = new Array<number>(n);
+  perm.forEach((pos, i) => {
+    out[pos] = order[i]!;
+  });
+  return out;
+}
+
+export function createCampaignService(deps: {
+  db: Db;
+  config: Config;
+  orgs: OrgService;
+  contacts: ContactService;
+  templates: TemplateService;
+  events: EventService;
+  notifications: NotificationService;
+  log: Log;
+  /** The sender's current rate for a number (msg/s), when this process sends for it. */
+  rateOf?(numberId: string): number | undefined;
+  /** Wakes the sender (a campaign just started or resumed). */
+  poke?(): void;
+  rateTable?: RateTable;
+}) {
+  const { db, orgs, contacts, templates, events, notifications, log } = deps;
+  const rateTable = deps.rateTable ?? DEFAULT_RATE_TABLE;
+  const lastProgress = new Map<string, number>();
+
+  async function getRow(tx: Db | Tx, orgId: string, id: string, lock = false): Promise<CampaignRow> {
+    const [row] = await queryRows<CampaignRow>(
+      tx,
+      sql`select * from campaigns where org_id = ${orgId} and id = ${id} ${lock ? sql`for update` : sql``}`,
+    );
+    if (!row) throw notFound('Campaign');
+    return row;
+  }
+
+  async function countsOf(tx: Db | Tx, campaignId: string): Promise<CampaignCounts> {
+    const c: CampaignCounts = {
+      total: 0,
+      pending: 0,
+      queued: 0,
+      sent: 0,
+      delivered: 0,
+      read: 0,
+      replied: 0,
+      failed: 0,
+      skipped: 0,
+      invalid: 0,
+    };
+    const states = await queryRows<{ state: string; n: number }>(
+      tx,
+      sql`select state, count(*)::int as n from campaign_recipients where campaign_id = ${campaignId} group by state`,
+    );
+    for (const s of states) {
+      c.total += s.n;
+      if (s.state in c) c[s.state as keyof CampaignCounts] += s.n;
+    }
+    if (c.sent) {
+      const [d] = await queryRows<{ delivered: number; read: number; failed: number; replied: number }>(
+        tx,
+        sql`select count(*) filter (where m.status in ('delivered', 'read', 'played'))::int as delivered,
+                   count(*) filter (where m.status in ('read', 'played'))::int as read,
+                   count(*) filter (where m.status = 'failed')::int as failed,
+                   count(*) filter (where cv.last_inbound_at > r.sent_at)::int as replied
+            from campaign_recipients r
+            join messages m on m.id = r.message_id
+            join conversations cv on cv.id = m.conversation_id
+            where r.campaign_id = ${campaignId} and r.state = 'sent'`,
+      );
+      c.delivered = d?.delivered ?? 0;
+      c.read = d?.read ?? 0;
+      c.replied = d?.replied ?? 0;
+      c.failed += d?.failed ?? 0;
+    }
+    return c;
+  }
+
+  async function toCampaign(tx: Db | Tx, r: CampaignRow): Promise<Campaign> {
+    const counts = await countsOf(tx, r.id);
+    const rate = r.state === 'running' ? (deps.rateOf?.(r.number_id) ?? null) : null;
+    const waiting = counts.queued;
+    return {
+      id: r.id,
+      name: r.name,
+      number_id: r.number_id,
+      state: r.state,
+      audience: r.audience as Campaign['audience'],
+      templates: r.templates.map((t) => ({
+        template_id: t.template_id,
+        name: t.name,
+        language: t.language,
+        category: t.category,
+        share: t.share ?? null,
+      })),
+      split: r.split,
+      scheduled_at: iso(r.scheduled_at),
+      started_at: iso(r.started_at),
+      finished_at: iso(r.finished_at),
+      paused_reason: r.paused_reason,
+      failure_reason: r.failure_reason,
+      preflight: r.preflight,
+      counts,
+      rate,
+      eta_seconds: rate && waiting ? Math.ceil(waiting / rate) : r.state === 'running' && !waiting ? 0 : null,
+      created_at: iso(r.created_at)!,
+    };
+  }
+
+  /** The recipients of the audience, with their template and rendered parameters (or why not). */
+  async function buildRecipients(
+    orgId: string,
+    body: CreateCampaignBody,
+    defs: { def: TemplateDef; mapping: Json }[],
+  ): Promise<Built[]> {
+    type Subject = {
+      contactId: string | null;
+      waId: string | null;
+      input: string;
+      name: string | null;
+      fields: Json;
+      row: Record<string, string>;
+      invalid?: string;
+    };
+    const subjects: Subject[] = [];
+    if (body.audience.kind === 'contacts') {
+      const where = await contacts.whereOf(orgId, body.audience.filter, body.audience.segment_id);
+      const rows = await queryRows<{ id: string; wa_id: string; name: string | null; fields: Json | null }>(
+        db,
+        sql`select c.id, c.wa_id, c.name, c.fields from contacts c
+            where c.org_id = ${orgId} and (${where}) order by c.created_at, c.id`,
+      );
+      for (const r of rows) {
+        subjects.push({
+          contactId: r.id,
+          waId: r.wa_id,
+          input: `+${r.wa_id}`,
+          name: r.name,
+          fields: r.fields ?? {},
+          row: {},
+        });
+      }
+    } else {
+      const { settings } = await orgs.getOrg({ orgId });
+      const seen = new Map<string, number>();
+      body.audience.recipients.forEach((r, i) => {
+        const phone = normalizePhone(r.phone, {
+          defaultRegion: settings.default_region,
+          allowedCountries: settings.allowed_countries,
+        });
+        const s: Subject = {
+          contactId: null,
+          waId: null,
+          input: r.phone,
+          name: null,
+          fields: {},
+          row: r.variables ?? {},
+        };
+        if (!phone.ok) s.invalid = `phone: ${phone.reason}`;
+        else if (seen.has(phone.waId))
+          s.invalid = `duplicate: the same phone as recipient ${seen.get(phone.waId)}`;
+        else {
+          seen.set(phone.waId, i + 1);
+          s.waId = phone.waId;
+        }
+        subjects.push(s);
+      });
+      // Every valid phone is a contact (found, or created without consent: pre-flight decides).
+      const waIds = subjects.filter((s) => s.waId).map((s) => s.waId!);
+      const byWa = new Map<string, { id: string; name: string | null; fields: Json | null }>();
+      for (let i = 0; i < waIds.length; i += BATCH) {
+        const chunk = waIds.slice(i, i + BATCH);
+        await db.execute(
+          sql`insert into contacts (org_id, wa_id) select ${orgId}, w from unnest(${sql.param(chunk)}::text[]) w
+              on conflict (org_id, wa_id) do nothing`,
+        );
+        const rows = await queryRows<{ id: string; wa_id: string; name: string | null; fields: Json | null }>(
+          db,
+          sql`select c.id, c.wa_id, c.name, c.fields from unnest(${sql.param(chunk)}::text[]) w(wa_id)
+              cross join lateral (select * from contacts x where x.org_id = ${orgId} and x.wa_id = w.wa_id limit 1) c`,
+        );
+        for (const r of rows) byWa.set(r.wa_id, r);
+      }
+      for (const s of subjects) {
+        const c = s.waId ? byWa.get(s.waId) : undefined;
+        if (c) {
+          s.contactId = c.id;
+          s.name = c.name;
+          s.fields = c.fields ?? {};
+        }
+      }
+    }
+    const valid = subjects.filter((s) => !s.invalid);
+    const assignment = splitTemplates(valid.length, body.templates, body.split, valid.length + 7);
+    let v = 0;
+    return subjects.map((s, i): Built => {
+      const base = { contactId: s.contactId, waId: s.waId, input: s.input, rowNumber: i + 1 };
+      if (s.invalid) return { ...base, templateIndex: 0, params: null, state: 'invalid', reason: s.invalid };
+      const templateIndex = assignment[v++]!;
+      const t = defs[templateIndex]!;
+      const resolved = resolveTemplateParams(t.mapping as never, {
+        name: s.name,
+        phone: s.waId ? `+${s.waId}` : null,
+        fields: s.fields,
+        row: s.row,
+      });
+      if (resolved.missing.length) {
+        const what = resolved.missing.map((m) => `${m.key} (${m.source})`).join(', ');
+        return { ...base, templateIndex, params: null, state: 'invalid', reason: `no value for ${what}` };
+      }
+      const out = renderTemplate(t.def, resolved.params);
+      if (!out.ok) {
+        return {
+          ...base,
+          templateIndex,
+          params: null,
+          state: 'invalid',
+          reason: out.problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+        };
+      }
+      return { ...base, templateIndex, params: out.components, state: 'pending', reason: null };
+    });
+  }
+
+  /** Creates a draft: the audience resolved into recipients, each checked and rendered. */
+  async function create(ctx: AuthContext, body: CreateCampaignBody): Promise<Campaign> {
+    const [number] = await queryRows<{ id: string; waba_id: string }>(
+      db,
+      sql`select id, waba_id from numbers where org_id = ${ctx.orgId} and id = ${body.number_id}`,
+    );
+    if (!number) throw notFound('Number');
+    const stored: StoredTemplate[] = [];
+    const defs: { def: TemplateDef; mapping: Json }[] = [];
+    for (const [i, ref] of body.templates.entries()) {
+      const t = await templates.get(ctx, ref.template_id).catch(() => undefined);
+      if (!t) {
+        throw new AppError('VALIDATION_FAILED', `templates.${i}.template_id: no such template`, {
+          details: [{ path: ['templates', i, 'template_id'], message: 'no such template' }],
+        });
+      }
+      if (t.waba_id !== number.waba_id) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `templates.${i}.template_id: “${t.name}” belongs to another WhatsApp account than the number`,
+          { details: [{ path: ['templates', i, 'template_id'], message: 'template of another account' }] },
+        );
+      }
+      stored.push({
+        template_id: t.id,
+        name: t.name,
+        language: t.language,
+        category: t.category,
+        share: ref.share ?? null,
+        mapping: ref.mapping as Json,
+      });
+      defs.push({
+        def: {
+          name: t.name,
+          language: t.language,
+          parameter_format: t.parameter_format,
+          components: t.components as TemplateDef['components'],
+        },
+        mapping: ref.mapping as Json,
+      });
+    }
+    const built = await buildRecipients(ctx.orgId, body, defs);
+    const audience =
+      body.audience.kind === 'contacts'
+        ? { kind: 'contacts', filter: body.audience.filter, segment_id: body.audience.segment_id ?? null }
+        : { kind: 'recipients', count: body.audience.recipients.length };
+    const id = await transaction(db, async (tx) => {
+      const [c] = await queryRows<{ id: string }>(
+        tx,
+        sql`insert into campaigns (org_id, number_id, name, audience, templates, split, created_by)
+            values (${ctx.orgId}, ${number.id}, ${body.name}, ${JSON.stringify(audience)}::jsonb,
+                    ${JSON.stringify(stored)}::jsonb, ${body.split}, ${ctx.userId})
+            returning id`,
+      );
+      for (let i = 0; i < built.length; i += BATCH) {
+        const chunk = built.slice(i, i + BATCH).map((b) => ({
+          contact_id: b.contactId,
+          wa_id: b.waId,
+          input: b.input,
+          row_number: b.rowNumber,
+          template_index: b.templateIndex,
+          params: b.params,
+          state: b.state,
+          reason: b.reason,
+        }));
+        await tx.execute(
+          sql`insert into campaign_recipients (campaign_id, org_id, contact_id, wa_id, input, row_number, template_index, params, state, reason)
+              select ${c!.id}, ${ctx.orgId}, x.contact_id, x.wa_id, x.input, x.row_number, x.template_index, x.params, x.state, x.reason
+              from json_to_recordset(${JSON.stringify(chunk)}::json)
+                as x(contact_id uuid, wa_id text, input text, row_number int, template_index int, params jsonb, state text, reason text)`,
+        );
+      }
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'campaign.create',
+        entityType: 'campaign',
+        entityId: c!.id,
+        after: {
+          name: body.name,
+          number_id: number.id,
+          audience,
+          templates: stored.map((t) => `${t.name} (${t.language})`),
+          recipients: built.length,
+          invalid: built.filter((b) => b.state === 'invalid').length,
+        },
+      });
+      return c!.id;
+    });
+    return get(ctx, id);
+  }
+
+  async function get(ctx: Pick<AuthContext, 'orgId'>, id: string): Promise<Campaign> {
+    return toCampaign(db, await getRow(db, ctx.orgId, id));
+  }
+
+  async function list(ctx: Pick<AuthContext, 'orgId'>): Promise<Campaign[]> {
+    const rows = await queryRows<CampaignRow>(
+      db,
+      sql`select * from campaigns where org_id = ${ctx.orgId} order by created_at desc limit 100`,
+    );
+    return Promise.all(rows.map((r) => toCampaign(db, r)));
+  }
+
+  /**
+   * The checks before a start: the number active, every template usable in campaigns (approved, not
+   * quarantined, its category allowed), consent of every recipient (those without are skipped with
+   * the reason), the messaging-limit budget and an estimated cost. Writes the skips.
+   */
+  async function preflight(tx: Tx, c: CampaignRow): Promise<CampaignPreflight> {
+    const problems: string[] = [];
+    const [n] = await queryRows<{
+      status: string;
+      inactive_reason: string | null;
+      messaging_limit_tier: string | null;
+      display_name: string;
+    }>(
+      tx,
+      sql`select status, inactive_reason, messaging_limit_tier, display_name from numbers where id = ${c.number_id}`,
+    );
+    if (!n) problems.push('The number was deleted');
+    else if (n.status !== 'active') {
+      problems.push(
+        `The number ${n.display_name} is inactive${n.inactive_reason ? `: ${n.inactive_reason}` : ''}`,
+      );
+    }
+    for (const t of c.templates) {
+      const tpl = await templates.get({ orgId: c.org_id }, t.template_id, tx).catch(() => undefined);
+      if (!tpl) problems.push(`Template “${t.name}” (${t.language}) no longer exists`);
+      else if (!tpl.usable_in_campaigns) {
+        const why = !tpl.active
+          ? 'it was deleted at Meta'
+          : tpl.status !== 'APPROVED'
+            ? `its status is ${tpl.status}`
+            : tpl.quarantined
+              ? `it is quarantined${tpl.quarantine_reason ? ` (${tpl.quarantine_reason})` : ''}`
+              : `its category ${tpl.category} is not allowed in campaigns`;
+        problems.push(`Template “${t.name}” (${t.language}) cannot be used: ${why}`);
+      }
+    }
+    // Consent: opted out, or no opt-in on file → skipped, with the reason.
+    const skippedRows = await queryRows<{ reason: string; n: number }>(
+      tx,
+      sql`with k as (
+            select r.id, ${latestConsentKind(sql`r`)} as kind from campaign_recipients r
+            where r.campaign_id = ${c.id} and r.state = 'pending'),
+          s as (
+            update campaign_recipients r set state = 'skipped', updated_at = now(),
+                   reason = case when k.kind = 'opt_out' then 'opted out' else 'no opt-in on file' end
+            from k where r.id = k.id and k.kind is distinct from 'opt_in'
+            returning r.reason)
+          select reason, count(*)::int as n from s group by reason`,
+    );
+    const skipped = Object.fromEntries(skippedRows.map((r) => [r.reason, r.n]));
+    const [ready] = await queryRows<{ n: number }>(
+      tx,
+      sql`select count(*)::int as n from campaign_recipients where campaign_id = ${c.id} and state = 'pending'`,
+    );
+    const readyCount = ready?.n ?? 0;
+    if (!readyCount) problems.push('No recipient can be sent to (none valid and opted in)');
+    // Budget: business-initiated conversations opened by this number in the last 24 hours.
+    const limit = tierLimit(n?.messaging_limit_tier);
+    let budget: number | null = null;
+    if (limit !== null) {
+      const [used] = await queryRows<{ n: number }>(
+        tx,
+        sql`select count(distinct conversation_id)::int as n from messages
+            where number_id = ${c.number_id} and direction = 'out' and type = 'template'
+              and sent_at > now() - interval '24 hours' and status is distinct from 'failed'`,
+      );
+      budget = Math.max(0, limit - (used?.n ?? 0));
+      if (readyCount > budget) {
+        problems.push(
+          `The number may open ${budget} more conversations today (Meta tier ${n?.messaging_limit_tier}); this campaign needs ${readyCount}`,
+        );
+      }
+    }
+    // Estimated cost by category and country.
+    const byCountry = await queryRows<{ template_index: number; country: string | null; n: number }>(
+      tx,
+      sql`select r.template_index, ct.country, count(*)::int as n
+          from campaign_recipients r left join contacts ct on ct.id = r.contact_id
+          where r.campaign_id = ${c.id} and r.state = 'pending' group by 1, 2`,
+    );
+    const byCategory: Record<string, number> = {};
+    let total = 0;
+    for (const r of byCountry) {
+      const category = c.templates[r.template_index]?.category ?? 'MARKETING';
+      const cost = priceOf(rateTable, category, r.country) * r.n;
+      byCategory[category] = Math.round(((byCategory[category] ?? 0) + cost) * 10000) / 10000;
+      total += cost;
+    }
+    return {
+      ok: problems.length === 0,
+      checked_at: new Date().toISOString(),
+      problems,
+      skipped,
+      ready: readyCount,
+      budget,
+      estimated_cost: {
+        currency: rateTable.currency,
+        total: Math.round(total * 10000) / 10000,
+        by_category: byCategory,
+      },
+    };
+  }
+
+  /** Records the campaign's messages in their conversations and puts them on the send queue. */
+  async function materialise(tx: Tx, c: CampaignRow, runOrder: number) {
+    const t = JSON.stringify(c.templates.map((x, i) => ({ i, name: x.name, language: x.language })));
+    for (;;) {
+      const [r] = await queryRows<{ n: number }>(
+        tx,
+        sql`with r as (
+              select id, contact_id, wa_id, template_index, params from campaign_recipients
+              where campaign_id = ${c.id} and state = 'pending' order by id limit ${BATCH}),
+            conv as (
+              insert into conversations (org_id, number_id, contact_id)
+              select ${c.org_id}, ${c.number_id}, r.contact_id from r
+              on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
+              returning id, contact_id),
+            t as (select * from json_to_recordset(${t}::json) as x(i int, name text, language text)),
+            msg as (
+              insert into messages (org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+              select ${c.org_id}, ${c.number_id}, conv.id, 'out', 'template',
+                     jsonb_build_object('type', 'template', 'template',
+                       jsonb_build_object('name', t.name, 'language', jsonb_build_object('code', t.language),
+                                          'components', coalesce(r.params, '[]'::jsonb))),
+                     'pending', now(), 'campaign', ${c.id}
+              from r join conv on conv.contact_id = r.contact_id join t on t.i = r.template_index
+              returning id, conversation_id, content),
+            q as (
+              insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
+              select ${c.org_id}, ${c.number_id}, msg.id, ${c.id}, r.id, r.wa_id, msg.content, 1, ${runOrder}
+              from msg join conv on conv.id = msg.conversation_id join r on r.contact_id = conv.contact_id
+              returning recipient_id, message_id),
+            u as (
+              update campaign_recipients cr set state = 'queued', message_id = q.message_id, updated_at = now()
+              from q where cr.id = q.recipient_id returning cr.id)
+            select count(*)::int as n from u`,
+      );
+      if (!r?.n) break;
+    }
+  }
+
+  async function notifyCreator(c: CampaignRow, title: string, message: string, type: string) {
+    if (!c.created_by) return;
+    await notifications
+      .notify(
+        { orgId: c.org_id, userIds: [c.created_by] },
+        {
+          type,
+          title,
+          message,
+          actionUrl: `/campaigns/${c.id}`,
+          relatedEntityType: 'campaign',
+          relatedEntityId: c.id,
+        },
+      )
+      .catch((err) => log.warn({ err }, 'campaign notification failed'));
+  }
+
+  /** Pre-flight, then (if it passes) queue every ready recipient and run; a failure is recorded. */
+  async function startNow(orgId: string, id: string, actor: Actor, from: CampaignState[]) {
+    const result = await transaction(db, async (tx, onCommit) => {
+      const c = await getRow(tx, orgId, id, true);
+      if (!from.includes(c.state)) {
+        throw new AppError(
+          'CONFLICT',
+          `The campaign is ${c.state}; only a ${from.join(' or ')} campaign can start`,
+        );
+      }
+      const pf = await preflight(tx, c);
+      if (!pf.ok) {
+        await tx.execute(
+          sql`update campaigns set state = 'failed', preflight = ${JSON.stringify(pf)}::jsonb,
+                     failure_reason = ${`Pre-flight failed: ${pf.problems.join('; ')}`}, finished_at = now(), updated_at = now()
+              where id = ${id}`,
+        );
+        await recordAudit(tx, actor, {
+          action: 'campaign.preflight_failed',
+          entityType: 'campaign',
+          entityId: id,
+          after: pf,
+        });
+        onCommit(() =>
+          notifyCreator(c, `Campaign “${c.name}” did not start`, pf.problems.join('; '), 'campaign.failed'),
+        );
+        return { ok: false as const };
+      }
+      await materialise(tx, c, Date.now());
+      await tx.execute(
+        sql`update campaigns set state = 'running', preflight = ${JSON.stringify(pf)}::jsonb, started_at = now(),
+                   updated_at = now() where id = ${id}`,
+      );
+      await recordAudit(tx, actor, {
+        action: 'campaign.start',
+        entityType: 'campaign',
+        entityId: id,
+        after: { ready: pf.ready, skipped: pf.skipped, estimated_cost: pf.estimated_cost },
+      });
+      return { ok: true as const };
+    });
+    if (result.ok) deps.poke?.();
+    await publishProgress(orgId, id, true);
+    return get({ orgId }, id);
+  }
+
+  async function start(ctx: AuthContext, id: string) {
+    return startNow(ctx.orgId, id, actorOf(ctx), ['draft']);
+  }
+
+  async function schedule(ctx: AuthContext, id: string, at: string) {
+    if (Date.parse(at) <= Date.now()) {
+      throw new AppError('VALIDATION_FAILED', 'at: must be in the future', {
+        details: [{ path: ['at'], message: 'must be in the future' }],
+      });
+    }
+    await transition(ctx, id, ['draft'], 'scheduled', 'campaign.schedule', sql`scheduled_at = ${at}`);
+    return get(ctx, id);
+  }
+
+  /** Starts every scheduled campaign whose time has come (the scheduler job, every minute). */
+  async function startDue(): Promise<number> {
+    const due = await queryRows<{ id: string; org_id: string }>(
+      db,
+      sql`select id, org_id from campaigns where state = 'scheduled' and scheduled_at <= now() order by scheduled_at limit 20`,
+    );
+    for (const d of due) {
+      await startNow(d.org_id, d.id, { orgId: d.org_id, actorType: 'system', label: 'scheduler' }, [
+        'scheduled',
+      ]).catch((err) => log.warn({ err, campaignId: d.id }, 'scheduled campaign did not start'));
+    }
+    return due.length;
+  }
+
+  async function transition(
+    ctx: AuthContext,
+    id: string,
+    from: CampaignState[],
+    to: CampaignState,
+    action: string,
+    extra = sql``,
+  ) {
+    await transaction(db, async (tx) => {
+      const c = await getRow(tx, ctx.orgId, id, true);
+      if (!from.includes(c.state)) {
+        throw new AppError(
+          'CONFLICT',
+          `The campaign is ${c.state}; this needs it to be ${from.join(' or ')}`,
+        );
+      }
+      await tx.execute(
+        sql`update campaigns set state = ${to}, updated_at = now() ${extra.queryChunks.length ? sql`, ${extra}` : sql``}
+            where id = ${id}`,
+      );
+      await recordAudit(tx, actorOf(ctx), {
+        action,
+        entityType: 'campaign',
+        entityId: id,
+        before: { state: c.state },
+        after: { state: to },
+      });
+    });
+  }
+
+  async function pause(ctx: AuthContext, id: string) {
+    await transition(
+      ctx,
+      id,
+      ['running'],
+      'paused',
+      'campaign.pause',
+      sql`paused_reason = ${'paused by a person'}`,
+    );
+    await publishProgress(ctx.orgId, id, true);
+    return get(ctx, id);
+  }
+
+  async function resume(ctx: AuthContext, id: string) {
+    const c = await getRow(db, ctx.orgId, id);
+    if (c.state === 'paused') {
+      // The reasons to pause may still hold: the number and templates are checked again.
+      const [n] = await queryRows<{ status: string }>(
+        db,
+        sql`select status from numbers where id = ${c.number_id}`,
+      );
+      if (n?.status !== 'active')
+        throw new AppError('CONFLICT', 'The number is inactive; replace its token first');
+      for (const t of c.templates) {
+        const tpl = await templates.get(ctx, t.template_id).catch(() => undefined);
+        if (!tpl?.usable_in_campaigns) {
+          throw new AppError(
+            'CONFLICT',
+            `Template “${t.name}” (${t.language}) cannot be used in campaigns now`,
+          );
+        }
+      }
+    }
+    await transition(ctx, id, ['paused'], 'running', 'campaign.resume', sql`paused_reason = null`);
+    deps.poke?.();
+    await publishProgress(ctx.orgId, id, true);
+    return get(ctx, id);
+  }
+
+  /** Stops for good: nothing more is sent; sends in flight finish and are recorded. */
+  async function stop(ctx: AuthContext, id: string) {
+    await transaction(db, async (tx) => {
+      const c = await getRow(tx, ctx.orgId, id, true);
+      if (!['running', 'paused', 'scheduled'].includes(c.state)) {
+        throw new AppError(
+          'CONFLICT',
+          `The campaign is ${c.state}; only a running, paused or scheduled one can stop`,
+        );
+      }
+      await dropQueued(tx, id, 'campaign stopped');
+      await tx.execute(
+        sql`update campaigns set state = 'stopped', finished_at = now(), updated_at = now() where id = ${id}`,
+      );
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'campaign.stop',
+        entityType: 'campaign',
+        entityId: id,
+        before: { state: c.state },
+      });
+    });
+    await publishProgress(ctx.orgId, id, true);
+    return get(ctx, id);
+  }
+
+  /** Takes a campaign's unsent messages off the queue (claims in flight stay): they never happened. */
+  async function dropQueued(tx: Tx, campaignId: string, reason: string) {
+    await tx.execute(
+      sql`with q as (delete from send_queue where campaign_id = ${campaignId} and lease_until is null and unknown_since is null
+                     returning message_id, recipient_id),
+          m as (delete from messages where id in (select message_id from q))
+          update campaign_recipients r set state = 'skipped', reason = ${reason}, message_id = null, updated_at = now()
+          from q where r.id = q.recipient_id`,
+    );
+    await tx.execute(
+      sql`update campaign_recipients set state = 'skipped', reason = ${reason}, updated_at = now()
+          where campaign_id = ${campaignId} and state = 'pending'`,
+    );
+  }
+
+  async function remove(ctx: AuthContext, id: string) {
+    await transaction(db, async (tx) => {
+      const c = await getRow(tx, ctx.orgId, id, true);
+      if (c.state === 'running' || c.state === 'paused') {
+        throw new AppError('CONFLICT', `The campaign is ${c.state}; stop it before deleting it`);
+      }
+      await tx.execute(sql`delete from campaigns where id = ${id}`);
+      await recordAudit(tx, actorOf(ctx), {
+        action: 'campaign.delete',
+        entityType: 'campaign',
+        entityId: id,
+        before: { name: c.name, state: c.state },
+      });
+    });
+  }
+
+  /** After the sender recorded outcomes: progress out, and a campaign with nothing left completes. */
+  async function onActivity(ids: string[]) {
+    const completed = await queryRows<CampaignRow>(
+      db,
+      sql`update campaigns k set state = 'completed', finished_at = now(), updated_at = now()
+          where k.id = any(${sql.param(ids)}::uuid[]) and k.state = 'running'
+            and not exists (select 1 from send_queue q where q.campaign_id = k.id)
+          returning *`,
+    );
+    for (const c of completed) {
+      await publishProgress(c.org_id, c.id, true);
+      const counts = await countsOf(db, c.id);
+      await notifyCreator(
+        c,
+        `Campaign “${c.name}” completed`,
+        `${counts.sent} sent, ${counts.failed} failed, ${counts.skipped + counts.invalid} left out.`,
+        'campaign.completed',
+      );
+    }
+    const done = new Set(completed.map((c) => c.id));
+    for (const id of ids.filter((i) => !done.has(i))) {
+      const [c] = await queryRows<{ org_id: string }>(db, sql`select org_id from campaigns where id = ${id}`);
+      if (c) await publishProgress(c.org_id, id, false);
+    }
+  }
+
+  async function publishProgress(orgId: string, id: string, force: boolean) {
+    const now = Date.now();
+    if (!force && now - (lastProgress.get(id) ?? 0) < PROGRESS_MS) return;
+    lastProgress.set(id, now);
+    const [c] = await queryRows<{ state: string; number_id: string }>(
+      db,
+      sql`select state, number_id from campaigns where id = ${id}`,
+    );
+    if (!c) return;
+    const counts = await countsOf(db, id);
+    await events
+      .publish(orgId, [
+        {
+          type: 'campaign.progress',
+          campaign_id: id,
+          data: {
+            campaign_id: id,
+            state: c.state,
+            total: counts.total,
+            queued: counts.queued,
+            sent: counts.sent,
+            delivered: counts.delivered,
+            read: counts.read,
+            failed: counts.failed,
+            skipped: counts.skipped + counts.invalid,
+            rate: c.state === 'running' ? (deps.rateOf?.(c.number_id) ?? null) : null,
+          },
+        },
+      ])
+      .catch(() => {});
+    if (['completed', 'stopped', 'failed'].includes(c.state)) lastProgress.delete(id);
+  }
+
+  /** Meta refused the number's token: its running campaigns pause until the token is replaced. */
+  async function pauseForNumber(orgId: string, numberId: string, reason: string) {
+    const paused = await queryRows<CampaignRow>(
+      db,
+      sql`update campaigns set state = 'paused', paused_reason = ${`The number's access token was refused: ${reason}`}, updated_at = now()
+          where org_id = ${orgId} and number_id = ${numberId} and state = 'running' returning *`,
+    );
+    for (const c of paused) {
+      await publishProgress(orgId, c.id, true);
+      await notifyCreator(
+        c,
+        `Campaign “${c.name}” paused`,
+        `Meta refused the number's access token (${reason}). Replace the token, then resume.`,
+        'campaign.paused',
+      );
+    }
+    return paused.length;
+  }
+
+  /** A template was quarantined: running campaigns that use it pause. */
+  async function pauseForTemplate(orgId: string, templateId: string, reason: string) {
+    const paused = await queryRows<CampaignRow>(
+      db,
+      sql`update campaigns set state = 'paused', paused_reason = ${`A template was quarantined: ${reason}`}, updated_at = now()
+          where org_id = ${orgId} and state = 'running'
+            and templates @> ${JSON.stringify([{ template_id: templateId }])}::jsonb
+          returning *`,
+    );
+    for (const c of paused) {
+      await publishProgress(orgId, c.id, true);
+      await notifyCreator(
+        c,
+        `Campaign “${c.name}” paused`,
+        `A template it uses was quarantined: ${reason}. Review the template, then resume.`,
+        'campaign.paused',
+      );
+    }
+    return paused.length;
+  }
+
+  async function recipients(
+    ctx: Pick<AuthContext, 'orgId'>,
+    id: string,
+    q: { state?: string | undefined; after?: number | undefined; limit: number },
+  ) {
+    await getRow(db, ctx.orgId, id);
+    const rows = await queryRows<{
+      id: number;
+      contact_id: string | null;
+      wa_id: string | null;
+      input: string;
+      template_index: number;
+      state: string;
+      status: string | null;
+      reason: string | null;
+      error: unknown;
+      message_error: unknown;
+      sent_at: string | Date | null;
+    }>(
+      db,
+      sql`select r.id::int as id, r.contact_id, r.wa_id, r.input, r.template_index, r.state, m.status, r.reason,
+                 r.error, m.error as message_error, r.sent_at
+          from campaign_recipients r left join messages m on m.id = r.message_id
+          where r.campaign_id = ${id} and r.org_id = ${ctx.orgId}
+            ${q.state ? sql`and r.state = ${q.state}` : sql``}
+            and r.id > ${q.after ?? 0}
+          order by r.id limit ${q.limit + 1}`,
+    );
+    const page = rows.slice(0, q.limit);
+    return {
+      data: page.map((r) => ({
+        id: r.id,
+        contact_id: r.contact_id,
+        phone: r.wa_id ? `+${r.wa_id}` : null,
+        input: r.input,
+        template_index: r.template_index,
+        state: r.state as never,
+        status: r.state === 'sent' ? r.status : null,
+        reason: r.reason,
+        error: r.error ?? (r.status === 'failed' ? r.message_error : null) ?? null,
+        sent_at: iso(r.sent_at),
+      })),
+      next_cursor: rows.length > q.limit ? page[page.length - 1]!.id : null,
+    };
+  }
+
+  async function report(ctx: Pick<AuthContext, 'orgId'>, id: string) {
+    const campaign = await get(ctx, id);
+    const c = campaign.counts;
+    const failures = await queryRows<{ code: string; title: string; count: number }>(
+      db,
+      sql`select coalesce(e->>'code', 'unknown') as code, coalesce(e->>'title', r.reason, 'unknown') as title, count(*)::int as count
+          from campaign_recipients r left join messages m on m.id = r.message_id
+          cross join lateral (select coalesce(r.error, case when m.status = 'failed' then m.error end) as e) x
+          where r.campaign_id = ${id} and (r.state = 'failed' or m.status = 'failed')
+          group by 1, 2 order by 3 desc limit 50`,
+    );
+    const perTemplate = await queryRows<{
+      template_index: number;
+      sent: number;
+      delivered: number;
+      read: number;
+      failed: number;
+    }>(
+      db,
+      sql`select r.template_index,
+                 count(*) filter (where r.state = 'sent')::int as sent,
+                 count(*) filter (where m.status in ('delivered', 'read', 'played'))::int as delivered,
+                 count(*) filter (where m.status in ('read', 'played'))::int as read,
+                 count(*) filter (where r.state = 'failed' or m.status = 'failed')::int as failed
+          from campaign_recipients r left join messages m on m.id = r.message_id
+          where r.campaign_id = ${id} group by 1 order by 1`,
+    );
+    const [span] = await queryRows<{ first: string | null; last: string | null }>(
+      db,
+      sql`select min(sent_at) as first, max(sent_at) as last from campaign_recipients where campaign_id = ${id} and state = 'sent'`,
+    );
+    const started = campaign.started_at ? Date.parse(campaign.started_at) : null;
+    const ended = campaign.finished_at ? Date.parse(campaign.finished_at) : null;
+    const sendSpan =
+      span?.first && span.last
+        ? (Date.parse(String(new Date(span.last).toISOString())) -
+            Date.parse(String(new Date(span.first).toISOString()))) /
+          1000
+        : null;
+    const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 10000) / 10000 : 0);
+    return {
+      campaign,
+      funnel: c,
+      rates: {
+        delivered: ratio(c.delivered, c.sent),
+        read: ratio(c.read, c.sent),
+        replied: ratio(c.replied, c.sent),
+        failed: ratio(c.failed, c.sent + c.failed - Math.min(c.failed, c.sent)),
+      },
+      failures,
+      per_template: perTemplate.map((p) => ({
+        ...p,
+        name: campaign.templates[p.template_index]?.name ?? '',
+      })),
+      duration_seconds: started && ended ? Math.round((ended - started) / 100) / 10 : null,
+      average_rate: sendSpan && sendSpan > 0 ? Math.round((c.sent / sendSpan) * 10) / 10 : null,
+      note: 'Delivery and read statuses can arrive up to 24 hours after a message is sent; the figures grow until then.',
+    };
+  }
+
+  /** Every recipient with its final state, status and error, as CSV safe to open in a spreadsheet. */
+  async function* exportCsv(ctx: Pick<AuthContext, 'orgId'>, id: string): AsyncGenerator<string> {
+    const c = await getRow(db, ctx.orgId, id);
+    yield csvLine([
+      'row',
+      'phone',
+      'input',
+      'template',
+      'state',
+      'status',
+      'reason',
+      'error_code',
+      'error_title',
+      'sent_at',
+    ]);
+    let after = 0;
+    for (;;) {
+      const page = await recipients(ctx, id, { after, limit: 500 });
+      for (const r of page.data) {
+        const e = (r.error ?? {}) as { code?: unknown; title?: unknown };
+        yield csvLine([
+          r.id,
+          r.phone,
+          r.input,
+          c.templates[r.template_index]?.name ?? '',
+          r.state,
+          r.status,
+          r.reason,
+          e.code === undefined ? null : String(e.code),
+          e.title === undefined ? null : String(e.title),
+          r.sent_at,
+        ]);
+      }
+      if (page.next_cursor === null) return;
+      after = page.next_cursor;
+    }
+  }
+
+  return {
+    create,
+    get,
+    list,
+    start,
+    schedule,
+    startDue,
+    pause,
+    resume,
+    stop,
+    remove,
+    recipients,
+    report,
+    exportCsv,
+    onActivity,
+    pauseForNumber,
+    pauseForTemplate,
+  };
+}
+export type CampaignService = ReturnType<typeof createCampaignService>;

@@ -1,0 +1,115 @@
+/**
+ * The adaptive send rate of one number (SPEC F6), shared by every campaign on it. Pure: the sender
+ * feeds it outcomes and a clock; tests drive it with a fake one.
+ *
+ * - Start at the number's Meta throughput when known (80 or 1,000 msg/s), else 60 msg/s; a rate saved
+ *   earlier today carries over; the first send of a new day (org timezone) starts at 90% of the
+ *   previous day's final rate.
+ * - +10% after 5 minutes with under 1% errors; −20% after 3 consecutive 130429 (throughput) errors.
+ * - Never below 10 msg/s nor above min(1,000, the number's Meta level).
+ * - A pair-rate error (131056: too many messages to one customer) delays that recipient only.
+ */
+export const RATE_RULES = {
+  start: 60,
+  floor: 10,
+  max: 1000,
+  stepUpAfterMs: 5 * 60_000,
+  stepUp: 1.1,
+  stepDown: 0.8,
+  throttlesToStepDown: 3,
+  maxErrorRatio: 0.01,
+  newDayFactor: 0.9,
+} as const;
+
+export type SendOutcome = 'ok' | 'error' | 'throttled' | 'pair';
+
+export interface RateState {
+  rate: number;
+  ceiling: number;
+  /** Start of the current 5-minute observation window. */
+  windowStartMs: number;
+  windowSent: number;
+  windowErrors: number;
+  consecutiveThrottles: number;
+  /** The last rate held a full window with under 1% errors. */
+  stableRate: number | null;
+}
+
+/** Meta's throughput level → messages per second it allows the number. */
+export function ceilingOf(throughputLevel: string | null | undefined): number | null {
+  switch ((throughputLevel ?? '').toUpperCase()) {
+    case 'HIGH':
+      return 1000;
+    case 'STANDARD':
+      return 80;
+    default:
+      return null;
+  }
+}
+
+const clamp = (rate: number, ceiling: number) =>
+  Math.max(RATE_RULES.floor, Math.min(ceiling, Math.round(rate)));
+
+/** Where a number starts sending: today's saved rate, 90% of yesterday's, or its Meta level / 60. */
+export function initialRate(opts: {
+  throughputLevel: string | null | undefined;
+  saved: { rate: number | null; stableRate: number | null; day: string | null };
+  today: string;
+  nowMs: number;
+}): RateState {
+  const level = ceilingOf(opts.throughputLevel);
+  const ceiling = Math.min(RATE_RULES.max, level ?? RATE_RULES.max);
+  const { saved } = opts;
+  let rate: number;
+  if (saved.rate && saved.day === opts.today) rate = saved.rate;
+  else if (saved.rate && saved.day && saved.day < opts.today) rate = saved.rate * RATE_RULES.newDayFactor;
+  else rate = level ?? RATE_RULES.start;
+  return {
+    rate: clamp(rate, ceiling),
+    ceiling,
+    windowStartMs: opts.nowMs,
+    windowSent: 0,
+    windowErrors: 0,
+    consecutiveThrottles: 0,
+    stableRate: saved.day === opts.today ? saved.stableRate : null,
+  };
+}
+
+/** The state after one send's outcome at `nowMs`. */
+export function recordOutcome(s: RateState, outcome: SendOutcome, nowMs: number): RateState {
+  const next = { ...s };
+  if (outcome === 'pair') return next; // the recipient is delayed; the number's rate is not at fault
+  next.windowSent++;
+  if (outcome === 'throttled') {
+    next.windowErrors++;
+    next.consecutiveThrottles++;
+    if (next.consecutiveThrottles >= RATE_RULES.throttlesToStepDown) {
+      next.rate = clamp(next.rate * RATE_RULES.stepDown, next.ceiling);
+      next.consecutiveThrottles = 0;
+      next.windowStartMs = nowMs;
+      next.windowSent = 0;
+      next.windowErrors = 0;
+    }
+    return next;
+  }
+  next.consecutiveThrottles = 0;
+  if (outcome === 'error') next.windowErrors++;
+  return tick(next, nowMs);
+}
+
+/** Closes the observation window when 5 minutes have passed: a clean window raises the rate 10%. */
+export function tick(s: RateState, nowMs: number): RateState {
+  if (nowMs - s.windowStartMs < RATE_RULES.stepUpAfterMs) return s;
+  const next = { ...s, windowStartMs: nowMs, windowSent: 0, windowErrors: 0 };
+  if (s.windowSent > 0 && s.windowErrors / s.windowSent < RATE_RULES.maxErrorRatio) {
+    next.stableRate = s.rate;
+    next.rate = clamp(s.rate * RATE_RULES.stepUp, s.ceiling);
+  }
+  return next;
+}
+
+/** The retry schedule of transient failures: 3 retries, 5 s, 20 s and 45 s after the failure. */
+export const RETRY_DELAYS_MS = [5_000, 20_000, 45_000] as const;
+
+/** Delay before a recipient hit by the pair rate (131056) is tried again. */
+export const PAIR_RATE_DELAY_MS = 6_000;

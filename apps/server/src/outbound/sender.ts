@@ -1,0 +1,567 @@
+import { randomUUID } from 'node:crypto';
+import type { MessageContent } from '@openwaba/contracts';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
+import type { EventService } from '../events/service.ts';
+import { applyParkedStatuses } from '../inbound/service.ts';
+import type { Log } from '../lib/log.ts';
+import type { NumberService } from '../numbers/service.ts';
+import { GraphError } from '../whatsapp/graph-error.ts';
+import {
+  initialRate,
+  PAIR_RATE_DELAY_MS,
+  type RateState,
+  RETRY_DELAYS_MS,
+  recordOutcome,
+  type SendOutcome,
+  tick,
+} from './rate.ts';
+
+/** How a claimed send ended. */
+type Result =
+  | { kind: 'sent'; wamid: string }
+  | { kind: 'failed'; error: Record<string, unknown>; reason: string }
+  | { kind: 'retry'; error: Record<string, unknown>; reason: string; delayMs: number; counts: boolean }
+  | { kind: 'unknown'; error: Record<string, unknown> }
+  | { kind: 'token'; error: GraphError };
+
+interface Claimed {
+  id: number;
+  org_id: string;
+  message_id: string;
+  campaign_id: string | null;
+  recipient_id: number | null;
+  to_wa_id: string;
+  content: MessageContent;
+  reply_to: string | null;
+  attempt_id: string;
+  attempts: number;
+}
+
+interface Done {
+  row: Claimed;
+  result: Result;
+}
+
+/** The id Meta echoes in the message's status webhooks. */
+export const callbackDataOf = (attemptId: string) => `ow:${attemptId}`;
+
+/** At most this many requests in flight per number. */
+const MAX_IN_FLIGHT = 256;
+/** Pacing slice: sends are released in small bursts this often. */
+const SLICE_MS = 20;
+/** A claim holds at most this much sending time, so a pause takes effect within it. */
+const CLAIM_SECONDS = 0.25;
+const FLUSH_MS = 100;
+
+export interface SenderHooks {
+  /** A campaign's sends changed: progress, completion. */
+  onCampaignActivity?(campaignIds: string[]): Promise<unknown>;
+  /** Meta refused the number's token (190): campaigns on it pause. */
+  onTokenError?(orgId: string, numberId: string, err: GraphError): Promise<unknown>;
+}
+
+/**
+ * The send queue's worker (SPEC F6). Per process: finds numbers with due sends, takes the number's
+ * lease (one process sends for a number at a time, so its adaptive rate is one rate), claims small
+ * batches with FOR UPDATE SKIP LOCKED, paces them at the number's rate and records each outcome.
+ *
+ * Exactly-once intent: a claim records a new attempt id before the request and sends it as
+ * `biz_opaque_callback_data`. An attempt whose outcome is unknown (timeout, reset, a worker that died
+ * holding the claim) is never resent blindly: it waits for a status webhook with that id (then it was
+ * sent), and only after the reconcile window is it tried again. See docs/sending.md.
+ */
+export function createSender(deps: {
+  db: Db;
+  numbers: NumberService;
+  events: EventService;
+  log: Log;
+  leaseSeconds: number;
+  reconcileWindowSeconds: number;
+  hooks?: SenderHooks;
+  /** Idle poll interval. */
+  idleMs?: number;
+}) {
+  const { db, numbers, events, log } = deps;
+  const holder = `${process.pid}:${randomUUID().slice(0, 8)}`;
+  const idleMs = deps.idleMs ?? 250;
+  const pumps = new Map<string, Promise<void>>();
+  const rates = new Map<string, RateState>();
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let lastSweep = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  async function numbersWithWork(): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      db,
+      sql`select n.id from numbers n
+          where n.status = 'active'
+            and (n.send_lease_until is null or n.send_lease_until < now() or n.send_holder = ${holder})
+            and exists (select 1 from send_queue q where q.number_id = n.id and q.lease_until is null
+                          and q.unknown_since is null and q.due_at <= now())`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async function takeLease(numberId: string): Promise<boolean> {
+    const rows = await queryRows<{ id: string }>(
+      db,
+      sql`update numbers set send_holder = ${holder}, send_lease_until = now() + interval '15 seconds'
+          where id = ${numberId} and status = 'active'
+            and (send_lease_until is null or send_lease_until < now() or send_holder = ${holder})
+          returning id`,
+    );
+    return rows.length > 0;
+  }
+
+  async function releaseLease(numberId: string, rate: RateState | undefined) {
+    await db.execute(
+      sql`update numbers set send_holder = null, send_lease_until = null,
+                 max_send_rate_per_sec = coalesce(${rate?.rate ?? null}, max_send_rate_per_sec),
+                 last_stable_rate_per_sec = coalesce(${rate?.stableRate ?? null}, last_stable_rate_per_sec)
+          where id = ${numberId} and send_holder = ${holder}`,
+    );
+  }
+
+  /** The number's rate: carried over today, 90% of the last day's on a new day, else its Meta level or 60. */
+  async function rateOf(numberId: string): Promise<RateState> {
+    const [n] = await queryRows<{
+      throughput_level: string | null;
+      max_send_rate_per_sec: number | null;
+      last_stable_rate_per_sec: number | null;
+      rate_day: string | null;
+      today: string;
+    }>(
+      db,
+      sql`select n.throughput_level, n.max_send_rate_per_sec, n.last_stable_rate_per_sec, n.rate_day,
+                 to_char(now() at time zone coalesce(s.timezone, 'UTC'), 'YYYY-MM-DD') as today
+          from numbers n left join org_settings s on s.org_id = n.org_id where n.id = ${numberId}`,
+    );
+    const state = initialRate({
+      throughputLevel: n?.throughput_level,
+      saved: {
+        rate: n?.max_send_rate_per_sec ?? null,
+        stableRate: n?.last_stable_rate_per_sec ?? null,
+        day: n?.rate_day ?? null,
+      },
+      today: n?.today ?? '',
+      nowMs: Date.now(),
+    });
+    await db.execute(
+      sql`update numbers set max_send_rate_per_sec = ${state.rate}, rate_day = ${n?.today ?? null} where id = ${numberId}`,
+    );
+    return state;
+  }
+
+  /** Claims up to `limit` due sends of the number, each with a new attempt id, held for the lease time. */
+  async function claim(numberId: string, limit: number): Promise<Claimed[]> {
+    return queryRows<Claimed>(
+      db,
+      sql`with c as (
+            select q.id from send_queue q
+            where q.number_id = ${numberId} and q.lease_until is null and q.unknown_since is null
+              and q.due_at <= now()
+              and (q.campaign_id is null
+                   or exists (select 1 from campaigns k where k.id = q.campaign_id and k.state = 'running'))
+            order by q.priority, q.run_order, q.id
+            limit ${limit}
+            for update skip locked)
+          update send_queue q set lease_until = now() + make_interval(secs => ${deps.leaseSeconds}),
+                 attempt_id = gen_random_uuid(), attempts = q.attempts + 1
+          from c where q.id = c.id
+          returning q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id,
+                    q.to_wa_id, q.content, q.reply_to, q.attempt_id, q.attempts`,
+    );
+  }
+
+  async function sendOne(numberId: string, row: Claimed): Promise<Result> {
+    const n = await numbers.rowById(numberId);
+    if (!n || n.status !== 'active') {
+      return {
+        kind: 'retry',
+        error: { reason: 'number inactive' },
+        reason: 'number inactive',
+        delayMs: 60_000,
+        counts: false,
+      };
+    }
+    try {
+      const sent = await numbers
+        .providerFor(n)
+        .sendMessage(numbers.credentials(n), row.to_wa_id, row.content, {
+          ...(row.reply_to ? { replyTo: row.reply_to } : {}),
+          bizOpaqueCallbackData: callbackDataOf(row.attempt_id),
+        });
+      return { kind: 'sent', wamid: sent.wamid };
+    } catch (err) {
+      if (!(err instanceof GraphError)) {
+        // Not an answer from Meta: the request may or may not have left.
+        return { kind: 'unknown', error: { title: String((err as Error)?.message ?? err) } };
+      }
+      const error = err.toJSON();
+      const reason = `${err.code}: ${err.title}${err.details ? ` — ${err.details}` : ''}`;
+      if (err.kind === 'token') return { kind: 'token', error: err };
+      if (err.code === 131056) {
+        return { kind: 'retry', error, reason, delayMs: PAIR_RATE_DELAY_MS, counts: false };
+      }
+      if (
+        err.code === 'TIMEOUT' ||
+        (err.code === 'NETWORK' && !/^ECONNREFUSED|^ENOTFOUND/.test(err.details ?? ''))
+      ) {
+        return { kind: 'unknown', error };
+      }
+      if (err.retryable) {
+        const delayMs = RETRY_DELAYS_MS[Math.min(row.attempts - 1, RETRY_DELAYS_MS.length - 1)]!;
+        return { kind: 'retry', error, reason, delayMs, counts: true };
+      }
+      return { kind: 'failed', error, reason };
+    }
+  }
+
+  const outcomeOf = (r: Result): SendOutcome | undefined => {
+    if (r.kind === 'sent') return 'ok';
+    if (r.kind === 'retry' && !r.counts) return r.reason.startsWith('131056') ? 'pair' : undefined;
+    if (r.kind === 'retry' && /^(130429|4|80007):/.test(r.reason)) return 'throttled';
+    if (r.kind === 'unknown' || r.kind === 'retry' || r.kind === 'failed') return 'error';
+    return undefined;
+  };
+
+  /** Records a batch of outcomes in one transaction. */
+  async function flush(numberId: string, done: Done[]) {
+    if (!done.length) return;
+    const sent = done.filter((d) => d.result.kind === 'sent');
+    const gaveUp = done.filter(
+      (d) => d.result.kind === 'retry' && d.result.counts && d.row.attempts > RETRY_DELAYS_MS.length,
+    );
+    const failed = [...done.filter((d) => d.result.kind === 'failed'), ...gaveUp];
+    const retry = done.filter((d) => d.result.kind === 'retry' && !gaveUp.includes(d));
+    const unknown = done.filter((d) => d.result.kind === 'unknown');
+    const token = done.filter((d) => d.result.kind === 'token');
+    const published: { orgId: string; messageId: string; status: string }[] = [];
+    await transaction(db, async (tx) => {
+      if (sent.length)
+        await markSent(
+          tx,
+          numberId,
+          sent.map((d) => ({ row: d.row, wamid: (d.result as { wamid: string }).wamid })),
+        );
+      if (failed.length) {
+        const items = failed.map((d) => {
+          const r = d.result as { error: Record<string, unknown>; reason: string };
+          const reason =
+            d.result.kind === 'retry' ? `gave up after ${d.row.attempts} attempts: ${r.reason}` : r.reason;
+          return {
+            q: d.row.id,
+            m: d.row.message_id,
+            r: d.row.recipient_id,
+            e: r.error,
+            reason,
+            attempts: d.row.attempts,
+          };
+        });
+        await tx.execute(sql`
+          with f as (select * from json_to_recordset(${JSON.stringify(items)}::json)
+                       as x(q bigint, m uuid, r bigint, e jsonb, reason text, attempts int)),
+          msg as (update messages m set status = 'failed', error = f.e from f where m.id = f.m),
+          rec as (update campaign_recipients r set state = 'failed', reason = f.reason, error = f.e,
+                         attempts = f.attempts, updated_at = now()
+                  from f where r.id = f.r)
+          delete from send_queue q using f where q.id = f.q`);
+        for (const d of failed)
+          published.push({ orgId: d.row.org_id, messageId: d.row.message_id, status: 'failed' });
+      }
+      if (retry.length) {
+        const items = retry.map((d) => {
+          const r = d.result as { delayMs: number; counts: boolean };
+          return { q: d.row.id, ms: r.delayMs, undo: r.counts ? 0 : 1 };
+        });
+        await tx.execute(sql`
+          update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - x.undo,
+                 due_at = now() + make_interval(secs => x.ms / 1000.0)
+          from json_to_recordset(${JSON.stringify(items)}::json) as x(q bigint, ms int, undo int)
+          where q.id = x.q`);
+      }
+      if (unknown.length) {
+        await tx.execute(sql`
+          update send_queue set lease_until = null, unknown_since = now()
+          where id = any(${sql.param(unknown.map((d) => d.row.id))}::bigint[])`);
+      }
+      if (token.length) {
+        // Not sent: released as they were, to go when the token is replaced.
+        await tx.execute(sql`
+          update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
+          where id = any(${sql.param(token.map((d) => d.row.id))}::bigint[])`);
+      }
+    });
+    for (const p of published.filter((x) => x)) {
+      await events
+        .publish(p.orgId, [
+          { type: 'message.status_updated', data: { message_id: p.messageId, status: p.status } },
+        ])
+        .catch(() => {});
+    }
+    if (token.length) {
+      const first = token[0]!;
+      const n = await numbers.rowById(numberId);
+      const err = (first.result as { error: GraphError }).error;
+      if (n) await numbers.handleGraphError(n, err);
+      await deps.hooks?.onTokenError?.(first.row.org_id, numberId, err);
+    }
+    const campaignIds = [
+      ...new Set(done.map((d) => d.row.campaign_id).filter((c): c is string => c !== null)),
+    ];
+    if (campaignIds.length) await deps.hooks?.onCampaignActivity?.(campaignIds);
+  }
+
+  /**
+   * Marks sends as accepted by Meta: the message gets its wamid, the recipient is sent, the queue row
+   * goes; statuses that arrived first (parked) are applied.
+   */
+  async function markSent(
+    tx: Parameters<Parameters<typeof transaction>[1]>[0],
+    numberId: string,
+    items: { row: Claimed; wamid: string }[],
+  ) {
+    const rows = items.map((i) => ({
+      q: i.row.id,
+      m: i.row.message_id,
+      r: i.row.recipient_id,
+      w: i.wamid,
+      a: i.row.attempts,
+    }));
+    const updated = await queryRows<{ id: string; org_id: string; conversation_id: string }>(
+      tx,
+      sql`
+      with s as (select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(q bigint, m uuid, r bigint, w text, a int)),
+      rec as (update campaign_recipients r set state = 'sent', wamid = s.w, attempts = s.a, sent_at = now(), updated_at = now()
+              from s where r.id = s.r),
+      del as (delete from send_queue q using s where q.id = s.q),
+      upd as (update messages m set wamid = s.w, status = case when m.status = 'pending' then 'sent' else m.status end,
+                     sent_at = now()
+              from s where m.id = s.m
+              returning m.id, m.org_id, m.conversation_id)
+      select * from upd`,
+    );
+    const wamids = items.map((i) => i.wamid);
+    const parked = await queryRows<{ wamid: string }>(
+      tx,
+      sql`select distinct wamid from message_status_events
+          where number_id = ${numberId} and not applied and wamid = any(${sql.param(wamids)}::text[])`,
+    );
+    for (const p of parked) await applyParkedStatuses(tx, numberId, p.wamid);
+    await tx.execute(
+      sql`update conversations c set last_message_at = now(), updated_at = now()
+          where c.id = any(${sql.param([...new Set(updated.map((u) => u.conversation_id))])}::uuid[])`,
+    );
+    return updated;
+  }
+
+  /** Sends for one number while it has due work and this process holds its lease. */
+  async function pump(numberId: string) {
+    let rate = rates.get(numberId) ?? (await rateOf(numberId));
+    rates.set(numberId, rate);
+    const inFlight = new Set<Promise<void>>();
+    let done: Done[] = [];
+    let lastFlush = Date.now();
+    let lastLease = Date.now();
+    let lastSave = Date.now();
+    let idleSince: number | undefined;
+    let carry = 0;
+    let stopNumber = false;
+    const flushNow = async () => {
+      const batch = done;
+      done = [];
+      lastFlush = Date.now();
+      await flush(numberId, batch).catch((err) => {
+        log.error({ err, numberId }, 'recording send outcomes failed; the claims will be reconciled');
+      });
+    };
+    try {
+      while (running && !stopNumber) {
+        if (Date.now() - lastLease > 3000) {
+          lastLease = Date.now();
+          if (!(await takeLease(numberId))) break;
+        }
+        const want = Math.max(1, Math.ceil(rate.rate * CLAIM_SECONDS));
+        const rows = await claim(numberId, want);
+        if (!rows.length) {
+          if (inFlight.size) await Promise.race(inFlight);
+          if (done.length) await flushNow();
+          idleSince ??= Date.now();
+          if (Date.now() - idleSince > 1000 && !inFlight.size) break;
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        idleSince = undefined;
+        let i = 0;
+        while (i < rows.length) {
+          const sliceStart = Date.now();
+          const quota = rate.rate * (SLICE_MS / 1000) + carry;
+          const n = Math.floor(quota);
+          carry = quota - n;
+          for (let k = 0; k < n && i < rows.length; k++, i++) {
+            while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+            const row = rows[i]!;
+            const p = sendOne(numberId, row).then((result) => {
+              done.push({ row, result });
+              const o = outcomeOf(result);
+              if (o) rate = recordOutcome(rate, o, Date.now());
+              if (result.kind === 'token') stopNumber = true;
+            });
+            const tracked = p.finally(() => inFlight.delete(tracked));
+            inFlight.add(tracked);
+          }
+          if (stopNumber) break;
+          if (done.length >= 200 || Date.now() - lastFlush >= FLUSH_MS) await flushNow();
+          const wait = SLICE_MS - (Date.now() - sliceStart);
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        if (stopNumber && i < rows.length) {
+          // Claimed but not sent: back to the queue untouched.
+          await db.execute(sql`
+            update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
+            where id = any(${sql.param(rows.slice(i).map((r) => r.id))}::bigint[])`);
+        }
+        rate = tick(rate, Date.now());
+        rates.set(numberId, rate);
+        if (Date.now() - lastSave > 5000) {
+          lastSave = Date.now();
+          await db.execute(
+            sql`update numbers set max_send_rate_per_sec = ${rate.rate},
+                       last_stable_rate_per_sec = coalesce(${rate.stableRate}, last_stable_rate_per_sec)
+                where id = ${numberId}`,
+          );
+        }
+      }
+      await Promise.all(inFlight);
+      await flushNow();
+    } finally {
+      rates.set(numberId, rate);
+      await releaseLease(numberId, rate).catch(() => {});
+    }
+  }
+
+  /**
+   * Claims a dead worker left (lease ran out) become "unknown"; unknown attempts whose status webhook
+   * arrived (it carries the attempt id) are recorded as sent; those still unknown after the window
+   * go back to the queue with a new attempt id — or fail after the last attempt.
+   */
+  async function sweep() {
+    await db.execute(sql`
+      update send_queue set lease_until = null, unknown_since = now()
+      where lease_until < now() - interval '1 second' and attempt_id is not null`);
+    const found = await queryRows<Claimed & { number_id: string; wamid: string }>(
+      db,
+      sql`select q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id, q.to_wa_id,
+                 q.content, q.reply_to, q.attempt_id, q.attempts, q.number_id, e.wamid
+          from send_queue q
+          join lateral (select e.wamid from message_status_events e
+                         where (e.payload->>'biz_opaque_callback_data') = 'ow:' || q.attempt_id::text and not e.applied
+                         limit 1) e on true
+          where q.unknown_since is not null
+          limit 1000`,
+    );
+    const byNumber = new Map<string, (Claimed & { wamid: string })[]>();
+    for (const f of found) byNumber.set(f.number_id, [...(byNumber.get(f.number_id) ?? []), f]);
+    for (const [numberId, items] of byNumber) {
+      await transaction(db, (tx) =>
+        markSent(
+          tx,
+          numberId,
+          items.map((row) => ({ row, wamid: row.wamid })),
+        ),
+      );
+      log.info({ numberId, count: items.length }, 'sends with a lost answer reconciled from status webhooks');
+      const campaignIds = [
+        ...new Set(items.map((d) => d.campaign_id).filter((c): c is string => c !== null)),
+      ];
+      if (campaignIds.length) await deps.hooks?.onCampaignActivity?.(campaignIds);
+    }
+    const expired = await queryRows<{
+      id: number;
+      message_id: string;
+      recipient_id: number | null;
+      attempts: number;
+      campaign_id: string | null;
+    }>(
+      db,
+      sql`update send_queue set unknown_since = null, attempt_id = null, due_at = now()
+          where unknown_since < now() - make_interval(secs => ${deps.reconcileWindowSeconds})
+          returning id::int as id, message_id, recipient_id::int as recipient_id, attempts, campaign_id`,
+    );
+    const spent = expired.filter((e) => e.attempts > RETRY_DELAYS_MS.length);
+    if (spent.length) {
+      const reason = `outcome unknown after ${RETRY_DELAYS_MS.length + 1} attempts (no answer and no status webhook)`;
+      await transaction(db, async (tx) => {
+        await tx.execute(sql`update messages set status = 'failed', error = ${JSON.stringify({ title: reason })}::jsonb
+                             where id = any(${sql.param(spent.map((s) => s.message_id))}::uuid[])`);
+        await tx.execute(sql`update campaign_recipients set state = 'failed', reason = ${reason}, updated_at = now()
+                             where id = any(${sql.param(spent.map((s) => s.recipient_id ?? 0))}::bigint[])`);
+        await tx.execute(
+          sql`delete from send_queue where id = any(${sql.param(spent.map((s) => s.id))}::bigint[])`,
+        );
+      });
+    }
+    if (expired.length)
+      log.warn({ count: expired.length }, 'sends with an unknown outcome retried after the reconcile window');
+  }
+
+  async function runLoop() {
+    while (running) {
+      try {
+        if (Date.now() - lastSweep > 1000) {
+          lastSweep = Date.now();
+          await sweep();
+        }
+        for (const numberId of await numbersWithWork()) {
+          if (pumps.has(numberId)) continue;
+          const n = await numbers.rowById(numberId);
+          if (!n || !numbers.reachable(n)) continue;
+          if (!(await takeLease(numberId))) continue;
+          const p = pump(numberId)
+            .catch((err) => log.error({ err, numberId }, 'send pump failed'))
+            .finally(() => pumps.delete(numberId));
+          pumps.set(numberId, p);
+        }
+      } catch (err) {
+        if (running) log.error({ err }, 'send loop failed; retrying');
+      }
+      await sleep(idleMs);
+    }
+  }
+
+  return {
+    holder,
+    start() {
+      if (running) return;
+      running = true;
+      loop = runLoop();
+    },
+    /** Lets in-flight requests finish and records them; unsent claims are released. */
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      await Promise.all(pumps.values());
+    },
+    /** Wakes the loop now (a message was just queued). */
+    poke() {
+      wake?.();
+    },
+    /** The current rate of a number in this process (msg/s), if it is sending. */
+    rateOf: (numberId: string) => rates.get(numberId)?.rate,
+    sweep,
+  };
+}
+export type Sender = ReturnType<typeof createSender>;

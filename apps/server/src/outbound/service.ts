@@ -1,0 +1,205 @@
+import { MessageContent } from '@openwaba/contracts';
+import { sql } from 'drizzle-orm';
+import type { ConsentService } from '../contacts/consent.ts';
+import type { Db, Tx } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
+import type { EventService } from '../events/service.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import { normalizePhone } from '../lib/phone.ts';
+
+type OnCommit = (f: () => unknown) => void;
+
+export type OutboundSource = 'inbox' | 'api' | 'automation' | 'system';
+
+export interface SendInput {
+  numberId: string;
+  to: { contactId: string } | { phone: string };
+  content: unknown;
+  source: OutboundSource;
+  authorUserId?: string | null;
+  /** wamid of the message this one answers. */
+  replyTo?: string | null;
+  /**
+   * The confirmation of an opt-out ("you will get no more messages"): the one message allowed to a
+   * contact who just opted out, inside the window they opened by writing STOP.
+   */
+  purpose?: 'consent_confirmation';
+}
+
+export interface QueuedMessage {
+  message_id: string;
+  conversation_id: string;
+  contact_id: string;
+  status: 'pending';
+}
+
+/**
+ * The one outbound path (SPEC F6): every message a person, the API or an automation sends is checked
+ * here — the number is active, the template is approved, free-form only inside the 24-hour window,
+ * consent — then recorded in the contact's conversation as `pending` and put on the send queue in
+ * the same transaction. Campaigns check the same rules in bulk (pre-flight) and queue through
+ * `enqueueRows` below. The sender (`sender.ts`) takes it from the queue.
+ */
+export function createOutboundService(deps: { db: Db; consent: ConsentService; events: EventService }) {
+  const { db, consent, events } = deps;
+
+  async function numberOf(tx: Db | Tx, orgId: string, numberId: string) {
+    const [n] = await queryRows<{
+      id: string;
+      status: string;
+      waba_id: string;
+      inactive_reason: string | null;
+    }>(
+      tx,
+      sql`select id, status, waba_id, inactive_reason from numbers where org_id = ${orgId} and id = ${numberId}`,
+    );
+    if (!n) throw notFound('Number');
+    if (n.status !== 'active') {
+      throw new AppError(
+        'CONFLICT',
+        `The number is inactive${n.inactive_reason ? `: ${n.inactive_reason}` : ''}; nothing can be sent from it`,
+        { details: { reason: 'number_inactive' } },
+      );
+    }
+    return n;
+  }
+
+  /** The contact for a phone, created when new (a reply to an unknown phone is a new contact). */
+  async function contactOf(tx: Db | Tx, orgId: string, to: SendInput['to']) {
+    if ('contactId' in to) {
+      const [c] = await queryRows<{ id: string; wa_id: string }>(
+        tx,
+        sql`select id, wa_id from contacts where org_id = ${orgId} and id = ${to.contactId}`,
+      );
+      if (!c) throw notFound('Contact');
+      return c;
+    }
+    const [settings] = await queryRows<{ default_region: string }>(
+      tx,
+      sql`select default_region from org_settings where org_id = ${orgId}`,
+    );
+    const phone = normalizePhone(to.phone, { defaultRegion: settings?.default_region ?? 'US' });
+    if (!phone.ok) {
+      throw new AppError('VALIDATION_FAILED', `to: ${phone.reason}`, {
+        details: [{ path: ['to'], message: phone.reason }],
+      });
+    }
+    const [c] = await queryRows<{ id: string; wa_id: string }>(
+      tx,
+      sql`insert into contacts (org_id, wa_id, country) values (${orgId}, ${phone.waId}, ${phone.country})
+          on conflict (org_id, wa_id) do update set updated_at = contacts.updated_at
+          returning id, wa_id`,
+    );
+    return c!;
+  }
+
+  /** Checks a template send: the template exists for the number's account, approved and active. */
+  async function checkTemplate(tx: Db | Tx, orgId: string, wabaId: string, content: MessageContent) {
+    if (content.type !== 'template') return;
+    const { name, language } = content.template;
+    const [t] = await queryRows<{ status: string; active: boolean }>(
+      tx,
+      sql`select status, active from templates
+          where org_id = ${orgId} and waba_id = ${wabaId} and name = ${name} and language = ${language.code}
+          order by active desc limit 1`,
+    );
+    if (!t || !t.active) {
+      throw new AppError(
+        'CONFLICT',
+        `No template "${name}" (${language.code}) for this number; sync templates`,
+        {
+          details: { reason: 'template_unknown' },
+        },
+      );
+    }
+    if (t.status !== 'APPROVED') {
+      throw new AppError('CONFLICT', `Template "${name}" (${language.code}) is ${t.status}, not APPROVED`, {
+        details: { reason: 'template_not_approved', status: t.status },
+      });
+    }
+  }
+
+  /** Queues one message after every check; returns it as `pending`. */
+  async function send(
+    orgId: string,
+    input: SendInput,
+    opts?: { tx: Tx; onCommit: OnCommit },
+  ): Promise<QueuedMessage> {
+    const parsed = MessageContent.safeParse(input.content);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: ['content', ...i.path], message: i.message }));
+      throw new AppError(
+        'VALIDATION_FAILED',
+        issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        { details: issues },
+      );
+    }
+    const content = parsed.data;
+    const work = async (tx: Tx, onCommit: OnCommit) => {
+      const number = await numberOf(tx, orgId, input.numberId);
+      const contact = await contactOf(tx, orgId, input.to);
+      const [conv] = await queryRows<{ id: string; window_open: boolean }>(
+        tx,
+        sql`insert into conversations (org_id, number_id, contact_id) values (${orgId}, ${number.id}, ${contact.id})
+            on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
+            returning id, coalesce(window_expires_at > now(), false) as window_open`,
+      );
+      const windowOpen = conv!.window_open;
+      if (content.type !== 'template' && !windowOpen) {
+        throw new AppError(
+          'WINDOW_CLOSED',
+          'The 24-hour customer-service window is closed: the customer has not written in the last 24 hours. Send an approved template instead.',
+          { details: { conversation_id: conv!.id } },
+        );
+      }
+      await checkTemplate(tx, orgId, number.waba_id, content);
+      if (input.purpose !== 'consent_confirmation') {
+        // A template outside the window starts a conversation: business-initiated, needs an opt-in.
+        await consent.assertCanMessage(
+          orgId,
+          { contactId: contact.id },
+          {
+            businessInitiated: content.type === 'template' && !windowOpen,
+            tx,
+          },
+        );
+      }
+      const [msg] = await queryRows<{ id: string }>(
+        tx,
+        sql`insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid,
+                                  status, sent_at, source, author_user_id)
+            values (${orgId}, ${number.id}, ${conv!.id}, 'out', null, ${content.type}, ${JSON.stringify(content)}::jsonb,
+                    ${input.replyTo ?? null}, 'pending', now(), ${input.source}, ${input.authorUserId ?? null})
+            returning id`,
+      );
+      await tx.execute(
+        sql`insert into send_queue (org_id, number_id, message_id, to_wa_id, content, reply_to, priority)
+            values (${orgId}, ${number.id}, ${msg!.id}, ${contact.wa_id}, ${JSON.stringify(content)}::jsonb,
+                    ${input.replyTo ?? null}, 0)`,
+      );
+      await tx.execute(
+        sql`update conversations set last_message_at = now(), updated_at = now() where id = ${conv!.id}`,
+      );
+      onCommit(() =>
+        events.publish(orgId, [
+          {
+            type: 'message.status_updated',
+            conversation_id: conv!.id,
+            data: { message_id: msg!.id, status: 'pending', conversation_id: conv!.id },
+          },
+          { type: 'conversation.updated', conversation_id: conv!.id, data: { conversation_id: conv!.id } },
+        ]),
+      );
+      return {
+        message_id: msg!.id,
+        conversation_id: conv!.id,
+        contact_id: contact.id,
+        status: 'pending' as const,
+      };
+    };
+    return opts ? work(opts.tx, opts.onCommit) : transaction(db, work);
+  }
+
+  return { send };
+}
+export type OutboundService = ReturnType<typeof createOutboundService>;
