@@ -1,5 +1,14 @@
 import { type Config, envExample, loadConfig } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { REMOTE_ENV } from './api.ts';
+import {
+  type CreateCampaignOptions,
+  runCampaignCreate,
+  runCampaignList,
+  runCampaignStart,
+  runCampaignStatus,
+  runCampaignTransition,
+} from './commands/campaign.ts';
 import { type ImportCliOptions, runContactsExport, runContactsImport } from './commands/contacts.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
@@ -22,6 +31,30 @@ function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
     throw new InvalidArgumentError('must be a port number (0-65535)');
   return value;
+}
+
+/** Repeatable flags (`--tag a --tag b`) collect into an array. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** How the verbs that talk to a running server (through the sdk) reach it and sign in. */
+function remote(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--url <url>', 'the running server (default: PUBLIC_URL or http://localhost:PORT)').env(
+        REMOTE_ENV.url,
+      ),
+    )
+    .addOption(
+      new Option('--email <email>', 'the account to sign in as (default: OPENWABA_ADMIN_EMAIL)').env(
+        REMOTE_ENV.email,
+      ),
+    )
+    .addOption(
+      new Option('--password <password>', 'its password (default: asked on a terminal)').env(
+        REMOTE_ENV.password,
+      ),
+    )
+    .option('--org <org>', 'organisation id or exact name (default: the one you last used)');
 }
 
 function role(value: string): string {
@@ -215,6 +248,80 @@ export function buildProgram(io: Io, env?: Env) {
       async (o: { org?: string; quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean }) =>
         runTemplatesList(config(), io, o),
     );
+
+  const campaign = program
+    .command('campaign')
+    .description('Campaigns on a running server: create, start, pause, resume, stop, follow')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'These verbs talk to a running server (`openwaba start`) through its API, signed in as a member',
+        `of the organisation: --url, --email and --password, or ${Object.values(REMOTE_ENV).join(', ')}.`,
+      ].join('\n'),
+    );
+  remote(
+    campaign
+      .command('create')
+      .description('Create a draft: the audience is checked and rendered now, nothing is sent')
+      .option('--name <name>', 'campaign name')
+      .option('--number <number>', 'number id or display name that sends (default: the only one)')
+      .option('--template <template>', 'template name or name:language (repeat for several)', collect)
+      .option(
+        '--map <mapping>',
+        'variables: body.1=contact.name,body.2=fixed:Hello,body.3=field.city,body.4=column:1 (repeatable)',
+        collect,
+      )
+      .option('--tag <tag>', 'contacts with this tag (repeat: any of them)', collect)
+      .option('--segment <segment>', 'contacts of this saved segment (id or name)')
+      .option('--phones <file>', 'one phone a line, or CSV phone,v1,v2 (values: column:1, column:2…)')
+      .option('--all-contacts', 'every contact of the organisation')
+      .option('--split <split>', 'sequential | ab: how recipients are shared between templates', 'sequential')
+      .option('--share <percent>', 'with --split ab: a share per --template, adding up to 100', collect)
+      .option('--json', 'print the campaign as JSON'),
+  ).action(async (o: CreateCampaignOptions) => runCampaignCreate(config(), io, o));
+  remote(
+    campaign
+      .command('start')
+      .description('Run the pre-flight and start now, or schedule with --at')
+      .argument('<id>', 'campaign id (or exact name)')
+      .option('--at <datetime>', 'start later: ISO date and time, e.g. 2026-12-01T09:00:00Z')
+      .option('--json', 'print the campaign as JSON'),
+  ).action(async (id: string, o: { at?: string; json?: boolean }) => runCampaignStart(config(), io, id, o));
+  for (const [action, description] of [
+    ['pause', 'Pause sending; what is not yet sent waits'],
+    ['resume', 'Resume a paused campaign'],
+    ['stop', 'Stop for good: recipients not yet sent are not sent (asks first on a terminal)'],
+  ] as const) {
+    const cmd = remote(
+      campaign
+        .command(action)
+        .description(description)
+        .argument('<id>', 'campaign id (or exact name)')
+        .option('--json', 'print the campaign as JSON'),
+    );
+    if (action === 'stop') cmd.option('--yes', 'do not ask for confirmation');
+    cmd.action(async (id: string, o: { json?: boolean; yes?: boolean }) =>
+      runCampaignTransition(config(), io, action, id, o),
+    );
+  }
+  remote(
+    campaign
+      .command('status')
+      .description('State and counts; --watch follows it with a live progress bar')
+      .argument('<id>', 'campaign id (or exact name)')
+      .option('--watch', 'follow until it completes, stops, fails or is paused')
+      .addOption(new Option('--interval <ms>', 'how often --watch asks the server').default('500').hideHelp())
+      .option('--json', 'print the campaign as JSON'),
+  ).action(async (id: string, o: { watch?: boolean; json?: boolean; interval?: string }) =>
+    runCampaignStatus(config(), io, id, o),
+  );
+  remote(
+    campaign
+      .command('list')
+      .description('Campaigns, newest first, with their counts')
+      .option('--json', 'print as JSON'),
+  ).action(async (o: { json?: boolean }) => runCampaignList(config(), io, o));
 
   program
     .command('env-example')

@@ -218,6 +218,7 @@ export function createServices(deps: {
     reconcileWindowSeconds: config.SEND_RECONCILE_WINDOW_SECONDS,
     hooks: {
       onCampaignActivity: (ids) => campaigns.onActivity(ids),
+      feed: () => campaigns.feed(),
       onTokenError: (orgId, numberId, err) => campaigns.pauseForNumber(orgId, numberId, err.message),
     },
   });

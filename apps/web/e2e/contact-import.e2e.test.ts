@@ -97,7 +97,7 @@ describe.skipIf(!hasChromium)('the contact import wizard in Chromium', () => {
 
     await page.getByRole('button', { name: 'Next: map columns' }).click();
     expect(await page.getByLabel('Phone').inputValue()).toBe('Mobile');
-    await page.getByLabel('Name').selectOption('Full name');
+    await page.getByLabel('Name', { exact: true }).selectOption('Full name');
     await page.getByLabel('Tags').selectOption('Groups');
     await page.getByLabel('Plan').selectOption('Plan');
     await page.getByRole('row', { name: /Phone/ }).getByText('+44 7400 200101').waitFor();

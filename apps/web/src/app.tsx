@@ -1,6 +1,9 @@
 import { Navigate, Route, Routes } from 'react-router';
 import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx';
 import { LoginPage } from './features/auth/login-page.tsx';
+import { CampaignPage } from './features/campaigns/campaign-page.tsx';
+import { CampaignsPage } from './features/campaigns/campaigns-page.tsx';
+import { NewCampaignPage } from './features/campaigns/new-campaign-page.tsx';
 import { ContactPage } from './features/contacts/contact-page.tsx';
 import { ContactsPage } from './features/contacts/contacts-page.tsx';
 import { ContactsSettingsPage } from './features/contacts/contacts-settings-page.tsx';
@@ -36,7 +39,9 @@ export function App() {
         <Route path="templates" element={<TemplatesPage />} />
         <Route path="templates/new" element={<NewTemplatePage />} />
         <Route path="templates/:id" element={<TemplatePage />} />
-        <Route path="campaigns" element={<SectionPlaceholder section="campaigns" />} />
+        <Route path="campaigns" element={<CampaignsPage />} />
+        <Route path="campaigns/new" element={<NewCampaignPage />} />
+        <Route path="campaigns/:id" element={<CampaignPage />} />
         <Route path="automation" element={<SectionPlaceholder section="automation" />} />
         <Route path="reports" element={<SectionPlaceholder section="reports" />} />
         <Route path="settings" element={<SettingsLayout />}>

@@ -4,6 +4,10 @@ import {
   type AuditQuery,
   type BulkContactsBody,
   BulkContactsResult,
+  Campaign,
+  CampaignList,
+  CampaignRecipientPage,
+  CampaignReport,
   ConsentEvent,
   ConsentLedger,
   Contact,
@@ -14,6 +18,7 @@ import {
   ContactSettings,
   type ContactSettingsPatch,
   ConversationPage,
+  type CreateCampaignBody,
   type CreateContactBody,
   CreatedInvitation,
   type CreateFieldBody,
@@ -385,6 +390,34 @@ export function createClient(opts: ClientOptions = {}) {
       create: (body: z.input<typeof CreateTemplateBody>) => call(Template, 'POST', '/api/v1/templates', body),
       /** Deletes it at Meta; it stays here, inactive. @example await api.templates.remove(id) */
       remove: (id: string) => call(Ok, 'DELETE', `/api/v1/templates/${q(id)}`),
+    },
+    campaigns: {
+      /** Newest first, with live counts. @example const { data } = await api.campaigns.list() */
+      list: () => call(CampaignList, 'GET', '/api/v1/campaigns'),
+      /** A draft: the audience is resolved into checked, rendered recipients. @example const c = await api.campaigns.create({ name: 'Spring', number_id, audience: { kind: 'contacts', filter: { tag_ids: [vip] } }, templates: [{ template_id, mapping: { 'body.1': { contact: 'name' } } }] }) */
+      create: (body: z.input<typeof CreateCampaignBody>) => call(Campaign, 'POST', '/api/v1/campaigns', body),
+      /** @example const c = await api.campaigns.get(id) */
+      get: (id: string) => call(Campaign, 'GET', `/api/v1/campaigns/${q(id)}`),
+      /** Pre-flight, then start now; a failed pre-flight leaves it `failed` with the reasons. @example await api.campaigns.start(id) */
+      start: (id: string) => call(Campaign, 'POST', `/api/v1/campaigns/${q(id)}/start`),
+      /** @example await api.campaigns.schedule(id, '2026-12-01T09:00:00Z') */
+      schedule: (id: string, at: string) =>
+        call(Campaign, 'POST', `/api/v1/campaigns/${q(id)}/schedule`, { at }),
+      /** @example await api.campaigns.pause(id) */
+      pause: (id: string) => call(Campaign, 'POST', `/api/v1/campaigns/${q(id)}/pause`),
+      /** @example await api.campaigns.resume(id) */
+      resume: (id: string) => call(Campaign, 'POST', `/api/v1/campaigns/${q(id)}/resume`),
+      /** @example await api.campaigns.stop(id) */
+      stop: (id: string) => call(Campaign, 'POST', `/api/v1/campaigns/${q(id)}/stop`),
+      /** Not while running or paused. @example await api.campaigns.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/campaigns/${q(id)}`),
+      /** @example const { data, next_cursor } = await api.campaigns.recipients(id, { state: 'failed' }) */
+      recipients: (id: string, o: { state?: string; after?: number; limit?: number } = {}) =>
+        call(CampaignRecipientPage, 'GET', `/api/v1/campaigns/${q(id)}/recipients${query(o)}`),
+      /** Funnel, rates, failures by Meta error, per-template split. @example const r = await api.campaigns.report(id) */
+      report: (id: string) => call(CampaignReport, 'GET', `/api/v1/campaigns/${q(id)}/report`),
+      /** Where the recipients CSV is downloaded. @example <a href={api.campaigns.exportUrl(id)}>CSV</a> */
+      exportUrl: (id: string) => `${base}/api/v1/campaigns/${q(id)}/export.csv`,
     },
     messages: {
       /** Where a received media file is served once `message.media.state` is `ready`. @example <img src={api.messages.mediaUrl(m.id)} /> */

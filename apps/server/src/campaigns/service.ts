@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Campaign,
   type CampaignCounts,
@@ -542,41 +543,65 @@ export function createCampaignService(deps: {
     };
   }
 
-  /** Records the campaign's messages in their conversations and puts them on the send queue. */
-  async function materialise(tx: Tx, c: CampaignRow, runOrder: number) {
-    const t = JSON.stringify(c.templates.map((x, i) => ({ i, name: x.name, language: x.language })));
-    for (;;) {
-      const [r] = await queryRows<{ n: number }>(
+  /**
+   * Records the campaign's messages in their conversations and puts them on the send queue, a chunk
+   * at a time with ids made here (no joins between the steps: each is one set-based statement).
+   */
+  async function materialise(tx: Tx, c: CampaignRow, runOrder: number, chunks = Number.POSITIVE_INFINITY) {
+    let after = 0;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const rows = await queryRows<{
+        id: number;
+        contact_id: string;
+        wa_id: string;
+        template_index: number;
+        params: unknown[] | null;
+      }>(
         tx,
-        sql`with r as (
-              select id, contact_id, wa_id, template_index, params from campaign_recipients
-              where campaign_id = ${c.id} and state = 'pending' order by id limit ${BATCH}),
-            conv as (
-              insert into conversations (org_id, number_id, contact_id)
-              select ${c.org_id}, ${c.number_id}, r.contact_id from r
-              on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
-              returning id, contact_id),
-            t as (select * from json_to_recordset(${t}::json) as x(i int, name text, language text)),
-            msg as (
-              insert into messages (org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
-              select ${c.org_id}, ${c.number_id}, conv.id, 'out', 'template',
-                     jsonb_build_object('type', 'template', 'template',
-                       jsonb_build_object('name', t.name, 'language', jsonb_build_object('code', t.language),
-                                          'components', coalesce(r.params, '[]'::jsonb))),
-                     'pending', now(), 'campaign', ${c.id}
-              from r join conv on conv.contact_id = r.contact_id join t on t.i = r.template_index
-              returning id, conversation_id, content),
-            q as (
-              insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
-              select ${c.org_id}, ${c.number_id}, msg.id, ${c.id}, r.id, r.wa_id, msg.content, 1, ${runOrder}
-              from msg join conv on conv.id = msg.conversation_id join r on r.contact_id = conv.contact_id
-              returning recipient_id, message_id),
-            u as (
-              update campaign_recipients cr set state = 'queued', message_id = q.message_id, updated_at = now()
-              from q where cr.id = q.recipient_id returning cr.id)
-            select count(*)::int as n from u`,
+        sql`select id::int as id, contact_id, wa_id, template_index, params from campaign_recipients
+            where campaign_id = ${c.id} and state = 'pending' and id > ${after} order by id limit ${BATCH}`,
       );
-      if (!r?.n) break;
+      if (!rows.length) break;
+      after = rows[rows.length - 1]!.id;
+      const contactIds = rows.map((r) => r.contact_id);
+      await tx.execute(
+        sql`insert into conversations (org_id, number_id, contact_id)
+            select ${c.org_id}, ${c.number_id}, x from unnest(${sql.param(contactIds)}::uuid[]) x
+            on conflict (number_id, contact_id) do nothing`,
+      );
+      const convs = await queryRows<{ id: string; contact_id: string }>(
+        tx,
+        sql`select v.id, v.contact_id from unnest(${sql.param(contactIds)}::uuid[]) x(contact_id)
+            cross join lateral (select id, contact_id from conversations
+                                 where number_id = ${c.number_id} and contact_id = x.contact_id limit 1) v`,
+      );
+      const convOf = new Map(convs.map((v) => [v.contact_id, v.id]));
+      const ready = rows.filter((r) => convOf.has(r.contact_id));
+      const messageIds = ready.map(() => randomUUID());
+      const contents = ready.map((r) => {
+        const t = c.templates[r.template_index]!;
+        return JSON.stringify({
+          type: 'template',
+          template: { name: t.name, language: { code: t.language }, components: r.params ?? [] },
+        });
+      });
+      await tx.execute(
+        sql`insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+            select m, ${c.org_id}, ${c.number_id}, v, 'out', 'template', b, 'pending', now(), 'campaign', ${c.id}
+            from unnest(${sql.param(messageIds)}::uuid[], ${sql.param(ready.map((r) => convOf.get(r.contact_id)!))}::uuid[],
+                        ${sql.param(contents)}::jsonb[]) as x(m, v, b)`,
+      );
+      await tx.execute(
+        sql`insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
+            select ${c.org_id}, ${c.number_id}, m, ${c.id}, r, w, b, 1, ${runOrder}
+            from unnest(${sql.param(messageIds)}::uuid[], ${sql.param(ready.map((r) => r.id))}::bigint[],
+                        ${sql.param(ready.map((r) => r.wa_id))}::text[], ${sql.param(contents)}::jsonb[]) as x(m, r, w, b)`,
+      );
+      await tx.execute(
+        sql`update campaign_recipients cr set state = 'queued', message_id = x.m, updated_at = now()
+            from unnest(${sql.param(ready.map((r) => r.id))}::bigint[], ${sql.param(messageIds)}::uuid[]) as x(id, m)
+            where cr.id = x.id`,
+      );
     }
   }
 
@@ -625,7 +650,12 @@ export function createCampaignService(deps: {
         );
         return { ok: false as const };
       }
-      await materialise(tx, c, Date.now());
+      // The first chunk now, so sending starts at once; `feed` queues the rest ahead of the sender.
+      const [{ at }] = (await queryRows<{ at: number }>(
+        tx,
+        sql`select (extract(epoch from now()) * 1000)::float8 as at`,
+      )) as [{ at: number }];
+      await materialise(tx, c, Math.round(at), 1);
       await tx.execute(
         sql`update campaigns set state = 'running', preflight = ${JSON.stringify(pf)}::jsonb, started_at = now(),
                    updated_at = now() where id = ${id}`,
@@ -796,6 +826,39 @@ export function createCampaignService(deps: {
     });
   }
 
+  /** Most queued sends a running campaign keeps ahead of its sender. */
+  const FEED_AHEAD = 20_000;
+
+  /**
+   * Queues the next chunk of every running campaign that still has ready recipients and fewer than
+   * FEED_AHEAD sends waiting. The campaign row is locked while feeding (SKIP LOCKED: another worker
+   * feeding it is left alone), so a recipient is queued once.
+   */
+  async function feed() {
+    const due = await queryRows<{ id: string; org_id: string }>(
+      db,
+      sql`select k.id, k.org_id from campaigns k
+          where k.state = 'running'
+            and exists (select 1 from campaign_recipients r where r.campaign_id = k.id and r.state = 'pending')`,
+    );
+    for (const d of due) {
+      await transaction(db, async (tx) => {
+        const [c] = await queryRows<CampaignRow & { run_order: number }>(
+          tx,
+          sql`select *, (extract(epoch from started_at) * 1000)::float8 as run_order from campaigns
+              where id = ${d.id} and state = 'running' for update skip locked`,
+        );
+        if (!c) return;
+        const [q] = await queryRows<{ n: number }>(
+          tx,
+          sql`select count(*)::int as n from (select 1 from send_queue where campaign_id = ${d.id} limit ${FEED_AHEAD}) x`,
+        );
+        if ((q?.n ?? 0) >= FEED_AHEAD) return;
+        await materialise(tx, c, Math.round(c.run_order), 1);
+      });
+    }
+  }
+
   /** After the sender recorded outcomes: progress out, and a campaign with nothing left completes. */
   async function onActivity(ids: string[]) {
     const completed = await queryRows<CampaignRow>(
@@ -803,6 +866,7 @@ export function createCampaignService(deps: {
       sql`update campaigns k set state = 'completed', finished_at = now(), updated_at = now()
           where k.id = any(${sql.param(ids)}::uuid[]) and k.state = 'running'
             and not exists (select 1 from send_queue q where q.campaign_id = k.id)
+            and not exists (select 1 from campaign_recipients r where r.campaign_id = k.id and r.state = 'pending')
           returning *`,
     );
     for (const c of completed) {
@@ -1054,6 +1118,7 @@ export function createCampaignService(deps: {
     report,
     exportCsv,
     onActivity,
+    feed,
     pauseForNumber,
     pauseForTemplate,
   };

@@ -335,12 +335,15 @@ describe(`STOP and START from inbound messages on ${settings.backend}`, () => {
       while (!toCustomer().length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       expect(toCustomer().map((m) => m.body.text)).toEqual([{ body: confirmation }]);
       const c = await contactByWa(from);
-      const [row] = await t.database.query<{ status: string; source: string; wamid: string | null }>(
-        `select m.status, m.source, m.wamid from messages m join conversations v on v.id = m.conversation_id
-          where v.contact_id = $1 and m.direction = 'out'`,
-        [c.id],
-      );
-      expect(row).toMatchObject({ source: 'system', wamid: expect.any(String) });
+      // Recorded with Meta's id once the sender writes the outcome down (just after the request).
+      const outbound = () =>
+        t.database.query<{ status: string; source: string; wamid: string | null }>(
+          `select m.status, m.source, m.wamid from messages m join conversations v on v.id = m.conversation_id
+            where v.contact_id = $1 and m.direction = 'out'`,
+          [c.id],
+        );
+      while (!(await outbound())[0]?.wamid && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(await outbound()).toEqual([{ status: 'sent', source: 'system', wamid: expect.any(String) }]);
       // A replay of the STOP, or saying it again, sends nothing more.
       await t.app.services.inbound.processEvent(eventId);
       await text(from, 'STOP');

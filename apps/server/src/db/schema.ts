@@ -766,6 +766,9 @@ export const sendQueue = pgTable(
   (t) => [
     index('send_queue_claim_idx').on(t.numberId, t.priority, t.runOrder, t.id),
     index('send_queue_campaign_idx').on(t.campaignId),
+    // The sweep's look-ups: claims whose lease ran out, sends whose outcome is unknown.
+    index('send_queue_lease_idx').on(t.leaseUntil).where(sql`${t.leaseUntil} is not null`),
+    index('send_queue_unknown_idx').on(t.unknownSince).where(sql`${t.unknownSince} is not null`),
     uniqueIndex('send_queue_attempt_idx').on(t.attemptId),
   ],
 );

@@ -50,6 +50,16 @@ describe('adaptive send rate', () => {
     expect(s.rate).toBe(RATE_RULES.floor);
   });
 
+  it('throttles of sends made before a cut do not cut the new rate again', () => {
+    let s = fresh('HIGH', 0);
+    // 60 requests in flight at 1,000 msg/s all come back 130429.
+    for (let i = 0; i < 60; i++) s = recordOutcome(s, 'throttled', 1000 + i, 900);
+    expect(s.rate).toBe(800);
+    // Sends made after the cut count again.
+    s = send(s, 3, 'throttled', 2000);
+    expect(s.rate).toBe(640);
+  });
+
   it('never goes above the Meta level or 1,000', () => {
     let s = fresh('STANDARD');
     for (let w = 1; w <= 5; w++) s = send(s, 100, 'ok', w * 5 * MIN);

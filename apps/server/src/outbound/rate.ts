@@ -33,6 +33,8 @@ export interface RateState {
   consecutiveThrottles: number;
   /** The last rate held a full window with under 1% errors. */
   stableRate: number | null;
+  /** When the rate last went down: throttles of sends made before it say nothing about the new rate. */
+  adjustedAtMs: number;
 }
 
 /** Meta's throughput level → messages per second it allows the number. */
@@ -72,13 +74,24 @@ export function initialRate(opts: {
     windowErrors: 0,
     consecutiveThrottles: 0,
     stableRate: saved.day === opts.today ? saved.stableRate : null,
+    adjustedAtMs: Number.NEGATIVE_INFINITY,
   };
 }
 
-/** The state after one send's outcome at `nowMs`. */
-export function recordOutcome(s: RateState, outcome: SendOutcome, nowMs: number): RateState {
+/**
+ * The state after the outcome, at `nowMs`, of a send made at `sentAtMs` (default: now). Requests
+ * already in flight when the rate went down were paced at the old rate: their throttles are not
+ * counted against the new one (many in flight would otherwise cut it again and again).
+ */
+export function recordOutcome(
+  s: RateState,
+  outcome: SendOutcome,
+  nowMs: number,
+  sentAtMs = nowMs,
+): RateState {
   const next = { ...s };
   if (outcome === 'pair') return next; // the recipient is delayed; the number's rate is not at fault
+  if (sentAtMs < s.adjustedAtMs) return next;
   next.windowSent++;
   if (outcome === 'throttled') {
     next.windowErrors++;
@@ -89,6 +102,7 @@ export function recordOutcome(s: RateState, outcome: SendOutcome, nowMs: number)
       next.windowStartMs = nowMs;
       next.windowSent = 0;
       next.windowErrors = 0;
+      next.adjustedAtMs = nowMs;
     }
     return next;
   }

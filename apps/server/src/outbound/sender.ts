@@ -37,6 +37,8 @@ interface Claimed {
   reply_to: string | null;
   attempt_id: string;
   attempts: number;
+  priority: number;
+  run_order: number;
 }
 
 interface Done {
@@ -58,6 +60,8 @@ const FLUSH_MS = 100;
 export interface SenderHooks {
   /** A campaign's sends changed: progress, completion. */
   onCampaignActivity?(campaignIds: string[]): Promise<unknown>;
+  /** Puts more of the running campaigns' recipients on the queue (ahead of the sending). */
+  feed?(): Promise<unknown>;
   /** Meta refused the number's token (190): campaigns on it pause. */
   onTokenError?(orgId: string, numberId: string, err: GraphError): Promise<unknown>;
 }
@@ -164,30 +168,49 @@ export function createSender(deps: {
     return state;
   }
 
-  /** Claims up to `limit` due sends of the number, each with a new attempt id, held for the lease time. */
-  async function claim(numberId: string, limit: number): Promise<Claimed[]> {
+  /**
+   * Claims up to `limit` due sends of the number, each with a new attempt id, held for the lease time:
+   * people waiting (priority 0) first, then campaign sends in start order. Campaign sends are read
+   * after `cursor` (the last one claimed), so a claim does not wade through the index entries of sends
+   * already finished (deleted rows stay in the index until vacuum); a claim that comes back short
+   * starts again from the beginning, which also picks up retries whose time has come.
+   */
+  async function claim(
+    numberId: string,
+    limit: number,
+    cursor: { runOrder: number; id: number } | null,
+  ): Promise<Claimed[]> {
+    const due = sql`q.number_id = ${numberId} and q.lease_until is null and q.unknown_since is null and q.due_at <= now()`;
     return queryRows<Claimed>(
       db,
-      sql`with c as (
-            select q.id from send_queue q
-            where q.number_id = ${numberId} and q.lease_until is null and q.unknown_since is null
-              and q.due_at <= now()
-              and (q.campaign_id is null
-                   or exists (select 1 from campaigns k where k.id = q.campaign_id and k.state = 'running'))
-            order by q.priority, q.run_order, q.id
-            limit ${limit}
-            for update skip locked)
+      sql`with p0 as (
+            select q.id from send_queue q where ${due} and q.priority = 0
+            order by q.id limit ${limit} for update skip locked),
+          p1 as (
+            select q.id, q.run_order from send_queue q
+            where ${due} and q.priority = 1
+              ${cursor ? sql`and (q.run_order, q.id) > (${cursor.runOrder}::bigint, ${cursor.id}::bigint)` : sql``}
+              and exists (select 1 from campaigns k where k.id = q.campaign_id and k.state = 'running')
+            order by q.run_order, q.id limit ${limit} for update skip locked),
+          c as (select id from p0 union all (select id from p1 order by run_order, id) limit ${limit})
           update send_queue q set lease_until = now() + make_interval(secs => ${deps.leaseSeconds}),
                  attempt_id = gen_random_uuid(), attempts = q.attempts + 1
           from c where q.id = c.id
           returning q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id,
-                    q.to_wa_id, q.content, q.reply_to, q.attempt_id, q.attempts`,
+                    q.to_wa_id, q.content, q.reply_to, q.attempt_id, q.attempts, q.priority, q.run_order::float8 as run_order`,
     );
   }
 
-  async function sendOne(numberId: string, row: Claimed): Promise<Result> {
+  /** The number's provider and credentials, read once per claimed batch (not per send). */
+  async function senderFor(numberId: string) {
     const n = await numbers.rowById(numberId);
-    if (!n || n.status !== 'active') {
+    if (!n || n.status !== 'active') return undefined;
+    return { provider: numbers.providerFor(n), creds: numbers.credentials(n) };
+  }
+  type Via = Awaited<ReturnType<typeof senderFor>>;
+
+  async function sendOne(via: Via, row: Claimed): Promise<Result> {
+    if (!via) {
       return {
         kind: 'retry',
         error: { reason: 'number inactive' },
@@ -197,12 +220,10 @@ export function createSender(deps: {
       };
     }
     try {
-      const sent = await numbers
-        .providerFor(n)
-        .sendMessage(numbers.credentials(n), row.to_wa_id, row.content, {
-          ...(row.reply_to ? { replyTo: row.reply_to } : {}),
-          bizOpaqueCallbackData: callbackDataOf(row.attempt_id),
-        });
+      const sent = await via.provider.sendMessage(via.creds, row.to_wa_id, row.content, {
+        ...(row.reply_to ? { replyTo: row.reply_to } : {}),
+        bizOpaqueCallbackData: callbackDataOf(row.attempt_id),
+      });
       return { kind: 'sent', wamid: sent.wamid };
     } catch (err) {
       if (!(err instanceof GraphError)) {
@@ -367,72 +388,114 @@ export function createSender(deps: {
     return updated;
   }
 
-  /** Sends for one number while it has due work and this process holds its lease. */
+  /** Gives claimed but unsent rows back to the queue as they were (no attempt was made). */
+  async function release(rows: Claimed[]) {
+    if (!rows.length) return;
+    await db.execute(sql`
+      update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
+      where id = any(${sql.param(rows.map((r) => r.id))}::bigint[])`);
+  }
+
+  /**
+   * Sends for one number while it has due work and this process holds its lease. Claims are fetched
+   * ahead and outcomes recorded in the background, so the pacing loop only waits for its next slice.
+   */
   async function pump(numberId: string) {
     let rate = rates.get(numberId) ?? (await rateOf(numberId));
     rates.set(numberId, rate);
     const inFlight = new Set<Promise<void>>();
+    let buffer: Claimed[] = [];
+    let via: Via;
+    let cursor: { runOrder: number; id: number } | null = null;
+    let claiming: Promise<void> | undefined;
     let done: Done[] = [];
+    let flushing: Promise<void> = Promise.resolve();
+    let pendingFlushes = 0;
     let lastFlush = Date.now();
     let lastLease = Date.now();
     let lastSave = Date.now();
+    let lastRefill = Date.now();
+    let tokens = 0;
     let idleSince: number | undefined;
-    let carry = 0;
     let stopNumber = false;
-    const flushNow = async () => {
+
+    const claimMore = async () => {
+      const want = Math.max(1, Math.ceil(rate.rate * CLAIM_SECONDS));
+      let rows = await claim(numberId, want, cursor);
+      if (rows.length < want && cursor) {
+        cursor = null;
+        rows = rows.concat(await claim(numberId, want - rows.length, null));
+      }
+      const last = rows.filter((r) => r.priority === 1).at(-1);
+      if (last) cursor = { runOrder: last.run_order, id: last.id };
+      if (rows.length) via = await senderFor(numberId);
+      buffer = buffer.concat(rows);
+    };
+    const refill = () => {
+      if (claiming || stopNumber || buffer.length > rate.rate * CLAIM_SECONDS * 0.5) return;
+      claiming = claimMore()
+        .catch((err) => log.error({ err, numberId }, 'claiming sends failed'))
+        .finally(() => {
+          claiming = undefined;
+        });
+    };
+    const flushInBackground = () => {
+      if (!done.length) return;
       const batch = done;
       done = [];
       lastFlush = Date.now();
-      await flush(numberId, batch).catch((err) => {
-        log.error({ err, numberId }, 'recording send outcomes failed; the claims will be reconciled');
-      });
+      pendingFlushes++;
+      flushing = flushing
+        .then(() => flush(numberId, batch))
+        .catch((err) =>
+          log.error({ err, numberId }, 'recording send outcomes failed; the claims will be reconciled'),
+        )
+        .finally(() => {
+          pendingFlushes--;
+        });
     };
+
     try {
       while (running && !stopNumber) {
         if (Date.now() - lastLease > 3000) {
           lastLease = Date.now();
           if (!(await takeLease(numberId))) break;
         }
-        const want = Math.max(1, Math.ceil(rate.rate * CLAIM_SECONDS));
-        const rows = await claim(numberId, want);
-        if (!rows.length) {
-          if (inFlight.size) await Promise.race(inFlight);
-          if (done.length) await flushNow();
-          idleSince ??= Date.now();
-          if (Date.now() - idleSince > 1000 && !inFlight.size) break;
-          await new Promise((r) => setTimeout(r, 50));
-          continue;
+        refill();
+        if (!buffer.length) {
+          if (claiming) await claiming;
+          if (!buffer.length) {
+            if (inFlight.size) await Promise.race(inFlight);
+            flushInBackground();
+            idleSince ??= Date.now();
+            if (Date.now() - idleSince > 1000 && !inFlight.size) break;
+            await new Promise((r) => setTimeout(r, 50));
+            lastRefill = Date.now();
+            continue;
+          }
         }
         idleSince = undefined;
-        let i = 0;
-        while (i < rows.length) {
-          const sliceStart = Date.now();
-          const quota = rate.rate * (SLICE_MS / 1000) + carry;
-          const n = Math.floor(quota);
-          carry = quota - n;
-          for (let k = 0; k < n && i < rows.length; k++, i++) {
-            while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-            const row = rows[i]!;
-            const p = sendOne(numberId, row).then((result) => {
-              done.push({ row, result });
-              const o = outcomeOf(result);
-              if (o) rate = recordOutcome(rate, o, Date.now());
-              if (result.kind === 'token') stopNumber = true;
-            });
-            const tracked = p.finally(() => inFlight.delete(tracked));
-            inFlight.add(tracked);
-          }
-          if (stopNumber) break;
-          if (done.length >= 200 || Date.now() - lastFlush >= FLUSH_MS) await flushNow();
-          const wait = SLICE_MS - (Date.now() - sliceStart);
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        // Tokens for the time that passed (at most 50 ms worth banked: Meta allows bursts of about 100 ms).
+        const now = Date.now();
+        tokens = Math.min(tokens + (rate.rate * (now - lastRefill)) / 1000, Math.max(1, rate.rate / 20));
+        lastRefill = now;
+        while (tokens >= 1 && buffer.length && !stopNumber) {
+          while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+          tokens -= 1;
+          const row = buffer.shift()!;
+          const sentAt = Date.now();
+          const p = sendOne(via, row).then((result) => {
+            done.push({ row, result });
+            const o = outcomeOf(result);
+            if (o) rate = recordOutcome(rate, o, Date.now(), sentAt);
+            if (result.kind === 'token') stopNumber = true;
+          });
+          const tracked = p.finally(() => inFlight.delete(tracked));
+          inFlight.add(tracked);
         }
-        if (stopNumber && i < rows.length) {
-          // Claimed but not sent: back to the queue untouched.
-          await db.execute(sql`
-            update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
-            where id = any(${sql.param(rows.slice(i).map((r) => r.id))}::bigint[])`);
-        }
+        if (done.length >= 200 || Date.now() - lastFlush >= FLUSH_MS) flushInBackground();
+        // Recording must keep up: never more than two batches behind.
+        if (pendingFlushes > 2) await flushing;
         rate = tick(rate, Date.now());
         rates.set(numberId, rate);
         if (Date.now() - lastSave > 5000) {
@@ -443,9 +506,15 @@ export function createSender(deps: {
                 where id = ${numberId}`,
           );
         }
+        await new Promise((r) => setTimeout(r, SLICE_MS));
       }
+      if (claiming) await claiming;
       await Promise.all(inFlight);
-      await flushNow();
+      flushInBackground();
+      await flushing;
+      // Claimed but never sent (a pause, a stop, a token error, shutting down): back as they were.
+      await release(buffer);
+      buffer = [];
     } finally {
       rates.set(numberId, rate);
       await releaseLease(numberId, rate).catch(() => {});
@@ -460,11 +529,11 @@ export function createSender(deps: {
   async function sweep() {
     await db.execute(sql`
       update send_queue set lease_until = null, unknown_since = now()
-      where lease_until < now() - interval '1 second' and attempt_id is not null`);
+      where lease_until is not null and lease_until < now() - interval '1 second' and attempt_id is not null`);
     const found = await queryRows<Claimed & { number_id: string; wamid: string }>(
       db,
       sql`select q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id, q.to_wa_id,
-                 q.content, q.reply_to, q.attempt_id, q.attempts, q.number_id, e.wamid
+                 q.content, q.reply_to, q.attempt_id, q.attempts, q.priority, q.run_order::float8 as run_order, q.number_id, e.wamid
           from send_queue q
           join lateral (select e.wamid from message_status_events e
                          where (e.payload->>'biz_opaque_callback_data') = 'ow:' || q.attempt_id::text and not e.applied
@@ -524,6 +593,7 @@ export function createSender(deps: {
           lastSweep = Date.now();
           await sweep();
         }
+        await deps.hooks?.feed?.();
         for (const numberId of await numbersWithWork()) {
           if (pumps.has(numberId)) continue;
           const n = await numbers.rowById(numberId);

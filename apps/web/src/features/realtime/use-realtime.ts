@@ -1,4 +1,4 @@
-import type { ContactImport, StoredEvent } from '@openwaba/contracts';
+import type { Campaign, ContactImport, StoredEvent } from '@openwaba/contracts';
 import { createRealtime, type RealtimeStatus } from '@openwaba/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -55,6 +55,47 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
           // PENDING → APPROVED, a quarantine, a new quality score: the catalogue and open templates follow.
           void qc.invalidateQueries({ queryKey: ['templates'] });
           break;
+        case 'campaign.progress': {
+          // Counters move with each event, without a refetch; a state change refetches the whole campaign.
+          const d = event.data;
+          let stateChanged = false;
+          const patch = (c: Campaign): Campaign => {
+            if (d.state && d.state !== c.state) stateChanged = true;
+            return {
+              ...c,
+              state: (d.state as Campaign['state'] | undefined) ?? c.state,
+              rate: d.rate === undefined ? c.rate : d.rate,
+              counts: {
+                ...c.counts,
+                total: d.total,
+                sent: d.sent,
+                failed: d.failed,
+                queued: d.queued ?? c.counts.queued,
+                delivered: d.delivered ?? c.counts.delivered,
+                read: d.read ?? c.counts.read,
+                // The event counts the invalid with the skipped.
+                skipped:
+                  d.skipped === undefined ? c.counts.skipped : Math.max(0, d.skipped - c.counts.invalid),
+              },
+            };
+          };
+          qc.setQueryData<Campaign>(['campaigns', 'one', d.campaign_id], (old) => (old ? patch(old) : old));
+          const list = qc.getQueryData<{ data: Campaign[] }>(['campaigns', 'list']);
+          if (list?.data.some((c) => c.id === d.campaign_id)) {
+            qc.setQueryData(['campaigns', 'list'], {
+              data: list.data.map((c) => (c.id === d.campaign_id ? patch(c) : c)),
+            });
+          } else if (list) {
+            // Started from another tab or the API: the list does not hold it yet.
+            void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
+          }
+          if (stateChanged || (d.state && ['completed', 'stopped', 'failed', 'paused'].includes(d.state))) {
+            void qc.invalidateQueries({ queryKey: ['campaigns', 'one', d.campaign_id] });
+            void qc.invalidateQueries({ queryKey: ['campaigns', 'recipients', d.campaign_id] });
+            void qc.invalidateQueries({ queryKey: ['campaigns', 'report', d.campaign_id] });
+          }
+          break;
+        }
         case 'number.health_updated':
           void qc.invalidateQueries({ queryKey: ['numbers'] });
           break;

@@ -27,7 +27,7 @@ export const defOf = (t: Template): TemplateDef => ({
 });
 
 /** `body.2` → “Body {{2}}”, `buttons.0` → “Link 1”: how a person names the variable. */
-function variableLabel(key: string, def?: TemplateDef) {
+export function variableLabel(key: string, def?: TemplateDef) {
   const [part, name] = key.split('.') as [string, string];
   if (part === 'buttons') {
     const b = def?.components.find((c) => c.type.toUpperCase() === 'BUTTONS')?.buttons?.[Number(name)];
@@ -45,7 +45,8 @@ function sourceWords(source: string) {
   return source === 'fixed text' ? 'the fixed text' : source;
 }
 
-const mappingKey = (v: TemplateVariable) => `${v.component === 'button' ? 'buttons' : v.component}.${v.key}`;
+export const mappingKey = (v: TemplateVariable) =>
+  `${v.component === 'button' ? 'buttons' : v.component}.${v.key}`;
 
 export function TemplatePage() {
   const { id = '' } = useParams();

@@ -1,0 +1,2 @@
+CREATE INDEX "send_queue_lease_idx" ON "send_queue" USING btree ("lease_until") WHERE "send_queue"."lease_until" is not null;--> statement-breakpoint
+CREATE INDEX "send_queue_unknown_idx" ON "send_queue" USING btree ("unknown_since") WHERE "send_queue"."unknown_since" is not null;
