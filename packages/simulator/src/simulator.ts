@@ -436,7 +436,11 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
     else if (category === 'MARKETING' && c.optedOutMarketing) failure = 131050;
     else if (category && !open) {
       const limit = TIER_LIMIT[n.messaging_limit_tier as keyof typeof TIER_LIMIT] ?? Number.POSITIVE_INFINITY;
-      for (const [w, t] of n.initiated) if (now - t >= DAY) n.initiated.delete(w);
+      // Oldest first (a Map keeps insertion order): stop at the first conversation still inside its day.
+      for (const [w, t] of n.initiated) {
+        if (now - t < DAY) break;
+        n.initiated.delete(w);
+      }
       if (!n.initiated.has(to) && n.initiated.size >= limit) failure = 131048;
       else n.initiated.set(to, now);
     }

@@ -72,6 +72,8 @@ const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOS
 const BATCH = 5000;
 /** Least time between two progress events of one campaign. */
 const PROGRESS_MS = 500;
+/** Least time between two progress events with delivery and read counts. */
+const FULL_PROGRESS_MS = 5000;
 
 /** A seeded shuffle (mulberry32), so an A/B split is random but reproducible for one campaign. */
 function shuffled(n: number, seed: number): number[] {
@@ -141,6 +143,7 @@ export function createCampaignService(deps: {
   const { db, orgs, contacts, templates, events, notifications, log } = deps;
   const rateTable = deps.rateTable ?? DEFAULT_RATE_TABLE;
   const lastProgress = new Map<string, number>();
+  const lastFullProgress = new Map<string, number>();
 
   async function getRow(tx: Db | Tx, orgId: string, id: string, lock = false): Promise<CampaignRow> {
     const [row] = await queryRows<CampaignRow>(
@@ -151,7 +154,8 @@ export function createCampaignService(deps: {
     return row;
   }
 
-  async function countsOf(tx: Db | Tx, campaignId: string): Promise<CampaignCounts> {
+  /** The counts; `light` leaves out delivery, read and replies (a join over every sent recipient). */
+  async function countsOf(tx: Db | Tx, campaignId: string, light = false): Promise<CampaignCounts> {
     const c: CampaignCounts = {
       total: 0,
       pending: 0,
@@ -172,7 +176,7 @@ export function createCampaignService(deps: {
       c.total += s.n;
       if (s.state in c) c[s.state as keyof CampaignCounts] += s.n;
     }
-    if (c.sent) {
+    if (c.sent && !light) {
       const [d] = await queryRows<{ delivered: number; read: number; failed: number; replied: number }>(
         tx,
         sql`select count(*) filter (where m.status in ('delivered', 'read', 'played'))::int as delivered,
@@ -886,16 +890,23 @@ export function createCampaignService(deps: {
     }
   }
 
+  /**
+   * Publishes `campaign.progress`: at most every PROGRESS_MS while sending, with the cheap counts
+   * (recipient states); delivery, read and failures reported by Meta every FULL_PROGRESS_MS and on
+   * every state change.
+   */
   async function publishProgress(orgId: string, id: string, force: boolean) {
     const now = Date.now();
     if (!force && now - (lastProgress.get(id) ?? 0) < PROGRESS_MS) return;
     lastProgress.set(id, now);
+    const full = force || now - (lastFullProgress.get(id) ?? 0) >= FULL_PROGRESS_MS;
+    if (full) lastFullProgress.set(id, now);
     const [c] = await queryRows<{ state: string; number_id: string }>(
       db,
       sql`select state, number_id from campaigns where id = ${id}`,
     );
     if (!c) return;
-    const counts = await countsOf(db, id);
+    const counts = await countsOf(db, id, !full);
     await events
       .publish(orgId, [
         {
@@ -907,8 +918,7 @@ export function createCampaignService(deps: {
             total: counts.total,
             queued: counts.queued,
             sent: counts.sent,
-            delivered: counts.delivered,
-            read: counts.read,
+            ...(full ? { delivered: counts.delivered, read: counts.read } : {}),
             failed: counts.failed,
             skipped: counts.skipped + counts.invalid,
             rate: c.state === 'running' ? (deps.rateOf?.(c.number_id) ?? null) : null,
@@ -916,7 +926,10 @@ export function createCampaignService(deps: {
         },
       ])
       .catch(() => {});
-    if (['completed', 'stopped', 'failed'].includes(c.state)) lastProgress.delete(id);
+    if (['completed', 'stopped', 'failed'].includes(c.state)) {
+      lastProgress.delete(id);
+      lastFullProgress.delete(id);
+    }
   }
 
   /** Meta refused the number's token: its running campaigns pause until the token is replaced. */
