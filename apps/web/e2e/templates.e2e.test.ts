@@ -211,7 +211,14 @@ describe.skipIf(!hasChromium)('templates: sync, quarantine and preview in Chromi
     await page.getByText('Deleted autumn_sale (en_US) at Meta').waitFor();
     await page.locator('tr[data-template="delivery_update"]').waitFor();
     expect(await page.locator('tr[data-template="autumn_sale"]').count()).toBe(0);
-    await page.getByLabel('Show inactive').check();
+    // The box is bound to the address (?inactive=1): a navigation still settling after the delete can
+    // undo a click, so tick it until the address says so.
+    const box = page.getByLabel('Show inactive');
+    for (let i = 0; i < 10 && !page.url().includes('inactive=1'); i++) {
+      await box.click();
+      await page.waitForTimeout(200);
+    }
+    expect(page.url()).toContain('inactive=1');
     await page.locator('tr[data-template="autumn_sale"]').getByText('Inactive').waitFor();
   });
 });

@@ -410,6 +410,48 @@ describe(`campaigns on ${settings.backend}`, () => {
     }
   });
 
+  it.skipIf(settings.backend !== 'pg')(
+    'a second worker process on the same database never sends a recipient the first one sent',
+    async () => {
+      const { createSender } = await import('../outbound/sender.ts');
+      const services = t.app.services;
+      // A second sender, as another worker process would run it: its own holder, its own claims.
+      const second = createSender({
+        db: t.database.db,
+        numbers: services.numbers,
+        events: services.events,
+        log: services.log,
+        leaseSeconds: 5,
+        reconcileWindowSeconds: 10,
+        hooks: {
+          onCampaignActivity: (ids) => services.campaigns.onActivity(ids),
+          feed: () => services.campaigns.feed(),
+        },
+      });
+      second.start();
+      try {
+        const { tagId } = await contactsWithTag('two-workers', 3000, 120);
+        const c = await createCampaign({
+          name: 'Two workers',
+          audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+          templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'F-6' } } }],
+        });
+        const before = sentTo().length;
+        await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+        // Half-way, the worker sending stops (as at a deploy): the other takes the number over.
+        await until('some sent', async () => sentTo().length - before >= 40);
+        await services.sender.stop();
+        await until('completed', async () => (await campaign(c.id)).state === 'completed', 60_000);
+        const sent = sentTo().slice(before);
+        expect(sent).toHaveLength(120);
+        expect(new Set(sent.map((m) => m.to)).size).toBe(120);
+      } finally {
+        await second.stop();
+        services.sender.start();
+      }
+    },
+  );
+
   it('bad input is a 400 naming the field; other organisations see nothing; viewers cannot start', async () => {
     const bad = await owner.post('/api/v1/campaigns', {
       name: 'x',

@@ -56,6 +56,8 @@ const SLICE_MS = 20;
 /** A claim holds at most this much sending time, so a pause takes effect within it. */
 const CLAIM_SECONDS = 0.25;
 const FLUSH_MS = 100;
+/** Share of Meta's ceiling actually used when the adaptive rate is at it. */
+const PACE_AT_CEILING = 0.95;
 
 export interface SenderHooks {
   /** A campaign's sends changed: progress, completion. */
@@ -476,8 +478,11 @@ export function createSender(deps: {
         }
         idleSince = undefined;
         // Tokens for the time that passed (at most 50 ms worth banked: Meta allows bursts of about 100 ms).
+        // At Meta's ceiling the pace keeps a little headroom: requests bunch up on the way (a busy
+        // machine, the network), and at exactly the limit every bunch is answered 130429.
         const now = Date.now();
-        tokens = Math.min(tokens + (rate.rate * (now - lastRefill)) / 1000, Math.max(1, rate.rate / 20));
+        const pace = rate.rate >= rate.ceiling ? rate.rate * PACE_AT_CEILING : rate.rate;
+        tokens = Math.min(tokens + (pace * (now - lastRefill)) / 1000, Math.max(1, pace / 20));
         lastRefill = now;
         while (tokens >= 1 && buffer.length && !stopNumber) {
           while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
