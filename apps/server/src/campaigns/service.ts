@@ -9,7 +9,7 @@ import {
   resolveTemplateParams,
   type TemplateDef,
 } from '@openwaba/contracts';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type Actor, actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Config } from '../config.ts';
@@ -711,7 +711,8 @@ export function createCampaignService(deps: {
     from: CampaignState[],
     to: CampaignState,
     action: string,
-    extra = sql``,
+    /** The columns changed besides the state. */
+    set: SQL,
   ) {
     await transaction(db, async (tx) => {
       const c = await getRow(tx, ctx.orgId, id, true);
@@ -721,10 +722,7 @@ export function createCampaignService(deps: {
           `The campaign is ${c.state}; this needs it to be ${from.join(' or ')}`,
         );
       }
-      await tx.execute(
-        sql`update campaigns set state = ${to}, updated_at = now() ${extra.queryChunks.length ? sql`, ${extra}` : sql``}
-            where id = ${id}`,
-      );
+      await tx.execute(sql`update campaigns set state = ${to}, updated_at = now(), ${set} where id = ${id}`);
       await recordAudit(tx, actorOf(ctx), {
         action,
         entityType: 'campaign',
@@ -1053,9 +1051,7 @@ export function createCampaignService(deps: {
     const ended = campaign.finished_at ? Date.parse(campaign.finished_at) : null;
     const sendSpan =
       span?.first && span.last
-        ? (Date.parse(String(new Date(span.last).toISOString())) -
-            Date.parse(String(new Date(span.first).toISOString()))) /
-          1000
+        ? (new Date(span.last).getTime() - new Date(span.first).getTime()) / 1000
         : null;
     const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 10000) / 10000 : 0);
     return {

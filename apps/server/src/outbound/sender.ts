@@ -22,7 +22,15 @@ import {
 type Result =
   | { kind: 'sent'; wamid: string }
   | { kind: 'failed'; error: Record<string, unknown>; reason: string }
-  | { kind: 'retry'; error: Record<string, unknown>; reason: string; delayMs: number; counts: boolean }
+  | {
+      kind: 'retry';
+      error: Record<string, unknown>;
+      reason: string;
+      delayMs: number;
+      counts: boolean;
+      /** Meta's code, when Meta answered: the adaptive rate reads throttling from it. */
+      code?: number | string;
+    }
   | { kind: 'unknown'; error: Record<string, unknown> }
   | { kind: 'token'; error: GraphError };
 
@@ -56,6 +64,8 @@ const SLICE_MS = 20;
 /** A claim holds at most this much sending time, so a pause takes effect within it. */
 const CLAIM_SECONDS = 0.25;
 const FLUSH_MS = 100;
+/** Meta's answers that the number's throughput was exceeded (what the adaptive rate steps down on). */
+const THROUGHPUT_CODES = new Set<number | string>([130429, 4, 80007]);
 /** Share of Meta's ceiling actually used when the adaptive rate is at it. */
 const PACE_AT_CEILING = 0.95;
 
@@ -236,7 +246,7 @@ export function createSender(deps: {
       const reason = `${err.code}: ${err.title}${err.details ? ` — ${err.details}` : ''}`;
       if (err.kind === 'token') return { kind: 'token', error: err };
       if (err.code === 131056) {
-        return { kind: 'retry', error, reason, delayMs: PAIR_RATE_DELAY_MS, counts: false };
+        return { kind: 'retry', error, reason, delayMs: PAIR_RATE_DELAY_MS, counts: false, code: err.code };
       }
       if (
         err.code === 'TIMEOUT' ||
@@ -246,7 +256,7 @@ export function createSender(deps: {
       }
       if (err.retryable) {
         const delayMs = RETRY_DELAYS_MS[Math.min(row.attempts - 1, RETRY_DELAYS_MS.length - 1)]!;
-        return { kind: 'retry', error, reason, delayMs, counts: true };
+        return { kind: 'retry', error, reason, delayMs, counts: true, code: err.code };
       }
       return { kind: 'failed', error, reason };
     }
@@ -254,8 +264,9 @@ export function createSender(deps: {
 
   const outcomeOf = (r: Result): SendOutcome | undefined => {
     if (r.kind === 'sent') return 'ok';
-    if (r.kind === 'retry' && !r.counts) return r.reason.startsWith('131056') ? 'pair' : undefined;
-    if (r.kind === 'retry' && /^(130429|4|80007):/.test(r.reason)) return 'throttled';
+    if (r.kind === 'retry' && r.code === 131056) return 'pair';
+    if (r.kind === 'retry' && !r.counts) return undefined;
+    if (r.kind === 'retry' && THROUGHPUT_CODES.has(r.code ?? '')) return 'throttled';
     if (r.kind === 'unknown' || r.kind === 'retry' || r.kind === 'failed') return 'error';
     return undefined;
   };
@@ -327,7 +338,7 @@ export function createSender(deps: {
           where id = any(${sql.param(token.map((d) => d.row.id))}::bigint[])`);
       }
     });
-    for (const p of published.filter((x) => x)) {
+    for (const p of published) {
       await events
         .publish(p.orgId, [
           { type: 'message.status_updated', data: { message_id: p.messageId, status: p.status } },
