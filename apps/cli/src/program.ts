@@ -275,6 +275,14 @@ export function buildProgram(io: Io, env?: Env) {
       .option('--tag <tag>', 'contacts with this tag (repeat: any of them)', collect)
       .option('--segment <segment>', 'contacts of this saved segment (id or name)')
       .option('--phones <file>', 'one phone a line, or CSV phone,v1,v2 (values: column:1, column:2…)')
+      .option(
+        '--file <csv|xlsx>',
+        'a file with a phone column and columns for the variables (Phone,{{Media}},{{1}}: map body.1=column:{{1}})',
+      )
+      .option(
+        '--phone-column <name>',
+        'with --file: the column holding phones (default: guessed from the header)',
+      )
       .option('--all-contacts', 'every contact of the organisation')
       .option('--split <split>', 'sequential | ab: how recipients are shared between templates', 'sequential')
       .option('--share <percent>', 'with --split ab: a share per --template, adding up to 100', collect)

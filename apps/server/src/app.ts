@@ -206,6 +206,7 @@ export function createServices(deps: {
     events,
     notifications,
     log,
+    audienceFile: (orgId, id) => contactImports.audienceFile(orgId, id),
     rateOf: (numberId) => sender.rateOf(numberId),
     poke: () => sender.poke(),
   });
@@ -350,7 +351,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(conversationRoutes({ conversations: services.conversations }));
   await app.register(templateRoutes({ templates: services.templates }));
-  await app.register(campaignRoutes({ campaigns: services.campaigns }));
+  await app.register(
+    campaignRoutes({
+      campaigns: services.campaigns,
+      imports: services.contactImports,
+      maxBytes: config.IMPORT_MAX_BYTES,
+    }),
+  );
   await app.register(mediaRoutes({ media: services.media }));
   await app.register(
     contactRoutes({

@@ -190,14 +190,16 @@ const schema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(50 * 1024 * 1024)
-    .describe('Largest contact file (CSV or XLSX) an import accepts; a bigger upload is refused with 413.'),
+    .describe(
+      'Largest contact file or campaign audience file (CSV or XLSX) accepted; a bigger upload is refused with 413.',
+    ),
   IMPORT_MAX_ROWS: z.coerce
     .number()
     .int()
     .min(1)
     .max(10_000_000)
     .default(100_000)
-    .describe('Most data rows one contact import takes.'),
+    .describe('Most data rows one contact import or campaign audience file takes.'),
   SEND_RECONCILE_WINDOW_SECONDS: z.coerce
     .number()
     .int()

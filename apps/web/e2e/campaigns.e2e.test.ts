@@ -313,6 +313,68 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     expect(list.data.map((c) => c.name)).not.toContain('Pasted list');
   });
 
+  it('creates a campaign from a CSV file in the wizard: columns fill the variables, bad rows are listed, it sends', async () => {
+    const { page } = h;
+    const optIn = { source: 'web_form', proof: 'Ticked the box at checkout' };
+    for (const [i, name] of ['Farah Aziz', 'Gus Lind'].entries()) {
+      await post(page, base, '/api/v1/contacts', { phone: phone(20 + i), name, opt_in: optIn });
+    }
+    const csv = [
+      'Phone,{{1}}',
+      `${phone(20)},Farah`,
+      `${phone(21)},Gus`,
+      '12,Too short',
+      `${phone(20)},Farah again`,
+      `${phone(29)},<img src=x onerror=alert(1)>`,
+    ].join('\n');
+    await page.goto(`${base}/campaigns/new`);
+    await page.getByLabel('Campaign name').fill('From a file');
+    await page.getByLabel('Send from').selectOption({ label: 'Sandbox number (sandbox)' });
+    await page.getByRole('button', { name: 'Next: audience' }).click();
+    await page.getByLabel('Upload a CSV or Excel file').check();
+    await page
+      .getByLabel('Audience file')
+      .setInputFiles({ name: 'spring-list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page
+      .getByTestId('audience-file-summary')
+      .getByText('5 rows, 2 columns', { exact: false })
+      .waitFor();
+    // The phone column is guessed; the first rows are shown as text, never as markup.
+    expect(await page.getByLabel('Phone column').inputValue()).toBe('Phone');
+    await page
+      .getByRole('table', { name: 'First rows of the file' })
+      .getByText('<img src=x onerror=alert(1)>')
+      .waitFor();
+    await h.shot('83-campaign-wizard-file');
+    await page.getByRole('button', { name: 'Next: templates' }).click();
+    await page.getByRole('checkbox', { name: /spring_tea/ }).check();
+    // A column named {{1}} is proposed for body variable 1.
+    expect(await page.getByLabel('spring_tea: Body {{1}} comes from').inputValue()).toBe('column.{{1}}');
+    await page
+      .getByRole('figure', { name: 'Preview of spring_tea' })
+      .getByText('Hi Farah, our spring teas are in', { exact: false })
+      .waitFor();
+    await page.getByRole('button', { name: 'Next: review' }).click();
+    await page.getByText('5 rows of spring-list.csv, phones in the column “Phone”').waitFor();
+    await page.getByRole('button', { name: 'Create draft' }).click();
+    const summary = page.getByTestId('draft-summary');
+    await summary.getByText('Draft “From a file” created.').waitFor({ timeout: 20_000 });
+    expect(await summary.getByLabel('Draft counts').textContent()).toMatch(/Recipients5Ready3Invalid2/);
+    await summary.getByText('2 invalid rows skipped, and why').waitFor();
+    const invalid = page.getByRole('list', { name: 'Invalid recipients' });
+    await invalid.getByText('Row 4').waitFor();
+    await invalid.getByText('duplicate: the same phone as row 2').waitFor();
+    await h.shot('84-campaign-wizard-file-draft');
+    await page.getByRole('button', { name: 'Start now' }).click();
+    await page.getByRole('heading', { name: 'From a file' }).waitFor();
+    await page.getByTestId('campaign-state').getByText('Completed').waitFor({ timeout: 30_000 });
+    // Two sent; the stranger without an opt-in is skipped with the reason.
+    await expect.poll(() => text('count-sent'), { timeout: 15_000 }).toBe('2');
+    const table = page.getByRole('table', { name: 'Recipients' });
+    await table.getByText('no opt-in on file').waitFor();
+    await h.shot('85-campaign-file-completed');
+  });
+
   it('hides creating and steering from a viewer', async () => {
     const { page } = h;
     const viewer = { email: 'viewer@marigold.example', password: 'viewer campaigns password' };

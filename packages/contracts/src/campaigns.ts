@@ -43,6 +43,16 @@ export const CampaignAudience = z.discriminatedUnion('kind', [
     filter: ContactFilter.default({}),
     segment_id: Uuid.optional(),
   }),
+  /**
+   * A CSV/XLSX file uploaded to `POST /api/v1/campaigns/audience-files`: one recipient per row, the
+   * phone in `phone_column`, every column a recipient variable by its name (map `{ column: '{{1}}' }`,
+   * a media header from `{ column: '{{Media}}' }`). The file is read once and deleted.
+   */
+  z.strictObject({
+    kind: z.literal('file'),
+    file_id: Uuid,
+    phone_column: z.string().trim().min(1, 'is required').max(200),
+  }),
   /** Phones given with the request (API), each with its own variables. */
   z.strictObject({
     kind: z.literal('recipients'),
@@ -143,6 +153,8 @@ export const CampaignRecipient = z.object({
   contact_id: Uuid.nullable(),
   phone: z.string().nullable(),
   input: z.string(),
+  /** Its place in the audience: the row in the uploaded file (as a spreadsheet shows it), else its position. */
+  row_number: z.number().int(),
   template_index: z.number().int(),
   state: z.enum(RECIPIENT_STATES),
   /** The message's delivery status once sent: sent, delivered, read, failed. */

@@ -69,4 +69,14 @@ describe('resolveTemplateParams', () => {
       { key: 'buttons.0', source: 'column Link' },
     ]);
   });
+
+  it('a media header column gives a link or an uploaded media id', () => {
+    const mapping = { 'header.image': { column: '{{Media}}' } } as const;
+    expect(
+      resolveTemplateParams(mapping, { row: { '{{Media}}': 'https://cdn.example.com/a.jpg' } }).params,
+    ).toEqual({ header: { media: { link: 'https://cdn.example.com/a.jpg' } }, body: {}, buttons: {} });
+    expect(resolveTemplateParams(mapping, { row: { '{{Media}}': '1234567890' } }).params.header).toEqual({
+      media: { id: '1234567890' },
+    });
+  });
 });

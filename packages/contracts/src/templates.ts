@@ -72,6 +72,7 @@ export const VariableSource = z.union([
   z.strictObject({ column: z.string().min(1).max(200) }),
 ]);
 export type VariableSource = z.infer<typeof VariableSource>;
+const MEDIA_HEADERS = new Set(['image', 'video', 'document']);
 export const VariableMapping = z.record(
   z.string().regex(/^(header|body|buttons)\.[a-zA-Z0-9_]+$/),
   VariableSource,
@@ -103,7 +104,7 @@ export function resolveTemplateParams(
   subject: VariableSubject,
 ): { params: z.input<typeof TemplateParams>; missing: { key: string; source: string }[] } {
   const params: {
-    header?: { text?: string };
+    header?: { text?: string; media?: { link: string } | { id: string } };
     body: Record<string, string>;
     buttons: Record<string, string>;
   } = {
@@ -136,7 +137,10 @@ export function resolveTemplateParams(
       continue;
     }
     const [part, name] = key.split('.') as [string, string];
-    if (part === 'header') params.header = { text: value };
+    if (part === 'header' && MEDIA_HEADERS.has(name)) {
+      // A media header from a link or an uploaded media id (a CSV's {{Media}} column holds either).
+      params.header = { media: /^https?:\/\//i.test(value) ? { link: value } : { id: value } };
+    } else if (part === 'header') params.header = { text: value };
     else if (part === 'body') params.body[name] = value;
     else params.buttons[name] = value;
   }

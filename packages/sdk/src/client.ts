@@ -396,6 +396,19 @@ export function createClient(opts: ClientOptions = {}) {
       list: () => call(CampaignList, 'GET', '/api/v1/campaigns'),
       /** A draft: the audience is resolved into checked, rendered recipients. @example const c = await api.campaigns.create({ name: 'Spring', number_id, audience: { kind: 'contacts', filter: { tag_ids: [vip] } }, templates: [{ template_id, mapping: { 'body.1': { contact: 'name' } } }] }) */
       create: (body: z.input<typeof CreateCampaignBody>) => call(Campaign, 'POST', '/api/v1/campaigns', body),
+      /**
+       * Uploads an audience CSV/XLSX (one recipient per row); create the campaign with
+       * `audience: { kind: 'file', file_id: upload.id, phone_column }`. The file is read once and deleted.
+       * @example const upload = await api.campaigns.uploadAudience(file, file.name)
+       */
+      uploadAudience: (file: Blob, filename?: string) =>
+        call(
+          ImportUpload,
+          'POST',
+          `/api/v1/campaigns/audience-files${query({ filename })}`,
+          file,
+          IMPORT_CONTENT_TYPES.includes(file.type) ? file.type : 'application/octet-stream',
+        ),
       /** @example const c = await api.campaigns.get(id) */
       get: (id: string) => call(Campaign, 'GET', `/api/v1/campaigns/${q(id)}`),
       /** Pre-flight, then start now; a failed pre-flight leaves it `failed` with the reasons. @example await api.campaigns.start(id) */

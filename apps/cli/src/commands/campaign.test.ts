@@ -261,6 +261,38 @@ describe(`openwaba campaign on ${settings.backend}`, { timeout: 180_000 }, () =>
     expect(sentTo().length - before).toBe(6);
   });
 
+  it('creates a draft from a CSV audience file: the phone column named, a column filling the variable', async () => {
+    await contactsWithTag('file-audience', 400, 2);
+    const file = join(dir, 'audience.csv');
+    writeFileSync(file, `Order,Mobile\nB-1,${phone(400)}\nB-2,${phone(401)}\nB-3,not a phone\n`);
+    const created = await cli([
+      'campaign',
+      'create',
+      '--name',
+      'From a file',
+      '--template',
+      'order_ready',
+      '--map',
+      'body.1=column:Order',
+      '--file',
+      file,
+      '--phone-column',
+      'Mobile',
+    ]);
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toContain('3 recipients: 2 pending, 1 invalid');
+    expect(created.out).toContain('not a phone: phone: ');
+    const id = /\(([0-9a-f-]{36})\)/.exec(created.out)![1]!;
+    const c = await api.campaigns.get(id);
+    expect(c.audience).toMatchObject({ kind: 'file', filename: 'audience.csv', count: 3 });
+    const rows = (await api.campaigns.recipients(id, {})).data;
+    expect(rows.map((r) => [r.row_number, r.phone])).toEqual([
+      [2, phone(400)],
+      [3, phone(401)],
+      [4, null],
+    ]);
+  });
+
   it('pauses and resumes a bigger campaign from a phones file; nothing is sent twice', async () => {
     const count = 150;
     await contactsWithTag('big', 100, count);
@@ -376,7 +408,24 @@ describe(`openwaba campaign on ${settings.backend}`, { timeout: 180_000 }, () =>
       [[...base, '--template', 'order_ready', '--map', 'body.1=nickname'], /--map body.1: "nickname" is not/],
       [
         [...base, '--template', 'order_ready', '--phones', join(dir, 'nope.csv')],
-        /--phones and --all-contacts each stand alone/,
+        /--file, --phones and --all-contacts each stand alone/,
+      ],
+      [
+        [...base, '--template', 'order_ready', '--phone-column', 'Mobile'],
+        /--phoneColumn: only goes with --file|--phone-column: only goes with --file/,
+      ],
+      [
+        [
+          'campaign',
+          'create',
+          '--name',
+          'Bad',
+          '--template',
+          'order_ready',
+          '--file',
+          join(dir, 'nope.xlsx'),
+        ],
+        /--file: cannot read/,
       ],
       [
         [

@@ -107,6 +107,16 @@ beforeAll(async () => {
       components: [{ type: 'BODY', text, example: { body_text: [['Ana']] } }],
     }).id;
   }
+  tpl.new_arrivals = sim.addTemplate({
+    waba_id: WABA,
+    name: 'new_arrivals',
+    language: 'en_US',
+    category: 'MARKETING',
+    components: [
+      { type: 'HEADER', format: 'IMAGE', example: { header_handle: ['https://cdn.example.com/x.jpg'] } },
+      { type: 'BODY', text: 'Hi {{1}}, use code {{2}}.', example: { body_text: [['Ana', 'NEW10']] } },
+    ],
+  }).id;
   t = await createTestApp({
     META_GRAPH_URL: sim.url,
     META_HTTP_TIMEOUT_MS: '1000',
@@ -242,6 +252,125 @@ describe(`campaigns on ${settings.backend}`, () => {
     expect((await owner.post(`/api/v1/campaigns/${c.id}/start`, {})).statusCode).toBe(409);
   });
 
+  it('a CSV audience: every row kept with its result, {{Media}} and {{n}} columns filled, the file discarded', async () => {
+    // Three opted-in contacts; the file also names a stranger (no opt-in), a bad phone and a repeat.
+    await contactsWithTag('csv-audience', 500, 3);
+    const csv = [
+      'Phone,{{Media}},{{1}},{{2}}',
+      `${phone(500)},https://cdn.example.com/shoes.jpg,Ana,SHOE10`,
+      `${phone(501)},4455667788,Bo,BAG15`,
+      `${phone(502)},https://cdn.example.com/hat.jpg,Cy,`,
+      `${phone(599)},https://cdn.example.com/hat.jpg,Di,HAT5`,
+      'not a phone,https://cdn.example.com/hat.jpg,Ed,HAT5',
+      `${phone(500)},https://cdn.example.com/shoes.jpg,Ana again,SHOE10`,
+    ].join('\n');
+    const up = await owner.request('POST', '/api/v1/campaigns/audience-files?filename=list.csv', csv, {
+      'content-type': 'text/csv',
+    });
+    expect(up.statusCode, up.body).toBe(201);
+    expect(up.json()).toMatchObject({
+      headers: ['Phone', '{{Media}}', '{{1}}', '{{2}}'],
+      total_rows: 6,
+      suggested_mapping: { phone: 'Phone' },
+    });
+    // An audience upload is not a contact import.
+    expect(
+      (await owner.get('/api/v1/contacts/imports')).json().data.map((i: { id: string }) => i.id),
+    ).not.toContain(up.json().id);
+    expect(
+      (await owner.post(`/api/v1/contacts/imports/${up.json().id}/preview`, { mapping: { phone: 'Phone' } }))
+        .statusCode,
+    ).toBe(404);
+    const body = (phoneColumn: string) => ({
+      name: 'New arrivals',
+      number_id: numberId,
+      audience: { kind: 'file', file_id: up.json().id, phone_column: phoneColumn },
+      templates: [
+        {
+          template_id: tpl.new_arrivals,
+          mapping: {
+            'header.image': { column: '{{Media}}' },
+            'body.1': { column: '{{1}}' },
+            'body.2': { column: '{{2}}' },
+          },
+        },
+      ],
+    });
+    const wrong = await owner.post('/api/v1/campaigns', body('Mobile'));
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.message).toContain('no column “Mobile” in list.csv');
+    const c = await createCampaign(body('Phone'));
+    expect(c.audience).toMatchObject({ kind: 'file', filename: 'list.csv', count: 6 });
+    expect(c.counts).toMatchObject({ total: 6, pending: 3, invalid: 3 });
+    const invalid = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=invalid`)).json().data;
+    expect(invalid.map((r: { row_number: number; reason: string }) => [r.row_number, r.reason])).toEqual([
+      [4, 'no value for body.2 (column {{2}})'],
+      [6, expect.stringMatching(/^phone: /)],
+      [7, 'duplicate: the same phone as row 2'],
+    ]);
+    // Read once: the file and its record are gone, a second campaign from it is a 404.
+    expect((await owner.post('/api/v1/campaigns', body('Phone'))).statusCode).toBe(404);
+
+    const before = sentTo().length;
+    const started = await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+    expect(started.statusCode, started.body).toBe(200);
+    expect(started.json().preflight.skipped).toEqual({ 'no opt-in on file': 1 });
+    await until('completion', async () => (await campaign(c.id)).state === 'completed');
+    const sent = sentTo().slice(before);
+    expect(sent.map((m) => m.to).sort()).toEqual([phone(500).slice(1), phone(501).slice(1)]);
+    const components = (to: string) =>
+      (sent.find((m) => m.to === to)!.body.template as { components: unknown[] }).components;
+    expect(components(phone(500).slice(1))).toEqual([
+      {
+        type: 'header',
+        parameters: [{ type: 'image', image: { link: 'https://cdn.example.com/shoes.jpg' } }],
+      },
+      {
+        type: 'body',
+        parameters: [
+          { type: 'text', text: 'Ana' },
+          { type: 'text', text: 'SHOE10' },
+        ],
+      },
+    ]);
+    expect(JSON.stringify(components(phone(501).slice(1)))).toContain('"image":{"id":"4455667788"}');
+  });
+
+  it('audience files: bad input is a clear 4xx and leaves nothing', async () => {
+    const json = await owner.post('/api/v1/campaigns/audience-files', { phone: '+1' });
+    expect(json.statusCode).toBe(415);
+    const empty = await owner.request('POST', '/api/v1/campaigns/audience-files', '', {
+      'content-type': 'text/csv',
+    });
+    expect(empty.statusCode).toBe(400);
+    const up = await owner.request('POST', '/api/v1/campaigns/audience-files', `Phone\n${phone(500)}\n`, {
+      'content-type': 'text/csv',
+    });
+    expect(up.statusCode, up.body).toBe(201);
+    // Another organisation cannot read it.
+    const other = await t.owner();
+    const org = await other.post('/api/v1/orgs', { name: 'Audience Other' });
+    expect(org.statusCode, org.body).toBe(201);
+    await expect(
+      t.app.services.contactImports.audienceFile(org.json().id, up.json().id),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect((await t.app.services.contactImports.audienceFile(t.orgId, up.json().id)).headers).toEqual([
+      'Phone',
+    ]);
+    const viewer = await t.member('viewer', 'viewer-audience@example.com');
+    const refused = await viewer.request(
+      'POST',
+      '/api/v1/campaigns/audience-files',
+      `Phone\n${phone(500)}\n`,
+      {
+        'content-type': 'text/csv',
+      },
+    );
+    expect(refused.statusCode).toBe(403);
+  });
+
   it('a status webhook moves the recipient to delivered and read', async () => {
     const { tagId } = await contactsWithTag('status', 300, 1);
     const c = await createCampaign({
@@ -257,7 +386,7 @@ describe(`campaigns on ${settings.backend}`, () => {
       [r.id],
     );
     for (const status of ['delivered', 'read'])
-      await deliverStatus({ id: m!.wamid, status, recipient_id: phone(300).slice(1) });
+      await deliverStatus({ id: m!.wamid, status, recipient_id: phone(500).slice(1) });
     expect((await campaign(c.id)).counts).toMatchObject({ sent: 1, delivered: 1, read: 1 });
   });
 

@@ -6,24 +6,51 @@ import {
   CampaignRecipientQuery,
   CampaignReport,
   CreateCampaignBody,
+  ImportUpload,
+  ImportUploadQuery,
   Ok,
   ScheduleCampaignBody,
   Uuid,
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { acceptFileBodies, fileUploadOf } from '../contacts/import/routes.ts';
+import type { ContactImportService } from '../contacts/import/service.ts';
 import { authOf } from '../lib/http.ts';
 import type { CampaignService } from './service.ts';
 
 const IdParams = z.object({ id: Uuid });
 
 export const campaignRoutes =
-  (deps: { campaigns: CampaignService }): FastifyPluginAsyncZod =>
+  (deps: {
+    campaigns: CampaignService;
+    imports: ContactImportService;
+    maxBytes: number;
+  }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['campaigns'];
-    const { campaigns } = deps;
+    const { campaigns, imports } = deps;
     const read = { access: 'campaigns.read' as const };
     const manage = { access: 'campaigns.manage' as const };
+    acceptFileBodies(app, deps.maxBytes);
+    app.post(
+      '/api/v1/campaigns/audience-files',
+      {
+        config: manage,
+        bodyLimit: deps.maxBytes,
+        schema: {
+          tags,
+          summary:
+            'Upload an audience CSV or XLSX as the raw body (?filename=): its columns, first rows and row count; suggested_mapping.phone guesses the phone column. Create the campaign with audience { kind: "file", file_id, phone_column }. Over IMPORT_MAX_BYTES is 413.',
+          querystring: ImportUploadQuery,
+          response: { 201: ImportUpload },
+        },
+      },
+      async (req, reply) =>
+        reply
+          .code(201)
+          .send(await imports.upload(authOf(req), fileUploadOf(req, req.query.filename), 'campaign')),
+    );
     app.get(
       '/api/v1/campaigns',
       { config: read, schema: { tags, summary: 'Campaigns, newest first', response: { 200: CampaignList } } },

@@ -14,6 +14,7 @@ import { type Actor, actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Config } from '../config.ts';
 import { latestConsentKind } from '../contacts/consent.ts';
+import type { ContactImportService } from '../contacts/import/service.ts';
 import type { ContactService } from '../contacts/service.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
@@ -28,6 +29,7 @@ import type { TemplateService } from '../templates/service.ts';
 import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
 
 type Json = Record<string, unknown>;
+type AudienceFile = Awaited<ReturnType<ContactImportService['audienceFile']>>;
 
 interface CampaignRow {
   id: string;
@@ -139,6 +141,8 @@ export function createCampaignService(deps: {
   /** Wakes the sender (a campaign just started or resumed). */
   poke?(): void;
   rateTable?: RateTable;
+  /** An uploaded audience file of the organisation (404 when there is none). */
+  audienceFile(orgId: string, id: string): Promise<AudienceFile>;
 }) {
   const { db, orgs, contacts, templates, events, notifications, log } = deps;
   const rateTable = deps.rateTable ?? DEFAULT_RATE_TABLE;
@@ -232,6 +236,7 @@ export function createCampaignService(deps: {
     orgId: string,
     body: CreateCampaignBody,
     defs: { def: TemplateDef; mapping: Json }[],
+    file?: AudienceFile,
   ): Promise<Built[]> {
     type Subject = {
       contactId: string | null;
@@ -240,6 +245,8 @@ export function createCampaignService(deps: {
       name: string | null;
       fields: Json;
       row: Record<string, string>;
+      /** The recipient's place in the request, or its row in the file. */
+      rowNumber?: number;
       invalid?: string;
     };
     const subjects: Subject[] = [];
@@ -263,28 +270,35 @@ export function createCampaignService(deps: {
     } else {
       const { settings } = await orgs.getOrg({ orgId });
       const seen = new Map<string, number>();
-      body.audience.recipients.forEach((r, i) => {
-        const phone = normalizePhone(r.phone, {
+      const add = (input: string, row: Record<string, string>, rowNumber: number) => {
+        const phone = normalizePhone(input, {
           defaultRegion: settings.default_region,
           allowedCountries: settings.allowed_countries,
         });
-        const s: Subject = {
-          contactId: null,
-          waId: null,
-          input: r.phone,
-          name: null,
-          fields: {},
-          row: r.variables ?? {},
-        };
+        const s: Subject = { contactId: null, waId: null, input, name: null, fields: {}, row, rowNumber };
         if (!phone.ok) s.invalid = `phone: ${phone.reason}`;
         else if (seen.has(phone.waId))
-          s.invalid = `duplicate: the same phone as recipient ${seen.get(phone.waId)}`;
+          s.invalid = `duplicate: the same phone as ${where} ${seen.get(phone.waId)}`;
         else {
-          seen.set(phone.waId, i + 1);
+          seen.set(phone.waId, rowNumber);
           s.waId = phone.waId;
         }
         subjects.push(s);
-      });
+      };
+      const where = body.audience.kind === 'file' ? 'row' : 'recipient';
+      if (body.audience.kind === 'file') {
+        const { headers, rows } = file!;
+        const phoneAt = headers.indexOf(body.audience.phone_column);
+        for await (const { rowNumber, cells } of rows()) {
+          const row: Record<string, string> = {};
+          headers.forEach((h, i) => {
+            row[h] = cells[i]?.trim() ?? '';
+          });
+          add(cells[phoneAt] ?? '', row, rowNumber);
+        }
+      } else {
+        for (const [i, r] of body.audience.recipients.entries()) add(r.phone, r.variables ?? {}, i + 1);
+      }
       // Every valid phone is a contact (found, or created without consent: pre-flight decides).
       const waIds = subjects.filter((s) => s.waId).map((s) => s.waId!);
       const byWa = new Map<string, { id: string; name: string | null; fields: Json | null }>();
@@ -314,7 +328,7 @@ export function createCampaignService(deps: {
     const assignment = splitTemplates(valid.length, body.templates, body.split, valid.length + 7);
     let v = 0;
     return subjects.map((s, i): Built => {
-      const base = { contactId: s.contactId, waId: s.waId, input: s.input, rowNumber: i + 1 };
+      const base = { contactId: s.contactId, waId: s.waId, input: s.input, rowNumber: s.rowNumber ?? i + 1 };
       if (s.invalid) return { ...base, templateIndex: 0, params: null, state: 'invalid', reason: s.invalid };
       const templateIndex = assignment[v++]!;
       const t = defs[templateIndex]!;
@@ -383,11 +397,14 @@ export function createCampaignService(deps: {
         mapping: ref.mapping as Json,
       });
     }
-    const built = await buildRecipients(ctx.orgId, body, defs);
+    const file = body.audience.kind === 'file' ? await openFile(ctx.orgId, body.audience) : undefined;
+    const built = await buildRecipients(ctx.orgId, body, defs, file);
     const audience =
       body.audience.kind === 'contacts'
         ? { kind: 'contacts', filter: body.audience.filter, segment_id: body.audience.segment_id ?? null }
-        : { kind: 'recipients', count: body.audience.recipients.length };
+        : body.audience.kind === 'file'
+          ? { kind: 'file', filename: file!.filename, count: built.length }
+          : { kind: 'recipients', count: body.audience.recipients.length };
     const id = await transaction(db, async (tx) => {
       const [c] = await queryRows<{ id: string }>(
         tx,
@@ -429,7 +446,20 @@ export function createCampaignService(deps: {
       });
       return c!.id;
     });
+    // Every row lives on as a recipient: the file itself is not kept.
+    await file?.discard();
     return get(ctx, id);
+  }
+
+  async function openFile(orgId: string, audience: { file_id: string; phone_column: string }) {
+    const file = await deps.audienceFile(orgId, audience.file_id);
+    if (!file.headers.includes(audience.phone_column)) {
+      const message = `no column “${audience.phone_column}” in ${file.filename} (its columns: ${file.headers.join(', ')})`;
+      throw new AppError('VALIDATION_FAILED', `audience.phone_column: ${message}`, {
+        details: [{ path: ['audience', 'phone_column'], message }],
+      });
+    }
+    return file;
   }
 
   async function get(ctx: Pick<AuthContext, 'orgId'>, id: string): Promise<Campaign> {
@@ -981,6 +1011,7 @@ export function createCampaignService(deps: {
       contact_id: string | null;
       wa_id: string | null;
       input: string;
+      row_number: number;
       template_index: number;
       state: string;
       status: string | null;
@@ -990,7 +1021,7 @@ export function createCampaignService(deps: {
       sent_at: string | Date | null;
     }>(
       db,
-      sql`select r.id::int as id, r.contact_id, r.wa_id, r.input, r.template_index, r.state, m.status, r.reason,
+      sql`select r.id::int as id, r.contact_id, r.wa_id, r.input, r.row_number, r.template_index, r.state, m.status, r.reason,
                  r.error, m.error as message_error, r.sent_at
           from campaign_recipients r left join messages m on m.id = r.message_id
           where r.campaign_id = ${id} and r.org_id = ${ctx.orgId}
@@ -1005,6 +1036,7 @@ export function createCampaignService(deps: {
         contact_id: r.contact_id,
         phone: r.wa_id ? `+${r.wa_id}` : null,
         input: r.input,
+        row_number: r.row_number,
         template_index: r.template_index,
         state: r.state as never,
         status: r.state === 'sent' ? r.status : null,
@@ -1095,7 +1127,7 @@ export function createCampaignService(deps: {
       for (const r of page.data) {
         const e = (r.error ?? {}) as { code?: unknown; title?: unknown };
         yield csvLine([
-          r.id,
+          r.row_number,
           r.phone,
           r.input,
           c.templates[r.template_index]?.name ?? '',

@@ -578,6 +578,8 @@ export const contactImports = pgTable(
     inspection: jsonb('inspection').notNull(),
     /** uploaded | queued | running | completed | failed */
     state: text('state').notNull().default('uploaded'),
+    /** contacts: a contact import; campaign: a campaign's audience file, read once when the campaign is created and then deleted. */
+    purpose: text('purpose').notNull().default('contacts'),
     /** The confirmed ImportOptions. */
     options: jsonb('options'),
     totalRows: integer('total_rows').notNull().default(0),

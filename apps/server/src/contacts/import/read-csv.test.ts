@@ -187,6 +187,8 @@ describe('header row', () => {
     [['Ann', '07911 123456'], false],
     [['2024-01-31', 'Ann'], false],
     [['12', 'Ann'], false],
+    // A campaign audience's layout: placeholders name the template's variables.
+    [['Phone', '{{Media}}', '{{1}}', '{{2}}'], true],
   ])('%j looks like a header: %s', async (cells, expected) => {
     const path = await tmp.write('h.csv', `${cells.join(',')}\nAnn,+447911123456\n`);
     expect((await inspectFile(path)).looksLikeHeader).toBe(expected);

@@ -223,19 +223,20 @@ async function* walkTable(
 }
 
 /**
- * Column names are words: a row holding a phone number, an e-mail address, a plain number or a date
- * is a contact that happens to come first.
+ * Column names are words (or template placeholders such as `{{1}}`): a row holding a phone number, an
+ * e-mail address, a plain number or a date is a contact that happens to come first.
  */
 export function looksLikeHeaderRow(cells: string[]): boolean {
   const values = cells.map((c) => c.trim()).filter((c) => c !== '');
   if (values.length === 0) return false;
   return values.every(
     (v) =>
-      /\p{L}/u.test(v) &&
-      !/^[+(]?[\d\s().\-/]{6,}$/.test(v) &&
-      (v.match(/\d/g)?.length ?? 0) < 6 &&
-      !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) &&
-      !/^\d{4}-\d{2}-\d{2}/.test(v),
+      /^\{\{\s*[\p{L}\d_]+\s*\}\}$/u.test(v) ||
+      (/\p{L}/u.test(v) &&
+        !/^[+(]?[\d\s().\-/]{6,}$/.test(v) &&
+        (v.match(/\d/g)?.length ?? 0) < 6 &&
+        !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) &&
+        !/^\d{4}-\d{2}-\d{2}/.test(v)),
   );
 }
 

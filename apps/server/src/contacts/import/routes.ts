@@ -10,21 +10,12 @@ import {
   ImportUpload,
   ImportUploadQuery,
 } from '@openwaba/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AppError } from '../../lib/errors.ts';
 import { authOf } from '../../lib/http.ts';
 import type { ContactExport } from '../export.ts';
 import type { ContactImportService } from './service.ts';
-
-/** What an upload may be sent as; the reader decides CSV or XLSX from the bytes, not the type. */
-const FILE_TYPES = [
-  'text/csv',
-  'application/csv',
-  'text/plain',
-  'application/vnd.ms-excel',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'application/octet-stream',
-];
 
 export const contactImportRoutes =
   (deps: {
@@ -35,12 +26,7 @@ export const contactImportRoutes =
   async (app) => {
     const { imports, exporter } = deps;
     const tags = ['contacts'];
-    // The file arrives as the raw body and is streamed to disk by the service, never buffered whole.
-    // Scoped to this plugin: other routes keep Fastify's own parsers.
-    app.removeContentTypeParser(['text/plain']);
-    app.addContentTypeParser(FILE_TYPES, { bodyLimit: deps.maxBytes }, (_req, payload, done) =>
-      done(null, payload),
-    );
+    acceptFileBodies(app, deps.maxBytes);
 
     app.post(
       '/api/v1/contacts/imports',
@@ -55,22 +41,8 @@ export const contactImportRoutes =
           response: { 201: ImportUpload },
         },
       },
-      async (req, reply) => {
-        // JSON (or any parsed body) is not a file: only the raw types above arrive as a stream.
-        if (!(req.body instanceof Readable)) {
-          throw new AppError(
-            'UNSUPPORTED_MEDIA_TYPE',
-            'Send the file itself as the request body (Content-Type text/csv or the XLSX type), not JSON',
-          );
-        }
-        const length = Number(req.headers['content-length']);
-        const result = await imports.upload(authOf(req), {
-          body: req.body,
-          filename: req.query.filename,
-          contentLength: Number.isFinite(length) ? length : undefined,
-        });
-        return reply.code(201).send(result);
-      },
+      async (req, reply) =>
+        reply.code(201).send(await imports.upload(authOf(req), fileUploadOf(req, req.query.filename))),
     );
     app.get(
       '/api/v1/contacts/imports',
@@ -171,3 +143,34 @@ export const contactImportRoutes =
       },
     );
   };
+
+/** What an upload may be sent as; the reader decides CSV or XLSX from the bytes, not the type. */
+const FILE_TYPES = [
+  'text/csv',
+  'application/csv',
+  'text/plain',
+  'application/vnd.ms-excel',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/octet-stream',
+];
+
+/**
+ * Lets the plugin's routes take a CSV/XLSX file as the raw request body, streamed (never buffered
+ * whole) up to `maxBytes`. Scoped to the calling plugin: other routes keep Fastify's own parsers.
+ */
+export function acceptFileBodies(app: FastifyInstance, maxBytes: number) {
+  app.removeContentTypeParser(['text/plain']);
+  app.addContentTypeParser(FILE_TYPES, { bodyLimit: maxBytes }, (_req, payload, done) => done(null, payload));
+}
+
+/** The uploaded file of a request accepted by `acceptFileBodies`; JSON (or any parsed body) is a 415. */
+export function fileUploadOf(req: FastifyRequest, filename: string | undefined) {
+  if (!(req.body instanceof Readable)) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send the file itself as the request body (Content-Type text/csv or the XLSX type), not JSON',
+    );
+  }
+  const length = Number(req.headers['content-length']);
+  return { body: req.body, filename, contentLength: Number.isFinite(length) ? length : undefined };
+}

@@ -113,7 +113,7 @@ export function createContactImportService(deps: {
   async function getRow(tx: Db | Tx, orgId: string, id: string): Promise<ImportRow> {
     const [row] = await queryRows<ImportRow>(
       tx,
-      sql`select * from contact_imports where org_id = ${orgId} and id = ${id}`,
+      sql`select * from contact_imports where org_id = ${orgId} and id = ${id} and purpose = 'contacts'`,
     );
     if (!row) throw notFound('Import');
     return row;
@@ -145,6 +145,7 @@ export function createContactImportService(deps: {
   async function upload(
     ctx: AuthContext,
     input: { body: Readable; filename?: string | undefined; contentLength?: number | undefined },
+    purpose: 'contacts' | 'campaign' = 'contacts',
   ): Promise<ImportUpload> {
     if (input.contentLength !== undefined && input.contentLength > config.IMPORT_MAX_BYTES) throw tooLarge();
     await mkdir(dir, { recursive: true });
@@ -176,9 +177,9 @@ export function createContactImportService(deps: {
     };
     try {
       await db.execute(
-        sql`insert into contact_imports (id, org_id, created_by, filename, path, format, inspection, total_rows)
+        sql`insert into contact_imports (id, org_id, created_by, filename, path, format, inspection, total_rows, purpose)
             values (${id}, ${ctx.orgId}, ${ctx.userId}, ${filename}, ${path}, ${inspection.format},
-                    ${JSON.stringify(stored)}::jsonb, ${inspection.totalRows})`,
+                    ${JSON.stringify(stored)}::jsonb, ${inspection.totalRows}, ${purpose})`,
       );
     } catch (err) {
       await rm(path, { force: true });
@@ -329,7 +330,8 @@ export function createContactImportService(deps: {
     const rows = await queryRows<ImportRow & { has_rejects: boolean }>(
       db,
       sql`select i.*, exists (select 1 from contact_import_rejects r where r.import_id = i.id) as has_rejects
-          from contact_imports i where i.org_id = ${ctx.orgId} order by i.created_at desc limit 50`,
+          from contact_imports i where i.org_id = ${ctx.orgId} and i.purpose = 'contacts'
+          order by i.created_at desc limit 50`,
     );
     return rows.map((r) => toImport(r, r.has_rejects));
   }
@@ -639,9 +641,33 @@ export function createContactImportService(deps: {
           returning stale.id, stale.path`,
     );
     for (const r of rows) if (r.path) await removeUpload(r.path);
+    // A campaign's audience file that no campaign took leaves no record behind.
+    await db.execute(sql`delete from contact_imports where purpose = 'campaign' and path is null`);
     return rows.length;
   }
 
-  return { upload, preview, confirm, get, list, rejectsCsv, run, purgeStale, readerOf };
+  /**
+   * A campaign's audience file (uploaded with purpose `campaign`): its column names and its rows, read
+   * once. `discard` deletes the file and its record — the rows live on as campaign recipients.
+   */
+  async function audienceFile(orgId: string, id: string) {
+    const [imp] = await queryRows<ImportRow>(
+      db,
+      sql`select * from contact_imports where org_id = ${orgId} and id = ${id} and purpose = 'campaign'`,
+    );
+    if (!imp) throw notFound('Audience file');
+    const path = fileOf(imp);
+    return {
+      filename: imp.filename,
+      headers: imp.inspection.headers,
+      rows: () => readRows(path, limits),
+      discard: async () => {
+        await db.execute(sql`delete from contact_imports where org_id = ${orgId} and id = ${id}`);
+        await removeUpload(path);
+      },
+    };
+  }
+
+  return { upload, preview, confirm, get, list, rejectsCsv, run, purgeStale, readerOf, audienceFile };
 }
 export type ContactImportService = ReturnType<typeof createContactImportService>;

@@ -1,4 +1,10 @@
-import { type Campaign, type Template, templateVariables, type VariableMapping } from '@openwaba/contracts';
+import {
+  type Campaign,
+  type ImportUpload,
+  type Template,
+  templateVariables,
+  type VariableMapping,
+} from '@openwaba/contracts';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
@@ -18,7 +24,8 @@ const STEPS = ['Name and number', 'Audience', 'Templates', 'Review and start'] a
 
 type Audience =
   | { kind: 'contacts'; tagIds: string[]; tagMatch: 'any' | 'all'; segmentId: string }
-  | { kind: 'paste'; text: string };
+  | { kind: 'paste'; text: string }
+  | { kind: 'file'; upload: ImportUpload | null; phoneColumn: string };
 
 /** Where one variable's value comes from: `name`, `phone`, `field.<key>`, `fixed` or `column.<n>`. */
 interface Source {
@@ -54,11 +61,26 @@ export function parsePasted(text: string): Pasted {
   return { recipients, columns };
 }
 
-/** The variables a person maps: media headers and quick-reply payloads need no per-recipient text. */
+/** The variables a person maps (a media header takes a link or media id); quick-reply payloads need none. */
 const mappable = (t: Template) =>
   templateVariables(defOf(t)).filter(
-    (v) => v.kind === 'text' || v.kind === 'url_suffix' || v.kind === 'coupon_code',
+    (v) => v.kind === 'text' || v.kind === 'media' || v.kind === 'url_suffix' || v.kind === 'coupon_code',
   );
+
+/**
+ * The file column a variable takes by default: `{{1}}` for body variable 1, `{{Media}}` for a media
+ * header (the layout `Phone,{{Media}},{{1}},{{2}}`), else a column named like the variable.
+ */
+export function defaultColumn(headers: string[], v: { component: string; key: string; kind: string }) {
+  const norm = (h: string) => h.trim().toLowerCase();
+  const wanted =
+    v.kind === 'media'
+      ? ['{{media}}', 'media', v.key]
+      : v.component === 'body' || v.component === 'header'
+        ? [`{{${v.key}}}`.toLowerCase(), v.key.toLowerCase()]
+        : [];
+  return headers.find((h) => wanted.includes(norm(h)));
+}
 
 function toMapping(sources: Record<string, Source>): VariableMapping {
   return Object.fromEntries(
@@ -134,11 +156,15 @@ export function NewCampaignPage() {
     audience:
       audience.kind === 'paste'
         ? { kind: 'recipients', recipients: pasted.recipients }
-        : {
-            kind: 'contacts',
-            filter: audience.tagIds.length ? { tag_ids: audience.tagIds, tag_match: audience.tagMatch } : {},
-            ...(audience.segmentId ? { segment_id: audience.segmentId } : {}),
-          },
+        : audience.kind === 'file'
+          ? { kind: 'file', file_id: audience.upload?.id ?? '', phone_column: audience.phoneColumn }
+          : {
+              kind: 'contacts',
+              filter: audience.tagIds.length
+                ? { tag_ids: audience.tagIds, tag_match: audience.tagMatch }
+                : {},
+              ...(audience.segmentId ? { segment_id: audience.segmentId } : {}),
+            },
     templates: choices.map((c) => ({
       template_id: c.templateId,
       mapping: toMapping(c.sources),
@@ -197,7 +223,24 @@ export function NewCampaignPage() {
               onNext={() => setStep(3)}
             />
           )}
-          {step === 3 && <ReviewStep body={body()} onBack={() => setStep(2)} />}
+          {step === 3 && (
+            <ReviewStep
+              body={body()}
+              fileSummary={
+                audience.kind === 'file' && audience.upload
+                  ? `${n(audience.upload.total_rows)} rows of ${audience.upload.filename}`
+                  : undefined
+              }
+              onBack={() => setStep(2)}
+              onDiscarded={() => {
+                // A file is read into the draft and deleted: editing starts from a new upload.
+                if (audience.kind === 'file') {
+                  setAudience({ kind: 'file', upload: null, phoneColumn: '' });
+                  setStep(1);
+                } else setStep(2);
+              }}
+            />
+          )}
         </>
       )}
     </div>
@@ -326,7 +369,12 @@ function AudienceStep({
     onChange({ ...contacts, tagIds });
   };
   const total = count.data?.total ?? null;
-  const ready = audience.kind === 'paste' ? pasted.recipients.length > 0 : (total ?? 0) > 0;
+  const ready =
+    audience.kind === 'paste'
+      ? pasted.recipients.length > 0
+      : audience.kind === 'file'
+        ? Boolean(audience.upload && audience.phoneColumn && audience.upload.total_rows > 0)
+        : (total ?? 0) > 0;
   return (
     <Card
       title="Who receives it?"
@@ -353,8 +401,18 @@ function AudienceStep({
             />
             Paste phones
           </label>
+          <label className="flex items-center gap-2">
+            <input
+              type="radio"
+              name="audience-kind"
+              checked={audience.kind === 'file'}
+              onChange={() => onChange({ kind: 'file', upload: null, phoneColumn: '' })}
+            />
+            Upload a CSV or Excel file
+          </label>
         </div>
       </fieldset>
+      {audience.kind === 'file' && <FileAudience audience={audience} onChange={onChange} />}
 
       {contacts && (
         <div className="space-y-4">
@@ -482,6 +540,103 @@ function AudienceStep({
   );
 }
 
+const SAMPLE = 5;
+
+/** An audience file: uploaded at once (the server reads it), then the phone column is chosen. */
+function FileAudience({
+  audience,
+  onChange,
+}: {
+  audience: Extract<Audience, { kind: 'file' }>;
+  onChange: (a: Audience) => void;
+}) {
+  const upload = useMutation({
+    mutationFn: (file: File) => api.campaigns.uploadAudience(file, file.name),
+    onSuccess: (u) => onChange({ kind: 'file', upload: u, phoneColumn: u.suggested_mapping.phone ?? '' }),
+  });
+  const u = audience.upload;
+  return (
+    <div className="space-y-4">
+      <Field
+        label="Audience file"
+        hint="CSV or XLSX, one recipient per row, up to 100,000 rows. A phone column, and any columns for the template's variables: Phone,{{Media}},{{1}},{{2}}. The file is read when the draft is created, then deleted."
+      >
+        {(id) => (
+          <input
+            id={id}
+            type="file"
+            accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            className="block text-sm"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) upload.mutate(file);
+            }}
+          />
+        )}
+      </Field>
+      {upload.isPending && <p className="text-sm text-slate-600">Reading the file…</p>}
+      {upload.error && <Alert>{errorMessage(upload.error)}</Alert>}
+      {u && (
+        <>
+          <p className="text-sm text-slate-700" role="status" data-testid="audience-file-summary">
+            <strong>{u.filename}</strong>: {n(u.total_rows)} row{u.total_rows === 1 ? '' : 's'},{' '}
+            {u.headers.length} column{u.headers.length === 1 ? '' : 's'}. Rows with a bad or repeated phone
+            are kept as invalid, with the reason.
+          </p>
+          {u.warnings.map((w) => (
+            <Alert key={w} kind="info">
+              {w}
+            </Alert>
+          ))}
+          <Field label="Phone column">
+            {(id) => (
+              <Select
+                id={id}
+                className="w-72"
+                value={audience.phoneColumn}
+                onChange={(e) => onChange({ ...audience, phoneColumn: e.target.value })}
+              >
+                <option value="">Choose…</option>
+                {u.headers.map((h) => (
+                  <option key={h} value={h}>
+                    {h}
+                  </option>
+                ))}
+              </Select>
+            )}
+          </Field>
+          <div className="overflow-x-auto">
+            <table className="min-w-full text-left text-xs" aria-label="First rows of the file">
+              <thead className="bg-slate-50 text-slate-600">
+                <tr>
+                  {u.headers.map((h) => (
+                    <th key={h} scope="col" className="px-2 py-1 font-medium">
+                      {h}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {u.sample_rows.slice(0, SAMPLE).map((row, i) => (
+                  // Sample rows have no identity but their place in the file.
+                  // biome-ignore lint/suspicious/noArrayIndexKey: rows of a fixed, read-only sample
+                  <tr key={i} className="border-t border-slate-100">
+                    {u.headers.map((h, j) => (
+                      <td key={h} className="px-2 py-1 text-slate-800">
+                        {row[j] ?? ''}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
 // ---- 3 templates and variables ---------------------------------------------------------------
 
 function TemplatesStep({
@@ -527,7 +682,22 @@ function TemplatesStep({
     enabled: contacts !== null,
   });
   const firstContact = first.data?.data[0];
-  const firstRow = pasted.recipients[0];
+  const file = audience.kind === 'file' ? audience.upload : null;
+  // The first recipient as the preview shows it: a pasted line or the file's first row.
+  const firstRow = file
+    ? {
+        phone:
+          file.sample_rows[0]?.[file.headers.indexOf(audience.kind === 'file' ? audience.phoneColumn : '')] ??
+          '',
+        variables: Object.fromEntries(file.headers.map((h, j) => [h, file.sample_rows[0]?.[j] ?? ''])),
+      }
+    : pasted.recipients[0];
+  /** Columns a variable can come from: pasted values by number, file columns by name. */
+  const columns = file
+    ? file.headers.filter((h) => h !== (audience.kind === 'file' ? audience.phoneColumn : ''))
+    : audience.kind === 'paste'
+      ? Array.from({ length: pasted.columns }, (_, j) => String(j + 1))
+      : [];
 
   const toggle = (t: Template) => {
     if (choices.some((c) => c.templateId === t.id)) {
@@ -537,8 +707,12 @@ function TemplatesStep({
     }
     const sources: Record<string, Source> = {};
     mappable(t).forEach((v, i) => {
-      const col = audience.kind === 'paste' && i < pasted.columns ? `column.${i + 1}` : '';
-      sources[mappingKey(v)] = { from: col, text: '' };
+      const column = file
+        ? defaultColumn(columns, v)
+        : audience.kind === 'paste' && i < pasted.columns
+          ? String(i + 1)
+          : undefined;
+      sources[mappingKey(v)] = { from: column ? `column.${column}` : '', text: '' };
     });
     onChange([...choices, { templateId: t.id, sources, share: '' }], split);
   };
@@ -561,7 +735,7 @@ function TemplatesStep({
   const sourceValue = (s: Source): string | undefined => {
     if (s.from === 'fixed') return s.text;
     if (s.from.startsWith('column.')) return firstRow?.variables?.[s.from.slice('column.'.length)];
-    if (audience.kind === 'paste') return s.from === 'phone' ? firstRow?.phone : undefined;
+    if (audience.kind !== 'contacts') return s.from === 'phone' ? firstRow?.phone : undefined;
     if (!firstContact) return undefined;
     const raw =
       s.from === 'name'
@@ -700,24 +874,27 @@ function TemplatesStep({
                             onChange={(e) => set({ from: e.target.value })}
                           >
                             <option value="">Choose…</option>
-                            {audience.kind === 'paste' &&
-                              Array.from({ length: pasted.columns }, (_, j) => String(j + 1)).map((col) => (
-                                <option key={col} value={`column.${col}`}>
-                                  Pasted value {col}
-                                  {firstRow?.variables?.[col] ? ` (e.g. ${firstRow.variables[col]})` : ''}
-                                </option>
-                              ))}
+                            {columns.map((col) => (
+                              <option key={col} value={`column.${col}`}>
+                                {file ? `Column ${col}` : `Pasted value ${col}`}
+                                {firstRow?.variables?.[col] ? ` (e.g. ${firstRow.variables[col]})` : ''}
+                              </option>
+                            ))}
                             {audience.kind === 'contacts' && <option value="name">Contact name</option>}
-                            <option value="phone">
-                              {audience.kind === 'paste' ? 'Phone' : 'Contact phone'}
-                            </option>
+                            {v.kind !== 'media' && (
+                              <option value="phone">
+                                {audience.kind === 'contacts' ? 'Contact phone' : 'Phone'}
+                              </option>
+                            )}
                             {audience.kind === 'contacts' &&
                               fields.data?.data.map((f) => (
                                 <option key={f.key} value={`field.${f.key}`}>
                                   Field: {f.label}
                                 </option>
                               ))}
-                            <option value="fixed">Fixed text</option>
+                            <option value="fixed">
+                              {v.kind === 'media' ? 'Fixed link or media id' : 'Fixed text'}
+                            </option>
                           </Select>
                           {s.from === 'fixed' && (
                             <Input
@@ -770,7 +947,19 @@ function TemplatesStep({
 
 // ---- 4 review, create, start ------------------------------------------------------------------
 
-function ReviewStep({ body, onBack }: { body: CreateBody; onBack: () => void }) {
+function ReviewStep({
+  body,
+  fileSummary,
+  onBack,
+  onDiscarded,
+}: {
+  body: CreateBody;
+  /** “1,204 rows of list.csv” for a file audience. */
+  fileSummary?: string | undefined;
+  onBack: () => void;
+  /** The draft was deleted to edit it again. */
+  onDiscarded: () => void;
+}) {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const numbers = useNumbers();
@@ -789,7 +978,7 @@ function ReviewStep({ body, onBack }: { body: CreateBody; onBack: () => void }) 
     onSuccess: () => {
       setDraft(null);
       void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
-      onBack();
+      onDiscarded();
     },
   });
   const number = numbers.data?.data.find((x) => x.id === body.number_id);
@@ -797,18 +986,20 @@ function ReviewStep({ body, onBack }: { body: CreateBody; onBack: () => void }) 
   const audienceWords =
     a.kind === 'recipients'
       ? `${a.recipients.length.toLocaleString()} pasted phone${a.recipients.length === 1 ? '' : 's'}`
-      : [
-          a.filter?.tag_ids?.length
-            ? `contacts tagged ${a.filter.tag_ids
-                .map((id) => `“${tags.data?.data.find((t) => t.id === id)?.name ?? id}”`)
-                .join(a.filter.tag_match === 'all' ? ' and ' : ' or ')}`
-            : 'every contact',
-          a.segment_id
-            ? `in the segment “${segments.data?.data.find((s) => s.id === a.segment_id)?.name ?? a.segment_id}”`
-            : '',
-        ]
-          .filter(Boolean)
-          .join(' ');
+      : a.kind === 'file'
+        ? `${fileSummary ?? 'the uploaded file'}, phones in the column “${a.phone_column}”`
+        : [
+            a.filter?.tag_ids?.length
+              ? `contacts tagged ${a.filter.tag_ids
+                  .map((id) => `“${tags.data?.data.find((t) => t.id === id)?.name ?? id}”`)
+                  .join(a.filter.tag_match === 'all' ? ' and ' : ' or ')}`
+              : 'every contact',
+            a.segment_id
+              ? `in the segment “${segments.data?.data.find((s) => s.id === a.segment_id)?.name ?? a.segment_id}”`
+              : '',
+          ]
+            .filter(Boolean)
+            .join(' ');
 
   return (
     <Card
@@ -864,7 +1055,11 @@ function ReviewStep({ body, onBack }: { body: CreateBody; onBack: () => void }) 
               variant="secondary"
               disabled={discard.isPending}
               onClick={() => discard.mutate(draft.id)}
-              title="Deletes this draft and goes back to the templates"
+              title={
+                body.audience.kind === 'file'
+                  ? 'Deletes this draft and goes back to the audience: upload the file again'
+                  : 'Deletes this draft and goes back to the templates'
+              }
             >
               {discard.isPending ? 'Deleting…' : 'Delete draft and edit'}
             </Button>
@@ -925,11 +1120,15 @@ function DraftSummary({ draft }: { draft: Campaign }) {
       </p>
       {c.invalid > 0 && (
         <div>
-          <h3 className="text-sm font-medium text-slate-800">Left out, and why</h3>
+          <h3 className="text-sm font-medium text-slate-800">
+            {n(c.invalid)} invalid {draft.audience.kind === 'file' ? 'row' : 'recipient'}
+            {c.invalid === 1 ? '' : 's'} skipped, and why
+          </h3>
           {invalid.error && <Alert>{errorMessage(invalid.error)}</Alert>}
           <ul className="mt-1 max-h-56 space-y-1 overflow-y-auto text-sm" aria-label="Invalid recipients">
             {invalid.data?.data.map((r) => (
               <li key={r.id} className="flex flex-wrap gap-x-2">
+                {draft.audience.kind === 'file' && <span className="text-slate-500">Row {r.row_number}</span>}
                 <span className="font-mono text-slate-800">{r.phone ?? r.input}</span>
                 <span className="text-red-700">{r.reason ?? 'invalid'}</span>
               </li>

@@ -34,6 +34,7 @@ export function variableLabel(key: string, def?: TemplateDef) {
     if (b?.text) return `${b.type.toUpperCase() === 'URL' ? 'Link' : 'Button'} “${b.text}”`;
     return `Button ${Number(name) + 1}`;
   }
+  if (part === 'header' && ['image', 'video', 'document'].includes(name)) return `Header ${name}`;
   return `${part === 'header' ? 'Header' : 'Body'} {{${name}}}`;
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "contact_imports" ADD COLUMN "purpose" text DEFAULT 'contacts' NOT NULL;
