@@ -115,7 +115,7 @@ export function createServices(deps: {
     events,
     notifications,
     log,
-    onQuarantined: (orgId, templateId, reason) => campaigns.pauseForTemplate(orgId, templateId, reason),
+    onUnusable: (orgId, templateId, why) => campaigns.pauseForTemplate(orgId, templateId, why),
   });
   const media = createMediaService({
     db,
@@ -217,10 +217,13 @@ export function createServices(deps: {
     log,
     leaseSeconds: config.SEND_LEASE_SECONDS,
     reconcileWindowSeconds: config.SEND_RECONCILE_WINDOW_SECONDS,
+    retryDelaysMs: config.SEND_RETRY_DELAYS_SECONDS.map((x) => x * 1000),
     hooks: {
       onCampaignActivity: (ids) => campaigns.onActivity(ids),
       feed: () => campaigns.feed(),
       onTokenError: (orgId, numberId, err) => campaigns.pauseForNumber(orgId, numberId, err.message),
+      onTemplateError: (orgId, campaignIds, err) =>
+        campaigns.pauseForTemplateError(orgId, campaignIds, err.message),
     },
   });
   const services = {

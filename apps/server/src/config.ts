@@ -216,6 +216,19 @@ const schema = z.object({
     .max(600)
     .default(60)
     .describe('How long a worker holds a claimed send; after that the claim is treated as abandoned.'),
+  SEND_RETRY_DELAYS_SECONDS: z
+    .string()
+    .default('5,20,45')
+    .transform((v) => v.split(',').map((x) => Number(x.trim())))
+    .pipe(
+      z
+        .array(z.number().int('must be whole seconds').min(1).max(3600))
+        .min(1, 'needs at least one delay')
+        .max(10, 'takes at most 10 delays'),
+    )
+    .describe(
+      'Comma-separated waits before each retry of a send that failed transiently (5xx, throttled); one retry per entry.',
+    ),
   SEND_WORKER: z
     .enum(['on', 'off'])
     .default('on')

@@ -960,45 +960,46 @@ export function createCampaignService(deps: {
     }
   }
 
-  /** Meta refused the number's token: its running campaigns pause until the token is replaced. */
-  async function pauseForNumber(orgId: string, numberId: string, reason: string) {
+  /** Running campaigns matching `which` pause, each with the reason and a note to its creator. */
+  async function pauseRunning(orgId: string, which: SQL, reason: string, advice: string) {
     const paused = await queryRows<CampaignRow>(
       db,
-      sql`update campaigns set state = 'paused', paused_reason = ${`The number's access token was refused: ${reason}`}, updated_at = now()
-          where org_id = ${orgId} and number_id = ${numberId} and state = 'running' returning *`,
+      sql`update campaigns set state = 'paused', paused_reason = ${reason}, updated_at = now()
+          where org_id = ${orgId} and state = 'running' and ${which} returning *`,
     );
     for (const c of paused) {
       await publishProgress(orgId, c.id, true);
-      await notifyCreator(
-        c,
-        `Campaign “${c.name}” paused`,
-        `Meta refused the number's access token (${reason}). Replace the token, then resume.`,
-        'campaign.paused',
-      );
+      await notifyCreator(c, `Campaign “${c.name}” paused`, `${reason}. ${advice}`, 'campaign.paused');
     }
     return paused.length;
   }
 
-  /** A template was quarantined: running campaigns that use it pause. */
-  async function pauseForTemplate(orgId: string, templateId: string, reason: string) {
-    const paused = await queryRows<CampaignRow>(
-      db,
-      sql`update campaigns set state = 'paused', paused_reason = ${`A template was quarantined: ${reason}`}, updated_at = now()
-          where org_id = ${orgId} and state = 'running'
-            and templates @> ${JSON.stringify([{ template_id: templateId }])}::jsonb
-          returning *`,
+  /** Meta refused the number's token: its running campaigns pause until it is replaced. */
+  const pauseForNumber = (orgId: string, numberId: string, reason: string) =>
+    pauseRunning(
+      orgId,
+      sql`number_id = ${numberId}`,
+      `The number's access token was refused: ${reason}`,
+      'Replace the token, then resume.',
     );
-    for (const c of paused) {
-      await publishProgress(orgId, c.id, true);
-      await notifyCreator(
-        c,
-        `Campaign “${c.name}” paused`,
-        `A template it uses was quarantined: ${reason}. Review the template, then resume.`,
-        'campaign.paused',
-      );
-    }
-    return paused.length;
-  }
+
+  /** A template can no longer be sent (quarantined, or paused/disabled by Meta): campaigns using it pause. */
+  const pauseForTemplate = (orgId: string, templateId: string, reason: string) =>
+    pauseRunning(
+      orgId,
+      sql`templates @> ${JSON.stringify([{ template_id: templateId }])}::jsonb`,
+      reason,
+      'Review the template, then resume.',
+    );
+
+  /** Meta refused a campaign's template at send time (paused, disabled, gone): the campaign pauses. */
+  const pauseForTemplateError = (orgId: string, campaignIds: string[], reason: string) =>
+    pauseRunning(
+      orgId,
+      sql`id = any(${sql.param(campaignIds)}::uuid[])`,
+      `Meta refused its template: ${reason}`,
+      'Check the template in Templates, then resume.',
+    );
 
   async function recipients(
     ctx: Pick<AuthContext, 'orgId'>,
@@ -1162,6 +1163,7 @@ export function createCampaignService(deps: {
     feed,
     pauseForNumber,
     pauseForTemplate,
+    pauseForTemplateError,
   };
 }
 export type CampaignService = ReturnType<typeof createCampaignService>;

@@ -32,7 +32,9 @@ type Result =
       code?: number | string;
     }
   | { kind: 'unknown'; error: Record<string, unknown> }
-  | { kind: 'token'; error: GraphError };
+  | { kind: 'token'; error: GraphError }
+  /** Meta refused a campaign's template itself (paused, disabled, gone): the campaign pauses. */
+  | { kind: 'template'; error: GraphError };
 
 interface Claimed {
   id: number;
@@ -66,6 +68,8 @@ const CLAIM_SECONDS = 0.25;
 const FLUSH_MS = 100;
 /** Meta's answers that the number's throughput was exceeded (what the adaptive rate steps down on). */
 const THROUGHPUT_CODES = new Set<number | string>([130429, 4, 80007]);
+/** Meta's answers that the template cannot be sent at all (does not exist, paused, disabled). */
+const TEMPLATE_UNSENDABLE_CODES = new Set<number | string>([132001, 132015, 132016]);
 /** Share of Meta's ceiling actually used when the adaptive rate is at it. */
 const PACE_AT_CEILING = 0.95;
 
@@ -76,6 +80,8 @@ export interface SenderHooks {
   feed?(): Promise<unknown>;
   /** Meta refused the number's token (190): campaigns on it pause. */
   onTokenError?(orgId: string, numberId: string, err: GraphError): Promise<unknown>;
+  /** Meta refused these campaigns' template (132001/132015/132016): they pause. */
+  onTemplateError?(orgId: string, campaignIds: string[], err: GraphError): Promise<unknown>;
 }
 
 /**
@@ -98,8 +104,11 @@ export function createSender(deps: {
   hooks?: SenderHooks;
   /** Idle poll interval. */
   idleMs?: number;
+  /** Waits before the retries of a transient failure (default 5 s, 20 s, 45 s); their count is the retries. */
+  retryDelaysMs?: readonly number[];
 }) {
   const { db, numbers, events, log } = deps;
+  const retryDelays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
   const holder = `${process.pid}:${randomUUID().slice(0, 8)}`;
   const idleMs = deps.idleMs ?? 250;
   const pumps = new Map<string, Promise<void>>();
@@ -150,8 +159,11 @@ export function createSender(deps: {
     );
   }
 
-  /** The number's rate: carried over today, 90% of the last day's on a new day, else its Meta level or 60. */
-  async function rateOf(numberId: string): Promise<RateState> {
+  /**
+   * The number's rate: carried over today, 90% of the last day's on a new day, else its Meta level or
+   * 60. `cached` is this process's live state, kept as it is (window, throttles) while the day lasts.
+   */
+  async function rateOf(numberId: string, cached?: RateState): Promise<RateState> {
     const [n] = await queryRows<{
       throughput_level: string | null;
       max_send_rate_per_sec: number | null;
@@ -164,10 +176,11 @@ export function createSender(deps: {
                  to_char(now() at time zone coalesce(s.timezone, 'UTC'), 'YYYY-MM-DD') as today
           from numbers n left join org_settings s on s.org_id = n.org_id where n.id = ${numberId}`,
     );
+    if (cached && n && n.rate_day === n.today) return cached;
     const state = initialRate({
       throughputLevel: n?.throughput_level,
       saved: {
-        rate: n?.max_send_rate_per_sec ?? null,
+        rate: cached?.rate ?? n?.max_send_rate_per_sec ?? null,
         stableRate: n?.last_stable_rate_per_sec ?? null,
         day: n?.rate_day ?? null,
       },
@@ -245,6 +258,7 @@ export function createSender(deps: {
       const error = err.toJSON();
       const reason = `${err.code}: ${err.title}${err.details ? ` — ${err.details}` : ''}`;
       if (err.kind === 'token') return { kind: 'token', error: err };
+      if (row.campaign_id && TEMPLATE_UNSENDABLE_CODES.has(err.code)) return { kind: 'template', error: err };
       if (err.code === 131056) {
         return { kind: 'retry', error, reason, delayMs: PAIR_RATE_DELAY_MS, counts: false, code: err.code };
       }
@@ -255,7 +269,7 @@ export function createSender(deps: {
         return { kind: 'unknown', error };
       }
       if (err.retryable) {
-        const delayMs = RETRY_DELAYS_MS[Math.min(row.attempts - 1, RETRY_DELAYS_MS.length - 1)]!;
+        const delayMs = retryDelays[Math.min(row.attempts - 1, retryDelays.length - 1)]!;
         return { kind: 'retry', error, reason, delayMs, counts: true, code: err.code };
       }
       return { kind: 'failed', error, reason };
@@ -276,12 +290,14 @@ export function createSender(deps: {
     if (!done.length) return;
     const sent = done.filter((d) => d.result.kind === 'sent');
     const gaveUp = done.filter(
-      (d) => d.result.kind === 'retry' && d.result.counts && d.row.attempts > RETRY_DELAYS_MS.length,
+      (d) => d.result.kind === 'retry' && d.result.counts && d.row.attempts > retryDelays.length,
     );
     const failed = [...done.filter((d) => d.result.kind === 'failed'), ...gaveUp];
     const retry = done.filter((d) => d.result.kind === 'retry' && !gaveUp.includes(d));
     const unknown = done.filter((d) => d.result.kind === 'unknown');
+    // Not sent for a reason that is not the recipient's: back on the queue as they were.
     const token = done.filter((d) => d.result.kind === 'token');
+    const template = done.filter((d) => d.result.kind === 'template');
     const published: { orgId: string; messageId: string; status: string }[] = [];
     await transaction(db, async (tx) => {
       if (sent.length)
@@ -331,11 +347,11 @@ export function createSender(deps: {
           update send_queue set lease_until = null, unknown_since = now()
           where id = any(${sql.param(unknown.map((d) => d.row.id))}::bigint[])`);
       }
-      if (token.length) {
-        // Not sent: released as they were, to go when the token is replaced.
+      if (token.length || template.length) {
+        // Not sent: released as they were, to go when the token is replaced or the campaign resumed.
         await tx.execute(sql`
           update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
-          where id = any(${sql.param(token.map((d) => d.row.id))}::bigint[])`);
+          where id = any(${sql.param([...token, ...template].map((d) => d.row.id))}::bigint[])`);
       }
     });
     for (const p of published) {
@@ -351,6 +367,13 @@ export function createSender(deps: {
       const err = (first.result as { error: GraphError }).error;
       if (n) await numbers.handleGraphError(n, err);
       await deps.hooks?.onTokenError?.(first.row.org_id, numberId, err);
+    }
+    if (template.length) {
+      // One number, one organisation.
+      const first = template[0]!;
+      const err = (first.result as { error: GraphError }).error;
+      const ids = [...new Set(template.map((d) => d.row.campaign_id!))];
+      await deps.hooks?.onTemplateError?.(first.row.org_id, ids, err);
     }
     const campaignIds = [
       ...new Set(done.map((d) => d.row.campaign_id).filter((c): c is string => c !== null)),
@@ -414,7 +437,7 @@ export function createSender(deps: {
    * ahead and outcomes recorded in the background, so the pacing loop only waits for its next slice.
    */
   async function pump(numberId: string) {
-    let rate = rates.get(numberId) ?? (await rateOf(numberId));
+    let rate = await rateOf(numberId, rates.get(numberId));
     rates.set(numberId, rate);
     const inFlight = new Set<Promise<void>>();
     let buffer: Claimed[] = [];
@@ -487,6 +510,8 @@ export function createSender(deps: {
             continue;
           }
         }
+        // Work again after a pause: the day may have turned meanwhile (90% of yesterday's rate).
+        if (idleSince !== undefined) rate = await rateOf(numberId, rate);
         idleSince = undefined;
         // Tokens for the time that passed (at most 50 ms worth banked: Meta allows bursts of about 100 ms).
         // At Meta's ceiling the pace keeps a little headroom: requests bunch up on the way (a busy
@@ -516,6 +541,8 @@ export function createSender(deps: {
         rates.set(numberId, rate);
         if (Date.now() - lastSave > 5000) {
           lastSave = Date.now();
+          // A new day in the organisation's timezone starts at 90% of the rate it ended on.
+          rate = await rateOf(numberId, rate);
           await db.execute(
             sql`update numbers set max_send_rate_per_sec = ${rate.rate},
                        last_stable_rate_per_sec = coalesce(${rate.stableRate}, last_stable_rate_per_sec)
@@ -585,9 +612,9 @@ export function createSender(deps: {
           where unknown_since < now() - make_interval(secs => ${deps.reconcileWindowSeconds})
           returning id::int as id, message_id, recipient_id::int as recipient_id, attempts, campaign_id`,
     );
-    const spent = expired.filter((e) => e.attempts > RETRY_DELAYS_MS.length);
+    const spent = expired.filter((e) => e.attempts > retryDelays.length);
     if (spent.length) {
-      const reason = `outcome unknown after ${RETRY_DELAYS_MS.length + 1} attempts (no answer and no status webhook)`;
+      const reason = `outcome unknown after ${retryDelays.length + 1} attempts (no answer and no status webhook)`;
       await transaction(db, async (tx) => {
         await tx.execute(sql`update messages set status = 'failed', error = ${JSON.stringify({ title: reason })}::jsonb
                              where id = any(${sql.param(spent.map((s) => s.message_id))}::uuid[])`);

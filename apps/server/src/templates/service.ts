@@ -36,6 +36,9 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
  * category changes (seen by sync or webhook, or announced) or whose category the organisation's
  * campaign policy does not allow is quarantined at once and stays so until an admin releases it.
  */
+/** Statuses Meta gives a template it will no longer send. */
+const UNSENDABLE = new Set(['PAUSED', 'DISABLED', 'REJECTED', 'PENDING_DELETION', 'DELETED']);
+
 export function createTemplateService(deps: {
   db: Db;
   database: Database;
@@ -43,8 +46,11 @@ export function createTemplateService(deps: {
   events: EventService;
   notifications: NotificationService;
   log: Log;
-  /** After a quarantine commits: campaigns using the template pause. */
-  onQuarantined?(orgId: string, templateId: string, reason: string): Promise<unknown>;
+  /**
+   * After a change that stops the template being sent commits (a quarantine, or Meta pausing,
+   * disabling or rejecting it): campaigns using it pause. `why` is a sentence for a person.
+   */
+  onUnusable?(orgId: string, templateId: string, why: string): Promise<unknown>;
 }) {
   const { db, database, numbers: numberService, events, notifications, log } = deps;
 
@@ -101,7 +107,7 @@ export function createTemplateService(deps: {
       await events.publish(r.orgId, [
         { type: 'template.status_updated', data: templateEventData(r, 'QUARANTINED', reason) },
       ]);
-      await deps.onQuarantined?.(r.orgId, r.id, reason);
+      await deps.onUnusable?.(r.orgId, r.id, `A template was quarantined: ${reason}`);
     });
     return true;
   }
@@ -293,6 +299,12 @@ export function createTemplateService(deps: {
           updatedAt: new Date(),
         })
         .where(eq(templates.id, r.id));
+      if (UNSENDABLE.has(status) && status !== r.status) {
+        const why = `Meta set template “${r.name}” (${r.language}) to ${status}${reason && reason !== 'NONE' ? `: ${reason}` : ''}`;
+        onCommit(async () => {
+          await deps.onUnusable?.(orgId, r.id, why);
+        });
+      }
       if (category && category !== r.category) {
         await recordChange(tx, r, category, 'webhook');
         await tx.update(templates).set({ category }).where(eq(templates.id, r.id));

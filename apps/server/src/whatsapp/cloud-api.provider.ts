@@ -40,7 +40,8 @@ const GraphErrorBody = {
     return {
       code: typeof e.code === 'number' ? e.code : Number(e.code ?? 0),
       subcode: typeof e.error_subcode === 'number' ? e.error_subcode : undefined,
-      title: String(e.error_user_title ?? e.message ?? 'Graph API error'),
+      // Meta's message repeats the code ("(#131021) Recipient cannot be sender"): the code is kept apart.
+      title: String(e.error_user_title ?? e.message ?? 'Graph API error').replace(/^\(#\d+\)\s*/, ''),
       details:
         typeof data.details === 'string'
           ? data.details
