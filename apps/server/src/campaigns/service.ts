@@ -1094,7 +1094,9 @@ export function createCampaignService(deps: {
         delivered: ratio(c.delivered, c.sent),
         read: ratio(c.read, c.sent),
         replied: ratio(c.replied, c.sent),
-        failed: ratio(c.failed, c.sent + c.failed - Math.min(c.failed, c.sent)),
+        // Of the recipients a send was attempted for (state sent or failed): refused at once, or
+        // accepted and then failed by a status webhook.
+        failed: ratio(c.failed, c.total - c.pending - c.queued - c.skipped - c.invalid),
       },
       failures,
       per_template: perTemplate.map((p) => ({

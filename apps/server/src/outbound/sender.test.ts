@@ -441,6 +441,11 @@ describe(`the campaign sender on ${settings.backend}`, () => {
       [c.id],
     );
     expect(q!.n).toBe(0);
+    // The report: 2 of the 3 attempted failed (one refused at once, one by its status webhook).
+    const report = (await owner.get(`/api/v1/campaigns/${c.id}/report`)).json();
+    expect(report.funnel).toMatchObject({ sent: 2, failed: 2 });
+    expect(report.rates.failed).toBeCloseTo(2 / 3, 3);
+    expect(report.failures.map((f: { code: string }) => f.code).sort()).toEqual(['131021', '131026']);
   });
 
   it('a send failing every time is given up after the last retry, with the reason', async () => {
