@@ -9,13 +9,15 @@
 //     dependency of the product) whose jobs send and persist the same way, and a bare HTTP loop with no
 //     database. Target ≥ 3,000 sends/s and ≥ 2× the BullMQ baseline.
 // (c) The same as (a) on the embedded database, all in one process (PGlite is one process), printed.
+// (d) A 100k-row audience file (CSV: phone, media link, two variables): upload and draft creation
+//     times, printed.
 // Every run checks exactly-once: the simulator's accepted count per number equals the recipients.
 // Needs PostgreSQL (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres) and, for the
 // BullMQ baseline, Redis at REDIS_URL or 127.0.0.1:6379 (skipped, and reported, when absent).
 // Options: --recipients N (100000), --embedded N (20000), --skip-embedded, --skip-baseline.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -456,6 +458,39 @@ try {
   };
   log(`(a) ${JSON.stringify(runA)}`);
 
+  // (d) an audience file: 100k rows (phone, media link, two variables) uploaded and made a draft.
+  const csvPath = join(dir, 'audience.csv');
+  const lines = ['Phone,{{Media}},{{1}},{{2}}'];
+  for (let i = 1; i <= RECIPIENTS; i++)
+    lines.push(`+${15550000000 + i},https://cdn.example.com/spring/${i}.jpg,Customer ${i},CODE-${i}`);
+  writeFileSync(csvPath, `${lines.join('\n')}\n`);
+  const csvBytes = statSync(csvPath).size;
+  t = performance.now();
+  const upload = await services.contactImports.upload(
+    s.ctx,
+    { body: createReadStream(csvPath), filename: 'audience.csv' },
+    'campaign',
+  );
+  const uploadS = (performance.now() - t) / 1000;
+  t = performance.now();
+  const fromFile = await services.campaigns.create(s.ctx, {
+    name: 'bench file',
+    number_id: s.numberIds[0],
+    audience: { kind: 'file', file_id: upload.id, phone_column: 'Phone' },
+    templates: [{ template_id: s.templateId, mapping: { 'body.1': { column: '{{1}}' } } }],
+    split: 'sequential',
+  });
+  const runD = {
+    rows: RECIPIENTS,
+    mb: r1(csvBytes / 1024 / 1024),
+    upload_s: r1(uploadS),
+    create_s: r1((performance.now() - t) / 1000),
+    pending: fromFile.counts.pending,
+    invalid: fromFile.counts.invalid,
+  };
+  await services.campaigns.remove(s.ctx, fromFile.id);
+  log(`(d) audience file: ${JSON.stringify(runD)}`);
+
   // (b) four numbers at once.
   const b4 = [];
   for (let i = 1; i <= 4; i++) {
@@ -555,6 +590,7 @@ try {
   result = {
     a: runA,
     b: { ...runB, baseline_bullmq: bull, baseline_http_no_db: http, vs_bullmq: ratio },
+    audience_file: runD,
     embedded,
     target: { a_seconds: 105, b_sends_per_s: 3000, b_vs_bullmq: 2, lost: 0, duplicated: 0 },
     target_met:

@@ -207,6 +207,10 @@ export function createServices(deps: {
     notifications,
     log,
     audienceFile: (orgId, id) => contactImports.audienceFile(orgId, id),
+    checkNumber: async (numberId) => {
+      const n = await numbers.rowById(numberId);
+      if (n?.status === 'active') await numbers.refreshHealth(n, 'preflight');
+    },
     rateOf: (numberId) => sender.rateOf(numberId),
     poke: () => sender.poke(),
   });

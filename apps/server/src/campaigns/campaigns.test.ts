@@ -421,6 +421,30 @@ describe(`campaigns on ${settings.backend}`, () => {
     }
   });
 
+  it('pre-flight asks Meta about the token: a refused one fails the campaign and stops the number', async () => {
+    const { tagId } = await contactsWithTag('token-preflight', 450, 1);
+    const c = await createCampaign({
+      name: 'Expired token',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'T-1' } } }],
+    });
+    sim.updateNumber(NUM.phone_number_id, { token_status: 'expired' });
+    try {
+      const before = sentTo().length;
+      const res = await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ state: 'failed' });
+      expect(res.json().failure_reason).toMatch(/inactive: Meta rejected the access token \(190/);
+      expect((await owner.get(`/api/v1/numbers/${numberId}`)).json()).toMatchObject({ status: 'inactive' });
+      expect(sentTo().length).toBe(before);
+    } finally {
+      sim.updateNumber(NUM.phone_number_id, { token_status: 'valid' });
+      const fixed = await owner.patch(`/api/v1/numbers/${numberId}`, { access_token: NUM.access_token });
+      expect(fixed.statusCode, fixed.body).toBe(200);
+      expect(fixed.json()).toMatchObject({ status: 'active' });
+    }
+  });
+
   it('pause stops sending within a second, resume finishes, stop skips the rest; nothing twice', async () => {
     const { tagId } = await contactsWithTag('big', 1000, 240);
     const mk = (name: string) =>
@@ -512,7 +536,8 @@ describe(`campaigns on ${settings.backend}`, () => {
       templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'E-5' } } }],
     });
     const before = sentTo().length;
-    sim.setFaults({ timeout: { next: 1, ms: 1500 } });
+    // Two requests time out: the pre-flight's question about the number (which only warns), then the send.
+    sim.setFaults({ timeout: { next: 2, ms: 1500 } });
     try {
       await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
       await until('outcome unknown', async () => {

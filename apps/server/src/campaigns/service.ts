@@ -141,6 +141,8 @@ export function createCampaignService(deps: {
   /** Wakes the sender (a campaign just started or resumed). */
   poke?(): void;
   rateTable?: RateTable;
+  /** Asks Meta about the number now (its token, its messaging limit) and records the answer. */
+  checkNumber?(numberId: string): Promise<unknown>;
   /** An uploaded audience file of the organisation (404 when there is none). */
   audienceFile(orgId: string, id: string): Promise<AudienceFile>;
 }) {
@@ -658,6 +660,18 @@ export function createCampaignService(deps: {
 
   /** Pre-flight, then (if it passes) queue every ready recipient and run; a failure is recorded. */
   async function startNow(orgId: string, id: string, actor: Actor, from: CampaignState[]) {
+    // The token is asked about now, not trusted from the last health check: a refused one makes the
+    // number inactive, which the pre-flight then reports. Meta out of reach is not a refusal.
+    const [target] = await queryRows<{ number_id: string }>(
+      db,
+      sql`select number_id from campaigns where org_id = ${orgId} and id = ${id}`,
+    );
+    if (target)
+      await deps
+        .checkNumber?.(target.number_id)
+        .catch((err) =>
+          log.warn({ err, campaignId: id }, 'could not ask Meta about the number before the pre-flight'),
+        );
     const result = await transaction(db, async (tx, onCommit) => {
       const c = await getRow(tx, orgId, id, true);
       if (!from.includes(c.state)) {

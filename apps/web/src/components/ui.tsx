@@ -172,3 +172,52 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
     </div>
   );
 }
+
+/**
+ * A destructive action asked for in place: what happens, a red confirm button (its `busyLabel` while
+ * running), Cancel, and the failure if there was one.
+ */
+export function ConfirmPanel({
+  id,
+  title,
+  children,
+  confirmLabel,
+  busyLabel,
+  busy,
+  error,
+  onConfirm,
+  onCancel,
+}: {
+  /** Names the title element (aria-labelledby). */
+  id: string;
+  title: ReactNode;
+  children: ReactNode;
+  confirmLabel: string;
+  busyLabel: string;
+  busy: boolean;
+  error?: string | undefined;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <div role="alertdialog" aria-labelledby={id} className="rounded-lg border border-red-300 bg-white p-4">
+      <h2 id={id} className="font-semibold text-slate-900">
+        {title}
+      </h2>
+      <p className="mt-1 text-sm text-slate-600">{children}</p>
+      <div className="mt-3 flex gap-2">
+        <Button variant="danger" disabled={busy} onClick={onConfirm}>
+          {busy ? busyLabel : confirmLabel}
+        </Button>
+        <Button variant="secondary" onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+      {error && (
+        <div className="mt-3">
+          <Alert>{error}</Alert>
+        </div>
+      )}
+    </div>
+  );
+}

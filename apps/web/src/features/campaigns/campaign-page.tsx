@@ -4,7 +4,16 @@ import { type ReactNode, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, type BadgeTone, Button, Card, Field, Select } from '../../components/ui.tsx';
+import {
+  Alert,
+  Badge,
+  type BadgeTone,
+  Button,
+  Card,
+  ConfirmPanel,
+  Field,
+  Select,
+} from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { StartPanel } from './new-campaign-page.tsx';
 import {
@@ -164,51 +173,31 @@ function Header({ campaign: c }: { campaign: Campaign }) {
       </p>
       {action.error && <Alert>{errorMessage(action.error)}</Alert>}
       {confirmStop && (
-        <div
-          role="alertdialog"
-          aria-labelledby="stop-title"
-          className="rounded-lg border border-red-300 bg-white p-4"
+        <ConfirmPanel
+          id="stop-title"
+          title={`Stop “${c.name}”?`}
+          confirmLabel="Stop the campaign"
+          busyLabel="Stopping…"
+          busy={busy}
+          onConfirm={() => action.mutate('stop')}
+          onCancel={() => setConfirmStop(false)}
         >
-          <h2 id="stop-title" className="font-semibold text-slate-900">
-            Stop “{c.name}”?
-          </h2>
-          <p className="mt-1 text-sm text-slate-600">
-            Every recipient not sent yet is skipped. A stopped campaign cannot be resumed.
-          </p>
-          <div className="mt-3 flex gap-2">
-            <Button variant="danger" disabled={busy} onClick={() => action.mutate('stop')}>
-              {busy ? 'Stopping…' : 'Stop the campaign'}
-            </Button>
-            <Button variant="secondary" onClick={() => setConfirmStop(false)}>
-              Cancel
-            </Button>
-          </div>
-        </div>
+          Every recipient not sent yet is skipped. A stopped campaign cannot be resumed.
+        </ConfirmPanel>
       )}
       {confirmDelete && (
-        <div
-          role="alertdialog"
-          aria-labelledby="delete-title"
-          className="rounded-lg border border-red-300 bg-white p-4"
+        <ConfirmPanel
+          id="delete-title"
+          title={`Delete “${c.name}”?`}
+          confirmLabel="Delete the campaign"
+          busyLabel="Deleting…"
+          busy={remove.isPending}
+          error={remove.error ? errorMessage(remove.error) : undefined}
+          onConfirm={() => remove.mutate()}
+          onCancel={() => setConfirmDelete(false)}
         >
-          <h2 id="delete-title" className="font-semibold text-slate-900">
-            Delete “{c.name}”?
-          </h2>
-          <p className="mt-1 text-sm text-slate-600">Its recipients and report are deleted too.</p>
-          <div className="mt-3 flex gap-2">
-            <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
-              {remove.isPending ? 'Deleting…' : 'Delete the campaign'}
-            </Button>
-            <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
-              Cancel
-            </Button>
-          </div>
-          {remove.error && (
-            <div className="mt-3">
-              <Alert>{errorMessage(remove.error)}</Alert>
-            </div>
-          )}
-        </div>
+          Its recipients and report are deleted too.
+        </ConfirmPanel>
       )}
       {c.state === 'paused' && (
         <Alert kind="info">Paused{c.paused_reason ? `: ${c.paused_reason}` : ' by a person.'}</Alert>

@@ -6,11 +6,12 @@ import {
   type VariableMapping,
 } from '@openwaba/contracts';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { StepFooter, Stepper } from '../../components/wizard.tsx';
 import { useFields, useSegments, useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
@@ -95,43 +96,6 @@ function toMapping(sources: Record<string, Source>): VariableMapping {
   );
 }
 
-function Stepper({ step }: { step: number }) {
-  return (
-    <ol aria-label="Campaign steps" className="mb-6 flex flex-wrap gap-2 text-sm">
-      {STEPS.map((s, i) => (
-        <li
-          key={s}
-          aria-current={i === step ? 'step' : undefined}
-          className={`flex items-center gap-2 rounded-full border px-3 py-1 ${
-            i === step
-              ? 'border-brand-600 bg-brand-50 font-semibold text-brand-800'
-              : i < step
-                ? 'border-slate-200 bg-white text-slate-700'
-                : 'border-slate-200 bg-white text-slate-400'
-          }`}
-        >
-          <span
-            className={`flex h-5 w-5 items-center justify-center rounded-full text-xs ${
-              i <= step ? 'bg-brand-600 text-white' : 'bg-slate-200 text-slate-600'
-            }`}
-          >
-            {i < step ? <Icon name="check" className="h-3 w-3" /> : i + 1}
-          </span>
-          {s}
-        </li>
-      ))}
-    </ol>
-  );
-}
-
-function StepFooter({ children }: { children: ReactNode }) {
-  return (
-    <div className="mt-6 flex flex-wrap items-center justify-between gap-2 border-t border-slate-100 pt-4">
-      {children}
-    </div>
-  );
-}
-
 export function NewCampaignPage() {
   const { canManage } = useCampaignRights();
   const [step, setStep] = useState(0);
@@ -186,7 +150,7 @@ export function NewCampaignPage() {
         <Alert>Creating campaigns needs the manager role or above. Ask an admin of your organisation.</Alert>
       ) : (
         <>
-          <Stepper step={step} />
+          <Stepper steps={STEPS} step={step} label="Campaign steps" />
           {step === 0 && (
             <BasicsStep
               name={name}

@@ -23,50 +23,10 @@ import {
   PageHeader,
   Select,
 } from '../../components/ui.tsx';
+import { StepFooter, Stepper } from '../../components/wizard.tsx';
 import { useContactRights, useFields, useTags } from './queries.ts';
 
 const STEPS = ['Upload', 'Map columns', 'Options', 'Preview', 'Import'] as const;
-
-function Stepper({ step }: { step: number }) {
-  return (
-    <ol aria-label="Import steps" className="mb-6 flex flex-wrap gap-2 text-sm">
-      {STEPS.map((s, i) => (
-        <li
-          key={s}
-          aria-current={i === step ? 'step' : undefined}
-          className={`flex items-center gap-2 rounded-full border px-3 py-1 ${
-            i === step
-              ? 'border-brand-600 bg-brand-50 font-semibold text-brand-800'
-              : i < step
-                ? 'border-slate-200 bg-white text-slate-700'
-                : 'border-slate-200 bg-white text-slate-400'
-          }`}
-        >
-          <span
-            className={`flex h-5 w-5 items-center justify-center rounded-full text-xs ${
-              i < step
-                ? 'bg-brand-600 text-white'
-                : i === step
-                  ? 'bg-brand-600 text-white'
-                  : 'bg-slate-200 text-slate-600'
-            }`}
-          >
-            {i < step ? <Icon name="check" className="h-3 w-3" /> : i + 1}
-          </span>
-          {s}
-        </li>
-      ))}
-    </ol>
-  );
-}
-
-function StepFooter({ children }: { children: ReactNode }) {
-  return (
-    <div className="mt-6 flex flex-wrap items-center justify-between gap-2 border-t border-slate-100 pt-4">
-      {children}
-    </div>
-  );
-}
 
 export function ImportWizard() {
   const { canImport } = useContactRights();
@@ -90,7 +50,7 @@ export function ImportWizard() {
         <Alert>Importing contacts needs the manager role or above. Ask an admin of your organisation.</Alert>
       ) : (
         <>
-          <Stepper step={step} />
+          <Stepper steps={STEPS} step={step} label="Import steps" />
           {step === 0 && (
             <UploadStep
               upload={upload}

@@ -12,7 +12,7 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
+import { Alert, Badge, Button, Card, ConfirmPanel, Field, Input, Select } from '../../components/ui.tsx';
 import { statusTone, useTemplate, useTemplateHistory, useTemplateRights, words } from './queries.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from './template-bubble.tsx';
 
@@ -107,32 +107,19 @@ export function TemplatePage() {
       </div>
 
       {confirmDelete && (
-        <div
-          role="alertdialog"
-          aria-labelledby="delete-title"
-          className="rounded-lg border border-red-300 bg-white p-4"
+        <ConfirmPanel
+          id="delete-title"
+          title={`Delete ${t.name} (${t.language}) at Meta?`}
+          confirmLabel="Delete at Meta"
+          busyLabel="Deleting…"
+          busy={remove.isPending}
+          error={remove.error ? errorMessage(remove.error) : undefined}
+          onConfirm={() => remove.mutate()}
+          onCancel={() => setConfirmDelete(false)}
         >
-          <h2 id="delete-title" className="font-semibold text-slate-900">
-            Delete {t.name} ({t.language}) at Meta?
-          </h2>
-          <p className="mt-1 text-sm text-slate-600">
-            Meta removes it from your WhatsApp account and it can no longer be sent; the name cannot be reused
-            for 30 days. It stays listed here as inactive, with its history.
-          </p>
-          <div className="mt-3 flex gap-2">
-            <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
-              {remove.isPending ? 'Deleting…' : 'Delete at Meta'}
-            </Button>
-            <Button variant="secondary" onClick={() => setConfirmDelete(false)}>
-              Cancel
-            </Button>
-          </div>
-          {remove.error && (
-            <div className="mt-3">
-              <Alert>{errorMessage(remove.error)}</Alert>
-            </div>
-          )}
-        </div>
+          Meta removes it from your WhatsApp account and it can no longer be sent; the name cannot be reused
+          for 30 days. It stays listed here as inactive, with its history.
+        </ConfirmPanel>
       )}
 
       {t.quarantined && (
