@@ -53,7 +53,11 @@ export const NumberInput = z
     verified_name: z.string().min(1).max(100).default('openwaba Sandbox'),
     access_token: z.string().min(8).max(512),
     token_status: z.enum(['valid', 'expired', 'revoked']).default('valid'),
-    throughput_mps: z.number().int().min(1).max(1000).default(80),
+    /**
+     * Messages per second the number accepts (80 STANDARD, 1000 HIGH: Meta's most). Above 1000 is
+     * "uncapped", for load tests that measure the sender rather than Meta's limit (reported as HIGH).
+     */
+    throughput_mps: z.number().int().min(1).max(1_000_000).default(80),
     quality_rating: z.enum(['GREEN', 'YELLOW', 'RED', 'UNKNOWN']).default('GREEN'),
     name_status: z
       .enum(['APPROVED', 'AVAILABLE_WITHOUT_REVIEW', 'DECLINED', 'PENDING_REVIEW', 'NONE'])

@@ -54,7 +54,7 @@ describe('control API', () => {
       { phone_number_id: 'abc', waba_id: '1', display_phone_number: 'x', access_token: 'short' },
       /phone_number_id/,
     ],
-    ['POST', '/_sim/numbers', { ...NUMBER, throughput_mps: 5000 }, /throughput_mps/],
+    ['POST', '/_sim/numbers', { ...NUMBER, throughput_mps: 5_000_000 }, /throughput_mps/],
     ['PUT', '/_sim/numbers/1000001', { token_status: 'maybe' }, /token_status/],
     ['PUT', '/_sim/faults', { http_5xx: { rate: 2 } }, /rate/],
     ['PUT', '/_sim/faults', { meteor_strike: { rate: 0.1 } }, /meteor_strike/],
