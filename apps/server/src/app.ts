@@ -28,6 +28,7 @@ import { contactRoutes } from './contacts/routes.ts';
 import { createSegmentService } from './contacts/segments.ts';
 import { createContactService } from './contacts/service.ts';
 import { createTagService } from './contacts/tags.ts';
+import { createQuickReplyService } from './conversations/quick-replies.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversationService } from './conversations/service.ts';
 import type { Database } from './db/client.ts';
@@ -173,7 +174,6 @@ export function createServices(deps: {
     },
     log,
   });
-  const conversations = createConversationService({ database });
   const jobs = createJobQueue({
     database,
     log,
@@ -197,6 +197,8 @@ export function createServices(deps: {
   });
   const contactExport = createContactExport({ db, contacts, fields });
   const outbound = createOutboundService({ db, consent, events });
+  const conversations = createConversationService({ db, outbound, numbers, notifications, events, log });
+  const quickReplies = createQuickReplyService({ db });
   const campaigns = createCampaignService({
     db,
     config,
@@ -247,6 +249,7 @@ export function createServices(deps: {
     templates,
     media,
     conversations,
+    quickReplies,
     contacts,
     contactImports,
     contactExport,
@@ -356,7 +359,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(numberRoutes({ numbers: services.numbers }));
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
-  await app.register(conversationRoutes({ conversations: services.conversations }));
+  await app.register(
+    conversationRoutes({ conversations: services.conversations, quickReplies: services.quickReplies }),
+  );
   await app.register(templateRoutes({ templates: services.templates }));
   await app.register(
     campaignRoutes({

@@ -1,11 +1,20 @@
 import { z } from 'zod';
 import { IsoDate, Uuid } from './common.ts';
+import { MessageContent } from './whatsapp.ts';
+
+export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'snoozed'] as const;
+export const ConversationStatus = z.enum(CONVERSATION_STATUSES);
 
 export const Conversation = z.object({
   id: Uuid,
   number_id: Uuid,
   contact: z.object({ id: Uuid, wa_id: z.string(), name: z.string().nullable() }),
-  status: z.string(),
+  /** A snoozed conversation whose time has come is open again. */
+  status: ConversationStatus,
+  snoozed_until: IsoDate.nullable(),
+  assignee: z.object({ id: Uuid, name: z.string().nullable(), email: z.string() }).nullable(),
+  tags: z.array(z.object({ id: Uuid, name: z.string() })),
+  /** Inbound messages the signed-in agent has not read (their own count; opening it resets only theirs). */
   unread_count: z.number().int(),
   last_message_at: IsoDate.nullable(),
   last_inbound_at: IsoDate.nullable(),
@@ -15,15 +24,82 @@ export const Conversation = z.object({
 });
 export type Conversation = z.infer<typeof Conversation>;
 
-export const ConversationQuery = z.object({
+export const ConversationQuery = z.strictObject({
+  /** mine: assigned to the signed-in agent; unassigned; all (the default). */
+  assigned: z.enum(['me', 'unassigned', 'all']).default('all'),
   number_id: Uuid.optional(),
-  status: z.enum(['open', 'closed']).optional(),
+  status: ConversationStatus.optional(),
+  tag_id: Uuid.optional(),
+  /** Only conversations with messages the signed-in agent has not read. */
   unread: z.enum(['true', 'false']).optional(),
+  /** Contact name or phone, or words in the messages. */
   search: z.string().trim().max(100).optional(),
   before: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(30),
 });
 export const ConversationPage = z.object({ data: z.array(Conversation), next_cursor: z.string().nullable() });
+
+/** A reply from the inbox: free-form only inside the 24-hour window, a template at any time. */
+export const ReplyBody = z.strictObject({
+  content: MessageContent,
+  /** Our id of the message this answers (shown as a quote on WhatsApp). */
+  reply_to: Uuid.optional(),
+});
+export const ReplyQueued = z.object({
+  message_id: Uuid,
+  conversation_id: Uuid,
+  status: z.literal('pending'),
+});
+
+export const AssignBody = z.strictObject({
+  /** An agent of the organisation, null to unassign, or "round_robin": the next agent in turn. */
+  assignee_id: z.union([Uuid, z.null(), z.literal('round_robin')]),
+});
+export const ConversationStatusBody = z
+  .strictObject({
+    status: ConversationStatus,
+    /** With `snoozed`: when it opens again (in the future). */
+    snoozed_until: IsoDate.optional(),
+  })
+  .refine((b) => (b.status === 'snoozed') === (b.snoozed_until !== undefined), {
+    message: 'snoozed_until goes with status snoozed, and only with it',
+    path: ['snoozed_until'],
+  });
+export const ConversationTagsBody = z.strictObject({ tag_ids: z.array(Uuid).max(20) });
+
+export const NoteBody = z.strictObject({
+  /** Plain text; `@email` of a member mentions them (they are notified). */
+  body: z.string().trim().min(1, 'is required').max(5000),
+});
+export const Note = z.object({
+  id: Uuid,
+  conversation_id: Uuid,
+  author: z.object({ id: Uuid, name: z.string().nullable(), email: z.string() }).nullable(),
+  body: z.string(),
+  mentions: z.array(Uuid),
+  created_at: IsoDate,
+});
+export const NoteList = z.object({ data: z.array(Note) });
+
+export const QuickReplyBody = z.strictObject({
+  shortcut: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9_-]{1,32}$/, 'lowercase letters, digits, - and _ (typed after /)'),
+  /** `{{contact.name}}`, `{{contact.phone}}` and `{{contact.field.<key>}}` are filled in per conversation. */
+  body: z.string().trim().min(1, 'is required').max(4096),
+});
+export const QuickReply = z.object({
+  id: Uuid,
+  shortcut: z.string(),
+  body: z.string(),
+  created_at: IsoDate,
+  updated_at: IsoDate,
+});
+export type QuickReply = z.infer<typeof QuickReply>;
+export const QuickReplyList = z.object({ data: z.array(QuickReply) });
+/** A quick reply filled in for one conversation's contact; `missing` names variables it has no value for. */
+export const RenderedQuickReply = z.object({ text: z.string(), missing: z.array(z.string()) });
 
 /** A received media file: fetched from Meta by a job soon after it arrives, then served at `/api/v1/messages/{id}/media`. */
 export const MessageMedia = z.object({

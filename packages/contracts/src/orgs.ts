@@ -23,6 +23,8 @@ export const OrgSettings = z.object({
   allowed_countries: z.array(Region).max(250),
   retention_days: z.number().int().min(1).max(36500).nullable(),
   campaign_categories: z.array(z.enum(CAMPAIGN_CATEGORIES)).min(1).max(2),
+  /** An agent opening a conversation sends WhatsApp read receipts (blue ticks) for its messages. */
+  read_receipts: z.boolean(),
 });
 export type OrgSettings = z.infer<typeof OrgSettings>;
 export const OrgSettingsPatch = OrgSettings.partial().strict();

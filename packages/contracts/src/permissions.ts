@@ -27,6 +27,7 @@ export const PERMISSIONS = {
   'campaigns.manage': 'manager',
   'conversations.read': 'viewer',
   'conversations.reply': 'agent',
+  'conversations.manage': 'manager',
   'automation.read': 'viewer',
   'automation.manage': 'manager',
   'reports.read': 'viewer',

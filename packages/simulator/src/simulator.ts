@@ -812,6 +812,8 @@ function buildSimulator(opts: z.output<typeof SimulatorOptions>) {
     stats: core.snapshotStats,
     sentMessages: () => [...core.sent.values()],
     getMessage: (id: string) => core.sent.get(id),
+    /** A customer's message as the simulator keeps it (`read` once the business marked it read). */
+    inboundMessage: (id: string) => core.inbound.get(id),
     templates: () => [...core.templates.values()],
     events: () => [...core.events],
     webhookDeliveries: (limit?: number) => core.webhooks.deliveries(limit),

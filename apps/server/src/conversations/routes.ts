@@ -1,38 +1,240 @@
-import { ConversationPage, ConversationQuery, MessagePage, MessageQuery, Uuid } from '@openwaba/contracts';
+import {
+  AssignBody,
+  Conversation,
+  ConversationPage,
+  ConversationQuery,
+  ConversationStatusBody,
+  ConversationTagsBody,
+  MessagePage,
+  MessageQuery,
+  Note,
+  NoteBody,
+  NoteList,
+  Ok,
+  QuickReply,
+  QuickReplyBody,
+  QuickReplyList,
+  RenderedQuickReply,
+  ReplyBody,
+  ReplyQueued,
+  Uuid,
+} from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authOf } from '../lib/http.ts';
+import type { QuickReplyService } from './quick-replies.ts';
 import type { ConversationService } from './service.ts';
 
+const IdParams = z.object({ id: Uuid });
+
 export const conversationRoutes =
-  (deps: { conversations: ConversationService }): FastifyPluginAsyncZod =>
+  (deps: { conversations: ConversationService; quickReplies: QuickReplyService }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['conversations'];
+    const { conversations, quickReplies } = deps;
+    const read = { access: 'conversations.read' as const };
+    const reply = { access: 'conversations.reply' as const };
     app.get(
       '/api/v1/conversations',
       {
-        config: { access: 'conversations.read' },
+        config: read,
         schema: {
           tags,
-          summary: 'Conversations, most recent first (filters, search, cursor)',
+          summary:
+            'Conversations, most recent first: mine / unassigned / all, status, number, tag, my unread, search in contacts and messages; cursor paging',
           querystring: ConversationQuery,
           response: { 200: ConversationPage },
         },
       },
-      async (req) => deps.conversations.list(authOf(req), req.query),
+      async (req) => conversations.list(authOf(req), req.query),
+    );
+    app.get(
+      '/api/v1/conversations/:id',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'A conversation with its assignee, tags, status and your unread count',
+          params: IdParams,
+          response: { 200: Conversation },
+        },
+      },
+      async (req) => conversations.get(authOf(req), req.params.id),
     );
     app.get(
       '/api/v1/conversations/:id/messages',
       {
-        config: { access: 'conversations.read' },
+        config: read,
         schema: {
           tags,
           summary: 'Messages of a conversation, newest first',
-          params: z.object({ id: Uuid }),
+          params: IdParams,
           querystring: MessageQuery,
           response: { 200: MessagePage },
         },
       },
-      async (req) => deps.conversations.messages(authOf(req), req.params.id, req.query),
+      async (req) => conversations.messages(authOf(req), req.params.id, req.query),
+    );
+    app.post(
+      '/api/v1/conversations/:id/reply',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary:
+            'Reply: free-form only inside the 24-hour window (else 409 WINDOW_CLOSED), an approved template at any time; queued as pending',
+          params: IdParams,
+          body: ReplyBody,
+          response: { 202: ReplyQueued },
+        },
+      },
+      async (req, res) => res.code(202).send(await conversations.reply(authOf(req), req.params.id, req.body)),
+    );
+    app.post(
+      '/api/v1/conversations/:id/read',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary:
+            'You have read it: your unread count resets (not other agents’), and WhatsApp gets a read receipt if the organisation sends them',
+          params: IdParams,
+          response: { 200: Ok },
+        },
+      },
+      async (req) => conversations.read(authOf(req), req.params.id),
+    );
+    app.post(
+      '/api/v1/conversations/:id/assign',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary:
+            'Assign to an agent, unassign (null), or "round_robin": the online agent who waited longest',
+          params: IdParams,
+          body: AssignBody,
+          response: { 200: Conversation },
+        },
+      },
+      async (req) => conversations.assign(authOf(req), req.params.id, req.body.assignee_id),
+    );
+    app.post(
+      '/api/v1/conversations/:id/status',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary: 'open, pending, resolved, or snoozed until a time (then open again)',
+          params: IdParams,
+          body: ConversationStatusBody,
+          response: { 200: Conversation },
+        },
+      },
+      async (req) =>
+        conversations.setStatus(authOf(req), req.params.id, req.body.status, req.body.snoozed_until),
+    );
+    app.put(
+      '/api/v1/conversations/:id/tags',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary: 'Replace the conversation’s tags',
+          params: IdParams,
+          body: ConversationTagsBody,
+          response: { 200: Conversation },
+        },
+      },
+      async (req) => conversations.setTags(authOf(req), req.params.id, req.body.tag_ids),
+    );
+    app.get(
+      '/api/v1/conversations/:id/notes',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Internal notes, oldest first',
+          params: IdParams,
+          response: { 200: NoteList },
+        },
+      },
+      async (req) => conversations.notes(authOf(req), req.params.id),
+    );
+    app.post(
+      '/api/v1/conversations/:id/notes',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary: 'Add an internal note (never sent); @email mentions a member, who is notified',
+          params: IdParams,
+          body: NoteBody,
+          response: { 201: Note },
+        },
+      },
+      async (req, res) =>
+        res.code(201).send(await conversations.addNote(authOf(req), req.params.id, req.body.body)),
+    );
+    const qr = ['quick replies'];
+    const manage = { access: 'conversations.manage' as const };
+    app.get(
+      '/api/v1/quick-replies',
+      {
+        config: read,
+        schema: { tags: qr, summary: 'Canned answers, by shortcut', response: { 200: QuickReplyList } },
+      },
+      async (req) => quickReplies.list(authOf(req)),
+    );
+    app.post(
+      '/api/v1/quick-replies',
+      {
+        config: manage,
+        schema: {
+          tags: qr,
+          summary:
+            'Add a canned answer; {{contact.name}}, {{contact.phone}}, {{contact.field.<key>}} are filled in',
+          body: QuickReplyBody,
+          response: { 201: QuickReply },
+        },
+      },
+      async (req, res) => res.code(201).send(await quickReplies.create(authOf(req), req.body)),
+    );
+    app.put(
+      '/api/v1/quick-replies/:id',
+      {
+        config: manage,
+        schema: {
+          tags: qr,
+          summary: 'Change a canned answer',
+          params: IdParams,
+          body: QuickReplyBody,
+          response: { 200: QuickReply },
+        },
+      },
+      async (req) => quickReplies.update(authOf(req), req.params.id, req.body),
+    );
+    app.delete(
+      '/api/v1/quick-replies/:id',
+      {
+        config: manage,
+        schema: { tags: qr, summary: 'Delete a canned answer', params: IdParams, response: { 200: Ok } },
+      },
+      async (req) => quickReplies.remove(authOf(req), req.params.id),
+    );
+    app.get(
+      '/api/v1/quick-replies/:id/render',
+      {
+        config: read,
+        schema: {
+          tags: qr,
+          summary:
+            'The canned answer filled in for a conversation’s contact; missing names variables it has no value for',
+          params: IdParams,
+          querystring: z.strictObject({ conversation_id: Uuid }),
+          response: { 200: RenderedQuickReply },
+        },
+      },
+      async (req) => quickReplies.render(authOf(req), req.params.id, req.query.conversation_id),
     );
   };

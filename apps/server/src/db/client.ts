@@ -148,6 +148,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
+    // Nor one that is checked out (pg-pool removes its idle listener then): PostgreSQL ending the
+    // connection between two statements of a transaction emits 'error' on the client, which with no
+    // listener ends the process. The next statement fails instead, and the pool drops the client.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     return fromPool(pool);
   }
   const dir = resolve(opts.dataDir);

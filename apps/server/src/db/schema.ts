@@ -43,6 +43,8 @@ export const orgSettings = pgTable('org_settings', {
     .array()
     .notNull()
     .default(sql`'{UTILITY,MARKETING}'::text[]`),
+  /** Whether an agent opening a conversation tells WhatsApp the customer's messages were read. */
+  readReceipts: boolean('read_receipts').notNull().default(true),
   updatedAt: updatedAt(),
 });
 
@@ -68,6 +70,8 @@ export const memberships = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     role: text('role').notNull(),
+    /** When a conversation was last assigned to them: round-robin gives the next one to whoever waited longest. */
+    lastAssignedAt: timestamp('last_assigned_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index('memberships_user_idx').on(t.userId)],
@@ -432,8 +436,15 @@ export const conversations = pgTable(
     contactId: uuid('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
+    /** open | pending | resolved | snoozed (until `snoozedUntil`, then open again). */
     status: text('status').notNull().default('open'),
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true }),
+    /** The agent who owns it; null is unassigned. */
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    /** Inbound messages not yet read by anyone (agents' own unread is in conversation_reads). */
     unreadCount: integer('unread_count').notNull().default(0),
+    /** Arrival order (messages.seq) of the newest inbound message: an agent has unread ones past their read mark. */
+    lastInboundSeq: bigint('last_inbound_seq', { mode: 'number' }),
     lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
     windowExpiresAt: timestamp('window_expires_at', { withTimezone: true }),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
@@ -443,7 +454,77 @@ export const conversations = pgTable(
   (t) => [
     uniqueIndex('conversations_number_contact_idx').on(t.numberId, t.contactId),
     index('conversations_org_last_idx').on(t.orgId, t.lastMessageAt),
+    index('conversations_org_assignee_idx').on(t.orgId, t.assigneeId, t.lastMessageAt),
   ],
+);
+
+/** Where each agent has read a conversation up to: their own unread count, apart from WhatsApp's read receipts. */
+export const conversationReads = pgTable(
+  'conversation_reads',
+  {
+    orgId: orgRef(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The newest message (arrival order) the agent has seen. */
+    lastReadSeq: bigint('last_read_seq', { mode: 'number' }).notNull(),
+    readAt: timestamp('read_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId] })],
+);
+
+/** Internal notes on a conversation: never sent to the customer. */
+export const conversationNotes = pgTable(
+  'conversation_notes',
+  {
+    id: id(),
+    orgId: orgRef(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    body: text('body').notNull(),
+    /** Users @mentioned (notified). */
+    mentions: jsonb('mentions').notNull().default(sql`'[]'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt)],
+);
+
+export const conversationTags = pgTable(
+  'conversation_tags',
+  {
+    orgId: orgRef(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    tagId: uuid('tag_id')
+      .notNull()
+      .references(() => tags.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.tagId] }),
+    index('conversation_tags_tag_idx').on(t.tagId, t.conversationId),
+  ],
+);
+
+/** Canned answers agents insert with `/shortcut`; `{{contact.name}}` and `{{contact.field.key}}` are filled in. */
+export const quickReplies = pgTable(
+  'quick_replies',
+  {
+    id: id(),
+    orgId: orgRef(),
+    shortcut: text('shortcut').notNull(),
+    body: text('body').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('quick_replies_org_shortcut_idx').on(t.orgId, t.shortcut)],
 );
 
 export const messages = pgTable(

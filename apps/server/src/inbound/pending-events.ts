@@ -4,7 +4,7 @@ import type { Database } from '../db/client.ts';
  * A pending event whose `processed_at` is set is claimed: a worker is processing it since then.
  * A claim older than this is taken over (its worker died).
  */
-export const CLAIM_LEASE_SECONDS = 300;
+export const CLAIM_LEASE_SECONDS = 60;
 
 /**
  * Stores raw webhook bodies in one statement, each only if the sealed app secret that verified it is

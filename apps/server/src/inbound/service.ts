@@ -538,11 +538,12 @@ export function createInboundService(deps: {
         insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid, sent_at)
         select org_id, number_id, conversation_id, 'in', wamid, type, content, context_wamid, sent_at from mi order by ord
         on conflict (number_id, wamid) do nothing
-        returning id, number_id, wamid, conversation_id, sent_at
+        returning id, number_id, wamid, conversation_id, sent_at, seq
       ), agg as (
-        select conversation_id, max(sent_at) as at, count(*)::int as n from ins group by conversation_id
+        select conversation_id, max(sent_at) as at, count(*)::int as n, max(seq) as seq from ins group by conversation_id
       ), upd as (
         update conversations c set
+          last_inbound_seq = greatest(coalesce(c.last_inbound_seq, agg.seq), agg.seq), snoozed_until = null,
           last_inbound_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at),
           window_expires_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at) + interval '24 hours',
           last_message_at = greatest(coalesce(c.last_message_at, agg.at), agg.at),

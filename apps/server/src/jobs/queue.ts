@@ -110,7 +110,7 @@ export function createJobQueue(opts: JobQueueOptions) {
   async function start(o: { work: boolean }): Promise<PgBoss> {
     starting ??= (async () => {
       const b = new PgBoss({
-        db: { executeSql: (text: string, values?: unknown[]) => database.executeSql(text, values) },
+        db: { executeSql: (text: string, values?: unknown[]) => executeSqlRetrying(database, text, values) },
         schema: 'pgboss',
         migrate: true,
         supervise: o.work,
@@ -276,3 +276,29 @@ export function createJobQueue(opts: JobQueueOptions) {
   };
 }
 export type JobQueue = ReturnType<typeof createJobQueue>;
+
+/** A connection PostgreSQL ended (restart, failover, pg_terminate_backend) or that could not be made. */
+const connectionLost = (err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  return (
+    /^(57P0[123]|08)/.test(e?.code ?? '') ||
+    /Connection terminated|ECONNRESET|ECONNREFUSED/.test(e?.message ?? '')
+  );
+};
+
+/**
+ * pg-boss completes and fails jobs without awaiting them (pg-boss 10, manager.js `onFetch`): their
+ * rejection is unhandled and ends the process. A statement on a connection that was lost is tried
+ * again on a fresh one (pg-boss's statements are state transitions: a repeat is harmless), for up to
+ * about 30 s.
+ */
+async function executeSqlRetrying(database: Database, text: string, values?: unknown[]) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await database.executeSql(text, values);
+    } catch (err) {
+      if (attempt >= 6 || !connectionLost(err)) throw err;
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+}

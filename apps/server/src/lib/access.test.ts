@@ -24,6 +24,8 @@ const SELF_SERVICE = new Set([
   'POST /api/v1/notifications/:id/read',
   'POST /api/v1/notifications/read-all',
   'POST /api/v1/notifications/test',
+  // Your own read mark in a conversation (only agents and above also send WhatsApp a read receipt).
+  'POST /api/v1/conversations/:id/read',
 ]);
 
 /** POSTs that only compute an answer (a body too rich for a query string) and change nothing. */

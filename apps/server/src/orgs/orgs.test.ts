@@ -17,6 +17,7 @@ describe('org settings', () => {
       allowed_countries: [],
       retention_days: null,
       campaign_categories: ['UTILITY', 'MARKETING'],
+      read_receipts: true,
     });
     const res = await c.patch('/api/v1/org', {
       name: 'Acme India',
@@ -26,6 +27,7 @@ describe('org settings', () => {
         allowed_countries: ['IN', 'AE', 'IN'],
         retention_days: 90,
         campaign_categories: ['UTILITY'],
+        read_receipts: false,
       },
     });
     expect(res.statusCode).toBe(200);
@@ -37,6 +39,7 @@ describe('org settings', () => {
         allowed_countries: ['IN', 'AE'],
         retention_days: 90,
         campaign_categories: ['UTILITY'],
+        read_receipts: false,
       },
     });
     // null retention means "keep forever"

@@ -35,6 +35,7 @@ function toOrg(row: OrgRow): Org {
       allowed_countries: row.settings.allowedCountries,
       retention_days: row.settings.retentionDays,
       campaign_categories: row.settings.campaignCategories as OrgSettings['campaign_categories'],
+      read_receipts: row.settings.readReceipts,
     },
   };
 }
@@ -102,6 +103,7 @@ export function createOrgService(deps: {
           allowedCountries: s.allowed_countries ? [...new Set(s.allowed_countries)] : undefined,
           retentionDays: s.retention_days,
           campaignCategories: s.campaign_categories ? [...new Set(s.campaign_categories)] : undefined,
+          readReceipts: s.read_receipts,
         });
       }
       const row = await repo.getOrg(tx, ctx.orgId);

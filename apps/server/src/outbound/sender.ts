@@ -608,8 +608,12 @@ export function createSender(deps: {
       campaign_id: string | null;
     }>(
       db,
-      sql`update send_queue set unknown_since = null, attempt_id = null, due_at = now()
-          where unknown_since < now() - make_interval(secs => ${deps.reconcileWindowSeconds})
+      sql`update send_queue q set unknown_since = null, attempt_id = null, due_at = now()
+          where q.unknown_since < now() - make_interval(secs => ${deps.reconcileWindowSeconds})
+            -- A status webhook carrying the attempt id that is stored but not processed yet (its worker
+            -- died holding the claim, or processing failed and is retried) proves the send was accepted.
+            and not exists (select 1 from webhook_events w where w.state in ('pending', 'failed')
+                              and strpos(w.raw, 'ow:' || q.attempt_id::text) > 0)
           returning id::int as id, message_id, recipient_id::int as recipient_id, attempts, campaign_id`,
     );
     const spent = expired.filter((e) => e.attempts > retryDelays.length);
