@@ -17,6 +17,7 @@ import {
   type ContactQuery,
   ContactSettings,
   type ContactSettingsPatch,
+  Conversation,
   ConversationPage,
   type CreateCampaignBody,
   type CreateContactBody,
@@ -43,13 +44,20 @@ import {
   Member,
   MemberList,
   MessagePage,
+  Note,
+  NoteList,
   NotificationPage,
   NumberTestResult,
   Ok,
   Org,
   type OrgSettingsPatch,
+  QuickReply,
+  QuickReplyList,
   type RecordConsentBody,
+  RenderedQuickReply,
   type RenderedTemplate,
+  type ReplyBody,
+  ReplyQueued,
   type Role,
   Segment,
   SegmentList,
@@ -97,7 +105,7 @@ export interface ClientOptions {
   onSignedOut?: () => void;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What replaying a webhook event did (the same summary the event keeps in `result`). */
 const WebhookReplayResult = z.object({ result: z.unknown() });
@@ -208,11 +216,13 @@ export function createClient(opts: ClientOptions = {}) {
       test: (id: string) => call(NumberTestResult, 'POST', `/api/v1/numbers/${q(id)}/test`),
     },
     conversations: {
-      /** @example const { data, next_cursor } = await api.conversations.list({ unread: true }) */
+      /** @example const { data, next_cursor } = await api.conversations.list({ assigned: 'me', unread: true }) */
       list: (
         o: {
+          assigned?: 'me' | 'unassigned' | 'all';
           number_id?: string;
           status?: string;
+          tag_id?: string;
           unread?: boolean;
           search?: string;
           before?: string;
@@ -224,9 +234,55 @@ export function createClient(opts: ClientOptions = {}) {
           'GET',
           `/api/v1/conversations${query({ ...o, unread: o.unread === undefined ? undefined : String(o.unread) })}`,
         ),
+      /** @example const c = await api.conversations.get(id) */
+      get: (id: string) => call(Conversation, 'GET', `/api/v1/conversations/${q(id)}`),
       /** @example const { data } = await api.conversations.messages(id) */
       messages: (id: string, o: { before?: string; limit?: number } = {}) =>
         call(MessagePage, 'GET', `/api/v1/conversations/${q(id)}/messages${query(o)}`),
+      /**
+       * Free-form inside the 24-hour window (else WINDOW_CLOSED), a template at any time.
+       * @example await api.conversations.reply(id, { content: { type: 'text', text: { body: 'Hi!' } } })
+       */
+      reply: (id: string, body: z.input<typeof ReplyBody>) =>
+        call(ReplyQueued, 'POST', `/api/v1/conversations/${q(id)}/reply`, body),
+      /** Your unread count resets (and WhatsApp gets a read receipt if the organisation sends them). @example await api.conversations.read(id) */
+      read: (id: string) => call(Ok, 'POST', `/api/v1/conversations/${q(id)}/read`),
+      /** @example await api.conversations.assign(id, 'round_robin') */
+      assign: (id: string, assigneeId: string | null | 'round_robin') =>
+        call(Conversation, 'POST', `/api/v1/conversations/${q(id)}/assign`, { assignee_id: assigneeId }),
+      /** @example await api.conversations.setStatus(id, 'snoozed', '2026-12-01T09:00:00Z') */
+      setStatus: (id: string, status: string, snoozedUntil?: string) =>
+        call(Conversation, 'POST', `/api/v1/conversations/${q(id)}/status`, {
+          status,
+          ...(snoozedUntil ? { snoozed_until: snoozedUntil } : {}),
+        }),
+      /** @example await api.conversations.setTags(id, [tagId]) */
+      setTags: (id: string, tagIds: string[]) =>
+        call(Conversation, 'PUT', `/api/v1/conversations/${q(id)}/tags`, { tag_ids: tagIds }),
+      /** @example const { data } = await api.conversations.notes(id) */
+      notes: (id: string) => call(NoteList, 'GET', `/api/v1/conversations/${q(id)}/notes`),
+      /** @example await api.conversations.addNote(id, 'Refund sent — @ana@example.com FYI') */
+      addNote: (id: string, body: string) =>
+        call(Note, 'POST', `/api/v1/conversations/${q(id)}/notes`, { body }),
+    },
+    quickReplies: {
+      /** @example const { data } = await api.quickReplies.list() */
+      list: () => call(QuickReplyList, 'GET', '/api/v1/quick-replies'),
+      /** @example await api.quickReplies.create({ shortcut: 'hours', body: 'Hi {{contact.name}}, we open at 9.' }) */
+      create: (body: { shortcut: string; body: string }) =>
+        call(QuickReply, 'POST', '/api/v1/quick-replies', body),
+      /** @example await api.quickReplies.update(id, { shortcut: 'hours', body: '…' }) */
+      update: (id: string, body: { shortcut: string; body: string }) =>
+        call(QuickReply, 'PUT', `/api/v1/quick-replies/${q(id)}`, body),
+      /** @example await api.quickReplies.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/quick-replies/${q(id)}`),
+      /** Filled in for a conversation's contact. @example const { text, missing } = await api.quickReplies.render(id, conversationId) */
+      render: (id: string, conversationId: string) =>
+        call(
+          RenderedQuickReply,
+          'GET',
+          `/api/v1/quick-replies/${q(id)}/render${query({ conversation_id: conversationId })}`,
+        ),
     },
     contacts: {
       /**

@@ -1,14 +1,16 @@
 import type { Conversation, Message, WaNumber } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
-import { Fragment, useLayoutEffect, useMemo, useRef } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { Link } from 'react-router';
-import { errorMessage } from '../../api.ts';
+import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Button } from '../../components/ui.tsx';
+import { Alert, Button, Select } from '../../components/ui.tsx';
+import { Composer, useInboxRights } from './composer.tsx';
 import { Avatar, Facts, WindowChip } from './conversation-list.tsx';
-import { clockTime, dayLabel, phoneOf, windowState } from './format.ts';
+import { clockTime, dayLabel, phoneOf } from './format.ts';
 import { MessageContent, previewOf } from './message-content.tsx';
-import { useMessages } from './queries.ts';
+import { inboxKeys, useMessages } from './queries.ts';
 
 const STATUS_LABEL: Record<string, string> = {
   sent: 'Sent',
@@ -83,6 +85,95 @@ function Bubble({ m, quoted }: { m: Message; quoted: Message | undefined }) {
   );
 }
 
+/** Opening a conversation (and each new message while it is open) marks it read for this agent. */
+function useMarkRead(conversationId: string, newest: string | undefined) {
+  const qc = useQueryClient();
+  useEffect(() => {
+    if (!newest) return;
+    const t = setTimeout(() => {
+      api.conversations
+        .read(conversationId)
+        .then(() => qc.invalidateQueries({ queryKey: inboxKeys.lists }))
+        .catch(() => {});
+    }, 300);
+    return () => clearTimeout(t);
+  }, [conversationId, newest, qc]);
+}
+
+const STATUSES = [
+  ['open', 'Open'],
+  ['pending', 'Pending'],
+  ['resolved', 'Resolved'],
+] as const;
+
+/** Who owns the conversation and where it stands; agents and above change them. */
+function TeamControls({ conversation: c }: { conversation: Conversation }) {
+  const { canReply } = useInboxRights();
+  const qc = useQueryClient();
+  const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list(), enabled: canReply });
+  const done = () => qc.invalidateQueries({ queryKey: inboxKeys.lists });
+  const assign = useMutation({
+    mutationFn: (v: string) => api.conversations.assign(c.id, v === '' ? null : v),
+    onSuccess: done,
+  });
+  const status = useMutation({
+    mutationFn: (v: string) =>
+      v === 'snoozed'
+        ? api.conversations.setStatus(c.id, 'snoozed', new Date(Date.now() + 24 * 3600_000).toISOString())
+        : api.conversations.setStatus(c.id, v),
+    onSuccess: done,
+  });
+  if (!canReply) {
+    return (
+      <span className="hidden text-xs text-slate-600 sm:inline">
+        {c.assignee ? `Assigned to ${c.assignee.name ?? c.assignee.email}` : 'Unassigned'} · {c.status}
+      </span>
+    );
+  }
+  const agents = (members.data?.data ?? []).filter((m) => m.role !== 'viewer');
+  return (
+    <div className="flex shrink-0 items-center gap-2">
+      <Select
+        aria-label="Assignee"
+        className="w-40 text-xs"
+        value={c.assignee?.id ?? ''}
+        disabled={assign.isPending}
+        onChange={(e) => assign.mutate(e.target.value)}
+      >
+        <option value="">Unassigned</option>
+        <option value="round_robin">Next agent (round-robin)</option>
+        {c.assignee && !agents.some((m) => m.user_id === c.assignee?.id) && (
+          <option value={c.assignee.id}>{c.assignee.name ?? c.assignee.email}</option>
+        )}
+        {agents.map((m) => (
+          <option key={m.user_id} value={m.user_id}>
+            {m.name || m.email}
+          </option>
+        ))}
+      </Select>
+      <Select
+        aria-label="Status"
+        className="w-32 text-xs"
+        value={c.status}
+        disabled={status.isPending}
+        onChange={(e) => status.mutate(e.target.value)}
+      >
+        {STATUSES.map(([v, label]) => (
+          <option key={v} value={v}>
+            {label}
+          </option>
+        ))}
+        <option value="snoozed">Snoozed (1 day)</option>
+      </Select>
+      {(assign.error || status.error) && (
+        <span role="alert" className="text-xs text-red-700">
+          {errorMessage(assign.error ?? status.error)}
+        </span>
+      )}
+    </div>
+  );
+}
+
 /** One conversation, oldest at the top and newest at the bottom; "Load older" pages back. */
 export function ConversationThread({
   conversationId,
@@ -129,7 +220,7 @@ export function ConversationThread({
 
   const c = conversation;
   const title = c ? (c.contact.name ?? phoneOf(c.contact.wa_id)) : 'Conversation';
-  const open = c ? windowState(c.window_expires_at, now).open : false;
+  useMarkRead(conversationId, newest);
   let day = '';
   return (
     <>
@@ -156,6 +247,7 @@ export function ConversationThread({
             <WindowChip expiresAt={c.window_expires_at} now={now} />
           </span>
         )}
+        {c && <TeamControls conversation={c} />}
       </header>
       <div
         ref={scroller}
@@ -214,12 +306,7 @@ export function ConversationThread({
           })}
         </ol>
       </div>
-      <footer className="border-t border-slate-200 bg-white px-4 py-2.5 text-xs text-slate-600">
-        {c && !open
-          ? 'The 24-hour window is closed: only approved templates can reach this customer until they write again. '
-          : ''}
-        Read-only for now: replies and assignment arrive with the team inbox.
-      </footer>
+      {c && <Composer conversation={c} now={now} />}
     </>
   );
 }

@@ -27,9 +27,14 @@ export function InboxPage() {
   const { conversationId } = useParams();
   const [searchText, setSearchText] = useState('');
   const [numberId, setNumberId] = useState('');
+  const [assigned, setAssigned] = useState<'all' | 'me' | 'unassigned'>('all');
   const search = useDebounced(searchText.trim(), 300);
-  const filtered = Boolean(search || numberId);
-  const list = useConversations({ search: search || undefined, number_id: numberId || undefined });
+  const filtered = Boolean(search || numberId || assigned !== 'all');
+  const list = useConversations({
+    search: search || undefined,
+    number_id: numberId || undefined,
+    assigned,
+  });
   const numbers = useNumbers();
   const now = useNow();
 
@@ -65,12 +70,35 @@ export function InboxPage() {
               <Input
                 id="inbox-search"
                 type="search"
-                placeholder="Search name or phone"
+                placeholder="Search name, phone or messages"
                 value={searchText}
                 onChange={(e) => setSearchText(e.target.value)}
                 className="pl-8"
               />
             </div>
+            <fieldset aria-label="Whose conversations" className="flex gap-1 text-xs">
+              {(
+                [
+                  ['all', 'All'],
+                  ['me', 'Mine'],
+                  ['unassigned', 'Unassigned'],
+                ] as const
+              ).map(([v, label]) => (
+                <button
+                  key={v}
+                  type="button"
+                  aria-pressed={assigned === v}
+                  onClick={() => setAssigned(v)}
+                  className={`rounded-full border px-2.5 py-1 ${
+                    assigned === v
+                      ? 'border-brand-600 bg-brand-50 font-medium text-brand-800'
+                      : 'border-slate-300 text-slate-700 hover:bg-slate-50'
+                  }`}
+                >
+                  {label}
+                </button>
+              ))}
+            </fieldset>
             {numberList.length > 0 && (
               <div>
                 <label htmlFor="inbox-number" className="sr-only">

@@ -2,8 +2,9 @@ import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 
 export interface ConversationFilters {
-  search?: string;
-  number_id?: string;
+  search?: string | undefined;
+  number_id?: string | undefined;
+  assigned?: 'all' | 'me' | 'unassigned';
 }
 
 /** Query keys of the inbox: the realtime hook invalidates by them. */

@@ -1,0 +1,243 @@
+import type { Conversation, QuickReply, Template } from '@openwaba/contracts';
+import { templateVariables } from '@openwaba/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState } from 'react';
+import { api, errorMessage } from '../../api.ts';
+import { Alert, Button, Input, Select } from '../../components/ui.tsx';
+import { useMe } from '../auth/use-me.ts';
+import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
+import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
+import { windowState } from './format.ts';
+import { inboxKeys } from './queries.ts';
+
+const draftKey = (id: string) => `openwaba:draft:${id}`;
+
+/** The draft of a conversation, kept in this browser until it is sent. */
+function useDraft(conversationId: string) {
+  const [text, setText] = useState(() => localStorage.getItem(draftKey(conversationId)) ?? '');
+  useEffect(() => {
+    setText(localStorage.getItem(draftKey(conversationId)) ?? '');
+  }, [conversationId]);
+  const update = (v: string) => {
+    setText(v);
+    if (v) localStorage.setItem(draftKey(conversationId), v);
+    else localStorage.removeItem(draftKey(conversationId));
+  };
+  return [text, update] as const;
+}
+
+export function useInboxRights() {
+  const me = useMe();
+  return {
+    canReply: me.data?.permissions.includes('conversations.reply') ?? false,
+    userId: me.data?.user.id,
+  };
+}
+
+/**
+ * Replies to the customer. Inside the 24-hour window: text, with `/shortcut` quick replies filled in
+ * for the contact. Outside it the text box is locked and an approved template is offered instead,
+ * with its variables and a preview. The server enforces the same rule.
+ */
+export function Composer({ conversation, now }: { conversation: Conversation; now: number }) {
+  const { canReply } = useInboxRights();
+  const open = windowState(conversation.window_expires_at, now).open;
+  if (!canReply) {
+    return (
+      <p className="border-t border-slate-200 bg-white px-4 py-2.5 text-xs text-slate-600">
+        Viewers read conversations; replying needs the agent role.
+      </p>
+    );
+  }
+  return open ? (
+    <TextComposer conversation={conversation} />
+  ) : (
+    <TemplateComposer conversation={conversation} />
+  );
+}
+
+function useSend(conversationId: string, onSent: () => void) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (content: Record<string, unknown>) =>
+      api.conversations.reply(conversationId, { content: content as never }),
+    onSuccess: () => {
+      onSent();
+      void qc.invalidateQueries({ queryKey: inboxKeys.messages(conversationId) });
+      void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+    },
+  });
+}
+
+function TextComposer({ conversation }: { conversation: Conversation }) {
+  const [text, setText] = useDraft(conversation.id);
+  const send = useSend(conversation.id, () => setText(''));
+  const quick = useQuery({ queryKey: ['quick-replies'], queryFn: () => api.quickReplies.list() });
+  const slash = /^\/([a-z0-9_-]*)$/.exec(text.trim());
+  const matches = slash ? (quick.data?.data ?? []).filter((q) => q.shortcut.startsWith(slash[1]!)) : [];
+  const [missing, setMissing] = useState<string[]>([]);
+  const insert = async (q: QuickReply) => {
+    const r = await api.quickReplies.render(q.id, conversation.id);
+    setText(r.text);
+    setMissing(r.missing);
+  };
+  const submit = () => {
+    const body = text.trim();
+    if (body && !send.isPending) send.mutate({ type: 'text', text: { body } });
+  };
+  return (
+    <form
+      className="relative border-t border-slate-200 bg-white px-3 py-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      {matches.length > 0 && (
+        <ul
+          aria-label="Quick replies"
+          className="absolute bottom-full left-3 mb-1 w-80 overflow-hidden rounded-md border border-slate-200 bg-white shadow-lg"
+        >
+          {matches.map((q) => (
+            <li key={q.id}>
+              <button
+                type="button"
+                className="block w-full px-3 py-2 text-left text-sm hover:bg-slate-50"
+                onClick={() => void insert(q)}
+              >
+                <span className="font-mono text-brand-700">/{q.shortcut}</span>{' '}
+                <span className="text-slate-600">{q.body.slice(0, 60)}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {missing.length > 0 && (
+        <p className="mb-1 text-xs text-amber-700">
+          No value for {missing.join(', ')}: check the text before sending.
+        </p>
+      )}
+      <div className="flex items-end gap-2">
+        <textarea
+          aria-label="Reply"
+          rows={2}
+          maxLength={4096}
+          placeholder="Write a reply — / for quick replies, Enter sends, Shift+Enter for a new line"
+          className="block min-h-[2.5rem] flex-1 resize-y rounded-md border border-slate-300 px-3 py-2 text-sm focus:border-brand-600 focus:outline-none"
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            setMissing([]);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && matches.length === 0) {
+              e.preventDefault();
+              submit();
+            }
+          }}
+        />
+        <Button type="submit" disabled={!text.trim() || send.isPending}>
+          {send.isPending ? 'Sending…' : 'Send'}
+        </Button>
+      </div>
+      {send.error && (
+        <div className="mt-2">
+          <Alert>{errorMessage(send.error)}</Alert>
+        </div>
+      )}
+    </form>
+  );
+}
+
+/** Outside the window: pick an approved template, fill its variables, see it, send it. */
+function TemplateComposer({ conversation }: { conversation: Conversation }) {
+  const numbers = useQuery({ queryKey: ['numbers'], queryFn: () => api.numbers.list() });
+  const wabaId = numbers.data?.data.find((n) => n.id === conversation.number_id)?.waba_id;
+  const templates = useQuery({
+    queryKey: ['templates', 'list', { approved: true, waba_id: wabaId }],
+    queryFn: () => api.templates.list({ ...(wabaId ? { waba_id: wabaId } : {}) }),
+    enabled: Boolean(wabaId),
+  });
+  const approved = (templates.data?.data ?? []).filter((t) => t.status === 'APPROVED' && t.active);
+  const [templateId, setTemplateId] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
+  const t: Template | undefined = approved.find((x) => x.id === templateId);
+  const vars = useMemo(
+    () => (t ? templateVariables(defOf(t)).filter((v) => v.kind === 'text' || v.kind === 'url_suffix') : []),
+    [t],
+  );
+  const send = useSend(conversation.id, () => {
+    setTemplateId('');
+    setValues({});
+  });
+  const rendered = t ? previewTemplate(defOf(t), values) : null;
+  const complete = t && vars.every((v) => values[mappingKey(v)]?.trim());
+  const submit = () => {
+    if (!t) return;
+    const body = vars.filter((v) => v.component === 'body').map((v) => values[mappingKey(v)]!.trim());
+    const header = vars.find((v) => v.component === 'header');
+    const buttons = vars.filter((v) => v.component === 'button');
+    const components = [
+      ...(header
+        ? [{ type: 'header', parameters: [{ type: 'text', text: values[mappingKey(header)]!.trim() }] }]
+        : []),
+      ...(body.length ? [{ type: 'body', parameters: body.map((text) => ({ type: 'text', text })) }] : []),
+      ...buttons.map((b) => ({
+        type: 'button',
+        sub_type: 'url',
+        index: b.key,
+        parameters: [{ type: 'text', text: values[mappingKey(b)]!.trim() }],
+      })),
+    ];
+    send.mutate({ type: 'template', template: { name: t.name, language: { code: t.language }, components } });
+  };
+  return (
+    <section aria-label="Template reply" className="space-y-2 border-t border-slate-200 bg-white px-3 py-2">
+      <p className="text-xs text-slate-600" role="status">
+        The 24-hour window is closed: free text cannot reach this customer until they write again. Send an
+        approved template instead.
+      </p>
+      <div className="flex flex-wrap items-start gap-3">
+        <div className="min-w-0 flex-1 space-y-2">
+          <Select
+            aria-label="Template"
+            value={templateId}
+            onChange={(e) => {
+              setTemplateId(e.target.value);
+              setValues({});
+            }}
+          >
+            <option value="">Choose a template…</option>
+            {approved.map((x) => (
+              <option key={x.id} value={x.id}>
+                {x.name} ({x.language})
+              </option>
+            ))}
+          </Select>
+          {vars.map((v) => {
+            const key = mappingKey(v);
+            const label = t ? variableLabel(key, defOf(t)) : key;
+            return (
+              <Input
+                key={key}
+                aria-label={label}
+                placeholder={`${label}${v.example ? ` — e.g. ${v.example}` : ''}`}
+                value={values[key] ?? ''}
+                onChange={(e) => setValues({ ...values, [key]: e.target.value })}
+              />
+            );
+          })}
+          <Button disabled={!complete || send.isPending} onClick={submit}>
+            {send.isPending ? 'Sending…' : 'Send template'}
+          </Button>
+        </div>
+        {t && (
+          <div className="w-72">
+            <TemplateBubble rendered={rendered} label={`Preview of ${t.name}`} />
+          </div>
+        )}
+      </div>
+      {send.error && <Alert>{errorMessage(send.error)}</Alert>}
+    </section>
+  );
+}
