@@ -14,7 +14,8 @@
 // Every run checks exactly-once: the simulator's accepted count per number equals the recipients.
 // Needs PostgreSQL (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres) and, for the
 // BullMQ baseline, Redis at REDIS_URL or 127.0.0.1:6379 (skipped, and reported, when absent).
-// Options: --recipients N (100000), --embedded N (20000), --skip-embedded, --skip-baseline.
+// Options: --recipients N (100000), --embedded N (20000), --file-rows N (100000), --skip-embedded,
+// --skip-baseline.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const argN = (name, fallback) => {
 const flag = (name) => process.argv.includes(`--${name}`);
 const RECIPIENTS = argN('recipients', 100_000);
 const EMBEDDED = argN('embedded', 20_000);
+const FILE_ROWS = argN('file-rows', 100_000);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -463,8 +465,10 @@ try {
   // (d) an audience file: 100k rows (phone, media link, two variables) uploaded and made a draft.
   const csvPath = join(dir, 'audience.csv');
   const lines = ['Phone,{{Media}},{{1}},{{2}}'];
-  for (let i = 1; i <= RECIPIENTS; i++)
-    lines.push(`+${15550000000 + i},https://cdn.example.com/spring/${i}.jpg,Customer ${i},CODE-${i}`);
+  for (let i = 1; i <= FILE_ROWS; i++)
+    lines.push(
+      `+447400${String(i).padStart(6, '0')},https://cdn.example.com/spring/${i}.jpg,Customer ${i},CODE-${i}`,
+    );
   writeFileSync(csvPath, `${lines.join('\n')}\n`);
   const csvBytes = statSync(csvPath).size;
   t = performance.now();
@@ -483,7 +487,7 @@ try {
     split: 'sequential',
   });
   const runD = {
-    rows: RECIPIENTS,
+    rows: FILE_ROWS,
     mb: r1(csvBytes / 1024 / 1024),
     upload_s: r1(uploadS),
     create_s: r1((performance.now() - t) / 1000),

@@ -475,6 +475,15 @@ export function createSender(deps: {
           claiming = undefined;
         });
     };
+    /**
+     * A new day in the organisation's timezone starts at 90% of the rate it ended on. Sends in flight
+     * keep recording outcomes while the day is asked for: the same day keeps that live state.
+     */
+    const checkDay = async () => {
+      const asked = rate;
+      const next = await rateOf(numberId, asked);
+      if (next !== asked) rate = next;
+    };
     const flushInBackground = () => {
       if (!done.length) return;
       const batch = done;
@@ -511,7 +520,7 @@ export function createSender(deps: {
           }
         }
         // Work again after a pause: the day may have turned meanwhile (90% of yesterday's rate).
-        if (idleSince !== undefined) rate = await rateOf(numberId, rate);
+        if (idleSince !== undefined) await checkDay();
         idleSince = undefined;
         // Tokens for the time that passed (at most 50 ms worth banked: Meta allows bursts of about 100 ms).
         // At Meta's ceiling the pace keeps a little headroom: requests bunch up on the way (a busy
@@ -541,8 +550,7 @@ export function createSender(deps: {
         rates.set(numberId, rate);
         if (Date.now() - lastSave > 5000) {
           lastSave = Date.now();
-          // A new day in the organisation's timezone starts at 90% of the rate it ended on.
-          rate = await rateOf(numberId, rate);
+          await checkDay();
           await db.execute(
             sql`update numbers set max_send_rate_per_sec = ${rate.rate},
                        last_stable_rate_per_sec = coalesce(${rate.stableRate}, last_stable_rate_per_sec)
