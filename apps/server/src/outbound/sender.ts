@@ -522,12 +522,13 @@ export function createSender(deps: {
         // Work again after a pause: the day may have turned meanwhile (90% of yesterday's rate).
         if (idleSince !== undefined) await checkDay();
         idleSince = undefined;
-        // Tokens for the time that passed (at most 50 ms worth banked: Meta allows bursts of about 100 ms).
+        // Tokens for the time that passed, at most 20 ms worth banked: Meta allows bursts of about 100 ms,
+        // and a bigger bank (50 ms was tried) let stalls of a busy machine turn into throttled bursts.
         // At Meta's ceiling the pace keeps a little headroom: requests bunch up on the way (a busy
         // machine, the network), and at exactly the limit every bunch is answered 130429.
         const now = Date.now();
         const pace = rate.rate >= rate.ceiling ? rate.rate * PACE_AT_CEILING : rate.rate;
-        tokens = Math.min(tokens + (pace * (now - lastRefill)) / 1000, Math.max(1, pace / 20));
+        tokens = Math.min(tokens + (pace * (now - lastRefill)) / 1000, Math.max(1, pace / 50));
         lastRefill = now;
         while (tokens >= 1 && buffer.length && !stopNumber) {
           while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
