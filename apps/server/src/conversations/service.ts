@@ -194,9 +194,10 @@ export function createConversationService(deps: {
       number_id: string;
       contact_id: string;
       assignee_id: string | null;
+      last_inbound_seq: number | null;
     }>(
       db,
-      sql`select id, number_id, contact_id, assignee_id from conversations where org_id = ${orgId} and id = ${id}`,
+      sql`select id, number_id, contact_id, assignee_id, last_inbound_seq from conversations where org_id = ${orgId} and id = ${id}`,
     );
     if (!c) throw notFound('Conversation');
     return c;
@@ -217,7 +218,7 @@ export function createConversationService(deps: {
     const rows = await queryRows<Record<string, unknown>>(
       db,
       sql`select m.seq::text as seq, m.id, m.conversation_id, m.direction, m.wamid, m.type, m.content, m.context_wamid,
-                 m.status, m.error, m.sent_at, m.author_user_id,
+                 m.status, m.error, m.sent_at,
                  f.state as media_state, f.mime_type as media_mime_type, f.size as media_size, f.error as media_error
           from messages m left join media_files f on f.message_id = m.id
           where m.org_id = ${ctx.orgId} and m.conversation_id = ${conversationId}
@@ -309,40 +310,32 @@ export function createConversationService(deps: {
    * the organisation sends read receipts — WhatsApp is told the customer's newest message was read.
    */
   async function read(ctx: AuthContext, id: string) {
-    await rowOf(ctx.orgId, id);
-    const [state] = await queryRows<{
-      before: number | null;
-      newest: number | null;
-      wamid: string | null;
-      receipts: boolean;
-    }>(
+    const c = await rowOf(ctx.orgId, id);
+    const [state] = await queryRows<{ before: number | null; receipts: boolean | null }>(
       db,
       sql`with prev as (select last_read_seq from conversation_reads where conversation_id = ${id} and user_id = ${ctx.userId}),
-          newest as (select max(seq) as seq from messages where conversation_id = ${id}),
           up as (
             insert into conversation_reads (org_id, conversation_id, user_id, last_read_seq)
-            select ${ctx.orgId}, ${id}, ${ctx.userId}, coalesce(newest.seq, 0) from newest
+            select ${ctx.orgId}, ${id}, ${ctx.userId}, coalesce(max(seq), 0) from messages where conversation_id = ${id}
             on conflict (conversation_id, user_id) do update
               set last_read_seq = greatest(conversation_reads.last_read_seq, excluded.last_read_seq), read_at = now()),
           clear as (update conversations set unread_count = 0 where id = ${id} and unread_count > 0)
-          select (select last_read_seq from prev) as before, (select seq from newest) as newest,
-                 (select wamid from messages where conversation_id = ${id} and direction = 'in' and wamid is not null
-                   order by seq desc limit 1) as wamid,
+          select (select last_read_seq from prev) as before,
                  (select s.read_receipts from org_settings s where s.org_id = ${ctx.orgId}) as receipts`,
     );
-    const [lastIn] = await queryRows<{ seq: number }>(
-      db,
-      sql`select seq from messages where conversation_id = ${id} and direction = 'in' order by seq desc limit 1`,
-    );
-    const fresh = lastIn && Number(lastIn.seq) > Number(state?.before ?? 0);
+    const fresh = Number(c.last_inbound_seq ?? 0) > Number(state?.before ?? 0);
     // A viewer's reading is theirs alone: only someone who can answer tells the customer it was read.
-    if (state?.receipts !== false && fresh && state?.wamid && can(ctx.role, 'conversations.reply')) {
-      const c = await rowOf(ctx.orgId, id);
-      const n = await numbers.rowById(c.number_id);
-      if (n && n.status === 'active') {
+    if (state?.receipts !== false && fresh && can(ctx.role, 'conversations.reply')) {
+      const [last] = await queryRows<{ wamid: string }>(
+        db,
+        sql`select wamid from messages where conversation_id = ${id} and direction = 'in' and wamid is not null
+            order by seq desc limit 1`,
+      );
+      const n = last && (await numbers.rowById(c.number_id));
+      if (last && n && n.status === 'active') {
         await numbers
           .providerFor(n)
-          .markRead(numbers.credentials(n), state.wamid)
+          .markRead(numbers.credentials(n), last.wamid)
           .catch((err) => log.warn({ err, conversationId: id }, 'read receipt not sent'));
       }
     }
@@ -465,16 +458,22 @@ export function createConversationService(deps: {
     created_at: iso(n.created_at)!,
   });
 
-  async function notes(ctx: Pick<AuthContext, 'orgId'>, id: string) {
-    await rowOf(ctx.orgId, id);
+  /** Notes of a conversation, oldest first (or just `noteId`). */
+  async function notesOf(orgId: string, id: string, noteId?: string) {
     const rows = await queryRows<NoteRow>(
       db,
       sql`select n.id, n.conversation_id, n.body, n.mentions, n.created_at, u.id as author_id, u.name as author_name,
                  u.email as author_email
           from conversation_notes n left join users u on u.id = n.author_id
-          where n.org_id = ${ctx.orgId} and n.conversation_id = ${id} order by n.created_at, n.id`,
+          where n.org_id = ${orgId} and n.conversation_id = ${id} ${noteId ? sql`and n.id = ${noteId}` : sql``}
+          order by n.created_at, n.id`,
     );
-    return { data: rows.map(toNote) };
+    return rows.map(toNote);
+  }
+
+  async function notes(ctx: Pick<AuthContext, 'orgId'>, id: string) {
+    await rowOf(ctx.orgId, id);
+    return { data: await notesOf(ctx.orgId, id) };
   }
 
   /** An internal note; `@email` of a member mentions them, and each one mentioned is notified. */
@@ -513,8 +512,8 @@ export function createConversationService(deps: {
         .catch((err) => log.warn({ err }, 'mention notification failed'));
     }
     await changed(ctx.orgId, id, ['notes']);
-    const all = await notes(ctx, id);
-    return all.data.find((n) => n.id === row!.id)!;
+    const [note] = await notesOf(ctx.orgId, id, row!.id);
+    return note!;
   }
 
   return { list, get, messages, reply, read, assign, setStatus, setTags, notes, addNote };
