@@ -16,15 +16,14 @@
 // BullMQ baseline, Redis at REDIS_URL or 127.0.0.1:6379 (skipped, and reported, when absent).
 // Options: --recipients N (100000), --embedded N (20000), --file-rows N (100000), --skip-embedded,
 // --skip-baseline.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { freePort, startChild } from './lib/child.mjs';
 
 const argN = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,53 +60,6 @@ const TEMPLATE = {
 const r1 = (x) => Math.round(x * 10) / 10;
 const log = (...a) => console.error(...a);
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startChild(args, env, ready) {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const onData = (c) => {
-    out += c;
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const started = new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`did not start:\n${out.slice(-2000)}`)), 60_000);
-    const check = () => {
-      const m = ready(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m);
-      }
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.on('exit', (code) => reject(new Error(`exited ${code}:\n${out.slice(-2000)}`)));
-  });
-  return {
-    child,
-    started,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.on('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 async function startSimulator(dir) {
   const seed = join(dir, 'seed.json');
   writeFileSync(seed, JSON.stringify({ numbers: NUMBERS, templates: [TEMPLATE] }));
@@ -117,7 +69,7 @@ async function startSimulator(dir) {
     (out) => out.match(/listening on (http:\/\/\S+)/)?.[1],
   );
   const url = await sim.started;
-  return { url, stop: sim.stop };
+  return { url, stop: () => sim.kill() };
 }
 
 /** Errors the simulator answered between two snapshots, by code. */
@@ -356,8 +308,7 @@ if (process.argv[2] === '--baseline-child') {
 
 async function runChild(args) {
   const c = startChild(args, {}, () => false);
-  c.started.catch(() => {});
-  const code = await new Promise((r) => c.child.on('exit', r));
+  const code = await c.exited;
   const lines = c.output().trim().split('\n');
   const last = lines.reverse().find((l) => l.startsWith('{'));
   if (code !== 0 || !last) throw new Error(`child failed (${code}):\n${c.output().slice(-2000)}`);
@@ -545,7 +496,7 @@ try {
     ).map((x) => x.r),
   };
   log(`(b) ${JSON.stringify(runB)}`);
-  await worker.stop();
+  await worker.kill();
   await services.whatsapp.close();
   await database.close();
 
@@ -613,7 +564,7 @@ try {
 } catch (err) {
   result = { error: err.message, target_met: false };
 } finally {
-  await worker?.stop().catch(() => {});
+  await worker?.kill().catch(() => {});
   await sim?.stop().catch(() => {});
   await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
   await admin.end().catch(() => {});

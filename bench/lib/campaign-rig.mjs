@@ -2,14 +2,13 @@
 // PostgreSQL database, the simulator in its own process delivering signed status webhooks to an
 // openwaba API process (ROLE=api), and the sender in a worker process (ROLE=worker) that a drill may
 // kill and restart. The drill process sets the org up and starts the campaign in-process (services).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort, startChild } from './child.mjs';
 
 export const argN = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,54 +42,6 @@ const TEMPLATE = {
     { type: 'BODY', text: 'Hi {{1}}, your order is on its way.', example: { body_text: [['Ana']] } },
   ],
 };
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A node child process; `started` resolves with what `ready` finds in its output. */
-function startChild(args, env, ready) {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const started = new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`did not start:\n${out.slice(-2000)}`)), 90_000);
-    const onData = (c) => {
-      out = (out + c).slice(-100_000);
-      const m = ready(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code, signal) => reject(new Error(`exited ${code ?? signal}:\n${out.slice(-2000)}`)));
-  });
-  started.catch(() => {});
-  const exited = new Promise((r) => child.on('exit', (code, signal) => r(code ?? signal)));
-  let killed = false;
-  return {
-    child,
-    started,
-    exited,
-    output: () => out,
-    killed: () => killed,
-    kill: async (signal = 'SIGTERM') => {
-      killed = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
 
 /**
  * Builds the rig: database, simulator, API process, org, number, template, `recipients` opted-in
