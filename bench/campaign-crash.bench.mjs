@@ -57,23 +57,13 @@ try {
   await killer;
   // Anything still in flight or reconciling lands before counting.
   await sleep(2000);
-  const view = await rig.view();
-  const sim = await rig.countAtSimulator();
-  log(`duplicates (first 5): ${JSON.stringify(sim.duplicates)}`);
+  const { figures, view, sim } = await rig.tally(end);
   result = {
     recipients: RECIPIENTS,
     kills: kills.length,
     kill_times_s: kills.map((k) => k.t),
     seconds,
-    state: end.state,
-    lost: sim.lost,
-    duplicated: sim.duplicated,
-    sent: view.sent,
-    failed: view.failed,
-    accepted_at_simulator: sim.accepted,
-    wamid_mismatch: sim.wamidMismatch,
-    worker_crashes: rig.workerCrashes,
-    duplicates_status_webhook_processed_late: sim.lateWebhooks,
+    ...figures,
     rate: RATE,
     lease_s: LEASE,
     reconcile_window_s: WINDOW,

@@ -93,10 +93,8 @@ try {
   await Promise.all([driver, sampler]);
   await rig.setFaults({});
   await sleep(2000);
-  const view = await rig.view();
-  const sim = await rig.countAtSimulator();
+  const { figures, sim } = await rig.tally(end);
   const stats = await rig.simNumber();
-  log(`duplicates (first 5): ${JSON.stringify(sim.duplicates)}`);
 
   // Per 5 s: [second, saved rate (msg/s), sends/s accepted at the simulator].
   const curve = [];
@@ -112,15 +110,7 @@ try {
   result = {
     recipients: RECIPIENTS,
     seconds,
-    state: end.state,
-    lost: sim.lost,
-    duplicated: sim.duplicated,
-    sent: view.sent,
-    failed: view.failed,
-    accepted_at_simulator: sim.accepted,
-    wamid_mismatch: sim.wamidMismatch,
-    worker_crashes: rig.workerCrashes,
-    duplicates_status_webhook_processed_late: sim.lateWebhooks,
+    ...figures,
     simulator_errors: stats.errors,
     phases: PHASES.map((p) => `${p.at}s ${p.name}`),
     postgres_connections_killed: pgKills,

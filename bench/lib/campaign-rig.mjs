@@ -338,6 +338,24 @@ export async function createRig({ recipients, rate, workerEnv = {} }) {
         if (strangers) throw new Error(`${strangers} sends to numbers outside the campaign`);
         return { lost, duplicated, accepted, wamidMismatch, duplicates, lateWebhooks: late.n };
       },
+      /** What both drills report once the campaign has ended: openwaba's counts beside the simulator's. */
+      async tally(end) {
+        const view = await rig.view();
+        const sim = await rig.countAtSimulator();
+        log(`duplicates (first 5): ${JSON.stringify(sim.duplicates)}`);
+        const figures = {
+          state: end.state,
+          lost: sim.lost,
+          duplicated: sim.duplicated,
+          sent: view.sent,
+          failed: view.failed,
+          accepted_at_simulator: sim.accepted,
+          wamid_mismatch: sim.wamidMismatch,
+          worker_crashes: rig.workerCrashes,
+          duplicates_status_webhook_processed_late: sim.lateWebhooks,
+        };
+        return { figures, view, sim };
+      },
       /** Terminates every connection to the drill's database (workers, API, this process). */
       async killConnections() {
         const r = await admin.query(
