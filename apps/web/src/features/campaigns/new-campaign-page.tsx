@@ -646,19 +646,19 @@ function TemplatesStep({
     enabled: contacts !== null,
   });
   const firstContact = first.data?.data[0];
-  const file = audience.kind === 'file' ? audience.upload : null;
+  const fromFile = audience.kind === 'file' ? audience : null;
+  const file = fromFile?.upload ?? null;
+  const phoneColumn = fromFile?.phoneColumn ?? '';
   // The first recipient as the preview shows it: a pasted line or the file's first row.
   const firstRow = file
     ? {
-        phone:
-          file.sample_rows[0]?.[file.headers.indexOf(audience.kind === 'file' ? audience.phoneColumn : '')] ??
-          '',
+        phone: file.sample_rows[0]?.[file.headers.indexOf(phoneColumn)] ?? '',
         variables: Object.fromEntries(file.headers.map((h, j) => [h, file.sample_rows[0]?.[j] ?? ''])),
       }
     : pasted.recipients[0];
   /** Columns a variable can come from: pasted values by number, file columns by name. */
   const columns = file
-    ? file.headers.filter((h) => h !== (audience.kind === 'file' ? audience.phoneColumn : ''))
+    ? file.headers.filter((h) => h !== phoneColumn)
     : audience.kind === 'paste'
       ? Array.from({ length: pasted.columns }, (_, j) => String(j + 1))
       : [];

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Input, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { useNumbers } from '../numbers/use-numbers.ts';
 import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
 import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
 import { windowState } from './format.ts';
@@ -151,7 +152,7 @@ function TextComposer({ conversation }: { conversation: Conversation }) {
 
 /** Outside the window: pick an approved template, fill its variables, see it, send it. */
 function TemplateComposer({ conversation }: { conversation: Conversation }) {
-  const numbers = useQuery({ queryKey: ['numbers'], queryFn: () => api.numbers.list() });
+  const numbers = useNumbers();
   const wabaId = numbers.data?.data.find((n) => n.id === conversation.number_id)?.waba_id;
   const templates = useQuery({
     queryKey: ['templates', 'list', { approved: true, waba_id: wabaId }],
