@@ -460,7 +460,7 @@ try {
   }
   const beforeB = await simStats(sim.url);
   t = performance.now();
-  for (const c of b4) await services.campaigns.start(s.ctx, c.id);
+  await Promise.all(b4.map((c) => services.campaigns.start(s.ctx, c.id)));
   const doneB = await waitDone(
     database,
     b4.map((c) => c.id),

@@ -126,7 +126,7 @@ const schema = z.object({
     .int()
     .min(1)
     .max(1024)
-    .default(64)
+    .default(256)
     .describe('Keep-alive connections to the Graph API per origin.'),
   SANDBOX: z
     .enum(['auto', 'off'])

@@ -50,10 +50,17 @@ describe('adaptive send rate', () => {
     expect(s.rate).toBe(RATE_RULES.floor);
   });
 
-  it('throttles of sends made before a cut do not cut the new rate again', () => {
+  it('throttles of requests in flight together are one event; sends made after a cut count again', () => {
     let s = fresh('HIGH', 0);
-    // 60 requests in flight at 1,000 msg/s all come back 130429.
+    // 60 requests in flight at 1,000 msg/s all come back 130429: one burst, one throttle.
     for (let i = 0; i < 60; i++) s = recordOutcome(s, 'throttled', 1000 + i, 900);
+    expect(s).toMatchObject({ rate: 1000, consecutiveThrottles: 1, windowErrors: 60 });
+    // Two more, each sent after the one before it was seen: three consecutive → −20%.
+    s = recordOutcome(s, 'throttled', 1200, 1100);
+    s = recordOutcome(s, 'throttled', 1400, 1300);
+    expect(s.rate).toBe(800);
+    // Requests made before that cut say nothing about the new rate.
+    for (let i = 0; i < 10; i++) s = recordOutcome(s, 'throttled', 1500 + i, 1350);
     expect(s.rate).toBe(800);
     // Sends made after the cut count again.
     s = send(s, 3, 'throttled', 2000);

@@ -6,6 +6,9 @@
  *   earlier today carries over; the first send of a new day (org timezone) starts at 90% of the
  *   previous day's final rate.
  * - +10% after 5 minutes with under 1% errors; −20% after 3 consecutive 130429 (throughput) errors.
+ *   Consecutive means three answers in a row, each to a request made after the previous throttle was
+ *   seen: requests already in flight together when Meta throttled are one event (the sender holds
+ *   briefly after a throttle), not three, so one burst on a busy network does not cut the rate.
  * - Never below 10 msg/s nor above min(1,000, the number's Meta level).
  * - A pair-rate error (131056: too many messages to one customer) delays that recipient only.
  */
@@ -35,6 +38,8 @@ export interface RateState {
   stableRate: number | null;
   /** When the rate last went down: throttles of sends made before it say nothing about the new rate. */
   adjustedAtMs: number;
+  /** When the last counted throttle was seen: throttles of sends made before it are the same event. */
+  lastThrottleAtMs: number;
 }
 
 /** Meta's throughput level → messages per second it allows the number. */
@@ -75,13 +80,16 @@ export function initialRate(opts: {
     consecutiveThrottles: 0,
     stableRate: saved.day === opts.today ? saved.stableRate : null,
     adjustedAtMs: Number.NEGATIVE_INFINITY,
+    lastThrottleAtMs: Number.NEGATIVE_INFINITY,
   };
 }
 
 /**
  * The state after the outcome, at `nowMs`, of a send made at `sentAtMs` (default: now). Requests
  * already in flight when the rate went down were paced at the old rate: their throttles are not
- * counted against the new one (many in flight would otherwise cut it again and again).
+ * counted against the new one (many in flight would otherwise cut it again and again). Likewise a
+ * throttle of a request made before the last throttle was seen is an error of the window but not a
+ * further consecutive throttle: it says nothing the first did not.
  */
 export function recordOutcome(
   s: RateState,
@@ -95,6 +103,8 @@ export function recordOutcome(
   next.windowSent++;
   if (outcome === 'throttled') {
     next.windowErrors++;
+    if (sentAtMs < s.lastThrottleAtMs) return next;
+    next.lastThrottleAtMs = nowMs;
     next.consecutiveThrottles++;
     if (next.consecutiveThrottles >= RATE_RULES.throttlesToStepDown) {
       next.rate = clamp(next.rate * RATE_RULES.stepDown, next.ceiling);

@@ -550,4 +550,34 @@ describe(`the campaign sender on ${settings.backend}`, () => {
     ]);
     expect(r!.rate_day).toBe(today);
   });
+  it('a status parked while its send was being recorded (the two overlapped) is applied by the sweep', async () => {
+    const tagId = await contactsWithTag('parked-late', 900, 1);
+    const c = await createCampaign('Parked late', [tagId]);
+    await start(c.id);
+    const [m] = await until('sent', async () => {
+      const rows = await t.database.query<{ id: string; wamid: string; number_id: string; status: string }>(
+        `select id, wamid, number_id, status from messages where campaign_id = $1 and wamid is not null`,
+        [c.id],
+      );
+      return rows.length > 0 && rows;
+    });
+    expect(['sent', 'delivered']).toContain(m!.status);
+    // The state the race leaves: Meta's "read" stored as parked (its webhook did not see the wamid yet)
+    // while the message got its wamid in the sender's statement.
+    await t.database.query(
+      `insert into message_status_events (number_id, wamid, status, occurred_at, payload, applied, created_at)
+       values ($1, $2, 'read', now(), $3, false, now() - interval '5 seconds')`,
+      [m!.number_id, m!.wamid, JSON.stringify({ id: m!.wamid, status: 'read' })],
+    );
+    await t.app.services.sender.sweep();
+    const [after] = await t.database.query<{ status: string }>(`select status from messages where id = $1`, [
+      m!.id,
+    ]);
+    expect(after!.status).toBe('read');
+    const [left] = await t.database.query<{ n: number }>(
+      `select count(*)::int as n from message_status_events where wamid = $1 and not applied`,
+      [m!.wamid],
+    );
+    expect(left!.n).toBe(0);
+  });
 });

@@ -63,6 +63,8 @@ export const callbackDataOf = (attemptId: string) => `ow:${attemptId}`;
 const MAX_IN_FLIGHT = 256;
 /** Pacing slice: sends are released in small bursts this often. */
 const SLICE_MS = 20;
+/** Most sending time banked when the loop runs late (timers fire late on a busy machine). */
+const BANK_MS = 50;
 /** A claim holds at most this much sending time, so a pause takes effect within it. */
 const CLAIM_SECONDS = 0.25;
 const FLUSH_MS = 100;
@@ -71,7 +73,9 @@ const THROUGHPUT_CODES = new Set<number | string>([130429, 4, 80007]);
 /** Meta's answers that the template cannot be sent at all (does not exist, paused, disabled). */
 const TEMPLATE_UNSENDABLE_CODES = new Set<number | string>([132001, 132015, 132016]);
 /** Share of Meta's ceiling actually used when the adaptive rate is at it. */
-const PACE_AT_CEILING = 0.95;
+const PACE_AT_CEILING = 0.98;
+/** After a throttle (130429) nothing is sent for this long, so Meta's bucket refills (about 100 ms of sends). */
+const THROTTLE_HOLD_MS = 100;
 
 export interface SenderHooks {
   /** A campaign's sends changed: progress, completion. */
@@ -285,7 +289,7 @@ export function createSender(deps: {
     return undefined;
   };
 
-  /** Records a batch of outcomes in one transaction. */
+  /** Records a batch of outcomes: accepted sends in one statement, the rest in one transaction. */
   async function flush(numberId: string, done: Done[]) {
     if (!done.length) return;
     const sent = done.filter((d) => d.result.kind === 'sent');
@@ -299,28 +303,30 @@ export function createSender(deps: {
     const token = done.filter((d) => d.result.kind === 'token');
     const template = done.filter((d) => d.result.kind === 'template');
     const published: { orgId: string; messageId: string; status: string }[] = [];
-    await transaction(db, async (tx) => {
-      if (sent.length)
-        await markSent(
-          tx,
-          numberId,
-          sent.map((d) => ({ row: d.row, wamid: (d.result as { wamid: string }).wamid })),
-        );
-      if (failed.length) {
-        const items = failed.map((d) => {
-          const r = d.result as { error: Record<string, unknown>; reason: string };
-          const reason =
-            d.result.kind === 'retry' ? `gave up after ${d.row.attempts} attempts: ${r.reason}` : r.reason;
-          return {
-            q: d.row.id,
-            m: d.row.message_id,
-            r: d.row.recipient_id,
-            e: r.error,
-            reason,
-            attempts: d.row.attempts,
-          };
-        });
-        await tx.execute(sql`
+    if (sent.length)
+      await markSent(
+        db,
+        numberId,
+        sent.map((d) => ({ row: d.row, wamid: (d.result as { wamid: string }).wamid })),
+      );
+    const others = failed.length + retry.length + unknown.length + token.length + template.length;
+    if (others)
+      await transaction(db, async (tx) => {
+        if (failed.length) {
+          const items = failed.map((d) => {
+            const r = d.result as { error: Record<string, unknown>; reason: string };
+            const reason =
+              d.result.kind === 'retry' ? `gave up after ${d.row.attempts} attempts: ${r.reason}` : r.reason;
+            return {
+              q: d.row.id,
+              m: d.row.message_id,
+              r: d.row.recipient_id,
+              e: r.error,
+              reason,
+              attempts: d.row.attempts,
+            };
+          });
+          await tx.execute(sql`
           with f as (select * from json_to_recordset(${JSON.stringify(items)}::json)
                        as x(q bigint, m uuid, r bigint, e jsonb, reason text, attempts int)),
           msg as (update messages m set status = 'failed', error = f.e from f where m.id = f.m),
@@ -328,32 +334,32 @@ export function createSender(deps: {
                          attempts = f.attempts, updated_at = now()
                   from f where r.id = f.r)
           delete from send_queue q using f where q.id = f.q`);
-        for (const d of failed)
-          published.push({ orgId: d.row.org_id, messageId: d.row.message_id, status: 'failed' });
-      }
-      if (retry.length) {
-        const items = retry.map((d) => {
-          const r = d.result as { delayMs: number; counts: boolean };
-          return { q: d.row.id, ms: r.delayMs, undo: r.counts ? 0 : 1 };
-        });
-        await tx.execute(sql`
+          for (const d of failed)
+            published.push({ orgId: d.row.org_id, messageId: d.row.message_id, status: 'failed' });
+        }
+        if (retry.length) {
+          const items = retry.map((d) => {
+            const r = d.result as { delayMs: number; counts: boolean };
+            return { q: d.row.id, ms: r.delayMs, undo: r.counts ? 0 : 1 };
+          });
+          await tx.execute(sql`
           update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - x.undo,
                  due_at = now() + make_interval(secs => x.ms / 1000.0)
           from json_to_recordset(${JSON.stringify(items)}::json) as x(q bigint, ms int, undo int)
           where q.id = x.q`);
-      }
-      if (unknown.length) {
-        await tx.execute(sql`
+        }
+        if (unknown.length) {
+          await tx.execute(sql`
           update send_queue set lease_until = null, unknown_since = now()
           where id = any(${sql.param(unknown.map((d) => d.row.id))}::bigint[])`);
-      }
-      if (token.length || template.length) {
-        // Not sent: released as they were, to go when the token is replaced or the campaign resumed.
-        await tx.execute(sql`
+        }
+        if (token.length || template.length) {
+          // Not sent: released as they were, to go when the token is replaced or the campaign resumed.
+          await tx.execute(sql`
           update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
           where id = any(${sql.param([...token, ...template].map((d) => d.row.id))}::bigint[])`);
-      }
-    });
+        }
+      });
     for (const p of published) {
       await events
         .publish(p.orgId, [
@@ -382,14 +388,11 @@ export function createSender(deps: {
   }
 
   /**
-   * Marks sends as accepted by Meta: the message gets its wamid, the recipient is sent, the queue row
-   * goes; statuses that arrived first (parked) are applied.
+   * Marks sends as accepted by Meta in one statement: the message gets its wamid, the recipient is
+   * sent, the queue row goes, the conversation's activity moves; statuses that arrived first (parked)
+   * are applied after it, each in its own transaction (rare: a status webhook before Meta's answer).
    */
-  async function markSent(
-    tx: Parameters<Parameters<typeof transaction>[1]>[0],
-    numberId: string,
-    items: { row: Claimed; wamid: string }[],
-  ) {
+  async function markSent(db: Db, numberId: string, items: { row: Claimed; wamid: string }[]) {
     const rows = items.map((i) => ({
       q: i.row.id,
       m: i.row.message_id,
@@ -397,8 +400,8 @@ export function createSender(deps: {
       w: i.wamid,
       a: i.row.attempts,
     }));
-    const updated = await queryRows<{ id: string; org_id: string; conversation_id: string }>(
-      tx,
+    const [res] = await queryRows<{ parked: string[] | null }>(
+      db,
       sql`
       with s as (select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(q bigint, m uuid, r bigint, w text, a int)),
       rec as (update campaign_recipients r set state = 'sent', wamid = s.w, attempts = s.a, sent_at = now(), updated_at = now()
@@ -407,21 +410,14 @@ export function createSender(deps: {
       upd as (update messages m set wamid = s.w, status = case when m.status = 'pending' then 'sent' else m.status end,
                      sent_at = now()
               from s where m.id = s.m
-              returning m.id, m.org_id, m.conversation_id)
-      select * from upd`,
+              returning m.conversation_id),
+      conv as (update conversations c set last_message_at = now(), updated_at = now()
+               where c.id in (select conversation_id from upd))
+      select array(select distinct e.wamid from message_status_events e
+                   where e.number_id = ${numberId} and not e.applied and e.wamid in (select w from s)) as parked`,
     );
-    const wamids = items.map((i) => i.wamid);
-    const parked = await queryRows<{ wamid: string }>(
-      tx,
-      sql`select distinct wamid from message_status_events
-          where number_id = ${numberId} and not applied and wamid = any(${sql.param(wamids)}::text[])`,
-    );
-    for (const p of parked) await applyParkedStatuses(tx, numberId, p.wamid);
-    await tx.execute(
-      sql`update conversations c set last_message_at = now(), updated_at = now()
-          where c.id = any(${sql.param([...new Set(updated.map((u) => u.conversation_id))])}::uuid[])`,
-    );
-    return updated;
+    for (const wamid of res?.parked ?? [])
+      await transaction(db, (tx) => applyParkedStatuses(tx, numberId, wamid));
   }
 
   /** Gives claimed but unsent rows back to the queue as they were (no attempt was made). */
@@ -439,7 +435,17 @@ export function createSender(deps: {
   async function pump(numberId: string) {
     let rate = await rateOf(numberId, rates.get(numberId));
     rates.set(numberId, rate);
-    const inFlight = new Set<Promise<void>>();
+    // Requests in flight: a count and who waits for one to end (a Promise.race over hundreds of
+    // promises per send was most of the worker's time at 4,000 sends/s).
+    let inFlight = 0;
+    let waiters: (() => void)[] = [];
+    const oneEnds = () => new Promise<void>((resolve) => waiters.push(resolve));
+    const ended = () => {
+      inFlight--;
+      const w = waiters;
+      waiters = [];
+      for (const resolve of w) resolve();
+    };
     let buffer: Claimed[] = [];
     let via: Via;
     let cursor: { runOrder: number; id: number } | null = null;
@@ -452,6 +458,7 @@ export function createSender(deps: {
     let lastSave = Date.now();
     let lastRefill = Date.now();
     let tokens = 0;
+    let holdUntil = 0;
     let idleSince: number | undefined;
     let stopNumber = false;
 
@@ -510,10 +517,10 @@ export function createSender(deps: {
         if (!buffer.length) {
           if (claiming) await claiming;
           if (!buffer.length) {
-            if (inFlight.size) await Promise.race(inFlight);
+            if (inFlight) await oneEnds();
             flushInBackground();
             idleSince ??= Date.now();
-            if (Date.now() - idleSince > 1000 && !inFlight.size) break;
+            if (Date.now() - idleSince > 1000 && !inFlight) break;
             await new Promise((r) => setTimeout(r, 50));
             lastRefill = Date.now();
             continue;
@@ -522,27 +529,35 @@ export function createSender(deps: {
         // Work again after a pause: the day may have turned meanwhile (90% of yesterday's rate).
         if (idleSince !== undefined) await checkDay();
         idleSince = undefined;
-        // Tokens for the time that passed, at most 20 ms worth banked: Meta allows bursts of about 100 ms,
-        // and a bigger bank (50 ms was tried) let stalls of a busy machine turn into throttled bursts.
-        // At Meta's ceiling the pace keeps a little headroom: requests bunch up on the way (a busy
-        // machine, the network), and at exactly the limit every bunch is answered 130429.
+        // Tokens for the time that passed, at most BANK_MS worth: timers fire late on a busy machine
+        // (a 20 ms slice is often 22–25 ms, and a bank of one slice lost that time: ~880 msg/s at a
+        // 1,000 ceiling), while a long stall is not turned into a burst (Meta allows about 100 ms).
+        // At Meta's ceiling the pace keeps a little headroom, since requests bunch up on the way; a
+        // throttle anyway holds sending for THROTTLE_HOLD_MS so the bunch does not repeat.
         const now = Date.now();
         const pace = rate.rate >= rate.ceiling ? rate.rate * PACE_AT_CEILING : rate.rate;
-        tokens = Math.min(tokens + (pace * (now - lastRefill)) / 1000, Math.max(1, pace / 50));
+        tokens =
+          now < holdUntil
+            ? 0
+            : Math.min(tokens + (pace * (now - lastRefill)) / 1000, Math.max(1, (pace * BANK_MS) / 1000));
         lastRefill = now;
         while (tokens >= 1 && buffer.length && !stopNumber) {
-          while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+          while (inFlight >= MAX_IN_FLIGHT) await oneEnds();
           tokens -= 1;
           const row = buffer.shift()!;
           const sentAt = Date.now();
-          const p = sendOne(via, row).then((result) => {
-            done.push({ row, result });
-            const o = outcomeOf(result);
-            if (o) rate = recordOutcome(rate, o, Date.now(), sentAt);
-            if (result.kind === 'token') stopNumber = true;
-          });
-          const tracked = p.finally(() => inFlight.delete(tracked));
-          inFlight.add(tracked);
+          inFlight++;
+          void sendOne(via, row)
+            .then((result) => {
+              done.push({ row, result });
+              const o = outcomeOf(result);
+              if (o) rate = recordOutcome(rate, o, Date.now(), sentAt);
+              if (o === 'throttled') holdUntil = Date.now() + THROTTLE_HOLD_MS;
+              if (result.kind === 'token') stopNumber = true;
+            })
+            // Not recorded: the claim runs out and the sweep reconciles it like a dead worker's.
+            .catch((err) => log.error({ err, numberId }, 'a send failed unexpectedly'))
+            .finally(ended);
         }
         if (done.length >= 200 || Date.now() - lastFlush >= FLUSH_MS) flushInBackground();
         // Recording must keep up: never more than two batches behind.
@@ -561,7 +576,7 @@ export function createSender(deps: {
         await new Promise((r) => setTimeout(r, SLICE_MS));
       }
       if (claiming) await claiming;
-      await Promise.all(inFlight);
+      while (inFlight) await oneEnds();
       flushInBackground();
       await flushing;
       // Claimed but never sent (a pause, a stop, a token error, shutting down): back as they were.
@@ -576,7 +591,8 @@ export function createSender(deps: {
   /**
    * Claims a dead worker left (lease ran out) become "unknown"; unknown attempts whose status webhook
    * arrived (it carries the attempt id) are recorded as sent; those still unknown after the window
-   * go back to the queue with a new attempt id — or fail after the last attempt.
+   * go back to the queue with a new attempt id — or fail after the last attempt. Statuses parked
+   * while their send was being recorded are applied.
    */
   async function sweep() {
     await db.execute(sql`
@@ -596,12 +612,10 @@ export function createSender(deps: {
     const byNumber = new Map<string, (Claimed & { wamid: string })[]>();
     for (const f of found) byNumber.set(f.number_id, [...(byNumber.get(f.number_id) ?? []), f]);
     for (const [numberId, items] of byNumber) {
-      await transaction(db, (tx) =>
-        markSent(
-          tx,
-          numberId,
-          items.map((row) => ({ row, wamid: row.wamid })),
-        ),
+      await markSent(
+        db,
+        numberId,
+        items.map((row) => ({ row, wamid: row.wamid })),
       );
       log.info({ numberId, count: items.length }, 'sends with a lost answer reconciled from status webhooks');
       const campaignIds = [
@@ -609,6 +623,16 @@ export function createSender(deps: {
       ];
       if (campaignIds.length) await deps.hooks?.onCampaignActivity?.(campaignIds);
     }
+    // Statuses parked while their send was being recorded (the webhook's transaction and the
+    // sender's overlapped, so neither saw the other): their message has its wamid now.
+    const late = await queryRows<{ number_id: string; wamid: string }>(
+      db,
+      sql`select distinct e.number_id, e.wamid from message_status_events e
+          where not e.applied and e.created_at between now() - interval '10 minutes' and now() - interval '2 seconds'
+            and exists (select 1 from messages m where m.number_id = e.number_id and m.wamid = e.wamid)
+          limit 500`,
+    );
+    for (const l of late) await transaction(db, (tx) => applyParkedStatuses(tx, l.number_id, l.wamid));
     const expired = await queryRows<{
       id: number;
       message_id: string;
