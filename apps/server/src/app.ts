@@ -197,7 +197,15 @@ export function createServices(deps: {
   });
   const contactExport = createContactExport({ db, contacts, fields });
   const outbound = createOutboundService({ db, consent, events });
-  const conversations = createConversationService({ db, outbound, numbers, notifications, events, log });
+  const conversations = createConversationService({
+    db,
+    outbound,
+    numbers,
+    notifications,
+    events,
+    media,
+    log,
+  });
   const quickReplies = createQuickReplyService({ db });
   const campaigns = createCampaignService({
     db,

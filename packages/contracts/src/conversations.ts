@@ -51,6 +51,24 @@ export const ReplyQueued = z.object({
   status: z.literal('pending'),
 });
 
+/** A file uploaded to send: reply with `{ type, [type]: { id, caption?, filename? } }`. */
+export const UploadedMedia = z.object({
+  /** Meta's media id, to put in the reply's content. */
+  id: z.string(),
+  type: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
+  mime_type: z.string(),
+  size: z.number().int(),
+  filename: z.string().nullable(),
+  /** The same file was uploaded on this number before: Meta's id is reused, nothing was uploaded. */
+  reused: z.boolean(),
+});
+export type UploadedMedia = z.infer<typeof UploadedMedia>;
+export const MediaUploadQuery = z.object({ filename: z.string().max(240).optional() });
+export const ReactionBody = z.strictObject({
+  /** One emoji; an empty string removes the reaction. */
+  emoji: z.string().max(16),
+});
+
 export const AssignBody = z.strictObject({
   /** An agent of the organisation, null to unassign, or "round_robin": the next agent in turn. */
   assignee_id: z.union([Uuid, z.null(), z.literal('round_robin')]),

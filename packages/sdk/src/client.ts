@@ -76,6 +76,7 @@ import {
   type UpdateNumberBody,
   type UpdateSegmentBody,
   type UpdateTagBody,
+  UploadedMedia,
   type VariableMapping,
   WaNumber,
   WaNumberList,
@@ -245,6 +246,26 @@ export function createClient(opts: ClientOptions = {}) {
        */
       reply: (id: string, body: z.input<typeof ReplyBody>) =>
         call(ReplyQueued, 'POST', `/api/v1/conversations/${q(id)}/reply`, body),
+      /**
+       * A file to send: checked (type, size), uploaded to Meta once per number; then reply with it.
+       * @example const m = await api.conversations.uploadMedia(id, file, file.name); await api.conversations.reply(id, { content: { type: m.type, [m.type]: { id: m.id } } })
+       */
+      uploadMedia: (id: string, file: Blob, filename?: string) =>
+        call(
+          UploadedMedia,
+          'POST',
+          `/api/v1/conversations/${q(id)}/media${query({ filename })}`,
+          file,
+          file.type || 'application/octet-stream',
+        ),
+      /** An empty emoji removes the reaction. @example await api.conversations.react(id, messageId, '👍') */
+      react: (id: string, messageId: string, emoji: string) =>
+        call(ReplyQueued, 'POST', `/api/v1/conversations/${q(id)}/messages/${q(messageId)}/reaction`, {
+          emoji,
+        }),
+      /** Sends a failed message again as a new one. @example await api.conversations.retry(id, messageId) */
+      retry: (id: string, messageId: string) =>
+        call(ReplyQueued, 'POST', `/api/v1/conversations/${q(id)}/messages/${q(messageId)}/retry`, {}),
       /** Your unread count resets (and WhatsApp gets a read receipt if the organisation sends them). @example await api.conversations.read(id) */
       read: (id: string) => call(Ok, 'POST', `/api/v1/conversations/${q(id)}/read`),
       /** @example await api.conversations.assign(id, 'round_robin') */

@@ -397,4 +397,130 @@ describe(`team inbox on ${settings.backend}`, () => {
     }
     expect((await other.get('/api/v1/conversations')).json().data).toEqual([]);
   });
+  it('media replies: type and size checked before upload, uploaded once and its id reused, shown from the stored copy', async () => {
+    await customerWrites(40, 'Can you send the receipt?');
+    const c = await conversationOf(agentA, 40);
+    const upload = (client: TestClient, data: Buffer, type: string, filename = 'file') =>
+      client.request('POST', `/api/v1/conversations/${c.id}/media?filename=${filename}`, data, {
+        'content-type': type,
+      });
+    // 1×1 PNG.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+    const html = await upload(agentA, Buffer.from('<script>alert(1)</script>'), 'text/html');
+    expect(html.statusCode).toBe(415);
+    const liar = await upload(agentA, pdf, 'image/png', 'receipt.png');
+    expect(liar.statusCode, liar.body).toBe(415);
+    expect(liar.json().error.message).toBe(
+      'The file is not the image/png it says it is (it looks like application/pdf)',
+    );
+    const big = await upload(agentA, Buffer.alloc(5 * 1024 * 1024 + 1), 'image/jpeg');
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.message).toMatch(/^WhatsApp sends image\/jpeg files up to 5120 KB/);
+    const sticker = await upload(agentA, Buffer.alloc(501 * 1024), 'image/webp');
+    expect(sticker.statusCode).toBe(413);
+    const empty = await upload(agentA, Buffer.alloc(0), 'application/pdf');
+    expect(empty.statusCode).toBe(400);
+    expect((await upload(viewer, png, 'image/png')).statusCode).toBe(403);
+    expect(sim.stats().media).toBe(0);
+
+    const first = await upload(agentA, png, 'image/png', 'receipt.png');
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json()).toMatchObject({
+      type: 'image',
+      mime_type: 'image/png',
+      size: png.length,
+      reused: false,
+    });
+    const again = await upload(agentB, png, 'image/png', 'receipt.png');
+    expect(again.json()).toMatchObject({ id: first.json().id, reused: true });
+    expect(sim.stats().media).toBe(1);
+    const doc = await upload(agentA, pdf, 'application/pdf', 'terms.pdf');
+    expect(doc.json()).toMatchObject({ type: 'document', filename: 'terms.pdf', reused: false });
+
+    const sent = await agentA.post(`/api/v1/conversations/${c.id}/reply`, {
+      content: { type: 'image', image: { id: first.json().id, caption: 'Your receipt' } },
+    });
+    expect(sent.statusCode, sent.body).toBe(202);
+    const atMeta = await until('sent', async () =>
+      sim.sentMessages().find((m) => m.to === phone(40) && m.type === 'image'),
+    );
+    expect(atMeta.body).toMatchObject({ image: { id: first.json().id, caption: 'Your receipt' } });
+    const file = await agentB.get(`/api/v1/messages/${sent.json().message_id}/media`);
+    expect(file.statusCode, file.body).toBe(200);
+    expect(file.headers['content-type']).toBe('image/png');
+    expect(file.rawPayload.equals(png)).toBe(true);
+  });
+
+  it('agents react to a message; a failed reply shows Meta’s reason and can be sent again', async () => {
+    const inboundWamid = await customerWrites(41, 'Thanks a lot!');
+    const c = await conversationOf(agentA, 41);
+    const [inbound] = (await agentA.get(`/api/v1/conversations/${c.id}/messages`)).json().data;
+    const reacted = await agentA.post(`/api/v1/conversations/${c.id}/messages/${inbound.id}/reaction`, {
+      emoji: '👍',
+    });
+    expect(reacted.statusCode, reacted.body).toBe(202);
+    const reaction = await until('reaction sent', async () =>
+      sim.sentMessages().find((m) => m.to === phone(41) && m.type === 'reaction'),
+    );
+    expect(reaction.body).toMatchObject({ reaction: { message_id: inboundWamid, emoji: '👍' } });
+    expect(
+      (await viewer.post(`/api/v1/conversations/${c.id}/messages/${inbound.id}/reaction`, { emoji: '👍' }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await agentA.post(`/api/v1/conversations/${c.id}/messages/${inbound.id}/reaction`, {
+          emoji: 'x'.repeat(40),
+        })
+      ).statusCode,
+    ).toBe(400);
+    // Only a failed outbound message can be sent again.
+    const notFailed = await agentA.post(`/api/v1/conversations/${c.id}/messages/${inbound.id}/retry`, {});
+    expect(notFailed.statusCode).toBe(409);
+
+    // The number writing to itself: Meta refuses the send (131021), the message fails with the reason.
+    const self = NUM.display_phone_number.replace(/\D/g, '');
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: WABA,
+          changes: [
+            sim.customerSend(NUM.phone_number_id, self, 'text', { text: 'hi', name: 'Self' })!.change,
+          ],
+        },
+      ],
+    };
+    const { body: raw, signature } = signWebhookBody(payload, SECRET);
+    await t.app.inject({
+      method: 'POST',
+      url: '/webhooks/whatsapp',
+      payload: raw,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+    });
+    await t.app.services.inbound.processPending();
+    const selfConv = (await agentA.get(`/api/v1/conversations?search=${self}`)).json().data[0];
+    const reply = await agentA.post(`/api/v1/conversations/${selfConv.id}/reply`, {
+      content: { type: 'text', text: { body: 'Hello me' } },
+    });
+    expect(reply.statusCode, reply.body).toBe(202);
+    const failedMessage = async (id: string) =>
+      until('failed', async () => {
+        const m = (await agentA.get(`/api/v1/conversations/${selfConv.id}/messages`))
+          .json()
+          .data.find((x: { id: string }) => x.id === id);
+        return m?.status === 'failed' && m;
+      });
+    const failed = await failedMessage(reply.json().message_id);
+    expect(failed.error).toMatchObject({ code: 131021 });
+    const retried = await agentA.post(`/api/v1/conversations/${selfConv.id}/messages/${failed.id}/retry`, {});
+    expect(retried.statusCode, retried.body).toBe(202);
+    expect(retried.json().message_id).not.toBe(failed.id);
+    const again = await failedMessage(retried.json().message_id);
+    expect(again.content).toEqual(failed.content);
+  });
 });

@@ -5,6 +5,7 @@ import {
   ConversationQuery,
   ConversationStatusBody,
   ConversationTagsBody,
+  MediaUploadQuery,
   MessagePage,
   MessageQuery,
   Note,
@@ -14,18 +15,25 @@ import {
   QuickReply,
   QuickReplyBody,
   QuickReplyList,
+  ReactionBody,
   RenderedQuickReply,
   ReplyBody,
   ReplyQueued,
+  UploadedMedia,
   Uuid,
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
+import { SENDABLE } from '../media/service.ts';
 import type { QuickReplyService } from './quick-replies.ts';
 import type { ConversationService } from './service.ts';
 
 const IdParams = z.object({ id: Uuid });
+const MessageParams = z.object({ id: Uuid, messageId: Uuid });
+/** Largest file WhatsApp sends (documents); each type's own limit is checked by the media service. */
+const MAX_SEND_BYTES = 100 * 1024 * 1024;
 
 export const conversationRoutes =
   (deps: { conversations: ConversationService; quickReplies: QuickReplyService }): FastifyPluginAsyncZod =>
@@ -89,6 +97,74 @@ export const conversationRoutes =
         },
       },
       async (req, res) => res.code(202).send(await conversations.reply(authOf(req), req.params.id, req.body)),
+    );
+    // Files to send arrive as the raw body with their own type (only in this plugin's scope); any
+    // other type is refused by Fastify with 415 before it is read.
+    app.removeContentTypeParser(['text/plain']);
+    app.addContentTypeParser(
+      Object.keys(SENDABLE),
+      { parseAs: 'buffer', bodyLimit: MAX_SEND_BYTES },
+      (_req, body, done) => done(null, body),
+    );
+    app.post(
+      '/api/v1/conversations/:id/media',
+      {
+        config: reply,
+        bodyLimit: MAX_SEND_BYTES,
+        schema: {
+          tags,
+          summary:
+            'Upload a file to send (the raw body, Content-Type its type, ?filename=): type and size are checked against WhatsApp’s rules (415/413), it is uploaded to Meta once per number (the same file again reuses the id); then reply with { type, [type]: { id } }',
+          params: IdParams,
+          querystring: MediaUploadQuery,
+          response: { 201: UploadedMedia },
+        },
+      },
+      async (req, res) => {
+        if (!Buffer.isBuffer(req.body)) {
+          throw new AppError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            `Send the file itself as the body with its type (one of ${Object.keys(SENDABLE).join(', ')})`,
+          );
+        }
+        const uploaded = await conversations.uploadMedia(authOf(req), req.params.id, {
+          data: req.body,
+          mimeType: String(req.headers['content-type'] ?? ''),
+          filename: req.query.filename,
+        });
+        return res.code(201).send(uploaded);
+      },
+    );
+    app.post(
+      '/api/v1/conversations/:id/messages/:messageId/reaction',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary: 'React to a message with an emoji (empty removes it); inside the 24-hour window',
+          params: MessageParams,
+          body: ReactionBody,
+          response: { 202: ReplyQueued },
+        },
+      },
+      async (req, res) =>
+        res
+          .code(202)
+          .send(await conversations.react(authOf(req), req.params.id, req.params.messageId, req.body.emoji)),
+    );
+    app.post(
+      '/api/v1/conversations/:id/messages/:messageId/retry',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary: 'Send a failed message again as a new message (the rules apply again: window, consent)',
+          params: MessageParams,
+          response: { 202: ReplyQueued },
+        },
+      },
+      async (req, res) =>
+        res.code(202).send(await conversations.retry(authOf(req), req.params.id, req.params.messageId)),
     );
     app.post(
       '/api/v1/conversations/:id/read',

@@ -6,6 +6,7 @@ import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
+import { MEDIA_TYPES, type MediaService } from '../media/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { OutboundService } from '../outbound/service.ts';
@@ -73,9 +74,10 @@ export function createConversationService(deps: {
   numbers: NumberService;
   notifications: NotificationService;
   events: EventService;
+  media: MediaService;
   log: Log;
 }) {
-  const { db, outbound, numbers, notifications, events, log } = deps;
+  const { db, outbound, numbers, notifications, events, media, log } = deps;
 
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
@@ -290,6 +292,16 @@ export function createConversationService(deps: {
         },
         { tx, onCommit },
       );
+      // A file this organisation uploaded: the thread shows the stored copy.
+      const sent = body.content as { type?: string } & Record<string, { id?: unknown } | undefined>;
+      const file = sent?.type && MEDIA_TYPES.has(sent.type) ? sent[sent.type]?.id : undefined;
+      if (typeof file === 'string')
+        await media.attachOutbound(tx, {
+          orgId: ctx.orgId,
+          numberId: c.number_id,
+          messageId: q.message_id,
+          metaMediaId: file,
+        });
       const [taken] = await queryRows<{ id: string }>(
         tx,
         sql`update conversations set assignee_id = ${ctx.userId}, updated_at = now()
@@ -303,6 +315,49 @@ export function createConversationService(deps: {
     });
     await changed(ctx.orgId, id, ['last_message_at', 'assignee']);
     return { message_id: queued.message_id, conversation_id: queued.conversation_id, status: queued.status };
+  }
+
+  /** A file to send in the conversation: checked, stored and uploaded to Meta once (see media). */
+  async function uploadMedia(
+    ctx: AuthContext,
+    id: string,
+    file: { data: Buffer; mimeType: string; filename?: string | undefined },
+  ) {
+    const c = await rowOf(ctx.orgId, id);
+    return media.prepareOutbound(ctx.orgId, c.number_id, file);
+  }
+
+  /** The message of this conversation that an agent acts on (reacts to, retries). */
+  async function messageOf(orgId: string, id: string, messageId: string) {
+    const [m] = await queryRows<{
+      wamid: string | null;
+      direction: string;
+      status: string;
+      content: unknown;
+    }>(
+      db,
+      sql`select wamid, direction, status, content from messages
+          where org_id = ${orgId} and conversation_id = ${id} and id = ${messageId}`,
+    );
+    if (!m) throw notFound('Message');
+    return m;
+  }
+
+  /** Reacts to a message with an emoji (an empty one removes the reaction); inside the 24-hour window. */
+  async function react(ctx: AuthContext, id: string, messageId: string, emoji: string) {
+    const m = await messageOf(ctx.orgId, id, messageId);
+    if (!m.wamid)
+      throw new AppError('CONFLICT', 'That message has not reached WhatsApp yet; it cannot be reacted to');
+    return reply(ctx, id, { content: { type: 'reaction', reaction: { message_id: m.wamid, emoji } } });
+  }
+
+  /** Sends a failed outbound message again, as a new message (the failed one keeps Meta's reason). */
+  async function retry(ctx: AuthContext, id: string, messageId: string) {
+    const m = await messageOf(ctx.orgId, id, messageId);
+    if (m.direction !== 'out' || m.status !== 'failed') {
+      throw new AppError('CONFLICT', 'Only a message that failed can be sent again');
+    }
+    return reply(ctx, id, { content: m.content });
   }
 
   /**
@@ -516,6 +571,20 @@ export function createConversationService(deps: {
     return note!;
   }
 
-  return { list, get, messages, reply, read, assign, setStatus, setTags, notes, addNote };
+  return {
+    list,
+    get,
+    messages,
+    reply,
+    uploadMedia,
+    react,
+    retry,
+    read,
+    assign,
+    setStatus,
+    setTags,
+    notes,
+    addNote,
+  };
 }
 export type ConversationService = ReturnType<typeof createConversationService>;

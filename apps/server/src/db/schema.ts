@@ -617,6 +617,33 @@ export const mediaFiles = pgTable(
 );
 
 /**
+ * A file an agent sent, uploaded to Meta once per number: the same bytes (sha256) sent again reuse
+ * Meta's media id while it lives (30 days). The file stays in the media store so the thread shows it.
+ */
+export const outboundMedia = pgTable(
+  'outbound_media',
+  {
+    id: id(),
+    orgId: orgRef(),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    sha256: text('sha256').notNull(),
+    metaMediaId: text('meta_media_id').notNull(),
+    type: text('type').notNull(),
+    mimeType: text('mime_type').notNull(),
+    size: integer('size').notNull(),
+    filename: text('filename'),
+    storageKey: text('storage_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('outbound_media_number_sha_idx').on(t.numberId, t.sha256),
+    index('outbound_media_meta_idx').on(t.numberId, t.metaMediaId),
+  ],
+);
+
+/**
  * Account-level notices from Meta, kept as received: template status, category and quality changes,
  * account updates. The templates domain acts on them; admins can read them.
  */

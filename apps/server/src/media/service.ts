@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { UploadedMedia } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
@@ -34,6 +35,47 @@ interface MediaRow {
   created_at: Date | string;
   filename: string | null;
 }
+
+/**
+ * What an agent may send, by WhatsApp message type: Meta's accepted types and size limits
+ * (developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types).
+ */
+export const SENDABLE: Record<
+  string,
+  { type: 'image' | 'video' | 'audio' | 'document' | 'sticker'; max: number }
+> = {
+  'image/jpeg': { type: 'image', max: 5 * 1024 * 1024 },
+  'image/png': { type: 'image', max: 5 * 1024 * 1024 },
+  'image/webp': { type: 'sticker', max: 500 * 1024 },
+  'video/mp4': { type: 'video', max: 16 * 1024 * 1024 },
+  'video/3gpp': { type: 'video', max: 16 * 1024 * 1024 },
+  'audio/aac': { type: 'audio', max: 16 * 1024 * 1024 },
+  'audio/amr': { type: 'audio', max: 16 * 1024 * 1024 },
+  'audio/mpeg': { type: 'audio', max: 16 * 1024 * 1024 },
+  'audio/mp4': { type: 'audio', max: 16 * 1024 * 1024 },
+  'audio/ogg': { type: 'audio', max: 16 * 1024 * 1024 },
+  'application/pdf': { type: 'document', max: 100 * 1024 * 1024 },
+  'application/msword': { type: 'document', max: 100 * 1024 * 1024 },
+  'application/vnd.ms-excel': { type: 'document', max: 100 * 1024 * 1024 },
+  'application/vnd.ms-powerpoint': { type: 'document', max: 100 * 1024 * 1024 },
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': {
+    type: 'document',
+    max: 100 * 1024 * 1024,
+  },
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+    type: 'document',
+    max: 100 * 1024 * 1024,
+  },
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': {
+    type: 'document',
+    max: 100 * 1024 * 1024,
+  },
+  'text/plain': { type: 'document', max: 100 * 1024 * 1024 },
+};
+/** An uploaded media id lives 30 days at Meta; reuse it for a little less. */
+const META_UPLOAD_REUSE_MS = 29 * 24 * 3600 * 1000;
+/** Types a file's bytes can tell (file-type); the rest (text, legacy Office) is taken as declared. */
+const SNIFFABLE = /^(image|video|audio)\/|^application\/(pdf|vnd\.openxmlformats)/;
 
 /** A download that can never succeed: recorded as failed at once instead of retried. */
 class PermanentMediaError extends Error {}
@@ -218,6 +260,123 @@ export function createMediaService(deps: {
     return { ...file, mimeType: r.mime_type ?? 'application/octet-stream', filename: r.filename };
   }
 
-  return { recordPending, download, schedule, findStalled, retry, open };
+  /**
+   * A file an agent is about to send on a number: its type and size checked against WhatsApp's
+   * rules (the declared type must match the bytes), kept in the media store and uploaded to Meta —
+   * once: the same bytes sent again on the number reuse Meta's media id while it lives.
+   */
+  async function prepareOutbound(
+    orgId: string,
+    numberId: string,
+    file: { data: Buffer; mimeType: string; filename?: string | undefined },
+  ): Promise<UploadedMedia> {
+    const declared = file.mimeType.split(';')[0]!.trim().toLowerCase();
+    const rule = SENDABLE[declared];
+    if (!rule) {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `WhatsApp cannot send ${declared || 'this type of file'}`,
+        {
+          details: { allowed: Object.keys(SENDABLE) },
+        },
+      );
+    }
+    if (!file.data.length) throw new AppError('VALIDATION_FAILED', 'The file is empty');
+    if (file.data.length > rule.max) {
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `WhatsApp sends ${declared} files up to ${Math.round(rule.max / 1024)} KB; this one is ${Math.ceil(file.data.length / 1024)} KB`,
+      );
+    }
+    if (SNIFFABLE.test(declared)) {
+      const { fileTypeFromBuffer } = await import('file-type');
+      const found = await fileTypeFromBuffer(file.data);
+      const same =
+        found &&
+        (found.mime === declared ||
+          // MP4 containers: audio/mp4 and video/mp4 are told apart by what the sender says.
+          (found.ext === 'mp4' && /^(audio|video)\/mp4$/.test(declared)) ||
+          (found.ext === 'm4a' && declared === 'audio/mp4') ||
+          (found.ext === 'mp3' && declared === 'audio/mpeg') ||
+          (found.ext === '3gp' && declared === 'video/3gpp') ||
+          (found.ext === 'opus' && declared === 'audio/ogg') ||
+          (found.ext === 'oga' && declared === 'audio/ogg'));
+      if (!same) {
+        throw new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `The file is not the ${declared} it says it is${found ? ` (it looks like ${found.mime})` : ''}`,
+        );
+      }
+    }
+    const sha256 = createHash('sha256').update(file.data).digest('hex');
+    const [known] = await database.query<{ meta_media_id: string; created_at: string }>(
+      `select meta_media_id, created_at from outbound_media where org_id = $1 and number_id = $2 and sha256 = $3`,
+      [orgId, numberId, sha256],
+    );
+    const filename = file.filename?.trim().slice(0, 240) || null;
+    const result = (id: string, reused: boolean) => ({
+      id,
+      type: rule.type,
+      mime_type: declared,
+      size: file.data.length,
+      filename,
+      reused,
+    });
+    if (known && Date.now() - new Date(known.created_at).getTime() < META_UPLOAD_REUSE_MS) {
+      return result(known.meta_media_id, true);
+    }
+    const number = await numbers.rowById(numberId);
+    if (!number || number.orgId !== orgId) throw notFound('Number');
+    const creds = {
+      phoneNumberId: number.phoneNumberId,
+      accessToken: numbers.credentials(number).accessToken,
+    };
+    let uploaded: { id: string };
+    try {
+      uploaded = await numbers.providerFor(number).uploadMedia(creds, {
+        data: file.data,
+        mimeType: declared,
+        filename: filename ?? undefined,
+      });
+    } catch (err) {
+      if (err instanceof GraphError) {
+        await numbers.handleGraphError(number, err);
+        throw new AppError(
+          err.kind === 'permanent' ? 'VALIDATION_FAILED' : 'UNAVAILABLE',
+          `Meta did not take the file: ${err.title}${err.details ? ` — ${err.details}` : ''}`,
+        );
+      }
+      throw err;
+    }
+    const key = `${orgId}/${new Date().toISOString().slice(0, 7)}/out-${sha256.slice(0, 32)}`;
+    await store.put(key, file.data, declared);
+    await database.query(
+      `insert into outbound_media (org_id, number_id, sha256, meta_media_id, type, mime_type, size, filename, storage_key)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       on conflict (number_id, sha256) do update set meta_media_id = excluded.meta_media_id, created_at = now(),
+         storage_key = excluded.storage_key, filename = excluded.filename`,
+      [orgId, numberId, sha256, uploaded.id, rule.type, declared, file.data.length, filename, key],
+    );
+    return result(uploaded.id, false);
+  }
+
+  /**
+   * Inside the message's transaction: a sent message that carries a file this organisation uploaded
+   * is shown from the stored copy (the thread serves it like a received file).
+   */
+  async function attachOutbound(
+    tx: Tx,
+    m: { orgId: string; numberId: string; messageId: string; metaMediaId: string },
+  ) {
+    await tx.execute(sql`
+      insert into media_files (org_id, message_id, number_id, meta_media_id, state, mime_type, sha256, size, storage_key, downloaded_at)
+      select o.org_id, ${m.messageId}, o.number_id, o.meta_media_id, 'ready', o.mime_type, o.sha256, o.size, o.storage_key, now()
+      from outbound_media o
+      where o.org_id = ${m.orgId} and o.number_id = ${m.numberId} and o.meta_media_id = ${m.metaMediaId}
+      limit 1
+      on conflict (message_id) do nothing`);
+  }
+
+  return { recordPending, download, schedule, findStalled, retry, open, prepareOutbound, attachOutbound };
 }
 export type MediaService = ReturnType<typeof createMediaService>;
