@@ -17,6 +17,7 @@ import { MembersPage } from './features/settings/members-page.tsx';
 import { NotificationsPage } from './features/settings/notifications-page.tsx';
 import { NumbersPage } from './features/settings/numbers-page.tsx';
 import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
+import { QuickRepliesPage } from './features/settings/quick-replies-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
 import { WebhookEventsPage } from './features/settings/webhook-events-page.tsx';
 import { Shell } from './features/shell/shell.tsx';
@@ -50,6 +51,7 @@ export function App() {
           <Route path="members" element={<MembersPage />} />
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="contacts" element={<ContactsSettingsPage />} />
+          <Route path="quick-replies" element={<QuickRepliesPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />

@@ -148,6 +148,20 @@ export const Campaign = z.object({
 export type Campaign = z.infer<typeof Campaign>;
 export const CampaignList = z.object({ data: z.array(Campaign) });
 
+/** The campaigns a contact was sent, newest first, with what became of their message. */
+export const ContactCampaigns = z.object({
+  data: z.array(
+    z.object({
+      campaign_id: Uuid,
+      name: z.string(),
+      campaign_state: z.string(),
+      message_status: z.string().nullable(),
+      sent_at: IsoDate.nullable(),
+    }),
+  ),
+});
+export type ContactCampaigns = z.infer<typeof ContactCampaigns>;
+
 export const CampaignRecipient = z.object({
   id: z.number().int(),
   contact_id: Uuid.nullable(),

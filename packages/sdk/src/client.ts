@@ -11,6 +11,7 @@ import {
   ConsentEvent,
   ConsentLedger,
   Contact,
+  ContactCampaigns,
   type ContactFilter,
   ContactImport,
   ContactPage,
@@ -378,6 +379,8 @@ export function createClient(opts: ClientOptions = {}) {
       /** Messages, consent changes and edits, newest first. @example const { data, next_cursor } = await api.contacts.timeline(id) */
       timeline: (id: string, o: { cursor?: string; limit?: number } = {}) =>
         call(TimelinePage, 'GET', `/api/v1/contacts/${q(id)}/timeline${query(o)}`),
+      /** The campaigns the contact was sent. @example const { data } = await api.contacts.campaigns(id) */
+      campaigns: (id: string) => call(ContactCampaigns, 'GET', `/api/v1/contacts/${q(id)}/campaigns`),
       /** The consent state and its ledger. @example const { state, data } = await api.contacts.consent(id) */
       consent: (id: string) => call(ConsentLedger, 'GET', `/api/v1/contacts/${q(id)}/consent`),
       /** Proof is required to opt in. @example await api.contacts.recordConsent(id, { kind: 'opt_in', proof: 'Signed form #42' }) */

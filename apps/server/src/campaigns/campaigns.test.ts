@@ -250,6 +250,19 @@ describe(`campaigns on ${settings.backend}`, () => {
     expect(csv.body.trim().split('\r\n')).toHaveLength(10);
     // A second start is refused: nothing is sent twice.
     expect((await owner.post(`/api/v1/campaigns/${c.id}/start`, {})).statusCode).toBe(409);
+    // The contact's campaigns (the inbox's contact panel): this one, with its message's status.
+    const sentRecipient = rec[0] as { contact_id: string };
+    const ofContact = (await owner.get(`/api/v1/contacts/${sentRecipient.contact_id}/campaigns`)).json();
+    expect(ofContact.data).toEqual([
+      expect.objectContaining({
+        campaign_id: c.id,
+        name: 'Spring sale',
+        campaign_state: 'completed',
+        message_status: 'sent',
+      }),
+    ]);
+    const noneSent = skipped[0] as { contact_id: string };
+    expect((await owner.get(`/api/v1/contacts/${noneSent.contact_id}/campaigns`)).json().data).toEqual([]);
   });
 
   it('a CSV audience: every row kept with its result, {{Media}} and {{n}} columns filled, the file discarded', async () => {

@@ -5,6 +5,7 @@ import {
   CampaignRecipientPage,
   CampaignRecipientQuery,
   CampaignReport,
+  ContactCampaigns,
   CreateCampaignBody,
   ImportUpload,
   ImportUploadQuery,
@@ -55,6 +56,19 @@ export const campaignRoutes =
       '/api/v1/campaigns',
       { config: read, schema: { tags, summary: 'Campaigns, newest first', response: { 200: CampaignList } } },
       async (req) => ({ data: await campaigns.list(authOf(req)) }),
+    );
+    app.get(
+      '/api/v1/contacts/:id/campaigns',
+      {
+        config: { access: 'contacts.read' },
+        schema: {
+          tags,
+          summary: 'The campaigns a contact was sent, newest first, with the status of their message',
+          params: z.object({ id: Uuid }),
+          response: { 200: ContactCampaigns },
+        },
+      },
+      async (req) => ({ data: await campaigns.ofContact(authOf(req), req.params.id) }),
     );
     app.post(
       '/api/v1/campaigns',

@@ -1161,10 +1161,37 @@ export function createCampaignService(deps: {
     }
   }
 
+  /**
+   * The campaigns a contact was sent (through their conversations' messages, which are indexed by
+   * conversation: no scan of every campaign's recipients), newest first.
+   */
+  async function ofContact(ctx: Pick<AuthContext, 'orgId'>, contactId: string) {
+    const rows = await queryRows<{
+      campaign_id: string;
+      name: string;
+      campaign_state: string;
+      message_status: string | null;
+      sent_at: string | null;
+    }>(
+      db,
+      sql`select distinct on (k.id) k.id as campaign_id, k.name, k.state as campaign_state,
+                 m.status as message_status, m.sent_at
+          from conversations c
+          join messages m on m.conversation_id = c.id and m.campaign_id is not null
+          join campaigns k on k.id = m.campaign_id and k.org_id = ${ctx.orgId}
+          where c.org_id = ${ctx.orgId} and c.contact_id = ${contactId}
+          order by k.id, m.sent_at desc`,
+    );
+    return rows
+      .map((r) => ({ ...r, sent_at: r.sent_at ? new Date(r.sent_at).toISOString() : null }))
+      .sort((a, b) => (b.sent_at ?? '').localeCompare(a.sent_at ?? ''));
+  }
+
   return {
     create,
     get,
     list,
+    ofContact,
     start,
     schedule,
     startDue,
