@@ -19,6 +19,7 @@ import {
   RenderedQuickReply,
   ReplyBody,
   ReplyQueued,
+  SENDABLE_MEDIA as SENDABLE,
   UploadedMedia,
   Uuid,
 } from '@openwaba/contracts';
@@ -26,7 +27,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
-import { SENDABLE } from '../media/service.ts';
 import type { QuickReplyService } from './quick-replies.ts';
 import type { ConversationService } from './service.ts';
 

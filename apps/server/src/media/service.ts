@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { UploadedMedia } from '@openwaba/contracts';
+import { SENDABLE_MEDIA as SENDABLE, type UploadedMedia } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
@@ -36,42 +36,6 @@ interface MediaRow {
   filename: string | null;
 }
 
-/**
- * What an agent may send, by WhatsApp message type: Meta's accepted types and size limits
- * (developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types).
- */
-export const SENDABLE: Record<
-  string,
-  { type: 'image' | 'video' | 'audio' | 'document' | 'sticker'; max: number }
-> = {
-  'image/jpeg': { type: 'image', max: 5 * 1024 * 1024 },
-  'image/png': { type: 'image', max: 5 * 1024 * 1024 },
-  'image/webp': { type: 'sticker', max: 500 * 1024 },
-  'video/mp4': { type: 'video', max: 16 * 1024 * 1024 },
-  'video/3gpp': { type: 'video', max: 16 * 1024 * 1024 },
-  'audio/aac': { type: 'audio', max: 16 * 1024 * 1024 },
-  'audio/amr': { type: 'audio', max: 16 * 1024 * 1024 },
-  'audio/mpeg': { type: 'audio', max: 16 * 1024 * 1024 },
-  'audio/mp4': { type: 'audio', max: 16 * 1024 * 1024 },
-  'audio/ogg': { type: 'audio', max: 16 * 1024 * 1024 },
-  'application/pdf': { type: 'document', max: 100 * 1024 * 1024 },
-  'application/msword': { type: 'document', max: 100 * 1024 * 1024 },
-  'application/vnd.ms-excel': { type: 'document', max: 100 * 1024 * 1024 },
-  'application/vnd.ms-powerpoint': { type: 'document', max: 100 * 1024 * 1024 },
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': {
-    type: 'document',
-    max: 100 * 1024 * 1024,
-  },
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
-    type: 'document',
-    max: 100 * 1024 * 1024,
-  },
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation': {
-    type: 'document',
-    max: 100 * 1024 * 1024,
-  },
-  'text/plain': { type: 'document', max: 100 * 1024 * 1024 },
-};
 /** An uploaded media id lives 30 days at Meta; reuse it for a little less. */
 const META_UPLOAD_REUSE_MS = 29 * 24 * 3600 * 1000;
 /** Types a file's bytes can tell (file-type); the rest (text, legacy Office) is taken as declared. */

@@ -1,8 +1,9 @@
 import type { Conversation, QuickReply, Template } from '@openwaba/contracts';
-import { templateVariables } from '@openwaba/contracts';
+import { SENDABLE_MEDIA, templateVariables } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Input, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
@@ -71,6 +72,7 @@ function useSend(conversationId: string, onSent: () => void) {
 }
 
 function TextComposer({ conversation }: { conversation: Conversation }) {
+  const qc = useQueryClient();
   const [text, setText] = useDraft(conversation.id);
   const send = useSend(conversation.id, () => setText(''));
   const quick = useQuery({ queryKey: ['quick-replies'], queryFn: () => api.quickReplies.list() });
@@ -82,9 +84,49 @@ function TextComposer({ conversation }: { conversation: Conversation }) {
     setText(r.text);
     setMissing(r.missing);
   };
+  const [file, setFile] = useState<File | null>(null);
+  const [fileError, setFileError] = useState('');
+  const picker = useRef<HTMLInputElement>(null);
+  const choose = (f: File | undefined) => {
+    setFileError('');
+    setFile(null);
+    if (!f) return;
+    // The same rules as the server (which checks the bytes too): a clear word before any upload.
+    const rule = SENDABLE_MEDIA[f.type];
+    if (!rule) return setFileError(`WhatsApp cannot send ${f.type || 'this type of file'} (${f.name})`);
+    if (f.size > rule.max)
+      return setFileError(
+        `WhatsApp sends ${f.type} files up to ${Math.round(rule.max / 1024)} KB; ${f.name} is ${Math.ceil(f.size / 1024)} KB`,
+      );
+    setFile(f);
+  };
+  const sendFile = useMutation({
+    mutationFn: async ({ f, caption }: { f: File; caption: string }) => {
+      const m = await api.conversations.uploadMedia(conversation.id, f, f.name);
+      const captioned = m.type === 'image' || m.type === 'video' || m.type === 'document';
+      const media: Record<string, unknown> = { id: m.id };
+      if (captioned && caption) media.caption = caption;
+      if (m.type === 'document') media.filename = f.name;
+      await api.conversations.reply(conversation.id, { content: { type: m.type, [m.type]: media } as never });
+      // Audio and stickers carry no caption: the text goes as its own message.
+      if (!captioned && caption)
+        await api.conversations.reply(conversation.id, {
+          content: { type: 'text', text: { body: caption } },
+        });
+    },
+    onSuccess: () => {
+      setFile(null);
+      setText('');
+      void qc.invalidateQueries({ queryKey: inboxKeys.messages(conversation.id) });
+      void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+    },
+  });
+  const busy = send.isPending || sendFile.isPending;
   const submit = () => {
     const body = text.trim();
-    if (body && !send.isPending) send.mutate({ type: 'text', text: { body } });
+    if (busy) return;
+    if (file) sendFile.mutate({ f: file, caption: body });
+    else if (body) send.mutate({ type: 'text', text: { body } });
   };
   return (
     <form
@@ -118,7 +160,45 @@ function TextComposer({ conversation }: { conversation: Conversation }) {
           No value for {missing.join(', ')}: check the text before sending.
         </p>
       )}
+      {(file || fileError) && (
+        <p
+          className={`mb-1 flex items-center gap-2 text-xs ${fileError ? 'text-red-700' : 'text-slate-700'}`}
+          role={fileError ? 'alert' : undefined}
+        >
+          {fileError || (
+            <>
+              <Icon name="paperclip" className="h-3.5 w-3.5" />
+              <span>
+                {file!.name} ({Math.ceil(file!.size / 1024)} KB) — the text goes as its caption
+              </span>
+              <button type="button" className="underline" onClick={() => choose(undefined)}>
+                Remove
+              </button>
+            </>
+          )}
+        </p>
+      )}
       <div className="flex items-end gap-2">
+        <input
+          ref={picker}
+          type="file"
+          className="hidden"
+          aria-label="File to send"
+          accept={Object.keys(SENDABLE_MEDIA).join(',')}
+          onChange={(e) => {
+            choose(e.target.files?.[0]);
+            e.target.value = '';
+          }}
+        />
+        <Button
+          variant="ghost"
+          className="px-2"
+          aria-label="Attach a file"
+          title="Attach a file"
+          onClick={() => picker.current?.click()}
+        >
+          <Icon name="paperclip" />
+        </Button>
         <textarea
           aria-label="Reply"
           rows={2}
@@ -137,13 +217,13 @@ function TextComposer({ conversation }: { conversation: Conversation }) {
             }
           }}
         />
-        <Button type="submit" disabled={!text.trim() || send.isPending}>
-          {send.isPending ? 'Sending…' : 'Send'}
+        <Button type="submit" disabled={(!text.trim() && !file) || busy}>
+          {busy ? 'Sending…' : 'Send'}
         </Button>
       </div>
-      {send.error && (
+      {(send.error || sendFile.error) && (
         <div className="mt-2">
-          <Alert>{errorMessage(send.error)}</Alert>
+          <Alert>{errorMessage(send.error ?? sendFile.error)}</Alert>
         </div>
       )}
     </form>

@@ -1,14 +1,15 @@
 import type { Conversation, Message, WaNumber } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Fragment, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { Composer, useInboxRights } from './composer.tsx';
+import { ContactPanel } from './contact-panel.tsx';
 import { Avatar, Facts, WindowChip } from './conversation-list.tsx';
-import { clockTime, dayLabel, phoneOf } from './format.ts';
+import { clockTime, dayLabel, phoneOf, windowState } from './format.ts';
 import { MessageContent, previewOf } from './message-content.tsx';
 import { inboxKeys, useMessages } from './queries.ts';
 
@@ -50,7 +51,105 @@ function sendError(error: unknown): string {
   return `${text ?? 'Not delivered'}${code}`;
 }
 
-function Bubble({ m, quoted }: { m: Message; quoted: Message | undefined }) {
+const REACTIONS = ['👍', '❤️', '😂', '😮', '🙏', '👏'];
+
+/** What an agent can do to a message: react (inside the window), send a failed one again. */
+function MessageActions({
+  m,
+  conversationId,
+  windowOpen,
+}: {
+  m: Message;
+  conversationId: string;
+  windowOpen: boolean;
+}) {
+  const { canReply } = useInboxRights();
+  const qc = useQueryClient();
+  const [picking, setPicking] = useState(false);
+  const done = () => {
+    setPicking(false);
+    void qc.invalidateQueries({ queryKey: inboxKeys.messages(conversationId) });
+    void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+  };
+  const react = useMutation({
+    mutationFn: (emoji: string) => api.conversations.react(conversationId, m.id, emoji),
+    onSuccess: done,
+  });
+  const retry = useMutation({
+    mutationFn: () => api.conversations.retry(conversationId, m.id),
+    onSuccess: done,
+  });
+  if (!canReply) return null;
+  const failed = m.direction === 'out' && m.status === 'failed';
+  const reactable = windowOpen && Boolean(m.wamid) && m.type !== 'reaction' && m.status !== 'failed';
+  const error = react.error ?? retry.error;
+  return (
+    <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
+      {failed && (
+        <button
+          type="button"
+          className="rounded border border-red-300 bg-white px-1.5 py-0.5 text-red-700 hover:bg-red-50"
+          disabled={retry.isPending}
+          onClick={() => retry.mutate()}
+        >
+          {retry.isPending ? 'Sending again…' : 'Retry'}
+        </button>
+      )}
+      {reactable && !picking && (
+        <button
+          type="button"
+          className="rounded p-0.5 text-slate-400 hover:bg-black/5 hover:text-slate-700"
+          aria-label="React"
+          title="React"
+          onClick={() => setPicking(true)}
+        >
+          <Icon name="smile" className="h-4 w-4" />
+        </button>
+      )}
+      {picking && (
+        <fieldset aria-label="Reactions" className="flex gap-0.5 rounded-full border-0 bg-white px-1 shadow">
+          {REACTIONS.map((e) => (
+            <button
+              key={e}
+              type="button"
+              className="rounded-full px-1 text-base leading-6 hover:bg-slate-100"
+              aria-label={`React ${e}`}
+              disabled={react.isPending}
+              onClick={() => react.mutate(e)}
+            >
+              {e}
+            </button>
+          ))}
+          <button
+            type="button"
+            className="px-1 text-slate-500"
+            aria-label="Cancel"
+            onClick={() => setPicking(false)}
+          >
+            ×
+          </button>
+        </fieldset>
+      )}
+      {error && (
+        <span role="alert" className="text-red-700">
+          {errorMessage(error)}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function Bubble({
+  m,
+  quoted,
+  conversationId,
+  windowOpen,
+}: {
+  m: Message;
+  quoted: Message | undefined;
+  conversationId: string;
+  windowOpen: boolean;
+}) {
   const out = m.direction === 'out';
   const forwarded = Boolean((m.content.context as Record<string, unknown> | undefined)?.forwarded);
   return (
@@ -80,6 +179,7 @@ function Bubble({ m, quoted }: { m: Message; quoted: Message | undefined }) {
         {out && m.status === 'failed' && (
           <p className="mt-1 border-t border-red-200 pt-1 text-xs text-red-700">{sendError(m.error)}</p>
         )}
+        <MessageActions m={m} conversationId={conversationId} windowOpen={windowOpen} />
       </div>
     </li>
   );
@@ -220,6 +320,12 @@ export function ConversationThread({
 
   const c = conversation;
   const title = c ? (c.contact.name ?? phoneOf(c.contact.wa_id)) : 'Conversation';
+  const windowOpen = c ? windowState(c.window_expires_at, now).open : false;
+  const [details, setDetails] = useState(() => localStorage.getItem('openwaba:inbox-details') === '1');
+  const toggleDetails = () => {
+    localStorage.setItem('openwaba:inbox-details', details ? '0' : '1');
+    setDetails(!details);
+  };
   useMarkRead(conversationId, newest);
   let day = '';
   return (
@@ -248,65 +354,84 @@ export function ConversationThread({
           </span>
         )}
         {c && <TeamControls conversation={c} />}
+        {c && (
+          <Button
+            variant={details ? 'secondary' : 'ghost'}
+            className="shrink-0 px-2"
+            aria-label="Contact details"
+            aria-pressed={details}
+            title="Contact details"
+            onClick={toggleDetails}
+          >
+            <Icon name="panel" />
+          </Button>
+        )}
       </header>
-      <div
-        ref={scroller}
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-        }}
-        className="relative min-h-0 flex-1 overflow-y-auto bg-stone-100 px-3 py-3 sm:px-6"
-      >
-        {q.isPending && (
-          <p className="py-10 text-center text-sm text-slate-500" role="status">
-            Loading messages…
-          </p>
-        )}
-        {q.error && (
-          <div className="mx-auto max-w-md py-6">
-            <Alert>
-              {q.error instanceof ApiError && q.error.status === 404
-                ? 'This conversation does not exist, or belongs to another organisation.'
-                : errorMessage(q.error)}
-            </Alert>
+      <div className="relative flex min-h-0 flex-1">
+        <div className="flex min-w-0 flex-1 flex-col">
+          <div
+            ref={scroller}
+            onScroll={(e) => {
+              const el = e.currentTarget;
+              atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+            }}
+            className="relative min-h-0 flex-1 overflow-y-auto bg-stone-100 px-3 py-3 sm:px-6"
+          >
+            {q.isPending && (
+              <p className="py-10 text-center text-sm text-slate-500" role="status">
+                Loading messages…
+              </p>
+            )}
+            {q.error && (
+              <div className="mx-auto max-w-md py-6">
+                <Alert>
+                  {q.error instanceof ApiError && q.error.status === 404
+                    ? 'This conversation does not exist, or belongs to another organisation.'
+                    : errorMessage(q.error)}
+                </Alert>
+              </div>
+            )}
+            {q.hasNextPage && (
+              <div className="mb-3 text-center">
+                <Button variant="secondary" onClick={loadOlder} disabled={q.isFetchingNextPage}>
+                  {q.isFetchingNextPage ? 'Loading…' : 'Load older messages'}
+                </Button>
+              </div>
+            )}
+            {q.isSuccess && messages.length === 0 && (
+              <p className="py-10 text-center text-sm text-slate-500">
+                No messages in this conversation yet.
+              </p>
+            )}
+            <ol className="space-y-1.5" aria-label="Messages" role="log">
+              {messages.map((m) => {
+                const label = dayLabel(m.sent_at, new Date(now));
+                const separator = label !== day;
+                day = label;
+                const ref =
+                  m.type === 'reaction'
+                    ? (m.content.reaction as Record<string, unknown> | undefined)?.message_id
+                    : m.context_wamid;
+                const quoted = typeof ref === 'string' ? byWamid.get(ref) : undefined;
+                return (
+                  <Fragment key={m.id}>
+                    {separator && (
+                      <li className="flex justify-center py-2">
+                        <span className="rounded-md bg-white/90 px-2.5 py-0.5 text-xs font-medium text-slate-600 shadow-sm">
+                          {label}
+                        </span>
+                      </li>
+                    )}
+                    <Bubble m={m} quoted={quoted} conversationId={conversationId} windowOpen={windowOpen} />
+                  </Fragment>
+                );
+              })}
+            </ol>
           </div>
-        )}
-        {q.hasNextPage && (
-          <div className="mb-3 text-center">
-            <Button variant="secondary" onClick={loadOlder} disabled={q.isFetchingNextPage}>
-              {q.isFetchingNextPage ? 'Loading…' : 'Load older messages'}
-            </Button>
-          </div>
-        )}
-        {q.isSuccess && messages.length === 0 && (
-          <p className="py-10 text-center text-sm text-slate-500">No messages in this conversation yet.</p>
-        )}
-        <ol className="space-y-1.5" aria-label="Messages" role="log">
-          {messages.map((m) => {
-            const label = dayLabel(m.sent_at, new Date(now));
-            const separator = label !== day;
-            day = label;
-            const ref =
-              m.type === 'reaction'
-                ? (m.content.reaction as Record<string, unknown> | undefined)?.message_id
-                : m.context_wamid;
-            const quoted = typeof ref === 'string' ? byWamid.get(ref) : undefined;
-            return (
-              <Fragment key={m.id}>
-                {separator && (
-                  <li className="flex justify-center py-2">
-                    <span className="rounded-md bg-white/90 px-2.5 py-0.5 text-xs font-medium text-slate-600 shadow-sm">
-                      {label}
-                    </span>
-                  </li>
-                )}
-                <Bubble m={m} quoted={quoted} />
-              </Fragment>
-            );
-          })}
-        </ol>
+          {c && <Composer conversation={c} now={now} />}
+        </div>
+        {c && details && <ContactPanel conversation={c} onClose={toggleDetails} />}
       </div>
-      {c && <Composer conversation={c} now={now} />}
     </>
   );
 }

@@ -1,0 +1,160 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, hasChromium, signIn, startHarness } from './harness.ts';
+
+const OWNER = { email: 'owner@panel.example', password: 'browser inbox panel password' };
+const SANDBOX_PHONE_ID = '100000000000001';
+const CUSTOMER = { wa_id: '447700900555', name: 'Priya Nair' };
+// 1×1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+describe.skipIf(!hasChromium)(
+  'inbox: contact panel, notes with @mentions, tags, files, reactions, retry',
+  () => {
+    let h: Harness;
+    let base: string;
+    let page: Page;
+
+    beforeAll(async () => {
+      h = await startHarness({ ...OWNER, org: 'Panel Co' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+      base = h.server.url;
+      page = h.page;
+      await signIn(page, base, OWNER);
+      // A teammate to mention, and a tag to put on the conversation.
+      const inv = await page.request.post(`${base}/api/v1/invitations`, {
+        data: { email: 'asha@panel.example', role: 'agent' },
+      });
+      const { token } = (await inv.json()) as { token: string };
+      const accepted = await fetch(`${base}/api/v1/invitations/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, password: 'asha panel password', name: 'Asha Rao' }),
+      });
+      expect(accepted.status).toBe(200);
+      expect((await page.request.post(`${base}/api/v1/tags`, { data: { name: 'Billing' } })).status()).toBe(
+        201,
+      );
+      const res = await fetch(`${h.simulatorUrl}/_sim/customers/${CUSTOMER.wa_id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          phone_number_id: SANDBOX_PHONE_ID,
+          type: 'text',
+          name: CUSTOMER.name,
+          text: 'Can I get a copy of my invoice?',
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      await page.goto(`${base}/inbox`);
+      await page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('link', { name: new RegExp(CUSTOMER.name) })
+        .click({ timeout: 20_000 });
+      await page
+        .getByRole('log', { name: 'Messages' })
+        .getByText('Can I get a copy of my invoice?')
+        .waitFor();
+    }, 120_000);
+    afterAll(async () => {
+      await h?.stop();
+    });
+
+    it('the details panel shows the contact, tags the conversation and keeps notes that mention a teammate', async () => {
+      await page.getByRole('button', { name: 'Contact details' }).click();
+      const panel = page.getByRole('complementary', { name: 'Contact details' });
+      await panel.getByText(CUSTOMER.name).first().waitFor();
+      await panel.getByText('No campaigns sent to this contact.').waitFor();
+      await panel.getByText(/Opted in|Opted out|No opt-in on file/).waitFor();
+
+      // Conversation tags: add one, see it, remove it.
+      await panel.getByLabel('Add a tag').selectOption({ label: 'Billing' });
+      const tags = panel.getByRole('list', { name: 'Conversation tags' });
+      await tags.getByText('Billing').waitFor();
+      await panel.getByRole('button', { name: 'Remove tag Billing' }).click();
+      await tags.getByText('None').waitFor();
+      await panel.getByLabel('Add a tag').selectOption({ label: 'Billing' });
+      await tags.getByText('Billing').waitFor();
+
+      // A note: "@as" offers Asha; Enter picks her; the note is kept with the mention as plain text.
+      const box = panel.getByLabel('New note');
+      await box.click();
+      await box.pressSequentially('Invoice resent, <b>bold</b> @as');
+      const mentions = panel.getByRole('list', { name: 'Mention a member' });
+      await mentions.getByText('Asha Rao').waitFor();
+      await h.shot('95-inbox-panel-mention');
+      await box.press('Enter');
+      await expect.poll(() => box.inputValue()).toBe('Invoice resent, <b>bold</b> @asha@panel.example ');
+      await box.pressSequentially('please check');
+      await panel.getByRole('button', { name: 'Add note' }).click();
+      const notes = panel.getByRole('list', { name: 'Notes' });
+      await notes.getByText('Invoice resent, <b>bold</b> @asha@panel.example please check').waitFor();
+      expect(await notes.locator('b').count()).toBe(0);
+      const api = await page.request.get(`${base}/api/v1/conversations?search=${CUSTOMER.wa_id}`);
+      const [c] = (await api.json()).data as { id: string; tags: { name: string }[] }[];
+      expect(c!.tags.map((t) => t.name)).toEqual(['Billing']);
+      await h.shot('96-inbox-panel-notes-tags');
+    });
+
+    it('a file goes out with its caption after a clear refusal of a type WhatsApp cannot send', async () => {
+      const picker = page.getByLabel('File to send');
+      await picker.setInputFiles({
+        name: 'page.html',
+        mimeType: 'text/html',
+        buffer: Buffer.from('<p>x</p>'),
+      });
+      await page.getByRole('alert').getByText('WhatsApp cannot send text/html (page.html)').waitFor();
+      await picker.setInputFiles({ name: 'invoice.png', mimeType: 'image/png', buffer: PNG });
+      await page.getByText(/invoice\.png \(1 KB\)/).waitFor();
+      await page.getByLabel('Reply', { exact: true }).fill('Here is your invoice');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const thread = page.getByRole('log', { name: 'Messages' });
+      const bubble = thread.locator('li', { hasText: 'Here is your invoice' });
+      await bubble.waitFor({ timeout: 20_000 });
+      const img = bubble.locator('img');
+      await img.waitFor();
+      await expect
+        .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 15_000 })
+        .toBe(1);
+      await h.shot('97-inbox-media-reply');
+    });
+
+    it('an agent reacts to the customer’s message; a failed message offers Retry and goes again', async () => {
+      const thread = page.getByRole('log', { name: 'Messages' });
+      const inbound = thread.locator('li', { hasText: 'Can I get a copy of my invoice?' });
+      await inbound.getByRole('button', { name: 'React' }).click();
+      await inbound.getByRole('button', { name: 'React 👍' }).click();
+      await thread.getByText(/Reacted 👍 to/).waitFor({ timeout: 20_000 });
+
+      // Meta refused a reply (as it would for a blocked recipient): the reason shows, with Retry.
+      await page.getByLabel('Reply', { exact: true }).fill('Anything else I can do?');
+      await page.keyboard.press('Enter');
+      const sent = thread.locator('li', { hasText: 'Anything else I can do?' });
+      await sent.getByText(/^(Sent|Delivered|Read)$/).waitFor({ timeout: 20_000 });
+      await h.server.database.query(
+        `update messages set status = 'failed', error = $1 where content->'text'->>'body' = 'Anything else I can do?'`,
+        [
+          JSON.stringify({
+            code: 131049,
+            title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+          }),
+        ],
+      );
+      await page.reload();
+      const failed = thread.locator('li', { hasText: 'Anything else I can do?' }).first();
+      await failed
+        .getByText(/healthy ecosystem engagement\. \(Meta error 131049\)/)
+        .waitFor({ timeout: 15_000 });
+      await h.shot('98-inbox-failed-retry');
+      await failed.getByRole('button', { name: 'Retry' }).click();
+      const copies = thread.locator('li', { hasText: 'Anything else I can do?' });
+      await expect.poll(() => copies.count(), { timeout: 15_000 }).toBe(2);
+      await copies
+        .nth(1)
+        .getByText(/^(Sent|Delivered|Read)$/)
+        .waitFor({ timeout: 20_000 });
+    });
+  },
+);
