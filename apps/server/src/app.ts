@@ -31,6 +31,7 @@ import { createTagService } from './contacts/tags.ts';
 import { createQuickReplyService } from './conversations/quick-replies.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversationService } from './conversations/service.ts';
+import { createTeamService } from './conversations/teams.ts';
 import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
 import { createEventService } from './events/service.ts';
@@ -207,6 +208,7 @@ export function createServices(deps: {
     log,
   });
   const quickReplies = createQuickReplyService({ db });
+  const teams = createTeamService({ db });
   const campaigns = createCampaignService({
     db,
     config,
@@ -258,6 +260,7 @@ export function createServices(deps: {
     media,
     conversations,
     quickReplies,
+    teams,
     contacts,
     contactImports,
     contactExport,
@@ -368,7 +371,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
   await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
   await app.register(
-    conversationRoutes({ conversations: services.conversations, quickReplies: services.quickReplies }),
+    conversationRoutes({
+      conversations: services.conversations,
+      quickReplies: services.quickReplies,
+      teams: services.teams,
+    }),
   );
   await app.register(templateRoutes({ templates: services.templates }));
   await app.register(

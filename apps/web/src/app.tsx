@@ -19,6 +19,7 @@ import { NumbersPage } from './features/settings/numbers-page.tsx';
 import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
 import { QuickRepliesPage } from './features/settings/quick-replies-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
+import { TeamsPage } from './features/settings/teams-page.tsx';
 import { WebhookEventsPage } from './features/settings/webhook-events-page.tsx';
 import { Shell } from './features/shell/shell.tsx';
 import { NewTemplatePage } from './features/templates/new-template-page.tsx';
@@ -52,6 +53,7 @@ export function App() {
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="contacts" element={<ContactsSettingsPage />} />
           <Route path="quick-replies" element={<QuickRepliesPage />} />
+          <Route path="teams" element={<TeamsPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />

@@ -69,10 +69,32 @@ export const ReactionBody = z.strictObject({
   emoji: z.string().max(16),
 });
 
-export const AssignBody = z.strictObject({
-  /** An agent of the organisation, null to unassign, or "round_robin": the next agent in turn. */
-  assignee_id: z.union([Uuid, z.null(), z.literal('round_robin')]),
+export const AssignBody = z
+  .strictObject({
+    /** An agent of the organisation, null to unassign, or "round_robin": the next agent in turn. */
+    assignee_id: z.union([Uuid, z.null(), z.literal('round_robin')]),
+    /** With "round_robin": the next online agent of this team only. */
+    team_id: Uuid.optional(),
+  })
+  .refine((b) => b.team_id === undefined || b.assignee_id === 'round_robin', {
+    message: 'is only for assignee_id "round_robin"',
+    path: ['team_id'],
+  });
+
+/** A team of agents (round-robin assignment within it). */
+export const TeamBody = z.strictObject({
+  name: z.string().trim().min(1, 'is required').max(80),
+  /** Agents, managers, admins or owners of the organisation (viewers cannot reply). */
+  member_ids: z.array(Uuid).max(200),
 });
+export const Team = z.object({
+  id: Uuid,
+  name: z.string(),
+  members: z.array(z.object({ id: Uuid, name: z.string().nullable(), email: z.string() })),
+  created_at: IsoDate,
+});
+export type Team = z.infer<typeof Team>;
+export const TeamList = z.object({ data: z.array(Team) });
 export const ConversationStatusBody = z
   .strictObject({
     status: ConversationStatus,

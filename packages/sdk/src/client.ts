@@ -65,6 +65,9 @@ import {
   SessionList,
   Tag,
   TagList,
+  Team,
+  type TeamBody,
+  TeamList,
   Template,
   TemplateHistory,
   TemplateList,
@@ -269,9 +272,12 @@ export function createClient(opts: ClientOptions = {}) {
         call(ReplyQueued, 'POST', `/api/v1/conversations/${q(id)}/messages/${q(messageId)}/retry`, {}),
       /** Your unread count resets (and WhatsApp gets a read receipt if the organisation sends them). @example await api.conversations.read(id) */
       read: (id: string) => call(Ok, 'POST', `/api/v1/conversations/${q(id)}/read`),
-      /** @example await api.conversations.assign(id, 'round_robin') */
-      assign: (id: string, assigneeId: string | null | 'round_robin') =>
-        call(Conversation, 'POST', `/api/v1/conversations/${q(id)}/assign`, { assignee_id: assigneeId }),
+      /** `teamId` with 'round_robin': the next online agent of that team. @example await api.conversations.assign(id, 'round_robin', teamId) */
+      assign: (id: string, assigneeId: string | null | 'round_robin', teamId?: string) =>
+        call(Conversation, 'POST', `/api/v1/conversations/${q(id)}/assign`, {
+          assignee_id: assigneeId,
+          ...(teamId ? { team_id: teamId } : {}),
+        }),
       /** @example await api.conversations.setStatus(id, 'snoozed', '2026-12-01T09:00:00Z') */
       setStatus: (id: string, status: string, snoozedUntil?: string) =>
         call(Conversation, 'POST', `/api/v1/conversations/${q(id)}/status`, {
@@ -593,6 +599,17 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example await api.orgs.update({ settings: { timezone: 'Asia/Kolkata' } }) */
       update: (body: { name?: string; settings?: OrgSettingsPatch }) =>
         call(Org, 'PATCH', '/api/v1/org', body),
+    },
+    teams: {
+      /** @example const { data } = await api.teams.list() */
+      list: () => call(TeamList, 'GET', '/api/v1/teams'),
+      /** @example await api.teams.create({ name: 'Billing', member_ids: [userId] }) */
+      create: (body: z.input<typeof TeamBody>) => call(Team, 'POST', '/api/v1/teams', body),
+      /** Renames and sets the members. @example await api.teams.update(id, { name: 'Billing', member_ids: [] }) */
+      update: (id: string, body: z.input<typeof TeamBody>) =>
+        call(Team, 'PUT', `/api/v1/teams/${q(id)}`, body),
+      /** @example await api.teams.remove(id) */
+      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/teams/${q(id)}`),
     },
     members: {
       /** @example const { data } = await api.members.list() */

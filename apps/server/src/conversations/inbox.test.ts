@@ -523,4 +523,57 @@ describe(`team inbox on ${settings.backend}`, () => {
     const again = await failedMessage(retried.json().message_id);
     expect(again.content).toEqual(failed.content);
   });
+  it('teams: managers keep them; round-robin within a team goes only to its online members', async () => {
+    await customerWrites(42, 'Question about my bill');
+    const c = await conversationOf(owner, 42);
+    const userA = (await agentA.get('/api/v1/me')).json().user.id;
+    const viewerId = (await viewer.get('/api/v1/me')).json().user.id;
+    const created = await owner.post('/api/v1/teams', { name: 'Billing', member_ids: [userB] });
+    expect(created.statusCode, created.body).toBe(201);
+    const team = created.json();
+    expect(team.members).toEqual([{ id: userB, name: expect.any(String), email: 'agent-b@example.com' }]);
+    // Bad input is a clear 4xx and changes nothing.
+    expect((await owner.post('/api/v1/teams', { name: 'billing', member_ids: [] })).statusCode).toBe(409);
+    const withViewer = await owner.post('/api/v1/teams', { name: 'Sales', member_ids: [viewerId] });
+    expect(withViewer.statusCode).toBe(400);
+    expect(withViewer.json().error.message).toMatch(/member_ids/);
+    expect((await owner.post('/api/v1/teams', { name: ' ', member_ids: [] })).statusCode).toBe(400);
+    expect((await agentA.post('/api/v1/teams', { name: 'Mine', member_ids: [] })).statusCode).toBe(403);
+    expect((await agentA.get('/api/v1/teams')).json().data.map((x: { name: string }) => x.name)).toEqual([
+      'Billing',
+    ]);
+    // Round-robin within Billing: always B (the only member), however long A has waited.
+    await t.database.query(`update memberships set last_assigned_at = null where user_id = $1`, [userA]);
+    for (let i = 0; i < 2; i++) {
+      const r = await owner.post(`/api/v1/conversations/${c.id}/assign`, {
+        assignee_id: 'round_robin',
+        team_id: team.id,
+      });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().assignee.id).toBe(userB);
+    }
+    const misuse = await owner.post(`/api/v1/conversations/${c.id}/assign`, {
+      assignee_id: userA,
+      team_id: team.id,
+    });
+    expect(misuse.statusCode).toBe(400);
+    // A team with nobody online: a clear refusal, the conversation keeps its assignee.
+    const empty = (
+      await owner.request('PUT', `/api/v1/teams/${team.id}`, { name: 'Billing desk', member_ids: [] })
+    ).json();
+    expect(empty).toMatchObject({ name: 'Billing desk', members: [] });
+    const nobody = await owner.post(`/api/v1/conversations/${c.id}/assign`, {
+      assignee_id: 'round_robin',
+      team_id: team.id,
+    });
+    expect(nobody.statusCode).toBe(409);
+    expect(nobody.json().error.message).toMatch(/No agent of that team is online/);
+    expect((await conversationOf(owner, 42)).assignee?.id).toBe(userB);
+    expect((await owner.delete(`/api/v1/teams/${team.id}`)).statusCode).toBe(200);
+    const gone = await owner.post(`/api/v1/conversations/${c.id}/assign`, {
+      assignee_id: 'round_robin',
+      team_id: team.id,
+    });
+    expect(gone.statusCode).toBe(404);
+  });
 });

@@ -20,6 +20,9 @@ import {
   ReplyBody,
   ReplyQueued,
   SENDABLE_MEDIA as SENDABLE,
+  Team,
+  TeamBody,
+  TeamList,
   UploadedMedia,
   Uuid,
 } from '@openwaba/contracts';
@@ -29,6 +32,7 @@ import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
 import type { QuickReplyService } from './quick-replies.ts';
 import type { ConversationService } from './service.ts';
+import type { TeamService } from './teams.ts';
 
 const IdParams = z.object({ id: Uuid });
 const MessageParams = z.object({ id: Uuid, messageId: Uuid });
@@ -36,12 +40,17 @@ const MessageParams = z.object({ id: Uuid, messageId: Uuid });
 const MAX_SEND_BYTES = 100 * 1024 * 1024;
 
 export const conversationRoutes =
-  (deps: { conversations: ConversationService; quickReplies: QuickReplyService }): FastifyPluginAsyncZod =>
+  (deps: {
+    conversations: ConversationService;
+    quickReplies: QuickReplyService;
+    teams: TeamService;
+  }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['conversations'];
-    const { conversations, quickReplies } = deps;
+    const { conversations, quickReplies, teams } = deps;
     const read = { access: 'conversations.read' as const };
     const reply = { access: 'conversations.reply' as const };
+    const manage = { access: 'conversations.manage' as const };
     app.get(
       '/api/v1/conversations',
       {
@@ -180,6 +189,41 @@ export const conversationRoutes =
       },
       async (req) => conversations.read(authOf(req), req.params.id),
     );
+    app.get(
+      '/api/v1/teams',
+      { config: read, schema: { tags, summary: 'Teams of agents, by name', response: { 200: TeamList } } },
+      async (req) => ({ data: await teams.list(authOf(req)) }),
+    );
+    app.post(
+      '/api/v1/teams',
+      {
+        config: manage,
+        schema: { tags, summary: 'Create a team of agents', body: TeamBody, response: { 201: Team } },
+      },
+      async (req, res) => res.code(201).send(await teams.create(authOf(req), req.body)),
+    );
+    app.put(
+      '/api/v1/teams/:id',
+      {
+        config: manage,
+        schema: {
+          tags,
+          summary: 'Rename a team and set its members',
+          params: IdParams,
+          body: TeamBody,
+          response: { 200: Team },
+        },
+      },
+      async (req) => teams.update(authOf(req), req.params.id, req.body),
+    );
+    app.delete(
+      '/api/v1/teams/:id',
+      { config: manage, schema: { tags, summary: 'Delete a team', params: IdParams, response: { 200: Ok } } },
+      async (req) => {
+        await teams.remove(authOf(req), req.params.id);
+        return { ok: true as const };
+      },
+    );
     app.post(
       '/api/v1/conversations/:id/assign',
       {
@@ -187,13 +231,13 @@ export const conversationRoutes =
         schema: {
           tags,
           summary:
-            'Assign to an agent, unassign (null), or "round_robin": the online agent who waited longest',
+            'Assign to an agent, unassign (null), or "round_robin": the online agent who waited longest (of team_id, if given)',
           params: IdParams,
           body: AssignBody,
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.assign(authOf(req), req.params.id, req.body.assignee_id),
+      async (req) => conversations.assign(authOf(req), req.params.id, req.body.assignee_id, req.body.team_id),
     );
     app.post(
       '/api/v1/conversations/:id/status',
@@ -253,7 +297,6 @@ export const conversationRoutes =
         res.code(201).send(await conversations.addNote(authOf(req), req.params.id, req.body.body)),
     );
     const qr = ['quick replies'];
-    const manage = { access: 'conversations.manage' as const };
     app.get(
       '/api/v1/quick-replies',
       {

@@ -10,6 +10,7 @@ import { MEDIA_TYPES, type MediaService } from '../media/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { OutboundService } from '../outbound/service.ts';
+import { AGENT_ROLES } from './teams.ts';
 
 const cursorOf = (at: Date | string, id: string) =>
   Buffer.from(`${new Date(at).toISOString()}|${id}`).toString('base64url');
@@ -48,7 +49,6 @@ export function previewOf(type: string, content: Record<string, unknown>): strin
 /** What a snoozed conversation is once its time has come: open again (no job needed to wake it). */
 const STATUS = sql`case when c.status = 'snoozed' and c.snoozed_until <= now() then 'open' else c.status end`;
 /** Agents who may be given conversations: members who can reply. */
-const AGENT_ROLES = ['owner', 'admin', 'manager', 'agent'];
 /** An agent seen within this long counts as online for round-robin. */
 const ONLINE_MINUTES = 15;
 
@@ -152,7 +152,13 @@ export function createConversationService(deps: {
     if (q.assigned === 'me') where.push(sql`c.assignee_id = ${ctx.userId}`);
     if (q.assigned === 'unassigned') where.push(sql`c.assignee_id is null`);
     if (q.number_id) where.push(sql`c.number_id = ${q.number_id}`);
-    if (q.status) where.push(sql`${STATUS} = ${q.status}`);
+    // The same as STATUS = q.status, written on the stored column so that a rare status (snoozed) is
+    // read off conversations_org_status_recent_idx.
+    if (q.status === 'open')
+      where.push(sql`(c.status = 'open' or (c.status = 'snoozed' and c.snoozed_until <= now()))`);
+    else if (q.status === 'snoozed')
+      where.push(sql`(c.status = 'snoozed' and (c.snoozed_until is null or c.snoozed_until > now()))`);
+    else if (q.status) where.push(sql`c.status = ${q.status}`);
     if (q.tag_id)
       where.push(
         sql`exists (select 1 from conversation_tags ct where ct.conversation_id = c.id and ct.tag_id = ${q.tag_id})`,
@@ -161,17 +167,32 @@ export function createConversationService(deps: {
       const unread = sql`coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0)`;
       where.push(q.unread === 'true' ? unread : sql`not (${unread})`);
     }
-    if (search)
-      where.push(
-        sql`(k.name ilike ${search} or k.wa_id like ${search}
-             or exists (select 1 from messages mm where mm.conversation_id = c.id
-                          and (mm.content->'text'->>'body' ilike ${search}
-                               or mm.content->(mm.type)->>'caption' ilike ${search})))`,
-      );
     if (c)
       where.push(
         sql`(coalesce(c.last_message_at, c.created_at), c.id) < (${c.at}::timestamptz, ${c.id}::uuid)`,
       );
+    if (search) {
+      // Contacts and messages are searched apart, one page of each in the list's order, so that each can
+      // be planned on its own: along the list when matches are many, from the trigram indexes (migration
+      // 0015) when they are few. The page is the best of both.
+      const filters = sql.join(where, sql` and `);
+      const pageOf = (join: SQL, match: SQL) =>
+        sql`(select c.id from conversations c ${join}
+             left join conversation_reads r on r.conversation_id = c.id and r.user_id = ${ctx.userId}
+             where c.org_id = ${ctx.orgId} and ${filters} and ${match}
+             order by coalesce(c.last_message_at, c.created_at) desc, c.id desc limit ${q.limit + 1})`;
+      const byContact = pageOf(
+        sql`join contacts k on k.id = c.contact_id`,
+        sql`(k.name ilike ${search} or k.wa_id like ${search})`,
+      );
+      const byMessage = pageOf(
+        sql``,
+        sql`exists (select 1 from messages mm where mm.conversation_id = c.id
+                      and (mm.content->'text'->>'body' ilike ${search}
+                           or mm.content->(mm.type)->>'caption' ilike ${search}))`,
+      );
+      where.push(sql`c.id in (${byContact} union all ${byMessage})`);
+    }
     const rows = await select(ctx, sql.join(where, sql` and `), q.limit + 1);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
@@ -399,22 +420,38 @@ export function createConversationService(deps: {
   }
 
   /** Assigns to an agent of the organisation, unassigns (null), or gives it to the next online agent in turn. */
-  async function assign(ctx: AuthContext, id: string, assignee: string | null | 'round_robin') {
+  async function assign(
+    ctx: AuthContext,
+    id: string,
+    assignee: string | null | 'round_robin',
+    teamId?: string | undefined,
+  ) {
     await rowOf(ctx.orgId, id);
     let userId: string | null = null;
     if (assignee === 'round_robin') {
-      // The online agent whose last assignment is the oldest (never assigned first).
+      if (teamId) {
+        const [team] = await queryRows<{ id: string }>(
+          db,
+          sql`select id from teams where org_id = ${ctx.orgId} and id = ${teamId}`,
+        );
+        if (!team) throw notFound('Team');
+      }
+      // The online agent (of the team, if one is named) whose last assignment is the oldest.
       const [next] = await queryRows<{ user_id: string }>(
         db,
         sql`select m.user_id from memberships m
             where m.org_id = ${ctx.orgId} and m.role = any(${sql.param(AGENT_ROLES)}::text[])
+              ${teamId ? sql`and exists (select 1 from team_members tm where tm.team_id = ${teamId} and tm.user_id = m.user_id)` : sql``}
               and exists (select 1 from sessions s where s.user_id = m.user_id and s.revoked_at is null
                             and s.expires_at > now() and s.last_seen_at > now() - make_interval(mins => ${ONLINE_MINUTES}))
             order by m.last_assigned_at asc nulls first, m.created_at, m.user_id
             limit 1`,
       );
       if (!next)
-        throw new AppError('CONFLICT', 'No agent is online to take it; assign it to someone by name');
+        throw new AppError(
+          'CONFLICT',
+          `No agent${teamId ? ' of that team' : ''} is online to take it; assign it to someone by name`,
+        );
       userId = next.user_id;
     } else if (assignee) {
       const [member] = await queryRows<{ role: string }>(

@@ -316,6 +316,9 @@ export const contacts = pgTable(
   (t) => [
     uniqueIndex('contacts_org_wa_idx').on(t.orgId, t.waId),
     index('contacts_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    // Inbox search (`ilike '%…%'`); created only where pg_trgm is available (see migration 0015).
+    index('contacts_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
+    index('contacts_wa_id_trgm_idx').using('gin', sql`${t.waId} gin_trgm_ops`),
   ],
 );
 
@@ -453,8 +456,26 @@ export const conversations = pgTable(
   },
   (t) => [
     uniqueIndex('conversations_number_contact_idx').on(t.numberId, t.contactId),
-    index('conversations_org_last_idx').on(t.orgId, t.lastMessageAt),
-    index('conversations_org_assignee_idx').on(t.orgId, t.assigneeId, t.lastMessageAt),
+    // The inbox's order (most recent first, then id): a page is read off the index, whatever the filter.
+    index('conversations_org_recent_idx').on(
+      t.orgId,
+      sql`coalesce(${t.lastMessageAt}, ${t.createdAt})`,
+      t.id,
+    ),
+    index('conversations_org_assignee_recent_idx').on(
+      t.orgId,
+      t.assigneeId,
+      sql`coalesce(${t.lastMessageAt}, ${t.createdAt})`,
+      t.id,
+    ),
+    index('conversations_org_status_recent_idx').on(
+      t.orgId,
+      t.status,
+      sql`coalesce(${t.lastMessageAt}, ${t.createdAt})`,
+      t.id,
+    ),
+    // Inbox search by contact, and deleting a contact (its conversations go with it).
+    index('conversations_contact_idx').on(t.contactId),
   ],
 );
 
@@ -513,6 +534,32 @@ export const conversationTags = pgTable(
 );
 
 /** Canned answers agents insert with `/shortcut`; `{{contact.name}}` and `{{contact.field.key}}` are filled in. */
+/** Teams of agents: round-robin assignment can go to the next online member of one. */
+export const teams = pgTable(
+  'teams',
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('teams_org_name_idx').on(t.orgId, sql`lower(${t.name})`)],
+);
+
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] })],
+);
+
 export const quickReplies = pgTable(
   'quick_replies',
   {
@@ -558,6 +605,13 @@ export const messages = pgTable(
   (t) => [
     uniqueIndex('messages_number_wamid_idx').on(t.numberId, t.wamid),
     index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.seq),
+    // Inbox search in texts and captions (`ilike '%…%'`); created only where pg_trgm is available (see
+    // migration 0015): the embedded database searches without them.
+    index('messages_text_trgm_idx').using('gin', sql`(${t.content}->'text'->>'body') gin_trgm_ops`),
+    index('messages_caption_trgm_idx').using(
+      'gin',
+      sql`(${t.content}->(${t.type})->>'caption') gin_trgm_ops`,
+    ),
   ],
 );
 

@@ -212,8 +212,12 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
   const qc = useQueryClient();
   const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list(), enabled: canReply });
   const done = () => qc.invalidateQueries({ queryKey: inboxKeys.lists });
+  const teams = useQuery({ queryKey: ['teams'], queryFn: () => api.teams.list(), enabled: canReply });
   const assign = useMutation({
-    mutationFn: (v: string) => api.conversations.assign(c.id, v === '' ? null : v),
+    mutationFn: (v: string) =>
+      v.startsWith('team:')
+        ? api.conversations.assign(c.id, 'round_robin', v.slice(5))
+        : api.conversations.assign(c.id, v === '' ? null : v),
     onSuccess: done,
   });
   const status = useMutation({
@@ -242,6 +246,11 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
       >
         <option value="">Unassigned</option>
         <option value="round_robin">Next agent (round-robin)</option>
+        {(teams.data?.data ?? []).map((t) => (
+          <option key={t.id} value={`team:${t.id}`}>
+            Next in {t.name}
+          </option>
+        ))}
         {c.assignee && !agents.some((m) => m.user_id === c.assignee?.id) && (
           <option value={c.assignee.id}>{c.assignee.name ?? c.assignee.email}</option>
         )}

@@ -1,14 +1,23 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import { errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { SectionPlaceholder } from '../sections/empty-sections.tsx';
 import { ConversationList } from './conversation-list.tsx';
 import { ConversationThread } from './conversation-thread.tsx';
 import { useNow } from './format.ts';
-import { useConversations } from './queries.ts';
+import { type ConversationFilters, useConversations } from './queries.ts';
+
+const STATUS_FILTERS = [
+  ['', 'All statuses'],
+  ['open', 'Open'],
+  ['pending', 'Pending'],
+  ['resolved', 'Resolved'],
+  ['snoozed', 'Snoozed'],
+] as const;
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -28,13 +37,23 @@ export function InboxPage() {
   const [searchText, setSearchText] = useState('');
   const [numberId, setNumberId] = useState('');
   const [assigned, setAssigned] = useState<'all' | 'me' | 'unassigned'>('all');
+  const [status, setStatus] = useState<NonNullable<ConversationFilters['status']> | ''>('');
+  const [tagId, setTagId] = useState('');
+  const [unreadOnly, setUnreadOnly] = useState(false);
   const search = useDebounced(searchText.trim(), 300);
-  const filtered = Boolean(search || numberId || assigned !== 'all');
-  const list = useConversations({
+  const filters: ConversationFilters = {
     search: search || undefined,
     number_id: numberId || undefined,
     assigned,
-  });
+    status: status || undefined,
+    tag_id: tagId || undefined,
+    unread: unreadOnly || undefined,
+  };
+  const filtered = Boolean(search || numberId || assigned !== 'all' || status || tagId || unreadOnly);
+  const list = useConversations(filters);
+  const listScroller = useRef<HTMLDivElement>(null);
+  const tags = useTags();
+  const tagList = tags.data?.data ?? [];
   const numbers = useNumbers();
   const now = useNow();
 
@@ -76,29 +95,76 @@ export function InboxPage() {
                 className="pl-8"
               />
             </div>
-            <fieldset aria-label="Whose conversations" className="flex gap-1 text-xs">
-              {(
-                [
-                  ['all', 'All'],
-                  ['me', 'Mine'],
-                  ['unassigned', 'Unassigned'],
-                ] as const
-              ).map(([v, label]) => (
-                <button
-                  key={v}
-                  type="button"
-                  aria-pressed={assigned === v}
-                  onClick={() => setAssigned(v)}
-                  className={`rounded-full border px-2.5 py-1 ${
-                    assigned === v
-                      ? 'border-brand-600 bg-brand-50 font-medium text-brand-800'
-                      : 'border-slate-300 text-slate-700 hover:bg-slate-50'
-                  }`}
+            <div className="flex flex-wrap items-center justify-between gap-1">
+              <fieldset aria-label="Whose conversations" className="flex gap-1 text-xs">
+                {(
+                  [
+                    ['all', 'All'],
+                    ['me', 'Mine'],
+                    ['unassigned', 'Unassigned'],
+                  ] as const
+                ).map(([v, label]) => (
+                  <button
+                    key={v}
+                    type="button"
+                    aria-pressed={assigned === v}
+                    onClick={() => setAssigned(v)}
+                    className={`rounded-full border px-2.5 py-1 ${
+                      assigned === v
+                        ? 'border-brand-600 bg-brand-50 font-medium text-brand-800'
+                        : 'border-slate-300 text-slate-700 hover:bg-slate-50'
+                    }`}
+                  >
+                    {label}
+                  </button>
+                ))}
+              </fieldset>
+              <button
+                type="button"
+                aria-pressed={unreadOnly}
+                onClick={() => setUnreadOnly((v) => !v)}
+                className={`rounded-full border px-2.5 py-1 text-xs ${
+                  unreadOnly
+                    ? 'border-brand-600 bg-brand-50 font-medium text-brand-800'
+                    : 'border-slate-300 text-slate-700 hover:bg-slate-50'
+                }`}
+              >
+                Unread only
+              </button>
+            </div>
+            <div className="grid grid-cols-2 gap-2">
+              <div className={tagList.length ? '' : 'col-span-2'}>
+                <label htmlFor="inbox-status" className="sr-only">
+                  Filter by status
+                </label>
+                <Select
+                  id="inbox-status"
+                  value={status}
+                  onChange={(e) => setStatus(e.target.value as typeof status)}
                 >
-                  {label}
-                </button>
-              ))}
-            </fieldset>
+                  {STATUS_FILTERS.map(([v, label]) => (
+                    <option key={v} value={v}>
+                      {label}
+                    </option>
+                  ))}
+                </Select>
+              </div>
+              {tagList.length > 0 && (
+                <div>
+                  <label htmlFor="inbox-tag" className="sr-only">
+                    Filter by tag
+                  </label>
+                  <Select id="inbox-tag" value={tagId} onChange={(e) => setTagId(e.target.value)}>
+                    <option value="">All tags</option>
+                    {tagList.map((t) => (
+                      <option key={t.id} value={t.id}>
+                        {t.name}
+                      </option>
+                    ))}
+                  </Select>
+                </div>
+              )}
+            </div>
             {numberList.length > 0 && (
               <div>
                 <label htmlFor="inbox-number" className="sr-only">
@@ -116,7 +182,11 @@ export function InboxPage() {
               </div>
             )}
           </div>
-          <div className="relative min-h-0 flex-1 overflow-y-auto" aria-busy={list.isFetching}>
+          <div
+            ref={listScroller}
+            className="relative min-h-0 flex-1 overflow-y-auto"
+            aria-busy={list.isFetching}
+          >
             {list.isPending && (
               <p className="p-6 text-center text-sm text-slate-500" role="status">
                 Loading conversations…
@@ -129,7 +199,11 @@ export function InboxPage() {
             )}
             {list.isSuccess && conversations.length === 0 && (
               <p className="p-6 text-center text-sm text-slate-500">
-                {search ? `No conversations match “${search}”.` : 'No conversations on this number yet.'}
+                {search
+                  ? `No conversations match “${search}”.`
+                  : filtered
+                    ? 'No conversations match these filters.'
+                    : 'No conversations on this number yet.'}
               </p>
             )}
             <ConversationList
@@ -139,7 +213,10 @@ export function InboxPage() {
               now={now}
               hasMore={Boolean(list.hasNextPage)}
               loadingMore={list.isFetchingNextPage}
-              onLoadMore={() => void list.fetchNextPage()}
+              // Waits for a refetch in flight (a live update) instead of cancelling it.
+              onLoadMore={() => void list.fetchNextPage({ cancelRefetch: false })}
+              scrollRef={listScroller}
+              resetKey={JSON.stringify(filters)}
             />
           </div>
         </section>

@@ -1,11 +1,21 @@
+import type { CONVERSATION_STATUSES } from '@openwaba/contracts';
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 
+/** What the inbox list shows; each is a query parameter of `GET /api/v1/conversations`. */
 export interface ConversationFilters {
   search?: string | undefined;
   number_id?: string | undefined;
   assigned?: 'all' | 'me' | 'unassigned';
+  /** Left out for every status. */
+  status?: (typeof CONVERSATION_STATUSES)[number] | undefined;
+  tag_id?: string | undefined;
+  /** Only conversations with messages the signed-in agent has not read. */
+  unread?: true | undefined;
 }
+
+/** Rows per page: a screenful and then some, so scrolling rarely waits for the next page. */
+const PAGE_SIZE = 50;
 
 /** Query keys of the inbox: the realtime hook invalidates by them. */
 export const inboxKeys = {
@@ -19,7 +29,8 @@ export const inboxKeys = {
 export function useConversations(f: ConversationFilters) {
   return useInfiniteQuery({
     queryKey: inboxKeys.list(f),
-    queryFn: ({ pageParam }) => api.conversations.list({ ...f, before: pageParam || undefined, limit: 30 }),
+    queryFn: ({ pageParam }) =>
+      api.conversations.list({ ...f, before: pageParam || undefined, limit: PAGE_SIZE }),
     initialPageParam: '',
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     // Typing in the search box keeps the current list on screen until the new one arrives.
