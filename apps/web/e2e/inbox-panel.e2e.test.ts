@@ -159,5 +159,36 @@ describe.skipIf(!hasChromium)(
         .getByText(/^(Sent|Delivered|Read)$/)
         .waitFor({ timeout: 20_000 });
     });
+
+    it('Settings → Teams: a team is created with its members and the inbox assigns round-robin within it', async () => {
+      await page.goto(`${base}/settings/teams`);
+      await page.getByRole('button', { name: 'New team' }).click();
+      const form = page.getByRole('form', { name: 'New team' });
+      await form.getByLabel('Name').fill('Billing');
+      await form.getByLabel(/Asha Rao/).check();
+      await form.getByRole('button', { name: 'Create team' }).click();
+      const teams = page.getByRole('list', { name: 'Teams' });
+      await teams.getByText('Billing').waitFor();
+      await teams.getByText('Asha Rao').waitFor();
+      await h.shot('99c-settings-teams');
+      // A duplicate name is refused with the server's words.
+      await page.getByRole('button', { name: 'New team' }).click();
+      await page.getByRole('form', { name: 'New team' }).getByLabel('Name').fill('billing');
+      await page.getByRole('button', { name: 'Create team' }).click();
+      await page.getByText('A team named “billing” already exists').waitFor();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+
+      await page.goto(`${base}/inbox`);
+      await page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('link', { name: new RegExp(CUSTOMER.name) })
+        .click();
+      const assignee = page.getByLabel('Assignee');
+      await assignee.locator('option', { hasText: 'Next in Billing' }).waitFor({ state: 'attached' });
+      await assignee.selectOption({ label: 'Next in Billing' });
+      await expect
+        .poll(async () => (await assignee.locator('option:checked').textContent())?.trim())
+        .toBe('Asha Rao');
+    });
   },
 );

@@ -28,6 +28,8 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+const ASSIGNED_KEY = 'openwaba:inbox-assigned';
+
 /**
  * The inbox: conversations on the left, the selected one (its id in the URL) on the right. Both
  * follow the realtime stream, so new messages and statuses appear without a reload.
@@ -36,7 +38,16 @@ export function InboxPage() {
   const { conversationId } = useParams();
   const [searchText, setSearchText] = useState('');
   const [numberId, setNumberId] = useState('');
-  const [assigned, setAssigned] = useState<'all' | 'me' | 'unassigned'>('all');
+  // Whose conversations: the agent's own choice is kept in this browser (an agent working from
+  // "Mine" opens the inbox on it next time).
+  const [assigned, setAssignedState] = useState<'all' | 'me' | 'unassigned'>(() => {
+    const kept = localStorage.getItem(ASSIGNED_KEY);
+    return kept === 'me' || kept === 'unassigned' ? kept : 'all';
+  });
+  const setAssigned = (v: 'all' | 'me' | 'unassigned') => {
+    localStorage.setItem(ASSIGNED_KEY, v);
+    setAssignedState(v);
+  };
   const [status, setStatus] = useState<NonNullable<ConversationFilters['status']> | ''>('');
   const [tagId, setTagId] = useState('');
   const [unreadOnly, setUnreadOnly] = useState(false);
