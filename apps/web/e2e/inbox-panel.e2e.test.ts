@@ -190,5 +190,35 @@ describe.skipIf(!hasChromium)(
         .poll(async () => (await assignee.locator('option:checked').textContent())?.trim())
         .toBe('Asha Rao');
     });
+
+    it('a profile name and a message with HTML in them are shown as text, never run', async () => {
+      const name = '<img src=x onerror="window.pwned=1">Eve';
+      const res = await fetch(`${h.simulatorUrl}/_sim/customers/447700900556/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          phone_number_id: SANDBOX_PHONE_ID,
+          type: 'text',
+          name,
+          text: '<b onmouseover="window.pwned=2">hover me</b>',
+        }),
+      });
+      expect(res.status).toBe(201);
+      await page.goto(`${base}/inbox`);
+      const item = page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: /Eve/ });
+      await item.waitFor({ timeout: 20_000 });
+      expect(await item.textContent()).toContain(name);
+      expect(await item.locator('img').count()).toBe(0);
+      await item.click();
+      const thread = page.getByRole('log', { name: 'Messages' });
+      await thread.getByText('<b onmouseover="window.pwned=2">hover me</b>').hover();
+      await page.getByRole('button', { name: 'Contact details' }).click();
+      const panel = page.getByRole('complementary', { name: 'Contact details' });
+      await panel.getByText(name).first().waitFor();
+      expect(await panel.locator('img').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+      await h.shot('99d-inbox-html-as-text');
+      await panel.getByRole('button', { name: 'Close details' }).click();
+    });
   },
 );

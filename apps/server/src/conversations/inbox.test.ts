@@ -283,11 +283,20 @@ describe(`team inbox on ${settings.backend}`, () => {
       snoozed_until: until,
     });
     expect(snoozed.json()).toMatchObject({ status: 'snoozed', snoozed_until: until });
+    const idsWith = async (status: string) =>
+      (await agentA.get(`/api/v1/conversations?status=${status}&limit=100`))
+        .json()
+        .data.map((x: { id: string }) => x.id);
+    expect(await idsWith('snoozed')).toContain(c.id);
+    expect(await idsWith('open')).not.toContain(c.id);
     await t.database.query(
       `update conversations set snoozed_until = now() - interval '1 second' where id = $1`,
       [c.id],
     );
+    // The snooze is over: open again, in the list's filters too.
     expect((await conversationOf(agentA, 6)).status).toBe('open');
+    expect(await idsWith('open')).toContain(c.id);
+    expect(await idsWith('snoozed')).not.toContain(c.id);
   });
 
   it('internal notes with @mentions notify the member; tags filter the list; search finds words in messages', async () => {

@@ -606,12 +606,14 @@ export const messages = pgTable(
     uniqueIndex('messages_number_wamid_idx').on(t.numberId, t.wamid),
     index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.seq),
     // Inbox search in texts and captions (`ilike '%…%'`); created only where pg_trgm is available (see
-    // migration 0015): the embedded database searches without them.
-    index('messages_text_trgm_idx').using('gin', sql`(${t.content}->'text'->>'body') gin_trgm_ops`),
-    index('messages_caption_trgm_idx').using(
-      'gin',
-      sql`(${t.content}->(${t.type})->>'caption') gin_trgm_ops`,
-    ),
+    // migration 0015): the embedded database searches without them. A short pending list (kB): every
+    // inbound message is indexed, and a long one made the insert that flushed it stall the inbound batch.
+    index('messages_text_trgm_idx')
+      .using('gin', sql`(${t.content}->'text'->>'body') gin_trgm_ops`)
+      .with({ gin_pending_list_limit: 128 }),
+    index('messages_caption_trgm_idx')
+      .using('gin', sql`(${t.content}->(${t.type})->>'caption') gin_trgm_ops`)
+      .with({ gin_pending_list_limit: 128 }),
   ],
 );
 
