@@ -73,6 +73,8 @@ export function createJobQueue(opts: JobQueueOptions) {
   let boss: PgBoss | undefined;
   let starting: Promise<PgBoss> | undefined;
   let working = false;
+  /** The ids of this process's workers, by queue. */
+  const localWorkers = new Map<string, string[]>();
   let lastError: { at: number; message: string } | undefined;
 
   function register(list: JobDefinition[]) {
@@ -137,11 +139,12 @@ export function createJobQueue(opts: JobQueueOptions) {
       working = true;
       for (const d of defs.values()) {
         for (let i = 0; i < (d.concurrency ?? 1); i++) {
-          await b.work(
+          const workerId = await b.work(
             d.id,
             { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: opts.pollSeconds ?? 1 },
             async ([job]) => run(d, job as unknown as PgBoss.JobWithMetadata),
           );
+          localWorkers.set(d.id, [...(localWorkers.get(d.id) ?? []), workerId]);
         }
         if (d.cron) await b.schedule(d.id, d.cron, {}, { tz: 'UTC' });
         else await b.unschedule(d.id).catch(() => {});
@@ -202,6 +205,9 @@ export function createJobQueue(opts: JobQueueOptions) {
         ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
       });
       if (!id) throw new AppError('CONFLICT', `Job ${def.id} is already queued`);
+      // A worker of this queue in this process fetches it now instead of at its next poll (up to a
+      // second later): a lone webhook is processed at once. Workers elsewhere poll as usual.
+      if (!o.startAfterSeconds) for (const w of localWorkers.get(def.id) ?? []) b.notifyWorker(w);
       return id;
     },
 
