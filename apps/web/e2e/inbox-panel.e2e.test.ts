@@ -131,6 +131,24 @@ describe.skipIf(!hasChromium)(
       await inbound.getByRole('button', { name: 'React 👍' }).click();
       await thread.getByText(/Reacted 👍 to/).waitFor({ timeout: 20_000 });
 
+      // Replying to that message: it is quoted in the composer, and in the reply once sent.
+      await inbound.getByRole('button', { name: 'Reply to this message' }).click();
+      await page.getByText('Replying to the customer: “Can I get a copy of my invoice?”').waitFor();
+      await page.getByLabel('Reply', { exact: true }).fill('Sent it a minute ago');
+      await page.keyboard.press('Enter');
+      const quotedReply = thread.locator('li', { hasText: 'Sent it a minute ago' });
+      await quotedReply
+        .locator('blockquote', { hasText: 'Can I get a copy of my invoice?' })
+        .waitFor({ timeout: 20_000 });
+      expect(await page.getByText(/^Replying to/).count()).toBe(0);
+      const sentReply = (
+        await h.server.database.query<{ context_wamid: string | null }>(
+          `select context_wamid from messages where content->'text'->>'body' = 'Sent it a minute ago'`,
+        )
+      )[0];
+      expect(sentReply?.context_wamid).toMatch(/^wamid\./);
+      await h.shot('97b-inbox-reply-quoted');
+
       // Meta refused a reply (as it would for a blocked recipient): the reason shows, with Retry.
       await page.getByLabel('Reply', { exact: true }).fill('Anything else I can do?');
       await page.keyboard.press('Enter');

@@ -549,6 +549,13 @@ export function createContactImportService(deps: {
           sql`select pg_try_advisory_xact_lock(hashtextextended(${`contact_import:${id}`}, 0)) as ok`,
         );
         if (!lock?.ok) throw ALREADY_RUNNING;
+        // Another attempt may have finished it since this one started (a job and a direct run, or a
+        // retry): it is done, and is not imported a second time.
+        const [now] = await queryRows<{ state: string }>(
+          tx,
+          sql`select state from contact_imports where id = ${id}`,
+        );
+        if (now?.state !== 'running') throw ALREADY_RUNNING;
         await tx.execute(sql`delete from contact_import_rejects where import_id = ${id}`);
         const counts = emptyCounts();
         const tagCache = new Map<string, string>();
@@ -601,19 +608,23 @@ export function createContactImportService(deps: {
       log.info({ importId: id, orgId, counts }, 'contact import completed');
     } catch (err) {
       if (err === ALREADY_RUNNING) {
-        log.warn({ importId: id, orgId }, 'contact import already running in another attempt; left to it');
+        log.warn({ importId: id, orgId }, 'contact import running or done in another attempt; left to it');
         busy = true;
         return get({ orgId }, id);
       }
       const message = err instanceof AppError ? err.message : 'The database refused a row';
       log.warn({ importId: id, orgId, err }, 'contact import failed; nothing was imported');
-      await db.execute(
+      // Only an import still running fails: one another attempt completed meanwhile stays completed.
+      const failed = await queryRows<{ id: string }>(
+        db,
         sql`update contact_imports set state = 'failed', error = ${`${message}. Nothing was imported.`},
                    finished_at = now(), updated_at = now(), path = null
-            where id = ${id}`,
+            where id = ${id} and state = 'running' returning id`,
       );
-      await notify(undefined, undefined, false, `${message}. Nothing was imported.`).catch(() => {});
-      await publishState('failed', live.get(id) ?? 0).catch(() => {});
+      if (failed.length) {
+        await notify(undefined, undefined, false, `${message}. Nothing was imported.`).catch(() => {});
+        await publishState('failed', live.get(id) ?? 0).catch(() => {});
+      }
     } finally {
       if (!busy) {
         live.delete(id);

@@ -4,9 +4,15 @@ import { useMe } from '../auth/use-me.ts';
 
 export type ContactListOptions = NonNullable<Parameters<typeof api.contacts.list>[0]>;
 
-export const useTags = () => useQuery({ queryKey: ['tags'], queryFn: () => api.tags.list() });
-export const useFields = () => useQuery({ queryKey: ['fields'], queryFn: () => api.fields.list() });
-export const useSegments = () => useQuery({ queryKey: ['segments'], queryFn: () => api.segments.list() });
+// Small lists that other tabs, members and the API change without a realtime event: read again
+// whenever a page that shows them opens (the inbox caches them first, then the campaign wizard or a
+// contact page would show a stale copy for the cache's 30 s).
+export const useTags = () =>
+  useQuery({ queryKey: ['tags'], queryFn: () => api.tags.list(), refetchOnMount: 'always' });
+export const useFields = () =>
+  useQuery({ queryKey: ['fields'], queryFn: () => api.fields.list(), refetchOnMount: 'always' });
+export const useSegments = () =>
+  useQuery({ queryKey: ['segments'], queryFn: () => api.segments.list(), refetchOnMount: 'always' });
 
 /** Contacts matching a filter, one cursor page at a time ("Load more"). */
 export function useContactPages(filter: ContactListOptions) {

@@ -1,4 +1,4 @@
-import type { Conversation, QuickReply, Template } from '@openwaba/contracts';
+import type { Conversation, Message, QuickReply, Template } from '@openwaba/contracts';
 import { SENDABLE_MEDIA, templateVariables } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -10,6 +10,7 @@ import { useNumbers } from '../numbers/use-numbers.ts';
 import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
 import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
 import { windowState } from './format.ts';
+import { previewOf } from './message-content.tsx';
 import { inboxKeys } from './queries.ts';
 
 const draftKey = (id: string) => `openwaba:draft:${id}`;
@@ -41,7 +42,18 @@ export function useInboxRights() {
  * for the contact. Outside it the text box is locked and an approved template is offered instead,
  * with its variables and a preview. The server enforces the same rule.
  */
-export function Composer({ conversation, now }: { conversation: Conversation; now: number }) {
+export function Composer({
+  conversation,
+  now,
+  replyTo,
+  onClearReply,
+}: {
+  conversation: Conversation;
+  now: number;
+  /** The message being answered (quoted on WhatsApp), chosen with Reply on a bubble. */
+  replyTo?: Message | null;
+  onClearReply?: () => void;
+}) {
   const { canReply } = useInboxRights();
   const open = windowState(conversation.window_expires_at, now).open;
   if (!canReply) {
@@ -52,17 +64,20 @@ export function Composer({ conversation, now }: { conversation: Conversation; no
     );
   }
   return open ? (
-    <TextComposer conversation={conversation} />
+    <TextComposer conversation={conversation} replyTo={replyTo ?? null} onClearReply={onClearReply} />
   ) : (
     <TemplateComposer conversation={conversation} />
   );
 }
 
-function useSend(conversationId: string, onSent: () => void) {
+function useSend(conversationId: string, onSent: () => void, replyTo?: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (content: Record<string, unknown>) =>
-      api.conversations.reply(conversationId, { content: content as never }),
+      api.conversations.reply(conversationId, {
+        content: content as never,
+        ...(replyTo ? { reply_to: replyTo } : {}),
+      }),
     onSuccess: () => {
       onSent();
       void qc.invalidateQueries({ queryKey: inboxKeys.messages(conversationId) });
@@ -71,10 +86,25 @@ function useSend(conversationId: string, onSent: () => void) {
   });
 }
 
-function TextComposer({ conversation }: { conversation: Conversation }) {
+function TextComposer({
+  conversation,
+  replyTo,
+  onClearReply,
+}: {
+  conversation: Conversation;
+  replyTo: Message | null;
+  onClearReply?: (() => void) | undefined;
+}) {
   const qc = useQueryClient();
   const [text, setText] = useDraft(conversation.id);
-  const send = useSend(conversation.id, () => setText(''));
+  const send = useSend(
+    conversation.id,
+    () => {
+      setText('');
+      onClearReply?.();
+    },
+    replyTo?.id,
+  );
   const quick = useQuery({ queryKey: ['quick-replies'], queryFn: () => api.quickReplies.list() });
   const slash = /^\/([a-z0-9_-]*)$/.exec(text.trim());
   const matches = slash ? (quick.data?.data ?? []).filter((q) => q.shortcut.startsWith(slash[1]!)) : [];
@@ -159,6 +189,17 @@ function TextComposer({ conversation }: { conversation: Conversation }) {
         <p className="mb-1 text-xs text-amber-700">
           No value for {missing.join(', ')}: check the text before sending.
         </p>
+      )}
+      {replyTo && (
+        <div className="mb-1 flex items-center gap-2 rounded border-l-4 border-brand-600 bg-slate-50 px-2 py-1 text-xs text-slate-700">
+          <span className="min-w-0 flex-1 truncate">
+            Replying to {replyTo.direction === 'out' ? 'your message' : 'the customer'}: “
+            {previewOf(replyTo).slice(0, 80)}”
+          </span>
+          <button type="button" className="underline" onClick={() => onClearReply?.()}>
+            Cancel reply
+          </button>
+        </div>
       )}
       {(file || fileError) && (
         <p

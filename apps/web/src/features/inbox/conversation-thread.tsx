@@ -58,10 +58,12 @@ function MessageActions({
   m,
   conversationId,
   windowOpen,
+  onReply,
 }: {
   m: Message;
   conversationId: string;
   windowOpen: boolean;
+  onReply: (m: Message) => void;
 }) {
   const { canReply } = useInboxRights();
   const qc = useQueryClient();
@@ -93,6 +95,17 @@ function MessageActions({
           onClick={() => retry.mutate()}
         >
           {retry.isPending ? 'Sending again…' : 'Retry'}
+        </button>
+      )}
+      {reactable && !picking && (
+        <button
+          type="button"
+          className="rounded p-0.5 text-slate-400 hover:bg-black/5 hover:text-slate-700"
+          aria-label="Reply to this message"
+          title="Reply to this message"
+          onClick={() => onReply(m)}
+        >
+          <Icon name="reply" className="h-4 w-4" />
         </button>
       )}
       {reactable && !picking && (
@@ -144,11 +157,13 @@ function Bubble({
   quoted,
   conversationId,
   windowOpen,
+  onReply,
 }: {
   m: Message;
   quoted: Message | undefined;
   conversationId: string;
   windowOpen: boolean;
+  onReply: (m: Message) => void;
 }) {
   const out = m.direction === 'out';
   const forwarded = Boolean((m.content.context as Record<string, unknown> | undefined)?.forwarded);
@@ -179,7 +194,7 @@ function Bubble({
         {out && m.status === 'failed' && (
           <p className="mt-1 border-t border-red-200 pt-1 text-xs text-red-700">{sendError(m.error)}</p>
         )}
-        <MessageActions m={m} conversationId={conversationId} windowOpen={windowOpen} />
+        <MessageActions m={m} conversationId={conversationId} windowOpen={windowOpen} onReply={onReply} />
       </div>
     </li>
   );
@@ -330,6 +345,10 @@ export function ConversationThread({
   const c = conversation;
   const title = c ? (c.contact.name ?? phoneOf(c.contact.wa_id)) : 'Conversation';
   const windowOpen = c ? windowState(c.window_expires_at, now).open : false;
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  // Another conversation: nothing is being answered there yet.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: resets when the conversation changes
+  useEffect(() => setReplyTo(null), [conversationId]);
   const [details, setDetails] = useState(() => localStorage.getItem('openwaba:inbox-details') === '1');
   const toggleDetails = () => {
     localStorage.setItem('openwaba:inbox-details', details ? '0' : '1');
@@ -431,13 +450,21 @@ export function ConversationThread({
                         </span>
                       </li>
                     )}
-                    <Bubble m={m} quoted={quoted} conversationId={conversationId} windowOpen={windowOpen} />
+                    <Bubble
+                      m={m}
+                      quoted={quoted}
+                      conversationId={conversationId}
+                      windowOpen={windowOpen}
+                      onReply={setReplyTo}
+                    />
                   </Fragment>
                 );
               })}
             </ol>
           </div>
-          {c && <Composer conversation={c} now={now} />}
+          {c && (
+            <Composer conversation={c} now={now} replyTo={replyTo} onClearReply={() => setReplyTo(null)} />
+          )}
         </div>
         {c && details && <ContactPanel conversation={c} onClose={toggleDetails} />}
       </div>
