@@ -207,6 +207,18 @@ describe.skipIf(!hasChromium)(
       await expect
         .poll(async () => (await assignee.locator('option:checked').textContent())?.trim())
         .toBe('Asha Rao');
+      // Snoozed for an hour: it says until when, and the API has the time.
+      const status = page.getByLabel('Status', { exact: true });
+      await status.selectOption({ label: 'Snooze 1 hour' });
+      await expect
+        .poll(async () => (await status.locator('option:checked').textContent())?.trim(), { timeout: 15_000 })
+        .toMatch(/^Snoozed until /);
+      const res = await page.request.get(`${base}/api/v1/conversations?search=${CUSTOMER.wa_id}`);
+      const [snoozed] = (await res.json()).data as { status: string; snoozed_until: string }[];
+      expect(snoozed!.status).toBe('snoozed');
+      const inMs = Date.parse(snoozed!.snoozed_until) - Date.now();
+      expect(inMs).toBeGreaterThan(50 * 60_000);
+      expect(inMs).toBeLessThan(61 * 60_000);
     });
 
     it('a profile name and a message with HTML in them are shown as text, never run', async () => {

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
+import { Icon, type IconName } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { Composer, useInboxRights } from './composer.tsx';
 import { ContactPanel } from './contact-panel.tsx';
@@ -53,6 +53,21 @@ function sendError(error: unknown): string {
 
 const REACTIONS = ['👍', '❤️', '😂', '😮', '🙏', '👏'];
 
+/** A small icon button under a message. */
+function ActionIcon({ label, icon, onClick }: { label: string; icon: IconName; onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      className="rounded p-0.5 text-slate-400 hover:bg-black/5 hover:text-slate-700"
+      aria-label={label}
+      title={label}
+      onClick={onClick}
+    >
+      <Icon name={icon} className="h-4 w-4" />
+    </button>
+  );
+}
+
 /** What an agent can do to a message: react (inside the window), send a failed one again. */
 function MessageActions({
   m,
@@ -98,26 +113,10 @@ function MessageActions({
         </button>
       )}
       {reactable && !picking && (
-        <button
-          type="button"
-          className="rounded p-0.5 text-slate-400 hover:bg-black/5 hover:text-slate-700"
-          aria-label="Reply to this message"
-          title="Reply to this message"
-          onClick={() => onReply(m)}
-        >
-          <Icon name="reply" className="h-4 w-4" />
-        </button>
-      )}
-      {reactable && !picking && (
-        <button
-          type="button"
-          className="rounded p-0.5 text-slate-400 hover:bg-black/5 hover:text-slate-700"
-          aria-label="React"
-          title="React"
-          onClick={() => setPicking(true)}
-        >
-          <Icon name="smile" className="h-4 w-4" />
-        </button>
+        <>
+          <ActionIcon label="Reply to this message" icon="reply" onClick={() => onReply(m)} />
+          <ActionIcon label="React" icon="smile" onClick={() => setPicking(true)} />
+        </>
       )}
       {picking && (
         <fieldset aria-label="Reactions" className="flex gap-0.5 rounded-full border-0 bg-white px-1 shadow">
@@ -215,6 +214,24 @@ function useMarkRead(conversationId: string, newest: string | undefined) {
   }, [conversationId, newest, qc]);
 }
 
+/** Snooze choices: it opens again by itself then, or when the customer writes. */
+const SNOOZES = [
+  ['1h', '1 hour'],
+  ['tomorrow', 'until tomorrow 9:00'],
+  ['1d', '1 day'],
+  ['1w', '1 week'],
+] as const;
+export function snoozeUntil(choice: string, now: Date): Date {
+  if (choice === 'tomorrow') {
+    const d = new Date(now);
+    d.setDate(d.getDate() + 1);
+    d.setHours(9, 0, 0, 0);
+    return d;
+  }
+  const hours = choice === '1h' ? 1 : choice === '1w' ? 24 * 7 : 24;
+  return new Date(now.getTime() + hours * 3600_000);
+}
+
 const STATUSES = [
   ['open', 'Open'],
   ['pending', 'Pending'],
@@ -237,8 +254,8 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
   });
   const status = useMutation({
     mutationFn: (v: string) =>
-      v === 'snoozed'
-        ? api.conversations.setStatus(c.id, 'snoozed', new Date(Date.now() + 24 * 3600_000).toISOString())
+      v.startsWith('snoozed:')
+        ? api.conversations.setStatus(c.id, 'snoozed', snoozeUntil(v.slice(8), new Date()).toISOString())
         : api.conversations.setStatus(c.id, v),
     onSuccess: done,
   });
@@ -287,7 +304,16 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
             {label}
           </option>
         ))}
-        <option value="snoozed">Snoozed (1 day)</option>
+        {c.status === 'snoozed' && (
+          <option value="snoozed" disabled>
+            Snoozed{c.snoozed_until ? ` until ${new Date(c.snoozed_until).toLocaleString()}` : ''}
+          </option>
+        )}
+        {SNOOZES.map(([k, label]) => (
+          <option key={k} value={`snoozed:${k}`}>
+            Snooze {label}
+          </option>
+        ))}
       </Select>
       {(assign.error || status.error) && (
         <span role="alert" className="text-xs text-red-700">
