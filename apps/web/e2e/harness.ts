@@ -76,6 +76,24 @@ export async function startHarness(
   };
 }
 
+/** The phone number id of the sandbox number `npm start` and the harness run on the simulator. */
+export const SANDBOX_PHONE_ID = '100000000000001';
+
+/**
+ * A simulated customer writes to the sandbox number (the simulator signs and POSTs the webhook);
+ * returns the message's wamid.
+ */
+export async function customerSends(h: Harness, waId: string, body: Record<string, unknown>) {
+  const res = await fetch(`${h.simulatorUrl}/_sim/customers/${waId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ phone_number_id: SANDBOX_PHONE_ID, ...body }),
+  });
+  if (res.status !== 201)
+    throw new Error(`the simulator refused the message: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
 export async function signIn(page: Page, base: string, admin: { email: string; password: string }) {
   await page.goto(`${base}/login`);
   await page.getByLabel('Email').fill(admin.email);

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, hasChromium, signIn, startHarness } from './harness.ts';
+import {
+  type Harness,
+  hasChromium,
+  customerSends as sendAsCustomer,
+  signIn,
+  startHarness,
+} from './harness.ts';
 
 const ADMIN = { email: 'owner@kettle.example', password: 'browser inbox password' };
-const SANDBOX_PHONE_ID = '100000000000001';
 const CUSTOMER = { wa_id: '447700900555', name: 'Priya Raman' };
 
 describe.skipIf(!hasChromium)('inbox, sandbox badge and webhook events in Chromium', () => {
@@ -15,16 +20,9 @@ describe.skipIf(!hasChromium)('inbox, sandbox badge and webhook events in Chromi
     await h?.stop();
   });
 
-  /** A simulated customer writes to the sandbox number (the simulator signs and POSTs the webhook). */
-  async function customerSends(body: Record<string, unknown>, waId = CUSTOMER.wa_id) {
-    const res = await fetch(`${h.simulatorUrl}/_sim/customers/${waId}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phone_number_id: SANDBOX_PHONE_ID, ...body }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  }
+  /** A simulated customer writes to the sandbox number. */
+  const customerSends = (body: Record<string, unknown>, waId = CUSTOMER.wa_id) =>
+    sendAsCustomer(h, waId, body);
 
   it('shows the sandbox badge in the shell, with what it means', async () => {
     const { page, server } = h;

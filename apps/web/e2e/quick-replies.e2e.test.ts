@@ -1,10 +1,9 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, hasChromium, signIn, startHarness } from './harness.ts';
+import { customerSends, type Harness, hasChromium, signIn, startHarness } from './harness.ts';
 
 const OWNER = { email: 'owner@quickbrew.example', password: 'browser quick replies password' };
 const VIEWER = { email: 'vera@quickbrew.example', password: 'viewer quick replies password' };
-const SANDBOX_PHONE_ID = '100000000000001';
 const CUSTOMER = { wa_id: '447700900888', name: 'Lena Fischer' };
 
 describe.skipIf(!hasChromium)('Settings → Quick replies in Chromium', () => {
@@ -113,17 +112,11 @@ describe.skipIf(!hasChromium)('Settings → Quick replies in Chromium', () => {
 
   it('in the inbox composer, /hours inserts the reply with the contact’s name filled in', async () => {
     const { page } = h;
-    const res = await fetch(`${h.simulatorUrl}/_sim/customers/${CUSTOMER.wa_id}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        phone_number_id: SANDBOX_PHONE_ID,
-        type: 'text',
-        name: CUSTOMER.name,
-        text: 'When do you open tomorrow?',
-      }),
+    await customerSends(h, CUSTOMER.wa_id, {
+      type: 'text',
+      name: CUSTOMER.name,
+      text: 'When do you open tomorrow?',
     });
-    expect(res.status, await res.clone().text()).toBe(201);
     await page.goto(`${base}/inbox`);
     const item = page
       .getByRole('list', { name: 'Conversations' })

@@ -1,9 +1,8 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, hasChromium, signIn, startHarness } from './harness.ts';
+import { customerSends, type Harness, hasChromium, signIn, startHarness } from './harness.ts';
 
 const OWNER = { email: 'owner@teamtea.example', password: 'browser team inbox password' };
-const SANDBOX_PHONE_ID = '100000000000001';
 const CUSTOMER = { wa_id: '447700900777', name: 'Omar Haddad' };
 
 describe.skipIf(!hasChromium)('team inbox: two agents in two browsers', () => {
@@ -49,17 +48,11 @@ describe.skipIf(!hasChromium)('team inbox: two agents in two browsers', () => {
   it('a customer message reaches both; each agent’s unread is their own; a reply and its ticks show live for the other', async () => {
     await a.goto(`${base}/inbox`);
     await b.goto(`${base}/inbox`);
-    const res = await fetch(`${h.simulatorUrl}/_sim/customers/${CUSTOMER.wa_id}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        phone_number_id: SANDBOX_PHONE_ID,
-        type: 'text',
-        name: CUSTOMER.name,
-        text: '<script>window.hacked = 1</script> Do you deliver on Sundays?',
-      }),
+    await customerSends(h, CUSTOMER.wa_id, {
+      type: 'text',
+      name: CUSTOMER.name,
+      text: '<script>window.hacked = 1</script> Do you deliver on Sundays?',
     });
-    expect(res.status, await res.clone().text()).toBe(201);
     // Both see it arrive, unread, without a reload.
     for (const page of [a, b]) {
       await item(page).waitFor({ timeout: 20_000 });

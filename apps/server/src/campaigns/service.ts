@@ -1174,17 +1174,17 @@ export function createCampaignService(deps: {
       sent_at: string | null;
     }>(
       db,
-      sql`select distinct on (k.id) k.id as campaign_id, k.name, k.state as campaign_state,
-                 m.status as message_status, m.sent_at
-          from conversations c
-          join messages m on m.conversation_id = c.id and m.campaign_id is not null
-          join campaigns k on k.id = m.campaign_id and k.org_id = ${ctx.orgId}
-          where c.org_id = ${ctx.orgId} and c.contact_id = ${contactId}
-          order by k.id, m.sent_at desc`,
+      sql`select * from (
+            select distinct on (k.id) k.id as campaign_id, k.name, k.state as campaign_state,
+                   m.status as message_status, m.sent_at
+            from conversations c
+            join messages m on m.conversation_id = c.id and m.campaign_id is not null
+            join campaigns k on k.id = m.campaign_id and k.org_id = ${ctx.orgId}
+            where c.org_id = ${ctx.orgId} and c.contact_id = ${contactId}
+            order by k.id, m.sent_at desc) x
+          order by x.sent_at desc nulls last`,
     );
-    return rows
-      .map((r) => ({ ...r, sent_at: r.sent_at ? new Date(r.sent_at).toISOString() : null }))
-      .sort((a, b) => (b.sent_at ?? '').localeCompare(a.sent_at ?? ''));
+    return rows.map((r) => ({ ...r, sent_at: r.sent_at ? new Date(r.sent_at).toISOString() : null }));
   }
 
   return {

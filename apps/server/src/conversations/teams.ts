@@ -1,4 +1,4 @@
-import type { Team } from '@openwaba/contracts';
+import { can, ROLES, type Role, type Team } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import { isUniqueViolation } from '../contacts/tags.ts';
@@ -7,7 +7,7 @@ import { queryRows, transaction } from '../db/tx.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 
 /** Roles that reply to customers, so can be assigned and be in a team. */
-export const AGENT_ROLES = ['agent', 'manager', 'admin', 'owner'];
+export const AGENT_ROLES: string[] = ROLES.filter((r) => can(r, 'conversations.reply'));
 
 interface Row {
   id: string;
@@ -53,7 +53,9 @@ export function createTeamService(deps: { db: Db }) {
       db,
       sql`select user_id, role from memberships where org_id = ${orgId} and user_id = any(${sql.param(ids)}::uuid[])`,
     );
-    const bad = ids.filter((id) => !found.some((f) => f.user_id === id && AGENT_ROLES.includes(f.role)));
+    const bad = ids.filter(
+      (id) => !found.some((f) => f.user_id === id && can(f.role as Role, 'conversations.reply')),
+    );
     if (bad.length) {
       throw new AppError('VALIDATION_FAILED', 'member_ids: not agents of this organisation', {
         details: [{ path: ['member_ids'], message: `not an agent of this organisation: ${bad.join(', ')}` }],

@@ -137,10 +137,7 @@ export function createMediaService(deps: {
       const number = await numbers.rowById(r.number_id);
       if (!number) throw new PermanentMediaError('The number was disconnected');
       const provider = numbers.providerFor(number);
-      const creds = {
-        phoneNumberId: number.phoneNumberId,
-        accessToken: numbers.credentials(number).accessToken,
-      };
+      const creds = credsOf(number);
       const info = await provider.getMedia(creds, r.meta_media_id);
       const mime = info.mime_type.split(';')[0]!.trim().toLowerCase();
       if (!ALLOWED_MIME.test(mime)) throw new PermanentMediaError(`Refused type ${info.mime_type}`);
@@ -185,6 +182,12 @@ export function createMediaService(deps: {
   async function schedule(orgId: string, mediaFileId: string) {
     await deps.schedule(orgId, mediaFileId);
   }
+
+  /** What a Graph media call needs of a number: its id and token (not its other secrets). */
+  const credsOf = (number: NonNullable<Awaited<ReturnType<NumberService['rowById']>>>) => ({
+    phoneNumberId: number.phoneNumberId,
+    accessToken: numbers.credentials(number).accessToken,
+  });
 
   /** Files still pending a while after they arrived (their job was lost, e.g. a crash before it was queued). */
   async function findStalled(olderThanSeconds: number, limit = 500) {
@@ -291,10 +294,7 @@ export function createMediaService(deps: {
     }
     const number = await numbers.rowById(numberId);
     if (!number || number.orgId !== orgId) throw notFound('Number');
-    const creds = {
-      phoneNumberId: number.phoneNumberId,
-      accessToken: numbers.credentials(number).accessToken,
-    };
+    const creds = credsOf(number);
     let uploaded: { id: string };
     try {
       uploaded = await numbers.providerFor(number).uploadMedia(creds, {

@@ -1,13 +1,10 @@
-import type { Team } from '@openwaba/contracts';
+import { can, type Team } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Card, ConfirmPanel, EmptyState, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
-
-/** Who can be in a team: people who reply to customers. */
-const REPLIES = new Set(['agent', 'manager', 'admin', 'owner']);
 
 /** Settings → Teams: groups of agents; the inbox assigns round-robin within one. */
 export function TeamsPage() {
@@ -75,7 +72,8 @@ function TeamEditor({ team, onDone }: { team: Team | undefined; onDone(): void }
     onSuccess: finish,
   });
   const remove = useMutation({ mutationFn: () => api.teams.remove(team!.id), onSuccess: finish });
-  const agents = (members.data?.data ?? []).filter((m) => REPLIES.has(m.role));
+  // Who can be in a team: people who reply to customers.
+  const agents = (members.data?.data ?? []).filter((m) => can(m.role, 'conversations.reply'));
   return (
     <Card>
       <form
