@@ -15,7 +15,7 @@
 // Needs PostgreSQL (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres) and, for the
 // BullMQ baseline, Redis at REDIS_URL or 127.0.0.1:6379 (skipped, and reported, when absent).
 // Options: --recipients N (100000), --embedded N (20000), --file-rows N (100000), --skip-embedded,
-// --skip-baseline.
+// --skip-baseline, --only a|b (one part: (a) with (d), or (b) with its baselines).
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ const argN = (name, fallback) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const flag = (name) => process.argv.includes(`--${name}`);
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const part = (name) => !process.argv.includes('--only') || only === name;
 const RECIPIENTS = argN('recipients', 100_000);
 const EMBEDDED = argN('embedded', 20_000);
 const FILE_ROWS = argN('file-rows', 100_000);
@@ -350,7 +352,13 @@ try {
   const services = createServices({ config, database, appSecret: SECRET });
   const QUARTER = Math.floor(RECIPIENTS / 4);
   let t = performance.now();
-  const s = await setUp(services, database, sim.url, [RECIPIENTS, QUARTER, QUARTER, QUARTER, QUARTER]);
+  const s = await setUp(services, database, sim.url, [
+    part('a') ? RECIPIENTS : 1,
+    QUARTER,
+    QUARTER,
+    QUARTER,
+    QUARTER,
+  ]);
   log(`set up ${RECIPIENTS * 2} opted-in contacts in ${r1((performance.now() - t) / 1000)} s`);
 
   // The sender runs in its own worker process, as deployed.
@@ -378,124 +386,131 @@ try {
   await worker.started;
 
   // (a) one number, 100k recipients.
-  const before = await simStats(sim.url);
-  t = performance.now();
-  const a = await services.campaigns.create(
-    s.ctx,
-    campaignBody('bench a', s.numberIds[0], s.templateId, s.tags[0]),
-  );
-  const createA = (performance.now() - t) / 1000;
-  log(`(a) created ${a.counts.total} recipients in ${r1(createA)} s`);
-  t = performance.now();
-  await services.campaigns.start(s.ctx, a.id);
-  const startA = (performance.now() - t) / 1000;
-  const [doneA] = await waitDone(database, [a.id], 900_000);
-  const wallA = (performance.now() - t) / 1000;
-  const countsA = (await sentCounts(database, [a.id]))[a.id];
-  const afterA = await simStats(sim.url);
-  const pidA = NUMBERS[0].phone_number_id;
-  const acceptedA = afterA.numbers[pidA].accepted - (before.numbers[pidA]?.accepted ?? 0);
-  const runA = {
-    recipients: RECIPIENTS,
-    state: doneA.state,
-    create_s: r1(createA),
-    start_s: r1(startA),
-    seconds: r1(wallA),
-    sends_per_s: Math.round(countsA.sent / wallA),
-    sent: countsA.sent,
-    accepted_at_simulator: acceptedA,
-    lost: RECIPIENTS - countsA.sent,
-    duplicated: Math.max(0, acceptedA - countsA.sent),
-    simulator_errors: diffErrors(before, afterA),
-    final_rate: (
-      await database.query('select max_send_rate_per_sec as r from numbers where id = $1', [s.numberIds[0]])
-    )[0]?.r,
-  };
-  log(`(a) ${JSON.stringify(runA)}`);
-
-  // (d) an audience file: 100k rows (phone, media link, two variables) uploaded and made a draft.
-  const csvPath = join(dir, 'audience.csv');
-  const lines = ['Phone,{{Media}},{{1}},{{2}}'];
-  for (let i = 1; i <= FILE_ROWS; i++)
-    lines.push(
-      `+447400${String(i).padStart(6, '0')},https://cdn.example.com/spring/${i}.jpg,Customer ${i},CODE-${i}`,
+  let runA = null;
+  let runD = null;
+  if (part('a')) {
+    const before = await simStats(sim.url);
+    t = performance.now();
+    const a = await services.campaigns.create(
+      s.ctx,
+      campaignBody('bench a', s.numberIds[0], s.templateId, s.tags[0]),
     );
-  writeFileSync(csvPath, `${lines.join('\n')}\n`);
-  const csvBytes = statSync(csvPath).size;
-  t = performance.now();
-  const upload = await services.contactImports.upload(
-    s.ctx,
-    { body: createReadStream(csvPath), filename: 'audience.csv' },
-    'campaign',
-  );
-  const uploadS = (performance.now() - t) / 1000;
-  t = performance.now();
-  const fromFile = await services.campaigns.create(s.ctx, {
-    name: 'bench file',
-    number_id: s.numberIds[0],
-    audience: { kind: 'file', file_id: upload.id, phone_column: 'Phone' },
-    templates: [{ template_id: s.templateId, mapping: { 'body.1': { column: '{{1}}' } } }],
-    split: 'sequential',
-  });
-  const runD = {
-    rows: FILE_ROWS,
-    mb: r1(csvBytes / 1024 / 1024),
-    upload_s: r1(uploadS),
-    create_s: r1((performance.now() - t) / 1000),
-    pending: fromFile.counts.pending,
-    invalid: fromFile.counts.invalid,
-  };
-  await services.campaigns.remove(s.ctx, fromFile.id);
-  log(`(d) audience file: ${JSON.stringify(runD)}`);
+    const createA = (performance.now() - t) / 1000;
+    log(`(a) created ${a.counts.total} recipients in ${r1(createA)} s`);
+    t = performance.now();
+    await services.campaigns.start(s.ctx, a.id);
+    const startA = (performance.now() - t) / 1000;
+    const [doneA] = await waitDone(database, [a.id], 900_000);
+    const wallA = (performance.now() - t) / 1000;
+    const countsA = (await sentCounts(database, [a.id]))[a.id];
+    const afterA = await simStats(sim.url);
+    const pidA = NUMBERS[0].phone_number_id;
+    const acceptedA = afterA.numbers[pidA].accepted - (before.numbers[pidA]?.accepted ?? 0);
+    runA = {
+      recipients: RECIPIENTS,
+      state: doneA.state,
+      create_s: r1(createA),
+      start_s: r1(startA),
+      seconds: r1(wallA),
+      sends_per_s: Math.round(countsA.sent / wallA),
+      sent: countsA.sent,
+      accepted_at_simulator: acceptedA,
+      lost: RECIPIENTS - countsA.sent,
+      duplicated: Math.max(0, acceptedA - countsA.sent),
+      simulator_errors: diffErrors(before, afterA),
+      final_rate: (
+        await database.query('select max_send_rate_per_sec as r from numbers where id = $1', [s.numberIds[0]])
+      )[0]?.r,
+    };
+    log(`(a) ${JSON.stringify(runA)}`);
+
+    // (d) an audience file: 100k rows (phone, media link, two variables) uploaded and made a draft.
+    const csvPath = join(dir, 'audience.csv');
+    const lines = ['Phone,{{Media}},{{1}},{{2}}'];
+    for (let i = 1; i <= FILE_ROWS; i++)
+      lines.push(
+        `+447400${String(i).padStart(6, '0')},https://cdn.example.com/spring/${i}.jpg,Customer ${i},CODE-${i}`,
+      );
+    writeFileSync(csvPath, `${lines.join('\n')}\n`);
+    const csvBytes = statSync(csvPath).size;
+    t = performance.now();
+    const upload = await services.contactImports.upload(
+      s.ctx,
+      { body: createReadStream(csvPath), filename: 'audience.csv' },
+      'campaign',
+    );
+    const uploadS = (performance.now() - t) / 1000;
+    t = performance.now();
+    const fromFile = await services.campaigns.create(s.ctx, {
+      name: 'bench file',
+      number_id: s.numberIds[0],
+      audience: { kind: 'file', file_id: upload.id, phone_column: 'Phone' },
+      templates: [{ template_id: s.templateId, mapping: { 'body.1': { column: '{{1}}' } } }],
+      split: 'sequential',
+    });
+    runD = {
+      rows: FILE_ROWS,
+      mb: r1(csvBytes / 1024 / 1024),
+      upload_s: r1(uploadS),
+      create_s: r1((performance.now() - t) / 1000),
+      pending: fromFile.counts.pending,
+      invalid: fromFile.counts.invalid,
+    };
+    await services.campaigns.remove(s.ctx, fromFile.id);
+    log(`(d) audience file: ${JSON.stringify(runD)}`);
+  }
 
   // (b) four numbers at once.
-  const b4 = [];
-  for (let i = 1; i <= 4; i++) {
-    b4.push(
-      await services.campaigns.create(
-        s.ctx,
-        campaignBody(`bench b${i}`, s.numberIds[i], s.templateId, s.tags[i]),
-      ),
+  let runB = null;
+  if (part('b')) {
+    const b4 = [];
+    for (let i = 1; i <= 4; i++) {
+      b4.push(
+        await services.campaigns.create(
+          s.ctx,
+          campaignBody(`bench b${i}`, s.numberIds[i], s.templateId, s.tags[i]),
+        ),
+      );
+    }
+    const beforeB = await simStats(sim.url);
+    t = performance.now();
+    await Promise.all(b4.map((c) => services.campaigns.start(s.ctx, c.id)));
+    const doneB = await waitDone(
+      database,
+      b4.map((c) => c.id),
+      900_000,
     );
+    const wallB = (performance.now() - t) / 1000;
+    const countsB = await sentCounts(
+      database,
+      b4.map((c) => c.id),
+    );
+    const sentB = Object.values(countsB).reduce((x, c) => x + c.sent, 0);
+    const afterB = await simStats(sim.url);
+    const acceptedB = NUMBERS.slice(1, 5).reduce(
+      (x, n) =>
+        x + afterB.numbers[n.phone_number_id].accepted - (beforeB.numbers[n.phone_number_id]?.accepted ?? 0),
+      0,
+    );
+    runB = {
+      recipients: QUARTER * 4,
+      states: doneB.map((d) => d.state),
+      seconds: r1(wallB),
+      sends_per_s: Math.round(sentB / wallB),
+      sent: sentB,
+      accepted_at_simulator: acceptedB,
+      lost: QUARTER * 4 - sentB,
+      duplicated: Math.max(0, acceptedB - sentB),
+      simulator_errors: diffErrors(beforeB, afterB),
+      final_rates: (
+        await database.query(
+          'select max_send_rate_per_sec as r from numbers where id = any($1::uuid[]) order by display_name',
+          [s.numberIds.slice(1, 5)],
+        )
+      ).map((x) => x.r),
+    };
+    log(`(b) ${JSON.stringify(runB)}`);
   }
-  const beforeB = await simStats(sim.url);
-  t = performance.now();
-  await Promise.all(b4.map((c) => services.campaigns.start(s.ctx, c.id)));
-  const doneB = await waitDone(
-    database,
-    b4.map((c) => c.id),
-    900_000,
-  );
-  const wallB = (performance.now() - t) / 1000;
-  const countsB = await sentCounts(
-    database,
-    b4.map((c) => c.id),
-  );
-  const sentB = Object.values(countsB).reduce((x, c) => x + c.sent, 0);
-  const afterB = await simStats(sim.url);
-  const acceptedB = NUMBERS.slice(1, 5).reduce(
-    (x, n) =>
-      x + afterB.numbers[n.phone_number_id].accepted - (beforeB.numbers[n.phone_number_id]?.accepted ?? 0),
-    0,
-  );
-  const runB = {
-    recipients: QUARTER * 4,
-    states: doneB.map((d) => d.state),
-    seconds: r1(wallB),
-    sends_per_s: Math.round(sentB / wallB),
-    sent: sentB,
-    accepted_at_simulator: acceptedB,
-    lost: QUARTER * 4 - sentB,
-    duplicated: Math.max(0, acceptedB - sentB),
-    simulator_errors: diffErrors(beforeB, afterB),
-    final_rates: (
-      await database.query(
-        'select max_send_rate_per_sec as r from numbers where id = any($1::uuid[]) order by display_name',
-        [s.numberIds.slice(1, 5)],
-      )
-    ).map((x) => x.r),
-  };
-  log(`(b) ${JSON.stringify(runB)}`);
   await worker.kill();
   await services.whatsapp.close();
   await database.close();
@@ -503,7 +518,7 @@ try {
   // Baselines: the same four numbers, the same number of sends.
   let bull = null;
   let http = null;
-  if (!flag('skip-baseline')) {
+  if (runB && !flag('skip-baseline')) {
     http = await runChild([
       '--import',
       'tsx',
@@ -543,14 +558,16 @@ try {
     log(`(c) embedded: ${JSON.stringify(embedded)}`);
   }
 
-  const ratio = bull?.sends_per_s ? r1(runB.sends_per_s / bull.sends_per_s) : null;
+  const ratio = bull?.sends_per_s && runB ? r1(runB.sends_per_s / bull.sends_per_s) : null;
   result = {
     a: runA,
-    b: { ...runB, baseline_bullmq: bull, baseline_http_no_db: http, vs_bullmq: ratio },
+    b: runB && { ...runB, baseline_bullmq: bull, baseline_http_no_db: http, vs_bullmq: ratio },
     audience_file: runD,
     embedded,
     target: { a_seconds: 105, b_sends_per_s: 3000, b_vs_bullmq: 2, lost: 0, duplicated: 0 },
     target_met:
+      runA !== null &&
+      runB !== null &&
       runA.state === 'completed' &&
       runA.seconds <= 105 &&
       runA.lost === 0 &&

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Campaign,
   type CampaignCounts,
@@ -72,10 +71,16 @@ interface Built {
 
 const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
 const BATCH = 5000;
+/** Recipients queued when a campaign starts (sending begins at once) and per feed of a running one. */
+const FIRST_CHUNK = 1000;
+const FEED_CHUNK = 2000;
 /** Least time between two progress events of one campaign. */
 const PROGRESS_MS = 500;
-/** Least time between two progress events with delivery and read counts. */
-const FULL_PROGRESS_MS = 5000;
+/**
+ * Least time between two progress events with delivery and read counts while sending (they join the
+ * sent recipients with their messages: a few hundred ms at 100k; every state change has them too).
+ */
+const FULL_PROGRESS_MS = 15_000;
 
 /** A seeded shuffle (mulberry32), so an A/B split is random but reproducible for one campaign. */
 function shuffled(n: number, seed: number): number[] {
@@ -150,6 +155,8 @@ export function createCampaignService(deps: {
   const rateTable = deps.rateTable ?? DEFAULT_RATE_TABLE;
   const lastProgress = new Map<string, number>();
   const lastFullProgress = new Map<string, number>();
+  /** Campaigns whose progress is being counted and published now (in the background of the sender). */
+  const publishing = new Set<string>();
 
   async function getRow(tx: Db | Tx, orgId: string, id: string, lock = false): Promise<CampaignRow> {
     const [row] = await queryRows<CampaignRow>(
@@ -580,65 +587,40 @@ export function createCampaignService(deps: {
   }
 
   /**
-   * Records the campaign's messages in their conversations and puts them on the send queue, a chunk
-   * at a time with ids made here (no joins between the steps: each is one set-based statement).
+   * Records the next `limit` pending recipients' messages in their conversations and puts them on the
+   * send queue, inside the database (no rows travel through this process, whose event loop paces the
+   * sends): the chunk's conversations first (created, or their activity moved: the message is in them
+   * from now on), then one statement for messages, queue and recipients.
+   * Joins go through indexes row by row, so a fresh campaign's missing statistics cannot pick a bad plan.
+   * The campaign row is locked by the caller, so both statements read the same chunk.
    */
-  async function materialise(tx: Tx, c: CampaignRow, runOrder: number, chunks = Number.POSITIVE_INFINITY) {
-    let after = 0;
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      const rows = await queryRows<{
-        id: number;
-        contact_id: string;
-        wa_id: string;
-        template_index: number;
-        params: unknown[] | null;
-      }>(
-        tx,
-        sql`select id::int as id, contact_id, wa_id, template_index, params from campaign_recipients
-            where campaign_id = ${c.id} and state = 'pending' and id > ${after} order by id limit ${BATCH}`,
-      );
-      if (!rows.length) break;
-      after = rows[rows.length - 1]!.id;
-      const contactIds = rows.map((r) => r.contact_id);
-      await tx.execute(
-        sql`insert into conversations (org_id, number_id, contact_id)
-            select ${c.org_id}, ${c.number_id}, x from unnest(${sql.param(contactIds)}::uuid[]) x
-            on conflict (number_id, contact_id) do nothing`,
-      );
-      const convs = await queryRows<{ id: string; contact_id: string }>(
-        tx,
-        sql`select v.id, v.contact_id from unnest(${sql.param(contactIds)}::uuid[]) x(contact_id)
-            cross join lateral (select id, contact_id from conversations
-                                 where number_id = ${c.number_id} and contact_id = x.contact_id limit 1) v`,
-      );
-      const convOf = new Map(convs.map((v) => [v.contact_id, v.id]));
-      const ready = rows.filter((r) => convOf.has(r.contact_id));
-      const messageIds = ready.map(() => randomUUID());
-      const contents = ready.map((r) => {
-        const t = c.templates[r.template_index]!;
-        return JSON.stringify({
-          type: 'template',
-          template: { name: t.name, language: { code: t.language }, components: r.params ?? [] },
-        });
-      });
-      await tx.execute(
-        sql`insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
-            select m, ${c.org_id}, ${c.number_id}, v, 'out', 'template', b, 'pending', now(), 'campaign', ${c.id}
-            from unnest(${sql.param(messageIds)}::uuid[], ${sql.param(ready.map((r) => convOf.get(r.contact_id)!))}::uuid[],
-                        ${sql.param(contents)}::jsonb[]) as x(m, v, b)`,
-      );
-      await tx.execute(
-        sql`insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
-            select ${c.org_id}, ${c.number_id}, m, ${c.id}, r, w, b, 1, ${runOrder}
-            from unnest(${sql.param(messageIds)}::uuid[], ${sql.param(ready.map((r) => r.id))}::bigint[],
-                        ${sql.param(ready.map((r) => r.wa_id))}::text[], ${sql.param(contents)}::jsonb[]) as x(m, r, w, b)`,
-      );
-      await tx.execute(
-        sql`update campaign_recipients cr set state = 'queued', message_id = x.m, updated_at = now()
-            from unnest(${sql.param(ready.map((r) => r.id))}::bigint[], ${sql.param(messageIds)}::uuid[]) as x(id, m)
-            where cr.id = x.id`,
-      );
-    }
+  async function materialise(tx: Tx, c: CampaignRow, runOrder: number, limit: number) {
+    const chunk = sql`select id, contact_id, wa_id, template_index, params from campaign_recipients
+                      where campaign_id = ${c.id} and state = 'pending' order by id limit ${limit}`;
+    await tx.execute(sql`
+      insert into conversations (org_id, number_id, contact_id, last_message_at)
+      select ${c.org_id}, ${c.number_id}, r.contact_id, now() from (${chunk}) r
+      on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
+    const names = c.templates.map((t) => t.name);
+    const languages = c.templates.map((t) => t.language);
+    await tx.execute(sql`
+      with m as (
+        select r.id as recipient_id, r.wa_id, v.id as conversation_id, gen_random_uuid() as message_id,
+               jsonb_build_object('type', 'template', 'template', jsonb_build_object(
+                 'name', (${sql.param(names)}::text[])[r.template_index + 1],
+                 'language', jsonb_build_object('code', (${sql.param(languages)}::text[])[r.template_index + 1]),
+                 'components', coalesce(r.params, '[]'::jsonb))) as content
+        from (${chunk}) r
+        join conversations v on v.number_id = ${c.number_id} and v.contact_id = r.contact_id),
+      msg as (
+        insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+        select message_id, ${c.org_id}, ${c.number_id}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.id}
+        from m),
+      q as (
+        insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
+        select ${c.org_id}, ${c.number_id}, message_id, ${c.id}, recipient_id, wa_id, content, 1, ${runOrder} from m)
+      update campaign_recipients cr set state = 'queued', message_id = m.message_id, updated_at = now()
+      from m where cr.id = m.recipient_id`);
   }
 
   async function notifyCreator(c: CampaignRow, title: string, message: string, type: string) {
@@ -703,7 +685,7 @@ export function createCampaignService(deps: {
         tx,
         sql`select (extract(epoch from now()) * 1000)::float8 as at`,
       )) as [{ at: number }];
-      await materialise(tx, c, Math.round(at), 1);
+      await materialise(tx, c, Math.round(at), FIRST_CHUNK);
       await tx.execute(
         sql`update campaigns set state = 'running', preflight = ${JSON.stringify(pf)}::jsonb, started_at = now(),
                    updated_at = now() where id = ${id}`,
@@ -900,7 +882,7 @@ export function createCampaignService(deps: {
           sql`select count(*)::int as n from (select 1 from send_queue where campaign_id = ${d.id} limit ${FEED_AHEAD}) x`,
         );
         if ((q?.n ?? 0) >= FEED_AHEAD) return;
-        await materialise(tx, c, Math.round(c.run_order), 1);
+        await materialise(tx, c, Math.round(c.run_order), FEED_CHUNK);
       });
     }
   }
@@ -925,10 +907,17 @@ export function createCampaignService(deps: {
         'campaign.completed',
       );
     }
+    // Progress of the others is counted off the sender's path (the full counts join the sent
+    // recipients with their messages: hundreds of ms at 100k, and recording outcomes must not wait).
     const done = new Set(completed.map((c) => c.id));
-    for (const id of ids.filter((i) => !done.has(i))) {
-      const [c] = await queryRows<{ org_id: string }>(db, sql`select org_id from campaigns where id = ${id}`);
-      if (c) await publishProgress(c.org_id, id, false);
+    const now = Date.now();
+    for (const id of ids) {
+      if (done.has(id) || publishing.has(id) || now - (lastProgress.get(id) ?? 0) < PROGRESS_MS) continue;
+      publishing.add(id);
+      void queryRows<{ org_id: string }>(db, sql`select org_id from campaigns where id = ${id}`)
+        .then(([c]) => c && publishProgress(c.org_id, id, false))
+        .catch((err) => log.warn({ err, campaignId: id }, 'publishing campaign progress failed'))
+        .finally(() => publishing.delete(id));
     }
   }
 

@@ -891,7 +891,8 @@ export const campaignRecipients = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index('campaign_recipients_campaign_idx').on(t.campaignId, t.state),
+    // Per state in list order: the next pending chunk to queue is read off the index.
+    index('campaign_recipients_campaign_idx').on(t.campaignId, t.state, t.id),
     uniqueIndex('campaign_recipients_campaign_wa_idx').on(t.campaignId, t.waId),
   ],
 );

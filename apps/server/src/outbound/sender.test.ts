@@ -405,6 +405,28 @@ describe(`the campaign sender on ${settings.backend}`, () => {
     expect(rs.every((r) => r.error === null)).toBe(true);
   });
 
+  it("a send refused for the number's throughput (130429) goes again shortly without spending an attempt", async () => {
+    const tagId = await contactsWithTag('throttled', 350, 6);
+    const c = await createCampaign('Throttled', [tagId]);
+    const throttledBefore = errorsOf(130429);
+    // Meta lets the number send 1 message a second: most of the sender's first sends are refused.
+    await control('PUT', `/_sim/numbers/${MAIN.phone_number_id}`, { throughput_mps: 1 });
+    try {
+      await start(c.id);
+      await until('completed', async () => (await campaign(c.id)).state === 'completed', 60_000);
+    } finally {
+      await control('PUT', `/_sim/numbers/${MAIN.phone_number_id}`, { throughput_mps: MAIN.throughput_mps });
+    }
+    // More refusals than the three retries a recipient has: had they counted, some would have failed.
+    expect(errorsOf(130429) - throttledBefore).toBeGreaterThan(RETRY_S.length);
+    for (let i = 350; i < 356; i++) expect(acceptedTo(waId(i))).toHaveLength(1);
+    const rows = await t.database.query<{ state: string; attempts: number }>(
+      'select state, attempts from campaign_recipients where campaign_id = $1',
+      [c.id],
+    );
+    expect(rows).toEqual(Array(6).fill({ state: 'sent', attempts: 1 }));
+  }, 90_000);
+
   it("a permanent refusal fails the recipient with Meta's code and reason, tried once", async () => {
     const tagId = await contactsWithTag('permanent', 0, 0, [phone(500), phone(501), SELF]);
     // Meta accepts the send to a customer who is not on WhatsApp, then reports it failed (131026).

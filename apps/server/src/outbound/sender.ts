@@ -68,6 +68,11 @@ const BANK_MS = 50;
 /** A claim holds at most this much sending time, so a pause takes effect within it. */
 const CLAIM_SECONDS = 0.25;
 const FLUSH_MS = 100;
+/**
+ * Outcome batches waiting to be recorded before sending waits for them: recording must keep up, but a
+ * slow moment of the database (a checkpoint, a big feed) should not stop sending at once.
+ */
+const MAX_PENDING_FLUSHES = 5;
 /** Meta's answers that the number's throughput was exceeded (what the adaptive rate steps down on). */
 const THROUGHPUT_CODES = new Set<number | string>([130429, 4, 80007]);
 /** Meta's answers that the template cannot be sent at all (does not exist, paused, disabled). */
@@ -76,6 +81,11 @@ const TEMPLATE_UNSENDABLE_CODES = new Set<number | string>([132001, 132015, 1320
 const PACE_AT_CEILING = 0.98;
 /** After a throttle (130429) nothing is sent for this long, so Meta's bucket refills (about 100 ms of sends). */
 const THROTTLE_HOLD_MS = 100;
+/**
+ * A send refused for the number's throughput (130429) is tried again this soon, not counted as one of the recipient's attempts:
+ * the number's throughput refused it, not the recipient (the adaptive rate answers repeated throttling).
+ */
+const THROTTLED_RETRY_MS = 500;
 
 export interface SenderHooks {
   /** A campaign's sends changed: progress, completion. */
@@ -131,11 +141,12 @@ export function createSender(deps: {
       };
     });
 
+  /** Numbers with due sends that this process is not sending for yet. */
   async function numbersWithWork(): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(
       db,
       sql`select n.id from numbers n
-          where n.status = 'active'
+          where n.status = 'active' and n.id <> all(${sql.param([...pumps.keys()])}::uuid[])
             and (n.send_lease_until is null or n.send_lease_until < now() or n.send_holder = ${holder})
             and exists (select 1 from send_queue q where q.number_id = n.id and q.lease_until is null
                           and q.unknown_since is null and q.due_at <= now())`,
@@ -272,6 +283,10 @@ export function createSender(deps: {
       ) {
         return { kind: 'unknown', error };
       }
+      if (err.code === 130429) {
+        // The number's throughput, not the recipient: back shortly (the rate steps down if it repeats).
+        return { kind: 'retry', error, reason, delayMs: THROTTLED_RETRY_MS, counts: false, code: err.code };
+      }
       if (err.retryable) {
         const delayMs = retryDelays[Math.min(row.attempts - 1, retryDelays.length - 1)]!;
         return { kind: 'retry', error, reason, delayMs, counts: true, code: err.code };
@@ -283,8 +298,8 @@ export function createSender(deps: {
   const outcomeOf = (r: Result): SendOutcome | undefined => {
     if (r.kind === 'sent') return 'ok';
     if (r.kind === 'retry' && r.code === 131056) return 'pair';
-    if (r.kind === 'retry' && !r.counts) return undefined;
     if (r.kind === 'retry' && THROUGHPUT_CODES.has(r.code ?? '')) return 'throttled';
+    if (r.kind === 'retry' && !r.counts) return undefined;
     if (r.kind === 'unknown' || r.kind === 'retry' || r.kind === 'failed') return 'error';
     return undefined;
   };
@@ -389,7 +404,7 @@ export function createSender(deps: {
 
   /**
    * Marks sends as accepted by Meta in one statement: the message gets its wamid, the recipient is
-   * sent, the queue row goes, the conversation's activity moves; statuses that arrived first (parked)
+   * sent, the queue row goes (the conversation's activity moved when the message was queued); statuses that arrived first (parked)
    * are applied after it, each in its own transaction (rare: a status webhook before Meta's answer).
    */
   async function markSent(db: Db, numberId: string, items: { row: Claimed; wamid: string }[]) {
@@ -409,10 +424,7 @@ export function createSender(deps: {
       del as (delete from send_queue q using s where q.id = s.q),
       upd as (update messages m set wamid = s.w, status = case when m.status = 'pending' then 'sent' else m.status end,
                      sent_at = now()
-              from s where m.id = s.m
-              returning m.conversation_id),
-      conv as (update conversations c set last_message_at = now(), updated_at = now()
-               where c.id in (select conversation_id from upd))
+              from s where m.id = s.m)
       select array(select distinct e.wamid from message_status_events e
                    where e.number_id = ${numberId} and not e.applied and e.wamid in (select w from s)) as parked`,
     );
@@ -560,8 +572,8 @@ export function createSender(deps: {
             .finally(ended);
         }
         if (done.length >= 200 || Date.now() - lastFlush >= FLUSH_MS) flushInBackground();
-        // Recording must keep up: never more than two batches behind.
-        if (pendingFlushes > 2) await flushing;
+        // Recording must keep up: never more than MAX_PENDING_FLUSHES batches behind.
+        if (pendingFlushes > MAX_PENDING_FLUSHES) await flushing;
         rate = tick(rate, Date.now());
         rates.set(numberId, rate);
         if (Date.now() - lastSave > 5000) {
