@@ -234,6 +234,7 @@ export function createServices(deps: {
     leaseSeconds: config.SEND_LEASE_SECONDS,
     reconcileWindowSeconds: config.SEND_RECONCILE_WINDOW_SECONDS,
     retryDelaysMs: config.SEND_RETRY_DELAYS_SECONDS.map((x) => x * 1000),
+    listen: (channel, onNotify) => deps.database.listen(channel, onNotify),
     hooks: {
       onCampaignActivity: (ids) => campaigns.onActivity(ids),
       feed: () => campaigns.feed(),

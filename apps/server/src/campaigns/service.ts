@@ -75,7 +75,7 @@ const BATCH = 5000;
 const FIRST_CHUNK = 1000;
 const FEED_CHUNK = 2000;
 /** Least time between two progress events of one campaign. */
-const PROGRESS_MS = 500;
+const PROGRESS_MS = 1000;
 /**
  * Least time between two progress events with delivery and read counts while sending (they join the
  * sent recipients with their messages: a few hundred ms at 100k; every state change has them too).

@@ -1,7 +1,9 @@
 import { createSimulator, type Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
+import { silentLog } from '../lib/log.ts';
 import { RATE_RULES } from './rate.ts';
+import { createSender } from './sender.ts';
 
 // The campaign sender against the simulator, through public seams: the HTTP API, the simulator's
 // control API (faults, tokens, template changes, customers) and its webhooks to the listening app.
@@ -403,6 +405,34 @@ describe(`the campaign sender on ${settings.backend}`, () => {
     const rs = await recipients(c.id);
     expect(rs.map((r) => r.state)).toEqual(Array(10).fill('sent'));
     expect(rs.every((r) => r.error === null)).toBe(true);
+  });
+
+  it('sends queued by another process wake an idle sender at once (a notification, not its next poll)', async () => {
+    const tagId = await contactsWithTag('wake', 360, 2);
+    const c = await createCampaign('Wake', [tagId]);
+    // The app's sender stands down; this one polls only every 10 minutes, after a first look now.
+    await t.app.services.sender.stop();
+    const { numbers, events } = t.app.services;
+    const idle = createSender({
+      db: t.database.db,
+      numbers,
+      events,
+      log: silentLog,
+      leaseSeconds: 5,
+      reconcileWindowSeconds: 10,
+      idleMs: 600_000,
+      listen: (channel, onNotify) => t.database.listen(channel, onNotify),
+    });
+    idle.start();
+    try {
+      await sleep(500);
+      await start(c.id);
+      await until('sent', async () => (await campaign(c.id)).counts.sent === 2, 20_000);
+    } finally {
+      await idle.stop();
+      t.app.services.sender.start();
+    }
+    for (const i of [360, 361]) expect(acceptedTo(waId(i))).toHaveLength(1);
   });
 
   it("a send refused for the number's throughput (130429) goes again shortly without spending an attempt", async () => {

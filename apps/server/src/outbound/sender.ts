@@ -56,6 +56,9 @@ interface Done {
   result: Result;
 }
 
+/** Notified (by a trigger, migration 0018) whenever sends are put on the queue. */
+export const SEND_CHANNEL = 'openwaba_send_queued';
+
 /** The id Meta echoes in the message's status webhooks. */
 export const callbackDataOf = (attemptId: string) => `ow:${attemptId}`;
 
@@ -120,6 +123,11 @@ export function createSender(deps: {
   idleMs?: number;
   /** Waits before the retries of a transient failure (default 5 s, 20 s, 45 s); their count is the retries. */
   retryDelaysMs?: readonly number[];
+  /**
+   * Listens for `send_queue` inserts from any process (a trigger notifies SEND_CHANNEL), so a queued
+   * message or a started campaign is picked up at once instead of at the next idle poll.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }) {
   const { db, numbers, events, log } = deps;
   const retryDelays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
@@ -703,17 +711,27 @@ export function createSender(deps: {
     }
   }
 
+  let unlisten: Promise<(() => Promise<void>) | undefined> | undefined;
+
   return {
     holder,
     start() {
       if (running) return;
       running = true;
       loop = runLoop();
+      // Without it (or while it reconnects) the idle poll still finds the work.
+      unlisten = deps
+        .listen?.(SEND_CHANNEL, () => wake?.())
+        .catch((err) => {
+          log.warn({ err }, 'could not listen for queued sends; polling only');
+          return undefined;
+        });
     },
     /** Lets in-flight requests finish and records them; unsent claims are released. */
     async stop() {
       running = false;
       wake?.();
+      await (await unlisten)?.();
       await loop;
       await Promise.all(pumps.values());
     },
