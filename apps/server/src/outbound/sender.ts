@@ -81,7 +81,7 @@ const THROUGHPUT_CODES = new Set<number | string>([130429, 4, 80007]);
 /** Meta's answers that the template cannot be sent at all (does not exist, paused, disabled). */
 const TEMPLATE_UNSENDABLE_CODES = new Set<number | string>([132001, 132015, 132016]);
 /** Share of Meta's ceiling actually used when the adaptive rate is at it. */
-const PACE_AT_CEILING = 0.98;
+const PACE_AT_CEILING = 0.99;
 /** After a throttle (130429) nothing is sent for this long, so Meta's bucket refills (about 100 ms of sends). */
 const THROTTLE_HOLD_MS = 100;
 /**
