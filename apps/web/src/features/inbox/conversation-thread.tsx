@@ -1,4 +1,4 @@
-import type { Conversation, Message, WaNumber } from '@openwaba/contracts';
+import { type Conversation, can, type Message, type WaNumber } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
@@ -266,7 +266,7 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
       </span>
     );
   }
-  const agents = (members.data?.data ?? []).filter((m) => m.role !== 'viewer');
+  const agents = (members.data?.data ?? []).filter((m) => can(m.role, 'conversations.reply'));
   return (
     <div className="flex shrink-0 items-center gap-2">
       <Select
