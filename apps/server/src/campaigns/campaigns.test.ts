@@ -498,6 +498,53 @@ describe(`campaigns on ${settings.backend}`, () => {
     expect((await owner.post(`/api/v1/campaigns/${s.id}/resume`, {})).statusCode).toBe(409);
   });
 
+  it('a contact deleted while its recipient waits to be queued is skipped with the reason; the rest go once', async () => {
+    const tagId = (await owner.post('/api/v1/tags', { name: 'deleted-mid-run' })).json().id;
+    // More recipients than a start queues at once (1,000): the rest wait for the sender's feed.
+    await t.database.query(
+      `with c as (insert into contacts (org_id, wa_id, name)
+                  select $1, '1202555' || lpad((1000 + g)::text, 4, '0'), 'Customer ' || g
+                  from generate_series(3000, 4001) g returning id, wa_id),
+            tg as (insert into contact_tags (org_id, contact_id, tag_id) select $1, c.id, $2 from c)
+       insert into opt_in_events (org_id, contact_id, wa_id, kind, source, proof)
+       select $1, c.id, c.wa_id, 'opt_in', 'web_form', 'signed up at the counter' from c`,
+      [t.orgId, tagId],
+    );
+    const c = await createCampaign({
+      name: 'Deleted mid-run',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'C-1' } } }],
+    });
+    const before = sentTo().length;
+    // No feeding while the contact goes (the feed runs in the sender's loop).
+    await t.app.services.sender.stop();
+    let gone: string;
+    try {
+      const started = await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
+      expect(started.statusCode, started.body).toBe(200);
+      const pending = await t.database.query<{ contact_id: string; wa_id: string }>(
+        `select contact_id, wa_id from campaign_recipients where campaign_id = $1 and state = 'pending' order by id`,
+        [c.id],
+      );
+      expect(pending).toHaveLength(2);
+      gone = pending[0]!.wa_id;
+      const del = await owner.delete(`/api/v1/contacts/${pending[0]!.contact_id}`);
+      expect(del.statusCode, del.body).toBe(200);
+    } finally {
+      t.app.services.sender.start();
+    }
+    await until('completed', async () => (await campaign(c.id)).state === 'completed', 90_000);
+    const [skipped] = await t.database.query<{ state: string; reason: string }>(
+      `select state, reason from campaign_recipients where campaign_id = $1 and wa_id = $2`,
+      [c.id, gone],
+    );
+    expect(skipped).toMatchObject({ state: 'skipped', reason: 'the contact was deleted' });
+    const sent = sentTo().slice(before);
+    expect(sent).toHaveLength(1001);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(1001);
+    expect(sent.some((m) => m.to === gone)).toBe(false);
+  }, 120_000);
+
   it('an accepted send whose answer was lost is reconciled from its status webhook, not resent', async () => {
     const { tagId } = await contactsWithTag('lost', 2000, 1);
     const c = await createCampaign({

@@ -597,6 +597,10 @@ export function createCampaignService(deps: {
   async function materialise(tx: Tx, c: CampaignRow, runOrder: number, limit: number) {
     const chunk = sql`select id, contact_id, wa_id, template_index, params from campaign_recipients
                       where campaign_id = ${c.id} and state = 'pending' order by id limit ${limit}`;
+    // A contact deleted since the campaign started has no conversation to be in: skipped, with why.
+    await tx.execute(sql`
+      update campaign_recipients set state = 'skipped', reason = 'the contact was deleted', updated_at = now()
+      where id in (select id from (${chunk}) r where r.contact_id is null)`);
     await tx.execute(sql`
       insert into conversations (org_id, number_id, contact_id, last_message_at)
       select ${c.org_id}, ${c.number_id}, r.contact_id, now() from (${chunk}) r
