@@ -504,7 +504,7 @@ describe(`campaigns on ${settings.backend}`, () => {
     await t.database.query(
       `with c as (insert into contacts (org_id, wa_id, name)
                   select $1, '1202555' || lpad((1000 + g)::text, 4, '0'), 'Customer ' || g
-                  from generate_series(3000, 4001) g returning id, wa_id),
+                  from generate_series(5000, 6001) g returning id, wa_id),
             tg as (insert into contact_tags (org_id, contact_id, tag_id) select $1, c.id, $2 from c)
        insert into opt_in_events (org_id, contact_id, wa_id, kind, source, proof)
        select $1, c.id, c.wa_id, 'opt_in', 'web_form', 'signed up at the counter' from c`,
