@@ -69,15 +69,7 @@ async function startSimulator(dir) {
   const seed = join(dir, 'seed.json');
   writeFileSync(seed, JSON.stringify({ numbers: NUMBERS, templates: [TEMPLATE] }));
   const sim = startChild(
-    [
-      ...(process.env.BENCH_SIM_NODE_ARGS?.split(' ') ?? []),
-      join(root, 'apps/cli/bin/openwaba.js'),
-      'simulator',
-      '--port',
-      '0',
-      '--seed',
-      seed,
-    ],
+    [join(root, 'apps/cli/bin/openwaba.js'), 'simulator', '--port', '0', '--seed', seed],
     {},
     (out) => out.match(/listening on (http:\/\/\S+)/)?.[1],
   );

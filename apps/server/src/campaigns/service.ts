@@ -703,7 +703,7 @@ export function createCampaignService(deps: {
       return { ok: true as const };
     });
     if (result.ok) deps.poke?.();
-    await publishProgress(orgId, id, true);
+    await publishProgress(id, true);
     return get({ orgId }, id);
   }
 
@@ -772,7 +772,7 @@ export function createCampaignService(deps: {
       'campaign.pause',
       sql`paused_reason = ${'paused by a person'}`,
     );
-    await publishProgress(ctx.orgId, id, true);
+    await publishProgress(id, true);
     return get(ctx, id);
   }
 
@@ -798,7 +798,7 @@ export function createCampaignService(deps: {
     }
     await transition(ctx, id, ['paused'], 'running', 'campaign.resume', sql`paused_reason = null`);
     deps.poke?.();
-    await publishProgress(ctx.orgId, id, true);
+    await publishProgress(id, true);
     return get(ctx, id);
   }
 
@@ -823,7 +823,7 @@ export function createCampaignService(deps: {
         before: { state: c.state },
       });
     });
-    await publishProgress(ctx.orgId, id, true);
+    await publishProgress(id, true);
     return get(ctx, id);
   }
 
@@ -902,7 +902,7 @@ export function createCampaignService(deps: {
           returning *`,
     );
     for (const c of completed) {
-      await publishProgress(c.org_id, c.id, true);
+      await publishProgress(c.id, true);
       const counts = await countsOf(db, c.id);
       await notifyCreator(
         c,
@@ -918,32 +918,31 @@ export function createCampaignService(deps: {
     for (const id of ids) {
       if (done.has(id) || publishing.has(id) || now - (lastProgress.get(id) ?? 0) < PROGRESS_MS) continue;
       publishing.add(id);
-      void queryRows<{ org_id: string }>(db, sql`select org_id from campaigns where id = ${id}`)
-        .then(([c]) => c && publishProgress(c.org_id, id, false))
+      void publishProgress(id, false)
         .catch((err) => log.warn({ err, campaignId: id }, 'publishing campaign progress failed'))
         .finally(() => publishing.delete(id));
     }
   }
 
   /**
-   * Publishes `campaign.progress`: at most every PROGRESS_MS while sending, with the cheap counts
-   * (recipient states); delivery, read and failures reported by Meta every FULL_PROGRESS_MS and on
-   * every state change.
+   * Publishes `campaign.progress` to the campaign's organisation: at most every PROGRESS_MS while
+   * sending, with the cheap counts (recipient states); delivery, read and failures reported by Meta
+   * every FULL_PROGRESS_MS and on every state change.
    */
-  async function publishProgress(orgId: string, id: string, force: boolean) {
+  async function publishProgress(id: string, force: boolean) {
     const now = Date.now();
     if (!force && now - (lastProgress.get(id) ?? 0) < PROGRESS_MS) return;
     lastProgress.set(id, now);
     const full = force || now - (lastFullProgress.get(id) ?? 0) >= FULL_PROGRESS_MS;
     if (full) lastFullProgress.set(id, now);
-    const [c] = await queryRows<{ state: string; number_id: string }>(
+    const [c] = await queryRows<{ org_id: string; state: string; number_id: string }>(
       db,
-      sql`select state, number_id from campaigns where id = ${id}`,
+      sql`select org_id, state, number_id from campaigns where id = ${id}`,
     );
     if (!c) return;
     const counts = await countsOf(db, id, !full);
     await events
-      .publish(orgId, [
+      .publish(c.org_id, [
         {
           type: 'campaign.progress',
           campaign_id: id,
@@ -975,7 +974,7 @@ export function createCampaignService(deps: {
           where org_id = ${orgId} and state = 'running' and ${which} returning *`,
     );
     for (const c of paused) {
-      await publishProgress(orgId, c.id, true);
+      await publishProgress(c.id, true);
       await notifyCreator(c, `Campaign “${c.name}” paused`, `${reason}. ${advice}`, 'campaign.paused');
     }
     return paused.length;

@@ -1,4 +1,4 @@
-import { can, ROLES, type Role, type Team } from '@openwaba/contracts';
+import { can, ROLES, type Team } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import { isUniqueViolation } from '../contacts/tags.ts';
@@ -53,9 +53,7 @@ export function createTeamService(deps: { db: Db }) {
       db,
       sql`select user_id, role from memberships where org_id = ${orgId} and user_id = any(${sql.param(ids)}::uuid[])`,
     );
-    const bad = ids.filter(
-      (id) => !found.some((f) => f.user_id === id && can(f.role as Role, 'conversations.reply')),
-    );
+    const bad = ids.filter((id) => !found.some((f) => f.user_id === id && AGENT_ROLES.includes(f.role)));
     if (bad.length) {
       throw new AppError('VALIDATION_FAILED', 'member_ids: not agents of this organisation', {
         details: [{ path: ['member_ids'], message: `not an agent of this organisation: ${bad.join(', ')}` }],

@@ -85,8 +85,9 @@ const PACE_AT_CEILING = 0.99;
 /** After a throttle (130429) nothing is sent for this long, so Meta's bucket refills (about 100 ms of sends). */
 const THROTTLE_HOLD_MS = 100;
 /**
- * A send refused for the number's throughput (130429) is tried again this soon, not counted as one of the recipient's attempts:
- * the number's throughput refused it, not the recipient (the adaptive rate answers repeated throttling).
+ * A send refused for the number's throughput (130429) is tried again this soon, not counted as one of
+ * the recipient's attempts: the number's throughput refused it, not the recipient (the adaptive rate
+ * answers repeated throttling).
  */
 const THROTTLED_RETRY_MS = 500;
 
@@ -412,8 +413,9 @@ export function createSender(deps: {
 
   /**
    * Marks sends as accepted by Meta in one statement: the message gets its wamid, the recipient is
-   * sent, the queue row goes (the conversation's activity moved when the message was queued); statuses that arrived first (parked)
-   * are applied after it, each in its own transaction (rare: a status webhook before Meta's answer).
+   * sent, the queue row goes (the conversation's activity moved when the message was queued);
+   * statuses that arrived first (parked) are applied after it, each in its own transaction (rare: a
+   * status webhook before Meta's answer).
    */
   async function markSent(db: Db, numberId: string, items: { row: Claimed; wamid: string }[]) {
     const rows = items.map((i) => ({
