@@ -78,14 +78,48 @@ const schema = z.object({
     .min(1)
     .max(1000)
     .default(10)
-    .describe('Failed logins before a lockout.'),
+    .describe('Failed password checks per account or client before each further one must wait (1 s, doubling).'),
   LOGIN_LOCKOUT_MINUTES: z.coerce
     .number()
     .int()
     .min(1)
     .max(1440)
     .default(15)
-    .describe('Lockout window in minutes.'),
+    .describe('Longest wait between password checks of a throttled account or client, in minutes.'),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(false|true|\d{1,2}|[0-9a-fA-F:./]+(\s*,\s*[0-9a-fA-F:./]+)*)$/,
+      'must be false, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs',
+    )
+    .default('false')
+    .describe(
+      'Whom to believe about the client address in X-Forwarded-For: false (nobody; the socket address), a number of proxy hops in front of openwaba, or the proxies\' addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). true trusts every hop (only behind a proxy that overwrites the header).',
+    ),
+  ALLOW_ORG_CREATION: bool
+    .default(false)
+    .describe('Let any signed-in user create organisations (otherwise only instance administrators can).'),
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(20)
+    .describe('Open WebSocket connections one user may hold in one api process.'),
+  FETCH_ALLOW_PRIVATE: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : [],
+    )
+    .describe(
+      'Comma-separated hosts or CIDRs on private networks that the server may still fetch from or send to (media links, outbound webhooks). Unset: every private, loopback and link-local address is refused.',
+    ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

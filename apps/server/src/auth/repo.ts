@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { loginFailures, memberships, orgs, refreshTokens, sessions, users } from '../db/schema.ts';
+import { authThrottles, memberships, orgs, refreshTokens, sessions, users } from '../db/schema.ts';
+import { queryRows } from '../db/tx.ts';
 
 export async function findUserByEmail(db: Db, email: string) {
   const [row] = await db.select().from(users).where(eq(users.email, email));
@@ -22,25 +23,59 @@ export async function countUsers(db: Db): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function countRecentFailures(db: Db, keys: string[], since: Date) {
-  const rows = await db
-    .select({ key: loginFailures.key, n: count() })
-    .from(loginFailures)
-    .where(and(inArray(loginFailures.key, keys), gt(loginFailures.createdAt, since)))
-    .groupBy(loginFailures.key);
-  return Math.max(0, ...rows.map((r) => r.n));
+export interface ThrottleRules {
+  free: number;
+  firstWait: number;
+  maxWait: number;
+  forgetAfter: number;
 }
 
-export async function recordFailures(db: Db, keys: string[]) {
-  await db.insert(loginFailures).values(keys.map((key) => ({ key })));
+/**
+ * Counts one attempt on each key in one statement (row locks order concurrent callers), unless a
+ * key must still wait: then nothing is counted and the longest wait is returned. The attempt that
+ * uses a key's last free try, and every later one, sets how long the next must wait.
+ */
+export async function reserveThrottleAttempt(
+  db: Db,
+  keys: string[],
+  r: ThrottleRules,
+): Promise<{ reserved: boolean; waitSeconds: number }> {
+  const rows = await queryRows<{ wait: number | string | null }>(
+    db,
+    sql`with blocked as (
+          select max(ceil(extract(epoch from (blocked_until - now())))) as wait
+          from auth_throttles where key in (select json_array_elements_text(${JSON.stringify(keys)}::json)) and blocked_until > now()
+        ), ins as (
+          insert into auth_throttles as t (key, failures, blocked_until, last_failure_at)
+          select k, 1, case when 1 >= ${r.free}::int then now() + make_interval(secs => ${r.firstWait}::int) end, now()
+          from json_array_elements_text(${JSON.stringify(keys)}::json) as k
+          where (select wait from blocked) is null
+          on conflict (key) do update set
+            failures = case when t.last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int) then 1 else t.failures + 1 end,
+            last_failure_at = now(),
+            blocked_until = case
+              when (case when t.last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int) then 1 else t.failures + 1 end) >= ${r.free}::int
+              then now() + make_interval(secs => least(${r.maxWait}::int,
+                     ${r.firstWait}::int * power(2, least(30, (case when t.last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int) then 1 else t.failures + 1 end) - ${r.free}::int))::int))
+            end
+          returning key
+        )
+        select (select wait from blocked) as wait, (select count(*) from ins) as n`,
+  );
+  const wait = Number(rows[0]?.wait ?? 0);
+  return { reserved: wait <= 0, waitSeconds: Math.max(0, wait) };
 }
 
-export async function clearFailures(db: Db, key: string) {
-  await db.delete(loginFailures).where(eq(loginFailures.key, key));
-}
-
-export async function purgeFailuresBefore(db: Db, before: Date) {
-  await db.delete(loginFailures).where(sql`${loginFailures.createdAt} < ${before}`);
+/** A right password: `forget` keys start over; `refund` keys get the reserved attempt back. */
+export async function releaseThrottleAttempt(db: Db, refund: string[], forget: string[], r: ThrottleRules) {
+  if (forget.length) await db.delete(authThrottles).where(inArray(authThrottles.key, forget));
+  if (refund.length) {
+    await db.execute(
+      sql`update auth_throttles set failures = greatest(failures - 1, 0),
+            blocked_until = case when failures - 1 >= ${r.free}::int then blocked_until end
+          where key in (select json_array_elements_text(${JSON.stringify(refund)}::json))`,
+    );
+  }
 }
 
 export async function insertSession(

@@ -6,6 +6,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, randomToken, sha256, verifyPassword 
 import { AppError, notFound } from '../lib/errors.ts';
 import type { AuthContext } from './context.ts';
 import * as repo from './repo.ts';
+import { createPasswordThrottle } from './throttle.ts';
 import type { TokenSigner } from './tokens.ts';
 
 export interface IssuedTokens {
@@ -24,7 +25,11 @@ const REFRESH_RACE_GRACE_MS = 10_000;
 
 export function createAuthService(deps: { db: Db; config: Config; signer: TokenSigner }) {
   const { db, config, signer } = deps;
-  const lockoutMs = config.LOGIN_LOCKOUT_MINUTES * 60_000;
+  const throttle = createPasswordThrottle({
+    db,
+    free: config.LOGIN_MAX_FAILURES,
+    maxWaitSeconds: config.LOGIN_LOCKOUT_MINUTES * 60,
+  });
 
   async function issueTokens(userId: string, sessionId: string): Promise<IssuedTokens> {
     const refreshToken = randomToken();
@@ -46,25 +51,15 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
   }
 
   async function login(email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
-    const keys = [`email:${email}`, ...(client.ip ? [`ip:${client.ip}`] : [])];
-    const since = new Date(Date.now() - lockoutMs);
-    const failures = await repo.countRecentFailures(db, keys, since);
-    if (failures >= config.LOGIN_MAX_FAILURES) {
-      throw new AppError('RATE_LIMITED', 'Too many failed sign-in attempts. Try again later.', {
-        headers: { 'retry-after': String(Math.ceil(lockoutMs / 1000)) },
-      });
-    }
+    const accountKey = `acct:${email}`;
+    const attempt = await throttle.attempt([accountKey, ...(client.ip ? [`ip:${client.ip}`] : [])]);
     const user = await repo.findUserByEmail(db, email);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok) {
-      await repo.recordFailures(db, keys);
-      await repo.purgeFailuresBefore(db, since);
-      throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
-    }
+    if (!user || !ok) throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
+    await attempt.passed([accountKey]);
     const orgs = await repo.listUserOrgs(db, user.id);
     const org = orgs[0];
     if (!org) throw new AppError('FORBIDDEN', 'This account is not a member of any organisation');
-    await repo.clearFailures(db, `email:${email}`);
     return startSession(user.id, org.id, client);
   }
 

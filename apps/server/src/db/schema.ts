@@ -45,6 +45,8 @@ export const orgSettings = pgTable('org_settings', {
     .default(sql`'{UTILITY,MARKETING}'::text[]`),
   /** Whether an agent opening a conversation tells WhatsApp the customer's messages were read. */
   readReceipts: boolean('read_receipts').notNull().default(true),
+  /** Customers' phone numbers are masked for agents and viewers (dashboard, API, exports, events). */
+  hidePhoneNumbers: boolean('hide_phone_numbers').notNull().default(false),
   updatedAt: updatedAt(),
 });
 
@@ -56,6 +58,8 @@ export const users = pgTable(
     name: text('name').notNull().default(''),
     passwordHash: text('password_hash').notNull(),
     passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** May create organisations and manage the install (the first owner is the first one). */
+    instanceAdmin: boolean('instance_admin').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -134,15 +138,17 @@ export const refreshTokens = pgTable(
   ],
 );
 
-export const loginFailures = pgTable(
-  'login_failures',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    key: text('key').notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [index('login_failures_key_idx').on(t.key, t.createdAt)],
-);
+/**
+ * Password-check throttle: one row per key (an account, a client address, an account on a trusted
+ * device). Failures are counted atomically in the row; each failure past the free ones doubles the wait.
+ */
+export const authThrottles = pgTable('auth_throttles', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  /** No password check for this key before then. */
+  blockedUntil: timestamp('blocked_until', { withTimezone: true }),
+  lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** Per-organisation event counter: its row lock orders event ids by commit. */
 export const eventCounters = pgTable('event_counters', {
@@ -226,6 +232,8 @@ export const numbers = pgTable(
     accessTokenSealed: text('access_token_sealed').notNull(),
     appSecretSealed: text('app_secret_sealed').notNull(),
     verifyTokenSealed: text('verify_token_sealed').notNull(),
+    /** The Meta app the access token belongs to, proven with the app secret when connected. */
+    appId: text('app_id'),
     systemPrompt: text('system_prompt'),
     status: text('status').notNull().default('active'),
     inactiveReason: text('inactive_reason'),
@@ -281,6 +289,12 @@ export const webhookEvents = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     raw: text('raw').notNull(),
+    /**
+     * Fingerprint of the app secret that verified the body (an HMAC of the secret under the server
+     * key, never the secret): changes are applied only to numbers whose secret has it. Null: stored
+     * without a signature check (tools, tests) — nothing is routed.
+     */
+    signer: text('signer'),
     /** pending → processed | failed | unparseable */
     state: text('state').notNull().default('pending'),
     /** Organisations whose numbers the event touched (set by processing): who may see and replay it. */
@@ -413,6 +427,24 @@ export const optInEvents = pgTable(
     index('opt_in_events_contact_fk_idx').on(t.contactId),
     uniqueIndex('opt_in_events_message_idx').on(t.messageId),
   ],
+);
+
+/**
+ * What is kept of an erased contact's consent (GDPR erasure): the opt-out proof, under a hashed
+ * phone, so a later import or message of the same phone stays opted out.
+ */
+export const consentTombstones = pgTable(
+  'consent_tombstones',
+  {
+    orgId: orgRef(),
+    /** HMAC of the E.164 digits under the server key. */
+    phoneHash: text('phone_hash').notNull(),
+    optedOutAt: timestamp('opted_out_at', { withTimezone: true }).notNull(),
+    /** The opt-out ledger row as it was (source, proof, time), without the phone. */
+    proof: jsonb('proof').notNull(),
+    erasedAt: timestamp('erased_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.phoneHash] })],
 );
 
 /** Per-organisation consent settings (no row: the defaults). */
