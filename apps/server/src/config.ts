@@ -78,7 +78,9 @@ const schema = z.object({
     .min(1)
     .max(1000)
     .default(10)
-    .describe('Failed password checks per account or client before each further one must wait (1 s, doubling).'),
+    .describe(
+      'Failed password checks per account or client before each further one must wait (1 s, doubling).',
+    ),
   LOGIN_LOCKOUT_MINUTES: z.coerce
     .number()
     .int()
@@ -94,7 +96,7 @@ const schema = z.object({
     )
     .default('false')
     .describe(
-      'Whom to believe about the client address in X-Forwarded-For: false (nobody; the socket address), a number of proxy hops in front of openwaba, or the proxies\' addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). true trusts every hop (only behind a proxy that overwrites the header).',
+      "Whom to believe about the client address in X-Forwarded-For: false (nobody; the socket address), a number of proxy hops in front of openwaba, or the proxies' addresses/CIDRs (e.g. 10.0.0.0/8,127.0.0.1). true trusts every hop (only behind a proxy that overwrites the header).",
     ),
   ALLOW_ORG_CREATION: bool
     .default(false)
