@@ -1,5 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { Agent, type Dispatcher, request } from 'undici';
+import { readLimited } from './read-limited.ts';
 import { type UrlGuard, UrlRefusedError } from './url-guard.ts';
 
 /**
@@ -127,17 +128,9 @@ export function createGuardedFetch(guard: UrlGuard, o: { connections?: number } 
         current = next.href;
         continue;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          res.body.destroy();
-          throw new Error(`The answer from ${verdict.url.host} is larger than ${maxBytes} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), url: current };
+      const data = await readLimited(res.body, maxBytes);
+      if (!data) throw new Error(`The answer from ${verdict.url.host} is larger than ${maxBytes} bytes`);
+      return { status: res.statusCode, headers: res.headers, body: data, url: current };
     }
   }
 

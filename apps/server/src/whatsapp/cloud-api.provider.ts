@@ -1,6 +1,7 @@
 import type { MessageContent } from '@openwaba/contracts';
 import { Agent, type Dispatcher, FormData, request, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
+import { readLimited } from '../lib/read-limited.ts';
 import { GraphError } from './graph-error.ts';
 import {
   CreatedTemplate,
@@ -22,13 +23,17 @@ export interface CloudApiOptions {
   connections?: number;
   /** Injected for tests; defaults to a keep-alive pool. */
   dispatcher?: Dispatcher;
-  /** Hosts media may be downloaded from (the token is sent there). Meta's CDN hosts by default. */
+  /**
+   * Hosts (and their subdomains) media may be downloaded from over https — the token is sent there.
+   * Meta's by default; the configured Graph origin is always allowed (the simulator serves media).
+   */
   mediaHosts?: string[];
 }
 
 const Success = z.looseObject({ success: z.boolean().optional() });
 const CreatedMedia = z.object({ id: z.string().min(1) });
 
+/** Meta's domains: media URLs point at lookaside.fbsbx.com (its CDNs: fbcdn.net, whatsapp.net). */
 const META_MEDIA_HOSTS = ['fbsbx.com', 'facebook.com', 'fbcdn.net', 'whatsapp.net'];
 const DEFAULT_MAX_DOWNLOAD = 100 * 1024 * 1024;
 
@@ -72,7 +77,7 @@ function networkError(err: unknown): GraphError {
  */
 export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider {
   const base = `${opts.baseUrl.replace(/\/$/, '')}/${opts.version}`;
-  const graphHost = new URL(opts.baseUrl).hostname;
+  const graphOrigin = new URL(opts.baseUrl).origin;
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const ownsDispatcher = !opts.dispatcher;
   const dispatcher =
@@ -163,6 +168,20 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
 
   const seg = (s: string) => encodeURIComponent(s);
 
+  /**
+   * Meta's `paging.next` is a whole URL, and the token goes with it: followed only on the configured
+   * Graph origin. Anything else (a tampered answer, a proxy's mistake) ends the listing with an
+   * error rather than sending the token — or this server — elsewhere.
+   */
+  function nextPage(next: string | undefined): string | undefined {
+    if (next === undefined) return undefined;
+    const u = parseUrl(next);
+    if (!u || u.origin !== graphOrigin || u.username || u.password) {
+      throw refusedUrl('Refusing to follow a paging link off the Graph API host', next);
+    }
+    return u.href;
+  }
+
   return {
     async sendMessage(creds, to, content: MessageContent, sendOpts = {}) {
       const body = {
@@ -235,21 +254,19 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       ),
 
     async downloadMedia(creds, url, o = {}) {
-      const u = new URL(url);
-      const allowed =
-        u.hostname === graphHost || mediaHosts.some((h) => u.hostname === h || u.hostname.endsWith(`.${h}`));
-      if (!allowed || !/^https?:$/.test(u.protocol)) {
-        // The access token goes with the request: never to a host that is not Meta's.
-        throw new GraphError({
-          status: 0,
-          code: 'BAD_RESPONSE',
-          title: 'Refusing to download media from an unexpected host',
-          details: u.hostname,
-        });
+      // The access token goes with the request: only to Meta, over https (or to the configured Graph
+      // origin itself, which is how the simulator serves media over http on localhost).
+      const u = parseUrl(url);
+      const meta =
+        u?.protocol === 'https:' &&
+        u.port === '' &&
+        mediaHosts.some((h) => u.hostname === h || u.hostname.endsWith(`.${h}`));
+      if (!u || u.username || u.password || (u.origin !== graphOrigin && !meta)) {
+        throw refusedUrl('Refusing to download media from an unexpected host (not Meta’s)', url);
       }
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, {
+        res = await request(u, {
           method: 'GET',
           dispatcher,
           headers: { authorization: `Bearer ${creds.accessToken}` },
@@ -269,24 +286,18 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
         });
       }
       const max = o.maxBytes ?? DEFAULT_MAX_DOWNLOAD;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > max) {
-          res.body.destroy();
-          throw new GraphError({
-            status: res.statusCode,
-            code: 'BAD_RESPONSE',
-            title: `Media is larger than ${max} bytes`,
-          });
-        }
-        chunks.push(chunk as Buffer);
+      const data = await readLimited(res.body, max);
+      if (!data) {
+        throw new GraphError({
+          status: res.statusCode,
+          code: 'BAD_RESPONSE',
+          title: `Media is larger than ${max} bytes`,
+        });
       }
       const mimeType = String(res.headers['content-type'] ?? 'application/octet-stream')
         .split(';')[0]!
         .trim();
-      return { data: Buffer.concat(chunks), mimeType };
+      return { data, mimeType };
     },
 
     async deleteMedia(creds, mediaId) {
@@ -332,7 +343,7 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
           creds.accessToken,
         );
         out.push(...r.data);
-        next = r.paging?.next;
+        next = nextPage(r.paging?.next);
       }
       return out;
     },
@@ -349,7 +360,7 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
           creds.accessToken,
         );
         out.push(...r.data);
-        next = r.paging?.next;
+        next = nextPage(r.paging?.next);
       }
       return out;
     },
@@ -366,6 +377,25 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       if (ownsDispatcher) await dispatcher.close();
     },
   };
+}
+
+const parseUrl = (raw: string) => {
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A URL in Meta's answer that we will not follow: permanent (retrying gets the same answer). */
+function refusedUrl(title: string, url: string): GraphError {
+  const u = parseUrl(url);
+  return new GraphError({
+    status: 0,
+    code: 'REFUSED_URL',
+    title,
+    details: u ? `${u.protocol}//${u.host}` : 'not a URL',
+  });
 }
 
 /** Meta's schema requires `language.policy` (only "deterministic" exists); its examples omit it. Send it. */

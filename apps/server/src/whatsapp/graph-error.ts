@@ -24,6 +24,8 @@ export function classifyGraphError(
   status: number,
   isTransient?: boolean,
 ): GraphErrorKind {
+  // A URL in Meta's answer we refused to follow (paging off the Graph host, media off Meta's hosts).
+  if (code === 'REFUSED_URL') return 'permanent';
   if (typeof code === 'string') return 'transient'; // network-level: TIMEOUT, NETWORK
   if (THROTTLED.has(code)) return 'throttled';
   if (TOKEN.has(code)) return 'token';
@@ -37,7 +39,10 @@ export function classifyGraphError(
 
 export class GraphError extends Error {
   readonly status: number;
-  /** Meta's numeric code, or 'TIMEOUT' / 'NETWORK' / 'BAD_RESPONSE' when Meta never answered properly. */
+  /**
+   * Meta's numeric code, or 'TIMEOUT' / 'NETWORK' / 'BAD_RESPONSE' when Meta never answered properly,
+   * or 'REFUSED_URL' when its answer pointed somewhere we do not go.
+   */
   readonly code: number | string;
   readonly subcode: number | undefined;
   readonly title: string;
