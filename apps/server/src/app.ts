@@ -47,6 +47,7 @@ import { registerAccessControl } from './lib/http.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
+import { createUrlGuard, type LookupFn } from './lib/url-guard.ts';
 import { createDirMediaStore } from './media/dir.store.ts';
 import { downloadMediaFile } from './media/download-file.job.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -77,6 +78,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Reuse services built elsewhere (a process in role `all` shares them between HTTP and jobs). */
   services?: Services;
+  /** How the URL guard resolves host names (tests make names resolve to private addresses). */
+  lookup?: LookupFn;
 }
 
 export function createServices(deps: {
@@ -85,6 +88,7 @@ export function createServices(deps: {
   appSecret: string;
   log?: Log;
   metrics?: Metrics;
+  lookup?: LookupFn;
 }) {
   const { config, database } = deps;
   const db = database.db;
@@ -103,6 +107,10 @@ export function createServices(deps: {
     onCampaignPolicyChanged: (orgId) => templates.reevaluatePolicy(orgId),
   });
   const box = createSecretBox(deps.appSecret, config.APP_SECRET_PREVIOUS);
+  const urlGuard = createUrlGuard({
+    allowPrivate: config.FETCH_ALLOW_PRIVATE,
+    ...(deps.lookup ? { lookup: deps.lookup } : {}),
+  });
   const whatsapp = createCloudApiProvider({
     baseUrl: config.META_GRAPH_URL,
     version: config.META_GRAPH_VERSION,
@@ -116,6 +124,7 @@ export function createServices(deps: {
     numbers,
     events,
     notifications,
+    urlGuard,
     log,
     onUnusable: (orgId, templateId, why) => campaigns.pauseForTemplate(orgId, templateId, why),
   });
@@ -197,7 +206,7 @@ export function createServices(deps: {
     schedule: (orgId, importId) => jobs.enqueue(importContactFile, { orgId, importId }),
   });
   const contactExport = createContactExport({ db, contacts, fields });
-  const outbound = createOutboundService({ db, consent, events });
+  const outbound = createOutboundService({ db, consent, events, urlGuard });
   const conversations = createConversationService({
     db,
     outbound,
@@ -217,6 +226,7 @@ export function createServices(deps: {
     templates,
     events,
     notifications,
+    urlGuard,
     log,
     audienceFile: (orgId, id) => contactImports.audienceFile(orgId, id),
     checkNumber: async (numberId) => {
@@ -255,6 +265,7 @@ export function createServices(deps: {
     audit,
     jobs,
     whatsapp,
+    urlGuard,
     numbers,
     inbound,
     templates,

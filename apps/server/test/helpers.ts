@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.ts';
 import { type Config, type Env, loadConfig, testSettings } from '../src/config.ts';
 import { type Database, fromPglite, fromPool } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
+import type { LookupFn } from '../src/lib/url-guard.ts';
 
 export const settings = testSettings();
 
@@ -97,12 +98,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** App + isolated database + seeded owner: what most HTTP tests start from. */
-export async function createTestApp(env: Env = {}): Promise<TestApp> {
+/**
+ * App + isolated database + seeded owner: what most HTTP tests start from. `lookup` answers the
+ * URL guard's DNS questions (the SSRF tests make names resolve to private addresses).
+ */
+export async function createTestApp(env: Env = {}, opts: { lookup?: LookupFn } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = testConfig(env);
   const appSecret = config.APP_SECRET!;
-  const app = await buildApp({ config, database: db.database, appSecret, logger: false });
+  const app = await buildApp({ config, database: db.database, appSecret, logger: false, ...opts });
   const services = app.services;
   const seeded = await services.orgs.setupOwner({
     email: OWNER.email,

@@ -103,7 +103,7 @@ export const SSRF_CORPUS: SsrfCase[] = [
   refused('credentials in the URL', 'https://user:secret@cdn.ssrf-drill.example.com/x.jpg'),
   refused('backslash parser confusion', 'https://cdn.ssrf-drill.example.com\\@127.0.0.1/x.jpg'),
   refused('FETCH_ALLOW_PRIVATE allows only its CIDR', 'http://10.0.1.5/x.jpg', ['10.0.0.0/24']),
-  refused('FETCH_ALLOW_PRIVATE allows only its host', 'http://private.ssrf-drill.example.com/x.jpg', [
+  refused('FETCH_ALLOW_PRIVATE allows only its host', 'http://loopback.ssrf-drill.example.com/x.jpg', [
     'minio.ssrf-drill.example.com',
   ]),
   allowed('public DNS name', 'https://cdn.ssrf-drill.example.com/x.jpg'),
@@ -118,6 +118,11 @@ export const SSRF_CORPUS: SsrfCase[] = [
 
 /** The corpus cases that run with no FETCH_ALLOW_PRIVATE (what the routes see by default). */
 export const DEFAULT_CORPUS = SSRF_CORPUS.filter((c) => !c.allowPrivate);
+/** The FETCH_ALLOW_PRIVATE cases; their allow lists may be joined into one setting for a whole app. */
+export const ALLOW_PRIVATE_CORPUS = SSRF_CORPUS.filter((c) => c.allowPrivate);
+export const ALLOW_PRIVATE_SETTING = [...new Set(ALLOW_PRIVATE_CORPUS.flatMap((c) => c.allowPrivate!))].join(
+  ',',
+);
 
 /**
  * Loopback spellings of one address for redirect and connect tests, where a request is really

@@ -22,9 +22,11 @@ import { csvLine } from '../lib/csv-safe.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import { normalizePhone } from '../lib/phone.ts';
+import type { UrlGuard } from '../lib/url-guard.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { OrgService } from '../orgs/service.ts';
 import type { TemplateService } from '../templates/service.ts';
+import { fixedMediaLinks, refuseInwardMediaLinks } from './media-links.ts';
 import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
 
 type Json = Record<string, unknown>;
@@ -140,6 +142,8 @@ export function createCampaignService(deps: {
   templates: TemplateService;
   events: EventService;
   notifications: NotificationService;
+  /** Media links must not point inside our network (lib/url-guard.ts). */
+  urlGuard: UrlGuard;
   log: Log;
   /** The sender's current rate for a number (msg/s), when this process sends for it. */
   rateOf?(numberId: string): number | undefined;
@@ -406,8 +410,14 @@ export function createCampaignService(deps: {
         mapping: ref.mapping as Json,
       });
     }
+    await deps.urlGuard.assertLinks(fixedMediaLinks(body.templates), { onLookupFailure: 'accept' });
     const file = body.audience.kind === 'file' ? await openFile(ctx.orgId, body.audience) : undefined;
     const built = await buildRecipients(ctx.orgId, body, defs, file);
+    await refuseInwardMediaLinks(
+      built,
+      defs.map((d) => d.mapping),
+      deps.urlGuard,
+    );
     const audience =
       body.audience.kind === 'contacts'
         ? { kind: 'contacts', filter: body.audience.filter, segment_id: body.audience.segment_id ?? null }

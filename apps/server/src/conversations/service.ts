@@ -300,6 +300,9 @@ export function createConversationService(deps: {
         throw new AppError('CONFLICT', 'That message has not reached WhatsApp yet; it cannot be quoted');
       replyTo = m.wamid;
     }
+    // Links are checked (a DNS lookup) before the transaction holds a connection; send repeats the
+    // check from the guard's cached answer.
+    await outbound.checkLinks(body.content);
     const queued = await transaction(db, async (tx, onCommit) => {
       const q = await outbound.send(
         ctx.orgId,

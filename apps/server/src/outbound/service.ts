@@ -6,6 +6,7 @@ import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
+import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
 
 type OnCommit = (f: () => unknown) => void;
 
@@ -40,8 +41,28 @@ export interface QueuedMessage {
  * the same transaction. Campaigns check the same rules in bulk (pre-flight) and queue through
  * `enqueueRows` below. The sender (`sender.ts`) takes it from the queue.
  */
-export function createOutboundService(deps: { db: Db; consent: ConsentService; events: EventService }) {
-  const { db, consent, events } = deps;
+export function createOutboundService(deps: {
+  db: Db;
+  consent: ConsentService;
+  events: EventService;
+  urlGuard: UrlGuard;
+}) {
+  const { db, consent, events, urlGuard } = deps;
+
+  /**
+   * Media links (and a call-to-action's URL) must not point inside our network: Meta fetches them,
+   * not us, but such a link is never legitimate and we may fetch it ourselves one day. A name our
+   * resolver cannot answer is left to Meta (see the URL guard). 400 naming each refused field.
+   */
+  async function checkLinks(content: unknown) {
+    const links = collectLinks(content, ['content']);
+    const c = content as { interactive?: { action?: { parameters?: { url?: unknown } } } } | null;
+    const cta = c?.interactive?.action?.parameters?.url;
+    if (typeof cta === 'string') {
+      links.push({ path: ['content', 'interactive', 'action', 'parameters', 'url'], url: cta });
+    }
+    if (links.length) await urlGuard.assertLinks(links, { onLookupFailure: 'accept' });
+  }
 
   async function numberOf(tx: Db | Tx, orgId: string, numberId: string) {
     const [n] = await queryRows<{
@@ -135,6 +156,7 @@ export function createOutboundService(deps: { db: Db; consent: ConsentService; e
       );
     }
     const content = parsed.data;
+    await checkLinks(content);
     const work = async (tx: Tx, onCommit: OnCommit) => {
       const number = await numberOf(tx, orgId, input.numberId);
       const contact = await contactOf(tx, orgId, input.to);
@@ -200,6 +222,6 @@ export function createOutboundService(deps: { db: Db; consent: ConsentService; e
     return opts ? work(opts.tx, opts.onCommit) : transaction(db, work);
   }
 
-  return { send };
+  return { send, checkLinks };
 }
 export type OutboundService = ReturnType<typeof createOutboundService>;

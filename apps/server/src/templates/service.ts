@@ -18,10 +18,12 @@ import { type OnCommit, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
+import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
 import { GraphError } from '../whatsapp/graph-error.ts';
 import type { MetaTemplate } from '../whatsapp/provider.ts';
+import { authoredLinks } from './links.ts';
 
 type Row = typeof templates.$inferSelect;
 type Json = Record<string, unknown>;
@@ -45,6 +47,8 @@ export function createTemplateService(deps: {
   numbers: NumberService;
   events: EventService;
   notifications: NotificationService;
+  /** Media links and button URLs must not point inside our network (lib/url-guard.ts). */
+  urlGuard: UrlGuard;
   log: Log;
   /**
    * After a change that stops the template being sent commits (a quarantine, or Meta pausing,
@@ -486,6 +490,8 @@ export function createTemplateService(deps: {
       params = resolved.params;
       missing = resolved.missing;
     }
+    // A preview stores nothing, but its media link is a URL given to us: the same answer as a send.
+    await deps.urlGuard.assertLinks(collectLinks(params, ['params']), { onLookupFailure: 'accept' });
     const def: TemplateDef = {
       name: r.name,
       language: r.language,
@@ -502,6 +508,8 @@ export function createTemplateService(deps: {
   async function create(ctx: AuthContext, body: CreateTemplateBody) {
     const number = await numberService.rowById(body.number_id);
     if (!number || number.orgId !== ctx.orgId) throw notFound('Number');
+    // Before Meta sees it: Meta fetches the sample media, and a link inward is never legitimate.
+    await deps.urlGuard.assertLinks(authoredLinks(body), { onLookupFailure: 'accept' });
     const meta = toMetaTemplate(body);
     let created: { id: string; status: string; category?: string | undefined };
     try {
