@@ -24,10 +24,13 @@ import { createFieldService } from './contacts/fields.ts';
 import { importContactFile } from './contacts/import/import-file.job.ts';
 import { contactImportRoutes } from './contacts/import/routes.ts';
 import { createContactImportService } from './contacts/import/service.ts';
+import { createPhonePrivacy } from './contacts/phone-privacy.ts';
+import { createContactPrivacy } from './contacts/privacy.ts';
 import { contactRoutes } from './contacts/routes.ts';
 import { createSegmentService } from './contacts/segments.ts';
 import { createContactService } from './contacts/service.ts';
 import { createTagService } from './contacts/tags.ts';
+import { createPhoneHasher, createTombstones } from './contacts/tombstones.ts';
 import { createQuickReplyService } from './conversations/quick-replies.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversationService } from './conversations/service.ts';
@@ -63,6 +66,8 @@ import { createSender } from './outbound/sender.ts';
 import { createOutboundService } from './outbound/service.ts';
 import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
+import { retentionRoutes } from './retention/routes.ts';
+import { createRetentionService } from './retention/service.ts';
 import { templateRoutes } from './templates/routes.ts';
 import { createTemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
@@ -136,11 +141,28 @@ export function createServices(deps: {
         });
     },
   });
-  const consent = createConsentService({ db, database, events });
+  const tombstones = createTombstones({
+    hasher: createPhoneHasher(deps.appSecret, config.APP_SECRET_PREVIOUS),
+    events,
+  });
+  const consent = createConsentService({ db, database, events, tombstones });
   const fields = createFieldService({ db });
   const tags = createTagService({ db });
   const segments = createSegmentService({ db, fields });
-  const contacts = createContactService({ db, orgs, fields, tags, segments, consent, events });
+  const contacts = createContactService({
+    db,
+    orgs,
+    fields,
+    tags,
+    segments,
+    consent,
+    tombstones,
+    media,
+    events,
+  });
+  const phones = createPhonePrivacy({ db });
+  const contactPrivacy = createContactPrivacy({ db, contacts, tombstones, media, events });
+  const retention = createRetentionService({ db, media, log });
   const inbound = createInboundService({
     db,
     database,
@@ -265,6 +287,9 @@ export function createServices(deps: {
     contacts,
     contactImports,
     contactExport,
+    contactPrivacy,
+    phones,
+    retention,
     outbound,
     sender,
     campaigns,
@@ -376,6 +401,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       conversations: services.conversations,
       quickReplies: services.quickReplies,
       teams: services.teams,
+      phones: services.phones,
     }),
   );
   await app.register(templateRoutes({ templates: services.templates }));
@@ -383,6 +409,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     campaignRoutes({
       campaigns: services.campaigns,
       imports: services.contactImports,
+      phones: services.phones,
       maxBytes: config.IMPORT_MAX_BYTES,
     }),
   );
@@ -394,8 +421,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: services.tags,
       fields: services.fields,
       segments: services.segments,
+      phones: services.phones,
+      privacy: services.contactPrivacy,
     }),
   );
+  await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(
     contactImportRoutes({
       imports: services.contactImports,

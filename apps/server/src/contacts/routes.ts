@@ -4,6 +4,8 @@ import {
   ConsentEvent,
   ConsentLedger,
   Contact,
+  ContactDataExport,
+  ContactErasure,
   ContactPage,
   ContactQuery,
   ContactSettings,
@@ -14,6 +16,7 @@ import {
   CreateTagBody,
   CustomField,
   CustomFieldList,
+  EraseContactBody,
   Ok,
   RecordConsentBody,
   Segment,
@@ -33,6 +36,8 @@ import { z } from 'zod';
 import { authOf } from '../lib/http.ts';
 import type { ConsentService } from './consent.ts';
 import type { FieldService } from './fields.ts';
+import type { PhonePrivacy } from './phone-privacy.ts';
+import type { ContactPrivacy } from './privacy.ts';
 import type { SegmentService } from './segments.ts';
 import type { ContactService } from './service.ts';
 import type { TagService } from './tags.ts';
@@ -47,9 +52,11 @@ export const contactRoutes =
     tags: TagService;
     fields: FieldService;
     segments: SegmentService;
+    phones: PhonePrivacy;
+    privacy: ContactPrivacy;
   }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { contacts, consent, tags, fields, segments } = deps;
+    const { contacts, consent, tags, fields, segments, phones, privacy } = deps;
 
     // ---- contacts -------------------------------------------------------------------------------
     {
@@ -66,7 +73,11 @@ export const contactRoutes =
             response: { 200: ContactPage },
           },
         },
-        async (req) => contacts.list(authOf(req), req.query),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          const page = await contacts.list(authOf(req), req.query, { phoneSearch: !view.masked });
+          return { ...page, data: page.data.map(view.contact) };
+        },
       );
       app.post(
         '/api/v1/contacts',
@@ -80,7 +91,10 @@ export const contactRoutes =
             response: { 201: Contact },
           },
         },
-        async (req, reply) => reply.code(201).send(await contacts.create(authOf(req), req.body)),
+        async (req, reply) => {
+          const view = await phones.viewFor(authOf(req));
+          return reply.code(201).send(view.contact(await contacts.create(authOf(req), req.body)));
+        },
       );
       app.post(
         '/api/v1/contacts/bulk',
@@ -126,7 +140,8 @@ export const contactRoutes =
           config: { access: 'contacts.read' },
           schema: { tags: oa, summary: 'One contact', params: IdParams, response: { 200: Contact } },
         },
-        async (req) => contacts.get(authOf(req), req.params.id),
+        async (req) =>
+          (await phones.viewFor(authOf(req))).contact(await contacts.get(authOf(req), req.params.id)),
       );
       app.patch(
         '/api/v1/contacts/:id',
@@ -140,7 +155,10 @@ export const contactRoutes =
             response: { 200: Contact },
           },
         },
-        async (req) => contacts.update(authOf(req), req.params.id, req.body),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          return view.contact(await contacts.update(authOf(req), req.params.id, req.body));
+        },
       );
       app.delete(
         '/api/v1/contacts/:id',
@@ -170,7 +188,11 @@ export const contactRoutes =
             response: { 200: TimelinePage },
           },
         },
-        async (req) => contacts.timeline(authOf(req), req.params.id, req.query),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          const page = await contacts.timeline(authOf(req), req.params.id, req.query);
+          return { ...page, data: page.data.map(view.timelineItem) };
+        },
       );
       app.get(
         '/api/v1/contacts/:id/consent',
@@ -183,7 +205,11 @@ export const contactRoutes =
             response: { 200: ConsentLedger },
           },
         },
-        async (req) => consent.ledger(authOf(req), req.params.id),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          const ledger = await consent.ledger(authOf(req), req.params.id);
+          return { ...ledger, data: ledger.data.map(view.consentEvent) };
+        },
       );
       app.post(
         '/api/v1/contacts/:id/consent',
@@ -197,8 +223,46 @@ export const contactRoutes =
             response: { 201: ConsentEvent },
           },
         },
-        async (req, reply) =>
-          reply.code(201).send(await consent.recordManual(authOf(req), req.params.id, req.body)),
+        async (req, reply) => {
+          const view = await phones.viewFor(authOf(req));
+          const event = await consent.recordManual(authOf(req), req.params.id, req.body);
+          return reply.code(201).send(view.consentEvent(event));
+        },
+      );
+      app.get(
+        '/api/v1/contacts/:id/export',
+        {
+          config: { access: 'contacts.manage' },
+          schema: {
+            tags: oa,
+            summary:
+              'Everything held about the contact as JSON (GDPR access): contact, fields, tags, consent ledger, conversations with messages and notes, campaign sends, media metadata, edits',
+            params: IdParams,
+            response: { 200: ContactDataExport },
+          },
+        },
+        async (req, reply) => {
+          const data = await privacy.exportData(authOf(req), req.params.id);
+          return reply
+            .header('content-disposition', `attachment; filename="contact-${req.params.id}.json"`)
+            .header('cache-control', 'no-store')
+            .send(data);
+        },
+      );
+      app.post(
+        '/api/v1/contacts/:id/erase',
+        {
+          config: { access: 'contacts.manage' },
+          schema: {
+            tags: oa,
+            summary:
+              'Erase the contact (GDPR): messages, files, notes, conversations, campaign rows and consent ledger; an opt-out is kept under a hashed phone. Irreversible: send { "confirm": "erase" }',
+            params: IdParams,
+            body: EraseContactBody,
+            response: { 200: ContactErasure },
+          },
+        },
+        async (req) => privacy.erase(authOf(req), req.params.id),
       );
     }
 

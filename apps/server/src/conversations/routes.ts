@@ -6,6 +6,7 @@ import {
   ConversationStatusBody,
   ConversationTagsBody,
   MediaUploadQuery,
+  type Message,
   MessagePage,
   MessageQuery,
   Note,
@@ -28,6 +29,7 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { PhonePrivacy, PhoneView } from '../contacts/phone-privacy.ts';
 import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
 import type { QuickReplyService } from './quick-replies.ts';
@@ -39,15 +41,34 @@ const MessageParams = z.object({ id: Uuid, messageId: Uuid });
 /** Largest file WhatsApp sends (documents); each type's own limit is checked by the media service. */
 const MAX_SEND_BYTES = 100 * 1024 * 1024;
 
+/** The customer's phone as the caller may see it (the organisation may hide it from their role). */
+const conversationFor = (view: PhoneView, c: Conversation): Conversation =>
+  view.masked ? { ...c, contact: { ...c.contact, wa_id: view.waId(c.contact.wa_id) } } : c;
+/** A received message carries the customer's phone as `from` (WhatsApp's payload, stored as it came). */
+const messageFor = (view: PhoneView, m: Message): Message =>
+  view.masked && m.direction === 'in' && typeof m.content.from === 'string'
+    ? { ...m, content: { ...m.content, from: view.waId(m.content.from) } }
+    : m;
+/** A send refused for consent names the phone: masked in the error too. */
+async function asCaller<T>(view: PhoneView, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw view.error(err);
+  }
+}
+
 export const conversationRoutes =
   (deps: {
     conversations: ConversationService;
     quickReplies: QuickReplyService;
     teams: TeamService;
+    phones: PhonePrivacy;
   }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['conversations'];
-    const { conversations, quickReplies, teams } = deps;
+    const { conversations, quickReplies, teams, phones } = deps;
+    const viewOf = (req: Parameters<typeof authOf>[0]) => phones.viewFor(authOf(req));
     const read = { access: 'conversations.read' as const };
     const reply = { access: 'conversations.reply' as const };
     const manage = { access: 'conversations.manage' as const };
@@ -63,7 +84,11 @@ export const conversationRoutes =
           response: { 200: ConversationPage },
         },
       },
-      async (req) => conversations.list(authOf(req), req.query),
+      async (req) => {
+        const view = await viewOf(req);
+        const page = await conversations.list(authOf(req), req.query, { phoneSearch: !view.masked });
+        return { ...page, data: page.data.map((c) => conversationFor(view, c)) };
+      },
     );
     app.get(
       '/api/v1/conversations/:id',
@@ -76,7 +101,7 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.get(authOf(req), req.params.id),
+      async (req) => conversationFor(await viewOf(req), await conversations.get(authOf(req), req.params.id)),
     );
     app.get(
       '/api/v1/conversations/:id/messages',
@@ -90,7 +115,11 @@ export const conversationRoutes =
           response: { 200: MessagePage },
         },
       },
-      async (req) => conversations.messages(authOf(req), req.params.id, req.query),
+      async (req) => {
+        const view = await viewOf(req);
+        const page = await conversations.messages(authOf(req), req.params.id, req.query);
+        return { ...page, data: page.data.map((m) => messageFor(view, m)) };
+      },
     );
     app.post(
       '/api/v1/conversations/:id/reply',
@@ -105,7 +134,11 @@ export const conversationRoutes =
           response: { 202: ReplyQueued },
         },
       },
-      async (req, res) => res.code(202).send(await conversations.reply(authOf(req), req.params.id, req.body)),
+      async (req, res) => {
+        const view = await viewOf(req);
+        const queued = await asCaller(view, () => conversations.reply(authOf(req), req.params.id, req.body));
+        return res.code(202).send(queued);
+      },
     );
     // Files to send arrive as the raw body with their own type (only in this plugin's scope); any
     // other type is refused by Fastify with 415 before it is read.
@@ -156,10 +189,14 @@ export const conversationRoutes =
           response: { 202: ReplyQueued },
         },
       },
-      async (req, res) =>
-        res
-          .code(202)
-          .send(await conversations.react(authOf(req), req.params.id, req.params.messageId, req.body.emoji)),
+      async (req, res) => {
+        const view = await viewOf(req);
+        const { id, messageId } = req.params;
+        const queued = await asCaller(view, () =>
+          conversations.react(authOf(req), id, messageId, req.body.emoji),
+        );
+        return res.code(202).send(queued);
+      },
     );
     app.post(
       '/api/v1/conversations/:id/messages/:messageId/retry',
@@ -172,8 +209,12 @@ export const conversationRoutes =
           response: { 202: ReplyQueued },
         },
       },
-      async (req, res) =>
-        res.code(202).send(await conversations.retry(authOf(req), req.params.id, req.params.messageId)),
+      async (req, res) => {
+        const view = await viewOf(req);
+        const { id, messageId } = req.params;
+        const queued = await asCaller(view, () => conversations.retry(authOf(req), id, messageId));
+        return res.code(202).send(queued);
+      },
     );
     app.post(
       '/api/v1/conversations/:id/read',
@@ -237,7 +278,14 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.assign(authOf(req), req.params.id, req.body.assignee_id, req.body.team_id),
+      async (req) => {
+        const view = await viewOf(req);
+        const { assignee_id, team_id } = req.body;
+        return conversationFor(
+          view,
+          await conversations.assign(authOf(req), req.params.id, assignee_id, team_id),
+        );
+      },
     );
     app.post(
       '/api/v1/conversations/:id/status',
@@ -251,8 +299,14 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) =>
-        conversations.setStatus(authOf(req), req.params.id, req.body.status, req.body.snoozed_until),
+      async (req) => {
+        const view = await viewOf(req);
+        const { status, snoozed_until } = req.body;
+        return conversationFor(
+          view,
+          await conversations.setStatus(authOf(req), req.params.id, status, snoozed_until),
+        );
+      },
     );
     app.put(
       '/api/v1/conversations/:id/tags',
@@ -266,7 +320,11 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.setTags(authOf(req), req.params.id, req.body.tag_ids),
+      async (req) =>
+        conversationFor(
+          await viewOf(req),
+          await conversations.setTags(authOf(req), req.params.id, req.body.tag_ids),
+        ),
     );
     app.get(
       '/api/v1/conversations/:id/notes',
@@ -354,6 +412,11 @@ export const conversationRoutes =
           response: { 200: RenderedQuickReply },
         },
       },
-      async (req) => quickReplies.render(authOf(req), req.params.id, req.query.conversation_id),
+      async (req) => {
+        const view = await viewOf(req);
+        return quickReplies.render(authOf(req), req.params.id, req.query.conversation_id, {
+          phone: view.phone,
+        });
+      },
     );
   };
