@@ -54,6 +54,7 @@ export function ConfirmDialog({
   confirmLabel,
   danger,
   busy,
+  confirmDisabled,
   onConfirm,
   onCancel,
 }: {
@@ -63,6 +64,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  /** Until the person has done what the question asks (e.g. typed a word). */
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -86,12 +89,16 @@ export function ConfirmDialog({
       <h2 id="confirm-title" className="text-base font-semibold text-slate-900">
         {title}
       </h2>
-      <div className="mt-2 text-sm text-slate-700">{children}</div>
+      <div className="mt-2 space-y-3 text-sm text-slate-700">{children}</div>
       <div className="mt-5 flex justify-end gap-2">
         <Button variant="secondary" onClick={onCancel} disabled={busy}>
           Cancel
         </Button>
-        <Button variant={danger ? 'danger' : 'primary'} onClick={onConfirm} disabled={busy}>
+        <Button
+          variant={danger ? 'danger' : 'primary'}
+          onClick={onConfirm}
+          disabled={busy || confirmDisabled}
+        >
           {confirmLabel}
         </Button>
       </div>
