@@ -17,7 +17,7 @@ import {
   lastMessageAt,
   TagChip,
 } from './parts.tsx';
-import { useContactPages, useContactRights, useSegments, useTags } from './queries.ts';
+import { useContactPages, useContactRights, usePhonesHidden, useSegments, useTags } from './queries.ts';
 
 type ListFilter = ContactFilter & { segment_id?: string };
 
@@ -53,6 +53,7 @@ function useFilter() {
 export function ContactsPage() {
   const [filter, setFilter] = useFilter();
   const { canWrite, canManage, canImport } = useContactRights();
+  const phonesHidden = usePhonesHidden();
   const pages = useContactPages(filter);
   const tags = useTags();
   const segments = useSegments();
@@ -177,7 +178,7 @@ export function ContactsPage() {
                   <Input
                     id={id}
                     type="search"
-                    placeholder="Name, phone or a field value"
+                    placeholder={phonesHidden ? 'Name or a field value' : 'Name, phone or a field value'}
                     value={search}
                     onChange={(e) => setSearch(e.target.value)}
                   />
