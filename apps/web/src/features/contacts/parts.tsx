@@ -1,5 +1,5 @@
 import type { ConsentState } from '@openwaba/contracts';
-import { type ReactNode, useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { Badge, type BadgeTone, Button } from '../../components/ui.tsx';
 
 export const CONSENT_LABEL: Record<ConsentState, string> = {
@@ -70,6 +70,8 @@ export function ConfirmDialog({
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Several dialogs can be on one page: each is named by its own title.
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -79,14 +81,14 @@ export function ConfirmDialog({
   return (
     <dialog
       ref={ref}
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onCancel={(e) => {
         e.preventDefault();
         onCancel();
       }}
       className="m-auto w-full max-w-md rounded-lg border border-slate-200 p-5 shadow-xl backdrop:bg-slate-900/40"
     >
-      <h2 id="confirm-title" className="text-base font-semibold text-slate-900">
+      <h2 id={titleId} className="text-base font-semibold text-slate-900">
         {title}
       </h2>
       <div className="mt-2 space-y-3 text-sm text-slate-700">{children}</div>
