@@ -26,6 +26,7 @@ import { contactImportRoutes } from './contacts/import/routes.ts';
 import { createContactImportService } from './contacts/import/service.ts';
 import { createPhonePrivacy } from './contacts/phone-privacy.ts';
 import { createContactPrivacy } from './contacts/privacy.ts';
+import { contactPrivacyRoutes } from './contacts/privacy-routes.ts';
 import { contactRoutes } from './contacts/routes.ts';
 import { createSegmentService } from './contacts/segments.ts';
 import { createContactService } from './contacts/service.ts';
@@ -422,9 +423,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       fields: services.fields,
       segments: services.segments,
       phones: services.phones,
-      privacy: services.contactPrivacy,
     }),
   );
+  await app.register(contactPrivacyRoutes({ privacy: services.contactPrivacy }));
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(
     contactImportRoutes({

@@ -2,6 +2,7 @@ export * from './auth.ts';
 export * from './campaigns.ts';
 export * from './common.ts';
 export * from './contact-import.ts';
+export * from './contact-privacy.ts';
 export * from './contacts.ts';
 export * from './conversations.ts';
 export * from './errors.ts';

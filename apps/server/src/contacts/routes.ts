@@ -4,8 +4,6 @@ import {
   ConsentEvent,
   ConsentLedger,
   Contact,
-  ContactDataExport,
-  ContactErasure,
   ContactPage,
   ContactQuery,
   ContactSettings,
@@ -16,7 +14,6 @@ import {
   CreateTagBody,
   CustomField,
   CustomFieldList,
-  EraseContactBody,
   Ok,
   RecordConsentBody,
   Segment,
@@ -37,7 +34,6 @@ import { authOf } from '../lib/http.ts';
 import type { ConsentService } from './consent.ts';
 import type { FieldService } from './fields.ts';
 import type { PhonePrivacy } from './phone-privacy.ts';
-import type { ContactPrivacy } from './privacy.ts';
 import type { SegmentService } from './segments.ts';
 import type { ContactService } from './service.ts';
 import type { TagService } from './tags.ts';
@@ -53,10 +49,9 @@ export const contactRoutes =
     fields: FieldService;
     segments: SegmentService;
     phones: PhonePrivacy;
-    privacy: ContactPrivacy;
   }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { contacts, consent, tags, fields, segments, phones, privacy } = deps;
+    const { contacts, consent, tags, fields, segments, phones } = deps;
 
     // ---- contacts -------------------------------------------------------------------------------
     {
@@ -228,41 +223,6 @@ export const contactRoutes =
           const event = await consent.recordManual(authOf(req), req.params.id, req.body);
           return reply.code(201).send(view.consentEvent(event));
         },
-      );
-      app.get(
-        '/api/v1/contacts/:id/export',
-        {
-          config: { access: 'contacts.manage' },
-          schema: {
-            tags: oa,
-            summary:
-              'Everything held about the contact as JSON (GDPR access): contact, fields, tags, consent ledger, conversations with messages and notes, campaign sends, media metadata, edits',
-            params: IdParams,
-            response: { 200: ContactDataExport },
-          },
-        },
-        async (req, reply) => {
-          const data = await privacy.exportData(authOf(req), req.params.id);
-          return reply
-            .header('content-disposition', `attachment; filename="contact-${req.params.id}.json"`)
-            .header('cache-control', 'no-store')
-            .send(data);
-        },
-      );
-      app.post(
-        '/api/v1/contacts/:id/erase',
-        {
-          config: { access: 'contacts.manage' },
-          schema: {
-            tags: oa,
-            summary:
-              'Erase the contact (GDPR): messages, files, notes, conversations, campaign rows and consent ledger; an opt-out is kept under a hashed phone. Irreversible: send { "confirm": "erase" }',
-            params: IdParams,
-            body: EraseContactBody,
-            response: { 200: ContactErasure },
-          },
-        },
-        async (req) => privacy.erase(authOf(req), req.params.id),
       );
     }
 

@@ -6,7 +6,6 @@ import {
   ConversationStatusBody,
   ConversationTagsBody,
   MediaUploadQuery,
-  type Message,
   MessagePage,
   MessageQuery,
   Note,
@@ -29,9 +28,10 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { PhonePrivacy, PhoneView } from '../contacts/phone-privacy.ts';
+import type { PhonePrivacy } from '../contacts/phone-privacy.ts';
 import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
+import { asCaller, conversationFor, messageFor } from './phone-view.ts';
 import type { QuickReplyService } from './quick-replies.ts';
 import type { ConversationService } from './service.ts';
 import type { TeamService } from './teams.ts';
@@ -40,23 +40,6 @@ const IdParams = z.object({ id: Uuid });
 const MessageParams = z.object({ id: Uuid, messageId: Uuid });
 /** Largest file WhatsApp sends (documents); each type's own limit is checked by the media service. */
 const MAX_SEND_BYTES = 100 * 1024 * 1024;
-
-/** The customer's phone as the caller may see it (the organisation may hide it from their role). */
-const conversationFor = (view: PhoneView, c: Conversation): Conversation =>
-  view.masked ? { ...c, contact: { ...c.contact, wa_id: view.waId(c.contact.wa_id) } } : c;
-/** A received message carries the customer's phone as `from` (WhatsApp's payload, stored as it came). */
-const messageFor = (view: PhoneView, m: Message): Message =>
-  view.masked && m.direction === 'in' && typeof m.content.from === 'string'
-    ? { ...m, content: { ...m.content, from: view.waId(m.content.from) } }
-    : m;
-/** A send refused for consent names the phone: masked in the error too. */
-async function asCaller<T>(view: PhoneView, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw view.error(err);
-  }
-}
 
 export const conversationRoutes =
   (deps: {
