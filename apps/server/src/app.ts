@@ -214,6 +214,7 @@ export function createServices(deps: {
     orgs,
     fields,
     consent,
+    tombstones,
     events,
     notifications,
     log,

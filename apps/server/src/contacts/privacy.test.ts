@@ -265,6 +265,9 @@ describe(`contact erasure (GDPR) on ${settings.backend}`, () => {
     const cy = (await owner.get(`/api/v1/contacts/${await contactOf(wa(4))}`)).json();
     expect(bo.consent.state).toBe('opted_out');
     expect(cy.consent.state).toBe('opted_in');
+    // Back on file in the ledger: the consent filter (and campaigns) see it too.
+    const optedOut = (await owner.get('/api/v1/contacts?consent=opted_out')).json().data;
+    expect(optedOut.map((c: { id: string }) => c.id)).toContain(bo.id);
 
     // Erased once more; then the customer writes in: the inbox may not answer them.
     expect((await erase(owner, bo.id)).statusCode).toBe(200);
@@ -284,13 +287,33 @@ describe(`contact erasure (GDPR) on ${settings.backend}`, () => {
     expect(ledgerNow.data.map((e: { kind: string }) => e.kind)).toEqual(['opt_in', 'opt_out']);
   });
 
+  it('an import without an opt-in also puts the kept opt-out back on file', async () => {
+    const c = await createContact({ phone: `+${wa(5)}`, name: 'Di' });
+    await owner.post(`/api/v1/contacts/${c.id}/consent`, { kind: 'opt_out', proof: 'asked on the phone' });
+    expect((await erase(owner, c.id)).json().opt_out_kept).toBe(true);
+    const up = await owner.request('POST', '/api/v1/contacts/imports?filename=di.csv', `Phone\n+${wa(5)}\n`, {
+      'content-type': 'text/csv',
+    });
+    expect(up.statusCode, up.body).toBe(201);
+    const options = { mapping: { phone: 'Phone' } };
+    expect((await owner.post(`/api/v1/contacts/imports/${up.json().id}/confirm`, options)).statusCode).toBe(
+      202,
+    );
+    await t.app.services.contactImports.run(t.orgId, up.json().id);
+    const id = await contactOf(wa(5));
+    const ledger = (await owner.get(`/api/v1/contacts/${id}/consent`)).json();
+    expect(ledger).toMatchObject({ state: 'opted_out', data: [{ kind: 'opt_out', source: 'manual' }] });
+    expect(ledger.data[0].proof).toContain('asked on the phone');
+  });
+
   it('an opted-in contact leaves no tombstone, and its earlier one goes', async () => {
     // wa(3) opted back in with START: erasing it now drops the kept opt-out.
     const id = (await contactOf(wa(3)))!;
     expect((await erase(owner, id)).json().opt_out_kept).toBe(false);
+    // Only the one of wa(5) (the test before) is left.
     expect(
       await count('select count(*)::int as n from consent_tombstones where org_id = $1', [t.orgId]),
-    ).toBe(0);
+    ).toBe(1);
     const again = await createContact({ phone: `+${wa(3)}` });
     expect(again.consent.state).toBe('unknown');
   });
