@@ -26,8 +26,8 @@ import { readAhead } from '../../lib/read-ahead.ts';
 import type { NotificationService } from '../../notifications/service.ts';
 import type { OrgService } from '../../orgs/service.ts';
 import type { ConsentService } from '../consent.ts';
-import type { Tombstones } from '../tombstones.ts';
 import type { FieldService } from '../fields.ts';
+import type { Tombstones } from '../tombstones.ts';
 import { formatBytes, formatCount, type ImportLimits } from './limits.ts';
 import { resolveColumns, suggestMapping } from './mapping.ts';
 import {
