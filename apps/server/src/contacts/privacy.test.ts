@@ -166,7 +166,16 @@ describe(`contact erasure (GDPR) on ${settings.backend}`, () => {
     await customerWrites(t, num, wa(3), 'STOP');
     expect((await owner.get(`/api/v1/contacts/${id}`)).json().consent.state).toBe('opted_out');
     const conversationId = (await owner.get(`/api/v1/conversations?search=${wa(3)}`)).json().data[0].id;
-    await owner.post(`/api/v1/conversations/${conversationId}/notes`, { body: 'Asked to stop' });
+    await t.member('agent', 'mentioned@example.com');
+    const note = await owner.post(`/api/v1/conversations/${conversationId}/notes`, {
+      body: 'Asked to stop, @mentioned@example.com please check',
+    });
+    expect(note.json().mentions).toHaveLength(1);
+    expect(
+      await count('select count(*)::int as n from notifications where related_entity_id = $1', [
+        conversationId,
+      ]),
+    ).toBe(1);
     const out = await seed.message(t.orgId, num.id, conversationId, { days: 0, direction: 'out' });
     await seed.status(num.id, out.wamid, 0, wa(3));
     const fileKey = await seed.mediaFile(t.orgId, num.id, out.id, 0);
@@ -203,6 +212,7 @@ describe(`contact erasure (GDPR) on ${settings.backend}`, () => {
     expect(await left('messages', 'conversation_id = $1', [conversationId])).toBe(0);
     expect(await left('conversation_notes', 'conversation_id = $1', [conversationId])).toBe(0);
     expect(await left('conversations', 'id = $1', [conversationId])).toBe(0);
+    expect(await left('notifications', 'related_entity_id = $1', [conversationId])).toBe(0);
     expect(await left('media_files', 'message_id = $1', [out.id])).toBe(0);
     expect(await left('opt_in_events', 'wa_id = $1', [wa(3)])).toBe(0);
     expect(await left('campaign_recipients', 'wa_id = $1', [wa(3)])).toBe(0);

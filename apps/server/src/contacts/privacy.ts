@@ -203,6 +203,11 @@ export function createContactPrivacy(deps: {
       await tx.execute(
         sql`delete from contact_import_rejects where org_id = ${orgId} and value in (${`+${waId}`}, ${waId})`,
       );
+      // Notifications about their conversations (a mention quotes the note about them).
+      await tx.execute(
+        sql`delete from notifications where org_id = ${orgId} and related_entity_type = 'conversation'
+              and related_entity_id in (select id::text from conversations where org_id = ${orgId} and contact_id = ${contactId})`,
+      );
       const conversations = await countOf(
         tx,
         sql`select 1 from conversations where org_id = ${orgId} and contact_id = ${contactId}`,
