@@ -368,6 +368,14 @@ export function createMediaService(deps: {
     keys: string[],
     o: { dropUploads?: boolean } = {},
   ): Promise<number> {
+    // Called after commit: the deletion it follows has happened, so it never fails its caller.
+    return deleteUnused(orgId, keys, o).catch((err) => {
+      log.warn({ err, orgId, files: keys.length }, 'stored media files not released');
+      return 0;
+    });
+  }
+
+  async function deleteUnused(orgId: string, keys: string[], o: { dropUploads?: boolean }) {
     const unique = [...new Set(keys)];
     const shared = unique.filter((k) => /\/out-[^/]+$/.test(k));
     const inUse = new Set<string>();
