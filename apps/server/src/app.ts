@@ -24,10 +24,14 @@ import { createFieldService } from './contacts/fields.ts';
 import { importContactFile } from './contacts/import/import-file.job.ts';
 import { contactImportRoutes } from './contacts/import/routes.ts';
 import { createContactImportService } from './contacts/import/service.ts';
+import { createPhonePrivacy } from './contacts/phone-privacy.ts';
+import { createContactPrivacy } from './contacts/privacy.ts';
+import { contactPrivacyRoutes } from './contacts/privacy-routes.ts';
 import { contactRoutes } from './contacts/routes.ts';
 import { createSegmentService } from './contacts/segments.ts';
 import { createContactService } from './contacts/service.ts';
 import { createTagService } from './contacts/tags.ts';
+import { createPhoneHasher, createTombstones } from './contacts/tombstones.ts';
 import { createQuickReplyService } from './conversations/quick-replies.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { createConversationService } from './conversations/service.ts';
@@ -64,6 +68,8 @@ import { createSender } from './outbound/sender.ts';
 import { createOutboundService } from './outbound/service.ts';
 import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
+import { retentionRoutes } from './retention/routes.ts';
+import { createRetentionService } from './retention/service.ts';
 import { templateRoutes } from './templates/routes.ts';
 import { createTemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
@@ -145,11 +151,28 @@ export function createServices(deps: {
         });
     },
   });
-  const consent = createConsentService({ db, database, events });
+  const tombstones = createTombstones({
+    hasher: createPhoneHasher(deps.appSecret, config.APP_SECRET_PREVIOUS),
+    events,
+  });
+  const consent = createConsentService({ db, database, events, tombstones });
   const fields = createFieldService({ db });
   const tags = createTagService({ db });
   const segments = createSegmentService({ db, fields });
-  const contacts = createContactService({ db, orgs, fields, tags, segments, consent, events });
+  const contacts = createContactService({
+    db,
+    orgs,
+    fields,
+    tags,
+    segments,
+    consent,
+    tombstones,
+    media,
+    events,
+  });
+  const phones = createPhonePrivacy({ db });
+  const contactPrivacy = createContactPrivacy({ db, contacts, tombstones, media, events });
+  const retention = createRetentionService({ db, media, log });
   const inbound = createInboundService({
     db,
     database,
@@ -200,6 +223,7 @@ export function createServices(deps: {
     orgs,
     fields,
     consent,
+    tombstones,
     events,
     notifications,
     log,
@@ -276,6 +300,9 @@ export function createServices(deps: {
     contacts,
     contactImports,
     contactExport,
+    contactPrivacy,
+    phones,
+    retention,
     outbound,
     sender,
     campaigns,
@@ -387,6 +414,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       conversations: services.conversations,
       quickReplies: services.quickReplies,
       teams: services.teams,
+      phones: services.phones,
     }),
   );
   await app.register(templateRoutes({ templates: services.templates }));
@@ -394,6 +422,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     campaignRoutes({
       campaigns: services.campaigns,
       imports: services.contactImports,
+      phones: services.phones,
       maxBytes: config.IMPORT_MAX_BYTES,
     }),
   );
@@ -405,8 +434,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: services.tags,
       fields: services.fields,
       segments: services.segments,
+      phones: services.phones,
     }),
   );
+  await app.register(contactPrivacyRoutes({ privacy: services.contactPrivacy }));
+  await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(
     contactImportRoutes({
       imports: services.contactImports,

@@ -307,6 +307,11 @@ export const BulkContactsBody = z
     ids: z.array(Uuid).min(1).max(10_000).optional(),
     filter: ContactFilter.optional(),
     segment_id: Uuid.optional(),
+    /**
+     * Deleting by a filter or a segment (which can match every contact) needs the number of contacts
+     * the person was shown: a different count now is a 409 whose `details.count` is the current one.
+     */
+    confirm_count: z.number().int().min(0).optional(),
   })
   .refine((b) => [b.ids, b.filter, b.segment_id].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of ids, filter or segment_id',

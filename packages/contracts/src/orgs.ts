@@ -25,6 +25,11 @@ export const OrgSettings = z.object({
   campaign_categories: z.array(z.enum(CAMPAIGN_CATEGORIES)).min(1).max(2),
   /** An agent opening a conversation sends WhatsApp read receipts (blue ticks) for its messages. */
   read_receipts: z.boolean(),
+  /**
+   * Customers' phone numbers are masked (`+44 ••• ••• 4321`) for roles without `contacts.phones`
+   * (agents and viewers): in the dashboard, the API, exports and search.
+   */
+  hide_phone_numbers: z.boolean(),
 });
 export type OrgSettings = z.infer<typeof OrgSettings>;
 export const OrgSettingsPatch = OrgSettings.partial().strict();

@@ -21,6 +21,11 @@ export const PERMISSIONS = {
   'contacts.write': 'agent',
   'contacts.import': 'manager',
   'contacts.manage': 'manager',
+  /**
+   * Sees customers' phone numbers when the organisation hides them (org setting hide_phone_numbers).
+   * Managers hold it: they import and export contact lists and run campaigns on phone files anyway.
+   */
+  'contacts.phones': 'manager',
   'templates.read': 'viewer',
   'templates.manage': 'manager',
   'campaigns.read': 'viewer',

@@ -228,3 +228,33 @@ describe('sdk: templates', () => {
     );
   });
 });
+
+describe('sdk: privacy', () => {
+  it('exports and erases a contact, confirms a bulk delete by its count, previews retention', async () => {
+    const { fetch } = browserFetch();
+    const api = createClient({ baseUrl: base, fetch });
+    await api.auth.login({ email: OWNER.email, password: OWNER.password });
+    const c = await api.contacts.create({ phone: '+1 415 555 0142', name: 'Sdk Privacy' });
+    const data = await api.contacts.exportData(c.id);
+    expect(data.contact).toMatchObject({ id: c.id, name: 'Sdk Privacy' });
+    expect(api.contacts.exportDataUrl(c.id)).toBe(`${base}/api/v1/contacts/${c.id}/export`);
+    expect(await api.contacts.erase(c.id)).toMatchObject({ erased: true, opt_out_kept: false });
+    await expect(api.contacts.get(c.id)).rejects.toMatchObject({ status: 404 });
+
+    await api.contacts.create({ phone: '+1 415 555 0143', name: 'Sdk Bulk' });
+    const err = await api.contacts
+      .bulk({ action: 'delete', filter: { q: 'Sdk Bulk' }, confirm_count: 5 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 409, code: 'CONFLICT', details: { count: 1 } });
+    expect(
+      await api.contacts.bulk({ action: 'delete', filter: { q: 'Sdk Bulk' }, confirm_count: 1 }),
+    ).toEqual({
+      matched: 1,
+      affected: 1,
+    });
+
+    const preview = await api.retention.preview({ days: 30 });
+    expect(preview).toMatchObject({ retention_days: 30, counts: { messages: expect.any(Number) } });
+  });
+});

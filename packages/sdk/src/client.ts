@@ -12,6 +12,8 @@ import {
   ConsentLedger,
   Contact,
   ContactCampaigns,
+  ContactDataExport,
+  ContactErasure,
   type ContactFilter,
   ContactImport,
   ContactPage,
@@ -59,6 +61,7 @@ import {
   type RenderedTemplate,
   type ReplyBody,
   ReplyQueued,
+  RetentionPreview,
   type Role,
   Segment,
   SegmentList,
@@ -380,8 +383,25 @@ export function createClient(opts: ClientOptions = {}) {
         call(Contact, 'PATCH', `/api/v1/contacts/${q(id)}`, body),
       /** Deletes the contact and its conversations; its consent ledger is kept. @example await api.contacts.remove(id) */
       remove: (id: string) => call(Ok, 'DELETE', `/api/v1/contacts/${q(id)}`),
-      /** All or nothing, by `ids`, `filter` or `segment_id`. @example const { matched, affected } = await api.contacts.bulk({ action: 'tag', tag_ids: [vip], filter: { q: 'acme' } }) */
+      /**
+       * All or nothing, by `ids`, `filter` or `segment_id`. Deleting by a filter or a segment needs
+       * `confirm_count` (the number the person was shown): another count is a 409 whose `details.count`
+       * is the current one.
+       * @example const { matched, affected } = await api.contacts.bulk({ action: 'tag', tag_ids: [vip], filter: { q: 'acme' } })
+       * @example await api.contacts.bulk({ action: 'delete', filter: {}, confirm_count: total })
+       */
       bulk: (body: BulkContactsBody) => call(BulkContactsResult, 'POST', '/api/v1/contacts/bulk', body),
+      /** Everything held about the contact (GDPR access request). @example const data = await api.contacts.exportData(id) */
+      exportData: (id: string) => call(ContactDataExport, 'GET', `/api/v1/contacts/${q(id)}/export`),
+      /** A link that downloads it as a JSON file. @example <a href={api.contacts.exportDataUrl(id)} download>Export data</a> */
+      exportDataUrl: (id: string) => `${base}/api/v1/contacts/${q(id)}/export`,
+      /**
+       * Erases the contact for good (GDPR): messages, files, notes, conversations, campaign rows and
+       * the consent ledger; an opt-out is kept under a hashed phone so they are not messaged again.
+       * @example const { deleted, opt_out_kept } = await api.contacts.erase(id)
+       */
+      erase: (id: string) =>
+        call(ContactErasure, 'POST', `/api/v1/contacts/${q(id)}/erase`, { confirm: 'erase' }),
       /** Messages, consent changes and edits, newest first. @example const { data, next_cursor } = await api.contacts.timeline(id) */
       timeline: (id: string, o: { cursor?: string; limit?: number } = {}) =>
         call(TimelinePage, 'GET', `/api/v1/contacts/${q(id)}/timeline${query(o)}`),
@@ -599,6 +619,15 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example await api.orgs.update({ settings: { timezone: 'Asia/Kolkata' } }) */
       update: (body: { name?: string; settings?: OrgSettingsPatch }) =>
         call(Org, 'PATCH', '/api/v1/org', body),
+    },
+    retention: {
+      /**
+       * What the next nightly retention run would delete (nothing is deleted); `days` previews
+       * another setting before saving it.
+       * @example const { counts, next_run_at } = await api.retention.preview({ days: 90 })
+       */
+      preview: (o: { days?: number } = {}) =>
+        call(RetentionPreview, 'GET', `/api/v1/retention/preview${query(o)}`),
     },
     teams: {
       /** @example const { data } = await api.teams.list() */

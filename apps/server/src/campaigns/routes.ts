@@ -17,6 +17,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { acceptFileBodies, fileUploadOf } from '../contacts/import/routes.ts';
 import type { ContactImportService } from '../contacts/import/service.ts';
+import type { PhonePrivacy } from '../contacts/phone-privacy.ts';
 import { authOf } from '../lib/http.ts';
 import type { CampaignService } from './service.ts';
 
@@ -26,6 +27,7 @@ export const campaignRoutes =
   (deps: {
     campaigns: CampaignService;
     imports: ContactImportService;
+    phones: PhonePrivacy;
     maxBytes: number;
   }): FastifyPluginAsyncZod =>
   async (app) => {
@@ -124,7 +126,8 @@ export const campaignRoutes =
           response: { 200: CampaignRecipientPage },
         },
       },
-      async (req) => campaigns.recipients(authOf(req), req.params.id, req.query),
+      async (req) =>
+        campaigns.recipients(authOf(req), req.params.id, req.query, await deps.phones.viewFor(authOf(req))),
     );
     const action = (
       path: string,
@@ -182,7 +185,7 @@ export const campaignRoutes =
         schema: { tags, summary: 'Recipients with their final status and error, as CSV', params: IdParams },
       },
       async (req, reply) => {
-        const gen = campaigns.exportCsv(authOf(req), req.params.id);
+        const gen = campaigns.exportCsv(authOf(req), req.params.id, await deps.phones.viewFor(authOf(req)));
         // The first chunk (the header) only comes once the campaign is found: a wrong id is a 404.
         const first = await gen.next();
         reply

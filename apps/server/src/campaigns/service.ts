@@ -30,6 +30,8 @@ import { fixedMediaLinks, refuseInwardMediaLinks } from './media-links.ts';
 import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
 
 type Json = Record<string, unknown>;
+/** How a caller sees a phone and a cell that may hold one (contacts/phone-privacy). */
+type PhoneMask = { phone(p: string): string; text(t: string): string };
 type AudienceFile = Awaited<ReturnType<ContactImportService['audienceFile']>>;
 
 interface CampaignRow {
@@ -1017,10 +1019,12 @@ export function createCampaignService(deps: {
       'Check the template in Templates, then resume.',
     );
 
+  /** `phones`: how the caller sees customers' phones (masked when the organisation hides them). */
   async function recipients(
     ctx: Pick<AuthContext, 'orgId'>,
     id: string,
     q: { state?: string | undefined; after?: number | undefined; limit: number },
+    phones: PhoneMask = { phone: (p) => p, text: (t) => t },
   ) {
     await getRow(db, ctx.orgId, id);
     const rows = await queryRows<{
@@ -1051,8 +1055,8 @@ export function createCampaignService(deps: {
       data: page.map((r) => ({
         id: r.id,
         contact_id: r.contact_id,
-        phone: r.wa_id ? `+${r.wa_id}` : null,
-        input: r.input,
+        phone: r.wa_id ? phones.phone(`+${r.wa_id}`) : null,
+        input: phones.text(r.input),
         row_number: r.row_number,
         template_index: r.template_index,
         state: r.state as never,
@@ -1126,7 +1130,11 @@ export function createCampaignService(deps: {
   }
 
   /** Every recipient with its final state, status and error, as CSV safe to open in a spreadsheet. */
-  async function* exportCsv(ctx: Pick<AuthContext, 'orgId'>, id: string): AsyncGenerator<string> {
+  async function* exportCsv(
+    ctx: Pick<AuthContext, 'orgId'>,
+    id: string,
+    phones?: PhoneMask,
+  ): AsyncGenerator<string> {
     const c = await getRow(db, ctx.orgId, id);
     yield csvLine([
       'row',
@@ -1142,7 +1150,7 @@ export function createCampaignService(deps: {
     ]);
     let after = 0;
     for (;;) {
-      const page = await recipients(ctx, id, { after, limit: 500 });
+      const page = await recipients(ctx, id, { after, limit: 500 }, phones);
       for (const r of page.data) {
         const e = (r.error ?? {}) as { code?: unknown; title?: unknown };
         yield csvLine([

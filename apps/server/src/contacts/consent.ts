@@ -23,6 +23,7 @@ import {
   matchConsentKeyword,
   normalizeKeyword,
 } from './keywords.ts';
+import type { Tombstones } from './tombstones.ts';
 
 /** A contact's (or a bare WhatsApp id's) consent now, from the ledger. */
 export interface ConsentStatus {
@@ -111,8 +112,13 @@ export const latestConsentKind = (c: SQL) =>
  * The opt-in ledger and everything that reads or writes it: the consent rule every sender calls,
  * manual and keyword opt-ins and opt-outs, and the organisation's keyword settings.
  */
-export function createConsentService(deps: { db: Db; database: Database; events: EventService }) {
-  const { db, database, events } = deps;
+export function createConsentService(deps: {
+  db: Db;
+  database: Database;
+  events: EventService;
+  tombstones: Tombstones;
+}) {
+  const { db, database, events, tombstones } = deps;
 
   async function latest(tx: Db | Tx, orgId: string, waId: string) {
     const [row] = await queryRows<{ kind: string; source: string; created_at: string | Date }>(
@@ -144,6 +150,9 @@ export function createConsentService(deps: { db: Db; database: Database; events:
       contactId = c?.id ?? null;
     }
     const row = await latest(tx, orgId, waId);
+    // Nothing in the ledger: an erased contact's kept opt-out still applies to the phone.
+    const kept = row ? undefined : (await tombstones.find(tx, orgId, [waId])).get(waId);
+    if (kept) return { state: 'opted_out', source: kept.source, at: kept.optedOutAt, contactId, waId };
     return {
       state: stateOf(row?.kind),
       source: (row?.source as ConsentSource | undefined) ?? null,
@@ -192,6 +201,8 @@ export function createConsentService(deps: { db: Db; database: Database; events:
       [orgId, waIds],
     );
     for (const r of rows) states.set(r.wa_id, stateOf(r.kind));
+    const unknown = [...states].filter(([, s]) => s === 'unknown').map(([w]) => w);
+    for (const w of (await tombstones.find(db, orgId, unknown)).keys()) states.set(w, 'opted_out');
     return states;
   }
 
@@ -217,6 +228,7 @@ export function createConsentService(deps: { db: Db; database: Database; events:
       sql`select wa_id from contacts where org_id = ${actor.orgId} and id = ${e.contactId} for update`,
     );
     if (!contact) throw notFound('Contact');
+    await tombstones.restore(tx, onCommit, actor.orgId, [contact.wa_id]);
     const [row] = await queryRows<LedgerRow>(
       tx,
       sql`insert into opt_in_events (org_id, contact_id, wa_id, kind, source, proof, actor_user_id, message_id)
@@ -264,6 +276,20 @@ export function createConsentService(deps: { db: Db; database: Database; events:
   ): Promise<number> {
     const guard =
       e.kind === 'opt_in' ? sql`and ${latestConsentKind(sql`c`)} is distinct from 'opt_out'` : sql``;
+    if (e.kind === 'opt_in' && (await tombstones.anyIn(tx, actor.orgId))) {
+      // Erased contacts that came back keep their opt-out: written back first, the guard then holds.
+      const fresh = await queryRows<{ wa_id: string }>(
+        tx,
+        sql`select c.wa_id from contacts c where c.org_id = ${actor.orgId} and (${e.where})
+              and ${latestConsentKind(sql`c`)} is null`,
+      );
+      await tombstones.restore(
+        tx,
+        onCommit,
+        actor.orgId,
+        fresh.map((r) => r.wa_id),
+      );
+    }
     const rows = await queryRows<{ id: string }>(
       tx,
       sql`insert into opt_in_events (org_id, contact_id, wa_id, kind, source, proof, actor_user_id)
@@ -418,6 +444,7 @@ export function createConsentService(deps: { db: Db; database: Database; events:
     if (normalizeKeyword(m.text).length > MAX_KEYWORD_LENGTH) return null;
     const kind = matchConsentKeyword(m.text, await keywordLists(tx, m.orgId));
     if (!kind) return null;
+    await tombstones.restore(tx, onCommit, m.orgId, [m.waId]);
     if ((await latest(tx, m.orgId, m.waId))?.kind === kind) return null;
     const recorded = await record(
       tx,

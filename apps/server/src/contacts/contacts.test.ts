@@ -402,6 +402,7 @@ describe(`bulk actions on ${settings.backend}`, () => {
     const res = await owner.post('/api/v1/contacts/bulk', {
       action: 'delete',
       filter: { q: 'Doomed', tag_ids: [doomed] },
+      confirm_count: 3,
     });
     expect(res.json()).toEqual({ matched: 3, affected: 3 });
     expect(ids(await list('q=Doomed'))).toEqual([keep.id]);

@@ -40,15 +40,22 @@ export const likeContaining = (s: string) => `%${s.replace(/[%_\\]/g, '\\$&')}%`
  * custom fields: an unknown key, an operator the type does not have, or a value of the wrong type
  * is a 400 naming the condition. The organisation scope is the caller's (`c.org_id = …`).
  */
-export function compileFilter(filter: ContactFilter, defs: Map<string, FieldDef>): SQL {
+export function compileFilter(
+  filter: ContactFilter,
+  defs: Map<string, FieldDef>,
+  o: { phoneSearch?: boolean } = {},
+): SQL {
   const parts: SQL[] = [];
   const issues: Issue[] = [];
   const q = filter.q?.trim();
   if (q) {
     const like = likeContaining(q);
     const digits = q.replace(/\D+/g, '');
+    // phoneSearch false (phones hidden from the caller): digits never match phones, or searching
+    // digit by digit would read a hidden phone back.
+    const byPhone = o.phoneSearch !== false && digits.length >= 3 && /^[\d\s()+.-]+$/.test(q);
     parts.push(sql`(c.name ilike ${like}
-      ${digits.length >= 3 && /^[\d\s()+.-]+$/.test(q) ? sql`or c.wa_id like ${likeContaining(digits)}` : sql``}
+      ${byPhone ? sql`or c.wa_id like ${likeContaining(digits)}` : sql``}
       or exists (select 1 from jsonb_each_text(c.fields) f where f.value ilike ${like}))`);
   }
   const tagIds = [...new Set(filter.tag_ids ?? [])];

@@ -33,6 +33,7 @@ import { z } from 'zod';
 import { authOf } from '../lib/http.ts';
 import type { ConsentService } from './consent.ts';
 import type { FieldService } from './fields.ts';
+import type { PhonePrivacy } from './phone-privacy.ts';
 import type { SegmentService } from './segments.ts';
 import type { ContactService } from './service.ts';
 import type { TagService } from './tags.ts';
@@ -47,9 +48,10 @@ export const contactRoutes =
     tags: TagService;
     fields: FieldService;
     segments: SegmentService;
+    phones: PhonePrivacy;
   }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { contacts, consent, tags, fields, segments } = deps;
+    const { contacts, consent, tags, fields, segments, phones } = deps;
 
     // ---- contacts -------------------------------------------------------------------------------
     {
@@ -66,7 +68,11 @@ export const contactRoutes =
             response: { 200: ContactPage },
           },
         },
-        async (req) => contacts.list(authOf(req), req.query),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          const page = await contacts.list(authOf(req), req.query, { phoneSearch: !view.masked });
+          return { ...page, data: page.data.map(view.contact) };
+        },
       );
       app.post(
         '/api/v1/contacts',
@@ -80,7 +86,10 @@ export const contactRoutes =
             response: { 201: Contact },
           },
         },
-        async (req, reply) => reply.code(201).send(await contacts.create(authOf(req), req.body)),
+        async (req, reply) => {
+          const view = await phones.viewFor(authOf(req));
+          return reply.code(201).send(view.contact(await contacts.create(authOf(req), req.body)));
+        },
       );
       app.post(
         '/api/v1/contacts/bulk',
@@ -126,7 +135,8 @@ export const contactRoutes =
           config: { access: 'contacts.read' },
           schema: { tags: oa, summary: 'One contact', params: IdParams, response: { 200: Contact } },
         },
-        async (req) => contacts.get(authOf(req), req.params.id),
+        async (req) =>
+          (await phones.viewFor(authOf(req))).contact(await contacts.get(authOf(req), req.params.id)),
       );
       app.patch(
         '/api/v1/contacts/:id',
@@ -140,7 +150,10 @@ export const contactRoutes =
             response: { 200: Contact },
           },
         },
-        async (req) => contacts.update(authOf(req), req.params.id, req.body),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          return view.contact(await contacts.update(authOf(req), req.params.id, req.body));
+        },
       );
       app.delete(
         '/api/v1/contacts/:id',
@@ -170,7 +183,11 @@ export const contactRoutes =
             response: { 200: TimelinePage },
           },
         },
-        async (req) => contacts.timeline(authOf(req), req.params.id, req.query),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          const page = await contacts.timeline(authOf(req), req.params.id, req.query);
+          return { ...page, data: page.data.map(view.timelineItem) };
+        },
       );
       app.get(
         '/api/v1/contacts/:id/consent',
@@ -183,7 +200,11 @@ export const contactRoutes =
             response: { 200: ConsentLedger },
           },
         },
-        async (req) => consent.ledger(authOf(req), req.params.id),
+        async (req) => {
+          const view = await phones.viewFor(authOf(req));
+          const ledger = await consent.ledger(authOf(req), req.params.id);
+          return { ...ledger, data: ledger.data.map(view.consentEvent) };
+        },
       );
       app.post(
         '/api/v1/contacts/:id/consent',
@@ -197,8 +218,11 @@ export const contactRoutes =
             response: { 201: ConsentEvent },
           },
         },
-        async (req, reply) =>
-          reply.code(201).send(await consent.recordManual(authOf(req), req.params.id, req.body)),
+        async (req, reply) => {
+          const view = await phones.viewFor(authOf(req));
+          const event = await consent.recordManual(authOf(req), req.params.id, req.body);
+          return reply.code(201).send(view.consentEvent(event));
+        },
       );
     }
 

@@ -1,6 +1,4 @@
 import type {
-  BulkContactsBody,
-  BulkContactsResult,
   ConsentSource,
   Contact,
   ContactFilter,
@@ -17,13 +15,16 @@ import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone, type PhoneResult } from '../lib/phone.ts';
+import type { MediaService } from '../media/service.ts';
 import type { OrgService } from '../orgs/service.ts';
+import { createBulkContacts } from './bulk.ts';
 import type { ConsentService } from './consent.ts';
 import { checkFieldValues, type FieldService, type Issue, type StoredValue } from './fields.ts';
 import { compileFilter } from './filter.ts';
 import type { SegmentService } from './segments.ts';
 import { isUniqueViolation, type TagService } from './tags.ts';
 import { createTimeline } from './timeline.ts';
+import type { Tombstone, Tombstones } from './tombstones.ts';
 
 interface ContactRow {
   id: string;
@@ -53,7 +54,11 @@ function countryOf(phone: string): string | null {
   return p.ok ? p.country : null;
 }
 
-function toContact(r: ContactRow, tags: TagRef[]): Contact {
+/** `kept`: the opt-out of an erased contact of the same phone, when the ledger has nothing. */
+function toContact(r: ContactRow, tags: TagRef[], kept?: Tombstone): Contact {
+  if (kept && !r.consent_kind) {
+    r = { ...r, consent_kind: 'opt_out', consent_source: kept.source, consent_at: kept.optedOutAt };
+  }
   return {
     id: r.id,
     phone: r.phone,
@@ -113,9 +118,11 @@ export function createContactService(deps: {
   tags: TagService;
   segments: SegmentService;
   consent: ConsentService;
+  tombstones: Tombstones;
+  media: MediaService;
   events: EventService;
 }) {
-  const { db, orgs, fields, tags, segments, consent, events } = deps;
+  const { db, orgs, fields, tags, segments, consent, tombstones, media, events } = deps;
 
   /** Reads a phone as the organisation's settings say; the reason when it cannot be used. */
   async function readPhone(orgId: string, phone: string): Promise<PhoneResult> {
@@ -142,24 +149,44 @@ export function createContactService(deps: {
     return byContact;
   }
 
+  /** Erased contacts' kept opt-outs for the rows whose ledger is empty (none: no query beyond a probe). */
+  const keptOf = (tx: Db | Tx, orgId: string, rows: ContactRow[]) =>
+    tombstones.find(
+      tx,
+      orgId,
+      rows.filter((r) => !r.consent_kind).map((r) => r.wa_id),
+    );
+
   async function get(ctx: Pick<AuthContext, 'orgId'>, id: string, tx: Db | Tx = db): Promise<Contact> {
     const [row] = await queryRows<ContactRow>(
       tx,
       sql`${SELECT} where c.org_id = ${ctx.orgId} and c.id = ${id}`,
     );
     if (!row) throw notFound('Contact');
-    return toContact(row, (await tagsOf(tx, ctx.orgId, [id])).get(id) ?? []);
+    const kept = await keptOf(tx, ctx.orgId, [row]);
+    return toContact(row, (await tagsOf(tx, ctx.orgId, [id])).get(id) ?? [], kept.get(row.wa_id));
   }
 
   /** The SQL condition of a filter, a saved segment, or both (ANDed). */
-  async function whereOf(orgId: string, filter: ContactFilter, segmentId?: string, tx: Db | Tx = db) {
+  async function whereOf(
+    orgId: string,
+    filter: ContactFilter,
+    segmentId?: string,
+    tx: Db | Tx = db,
+    o: { phoneSearch?: boolean } = {},
+  ) {
     const defs = await fields.definitions(tx, orgId);
-    const parts = [compileFilter(filter, defs)];
-    if (segmentId) parts.push(compileFilter((await segments.get({ orgId }, segmentId, tx)).filter, defs));
+    const parts = [compileFilter(filter, defs, o)];
+    if (segmentId) parts.push(compileFilter((await segments.get({ orgId }, segmentId, tx)).filter, defs, o));
     return sql.join(parts, sql` and `);
   }
 
-  async function list(ctx: Pick<AuthContext, 'orgId'>, q: ContactQuery): Promise<ContactPage> {
+  /** `phoneSearch: false` for a caller who may not see phones: a search never matches phone digits. */
+  async function list(
+    ctx: Pick<AuthContext, 'orgId'>,
+    q: ContactQuery,
+    o: { phoneSearch?: boolean } = {},
+  ): Promise<ContactPage> {
     const filter: ContactFilter = {
       ...(q.q ? { q: q.q } : {}),
       ...(q.tag_ids ? { tag_ids: q.tag_ids } : {}),
@@ -167,7 +194,7 @@ export function createContactService(deps: {
       ...(q.fields ? { fields: q.fields } : {}),
       ...(q.consent ? { consent: q.consent } : {}),
     };
-    const where = await whereOf(ctx.orgId, filter, q.segment_id);
+    const where = await whereOf(ctx.orgId, filter, q.segment_id, db, o);
     const c = q.cursor ? parseCursor(q.cursor) : undefined;
     const rows = await queryRows<ContactRow>(
       db,
@@ -189,8 +216,9 @@ export function createContactService(deps: {
       );
       total = n?.n ?? 0;
     }
+    const kept = await keptOf(db, ctx.orgId, page);
     return {
-      data: page.map((r) => toContact(r, tagMap.get(r.id) ?? [])),
+      data: page.map((r) => toContact(r, tagMap.get(r.id) ?? [], kept.get(r.wa_id))),
       next_cursor: rows.length > q.limit ? cursorOf(page[page.length - 1]!) : null,
       total,
     };
@@ -248,7 +276,10 @@ export function createContactService(deps: {
       );
       if (!row) throw duplicate(phone.e164, (await existingId(tx, ctx.orgId, phone.waId))!);
       if (body.tag_ids?.length) await setTags(tx, ctx.orgId, row.id, body.tag_ids);
-      if (body.opt_in) {
+      // An erased contact's phone coming back stays opted out: the API's opt-in does not undo it
+      // (the customer's START, or a person recording an opt-in with proof later, can).
+      const kept = await tombstones.restore(tx, onCommit, ctx.orgId, [phone.waId]);
+      if (body.opt_in && !kept.size) {
         await consent.record(tx, onCommit, actorOf(ctx), {
           contactId: row.id,
           kind: 'opt_in',
@@ -325,11 +356,20 @@ export function createContactService(deps: {
     return get(ctx, id);
   }
 
-  /** Deletes the contact with its conversations and messages; its consent ledger is kept. */
+  /**
+   * Deletes the contact with its conversations, messages and their stored files (after commit); its
+   * consent ledger is kept.
+   */
   async function remove(ctx: AuthContext, id: string) {
     await transaction(db, async (tx, onCommit) => {
       const before = await get(ctx, id, tx);
+      const files = await media.filesOf(
+        tx,
+        ctx.orgId,
+        sql`m.conversation_id in (select id from conversations where org_id = ${ctx.orgId} and contact_id = ${id})`,
+      );
       await tx.execute(sql`delete from contacts where org_id = ${ctx.orgId} and id = ${id}`);
+      onCommit(() => media.releaseFiles(ctx.orgId, files, { dropUploads: true }));
       await recordAudit(tx, actorOf(ctx), {
         action: 'contact.delete',
         entityType: 'contact',
@@ -340,68 +380,9 @@ export function createContactService(deps: {
     });
   }
 
-  /**
-   * Tags, untags or deletes the contacts chosen by ids, a filter or a segment: one transaction, one
-   * audit entry, one event. Ids of other organisations simply match nothing.
-   */
-  async function bulk(ctx: AuthContext, body: BulkContactsBody): Promise<BulkContactsResult> {
-    return transaction(db, async (tx, onCommit) => {
-      const chosen = body.ids
-        ? sql`c.id in (${sql.join(
-            [...new Set(body.ids)].map((i) => sql`${i}::uuid`),
-            sql`, `,
-          )})`
-        : await whereOf(ctx.orgId, body.filter ?? {}, body.segment_id, tx);
-      const where = sql`c.org_id = ${ctx.orgId} and (${chosen})`;
-      const tagIds = body.tag_ids ? await tags.assertOwn(tx, ctx.orgId, body.tag_ids) : [];
-      const tagList = sql.join(
-        tagIds.map((t) => sql`${t}::uuid`),
-        sql`, `,
-      );
-      const [m] = await queryRows<{ n: number }>(
-        tx,
-        sql`select count(*)::int as n from contacts c where ${where}`,
-      );
-      const count = (q: SQL) =>
-        queryRows<{ n: number }>(tx, sql`with changed as (${q}) select count(*)::int as n from changed`);
-      const [a] =
-        body.action === 'tag'
-          ? await count(
-              sql`insert into contact_tags (org_id, contact_id, tag_id)
-                  select c.org_id, c.id, t.id from contacts c cross join tags t
-                  where ${where} and t.org_id = ${ctx.orgId} and t.id in (${tagList})
-                  on conflict do nothing returning 1`,
-            )
-          : body.action === 'untag'
-            ? await count(
-                sql`delete from contact_tags ct using contacts c
-                    where ct.contact_id = c.id and ${where} and ct.tag_id in (${tagList}) returning 1`,
-              )
-            : await count(sql`delete from contacts c where ${where} returning 1`);
-      const result = { matched: m?.n ?? 0, affected: a?.n ?? 0 };
-      await recordAudit(tx, actorOf(ctx), {
-        action: `contact.bulk_${body.action}`,
-        entityType: 'contact',
-        after: {
-          ...result,
-          ...(tagIds.length ? { tag_ids: tagIds } : {}),
-          ...(body.ids ? { ids: body.ids.length <= 1000 ? body.ids : `${body.ids.length} ids` } : {}),
-          ...(body.filter ? { filter: body.filter } : {}),
-          ...(body.segment_id ? { segment_id: body.segment_id } : {}),
-        },
-      });
-      if (result.affected) {
-        onCommit(() =>
-          events.publish(ctx.orgId, [
-            { type: 'contacts.bulk_updated', data: { action: body.action, count: result.affected } },
-          ]),
-        );
-      }
-      return result;
-    });
-  }
-
   const timeline = createTimeline({ db, get });
+
+  const bulk = createBulkContacts({ db, tags, media, events, whereOf });
 
   return { readPhone, get, list, create, update, remove, bulk, whereOf, timeline };
 }

@@ -104,8 +104,16 @@ export function createQuickReplyService(deps: { db: Db }) {
     return { ok: true as const };
   }
 
-  /** The quick reply filled in for the contact of one conversation. */
-  async function render(ctx: Pick<AuthContext, 'orgId'>, id: string, conversationId: string) {
+  /**
+   * The quick reply filled in for the contact of one conversation. `phone`: how the caller sees
+   * phones (masked when the organisation hides them from their role: they see what they send).
+   */
+  async function render(
+    ctx: Pick<AuthContext, 'orgId'>,
+    id: string,
+    conversationId: string,
+    o: { phone?: (p: string) => string } = {},
+  ) {
     const [q] = await queryRows<{ body: string }>(
       db,
       sql`select body from quick_replies where org_id = ${ctx.orgId} and id = ${id}`,
@@ -121,7 +129,12 @@ export function createQuickReplyService(deps: { db: Db }) {
           where c.org_id = ${ctx.orgId} and c.id = ${conversationId}`,
     );
     if (!k) throw notFound('Conversation');
-    return fillQuickReply(q.body, { name: k.name, phone: `+${k.wa_id}`, fields: k.fields ?? {} });
+    const phone = `+${k.wa_id}`;
+    return fillQuickReply(q.body, {
+      name: k.name,
+      phone: o.phone ? o.phone(phone) : phone,
+      fields: k.fields ?? {},
+    });
   }
 
   return { list, create, update, remove, render };

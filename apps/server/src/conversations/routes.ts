@@ -28,8 +28,10 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { PhonePrivacy } from '../contacts/phone-privacy.ts';
 import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
+import { asCaller, conversationFor, messageFor } from './phone-view.ts';
 import type { QuickReplyService } from './quick-replies.ts';
 import type { ConversationService } from './service.ts';
 import type { TeamService } from './teams.ts';
@@ -44,10 +46,12 @@ export const conversationRoutes =
     conversations: ConversationService;
     quickReplies: QuickReplyService;
     teams: TeamService;
+    phones: PhonePrivacy;
   }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['conversations'];
-    const { conversations, quickReplies, teams } = deps;
+    const { conversations, quickReplies, teams, phones } = deps;
+    const viewOf = (req: Parameters<typeof authOf>[0]) => phones.viewFor(authOf(req));
     const read = { access: 'conversations.read' as const };
     const reply = { access: 'conversations.reply' as const };
     const manage = { access: 'conversations.manage' as const };
@@ -63,7 +67,11 @@ export const conversationRoutes =
           response: { 200: ConversationPage },
         },
       },
-      async (req) => conversations.list(authOf(req), req.query),
+      async (req) => {
+        const view = await viewOf(req);
+        const page = await conversations.list(authOf(req), req.query, { phoneSearch: !view.masked });
+        return { ...page, data: page.data.map((c) => conversationFor(view, c)) };
+      },
     );
     app.get(
       '/api/v1/conversations/:id',
@@ -76,7 +84,7 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.get(authOf(req), req.params.id),
+      async (req) => conversationFor(await viewOf(req), await conversations.get(authOf(req), req.params.id)),
     );
     app.get(
       '/api/v1/conversations/:id/messages',
@@ -90,7 +98,11 @@ export const conversationRoutes =
           response: { 200: MessagePage },
         },
       },
-      async (req) => conversations.messages(authOf(req), req.params.id, req.query),
+      async (req) => {
+        const view = await viewOf(req);
+        const page = await conversations.messages(authOf(req), req.params.id, req.query);
+        return { ...page, data: page.data.map((m) => messageFor(view, m)) };
+      },
     );
     app.post(
       '/api/v1/conversations/:id/reply',
@@ -105,7 +117,11 @@ export const conversationRoutes =
           response: { 202: ReplyQueued },
         },
       },
-      async (req, res) => res.code(202).send(await conversations.reply(authOf(req), req.params.id, req.body)),
+      async (req, res) => {
+        const view = await viewOf(req);
+        const queued = await asCaller(view, () => conversations.reply(authOf(req), req.params.id, req.body));
+        return res.code(202).send(queued);
+      },
     );
     // Files to send arrive as the raw body with their own type (only in this plugin's scope); any
     // other type is refused by Fastify with 415 before it is read.
@@ -156,10 +172,14 @@ export const conversationRoutes =
           response: { 202: ReplyQueued },
         },
       },
-      async (req, res) =>
-        res
-          .code(202)
-          .send(await conversations.react(authOf(req), req.params.id, req.params.messageId, req.body.emoji)),
+      async (req, res) => {
+        const view = await viewOf(req);
+        const { id, messageId } = req.params;
+        const queued = await asCaller(view, () =>
+          conversations.react(authOf(req), id, messageId, req.body.emoji),
+        );
+        return res.code(202).send(queued);
+      },
     );
     app.post(
       '/api/v1/conversations/:id/messages/:messageId/retry',
@@ -172,8 +192,12 @@ export const conversationRoutes =
           response: { 202: ReplyQueued },
         },
       },
-      async (req, res) =>
-        res.code(202).send(await conversations.retry(authOf(req), req.params.id, req.params.messageId)),
+      async (req, res) => {
+        const view = await viewOf(req);
+        const { id, messageId } = req.params;
+        const queued = await asCaller(view, () => conversations.retry(authOf(req), id, messageId));
+        return res.code(202).send(queued);
+      },
     );
     app.post(
       '/api/v1/conversations/:id/read',
@@ -237,7 +261,14 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.assign(authOf(req), req.params.id, req.body.assignee_id, req.body.team_id),
+      async (req) => {
+        const view = await viewOf(req);
+        const { assignee_id, team_id } = req.body;
+        return conversationFor(
+          view,
+          await conversations.assign(authOf(req), req.params.id, assignee_id, team_id),
+        );
+      },
     );
     app.post(
       '/api/v1/conversations/:id/status',
@@ -251,8 +282,14 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) =>
-        conversations.setStatus(authOf(req), req.params.id, req.body.status, req.body.snoozed_until),
+      async (req) => {
+        const view = await viewOf(req);
+        const { status, snoozed_until } = req.body;
+        return conversationFor(
+          view,
+          await conversations.setStatus(authOf(req), req.params.id, status, snoozed_until),
+        );
+      },
     );
     app.put(
       '/api/v1/conversations/:id/tags',
@@ -266,7 +303,11 @@ export const conversationRoutes =
           response: { 200: Conversation },
         },
       },
-      async (req) => conversations.setTags(authOf(req), req.params.id, req.body.tag_ids),
+      async (req) =>
+        conversationFor(
+          await viewOf(req),
+          await conversations.setTags(authOf(req), req.params.id, req.body.tag_ids),
+        ),
     );
     app.get(
       '/api/v1/conversations/:id/notes',
@@ -354,6 +395,11 @@ export const conversationRoutes =
           response: { 200: RenderedQuickReply },
         },
       },
-      async (req) => quickReplies.render(authOf(req), req.params.id, req.query.conversation_id),
+      async (req) => {
+        const view = await viewOf(req);
+        return quickReplies.render(authOf(req), req.params.id, req.query.conversation_id, {
+          phone: view.phone,
+        });
+      },
     );
   };

@@ -62,6 +62,8 @@ type ListQuery = {
   before?: string | undefined;
   limit: number;
 };
+/** `phoneSearch: false` for a caller who may not see phones: a search never matches phone digits. */
+type SearchOptions = { phoneSearch?: boolean };
 
 /**
  * The team inbox (SPEC F7): conversations with their assignee, tags, status and each agent's own
@@ -145,6 +147,7 @@ export function createConversationService(deps: {
   async function list(
     ctx: Pick<AuthContext, 'orgId' | 'userId'>,
     q: ListQuery,
+    o: SearchOptions = {},
   ): Promise<{ data: Conversation[]; next_cursor: string | null }> {
     const c = q.before ? parseCursor(q.before) : undefined;
     const search = q.search ? `%${q.search.replace(/[%_\\]/g, '\\$&')}%` : null;
@@ -183,7 +186,9 @@ export function createConversationService(deps: {
              order by coalesce(c.last_message_at, c.created_at) desc, c.id desc limit ${q.limit + 1})`;
       const byContact = pageOf(
         sql`join contacts k on k.id = c.contact_id`,
-        sql`(k.name ilike ${search} or k.wa_id like ${search})`,
+        o.phoneSearch === false
+          ? sql`k.name ilike ${search}`
+          : sql`(k.name ilike ${search} or k.wa_id like ${search})`,
       );
       const byMessage = pageOf(
         sql``,

@@ -9,6 +9,7 @@ import { sweepStalledMedia } from '../media/sweep-stalled.job.ts';
 import { purgeOldNotifications } from '../notifications/purge-old.job.ts';
 import { sendTestNotification } from '../notifications/send-test.job.ts';
 import { refreshNumberHealth } from '../numbers/refresh-health.job.ts';
+import { purgeRetention } from '../retention/purge.job.ts';
 import { syncTemplates } from '../templates/sync.job.ts';
 import { syncAllTemplates } from '../templates/sync-all.job.ts';
 import type { JobDefinition } from './queue.ts';
@@ -28,4 +29,5 @@ export const JOBS: JobDefinition[] = [
   startDueCampaigns,
   importContactFile,
   purgeImportUploads,
+  purgeRetention,
 ] as JobDefinition[];

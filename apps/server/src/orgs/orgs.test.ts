@@ -18,6 +18,7 @@ describe('org settings', () => {
       retention_days: null,
       campaign_categories: ['UTILITY', 'MARKETING'],
       read_receipts: true,
+      hide_phone_numbers: false,
     });
     const res = await c.patch('/api/v1/org', {
       name: 'Acme India',

@@ -36,6 +36,7 @@ function toOrg(row: OrgRow): Org {
       retention_days: row.settings.retentionDays,
       campaign_categories: row.settings.campaignCategories as OrgSettings['campaign_categories'],
       read_receipts: row.settings.readReceipts,
+      hide_phone_numbers: row.settings.hidePhoneNumbers,
     },
   };
 }
@@ -104,6 +105,7 @@ export function createOrgService(deps: {
           retentionDays: s.retention_days,
           campaignCategories: s.campaign_categories ? [...new Set(s.campaign_categories)] : undefined,
           readReceipts: s.read_receipts,
+          hidePhoneNumbers: s.hide_phone_numbers,
         });
       }
       const row = await repo.getOrg(tx, ctx.orgId);

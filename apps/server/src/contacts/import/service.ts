@@ -27,6 +27,7 @@ import type { NotificationService } from '../../notifications/service.ts';
 import type { OrgService } from '../../orgs/service.ts';
 import type { ConsentService } from '../consent.ts';
 import type { FieldService } from '../fields.ts';
+import type { Tombstones } from '../tombstones.ts';
 import { formatBytes, formatCount, type ImportLimits } from './limits.ts';
 import { resolveColumns, suggestMapping } from './mapping.ts';
 import {
@@ -88,13 +89,14 @@ export function createContactImportService(deps: {
   orgs: OrgService;
   fields: FieldService;
   consent: ConsentService;
+  tombstones: Tombstones;
   events: EventService;
   notifications: NotificationService;
   log: Log;
   /** Queues the import job (after the confirmation is committed). */
   schedule(orgId: string, importId: string): Promise<unknown>;
 }) {
-  const { db, database, config, orgs, fields, consent, events, notifications, log } = deps;
+  const { db, database, config, orgs, fields, consent, tombstones, events, notifications, log } = deps;
   const dir = join(config.DATA_DIR, 'imports');
   const limits: Partial<ImportLimits> = {
     maxBytes: config.IMPORT_MAX_BYTES,
@@ -426,6 +428,14 @@ export function createContactImportService(deps: {
             returning id, wa_id`,
       );
       for (const r of rows) ids.set(r.wa_id, r.id);
+      // An erased contact's phone in the file stays opted out (its kept opt-out goes back on file;
+      // the import's opt-in below then leaves it alone).
+      await tombstones.restore(
+        tx,
+        onCommit,
+        imp.org_id,
+        rows.map((r) => r.wa_id),
+      );
     }
     if (changed.length) {
       for (const r of changed) ids.set(r.waId, existing.get(r.waId)!.id);

@@ -7,7 +7,8 @@ import { Icon } from '../../components/icons.tsx';
 import { Alert, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
 import { ConfirmDialog, ConsentBadge, dateTime, SOURCE_LABEL, TagChip } from './parts.tsx';
-import { useContactRights, useFields, useTags } from './queries.ts';
+import { ContactPrivacyActions } from './privacy-actions.tsx';
+import { useContactRights, useFields, usePhonesHidden, useTags } from './queries.ts';
 
 export function ContactPage() {
   const { id = '' } = useParams();
@@ -30,6 +31,7 @@ export function ContactPage() {
 
 function ContactView({ contact }: { contact: Contact }) {
   const { canWrite, canManage } = useContactRights();
+  const phonesHidden = usePhonesHidden();
   const navigate = useNavigate();
   const qc = useQueryClient();
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -45,7 +47,10 @@ function ContactView({ contact }: { contact: Contact }) {
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
           <h1 className="text-xl font-semibold text-slate-900">{contact.name || phoneOf(contact.phone)}</h1>
-          <p className="text-sm text-slate-600">
+          <p
+            className="text-sm text-slate-600"
+            title={phonesHidden ? "Your organisation hides customers' numbers" : undefined}
+          >
             {phoneOf(contact.phone)}
             {contact.country && ` · ${contact.country}`} · added{' '}
             {new Date(contact.created_at).toLocaleDateString()}
@@ -53,6 +58,7 @@ function ContactView({ contact }: { contact: Contact }) {
         </div>
         <div className="flex items-center gap-2">
           <ConsentBadge state={contact.consent.state} />
+          <ContactPrivacyActions contact={contact} />
           {canManage && (
             <Button variant="danger" onClick={() => setConfirmDelete(true)}>
               Delete contact
@@ -77,7 +83,8 @@ function ContactView({ contact }: { contact: Contact }) {
         onConfirm={() => remove.mutate()}
         onCancel={() => setConfirmDelete(false)}
       >
-        Their conversations are deleted too; their consent history is kept. This cannot be undone.
+        Their conversations and files are deleted too; their consent history is kept. To remove everything,
+        consent history included, erase them instead. This cannot be undone.
       </ConfirmDialog>
     </>
   );

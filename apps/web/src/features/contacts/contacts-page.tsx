@@ -1,12 +1,13 @@
 import { CONSENT_STATES, type ConsentState, type ContactFilter } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useMemo, useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Card, EmptyState, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
 import { SectionPlaceholder } from '../sections/empty-sections.tsx';
+import { DeleteAllMatching } from './delete-all-matching.tsx';
 import {
   CONSENT_LABEL,
   ConfirmDialog,
@@ -16,7 +17,7 @@ import {
   lastMessageAt,
   TagChip,
 } from './parts.tsx';
-import { useContactPages, useContactRights, useSegments, useTags } from './queries.ts';
+import { useContactPages, useContactRights, usePhonesHidden, useSegments, useTags } from './queries.ts';
 
 type ListFilter = ContactFilter & { segment_id?: string };
 
@@ -52,6 +53,7 @@ function useFilter() {
 export function ContactsPage() {
   const [filter, setFilter] = useFilter();
   const { canWrite, canManage, canImport } = useContactRights();
+  const phonesHidden = usePhonesHidden();
   const pages = useContactPages(filter);
   const tags = useTags();
   const segments = useSegments();
@@ -63,7 +65,11 @@ export function ContactsPage() {
   const [bulkTag, setBulkTag] = useState('');
   const [confirm, setConfirm] = useState<null | 'tag' | 'untag' | 'delete'>(null);
   const [segmentName, setSegmentName] = useState('');
-  const [notice, setNotice] = useState<string | null>(null);
+  // A page that sent the person here may say what it did (an erasure).
+  const location = useLocation();
+  const [notice, setNotice] = useState<string | null>(
+    (location.state as { notice?: string } | null)?.notice ?? null,
+  );
 
   const contacts = pages.data?.pages.flatMap((p) => p.data) ?? [];
   const total = pages.data?.pages[0]?.total ?? null;
@@ -172,7 +178,7 @@ export function ContactsPage() {
                   <Input
                     id={id}
                     type="search"
-                    placeholder="Name, phone or a field value"
+                    placeholder={phonesHidden ? 'Name or a field value' : 'Name, phone or a field value'}
                     value={search}
                     onChange={(e) => setSearch(e.target.value)}
                   />
@@ -429,15 +435,28 @@ export function ContactsPage() {
           {contacts.length > 0 &&
             (total !== null ? `Showing ${contacts.length} of ${total}` : `Showing ${contacts.length}`)}
         </span>
-        {pages.hasNextPage && (
-          <Button
-            variant="secondary"
-            onClick={() => pages.fetchNextPage()}
-            disabled={pages.isFetchingNextPage}
-          >
-            {pages.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </Button>
-        )}
+        <div className="flex items-center gap-2">
+          {canManage && total !== null && total > 0 && (
+            <DeleteAllMatching
+              filter={filter}
+              total={total}
+              filtered={filtered}
+              onDeleted={(n) => {
+                setNotice(`Deleted ${n} contact${n === 1 ? '' : 's'}, with their conversations and files.`);
+                setSelected(new Set());
+              }}
+            />
+          )}
+          {pages.hasNextPage && (
+            <Button
+              variant="secondary"
+              onClick={() => pages.fetchNextPage()}
+              disabled={pages.isFetchingNextPage}
+            >
+              {pages.isFetchingNextPage ? 'Loading…' : 'Load more'}
+            </Button>
+          )}
+        </div>
       </div>
 
       <ConfirmDialog
@@ -456,7 +475,7 @@ export function ContactsPage() {
         onCancel={() => setConfirm(null)}
       >
         {confirm === 'delete'
-          ? 'Their conversations are deleted with them. Their consent history is kept. This cannot be undone.'
+          ? 'Their conversations and files are deleted with them. Their consent history is kept. This cannot be undone.'
           : 'All selected contacts change together, or none do.'}
       </ConfirmDialog>
     </>

@@ -1,5 +1,5 @@
 import type { ConsentState } from '@openwaba/contracts';
-import { type ReactNode, useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { Badge, type BadgeTone, Button } from '../../components/ui.tsx';
 
 export const CONSENT_LABEL: Record<ConsentState, string> = {
@@ -54,6 +54,7 @@ export function ConfirmDialog({
   confirmLabel,
   danger,
   busy,
+  confirmDisabled,
   onConfirm,
   onCancel,
 }: {
@@ -63,10 +64,14 @@ export function ConfirmDialog({
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  /** Until the person has done what the question asks (e.g. typed a word). */
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Several dialogs can be on one page: each is named by its own title.
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -76,22 +81,26 @@ export function ConfirmDialog({
   return (
     <dialog
       ref={ref}
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onCancel={(e) => {
         e.preventDefault();
         onCancel();
       }}
       className="m-auto w-full max-w-md rounded-lg border border-slate-200 p-5 shadow-xl backdrop:bg-slate-900/40"
     >
-      <h2 id="confirm-title" className="text-base font-semibold text-slate-900">
+      <h2 id={titleId} className="text-base font-semibold text-slate-900">
         {title}
       </h2>
-      <div className="mt-2 text-sm text-slate-700">{children}</div>
+      <div className="mt-2 space-y-3 text-sm text-slate-700">{children}</div>
       <div className="mt-5 flex justify-end gap-2">
         <Button variant="secondary" onClick={onCancel} disabled={busy}>
           Cancel
         </Button>
-        <Button variant={danger ? 'danger' : 'primary'} onClick={onConfirm} disabled={busy}>
+        <Button
+          variant={danger ? 'danger' : 'primary'}
+          onClick={onConfirm}
+          disabled={busy || confirmDisabled}
+        >
           {confirmLabel}
         </Button>
       </div>

@@ -35,3 +35,13 @@ export function useContactRights() {
     canImport: p.includes('contacts.import'),
   };
 }
+
+/**
+ * Whether the organisation hides customers' phone numbers from the signed-in person's role (the
+ * server already sends them masked; this only explains it on screen).
+ */
+export function usePhonesHidden(): boolean {
+  const me = useMe();
+  const org = useQuery({ queryKey: ['org'], queryFn: () => api.orgs.current() });
+  return Boolean(org.data?.settings.hide_phone_numbers && !me.data?.permissions.includes('contacts.phones'));
+}

@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Badge, type BadgeTone, Button, Select } from '../../components/ui.tsx';
+import { usePhonesHidden } from '../contacts/queries.ts';
 import { useInboxRights } from './composer.tsx';
 import { phoneOf } from './format.ts';
 import { inboxKeys } from './queries.ts';
@@ -40,6 +41,7 @@ export function ContactPanel({ conversation: c, onClose }: { conversation: Conve
     queryKey: ['contacts', 'campaigns', c.contact.id],
     queryFn: () => api.contacts.campaigns(c.contact.id),
   });
+  const phonesHidden = usePhonesHidden();
   const k = contact.data;
   const consent = CONSENT[k?.consent.state ?? 'unknown']!;
   const fields = Object.entries(k?.fields ?? {});
@@ -62,6 +64,9 @@ export function ContactPanel({ conversation: c, onClose }: { conversation: Conve
       <Section title="Contact">
         <p className="font-medium text-slate-900">{c.contact.name ?? phoneOf(c.contact.wa_id)}</p>
         <p className="text-sm text-slate-600">{phoneOf(c.contact.wa_id)}</p>
+        {phonesHidden && (
+          <p className="text-xs text-slate-500">Your organisation hides customers' numbers.</p>
+        )}
         {k && (
           <p className="mt-2">
             <Badge tone={consent.tone}>{consent.label}</Badge>

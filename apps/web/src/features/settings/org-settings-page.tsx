@@ -12,6 +12,7 @@ interface FormState {
   allowed_countries: string;
   retention_days: string;
   campaign_categories: string[];
+  hide_phone_numbers: boolean;
 }
 
 const toForm = (org: Org): FormState => ({
@@ -21,6 +22,7 @@ const toForm = (org: Org): FormState => ({
   allowed_countries: org.settings.allowed_countries.join(', '),
   retention_days: org.settings.retention_days === null ? '' : String(org.settings.retention_days),
   campaign_categories: org.settings.campaign_categories,
+  hide_phone_numbers: org.settings.hide_phone_numbers,
 });
 
 const TIMEZONES: string[] = (Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.(
@@ -49,11 +51,16 @@ export function OrgSettingsPage() {
             .filter(Boolean),
           retention_days: f.retention_days.trim() === '' ? null : Number(f.retention_days),
           campaign_categories: f.campaign_categories as (typeof CAMPAIGN_CATEGORIES)[number][],
+          hide_phone_numbers: f.hide_phone_numbers,
         },
       }),
     onSuccess: (next) => {
       qc.setQueryData(['org'], next);
       qc.invalidateQueries({ queryKey: ['me'] });
+      qc.invalidateQueries({ queryKey: ['retention'] });
+      // Phones shown everywhere follow the new setting.
+      qc.invalidateQueries({ queryKey: ['contacts'] });
+      qc.invalidateQueries({ queryKey: ['conversations'] });
     },
   });
   if (org.error) return <Alert>{errorMessage(org.error)}</Alert>;
@@ -113,7 +120,10 @@ export function OrgSettingsPage() {
                 />
               )}
             </Field>
-            <Field label="Keep messages for (days)" hint="Empty keeps everything forever">
+            <Field
+              label="Keep messages for (days)"
+              hint="Empty keeps everything forever. Older messages, their files, delivery statuses and stored webhook bodies are deleted every night."
+            >
               {(id) => (
                 <Input
                   id={id}
@@ -124,6 +134,29 @@ export function OrgSettingsPage() {
               )}
             </Field>
           </div>
+          {canEdit && <RetentionPreviewNote days={form.retention_days} />}
+        </Card>
+        <Card
+          title="Privacy"
+          description="Owners, admins and managers always see customers' phone numbers; they import, export and run campaigns on them."
+        >
+          <label className="flex items-start gap-2 text-sm">
+            <input
+              type="checkbox"
+              className="mt-0.5"
+              checked={form.hide_phone_numbers}
+              onChange={(e) => set({ hide_phone_numbers: e.target.checked })}
+            />
+            <span>
+              <span className="font-medium text-slate-900">
+                Hide customers' phone numbers from agents and viewers
+              </span>
+              <span className="block text-slate-600">
+                They see +44 ••• ••• 4321 in the inbox, contacts, campaign reports and exports, and cannot
+                search by phone digits.
+              </span>
+            </span>
+          </label>
         </Card>
         <Card
           title="Campaign template categories"
@@ -155,5 +188,61 @@ export function OrgSettingsPage() {
         )}
       </fieldset>
     </form>
+  );
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+/**
+ * What the next nightly run would delete with the days typed (saved or not): a dry run on the
+ * server, read again a moment after the person stops typing.
+ */
+function RetentionPreviewNote({ days }: { days: string }) {
+  const [settled, setSettled] = useState(days);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(days), 400);
+    return () => clearTimeout(t);
+  }, [days]);
+  const value = settled.trim() === '' ? null : Number(settled);
+  const valid = value === null || (Number.isInteger(value) && value >= 1 && value <= 36500);
+  const preview = useQuery({
+    queryKey: ['retention', 'preview', value],
+    queryFn: () => api.retention.preview(value === null ? {} : { days: value }),
+    enabled: valid && value !== null,
+  });
+  if (!valid)
+    return <p className="mt-3 text-sm text-red-700">Enter a whole number of days from 1 to 36500.</p>;
+  const p = preview.data;
+  return (
+    <div
+      className="mt-3 rounded-md bg-slate-50 p-3 text-sm text-slate-700"
+      role="status"
+      aria-label="Retention preview"
+    >
+      {value === null ? (
+        <p>Nothing is deleted: messages are kept forever.</p>
+      ) : preview.error ? (
+        <p>{errorMessage(preview.error)}</p>
+      ) : !p ? (
+        <p>Counting what would be deleted…</p>
+      ) : (
+        <p>
+          The next run ({new Date(p.next_run_at).toLocaleString()}) would delete{' '}
+          <strong>{plural(p.counts.messages, 'message')}</strong>, {plural(p.counts.media_files, 'file')},{' '}
+          {plural(p.counts.status_events, 'delivery status', 'delivery statuses')} and{' '}
+          {plural(p.counts.webhook_events, 'stored webhook body', 'stored webhook bodies')} older than{' '}
+          {p.cutoff ? new Date(p.cutoff).toLocaleDateString() : '—'}
+          {Object.values(p.counts).some((n) => n >= p.count_limit) ? ' (counts stop at the limit shown)' : ''}
+          .
+        </p>
+      )}
+      {p?.last_run && (
+        <p className="mt-1 text-slate-500">
+          Last run {new Date(p.last_run.at).toLocaleString()}:{' '}
+          {plural(p.last_run.deleted.messages, 'message')} and{' '}
+          {plural(p.last_run.deleted.media_files, 'file')} deleted.
+        </p>
+      )}
+    </div>
   );
 }
