@@ -417,7 +417,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       phones: services.phones,
     }),
   );
-  await app.register(templateRoutes({ templates: services.templates }));
+  await app.register(templateRoutes({ templates: services.templates, phones: services.phones }));
   await app.register(
     campaignRoutes({
       campaigns: services.campaigns,

@@ -217,6 +217,29 @@ describe(`hidden phone numbers on ${settings.backend}`, () => {
     expect(ids((await owner.get(`/api/v1/contacts?segment_id=${seg.json().id}`)).body)).toEqual([contactId]);
   });
 
+  it('a template preview filled from the contact shows a masked role the masked phone', async () => {
+    const [tpl] = await t.database.query<{ id: string }>(
+      `insert into templates (org_id, waba_id, meta_id, name, language, status, category, components)
+       values ($1, 'waba-privacy', 'tpl-privacy', 'call_back', 'en_US', 'APPROVED', 'UTILITY',
+               '[{"type":"BODY","text":"We will call you on {{1}}"}]') returning id`,
+      [t.orgId],
+    );
+    const preview = async (c: TestClient) => {
+      const res = await c.post(`/api/v1/templates/${tpl!.id}/render`, {
+        contact_id: contactId,
+        mapping: { 'body.1': { contact: 'phone' } },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body;
+    };
+    for (const role of ['agent', 'viewer']) {
+      const body = await preview(as[role]!);
+      expect(body, role).not.toContain(DIGITS);
+      expect(body, role).toContain(MASKED);
+    }
+    expect(await preview(as.manager!)).toContain(DIGITS);
+  });
+
   it('turning it off shows phones again at once', async () => {
     await hide(false);
     expect((await as.agent!.get(`/api/v1/contacts/${contactId}`)).json().phone).toBe(`+${WA}`);

@@ -11,6 +11,7 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { PhonePrivacy } from '../contacts/phone-privacy.ts';
 import { authOf } from '../lib/http.ts';
 import type { TemplateService } from './service.ts';
 
@@ -25,7 +26,7 @@ const RenderResult = z.object({
 });
 
 export const templateRoutes =
-  (deps: { templates: TemplateService }): FastifyPluginAsyncZod =>
+  (deps: { templates: TemplateService; phones: PhonePrivacy }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['templates'];
     const { templates } = deps;
@@ -109,7 +110,8 @@ export const templateRoutes =
           response: { 200: RenderResult },
         },
       },
-      async (req) => templates.render(authOf(req), req.params.id, req.body),
+      async (req) =>
+        templates.render(authOf(req), req.params.id, req.body, await deps.phones.viewFor(authOf(req))),
     );
     app.post(
       '/api/v1/templates/:id/unquarantine',

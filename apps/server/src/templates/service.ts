@@ -12,6 +12,7 @@ import {
 import { and, eq, sql } from 'drizzle-orm';
 import { actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
+import type { PhoneView } from '../contacts/phone-privacy.ts';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { numbers, orgSettings, templateCategoryChanges, templates } from '../db/schema.ts';
 import { type OnCommit, transaction } from '../db/tx.ts';
@@ -471,6 +472,8 @@ export function createTemplateService(deps: {
     ctx: Pick<AuthContext, 'orgId'>,
     id: string,
     body: { params: TemplateParams } | { contact_id: string; mapping: VariableMapping },
+    /** How the caller may see phones: a preview must not show an agent a phone the org hides. */
+    view: Pick<PhoneView, 'phone'>,
   ) {
     const r = await getRow(ctx.orgId, id);
     let params: TemplateParams;
@@ -484,7 +487,7 @@ export function createTemplateService(deps: {
       if (!c) throw notFound('Contact');
       const resolved = resolveTemplateParams(body.mapping, {
         name: c.name,
-        phone: c.phone,
+        phone: view.phone(c.phone),
         fields: c.fields ?? {},
       });
       params = resolved.params;
