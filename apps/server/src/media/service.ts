@@ -341,6 +341,46 @@ export function createMediaService(deps: {
       on conflict (message_id) do nothing`);
   }
 
-  return { recordPending, download, schedule, findStalled, retry, open, prepareOutbound, attachOutbound };
+  /**
+   * The files a number holds, received and sent: counted as stored (one file however many rows point
+   * at it; a pending download counts too). For deleting a number (numbers/delete-number.ts).
+   */
+  async function filesOfNumber(tx: Tx | Db, orgId: string, numberId: string) {
+    const rows = await queryRows<{ key: string | null; id: string }>(
+      tx,
+      sql`select storage_key as key, id::text as id from media_files where org_id = ${orgId} and number_id = ${numberId}
+          union all
+          select storage_key, id::text from outbound_media where org_id = ${orgId} and number_id = ${numberId}`,
+    );
+    const keys = [...new Set(rows.flatMap((r) => (r.key ? [r.key] : [])))];
+    return { count: new Set(rows.map((r) => r.key ?? `pending:${r.id}`)).size, keys };
+  }
+
+  /**
+   * Removes stored files no row of the organisation points at any more (after a delete committed).
+   * A sent file's key is per organisation and content, so another number may still use it: kept.
+   */
+  async function removeUnreferenced(orgId: string, keys: string[]) {
+    const used = await database.query<{ k: string }>(
+      `select storage_key as k from media_files where org_id = $1 and storage_key = any($2::text[])
+       union select storage_key from outbound_media where org_id = $1 and storage_key = any($2::text[])`,
+      [orgId, keys],
+    );
+    const kept = new Set(used.map((r) => r.k));
+    for (const key of keys) if (!kept.has(key)) await store.delete(key);
+  }
+
+  return {
+    recordPending,
+    download,
+    schedule,
+    findStalled,
+    retry,
+    open,
+    prepareOutbound,
+    attachOutbound,
+    filesOfNumber,
+    removeUnreferenced,
+  };
 }
 export type MediaService = ReturnType<typeof createMediaService>;
