@@ -80,6 +80,18 @@ describe(`the webhook endpoint under abuse, on ${settings.backend}`, () => {
     expect(await t.app.services.inbound.processEvent(eventId)).toMatchObject({ messages: 1 });
   });
 
+  it('editing a number whose stored secrets cannot be decrypted asks for them again (400, not 500)', async () => {
+    const [lostNumber] = await t.database.query<{ id: string }>(
+      `select id from numbers where phone_number_id = '9100000'`,
+    );
+    const owner = await t.owner();
+    const res = await owner.patch(`/api/v1/numbers/${lostNumber!.id}`, {
+      access_token: 'a-new-access-token',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toMatch(/stored app secret cannot be decrypted/);
+  });
+
   it('only verified POSTs count toward the burst rate that pauses processing', async () => {
     await new Promise((r) => setTimeout(r, 300));
     await junk(100);
