@@ -22,7 +22,7 @@ import { createSignerFingerprints } from './signer.ts';
 export { applyParkedStatuses } from './apply-statuses.ts';
 export type { ProcessResult } from './plan.ts';
 
-/** Verified webhook POSTs a second above which processing rests between groups so acks stay quick (a burst). */
+/** Verified POSTs a second above which processing rests between groups so acks stay quick (a burst). */
 const BURST_PER_SECOND = 1500;
 
 /**
@@ -72,10 +72,10 @@ export function createInboundService(deps: {
   }
 
   /**
-   * Answering Meta comes first. While verified webhook POSTs arrive at this process faster than `burstPerSecond`
-   * (a worker-only process never rests), processing rests between groups of events until the POSTs
-   * pause for `quietMs` — but at most `share` times as long as its last group took, so it keeps a
-   * steady part of the time under sustained traffic. Acks stay quick during a burst; its backlog is
+   * Answering Meta comes first. While verified webhook POSTs arrive at this process faster than
+   * `burstPerSecond` (a worker-only process never rests; junk never counts), processing rests between
+   * groups of events until the POSTs pause for `quietMs` — but at most `share` times as long as its
+   * last group took, so it keeps a steady part of the time under sustained traffic. Acks stay quick during a burst; its backlog is
    * processed right after it. Steady traffic below the burst rate (hundreds a second) is processed as
    * it comes, so an agent sees a message a fraction of a second after Meta sent it.
    */
@@ -107,7 +107,10 @@ export function createInboundService(deps: {
     );
   }
 
-  /** Processes (or re-processes: it is idempotent) one stored event; a failure is recorded, then rethrown for the job's retry. */
+  /**
+   * Processes (or re-processes: it is idempotent) one stored event; a failure is recorded, then
+   * rethrown for the job's retry.
+   */
   async function processEvent(eventId: number): Promise<ProcessResult> {
     try {
       const [plan] = await planEvents([eventId]);
