@@ -90,6 +90,13 @@ describe(`the webhook endpoint under abuse, on ${settings.backend}`, () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.message).toMatch(/stored app secret cannot be decrypted/);
+    // Its health check says why instead of failing (the health job goes on to the other numbers).
+    const test = await owner.post(`/api/v1/numbers/${lostNumber!.id}/test`);
+    expect(test.statusCode).toBe(200);
+    expect(test.json()).toMatchObject({ ok: false, error: { code: 'UNREADABLE_TOKEN', kind: 'token' } });
+    const all = await t.app.services.numbers.allActive();
+    const results = await Promise.all(all.map((n) => t.app.services.numbers.refreshHealth(n, 'cron')));
+    expect(results.filter((r) => r.ok).length).toBe(all.length - 1);
   });
 
   it('only verified POSTs count toward the burst rate that pauses processing', async () => {

@@ -266,11 +266,23 @@ export function createNumberService(deps: {
 
   /** Asks Meta for the number's current health and records it; returns what Meta said. */
   async function refreshHealth(r: Row, source: string): Promise<NumberTestResult> {
+    let accessToken: string;
     try {
-      const info = await providerFor(r).getPhoneNumber({
-        phoneNumberId: r.phoneNumberId,
-        accessToken: box.open(r.accessTokenSealed),
-      });
+      accessToken = box.open(r.accessTokenSealed);
+    } catch {
+      // Sealed under a lost APP_SECRET: this number cannot be checked, the others still are.
+      return {
+        ok: false,
+        error: {
+          code: 'UNREADABLE_TOKEN',
+          title: "The stored access token cannot be decrypted with this server's APP_SECRET",
+          details: 'Paste the access token and the app secret again.',
+          kind: 'token',
+        },
+      };
+    }
+    try {
+      const info = await providerFor(r).getPhoneNumber({ phoneNumberId: r.phoneNumberId, accessToken });
       const cols = healthColumns(info);
       const [next] = await db
         .update(numbers)
