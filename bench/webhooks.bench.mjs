@@ -170,48 +170,53 @@ async function registerNumber(base, cookie, n = { ...NUM, app_secret: APP_SECRET
 }
 
 /**
- * Badly signed POSTs at `perSecond`, open loop (paced, not waiting for answers), until stopped:
- * what an attacker who knows the URL can send. Each is answered 401 without touching the database.
+ * Badly signed POSTs at `perSecond`, open loop (paced, not waiting for answers), from a process of
+ * their own (so they do not slow the real traffic's client), until stopped: what an attacker who knows
+ * the URL can send. Each should be answered 401 without touching the database.
  */
-function startJunk(url, perSecond) {
-  const pool = new Pool(url, { connections: 16, pipelining: 1 });
-  const counts = { sent: 0, refused: 0, other: 0 };
-  const inFlight = new Set();
-  const started = performance.now();
-  const body = (i) =>
-    JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        { id: NUM.waba_id, changes: [{ field: 'messages', value: { junk: i, pad: 'x'.repeat(600) } }] },
-      ],
-    });
-  const timer = setInterval(() => {
-    const due = Math.floor(((performance.now() - started) / 1000) * perSecond) - counts.sent;
-    for (let k = 0; k < due; k++) {
-      const i = counts.sent++;
-      const p = pool
-        .request({
-          method: 'POST',
-          path: '/webhooks/whatsapp',
-          headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
-          body: body(i),
-        })
-        .then(async (res) => {
-          await res.body.dump();
-          if (res.statusCode === 401) counts.refused++;
-          else counts.other++;
-        })
-        .catch(() => counts.other++)
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-  }, 10);
-  return {
-    async stop() {
+async function startJunk(url, perSecond) {
+  const code = `
+    import { Pool } from 'undici';
+    const pool = new Pool(process.env.JUNK_URL, { connections: 16, pipelining: 1 });
+    const perSecond = Number(process.env.JUNK_PER_S);
+    const counts = { sent: 0, refused: 0, other: 0 };
+    const inFlight = new Set();
+    const started = performance.now();
+    const body = (i) => JSON.stringify({ object: 'whatsapp_business_account',
+      entry: [{ id: '${NUM.waba_id}', changes: [{ field: 'messages', value: { junk: i, pad: 'x'.repeat(600) } }] }] });
+    const timer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * perSecond) - counts.sent;
+      for (let k = 0; k < due; k++) {
+        const p = pool
+          .request({ method: 'POST', path: '/webhooks/whatsapp', body: body(counts.sent++),
+            headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) } })
+          .then(async (res) => { await res.body.dump(); if (res.statusCode === 401) counts.refused++; else counts.other++; })
+          .catch(() => counts.other++)
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+    }, 10);
+    process.on('SIGTERM', async () => {
       clearInterval(timer);
+      const seconds = (performance.now() - started) / 1000;
       await Promise.allSettled([...inFlight]);
       await pool.close();
-      return { ...counts, per_s: Math.round(counts.sent / ((performance.now() - started) / 1000)) };
+      console.log(JSON.stringify({ junk: { ...counts, seconds } }));
+      process.exit(0);
+    });
+    console.log('junk sending');
+  `;
+  const child = spawnNode(['--input-type=module', '-e', code], {
+    JUNK_URL: url,
+    JUNK_PER_S: String(perSecond),
+  });
+  await waitForLine(child, /(junk sending)/, 'junk sender');
+  return {
+    async stop() {
+      const totals = waitForLine(child, /(\{"junk".*\})/, 'junk totals');
+      child.kill('SIGTERM');
+      const j = JSON.parse(await totals).junk;
+      return { ...j, per_s: Math.round(j.sent / j.seconds) };
     },
   };
 }
@@ -388,15 +393,14 @@ async function measureServer(label, url, counter, n, baselineUrl, junkPerSecond 
     const b = await fire(baselineUrl, posts);
     baseline.push(b);
     await counter.mark();
-    const junk = junkPerSecond ? startJunk(url, junkPerSecond) : undefined;
-    const t0 = performance.now();
+    const junk = junkPerSecond ? await startJunk(url, junkPerSecond) : undefined;
     const f = await fire(url, posts);
     if (junk) {
       const j = await junk.stop();
       junkTotals.sent += j.sent;
       junkTotals.refused += j.refused;
       junkTotals.other += j.other;
-      junkTotals.seconds += (performance.now() - t0) / 1000;
+      junkTotals.seconds += j.seconds;
     }
     const applied = await waitApplied(() => counter.count(tag), f.acked, performance.now(), counter.everyMs);
     runs.push({
