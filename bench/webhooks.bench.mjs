@@ -7,9 +7,12 @@
 // applied ≤ 2 s after the last ack. Needs PostgreSQL (TEST_DATABASE_URL or
 // postgres://postgres@127.0.0.1:5432/postgres): a temporary database is created and dropped; the
 // embedded run uses a temporary DATA_DIR.
+// Abuse run (PostgreSQL): the same bursts again with 20 numbers' secrets configured and 1,000 badly
+// signed ("junk") POSTs a second sent beside the real traffic: real acks must stay ≥ 80% of the clean
+// run's (printed side by side, `pg_junk` in the JSON line).
 // Options: --n N POSTs per burst on PostgreSQL (2000), --embedded-n N (600), --runs R bursts per backend
 // (3; medians), --concurrency C requests in flight (64), --senders S distinct customers (1000),
-// --backends pg,embedded, --apply-timeout-s S (120).
+// --backends pg,embedded, --apply-timeout-s S (120), --junk-per-s J (1000), --numbers K (20).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,8 +34,10 @@ const CONCURRENCY = Number(arg('concurrency', 64));
 const SENDERS = Number(arg('senders', 1000));
 const BACKENDS = String(arg('backends', 'pg,embedded')).split(',');
 const APPLY_TIMEOUT_MS = Number(arg('apply-timeout-s', 120)) * 1000;
+const JUNK_PER_S = Number(arg('junk-per-s', 1000));
+const NUMBERS = Number(arg('numbers', 20));
 const WARMUP = 500;
-const TARGET = { acks_per_s: 5000, p99_ms: 50, applied_after_last_ms: 2000 };
+const TARGET = { acks_per_s: 5000, p99_ms: 50, applied_after_last_ms: 2000, junk_acks_vs_clean: 0.8 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -138,21 +143,82 @@ async function signIn(base) {
     .join('; ');
 }
 
-/** Connects the number through the API, as an admin would (checked against the simulator). */
-async function registerNumber(base, cookie) {
+/** The other numbers of the abuse run: each its own Meta app, so its own secret to try. */
+const OTHERS = Array.from({ length: Math.max(0, NUMBERS - 1) }, (_, i) => ({
+  phone_number_id: String(106540352300000 + i),
+  waba_id: String(102290129400000 + i),
+  display_phone_number: `+1 555 026 ${String(i).padStart(4, '0')}`,
+  access_token: `bench-access-token-${i}`,
+  app_secret: `bench-meta-app-secret-${i}`,
+}));
+
+/** Connects a number through the API, as an admin would (checked against the simulator). */
+async function registerNumber(base, cookie, n = { ...NUM, app_secret: APP_SECRET }) {
   const res = await fetch(`${base}/api/v1/numbers`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie },
     body: JSON.stringify({
-      display_name: 'Bench',
-      phone_number_id: NUM.phone_number_id,
-      waba_id: NUM.waba_id,
-      access_token: NUM.access_token,
-      app_secret: APP_SECRET,
-      verify_token: 'bench-verify-token',
+      display_name: `Bench ${n.phone_number_id}`,
+      phone_number_id: n.phone_number_id,
+      waba_id: n.waba_id,
+      access_token: n.access_token,
+      app_secret: n.app_secret,
+      verify_token: `bench-verify-${n.phone_number_id}`,
     }),
   });
   if (res.status !== 201) throw new Error(`connect number: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Badly signed POSTs at `perSecond`, open loop (paced, not waiting for answers), from a process of
+ * their own (so they do not slow the real traffic's client), until stopped: what an attacker who knows
+ * the URL can send. Each should be answered 401 without touching the database.
+ */
+async function startJunk(url, perSecond) {
+  const code = `
+    import { Pool } from 'undici';
+    const pool = new Pool(process.env.JUNK_URL, { connections: 16, pipelining: 1 });
+    const perSecond = Number(process.env.JUNK_PER_S);
+    const counts = { sent: 0, refused: 0, other: 0 };
+    const inFlight = new Set();
+    const started = performance.now();
+    const body = (i) => JSON.stringify({ object: 'whatsapp_business_account',
+      entry: [{ id: '${NUM.waba_id}', changes: [{ field: 'messages', value: { junk: i, pad: 'x'.repeat(600) } }] }] });
+    const timer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * perSecond) - counts.sent;
+      for (let k = 0; k < due; k++) {
+        const p = pool
+          .request({ method: 'POST', path: '/webhooks/whatsapp', body: body(counts.sent++),
+            headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) } })
+          .then(async (res) => { await res.body.dump(); if (res.statusCode === 401) counts.refused++; else counts.other++; })
+          .catch(() => counts.other++)
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+    }, 10);
+    process.on('SIGTERM', async () => {
+      clearInterval(timer);
+      const seconds = (performance.now() - started) / 1000;
+      await Promise.allSettled([...inFlight]);
+      await pool.close();
+      console.log(JSON.stringify({ junk: { ...counts, seconds } }));
+      process.exit(0);
+    });
+    console.log('junk sending');
+  `;
+  const child = spawnNode(['--input-type=module', '-e', code], {
+    JUNK_URL: url,
+    JUNK_PER_S: String(perSecond),
+  });
+  await waitForLine(child, /(junk sending)/, 'junk sender');
+  return {
+    async stop() {
+      const totals = waitForLine(child, /(\{"junk".*\})/, 'junk totals');
+      child.kill('SIGTERM');
+      const j = JSON.parse(await totals).junk;
+      return { ...j, per_s: Math.round(j.sent / j.seconds) };
+    },
+  };
 }
 
 const wamidPrefix = (tag) => `wamid.HBgL${tag}`;
@@ -312,7 +378,8 @@ const summary = (runs) => ({
  * Warm-up, then RUNS runs: a burst of n POSTs at the baseline, the same burst at our server, then
  * wait until all are applied. Baseline and server run back to back so they see the same machine.
  */
-async function measureServer(label, url, counter, n, baselineUrl) {
+async function measureServer(label, url, counter, n, baselineUrl, junkPerSecond = 0) {
+  const junkTotals = { sent: 0, refused: 0, other: 0, seconds: 0 };
   await counter.mark();
   await fire(baselineUrl, buildPosts('W', Math.min(WARMUP, n)));
   const w = await fire(url, buildPosts('W', Math.min(WARMUP, n)));
@@ -326,7 +393,15 @@ async function measureServer(label, url, counter, n, baselineUrl) {
     const b = await fire(baselineUrl, posts);
     baseline.push(b);
     await counter.mark();
+    const junk = junkPerSecond ? await startJunk(url, junkPerSecond) : undefined;
     const f = await fire(url, posts);
+    if (junk) {
+      const j = await junk.stop();
+      junkTotals.sent += j.sent;
+      junkTotals.refused += j.refused;
+      junkTotals.other += j.other;
+      junkTotals.seconds += j.seconds;
+    }
     const applied = await waitApplied(() => counter.count(tag), f.acked, performance.now(), counter.everyMs);
     runs.push({
       ...f,
@@ -355,6 +430,16 @@ async function measureServer(label, url, counter, n, baselineUrl) {
     baseline: base,
     acks_vs_baseline: Number(median(runs.map((x) => x.ratio)).toFixed(3)),
     p99_vs_baseline: Number((ours.p99_ms / Math.max(0.1, base.p99_ms)).toFixed(2)),
+    ...(junkPerSecond
+      ? {
+          junk: {
+            sent: junkTotals.sent,
+            refused_401: junkTotals.refused,
+            other: junkTotals.other,
+            per_s: Math.round(junkTotals.sent / Math.max(0.001, junkTotals.seconds)),
+          },
+        }
+      : {}),
   };
 }
 
@@ -373,8 +458,21 @@ async function onPostgres(simulatorUrl, baselineUrl) {
   const counter = pgCounter(u.toString());
   try {
     server = await startServer({ databaseUrl: u.toString(), simulatorUrl });
-    await registerNumber(server.url, await signIn(server.url));
-    return await measureServer('PostgreSQL', server.url, counter, N, baselineUrl);
+    const cookie = await signIn(server.url);
+    await registerNumber(server.url, cookie);
+    const clean = await measureServer('PostgreSQL', server.url, counter, N, baselineUrl);
+    if (!JUNK_PER_S) return { clean };
+    // The abuse run: more numbers' secrets to try, and junk beside the same bursts.
+    for (const n of OTHERS) await registerNumber(server.url, cookie, n);
+    const junk = await measureServer(
+      `PostgreSQL + ${JUNK_PER_S} junk/s, ${NUMBERS} numbers`,
+      server.url,
+      counter,
+      N,
+      baselineUrl,
+      JUNK_PER_S,
+    );
+    return { clean, junk };
   } finally {
     await counter.close().catch(() => {});
     if (server) await stop(server.child);
@@ -406,12 +504,18 @@ async function embedded(simulatorUrl, baselineUrl) {
 const result = { concurrency: CONCURRENCY, runs: RUNS, senders: SENDERS };
 const sim = await createSimulator({ seed: 7 });
 await sim.listen(0, '127.0.0.1');
-sim.addNumber({ ...NUM, verified_name: 'Bench' });
+sim.addNumber({ ...NUM, verified_name: 'Bench', app_secret: APP_SECRET });
+for (const n of OTHERS) sim.addNumber({ ...n, verified_name: 'Bench' });
 let error;
 let baseline;
 try {
   baseline = await startBaseline();
-  if (BACKENDS.includes('pg')) result.pg = await onPostgres(sim.url, baseline.url);
+  if (BACKENDS.includes('pg')) {
+    const { clean, junk } = await onPostgres(sim.url, baseline.url);
+    result.pg = clean;
+    if (junk)
+      result.pg_junk = { ...junk, acks_vs_clean: Number((junk.acks_per_s / clean.acks_per_s).toFixed(3)) };
+  }
   if (BACKENDS.includes('embedded')) result.embedded = await embedded(sim.url, baseline.url);
 } catch (err) {
   error = String(err?.stack ?? err);
@@ -433,6 +537,12 @@ for (const [key, label] of [
   );
 }
 const p = result.pg;
+const j = result.pg_junk;
+if (p && j) {
+  console.log(
+    `Side by side (PostgreSQL, real acks/s): clean ${p.acks_per_s} (p99 ${p.p99_ms} ms) | with ${j.junk.per_s} junk POSTs/s and ${NUMBERS} numbers ${j.acks_per_s} (p99 ${j.p99_ms} ms) → ${Math.round(j.acks_vs_clean * 100)}% of clean (target ≥ ${TARGET.junk_acks_vs_clean * 100}%); junk answered 401: ${j.junk.refused_401}/${j.junk.sent}`,
+  );
+}
 console.log(
   JSON.stringify({
     bench: 'webhooks',
@@ -446,7 +556,9 @@ console.log(
         p.acks_per_s >= TARGET.acks_per_s &&
         p.p99_ms <= TARGET.p99_ms &&
         p.applied_after_last_ms !== null &&
-        p.applied_after_last_ms <= TARGET.applied_after_last_ms,
+        p.applied_after_last_ms <= TARGET.applied_after_last_ms &&
+        (!JUNK_PER_S ||
+          (j && !j.failed && j.junk.other === 0 && j.acks_vs_clean >= TARGET.junk_acks_vs_clean)),
     ),
   }),
 );

@@ -123,7 +123,15 @@ export function createServices(deps: {
     timeoutMs: config.META_HTTP_TIMEOUT_MS,
     connections: config.META_HTTP_CONNECTIONS,
   });
-  const numbers = createNumberService({ db, box, whatsapp, notifications, log });
+  const numbers = createNumberService({
+    db,
+    box,
+    whatsapp,
+    notifications,
+    log,
+    media: () => media,
+    onCredentialsChanged: () => inbound.forgetWebhookSecrets(),
+  });
   const templates = createTemplateService({
     db,
     database,
@@ -177,6 +185,7 @@ export function createServices(deps: {
     db,
     database,
     box,
+    serverKeys: [deps.appSecret, ...config.APP_SECRET_PREVIOUS],
     events,
     media,
     consent,

@@ -176,9 +176,16 @@ export const MessagePage = z.object({ data: z.array(Message), next_cursor: z.str
 export const WebhookEvent = z.object({
   id: z.number().int(),
   state: z.enum(['pending', 'processed', 'failed', 'unparseable']),
+  /**
+   * What processing made of the event, for your organisation: counts, `skipped`, and `foreign` —
+   * your numbers (or WABAs) it named that another Meta app signed (stored, not applied).
+   */
   result: z.unknown().nullable(),
   error: z.string().nullable(),
-  /** The first 4 000 characters of the body as received. */
+  /**
+   * The entries and changes of the body that concern your numbers, re-serialised (another
+   * organisation's never show): the first 4 000 characters; empty when the body is too large to show.
+   */
   raw: z.string(),
   received_at: IsoDate,
   processed_at: IsoDate.nullable(),

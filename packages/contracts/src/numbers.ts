@@ -28,6 +28,8 @@ export const WaNumber = z.object({
   status: z.enum(['active', 'inactive']),
   inactive_reason: z.string().nullable(),
   is_sandbox: z.boolean(),
+  /** The Meta app the access token belongs to (proven with the app secret when connected). */
+  app_id: z.string().nullable(),
   health: NumberHealth,
   has_access_token: z.literal(true),
   created_at: IsoDate,
@@ -55,6 +57,20 @@ export const UpdateNumberBody = CreateNumberBody.omit({ phone_number_id: true, w
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
 export type UpdateNumberBody = z.infer<typeof UpdateNumberBody>;
+
+/** What deleting a number deletes with it. The client shows these and sends back the ones it showed. */
+export const NumberDeletionCounts = z.strictObject({
+  conversations: z.number().int().min(0),
+  messages: z.number().int().min(0),
+  campaigns: z.number().int().min(0),
+  /** Files received or sent on the number (they leave the media store too). */
+  media_files: z.number().int().min(0),
+});
+export type NumberDeletionCounts = z.infer<typeof NumberDeletionCounts>;
+
+/** Deleting is confirmed with the counts the client showed; other counts now answer 409 with them. */
+export const DeleteNumberBody = z.strictObject({ confirm: NumberDeletionCounts });
+export type DeleteNumberBody = z.infer<typeof DeleteNumberBody>;
 
 /** What Meta answered to "Test connection". */
 export const NumberTestResult = z.object({

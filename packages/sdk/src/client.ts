@@ -50,6 +50,7 @@ import {
   Note,
   NoteList,
   NotificationPage,
+  NumberDeletionCounts,
   NumberTestResult,
   Ok,
   Org,
@@ -218,8 +219,11 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example await api.numbers.update(id, { access_token: newToken }) */
       update: (id: string, body: UpdateNumberBody) =>
         call(WaNumber, 'PATCH', `/api/v1/numbers/${q(id)}`, body),
-      /** @example await api.numbers.remove(id) */
-      remove: (id: string) => call(Ok, 'DELETE', `/api/v1/numbers/${q(id)}`),
+      /** What deleting a number would delete with it. @example const counts = await api.numbers.deletion(id) */
+      deletion: (id: string) => call(NumberDeletionCounts, 'GET', `/api/v1/numbers/${q(id)}/deletion`),
+      /** Deletes a number with everything it holds, confirmed with the counts shown (409: they changed). @example await api.numbers.remove(id, await api.numbers.deletion(id)) */
+      remove: (id: string, confirm: NumberDeletionCounts) =>
+        call(Ok, 'DELETE', `/api/v1/numbers/${q(id)}`, { confirm }),
       /** @example const { ok, health, error } = await api.numbers.test(id) */
       test: (id: string) => call(NumberTestResult, 'POST', `/api/v1/numbers/${q(id)}/test`),
     },

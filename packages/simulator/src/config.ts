@@ -66,6 +66,11 @@ export const NumberInput = z
     account_mode: z.enum(['LIVE', 'SANDBOX']).default('SANDBOX'),
     webhook_url: z.url().optional(),
     app_secret: z.string().min(8).max(256).optional(),
+    /** The Meta app the token belongs to (debug_token's app_id). Derived from app_secret when omitted. */
+    app_id: z
+      .string()
+      .regex(/^\d{5,20}$/, 'digits only')
+      .optional(),
     customers: CustomerBehaviour.optional(),
   })
   .strict();

@@ -137,7 +137,14 @@ export interface GraphFailure {
 export function graphError(
   code: number,
   rnd: Random,
-  o: { details?: string; subcode?: number; status?: number; message?: string; transient?: boolean } = {},
+  o: {
+    details?: string;
+    subcode?: number;
+    status?: number;
+    message?: string;
+    transient?: boolean;
+    type?: string;
+  } = {},
 ): GraphFailure {
   const c = CATALOGUE[code] ?? { status: 400, title: 'Error', details: '' };
   const details = o.details ?? c.details;
@@ -146,7 +153,7 @@ export function graphError(
     body: {
       error: {
         message: o.message ?? `(#${code}) ${c.title}`,
-        type: c.type ?? 'OAuthException',
+        type: o.type ?? c.type ?? 'OAuthException',
         code,
         ...(details ? { error_data: { messaging_product: 'whatsapp', details } } : {}),
         ...(o.subcode !== undefined ? { error_subcode: o.subcode } : {}),

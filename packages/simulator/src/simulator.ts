@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { appIdOf, checkAppSecretProof, registerAppRoutes } from './apps.ts';
 import {
   type CustomerBehaviour,
   DEFAULT_BEHAVIOUR,
@@ -189,7 +190,7 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
 
   function publicNumber(n: SimNumber) {
     const { bucket: _b, meter: _m, initiated: _i, access_token: _t, app_secret: _s, ...rest } = n;
-    return { ...rest, current_mps: n.meter.perSecond(Date.now()) };
+    return { ...rest, app_id: appIdOf(n), current_mps: n.meter.perSecond(Date.now()) };
   }
 
   const burstOf = (mps: number) => Math.max(1, Math.round(mps / 10));
@@ -203,7 +204,7 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
     return { ...behaviourDefaults, ...n.customers };
   }
 
-  /** Checks the bearer token against the numbers of the WABA that owns the object. */
+  /** Checks the bearer token (and its `appsecret_proof`, if given) against the numbers of the WABA that owns the object. */
   function authorise(req: FastifyRequest, wabaId: string | undefined): GraphFailure | SimNumber {
     const header = req.headers.authorization;
     const token = header?.toLowerCase().startsWith('bearer ')
@@ -213,6 +214,12 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
     const owner = byToken(token);
     if (!owner) return tokenError('invalid', rnd);
     if (owner.token_status !== 'valid') return tokenError(owner.token_status, rnd);
+    // A proof that is given is checked, whether or not the app requires one (as Meta does).
+    const proof = (req.query as Record<string, string | undefined>)?.appsecret_proof;
+    if (proof !== undefined) {
+      const refused = checkAppSecretProof(owner, token, proof, rnd);
+      if (refused) return refused;
+    }
     if (wabaId !== undefined && owner.waba_id !== wabaId) return objectMissing(req, 'the object');
     return owner;
   }
@@ -652,6 +659,8 @@ function buildCore(opts: z.output<typeof SimulatorOptions>) {
       return publicUrl;
     },
     nextId,
+    startedAt: Date.now(),
+    byToken,
     authorise,
     objectMissing,
     fail,
@@ -778,6 +787,7 @@ function buildSimulator(opts: z.output<typeof SimulatorOptions>) {
     forceCloseConnections: true,
   });
   void app.register(multipart, { limits: { fileSize: 100 * 1024 * 1024, files: 1, fields: 10 } });
+  registerAppRoutes(app, core);
   registerGraphRoutes(app, core);
   registerControlRoutes(app, core);
 

@@ -85,7 +85,9 @@ async function deliverStatus(status: Record<string, unknown>) {
     ],
   };
   const { body } = signWebhookBody(payload, SECRET);
-  await t.app.services.inbound.processEvent(await t.app.services.inbound.store(Buffer.from(body)));
+  await t.app.services.inbound.processEvent(
+    await t.app.services.inbound.store(Buffer.from(body), { appSecret: SECRET }),
+  );
 }
 
 const sentTo = () => sim.sentMessages().filter((m) => m.phone_number_id === NUM.phone_number_id);

@@ -62,7 +62,9 @@ describe(`message order on ${settings.backend}`, () => {
       ],
     };
     const { body } = signWebhookBody(payload, 'order-secret');
-    await t.app.services.inbound.processEvent(await t.app.services.inbound.store(Buffer.from(body)));
+    await t.app.services.inbound.processEvent(
+      await t.app.services.inbound.store(Buffer.from(body), { appSecret: 'order-secret' }),
+    );
     const owner = await t.owner();
     const conv = (await owner.get('/api/v1/conversations')).json().data[0];
     expect(conv.last_message.preview).toBe('part 5');

@@ -1,73 +1,164 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { verifySignature } from '../whatsapp/signature.ts';
+import type { SignerFingerprints } from './signer.ts';
 
-interface Entry {
+/** A number's sealed webhook credentials, as stored. */
+export interface SealedWebhookCredentials {
+  appSecretSealed: string;
+  verifyTokenSealed: string;
+}
+
+interface Secret {
   secret: string;
   /** One number's sealed copy of the secret: the database check that it is still configured. */
   sealed: string;
+  /** The fingerprint stored with the events it verifies. */
+  signer: string;
 }
 
-/**
- * The numbers' app secrets, decrypted once and kept in memory: checking a webhook's signature costs
- * no query and no decryption. The cache is a hint, never the authority — a POST is stored only if the
- * sealed secret that matched is still a number's at insert time (see `insertSignedEvents`), so a
- * removed number or a replaced secret stops verifying at once, in every process. A signature that no
- * cached secret matches re-reads the numbers before it is refused: a number added a moment ago (in
- * this or another process) works at once.
- */
-export function createAppSecretCache(deps: { loadSealed(): Promise<string[]>; box: SecretBox; log: Log }) {
-  let entries: Entry[] | undefined;
-  let running: Promise<void> | undefined;
-  let next: Promise<void> | undefined;
+/** A miss re-reads the numbers at most this often per process (junk POSTs cost no query). */
+export const RELOAD_EVERY_MS = 1000;
 
-  async function load() {
-    const fresh = new Map<string, Entry>();
-    for (const sealed of await deps.loadSealed()) {
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * The numbers' app secrets and verify-token digests, decrypted once and kept in memory: checking a
+ * signature or the GET handshake costs no query and no decryption. The cache is a hint, never the
+ * authority — a POST is stored only if the sealed secret that matched is still a number's at insert
+ * time (see `insertSignedEvents`), so a removed number or a replaced secret stops verifying at once.
+ * The numbers domain tells this process when credentials change (`forget`): the next request reads
+ * them again. A signature or token no cached value matches re-reads the numbers too, but at most
+ * once a second (RELOAD_EVERY_MS), so a number connected a moment ago in another process works within
+ * a second while a flood of badly signed POSTs costs one query a second. A number whose secret cannot
+ * be decrypted (sealed under a lost APP_SECRET) is left out; the others work.
+ */
+export function createWebhookSecrets(deps: {
+  load(): Promise<SealedWebhookCredentials[]>;
+  box: SecretBox;
+  signers: SignerFingerprints;
+  log: Log;
+  now?: () => number;
+}) {
+  const now = deps.now ?? (() => performance.now());
+  let secrets: Secret[] = [];
+  let tokens: Buffer[] = [];
+  /** sealed → opened value (or null: cannot be decrypted), carried from read to read. */
+  let opened = new Map<string, string | null>();
+  /** sealed → fingerprints, for routing (computed when first asked, dropped with the number). */
+  let prints = new Map<string, string[]>();
+  let generation = 0;
+  let loadedGeneration = -1;
+  let lastReadAt = Number.NEGATIVE_INFINITY;
+  let running: Promise<void> | undefined;
+
+  function open(sealed: string, what: string, next: Map<string, string | null>): string | null {
+    let value = opened.get(sealed);
+    if (value === undefined) {
       try {
-        const secret = deps.box.open(sealed);
-        if (!fresh.has(secret)) fresh.set(secret, { secret, sealed });
+        value = deps.box.open(sealed);
       } catch (err) {
-        // One number sealed under a forgotten APP_SECRET must not stop the others' webhooks.
-        deps.log.error({ err }, 'an app secret cannot be decrypted; its webhooks are refused');
+        // Reported once per sealed value: the cache is re-read every second under a flood.
+        deps.log.error({ err }, `a number's ${what} cannot be decrypted (APP_SECRET lost?): left out`);
+        value = null;
       }
     }
-    entries = [...fresh.values()];
+    next.set(sealed, value);
+    return value;
   }
 
-  /**
-   * Reads the numbers again. Concurrent callers share one read, but never one that began before they
-   * asked (it could have missed the change they are looking for): they wait for the next.
-   */
-  function refresh(): Promise<void> {
-    if (!running) {
-      running = load().finally(() => {
-        running = undefined;
-      });
-      return running;
+  async function read() {
+    const startedGeneration = generation;
+    lastReadAt = now();
+    const rows = await deps.load();
+    const next = new Map<string, string | null>();
+    const fresh = new Map<string, Secret>();
+    const digests: Buffer[] = [];
+    for (const r of rows) {
+      const secret = open(r.appSecretSealed, 'app secret', next);
+      if (secret !== null && !fresh.has(secret)) {
+        fresh.set(secret, { secret, sealed: r.appSecretSealed, signer: deps.signers.current(secret) });
+      }
+      const token = open(r.verifyTokenSealed, 'verify token', next);
+      if (token !== null) digests.push(digest(token));
     }
-    next ??= running
-      .catch(() => {})
-      .then(() => {
-        next = undefined;
-        return refresh();
-      });
-    return next;
+    opened = next;
+    prints = new Map([...prints].filter(([sealed]) => next.has(sealed)));
+    secrets = [...fresh.values()];
+    tokens = digests;
+    loadedGeneration = startedGeneration;
   }
 
-  const find = (raw: Buffer, header: string) => entries?.find((e) => verifySignature(raw, header, e.secret));
+  /** One read at a time; callers arriving meanwhile share it. */
+  function reload(): Promise<void> {
+    running ??= read().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  /** Reads again when told credentials changed since the last read (or never read). */
+  async function current() {
+    for (let i = 0; i < 3 && loadedGeneration !== generation; i++) await reload();
+  }
+
+  /** After a miss: reads again unless a read began less than RELOAD_EVERY_MS ago. True if it read. */
+  async function reloadIfDue(): Promise<boolean> {
+    if (running) {
+      await running;
+      return true;
+    }
+    if (now() - lastReadAt < RELOAD_EVERY_MS) return false;
+    await reload();
+    return true;
+  }
+
+  const find = (raw: Buffer, header: string) => secrets.find((e) => verifySignature(raw, header, e.secret));
+
+  function knowsToken(token: string) {
+    const d = digest(token);
+    // Every digest is compared, each in constant time: the answer's timing says nothing of the tokens.
+    let found = false;
+    for (const t of tokens) found = timingSafeEqual(d, t) || found;
+    return found;
+  }
 
   return {
-    /** The sealed secret of a number whose app secret signed these exact bytes, or undefined. */
-    async match(raw: Buffer, header: string | undefined, o: { fresh?: boolean } = {}) {
+    /**
+     * The number secret that signed these exact bytes (its sealed copy and fingerprint), or undefined.
+     * `recheck`: the secret that matched is no longer a number's (insert refused it) — read again if due.
+     */
+    async match(raw: Buffer, header: string | undefined, o: { recheck?: boolean } = {}) {
       if (!header?.startsWith('sha256=')) return undefined;
-      const fresh = !entries || o.fresh;
-      if (fresh) await refresh();
+      await current();
+      if (o.recheck && !(await reloadIfDue())) return undefined;
       const hit = find(raw, header);
-      if (hit || fresh) return hit?.sealed;
-      await refresh();
-      return find(raw, header)?.sealed;
+      if (hit || o.recheck) return hit && { sealed: hit.sealed, signer: hit.signer };
+      if (!(await reloadIfDue())) return undefined;
+      const again = find(raw, header);
+      return again && { sealed: again.sealed, signer: again.signer };
+    },
+    /** The GET handshake: is this one of the numbers' verify tokens? */
+    async verifyToken(token: string): Promise<boolean> {
+      await current();
+      if (knowsToken(token)) return true;
+      return (await reloadIfDue()) && knowsToken(token);
+    },
+    /** Every fingerprint of a number's sealed secret (empty when it cannot be decrypted). */
+    fingerprintsOf(sealed: string): string[] {
+      let found = prints.get(sealed);
+      if (!found) {
+        const secret = open(sealed, 'app secret', opened);
+        found = secret === null ? [] : deps.signers.all(secret);
+        prints.set(sealed, found);
+      }
+      return found;
+    },
+    /** Credentials changed (this process): the next request reads them again. */
+    forget() {
+      generation++;
     },
   };
 }
-export type AppSecretCache = ReturnType<typeof createAppSecretCache>;
+export type WebhookSecrets = ReturnType<typeof createWebhookSecrets>;

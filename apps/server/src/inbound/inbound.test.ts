@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import { createSimulator, type Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
+import { post } from './test-kit.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../../../shared/fixtures/meta/pywa/', import.meta.url));
 const NUM = {
@@ -44,17 +45,7 @@ const count = async (table: string, where = 'true') =>
   Number((await t.database.query<{ n: string }>(`select count(*) as n from ${table} where ${where}`))[0]!.n);
 
 /** POSTs like Meta: ASCII-escaped JSON signed with the app secret. Returns the stored event id. */
-async function deliver(payload: unknown, secret = APP_SECRET) {
-  const { body, signature } = signWebhookBody(payload, secret);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  });
-  const [row] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  return { res, eventId: Number(row!.id) };
-}
+const deliver = (payload: unknown, secret = APP_SECRET) => post(t, payload, secret);
 
 /** Points a fixture at our number, as Meta would for it. */
 function retarget(fixture: Record<string, unknown>): Record<string, unknown> {

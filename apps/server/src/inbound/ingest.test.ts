@@ -7,10 +7,12 @@ import {
   OWNER,
   settings,
   type TestApp,
+  type TestClient,
   testConfig,
 } from '../../test/helpers.ts';
 import { buildApp } from '../app.ts';
 import { signBody } from '../whatsapp/signature.ts';
+import { RELOAD_EVERY_MS } from './app-secrets.ts';
 
 const NUMBERS = Array.from({ length: 4 }, (_, i) => ({
   phone_number_id: `700000${i}`,
@@ -56,6 +58,12 @@ async function connect(app: FastifyInstance, i: number, appSecret: string) {
       verify_token: `ingest-verify-${i}`,
     },
   });
+}
+
+/** Deletes a number through the API, confirming the counts it shows. */
+async function deleteNumber(owner: TestClient, id: string) {
+  const confirm = (await owner.get(`/api/v1/numbers/${id}/deletion`)).json();
+  return owner.request('DELETE', `/api/v1/numbers/${id}`, { confirm });
 }
 
 const inboundText = (wamid: string, i = 0) => ({
@@ -126,17 +134,16 @@ describe(`webhook POSTs are stored in groups on ${settings.backend}`, () => {
     expect(transactions.size).toBeLessThan(n);
   });
 
-  it('a POST that cannot be stored fails alone; the POSTs grouped with it are stored', async () => {
-    // A NUL character cannot be stored in a text column: that whole INSERT fails.
+  it('a POST whose bytes hold a raw NUL (PostgreSQL text refuses it) is stored escaped, beside its group', async () => {
     const poison = `{"object":"whatsapp_business_account","entry":[],"note":"wamid.POISON\u0000"}`;
     const results = await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => deliver(t.app, inboundText(`wamid.BESIDE${i}`))),
       post(t.app, poison, signBody(poison, SECRET)),
       ...Array.from({ length: 10 }, (_, i) => deliver(t.app, inboundText(`wamid.BESIDE${10 + i}`))),
     ]);
-    expect(results.map((r) => r.statusCode)).toEqual([...Array(10).fill(200), 500, ...Array(10).fill(200)]);
+    expect(results.map((r) => r.statusCode)).toEqual(Array(21).fill(200));
     for (let i = 0; i < 20; i++) expect(await storedWith(t.database, `wamid.BESIDE${i}"`)).toHaveLength(1);
-    expect(await storedWith(t.database, 'wamid.POISON')).toHaveLength(0);
+    expect(await storedWith(t.database, 'wamid.POISON\\u0000')).toHaveLength(1);
   });
 
   it('queues processing after storing', async () => {
@@ -173,7 +180,7 @@ describe(`app secrets are cached but never outlive their number on ${settings.ba
       200,
     );
 
-    expect((await owner.delete(`/api/v1/numbers/${id}`)).statusCode).toBe(200);
+    expect((await deleteNumber(owner, id)).statusCode).toBe(200);
     expect((await deliver(t.app, inboundText('wamid.GONE1', 1), 'ingest-app-secret-1b')).statusCode).toBe(
       401,
     );
@@ -189,13 +196,13 @@ describe(`app secrets are cached but never outlive their number on ${settings.ba
     expect(first.statusCode).toBe(201);
     expect((await connect(t.app, 3, 'shared-app-secret')).statusCode).toBe(201);
     expect((await deliver(t.app, inboundText('wamid.SHARED2', 2), 'shared-app-secret')).statusCode).toBe(200);
-    expect((await owner.delete(`/api/v1/numbers/${first.json().id}`)).statusCode).toBe(200);
+    expect((await deleteNumber(owner, first.json().id)).statusCode).toBe(200);
     expect((await deliver(t.app, inboundText('wamid.SHARED3', 3), 'shared-app-secret')).statusCode).toBe(200);
   });
 });
 
 describe.skipIf(settings.backend !== 'pg')('app secrets across two processes on one PostgreSQL', () => {
-  it('a number connected or removed in one process is honoured at once by the other', async () => {
+  it('a number connected in one process verifies in the other within a second; a removed one is refused at once', async () => {
     const db = await createTestDatabase();
     const config = testConfig({ META_GRAPH_URL: sim.url });
     const a = await buildApp({ config, database: db.database, appSecret: config.APP_SECRET!, logger: false });
@@ -211,9 +218,16 @@ describe.skipIf(settings.backend !== 'pg')('app secrets across two processes on 
       expect((await deliver(a, inboundText('wamid.PA0'), 'process-secret-0')).statusCode).toBe(200);
       expect((await deliver(b, inboundText('wamid.PB0'), 'process-secret-0')).statusCode).toBe(200);
 
-      // Connected in b, used at once in a (whose cache does not know it).
+      // Connected in b, used in a (whose cache does not know it) within a second: a miss re-reads the
+      // numbers at most once a second per process (Meta retries a refused POST).
       expect((await connect(b, 1, 'process-secret-1')).statusCode).toBe(201);
-      expect((await deliver(a, inboundText('wamid.PA1', 1), 'process-secret-1')).statusCode).toBe(200);
+      const started = Date.now();
+      let status = 0;
+      for (let i = 0; status !== 200 && Date.now() - started < 3 * RELOAD_EVERY_MS; i++) {
+        status = (await deliver(a, inboundText(`wamid.PA1-${i}`, 1), 'process-secret-1')).statusCode;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
 
       // Removed in b, refused at once by a (whose cache still holds it).
       const [row] = await db.database.query<{ id: string }>(
@@ -232,7 +246,9 @@ describe.skipIf(settings.backend !== 'pg')('app secrets across two processes on 
 
 describe(`pending events are processed by draining on ${settings.backend}`, () => {
   const storeRaw = async (wamid: string) =>
-    t.app.services.inbound.store(Buffer.from(signWebhookBody(inboundText(wamid), SECRET).body));
+    t.app.services.inbound.store(Buffer.from(signWebhookBody(inboundText(wamid), SECRET).body), {
+      appSecret: SECRET,
+    });
 
   it('stored events that were never queued are processed, each once, by concurrent drains', async () => {
     // Events left by earlier tests are pending too: drain them first.

@@ -7,23 +7,26 @@ import type { Database } from '../db/client.ts';
 export const CLAIM_LEASE_SECONDS = 60;
 
 /**
- * Stores raw webhook bodies in one statement, each only if the sealed app secret that verified it is
- * still a number's (a number removed, or its secret replaced, since the caller's cache read it).
- * Returns, per row and in order, whether it was stored.
+ * Stores raw webhook bodies in one statement, each with the fingerprint of the secret that verified
+ * it (`signer`: processing routes it only to numbers of that app), and only if the sealed app secret
+ * that verified it is still a number's (a number removed, or its secret replaced, since the caller's
+ * cache read it). Returns, per row and in order, whether it was stored.
  */
 export async function insertSignedEvents(
   database: Database,
-  rows: { raw: string; sealed: string }[],
+  rows: { raw: string; sealed: string; signer: string }[],
 ): Promise<boolean[]> {
-  // One JSON parameter: serialising it costs the web process far less than two text arrays.
+  // One JSON parameter: serialising it costs the web process far less than several text arrays.
   const stored = await database.query<{ ord: string | number }>(
     `with input as (
-       select r.raw, r.sealed, r.ord
-       from rows from (json_to_recordset($1::json) as (raw text, sealed text)) with ordinality as r(raw, sealed, ord)
+       select r.raw, r.sealed, r.signer, r.ord
+       from rows from (json_to_recordset($1::json) as (raw text, sealed text, signer text))
+         with ordinality as r(raw, sealed, signer, ord)
      ), signed as materialized (
-       select i.ord, i.raw from input i where exists (select 1 from numbers n where n.app_secret_sealed = i.sealed)
+       select i.ord, i.raw, i.signer from input i
+       where exists (select 1 from numbers n where n.app_secret_sealed = i.sealed)
      ), ins as (
-       insert into webhook_events (raw) select raw from signed order by ord returning id
+       insert into webhook_events (raw, signer) select raw, signer from signed order by ord returning id
      )
      select ord from signed`,
     [JSON.stringify(rows)],

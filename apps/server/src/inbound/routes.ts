@@ -18,6 +18,8 @@ const Handshake = z.object({
 
 /** How often at most a process queues the processing job after storing POSTs. */
 const WAKE_EVERY_MS = 250;
+/** Meta's webhook payloads are at most 3 MB: anything larger is not Meta's and is refused unread. */
+export const WEBHOOK_BODY_LIMIT = 3 * 1024 * 1024;
 
 /**
  * Meta's webhook endpoint. Bodies are kept as raw bytes: the signature covers exactly those bytes.
@@ -53,7 +55,7 @@ export const inboundRoutes =
     });
 
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) =>
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) =>
       done(null, body),
     );
 
@@ -93,7 +95,8 @@ export const webhookEventRoutes =
         config: { access: 'integrations.manage' },
         schema: {
           tags,
-          summary: 'Webhook events from Meta for your numbers, with their processing result',
+          summary:
+            'Webhook events from Meta for your numbers: the parts of each body that concern your numbers, and what processing made of them',
           querystring: WebhookEventQuery,
           response: { 200: WebhookEventList },
         },
@@ -115,7 +118,8 @@ export const webhookEventRoutes =
       async (req) => {
         const ctx = authOf(req);
         if (!(await deps.inbound.belongsTo(ctx.orgId, req.params.id))) throw notFound('Webhook event');
-        const result = await deps.inbound.processEvent(req.params.id);
+        // The organisation's part of the outcome only: an event can carry other organisations' changes.
+        const result = await deps.inbound.replayEvent(ctx.orgId, req.params.id);
         await recordAudit(deps.db, actorOf(ctx), {
           action: 'webhook_event.replay',
           entityType: 'webhook_event',

@@ -70,7 +70,7 @@ const envelope = (value: Record<string, unknown>) => ({
 
 async function store(payload: unknown): Promise<number> {
   const { body } = signWebhookBody(payload, SECRET);
-  return t.app.services.inbound.store(Buffer.from(body));
+  return t.app.services.inbound.store(Buffer.from(body), { appSecret: SECRET });
 }
 
 /** Runs tasks with bounded concurrency (the job worker's shape). */

@@ -408,6 +408,21 @@ export function createMediaService(deps: {
     return deleted;
   }
 
+  /**
+   * The files a number holds, received and sent: counted as stored (one file however many rows point
+   * at it; a pending download counts too). For deleting a number (numbers/delete-number.ts).
+   */
+  async function filesOfNumber(tx: Tx | Db, orgId: string, numberId: string) {
+    const rows = await queryRows<{ key: string | null; id: string }>(
+      tx,
+      sql`select storage_key as key, id::text as id from media_files where org_id = ${orgId} and number_id = ${numberId}
+          union all
+          select storage_key, id::text from outbound_media where org_id = ${orgId} and number_id = ${numberId}`,
+    );
+    const keys = [...new Set(rows.flatMap((r) => (r.key ? [r.key] : [])))];
+    return { count: new Set(rows.map((r) => r.key ?? `pending:${r.id}`)).size, keys };
+  }
+
   return {
     recordPending,
     download,
@@ -419,6 +434,7 @@ export function createMediaService(deps: {
     attachOutbound,
     filesOf,
     releaseFiles,
+    filesOfNumber,
   };
 }
 export type MediaService = ReturnType<typeof createMediaService>;

@@ -13,6 +13,8 @@ const SIM_NUMBER = {
   access_token: 'token-valid-0001',
   quality_rating: 'GREEN' as const,
   messaging_limit_tier: 'TIER_2K' as const,
+  app_secret: 'app-secret-0001',
+  app_id: '555000111222333',
 };
 const body = {
   display_name: 'Main line',
@@ -73,6 +75,9 @@ describe(`numbers on ${settings.backend}`, () => {
         verifyTokenSealed: rows[0]!.verify_token_sealed!,
       } as never),
     ).toMatchObject({ accessToken: body.access_token, appSecret: body.app_secret });
+    // The token's Meta app, as debug_token named it (the proof was made with the secret given).
+    expect(n.app_id).toBe(SIM_NUMBER.app_id);
+    expect(rows[0]!.app_id).toBe(SIM_NUMBER.app_id);
     const audit = (await owner.get('/api/v1/audit?action=number.create')).json().data[0];
     expect(JSON.stringify(audit)).not.toContain(body.access_token);
     expect(audit.after).toMatchObject({ display_name: 'Main line', phone_number_id: '1000001' });
@@ -103,6 +108,39 @@ describe(`numbers on ${settings.backend}`, () => {
     expect(invalid.statusCode).toBe(400);
     expect((await owner.post('/api/v1/numbers', { ...body, extra: 1 })).statusCode).toBe(400);
     expect((await owner.get('/api/v1/numbers')).json().data).toHaveLength(1);
+  });
+
+  it('refuses an app secret of another Meta app than the token’s, when connecting and when editing', async () => {
+    const other = await owner.post('/api/v1/numbers', {
+      ...body,
+      phone_number_id: '1000002',
+      access_token: 'token-valid-0002',
+      app_secret: 'secret-of-another-app',
+    });
+    expect(other.statusCode).toBe(400);
+    expect(other.json().error.message).toBe(
+      'The app secret is not the secret of the Meta app this access token belongs to',
+    );
+    expect(other.json().error.details.meta).toMatchObject({ code: 100 });
+    expect((await owner.get('/api/v1/numbers')).json().data).toHaveLength(1);
+
+    const [n] = (await owner.get('/api/v1/numbers')).json().data;
+    const edit = await owner.patch(`/api/v1/numbers/${n.id}`, { app_secret: 'secret-of-another-app' });
+    expect(edit.statusCode).toBe(400);
+    const [row] = await t.database.query<Record<string, string>>('select * from numbers where id = $1', [
+      n.id,
+    ]);
+    const stored = t.app.services.numbers.credentials({
+      phoneNumberId: row!.phone_number_id!,
+      accessTokenSealed: row!.access_token_sealed!,
+      appSecretSealed: row!.app_secret_sealed!,
+      verifyTokenSealed: row!.verify_token_sealed!,
+    } as never);
+    expect(stored.appSecret).toBe(body.app_secret);
+    // Its own secret again is fine (checked with Meta too).
+    expect((await owner.patch(`/api/v1/numbers/${n.id}`, { app_secret: body.app_secret })).statusCode).toBe(
+      200,
+    );
   });
 
   it('a token error stops the number and tells the admins; a new token brings it back', async () => {
@@ -164,9 +202,12 @@ describe(`numbers on ${settings.backend}`, () => {
     expect((await viewer.post('/api/v1/numbers', body)).statusCode).toBe(403);
   });
 
-  it('disconnects a number', async () => {
+  it('disconnects a number, confirming what goes with it', async () => {
     const [n] = (await owner.get('/api/v1/numbers')).json().data;
-    expect((await owner.delete(`/api/v1/numbers/${n.id}`)).statusCode).toBe(200);
+    const counts = (await owner.get(`/api/v1/numbers/${n.id}/deletion`)).json();
+    expect((await owner.request('DELETE', `/api/v1/numbers/${n.id}`, { confirm: counts })).statusCode).toBe(
+      200,
+    );
     expect((await owner.get('/api/v1/numbers')).json().data).toEqual([]);
     expect((await owner.get('/api/v1/audit?action=number.delete')).json().data).toHaveLength(1);
   });

@@ -1,5 +1,7 @@
 import {
   CreateNumberBody,
+  DeleteNumberBody,
+  NumberDeletionCounts,
   NumberTestResult,
   Ok,
   UpdateNumberBody,
@@ -66,14 +68,34 @@ export const numberRoutes =
       },
       async (req) => numbers.update(authOf(req), req.params.id, req.body),
     );
+    app.get(
+      '/api/v1/numbers/:id/deletion',
+      {
+        config: { access: 'numbers.manage' },
+        schema: {
+          tags,
+          summary: 'What deleting the number would delete with it (show it, then confirm with it)',
+          params: IdParams,
+          response: { 200: NumberDeletionCounts },
+        },
+      },
+      async (req) => numbers.deletionCounts(authOf(req), req.params.id),
+    );
     app.delete(
       '/api/v1/numbers/:id',
       {
         config: { access: 'numbers.manage' },
-        schema: { tags, summary: 'Disconnect a number', params: IdParams, response: { 200: Ok } },
+        schema: {
+          tags,
+          summary:
+            'Delete a number with its conversations, messages, campaigns and media files. The body confirms the counts shown (GET …/deletion); different counts now answer 409 with the current ones',
+          params: IdParams,
+          body: DeleteNumberBody,
+          response: { 200: Ok },
+        },
       },
       async (req) => {
-        await numbers.remove(authOf(req), req.params.id);
+        await numbers.remove(authOf(req), req.params.id, req.body.confirm);
         return { ok: true as const };
       },
     );

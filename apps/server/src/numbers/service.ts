@@ -1,5 +1,6 @@
 import type {
   CreateNumberBody,
+  NumberDeletionCounts,
   NumberHealth,
   NumberTestResult,
   UpdateNumberBody,
@@ -15,7 +16,9 @@ import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import { GraphError } from '../whatsapp/graph-error.ts';
-import type { NumberCredentials, PhoneNumberInfo, WhatsAppProvider } from '../whatsapp/provider.ts';
+import type { PhoneNumberInfo, WhatsAppProvider } from '../whatsapp/provider.ts';
+import { checkWithMeta, metaError, openOrAsk } from './check.ts';
+import { createNumberDeletion, type NumberMediaFiles } from './delete-number.ts';
 
 type Row = typeof numbers.$inferSelect;
 
@@ -43,6 +46,7 @@ export function toNumber(r: Row): WaNumber {
     status: r.status as WaNumber['status'],
     inactive_reason: r.inactiveReason,
     is_sandbox: r.isSandbox,
+    app_id: r.appId,
     health: healthOf(r),
     has_access_token: true,
     created_at: r.createdAt.toISOString(),
@@ -65,19 +69,23 @@ const healthColumns = (info: PhoneNumberInfo) => ({
   healthCheckedAt: new Date(),
 });
 
-function metaError(err: GraphError) {
-  return { code: err.code, title: err.title, details: err.details ?? null, kind: err.kind };
-}
-
 /** Connected numbers: credentials sealed at rest, checked against Meta before they are saved. */
 export function createNumberService(deps: {
   db: Db;
   box: SecretBox;
   whatsapp: WhatsAppProvider;
   notifications: NotificationService;
+  /** Late-bound (built after this service): a deleted number's files leave the media store. */
+  media?: () => NumberMediaFiles | undefined;
+  /**
+   * After a number's webhook credentials change (connected, edited, deleted): the webhook secrets
+   * cache of this process re-reads them at once (other processes within a second).
+   */
+  onCredentialsChanged?: () => void;
   log: Log;
 }) {
   const { db, box, whatsapp, notifications, log } = deps;
+  const credentialsChanged = () => deps.onCredentialsChanged?.();
   /** The in-process simulator's client, when the sandbox runs (see sandbox/start-sandbox.ts). */
   let sandbox: WhatsAppProvider | undefined;
   const providerFor = (r: Pick<Row, 'isSandbox'>) => (r.isSandbox && sandbox ? sandbox : whatsapp);
@@ -93,42 +101,19 @@ export function createNumberService(deps: {
     return row;
   }
 
-  /** Asks Meta about the number with these credentials; a refusal becomes a 400 that quotes Meta. */
-  async function check(creds: NumberCredentials, wabaId: string): Promise<PhoneNumberInfo> {
-    try {
-      const info = await whatsapp.getPhoneNumber(creds);
-      const inWaba = await whatsapp.listPhoneNumbers({ wabaId, accessToken: creds.accessToken });
-      if (!inWaba.some((n) => n.id === creds.phoneNumberId)) {
-        throw new AppError(
-          'VALIDATION_FAILED',
-          `Phone number ${creds.phoneNumberId} is not in WhatsApp Business Account ${wabaId}`,
-          {
-            details: [{ path: ['waba_id'], message: 'does not contain this phone number' }],
-          },
-        );
-      }
-      return info;
-    } catch (err) {
-      if (err instanceof GraphError) {
-        throw new AppError('VALIDATION_FAILED', `Meta refused the connection: ${err.title}`, {
-          details: { meta: metaError(err) },
-        });
-      }
-      throw err;
-    }
-  }
-
   async function create(ctx: AuthContext, body: CreateNumberBody): Promise<WaNumber> {
     const [taken] = await db
       .select({ id: numbers.id })
       .from(numbers)
       .where(eq(numbers.phoneNumberId, body.phone_number_id));
     if (taken) throw new AppError('CONFLICT', `Phone number id ${body.phone_number_id} is already connected`);
-    const info = await check(
-      { phoneNumberId: body.phone_number_id, accessToken: body.access_token },
+    const { info, appId } = await checkWithMeta(
+      whatsapp,
+      { phoneNumberId: body.phone_number_id, accessToken: body.access_token, appSecret: body.app_secret },
       body.waba_id,
+      log,
     );
-    return db.transaction(async (tx) => {
+    const created = await db.transaction(async (tx) => {
       const [row] = await tx
         .insert(numbers)
         .values({
@@ -139,6 +124,7 @@ export function createNumberService(deps: {
           accessTokenSealed: box.seal(body.access_token),
           appSecretSealed: box.seal(body.app_secret),
           verifyTokenSealed: box.seal(body.verify_token),
+          appId,
           systemPrompt: body.system_prompt ?? null,
           ...healthColumns(info),
         })
@@ -156,6 +142,8 @@ export function createNumberService(deps: {
       });
       return toNumber(row);
     });
+    credentialsChanged();
+    return created;
   }
 
   const healthHistory = (
@@ -182,11 +170,23 @@ export function createNumberService(deps: {
 
   async function update(ctx: AuthContext, id: string, body: UpdateNumberBody): Promise<WaNumber> {
     const row = await getRow(ctx.orgId, id);
-    // A new token is checked with Meta before it replaces the old one, and reactivates the number.
-    const info = body.access_token
-      ? await check({ phoneNumberId: row.phoneNumberId, accessToken: body.access_token }, row.wabaId)
-      : undefined;
-    return db.transaction(async (tx) => {
+    // A new token or app secret is checked with Meta (and the pair proven to belong together) before
+    // it replaces the old one; a new token reactivates the number.
+    const checked =
+      body.access_token || body.app_secret
+        ? await checkWithMeta(
+            providerFor(row),
+            {
+              phoneNumberId: row.phoneNumberId,
+              accessToken:
+                body.access_token ?? openOrAsk(() => box.open(row.accessTokenSealed), 'access_token'),
+              appSecret: body.app_secret ?? openOrAsk(() => box.open(row.appSecretSealed), 'app_secret'),
+            },
+            row.wabaId,
+            log,
+          )
+        : undefined;
+    const updated = await db.transaction(async (tx) => {
       const [next] = await tx
         .update(numbers)
         .set({
@@ -197,7 +197,7 @@ export function createNumberService(deps: {
             : {}),
           ...(body.app_secret ? { appSecretSealed: box.seal(body.app_secret) } : {}),
           ...(body.verify_token ? { verifyTokenSealed: box.seal(body.verify_token) } : {}),
-          ...(info ? healthColumns(info) : {}),
+          ...(checked ? { ...healthColumns(checked.info), appId: checked.appId ?? row.appId } : {}),
           updatedAt: new Date(),
         })
         .where(and(eq(numbers.orgId, ctx.orgId), eq(numbers.id, id)))
@@ -217,20 +217,23 @@ export function createNumberService(deps: {
       });
       return toNumber(next!);
     });
+    if (body.app_secret || body.verify_token) credentialsChanged();
+    return updated;
   }
 
-  async function remove(ctx: AuthContext, id: string) {
-    const row = await getRow(ctx.orgId, id);
-    await db.transaction(async (tx) => {
-      await tx.delete(numbers).where(and(eq(numbers.orgId, ctx.orgId), eq(numbers.id, id)));
-      await recordAudit(tx, actorOf(ctx), {
-        action: 'number.delete',
-        entityType: 'number',
-        entityId: id,
-        before: toNumber(row),
-      });
-    });
-  }
+  const deletion = createNumberDeletion({
+    db,
+    media: () => deps.media?.(),
+    toAudit: toNumber,
+    onDeleted: credentialsChanged,
+    log,
+  });
+
+  /** What deleting the number would delete with it (the client shows it and confirms with it). */
+  const deletionCounts = (ctx: Pick<AuthContext, 'orgId'>, id: string) =>
+    deletion.deletionCounts(ctx.orgId, id);
+  const remove = (ctx: AuthContext, id: string, confirm: NumberDeletionCounts) =>
+    deletion.deleteNumber(ctx, id, confirm);
 
   /** The sealed credentials of a number, for the send path and webhook verification. */
   function credentials(r: Row) {
@@ -263,11 +266,23 @@ export function createNumberService(deps: {
 
   /** Asks Meta for the number's current health and records it; returns what Meta said. */
   async function refreshHealth(r: Row, source: string): Promise<NumberTestResult> {
+    let accessToken: string;
     try {
-      const info = await providerFor(r).getPhoneNumber({
-        phoneNumberId: r.phoneNumberId,
-        accessToken: box.open(r.accessTokenSealed),
-      });
+      accessToken = box.open(r.accessTokenSealed);
+    } catch {
+      // Sealed under a lost APP_SECRET: this number cannot be checked, the others still are.
+      return {
+        ok: false,
+        error: {
+          code: 'UNREADABLE_TOKEN',
+          title: "The stored access token cannot be decrypted with this server's APP_SECRET",
+          details: 'Paste the access token and the app secret again.',
+          kind: 'token',
+        },
+      };
+    }
+    try {
+      const info = await providerFor(r).getPhoneNumber({ phoneNumberId: r.phoneNumberId, accessToken });
       const cols = healthColumns(info);
       const [next] = await db
         .update(numbers)
@@ -324,10 +339,12 @@ export function createNumberService(deps: {
     provider: WhatsAppProvider,
   ) {
     sandbox = provider;
-    const info = await provider.getPhoneNumber({
-      phoneNumberId: n.phoneNumberId,
-      accessToken: n.accessToken,
-    });
+    const { info, appId } = await checkWithMeta(
+      provider,
+      { phoneNumberId: n.phoneNumberId, accessToken: n.accessToken, appSecret: n.appSecret },
+      n.wabaId,
+      log,
+    );
     const values = {
       orgId,
       displayName: n.displayName,
@@ -336,6 +353,7 @@ export function createNumberService(deps: {
       accessTokenSealed: box.seal(n.accessToken),
       appSecretSealed: box.seal(n.appSecret),
       verifyTokenSealed: box.seal(n.verifyToken),
+      appId,
       isSandbox: true,
       status: 'active',
       inactiveReason: null,
@@ -346,6 +364,7 @@ export function createNumberService(deps: {
       .values(values)
       .onConflictDoUpdate({ target: numbers.phoneNumberId, set: { ...values, updatedAt: new Date() } })
       .returning();
+    credentialsChanged();
     return toNumber(row!);
   }
 
@@ -363,6 +382,7 @@ export function createNumberService(deps: {
     list,
     get,
     update,
+    deletionCounts,
     remove,
     test,
     refreshHealth,

@@ -66,7 +66,9 @@ async function deliver(field: string, value: Record<string, unknown>) {
     entry: [{ id: WABA, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }],
   };
   const { body: raw } = signWebhookBody(payload, SECRET);
-  return t.app.services.inbound.processEvent(await t.app.services.inbound.store(Buffer.from(raw)));
+  return t.app.services.inbound.processEvent(
+    await t.app.services.inbound.store(Buffer.from(raw), { appSecret: SECRET }),
+  );
 }
 
 const notifications = async () =>

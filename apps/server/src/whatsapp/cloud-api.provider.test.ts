@@ -38,6 +38,13 @@ beforeAll(async () => {
     access_token: 'token-expired',
     token_status: 'expired',
   });
+  sim.addNumber({
+    ...NUMBER,
+    phone_number_id: '1000003',
+    access_token: 'token-of-app-1',
+    app_secret: 'secret-of-app-1',
+    app_id: '123456789012345',
+  });
   sim.addTemplate({
     waba_id: NUMBER.waba_id,
     name: 'order_ready',
@@ -54,6 +61,11 @@ beforeAll(async () => {
     recipient: RECIPIENT,
     template: { name: 'order_ready', language: 'en_US' },
     expired: { phoneNumberId: '1000002', accessToken: 'token-expired' },
+    app: {
+      number: { phoneNumberId: '1000003', accessToken: 'token-of-app-1', appSecret: 'secret-of-app-1' },
+      appId: '123456789012345',
+      otherSecret: 'secret-of-app-2',
+    },
     async addTemplates(count) {
       for (let i = 0; i < count; i++) {
         sim.addTemplate({

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { MessageContent } from '@openwaba/contracts';
 import { Agent, type Dispatcher, FormData, request, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import {
   Paged,
   PhoneNumberInfo,
   SendResult,
+  TokenInfo,
   type WabaCredentials,
   type WhatsAppProvider,
 } from './provider.ts';
@@ -167,6 +169,11 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
   }
 
   const seg = (s: string) => encodeURIComponent(s);
+  /** Meta checks a given proof against the token's app: a secret of another app is refused (100). */
+  const proofOf = (creds: { accessToken: string; appSecret?: string | undefined }) =>
+    creds.appSecret
+      ? `&appsecret_proof=${createHmac('sha256', creds.appSecret).update(creds.accessToken).digest('hex')}`
+      : '';
 
   /**
    * Meta's `paging.next` is a whole URL, and the token goes with it: followed only on the configured
@@ -327,9 +334,19 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       return call(
         PhoneNumberInfo,
         'GET',
-        `/${seg(creds.phoneNumberId)}?fields=${f.join(',')}`,
+        `/${seg(creds.phoneNumberId)}?fields=${f.join(',')}${proofOf(creds)}`,
         creds.accessToken,
       );
+    },
+
+    async debugToken(creds) {
+      const r = await call(
+        z.looseObject({ data: TokenInfo }),
+        'GET',
+        `/debug_token?input_token=${seg(creds.accessToken)}${proofOf(creds)}`,
+        creds.accessToken,
+      );
+      return r.data;
     },
 
     async listPhoneNumbers(creds: WabaCredentials) {

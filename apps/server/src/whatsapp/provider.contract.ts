@@ -15,6 +15,8 @@ export interface ContractWorld {
   expired: NumberCredentials;
   /** Makes `count` more templates exist in the WABA (to exercise paging). */
   addTemplates(count: number): Promise<void>;
+  /** A number whose token belongs to a Meta app with this secret and id; a secret of another app. */
+  app: { number: NumberCredentials & { appSecret: string }; appId: string; otherSecret: string };
 }
 
 /**
@@ -177,5 +179,25 @@ export function providerContract(world: () => ContractWorld) {
     expect(err).toBeInstanceOf(GraphError);
     expect([100, 131008, 131009]).toContain(err.code);
     expect(err.kind).toBe('permanent');
+  });
+
+  it('proves the token’s app with appsecret_proof; debug_token names the app', async () => {
+    const w = world();
+    await expect(w.provider.getPhoneNumber(w.app.number)).resolves.toMatchObject({
+      id: w.app.number.phoneNumberId,
+    });
+    const wrong = (await w.provider
+      .getPhoneNumber({ ...w.app.number, appSecret: w.app.otherSecret })
+      .catch((e: unknown) => e)) as GraphError;
+    expect(wrong).toBeInstanceOf(GraphError);
+    expect([wrong.status, wrong.code, wrong.kind]).toEqual([400, 100, 'permanent']);
+    expect(wrong.title).toBe('Invalid appsecret_proof provided in the API argument');
+    await expect(w.provider.debugToken(w.app.number)).resolves.toMatchObject({
+      app_id: w.app.appId,
+      is_valid: true,
+    });
+    await expect(
+      w.provider.debugToken({ ...w.app.number, appSecret: w.app.otherSecret }),
+    ).rejects.toMatchObject({ code: 100 });
   });
 }

@@ -5,6 +5,11 @@ import { z } from 'zod';
 export interface NumberCredentials {
   phoneNumberId: string;
   accessToken: string;
+  /**
+   * The Meta app's secret. When given, the number check and `debugToken` carry `appsecret_proof`, so
+   * Meta refuses them unless the token belongs to that app.
+   */
+  appSecret?: string;
 }
 export interface WabaCredentials {
   wabaId: string;
@@ -57,6 +62,18 @@ export const PhoneNumberInfo = z.looseObject({
   whatsapp_business_manager_messaging_limit: z.unknown().optional(),
 });
 export type PhoneNumberInfo = z.infer<typeof PhoneNumberInfo>;
+
+/** What `debug_token` says about a token: the app it belongs to, whether it is valid. */
+export const TokenInfo = z.looseObject({
+  app_id: z.string().optional(),
+  type: z.string().optional(),
+  application: z.string().optional(),
+  is_valid: z.boolean(),
+  expires_at: z.number().optional(),
+  scopes: z.array(z.string()).optional(),
+  error: z.looseObject({ code: z.number().optional(), message: z.string().optional() }).optional(),
+});
+export type TokenInfo = z.infer<typeof TokenInfo>;
 
 /** A template as Meta describes it. Loose: Meta adds fields over time and we keep them. */
 export const MetaTemplate = z.looseObject({
@@ -123,6 +140,8 @@ export interface WhatsAppProvider {
   ): Promise<{ data: Buffer; mimeType: string }>;
   deleteMedia(creds: NumberCredentials, mediaId: string): Promise<void>;
   getPhoneNumber(creds: NumberCredentials, fields?: string[]): Promise<PhoneNumberInfo>;
+  /** Meta's `debug_token` on the credentials' own token (with `appsecret_proof` when the secret is given). */
+  debugToken(creds: Pick<NumberCredentials, 'accessToken' | 'appSecret'>): Promise<TokenInfo>;
   listPhoneNumbers(creds: WabaCredentials): Promise<PhoneNumberInfo[]>;
   /** Every template of the WABA, following `paging.next` to the end. */
   listTemplates(

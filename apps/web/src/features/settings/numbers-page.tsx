@@ -6,6 +6,7 @@ import { api, errorMessage } from '../../api.ts';
 import { Alert, Badge, Button, Card, Field, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { DeleteNumber } from './delete-number.tsx';
 
 const EMPTY = {
   display_name: '',
@@ -51,7 +52,6 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
     onSuccess: () => setToken(''),
     onSettled: refresh,
   });
-  const remove = useMutation({ mutationFn: () => api.numbers.remove(n.id), onSettled: refresh });
   const h = n.health;
   return (
     <Card>
@@ -74,6 +74,7 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
           ['Checked', h.checked_at ? new Date(h.checked_at).toLocaleString() : null],
           ['Phone number id', n.phone_number_id],
           ['WABA id', n.waba_id],
+          ['Meta app id', n.app_id],
         ].map(([label, value]) => (
           <div key={label}>
             <dt className="text-xs text-slate-500">{label}</dt>
@@ -112,12 +113,7 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
               >
                 Replace token
               </Button>
-              <Button
-                variant="danger"
-                onClick={() => window.confirm(`Disconnect ${n.display_name}?`) && remove.mutate()}
-              >
-                Disconnect
-              </Button>
+              <DeleteNumber n={n} />
             </>
           )}
         </div>
@@ -129,9 +125,9 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
             : `Meta refused: ${test.data.error?.title} (${String(test.data.error?.code)})`}
         </p>
       )}
-      {(test.error || replace.error || remove.error) && (
+      {(test.error || replace.error) && (
         <Alert>
-          {errorMessage(test.error ?? replace.error ?? remove.error)} {metaDetails(replace.error)}
+          {errorMessage(test.error ?? replace.error)} {metaDetails(replace.error)}
         </Alert>
       )}
     </Card>

@@ -23,7 +23,11 @@ const STATE_BADGE: Record<State, { tone: BadgeTone; label: string }> = {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** "2 messages, 1 status, 1 duplicate" from the processing result the server stored. */
+/**
+ * "2 messages, 1 status, 1 duplicate" from the processing result the server stored (this
+ * organisation's part). A change naming one of your numbers that another Meta app signed was not
+ * applied: "not routed: signed by another app".
+ */
 export function summarizeResult(result: unknown): string {
   if (!result || typeof result !== 'object') return '—';
   const r = result as Record<string, unknown>;
@@ -36,11 +40,13 @@ export function summarizeResult(result: unknown): string {
     n('parked') && `${plural(n('parked'), 'status', 'statuses')} waiting for its message`,
     list('skipped').length > 0 && `skipped ${[...new Set(list('skipped'))].join(', ')}`,
     list('unroutable').length > 0 && `no number for ${[...new Set(list('unroutable'))].join(', ')}`,
+    list('foreign').length > 0 &&
+      `not routed: signed by another app (${[...new Set(list('foreign'))].join(', ')})`,
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'nothing to do';
 }
 
-/** Pretty JSON when the stored text is whole; the first 4 000 characters as they came otherwise. */
+/** Pretty JSON when the text is whole; the first 4 000 characters as they came otherwise. */
 function prettyRaw(raw: string): { text: string; truncated: boolean } {
   try {
     return { text: JSON.stringify(JSON.parse(raw), null, 2), truncated: false };
@@ -122,8 +128,11 @@ function EventRow({ e }: { e: WebhookEvent }) {
               {raw.text}
             </pre>
             {raw.truncated && (
-              <p className="mt-1 text-xs text-slate-500">The first 4 000 characters, as received.</p>
+              <p className="mt-1 text-xs text-slate-500">
+                The first 4 000 characters of the parts that concern your numbers.
+              </p>
             )}
+            {!raw.text && <p className="mt-1 text-xs text-slate-500">This body is too large to show here.</p>}
           </td>
         </tr>
       )}
@@ -145,7 +154,7 @@ export function WebhookEventsPage() {
     <div className="max-w-6xl space-y-6">
       <Card
         title="Webhook events"
-        description="Every POST Meta made to /webhooks/whatsapp for your numbers, stored before it was answered, with what processing made of it. Replay runs the processing again: messages and statuses already recorded are recognised, so nothing is duplicated."
+        description="Every POST Meta made to /webhooks/whatsapp for your numbers, stored before it was answered, with what processing made of it — the parts that concern your numbers. A change signed by a Meta app other than your number's is kept but never applied. Replay runs the processing again: messages and statuses already recorded are recognised, so nothing is duplicated."
       >
         <div className="mb-4 flex flex-wrap items-center gap-2">
           <label htmlFor="webhook-state" className="text-sm text-slate-700">
