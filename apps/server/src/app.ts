@@ -262,8 +262,8 @@ export function createServices(deps: {
     urlGuard,
     log,
     audienceFile: (orgId, id) => contactImports.audienceFile(orgId, id),
-    checkNumber: async (numberId) => {
-      const n = await numbers.rowById(numberId);
+    checkNumber: async (orgId, numberId) => {
+      const n = await numbers.findRow(orgId, numberId);
       if (n?.status === 'active') await numbers.refreshHealth(n, 'preflight');
     },
     rateOf: (numberId) => sender.rateOf(numberId),

@@ -153,7 +153,7 @@ export function createCampaignService(deps: {
   poke?(): void;
   rateTable?: RateTable;
   /** Asks Meta about the number now (its token, its messaging limit) and records the answer. */
-  checkNumber?(numberId: string): Promise<unknown>;
+  checkNumber?(orgId: string, numberId: string): Promise<unknown>;
   /** An uploaded audience file of the organisation (404 when there is none). */
   audienceFile(orgId: string, id: string): Promise<AudienceFile>;
 }) {
@@ -666,7 +666,7 @@ export function createCampaignService(deps: {
     );
     if (target)
       await deps
-        .checkNumber?.(target.number_id)
+        .checkNumber?.(orgId, target.number_id)
         .catch((err) =>
           log.warn({ err, campaignId: id }, 'could not ask Meta about the number before the pre-flight'),
         );

@@ -415,7 +415,7 @@ export function createConversationService(deps: {
         sql`select wamid from messages where conversation_id = ${id} and direction = 'in' and wamid is not null
             order by seq desc limit 1`,
       );
-      const n = last && (await numbers.rowById(c.number_id));
+      const n = last && (await numbers.findRow(ctx.orgId, c.number_id));
       if (last && n && n.status === 'active') {
         await numbers
           .providerFor(n)

@@ -10,6 +10,6 @@ export const downloadMediaFile = defineJob({
   retry: { limit: RETRIES, delaySeconds: 5, backoff: true },
   concurrency: 4,
   async handler(p, ctx) {
-    return ctx.services.media.download(p.mediaFileId, { lastAttempt: ctx.attempt >= RETRIES });
+    return ctx.services.media.download(p.orgId, p.mediaFileId, { lastAttempt: ctx.attempt >= RETRIES });
   },
 });

@@ -107,7 +107,7 @@ describe(`received media on ${settings.backend}`, () => {
     expect(early.statusCode).toBe(409);
     expect(early.json().error.message).toMatch(/still downloading/);
 
-    expect(await t.app.services.media.download(m.file_id, { lastAttempt: false })).toEqual({
+    expect(await t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: false })).toEqual({
       state: 'ready',
     });
     const file = await owner.get(`/api/v1/messages/${m.message_id}/media`);
@@ -122,7 +122,7 @@ describe(`received media on ${settings.backend}`, () => {
     expect(msgs[0].media).toEqual({ state: 'ready', mime_type: 'image/png', size: PNG.length, error: null });
 
     // Downloading again is a no-op; a signed-out request and another organisation see nothing.
-    expect(await t.app.services.media.download(m.file_id, { lastAttempt: false })).toEqual({
+    expect(await t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: false })).toEqual({
       state: 'ready',
     });
     expect((await t.client().get(`/api/v1/messages/${m.message_id}/media`)).statusCode).toBe(401);
@@ -143,7 +143,7 @@ describe(`received media on ${settings.backend}`, () => {
       filename: 'big.pdf',
     });
     const m = await receive('document', big.id, 'application/pdf', { filename: 'big.pdf' });
-    expect(await t.app.services.media.download(m.file_id, { lastAttempt: false })).toEqual({
+    expect(await t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: false })).toEqual({
       state: 'failed',
     });
     const [row] = await t.database.query<{ state: string; error: string; attempts: number }>(
@@ -165,14 +165,14 @@ describe(`received media on ${settings.backend}`, () => {
     });
     const m = await receive('image', mediaId, 'image/png');
     sim.setFaults({ http_5xx: { next: 2, status: 503 } });
-    await expect(t.app.services.media.download(m.file_id, { lastAttempt: false })).rejects.toThrow();
+    await expect(t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: false })).rejects.toThrow();
     const [mid] = await t.database.query<{ state: string; attempts: number; error: string | null }>(
       'select state, attempts, error from media_files where id = $1',
       [m.file_id],
     );
     expect(mid).toMatchObject({ state: 'pending', attempts: 1 });
     expect(mid!.error).toMatch(/Meta/);
-    expect(await t.app.services.media.download(m.file_id, { lastAttempt: true })).toEqual({
+    expect(await t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: true })).toEqual({
       state: 'failed',
     });
     expect(await t.database.query('select 1 from messages where id = $1', [m.message_id])).toHaveLength(1);
@@ -182,14 +182,16 @@ describe(`received media on ${settings.backend}`, () => {
     const retry = await owner.post(`/api/v1/messages/${m.message_id}/media/retry`, {});
     expect(retry.statusCode).toBe(200);
     expect(retry.json()).toEqual({ state: 'pending' });
-    expect(await t.app.services.media.download(m.file_id, { lastAttempt: false })).toEqual({
+    expect(await t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: false })).toEqual({
       state: 'ready',
     });
   });
 
   it('an id Meta does not know fails at once, with Meta’s words', async () => {
     const m = await receive('image', '999999999999', 'image/jpeg');
-    const r = await t.app.services.media.download(m.file_id, { lastAttempt: false }).catch((e: Error) => e);
+    const r = await t.app.services.media
+      .download(t.orgId, m.file_id, { lastAttempt: false })
+      .catch((e: Error) => e);
     const [row] = await t.database.query<{ state: string; error: string }>(
       'select state, error from media_files where id = $1',
       [m.file_id],
@@ -207,7 +209,7 @@ describe(`received media on ${settings.backend}`, () => {
       filename: 'x.pdf',
     });
     const m = await receive('document', doc.id, 'application/pdf', { filename: 'in"voice <1>.pdf' });
-    expect(await t.app.services.media.download(m.file_id, { lastAttempt: false })).toEqual({
+    expect(await t.app.services.media.download(t.orgId, m.file_id, { lastAttempt: false })).toEqual({
       state: 'ready',
     });
     const res = await (await t.owner()).get(`/api/v1/messages/${m.message_id}/media`);

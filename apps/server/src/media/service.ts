@@ -126,15 +126,19 @@ export function createMediaService(deps: {
    * Fetches one file. Transient failures throw (the job retries); on the last attempt, or when the
    * download can never work (too large, a type WhatsApp does not send, expired), it is marked failed.
    */
-  async function download(mediaFileId: string, o: { lastAttempt: boolean }): Promise<{ state: string }> {
-    const r = await row('f.id = $1', [mediaFileId]);
+  async function download(
+    orgId: string,
+    mediaFileId: string,
+    o: { lastAttempt: boolean },
+  ): Promise<{ state: string }> {
+    const r = await row('f.org_id = $1 and f.id = $2', [orgId, mediaFileId]);
     if (!r) return { state: 'gone' };
     if (r.state === 'ready') return { state: 'ready' };
     try {
       if (Date.now() - new Date(r.created_at).getTime() > META_MEDIA_TTL_MS) {
         throw new PermanentMediaError('Meta no longer keeps this file (media ids expire after 7 days)');
       }
-      const number = await numbers.rowById(r.number_id);
+      const number = await numbers.findRow(r.org_id, r.number_id);
       if (!number) throw new PermanentMediaError('The number was disconnected');
       const provider = numbers.providerFor(number);
       const creds = credsOf(number);
@@ -162,7 +166,7 @@ export function createMediaService(deps: {
     } catch (err) {
       const message = err instanceof GraphError ? `Meta: ${err.title}` : (err as Error).message;
       if (err instanceof GraphError) {
-        const number = await numbers.rowById(r.number_id);
+        const number = await numbers.findRow(r.org_id, r.number_id);
         if (number) await numbers.handleGraphError(number, err);
       }
       const permanent =
@@ -184,7 +188,7 @@ export function createMediaService(deps: {
   }
 
   /** What a Graph media call needs of a number: its id and token (not its other secrets). */
-  const credsOf = (number: NonNullable<Awaited<ReturnType<NumberService['rowById']>>>) => ({
+  const credsOf = (number: NonNullable<Awaited<ReturnType<NumberService['findRow']>>>) => ({
     phoneNumberId: number.phoneNumberId,
     accessToken: numbers.credentials(number).accessToken,
   });
@@ -292,8 +296,8 @@ export function createMediaService(deps: {
     if (known && Date.now() - new Date(known.created_at).getTime() < META_UPLOAD_REUSE_MS) {
       return result(known.meta_media_id, true);
     }
-    const number = await numbers.rowById(numberId);
-    if (!number || number.orgId !== orgId) throw notFound('Number');
+    const number = await numbers.findRow(orgId, numberId);
+    if (!number) throw notFound('Number');
     const creds = credsOf(number);
     let uploaded: { id: string };
     try {

@@ -78,7 +78,9 @@ describe(`deleting a number on ${settings.backend}`, () => {
     const [file] = await t.database.query<{ id: string }>('select id from media_files where number_id = $1', [
       a,
     ]);
-    expect(await t.app.services.media.download(file!.id, { lastAttempt: true })).toEqual({ state: 'ready' });
+    expect(await t.app.services.media.download(t.orgId, file!.id, { lastAttempt: true })).toEqual({
+      state: 'ready',
+    });
     // The same file sent on both numbers is stored once (the key is per organisation and sha256).
     await t.app.services.media.prepareOutbound(t.orgId, a, { data: PNG, mimeType: 'image/png' });
     await t.app.services.media.prepareOutbound(t.orgId, b, { data: PNG, mimeType: 'image/png' });

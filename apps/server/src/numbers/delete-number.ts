@@ -6,7 +6,6 @@ import type { Db, Tx } from '../db/client.ts';
 import { numbers } from '../db/schema.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import { AppError, notFound } from '../lib/errors.ts';
-import type { Log } from '../lib/log.ts';
 
 type Row = typeof numbers.$inferSelect;
 
@@ -31,7 +30,6 @@ export function createNumberDeletion(deps: {
   toAudit(row: Row): unknown;
   /** After a delete commits: the webhook secrets cache forgets the number at once. */
   onDeleted(): void;
-  log: Log;
 }) {
   async function countsOf(
     tx: Tx | Db,

@@ -226,7 +226,6 @@ export function createNumberService(deps: {
     media: () => deps.media?.(),
     toAudit: toNumber,
     onDeleted: credentialsChanged,
-    log,
   });
 
   /** What deleting the number would delete with it (the client shows it and confirms with it). */
@@ -312,8 +311,20 @@ export function createNumberService(deps: {
       .limit(limit);
   }
 
-  /** A number by id, across organisations (jobs that already carry the id). */
-  async function rowById(id: string): Promise<Row | undefined> {
+  /** One of the organisation's numbers, or undefined (tenant code never looks a number up by id alone). */
+  async function findRow(orgId: string, id: string): Promise<Row | undefined> {
+    const [row] = await db
+      .select()
+      .from(numbers)
+      .where(and(eq(numbers.orgId, orgId), eq(numbers.id, id)));
+    return row;
+  }
+
+  /**
+   * A number by id alone: only for the sender, which works through every organisation's send queue
+   * (its rows name the number, and the number carries its organisation).
+   */
+  async function rowForSender(id: string): Promise<Row | undefined> {
     const [row] = await db.select().from(numbers).where(eq(numbers.id, id));
     return row;
   }
@@ -390,7 +401,8 @@ export function createNumberService(deps: {
     credentials,
     providerFor,
     reachable,
-    rowById,
+    findRow,
+    rowForSender,
     healthHistoryOf,
     allActive,
     upsertSandbox,

@@ -252,8 +252,8 @@ export function createSender(deps: {
 
   /** The number's provider and credentials, read once per claimed batch (not per send). */
   async function senderFor(numberId: string) {
-    const n = await numbers.rowById(numberId);
-    if (!n || n.status !== 'active') return undefined;
+    const n = await numbers.rowForSender(numberId);
+    if (n?.status !== 'active') return undefined;
     return { provider: numbers.providerFor(n), creds: numbers.credentials(n) };
   }
   type Via = Awaited<ReturnType<typeof senderFor>>;
@@ -393,7 +393,7 @@ export function createSender(deps: {
     }
     if (token.length) {
       const first = token[0]!;
-      const n = await numbers.rowById(numberId);
+      const n = await numbers.rowForSender(numberId);
       const err = (first.result as { error: GraphError }).error;
       if (n) await numbers.handleGraphError(n, err);
       await deps.hooks?.onTokenError?.(first.row.org_id, numberId, err);
@@ -698,7 +698,7 @@ export function createSender(deps: {
         await deps.hooks?.feed?.();
         for (const numberId of await numbersWithWork()) {
           if (pumps.has(numberId)) continue;
-          const n = await numbers.rowById(numberId);
+          const n = await numbers.rowForSender(numberId);
           if (!n || !numbers.reachable(n)) continue;
           if (!(await takeLease(numberId))) continue;
           const p = pump(numberId)

@@ -124,7 +124,7 @@ export function createOutboundService(deps: {
           where org_id = ${orgId} and waba_id = ${wabaId} and name = ${name} and language = ${language.code}
           order by active desc limit 1`,
     );
-    if (!t || !t.active) {
+    if (!t?.active) {
       throw new AppError(
         'CONFLICT',
         `No template "${name}" (${language.code}) for this number; sync templates`,

@@ -55,7 +55,9 @@ async function worldOf(env: Record<string, string> = {}): Promise<World> {
     { object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [sent.change] }] },
     SECRET,
   );
-  await t.app.services.inbound.processEvent(await t.app.services.inbound.store(Buffer.from(body)));
+  await t.app.services.inbound.processEvent(
+    await t.app.services.inbound.store(Buffer.from(body), { appSecret: SECRET }),
+  );
   const conversations = (await owner.get('/api/v1/conversations')).json().data as { id: string }[];
   return {
     t,

@@ -509,8 +509,8 @@ export function createTemplateService(deps: {
 
   /** Submits a template to Meta (validated first); it arrives as PENDING and moves by webhook. */
   async function create(ctx: AuthContext, body: CreateTemplateBody) {
-    const number = await numberService.rowById(body.number_id);
-    if (!number || number.orgId !== ctx.orgId) throw notFound('Number');
+    const number = await numberService.findRow(ctx.orgId, body.number_id);
+    if (!number) throw notFound('Number');
     // Before Meta sees it: Meta fetches the sample media, and a link inward is never legitimate.
     await deps.urlGuard.assertLinks(authoredLinks(body), { onLookupFailure: 'accept' });
     const meta = toMetaTemplate(body);

@@ -77,7 +77,9 @@ async function receiveImage() {
     { object: 'whatsapp_business_account', entry: [{ id: NUM.waba_id, changes: [sent.change] }] },
     SECRET,
   );
-  await t.app.services.inbound.processEvent(await t.app.services.inbound.store(Buffer.from(body)));
+  await t.app.services.inbound.processEvent(
+    await t.app.services.inbound.store(Buffer.from(body), { appSecret: SECRET }),
+  );
   const [row] = await t.database.query<{ id: string; meta_media_id: string }>(
     'select f.id, f.meta_media_id from media_files f join messages m on m.id = f.message_id where m.wamid = $1',
     [sent.id],
@@ -113,7 +115,9 @@ describe(`Graph answers that point elsewhere (${settings.backend})`, () => {
     expect(refusal(e)).toEqual({ code: 'REFUSED_URL', kind: 'permanent' });
 
     // Permanent: failed on the first attempt, not retried.
-    expect(await t.app.services.media.download(file.id, { lastAttempt: false })).toEqual({ state: 'failed' });
+    expect(await t.app.services.media.download(t.orgId, file.id, { lastAttempt: false })).toEqual({
+      state: 'failed',
+    });
     const [row] = await t.database.query<{ error: string; storage_key: string | null }>(
       'select error, storage_key from media_files where id = $1',
       [file.id],
