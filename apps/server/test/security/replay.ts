@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { TestClient } from '../helpers.ts';
-import { fieldKind, fillPath, type Operation, pathParamKind, servedOperations, undocumentedRoutes } from './openapi.ts';
+import {
+  fieldKind,
+  fillPath,
+  type Operation,
+  pathParamKind,
+  servedOperations,
+  undocumentedRoutes,
+} from './openapi.ts';
 import { arbitraryFor, type JsonSchema } from './schema-arbitrary.ts';
 import type { Drillground, SeededOrg } from './seed.ts';
 import { changedTables, snapshotOrg } from './snapshot.ts';
@@ -62,7 +69,8 @@ function counterparts(a: SeededOrg, b: SeededOrg) {
 
 /** Replaces B's ids with A's in a JSON value (only uuids and long Meta ids: short strings are data). */
 function swapIds(value: unknown, map: Map<string, string>): unknown {
-  if (typeof value === 'string') return (UUID.test(value) || /^\d{6,}$/.test(value)) && map.has(value) ? map.get(value) : value;
+  if (typeof value === 'string')
+    return (UUID.test(value) || /^\d{6,}$/.test(value)) && map.has(value) ? map.get(value) : value;
   if (Array.isArray(value)) return value.map((v) => swapIds(v, map));
   if (value && typeof value === 'object' && !Buffer.isBuffer(value))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swapIds(v, map)]));
@@ -112,13 +120,20 @@ interface Variant {
 
 const ORDER: Record<string, number> = { GET: 0, POST: 1, PUT: 1, PATCH: 1, DELETE: 2 };
 
-export async function runReplay(g: Drillground, opts: { tries?: number; seed?: number } = {}): Promise<ReplayResult> {
+export async function runReplay(
+  g: Drillground,
+  opts: { tries?: number; seed?: number } = {},
+): Promise<ReplayResult> {
   const { t, a, b } = g;
   const tries = opts.tries ?? 12;
   const seed = opts.seed ?? 18;
   const ops = (await servedOperations(t.app)).sort((x, y) => (ORDER[x.method] ?? 1) - (ORDER[y.method] ?? 1));
   const map = counterparts(a, b);
-  const bIds = new Set(Object.values(b.ids).flat().filter((x) => UUID.test(x) || /^\d{6,}$/.test(x)));
+  const bIds = new Set(
+    Object.values(b.ids)
+      .flat()
+      .filter((x) => UUID.test(x) || /^\d{6,}$/.test(x)),
+  );
   bIds.add(b.spec.phoneNumberId).add(b.spec.wabaId);
   const markers = a.markers.filter((m) => m.length >= 6);
   const result: ReplayResult = {
@@ -183,7 +198,9 @@ export async function runReplay(g: Drillground, opts: { tries?: number; seed?: n
         used = attempt;
         res = await attacker.request(op.method as 'GET', attempt.url, attempt.body, attempt.headers ?? {});
         result.requests++;
-        result.trace.push(`${v.name} ${op.method} ${attempt.url} ${JSON.stringify(attempt.body)?.slice(0, 160)} → ${res.statusCode} ${res.body.slice(0, 160)}`);
+        result.trace.push(
+          `${v.name} ${op.method} ${attempt.url} ${JSON.stringify(attempt.body)?.slice(0, 160)} → ${res.statusCode} ${res.body.slice(0, 160)}`,
+        );
         if (res.statusCode !== 400 && res.statusCode !== 409) break;
       }
       if (!res || !used) continue;
@@ -209,9 +226,12 @@ export async function runReplay(g: Drillground, opts: { tries?: number; seed?: n
         const sent = JSON.stringify(used.body ?? '') + used.url;
         const seen = markers.find((m) => res!.body.includes(m) && !echoed.has(m));
         if (seen && sent.includes(seen)) {
-          result.leaks.push(finding(`accepted organisation A's id ${seen} (${kindOf.get(seen) ?? 'id'}) and kept it`));
+          result.leaks.push(
+            finding(`accepted organisation A's id ${seen} (${kindOf.get(seen) ?? 'id'}) and kept it`),
+          );
           echoed.add(seen);
-        } else if (seen) result.leaks.push(finding(`organisation A's data in the answer: ${JSON.stringify(seen)}`));
+        } else if (seen)
+          result.leaks.push(finding(`organisation A's data in the answer: ${JSON.stringify(seen)}`));
       }
       const after = await snapshotOrg(t.database, a.orgId);
       const changed = changedTables(baseline, after);
@@ -233,7 +253,9 @@ function buildVariants(
   seed: number,
 ): { variants: Variant[] } | { missing: string } {
   const { a, b } = g;
-  const recorded = b.owner.recorded.filter((r) => r.method === op.method && op.matcher.test(r.url.split('?')[0]!));
+  const recorded = b.owner.recorded.filter(
+    (r) => r.method === op.method && op.matcher.test(r.url.split('?')[0]!),
+  );
   const variants: Variant[] = [];
   const known = a.ids;
   const idOf = (org: SeededOrg) => (field: string) => {
@@ -255,7 +277,8 @@ function buildVariants(
     for (const q of op.queryParams) {
       const id = org ? idOf(org)(q.name) : undefined;
       if (id) params.set(q.name, id);
-      else if (q.required) params.set(q.name, String(fc.sample(arbitraryFor(q.schema), { numRuns: 1, seed })[0]));
+      else if (q.required)
+        params.set(q.name, String(fc.sample(arbitraryFor(q.schema), { numRuns: 1, seed })[0]));
     }
     const s = params.toString();
     return s ? `?${s}` : '';
@@ -271,7 +294,8 @@ function buildVariants(
     return sample(true).flatMap((x, i) => [x, sample(false)[i]]);
   };
   const hasIdFields =
-    op.queryParams.some((q) => fieldKind(op, q.name, known)) || (op.body ? schemaHasIdField(op, op.body, known) : false);
+    op.queryParams.some((q) => fieldKind(op, q.name, known)) ||
+    (op.body ? schemaHasIdField(op, op.body, known) : false);
 
   if (op.pathParams.length) {
     const aPath = pathValues(a);
@@ -300,7 +324,10 @@ function buildVariants(
     for (const r of withRefs) {
       const [path, q] = r.url.split('?') as [string, string | undefined];
       const present = [...bIds].filter((id) => containsIdOf(r.body, new Set([id])) || (q ?? '').includes(id));
-      const subsets = [...present.map((id) => new Map([[id, map.get(id)!]])), ...(present.length > 1 ? [map] : [])];
+      const subsets = [
+        ...present.map((id) => new Map([[id, map.get(id)!]])),
+        ...(present.length > 1 ? [map] : []),
+      ];
       for (const m of subsets) {
         if (![...m.values()].every(Boolean)) continue;
         const url = q ? `${path}?${swapUrl(`x?${q}`, m).split('?')[1]}` : path;

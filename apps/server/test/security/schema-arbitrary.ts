@@ -84,7 +84,11 @@ export const hostileValue = (): fc.Arbitrary<unknown> =>
 
 const isUuid = (s: JsonSchema) => s.format === 'uuid';
 
-export function arbitraryFor(schema: JsonSchema | undefined, opts: ArbitraryOptions = {}, field = ''): fc.Arbitrary<unknown> {
+export function arbitraryFor(
+  schema: JsonSchema | undefined,
+  opts: ArbitraryOptions = {},
+  field = '',
+): fc.Arbitrary<unknown> {
   const valid = validArbitrary(schema ?? {}, opts, field);
   if (!opts.hostile) return valid;
   return fc.oneof({ arbitrary: valid, weight: 5 }, { arbitrary: hostileValue(), weight: 1 });
@@ -97,7 +101,9 @@ function validArbitrary(s: JsonSchema, opts: ArbitraryOptions, field: string): f
   const alts = s.anyOf ?? s.oneOf;
   if (alts?.length) {
     const inner = fc.oneof(...alts.map((a) => arbitraryFor(a, opts, field)));
-    return s.nullable ? fc.oneof({ arbitrary: inner, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 }) : inner;
+    return s.nullable
+      ? fc.oneof({ arbitrary: inner, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 })
+      : inner;
   }
   if (s.allOf?.length) {
     const merged: JsonSchema = { type: 'object', properties: {}, required: [] };
@@ -115,8 +121,18 @@ function validArbitrary(s: JsonSchema, opts: ArbitraryOptions, field: string): f
       break;
     case 'integer':
     case 'number': {
-      const min = typeof s.minimum === 'number' ? s.minimum : typeof s.exclusiveMinimum === 'number' ? s.exclusiveMinimum + 1 : -1000;
-      const max = typeof s.maximum === 'number' ? s.maximum : typeof s.exclusiveMaximum === 'number' ? s.exclusiveMaximum - 1 : 1000;
+      const min =
+        typeof s.minimum === 'number'
+          ? s.minimum
+          : typeof s.exclusiveMinimum === 'number'
+            ? s.exclusiveMinimum + 1
+            : -1000;
+      const max =
+        typeof s.maximum === 'number'
+          ? s.maximum
+          : typeof s.exclusiveMaximum === 'number'
+            ? s.exclusiveMaximum - 1
+            : 1000;
       const lo = Math.max(min, -1e6);
       const hi = Math.max(lo, Math.min(max, 1e6));
       arb =
@@ -145,7 +161,11 @@ function validArbitrary(s: JsonSchema, opts: ArbitraryOptions, field: string): f
     }
     case 'object':
     case undefined: {
-      if (!s.properties && (type === undefined || s.additionalProperties === undefined) && type === undefined) {
+      if (
+        !s.properties &&
+        (type === undefined || s.additionalProperties === undefined) &&
+        type === undefined
+      ) {
         arb = fc.jsonValue({ maxDepth: 2 });
         break;
       }
@@ -153,10 +173,16 @@ function validArbitrary(s: JsonSchema, opts: ArbitraryOptions, field: string): f
       const shape = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, arbitraryFor(v, opts, k)]));
       const required = (s.required ?? []).filter((k) => k in props);
       // Id fields are always filled in: they are what the cross-organisation drill substitutes.
-      const withIds = opts.forceIds ? Object.keys(props).filter((k) => opts.idFor?.(k) && !required.includes(k)) : [];
-      const record = fc.record(shape, { requiredKeys: [...required, ...withIds] }) as fc.Arbitrary<Record<string, unknown>>;
+      const withIds = opts.forceIds
+        ? Object.keys(props).filter((k) => opts.idFor?.(k) && !required.includes(k))
+        : [];
+      const record = fc.record(shape, { requiredKeys: [...required, ...withIds] }) as fc.Arbitrary<
+        Record<string, unknown>
+      >;
       if (typeof s.additionalProperties === 'object' && !Object.keys(props).length) {
-        const key = s.propertyNames?.pattern ? fc.stringMatching(new RegExp(s.propertyNames.pattern)) : fc.string({ minLength: 1, maxLength: 12 });
+        const key = s.propertyNames?.pattern
+          ? fc.stringMatching(new RegExp(s.propertyNames.pattern))
+          : fc.string({ minLength: 1, maxLength: 12 });
         arb = fc.dictionary(key, arbitraryFor(s.additionalProperties, opts, field), { maxKeys: 3 });
       } else arb = record;
       break;
@@ -164,7 +190,9 @@ function validArbitrary(s: JsonSchema, opts: ArbitraryOptions, field: string): f
     default:
       arb = fc.jsonValue({ maxDepth: 2 });
   }
-  return s.nullable ? fc.oneof({ arbitrary: arb, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 }) : arb;
+  return s.nullable
+    ? fc.oneof({ arbitrary: arb, weight: 4 }, { arbitrary: fc.constant(null), weight: 1 })
+    : arb;
 }
 
 function stringArbitrary(s: JsonSchema): fc.Arbitrary<string> {
@@ -185,5 +213,7 @@ function stringArbitrary(s: JsonSchema): fc.Arbitrary<string> {
       // A pattern fast-check cannot read: fall through to plain text.
     }
   }
-  return fc.string({ minLength: Math.max(minLength, 1), maxLength: Math.max(maxLength, minLength, 1) }).filter(fits);
+  return fc
+    .string({ minLength: Math.max(minLength, 1), maxLength: Math.max(maxLength, minLength, 1) })
+    .filter(fits);
 }

@@ -120,7 +120,9 @@ export async function startDrillSimulator() {
       name: 'order_update',
       language: 'en_US',
       category: 'UTILITY',
-      components: [{ type: 'BODY', text: 'Hi {{1}}, your order is on its way.', example: { body_text: [['Ana']] } }],
+      components: [
+        { type: 'BODY', text: 'Hi {{1}}, your order is on its way.', example: { body_text: [['Ana']] } },
+      ],
     });
     sim.addTemplate({
       waba_id: s.wabaId,
@@ -289,7 +291,10 @@ export async function seedOrg(
     await owner.post(`/api/v1/contacts/${created.id}/consent`, { kind: 'opt_in', proof: `${L} signed up` }),
   );
   for (const c of ids.contacts!.slice(0, 1))
-    expectOk('consent', await owner.post(`/api/v1/contacts/${c}/consent`, { kind: 'opt_in', proof: `${L} form` }));
+    expectOk(
+      'consent',
+      await owner.post(`/api/v1/contacts/${c}/consent`, { kind: 'opt_in', proof: `${L} form` }),
+    );
 
   // The inbox: a reply that goes out through the simulator (a wamid for status webhooks), a reaction,
   // a note, tags, assignment, a team and a quick reply.
@@ -315,7 +320,10 @@ export async function seedOrg(
     await owner.post('/api/v1/contacts/bulk', { action: 'tag', ids: [created.id], tag_ids: [tag.id] }),
   );
   expectOk('note', await owner.post(`/api/v1/conversations/${conv}/notes`, { body: `${L} internal note` }));
-  expectOk('conversation tags', await owner.request('PUT', `/api/v1/conversations/${conv}/tags`, { tag_ids: [tag.id] }));
+  expectOk(
+    'conversation tags',
+    await owner.request('PUT', `/api/v1/conversations/${conv}/tags`, { tag_ids: [tag.id] }),
+  );
 
   // Members and invitations: an agent who accepted, an invitation still pending.
   const agentEmail = `agent@${L.toLowerCase()}.example`;
@@ -339,7 +347,10 @@ export async function seedOrg(
   );
   add('invitations', pending.id);
   expectOk('assign', await owner.post(`/api/v1/conversations/${conv}/assign`, { assignee_id: agentId }));
-  const team = expectOk('team', await owner.post('/api/v1/teams', { name: `${L} Billing`, member_ids: [agentId] }));
+  const team = expectOk(
+    'team',
+    await owner.post('/api/v1/teams', { name: `${L} Billing`, member_ids: [agentId] }),
+  );
   add('teams', team.id);
   const qr = expectOk(
     'quick reply',
@@ -469,4 +480,13 @@ export async function seedDrillground(t: TestApp, sim: Simulator): Promise<Drill
   const a = await seedOrg(t, sim, ORG_A, { orgId: t.orgId, email: OWNER.email, password: OWNER.password });
   const b = await seedOrg(t, sim, ORG_B, { orgId: b0.orgId, ...bOwner });
   return { t, sim, a, b };
+}
+
+/** A new client signed in as an organisation's owner (from its own address). */
+export async function signInAs(g: Pick<Drillground, 't'>, org: SeededOrg, ip: string) {
+  const c = new TestClient(g.t.app, ip);
+  await c.login(org.ownerEmail, org.ownerPassword);
+  const me = await c.get('/api/v1/me');
+  if (me.json().org?.id !== org.orgId) await c.post('/api/v1/me/org', { org_id: org.orgId });
+  return c;
 }

@@ -62,13 +62,17 @@ async function planFor(database: Database): Promise<Plan> {
     }
     const up = fks.filter((f) => f.child === table && withOrg.has(f.parent));
     if (up.length) {
-      const or = up.map((f) => `x.${q(f.col)} in (select p.${q(f.pcol)} from ${q(f.parent)} p where p.org_id = $1)`);
+      const or = up.map(
+        (f) => `x.${q(f.col)} in (select p.${q(f.pcol)} from ${q(f.parent)} p where p.org_id = $1)`,
+      );
       parts.push(fingerprint(table, or.join(' or ')));
       continue;
     }
     const down = fks.filter((f) => f.parent === table && withOrg.has(f.child));
     if (down.length) {
-      const or = down.map((f) => `x.${q(f.pcol)} in (select c.${q(f.col)} from ${q(f.child)} c where c.org_id = $1)`);
+      const or = down.map(
+        (f) => `x.${q(f.pcol)} in (select c.${q(f.col)} from ${q(f.child)} c where c.org_id = $1)`,
+      );
       parts.push(fingerprint(table, or.join(' or ')));
       continue;
     }
