@@ -42,6 +42,10 @@ export interface XssResult {
   dialogs: number;
   /** Pages that did not render (an error, or the sign-in page). */
   broken: string[];
+  /** Pages that show at least one payload as text (the corpus reached the screen). */
+  rendered: string[];
+  /** A payload put into a blank page as HTML sets the canary (the payloads are live, the canary is read right). */
+  canaryWorks: boolean;
 }
 
 /** Routes of the dashboard, read from its router (so a new page is visited without editing the drill). */
@@ -49,7 +53,9 @@ export function dashboardRoutes(): string[] {
   const src = readFileSync(new URL('../src/app.tsx', import.meta.url), 'utf8');
   const stack: string[] = [];
   const out: string[] = [];
-  for (const line of src.split('\n')) {
+  for (const raw of src.split('\n')) {
+    // `element={<Page />}` would read as the end of the tag.
+    const line = raw.replace(/element=\{<[^}]*\}/g, '');
     if (/<\/Route>/.test(line)) stack.pop();
     const m = /<Route\b[^>]*?\bpath="([^"]+)"[^>]*?(\/?)>/.exec(line);
     const open = /<Route\b(?![^>]*\/>)[^>]*>/.test(line);
@@ -80,8 +86,12 @@ const CANARY = () => {
   return { xss: w.__xss ?? 0, dangerous: found };
 };
 
-export async function runXssDrill(h: Harness, opts: { payloads?: string[] } = {}): Promise<XssResult> {
+export async function runXssDrill(
+  h: Harness,
+  opts: { payloads?: string[]; pagesPerRoute?: number } = {},
+): Promise<XssResult> {
   const payloads = opts.payloads ?? XSS_PAYLOADS;
+  const perRoute = opts.pagesPerRoute ?? Number.POSITIVE_INFINITY;
   const { page, server } = h;
   const base = server.url;
   const result: XssResult = {
@@ -92,7 +102,22 @@ export async function runXssDrill(h: Harness, opts: { payloads?: string[] } = {}
     dangerousNodes: [],
     dialogs: 0,
     broken: [],
+    rendered: [],
+    canaryWorks: false,
   };
+  // On a blank page (no Content-Security-Policy): the payload itself is live.
+  const blank = await page.context().browser()!.newPage();
+  await blank.goto('about:blank');
+  result.canaryWorks = await blank.evaluate(async (html) => {
+    const div = document.createElement('div');
+    div.innerHTML = html;
+    document.body.append(div);
+    await new Promise((r) => setTimeout(r, 200));
+    const w = window as unknown as { __xss?: number };
+    const ran = w.__xss === 1;
+    return ran;
+  }, payloads[0]!);
+  await blank.close();
   page.on('dialog', (d) => {
     result.dialogs++;
     void d.dismiss();
@@ -231,12 +256,12 @@ export async function runXssDrill(h: Harness, opts: { payloads?: string[] } = {}
   for (const route of dashboardRoutes()) {
     if (route === '/login' || route === '/accept-invitation') continue;
     const param = /\/:(\w+)\??$/.exec(route);
-    const plain = route.replace(/\/:\w+\?$/, '');
+    const plain = route.replace(/\/:\w+\??$/, '');
     if (!param) urls.push(route);
     else {
       const kind = plain.split('/').at(-1)!;
       if (route.endsWith('?')) urls.push(plain);
-      for (const id of PARAMS[kind] ?? []) urls.push(`${plain}/${id}`);
+      for (const id of (PARAMS[kind] ?? []).slice(0, perRoute)) urls.push(`${plain}/${id}`);
     }
   }
   for (const url of urls) {
@@ -278,8 +303,10 @@ async function visit(page: Page, url: string, name: string, result: XssResult, s
   await check(page, name, result);
 }
 
-async function check(page: Page, name: string, result: XssResult) {
+async function check(page: Page, name: string, result: XssResult, payloads = XSS_PAYLOADS) {
   const { xss, dangerous } = await page.evaluate(CANARY);
   if (xss) result.executed.push(name);
+  const text = await page.evaluate(() => document.body.innerText);
+  if (payloads.some((p) => text.includes(p))) result.rendered.push(name);
   for (const html of dangerous) result.dangerousNodes.push({ page: name, html });
 }
