@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { TestClient } from '../helpers.ts';
 import {
@@ -86,6 +87,20 @@ const containsIdOf = (value: unknown, ids: Set<string>): boolean =>
         ? Object.values(value).some((v) => containsIdOf(v, ids))
         : false;
 
+/** The same URL with A's ids in the path replaced by ids of the same shape that exist nowhere. */
+function ghostOf(url: string, aIds: Set<string>) {
+  const [path, query] = url.split('?') as [string, string | undefined];
+  const ghost = path
+    .split('/')
+    .map((s) => {
+      const v = decodeURIComponent(s);
+      if (!aIds.has(v)) return s;
+      return UUID.test(v) ? randomUUID() : /^\d+$/.test(v) ? '987654321' : s;
+    })
+    .join('/');
+  return query ? `${ghost}?${query}` : ghost;
+}
+
 /** A second try at a recorded create whose names are taken in B already (a 409 would hide the check). */
 function uniquify(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
@@ -136,6 +151,7 @@ export async function runReplay(
   );
   bIds.add(b.spec.phoneNumberId).add(b.spec.wabaId);
   const markers = a.markers.filter((m) => m.length >= 6);
+  const aPathIds = new Set(Object.values(a.ids).flat());
   const result: ReplayResult = {
     operations: ops.length,
     routesTried: 0,
@@ -222,9 +238,27 @@ export async function runReplay(
       if (res.statusCode >= 500) result.errors.push(finding('server error'));
       else if (v.name === 'a-path' && res.statusCode < 300)
         result.leaks.push(finding("answered 2xx for organisation A's object"));
-      else if (res.statusCode < 300) {
+      else if (v.name === 'a-path') {
+        // A's object must be indistinguishable from one that exists nowhere (else its existence leaks).
+        const ghost = await attacker.request(
+          op.method as 'GET',
+          ghostOf(used.url, aPathIds),
+          used.body,
+          used.headers ?? {},
+        );
+        result.requests++;
+        if (ghost.statusCode !== res.statusCode)
+          result.leaks.push(
+            finding(
+              `existence oracle: ${res.statusCode} for A's object, ${ghost.statusCode} for an id that exists nowhere`,
+            ),
+          );
+      } else if (res.statusCode < 300) {
         const sent = JSON.stringify(used.body ?? '') + used.url;
-        const seen = markers.find((m) => res!.body.includes(m) && !echoed.has(m));
+        // An id B sent and got accepted is reported there; B's own lists echo it afterwards.
+        const seen =
+          markers.find((m) => res!.body.includes(m) && sent.includes(m)) ??
+          markers.find((m) => res!.body.includes(m) && !echoed.has(m));
         if (seen && sent.includes(seen)) {
           result.leaks.push(
             finding(`accepted organisation A's id ${seen} (${kindOf.get(seen) ?? 'id'}) and kept it`),
