@@ -113,6 +113,9 @@ export function fieldKind(op: Operation, field: string, known: Record<string, st
   return undefined;
 }
 
-/** Fills an OpenAPI path template. */
+/** Fills an OpenAPI path template (a lone surrogate, which no URL can hold, becomes U+FFFD). */
 export const fillPath = (op: Operation, values: Record<string, string>) =>
-  op.path.replace(/\{([^}]+)\}/g, (_, n: string) => encodeURIComponent(values[n] ?? ''));
+  op.path.replace(/\{([^}]+)\}/g, (_, n: string) => encodeURIComponent(wellFormed(values[n] ?? '')));
+
+const wellFormed = (s: string) =>
+  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
