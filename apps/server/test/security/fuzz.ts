@@ -251,10 +251,12 @@ async function fuzzWebhooks(g: Drillground, result: FuzzResult, n: number, seed:
     try {
       await t.app.services.inbound.processEvent(id);
     } catch (err) {
-      result.webhookFailures.push({
-        input: abridge(body),
-        error: String((err as Error).message).slice(0, 300),
-      });
+      // The database's own words (a query error's cause) say more than the failed SQL.
+      const cause = (err as { cause?: { message?: string } }).cause?.message;
+      const message = String((err as Error).message)
+        .split('\n')[0]!
+        .slice(0, 120);
+      result.webhookFailures.push({ input: abridge(body), error: cause ? `${message} — ${cause}` : message });
     }
   }
 }
