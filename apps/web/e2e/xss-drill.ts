@@ -174,12 +174,11 @@ export async function runXssDrill(
   placed('template header, body, footer and button text');
 
   // Contacts, tags, fields, notes, quick replies, teams, segments, campaigns, the organisation.
-  const field = await api('post', '/api/v1/fields', {
+  await api('post', '/api/v1/fields', {
     key: 'xss_note',
     label: short(payloads[0]!, 60),
     type: 'text',
   });
-  void field;
   for (const [i, p] of payloads.entries()) {
     const tag = await api('post', '/api/v1/tags', { name: `${short(p, 40)} ${i}` });
     const c = await api('post', '/api/v1/contacts', {
@@ -306,7 +305,7 @@ async function visit(page: Page, url: string, name: string, result: XssResult, s
 async function check(page: Page, name: string, result: XssResult, payloads = XSS_PAYLOADS) {
   const { xss, dangerous } = await page.evaluate(CANARY);
   if (xss) result.executed.push(name);
-  const text = await page.evaluate(() => document.body.innerText);
+  const text = await page.evaluate(() => document.body.textContent ?? '');
   if (payloads.some((p) => text.includes(p))) result.rendered.push(name);
   for (const html of dangerous) result.dangerousNodes.push({ page: name, html });
 }
