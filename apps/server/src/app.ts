@@ -166,7 +166,7 @@ export function createServices(deps: {
   const consent = createConsentService({ db, database, events, tombstones });
   const fields = createFieldService({ db });
   const tags = createTagService({ db });
-  const segments = createSegmentService({ db, fields });
+  const segments = createSegmentService({ db, fields, tags });
   const contacts = createContactService({
     db,
     orgs,

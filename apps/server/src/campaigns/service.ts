@@ -266,6 +266,7 @@ export function createCampaignService(deps: {
     };
     const subjects: Subject[] = [];
     if (body.audience.kind === 'contacts') {
+      await contacts.checkFilter(orgId, body.audience.filter);
       const where = await contacts.whereOf(orgId, body.audience.filter, body.audience.segment_id);
       const rows = await queryRows<{ id: string; wa_id: string; name: string | null; fields: Json | null }>(
         db,
@@ -1176,6 +1177,8 @@ export function createCampaignService(deps: {
    * conversation: no scan of every campaign's recipients), newest first.
    */
   async function ofContact(ctx: Pick<AuthContext, 'orgId'>, contactId: string) {
+    // Another organisation's contact (or none) is not found, not "no campaigns": no existence oracle.
+    await contacts.get(ctx, contactId);
     const rows = await queryRows<{
       campaign_id: string;
       name: string;

@@ -12,7 +12,7 @@ import { segments } from '../db/schema.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FieldService } from './fields.ts';
 import { compileFilter } from './filter.ts';
-import { isUniqueViolation } from './tags.ts';
+import { isUniqueViolation, type TagService } from './tags.ts';
 
 type Row = typeof segments.$inferSelect;
 
@@ -28,7 +28,7 @@ const toSegment = (r: Row): Segment => ({
 const taken = (name: string) => new AppError('CONFLICT', `A segment named "${name}" already exists`);
 
 /** Saved contact filters. A filter is checked against the custom fields when it is saved. */
-export function createSegmentService(deps: { db: Db; fields: FieldService }) {
+export function createSegmentService(deps: { db: Db; fields: FieldService; tags: TagService }) {
   const { db, fields } = deps;
 
   async function getRow(tx: Db | Tx, orgId: string, id: string) {
@@ -53,8 +53,13 @@ export function createSegmentService(deps: { db: Db; fields: FieldService }) {
     return rows.map(toSegment);
   }
 
+  /**
+   * A filter that is kept (a segment, a campaign's audience) may name only the organisation's own
+   * fields and tags: another organisation's tag id is refused, not stored to match nothing.
+   */
   async function check(tx: Db | Tx, orgId: string, filter: ContactFilter) {
     compileFilter(filter, await fields.definitions(tx, orgId));
+    if (filter.tag_ids?.length) await deps.tags.assertOwn(tx, orgId, filter.tag_ids, 'filter.tag_ids');
   }
 
   async function create(ctx: AuthContext, body: CreateSegmentBody): Promise<Segment> {
@@ -116,6 +121,6 @@ export function createSegmentService(deps: { db: Db; fields: FieldService }) {
     });
   }
 
-  return { get, list, create, update, remove };
+  return { get, list, create, update, remove, checkFilter: check };
 }
 export type SegmentService = ReturnType<typeof createSegmentService>;

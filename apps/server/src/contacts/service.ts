@@ -168,6 +168,11 @@ export function createContactService(deps: {
   }
 
   /** The SQL condition of a filter, a saved segment, or both (ANDed). */
+  /** A filter about to be kept (a campaign's audience): only the organisation's own fields and tags. */
+  async function checkFilter(orgId: string, filter: ContactFilter, tx: Db | Tx = db) {
+    await segments.checkFilter(tx, orgId, filter);
+  }
+
   async function whereOf(
     orgId: string,
     filter: ContactFilter,
@@ -384,7 +389,7 @@ export function createContactService(deps: {
 
   const bulk = createBulkContacts({ db, tags, media, events, whereOf });
 
-  return { readPhone, get, list, create, update, remove, bulk, whereOf, timeline };
+  return { readPhone, get, list, create, update, remove, bulk, whereOf, checkFilter, timeline };
 }
 export type ContactService = ReturnType<typeof createContactService>;
 

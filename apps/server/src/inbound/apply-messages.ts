@@ -4,7 +4,7 @@ import type { ConsentService } from '../contacts/consent.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { MediaService } from '../media/service.ts';
-import { type EventPlan, type Json, type NumberRow, note, tally } from './plan.ts';
+import { type EventPlan, type Json, type NumberRow, note, objectsOf, tally } from './plan.ts';
 
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -40,10 +40,8 @@ export function createMessageApplier(deps: {
     const incoming: Incoming[] = [];
     for (const plan of plans) {
       for (const { number, value } of plan.changes) {
-        const profiles = new Map(
-          ((value.contacts as Json[] | undefined) ?? []).map((c) => [String(c.wa_id ?? ''), c]),
-        );
-        for (const m of (value.messages as Json[] | undefined) ?? []) {
+        const profiles = new Map(objectsOf(value.contacts).map((c) => [String(c.wa_id ?? ''), c]));
+        for (const m of objectsOf(value.messages)) {
           if (!m?.from || !m.id) note(plan, [number.orgId], 'skipped', 'message without from/id');
           else
             incoming.push({

@@ -1,4 +1,4 @@
-import { type Json, type OrgResult, parseBody } from './plan.ts';
+import { type Json, type OrgResult, objectsOf, parseBody } from './plan.ts';
 
 /** Bodies larger than this are not re-read for the admin list (Meta's are rarely past a few KB). */
 export const VIEW_MAX_BODY = 1024 * 1024;
@@ -45,10 +45,10 @@ export function bodyFor(raw: string | null, org: OrgNumbers): string {
     return '';
   }
   if (!payload || typeof payload !== 'object') return '';
-  const entries = Array.isArray(payload.entry) ? (payload.entry as Json[]) : [];
+  const entries = objectsOf(payload.entry);
   const visible = entries.flatMap((entry) => {
     if (!entry || typeof entry !== 'object') return [];
-    const changes = (Array.isArray(entry.changes) ? (entry.changes as Json[]) : []).filter((c) => {
+    const changes = objectsOf(entry.changes).filter((c) => {
       if (c?.field === 'messages') {
         const metadata = (c.value as Json | undefined)?.metadata as Json | undefined;
         return org.phoneIds.has(String(metadata?.phone_number_id ?? ''));

@@ -92,23 +92,38 @@ export function note(plan: EventPlan, orgIds: Iterable<string>, key: 'skipped' |
 
 const digits = (s: string | null | undefined) => (s ?? '').replace(/\D+/g, '');
 
+/** A UTF-16 surrogate without its other half: JSON may escape one, PostgreSQL's json refuses it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const clean = (s: string) => s.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD');
+
 /**
- * PostgreSQL refuses U+0000 in text and jsonb: a customer's text or name carrying one would fail the
- * whole event on every retry. Meta sends it escaped (`\u0000`); it is dropped from every string.
+ * PostgreSQL refuses U+0000 and lone surrogates in text and jsonb: a customer's text or name carrying
+ * one would fail the whole event on every retry. Meta sends them escaped (`\u0000`, `\ud800`); NUL is
+ * dropped from every string and a lone surrogate becomes U+FFFD.
  */
-function withoutNul(v: unknown): unknown {
-  if (typeof v === 'string') return v.includes('\u0000') ? v.replaceAll('\u0000', '') : v;
-  if (Array.isArray(v)) return v.map(withoutNul);
+function cleanStrings(v: unknown): unknown {
+  if (typeof v === 'string') return clean(v);
+  if (Array.isArray(v)) return v.map(cleanStrings);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replaceAll('\u0000', ''), withoutNul(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), cleanStrings(x)]));
   }
   return v;
 }
 
-/** The stored body as JSON, without NUL characters (most bodies have none: parsed once, untouched). */
+/** The stored body as JSON, cleaned (most bodies have no escape to clean: parsed once, untouched). */
 export function parseBody(raw: string): unknown {
   const parsed: unknown = JSON.parse(raw);
-  return raw.includes('\\u0000') ? withoutNul(parsed) : parsed;
+  return /\\u(0000|[dD][89a-fA-F])/.test(raw) ? cleanStrings(parsed) : parsed;
+}
+
+/**
+ * The objects of a list in a webhook body: anything else (a list that is not one, `null` items, a
+ * string) is left out, so an odd shape skips itself instead of failing its whole batch.
+ */
+export function objectsOf(v: unknown): Json[] {
+  return Array.isArray(v)
+    ? (v.filter((x) => x !== null && typeof x === 'object' && !Array.isArray(x)) as Json[])
+    : [];
 }
 
 /**
@@ -134,13 +149,13 @@ export function planEvent(id: number, raw: string, signer: string | null, routin
     payload = (parseBody(raw) ?? {}) as Json;
   } catch (err) {
     plan.state = 'unparseable';
-    plan.error = (err as Error).message;
+    plan.error = clean((err as Error).message);
     return plan;
   }
-  const entries = Array.isArray(payload.entry) ? (payload.entry as Json[]) : [];
+  const entries = objectsOf(payload.entry);
   let changeIndex = 0;
   for (const entry of entries) {
-    for (const change of Array.isArray(entry?.changes) ? (entry.changes as Json[]) : []) {
+    for (const change of objectsOf(entry.changes)) {
       const index = changeIndex++;
       const field = String(change?.field ?? '');
       const value = (change?.value && typeof change.value === 'object' ? change.value : {}) as Json;
