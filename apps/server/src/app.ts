@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { auditRoutes } from './audit/routes.ts';
 import { createAuditService } from './audit/service.ts';
+import { createDeviceCookies } from './auth/device-cookie.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -77,6 +78,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Reuse services built elsewhere (a process in role `all` shares them between HTTP and jobs). */
   services?: Services;
+  /** Tests only: the password throttle's first wait (1 s), long enough for a slow machine. */
+  throttleFirstWaitSeconds?: number;
 }
 
 export function createServices(deps: {
@@ -85,6 +88,7 @@ export function createServices(deps: {
   appSecret: string;
   log?: Log;
   metrics?: Metrics;
+  throttleFirstWaitSeconds?: number;
 }) {
   const { config, database } = deps;
   const db = database.db;
@@ -94,7 +98,13 @@ export function createServices(deps: {
   const events = createEventService({ database, log });
   const notifications = createNotificationService({ db, database, events });
   const audit = createAuditService({ database });
-  const auth = createAuthService({ db, config, signer });
+  const auth = createAuthService({
+    db,
+    config,
+    signer,
+    devices: createDeviceCookies(deps.appSecret),
+    throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
+  });
   const orgs = createOrgService({
     db,
     auth,
@@ -363,7 +373,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     healthRoutes({ database: deps.database, jobs: services.jobs, metrics: services.metrics, config }),
   );
   await app.register(authRoutes({ auth: services.auth, config }));
-  await app.register(orgRoutes({ orgs: services.orgs, config }));
+  await app.register(orgRoutes({ orgs: services.orgs, auth: services.auth, config }));
   await app.register(eventRoutes({ events: services.events }));
   await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));
   await app.register(auditRoutes({ audit: services.audit }));

@@ -12,7 +12,7 @@ import { runMigrations } from '../src/db/migrate.ts';
 export const settings = testSettings();
 
 /** A fresh, isolated database on the backend this run targets (TEST_DB=pg or the embedded one). */
-export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<{
+export async function createTestDatabase(opts: { migrate?: boolean; poolMax?: number } = {}): Promise<{
   database: Database;
   url?: string;
   drop(): Promise<void>;
@@ -39,7 +39,7 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   url.pathname = `/${name}`;
   const pools: pg.Pool[] = [];
   const connect = () => {
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 5 });
+    const pool = new pg.Pool({ connectionString: url.toString(), max: opts.poolMax ?? 5 });
     pools.push(pool);
     return fromPool(pool);
   };
@@ -97,12 +97,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** App + isolated database + seeded owner: what most HTTP tests start from. */
-export async function createTestApp(env: Env = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/**
+ * App + isolated database + seeded owner: what most HTTP tests start from. `poolMax` widens the
+ * PostgreSQL pool for tests that need many statements truly in flight at once (races). The password
+ * throttle's first wait is a minute, not a second: a busy test machine must not outwait it between
+ * two requests of a test (tests that want it short say `throttleFirstWaitSeconds`).
+ */
+export async function createTestApp(
+  env: Env = {},
+  opts: { poolMax?: number; throttleFirstWaitSeconds?: number } = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(opts);
   const config = testConfig(env);
   const appSecret = config.APP_SECRET!;
-  const app = await buildApp({ config, database: db.database, appSecret, logger: false });
+  const app = await buildApp({
+    config,
+    database: db.database,
+    appSecret,
+    logger: false,
+    throttleFirstWaitSeconds: opts.throttleFirstWaitSeconds ?? 60,
+  });
   const services = app.services;
   const seeded = await services.orgs.setupOwner({
     email: OWNER.email,
