@@ -44,6 +44,7 @@ import { createJobQueue } from './jobs/queue.ts';
 import { JOBS } from './jobs/registry.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
+import { registerRequestGuards, registerSecurityHeaders, trustProxyOf } from './lib/guards.ts';
 import { registerAccessControl } from './lib/http.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
@@ -316,7 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger === false ? false : { level: config.LOG_LEVEL },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -334,11 +335,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     if (closing) reply.header('connection', 'close');
     reply.header('x-request-id', req.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'same-origin');
-    reply.header('x-frame-options', 'DENY');
   });
+  registerSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
   registerErrorHandling(app);
+  registerRequestGuards(app, { publicUrl: config.publicUrl });
 
   const services = deps.services ?? createServices({ ...deps, log: app.log });
   app.decorate('services', services);
