@@ -46,7 +46,7 @@ import { jobRoutes } from './jobs/routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
 import { registerRequestGuards, registerSecurityHeaders, trustProxyOf } from './lib/guards.ts';
 import { registerAccessControl } from './lib/http.ts';
-import { type Log, silentLog } from './lib/log.ts';
+import { type Log, loggerOptions, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
 import { createDirMediaStore } from './media/dir.store.ts';
@@ -77,6 +77,8 @@ export interface AppDeps {
   appSecret: string;
   /** false silences logs (tests); default: JSON logs at config.LOG_LEVEL. */
   logger?: boolean;
+  /** Tests only: where log lines go instead of stdout. */
+  logStream?: { write(line: string): void };
   /** Reuse services built elsewhere (a process in role `all` shares them between HTTP and jobs). */
   services?: Services;
   /** Tests only: the password throttle's first wait (1 s), long enough for a slow machine. */
@@ -315,7 +317,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger === false ? false : { level: config.LOG_LEVEL },
+    logger: deps.logger === false ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxyOf(config.TRUST_PROXY),
     requestIdHeader: false,

@@ -105,7 +105,11 @@ export interface TestApp {
  */
 export async function createTestApp(
   env: Env = {},
-  opts: { poolMax?: number; throttleFirstWaitSeconds?: number } = {},
+  opts: {
+    poolMax?: number;
+    throttleFirstWaitSeconds?: number;
+    logStream?: { write(line: string): void };
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(opts);
   const config = testConfig(env);
@@ -114,7 +118,8 @@ export async function createTestApp(
     config,
     database: db.database,
     appSecret,
-    logger: false,
+    logger: opts.logStream !== undefined,
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
     throttleFirstWaitSeconds: opts.throttleFirstWaitSeconds ?? 60,
   });
   const services = app.services;
