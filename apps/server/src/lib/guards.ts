@@ -95,21 +95,25 @@ export function registerRequestGuards(app: FastifyInstance, opts: { publicUrl: s
  * frame ours (clickjacking). HSTS once the install is served over https.
  */
 export function registerSecurityHeaders(app: FastifyInstance, opts: { https: boolean }) {
-  const csp = [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob: https:",
-    "media-src 'self' blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('content-security-policy', csp);
+  const policy = (styleSrc: string) =>
+    [
+      "default-src 'self'",
+      "script-src 'self'",
+      `style-src ${styleSrc}`,
+      "img-src 'self' data: blob: https:",
+      "media-src 'self' blob:",
+      "font-src 'self' data:",
+      "connect-src 'self'",
+      "object-src 'none'",
+      "base-uri 'self'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ].join('; ');
+  const csp = policy("'self'");
+  // Swagger UI (/docs) injects a <style> element; its scripts still come only from here.
+  const docsCsp = policy("'self' 'unsafe-inline'");
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('content-security-policy', /^\/docs(\/|$)/.test(req.url) ? docsCsp : csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
     reply.header('x-frame-options', 'DENY');
