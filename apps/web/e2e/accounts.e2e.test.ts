@@ -133,6 +133,31 @@ describe.skipIf(!hasChromium)('accounts and browser protections in Chromium', ()
     await ctx.close();
   });
 
+  it('an existing account not signed in can sign in first and come back to the invitation', async () => {
+    const home = (await page.evaluate(async () => (await fetch('/api/v1/me')).json())).org.id as string;
+    const south = await apiPost(page, '/api/v1/orgs', { name: 'Bakery South' });
+    expect(south.status).toBe(201);
+    expect((await apiPost(page, '/api/v1/me/org', { org_id: south.json.id })).status).toBe(200);
+    const inv = await apiPost(page, '/api/v1/invitations', { email: 'baker@bakery.example', role: 'agent' });
+    const ctx = await h.browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const baker = await ctx.newPage();
+    await baker.goto(`${base}${inv.json.accept_path}`);
+    await baker.getByRole('heading', { name: 'Join Bakery South' }).waitFor();
+    await baker.getByLabel('I already have an account with baker@bakery.example').check();
+    await baker.getByRole('link', { name: 'sign in first' }).click();
+    await baker.getByLabel('Email').fill('baker@bakery.example');
+    await baker.getByLabel('Password').fill('sam baker password');
+    await baker.getByRole('button', { name: 'Sign in' }).click();
+    // Back on the invitation, token and all.
+    await baker.getByText('You are signed in as baker@bakery.example.').waitFor();
+    await baker.getByRole('button', { name: 'Accept invitation' }).click();
+    await baker.getByRole('heading', { name: 'Inbox' }).waitFor();
+    const me = await baker.evaluate(async () => (await fetch('/api/v1/me')).json());
+    expect(me.org.name).toBe('Bakery South');
+    await ctx.close();
+    expect((await apiPost(page, '/api/v1/me/org', { org_id: home })).status).toBe(200);
+  });
+
   it('keeps composer drafts per user and forgets them at sign-out', async () => {
     await customerSends(h, '447700900321', {
       type: 'text',
