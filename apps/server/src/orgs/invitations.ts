@@ -135,9 +135,12 @@ export function createInvitationService(deps: {
     if (existing) {
       const user = await auth.checkPassword(email, body.password, client);
       if (!user) {
+        // 400 like a wrong current password, not 401: a 401 would make clients refresh their own
+        // session and send the guess again.
         throw new AppError(
-          'UNAUTHENTICATED',
+          'VALIDATION_FAILED',
           `Wrong password for ${email}. Enter that account's password, or sign in as ${email} first.`,
+          { details: [{ path: ['body', 'password'], message: 'incorrect' }] },
         );
       }
       return { user, viaSession: false };

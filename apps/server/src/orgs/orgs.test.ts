@@ -171,7 +171,7 @@ describe('invitations', () => {
     const wrong = await t
       .client()
       .post('/api/v1/invitations/accept', { token: inv.token, password: 'not my password' });
-    expect(wrong.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(400);
     const ok = await t
       .client()
       .post('/api/v1/invitations/accept', { token: inv.token, password: 'member password 1' });
