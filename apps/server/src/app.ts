@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { auditRoutes } from './audit/routes.ts';
 import { createAuditService } from './audit/service.ts';
+import { createDeviceCookies } from './auth/device-cookie.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -47,8 +48,9 @@ import { createJobQueue } from './jobs/queue.ts';
 import { JOBS } from './jobs/registry.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
+import { registerRequestGuards, registerSecurityHeaders, trustProxyOf } from './lib/guards.ts';
 import { registerAccessControl } from './lib/http.ts';
-import { type Log, silentLog } from './lib/log.ts';
+import { type Log, loggerOptions, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
 import { createUrlGuard, type LookupFn } from './lib/url-guard.ts';
@@ -82,10 +84,14 @@ export interface AppDeps {
   appSecret: string;
   /** false silences logs (tests); default: JSON logs at config.LOG_LEVEL. */
   logger?: boolean;
+  /** Tests only: where log lines go instead of stdout. */
+  logStream?: { write(line: string): void };
   /** Reuse services built elsewhere (a process in role `all` shares them between HTTP and jobs). */
   services?: Services;
   /** How the URL guard resolves host names (tests make names resolve to private addresses). */
   lookup?: LookupFn;
+  /** Tests only: the password throttle's first wait (1 s), long enough for a slow machine. */
+  throttleFirstWaitSeconds?: number;
 }
 
 export function createServices(deps: {
@@ -95,6 +101,7 @@ export function createServices(deps: {
   log?: Log;
   metrics?: Metrics;
   lookup?: LookupFn;
+  throttleFirstWaitSeconds?: number;
 }) {
   const { config, database } = deps;
   const db = database.db;
@@ -104,7 +111,13 @@ export function createServices(deps: {
   const events = createEventService({ database, log });
   const notifications = createNotificationService({ db, database, events });
   const audit = createAuditService({ database });
-  const auth = createAuthService({ db, config, signer });
+  const auth = createAuthService({
+    db,
+    config,
+    signer,
+    devices: createDeviceCookies(deps.appSecret),
+    throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
+  });
   const orgs = createOrgService({
     db,
     auth,
@@ -351,9 +364,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger === false ? false : { level: config.LOG_LEVEL },
+    logger: deps.logger === false ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -371,11 +384,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     if (closing) reply.header('connection', 'close');
     reply.header('x-request-id', req.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'same-origin');
-    reply.header('x-frame-options', 'DENY');
   });
+  registerSecurityHeaders(app, { https: config.publicUrl.startsWith('https:') });
   registerErrorHandling(app);
+  registerRequestGuards(app, { publicUrl: config.publicUrl });
 
   const services = deps.services ?? createServices({ ...deps, log: app.log });
   app.decorate('services', services);
@@ -410,7 +422,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     healthRoutes({ database: deps.database, jobs: services.jobs, metrics: services.metrics, config }),
   );
   await app.register(authRoutes({ auth: services.auth, config }));
-  await app.register(orgRoutes({ orgs: services.orgs, config }));
+  await app.register(orgRoutes({ orgs: services.orgs, auth: services.auth, config }));
   await app.register(eventRoutes({ events: services.events }));
   await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));
   await app.register(auditRoutes({ audit: services.audit }));

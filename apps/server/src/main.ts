@@ -7,6 +7,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health/routes.ts';
 import { generatePassword } from './lib/crypto.ts';
+import { loggerOptions } from './lib/log.ts';
 import { resolveAppSecret } from './lib/secret.ts';
 import { startSandbox } from './sandbox/start-sandbox.ts';
 
@@ -55,7 +56,7 @@ export async function startServer(
     let services: Services;
     if (config.ROLE === 'worker') {
       // Workers run jobs and cron; HTTP only for health checks and metrics.
-      app = Fastify({ logger: { level: config.LOG_LEVEL } });
+      app = Fastify({ logger: loggerOptions(config.LOG_LEVEL) });
       app.setValidatorCompiler(validatorCompiler);
       app.setSerializerCompiler(serializerCompiler);
       services = createServices({ config, database, appSecret, log: app.log });

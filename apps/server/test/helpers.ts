@@ -13,7 +13,7 @@ import type { LookupFn } from '../src/lib/url-guard.ts';
 export const settings = testSettings();
 
 /** A fresh, isolated database on the backend this run targets (TEST_DB=pg or the embedded one). */
-export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<{
+export async function createTestDatabase(opts: { migrate?: boolean; poolMax?: number } = {}): Promise<{
   database: Database;
   url?: string;
   drop(): Promise<void>;
@@ -40,7 +40,7 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   url.pathname = `/${name}`;
   const pools: pg.Pool[] = [];
   const connect = () => {
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 5 });
+    const pool = new pg.Pool({ connectionString: url.toString(), max: opts.poolMax ?? 5 });
     pools.push(pool);
     return fromPool(pool);
   };
@@ -99,14 +99,34 @@ export interface TestApp {
 }
 
 /**
+/**
  * App + isolated database + seeded owner: what most HTTP tests start from. `lookup` answers the
- * URL guard's DNS questions (the SSRF tests make names resolve to private addresses).
+ * URL guard's DNS questions (the SSRF tests make names resolve to private addresses). `poolMax` widens
+ * the PostgreSQL pool for tests that need many statements truly in flight at once (races). The
+ * password throttle's first wait is a minute, not a second: a busy test machine must not outwait it
+ * between two requests of a test (tests that want it short say `throttleFirstWaitSeconds`).
  */
-export async function createTestApp(env: Env = {}, opts: { lookup?: LookupFn } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+export async function createTestApp(
+  env: Env = {},
+  opts: {
+    lookup?: LookupFn;
+    poolMax?: number;
+    throttleFirstWaitSeconds?: number;
+    logStream?: { write(line: string): void };
+  } = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(opts);
   const config = testConfig(env);
   const appSecret = config.APP_SECRET!;
-  const app = await buildApp({ config, database: db.database, appSecret, logger: false, ...opts });
+  const app = await buildApp({
+    config,
+    database: db.database,
+    appSecret,
+    logger: opts.logStream !== undefined,
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    throttleFirstWaitSeconds: opts.throttleFirstWaitSeconds ?? 60,
+  });
   const services = app.services;
   const seeded = await services.orgs.setupOwner({
     email: OWNER.email,

@@ -19,7 +19,8 @@ export interface Harness {
   page: Page;
   /** The in-process WhatsApp simulator of the sandbox number (its `/_sim` control API drives customers). */
   simulatorUrl: string | undefined;
-  shot(name: string): Promise<unknown>;
+  /** A full-page screenshot of `page` (the harness's own by default) into test-output/screenshots. */
+  shot(name: string, page?: Page): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +68,7 @@ export async function startHarness(
     browser,
     page,
     simulatorUrl,
-    shot: (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
+    shot: (name, of = page) => of.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }),
     async stop() {
       await browser.close();
       await server.stop();

@@ -27,6 +27,8 @@ export const Me = z.object({
   permissions: z.array(PermissionName),
   orgs: z.array(OrgSummary),
   session_id: Uuid,
+  /** May create organisations: an instance administrator, or anyone when the install allows it. */
+  can_create_orgs: z.boolean(),
 });
 export type Me = z.infer<typeof Me>;
 

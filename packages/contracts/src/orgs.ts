@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OrgName, PersonName } from './auth.ts';
-import { Email, IsoDate, Password, Uuid } from './common.ts';
+import { Email, IsoDate, Uuid } from './common.ts';
 import { Role } from './permissions.ts';
 
 /** Template categories a campaign may use. AUTHENTICATION is never allowed in campaigns. */
@@ -68,15 +68,22 @@ export const InvitationList = z.object({ data: z.array(Invitation) });
 export const CreateInvitationBody = z.strictObject({ email: Email, role: Role });
 /** The token is shown once, at creation; only its hash is stored. */
 export const CreatedInvitation = Invitation.extend({ token: z.string(), accept_path: z.string() });
+/** What an invitation is for. It does not say whether the email already has an account. */
 export const InvitationLookup = z.object({
   org_name: z.string(),
   email: z.string(),
   role: Role,
-  user_exists: z.boolean(),
 });
+/** The token travels in a body, never in a URL (URLs end up in logs and browser history). */
+export const InvitationLookupBody = z.strictObject({ token: z.string().min(20).max(200) });
+/**
+ * Accepting: signed in as the invited email, nothing else is needed; otherwise `password` is the
+ * existing account's (checked through the sign-in throttle) or, for a new email, the new account's
+ * (at least 10 characters).
+ */
 export const AcceptInvitationBody = z.strictObject({
   token: z.string().min(20).max(200),
   name: PersonName.optional(),
-  password: Password,
+  password: z.string().min(1).max(200).optional(),
 });
 export type AcceptInvitationBody = z.infer<typeof AcceptInvitationBody>;

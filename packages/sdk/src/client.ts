@@ -616,7 +616,7 @@ export function createClient(opts: ClientOptions = {}) {
       revokeSession: (id: string) => call(Ok, 'DELETE', `/api/v1/me/sessions/${q(id)}`),
     },
     orgs: {
-      /** @example const org = await api.orgs.create({ name: 'Second shop' }) */
+      /** Instance administrators only (see `me.can_create_orgs`). @example const org = await api.orgs.create({ name: 'Second shop' }) */
       create: (body: { name: string }) => call(Org, 'POST', '/api/v1/orgs', body),
       /** The current organisation. @example const { settings } = await api.orgs.current() */
       current: () => call(Org, 'GET', '/api/v1/org'),
@@ -661,10 +661,12 @@ export function createClient(opts: ClientOptions = {}) {
         call(CreatedInvitation, 'POST', '/api/v1/invitations', body),
       /** @example await api.invitations.revoke(id) */
       revoke: (id: string) => call(Ok, 'DELETE', `/api/v1/invitations/${q(id)}`),
-      /** @example const { org_name, user_exists } = await api.invitations.lookup(token) */
-      lookup: (token: string) =>
-        call(InvitationLookup, 'GET', `/api/v1/invitations/lookup?token=${q(token)}`),
-      /** @example await api.invitations.accept({ token, password, name }) */
+      /** The token goes in the body, never a URL. @example const { org_name, email, role } = await api.invitations.lookup(token) */
+      lookup: (token: string) => call(InvitationLookup, 'POST', '/api/v1/invitations/lookup', { token }),
+      /**
+       * Signed in as the invited email, the token alone; otherwise that account's password, or a new
+       * one for a new account. @example await api.invitations.accept({ token, password, name })
+       */
       accept: (body: AcceptInvitationBody) => call(Ok, 'POST', '/api/v1/invitations/accept', body),
     },
   };

@@ -8,8 +8,19 @@ export async function findUserByEmail(db: Db, email: string) {
   return row;
 }
 
-export async function insertUser(db: Db, values: { email: string; name: string; passwordHash: string }) {
-  const [row] = await db.insert(users).values(values).returning();
+/** `firstAdmin`: an instance administrator when none exists yet (decided in the insert itself). */
+export async function insertUser(
+  db: Db,
+  values: { email: string; name: string; passwordHash: string; firstAdmin: boolean },
+) {
+  const { firstAdmin, ...rest } = values;
+  const [row] = await db
+    .insert(users)
+    .values({
+      ...rest,
+      instanceAdmin: firstAdmin ? sql`not exists (select 1 from users where instance_admin)` : false,
+    })
+    .returning();
   return row!;
 }
 
@@ -31,39 +42,60 @@ export interface ThrottleRules {
 }
 
 /**
- * Counts one attempt on each key in one statement (row locks order concurrent callers), unless a
- * key must still wait: then nothing is counted and the longest wait is returned. The attempt that
- * uses a key's last free try, and every later one, sets how long the next must wait.
+ * Counts one attempt on each key, unless a key must still wait: then nothing is counted and the
+ * longest wait is returned. Atomic across processes: the keys' rows are locked first (created if
+ * new, in one order so two callers cannot deadlock), and the decision is made on what the lock
+ * holder sees — a snapshot read before the lock would let parallel attempts all pass the check
+ * before any of them is counted. The attempt that uses a key's last free try, and every later one,
+ * sets how long the next must wait.
  */
 export async function reserveThrottleAttempt(
   db: Db,
   keys: string[],
   r: ThrottleRules,
 ): Promise<{ reserved: boolean; waitSeconds: number }> {
-  const rows = await queryRows<{ wait: number | string | null }>(
-    db,
-    sql`with blocked as (
+  const list = JSON.stringify([...keys].sort());
+  return db.transaction(async (tx) => {
+    const [row] = await queryRows<{ wait: number | string | null }>(
+      tx,
+      sql`with locked as (
+            insert into auth_throttles as t (key)
+            select k from json_array_elements_text(${list}::json) as k order by k
+            on conflict (key) do update set key = excluded.key
+            returning t.blocked_until
+          )
           select max(ceil(extract(epoch from (blocked_until - now())))) as wait
-          from auth_throttles where key in (select json_array_elements_text(${JSON.stringify(keys)}::json)) and blocked_until > now()
-        ), ins as (
-          insert into auth_throttles as t (key, failures, blocked_until, last_failure_at)
-          select k, 1, case when 1 >= ${r.free}::int then now() + make_interval(secs => ${r.firstWait}::int) end, now()
-          from json_array_elements_text(${JSON.stringify(keys)}::json) as k
-          where (select wait from blocked) is null
-          on conflict (key) do update set
-            failures = case when t.last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int) then 1 else t.failures + 1 end,
-            last_failure_at = now(),
-            blocked_until = case
-              when (case when t.last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int) then 1 else t.failures + 1 end) >= ${r.free}::int
+          from locked where blocked_until > now()`,
+    );
+    const wait = Number(row?.wait ?? 0);
+    if (wait > 0) return { reserved: false, waitSeconds: wait };
+    // A key quiet for a day starts over; past the free tries each failure doubles the wait.
+    await tx.execute(
+      sql`with next as (
+            select key, case when last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int)
+                             or failures = 0 then 1 else failures + 1 end as n
+            from auth_throttles where key in (select json_array_elements_text(${list}::json))
+          )
+          update auth_throttles t set failures = next.n, last_failure_at = now(),
+            blocked_until = case when next.n >= ${r.free}::int
               then now() + make_interval(secs => least(${r.maxWait}::int,
-                     ${r.firstWait}::int * power(2, least(30, (case when t.last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int) then 1 else t.failures + 1 end) - ${r.free}::int))::int))
+                     ${r.firstWait}::int * power(2, least(30, next.n - ${r.free}::int))::int))
             end
-          returning key
-        )
-        select (select wait from blocked) as wait, (select count(*) from ins) as n`,
+          from next where t.key = next.key`,
+    );
+    return { reserved: true, waitSeconds: 0 };
+  });
+}
+
+/** Forgets keys quiet for longer than `forgetAfter` (they would start over anyway), a batch at a time. */
+export async function purgeQuietThrottles(db: Db, r: ThrottleRules, limit = 500) {
+  await db.execute(
+    sql`delete from auth_throttles where key in (
+          select key from auth_throttles
+          where last_failure_at < now() - make_interval(secs => ${r.forgetAfter}::int)
+            and (blocked_until is null or blocked_until < now())
+          limit ${limit})`,
   );
-  const wait = Number(rows[0]?.wait ?? 0);
-  return { reserved: wait <= 0, waitSeconds: Math.max(0, wait) };
 }
 
 /** A right password: `forget` keys start over; `refund` keys get the reserved attempt back. */

@@ -14,7 +14,8 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
 import { ACCESS_COOKIE, authOf, REFRESH_COOKIE } from '../lib/http.ts';
-import type { AuthService, IssuedTokens } from './service.ts';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS, DEVICE_COOKIE_PATH } from './device-cookie.ts';
+import type { AuthService, ClientInfo, IssuedTokens } from './service.ts';
 
 const REFRESH_PATH = '/api/v1/auth';
 
@@ -30,6 +31,16 @@ export function setSessionCookies(reply: FastifyReply, config: Config, tokens: I
     path: REFRESH_PATH,
     maxAge: config.SESSION_TTL_DAYS * 86_400,
   });
+  if (tokens.device) {
+    // Outlives sessions (it is what lets the owner back in while their account is under attack) and
+    // is only ever sent by this site's own pages.
+    reply.setCookie(DEVICE_COOKIE, tokens.device, {
+      ...base,
+      sameSite: 'strict',
+      path: DEVICE_COOKIE_PATH,
+      maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
+    });
+  }
 }
 
 function clearSessionCookies(reply: FastifyReply) {
@@ -37,8 +48,12 @@ function clearSessionCookies(reply: FastifyReply) {
   reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_PATH });
 }
 
-export function clientInfo(req: FastifyRequest) {
-  return { ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null };
+export function clientInfo(req: FastifyRequest): ClientInfo {
+  return {
+    ip: req.ip ?? null,
+    userAgent: req.headers['user-agent'] ?? null,
+    device: req.cookies[DEVICE_COOKIE] ?? null,
+  };
 }
 
 /** Endpoints that take no input still refuse input they do not expect. */
@@ -152,7 +167,12 @@ export const authRoutes =
         },
       },
       async (req) => {
-        await auth.changePassword(authOf(req), req.body.current_password, req.body.new_password);
+        await auth.changePassword(
+          authOf(req),
+          req.body.current_password,
+          req.body.new_password,
+          clientInfo(req),
+        );
         return { ok: true as const };
       },
     );

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, randomToken, sha256, verifyPassword } from '../lib/crypto.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { AuthContext } from './context.ts';
+import type { DeviceCookies } from './device-cookie.ts';
 import * as repo from './repo.ts';
 import { createPasswordThrottle } from './throttle.ts';
 import type { TokenSigner } from './tokens.ts';
@@ -13,22 +14,35 @@ export interface IssuedTokens {
   accessToken: string;
   refreshToken: string;
   sessionId: string;
+  /** After a password sign-in: the browser's new device cookie (see device-cookie.ts). */
+  device?: string;
 }
 
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
+  /** The device cookie the browser presented, if any. */
+  device?: string | null;
 }
+
+type UserRow = NonNullable<Awaited<ReturnType<typeof repo.getUserById>>>;
 
 /** A refresh token used again within this window is a benign race between tabs, not theft. */
 const REFRESH_RACE_GRACE_MS = 10_000;
 
-export function createAuthService(deps: { db: Db; config: Config; signer: TokenSigner }) {
-  const { db, config, signer } = deps;
+export function createAuthService(deps: {
+  db: Db;
+  config: Config;
+  signer: TokenSigner;
+  devices: DeviceCookies;
+  throttleFirstWaitSeconds?: number;
+}) {
+  const { db, config, signer, devices } = deps;
   const throttle = createPasswordThrottle({
     db,
     free: config.LOGIN_MAX_FAILURES,
     maxWaitSeconds: config.LOGIN_LOCKOUT_MINUTES * 60,
+    firstWaitSeconds: deps.throttleFirstWaitSeconds,
   });
 
   async function issueTokens(userId: string, sessionId: string): Promise<IssuedTokens> {
@@ -50,17 +64,39 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
     return issueTokens(userId, session.id);
   }
 
-  async function login(email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
-    const accountKey = `acct:${email}`;
-    const attempt = await throttle.attempt([accountKey, ...(client.ip ? [`ip:${client.ip}`] : [])]);
+  /**
+   * The one way a password is checked (sign-in, invitation acceptance, password change): counted
+   * by the throttle before the check, per account and per client address — or, from a browser whose
+   * device cookie the account earned by signing in before, per device only, so guesses from
+   * elsewhere never lock the owner out of their own browser. The user, or null when the email or
+   * password is wrong (429 when the throttle says wait).
+   */
+  async function checkPassword(email: string, password: string, client: ClientInfo): Promise<UserRow | null> {
+    const deviceKey = devices.trustedKey(email, client.device ?? undefined);
+    const proof = deviceKey ?? `acct:${email}`;
+    const attempt = await throttle.attempt(
+      deviceKey ? [deviceKey] : [proof, ...(client.ip ? [`ip:${client.ip}`] : [])],
+    );
     const user = await repo.findUserByEmail(db, email);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok) throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
-    await attempt.passed([accountKey]);
+    if (!user || !ok) return null;
+    await attempt.passed([proof]);
+    return user;
+  }
+
+  /** A password sign-in's session, with the device cookie that remembers this browser for the account. */
+  async function startPasswordSession(user: UserRow, orgId: string, client: ClientInfo) {
+    const tokens = await startSession(user.id, orgId, client);
+    return { ...tokens, device: devices.remember(user.email, client.device ?? undefined) };
+  }
+
+  async function login(email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
+    const user = await checkPassword(email, password, client);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
     const orgs = await repo.listUserOrgs(db, user.id);
     const org = orgs[0];
     if (!org) throw new AppError('FORBIDDEN', 'This account is not a member of any organisation');
-    return startSession(user.id, org.id, client);
+    return startPasswordSession(user, org.id, client);
   }
 
   async function refresh(refreshToken: string): Promise<IssuedTokens> {
@@ -166,6 +202,7 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
       permissions: permissionsOf(ctx.role),
       orgs,
       session_id: ctx.sessionId,
+      can_create_orgs: config.ALLOW_ORG_CREATION || user.instanceAdmin,
     };
   }
 
@@ -176,10 +213,11 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
     return getMe({ ...ctx, orgId, role: role as Role });
   }
 
-  /** Changes the password and ends every other session of the user. */
-  async function changePassword(ctx: AuthContext, current: string, next: string) {
+  /** Changes the password (the current one checked through the throttle) and ends every other session. */
+  async function changePassword(ctx: AuthContext, current: string, next: string, client: ClientInfo) {
     const user = await repo.getUserById(db, ctx.userId);
-    if (!user || !(await verifyPassword(current, user.passwordHash))) {
+    if (!user) throw new AppError('UNAUTHENTICATED', 'Account no longer exists');
+    if (!(await checkPassword(user.email, current, client))) {
       throw new AppError('VALIDATION_FAILED', 'Current password is incorrect', {
         details: [{ path: ['current_password'], message: 'incorrect' }],
       });
@@ -222,23 +260,27 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
     if (!ok) throw notFound('Session');
   }
 
-  /** Finds a user by email and checks the password; null when either is wrong. */
-  async function verifyCredentials(email: string, password: string, tx: Db = db) {
-    const user = await repo.findUserByEmail(tx, email);
-    const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    return user && ok ? user : null;
-  }
-
   async function findUserByEmail(email: string, tx: Db = db) {
     return repo.findUserByEmail(tx, email);
   }
 
-  async function createUser(values: { email: string; name: string; password: string }, tx: Db = db) {
+  /** `firstAdmin`: the user becomes an instance administrator if the install has none yet. */
+  async function createUser(
+    values: { email: string; name: string; password: string; firstAdmin?: boolean },
+    tx: Db = db,
+  ) {
     return repo.insertUser(tx, {
       email: values.email,
       name: values.name,
       passwordHash: await hashPassword(values.password),
+      firstAdmin: values.firstAdmin ?? false,
     });
+  }
+
+  /** Instance administrators create organisations; anyone does when ALLOW_ORG_CREATION is on. */
+  async function canCreateOrgs(userId: string): Promise<boolean> {
+    if (config.ALLOW_ORG_CREATION) return true;
+    return (await repo.getUserById(db, userId))?.instanceAdmin ?? false;
   }
 
   async function countUsers() {
@@ -247,9 +289,11 @@ export function createAuthService(deps: { db: Db; config: Config; signer: TokenS
 
   return {
     sessionAlive,
-    verifyCredentials,
+    checkPassword,
+    startPasswordSession,
     findUserByEmail,
     createUser,
+    canCreateOrgs,
     countUsers,
     login,
     refresh,

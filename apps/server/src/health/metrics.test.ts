@@ -28,6 +28,20 @@ describe(`metrics and readiness on ${settings.backend}`, () => {
     }
   });
 
+  it('the token must match exactly (compared in constant time); the scheme in any case', async () => {
+    const as = (authorization: string) => t.app.inject({ url: '/metrics', headers: { authorization } });
+    for (const wrong of [
+      'Bearer metrics-token-012345678',
+      'Bearer metrics-token-0123456789x',
+      'Bearer Metrics-token-0123456789',
+      'Basic metrics-token-0123456789',
+      'Bearer',
+    ]) {
+      expect((await as(wrong)).statusCode, wrong).toBe(404);
+    }
+    expect((await as('bearer metrics-token-0123456789')).statusCode).toBe(200);
+  });
+
   it('readiness includes the job system', async () => {
     const r = await t.app.inject({ url: '/readyz' });
     expect(r.statusCode).toBe(200);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Health, Ready } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
@@ -7,6 +8,18 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { Metrics } from '../lib/metrics.ts';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Whether `Authorization` carries the metrics token. Compared as digests in constant time: `===`
+ * stops at the first differing character, and how long it took would tell a patient caller how
+ * much of their guess was right.
+ */
+function hasToken(authorization: string | undefined, token: string) {
+  const m = /^bearer\s+(.+)$/i.exec(authorization ?? '');
+  return m ? timingSafeEqual(digest(m[1]!.trim()), digest(token)) : false;
+}
 
 export const healthRoutes =
   (deps: { database: Database; jobs: JobQueue; metrics: Metrics; config: Config }): FastifyPluginAsyncZod =>
@@ -51,7 +64,7 @@ export const healthRoutes =
     app.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (req, reply) => {
       const token = deps.config.METRICS_TOKEN;
       const allowed = token
-        ? req.headers.authorization === `Bearer ${token}`
+        ? hasToken(req.headers.authorization, token)
         : LOOPBACK.test(req.socket.remoteAddress ?? '');
       if (!allowed) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'Not found' } });
       for (const [queue, n] of Object.entries(await deps.jobs.depths().catch(() => ({})))) {

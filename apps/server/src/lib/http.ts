@@ -36,6 +36,17 @@ function bearer(req: FastifyRequest): string | undefined {
 }
 
 /**
+ * The caller's session on a public route, if they have a valid one: a missing, expired or revoked
+ * token is simply no session (public routes never answer 401 for it).
+ */
+export async function optionalAuthOf(req: FastifyRequest, auth: AuthService): Promise<AuthContext | null> {
+  const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
+  if (!token) return null;
+  const ctx = await auth.authenticate(token).catch(() => null);
+  return ctx && { ...ctx, requestId: req.id, ip: req.ip };
+}
+
+/**
  * Every /api route must declare its access; a route that forgets fails the boot, so no endpoint
  * is accidentally public.
  */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/helpers.ts';
+import { createTestApp, OWNER, type TestApp } from '../../test/helpers.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -128,14 +128,15 @@ describe('invitations', () => {
     expect(inv.statusCode).toBe(201);
     const { token, email, accept_path } = inv.json();
     expect(email).toBe('new.person@example.com');
-    expect(accept_path).toContain(encodeURIComponent(token));
+    // In the fragment, which browsers never send: the token stays out of server logs.
+    expect(accept_path).toBe(`/accept-invitation#token=${encodeURIComponent(token)}`);
     expect(
       (await owner.get('/api/v1/invitations')).json().data.map((i: { email: string }) => i.email),
     ).toContain(email);
 
     const anon = t.client();
-    const look = await anon.get(`/api/v1/invitations/lookup?token=${encodeURIComponent(token)}`);
-    expect(look.json()).toEqual({ org_name: expect.any(String), email, role: 'manager', user_exists: false });
+    const look = await anon.post('/api/v1/invitations/lookup', { token });
+    expect(look.json()).toEqual({ org_name: expect.any(String), email, role: 'manager' });
     const acc = await anon.post('/api/v1/invitations/accept', {
       token,
       name: 'New Person',
@@ -171,7 +172,7 @@ describe('invitations', () => {
     const wrong = await t
       .client()
       .post('/api/v1/invitations/accept', { token: inv.token, password: 'not my password' });
-    expect(wrong.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(400);
     const ok = await t
       .client()
       .post('/api/v1/invitations/accept', { token: inv.token, password: 'member password 1' });
@@ -182,17 +183,89 @@ describe('invitations', () => {
     );
   });
 
+  it('the lookup does not say whether the email has an account, and takes the token only in a body', async () => {
+    const owner = await t.owner();
+    // An account that exists (in another organisation).
+    await t.app.services.orgs.setupOwner({
+      email: 'known@example.com',
+      password: OWNER.password,
+      orgName: 'Known',
+    });
+    const known = (
+      await owner.post('/api/v1/invitations', { email: 'known@example.com', role: 'viewer' })
+    ).json();
+    const fresh = (
+      await owner.post('/api/v1/invitations', { email: 'fresh@example.com', role: 'viewer' })
+    ).json();
+    const a = await t.client().post('/api/v1/invitations/lookup', { token: known.token });
+    const b = await t.client().post('/api/v1/invitations/lookup', { token: fresh.token });
+    expect(a.statusCode).toBe(200);
+    expect(Object.keys(a.json()).sort()).toEqual(Object.keys(b.json()).sort());
+    expect(a.json()).not.toHaveProperty('user_exists');
+    expect((await t.client().get(`/api/v1/invitations/lookup?token=${fresh.token}`)).statusCode).toBe(404);
+  });
+
+  it('an existing account accepts while signed in as it, without its password', async () => {
+    const founder = await t.owner();
+    const created = (await founder.post('/api/v1/orgs', { name: 'Signed-in shop' })).json();
+    await founder.post('/api/v1/me/org', { org_id: created.id });
+    const agent = await t.member('agent', 'signed-in@example.com');
+    const inv = (
+      await founder.post('/api/v1/invitations', { email: 'signed-in@example.com', role: 'viewer' })
+    ).json();
+    // Signed in as someone else, the token alone is not enough.
+    const stranger = await t.member('agent');
+    const refused = await stranger.post('/api/v1/invitations/accept', { token: inv.token });
+    expect(refused.statusCode).toBe(400);
+    expect((await t.client().post('/api/v1/invitations/accept', { token: inv.token })).statusCode).toBe(400);
+    const ok = await agent.post('/api/v1/invitations/accept', { token: inv.token });
+    expect(ok.statusCode, ok.body).toBe(200);
+    // The current session moved to the organisation it joined.
+    expect((await agent.get('/api/v1/me')).json()).toMatchObject({
+      org: { name: 'Signed-in shop' },
+      role: 'viewer',
+    });
+  });
+
   it('revoked invitations cannot be used; an admin cannot invite an owner', async () => {
     const owner = await t.owner();
     const inv = (
       await owner.post('/api/v1/invitations', { email: 'revoked@example.com', role: 'agent' })
     ).json();
     expect((await owner.delete(`/api/v1/invitations/${inv.id}`)).statusCode).toBe(200);
-    expect((await t.client().get(`/api/v1/invitations/lookup?token=${inv.token}`)).statusCode).toBe(404);
+    expect((await t.client().post('/api/v1/invitations/lookup', { token: inv.token })).statusCode).toBe(404);
     const admin = await t.member('admin');
     expect(
       (await admin.post('/api/v1/invitations', { email: 'boss@example.com', role: 'owner' })).statusCode,
     ).toBe(403);
+  });
+});
+
+describe('creating organisations', () => {
+  it('is for instance administrators: the first owner is one, later users are not', async () => {
+    const owner = await t.owner();
+    expect((await owner.get('/api/v1/me')).json().can_create_orgs).toBe(true);
+    const admin = await t.member('admin');
+    expect((await admin.get('/api/v1/me')).json().can_create_orgs).toBe(false);
+    const refused = await admin.post('/api/v1/orgs', { name: 'Shadow' });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.message).toMatch(/instance administrator/);
+    // An owner of another organisation set up later is not an instance administrator either.
+    const later = await createTestAppSameDb();
+    expect((await later.ownerClient.get('/api/v1/me')).json().can_create_orgs).toBe(false);
+    expect((await later.ownerClient.post('/api/v1/orgs', { name: 'Shadow' })).statusCode).toBe(403);
+    expect((await owner.post('/api/v1/orgs', { name: 'Branch' })).statusCode).toBe(201);
+  });
+
+  it('is anyone’s with ALLOW_ORG_CREATION=true', async () => {
+    const open = await createTestApp({ ALLOW_ORG_CREATION: 'true' });
+    try {
+      const agent = await open.member('agent');
+      expect((await agent.get('/api/v1/me')).json().can_create_orgs).toBe(true);
+      expect((await agent.post('/api/v1/orgs', { name: 'Mine' })).statusCode).toBe(201);
+    } finally {
+      await open.close();
+    }
   });
 });
 
@@ -220,10 +293,12 @@ describe('org isolation', () => {
 /** A second organisation, with its own owner, in the same database as `t`. */
 async function createTestAppSameDb() {
   const email = `foreign-${Date.now()}@example.com`;
-  const founder = await t.member('viewer', email);
-  const org = (await founder.post('/api/v1/orgs', { name: 'Foreign' })).json();
-  const me = (await founder.post('/api/v1/me/org', { org_id: org.id })).json().user;
-  // Leave our org so the foreign owner has nothing to do with it.
-  await (await t.owner()).delete(`/api/v1/members/${me.id}`);
-  return { ownerClient: founder, orgId: org.id as string };
+  const seeded = await t.app.services.orgs.setupOwner({
+    email,
+    password: OWNER.password,
+    orgName: 'Foreign',
+  });
+  const founder = t.client();
+  await founder.login(email, OWNER.password);
+  return { ownerClient: founder, orgId: seeded.orgId };
 }

@@ -5,6 +5,7 @@ import {
   CreateOrgBody,
   InvitationList,
   InvitationLookup,
+  InvitationLookupBody,
   Member,
   MemberList,
   Ok,
@@ -16,17 +17,18 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientInfo, setSessionCookies } from '../auth/routes.ts';
+import type { AuthService } from '../auth/service.ts';
 import type { Config } from '../config.ts';
-import { authOf } from '../lib/http.ts';
+import { authOf, optionalAuthOf } from '../lib/http.ts';
 import type { OrgService } from './service.ts';
 
 const UserIdParams = z.object({ userId: Uuid });
 const IdParams = z.object({ id: Uuid });
 
 export const orgRoutes =
-  (deps: { orgs: OrgService; config: Config }): FastifyPluginAsyncZod =>
+  (deps: { orgs: OrgService; auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { orgs, config } = deps;
+    const { orgs, auth, config } = deps;
     const tags = ['orgs'];
 
     app.post(
@@ -35,7 +37,8 @@ export const orgRoutes =
         config: { access: 'authenticated' },
         schema: {
           tags,
-          summary: 'Create an organisation (you become its owner)',
+          summary:
+            'Create an organisation (you become its owner): instance administrators only, or anyone when ALLOW_ORG_CREATION is on',
           body: CreateOrgBody,
           response: { 201: Org },
         },
@@ -143,18 +146,19 @@ export const orgRoutes =
       },
     );
 
-    app.get(
+    // POST, not GET with ?token=: a URL's query string ends up in access logs and browser history.
+    app.post(
       '/api/v1/invitations/lookup',
       {
         config: { access: 'public' },
         schema: {
           tags,
-          summary: 'What an invitation token is for',
-          querystring: z.object({ token: z.string().min(20).max(200) }),
+          summary: 'What an invitation token is for (not whether its email already has an account)',
+          body: InvitationLookupBody,
           response: { 200: InvitationLookup },
         },
       },
-      async (req) => orgs.lookupInvitation(req.query.token),
+      async (req) => orgs.lookupInvitation(req.body.token),
     );
 
     app.post(
@@ -163,14 +167,20 @@ export const orgRoutes =
         config: { access: 'public' },
         schema: {
           tags,
-          summary: 'Accept an invitation and sign in',
+          summary:
+            "Accept an invitation: signed in as the invited email, or with that account's password (throttled like sign-in), or with a new password for a new account",
           body: AcceptInvitationBody,
           response: { 200: Ok },
         },
       },
       async (req, reply) => {
-        const tokens = await orgs.acceptInvitation(req.body, { ...clientInfo(req), requestId: req.id });
-        setSessionCookies(reply, config, tokens);
+        const signedIn = await optionalAuthOf(req, auth);
+        const tokens = await orgs.acceptInvitation(
+          req.body,
+          { ...clientInfo(req), requestId: req.id },
+          signedIn,
+        );
+        if (tokens) setSessionCookies(reply, config, tokens);
         return { ok: true as const };
       },
     );

@@ -1,6 +1,4 @@
 import {
-  type AcceptInvitationBody,
-  type Invitation,
   type Member,
   type Org,
   type OrgSettings,
@@ -8,18 +6,16 @@ import {
   roleAtLeast,
   type UpdateOrgBody,
 } from '@openwaba/contracts';
-import { type Actor, actorOf, recordAudit } from '../audit/service.ts';
+import { actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
-import type { AuthService, ClientInfo } from '../auth/service.ts';
+import type { AuthService } from '../auth/service.ts';
 import type { Db } from '../db/client.ts';
 import { transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
-import { randomToken, sha256 } from '../lib/crypto.ts';
 import { AppError, forbidden, notFound } from '../lib/errors.ts';
 import type { NotificationService } from '../notifications/service.ts';
+import { createInvitationService } from './invitations.ts';
 import * as repo from './repo.ts';
-
-const INVITATION_TTL_MS = 7 * 86_400_000;
 
 type OrgRow = NonNullable<Awaited<ReturnType<typeof repo.getOrg>>>;
 type MemberRow = NonNullable<Awaited<ReturnType<typeof repo.getMember>>>;
@@ -59,7 +55,8 @@ export function createOrgService(deps: {
   /** The templates domain re-checks its catalogue against a new campaign policy. */
   onCampaignPolicyChanged?(orgId: string): Promise<unknown>;
 }) {
-  const { db, auth, events, notifications } = deps;
+  const { db, auth, events } = deps;
+  const invitations = createInvitationService(deps);
 
   async function createOrgWithOwner(tx: Db, name: string, userId: string) {
     const org = await repo.insertOrg(tx, name);
@@ -67,8 +64,15 @@ export function createOrgService(deps: {
     return org;
   }
 
-  /** Any signed-in user may create an organisation; they become its owner. */
+  /**
+   * An instance administrator creates organisations (any signed-in user when ALLOW_ORG_CREATION is
+   * on); the creator becomes its owner. Otherwise anyone could mint organisations — and with them
+   * numbers whose app secrets they choose.
+   */
   async function createOrg(ctx: AuthContext, name: string): Promise<Org> {
+    if (!(await auth.canCreateOrgs(ctx.userId))) {
+      throw forbidden('Only an instance administrator can create organisations on this install');
+    }
     const org = await db.transaction(async (tx) => {
       const created = await createOrgWithOwner(tx, name, ctx.userId);
       await recordAudit(
@@ -195,159 +199,15 @@ export function createOrgService(deps: {
     });
   }
 
-  async function listInvitations(ctx: AuthContext): Promise<Invitation[]> {
-    const rows = await repo.listPendingInvitations(db, ctx.orgId);
-    return rows.map((r) => ({
-      id: r.invitation.id,
-      email: r.invitation.email,
-      role: r.invitation.role as Role,
-      invited_by: r.invitedByEmail,
-      expires_at: r.invitation.expiresAt.toISOString(),
-      created_at: r.invitation.createdAt.toISOString(),
-    }));
-  }
-
-  async function createInvitation(ctx: AuthContext, email: string, role: Role) {
-    if (!roleAtLeast(ctx.role, role)) throw forbidden(`You cannot invite someone as ${role}`);
-    const existing = await auth.findUserByEmail(email);
-    if (existing && (await repo.getMember(db, ctx.orgId, existing.id))) {
-      throw new AppError('CONFLICT', `${email} is already a member of this organisation`);
-    }
-    const token = randomToken();
-    const row = await db.transaction(async (tx) => {
-      await repo.revokePendingInvitationsFor(tx, ctx.orgId, email);
-      const inv = await repo.insertInvitation(tx, {
-        orgId: ctx.orgId,
-        email,
-        role,
-        tokenHash: sha256(token),
-        invitedBy: ctx.userId,
-        expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
-      });
-      await recordAudit(tx, actorOf(ctx), {
-        action: 'invitation.create',
-        entityType: 'invitation',
-        entityId: inv.id,
-        after: { email, role, expires_at: inv.expiresAt },
-      });
-      return inv;
-    });
-    const me = await auth.getMe(ctx);
-    return {
-      id: row.id,
-      email: row.email,
-      role: row.role as Role,
-      invited_by: me.user.email,
-      expires_at: row.expiresAt.toISOString(),
-      created_at: row.createdAt.toISOString(),
-      token,
-      accept_path: `/accept-invitation?token=${encodeURIComponent(token)}`,
-    };
-  }
-
-  async function revokeInvitation(ctx: AuthContext, invitationId: string) {
-    await db.transaction(async (tx) => {
-      if (!(await repo.revokeInvitation(tx, ctx.orgId, invitationId))) throw notFound('Invitation');
-      await recordAudit(tx, actorOf(ctx), {
-        action: 'invitation.revoke',
-        entityType: 'invitation',
-        entityId: invitationId,
-      });
-    });
-  }
-
-  async function findUsableInvitation(token: string) {
-    const row = await repo.findInvitationByTokenHash(db, sha256(token));
-    const inv = row?.invitation;
-    if (!row || !inv || inv.acceptedAt || inv.revokedAt || inv.expiresAt.getTime() <= Date.now()) {
-      throw notFound('Invitation (it may have expired or been used)');
-    }
-    return row;
-  }
-
-  async function lookupInvitation(token: string) {
-    const { invitation, orgName } = await findUsableInvitation(token);
-    const user = await auth.findUserByEmail(invitation.email);
-    return {
-      org_name: orgName,
-      email: invitation.email,
-      role: invitation.role as Role,
-      user_exists: Boolean(user),
-    };
-  }
-
-  /**
-   * Accepting creates the account (new email) or, for an existing account, proves it with the
-   * password; then adds the membership and signs the person in to the invited org.
-   */
-  async function acceptInvitation(body: AcceptInvitationBody, client: ClientInfo & { requestId?: string }) {
-    const { invitation } = await findUsableInvitation(body.token);
-    const userId = await transaction(db, async (tx, onCommit) => {
-      if (!(await repo.markInvitationAccepted(tx, invitation.id))) throw notFound('Invitation');
-      const existing = await auth.findUserByEmail(invitation.email, tx);
-      let id: string;
-      if (existing) {
-        const user = await auth.verifyCredentials(invitation.email, body.password, tx);
-        if (!user) {
-          throw new AppError(
-            'UNAUTHENTICATED',
-            'This email already has an account; enter its password to accept',
-          );
-        }
-        id = user.id;
-        if (await repo.getMember(tx, invitation.orgId, id))
-          throw new AppError('CONFLICT', 'You are already a member');
-      } else {
-        const user = await auth.createUser(
-          { email: invitation.email, name: body.name ?? '', password: body.password },
-          tx,
-        );
-        id = user.id;
-      }
-      await repo.insertMembership(tx, invitation.orgId, id, invitation.role);
-      const actor: Actor = {
-        orgId: invitation.orgId,
-        userId: id,
-        ...(client.ip ? { ip: client.ip } : {}),
-        ...(client.requestId ? { requestId: client.requestId } : {}),
-      };
-      await recordAudit(tx, actor, {
-        action: 'member.join',
-        entityType: 'member',
-        entityId: id,
-        after: { email: invitation.email, role: invitation.role, invitation_id: invitation.id },
-      });
-      await notifications.notifyRole(
-        invitation.orgId,
-        'admin',
-        {
-          type: 'member.joined',
-          title: 'A new member joined',
-          message: `${invitation.email} accepted the invitation and joined as ${invitation.role}.`,
-          actionUrl: '/settings/members',
-          relatedEntityType: 'member',
-          relatedEntityId: id,
-        },
-        { tx, onCommit },
-      );
-      onCommit(() =>
-        events.publish(invitation.orgId, [
-          { type: 'member.changed', data: { member_user_id: id, change: 'joined' } },
-        ]),
-      );
-      return id;
-    });
-    return auth.startSession(userId, invitation.orgId, client);
-  }
-
   /** First owner of a fresh install (CLI `setup` or first start). */
   async function setupOwner(input: { email: string; password: string; orgName: string; name?: string }) {
     return db.transaction(async (tx) => {
       if (await auth.findUserByEmail(input.email, tx)) {
         throw new AppError('CONFLICT', `A user with email ${input.email} already exists`);
       }
+      // The install's first owner is its first instance administrator (see auth.createUser).
       const user = await auth.createUser(
-        { email: input.email, name: input.name ?? '', password: input.password },
+        { email: input.email, name: input.name ?? '', password: input.password, firstAdmin: true },
         tx,
       );
       const org = await createOrgWithOwner(tx, input.orgName, user.id);
@@ -372,11 +232,7 @@ export function createOrgService(deps: {
     listMembers,
     updateMemberRole,
     removeMember,
-    listInvitations,
-    createInvitation,
-    revokeInvitation,
-    lookupInvitation,
-    acceptInvitation,
+    ...invitations,
     setupOwner,
   };
 }

@@ -153,6 +153,30 @@ describe(`realtime WebSocket on ${settings.backend}`, () => {
     expect(a.frames.some((x) => x.type === 'error')).toBe(true);
   });
 
+  it('caps the sockets one user holds (WS_MAX_CONNECTIONS_PER_USER), with a clear close', async () => {
+    const max = t.config.WS_MAX_CONNECTIONS_PER_USER;
+    const busy = await t.member('agent', 'many-tabs@example.com');
+    const sockets = [];
+    for (let i = 0; i < max; i++) sockets.push(await openSocket(url, { cookie: cookieHeader(busy) }));
+    const extra = await openSocket(url, { cookie: cookieHeader(busy) });
+    expect(await extra.closed).toEqual({
+      code: 4029,
+      reason: `too many connections: at most ${max} per user`,
+    });
+    // Another user is not affected …
+    const other = await openSocket(url, { cookie: cookieHeader(owner) });
+    other.send({ type: 'ping' });
+    await other.waitFor((f) => f.some((x) => x.type === 'pong'));
+    other.ws.close();
+    // … and a closed socket frees its place.
+    sockets[0]!.ws.close();
+    await sockets[0]!.closed;
+    const again = await openSocket(url, { cookie: cookieHeader(busy) });
+    again.send({ type: 'ping' });
+    await again.waitFor((f) => f.some((x) => x.type === 'pong'));
+    for (const s of [...sockets.slice(1), again]) s.ws.close();
+  });
+
   it('closes the socket when its session is revoked', async () => {
     const c = t.client();
     await c.login('owner@example.com', 'correct horse battery');

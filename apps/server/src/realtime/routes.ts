@@ -8,6 +8,11 @@ import { ACCESS_COOKIE } from '../lib/http.ts';
 import type { RealtimeHub } from './hub.ts';
 
 const MAX_FRAME = 4096;
+/**
+ * Close code when a user already holds WS_MAX_CONNECTIONS_PER_USER sockets on this process (4xxx:
+ * application codes; 29 as in HTTP 429). The sdk backs off and falls back to polling.
+ */
+export const WS_CLOSE_TOO_MANY = 4029;
 
 /** Same-origin only for cookie sessions: a page on another site must not ride the user's cookie. */
 function checkOrigin(req: FastifyRequest, config: Config) {
@@ -32,6 +37,10 @@ export async function realtimeRoutes(
   app: FastifyInstance,
   deps: { auth: AuthService; hub: RealtimeHub; config: Config },
 ) {
+  // Open sockets per user on this process: one user (or a stolen session) must not be able to hold
+  // the hub's memory and fan-out hostage with thousands of connections.
+  const openByUser = new Map<string, number>();
+  const max = deps.config.WS_MAX_CONNECTIONS_PER_USER;
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME },
     // On shutdown: say goodbye (1001, clients reconnect elsewhere), give peers a second, then cut.
@@ -61,6 +70,17 @@ export async function realtimeRoutes(
     },
     (socket, req) => {
       const auth = req.auth!;
+      const open = openByUser.get(auth.userId) ?? 0;
+      if (open >= max) {
+        socket.close(WS_CLOSE_TOO_MANY, `too many connections: at most ${max} per user`);
+        return;
+      }
+      openByUser.set(auth.userId, open + 1);
+      socket.once('close', () => {
+        const left = (openByUser.get(auth.userId) ?? 1) - 1;
+        if (left > 0) openByUser.set(auth.userId, left);
+        else openByUser.delete(auth.userId);
+      });
       const sub = deps.hub.attach(
         { orgId: auth.orgId, userId: auth.userId, sessionId: auth.sessionId },
         socket,

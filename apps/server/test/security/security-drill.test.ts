@@ -11,9 +11,7 @@ import { runSsrf, type SsrfResult } from './ssrf.ts';
 /**
  * The security drill, smaller than `npm run bench -- security`: two organisations seeded alike, then
  * every drill against them in an order where none spoils the next (the replay's own requests change
- * B's settings, so it comes after the drills that send as B; the fuzz, last, changes B's number). Tests named "(known hole)" are `it.fails`: they
- * state what must become true once the fixes in progress land (issue 18 §1, §2, §7), and will then
- * be flipped to `it`.
+ * B's settings, so it comes after the drills that send as B; the fuzz, last, changes B's number).
  */
 
 let sim: Simulator;
@@ -62,17 +60,17 @@ describe(`security drill on ${settings.backend}`, () => {
     expect(r.login.checked).toBeLessThanOrEqual(t.config.LOGIN_MAX_FAILURES + 5);
   });
 
-  it.fails('(known hole, §2) brute force: invitation acceptance guesses are throttled too', async () => {
+  it('brute force: invitation acceptance guesses are throttled too', async () => {
     const r = await brute();
     expect(r.invitation.checked + r.invitation.throttled).toBe(r.invitation.guesses);
     expect(r.invitation.checked).toBeLessThanOrEqual(t.config.LOGIN_MAX_FAILURES + 5);
   });
 
-  it.fails('(known hole, §2) brute force: the owner still signs in from their own client during the attack', async () => {
+  it('brute force: the owner still signs in from their own client during the attack', async () => {
     expect((await brute()).ownerSignedIn).toBe(true);
   });
 
-  it.fails('(known hole, §2) the invitation lookup does not tell whether an account exists', async () => {
+  it('the invitation lookup does not tell whether an account exists', async () => {
     expect((await brute()).lookupRevealsAccount).toBe(false);
   });
 

@@ -66,6 +66,8 @@ export interface SeededOrg {
   orgId: string;
   ownerEmail: string;
   ownerPassword: string;
+  /** A member of the organisation besides the owner (an agent). */
+  agentEmail: string;
   /** Signed in as the owner; its recorded requests are the seed's. */
   owner: RecordingClient;
   /**
@@ -461,6 +463,7 @@ export async function seedOrg(
     orgId: who.orgId,
     ownerEmail: who.email,
     ownerPassword: who.password,
+    agentEmail,
     owner,
     ids,
     markers: [...new Set(markers)],

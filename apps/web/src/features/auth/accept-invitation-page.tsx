@@ -1,24 +1,51 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { type FormEvent, useEffect, useState } from 'react';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
 import { AuthFrame } from './login-page.tsx';
+import { useMe } from './use-me.ts';
+
+/**
+ * The token rides in the URL fragment (`#token=…`): browsers never send a fragment, so it stays out
+ * of server and proxy logs. Links made before that carried `?token=`; they still work.
+ */
+function tokenOf(location: { hash: string; search: string }) {
+  const fromHash = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+  return fromHash ?? new URLSearchParams(location.search).get('token') ?? '';
+}
 
 export function AcceptInvitationPage() {
-  const [params] = useSearchParams();
-  const token = params.get('token') ?? '';
+  const location = useLocation();
+  const token = tokenOf(location);
   const navigate = useNavigate();
   const qc = useQueryClient();
+  const me = useMe();
+  const [kind, setKind] = useState<'new' | 'existing'>('new');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
+  // An old `?token=` link: move the token into the fragment so reloads and history do not keep it
+  // in a URL the server sees.
+  useEffect(() => {
+    if (new URLSearchParams(location.search).has('token') && token) {
+      navigate({ pathname: location.pathname, search: '', hash: `token=${token}` }, { replace: true });
+    }
+  }, [location.pathname, location.search, navigate, token]);
   const lookup = useQuery({
     queryKey: ['invitation', token],
     queryFn: () => api.invitations.lookup(token),
     enabled: token.length > 0,
+    retry: false,
   });
+  const inv = lookup.data;
+  const signedInAsInvitee = Boolean(inv && me.data && me.data.user.email === inv.email);
   const accept = useMutation({
-    mutationFn: () => api.invitations.accept({ token, password, ...(name ? { name } : {}) }),
+    mutationFn: () =>
+      api.invitations.accept({
+        token,
+        ...(signedInAsInvitee ? {} : { password }),
+        ...(!signedInAsInvitee && kind === 'new' && name ? { name } : {}),
+      }),
     onSuccess: async () => {
       await qc.resetQueries();
       navigate('/inbox', { replace: true });
@@ -40,39 +67,86 @@ export function AcceptInvitationPage() {
       </AuthFrame>
     );
   }
-  const inv = lookup.data;
+  if (!inv || me.isPending) {
+    return (
+      <AuthFrame title="Invitation">
+        <p className="text-sm text-slate-600" role="status">
+          Loading…
+        </p>
+      </AuthFrame>
+    );
+  }
+  const here = `${location.pathname}#token=${encodeURIComponent(token)}`;
   return (
-    <AuthFrame title={inv ? `Join ${inv.org_name}` : 'Invitation'}>
-      {inv && (
-        <form onSubmit={submit} className="space-y-4">
-          <p className="text-sm text-slate-600">
-            You were invited as <strong>{inv.role}</strong> with <strong>{inv.email}</strong>.
-            {inv.user_exists
-              ? ' Enter the password of your existing account to accept.'
-              : ' Choose a password to create your account.'}
-          </p>
-          {accept.error && <Alert>{errorMessage(accept.error)}</Alert>}
-          {!inv.user_exists && (
-            <Field label="Your name">
-              {(id) => <Input id={id} value={name} onChange={(e) => setName(e.target.value)} />}
-            </Field>
-          )}
-          <Field label="Password" hint={inv.user_exists ? undefined : 'At least 10 characters'}>
-            {(id) => (
-              <Input
-                id={id}
-                type="password"
-                autoComplete={inv.user_exists ? 'current-password' : 'new-password'}
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
+    <AuthFrame title={`Join ${inv.org_name}`}>
+      <form onSubmit={submit} className="space-y-4">
+        <p className="text-sm text-slate-600">
+          You were invited as <strong>{inv.role}</strong> with <strong>{inv.email}</strong>.
+        </p>
+        {accept.error && <Alert>{errorMessage(accept.error)}</Alert>}
+        {signedInAsInvitee ? (
+          <p className="text-sm text-slate-600">You are signed in as {inv.email}.</p>
+        ) : (
+          <>
+            {me.data && (
+              <p className="text-sm text-slate-600">
+                You are signed in as {me.data.user.email}; accepting signs you in as {inv.email}.
+              </p>
             )}
-          </Field>
-          <Button type="submit" className="w-full" disabled={accept.isPending || password.length === 0}>
-            Accept invitation
-          </Button>
-        </form>
-      )}
+            <fieldset className="space-y-2 text-sm">
+              <legend className="sr-only">Your account</legend>
+              <label className="flex items-center gap-2">
+                <input type="radio" name="kind" checked={kind === 'new'} onChange={() => setKind('new')} />I
+                am new to openwaba: create my account
+              </label>
+              <label className="flex items-center gap-2">
+                <input
+                  type="radio"
+                  name="kind"
+                  checked={kind === 'existing'}
+                  onChange={() => setKind('existing')}
+                />
+                I already have an account with {inv.email}
+              </label>
+            </fieldset>
+            {kind === 'new' && (
+              <Field label="Your name">
+                {(id) => <Input id={id} value={name} onChange={(e) => setName(e.target.value)} />}
+              </Field>
+            )}
+            <Field
+              label={kind === 'new' ? 'Choose a password' : 'Your password'}
+              hint={kind === 'new' ? 'At least 10 characters' : undefined}
+            >
+              {(id) => (
+                <Input
+                  id={id}
+                  type="password"
+                  autoComplete={kind === 'new' ? 'new-password' : 'current-password'}
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                />
+              )}
+            </Field>
+            {kind === 'existing' && !me.data && (
+              <p className="text-sm">
+                Or{' '}
+                <Link className="text-brand-700 underline" to="/login" state={{ from: here }}>
+                  sign in first
+                </Link>{' '}
+                and come back to this page.
+              </p>
+            )}
+          </>
+        )}
+        <Button
+          type="submit"
+          className="w-full"
+          disabled={accept.isPending || (!signedInAsInvitee && password.length === 0)}
+        >
+          Accept invitation
+        </Button>
+      </form>
     </AuthFrame>
   );
 }

@@ -26,15 +26,17 @@ export function LoginPage() {
   const qc = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // Where to go once signed in: the page that sent here (e.g. an invitation link, fragment included).
+  const from = (location.state as { from?: string } | null)?.from;
+  const next = from && !from.startsWith('/login') ? from : '/inbox';
   const login = useMutation({
     mutationFn: () => api.auth.login({ email, password }),
     onSuccess: async () => {
       await qc.resetQueries();
-      const from = (location.state as { from?: string } | null)?.from;
-      navigate(from && from !== '/login' ? from : '/inbox', { replace: true });
+      navigate(next, { replace: true });
     },
   });
-  if (me.data) return <Navigate to="/inbox" replace />;
+  if (me.data) return <Navigate to={next} replace />;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     login.mutate();

@@ -1,7 +1,7 @@
 import type { Conversation, Message, QuickReply, Template } from '@openwaba/contracts';
 import { SENDABLE_MEDIA, templateVariables } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Input, Select } from '../../components/ui.tsx';
@@ -9,25 +9,10 @@ import { useMe } from '../auth/use-me.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
 import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
+import { useDraft } from './drafts.ts';
 import { windowState } from './format.ts';
 import { previewOf } from './message-content.tsx';
 import { inboxKeys } from './queries.ts';
-
-const draftKey = (id: string) => `openwaba:draft:${id}`;
-
-/** The draft of a conversation, kept in this browser until it is sent. */
-function useDraft(conversationId: string) {
-  const [text, setText] = useState(() => localStorage.getItem(draftKey(conversationId)) ?? '');
-  useEffect(() => {
-    setText(localStorage.getItem(draftKey(conversationId)) ?? '');
-  }, [conversationId]);
-  const update = (v: string) => {
-    setText(v);
-    if (v) localStorage.setItem(draftKey(conversationId), v);
-    else localStorage.removeItem(draftKey(conversationId));
-  };
-  return [text, update] as const;
-}
 
 export function useInboxRights() {
   const me = useMe();
@@ -96,7 +81,8 @@ function TextComposer({
   onClearReply?: (() => void) | undefined;
 }) {
   const qc = useQueryClient();
-  const [text, setText] = useDraft(conversation.id);
+  const { userId } = useInboxRights();
+  const [text, setText] = useDraft(userId, conversation.id);
   const send = useSend(
     conversation.id,
     () => {

@@ -6,9 +6,11 @@ import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { clearDrafts } from '../inbox/drafts.ts';
 import { NotificationBell } from '../notifications/bell.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { useRealtime } from '../realtime/use-realtime.ts';
+import { NewOrgButton } from './new-org.tsx';
 
 export const SECTIONS = [
   { to: '/inbox', label: 'Inbox', icon: 'inbox' },
@@ -118,6 +120,8 @@ export function Shell() {
   const logout = useMutation({
     mutationFn: () => api.auth.logout(),
     onSettled: () => {
+      // What this person typed but did not send stays with them, not with the next one at this computer.
+      clearDrafts();
       qc.clear();
       qc.setQueryData(['me'], null);
       navigate('/login', { replace: true });
@@ -170,6 +174,7 @@ export function Shell() {
         <header className="flex items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2 md:px-6">
           <div className="flex min-w-0 items-center gap-3">
             <OrgSwitcher me={user} />
+            <NewOrgButton me={user} />
             <SandboxBadge />
           </div>
           <div className="flex items-center gap-3">
