@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { verifySignature } from '../whatsapp/signature.ts';
+import { findSigner } from '../whatsapp/signature.ts';
 import type { SignerFingerprints } from './signer.ts';
 
 /** A number's sealed webhook credentials, as stored. */
@@ -114,7 +114,7 @@ export function createWebhookSecrets(deps: {
     return true;
   }
 
-  const find = (raw: Buffer, header: string) => secrets.find((e) => verifySignature(raw, header, e.secret));
+  const find = (raw: Buffer, header: string) => findSigner(raw, header, secrets, (e) => e.secret);
 
   function knowsToken(token: string) {
     const d = digest(token);
