@@ -4,7 +4,7 @@ import type { ConsentService } from '../contacts/consent.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { MediaService } from '../media/service.ts';
-import { type EventPlan, type Json, type NumberRow, note, objectsOf, tally } from './plan.ts';
+import { type EventPlan, epochMsOf, type Json, type NumberRow, note, objectsOf, tally } from './plan.ts';
 
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -81,7 +81,7 @@ export function createMessageApplier(deps: {
       (a, b) =>
         cmp(a.number.orgId, b.number.orgId) || cmp(String(a.m.from), String(b.m.from)) || a.ord - b.ord,
     );
-    const sentAtOf = (m: Json) => Number(m.timestamp ?? 0) * 1000 || Date.now();
+    const sentAtOf = (m: Json) => epochMsOf(m.timestamp);
 
     // Contacts: one row per customer; the latest name and user id win, the latest inbound time.
     const contactRows = new Map<

@@ -3,7 +3,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { cmp } from './apply-messages.ts';
-import { type EventPlan, type Json, objectsOf, tally } from './plan.ts';
+import { type EventPlan, epochMsOf, type Json, objectsOf, tally } from './plan.ts';
 
 const rank = (x: SQL) =>
   sql`case ${x} when 'sent' then 1 when 'delivered' then 2 when 'read' then 3 when 'played' then 3 when 'failed' then 4 else 0 end`;
@@ -27,7 +27,7 @@ export async function applyStatuses(
     for (const { number, value } of plan.changes) {
       for (const s of objectsOf(value.statuses)) {
         if (!s?.id || !s.status) continue;
-        const occurredAt = new Date(Number(s.timestamp ?? 0) * 1000 || Date.now()).toISOString();
+        const occurredAt = new Date(epochMsOf(s.timestamp)).toISOString();
         const key = `${number.id} ${String(s.id)} ${String(s.status)} ${occurredAt}`;
         // A copy within the batch is a duplicate, as the unique constraint would make it.
         if (seen.has(key)) continue;

@@ -117,6 +117,15 @@ export function parseBody(raw: string): unknown {
 }
 
 /**
+ * When Meta says something happened (`timestamp`: Unix seconds, as a string), in ms. A value that is
+ * not a time a date can hold (garbage, or far beyond year 275760) is taken as now, not thrown on.
+ */
+export function epochMsOf(timestamp: unknown): number {
+  const ms = Number(timestamp ?? 0) * 1000;
+  return Number.isFinite(ms) && ms > 0 && ms <= 8.64e15 ? ms : Date.now();
+}
+
+/**
  * The objects of a list in a webhook body: anything else (a list that is not one, `null` items, a
  * string) is left out, so an odd shape skips itself instead of failing its whole batch.
  */
