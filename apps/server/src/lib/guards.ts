@@ -33,6 +33,8 @@ export const RAW_BODY_ROUTES = new Set([
   'POST /webhooks/whatsapp',
 ]);
 
+/** Swagger UI's pages: the only ones whose CSP lets an injected <style> in. */
+const DOCS = /^\/docs(\/|\?|$)/;
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
@@ -61,7 +63,16 @@ function hostOf(origin: string): string | undefined {
  */
 export function registerRequestGuards(app: FastifyInstance, opts: { publicUrl: string }) {
   const publicHost = hostOf(opts.publicUrl);
-  app.addHook('onRequest', async (req) => {
+  // A callback hook, not an async one: it runs on every request, and a refusal is rare.
+  app.addHook('onRequest', (req, _reply, done) => {
+    try {
+      check(req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+  function check(req: FastifyRequest) {
     if (!STATE_CHANGING.has(req.method)) return;
     if (!hasBearer(req)) {
       const site = req.headers['sec-fetch-site'];
@@ -85,7 +96,7 @@ export function registerRequestGuards(app: FastifyInstance, opts: { publicUrl: s
         'This endpoint takes JSON: send Content-Type application/json',
       );
     }
-  });
+  }
 }
 
 /**
@@ -112,11 +123,12 @@ export function registerSecurityHeaders(app: FastifyInstance, opts: { https: boo
   const csp = policy("'self'");
   // Swagger UI (/docs) injects a <style> element; its scripts still come only from here.
   const docsCsp = policy("'self' 'unsafe-inline'");
-  app.addHook('onSend', async (req, reply) => {
-    reply.header('content-security-policy', /^\/docs(\/|$)/.test(req.url) ? docsCsp : csp);
+  app.addHook('onSend', (req, reply, payload, done) => {
+    reply.header('content-security-policy', DOCS.test(req.url) ? docsCsp : csp);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
     reply.header('x-frame-options', 'DENY');
     if (opts.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    done(null, payload);
   });
 }
