@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createSecretBox } from '../lib/secret-box.ts';
 import { signBody } from '../whatsapp/signature.ts';
-import { createWebhookSecrets, RELOAD_EVERY_MS, type SealedWebhookCredentials } from './app-secrets.ts';
+import {
+  createWebhookSecrets,
+  FULL_SCANS_PER_SECOND,
+  RELOAD_EVERY_MS,
+  type SealedWebhookCredentials,
+} from './app-secrets.ts';
 import { createSignerFingerprints } from './signer.ts';
 
 const box = createSecretBox('server-key-server-key-server-key-0001');
@@ -105,5 +110,33 @@ describe('webhook secrets cache', () => {
     expect(after.current('app-secret')).not.toBe(stored);
     expect(after.all('app-secret')).toContain(stored);
     expect(stored).not.toContain('app-secret');
+  });
+
+  it('a flood past the full-scan budget: a body is still checked against the secrets of the numbers it names', async () => {
+    const numbered = (secret: string, phone: string, waba: string): SealedWebhookCredentials => ({
+      ...number(secret, `verify-${phone}`),
+      phoneNumberId: phone,
+      wabaId: waba,
+    });
+    const rows = Array.from({ length: 20 }, (_, i) => numbered(`secret-${i}`, `10${i}`, `20${i}`));
+    const { secrets, tick } = setup(rows);
+    const about = (waba: string, phone: string) =>
+      Buffer.from(
+        `{"object":"whatsapp_business_account","entry":[{"id":"${waba}","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"${phone}"}}}]}]}`,
+      );
+    const real = about('2017', '1017');
+    // Signed by the app of another number than the one it names: found by the full scan (stored, not routed).
+    const foreign = about('2003', '103');
+    expect(await secrets.match(foreign, signBody(foreign, 'secret-9'))).toBeDefined();
+    for (let i = 0; i < FULL_SCANS_PER_SECOND; i++) {
+      expect(await secrets.match(real, signBody(real, `junk-${i}`))).toBeUndefined();
+    }
+    // The budget is spent: the named numbers' secrets are still tried, the others no more this second.
+    expect(await secrets.match(real, signBody(real, 'secret-17'))).toMatchObject({
+      signer: signers.current('secret-17'),
+    });
+    expect(await secrets.match(foreign, signBody(foreign, 'secret-9'))).toBeUndefined();
+    tick(1000);
+    expect(await secrets.match(foreign, signBody(foreign, 'secret-9'))).toBeDefined();
   });
 });

@@ -4,10 +4,12 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { findSigner } from '../whatsapp/signature.ts';
 import type { SignerFingerprints } from './signer.ts';
 
-/** A number's sealed webhook credentials, as stored. */
+/** A number's sealed webhook credentials, as stored, with the ids Meta's bodies name it by. */
 export interface SealedWebhookCredentials {
   appSecretSealed: string;
   verifyTokenSealed: string;
+  phoneNumberId?: string;
+  wabaId?: string;
 }
 
 interface Secret {
@@ -20,6 +22,23 @@ interface Secret {
 
 /** A miss re-reads the numbers at most this often per process (junk POSTs cost no query). */
 export const RELOAD_EVERY_MS = 1000;
+/**
+ * Signatures checked against every secret (not only those of the numbers the body names) at most
+ * this often a second per process: the rest of a flood costs one HMAC per named number, or none.
+ */
+export const FULL_SCANS_PER_SECOND = 100;
+
+/**
+ * The WABA and phone number ids a raw body names (`"id":"…"` of an entry, `"phone_number_id":"…"`),
+ * read without parsing it. Every change Meta sends names its WABA (the entry's id), so a body's own
+ * app always has a number under one of these.
+ */
+const NAMED_ID = /"(?:id|phone_number_id)"\s*:\s*"(\d{1,30})"/g;
+function namedIds(raw: Buffer): Set<string> {
+  const ids = new Set<string>();
+  for (const m of raw.toString('latin1').matchAll(NAMED_ID)) ids.add(m[1]!);
+  return ids;
+}
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -43,7 +62,11 @@ export function createWebhookSecrets(deps: {
 }) {
   const now = deps.now ?? (() => performance.now());
   let secrets: Secret[] = [];
+  /** WABA or phone number id → the secrets of the numbers it names. */
+  let byId = new Map<string, Secret[]>();
   let tokens: Buffer[] = [];
+  let scanWindowStart = Number.NEGATIVE_INFINITY;
+  let scansInWindow = 0;
   /** sealed → opened value (or null: cannot be decrypted), carried from read to read. */
   let opened = new Map<string, string | null>();
   /** sealed → fingerprints, for routing (computed when first asked, dropped with the number). */
@@ -74,11 +97,19 @@ export function createWebhookSecrets(deps: {
     const rows = await deps.load();
     const next = new Map<string, string | null>();
     const fresh = new Map<string, Secret>();
+    const ids = new Map<string, Secret[]>();
     const digests: Buffer[] = [];
     for (const r of rows) {
       const secret = open(r.appSecretSealed, 'app secret', next);
       if (secret !== null && !fresh.has(secret)) {
         fresh.set(secret, { secret, sealed: r.appSecretSealed, signer: deps.signers.current(secret) });
+      }
+      const entry = secret === null ? undefined : fresh.get(secret);
+      for (const id of entry ? [r.phoneNumberId, r.wabaId] : []) {
+        if (!id) continue;
+        const list = ids.get(id) ?? [];
+        if (!list.includes(entry!)) list.push(entry!);
+        ids.set(id, list);
       }
       const token = open(r.verifyTokenSealed, 'verify token', next);
       if (token !== null) digests.push(digest(token));
@@ -86,6 +117,7 @@ export function createWebhookSecrets(deps: {
     opened = next;
     prints = new Map([...prints].filter(([sealed]) => next.has(sealed)));
     secrets = [...fresh.values()];
+    byId = ids;
     tokens = digests;
     loadedGeneration = startedGeneration;
   }
@@ -114,7 +146,34 @@ export function createWebhookSecrets(deps: {
     return true;
   }
 
-  const find = (raw: Buffer, header: string) => findSigner(raw, header, secrets, (e) => e.secret);
+  /** May this signature be tried against every secret? At most FULL_SCANS_PER_SECOND a second. */
+  function mayScanAll() {
+    const t = now();
+    if (t - scanWindowStart >= 1000) {
+      scanWindowStart = t;
+      scansInWindow = 0;
+    }
+    return ++scansInWindow <= FULL_SCANS_PER_SECOND;
+  }
+
+  /**
+   * The secrets of the numbers the body names first (a real POST: one HMAC, however many apps the
+   * install serves), then — within the full-scan budget — every other one: a body signed by another
+   * app than its numbers' is still stored, to be shown as not routed. A flood of badly signed POSTs
+   * past the budget costs one HMAC per number it names, or none.
+   */
+  function find(raw: Buffer, header: string): Secret | undefined {
+    const named = new Set<Secret>();
+    for (const id of namedIds(raw)) for (const e of byId.get(id) ?? []) named.add(e);
+    const first = findSigner(raw, header, [...named], (e) => e.secret);
+    if (first || named.size === secrets.length || !mayScanAll()) return first;
+    return findSigner(
+      raw,
+      header,
+      secrets.filter((e) => !named.has(e)),
+      (e) => e.secret,
+    );
+  }
 
   function knowsToken(token: string) {
     const d = digest(token);

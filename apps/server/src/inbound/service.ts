@@ -55,7 +55,12 @@ export function createInboundService(deps: {
   const secrets = createWebhookSecrets({
     load: () =>
       db
-        .select({ appSecretSealed: numbers.appSecretSealed, verifyTokenSealed: numbers.verifyTokenSealed })
+        .select({
+          appSecretSealed: numbers.appSecretSealed,
+          verifyTokenSealed: numbers.verifyTokenSealed,
+          phoneNumberId: numbers.phoneNumberId,
+          wabaId: numbers.wabaId,
+        })
         .from(numbers),
     box,
     signers,
