@@ -190,8 +190,18 @@ export const WebhookEvent = z.object({
   received_at: IsoDate,
   processed_at: IsoDate.nullable(),
 });
-export const WebhookEventQuery = z.object({
-  state: z.enum(['pending', 'processed', 'failed', 'unparseable']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
+const EventId = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+export const WebhookEventQuery = z
+  .object({
+    state: z.enum(['pending', 'processed', 'failed', 'unparseable']).optional(),
+    /** Only events with this id or a later one (ids grow as events arrive). */
+    from_id: EventId.optional(),
+    /** Only events with this id or an earlier one; with `from_id`, a range, paged newest first. */
+    to_id: EventId.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .refine((q) => q.from_id === undefined || q.to_id === undefined || q.from_id <= q.to_id, {
+    path: ['to_id'],
+    message: 'must not be before from_id',
+  });
 export const WebhookEventList = z.object({ data: z.array(WebhookEvent) });

@@ -173,6 +173,110 @@ describe('sdk: inbox and webhook events', () => {
   });
 });
 
+/** Signs `payload` like Meta and POSTs it; the id the server stored it under. */
+async function postWebhook(payload: unknown): Promise<number> {
+  const { body, signature } = signWebhookBody(payload, APP_SECRET);
+  const posted = await globalThis.fetch(`${base}/webhooks/whatsapp`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+  });
+  expect(posted.status).toBe(200);
+  const [row] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
+  return Number(row!.id);
+}
+
+const statusOf = (wamid: string) => ({
+  object: 'whatsapp_business_account',
+  entry: [
+    {
+      id: NUM.waba_id,
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550100077', phone_number_id: NUM.phone_number_id },
+            statuses: [{ id: wamid, status: 'delivered', timestamp: '1700000000', recipient_id: '1' }],
+          },
+        },
+      ],
+    },
+  ],
+});
+
+const text = async (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
+
+describe('sdk: ranges of webhook events and CSV downloads', () => {
+  it('lists webhook events between two ids, newest first; refuses a bad range and a viewer', async () => {
+    const { fetch } = browserFetch();
+    const api = createClient({ baseUrl: base, fetch });
+    await api.auth.login({ email: OWNER.email, password: OWNER.password });
+    // The number is connected by the inbox test above.
+    const ids: number[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      const id = await postWebhook(statusOf(`wamid.SDK-RANGE-${n}`));
+      // What the inbound job does; this test app runs no workers. An event is listed once processed.
+      await t.app.services.inbound.processEvent(id);
+      ids.push(id);
+    }
+    const [a, b, c, d] = ids as [number, number, number, number];
+
+    expect((await api.webhookEvents.list({ from_id: b, to_id: c })).data.map((e) => e.id)).toEqual([c, b]);
+    expect((await api.webhookEvents.list({ from_id: b })).data.map((e) => e.id).slice(0, 3)).toEqual([
+      d,
+      c,
+      b,
+    ]);
+    expect((await api.webhookEvents.list({ to_id: b, limit: 1 })).data.map((e) => e.id)).toEqual([b]);
+    expect(
+      (await api.webhookEvents.list({ from_id: a, to_id: d, state: 'processed' })).data.map((e) => e.id),
+    ).toEqual([d, c, b, a]);
+    expect((await api.webhookEvents.list({ from_id: a, to_id: d, state: 'failed' })).data).toEqual([]);
+
+    await expect(api.webhookEvents.list({ from_id: c, to_id: b })).rejects.toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('to_id'),
+    });
+    const bad = await (await t.owner()).get('/api/v1/webhook-events?from_id=abc');
+    expect(bad.statusCode).toBe(400);
+    const viewer = await t.member('viewer');
+    expect((await viewer.get(`/api/v1/webhook-events?from_id=${a}&to_id=${d}`)).statusCode).toBe(403);
+  });
+
+  it('downloads the contacts export and an import’s rejected rows as CSV', async () => {
+    const { fetch } = browserFetch();
+    const api = createClient({ baseUrl: base, fetch });
+    await api.auth.login({ email: OWNER.email, password: OWNER.password });
+    const file = new Blob(['Name,Mobile\nCsv One,+1 415 555 0171\nNobody,12\n'], { type: 'text/csv' });
+    const upload = await api.contacts.imports.upload(file, 'people.csv');
+    const options = { mapping: { phone: 'Mobile', name: 'Name' }, add_tags: ['sdk-csv'] };
+    await api.contacts.imports.confirm(upload.id, options);
+    // What the import job does; this test app runs no workers.
+    await t.app.services.contactImports.run(t.orgId, upload.id);
+    const done = await api.contacts.imports.get(upload.id);
+    expect(done).toMatchObject({ state: 'completed', has_rejects: true, counts: { new: 1, invalid: 1 } });
+
+    const rejects = await text(await api.contacts.imports.rejectsCsv(upload.id));
+    expect(rejects.split('\r\n')[0]).toBe('row_number,value,reason');
+    expect(rejects).toContain('3,12,');
+
+    const { data: tags } = await api.tags.list();
+    const tagId = tags.find((x) => x.name === 'sdk-csv')!.id;
+    const csv = await text(await api.contacts.exportCsv({ tag_ids: [tagId] }));
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('+14155550171,Csv One');
+
+    await expect(
+      api.contacts.imports.rejectsCsv('00000000-0000-4000-8000-000000000001'),
+    ).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+});
+
 describe('sdk: templates', () => {
   it('syncs, previews for a contact, quarantines on a category change and releases only when allowed', async () => {
     const { fetch } = browserFetch();

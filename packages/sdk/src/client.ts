@@ -133,6 +133,9 @@ const IMPORT_CONTENT_TYPES = [
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 ];
 
+/** Which contacts an export holds: the list's filter or a segment (everyone without either). */
+export type ContactExportOptions = ContactFilter & { segment_id?: string };
+
 /** The contact list's options: the filter, a segment, paging. */
 export type ContactListOptions = ContactFilter & {
   segment_id?: string;
@@ -189,6 +192,17 @@ export function createClient(opts: ClientOptions = {}) {
     return refreshing;
   }
 
+  /** A successful response, the session refreshed once on the way if need be; else the ApiError. */
+  async function request(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
+    let res = await send(method, path, body, rawType);
+    if (res.status === 401 && !path.startsWith('/api/v1/auth/')) {
+      if (await refreshSession()) res = await send(method, path, body, rawType);
+      if (res.status === 401) opts.onSignedOut?.();
+    }
+    if (!res.ok) throw await toError(res);
+    return res;
+  }
+
   async function call<S extends z.ZodType>(
     schema: S,
     method: Method,
@@ -196,13 +210,14 @@ export function createClient(opts: ClientOptions = {}) {
     body?: unknown,
     rawType?: string,
   ): Promise<z.infer<S>> {
-    let res = await send(method, path, body, rawType);
-    if (res.status === 401 && !path.startsWith('/api/v1/auth/')) {
-      if (await refreshSession()) res = await send(method, path, body, rawType);
-      if (res.status === 401) opts.onSignedOut?.();
-    }
-    if (!res.ok) throw await toError(res);
+    const res = await request(method, path, body, rawType);
     return schema.parse(await res.json());
+  }
+
+  /** A file the server streams (a CSV), as it arrives: nothing is held in memory whole. */
+  async function download(path: string): Promise<ReadableStream<Uint8Array>> {
+    const res = await request('GET', path);
+    return res.body ?? new Blob([]).stream();
   }
 
   const q = encodeURIComponent;
@@ -210,6 +225,15 @@ export function createClient(opts: ClientOptions = {}) {
     const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '');
     return entries.length ? `?${entries.map(([k, v]) => `${q(k)}=${q(String(v))}`).join('&')}` : '';
   };
+  const exportPath = (o: ContactExportOptions) =>
+    `/api/v1/contacts/export${query({
+      q: o.q,
+      tag_ids: o.tag_ids?.join(','),
+      tag_match: o.tag_match,
+      fields: o.fields?.length ? JSON.stringify(o.fields) : undefined,
+      consent: o.consent,
+      segment_id: o.segment_id,
+    })}`;
   return {
     numbers: {
       /** @example const { data } = await api.numbers.list() */
@@ -344,15 +368,13 @@ export function createClient(opts: ClientOptions = {}) {
        * A link that downloads the matching contacts as CSV (every contact without a filter).
        * @example <a href={api.contacts.exportUrl({ tag_ids: [vip] })} download>Export</a>
        */
-      exportUrl: (o: Omit<ContactListOptions, 'cursor' | 'limit' | 'with_total'> = {}) =>
-        `${base}/api/v1/contacts/export${query({
-          q: o.q,
-          tag_ids: o.tag_ids?.join(','),
-          tag_match: o.tag_match,
-          fields: o.fields?.length ? JSON.stringify(o.fields) : undefined,
-          consent: o.consent,
-          segment_id: o.segment_id,
-        })}`,
+      exportUrl: (o: ContactExportOptions = {}) => `${base}${exportPath(o)}`,
+      /**
+       * The matching contacts as CSV (every contact without a filter), streamed as the server writes
+       * it: what a program saves to a file.
+       * @example await pipeline(Readable.fromWeb(await api.contacts.exportCsv()), createWriteStream('contacts.csv'))
+       */
+      exportCsv: (o: ContactExportOptions = {}) => download(exportPath(o)),
       /** Importing a CSV or XLSX file: upload → preview → confirm → a job with progress. */
       imports: {
         /**
@@ -377,6 +399,11 @@ export function createClient(opts: ClientOptions = {}) {
         get: (id: string) => call(ContactImport, 'GET', `/api/v1/contacts/imports/${q(id)}`),
         /** A link to the rows left out (row number, value, reason) as CSV. @example <a href={api.contacts.imports.rejectsUrl(id)}>Rejected rows</a> */
         rejectsUrl: (id: string) => `${base}/api/v1/contacts/imports/${q(id)}/rejects.csv`,
+        /**
+         * The rows left out (row_number, value, reason) as CSV, streamed.
+         * @example if (imp.has_rejects) await pipeline(Readable.fromWeb(await api.contacts.imports.rejectsCsv(id)), createWriteStream('rejects.csv'))
+         */
+        rejectsCsv: (id: string) => download(`/api/v1/contacts/imports/${q(id)}/rejects.csv`),
       },
       /** @example const contact = await api.contacts.get(id) */
       get: (id: string) => call(Contact, 'GET', `/api/v1/contacts/${q(id)}`),
@@ -549,9 +576,20 @@ export function createClient(opts: ClientOptions = {}) {
       retryMedia: (id: string) => call(MediaRetryResult, 'POST', `/api/v1/messages/${q(id)}/media/retry`),
     },
     webhookEvents: {
-      /** Raw webhook POSTs from Meta that touched your numbers, newest first. @example const { data } = await api.webhookEvents.list({ state: 'failed' }) */
-      list: (o: { state?: z.infer<typeof WebhookEventQuery>['state']; limit?: number } = {}) =>
-        call(WebhookEventList, 'GET', `/api/v1/webhook-events${query(o)}`),
+      /**
+       * Raw webhook POSTs from Meta that touched your numbers, newest first; `from_id` / `to_id` bound
+       * the ids (inclusive): page back through a range by asking again with `to_id` below the last id.
+       * @example const { data } = await api.webhookEvents.list({ state: 'failed' })
+       * @example const { data } = await api.webhookEvents.list({ from_id: 100, to_id: 250, limit: 200 })
+       */
+      list: (
+        o: {
+          state?: z.infer<typeof WebhookEventQuery>['state'];
+          from_id?: number;
+          to_id?: number;
+          limit?: number;
+        } = {},
+      ) => call(WebhookEventList, 'GET', `/api/v1/webhook-events${query(o)}`),
       /** Processes a stored event again; unique constraints keep anything from being duplicated. @example const { result } = await api.webhookEvents.replay(event.id) */
       replay: (id: number) =>
         call(WebhookReplayResult, 'POST', `/api/v1/webhook-events/${q(String(id))}/replay`),

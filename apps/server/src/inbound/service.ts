@@ -254,7 +254,10 @@ export function createInboundService(deps: {
    * Events routed to (or naming the numbers of) this organisation, newest first — each as far as it
    * concerns the organisation: its own entries and changes of the body, its own part of the result.
    */
-  async function listEvents(orgId: string, q: { state?: string; limit: number }) {
+  async function listEvents(
+    orgId: string,
+    q: { state?: string; from_id?: number; to_id?: number; limit: number },
+  ) {
     const rows = await database.query<{
       id: string;
       state: string;
@@ -267,8 +270,10 @@ export function createInboundService(deps: {
       `select id::text, state, result, error, received_at, processed_at,
               case when length(raw) <= $4 then raw end as raw
        from webhook_events
-       where $1::uuid = any(org_ids) and ($2::text is null or state = $2) order by webhook_events.id desc limit $3`,
-      [orgId, q.state ?? null, q.limit, VIEW_MAX_BODY],
+       where $1::uuid = any(org_ids) and ($2::text is null or state = $2)
+         and ($5::bigint is null or id >= $5) and ($6::bigint is null or id <= $6)
+       order by webhook_events.id desc limit $3`,
+      [orgId, q.state ?? null, q.limit, VIEW_MAX_BODY, q.from_id ?? null, q.to_id ?? null],
     );
     const mine = await db
       .select({ phoneId: numbers.phoneNumberId, wabaId: numbers.wabaId })
