@@ -1,6 +1,5 @@
 import { Uuid } from '@openwaba/contracts';
 import { ApiError, type Client, createClient } from '@openwaba/sdk';
-import type { Config } from '@openwaba/server';
 import { z } from 'zod';
 import { parseFlags } from './flags.ts';
 import { CliError } from './output.ts';
@@ -12,6 +11,16 @@ export const REMOTE_ENV = {
   email: 'OPENWABA_EMAIL',
   password: 'OPENWABA_PASSWORD',
 } as const;
+
+/**
+ * What the remote verbs take from the configuration (the server's `Config` has these): where the
+ * server is, and the account `openwaba start` created first, as defaults for --url and --email.
+ */
+export interface RemoteDefaults {
+  publicUrl: string;
+  OPENWABA_ADMIN_EMAIL?: string | undefined;
+  OPENWABA_ADMIN_PASSWORD?: string | undefined;
+}
 
 export interface RemoteOptions {
   url?: string;
@@ -65,16 +74,19 @@ export function toCliError(err: unknown, url: string): unknown {
 
 export interface Remote {
   api: Client;
+  /** The organisation the session acts in: `--org`, or the one a sign-in starts in (the first by name). */
   org: { id: string; name: string };
+  /** Every organisation the account belongs to. */
+  orgs: { id: string; name: string }[];
   url: string;
 }
 
 /**
  * Signs in to a running server through the sdk, in the organisation `--org` names (default: the
- * session's). The password comes from --password, OPENWABA_PASSWORD or OPENWABA_ADMIN_PASSWORD, or
+ * session's, the first of the account's organisations by name). The password comes from --password, OPENWABA_PASSWORD or OPENWABA_ADMIN_PASSWORD, or
  * is asked on a terminal (not echoed).
  */
-export async function connectRemote(config: Config, opts: RemoteOptions, tty: Tty): Promise<Remote> {
+export async function connectRemote(config: RemoteDefaults, opts: RemoteOptions, tty: Tty): Promise<Remote> {
   const flags = parseFlags(RemoteFlags, {
     url: opts.url ?? config.publicUrl,
     email: opts.email ?? config.OPENWABA_ADMIN_EMAIL,
@@ -111,7 +123,12 @@ export async function connectRemote(config: Config, opts: RemoteOptions, tty: Tt
         );
       if (matches[0]!.id !== me.org.id) me = await api.me.switchOrg(matches[0]!.id);
     }
-    return { api, org: { id: me.org.id, name: me.org.name }, url };
+    return {
+      api,
+      org: { id: me.org.id, name: me.org.name },
+      orgs: me.orgs.map((o) => ({ id: o.id, name: o.name })),
+      url,
+    };
   } catch (err) {
     if (err instanceof ApiError && err.code === 'UNAUTHENTICATED')
       throw new CliError(`Cannot sign in to ${url} as ${flags.email}: ${err.message}`);
@@ -121,7 +138,7 @@ export async function connectRemote(config: Config, opts: RemoteOptions, tty: Tt
 
 /** Runs `fn` signed in to the server; the sdk's refusals become CLI errors with the server's message. */
 export async function withRemote<T>(
-  config: Config,
+  config: RemoteDefaults,
   opts: RemoteOptions,
   tty: Tty,
   fn: (remote: Remote) => Promise<T>,

@@ -1,4 +1,3 @@
-import { AppError, ConfigError } from '@openwaba/server';
 import { ZodError } from 'zod';
 
 /** The CLI's only way to fail: a clear message on stderr and a non-zero exit, never a stack trace. */
@@ -21,9 +20,9 @@ export const stdio: Io = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
+/** The message to print for what a verb threw (the server's own errors are told by their message). */
 export function describeError(err: unknown): string {
-  if (err instanceof ConfigError) return err.message;
-  if (err instanceof CliError || err instanceof AppError) return err.message;
+  if (err instanceof CliError) return err.message;
   if (err instanceof ZodError)
     return err.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('\n');
   const code = (err as NodeJS.ErrnoException)?.code;

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@openwaba/sdk';
-import { loadConfig } from '@openwaba/server';
 import { createSimulator, type Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, OWNER, settings, type TestApp } from '../../../server/test/helpers.ts';
-import { connectRemote } from '../api.ts';
-import type { Io } from '../output.ts';
-import { runCli } from '../program.ts';
+import { OWNER, settings, type TestApp } from '../../../server/test/helpers.ts';
+import { type CliServer, startCliServer } from '../../test/cli-server.ts';
 import { parsePhonesFile, parseVariableMap, progressView } from './campaign.ts';
 
 const WABA = '8300001';
@@ -20,12 +16,11 @@ const NUM = {
   // Slow enough to pause mid-way.
   throughput_mps: 40,
 };
-const notTty = { input: process.stdin, output: process.stderr, interactive: false };
 
 let sim: Simulator;
+let server: CliServer;
 let t: TestApp;
 let api: Client;
-let env: Record<string, string>;
 let dir: string;
 
 /** US numbers +1 202 555 2xxx, distinct per n. */
@@ -42,13 +37,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
   }
 }
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCli(args, io, env);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (args: string[]) => server.cli(args);
 
 /** Contacts with a tag and an opt-in on file, created through the sdk. */
 async function contactsWithTag(tag: string, from: number, count: number) {
@@ -68,7 +57,6 @@ async function contactsWithTag(tag: string, from: number, count: number) {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'openwaba-cli-campaign-'));
   sim = await createSimulator({ seed: 31 });
   await sim.listen(0, '127.0.0.1');
   sim.addNumber(NUM);
@@ -86,24 +74,13 @@ beforeAll(async () => {
     });
   }
   // The real server, in-process on the test database, listening for the CLI's requests.
-  t = await createTestApp({
+  server = await startCliServer({
     META_GRAPH_URL: sim.url,
     META_HTTP_TIMEOUT_MS: '1000',
     SEND_RECONCILE_WINDOW_SECONDS: '10',
     SEND_LEASE_SECONDS: '5',
   });
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = t.app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  env = {
-    LOG_LEVEL: 'silent',
-    APP_SECRET: 'cli-campaign-test-secret-0123456789abcdef',
-    DATA_DIR: dir,
-    PUBLIC_URL: url,
-    OPENWABA_ADMIN_EMAIL: OWNER.email,
-    OPENWABA_ADMIN_PASSWORD: OWNER.password,
-  };
-  ({ api } = await connectRemote(loadConfig(env), {}, notTty));
+  ({ t, api, dir } = server);
   await api.numbers.create({
     display_name: 'Campaigns',
     phone_number_id: NUM.phone_number_id,
@@ -112,14 +89,13 @@ beforeAll(async () => {
     app_secret: 'campaign-cli-secret',
     verify_token: 'campaign-cli-verify',
   });
-  await t.app.services.templates.sync(t.orgId);
+  await api.templates.sync();
   t.app.services.sender.start();
 }, 120_000);
 afterAll(async () => {
   await t?.app.services.sender.stop();
-  await t?.close();
+  await server?.close();
   await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('campaign flag parsing', () => {
@@ -473,7 +449,7 @@ describe(`openwaba campaign on ${settings.backend}`, { timeout: 180_000 }, () =>
     // A wrong password is a clear refusal too.
     const denied = await cli(['campaign', 'list', '--password', 'not the password']);
     expect(denied.code).toBe(1);
-    expect(denied.err).toContain(`Cannot sign in to ${env.PUBLIC_URL} as ${OWNER.email}`);
+    expect(denied.err).toContain(`Cannot sign in to ${server.url} as ${OWNER.email}`);
     const down = await cli(['campaign', 'list', '--url', 'http://127.0.0.1:9']);
     expect(down.code).toBe(1);
     expect(down.err).toContain('Cannot reach the server at http://127.0.0.1:9');
