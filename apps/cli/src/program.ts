@@ -1,6 +1,6 @@
 import { type Config, envExample, loadConfig } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { REMOTE_ENV } from './api.ts';
+import { REMOTE_ENV, type RemoteOptions } from './api.ts';
 import {
   type CreateCampaignOptions,
   runCampaignCreate,
@@ -22,7 +22,7 @@ import { runSetup } from './commands/setup.ts';
 import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
 import { runTemplatesList, runTemplatesSync } from './commands/templates.ts';
-import { runWebhooksReplay } from './commands/webhooks-replay.ts';
+import { type ReplayOptions, runWebhooksReplay } from './commands/webhooks-replay.ts';
 import { describeError, type Io } from './output.ts';
 
 type Env = Record<string, string | undefined>;
@@ -36,8 +36,10 @@ function port(value: string): string {
 /** Repeatable flags (`--tag a --tag b`) collect into an array. */
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+const ORG_HELP = 'organisation id or exact name (default: the first of yours, by name)';
+
 /** How the verbs that talk to a running server (through the sdk) reach it and sign in. */
-function remote(cmd: Command): Command {
+function remote(cmd: Command, orgHelp = ORG_HELP): Command {
   return cmd
     .addOption(
       new Option('--url <url>', 'the running server (default: PUBLIC_URL or http://localhost:PORT)').env(
@@ -54,8 +56,17 @@ function remote(cmd: Command): Command {
         REMOTE_ENV.password,
       ),
     )
-    .option('--org <org>', 'organisation id or exact name (default: the one you last used)');
+    .option('--org <org>', orgHelp);
 }
+
+/** Said under each group of verbs that talk to a running server. */
+const REMOTE_HELP = [
+  '',
+  'These verbs talk to a running server (`openwaba start`) through its API, signed in as a member',
+  `of the organisation: --url, --email and --password, or ${Object.values(REMOTE_ENV).join(', ')}.`,
+  'They act in the organisation --org names (an id or exact name); without it, in the one a',
+  "sign-in starts in: the first of the account's organisations by name.",
+].join('\n');
 
 function role(value: string): string {
   if (!['api', 'worker', 'all'].includes(value)) throw new InvalidArgumentError('must be api, worker or all');
@@ -122,62 +133,77 @@ export function buildProgram(io: Io, env?: Env) {
       process.once('SIGINT', stop);
     });
 
-  program
-    .command('webhooks')
-    .description('Stored webhook events from Meta')
-    .command('replay')
-    .description('Process stored webhook events again (idempotent: nothing is duplicated)')
-    .option('--id <n>', 'one event id')
-    .option('--from <n>', 'first event id of a range')
-    .option('--to <n>', 'last event id of a range')
-    .option('--state <state>', 'only events in this state (failed, pending, unparseable, processed)')
-    .option('--json', 'print the totals as JSON')
-    .action(async (o: { id?: string; from?: string; to?: string; state?: string; json?: boolean }) =>
-      runWebhooksReplay(config(), io, o),
-    );
+  remote(
+    program
+      .command('webhooks')
+      .description('Stored webhook events from Meta')
+      .addHelpText('after', REMOTE_HELP)
+      .command('replay')
+      .description(
+        "Process your organisation's stored webhook events again (idempotent: nothing is duplicated)",
+      )
+      .option('--id <n>', 'one event id')
+      .option('--from <n>', 'first event id of a range')
+      .option('--to <n>', 'last event id of a range')
+      .option('--state <state>', 'only events in this state (failed, pending, unparseable, processed)')
+      .option('--json', 'print the totals as JSON')
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Like Replay under Settings → Webhook events, this replays the events that name a number of',
+          'the organisation, once the server has processed them. An event not processed yet (pending,',
+          'or failed at its first try) or unreadable (unparseable) names no organisation: the server',
+          'retries those itself.',
+        ].join('\n'),
+      ),
+  ).action(async (o: ReplayOptions) => runWebhooksReplay(config(), io, o));
 
   const numbers = program
     .command('numbers')
-    .description("WhatsApp numbers connected to an organisation (Meta's Cloud API)");
-  const orgHelp = 'organisation id or exact name (default: the only one there is)';
+    .description("WhatsApp numbers connected to an organisation (Meta's Cloud API)")
+    .addHelpText('after', REMOTE_HELP);
 
   const contacts = program
     .command('contacts')
-    .description('Contacts: import a CSV or XLSX file, export as CSV');
-  contacts
-    .command('import')
-    .description('Import contacts from a CSV or XLSX file, all or nothing (the dashboard import, from here)')
-    .argument('<file>', 'the CSV or XLSX file')
-    .option('--map <mapping>', 'columns to use: phone=Mobile,name=Name,tags=Labels,field.city=City')
-    .option(
-      '--on-duplicate <mode>',
-      'update | skip: what to do with phones already in the organisation',
-      'update',
-    )
-    .option('--add-tags <tags>', 'comma-separated tags added to every imported contact')
-    .option(
-      '--opt-in-proof <text>',
-      'record an opt-in (source import) with this proof for the imported contacts',
-    )
-    .option('--dry-run', 'only show the counts and the rows that would be left out')
-    .option('--org <org>', orgHelp)
-    .option('--json', 'print the result as JSON')
-    .action(async (file: string, o: ImportCliOptions) => runContactsImport(config(), io, file, o));
-  contacts
-    .command('export')
-    .description('Export every contact as CSV (formula-safe; phones in E.164)')
-    .option('--out <file>', 'write to this file instead of stdout')
-    .option('--org <org>', orgHelp)
-    .action(async (o: { out?: string; org?: string }) => runContactsExport(config(), io, o));
+    .description('Contacts: import a CSV or XLSX file, export as CSV')
+    .addHelpText('after', REMOTE_HELP);
+  remote(
+    contacts
+      .command('import')
+      .description(
+        'Import contacts from a CSV or XLSX file, all or nothing (the dashboard import, from here)',
+      )
+      .argument('<file>', 'the CSV or XLSX file')
+      .option('--map <mapping>', 'columns to use: phone=Mobile,name=Name,tags=Labels,field.city=City')
+      .option(
+        '--on-duplicate <mode>',
+        'update | skip: what to do with phones already in the organisation',
+        'update',
+      )
+      .option('--add-tags <tags>', 'comma-separated tags added to every imported contact')
+      .option(
+        '--opt-in-proof <text>',
+        'record an opt-in (source import) with this proof for the imported contacts',
+      )
+      .option('--dry-run', 'only show the counts and the rows that would be left out')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (file: string, o: ImportCliOptions) => runContactsImport(config(), io, file, o));
+  remote(
+    contacts
+      .command('export')
+      .description('Export every contact as CSV (formula-safe; phones in E.164)')
+      .option('--out <file>', 'write to this file instead of stdout'),
+  ).action(async (o: RemoteOptions & { out?: string }) => runContactsExport(config(), io, o));
 
-  numbers
-    .command('list')
-    .description('List the numbers with their status and health (never their token or secrets)')
-    .option('--org <org>', orgHelp)
-    .option('--json', 'print the numbers as a JSON array')
-    .action(async (o: { org?: string; json?: boolean }) => runNumbersList(config(), io, o));
+  remote(
+    numbers
+      .command('list')
+      .description('List the numbers with their status and health (never their token or secrets)')
+      .option('--json', 'print the numbers as a JSON array'),
+  ).action(async (o: RemoteOptions & { json?: boolean }) => runNumbersList(config(), io, o));
 
-  numbers
+  const add = numbers
     .command('add')
     .description('Connect a number: Meta is asked first (test connection); it is saved only if Meta accepts')
     .option('--display-name <name>', 'how openwaba shows the number')
@@ -197,7 +223,6 @@ export function buildProgram(io: Io, env?: Env) {
       ),
     )
     .option('--system-prompt <text>', 'instructions for the AI assistant on this number')
-    .option('--org <org>', orgHelp)
     .option('--json', 'print the connected number as JSON')
     .addHelpText(
       'after',
@@ -213,53 +238,48 @@ export function buildProgram(io: Io, env?: Env) {
         '  openwaba numbers add --display-name "Main line" \\',
         '    --phone-number-id 106540352242922 --waba-id 102290129340398',
       ].join('\n'),
-    )
-    .action(async (o: AddNumberOptions) => runNumbersAdd(config(), io, o));
-
-  numbers
-    .command('test')
-    .description('Ask Meta about a stored number now (like "Test connection" in the dashboard)')
-    .argument('<number>', "the number's id or its phone number id (see `numbers list`)")
-    .option('--org <org>', 'organisation id or exact name (default: search them all)')
-    .option('--json', 'print what Meta answered as JSON')
-    .action(async (number: string, o: { org?: string; json?: boolean }) =>
-      runNumbersTest(config(), io, { ...o, number }),
     );
+  remote(add).action(async (o: AddNumberOptions) => runNumbersAdd(config(), io, o));
+
+  remote(
+    numbers
+      .command('test')
+      .description('Ask Meta about a stored number now (like "Test connection" in the dashboard)')
+      .argument('<number>', "the number's id or its phone number id (see `numbers list`)")
+      .option('--json', 'print what Meta answered as JSON'),
+    'organisation id or exact name (default: search all of yours)',
+  ).action(async (number: string, o: RemoteOptions & { json?: boolean }) =>
+    runNumbersTest(config(), io, { ...o, number }),
+  );
 
   const templates = program
     .command('templates')
-    .description('The WhatsApp template catalogue, synced from Meta');
-  templates
-    .command('sync')
-    .description('Sync every WhatsApp Business Account of the organisation from Meta now')
-    .option('--org <org>', orgHelp)
-    .option('--waba <id>', 'only this WhatsApp Business Account')
-    .option('--json', 'print the sync result as JSON')
-    .action(async (o: { org?: string; waba?: string; json?: boolean }) => runTemplatesSync(config(), io, o));
-  templates
-    .command('list')
-    .description('List templates with status, category and whether campaigns may use them')
-    .option('--org <org>', orgHelp)
-    .option('--quarantined', 'only quarantined templates')
-    .option('--usable', 'only templates campaigns may use')
-    .option('--all', 'include templates Meta no longer has')
-    .option('--json', 'print the templates as a JSON array')
-    .action(
-      async (o: { org?: string; quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean }) =>
-        runTemplatesList(config(), io, o),
-    );
+    .description('The WhatsApp template catalogue, synced from Meta')
+    .addHelpText('after', REMOTE_HELP);
+  remote(
+    templates
+      .command('sync')
+      .description('Sync every WhatsApp Business Account of the organisation from Meta now')
+      .option('--waba <id>', 'only this WhatsApp Business Account')
+      .option('--json', 'print the sync result as JSON'),
+  ).action(async (o: RemoteOptions & { waba?: string; json?: boolean }) => runTemplatesSync(config(), io, o));
+  remote(
+    templates
+      .command('list')
+      .description('List templates with status, category and whether campaigns may use them')
+      .option('--quarantined', 'only quarantined templates')
+      .option('--usable', 'only templates campaigns may use')
+      .option('--all', 'include templates Meta no longer has')
+      .option('--json', 'print the templates as a JSON array'),
+  ).action(
+    async (o: RemoteOptions & { quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean }) =>
+      runTemplatesList(config(), io, o),
+  );
 
   const campaign = program
     .command('campaign')
     .description('Campaigns on a running server: create, start, pause, resume, stop, follow')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'These verbs talk to a running server (`openwaba start`) through its API, signed in as a member',
-        `of the organisation: --url, --email and --password, or ${Object.values(REMOTE_ENV).join(', ')}.`,
-      ].join('\n'),
-    );
+    .addHelpText('after', REMOTE_HELP);
   remote(
     campaign
       .command('create')

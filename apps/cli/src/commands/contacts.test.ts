@@ -1,69 +1,30 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, openConfiguredDatabase } from '@openwaba/server';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, settings } from '../../../server/test/helpers.ts';
-import type { Io } from '../output.ts';
-import { runCli } from '../program.ts';
+import { settings } from '../../../server/test/helpers.ts';
+import { type CliServer, startCliServer } from '../../test/cli-server.ts';
 
-let env: Record<string, string>;
-let dir: string;
-let cleanup: () => Promise<void>;
+let server: CliServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'openwaba-cli-contacts-'));
-  const base = {
-    LOG_LEVEL: 'silent',
-    APP_SECRET: 'cli-contacts-test-secret-0123456789abcdef',
-    DATA_DIR: dir,
-  };
-  if (settings.backend === 'pg') {
-    const db = await createTestDatabase({ migrate: false });
-    await db.database.close().catch(() => {});
-    env = { ...base, DATABASE_URL: db.url! };
-    cleanup = db.drop;
-  } else {
-    env = base;
-    cleanup = async () => {};
-  }
+  server = await startCliServer();
+  // The import job runs on the server, as under `openwaba start`.
+  await server.t.app.services.jobs.start({ work: true });
 });
-afterAll(async () => {
-  await cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server?.close());
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCli(args, io, env);
-  return { code, out: out.join('\n'), err: err.join('\n') };
+/** The organisation's contacts as the API shows them: name and tag names, by name. */
+async function contacts() {
+  const { data } = await server.api.contacts.list({ limit: 100 });
+  return data
+    .map((c) => ({ name: c.name, tags: c.tags.map((t) => t.name).sort() }))
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
 }
 
-async function query<T>(sql: string, params: unknown[] = []) {
-  const database = await openConfiguredDatabase(loadConfig(env));
-  try {
-    return await database.query<T>(sql, params);
-  } finally {
-    await database.close();
-  }
-}
-
-// Every run opens the database afresh, as the real CLI does: slow on the embedded one.
-describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () => {
+describe(`openwaba contacts against a running server on ${settings.backend}`, { timeout: 300_000 }, () => {
   it('imports a file with --map and --on-duplicate, writes the rejects next to it, exports', async () => {
-    const setup = await cli([
-      'setup',
-      '--email',
-      'owner@example.com',
-      '--password',
-      'owner password 1',
-      '--org',
-      'Acme',
-    ]);
-    expect(setup.code, setup.err).toBe(0);
+    const { cli, dir } = server;
     const file = join(dir, 'people.csv');
     writeFileSync(
       file,
@@ -73,11 +34,23 @@ describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () =>
     const bad = await cli(['contacts', 'import', file, '--map', 'mobile=Mobile']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--map');
+    const missing = await cli(['contacts', 'import', join(dir, 'nope.csv'), '--map', 'phone=Mobile']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain(`Cannot read ${join(dir, 'nope.csv')}`);
+    const mode = await cli(['contacts', 'import', file, '--map', 'phone=Mobile', '--on-duplicate', 'merge']);
+    expect(mode.code).toBe(2);
+    expect(mode.err).toContain('--on-duplicate: must be update or skip');
+    // A column the file does not have: the server says so, and nothing is imported.
+    const column = await cli(['contacts', 'import', file, '--map', 'phone=Phone']);
+    expect(column.code).toBe(2);
+    expect(column.err).toMatch(/^error: .*Phone/);
 
     const dry = await cli(['contacts', 'import', file, '--map', 'phone=Mobile,name=Name', '--dry-run']);
     expect(dry.code, dry.err).toBe(0);
-    expect(dry.out).toContain('nothing was imported');
+    expect(dry.out).toContain('Dry run of people.csv (csv): nothing was imported.');
     expect(dry.out).toContain('4 rows: 2 new, 0 updated, 0 unchanged, 1 invalid, 1 duplicates');
+    expect(dry.out).toMatch(/row 3: 12: /);
+    expect(await contacts()).toEqual([]);
 
     const res = await cli([
       'contacts',
@@ -93,6 +66,7 @@ describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () =>
     const json = JSON.parse(res.out);
     expect(json).toMatchObject({
       state: 'completed',
+      filename: 'people.csv',
       counts: { total: 4, new: 2, invalid: 1, duplicates: 1 },
       rejects_file: `${file}.rejects.csv`,
     });
@@ -101,13 +75,9 @@ describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () =>
       { row_number: '3', value: '12' },
       { row_number: '4', value: '+447400300001' },
     ]);
-    const rows = await query<{ name: string; n: number }>(
-      `select c.name, (select count(*)::int from contact_tags ct where ct.contact_id = c.id) as n
-         from contacts c order by c.name`,
-    );
-    expect(rows).toEqual([
-      { name: 'Ada', n: 1 },
-      { name: 'Bob', n: 2 },
+    expect(await contacts()).toEqual([
+      { name: 'Ada', tags: ['vip'] },
+      { name: 'Bob', tags: ['a', 'b'] },
     ]);
 
     // Plain output; skip keeps Ada's name, update changes it.
@@ -122,7 +92,9 @@ describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () =>
       'skip',
     ]);
     expect(skip.code, skip.err).toBe(0);
-    expect(skip.out).toContain('0 new, 0 updated, 1 unchanged');
+    expect(skip.out).toBe(
+      'Imported people.csv: 0 new, 0 updated, 1 unchanged, 0 invalid, 0 duplicates (1 rows).',
+    );
     const upd = await cli([
       'contacts',
       'import',
@@ -131,17 +103,46 @@ describe(`openwaba contacts on ${settings.backend}`, { timeout: 300_000 }, () =>
       'phone=Mobile,name=Name',
       '--on-duplicate',
       'update',
+      '--add-tags',
+      'imported, cli',
     ]);
     expect(upd.out).toContain('0 new, 1 updated, 0 unchanged');
     expect(upd.err).toContain('1/1 rows');
+    expect(await contacts()).toEqual([
+      { name: 'Ada Lovelace', tags: ['cli', 'imported', 'vip'] },
+      { name: 'Bob', tags: ['a', 'b'] },
+    ]);
 
     const out = join(dir, 'export.csv');
     const exp = await cli(['contacts', 'export', '--out', out]);
     expect(exp.code, exp.err).toBe(0);
+    expect(exp.err).toBe(`Exported 2 contacts to ${out}`);
     const exported = parse(readFileSync(out), { columns: true }) as Record<string, string>[];
     expect(exported.map((r) => [r.phone, r.name]).sort()).toEqual([
       ['+447400300001', 'Ada Lovelace'],
       ['+447400300002', 'Bob'],
     ]);
+
+    // Without --out, the CSV is the output, line by line.
+    const stdout = await cli(['contacts', 'export']);
+    expect(stdout.code, stdout.err).toBe(0);
+    expect(stdout.out).toBe(readFileSync(out, 'utf8').trimEnd().replaceAll('\r\n', '\n'));
+  });
+
+  it('a viewer may neither import nor export', async () => {
+    await server.t.member('viewer', 'viewer-contacts@example.com');
+    const as = {
+      OPENWABA_ADMIN_EMAIL: 'viewer-contacts@example.com',
+      OPENWABA_ADMIN_PASSWORD: 'member password 1',
+    };
+    const file = join(server.dir, 'viewer.csv');
+    writeFileSync(file, 'Mobile\n+44 7400 300009\n');
+    const imported = await server.cli(['contacts', 'import', file, '--map', 'phone=Mobile'], as);
+    expect(imported.code).toBe(1);
+    expect(imported.err).toMatch(/^error: Your role \(viewer\) cannot do this/);
+    const exported = await server.cli(['contacts', 'export'], as);
+    expect(exported.code).toBe(1);
+    expect(exported.err).toMatch(/^error: Your role \(viewer\) cannot do this/);
+    expect(exported.out).toBe('');
   });
 });

@@ -1,17 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createWriteStream, openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type ImportMapping, ImportOptions } from '@openwaba/contracts';
-import type { Config } from '@openwaba/server';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { type ContactImport, type ImportMapping, ImportOptions } from '@openwaba/contracts';
 import { z } from 'zod';
+import { type RemoteDefaults, type RemoteOptions, withRemote } from '../api.ts';
 import { parseFlags } from '../flags.ts';
-import { actingContext, resolveOrg } from '../orgs.ts';
 import { CliError, type Io } from '../output.ts';
-import { withServices } from '../services.ts';
-
-const OrgRef = z.string().trim().min(1, 'must be an organisation id or name');
+import { processTty, type Tty } from '../prompt.ts';
 
 /** `phone=Mobile,name=First,last_name=Last,tags=Labels,field.city=City` → the API's mapping. */
 export function parseMap(text: string): ImportMapping {
@@ -34,17 +31,15 @@ export const ImportFlags = z.object({
   file: z.string().min(1, 'is required'),
   map: z.string().min(1, 'is required: e.g. phone=Mobile,name=Name,tags=Labels,field.city=City'),
   onDuplicate: z.enum(['update', 'skip'], 'must be update or skip').default('update'),
-  org: OrgRef.optional(),
   optInProof: z.string().trim().min(1).max(2000).optional(),
   addTags: z.string().optional(),
   dryRun: z.boolean().optional(),
   json: z.boolean().optional(),
 });
 
-export interface ImportCliOptions {
+export interface ImportCliOptions extends RemoteOptions {
   map?: string;
   onDuplicate?: string;
-  org?: string;
   optInProof?: string;
   addTags?: string;
   dryRun?: boolean;
@@ -77,18 +72,38 @@ function progressPrinter(err: NodeJS.WriteStream | undefined, io: Io) {
   };
 }
 
+/** How often a running import is asked for its progress. */
+const POLL_MS = 200;
+
+/** A server's download as a node stream. */
+const fromWeb = (stream: ReadableStream<Uint8Array>) => Readable.fromWeb(stream as NodeReadableStream);
+
 /**
  * `openwaba contacts import FILE --map phone=Mobile,… --on-duplicate update|skip`: the dashboard's
- * import, run here: the same checks, the same all-or-nothing transaction. `--dry-run` previews.
+ * import, through the running server: the same checks, the same all-or-nothing job, followed here
+ * until it ends. `--dry-run` previews.
  */
 export async function runContactsImport(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
   file: string | undefined,
   opts: ImportCliOptions,
   stderr: NodeJS.WriteStream | undefined = process.stderr,
+  tty: Tty = processTty(),
 ) {
-  const flags = parseFlags(ImportFlags, { ...opts, file }, ['file']);
+  const flags = parseFlags(
+    ImportFlags,
+    {
+      file,
+      map: opts.map,
+      onDuplicate: opts.onDuplicate,
+      optInProof: opts.optInProof,
+      addTags: opts.addTags,
+      dryRun: opts.dryRun,
+      json: opts.json,
+    },
+    ['file'],
+  );
   const mapping = parseMap(flags.map);
   const parsed = ImportOptions.safeParse({
     mapping,
@@ -110,28 +125,33 @@ export async function runContactsImport(
     );
   }
   const options = parsed.data;
-  await stat(flags.file).catch(() => {
-    throw new CliError(`Cannot read ${flags.file}`, 2);
-  });
-  const rejectsFile = `${flags.file}.rejects.csv`;
-  const result = await withServices(config, async (services) => {
-    const org = await resolveOrg(services, flags.org);
-    const ctx = actingContext(org);
-    const imports = services.contactImports;
-    const upload = await imports.upload(ctx, {
-      body: createReadStream(flags.file),
-      filename: basename(flags.file),
+  // openAsBlob throws at once for a missing file: inside then() that is a rejection like the rest.
+  const blob = await Promise.resolve(flags.file)
+    .then(openAsBlob)
+    .catch(() => {
+      throw new CliError(`Cannot read ${flags.file}`, 2);
     });
+  const rejectsFile = `${flags.file}.rejects.csv`;
+  const result = await withRemote(config, opts, tty, async ({ api }) => {
+    const imports = api.contacts.imports;
+    const upload = await imports.upload(blob, basename(flags.file));
     if (flags.dryRun)
-      return { dryRun: true as const, upload, preview: await imports.preview(ctx, upload.id, options) };
-    await imports.confirm(ctx, upload.id, options, { schedule: false });
+      return { dryRun: true as const, upload, preview: await imports.preview(upload.id, options) };
+    await imports.confirm(upload.id, options);
+    // A job on the server imports the rows; its progress is followed here.
     const bar = flags.json ? undefined : progressPrinter(stderr, io);
-    const done = await imports.run(ctx.orgId, upload.id, (n, total) => bar?.update(n, total));
+    let done: ContactImport;
+    for (;;) {
+      done = await imports.get(upload.id);
+      if (done.state === 'completed' || done.state === 'failed') break;
+      bar?.update(done.processed, done.total_rows);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
     if (done.state === 'completed') bar?.update(done.total_rows, done.total_rows);
     bar?.end();
     let wroteRejects = false;
     if (done.has_rejects) {
-      await pipeline(imports.rejectsCsv(ctx, upload.id), createWriteStream(rejectsFile));
+      await pipeline(fromWeb(await imports.rejectsCsv(upload.id)), createWriteStream(rejectsFile));
       wroteRejects = true;
     }
     return { dryRun: false as const, done, rejects: wroteRejects ? rejectsFile : null };
@@ -160,34 +180,55 @@ export async function runContactsImport(
 
 export const ExportFlags = z.object({
   out: z.string().min(1).optional(),
-  org: OrgRef.optional(),
 });
 
+/** Counts the lines of a CSV as its chunks pass (CRLF, as the server writes them); `line` gets each whole one. */
+function csvLines(line?: (text: string) => void) {
+  const decoder = new TextDecoder();
+  let tail = '';
+  let lines = 0;
+  const split = (text: string) => {
+    const parts = (tail + text).split('\r\n');
+    tail = parts.pop()!;
+    lines += parts.length;
+    if (line) for (const part of parts) line(part);
+  };
+  return {
+    push: (chunk: Uint8Array) => split(decoder.decode(chunk, { stream: true })),
+    end: () => split(decoder.decode()),
+    get lines() {
+      return lines;
+    },
+  };
+}
+
 /** `openwaba contacts export [--out FILE]`: every contact as CSV (stdout without --out). */
-export async function runContactsExport(config: Config, io: Io, opts: { out?: string; org?: string }) {
-  const flags = parseFlags(ExportFlags, opts);
-  const rows = await withServices(config, async (services) => {
-    const org = await resolveOrg(services, flags.org);
-    const lines = await services.contactExport.csv({ orgId: org.id }, {});
-    let n = -1;
-    const sink = flags.out
-      ? createWriteStream(flags.out)
-      : new Writable({
-          write(chunk: Buffer, _enc, done) {
-            for (const line of chunk.toString().split('\r\n').slice(0, -1)) io.out(line);
-            done();
-          },
-        });
-    await pipeline(
-      (async function* () {
-        for await (const chunk of lines) {
-          n += chunk.split('\r\n').length - 1;
-          yield chunk;
-        }
-      })(),
-      sink,
-    );
-    return n;
+export async function runContactsExport(
+  config: RemoteDefaults,
+  io: Io,
+  opts: RemoteOptions & { out?: string },
+  tty: Tty = processTty(),
+) {
+  const flags = parseFlags(ExportFlags, { out: opts.out });
+  const rows = await withRemote(config, opts, tty, async ({ api }) => {
+    const csv = fromWeb(await api.contacts.exportCsv());
+    const counter = csvLines(flags.out ? undefined : (l) => io.out(l));
+    if (flags.out) {
+      // The file gets the bytes as they come; the counter only reads them.
+      await pipeline(
+        csv,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            counter.push(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(flags.out),
+      );
+    } else for await (const chunk of csv) counter.push(chunk);
+    counter.end();
+    // The header is not a contact.
+    return counter.lines - 1;
   });
   if (flags.out) io.err(`Exported ${rows} contacts to ${flags.out}`);
 }

@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { loadConfig, openConfiguredDatabase } from '@openwaba/server';
 import { createSimulator, type Simulator } from '@openwaba/simulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestDatabase, settings } from '../../../server/test/helpers.ts';
-import type { Io } from '../output.ts';
-import { runCli } from '../program.ts';
+import { OWNER, settings } from '../../../server/test/helpers.ts';
+import { type CliServer, startCliServer } from '../../test/cli-server.ts';
 import { runNumbersAdd, SECRET_ENV } from './numbers.ts';
 
 const MAIN = {
@@ -30,54 +25,23 @@ const TYPED = { ...MAIN, phone_number_id: '1000003', access_token: 'token-valid-
 const SECRETS = { app_secret: 'app-secret-0001', verify_token: 'verify-token-0001' };
 
 let sim: Simulator;
+let server: CliServer;
 /** The id `numbers add` gave the first number, for `numbers test <id>`. */
 let mainId: string;
-let env: Record<string, string>;
-let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   sim = await createSimulator({ seed: 11 });
   await sim.listen(0, '127.0.0.1');
   for (const n of [MAIN, SECOND, TYPED]) sim.addNumber(n);
-  const base = {
-    LOG_LEVEL: 'silent',
-    APP_SECRET: 'cli-numbers-test-secret-0123456789abcdef',
-    META_GRAPH_URL: sim.url,
-  };
-  if (settings.backend === 'pg') {
-    const db = await createTestDatabase({ migrate: false });
-    await db.database.close().catch(() => {});
-    env = { ...base, DATABASE_URL: db.url! };
-    cleanup = db.drop;
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'openwaba-numbers-'));
-    env = { ...base, DATA_DIR: dir };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  server = await startCliServer({ META_GRAPH_URL: sim.url });
 });
 afterAll(async () => {
-  await cleanup();
-  await sim.close();
+  await server?.close();
+  await sim?.close();
 });
 afterEach(() => vi.unstubAllEnvs());
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCli(args, io, env);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-/** Reads the database between CLI runs (the embedded one takes one process at a time). */
-async function query<T>(sql: string, params: unknown[] = []) {
-  const database = await openConfiguredDatabase(loadConfig(env));
-  try {
-    return await database.query<T>(sql, params);
-  } finally {
-    await database.close();
-  }
-}
+const cli = (args: string[]) => server.cli(args);
 
 const addMain = [
   'numbers',
@@ -97,9 +61,8 @@ function expectNoSecret(text: string) {
     expect(text).not.toContain(s);
 }
 
-// Every run opens the database afresh, as the real CLI does: slow on the embedded one.
-describe(`openwaba numbers on ${settings.backend}`, { timeout: 90_000 }, () => {
-  it('explains bad flags with exit code 2 before touching anything', async () => {
+describe(`openwaba numbers against a running server on ${settings.backend}`, { timeout: 90_000 }, () => {
+  it('explains bad flags with exit code 2 before signing in', async () => {
     const bad = await cli([
       'numbers',
       'add',
@@ -136,37 +99,25 @@ describe(`openwaba numbers on ${settings.backend}`, { timeout: 90_000 }, () => {
     expect((await cli(['numbers', 'remove'])).code).toBe(2);
     expect((await cli(['numbers', 'list', '--bogus'])).code).toBe(2);
 
-    const noOrg = await cli(['numbers', 'list']);
-    expect(noOrg.code).toBe(1);
-    expect(noOrg.err).toContain('There is no organisation yet: run `openwaba setup` first');
+    const down = await cli(['numbers', 'list', '--url', 'http://127.0.0.1:9']);
+    expect(down.code).toBe(1);
+    expect(down.err).toContain('Cannot reach the server at http://127.0.0.1:9');
+    const denied = await cli(['numbers', 'list', '--password', 'not the password']);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toContain(`Cannot sign in to ${server.url} as ${OWNER.email}`);
   });
 
   it('adds a number once Meta accepts it and lists it without its secrets', async () => {
-    const setup = await cli(['setup', '--email', 'owner@example.com', '--password', 'owner password 1']);
-    expect(setup.code).toBe(2);
-    expect(
-      (
-        await cli([
-          'setup',
-          '--email',
-          'owner@example.com',
-          '--password',
-          'owner password 1',
-          '--org',
-          'Acme',
-        ])
-      ).code,
-    ).toBe(0);
-
     // Secrets from the environment, as --help recommends.
     vi.stubEnv(SECRET_ENV.accessToken, MAIN.access_token);
     vi.stubEnv(SECRET_ENV.appSecret, SECRETS.app_secret);
     const added = await cli(addMain);
     expect(added.code, added.err).toBe(0);
-    expect(added.out).toContain('Connected "Main line" (+1 555 010 0001) to "Acme".');
+    expect(added.out).toContain(`Connected "Main line" (+1 555 010 0001) to "${OWNER.org}".`);
     expect(added.out).toContain(
       'Meta says: verified name Corner Bakery, quality GREEN, throughput STANDARD, messaging limit TIER_2K.',
     );
+    expect(added.out).toContain(`set the webhook callback URL to ${server.url}/webhooks/whatsapp`);
     expectNoSecret(added.out + added.err);
 
     vi.unstubAllEnvs();
@@ -194,12 +145,10 @@ describe(`openwaba numbers on ${settings.backend}`, { timeout: 90_000 }, () => {
     expectNoSecret(json.out);
     mainId = list[0].id;
 
-    // The CLI has no session: the change is attributed to the organisation's owner, marked as the CLI's.
-    const [audit] = await query<{ actor_type: string; actor_label: string; email: string; after: unknown }>(
-      `select a.actor_type, a.actor_label, u.email, a.after from audit_log a join users u on u.id::text = a.actor_id
-        where a.action = 'number.create'`,
-    );
-    expect(audit).toMatchObject({ actor_type: 'user', actor_label: 'via cli', email: 'owner@example.com' });
+    // Made through the API, signed in: the change is the owner's own, in the audit log.
+    const { data: audit } = await server.api.audit.list({ action: 'number.create' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor_type: 'user', actor_id: server.t.ownerId, entity_id: mainId });
     expectNoSecret(JSON.stringify(audit));
   });
 
@@ -262,28 +211,21 @@ describe(`openwaba numbers on ${settings.backend}`, { timeout: 90_000 }, () => {
     expect(unknown.err).toContain('No number has the id or phone number id 9999999');
   });
 
-  it('with several organisations, --org picks one by id or name', async () => {
-    const beta = await cli([
-      'setup',
-      '--email',
-      'beta@example.com',
-      '--password',
-      'owner password 2',
-      '--org',
-      'Beta',
-      '--json',
-    ]);
-    expect(beta.code, beta.err).toBe(0);
-    const betaId = JSON.parse(beta.out).org_id;
+  it('with several organisations, --org picks one by id or name; test searches all of them', async () => {
+    const beta = await server.api.orgs.create({ name: 'Beta' });
+    const betaId = beta.id;
 
-    const which = await cli(['numbers', 'list']);
-    expect(which.code).toBe(2);
-    expect(which.err).toContain('There are 2 organisations; say which with --org ID or NAME:');
-    expect(which.err).toContain('Acme');
-    expect(which.err).toContain(`${betaId}  Beta`);
+    // Without --org: the organisation the session starts in (the first by name).
+    const first = await cli(['numbers', 'list', '--json']);
+    expect(first.code, first.err).toBe(0);
+    expect(JSON.parse(first.out).map((n: { display_name: string }) => n.display_name)).toEqual(['Main line']);
     const nope = await cli(['numbers', 'list', '--org', 'Gamma']);
     expect(nope.code).toBe(2);
-    expect(nope.err).toContain('No organisation has the id or name "Gamma"');
+    expect(nope.err).toContain('None of your organisations has the id or name "Gamma"');
+    expect(nope.err).toContain(`${betaId}  Beta`);
+    const empty = await cli(['numbers', 'list', '--org', 'Beta']);
+    expect(empty.code, empty.err).toBe(0);
+    expect(empty.out).toBe('No numbers connected to "Beta" yet. Connect one with `openwaba numbers add`.');
 
     const added = await cli([
       'numbers',
@@ -313,9 +255,43 @@ describe(`openwaba numbers on ${settings.backend}`, { timeout: 90_000 }, () => {
 
     const byId = JSON.parse((await cli(['numbers', 'list', '--org', betaId, '--json'])).out);
     expect(byId.map((n: { display_name: string }) => n.display_name)).toEqual(['Beta line']);
-    // A number's phone number id is unique on the install: test finds it without --org.
+    // A number's phone number id is unique on the install: test finds it in any of your organisations.
     expect((await cli(['numbers', 'test', SECOND.phone_number_id])).out).toContain('"Beta line"');
-    expect((await cli(['numbers', 'test', SECOND.phone_number_id, '--org', 'Acme'])).code).toBe(1);
+    const elsewhere = await cli(['numbers', 'test', SECOND.phone_number_id, '--org', OWNER.org]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.err).toContain('No number has the id or phone number id 1000002 in that organisation');
+  });
+
+  it('a member whose role may not connect numbers is refused by the server', async () => {
+    await server.t.member('agent', 'agent-numbers@example.com');
+    const refused = await server.cli(
+      [
+        'numbers',
+        'add',
+        '--display-name',
+        'Agent line',
+        '--phone-number-id',
+        TYPED.phone_number_id,
+        '--waba-id',
+        TYPED.waba_id,
+        '--access-token',
+        TYPED.access_token,
+        '--app-secret',
+        SECRETS.app_secret,
+        '--verify-token',
+        SECRETS.verify_token,
+      ],
+      { OPENWABA_ADMIN_EMAIL: 'agent-numbers@example.com', OPENWABA_ADMIN_PASSWORD: 'member password 1' },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^error: Your role \(agent\) cannot do this/);
+    const listed = await server.cli(['numbers', 'list', '--json'], {
+      OPENWABA_ADMIN_EMAIL: 'agent-numbers@example.com',
+      OPENWABA_ADMIN_PASSWORD: 'member password 1',
+    });
+    expect(JSON.parse(listed.out).map((n: { phone_number_id: string }) => n.phone_number_id)).not.toContain(
+      TYPED.phone_number_id,
+    );
   });
 
   it('asks on a terminal for what is missing, without echoing the secrets', async () => {
@@ -335,9 +311,9 @@ describe(`openwaba numbers on ${settings.backend}`, { timeout: 90_000 }, () => {
     });
     const out: string[] = [];
     await runNumbersAdd(
-      loadConfig(env),
+      { publicUrl: server.url, OPENWABA_ADMIN_EMAIL: OWNER.email, OPENWABA_ADMIN_PASSWORD: OWNER.password },
       { out: (l) => out.push(l), err: () => {} },
-      { displayName: 'Typed line', phoneNumberId: TYPED.phone_number_id, org: 'Acme', json: true },
+      { displayName: 'Typed line', phoneNumberId: TYPED.phone_number_id, org: OWNER.org, json: true },
       { input, output: prompts, interactive: true },
     );
     expect(asked).toContain('Access token (not shown): ');

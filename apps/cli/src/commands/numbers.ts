@@ -5,13 +5,12 @@ import {
   Uuid,
   type WaNumber,
 } from '@openwaba/contracts';
-import { AppError, type Config } from '@openwaba/server';
+import { ApiError } from '@openwaba/sdk';
 import { z } from 'zod';
+import { type RemoteDefaults, type RemoteOptions, withRemote } from '../api.ts';
 import { flagName, parseFlags } from '../flags.ts';
-import { actingContext, findOrgs, resolveOrg } from '../orgs.ts';
 import { CliError, formatTable, type Io } from '../output.ts';
 import { ask, askSecret, processTty, type Tty } from '../prompt.ts';
-import { withServices } from '../services.ts';
 
 /** Where `numbers add` also looks for the secrets, so they stay out of shell history. */
 export const SECRET_ENV = {
@@ -20,13 +19,12 @@ export const SECRET_ENV = {
   verifyToken: 'WHATSAPP_VERIFY_TOKEN',
 } as const;
 
-const OrgRef = z.string().trim().min(1, 'must be an organisation id or name');
 const Json = z.boolean().optional();
 
-export const ListNumbersFlags = z.object({ org: OrgRef.optional(), json: Json });
+export const ListNumbersFlags = z.object({ json: Json });
 
 /** The API's own body for connecting a number, plus the CLI's flags: one set of rules for both. */
-export const AddNumberFlags = CreateNumberBody.extend({ org: OrgRef.optional(), json: Json });
+export const AddNumberFlags = CreateNumberBody.extend({ json: Json });
 
 export const TestNumberFlags = z.object({
   number: z
@@ -36,11 +34,10 @@ export const TestNumberFlags = z.object({
       (s) => Uuid.safeParse(s).success || /^\d{5,25}$/.test(s),
       "must be the number's id (a UUID) or its phone number id (digits)",
     ),
-  org: OrgRef.optional(),
   json: Json,
 });
 
-export interface AddNumberOptions {
+export interface AddNumberOptions extends RemoteOptions {
   displayName?: string;
   phoneNumberId?: string;
   wabaId?: string;
@@ -48,7 +45,6 @@ export interface AddNumberOptions {
   appSecret?: string;
   verifyToken?: string;
   systemPrompt?: string;
-  org?: string;
   json?: boolean;
 }
 
@@ -69,7 +65,7 @@ function explainMeta(e: MetaError): string {
 }
 
 function metaErrorOf(err: unknown): MetaError | undefined {
-  if (!(err instanceof AppError)) return undefined;
+  if (!(err instanceof ApiError)) return undefined;
   const parsed = z.object({ meta: MetaError }).safeParse(err.details);
   return parsed.success ? parsed.data.meta : undefined;
 }
@@ -86,12 +82,17 @@ function describeHealth(h: NumberHealth): string {
 }
 
 /** `openwaba numbers list`: the organisation's numbers with their health; never a credential. */
-export async function runNumbersList(config: Config, io: Io, opts: { org?: string; json?: boolean }) {
-  const flags = parseFlags(ListNumbersFlags, opts);
-  const { org, list } = await withServices(config, async (services) => {
-    const org = await resolveOrg(services, flags.org);
-    return { org, list: await services.numbers.list({ orgId: org.id }) };
-  });
+export async function runNumbersList(
+  config: RemoteDefaults,
+  io: Io,
+  opts: RemoteOptions & { json?: boolean },
+  tty: Tty = processTty(),
+) {
+  const flags = parseFlags(ListNumbersFlags, { json: opts.json });
+  const { org, list } = await withRemote(config, opts, tty, async ({ api, org }) => ({
+    org,
+    list: (await api.numbers.list()).data,
+  }));
   if (flags.json) return io.out(JSON.stringify(list));
   if (list.length === 0)
     return io.out(`No numbers connected to "${org.name}" yet. Connect one with \`openwaba numbers add\`.`);
@@ -127,7 +128,12 @@ const QUESTIONS = [
  * `openwaba numbers add`: Meta is asked about the number with these credentials first; only what
  * Meta accepts is saved, with the secrets sealed. Asks for missing values only on a terminal.
  */
-export async function runNumbersAdd(config: Config, io: Io, opts: AddNumberOptions, tty: Tty = processTty()) {
+export async function runNumbersAdd(
+  config: RemoteDefaults,
+  io: Io,
+  opts: AddNumberOptions,
+  tty: Tty = processTty(),
+) {
   const values = { ...opts };
   const missing = QUESTIONS.filter(([key]) => !values[key]);
   if (missing.length > 0 && !tty.interactive) {
@@ -150,14 +156,12 @@ export async function runNumbersAdd(config: Config, io: Io, opts: AddNumberOptio
     app_secret: values.appSecret,
     verify_token: values.verifyToken,
     system_prompt: values.systemPrompt,
-    org: values.org,
     json: values.json,
   });
-  const { org: orgRef, json, ...body } = flags;
-  const { org, number } = await withServices(config, async (services) => {
-    const org = await resolveOrg(services, orgRef);
+  const { json, ...body } = flags;
+  const { org, number, url } = await withRemote(config, opts, tty, async ({ api, org, url }) => {
     try {
-      return { org, number: await services.numbers.create(actingContext(org), body) };
+      return { org, url, number: await api.numbers.create(body) };
     } catch (err) {
       const meta = metaErrorOf(err);
       if (meta) throw new CliError(`${(err as Error).message}\n${explainMeta(meta)}\nNothing was saved.`);
@@ -169,39 +173,34 @@ export async function runNumbersAdd(config: Config, io: Io, opts: AddNumberOptio
   io.out(`Connected "${number.display_name}"${phone} to "${org.name}".`);
   io.out(`Meta says: ${describeHealth(number.health)}.`);
   io.out(
-    `Next, in the Meta App Dashboard set the webhook callback URL to ${config.publicUrl}/webhooks/whatsapp with the same verify token, and subscribe to "messages".`,
+    `Next, in the Meta App Dashboard set the webhook callback URL to ${url}/webhooks/whatsapp with the same verify token, and subscribe to "messages".`,
   );
 }
 
 /**
  * `openwaba numbers test`: asks Meta about a stored number now, like "Test connection" in the
- * dashboard (a token Meta rejects pauses the number, as it would there).
+ * dashboard (a token Meta rejects pauses the number, as it would there). Without --org, every
+ * organisation of the account is searched, the current one first.
  */
 export async function runNumbersTest(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
-  opts: { number?: string; org?: string; json?: boolean },
+  opts: RemoteOptions & { number?: string; json?: boolean },
+  tty: Tty = processTty(),
 ) {
-  const flags = parseFlags(TestNumberFlags, opts, ['number']);
-  const { number, result } = await withServices(config, async (services) => {
-    // The number's id and its phone number id are unique on the install, so no --org is needed.
-    const orgs = flags.org ? [await resolveOrg(services, flags.org)] : await findOrgs(services);
-    for (const org of orgs) {
-      const number = (await services.numbers.list({ orgId: org.id })).find(
+  const flags = parseFlags(TestNumberFlags, { number: opts.number, json: opts.json }, ['number']);
+  const { number, result } = await withRemote(config, opts, tty, async ({ api, org, orgs }) => {
+    // The number's id and its phone number id are unique on the install: one organisation has it.
+    const search = opts.org ? [org] : [org, ...orgs.filter((o) => o.id !== org.id)];
+    for (const o of search) {
+      if (o.id !== org.id) await api.me.switchOrg(o.id);
+      const number = (await api.numbers.list()).data.find(
         (n) => n.id === flags.number.toLowerCase() || n.phone_number_id === flags.number,
       );
-      if (!number) continue;
-      if (number.is_sandbox) {
-        // Its credentials live in the running server's in-process simulator; asking Meta with them
-        // would fail and pause the sandbox.
-        throw new CliError(
-          `"${number.display_name}" is the sandbox number: it talks to the simulator inside the running server, so test it from the dashboard`,
-        );
-      }
-      return { number, result: await services.numbers.test(actingContext(org), number.id) };
+      if (number) return { number, result: await api.numbers.test(number.id) };
     }
     throw new CliError(
-      `No number has the id or phone number id ${flags.number}${flags.org ? ` in that organisation` : ''}. See \`openwaba numbers list\`.`,
+      `No number has the id or phone number id ${flags.number}${opts.org ? ` in that organisation` : ''}. See \`openwaba numbers list\`.`,
     );
   });
   if (flags.json) io.out(JSON.stringify({ id: number.id, ...result }));

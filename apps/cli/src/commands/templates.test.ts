@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createSimulator, type Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, settings } from '../../../server/test/helpers.ts';
-import type { Io } from '../output.ts';
-import { runCli } from '../program.ts';
+import { OWNER, settings } from '../../../server/test/helpers.ts';
+import { type CliServer, startCliServer } from '../../test/cli-server.ts';
 
 const NUM = {
   phone_number_id: '1900001',
@@ -15,8 +11,7 @@ const NUM = {
 };
 
 let sim: Simulator;
-let env: Record<string, string>;
-let cleanup: () => Promise<void>;
+let server: CliServer;
 
 beforeAll(async () => {
   sim = await createSimulator({ seed: 19 });
@@ -36,41 +31,22 @@ beforeAll(async () => {
     category: 'AUTHENTICATION',
     components: [{ type: 'BODY', text: '{{1}} is your code.' }],
   });
-  const base = {
-    LOG_LEVEL: 'silent',
-    APP_SECRET: 'cli-templates-test-secret-0123456789ab',
-    META_GRAPH_URL: sim.url,
-  };
-  if (settings.backend === 'pg') {
-    const db = await createTestDatabase({ migrate: false });
-    await db.database.close().catch(() => {});
-    env = { ...base, DATABASE_URL: db.url! };
-    cleanup = db.drop;
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'openwaba-templates-'));
-    env = { ...base, DATA_DIR: dir };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  server = await startCliServer({ META_GRAPH_URL: sim.url });
 });
 afterAll(async () => {
-  await cleanup();
-  await sim.close();
+  await server?.close();
+  await sim?.close();
 });
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await runCli(args, io, env);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-describe(`openwaba templates on ${settings.backend}`, () => {
+describe(`openwaba templates against a running server on ${settings.backend}`, () => {
   it('syncs from Meta and lists the catalogue; bad flags exit 2 with a clear message', async () => {
-    expect(
-      (await cli(['setup', '--email', 'ops@example.com', '--password', 'a long password 1', '--org', 'Shop']))
-        .code,
-    ).toBe(0);
+    const { cli } = server;
+    const none = await cli(['templates', 'sync']);
+    expect(none.code, none.err).toBe(0);
+    expect(none.out).toContain(`Synced 0 template(s) from 0 account(s) of "${OWNER.org}"`);
+    expect(none.out).toContain('No active number to sync from');
+    expect((await cli(['templates', 'list'])).out).toBe('No templates. Run `openwaba templates sync` first.');
+
     const add = await cli([
       'numbers',
       'add',
@@ -92,6 +68,13 @@ describe(`openwaba templates on ${settings.backend}`, () => {
     const sync = await cli(['templates', 'sync', '--json']);
     expect(sync.code, sync.err).toBe(0);
     expect(JSON.parse(sync.out)).toMatchObject({ wabas: 1, templates: 2, created: 2, quarantined: 1 });
+    const again = await cli(['templates', 'sync', '--waba', NUM.waba_id]);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(
+      new RegExp(
+        `^Synced 2 template\\(s\\) from 1 account\\(s\\) of "${OWNER.org}": 0 new, \\d+ updated, 0 gone at Meta`,
+      ),
+    );
 
     const list = await cli(['templates', 'list']);
     expect(list.code).toBe(0);
@@ -100,9 +83,33 @@ describe(`openwaba templates on ${settings.backend}`, () => {
 
     const usable = JSON.parse((await cli(['templates', 'list', '--usable', '--json'])).out);
     expect(usable.map((t: { name: string }) => t.name)).toEqual(['order_update']);
+    const quarantined = JSON.parse((await cli(['templates', 'list', '--quarantined', '--json'])).out);
+    expect(quarantined.map((t: { name: string }) => t.name)).toEqual(['login_code']);
+    // The same catalogue the API shows.
+    expect((await server.api.templates.list()).data.map((t) => t.name).sort()).toEqual([
+      'login_code',
+      'order_update',
+    ]);
 
     const bad = await cli(['templates', 'sync', '--waba', 'abc']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--waba: must be a WhatsApp Business Account id/);
+    const org = await cli(['templates', 'list', '--org', 'Nobody']);
+    expect(org.code).toBe(2);
+    expect(org.err).toContain('None of your organisations has the id or name "Nobody"');
+  });
+
+  it('a viewer may list but not sync', async () => {
+    await server.t.member('viewer', 'viewer-templates@example.com');
+    const as = {
+      OPENWABA_ADMIN_EMAIL: 'viewer-templates@example.com',
+      OPENWABA_ADMIN_PASSWORD: 'member password 1',
+    };
+    const listed = await server.cli(['templates', 'list', '--json'], as);
+    expect(listed.code, listed.err).toBe(0);
+    expect(JSON.parse(listed.out)).toHaveLength(2);
+    const sync = await server.cli(['templates', 'sync'], as);
+    expect(sync.code).toBe(1);
+    expect(sync.err).toMatch(/^error: Your role \(viewer\) cannot do this/);
   });
 });

@@ -1,15 +1,10 @@
-import type { Template } from '@openwaba/contracts';
-import type { Config } from '@openwaba/server';
 import { z } from 'zod';
+import { type RemoteDefaults, type RemoteOptions, withRemote } from '../api.ts';
 import { parseFlags } from '../flags.ts';
-import { resolveOrg } from '../orgs.ts';
 import { formatTable, type Io } from '../output.ts';
-import { withServices } from '../services.ts';
-
-const OrgRef = z.string().trim().min(1, 'must be an organisation id or name');
+import { processTty, type Tty } from '../prompt.ts';
 
 export const SyncTemplatesFlags = z.object({
-  org: OrgRef.optional(),
   waba: z
     .string()
     .regex(/^\d{5,25}$/, 'must be a WhatsApp Business Account id (digits)')
@@ -17,7 +12,6 @@ export const SyncTemplatesFlags = z.object({
   json: z.boolean().optional(),
 });
 export const ListTemplatesFlags = z.object({
-  org: OrgRef.optional(),
   quarantined: z.boolean().optional(),
   usable: z.boolean().optional(),
   all: z.boolean().optional(),
@@ -26,15 +20,16 @@ export const ListTemplatesFlags = z.object({
 
 /** `openwaba templates sync`: every WABA of the organisation (or one), from Meta, now. */
 export async function runTemplatesSync(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
-  opts: { org?: string; waba?: string; json?: boolean },
+  opts: RemoteOptions & { waba?: string; json?: boolean },
+  tty: Tty = processTty(),
 ) {
-  const flags = parseFlags(SyncTemplatesFlags, opts);
-  const { org, result } = await withServices(config, async (services) => {
-    const org = await resolveOrg(services, flags.org);
-    return { org, result: await services.templates.sync(org.id, flags.waba ? { wabaId: flags.waba } : {}) };
-  });
+  const flags = parseFlags(SyncTemplatesFlags, { waba: opts.waba, json: opts.json });
+  const { org, result } = await withRemote(config, opts, tty, async ({ api, org }) => ({
+    org,
+    result: await api.templates.sync(flags.waba ? { waba_id: flags.waba } : {}),
+  }));
   if (flags.json) return io.out(JSON.stringify(result));
   io.out(
     `Synced ${result.templates} template(s) from ${result.wabas} account(s) of "${org.name}": ` +
@@ -43,28 +38,30 @@ export async function runTemplatesSync(
   );
   for (const e of result.errors) io.err(`WABA ${e.waba_id}: ${e.message}`);
   if (result.wabas === 0 && result.errors.length === 0) {
-    io.out('No active number can reach Meta here (a sandbox number syncs from the running server).');
+    io.out('No active number to sync from: connect one with `openwaba numbers add`.');
   }
 }
 
 /** `openwaba templates list`: the catalogue with status, category and quarantine. */
 export async function runTemplatesList(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
-  opts: { org?: string; quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean },
+  opts: RemoteOptions & { quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean },
+  tty: Tty = processTty(),
 ) {
-  const flags = parseFlags(ListTemplatesFlags, opts);
-  const list: Template[] = await withServices(config, async (services) => {
-    const org = await resolveOrg(services, flags.org);
-    return services.templates.list(
-      { orgId: org.id },
-      {
-        ...(flags.quarantined ? { quarantined: 'true' as const } : {}),
-        ...(flags.usable ? { usable: 'true' as const } : {}),
-        ...(flags.all ? { include_inactive: 'true' as const } : {}),
-      },
-    );
+  const flags = parseFlags(ListTemplatesFlags, {
+    quarantined: opts.quarantined,
+    usable: opts.usable,
+    all: opts.all,
+    json: opts.json,
   });
+  const { data: list } = await withRemote(config, opts, tty, ({ api }) =>
+    api.templates.list({
+      ...(flags.quarantined ? { quarantined: true } : {}),
+      ...(flags.usable ? { usable: true } : {}),
+      ...(flags.all ? { include_inactive: true } : {}),
+    }),
+  );
   if (flags.json) return io.out(JSON.stringify(list));
   if (list.length === 0) return io.out('No templates. Run `openwaba templates sync` first.');
   io.out(
