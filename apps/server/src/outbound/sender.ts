@@ -1,11 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
-import { applyParkedStatuses } from '../inbound/service.ts';
 import type { Log } from '../lib/log.ts';
+import {
+  applyParkedStatuses,
+  type ClaimedSend,
+  claimSends,
+  expireSendLeases,
+  failSends,
+  findLateParkedStatuses,
+  findUnknownSendsAnswered,
+  giveUpSends,
+  markSendsUnknown,
+  markSent,
+  type RecipientsPart,
+  releaseSends,
+  requeueUnknownSends,
+  retrySends,
+} from '../messages/repo.ts';
 import type { NumberService } from '../numbers/service.ts';
 import { GraphError } from '../whatsapp/graph-error.ts';
 import {
@@ -36,25 +50,22 @@ type Result =
   /** Meta refused a campaign's template itself (paused, disabled, gone): the campaign pauses. */
   | { kind: 'template'; error: GraphError };
 
-interface Claimed {
-  id: number;
-  org_id: string;
-  message_id: string;
-  campaign_id: string | null;
-  recipient_id: number | null;
-  to_wa_id: string;
-  content: MessageContent;
-  reply_to: string | null;
-  attempt_id: string;
-  attempts: number;
-  priority: number;
-  run_order: number;
-}
+type Claimed = ClaimedSend;
 
 interface Done {
   row: Claimed;
   result: Result;
 }
+
+/** Recipients of sends Meta accepted (reads markSent's `s`). */
+const recipientsSent: RecipientsPart = (s) =>
+  sql`update campaign_recipients r set state = 'sent', wamid = ${s}.w, attempts = ${s}.a, sent_at = now(), updated_at = now()
+      from ${s} where r.id = ${s}.r`;
+/** Recipients of sends that failed for good (reads failSends' `f`). */
+const recipientsFailed: RecipientsPart = (f) =>
+  sql`update campaign_recipients r set state = 'failed', reason = ${f}.reason, error = ${f}.e,
+             attempts = ${f}.attempts, updated_at = now()
+      from ${f} where r.id = ${f}.r`;
 
 /** Notified (by a trigger, migration 0018) whenever sends are put on the queue. */
 export const SEND_CHANNEL = 'openwaba_send_queued';
@@ -224,31 +235,8 @@ export function createSender(deps: {
    * already finished (deleted rows stay in the index until vacuum); a claim that comes back short
    * starts again from the beginning, which also picks up retries whose time has come.
    */
-  async function claim(
-    numberId: string,
-    limit: number,
-    cursor: { runOrder: number; id: number } | null,
-  ): Promise<Claimed[]> {
-    const due = sql`q.number_id = ${numberId} and q.lease_until is null and q.unknown_since is null and q.due_at <= now()`;
-    return queryRows<Claimed>(
-      db,
-      sql`with p0 as (
-            select q.id from send_queue q where ${due} and q.priority = 0
-            order by q.id limit ${limit} for update skip locked),
-          p1 as (
-            select q.id, q.run_order from send_queue q
-            where ${due} and q.priority = 1
-              ${cursor ? sql`and (q.run_order, q.id) > (${cursor.runOrder}::bigint, ${cursor.id}::bigint)` : sql``}
-              and exists (select 1 from campaigns k where k.id = q.campaign_id and k.state = 'running')
-            order by q.run_order, q.id limit ${limit} for update skip locked),
-          c as (select id from p0 union all (select id from p1 order by run_order, id) limit ${limit})
-          update send_queue q set lease_until = now() + make_interval(secs => ${deps.leaseSeconds}),
-                 attempt_id = gen_random_uuid(), attempts = q.attempts + 1
-          from c where q.id = c.id
-          returning q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id,
-                    q.to_wa_id, q.content, q.reply_to, q.attempt_id, q.attempts, q.priority, q.run_order::float8 as run_order`,
-    );
-  }
+  const claim = (numberId: string, limit: number, cursor: { runOrder: number; id: number } | null) =>
+    claimSends(db, numberId, limit, cursor, deps.leaseSeconds);
 
   /** The number's provider and credentials, read once per claimed batch (not per send). */
   async function senderFor(numberId: string) {
@@ -332,57 +320,47 @@ export function createSender(deps: {
         db,
         numberId,
         sent.map((d) => ({ row: d.row, wamid: (d.result as { wamid: string }).wamid })),
+        recipientsSent,
       );
     const others = failed.length + retry.length + unknown.length + token.length + template.length;
     if (others)
       await transaction(db, async (tx) => {
         if (failed.length) {
-          const items = failed.map((d) => {
-            const r = d.result as { error: Record<string, unknown>; reason: string };
-            const reason =
-              d.result.kind === 'retry' ? `gave up after ${d.row.attempts} attempts: ${r.reason}` : r.reason;
-            return {
-              q: d.row.id,
-              m: d.row.message_id,
-              r: d.row.recipient_id,
-              e: r.error,
-              reason,
-              attempts: d.row.attempts,
-            };
-          });
-          await tx.execute(sql`
-          with f as (select * from json_to_recordset(${JSON.stringify(items)}::json)
-                       as x(q bigint, m uuid, r bigint, e jsonb, reason text, attempts int)),
-          msg as (update messages m set status = 'failed', error = f.e from f where m.id = f.m),
-          rec as (update campaign_recipients r set state = 'failed', reason = f.reason, error = f.e,
-                         attempts = f.attempts, updated_at = now()
-                  from f where r.id = f.r)
-          delete from send_queue q using f where q.id = f.q`);
+          await failSends(
+            tx,
+            failed.map((d) => {
+              const r = d.result as { error: Record<string, unknown>; reason: string };
+              const reason =
+                d.result.kind === 'retry'
+                  ? `gave up after ${d.row.attempts} attempts: ${r.reason}`
+                  : r.reason;
+              return { row: d.row, error: r.error, reason };
+            }),
+            recipientsFailed,
+          );
           for (const d of failed)
             published.push({ orgId: d.row.org_id, messageId: d.row.message_id, status: 'failed' });
         }
         if (retry.length) {
-          const items = retry.map((d) => {
-            const r = d.result as { delayMs: number; counts: boolean };
-            return { q: d.row.id, ms: r.delayMs, undo: r.counts ? 0 : 1 };
-          });
-          await tx.execute(sql`
-          update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - x.undo,
-                 due_at = now() + make_interval(secs => x.ms / 1000.0)
-          from json_to_recordset(${JSON.stringify(items)}::json) as x(q bigint, ms int, undo int)
-          where q.id = x.q`);
+          await retrySends(
+            tx,
+            retry.map((d) => {
+              const r = d.result as { delayMs: number; counts: boolean };
+              return { id: d.row.id, delayMs: r.delayMs, counts: r.counts };
+            }),
+          );
         }
-        if (unknown.length) {
-          await tx.execute(sql`
-          update send_queue set lease_until = null, unknown_since = now()
-          where id = any(${sql.param(unknown.map((d) => d.row.id))}::bigint[])`);
-        }
-        if (token.length || template.length) {
-          // Not sent: released as they were, to go when the token is replaced or the campaign resumed.
-          await tx.execute(sql`
-          update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
-          where id = any(${sql.param([...token, ...template].map((d) => d.row.id))}::bigint[])`);
-        }
+        if (unknown.length)
+          await markSendsUnknown(
+            tx,
+            unknown.map((d) => d.row.id),
+          );
+        // Not sent: released as they were, to go when the token is replaced or the campaign resumed.
+        if (token.length || template.length)
+          await releaseSends(
+            tx,
+            [...token, ...template].map((d) => d.row.id),
+          );
       });
     for (const p of published) {
       await events
@@ -411,44 +389,12 @@ export function createSender(deps: {
     if (campaignIds.length) await deps.hooks?.onCampaignActivity?.(campaignIds);
   }
 
-  /**
-   * Marks sends as accepted by Meta in one statement: the message gets its wamid, the recipient is
-   * sent, the queue row goes (the conversation's activity moved when the message was queued);
-   * statuses that arrived first (parked) are applied after it, each in its own transaction (rare: a
-   * status webhook before Meta's answer).
-   */
-  async function markSent(db: Db, numberId: string, items: { row: Claimed; wamid: string }[]) {
-    const rows = items.map((i) => ({
-      q: i.row.id,
-      m: i.row.message_id,
-      r: i.row.recipient_id,
-      w: i.wamid,
-      a: i.row.attempts,
-    }));
-    const [res] = await queryRows<{ parked: string[] | null }>(
-      db,
-      sql`
-      with s as (select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(q bigint, m uuid, r bigint, w text, a int)),
-      rec as (update campaign_recipients r set state = 'sent', wamid = s.w, attempts = s.a, sent_at = now(), updated_at = now()
-              from s where r.id = s.r),
-      del as (delete from send_queue q using s where q.id = s.q),
-      upd as (update messages m set wamid = s.w, status = case when m.status = 'pending' then 'sent' else m.status end,
-                     sent_at = now()
-              from s where m.id = s.m)
-      select array(select distinct e.wamid from message_status_events e
-                   where e.number_id = ${numberId} and not e.applied and e.wamid in (select w from s)) as parked`,
-    );
-    for (const wamid of res?.parked ?? [])
-      await transaction(db, (tx) => applyParkedStatuses(tx, numberId, wamid));
-  }
-
   /** Gives claimed but unsent rows back to the queue as they were (no attempt was made). */
-  async function release(rows: Claimed[]) {
-    if (!rows.length) return;
-    await db.execute(sql`
-      update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
-      where id = any(${sql.param(rows.map((r) => r.id))}::bigint[])`);
-  }
+  const release = (rows: Claimed[]) =>
+    releaseSends(
+      db,
+      rows.map((r) => r.id),
+    );
 
   /**
    * Sends for one number while it has due work and this process holds its lease. Claims are fetched
@@ -617,20 +563,8 @@ export function createSender(deps: {
    * while their send was being recorded are applied.
    */
   async function sweep() {
-    await db.execute(sql`
-      update send_queue set lease_until = null, unknown_since = now()
-      where lease_until is not null and lease_until < now() - interval '1 second' and attempt_id is not null`);
-    const found = await queryRows<Claimed & { number_id: string; wamid: string }>(
-      db,
-      sql`select q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id, q.to_wa_id,
-                 q.content, q.reply_to, q.attempt_id, q.attempts, q.priority, q.run_order::float8 as run_order, q.number_id, e.wamid
-          from send_queue q
-          join lateral (select e.wamid from message_status_events e
-                         where (e.payload->>'biz_opaque_callback_data') = 'ow:' || q.attempt_id::text and not e.applied
-                         limit 1) e on true
-          where q.unknown_since is not null
-          limit 1000`,
-    );
+    await expireSendLeases(db);
+    const found = await findUnknownSendsAnswered(db);
     const byNumber = new Map<string, (Claimed & { wamid: string })[]>();
     for (const f of found) byNumber.set(f.number_id, [...(byNumber.get(f.number_id) ?? []), f]);
     for (const [numberId, items] of byNumber) {
@@ -638,6 +572,7 @@ export function createSender(deps: {
         db,
         numberId,
         items.map((row) => ({ row, wamid: row.wamid })),
+        recipientsSent,
       );
       log.info({ numberId, count: items.length }, 'sends with a lost answer reconciled from status webhooks');
       const campaignIds = [
@@ -647,41 +582,16 @@ export function createSender(deps: {
     }
     // Statuses parked while their send was being recorded (the webhook's transaction and the
     // sender's overlapped, so neither saw the other): their message has its wamid now.
-    const late = await queryRows<{ number_id: string; wamid: string }>(
-      db,
-      sql`select distinct e.number_id, e.wamid from message_status_events e
-          where not e.applied and e.created_at between now() - interval '10 minutes' and now() - interval '2 seconds'
-            and exists (select 1 from messages m where m.number_id = e.number_id and m.wamid = e.wamid)
-          limit 500`,
-    );
+    const late = await findLateParkedStatuses(db);
     for (const l of late) await transaction(db, (tx) => applyParkedStatuses(tx, l.number_id, l.wamid));
-    const expired = await queryRows<{
-      id: number;
-      message_id: string;
-      recipient_id: number | null;
-      attempts: number;
-      campaign_id: string | null;
-    }>(
-      db,
-      sql`update send_queue q set unknown_since = null, attempt_id = null, due_at = now()
-          where q.unknown_since < now() - make_interval(secs => ${deps.reconcileWindowSeconds})
-            -- A status webhook carrying the attempt id that is stored but not processed yet (its worker
-            -- died holding the claim, or processing failed and is retried) proves the send was accepted.
-            and not exists (select 1 from webhook_events w where w.state in ('pending', 'failed')
-                              and strpos(w.raw, 'ow:' || q.attempt_id::text) > 0)
-          returning id::int as id, message_id, recipient_id::int as recipient_id, attempts, campaign_id`,
-    );
+    const expired = await requeueUnknownSends(db, deps.reconcileWindowSeconds);
     const spent = expired.filter((e) => e.attempts > retryDelays.length);
     if (spent.length) {
       const reason = `outcome unknown after ${retryDelays.length + 1} attempts (no answer and no status webhook)`;
       await transaction(db, async (tx) => {
-        await tx.execute(sql`update messages set status = 'failed', error = ${JSON.stringify({ title: reason })}::jsonb
-                             where id = any(${sql.param(spent.map((s) => s.message_id))}::uuid[])`);
+        await giveUpSends(tx, spent, reason);
         await tx.execute(sql`update campaign_recipients set state = 'failed', reason = ${reason}, updated_at = now()
                              where id = any(${sql.param(spent.map((s) => s.recipient_id ?? 0))}::bigint[])`);
-        await tx.execute(
-          sql`delete from send_queue where id = any(${sql.param(spent.map((s) => s.id))}::bigint[])`,
-        );
       });
     }
     if (expired.length)
