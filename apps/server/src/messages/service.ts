@@ -7,7 +7,7 @@ import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
-import { insertOutboundMessage } from '../messages/repo.ts';
+import { insertOutboundMessage } from './repo.ts';
 
 type OnCommit = (f: () => unknown) => void;
 

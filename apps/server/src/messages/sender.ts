@@ -4,6 +4,17 @@ import type { Db } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
+import type { NumberService } from '../numbers/service.ts';
+import { GraphError } from '../whatsapp/graph-error.ts';
+import {
+  initialRate,
+  PAIR_RATE_DELAY_MS,
+  type RateState,
+  RETRY_DELAYS_MS,
+  recordOutcome,
+  type SendOutcome,
+  tick,
+} from './rate.ts';
 import {
   applyParkedStatuses,
   type ClaimedSend,
@@ -19,18 +30,7 @@ import {
   releaseSends,
   requeueUnknownSends,
   retrySends,
-} from '../messages/repo.ts';
-import type { NumberService } from '../numbers/service.ts';
-import { GraphError } from '../whatsapp/graph-error.ts';
-import {
-  initialRate,
-  PAIR_RATE_DELAY_MS,
-  type RateState,
-  RETRY_DELAYS_MS,
-  recordOutcome,
-  type SendOutcome,
-  tick,
-} from './rate.ts';
+} from './repo.ts';
 
 /** How a claimed send ended. */
 type Result =
