@@ -14,6 +14,9 @@ import { bestStatusOf, statusRankSql } from './status-rank.ts';
  * Campaigns own their recipients; where a recipient moves in the same statement as its message (the
  * send path runs at 1,000 msg/s, so no second round trip), campaigns hand in that part of the
  * statement as a `RecipientsPart`.
+ *
+ * One file past ~400 lines on purpose: it is a list of statements, and having every write to these
+ * tables in one place is the point.
  */
 
 type Json = Record<string, unknown>;
