@@ -29,6 +29,7 @@ import type { OrgService } from '../orgs/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import { fixedMediaLinks, refuseInwardMediaLinks } from './media-links.ts';
 import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
+import { recipientsQueuedPart, recipientsSkippedPart } from './repo.ts';
 
 type Json = Record<string, unknown>;
 /** How a caller sees a phone and a cell that may hold one (contacts/phone-privacy). */
@@ -624,10 +625,7 @@ export function createCampaignService(deps: {
       c.org_id,
       { numberId: c.number_id, campaignId: c.id, runOrder, templates: c.templates },
       chunk,
-      (
-        m,
-      ) => sql`update campaign_recipients cr set state = 'queued', message_id = ${m}.message_id, updated_at = now()
-                 from ${m} where cr.id = ${m}.recipient_id`,
+      recipientsQueuedPart,
     );
   }
 
@@ -833,15 +831,7 @@ export function createCampaignService(deps: {
 
   /** Takes a campaign's unsent messages off the queue (claims in flight stay): they never happened. */
   async function dropQueued(tx: Tx, orgId: string, campaignId: string, reason: string) {
-    await dequeueCampaign(
-      tx,
-      orgId,
-      campaignId,
-      (
-        q,
-      ) => sql`update campaign_recipients r set state = 'skipped', reason = ${reason}, message_id = null, updated_at = now()
-                 from ${q} where r.id = ${q}.recipient_id`,
-    );
+    await dequeueCampaign(tx, orgId, campaignId, recipientsSkippedPart(reason));
     await tx.execute(
       sql`update campaign_recipients set state = 'skipped', reason = ${reason}, updated_at = now()
           where campaign_id = ${campaignId} and state = 'pending'`,

@@ -1,8 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { failRecipients, recipientsSentPart } from '../campaigns/repo.ts';
 import type { Db } from '../db/client.ts';
 import { transaction } from '../db/tx.ts';
 import type { Log } from '../lib/log.ts';
-import { recipientsSent } from './record-outcomes.ts';
 import {
   applyParkedStatuses,
   type ClaimedSend,
@@ -40,7 +39,7 @@ export function createReconciler(deps: {
         db,
         numberId,
         items.map((row) => ({ row, wamid: row.wamid })),
-        recipientsSent,
+        recipientsSentPart,
       );
       log.info({ numberId, count: items.length }, 'sends with a lost answer reconciled from status webhooks');
       const campaignIds = campaignsOf(items);
@@ -56,8 +55,11 @@ export function createReconciler(deps: {
       const reason = `outcome unknown after ${retryDelays.length + 1} attempts (no answer and no status webhook)`;
       await transaction(db, async (tx) => {
         await giveUpSends(tx, spent, reason);
-        await tx.execute(sql`update campaign_recipients set state = 'failed', reason = ${reason}, updated_at = now()
-                             where id = any(${sql.param(spent.map((s) => s.recipient_id ?? 0))}::bigint[])`);
+        await failRecipients(
+          tx,
+          spent.map((s) => s.recipient_id),
+          reason,
+        );
       });
     }
     if (expired.length)

@@ -1,28 +1,11 @@
-import { sql } from 'drizzle-orm';
+import { recipientsFailedPart, recipientsSentPart } from '../campaigns/repo.ts';
 import type { Db } from '../db/client.ts';
 import { transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import type { NumberService } from '../numbers/service.ts';
-import {
-  failSends,
-  markSendsUnknown,
-  markSent,
-  type RecipientsPart,
-  releaseSends,
-  retrySends,
-} from './repo.ts';
+import { failSends, markSendsUnknown, markSent, releaseSends, retrySends } from './repo.ts';
 import { type CompletedSend, sortResults } from './send-result.ts';
 import { campaignsOf, type SenderHooks } from './sender-hooks.ts';
-
-/** Recipients of sends Meta accepted (reads markSent's `s`). */
-export const recipientsSent: RecipientsPart = (s) =>
-  sql`update campaign_recipients r set state = 'sent', wamid = ${s}.w, attempts = ${s}.a, sent_at = now(), updated_at = now()
-      from ${s} where r.id = ${s}.r`;
-/** Recipients of sends that failed for good (reads failSends' `f`). */
-const recipientsFailed: RecipientsPart = (f) =>
-  sql`update campaign_recipients r set state = 'failed', reason = ${f}.reason, error = ${f}.e,
-             attempts = ${f}.attempts, updated_at = now()
-      from ${f} where r.id = ${f}.r`;
 
 /**
  * Records a batch of one number's send results: accepted sends in one statement, the rest in one
@@ -41,11 +24,11 @@ export function createOutcomeRecorder(deps: {
   return async function recordOutcomes(numberId: string, done: CompletedSend[]) {
     if (!done.length) return;
     const { sent, failed, retry, unknown, token, template } = sortResults(done, deps.retryDelays);
-    if (sent.length) await markSent(db, numberId, sent, recipientsSent);
+    if (sent.length) await markSent(db, numberId, sent, recipientsSentPart);
     const others = failed.length + retry.length + unknown.length + token.length + template.length;
     if (others)
       await transaction(db, async (tx) => {
-        if (failed.length) await failSends(tx, failed, recipientsFailed);
+        if (failed.length) await failSends(tx, failed, recipientsFailedPart);
         if (retry.length) await retrySends(tx, retry);
         if (unknown.length) await markSendsUnknown(tx, unknown);
         // Not sent: released as they were, to go when the token is replaced or the campaign resumed.
