@@ -158,7 +158,7 @@ export async function createRig({ recipients, rate, workerEnv = {} }) {
       templates: [{ template_id: tpl.id, mapping: { 'body.1': { contact: 'name' } } }],
       split: 'sequential',
     });
-    // The sender's starting rate: a rate saved today carries over (outbound/rate.ts).
+    // The sender's starting rate: a rate saved today carries over (messages/rate.ts).
     await database.query(
       `update numbers set max_send_rate_per_sec = $2, rate_day = to_char(now() at time zone 'UTC', 'YYYY-MM-DD')
        where id = $1`,

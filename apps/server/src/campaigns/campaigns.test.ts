@@ -629,7 +629,7 @@ describe(`campaigns on ${settings.backend}`, () => {
   it.skipIf(settings.backend !== 'pg')(
     'a second worker process on the same database never sends a recipient the first one sent',
     async () => {
-      const { createSender } = await import('../outbound/sender.ts');
+      const { createSender } = await import('../messages/sender.ts');
       const services = t.app.services;
       // A second sender, as another worker process would run it: its own holder, its own claims.
       const second = createSender({

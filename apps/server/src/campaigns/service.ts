@@ -23,11 +23,13 @@ import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { UrlGuard } from '../lib/url-guard.ts';
+import { dequeueCampaign, insertCampaignChunk } from '../messages/repo.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { OrgService } from '../orgs/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import { fixedMediaLinks, refuseInwardMediaLinks } from './media-links.ts';
 import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
+import { recipientsQueuedPart, recipientsSkippedPart } from './repo.ts';
 
 type Json = Record<string, unknown>;
 /** How a caller sees a phone and a cell that may hold one (contacts/phone-privacy). */
@@ -603,7 +605,7 @@ export function createCampaignService(deps: {
    * Records the next `limit` pending recipients' messages in their conversations and puts them on the
    * send queue, inside the database (no rows travel through this process, whose event loop paces the
    * sends): the chunk's conversations first (created, or their activity moved: the message is in them
-   * from now on), then one statement for messages, queue and recipients.
+   * from now on), then one statement for messages, queue and recipients (`insertCampaignChunk`).
    * Joins go through indexes row by row, so a fresh campaign's missing statistics cannot pick a bad plan.
    * The campaign row is locked by the caller, so both statements read the same chunk.
    */
@@ -618,26 +620,13 @@ export function createCampaignService(deps: {
       insert into conversations (org_id, number_id, contact_id, last_message_at)
       select ${c.org_id}, ${c.number_id}, r.contact_id, now() from (${chunk}) r
       on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
-    const names = c.templates.map((t) => t.name);
-    const languages = c.templates.map((t) => t.language);
-    await tx.execute(sql`
-      with m as (
-        select r.id as recipient_id, r.wa_id, v.id as conversation_id, gen_random_uuid() as message_id,
-               jsonb_build_object('type', 'template', 'template', jsonb_build_object(
-                 'name', (${sql.param(names)}::text[])[r.template_index + 1],
-                 'language', jsonb_build_object('code', (${sql.param(languages)}::text[])[r.template_index + 1]),
-                 'components', coalesce(r.params, '[]'::jsonb))) as content
-        from (${chunk}) r
-        join conversations v on v.number_id = ${c.number_id} and v.contact_id = r.contact_id),
-      msg as (
-        insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
-        select message_id, ${c.org_id}, ${c.number_id}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.id}
-        from m),
-      q as (
-        insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
-        select ${c.org_id}, ${c.number_id}, message_id, ${c.id}, recipient_id, wa_id, content, 1, ${runOrder} from m)
-      update campaign_recipients cr set state = 'queued', message_id = m.message_id, updated_at = now()
-      from m where cr.id = m.recipient_id`);
+    await insertCampaignChunk(
+      tx,
+      c.org_id,
+      { numberId: c.number_id, campaignId: c.id, runOrder, templates: c.templates },
+      chunk,
+      recipientsQueuedPart,
+    );
   }
 
   async function notifyCreator(c: CampaignRow, title: string, message: string, type: string) {
@@ -825,7 +814,7 @@ export function createCampaignService(deps: {
           `The campaign is ${c.state}; only a running, paused or scheduled one can stop`,
         );
       }
-      await dropQueued(tx, id, 'campaign stopped');
+      await dropQueued(tx, ctx.orgId, id, 'campaign stopped');
       await tx.execute(
         sql`update campaigns set state = 'stopped', finished_at = now(), updated_at = now() where id = ${id}`,
       );
@@ -841,14 +830,8 @@ export function createCampaignService(deps: {
   }
 
   /** Takes a campaign's unsent messages off the queue (claims in flight stay): they never happened. */
-  async function dropQueued(tx: Tx, campaignId: string, reason: string) {
-    await tx.execute(
-      sql`with q as (delete from send_queue where campaign_id = ${campaignId} and lease_until is null and unknown_since is null
-                     returning message_id, recipient_id),
-          m as (delete from messages where id in (select message_id from q))
-          update campaign_recipients r set state = 'skipped', reason = ${reason}, message_id = null, updated_at = now()
-          from q where r.id = q.recipient_id`,
-    );
+  async function dropQueued(tx: Tx, orgId: string, campaignId: string, reason: string) {
+    await dequeueCampaign(tx, orgId, campaignId, recipientsSkippedPart(reason));
     await tx.execute(
       sql`update campaign_recipients set state = 'skipped', reason = ${reason}, updated_at = now()
           where campaign_id = ${campaignId} and state = 'pending'`,

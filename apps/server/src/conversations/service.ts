@@ -7,9 +7,9 @@ import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import { MEDIA_TYPES, type MediaService } from '../media/service.ts';
+import type { OutboundService } from '../messages/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
-import type { OutboundService } from '../outbound/service.ts';
 import { AGENT_ROLES } from './teams.ts';
 
 const cursorOf = (at: Date | string, id: string) =>

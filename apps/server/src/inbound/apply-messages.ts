@@ -4,6 +4,7 @@ import type { ConsentService } from '../contacts/consent.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { MediaService } from '../media/service.ts';
+import { insertInboundMessages } from '../messages/repo.ts';
 import { type EventPlan, epochMsOf, type Json, type NumberRow, note, objectsOf, tally } from './plan.ts';
 
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -24,11 +25,11 @@ export function createMessageApplier(deps: {
   /**
    * Every inbound message of the planned events, set-based: duplicates are filtered first (Meta
    * redelivers; the unique (number_id, wamid) constraint stays the guarantee when copies race), then
-   * one upsert of contacts, one of conversations, one insert of messages that also moves each
-   * conversation's 24 h window and unread count. Customers are touched in a fixed order (org, wa_id)
-   * so concurrent batches over the same customers do not deadlock (a deadlock that still happens fails
-   * the batch, whose events are then processed one by one: processing is idempotent). One customer's
-   * messages keep Meta's order (their arrival order, `messages.seq`).
+   * one upsert of contacts, one of conversations, one insert of messages (messages repo) that also
+   * moves each conversation's 24 h window and unread count. Customers are touched in a fixed order
+   * (org, wa_id) so concurrent batches over the same customers do not deadlock (a deadlock that still
+   * happens fails the batch, whose events are then processed one by one: processing is idempotent).
+   * One customer's messages keep Meta's order (their arrival order, `messages.seq`).
    */
   async function applyMessages(
     tx: Tx,
@@ -144,44 +145,22 @@ export function createMessageApplier(deps: {
       select v.id as conversation_id, v.number_id, v.contact_id, c.wa_id from v join c on c.id = v.contact_id`,
     );
     const convOf = new Map(convs.map((r) => [`${r.number_id} ${r.wa_id}`, r]));
-    const stored = await queryRows<{ id: string; number_id: string; wamid: string }>(
+    const stored = await insertInboundMessages(
       tx,
-      sql`
-      with mi as (
-        select * from json_to_recordset(${JSON.stringify(
-          fresh.map((i, ord) => {
-            const context = i.m.context as Json | undefined;
-            return {
-              ord,
-              org_id: i.number.orgId,
-              number_id: i.number.id,
-              conversation_id: convOf.get(`${i.number.id} ${String(i.m.from)}`)!.conversation_id,
-              wamid: String(i.m.id),
-              type: String(i.m.type ?? 'unknown'),
-              content: i.m,
-              context_wamid: typeof context?.id === 'string' ? context.id : null,
-              sent_at: new Date(sentAtOf(i.m)).toISOString(),
-            };
-          }),
-        )}::json) as x(ord int, org_id uuid, number_id uuid, conversation_id uuid, wamid text, type text, content jsonb,
-                        context_wamid text, sent_at timestamptz)
-      ), ins as (
-        insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid, sent_at)
-        select org_id, number_id, conversation_id, 'in', wamid, type, content, context_wamid, sent_at from mi order by ord
-        on conflict (number_id, wamid) do nothing
-        returning id, number_id, wamid, conversation_id, sent_at, seq
-      ), agg as (
-        select conversation_id, max(sent_at) as at, count(*)::int as n, max(seq) as seq from ins group by conversation_id
-      ), upd as (
-        update conversations c set
-          last_inbound_seq = greatest(coalesce(c.last_inbound_seq, agg.seq), agg.seq), snoozed_until = null,
-          last_inbound_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at),
-          window_expires_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at) + interval '24 hours',
-          last_message_at = greatest(coalesce(c.last_message_at, agg.at), agg.at),
-          unread_count = c.unread_count + agg.n, status = 'open', updated_at = now()
-        from agg where c.id = agg.conversation_id
-      )
-      select id, number_id, wamid from ins`,
+      fresh.map((i, ord) => {
+        const context = i.m.context as Json | undefined;
+        return {
+          ord,
+          org_id: i.number.orgId,
+          number_id: i.number.id,
+          conversation_id: convOf.get(`${i.number.id} ${String(i.m.from)}`)!.conversation_id,
+          wamid: String(i.m.id),
+          type: String(i.m.type ?? 'unknown'),
+          content: i.m,
+          context_wamid: typeof context?.id === 'string' ? context.id : null,
+          sent_at: new Date(sentAtOf(i.m)).toISOString(),
+        };
+      }),
     );
     const messageOf = new Map(stored.map((r) => [`${r.number_id} ${r.wamid}`, r.id]));
     const touched = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
-import { applyParkedStatuses } from './service.ts';
+import { applyParkedStatuses } from '../messages/repo.ts';
 
 // The exactness checks at full size: 10,000 messages. Meta batches many changes per POST,
 // so messages and statuses travel 100 to an event, as a busy number's would.

@@ -19,7 +19,6 @@ import { type EventPlan, type NumberRow, type ProcessResult, planEvent, type Rou
 import { createWebhookReceiver } from './receive.ts';
 import { createSignerFingerprints } from './signer.ts';
 
-export { applyParkedStatuses } from './apply-statuses.ts';
 export type { ProcessResult } from './plan.ts';
 
 /** Verified POSTs a second above which processing rests between groups so acks stay quick (a burst). */

@@ -7,6 +7,7 @@ import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
+import { insertOutboundMessage } from './repo.ts';
 
 type OnCommit = (f: () => unknown) => void;
 
@@ -38,8 +39,8 @@ export interface QueuedMessage {
  * The one outbound path (SPEC F6): every message a person, the API or an automation sends is checked
  * here — the number is active, the template is approved, free-form only inside the 24-hour window,
  * consent — then recorded in the contact's conversation as `pending` and put on the send queue in
- * the same transaction. Campaigns check the same rules in bulk (pre-flight) and queue through
- * `enqueueRows` below. The sender (`sender.ts`) takes it from the queue.
+ * the same transaction. Campaigns check the same rules in bulk (pre-flight) and queue their chunks
+ * with `insertCampaignChunk` (messages repo). The sender (`sender.ts`) takes them from the queue.
  */
 export function createOutboundService(deps: {
   db: Db;
@@ -186,19 +187,15 @@ export function createOutboundService(deps: {
           },
         );
       }
-      const [msg] = await queryRows<{ id: string }>(
-        tx,
-        sql`insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid,
-                                  status, sent_at, source, author_user_id)
-            values (${orgId}, ${number.id}, ${conv!.id}, 'out', null, ${content.type}, ${JSON.stringify(content)}::jsonb,
-                    ${input.replyTo ?? null}, 'pending', now(), ${input.source}, ${input.authorUserId ?? null})
-            returning id`,
-      );
-      await tx.execute(
-        sql`insert into send_queue (org_id, number_id, message_id, to_wa_id, content, reply_to, priority)
-            values (${orgId}, ${number.id}, ${msg!.id}, ${contact.wa_id}, ${JSON.stringify(content)}::jsonb,
-                    ${input.replyTo ?? null}, 0)`,
-      );
+      const messageId = await insertOutboundMessage(tx, orgId, {
+        numberId: number.id,
+        conversationId: conv!.id,
+        toWaId: contact.wa_id,
+        content,
+        replyTo: input.replyTo ?? null,
+        source: input.source,
+        authorUserId: input.authorUserId ?? null,
+      });
       await tx.execute(
         sql`update conversations set last_message_at = now(), updated_at = now() where id = ${conv!.id}`,
       );
@@ -207,13 +204,13 @@ export function createOutboundService(deps: {
           {
             type: 'message.status_updated',
             conversation_id: conv!.id,
-            data: { message_id: msg!.id, status: 'pending', conversation_id: conv!.id },
+            data: { message_id: messageId, status: 'pending', conversation_id: conv!.id },
           },
           { type: 'conversation.updated', conversation_id: conv!.id, data: { conversation_id: conv!.id } },
         ]),
       );
       return {
-        message_id: msg!.id,
+        message_id: messageId,
         conversation_id: conv!.id,
         contact_id: contact.id,
         status: 'pending' as const,

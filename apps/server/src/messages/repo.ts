@@ -1,0 +1,472 @@
+import type { MessageContent } from '@openwaba/contracts';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
+import { bestStatusOf, statusRankSql } from './status-rank.ts';
+
+/**
+ * Every write to `messages`, `message_status_events` and `send_queue` (the messages domain owns
+ * them). Statements stay set-based: one per batch, never one per message.
+ *
+ * Tenant rows take `orgId` first. The sender's functions are keyed by number instead: the sender is
+ * a worker of the whole install, and a number belongs to one organisation.
+ *
+ * Campaigns own their recipients; where a recipient moves in the same statement as its message (the
+ * send path runs at 1,000 msg/s, so no second round trip), campaigns hand in that part of the
+ * statement as a `RecipientsPart`.
+ *
+ * One file past ~400 lines on purpose: it is a list of statements, and having every write to these
+ * tables in one place is the point.
+ */
+
+type Json = Record<string, unknown>;
+
+/**
+ * A campaign's part of a messages statement: given the name of the statement's rows, the update of
+ * their campaign recipients (see campaigns/repo.ts).
+ */
+export type RecipientsPart = (rows: SQL) => SQL;
+
+/** A send claimed by the sender: its queue row with a new attempt id. */
+export interface ClaimedSend {
+  id: number;
+  org_id: string;
+  message_id: string;
+  campaign_id: string | null;
+  recipient_id: number | null;
+  to_wa_id: string;
+  content: MessageContent;
+  reply_to: string | null;
+  attempt_id: string;
+  attempts: number;
+  priority: number;
+  run_order: number;
+}
+
+const CLAIMED_COLUMNS = sql`q.id::int as id, q.org_id, q.message_id, q.campaign_id, q.recipient_id::int as recipient_id,
+                    q.to_wa_id, q.content, q.reply_to, q.attempt_id, q.attempts, q.priority, q.run_order::float8 as run_order`;
+
+// ---- Recording messages ----------------------------------------------------------------------
+
+/** A customer's message as the webhook planned it (`ord`: the order to insert in). */
+export interface InboundMessageRow {
+  ord: number;
+  org_id: string;
+  number_id: string;
+  conversation_id: string;
+  wamid: string;
+  type: string;
+  content: unknown;
+  context_wamid: string | null;
+  sent_at: string;
+}
+
+/**
+ * Inserts customers' messages (of any organisations: one webhook batch) in one statement; a wamid
+ * already stored is skipped (unique (number_id, wamid)). The same statement moves each conversation's
+ * 24-hour window, last activity and unread count, so a batch costs one round trip. Returns the rows
+ * inserted.
+ */
+export async function insertInboundMessages(tx: Tx, rows: InboundMessageRow[]) {
+  return queryRows<{ id: string; number_id: string; wamid: string }>(
+    tx,
+    sql`
+      with mi as (
+        select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(ord int, org_id uuid, number_id uuid, conversation_id uuid, wamid text, type text, content jsonb,
+                        context_wamid text, sent_at timestamptz)
+      ), ins as (
+        insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid, sent_at)
+        select org_id, number_id, conversation_id, 'in', wamid, type, content, context_wamid, sent_at from mi order by ord
+        on conflict (number_id, wamid) do nothing
+        returning id, number_id, wamid, conversation_id, sent_at, seq
+      ), agg as (
+        select conversation_id, max(sent_at) as at, count(*)::int as n, max(seq) as seq from ins group by conversation_id
+      ), upd as (
+        update conversations c set
+          last_inbound_seq = greatest(coalesce(c.last_inbound_seq, agg.seq), agg.seq), snoozed_until = null,
+          last_inbound_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at),
+          window_expires_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at) + interval '24 hours',
+          last_message_at = greatest(coalesce(c.last_message_at, agg.at), agg.at),
+          unread_count = c.unread_count + agg.n, status = 'open', updated_at = now()
+        from agg where c.id = agg.conversation_id
+      )
+      select id, number_id, wamid from ins`,
+  );
+}
+
+/**
+ * Records one outgoing message as `pending` in its conversation and puts it on the send queue
+ * (people waiting: priority 0). Returns the message id.
+ */
+export async function insertOutboundMessage(
+  tx: Tx,
+  orgId: string,
+  m: {
+    numberId: string;
+    conversationId: string;
+    toWaId: string;
+    content: MessageContent;
+    replyTo: string | null;
+    source: string;
+    authorUserId: string | null;
+  },
+): Promise<string> {
+  const [msg] = await queryRows<{ id: string }>(
+    tx,
+    sql`insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid,
+                              status, sent_at, source, author_user_id)
+        values (${orgId}, ${m.numberId}, ${m.conversationId}, 'out', null, ${m.content.type}, ${JSON.stringify(m.content)}::jsonb,
+                ${m.replyTo}, 'pending', now(), ${m.source}, ${m.authorUserId})
+        returning id`,
+  );
+  await tx.execute(
+    sql`insert into send_queue (org_id, number_id, message_id, to_wa_id, content, reply_to, priority)
+        values (${orgId}, ${m.numberId}, ${msg!.id}, ${m.toWaId}, ${JSON.stringify(m.content)}::jsonb,
+                ${m.replyTo}, 0)`,
+  );
+  return msg!.id;
+}
+
+/**
+ * Records a campaign chunk's messages as `pending` and queues them (priority 1, in the campaign's
+ * `runOrder`) in one statement, inside the database: no rows travel through this process.
+ * `chunk` selects the recipients (id, wa_id, contact_id, template_index, params); each is sent in its
+ * conversation with this number (already there). `queued` is the campaign's part: it reads `m`
+ * (recipient_id, message_id).
+ */
+export async function insertCampaignChunk(
+  tx: Tx,
+  orgId: string,
+  c: {
+    numberId: string;
+    campaignId: string;
+    runOrder: number;
+    templates: { name: string; language: string }[];
+  },
+  chunk: SQL,
+  queued: RecipientsPart,
+) {
+  const names = c.templates.map((t) => t.name);
+  const languages = c.templates.map((t) => t.language);
+  await tx.execute(sql`
+      with m as (
+        select r.id as recipient_id, r.wa_id, v.id as conversation_id, gen_random_uuid() as message_id,
+               jsonb_build_object('type', 'template', 'template', jsonb_build_object(
+                 'name', (${sql.param(names)}::text[])[r.template_index + 1],
+                 'language', jsonb_build_object('code', (${sql.param(languages)}::text[])[r.template_index + 1]),
+                 'components', coalesce(r.params, '[]'::jsonb))) as content
+        from (${chunk}) r
+        join conversations v on v.number_id = ${c.numberId} and v.contact_id = r.contact_id),
+      msg as (
+        insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+        select message_id, ${orgId}, ${c.numberId}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.campaignId}
+        from m),
+      q as (
+        insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
+        select ${orgId}, ${c.numberId}, message_id, ${c.campaignId}, recipient_id, wa_id, content, 1, ${c.runOrder} from m)
+      ${queued(sql`m`)}`);
+}
+
+/**
+ * Takes a campaign's unsent messages off the queue and deletes them (claims in flight stay): they
+ * never happened. `dropped` is the campaign's part: it reads `q` (message_id, recipient_id).
+ */
+export async function dequeueCampaign(tx: Tx, orgId: string, campaignId: string, dropped: RecipientsPart) {
+  await tx.execute(
+    sql`with q as (delete from send_queue where org_id = ${orgId} and campaign_id = ${campaignId} and lease_until is null and unknown_since is null
+                   returning message_id, recipient_id),
+        m as (delete from messages where id in (select message_id from q))
+        ${dropped(sql`q`)}`,
+  );
+}
+
+// ---- Statuses ---------------------------------------------------------------------------------
+
+/** A status webhook entry to record (`ord`: the order to insert in). */
+export interface StatusEventRow {
+  ord: number;
+  number_id: string;
+  wamid: string;
+  status: string;
+  occurred_at: string;
+  payload: unknown;
+}
+
+/**
+ * Records statuses once each (unique by message, status and time): returns those new, each with its
+ * message when the message is recorded (a status without one is parked until it is).
+ */
+export async function insertStatusEvents(tx: Tx, rows: StatusEventRow[]) {
+  return queryRows<{ id: string; ord: number; message_id: string | null }>(
+    tx,
+    sql`
+    with si as (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json)
+        as x(ord int, number_id uuid, wamid text, status text, occurred_at timestamptz, payload jsonb)
+    ), ins as (
+      insert into message_status_events (number_id, wamid, status, occurred_at, payload)
+      select number_id, wamid, status, occurred_at, payload from si order by ord
+      on conflict (number_id, wamid, status, occurred_at) do nothing
+      returning id, number_id, wamid, status, occurred_at
+    )
+    select ins.id::text as id, si.ord, m.id as message_id
+    from ins join si on si.number_id = ins.number_id and si.wamid = ins.wamid and si.status = ins.status and si.occurred_at = ins.occurred_at
+    left join messages m on m.number_id = ins.number_id and m.wamid = ins.wamid
+    order by si.ord`,
+  );
+}
+
+/**
+ * Moves messages to their best new status unless that would move one backwards (failed is final),
+ * and marks the status events `applied`. Messages are locked in id order (concurrent batches do not
+ * deadlock). Returns the messages that moved.
+ */
+export async function applyMessageStatuses(
+  tx: Tx,
+  updates: { message_id: string; status: string; error: unknown }[],
+  appliedEventIds: string[],
+) {
+  return queryRows<{ id: string; conversation_id: string; org_id: string; status: string }>(
+    tx,
+    sql`
+    with best as (
+      select * from json_to_recordset(${JSON.stringify(updates)}::json) as x(message_id uuid, status text, error jsonb)
+    ), locked as (
+      select m.id from messages m where m.id in (select message_id from best) order by m.id for update
+    ), upd as (
+      update messages m set status = best.status, error = coalesce(best.error, m.error)
+      from best
+      where m.id = best.message_id and m.id in (select id from locked)
+        and ${statusRankSql(sql`m.status`)} < ${statusRankSql(sql`best.status`)}
+        and m.status is distinct from 'failed'
+      returning m.id, m.conversation_id, m.org_id, m.status
+    ), app as (
+      update message_status_events set applied = true where id = any(${`{${appliedEventIds.join(',')}}`}::bigint[])
+    )
+    select id, conversation_id, org_id, status from upd`,
+  );
+}
+
+/**
+ * Statuses Meta reported before the outbound message had its wamid (a fast webhook can beat the
+ * send path's commit): applied once it has, in the caller's transaction. Returns the message if it
+ * moved.
+ */
+export async function applyParkedStatuses(tx: Db | Tx, numberId: string, wamid: string) {
+  const parked = await queryRows<{ id: number; status: string; payload: Json }>(
+    tx,
+    sql`select id, status, payload from message_status_events
+        where number_id = ${numberId} and wamid = ${wamid} and not applied order by occurred_at, id for update`,
+  );
+  // The same rule as live statuses: the highest wins, and failed is final.
+  const best = bestStatusOf(parked);
+  if (!best) return undefined;
+  const errors = Array.isArray(best.payload.errors) ? (best.payload.errors as Json[]) : [];
+  const [updated] = await queryRows<{ id: string; conversation_id: string; status: string }>(
+    tx,
+    sql`update messages set status = ${best.status}, error = coalesce(${errors.length ? JSON.stringify(errors[0]) : null}::jsonb, error)
+        where number_id = ${numberId} and wamid = ${wamid}
+          and ${statusRankSql(sql`status`)} < ${statusRankSql(sql`${best.status}::text`)} and status is distinct from 'failed'
+        returning id, conversation_id, status`,
+  );
+  await tx.execute(
+    sql`update message_status_events set applied = true where id in (${sql.join(
+      parked.map((p) => sql`${p.id}`),
+      sql`, `,
+    )})`,
+  );
+  return updated;
+}
+
+/**
+ * Statuses parked while their send was being recorded (the webhook's transaction and the sender's
+ * overlapped, so neither saw the other) whose message has its wamid now.
+ */
+export function findLateParkedStatuses(db: Db) {
+  return queryRows<{ number_id: string; wamid: string }>(
+    db,
+    sql`select distinct e.number_id, e.wamid from message_status_events e
+        where not e.applied and e.created_at between now() - interval '10 minutes' and now() - interval '2 seconds'
+          and exists (select 1 from messages m where m.number_id = e.number_id and m.wamid = e.wamid)
+        limit 500`,
+  );
+}
+
+// ---- The sender -------------------------------------------------------------------------------
+
+/**
+ * Claims up to `limit` due sends of the number, each with a new attempt id, held for `leaseSeconds`:
+ * people waiting (priority 0) first, then campaign sends of running campaigns in start order.
+ * Campaign sends are read after `cursor` (the last one claimed), so a claim does not wade through the
+ * index entries of sends already finished (deleted rows stay in the index until vacuum).
+ */
+export function claimSends(
+  db: Db,
+  numberId: string,
+  limit: number,
+  cursor: { runOrder: number; id: number } | null,
+  leaseSeconds: number,
+): Promise<ClaimedSend[]> {
+  const due = sql`q.number_id = ${numberId} and q.lease_until is null and q.unknown_since is null and q.due_at <= now()`;
+  return queryRows<ClaimedSend>(
+    db,
+    sql`with p0 as (
+          select q.id from send_queue q where ${due} and q.priority = 0
+          order by q.id limit ${limit} for update skip locked),
+        p1 as (
+          select q.id, q.run_order from send_queue q
+          where ${due} and q.priority = 1
+            ${cursor ? sql`and (q.run_order, q.id) > (${cursor.runOrder}::bigint, ${cursor.id}::bigint)` : sql``}
+            and exists (select 1 from campaigns k where k.id = q.campaign_id and k.state = 'running')
+          order by q.run_order, q.id limit ${limit} for update skip locked),
+        c as (select id from p0 union all (select id from p1 order by run_order, id) limit ${limit})
+        update send_queue q set lease_until = now() + make_interval(secs => ${leaseSeconds}),
+               attempt_id = gen_random_uuid(), attempts = q.attempts + 1
+        from c where q.id = c.id
+        returning ${CLAIMED_COLUMNS}`,
+  );
+}
+
+/**
+ * Marks sends as accepted by Meta in one statement: the message gets its wamid, the recipient is
+ * sent (`recipients` reads `s`: r = recipient id, w = wamid, a = attempts), the queue row goes (the
+ * conversation's activity moved when the message was queued); statuses that arrived first (parked)
+ * are applied after it, each in its own transaction (rare: a status webhook before Meta's answer).
+ */
+export async function markSent(
+  db: Db,
+  numberId: string,
+  items: { row: ClaimedSend; wamid: string }[],
+  recipients: RecipientsPart,
+) {
+  const rows = items.map((i) => ({
+    q: i.row.id,
+    m: i.row.message_id,
+    r: i.row.recipient_id,
+    w: i.wamid,
+    a: i.row.attempts,
+  }));
+  const [res] = await queryRows<{ parked: string[] | null }>(
+    db,
+    sql`
+    with s as (select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(q bigint, m uuid, r bigint, w text, a int)),
+    rec as (${recipients(sql`s`)}),
+    del as (delete from send_queue q using s where q.id = s.q),
+    upd as (update messages m set wamid = s.w, status = case when m.status = 'pending' then 'sent' else m.status end,
+                   sent_at = now()
+            from s where m.id = s.m)
+    select array(select distinct e.wamid from message_status_events e
+                 where e.number_id = ${numberId} and not e.applied and e.wamid in (select w from s)) as parked`,
+  );
+  for (const wamid of res?.parked ?? [])
+    await transaction(db, (tx) => applyParkedStatuses(tx, numberId, wamid));
+}
+
+/** A send that failed for good: its message fails with Meta's error, its recipient with the reason. */
+export interface FailedSend {
+  row: ClaimedSend;
+  error: Record<string, unknown>;
+  reason: string;
+}
+
+/**
+ * Fails sends in one statement: the message is failed with the error, the queue row goes and the
+ * recipient fails (`recipients` reads `f`: r = recipient id, e = error, reason, attempts).
+ */
+export async function failSends(tx: Tx, items: FailedSend[], recipients: RecipientsPart) {
+  const rows = items.map((d) => ({
+    q: d.row.id,
+    m: d.row.message_id,
+    r: d.row.recipient_id,
+    e: d.error,
+    reason: d.reason,
+    attempts: d.row.attempts,
+  }));
+  await tx.execute(sql`
+    with f as (select * from json_to_recordset(${JSON.stringify(rows)}::json)
+                 as x(q bigint, m uuid, r bigint, e jsonb, reason text, attempts int)),
+    msg as (update messages m set status = 'failed', error = f.e from f where m.id = f.m),
+    rec as (${recipients(sql`f`)})
+    delete from send_queue q using f where q.id = f.q`);
+}
+
+/**
+ * Puts sends back on the queue after `delayMs`; one that `counts` keeps its attempt, one that does
+ * not (the number's throughput refused it, not the recipient) gives it back.
+ */
+export async function retrySends(tx: Tx, items: { id: number; delayMs: number; counts: boolean }[]) {
+  const rows = items.map((i) => ({ q: i.id, ms: i.delayMs, undo: i.counts ? 0 : 1 }));
+  await tx.execute(sql`
+    update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - x.undo,
+           due_at = now() + make_interval(secs => x.ms / 1000.0)
+    from json_to_recordset(${JSON.stringify(rows)}::json) as x(q bigint, ms int, undo int)
+    where q.id = x.q`);
+}
+
+/** Sends whose request may or may not have reached Meta: they wait for a status webhook (see `requeueUnknown`). */
+export async function markSendsUnknown(tx: Tx, ids: number[]) {
+  await tx.execute(sql`
+    update send_queue set lease_until = null, unknown_since = now()
+    where id = any(${sql.param(ids)}::bigint[])`);
+}
+
+/** Gives claimed but unsent rows back to the queue as they were (no attempt was made). */
+export async function releaseSends(db: Db | Tx, ids: number[]) {
+  if (!ids.length) return;
+  await db.execute(sql`
+    update send_queue q set lease_until = null, attempt_id = null, attempts = q.attempts - 1
+    where id = any(${sql.param(ids)}::bigint[])`);
+}
+
+/** Claims a dead worker left (lease ran out) become "unknown": the request may have left. */
+export async function expireSendLeases(db: Db) {
+  await db.execute(sql`
+    update send_queue set lease_until = null, unknown_since = now()
+    where lease_until is not null and lease_until < now() - interval '1 second' and attempt_id is not null`);
+}
+
+/** Unknown sends whose status webhook arrived (it carries the attempt id): they were sent. */
+export function findUnknownSendsAnswered(db: Db) {
+  return queryRows<ClaimedSend & { number_id: string; wamid: string }>(
+    db,
+    sql`select ${CLAIMED_COLUMNS}, q.number_id, e.wamid
+        from send_queue q
+        join lateral (select e.wamid from message_status_events e
+                       where (e.payload->>'biz_opaque_callback_data') = 'ow:' || q.attempt_id::text and not e.applied
+                       limit 1) e on true
+        where q.unknown_since is not null
+        limit 1000`,
+  );
+}
+
+/**
+ * Unknown sends still unanswered after the reconcile window go back to the queue with no attempt id
+ * (the next claim gives a new one). Returns them, with the attempts they have used.
+ */
+export function requeueUnknownSends(db: Db, reconcileWindowSeconds: number) {
+  return queryRows<{
+    id: number;
+    message_id: string;
+    recipient_id: number | null;
+    attempts: number;
+    campaign_id: string | null;
+  }>(
+    db,
+    sql`update send_queue q set unknown_since = null, attempt_id = null, due_at = now()
+        where q.unknown_since < now() - make_interval(secs => ${reconcileWindowSeconds})
+          -- A status webhook carrying the attempt id that is stored but not processed yet (its worker
+          -- died holding the claim, or processing failed and is retried) proves the send was accepted.
+          and not exists (select 1 from webhook_events w where w.state in ('pending', 'failed')
+                            and strpos(w.raw, 'ow:' || q.attempt_id::text) > 0)
+        returning id::int as id, message_id, recipient_id::int as recipient_id, attempts, campaign_id`,
+  );
+}
+
+/** Sends given up with no outcome: the message fails with the reason and leaves the queue. */
+export async function giveUpSends(tx: Tx, items: { id: number; message_id: string }[], reason: string) {
+  await tx.execute(sql`update messages set status = 'failed', error = ${JSON.stringify({ title: reason })}::jsonb
+                       where id = any(${sql.param(items.map((s) => s.message_id))}::uuid[])`);
+  await tx.execute(
+    sql`delete from send_queue where id = any(${sql.param(items.map((s) => s.id))}::bigint[])`,
+  );
+}
