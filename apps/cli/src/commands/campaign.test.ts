@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@openwaba/sdk';
 import { loadConfig } from '@openwaba/server';
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../../server/test/helpers/connect-number.ts';
+import { until } from '../../../server/test/helpers/until.ts';
 import { createTestApp, OWNER, settings, type TestApp } from '../../../server/test/helpers.ts';
 import { connectRemote } from '../api.ts';
 import type { Io } from '../output.ts';
@@ -31,16 +33,6 @@ let dir: string;
 /** US numbers +1 202 555 2xxx, distinct per n. */
 const phone = (n: number) => `+1202555${String(2000 + n).padStart(4, '0')}`;
 const sentTo = () => sim.sentMessages().filter((m) => m.phone_number_id === NUM.phone_number_id);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function cli(args: string[]) {
   const out: string[] = [];
@@ -69,9 +61,7 @@ async function contactsWithTag(tag: string, from: number, count: number) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openwaba-cli-campaign-'));
-  sim = await createSimulator({ seed: 31 });
-  await sim.listen(0, '127.0.0.1');
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 31 }, [NUM]);
   for (const [name, category, text] of [
     ['spring_sale', 'MARKETING', 'Hi {{1}}, the spring sale starts now.'],
     ['spring_sale_b', 'MARKETING', 'Hello {{1}}! Spring sale: 20% off today.'],
