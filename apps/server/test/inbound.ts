@@ -1,4 +1,7 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
+import { connectNumber, startSimulator } from './helpers/connect-number.ts';
+import { metaEnvelope } from './helpers/meta-fixtures.ts';
+import { deliverWebhook } from './helpers/webhooks.ts';
 import type { TestApp, TestClient } from './helpers.ts';
 
 /** A number on the simulator, connected to the test app's organisation through the API. */
@@ -19,28 +22,20 @@ export async function connectSimNumber(
 ): Promise<SimNumber> {
   const s =
     sim ??
-    (await createSimulator({
+    (await startSimulator({
       seed: 7,
       customers: { deliver_rate: 1, read_rate: 0, reply_rate: 0, stop_rate: 0, undeliverable_rate: 0 },
     }));
-  if (!sim) await s.listen(0);
-  s.addNumber({
+  const number = {
     phone_number_id: n.phoneNumberId,
     waba_id: n.wabaId,
     display_phone_number: `+1 555 ${n.phoneNumberId.slice(-7)}`,
     access_token: `tok-${n.phoneNumberId}`,
     throughput_mps: 80,
-  });
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: `Sim ${n.phoneNumberId}`,
-    phone_number_id: n.phoneNumberId,
-    waba_id: n.wabaId,
-    access_token: `tok-${n.phoneNumberId}`,
-    app_secret: n.secret,
-    verify_token: `verify-${n.phoneNumberId}`,
-  });
-  if (res.statusCode !== 201) throw new Error(`connecting the number failed: ${res.body}`);
-  return { sim: s, ...n, id: res.json().id };
+  };
+  s.addNumber(number);
+  // The display name and verify token are connectNumber's defaults (`Sim <id>`, `verify-<id>`).
+  return { sim: s, ...n, id: await connectNumber(owner, number, { appSecret: n.secret }) };
 }
 
 /**
@@ -49,16 +44,6 @@ export async function connectSimNumber(
  */
 export async function customerWrites(t: TestApp, n: SimNumber, waId: string, text: string, name?: string) {
   const sent = n.sim.customerSend(n.phoneNumberId, waId, 'text', { text, ...(name ? { name } : {}) })!;
-  const payload = { object: 'whatsapp_business_account', entry: [{ id: n.wabaId, changes: [sent.change] }] };
-  const { body, signature } = signWebhookBody(payload, n.secret);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  });
-  if (res.statusCode !== 200) throw new Error(`webhook refused: ${res.statusCode} ${res.body}`);
-  const [ev] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  await t.app.services.inbound.processEvent(Number(ev!.id));
+  await deliverWebhook(t, metaEnvelope(n.wabaId, [sent.change]), n.secret);
   return sent.id;
 }

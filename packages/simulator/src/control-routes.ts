@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CustomerBehaviour, CustomerInput, NumberInput, Seed, TemplateSeed } from './config.ts';
-import { INBOUND_KINDS, OTHER_KINDS } from './events.ts';
+import type { Core } from './core/build-core.ts';
+import { INBOUND_KINDS, OTHER_KINDS } from './events/index.ts';
 import { Faults } from './faults.ts';
-import type { Core } from './simulator.ts';
 
 const invalid = (reply: FastifyReply, error: z.ZodError) =>
   reply.code(400).send({

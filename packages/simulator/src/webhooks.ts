@@ -1,5 +1,5 @@
-import type { Change } from './events.ts';
-import { batchEnvelope } from './events.ts';
+import type { Change } from './events/index.ts';
+import { batchEnvelope } from './events/index.ts';
 import type { FaultState } from './faults.ts';
 import { signWebhookBody } from './json.ts';
 import type { Random } from './random.ts';

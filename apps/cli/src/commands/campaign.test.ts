@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@openwaba/sdk';
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../../server/test/helpers/connect-number.ts';
+import { until } from '../../../server/test/helpers/until.ts';
 import { OWNER, settings, type TestApp } from '../../../server/test/helpers.ts';
 import { type CliServer, startCliServer } from '../../test/cli-server.ts';
 import { parsePhonesFile, parseVariableMap, progressView } from './campaign.ts';
@@ -27,16 +29,6 @@ let dir: string;
 const phone = (n: number) => `+1202555${String(2000 + n).padStart(4, '0')}`;
 const sentTo = () => sim.sentMessages().filter((m) => m.phone_number_id === NUM.phone_number_id);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const cli = (args: string[]) => server.cli(args);
 
 /** Contacts with a tag and an opt-in on file, created through the sdk. */
@@ -57,9 +49,7 @@ async function contactsWithTag(tag: string, from: number, count: number) {
 }
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 31 });
-  await sim.listen(0, '127.0.0.1');
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 31 }, [NUM]);
   for (const [name, category, text] of [
     ['spring_sale', 'MARKETING', 'Hi {{1}}, the spring sale starts now.'],
     ['spring_sale_b', 'MARKETING', 'Hello {{1}}! Spring sale: 20% off today.'],

@@ -1,6 +1,9 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { type MetaFixtureName, metaFixture } from '../../test/helpers/meta-fixtures.ts';
+import { deliverWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 import { transaction } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';
@@ -18,20 +21,14 @@ let t: TestApp;
 let owner: TestClient;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 6 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 6 }, [NUM]);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'Consent line',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: SECRET,
-    verify_token: 'consent-verify-1',
+  await connectNumber(owner, NUM, {
+    appSecret: SECRET,
+    displayName: 'Consent line',
+    verifyToken: 'consent-verify-1',
   });
-  expect(res.statusCode, res.body).toBe(201);
 });
 afterAll(async () => {
   await t.close();
@@ -39,49 +36,22 @@ afterAll(async () => {
 });
 
 let wamids = 0;
-/** A customer's message, delivered like Meta (signed) and processed. */
-async function inbound(from: string, message: Record<string, unknown>) {
-  const payload = {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: NUM.waba_id,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550600001', phone_number_id: NUM.phone_number_id },
-              contacts: [{ profile: { name: 'Customer' }, wa_id: from }],
-              messages: [
-                {
-                  from,
-                  id: `wamid.consent.${++wamids}`,
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  ...message,
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
-  const { body, signature } = signWebhookBody(payload, SECRET);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+/** A customer's message (`fixture` with `message` merged over it), delivered like Meta (signed) and processed. */
+async function inbound(from: string, fixture: MetaFixtureName, message: Record<string, unknown>) {
+  const payload = metaFixture(fixture, {
+    wabaId: NUM.waba_id,
+    phoneNumberId: NUM.phone_number_id,
+    displayPhone: '15550600001',
+    waId: from,
+    name: 'Customer',
+    wamid: `wamid.consent.${++wamids}`,
+    message,
   });
-  expect(res.statusCode).toBe(200);
-  const [ev] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  const eventId = Number(ev!.id);
-  const result = await t.app.services.inbound.processEvent(eventId);
+  const { eventId, result } = await deliverWebhook(t, payload, SECRET);
   expect(result.messages).toBe(1);
   return eventId;
 }
-const text = (from: string, body: string) => inbound(from, { type: 'text', text: { body } });
+const text = (from: string, body: string) => inbound(from, 'message-text', { text: { body } });
 
 async function contactByWa(waId: string) {
   const page = (await owner.get(`/api/v1/contacts?q=${waId}`)).json();
@@ -397,11 +367,11 @@ describe(`STOP and START from inbound messages on ${settings.backend}`, () => {
     }
     // The "Stop promotions" quick reply of a marketing template.
     const from = newCustomer();
-    await inbound(from, { type: 'button', button: { text: 'Stop promotions', payload: 'STOP_PROMO' } });
+    await inbound(from, 'message-button', { button: { text: 'Stop promotions', payload: 'STOP_PROMO' } });
     expect((await contactByWa(from)).consent.state).toBe('opted_out');
     // Only text and buttons are read: an image caption saying STOP is not an opt-out.
     const pic = newCustomer();
-    await inbound(pic, { type: 'image', image: { id: '777', caption: 'STOP', mime_type: 'image/jpeg' } });
+    await inbound(pic, 'message-image', { image: { id: '777', caption: 'STOP', mime_type: 'image/jpeg' } });
     expect((await contactByWa(pic)).consent.state).toBe('unknown');
   });
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 import { connectSimNumber, customerWrites, type SimNumber } from '../../test/inbound.ts';
 import { createSeeder } from '../../test/seed.ts';
@@ -51,11 +52,10 @@ const erase = (client: TestClient, id: string) =>
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'openwaba-privacy-'));
-  const sim = await (await import('@openwaba/simulator')).createSimulator({
+  const sim = await startSimulator({
     seed: 5,
     customers: { deliver_rate: 1, read_rate: 0, reply_rate: 0, stop_rate: 0, undeliverable_rate: 0 },
   });
-  await sim.listen(0);
   t = await createTestApp({ META_GRAPH_URL: sim.url, DATA_DIR: dataDir });
   owner = await t.owner();
   expect((await owner.patch('/api/v1/org', { settings: { default_region: 'GB' } })).statusCode).toBe(200);

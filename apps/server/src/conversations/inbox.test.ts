@@ -1,5 +1,9 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaEnvelope } from '../../test/helpers/meta-fixtures.ts';
+import { until } from '../../test/helpers/until.ts';
+import { deliverWebhook, postWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 
 const WABA = '8400001';
@@ -22,30 +26,10 @@ let viewer: TestClient;
 let userB: string;
 let orderTemplate: string;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A customer writes (through the simulator, so it knows the message), delivered signed and processed. */
 async function customerWrites(n: number, body: string, name = `Customer ${n}`) {
   const sent = sim.customerSend(NUM.phone_number_id, phone(n), 'text', { text: body, name })!;
-  const payload = { object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [sent.change] }] };
-  const { body: raw, signature } = signWebhookBody(payload, SECRET);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: raw,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  });
-  expect(res.statusCode).toBe(200);
-  const [ev] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  await t.app.services.inbound.processEvent(Number(ev!.id));
+  await deliverWebhook(t, metaEnvelope(WABA, [sent.change]), SECRET);
   return sent.id;
 }
 
@@ -62,12 +46,13 @@ async function conversationOf(client: TestClient, n: number) {
 }
 
 beforeAll(async () => {
-  sim = await createSimulator({
-    seed: 41,
-    customers: { deliver_rate: 1, read_rate: 0, reply_rate: 0, stop_rate: 0, undeliverable_rate: 0 },
-  });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator(
+    {
+      seed: 41,
+      customers: { deliver_rate: 1, read_rate: 0, reply_rate: 0, stop_rate: 0, undeliverable_rate: 0 },
+    },
+    [NUM],
+  );
   sim.addTemplate({
     waba_id: WABA,
     name: 'order_update',
@@ -77,15 +62,7 @@ beforeAll(async () => {
   });
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'Inbox',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: WABA,
-    access_token: NUM.access_token,
-    app_secret: SECRET,
-    verify_token: 'inbox-verify',
-  });
-  expect(res.statusCode, res.body).toBe(201);
+  await connectNumber(owner, NUM, { appSecret: SECRET, displayName: 'Inbox', verifyToken: 'inbox-verify' });
   await t.app.services.templates.sync(t.orgId);
   orderTemplate = (await owner.get('/api/v1/templates')).json().data[0].name;
   agentA = await t.member('agent', 'agent-a@example.com');
@@ -493,24 +470,8 @@ describe(`team inbox on ${settings.backend}`, () => {
 
     // The number writing to itself: Meta refuses the send (131021), the message fails with the reason.
     const self = NUM.display_phone_number.replace(/\D/g, '');
-    const payload = {
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: WABA,
-          changes: [
-            sim.customerSend(NUM.phone_number_id, self, 'text', { text: 'hi', name: 'Self' })!.change,
-          ],
-        },
-      ],
-    };
-    const { body: raw, signature } = signWebhookBody(payload, SECRET);
-    await t.app.inject({
-      method: 'POST',
-      url: '/webhooks/whatsapp',
-      payload: raw,
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-    });
+    const change = sim.customerSend(NUM.phone_number_id, self, 'text', { text: 'hi', name: 'Self' })!.change;
+    await postWebhook(t, metaEnvelope(WABA, [change]), SECRET);
     await t.app.services.inbound.processPending();
     const selfConv = (await agentA.get(`/api/v1/conversations?search=${self}`)).json().data[0];
     const reply = await agentA.post(`/api/v1/conversations/${selfConv.id}/reply`, {

@@ -1,5 +1,8 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaFixture } from '../../test/helpers/meta-fixtures.ts';
+import { storeWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 
 const NUM = {
@@ -12,19 +15,13 @@ let sim: Simulator;
 let t: TestApp;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 11 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 11 }, [NUM]);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
-  const res = await (await t.owner()).post('/api/v1/numbers', {
-    display_name: 'Order',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: 'order-secret',
-    verify_token: 'order-verify',
+  await connectNumber(await t.owner(), NUM, {
+    appSecret: 'order-secret',
+    displayName: 'Order',
+    verifyToken: 'order-verify',
   });
-  expect(res.statusCode, res.body).toBe(201);
 });
 afterAll(async () => {
   await t.close();
@@ -33,38 +30,17 @@ afterAll(async () => {
 
 describe(`message order on ${settings.backend}`, () => {
   it('messages sent within one second keep their arrival order, across pages', async () => {
-    const ts = String(Math.floor(Date.now() / 1000));
+    const ts = Math.floor(Date.now() / 1000);
     // Random-looking ids, so neither id nor wamid order can stand in for arrival order.
     const ids = ['wamid.Zq', 'wamid.Aa', 'wamid.Mx', 'wamid.Bc', 'wamid.Yy'];
-    const payload = {
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: NUM.waba_id,
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550700001', phone_number_id: NUM.phone_number_id },
-                contacts: [{ profile: { name: 'Ola' }, wa_id: '16505550999' }],
-                messages: ids.map((id, i) => ({
-                  from: '16505550999',
-                  id,
-                  timestamp: ts,
-                  type: 'text',
-                  text: { body: `part ${i + 1}` },
-                })),
-              },
-            },
-          ],
-        },
-      ],
-    };
-    const { body } = signWebhookBody(payload, 'order-secret');
-    await t.app.services.inbound.processEvent(
-      await t.app.services.inbound.store(Buffer.from(body), { appSecret: 'order-secret' }),
-    );
+    const payload = metaFixture('message-text', {
+      wabaId: NUM.waba_id,
+      phoneNumberId: NUM.phone_number_id,
+      displayPhone: '15550700001',
+      timestamp: ts,
+      messages: ids.map((id, i) => ({ id, text: { body: `part ${i + 1}` } })),
+    });
+    await storeWebhook(t, payload, 'order-secret');
     const owner = await t.owner();
     const conv = (await owner.get('/api/v1/conversations')).json().data[0];
     expect(conv.last_message.preview).toBe('part 5');

@@ -1,5 +1,6 @@
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
 import { signBody } from '../whatsapp/signature.ts';
@@ -13,8 +14,7 @@ let t: TestApp;
 let good: Tenant;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 51 });
-  await sim.listen(0);
+  sim = await startSimulator({ seed: 51 });
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   // A number sealed under a key this server no longer has (APP_SECRET lost), stored first.
   const lost = createSecretBox('a-key-this-server-no-longer-has-00001');

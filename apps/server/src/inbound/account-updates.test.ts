@@ -1,5 +1,12 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import {
+  type MetaFixtureName,
+  type MetaFixtureOverrides,
+  metaFixture,
+} from '../../test/helpers/meta-fixtures.ts';
+import { deliverWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 
 const WABA = '5000001';
@@ -24,22 +31,17 @@ let t: TestApp;
 const ids: string[] = [];
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 5 });
-  await sim.listen(0);
-  for (const n of NUMS) sim.addNumber(n);
+  sim = await startSimulator({ seed: 5 }, NUMS);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   const owner = await t.owner();
   for (const [i, n] of NUMS.entries()) {
-    const res = await owner.post('/api/v1/numbers', {
-      display_name: `Line ${i + 1}`,
-      phone_number_id: n.phone_number_id,
-      waba_id: n.waba_id,
-      access_token: n.access_token,
-      app_secret: SECRET,
-      verify_token: `verify-${i}`,
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    ids.push(res.json().id);
+    ids.push(
+      await connectNumber(owner, n, {
+        appSecret: SECRET,
+        displayName: `Line ${i + 1}`,
+        verifyToken: `verify-${i}`,
+      }),
+    );
   }
 });
 afterAll(async () => {
@@ -47,24 +49,9 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** Delivers one WABA-level change signed like Meta and processes it. */
-async function deliver(field: string, value: Record<string, unknown>, waba = WABA) {
-  const payload = {
-    object: 'whatsapp_business_account',
-    entry: [{ id: waba, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }],
-  };
-  const { body, signature } = signWebhookBody(payload, SECRET);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  });
-  expect(res.statusCode).toBe(200);
-  const [ev] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  const eventId = Number(ev!.id);
-  return { eventId, result: await t.app.services.inbound.processEvent(eventId) };
-}
+/** Delivers one WABA-level notice (a fixture, for our WABA unless told) signed like Meta and processes it. */
+const deliver = (name: MetaFixtureName, o: MetaFixtureOverrides = {}) =>
+  deliverWebhook(t, metaFixture(name, { wabaId: WABA, ...o }), SECRET);
 
 const lastEvent = async (type: string) =>
   (
@@ -76,15 +63,8 @@ const lastEvent = async (type: string) =>
 
 describe(`template and account notices on ${settings.backend}`, () => {
   it('records a template status change once (replays too) and publishes template.status_updated', async () => {
-    const value = {
-      event: 'REJECTED',
-      message_template_id: 1689556908129835,
-      message_template_name: 'abandoned_cart',
-      message_template_language: 'en',
-      reason: 'INVALID_FORMAT',
-      message_template_category: 'MARKETING',
-    };
-    const { eventId, result } = await deliver('message_template_status_update', value);
+    // abandoned_cart (en), id 1689556908129835, REJECTED for INVALID_FORMAT.
+    const { eventId, result } = await deliver('template-status-rejected');
     expect(result.updates).toBe(1);
     expect(await lastEvent('template.status_updated')).toEqual({
       waba_id: WABA,
@@ -101,27 +81,16 @@ describe(`template and account notices on ${settings.backend}`, () => {
   });
 
   it('publishes category changes, including announcements of an impending change', async () => {
-    await deliver('template_category_update', {
-      message_template_id: 12345678,
-      message_template_name: 'order_update',
-      message_template_language: 'en_US',
-      correct_category: 'MARKETING',
-      new_category: 'MARKETING',
-      category_update_timestamp: 1750344882,
-    });
+    // order_update (en_US): correct_category and new_category MARKETING, no previous_category.
+    await deliver('template-category-announcement');
     expect(await lastEvent('template.category_updated')).toMatchObject({
       name: 'order_update',
       new_category: 'MARKETING',
       correct_category: 'MARKETING',
       previous_category: null,
     });
-    await deliver('template_category_update', {
-      message_template_id: 12345678,
-      message_template_name: 'order_update',
-      message_template_language: 'en_US',
-      previous_category: 'UTILITY',
-      new_category: 'MARKETING',
-    });
+    // order_update (en_US): UTILITY → MARKETING.
+    await deliver('template-category-update');
     expect(await lastEvent('template.category_updated')).toMatchObject({
       previous_category: 'UTILITY',
       new_category: 'MARKETING',
@@ -130,13 +99,8 @@ describe(`template and account notices on ${settings.backend}`, () => {
   });
 
   it('publishes template quality changes', async () => {
-    await deliver('message_template_quality_update', {
-      previous_quality_score: 'GREEN',
-      new_quality_score: 'YELLOW',
-      message_template_id: 806312974732579,
-      message_template_name: 'welcome_template',
-      message_template_language: 'en_US',
-    });
+    // welcome_template (en_US): GREEN → YELLOW.
+    await deliver('template-quality-update');
     expect(await lastEvent('template.quality_updated')).toMatchObject({
       name: 'welcome_template',
       previous_quality: 'GREEN',
@@ -145,12 +109,8 @@ describe(`template and account notices on ${settings.backend}`, () => {
   });
 
   it('a quality update reaches only the number it names, and updates its messaging limit', async () => {
-    await deliver('phone_number_quality_update', {
-      display_phone_number: '15550500002',
-      event: 'UPGRADE',
-      old_limit: 'TIER_1K',
-      current_limit: 'TIER_10K',
-    });
+    // UPGRADE from TIER_1K to TIER_10K, naming the second number.
+    await deliver('phone-number-quality-update', { displayPhone: '15550500002' });
     const rows = await t.database.query<{ id: string; messaging_limit_tier: string | null }>(
       'select id, messaging_limit_tier from numbers where id = any($1::uuid[]) order by display_name',
       [ids],
@@ -168,10 +128,7 @@ describe(`template and account notices on ${settings.backend}`, () => {
   });
 
   it('an account update is recorded for every number of the account', async () => {
-    const { result } = await deliver('account_update', {
-      event: 'ACCOUNT_RESTRICTION',
-      restriction_info: [{ restriction_type: 'RESTRICTED_BIZ_INITIATED_MESSAGING', expiration: 1641330498 }],
-    });
+    const { result } = await deliver('account-update-restriction');
     expect(result.updates).toBe(1);
     const history = await t.database.query<{ number_id: string }>(
       `select number_id from number_health where source = 'account_update' and event = 'ACCOUNT_RESTRICTION'`,
@@ -180,16 +137,10 @@ describe(`template and account notices on ${settings.backend}`, () => {
   });
 
   it('a notice for an account we do not have is kept and flagged, never fatal', async () => {
-    const { eventId, result } = await deliver(
-      'message_template_status_update',
-      {
-        event: 'APPROVED',
-        message_template_id: 1,
-        message_template_name: 'x',
-        message_template_language: 'en',
-      },
-      '9999999',
-    );
+    const { eventId, result } = await deliver('template-status-approved', {
+      wabaId: '9999999',
+      value: { message_template_id: 1, message_template_name: 'x', message_template_language: 'en' },
+    });
     expect(result.unroutable).toEqual(['9999999']);
     const [ev] = await t.database.query<{ state: string }>('select state from webhook_events where id = $1', [
       eventId,

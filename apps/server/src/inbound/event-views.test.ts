@@ -1,5 +1,6 @@
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { connectTenant, deliver, envelope, envelopes, messagesChange, type Tenant } from './test-kit.ts';
 
@@ -13,8 +14,7 @@ let c: Tenant;
 let eventId: number;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 61 });
-  await sim.listen(0);
+  sim = await startSimulator({ seed: 61 });
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   a = await connectTenant(t, sim, { phone: '7300001', waba: '7400001', secret: SECRET });
   c = await connectTenant(t, sim, { phone: '7300002', waba: '7400002', secret: SECRET, org: 'Client' });

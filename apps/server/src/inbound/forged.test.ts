@@ -1,5 +1,6 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import { type Simulator, signWebhookBody } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import {
   connectTenant,
@@ -30,8 +31,7 @@ let templateId: string;
 let campaignId: string;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 41 });
-  await sim.listen(0);
+  sim = await startSimulator({ seed: 41 });
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   a = await connectTenant(t, sim, { phone: '8100001', waba: '8200001', secret: SA });
   b = await connectTenant(t, sim, { phone: '8100002', waba: '8200002', secret: SB, org: 'Bee' });

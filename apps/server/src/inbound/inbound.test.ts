@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaFixture } from '../../test/helpers/meta-fixtures.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { post } from './test-kit.ts';
 
@@ -20,21 +22,13 @@ let t: TestApp;
 let numberId: string;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 9 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 9 }, [NUM]);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
-  const owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'Inbound',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: APP_SECRET,
-    verify_token: VERIFY,
+  numberId = await connectNumber(await t.owner(), NUM, {
+    appSecret: APP_SECRET,
+    displayName: 'Inbound',
+    verifyToken: VERIFY,
   });
-  expect(res.statusCode, res.body).toBe(201);
-  numberId = res.json().id;
 });
 afterAll(async () => {
   await t.close();
@@ -57,33 +51,16 @@ function retarget(fixture: Record<string, unknown>): Record<string, unknown> {
   return copy;
 }
 
-const inboundText = (wamid: string, from = '16505550001', text = 'Hello') => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: NUM.waba_id,
-      changes: [
-        {
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '15550100001', phone_number_id: NUM.phone_number_id },
-            contacts: [{ profile: { name: 'Ana' }, wa_id: from }],
-            messages: [
-              {
-                from,
-                id: wamid,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                type: 'text',
-                text: { body: text },
-              },
-            ],
-          },
-        },
-      ],
-    },
-  ],
-});
+const inboundText = (wamid: string, from = '16505550001', text = 'Hello') =>
+  metaFixture('message-text', {
+    wabaId: NUM.waba_id,
+    phoneNumberId: NUM.phone_number_id,
+    displayPhone: '15550100001',
+    waId: from,
+    name: 'Ana',
+    wamid,
+    message: { text: { body: text } },
+  });
 
 describe(`webhook ingestion on ${settings.backend}`, () => {
   it('answers Meta’s verification handshake only with a number’s verify token', async () => {
@@ -197,33 +174,11 @@ describe(`webhook ingestion on ${settings.backend}`, () => {
         chosen.reduce((a, b) => (ranks[b] > ranks[a] ? b : a)),
       );
       for (const [k, status] of shuffled.entries()) {
-        const payload = retarget({
-          object: 'whatsapp_business_account',
-          entry: [
-            {
-              id: NUM.waba_id,
-              changes: [
-                {
-                  field: 'messages',
-                  value: {
-                    messaging_product: 'whatsapp',
-                    metadata: { phone_number_id: NUM.phone_number_id, display_phone_number: '1' },
-                    statuses: [
-                      {
-                        id: `wamid.OUT${i}`,
-                        status,
-                        timestamp: String(1700000000 + k),
-                        recipient_id: '1',
-                        ...(status === 'failed'
-                          ? { errors: [{ code: 131026, title: 'Message undeliverable' }] }
-                          : {}),
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
+        const payload = metaFixture(`status-${status}`, {
+          wabaId: NUM.waba_id,
+          phoneNumberId: NUM.phone_number_id,
+          wamid: `wamid.OUT${i}`,
+          timestamp: 1700000000 + k,
         });
         await t.app.services.inbound.processEvent((await deliver(payload)).eventId);
       }
@@ -238,29 +193,11 @@ describe(`webhook ingestion on ${settings.backend}`, () => {
     const parked = await t.app.services.inbound.processEvent(
       (
         await deliver(
-          retarget({
-            object: 'whatsapp_business_account',
-            entry: [
-              {
-                id: '1',
-                changes: [
-                  {
-                    field: 'messages',
-                    value: {
-                      metadata: { phone_number_id: NUM.phone_number_id },
-                      statuses: [
-                        {
-                          id: 'wamid.NOT-YET',
-                          status: 'delivered',
-                          timestamp: '1700000000',
-                          recipient_id: '1',
-                        },
-                      ],
-                    },
-                  },
-                ],
-              },
-            ],
+          metaFixture('status-delivered', {
+            wabaId: NUM.waba_id,
+            phoneNumberId: NUM.phone_number_id,
+            wamid: 'wamid.NOT-YET',
+            timestamp: 1700000000,
           }),
         )
       ).eventId,

@@ -1,6 +1,8 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import { type Simulator, signWebhookBody } from '@openwaba/simulator';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaFixture } from '../../test/helpers/meta-fixtures.ts';
 import {
   createTestApp,
   createTestDatabase,
@@ -26,9 +28,7 @@ let sim: Simulator;
 let t: TestApp;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 11 });
-  await sim.listen(0);
-  for (const n of NUMBERS) sim.addNumber(n);
+  sim = await startSimulator({ seed: 11 }, NUMBERS);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   expect((await connect(t.app, 0, SECRET)).statusCode).toBe(201);
 }, 60_000);
@@ -66,33 +66,16 @@ async function deleteNumber(owner: TestClient, id: string) {
   return owner.request('DELETE', `/api/v1/numbers/${id}`, { confirm });
 }
 
-const inboundText = (wamid: string, i = 0) => ({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: NUMBERS[i]!.waba_id,
-      changes: [
-        {
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '1555070000', phone_number_id: NUMBERS[i]!.phone_number_id },
-            contacts: [{ profile: { name: 'Ines' }, wa_id: '447700900321' }],
-            messages: [
-              {
-                from: '447700900321',
-                id: wamid,
-                timestamp: String(Math.floor(Date.now() / 1000)),
-                type: 'text',
-                text: { body: `hello ${wamid}` },
-              },
-            ],
-          },
-        },
-      ],
-    },
-  ],
-});
+const inboundText = (wamid: string, i = 0) =>
+  metaFixture('message-text', {
+    wabaId: NUMBERS[i]!.waba_id,
+    phoneNumberId: NUMBERS[i]!.phone_number_id,
+    displayPhone: '1555070000',
+    waId: '447700900321',
+    name: 'Ines',
+    wamid,
+    message: { text: { body: `hello ${wamid}` } },
+  });
 
 function post(app: FastifyInstance, body: string | Buffer, signature: string) {
   return app.inject({

@@ -1,5 +1,6 @@
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { connectTenant, deliver, envelope, messagesChange, post, type Tenant } from './test-kit.ts';
 
@@ -11,8 +12,7 @@ let t: TestApp;
 let n: Tenant;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 71 });
-  await sim.listen(0);
+  sim = await startSimulator({ seed: 71 });
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   n = await connectTenant(t, sim, { phone: '7500001', waba: '7600001', secret: SECRET });
 }, 60_000);

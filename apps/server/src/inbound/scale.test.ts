@@ -1,5 +1,6 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import { type Simulator, signWebhookBody } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { applyParkedStatuses } from '../messages/repo.ts';
 
@@ -20,20 +21,13 @@ let t: TestApp;
 let numberId: string;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 3 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 3 }, [NUM]);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
-  const res = await (await t.owner()).post('/api/v1/numbers', {
-    display_name: 'Scale',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: SECRET,
-    verify_token: 'scale-verify',
+  numberId = await connectNumber(await t.owner(), NUM, {
+    appSecret: SECRET,
+    displayName: 'Scale',
+    verifyToken: 'scale-verify',
   });
-  expect(res.statusCode, res.body).toBe(201);
-  numberId = res.json().id;
 }, 60_000);
 afterAll(async () => {
   await t.close();

@@ -1,5 +1,8 @@
-import { type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
+import { connectNumber } from '../../test/helpers/connect-number.ts';
 import type { TestApp, TestClient } from '../../test/helpers.ts';
+
+export { deliverWebhook as deliver, postWebhook as post } from '../../test/helpers/webhooks.ts';
 
 /** Test helpers for webhook tests: organisations with a number each, Meta's envelopes, signed POSTs. */
 
@@ -42,19 +45,15 @@ export async function connectTenant(
     client = t.client();
     await client.login(email, 'tenant password 1');
   } else client = await t.owner();
-  const res = await client.post('/api/v1/numbers', {
-    display_name: `Line ${n.phone}`,
-    phone_number_id: n.phone,
-    waba_id: n.waba,
-    access_token: `token-${n.phone}`,
-    app_secret: n.secret,
-    verify_token: `verify-${n.phone}`,
-  });
-  if (res.statusCode !== 201) throw new Error(`connect ${n.phone}: ${res.body}`);
+  const numberId = await connectNumber(
+    client,
+    { phone_number_id: n.phone, waba_id: n.waba, access_token: `token-${n.phone}` },
+    { appSecret: n.secret, displayName: `Line ${n.phone}`, verifyToken: `verify-${n.phone}` },
+  );
   return {
     orgId,
     client,
-    numberId: res.json().id,
+    numberId,
     phoneId: n.phone,
     wabaId: n.waba,
     display,
@@ -106,26 +105,6 @@ export function statusesChange(n: Pick<Tenant, 'phoneId' | 'display'>, statuses:
       statuses: statuses.map((s, i) => ({ timestamp: String(1_700_000_000 + i), recipient_id: '1', ...s })),
     },
   };
-}
-
-/** POSTs like Meta (ASCII-escaped JSON signed with `secret`); the answer and the newest event's id. */
-export async function post(t: TestApp, payload: unknown, secret: string) {
-  const { body, signature } = signWebhookBody(payload, secret);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  });
-  const [row] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  return { res, eventId: Number(row!.id) };
-}
-
-/** POSTs like Meta and processes the stored event. */
-export async function deliver(t: TestApp, payload: unknown, secret: string) {
-  const { res, eventId } = await post(t, payload, secret);
-  if (res.statusCode !== 200) throw new Error(`webhook answered ${res.statusCode}: ${res.body}`);
-  return { eventId, result: await t.app.services.inbound.processEvent(eventId) };
 }
 
 export const countRows = async (t: TestApp, sql: string, params: unknown[] = []) =>

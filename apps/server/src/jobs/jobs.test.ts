@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { until } from '../../test/helpers/until.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { silentLog } from '../lib/log.ts';
 import { createMetrics } from '../lib/metrics.ts';
@@ -38,20 +39,10 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function until<T>(fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe(`jobs on ${settings.backend}`, () => {
   it('retries a failing job and completes it', async () => {
     const id = await t.app.services.jobs.enqueue(flaky, { orgId: t.orgId, key: 'a', failTimes: 2 });
-    const job = await until(async () => {
+    const job = await until('the job completed', async () => {
       const j = await t.app.services.jobs.getJob('test.flaky', id);
       return j?.state === 'completed' && j;
     });
@@ -63,14 +54,17 @@ describe(`jobs on ${settings.backend}`, () => {
     // Fails all 4 attempts (1 + 3 retries); the manual retry's 5th attempt succeeds, so the job can
     // never be back in `failed` when the second retry is asked for (that answer must be 409).
     const id = await t.app.services.jobs.enqueue(flaky, { orgId: t.orgId, key: 'b', failTimes: 4 });
-    await until(async () => (await t.app.services.jobs.getJob('test.flaky', id))?.state === 'failed');
+    await until(
+      'the job failed',
+      async () => (await t.app.services.jobs.getJob('test.flaky', id))?.state === 'failed',
+    );
     const owner = await t.owner();
     const list = await owner.get('/api/v1/jobs?state=failed');
     expect(list.statusCode).toBe(200);
     const failed = list.json().data.find((j: { id: string }) => j.id === id);
     expect(failed).toMatchObject({ queue: 'test.flaky', state: 'failed', retry_count: 3, retry_limit: 3 });
     expect(JSON.stringify(failed.output)).toMatch(/failed on purpose/);
-    const notes = await until(async () => {
+    const notes = await until('a job.failed notification', async () => {
       const r = (await owner.get('/api/v1/notifications')).json();
       return r.data.some((n: { type: string }) => n.type === 'job.failed') && r;
     });
@@ -95,7 +89,10 @@ describe(`jobs on ${settings.backend}`, () => {
       orgName: 'Other',
     });
     const id = await t.app.services.jobs.enqueue(flaky, { orgId: other.orgId, key: 'c', failTimes: 99 });
-    await until(async () => (await t.app.services.jobs.getJob('test.flaky', id))?.state === 'failed');
+    await until(
+      'the job failed',
+      async () => (await t.app.services.jobs.getJob('test.flaky', id))?.state === 'failed',
+    );
     const owner = await t.owner();
     expect((await owner.get('/api/v1/jobs')).json().data.some((j: { id: string }) => j.id === id)).toBe(
       false,
@@ -128,7 +125,10 @@ describe(`jobs on ${settings.backend}`, () => {
     });
     second.register([survivor]);
     await second.start({ work: true });
-    await until(async () => (await second.getJob('test.survivor', id))?.state === 'completed');
+    await until(
+      'the job completed after the restart',
+      async () => (await second.getJob('test.survivor', id))?.state === 'completed',
+    );
     expect(attempts.get('restart')).toBe(1);
     await second.stop();
   });
@@ -144,7 +144,7 @@ describe(`jobs on ${settings.backend}`, () => {
     });
     q.register([ticking]);
     await q.start({ work: true });
-    await until(async () => cronRuns.length >= 1, 30_000);
+    await until('a cron run', async () => cronRuns.length >= 1, 30_000);
     await q.stop();
     expect(cronRuns).toHaveLength(1);
   }, 40_000);

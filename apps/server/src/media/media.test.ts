@@ -1,8 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaFixture } from '../../test/helpers/meta-fixtures.ts';
+import { deliverWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 
 const NUM = {
@@ -24,20 +27,13 @@ const creds = { phoneNumberId: NUM.phone_number_id, accessToken: NUM.access_toke
 
 beforeAll(async () => {
   mediaDir = await mkdtemp(join(tmpdir(), 'openwaba-media-test-'));
-  sim = await createSimulator({ seed: 21 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 21 }, [NUM]);
   t = await createTestApp({ META_GRAPH_URL: sim.url, MEDIA_DIR: mediaDir, MEDIA_MAX_BYTES: '4096' });
-  const owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'Media',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: APP_SECRET,
-    verify_token: 'media-verify',
+  await connectNumber(await t.owner(), NUM, {
+    appSecret: APP_SECRET,
+    displayName: 'Media',
+    verifyToken: 'media-verify',
   });
-  expect(res.statusCode, res.body).toBe(201);
 });
 afterAll(async () => {
   await t.close();
@@ -48,43 +44,14 @@ afterAll(async () => {
 /** An inbound message carrying a media id the simulator knows (as Meta's would). */
 async function receive(type: 'image' | 'document', mediaId: string, mime: string, extra = {}) {
   const wamid = `wamid.MEDIA${Math.random().toString(36).slice(2)}`;
-  const payload = {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: NUM.waba_id,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550300001', phone_number_id: NUM.phone_number_id },
-              contacts: [{ profile: { name: 'Mia' }, wa_id: '16505550777' }],
-              messages: [
-                {
-                  from: '16505550777',
-                  id: wamid,
-                  timestamp: String(Math.floor(Date.now() / 1000)),
-                  type,
-                  [type]: { id: mediaId, mime_type: mime, sha256: 'x', ...extra },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
-  const { body, signature } = signWebhookBody(payload, APP_SECRET);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/webhooks/whatsapp',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+  const payload = metaFixture(type === 'image' ? 'message-image' : 'message-document', {
+    wabaId: NUM.waba_id,
+    phoneNumberId: NUM.phone_number_id,
+    displayPhone: '15550300001',
+    wamid,
+    message: { [type]: { id: mediaId, mime_type: mime, sha256: 'x', ...extra } },
   });
-  expect(res.statusCode).toBe(200);
-  const [ev] = await t.database.query<{ id: string }>('select max(id) as id from webhook_events');
-  await t.app.services.inbound.processEvent(Number(ev!.id));
+  await deliverWebhook(t, payload, APP_SECRET);
   const [row] = await t.database.query<{ message_id: string; file_id: string; state: string }>(
     `select m.id as message_id, f.id as file_id, f.state from messages m join media_files f on f.message_id = m.id
      where m.wamid = $1`,

@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 import { connectTenant, deliver, envelope, messagesChange, type Tenant } from '../inbound/test-kit.ts';
 import { createDirMediaStore } from '../media/dir.store.ts';
@@ -21,8 +22,7 @@ let lines: Tenant[];
 
 beforeAll(async () => {
   mediaDir = await mkdtemp(join(tmpdir(), 'openwaba-delete-number-'));
-  sim = await createSimulator({ seed: 31 });
-  await sim.listen(0);
+  sim = await startSimulator({ seed: 31 });
   t = await createTestApp({ META_GRAPH_URL: sim.url, MEDIA_DIR: mediaDir });
   owner = await t.owner();
   lines = [

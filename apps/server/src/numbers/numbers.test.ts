@@ -1,5 +1,6 @@
-import { createSimulator, type Simulator } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 
 let sim: Simulator;
@@ -26,15 +27,15 @@ const body = {
 };
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 5 });
-  await sim.listen(0);
-  sim.addNumber(SIM_NUMBER);
-  sim.addNumber({
-    ...SIM_NUMBER,
-    phone_number_id: '1000002',
-    display_phone_number: '+1 555 010 0002',
-    access_token: 'token-valid-0002',
-  });
+  sim = await startSimulator({ seed: 5 }, [
+    SIM_NUMBER,
+    {
+      ...SIM_NUMBER,
+      phone_number_id: '1000002',
+      display_phone_number: '+1 555 010 0002',
+      access_token: 'token-valid-0002',
+    },
+  ]);
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   owner = await t.owner();
 });

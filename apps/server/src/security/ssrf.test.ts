@@ -1,5 +1,8 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaEnvelope } from '../../test/helpers/meta-fixtures.ts';
+import { storeWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 import {
   ALLOW_PRIVATE_CORPUS,
@@ -39,30 +42,20 @@ interface World {
 async function worldOf(env: Record<string, string> = {}): Promise<World> {
   const t = await createTestApp({ META_GRAPH_URL: sim.url, ...env }, { lookup: corpusLookup });
   const owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'SSRF',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: WABA,
-    access_token: NUM.access_token,
-    app_secret: SECRET,
-    verify_token: 'ssrf-verify',
+  const numberId = await connectNumber(owner, NUM, {
+    appSecret: SECRET,
+    displayName: 'SSRF',
+    verifyToken: 'ssrf-verify',
   });
-  expect(res.statusCode, res.body).toBe(201);
   await t.app.services.templates.sync(t.orgId);
   const templates = (await owner.get('/api/v1/templates')).json().data as { id: string; name: string }[];
   const sent = sim.customerSend(NUM.phone_number_id, CUSTOMER, 'text', { text: 'Send me the picture' })!;
-  const { body } = signWebhookBody(
-    { object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [sent.change] }] },
-    SECRET,
-  );
-  await t.app.services.inbound.processEvent(
-    await t.app.services.inbound.store(Buffer.from(body), { appSecret: SECRET }),
-  );
+  await storeWebhook(t, metaEnvelope(WABA, [sent.change]), SECRET);
   const conversations = (await owner.get('/api/v1/conversations')).json().data as { id: string }[];
   return {
     t,
     owner,
-    numberId: res.json().id,
+    numberId,
     conversationId: conversations[0]!.id,
     templateId: templates.find((x) => x.name === 'picture_offer')!.id,
   };
@@ -83,9 +76,7 @@ let w: World;
 let n = 0;
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 88, template_review_ms: 60_000 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 88, template_review_ms: 60_000 }, [NUM]);
   sim.addTemplate({
     waba_id: WABA,
     name: 'picture_offer',

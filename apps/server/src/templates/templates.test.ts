@@ -1,5 +1,8 @@
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaEnvelope } from '../../test/helpers/meta-fixtures.ts';
+import { storeWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 
 const WABA = '8100001';
@@ -19,9 +22,7 @@ let numberId: string;
 const simIds: Record<string, string> = {};
 
 beforeAll(async () => {
-  sim = await createSimulator({ seed: 17, template_review_ms: 50 });
-  await sim.listen(0);
-  sim.addNumber(NUM);
+  sim = await startSimulator({ seed: 17, template_review_ms: 50 }, [NUM]);
   // Eight templates: three pages at a page size of 3.
   const seeds = [
     ['order_update', 'UTILITY', 'Your order {{1}} ships {{2}}.'],
@@ -39,16 +40,11 @@ beforeAll(async () => {
   }
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'Templates',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: WABA,
-    access_token: NUM.access_token,
-    app_secret: SECRET,
-    verify_token: 'templates-verify',
+  numberId = await connectNumber(owner, NUM, {
+    appSecret: SECRET,
+    displayName: 'Templates',
+    verifyToken: 'templates-verify',
   });
-  expect(res.statusCode, res.body).toBe(201);
-  numberId = res.json().id;
 });
 afterAll(async () => {
   await t.close();
@@ -60,16 +56,9 @@ const byName = async (name: string, q = '') =>
     .json()
     .data.find((x: { name: string }) => x.name === name);
 
-async function deliver(field: string, value: Record<string, unknown>) {
-  const payload = {
-    object: 'whatsapp_business_account',
-    entry: [{ id: WABA, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }],
-  };
-  const { body: raw } = signWebhookBody(payload, SECRET);
-  return t.app.services.inbound.processEvent(
-    await t.app.services.inbound.store(Buffer.from(raw), { appSecret: SECRET }),
-  );
-}
+/** A template notice for our WABA, stored as if signed by Meta and processed. */
+const deliver = (field: string, value: Record<string, unknown>) =>
+  storeWebhook(t, metaEnvelope(WABA, [{ field, value }], Math.floor(Date.now() / 1000)), SECRET);
 
 const notifications = async () =>
   (await owner.get('/api/v1/notifications')).json().data.map((n: { title: string }) => n.title);

@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
+import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { metaEnvelope } from '../../test/helpers/meta-fixtures.ts';
+import { storeWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { createCloudApiProvider } from './cloud-api.provider.ts';
 import type { GraphError } from './graph-error.ts';
@@ -32,10 +35,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => canary.listen(0, '127.0.0.1', r));
   const canaryPort = (canary.address() as AddressInfo).port;
-  sim = await createSimulator({ seed: 87, public_url: `http://localhost:${canaryPort}` });
-  await sim.listen(0);
+  sim = await startSimulator({ seed: 87, public_url: `http://localhost:${canaryPort}` }, [NUM]);
   graphUrl = `http://127.0.0.1:${(sim.app.server.address() as AddressInfo).port}`;
-  sim.addNumber(NUM);
   for (let i = 0; i < 5; i++) {
     sim.addTemplate({
       waba_id: NUM.waba_id,
@@ -47,16 +48,11 @@ beforeAll(async () => {
   }
   provider = createCloudApiProvider({ baseUrl: graphUrl, version: 'v23.0', timeoutMs: 2000 });
   t = await createTestApp({ META_GRAPH_URL: graphUrl });
-  const owner = await t.owner();
-  const res = await owner.post('/api/v1/numbers', {
-    display_name: 'Graph URLs',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: SECRET,
-    verify_token: 'graph-urls-verify',
+  await connectNumber(await t.owner(), NUM, {
+    appSecret: SECRET,
+    displayName: 'Graph URLs',
+    verifyToken: 'graph-urls-verify',
   });
-  expect(res.statusCode, res.body).toBe(201);
 });
 afterAll(async () => {
   await t?.close();
@@ -73,13 +69,7 @@ const refusal = (e: unknown) => {
 /** A customer sends a photo (the simulator keeps the file), delivered signed and processed. */
 async function receiveImage() {
   const sent = sim.customerSend(NUM.phone_number_id, '16505550888', 'image', { caption: 'here' })!;
-  const { body } = signWebhookBody(
-    { object: 'whatsapp_business_account', entry: [{ id: NUM.waba_id, changes: [sent.change] }] },
-    SECRET,
-  );
-  await t.app.services.inbound.processEvent(
-    await t.app.services.inbound.store(Buffer.from(body), { appSecret: SECRET }),
-  );
+  await storeWebhook(t, metaEnvelope(NUM.waba_id, [sent.change]), SECRET);
   const [row] = await t.database.query<{ id: string; meta_media_id: string }>(
     'select f.id, f.meta_media_id from media_files f join messages m on m.id = f.message_id where m.wamid = $1',
     [sent.id],

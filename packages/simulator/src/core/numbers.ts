@@ -1,0 +1,57 @@
+import { appIdOf } from '../apps.ts';
+import { type CustomerBehaviour, NumberInput } from '../config.ts';
+import { createRateMeter, createTokenBucket } from '../limits.ts';
+import type { SimNumber } from '../state.ts';
+import type { Store } from './store.ts';
+
+/** A number's burst: a tenth of a second of its throughput, at least one message. */
+export const burstOf = (mps: number) => Math.max(1, Math.round(mps / 10));
+
+export type Numbers = ReturnType<typeof createNumbers>;
+
+/** The business phone numbers: added, updated, found by token, shown without their secrets. */
+export function createNumbers(store: Store) {
+  const { numbers } = store;
+
+  function addNumber(input: NumberInput) {
+    const n = NumberInput.parse(input);
+    const existing = numbers.get(n.phone_number_id);
+    const now = Date.now();
+    const num: SimNumber = {
+      ...n,
+      customers: n.customers ?? {},
+      bucket: existing?.bucket ?? createTokenBucket(n.throughput_mps, burstOf(n.throughput_mps), now),
+      meter: existing?.meter ?? createRateMeter(),
+      accepted: existing?.accepted ?? 0,
+      initiated: existing?.initiated ?? new Map(),
+    };
+    num.bucket.setRate(n.throughput_mps, burstOf(n.throughput_mps));
+    numbers.set(n.phone_number_id, num);
+    return publicNumber(num);
+  }
+
+  function updateNumber(id: string, patch: Partial<NumberInput>) {
+    const current = numbers.get(id);
+    if (!current) return undefined;
+    const { bucket: _b, meter: _m, accepted: _a, initiated: _i, ...plain } = current;
+    return addNumber({ ...plain, ...patch, phone_number_id: id });
+  }
+
+  function publicNumber(n: SimNumber) {
+    const { bucket: _b, meter: _m, initiated: _i, access_token: _t, app_secret: _s, ...rest } = n;
+    return { ...rest, app_id: appIdOf(n), current_mps: n.meter.perSecond(Date.now()) };
+  }
+
+  const byToken = (token: string) => {
+    for (const n of numbers.values()) if (n.access_token === token) return n;
+    return undefined;
+  };
+
+  function behaviourOf(n: SimNumber): CustomerBehaviour {
+    return { ...store.behaviour, ...n.customers };
+  }
+
+  const numbersOfWaba = (wabaId: string) => [...numbers.values()].filter((x) => x.waba_id === wabaId);
+
+  return { addNumber, updateNumber, publicNumber, byToken, behaviourOf, numbersOfWaba };
+}

@@ -1,0 +1,70 @@
+import type { CustomerState, SentRecord, SimNumber } from '../state.ts';
+import type { Emitter } from './emit.ts';
+import type { Numbers } from './numbers.ts';
+import type { Store } from './store.ts';
+
+type SentInteractive = {
+  type: string;
+  action: {
+    buttons?: { reply: { id: string; title: string } }[];
+    sections?: { rows: { id: string; title: string; description?: string }[] }[];
+  };
+};
+type SentTemplate = {
+  name: string;
+  language: { code: string };
+  components?: { type: string; index?: string | number; parameters?: { payload?: string }[] }[];
+};
+
+/** A customer who read a message may answer it: STOP, a tap on one of its buttons or rows, a photo or text. */
+export function createReplies(store: Store, numbers: Numbers, emitter: Emitter) {
+  const { stats, templates } = store;
+
+  function simulateReply(n: SimNumber, c: CustomerState, rec: SentRecord) {
+    const b = numbers.behaviourOf(n);
+    const params: Record<string, unknown> = { context_message_id: rec.wamid };
+    let kind = 'text';
+    const interactive = rec.body.interactive as SentInteractive | undefined;
+    const template = rec.body.template as SentTemplate | undefined;
+    if (c.rnd.chance(b.stop_rate)) {
+      params.text = 'STOP';
+    } else if (interactive?.type === 'button') {
+      const btn = c.rnd.pick(interactive.action.buttons ?? []);
+      kind = 'button_reply';
+      Object.assign(params, { id: btn.reply.id, title: btn.reply.title });
+    } else if (interactive?.type === 'list') {
+      const rows = (interactive.action.sections ?? []).flatMap((s) => s.rows);
+      const row = c.rnd.pick(rows);
+      kind = 'list_reply';
+      Object.assign(params, { id: row.id, title: row.title, description: row.description ?? '' });
+    } else if (template && quickReplies(template).length) {
+      const q = c.rnd.pick(quickReplies(template));
+      kind = 'button';
+      Object.assign(params, q);
+    } else if (c.rnd.chance(b.media_reply_rate)) {
+      kind = 'image';
+    }
+    stats.replies++;
+    emitter.customerSend(n.phone_number_id, c.wa_id, kind, params);
+  }
+
+  function quickReplies(template: SentTemplate): { payload: string; text: string }[] {
+    const t = [...templates.values()].find(
+      (x) => x.name === template.name && x.language === template.language.code,
+    );
+    const texts = (
+      (t?.components.find((x) => x.type === 'BUTTONS')?.buttons ?? []) as { type: string; text?: string }[]
+    )
+      .map((b, i) => ({ ...b, i }))
+      .filter((b) => b.type === 'QUICK_REPLY');
+    return texts.map((b) => {
+      const comp = (template.components ?? []).find((x) => x.type === 'button' && Number(x.index) === b.i);
+      return {
+        payload: String(comp?.parameters?.[0]?.payload ?? b.text ?? 'yes'),
+        text: String(b.text ?? 'Yes'),
+      };
+    });
+  }
+
+  return { simulateReply };
+}

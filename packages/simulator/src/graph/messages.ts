@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import type { Core } from '../core/build-core.ts';
+import { graphError } from '../errors.ts';
+import { classifyIssues, MarkReadBody, SendBody } from '../send-schema.ts';
+import { checkTemplateParams } from '../templates.ts';
+import type { GraphHttp, Params } from './http.ts';
+
+/** POST /{number}/messages: a send (checked like Meta: limits, shape, template, window) or a mark-as-read. */
+export function registerMessageRoutes(app: FastifyInstance, core: Core, http: GraphHttp) {
+  const { rnd } = core;
+  const { fail, versionOk, numberFor } = http;
+
+  app.post<{ Params: Params }>('/:version/:id/messages', async (req, reply) => {
+    if (!versionOk(req, reply)) return reply;
+    const n = numberFor(req, reply);
+    if (!n) return reply;
+    const now = Date.now();
+    if (!core.takeThroughput(n, now)) return fail(reply, graphError(130429, rnd, { subcode: 2494055 }));
+
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      return fail(reply, graphError(100, rnd, { details: 'The body must be a JSON object.' }));
+    if (raw.status === 'read') {
+      const r = MarkReadBody.safeParse(raw);
+      if (!r.success)
+        return fail(
+          reply,
+          graphError(classifyIssues(r.error).code, rnd, { details: classifyIssues(r.error).details }),
+        );
+      const m = core.inbound.get(r.data.message_id);
+      if (m && m.phone_number_id === n.phone_number_id) m.read = true;
+      return { success: true };
+    }
+    const body = raw.type === undefined && raw.text !== undefined ? { ...raw, type: 'text' } : raw;
+    const parsed = SendBody.safeParse(body);
+    if (!parsed.success) {
+      const c = classifyIssues(parsed.error);
+      return fail(reply, graphError(c.code, rnd, { details: c.details }));
+    }
+    const msg = parsed.data;
+    const to = msg.to.replace(/[\s+()-]/g, '');
+    if (!/^\d{7,15}$/.test(to)) {
+      return fail(
+        reply,
+        graphError(131009, rnd, { details: `Parameter to is not a valid phone number: ${msg.to}` }),
+      );
+    }
+    if (to === n.display_phone_number.replace(/\D/g, '')) return fail(reply, graphError(131021, rnd));
+
+    let category: string | undefined;
+    if (msg.type === 'template') {
+      const t = [...core.templates.values()].find(
+        (x) =>
+          x.waba_id === n.waba_id &&
+          x.name === msg.template.name &&
+          x.language === msg.template.language.code,
+      );
+      if (!t || !['APPROVED', 'PAUSED', 'DISABLED'].includes(t.status)) {
+        return fail(
+          reply,
+          graphError(132001, rnd, {
+            details: `template name (${msg.template.name}) does not exist in ${msg.template.language.code}`,
+          }),
+        );
+      }
+      if (t.status === 'PAUSED') return fail(reply, graphError(132015, rnd));
+      if (t.status === 'DISABLED') return fail(reply, graphError(132016, rnd));
+      const bad = checkTemplateParams(t, msg.template.components as never);
+      if (bad) return fail(reply, graphError(bad.code, rnd, { details: bad.details }));
+      category = t.category;
+    }
+
+    if (!core.takePair(n, to, now)) return fail(reply, graphError(131056, rnd));
+
+    const mediaIds = collectMediaIds(msg as unknown as Record<string, unknown>);
+    const missingMedia = mediaIds.some((id) => {
+      const m = core.media.get(id);
+      return !m || m.phone_number_id !== n.phone_number_id;
+    });
+    const id = core.accept(n, to, msg as unknown as Record<string, unknown>, category, missingMedia);
+    return {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: msg.to, wa_id: to }],
+      messages: [{ id, ...(msg.type === 'template' ? { message_status: 'accepted' } : {}) }],
+    };
+  });
+}
+
+function collectMediaIds(msg: Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  const visit = (v: unknown, key: string) => {
+    if (!v || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, key);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (['image', 'video', 'audio', 'document', 'sticker'].includes(key) && typeof o.id === 'string')
+      ids.push(o.id);
+    for (const [k, x] of Object.entries(o)) visit(x, k);
+  };
+  visit(msg, '');
+  return ids;
+}
