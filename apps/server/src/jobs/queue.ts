@@ -1,11 +1,11 @@
 import type { Job } from '@openwaba/contracts';
 import PgBoss from 'pg-boss';
 import type { z } from 'zod';
-import type { Services } from '../app.ts';
 import type { Database } from '../db/client.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import type { Metrics } from '../lib/metrics.ts';
+import type { Services } from '../services.ts';
 
 export interface JobContext {
   services: Services;
