@@ -20,6 +20,7 @@ import { createQuickReplyService } from './conversations/quick-replies.ts';
 import { createConversationService } from './conversations/service.ts';
 import { createTeamService } from './conversations/teams.ts';
 import type { Database } from './db/client.ts';
+import { createDomainEvents } from './events/domain-events.ts';
 import { createEventService } from './events/service.ts';
 import { createInboundService } from './inbound/service.ts';
 import { reportFailedJob } from './jobs/failures.ts';
@@ -34,16 +35,24 @@ import { downloadMediaFile } from './media/download-file.job.ts';
 import { createS3MediaStore } from './media/s3.store.ts';
 import { createMediaService } from './media/service.ts';
 import type { MediaStore } from './media/store.ts';
+import { createStoredFiles } from './media/stored-files.ts';
 import { createNotificationService } from './notifications/service.ts';
 import { createNumberService } from './numbers/service.ts';
 import { createOrgService } from './orgs/service.ts';
 import { createSender } from './outbound/sender.ts';
 import { createOutboundService } from './outbound/service.ts';
+import { addReactions } from './reactions.ts';
 import { createRetentionService } from './retention/service.ts';
 import { createTemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
 import { createCloudApiProvider } from './whatsapp/cloud-api.provider.ts';
 
+/**
+ * The composition root: every service, built in dependency order — each from services built above
+ * it, never a closure over one built below. Where one domain reacts to another, the emitter gets
+ * `domainEvents` and `reactions.ts` (wired last) says who reacts; jobs get their dependencies from
+ * `job-list.ts`.
+ */
 export function createServices(deps: {
   config: Config;
   database: Database;
@@ -57,23 +66,19 @@ export function createServices(deps: {
   const db = database.db;
   const log = deps.log ?? silentLog;
   const metrics = deps.metrics ?? createMetrics();
-  const signer = createTokenSigner(deps.appSecret, config.ACCESS_TOKEN_TTL_SECONDS);
+  const domainEvents = createDomainEvents({ log });
+
+  // Infrastructure: events for browsers, notifications, audit, the job queue, Meta's Graph API.
   const events = createEventService({ database, log });
   const notifications = createNotificationService({ db, database, events });
   const audit = createAuditService({ database });
-  const auth = createAuthService({
-    db,
-    config,
-    signer,
-    devices: createDeviceCookies(deps.appSecret),
-    throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
-  });
-  const orgs = createOrgService({
-    db,
-    auth,
-    events,
-    notifications,
-    onCampaignPolicyChanged: (orgId) => templates.reevaluatePolicy(orgId),
+  const jobs = createJobQueue({
+    database,
+    log,
+    metrics,
+    pollSeconds: config.JOB_POLL_SECONDS,
+    services: () => services,
+    onFinalFailure: (def, job, err) => reportFailedJob({ events, notifications }, def.id, job, err),
   });
   const box = createSecretBox(deps.appSecret, config.APP_SECRET_PREVIOUS);
   const urlGuard = createUrlGuard({
@@ -86,14 +91,28 @@ export function createServices(deps: {
     timeoutMs: config.META_HTTP_TIMEOUT_MS,
     connections: config.META_HTTP_CONNECTIONS,
   });
+
+  // People and organisations.
+  const auth = createAuthService({
+    db,
+    config,
+    signer: createTokenSigner(deps.appSecret, config.ACCESS_TOKEN_TTL_SECONDS),
+    devices: createDeviceCookies(deps.appSecret),
+    throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
+  });
+  const orgs = createOrgService({ db, auth, events, notifications, domainEvents });
+
+  // Numbers, templates and the files they carry.
+  const mediaStore = mediaStoreOf(config);
+  const storedFiles = createStoredFiles({ database, store: mediaStore, log });
   const numbers = createNumberService({
     db,
     box,
     whatsapp,
     notifications,
     log,
-    media: () => media,
-    onCredentialsChanged: () => inbound.forgetWebhookSecrets(),
+    media: storedFiles,
+    domainEvents,
   });
   const templates = createTemplateService({
     db,
@@ -103,25 +122,22 @@ export function createServices(deps: {
     notifications,
     urlGuard,
     log,
-    onUnusable: (orgId, templateId, why) => campaigns.pauseForTemplate(orgId, templateId, why),
+    domainEvents,
   });
   const media = createMediaService({
     db,
     database,
-    store: mediaStoreOf(config),
+    store: mediaStore,
+    files: storedFiles,
     numbers,
     events,
     log,
     maxBytes: config.MEDIA_MAX_BYTES,
-    async schedule(orgId, mediaFileId) {
-      // One queued download per file: a second request while one is queued is a no-op.
-      await jobs
-        .enqueue(downloadMediaFile, { orgId, mediaFileId }, { singletonKey: mediaFileId })
-        .catch((err) => {
-          if ((err as { code?: string }).code !== 'CONFLICT') throw err;
-        });
-    },
+    schedule: (orgId, mediaFileId) =>
+      jobs.enqueueOnce(downloadMediaFile, { orgId, mediaFileId }, { singletonKey: mediaFileId }),
   });
+
+  // Contacts and consent.
   const tombstones = createTombstones({
     hasher: createPhoneHasher(deps.appSecret, config.APP_SECRET_PREVIOUS),
     events,
@@ -144,50 +160,6 @@ export function createServices(deps: {
   const phones = createPhonePrivacy({ db });
   const contactPrivacy = createContactPrivacy({ db, contacts, tombstones, media, events });
   const retention = createRetentionService({ db, media, log });
-  const inbound = createInboundService({
-    db,
-    database,
-    box,
-    serverKeys: [deps.appSecret, ...config.APP_SECRET_PREVIOUS],
-    events,
-    media,
-    consent,
-    templates,
-    async confirmOptOut(tx, onCommit, m) {
-      const text = await consent.stopConfirmationText(tx, m.orgId);
-      if (!text) return;
-      // Only checks that throw before any SQL fails can refuse it: the inbound transaction goes on.
-      await outbound
-        .send(
-          m.orgId,
-          {
-            numberId: m.numberId,
-            to: { contactId: m.contactId },
-            content: { type: 'text', text: { body: text } },
-            source: 'system',
-            purpose: 'consent_confirmation',
-          },
-          { tx, onCommit },
-        )
-        .then(() => onCommit(() => sender.poke()))
-        .catch((err) => log.warn({ err, orgId: m.orgId }, 'opt-out confirmation not sent'));
-    },
-    async requestTemplateSync(orgId) {
-      await jobs.enqueue(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` }).catch((err) => {
-        if ((err as { code?: string }).code !== 'CONFLICT') throw err;
-      });
-    },
-    log,
-  });
-  const jobs = createJobQueue({
-    database,
-    log,
-    metrics,
-    pollSeconds: config.JOB_POLL_SECONDS,
-    services: () => services,
-    onFinalFailure: (def, job, err) => reportFailedJob({ events, notifications }, def.id, job, err),
-  });
-  jobs.register(JOBS);
   const contactImports = createContactImportService({
     db,
     database,
@@ -202,6 +174,22 @@ export function createServices(deps: {
     schedule: (orgId, importId) => jobs.enqueue(importContactFile, { orgId, importId }),
   });
   const contactExport = createContactExport({ db, contacts, fields });
+
+  // What Meta sends us, and the inbox.
+  const inbound = createInboundService({
+    db,
+    database,
+    box,
+    serverKeys: [deps.appSecret, ...config.APP_SECRET_PREVIOUS],
+    events,
+    media,
+    consent,
+    templates,
+    domainEvents,
+    requestTemplateSync: (orgId) =>
+      jobs.enqueueOnce(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` }),
+    log,
+  });
   const outbound = createOutboundService({ db, consent, events, urlGuard });
   const conversations = createConversationService({
     db,
@@ -214,6 +202,27 @@ export function createServices(deps: {
   });
   const quickReplies = createQuickReplyService({ db });
   const teams = createTeamService({ db });
+
+  // Sending: the sender, then the campaigns that feed it (their hooks are domain events).
+  const sender = createSender({
+    db,
+    numbers,
+    events,
+    log,
+    leaseSeconds: config.SEND_LEASE_SECONDS,
+    reconcileWindowSeconds: config.SEND_RECONCILE_WINDOW_SECONDS,
+    retryDelaysMs: config.SEND_RETRY_DELAYS_SECONDS.map((x) => x * 1000),
+    listen: (channel, onNotify) => database.listen(channel, onNotify),
+    hooks: {
+      feed: () => domainEvents.emitCommitted('sender.woke', {}),
+      onCampaignActivity: (campaignIds) =>
+        domainEvents.emitCommitted('campaign.sends_recorded', { campaignIds }),
+      onTokenError: (orgId, numberId, err) =>
+        domainEvents.emitCommitted('number.token_refused', { orgId, numberId, message: err.message }),
+      onTemplateError: (orgId, campaignIds, err) =>
+        domainEvents.emitCommitted('campaign.template_refused', { orgId, campaignIds, message: err.message }),
+    },
+  });
   const campaigns = createCampaignService({
     db,
     config,
@@ -232,23 +241,18 @@ export function createServices(deps: {
     rateOf: (numberId) => sender.rateOf(numberId),
     poke: () => sender.poke(),
   });
-  const sender = createSender({
+
+  addReactions(domainEvents, {
     db,
-    numbers,
-    events,
     log,
-    leaseSeconds: config.SEND_LEASE_SECONDS,
-    reconcileWindowSeconds: config.SEND_RECONCILE_WINDOW_SECONDS,
-    retryDelaysMs: config.SEND_RETRY_DELAYS_SECONDS.map((x) => x * 1000),
-    listen: (channel, onNotify) => deps.database.listen(channel, onNotify),
-    hooks: {
-      onCampaignActivity: (ids) => campaigns.onActivity(ids),
-      feed: () => campaigns.feed(),
-      onTokenError: (orgId, numberId, err) => campaigns.pauseForNumber(orgId, numberId, err.message),
-      onTemplateError: (orgId, campaignIds, err) =>
-        campaigns.pauseForTemplateError(orgId, campaignIds, err.message),
-    },
+    consent,
+    outbound,
+    sender,
+    templates,
+    campaigns,
+    inbound,
   });
+
   const services = {
     config,
     database,
@@ -283,6 +287,7 @@ export function createServices(deps: {
     fields,
     segments,
   };
+  jobs.register(JOBS);
   return services;
 }
 

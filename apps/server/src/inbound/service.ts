@@ -4,6 +4,7 @@ import type { ConsentService } from '../contacts/consent.ts';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { numbers, webhookEvents } from '../db/schema.ts';
 import { queryRows, transaction } from '../db/tx.ts';
+import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -42,12 +43,8 @@ export function createInboundService(deps: {
   templates: TemplateService;
   /** Queues a template sync (a webhook named a template the catalogue does not have yet). */
   requestTemplateSync(orgId: string): Promise<void>;
-  /** A customer just opted out by keyword: queue the organisation's confirmation reply, if any. */
-  confirmOptOut?(
-    tx: Tx,
-    onCommit: (f: () => unknown) => void,
-    m: { orgId: string; numberId: string; contactId: string },
-  ): Promise<unknown>;
+  /** Emits `consent.opted_out` (a customer wrote STOP). */
+  domainEvents: DomainEventEmitter;
   log: Log;
 }) {
   const { db, database, box, events, log } = deps;

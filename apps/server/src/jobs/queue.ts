@@ -182,33 +182,48 @@ export function createJobQueue(opts: JobQueueOptions) {
     return boss ?? start({ work: false });
   }
 
+  /** Validates the payload and stores the job; returns its id. */
+  async function enqueue<S extends z.ZodType>(
+    def: JobDefinition<S>,
+    payload: z.input<S>,
+    o: { startAfterSeconds?: number; singletonKey?: string } = {},
+  ): Promise<string> {
+    if (!defs.has(def.id)) throw new Error(`Job ${def.id} is not registered`);
+    const parsed = def.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new AppError('VALIDATION_FAILED', `Invalid payload for job ${def.id}`, {
+        details: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+      });
+    }
+    const b = await instance();
+    const id = await b.send(def.id, parsed.data as object, {
+      ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
+      ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+    });
+    if (!id) throw new AppError('CONFLICT', `Job ${def.id} is already queued`);
+    // A worker of this queue in this process fetches it now instead of at its next poll (up to a
+    // second later): a lone webhook is processed at once. Workers elsewhere poll as usual.
+    if (!o.startAfterSeconds) for (const w of localWorkers.get(def.id) ?? []) b.notifyWorker(w);
+    return id;
+  }
+
   return {
     register,
     start,
+    enqueue,
 
-    /** Validates the payload and stores the job; returns its id. */
-    async enqueue<S extends z.ZodType>(
+    /**
+     * Like `enqueue`, for work that needs doing once: while a job with this `singletonKey` is
+     * queued, asking again is a no-op (instead of a CONFLICT).
+     */
+    async enqueueOnce<S extends z.ZodType>(
       def: JobDefinition<S>,
       payload: z.input<S>,
-      o: { startAfterSeconds?: number; singletonKey?: string } = {},
-    ): Promise<string> {
-      if (!defs.has(def.id)) throw new Error(`Job ${def.id} is not registered`);
-      const parsed = def.payload.safeParse(payload);
-      if (!parsed.success) {
-        throw new AppError('VALIDATION_FAILED', `Invalid payload for job ${def.id}`, {
-          details: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-        });
-      }
-      const b = await instance();
-      const id = await b.send(def.id, parsed.data as object, {
-        ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
-        ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+      o: { singletonKey: string },
+    ): Promise<void> {
+      await enqueue(def, payload, o).catch((err) => {
+        if ((err as { code?: string }).code !== 'CONFLICT') throw err;
       });
-      if (!id) throw new AppError('CONFLICT', `Job ${def.id} is already queued`);
-      // A worker of this queue in this process fetches it now instead of at its next poll (up to a
-      // second later): a lone webhook is processed at once. Workers elsewhere poll as usual.
-      if (!o.startAfterSeconds) for (const w of localWorkers.get(def.id) ?? []) b.notifyWorker(w);
-      return id;
     },
 
     /** Jobs of one organisation (payload `orgId`), newest first. */
