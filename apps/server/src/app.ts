@@ -21,7 +21,7 @@ import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { inboundRoutes, webhookEventRoutes } from './inbound/routes.ts';
-import { jobRoutes } from './jobs/routes.ts';
+import { jobRoutes } from './job-routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
 import { registerRequestGuards, registerSecurityHeaders, trustProxyOf } from './lib/guards.ts';
 import { registerAccessControl } from './lib/http.ts';
@@ -131,10 +131,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes({ events: services.events }));
   await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));
   await app.register(auditRoutes({ audit: services.audit }));
-  await app.register(jobRoutes({ jobs: services.jobs, db: deps.database.db }));
+  await app.register(jobRoutes({ jobs: services.jobs }));
   await app.register(numberRoutes({ numbers: services.numbers }));
   await app.register(inboundRoutes({ inbound: services.inbound, jobs: services.jobs }));
-  await app.register(webhookEventRoutes({ inbound: services.inbound, db: deps.database.db }));
+  await app.register(webhookEventRoutes({ inbound: services.inbound }));
   await app.register(
     conversationRoutes({
       conversations: services.conversations,

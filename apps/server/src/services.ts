@@ -23,9 +23,8 @@ import type { Database } from './db/client.ts';
 import { createDomainEvents } from './events/domain-events.ts';
 import { createEventService } from './events/service.ts';
 import { createInboundService } from './inbound/service.ts';
-import { reportFailedJob } from './jobs/failures.ts';
+import { jobList, reportFailedJob } from './job-list.ts';
 import { createJobQueue } from './jobs/queue.ts';
-import { JOBS } from './jobs/registry.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
@@ -77,7 +76,6 @@ export function createServices(deps: {
     log,
     metrics,
     pollSeconds: config.JOB_POLL_SECONDS,
-    services: () => services,
     onFinalFailure: (def, job, err) => reportFailedJob({ events, notifications }, def.id, job, err),
   });
   const box = createSecretBox(deps.appSecret, config.APP_SECRET_PREVIOUS);
@@ -287,7 +285,7 @@ export function createServices(deps: {
     fields,
     segments,
   };
-  jobs.register(JOBS);
+  jobs.register(jobList(services));
   return services;
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { silentLog } from '../lib/log.ts';
 import { createMetrics } from '../lib/metrics.ts';
-import { createJobQueue, defineJob } from './queue.ts';
+import { bindJob, createJobQueue, defineJob } from './queue.ts';
 
 let t: TestApp;
 const attempts = new Map<string, number>();
@@ -33,7 +33,7 @@ const ticking = defineJob({
 
 beforeAll(async () => {
   t = await createTestApp({ JOB_POLL_SECONDS: '0.5' });
-  t.app.services.jobs.register([flaky]);
+  t.app.services.jobs.register([bindJob(flaky, {})]);
   await t.app.services.jobs.start({ work: true });
 });
 afterAll(() => t.close());
@@ -111,10 +111,9 @@ describe(`jobs on ${settings.backend}`, () => {
 
   it('a queued job survives a restart of the job system', async () => {
     const metrics = createMetrics();
-    const services = () => t.app.services;
-    const first = createJobQueue({ database: t.database, log: silentLog, metrics, services });
+    const first = createJobQueue({ database: t.database, log: silentLog, metrics });
     const survivor = defineJob({ ...flaky, id: 'test.survivor' });
-    first.register([survivor]);
+    first.register([bindJob(survivor, {})]);
     await first.start({ work: false });
     const id = await first.enqueue(survivor, { orgId: t.orgId, key: 'restart', failTimes: 0 });
     await first.stop();
@@ -123,10 +122,9 @@ describe(`jobs on ${settings.backend}`, () => {
       database: t.database,
       log: silentLog,
       metrics,
-      services,
       pollSeconds: 0.5,
     });
-    second.register([survivor]);
+    second.register([bindJob(survivor, {})]);
     await second.start({ work: true });
     await until(async () => (await second.getJob('test.survivor', id))?.state === 'completed');
     expect(attempts.get('restart')).toBe(1);
@@ -138,11 +136,10 @@ describe(`jobs on ${settings.backend}`, () => {
       database: t.database,
       log: silentLog,
       metrics: createMetrics(),
-      services: () => t.app.services,
       pollSeconds: 0.5,
       cronCheckSeconds: 1,
     });
-    q.register([ticking]);
+    q.register([bindJob(ticking, {})]);
     await q.start({ work: true });
     await until(async () => cronRuns.length >= 1, 30_000);
     await q.stop();
