@@ -1,6 +1,5 @@
 import { Uuid } from '@openwaba/contracts';
 import { ApiError, type Client, createClient } from '@openwaba/sdk';
-import type { Config } from '@openwaba/server';
 import { z } from 'zod';
 import { parseFlags } from './flags.ts';
 import { CliError } from './output.ts';
@@ -12,6 +11,17 @@ export const REMOTE_ENV = {
   email: 'OPENWABA_EMAIL',
   password: 'OPENWABA_PASSWORD',
 } as const;
+
+/**
+ * What the remote verbs take from the configuration (`loadConfig`): where the server is and whom
+ * to sign in as when no flag says. Declared here: the CLI's remote side knows the server only
+ * through the sdk.
+ */
+export interface RemoteDefaults {
+  publicUrl: string;
+  OPENWABA_ADMIN_EMAIL?: string | undefined;
+  OPENWABA_ADMIN_PASSWORD?: string | undefined;
+}
 
 export interface RemoteOptions {
   url?: string;
@@ -74,7 +84,7 @@ export interface Remote {
  * session's). The password comes from --password, OPENWABA_PASSWORD or OPENWABA_ADMIN_PASSWORD, or
  * is asked on a terminal (not echoed).
  */
-export async function connectRemote(config: Config, opts: RemoteOptions, tty: Tty): Promise<Remote> {
+export async function connectRemote(config: RemoteDefaults, opts: RemoteOptions, tty: Tty): Promise<Remote> {
   const flags = parseFlags(RemoteFlags, {
     url: opts.url ?? config.publicUrl,
     email: opts.email ?? config.OPENWABA_ADMIN_EMAIL,
@@ -121,7 +131,7 @@ export async function connectRemote(config: Config, opts: RemoteOptions, tty: Tt
 
 /** Runs `fn` signed in to the server; the sdk's refusals become CLI errors with the server's message. */
 export async function withRemote<T>(
-  config: Config,
+  config: RemoteDefaults,
   opts: RemoteOptions,
   tty: Tty,
   fn: (remote: Remote) => Promise<T>,

@@ -10,6 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { auditRoutes } from './audit/routes.ts';
+import { registerAccessControl } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import type { Config } from './config.ts';
@@ -24,7 +25,6 @@ import { inboundRoutes, webhookEventRoutes } from './inbound/routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
 import { registerRequestGuards, registerSecurityHeaders, trustProxyOf } from './lib/guards.ts';
-import { registerAccessControl } from './lib/http.ts';
 import { loggerOptions } from './lib/log.ts';
 import type { LookupFn } from './lib/url-guard.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -175,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const hub = createRealtimeHub({
     database: deps.database,
+    events: services.events,
     log: app.log,
     metrics: services.metrics,
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,

@@ -10,9 +10,8 @@ import {
   type VariableSource,
 } from '@openwaba/contracts';
 import type { Client } from '@openwaba/sdk';
-import type { Config } from '@openwaba/server';
 import { z } from 'zod';
-import { type RemoteOptions, withRemote } from '../api.ts';
+import { type RemoteDefaults, type RemoteOptions, withRemote } from '../api.ts';
 import { parseFlags } from '../flags.ts';
 import { CliError, formatTable, type Io } from '../output.ts';
 import { ask, processTty, type Tty } from '../prompt.ts';
@@ -320,7 +319,7 @@ export const CreateCampaignFlags = z
  * now; the counts and the first invalid recipients (with the reason) are printed.
  */
 export async function runCampaignCreate(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
   opts: CreateCampaignOptions,
   tty: Tty = processTty(),
@@ -411,7 +410,7 @@ export const StartFlags = IdFlags.extend({
 
 /** `openwaba campaign start ID [--at WHEN]`: pre-flight and start now, or schedule. */
 export async function runCampaignStart(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
   id: string | undefined,
   opts: RemoteOptions & { at?: string; json?: boolean },
@@ -432,7 +431,7 @@ export async function runCampaignStart(
 
 /** `openwaba campaign pause|resume|stop ID`; stop asks first on a terminal (unless --yes). */
 export async function runCampaignTransition(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
   action: 'pause' | 'resume' | 'stop',
   id: string | undefined,
@@ -458,7 +457,7 @@ export async function runCampaignTransition(
 
 /** `openwaba campaign list`: newest first, with live counts. */
 export async function runCampaignList(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
   opts: RemoteOptions & { json?: boolean },
   tty: Tty = processTty(),
@@ -542,7 +541,7 @@ export const StatusFlags = IdFlags.extend({
  * (done of total, msg/s, ETA) until the campaign completes, stops, fails or is paused.
  */
 export async function runCampaignStatus(
-  config: Config,
+  config: RemoteDefaults,
   io: Io,
   id: string | undefined,
   opts: RemoteOptions & { watch?: boolean; json?: boolean; interval?: string | number },
