@@ -4,6 +4,7 @@ import { type ReactNode, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
+import { type Column, Table } from '../../components/table.tsx';
 import {
   Alert,
   Badge,
@@ -374,6 +375,40 @@ function errorText(e: unknown): string | null {
   return parts.length ? parts.join(' · ') : null;
 }
 
+type Recipient = Awaited<ReturnType<typeof api.campaigns.recipients>>['data'][number];
+
+const recipientColumns = (c: Campaign): Column<Recipient>[] => [
+  {
+    header: 'Phone',
+    className: 'whitespace-nowrap tabular-nums',
+    cell: (r) =>
+      r.contact_id ? (
+        <Link to={`/contacts/${r.contact_id}`} className="text-brand-700 hover:underline">
+          {r.phone ?? r.input}
+        </Link>
+      ) : (
+        (r.phone ?? r.input)
+      ),
+  },
+  {
+    header: 'State',
+    cell: (r) => <Badge tone={RECIPIENT_TONE[r.state] ?? 'slate'}>{stateLabel(r.state)}</Badge>,
+  },
+  { header: 'Delivery', className: 'text-slate-700', cell: (r) => (r.status ? stateLabel(r.status) : '—') },
+  {
+    header: 'Template',
+    from: 'sm',
+    className: 'text-slate-700',
+    cell: (r) => c.templates[r.template_index]?.name ?? '—',
+  },
+  {
+    header: 'Reason or error',
+    className: 'text-slate-700',
+    cell: (r) => r.reason ?? errorText(r.error) ?? '—',
+  },
+  { header: 'Sent', from: 'md', className: 'text-slate-600', cell: (r) => when(r.sent_at) },
+];
+
 function Recipients({ campaign: c }: { campaign: Campaign }) {
   const [state, setState] = useState('');
   const pages = useInfiniteQuery({
@@ -391,7 +426,6 @@ function Recipients({ campaign: c }: { campaign: Campaign }) {
     refetchInterval: c.state === 'running' ? 3000 : pollEvery(c) ? 10_000 : false,
   });
   const rows = pages.data?.pages.flatMap((p) => p.data) ?? [];
-  const templateName = (i: number) => c.templates[i]?.name ?? '—';
   return (
     <Card title="Recipients">
       <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
@@ -416,51 +450,17 @@ function Recipients({ campaign: c }: { campaign: Campaign }) {
         </a>
       </div>
       {pages.error && <Alert>{errorMessage(pages.error)}</Alert>}
-      {pages.isPending && <p className="text-sm text-slate-500">Loading recipients…</p>}
-      {pages.isSuccess && rows.length === 0 && (
-        <p className="text-sm text-slate-600">No recipient{state ? ` in the state “${state}”` : ''}.</p>
-      )}
-      {rows.length > 0 && (
-        <div className="overflow-x-auto rounded-md border border-slate-200">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Recipients</caption>
-            <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-              <tr>
-                <th className="px-3 py-2">Phone</th>
-                <th className="px-3 py-2">State</th>
-                <th className="px-3 py-2">Delivery</th>
-                <th className="hidden px-3 py-2 sm:table-cell">Template</th>
-                <th className="px-3 py-2">Reason or error</th>
-                <th className="hidden px-3 py-2 md:table-cell">Sent</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {rows.map((r) => (
-                <tr key={r.id} data-recipient-state={r.state}>
-                  <td className="whitespace-nowrap px-3 py-2 tabular-nums">
-                    {r.contact_id ? (
-                      <Link to={`/contacts/${r.contact_id}`} className="text-brand-700 hover:underline">
-                        {r.phone ?? r.input}
-                      </Link>
-                    ) : (
-                      (r.phone ?? r.input)
-                    )}
-                  </td>
-                  <td className="px-3 py-2">
-                    <Badge tone={RECIPIENT_TONE[r.state] ?? 'slate'}>{stateLabel(r.state)}</Badge>
-                  </td>
-                  <td className="px-3 py-2 text-slate-700">{r.status ? stateLabel(r.status) : '—'}</td>
-                  <td className="hidden px-3 py-2 text-slate-700 sm:table-cell">
-                    {templateName(r.template_index)}
-                  </td>
-                  <td className="px-3 py-2 text-slate-700">{r.reason ?? errorText(r.error) ?? '—'}</td>
-                  <td className="hidden px-3 py-2 text-slate-600 md:table-cell">{when(r.sent_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        caption="Recipients"
+        look="inset"
+        columns={recipientColumns(c)}
+        rows={rows}
+        rowKey={(r) => r.id}
+        rowProps={(r) => ({ 'data-recipient-state': r.state })}
+        status={pages.status}
+        loadingText="Loading recipients…"
+        empty={`No recipient${state ? ` in the state “${state}”` : ''}.`}
+      />
       {pages.hasNextPage && (
         <div className="mt-3">
           <Button
@@ -493,6 +493,20 @@ function Report({ campaign: c }: { campaign: Campaign }) {
 }
 
 type CampaignReport = Awaited<ReturnType<typeof api.campaigns.report>>;
+
+const FAILURE_COLUMNS: Column<CampaignReport['failures'][number]>[] = [
+  { header: 'Code', className: 'font-mono', cell: (x) => x.code },
+  { header: 'Error', cell: (x) => x.title },
+  { header: 'Count', align: 'right', className: 'tabular-nums', cell: (x) => n(x.count) },
+];
+
+const TEMPLATE_COLUMNS: Column<CampaignReport['per_template'][number]>[] = [
+  { header: 'Template', cell: (t) => t.name },
+  { header: 'Sent', align: 'right', className: 'tabular-nums', cell: (t) => n(t.sent) },
+  { header: 'Delivered', align: 'right', className: 'tabular-nums', cell: (t) => n(t.delivered) },
+  { header: 'Read', align: 'right', className: 'tabular-nums', cell: (t) => n(t.read) },
+  { header: 'Failed', align: 'right', className: 'tabular-nums', cell: (t) => n(t.failed) },
+];
 
 function ReportView({ report: r }: { report: CampaignReport }) {
   const f = r.funnel;
@@ -554,55 +568,24 @@ function ReportView({ report: r }: { report: CampaignReport }) {
           </dl>
         </Card>
         <Card title="Failures" description="Grouped by Meta's error code.">
-          {r.failures.length === 0 ? (
-            <p className="text-sm text-slate-600">No failure.</p>
-          ) : (
-            <table className="w-full text-left text-sm">
-              <caption className="sr-only">Failures by error</caption>
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-1 pr-3">Code</th>
-                  <th className="py-1 pr-3">Error</th>
-                  <th className="py-1 text-right">Count</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {r.failures.map((x) => (
-                  <tr key={`${x.code}-${x.title}`}>
-                    <td className="py-1 pr-3 font-mono">{x.code}</td>
-                    <td className="py-1 pr-3">{x.title}</td>
-                    <td className="py-1 text-right tabular-nums">{n(x.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <Table
+            caption="Failures by error"
+            density="compact"
+            columns={FAILURE_COLUMNS}
+            rows={r.failures}
+            rowKey={(x) => `${x.code}-${x.title}`}
+            empty={<p className="text-sm text-slate-600">No failure.</p>}
+          />
         </Card>
       </div>
       <Card title="Per template">
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Per template</caption>
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-1 pr-3">Template</th>
-              <th className="py-1 pr-3 text-right">Sent</th>
-              <th className="py-1 pr-3 text-right">Delivered</th>
-              <th className="py-1 pr-3 text-right">Read</th>
-              <th className="py-1 text-right">Failed</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {r.per_template.map((t) => (
-              <tr key={t.template_index}>
-                <td className="py-1 pr-3">{t.name}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{n(t.sent)}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{n(t.delivered)}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{n(t.read)}</td>
-                <td className="py-1 text-right tabular-nums">{n(t.failed)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          caption="Per template"
+          density="compact"
+          columns={TEMPLATE_COLUMNS}
+          rows={r.per_template}
+          rowKey={(t) => t.template_index}
+        />
       </Card>
     </div>
   );

@@ -10,6 +10,7 @@ import { useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
+import { type Column, Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { StepFooter, Stepper } from '../../components/wizard.tsx';
 import { useFields, useSegments, useTags } from '../contacts/queries.ts';
@@ -569,32 +570,24 @@ function FileAudience({
               </Select>
             )}
           </Field>
-          <div className="overflow-x-auto">
-            <table className="min-w-full text-left text-xs" aria-label="First rows of the file">
-              <thead className="bg-slate-50 text-slate-600">
-                <tr>
-                  {u.headers.map((h) => (
-                    <th key={h} scope="col" className="px-2 py-1 font-medium">
-                      {h}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {u.sample_rows.slice(0, SAMPLE).map((row, i) => (
-                  // Sample rows have no identity but their place in the file.
-                  // biome-ignore lint/suspicious/noArrayIndexKey: rows of a fixed, read-only sample
-                  <tr key={i} className="border-t border-slate-100">
-                    {u.headers.map((h, j) => (
-                      <td key={h} className="px-2 py-1 text-slate-800">
-                        {row[j] ?? ''}
-                      </td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="First rows of the file"
+            look="inset"
+            density="compact"
+            fontSize="xs"
+            columns={u.headers.map(
+              (h, j): Column<string[]> => ({
+                header: h,
+                id: String(j),
+                headerClassName: 'normal-case',
+                className: 'text-slate-800',
+                cell: (row) => row[j] ?? '',
+              }),
+            )}
+            rows={u.sample_rows.slice(0, SAMPLE)}
+            // Sample rows have no identity but their place in the file.
+            rowKey={(row) => u.sample_rows.indexOf(row)}
+          />
         </>
       )}
     </div>

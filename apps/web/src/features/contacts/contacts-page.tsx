@@ -1,9 +1,10 @@
-import { CONSENT_STATES, type ConsentState, type ContactFilter } from '@openwaba/contracts';
+import { CONSENT_STATES, type ConsentState, type Contact, type ContactFilter } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useMemo, useState } from 'react';
-import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { useLocation, useNavigate, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
+import { type Column, RowLink, Table } from '../../components/table.tsx';
 import { Alert, Button, Card, EmptyState, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
 import { SectionPlaceholder } from '../sections/empty-sections.tsx';
@@ -49,6 +50,42 @@ function useFilter() {
   };
   return [filter, setFilter] as const;
 }
+
+const CONTACT_COLUMNS: Column<Contact>[] = [
+  {
+    header: 'Name',
+    cell: (c) => (
+      <RowLink to={`/contacts/${c.id}`}>
+        {c.name || <span className="text-slate-500 italic">No name</span>}
+      </RowLink>
+    ),
+  },
+  { header: 'Phone', className: 'whitespace-nowrap tabular-nums', cell: (c) => phoneOf(c.phone) },
+  {
+    header: 'Tags',
+    cell: (c) => (
+      <div className="flex flex-wrap gap-1">
+        {c.tags.map((t) => (
+          <TagChip key={t.id} tag={t} />
+        ))}
+      </div>
+    ),
+  },
+  { header: 'Consent', cell: (c) => <ConsentBadge state={c.consent.state} /> },
+  {
+    header: 'Last message',
+    className: 'whitespace-nowrap text-slate-600',
+    cell: (c) => {
+      const last = lastMessageAt(c);
+      return <span title={dateTime(last)}>{last ? dateOnly(last) : '—'}</span>;
+    },
+  },
+  {
+    header: 'Created',
+    className: 'whitespace-nowrap text-slate-600',
+    cell: (c) => <span title={dateTime(c.created_at)}>{dateOnly(c.created_at)}</span>,
+  },
+];
 
 export function ContactsPage() {
   const [filter, setFilter] = useFilter();
@@ -114,14 +151,6 @@ export function ContactsPage() {
   const submitSearch = (e: FormEvent) => {
     e.preventDefault();
     setFilter({ ...filter, q: search.trim() || undefined });
-  };
-  const allSelected = contacts.length > 0 && contacts.every((c) => selected.has(c.id));
-  const toggleAll = () => setSelected(allSelected ? new Set() : new Set(contacts.map((c) => c.id)));
-  const toggleOne = (id: string) => {
-    const next = new Set(selected);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    setSelected(next);
   };
   const segment = segments.data?.data.find((s) => s.id === filter.segment_id);
   const bulkTagName = tagList.find((t) => t.id === bulkTag)?.name ?? '';
@@ -351,85 +380,35 @@ export function ContactsPage() {
       )}
 
       {pages.error && <Alert>{errorMessage(pages.error)}</Alert>}
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="w-full min-w-[760px] text-left text-sm">
-          <caption className="sr-only">Contacts</caption>
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-            <tr>
-              {canManage && (
-                <th className="w-10 px-3 py-2">
-                  <input
-                    type="checkbox"
-                    aria-label="Select all shown contacts"
-                    checked={allSelected}
-                    onChange={toggleAll}
-                  />
-                </th>
-              )}
-              <th className="px-3 py-2">Name</th>
-              <th className="px-3 py-2">Phone</th>
-              <th className="px-3 py-2">Tags</th>
-              <th className="px-3 py-2">Consent</th>
-              <th className="px-3 py-2">Last message</th>
-              <th className="px-3 py-2">Created</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {contacts.map((c) => {
-              const last = lastMessageAt(c);
-              return (
-                <tr key={c.id} className="hover:bg-slate-50">
-                  {canManage && (
-                    <td className="px-3 py-2">
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${c.name ?? c.phone}`}
-                        checked={selected.has(c.id)}
-                        onChange={() => toggleOne(c.id)}
-                      />
-                    </td>
-                  )}
-                  <td className="px-3 py-2">
-                    <Link to={`/contacts/${c.id}`} className="font-medium text-brand-800 hover:underline">
-                      {c.name || <span className="text-slate-500 italic">No name</span>}
-                    </Link>
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-2 tabular-nums">{phoneOf(c.phone)}</td>
-                  <td className="px-3 py-2">
-                    <div className="flex flex-wrap gap-1">
-                      {c.tags.map((t) => (
-                        <TagChip key={t.id} tag={t} />
-                      ))}
-                    </div>
-                  </td>
-                  <td className="px-3 py-2">
-                    <ConsentBadge state={c.consent.state} />
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-2 text-slate-600" title={dateTime(last)}>
-                    {last ? dateOnly(last) : '—'}
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-2 text-slate-600" title={dateTime(c.created_at)}>
-                    {dateOnly(c.created_at)}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-        {pages.isPending && (
-          <p className="p-4 text-sm text-slate-500" role="status">
-            Loading contacts…
-          </p>
-        )}
-        {pages.isSuccess && contacts.length === 0 && (
+      <Table
+        caption="Contacts"
+        look="card"
+        className="min-w-[760px]"
+        columns={CONTACT_COLUMNS}
+        rows={contacts}
+        rowKey={(c) => c.id}
+        rowProps={() => ({ className: 'hover:bg-slate-50' })}
+        selection={
+          canManage
+            ? {
+                selected,
+                onChange: setSelected,
+                label: (c) => `Select ${c.name ?? c.phone}`,
+                allLabel: 'Select all shown contacts',
+              }
+            : undefined
+        }
+        status={pages.status}
+        loadingText="Loading contacts…"
+        empty={
           <EmptyState
             title="No contacts match"
             icon={<Icon name="search" className="mx-auto h-8 w-8 text-slate-400" />}
           >
             Change the search or the filters, or clear them to see everyone.
           </EmptyState>
-        )}
-      </div>
+        }
+      />
       <div className="mt-3 flex items-center justify-between text-sm text-slate-600">
         <span role="status">
           {contacts.length > 0 &&

@@ -2,6 +2,7 @@ import { type CustomField, FIELD_TYPES, type FieldType, type Tag } from '@openwa
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { Table, Td, Tr } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { ConfirmDialog, TagChip } from './parts.tsx';
 import { useContactRights, useFields, useTags } from './queries.ts';
@@ -214,9 +215,9 @@ function FieldRow({
   });
   const dirty = label.trim() !== field.label || options !== (field.options?.join(', ') ?? '');
   return (
-    <tr className="align-top">
-      <td className="py-2 pr-2 font-mono text-xs leading-8">{field.key}</td>
-      <td className="py-2 pr-2">
+    <Tr>
+      <Td className="font-mono text-xs leading-8">{field.key}</Td>
+      <Td>
         {editable ? (
           <Input
             aria-label={`Label of ${field.key}`}
@@ -227,9 +228,9 @@ function FieldRow({
         ) : (
           field.label
         )}
-      </td>
-      <td className="py-2 pr-2 leading-8">{TYPE_LABEL[field.type]}</td>
-      <td className="py-2 pr-2">
+      </Td>
+      <Td className="leading-8">{TYPE_LABEL[field.type]}</Td>
+      <Td>
         {field.type === 'enum' &&
           (editable ? (
             <Input
@@ -246,18 +247,18 @@ function FieldRow({
             {errorMessage(update.error)}
           </p>
         )}
-      </td>
+      </Td>
       {editable && (
-        <td className="whitespace-nowrap py-2 text-right">
+        <Td className="whitespace-nowrap text-right">
           <Button variant="secondary" disabled={!dirty || update.isPending} onClick={() => update.mutate()}>
             Save
           </Button>
           <Button variant="ghost" onClick={onDelete} aria-label={`Delete field ${field.key}`}>
             Delete
           </Button>
-        </td>
+        </Td>
       )}
-    </tr>
+    </Tr>
   );
 }
 
@@ -299,38 +300,28 @@ function FieldsCard({ editable }: { editable: boolean }) {
       description="Extra facts per contact, typed so filters and imports can check them. The key and type are fixed once created."
     >
       {fields.error && <Alert>{errorMessage(fields.error)}</Alert>}
-      {list.length === 0 && fields.isSuccess && (
-        <p className="text-sm text-slate-500">No custom fields yet.</p>
-      )}
-      {list.length > 0 && (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th className="py-1 pr-2">Key</th>
-                <th className="py-1 pr-2">Label</th>
-                <th className="py-1 pr-2">Type</th>
-                <th className="py-1 pr-2">Options</th>
-                {editable && (
-                  <th className="py-1">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {list.map((f) => (
-                <FieldRow
-                  key={`${f.id}-${f.updated_at}`}
-                  field={f}
-                  editable={editable}
-                  onDelete={() => setDoomed(f)}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        caption="Custom fields"
+        columns={[
+          { header: 'Key' },
+          { header: 'Label' },
+          { header: 'Type' },
+          { header: 'Options' },
+          ...(editable ? [{ header: 'Actions', headerHidden: true }] : []),
+        ]}
+        rows={list}
+        rowKey={(f) => f.id}
+        renderRow={(f) => (
+          <FieldRow
+            key={`${f.id}-${f.updated_at}`}
+            field={f}
+            editable={editable}
+            onDelete={() => setDoomed(f)}
+          />
+        )}
+        status={fields.status}
+        empty={<p className="text-sm text-slate-500">No custom fields yet.</p>}
+      />
       {editable && (
         <form
           className="mt-4 grid gap-3 border-t border-slate-100 pt-4 sm:grid-cols-2"

@@ -12,6 +12,7 @@ import { type DragEvent, type ReactNode, useEffect, useRef, useState } from 'rea
 import { Link, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
+import { type Column, Table } from '../../components/table.tsx';
 import {
   Alert,
   Badge,
@@ -264,60 +265,61 @@ function MappingStep({
       title="Which column holds what?"
       description="Suggested from the column names; change anything that is wrong. Only the phone is required. Tags may be several per cell, separated by commas."
     >
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2 pr-3">Contact property</th>
-              <th className="py-2 pr-3">Column in the file</th>
-              <th className="py-2">Sample values</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {rows.map((r) => (
-              <tr key={r.key}>
-                <td className="py-2 pr-3 font-medium">
-                  <label htmlFor={`map-${r.key}`}>
-                    {r.label}
-                    {r.required && <span className="text-red-700"> *</span>}
-                  </label>
-                </td>
-                <td className="py-2 pr-3">
-                  <Select
-                    id={`map-${r.key}`}
-                    className="w-56"
-                    value={r.value}
-                    onChange={(e) => r.set(e.target.value)}
-                  >
-                    <option value="">{r.required ? 'Choose a column…' : '— not imported —'}</option>
-                    {upload.headers.map((h) => (
-                      <option key={h} value={h}>
-                        {h}
-                      </option>
-                    ))}
-                  </Select>
-                </td>
-                <td className="py-2 text-slate-600">
-                  {r.value ? (
-                    <span className="flex flex-wrap gap-1">
-                      {samples(r.value).map((v) => (
-                        <code key={v} className="rounded bg-slate-100 px-1.5 py-0.5 text-xs">
-                          {v}
-                        </code>
-                      ))}
-                      {samples(r.value).length === 0 && (
-                        <span className="text-xs">(empty in the first rows)</span>
-                      )}
-                    </span>
-                  ) : (
-                    <span className="text-xs text-slate-400">—</span>
+      <Table
+        caption="Columns of the file for each contact property"
+        columns={[
+          {
+            header: 'Contact property',
+            className: 'font-medium',
+            cell: (r) => (
+              <label htmlFor={`map-${r.key}`}>
+                {r.label}
+                {r.required && <span className="text-red-700"> *</span>}
+              </label>
+            ),
+          },
+          {
+            header: 'Column in the file',
+            cell: (r) => (
+              <Select
+                id={`map-${r.key}`}
+                className="w-56"
+                value={r.value}
+                onChange={(e) => r.set(e.target.value)}
+              >
+                <option value="">{r.required ? 'Choose a column…' : '— not imported —'}</option>
+                {upload.headers.map((h) => (
+                  <option key={h} value={h}>
+                    {h}
+                  </option>
+                ))}
+              </Select>
+            ),
+          },
+          {
+            header: 'Sample values',
+            className: 'text-slate-600',
+            cell: (r) =>
+              r.value ? (
+                <span className="flex flex-wrap gap-1">
+                  {samples(r.value).map((v) => (
+                    <code key={v} className="rounded bg-slate-100 px-1.5 py-0.5 text-xs">
+                      {v}
+                    </code>
+                  ))}
+                  {samples(r.value).length === 0 && (
+                    <span className="text-xs">(empty in the first rows)</span>
                   )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                </span>
+              ) : (
+                <span className="text-xs text-slate-400">—</span>
+              ),
+          },
+        ]}
+        rows={rows}
+        rowKey={(r) => r.key}
+        valign="middle"
+      />
       {!phone && (
         <div className="mt-3">
           <Alert kind="info">Choose the column that holds the phone numbers.</Alert>
@@ -519,45 +521,39 @@ const DOT: Record<BadgeTone, string> = {
 
 function PreviewTable({ preview }: { preview: ImportPreview }) {
   const fieldKeys = [...new Set(preview.rows.flatMap((r) => Object.keys(r.fields)))];
+  const columns: Column<ImportPreview['rows'][number]>[] = [
+    { header: 'Row', className: 'tabular-nums text-slate-500', cell: (r) => r.row_number },
+    {
+      header: 'Outcome',
+      cell: (r) => (
+        <>
+          <Badge tone={OUTCOME[r.outcome].tone}>{OUTCOME[r.outcome].label}</Badge>
+          {r.reason && <p className="mt-0.5 max-w-56 text-xs text-slate-600">{r.reason}</p>}
+        </>
+      ),
+    },
+    { header: 'Phone', className: 'whitespace-nowrap tabular-nums', cell: (r) => r.phone },
+    { header: 'Name', cell: (r) => r.name ?? '—' },
+    { header: 'Tags', cell: (r) => r.tags.join(', ') || '—' },
+    ...fieldKeys.map(
+      (k): Column<ImportPreview['rows'][number]> => ({
+        header: k,
+        id: `field:${k}`,
+        headerClassName: 'normal-case',
+        cell: (r) => (r.fields[k] === undefined ? '—' : String(r.fields[k])),
+      }),
+    ),
+  ];
   return (
-    <div className="overflow-x-auto rounded-md border border-slate-200">
-      <table className="w-full text-left text-sm">
-        <caption className="sr-only">The first rows as they will be stored</caption>
-        <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-3 py-2">Row</th>
-            <th className="px-3 py-2">Outcome</th>
-            <th className="px-3 py-2">Phone</th>
-            <th className="px-3 py-2">Name</th>
-            <th className="px-3 py-2">Tags</th>
-            {fieldKeys.map((k) => (
-              <th key={k} className="px-3 py-2 normal-case">
-                {k}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {preview.rows.map((r) => (
-            <tr key={r.row_number} className={r.outcome === 'invalid' ? 'bg-red-50/50' : undefined}>
-              <td className="px-3 py-2 tabular-nums text-slate-500">{r.row_number}</td>
-              <td className="px-3 py-2">
-                <Badge tone={OUTCOME[r.outcome].tone}>{OUTCOME[r.outcome].label}</Badge>
-                {r.reason && <p className="mt-0.5 max-w-56 text-xs text-slate-600">{r.reason}</p>}
-              </td>
-              <td className="whitespace-nowrap px-3 py-2 tabular-nums">{r.phone}</td>
-              <td className="px-3 py-2">{r.name ?? '—'}</td>
-              <td className="px-3 py-2">{r.tags.join(', ') || '—'}</td>
-              {fieldKeys.map((k) => (
-                <td key={k} className="px-3 py-2">
-                  {r.fields[k] === undefined ? '—' : String(r.fields[k])}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      caption="The first rows as they will be stored"
+      look="inset"
+      columns={columns}
+      rows={preview.rows}
+      rowKey={(r) => r.row_number}
+      rowProps={(r) => ({ className: r.outcome === 'invalid' ? 'bg-red-50/50' : undefined })}
+      valign="middle"
+    />
   );
 }
 

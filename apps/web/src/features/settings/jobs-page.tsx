@@ -2,6 +2,7 @@ import type { JobState } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Select } from '../../components/ui.tsx';
 
 const STATES: { value: JobState; label: string }[] = [
@@ -51,51 +52,38 @@ export function JobsPage() {
         </div>
         {jobs.error && <Alert>{errorMessage(jobs.error)}</Alert>}
         {retry.error && <Alert>{errorMessage(retry.error)}</Alert>}
-        {jobs.data && jobs.data.data.length === 0 && (
-          <p className="py-6 text-center text-sm text-slate-500">
-            {state === 'failed'
+        <Table
+          caption="Jobs"
+          columns={[
+            { header: 'Job', className: 'font-mono text-xs', cell: (j) => j.queue },
+            {
+              header: 'Created',
+              className: 'whitespace-nowrap',
+              cell: (j) => new Date(j.created_at).toLocaleString(),
+            },
+            { header: 'Attempts', cell: (j) => `${j.retry_count + 1} / ${j.retry_limit + 1}` },
+            { header: 'Error', className: 'text-red-800', cell: (j) => errorOf(j.output) },
+            {
+              header: 'Actions',
+              headerHidden: true,
+              className: 'text-right',
+              cell: (j) =>
+                j.state === 'failed' && (
+                  <Button variant="secondary" onClick={() => retry.mutate(j)} disabled={retry.isPending}>
+                    Retry
+                  </Button>
+                ),
+            },
+          ]}
+          rows={jobs.data?.data ?? []}
+          rowKey={(j) => j.id}
+          status={jobs.status}
+          empty={
+            state === 'failed'
               ? 'No failed jobs: everything that ran has succeeded or is still retrying.'
-              : 'No jobs in this state.'}
-          </p>
-        )}
-        {jobs.data && jobs.data.data.length > 0 && (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
-              <thead className="text-xs text-slate-500 uppercase">
-                <tr>
-                  <th className="py-2 pr-3">Job</th>
-                  <th className="py-2 pr-3">Created</th>
-                  <th className="py-2 pr-3">Attempts</th>
-                  <th className="py-2 pr-3">Error</th>
-                  <th className="py-2" />
-                </tr>
-              </thead>
-              <tbody>
-                {jobs.data.data.map((j) => (
-                  <tr key={j.id} className="border-t border-slate-100 align-top">
-                    <td className="py-2 pr-3 font-mono text-xs">{j.queue}</td>
-                    <td className="py-2 pr-3 whitespace-nowrap">{new Date(j.created_at).toLocaleString()}</td>
-                    <td className="py-2 pr-3">
-                      {j.retry_count + 1} / {j.retry_limit + 1}
-                    </td>
-                    <td className="py-2 pr-3 text-red-800">{errorOf(j.output)}</td>
-                    <td className="py-2 text-right">
-                      {j.state === 'failed' && (
-                        <Button
-                          variant="secondary"
-                          onClick={() => retry.mutate(j)}
-                          disabled={retry.isPending}
-                        >
-                          Retry
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+              : 'No jobs in this state.'
+          }
+        />
       </Card>
     </div>
   );
