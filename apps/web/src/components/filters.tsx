@@ -21,7 +21,7 @@ export function FilterBar({
   boxed?: boolean;
   onSubmit?: () => void;
 }) {
-  const className = cx('mb-4', boxed && 'space-y-3 rounded-lg border border-slate-200 bg-white p-4');
+  const className = cx('mb-4 space-y-3', boxed && 'rounded-lg border border-slate-200 bg-white p-4');
   const content = (
     <>
       <div className="flex flex-wrap items-end gap-3">{children}</div>
@@ -160,7 +160,15 @@ export function FilterSelect<V extends string>({
     hidden: 'sr-only',
   }[labelPlacement];
   return (
-    <div className={labelPlacement === 'inline' ? 'flex items-center gap-2' : 'space-y-1'}>
+    <div
+      className={
+        labelPlacement === 'inline'
+          ? 'flex items-center gap-2'
+          : labelPlacement === 'above'
+            ? 'space-y-1'
+            : undefined
+      }
+    >
       <label htmlFor={id} className={labelClass}>
         {label}
       </label>

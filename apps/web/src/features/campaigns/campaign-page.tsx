@@ -3,17 +3,17 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { type ReactNode, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
+import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import {
   Alert,
+  BackLink,
   Badge,
   type BadgeTone,
   Button,
   Card,
   ConfirmPanel,
-  Field,
-  Select,
+  DownloadLink,
 } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { StartPanel } from './new-campaign-page.tsx';
@@ -32,17 +32,6 @@ import {
 } from './queries.ts';
 import { inZone, useOrgTimezone } from './time.ts';
 
-function BackLink() {
-  return (
-    <Link
-      to="/campaigns"
-      className="inline-flex items-center gap-1 text-sm text-slate-600 hover:text-slate-900"
-    >
-      <Icon name="back" className="h-4 w-4" /> Campaigns
-    </Link>
-  );
-}
-
 export function CampaignPage() {
   const { id = '' } = useParams();
   const campaign = useCampaign(id);
@@ -50,7 +39,7 @@ export function CampaignPage() {
   if (campaign.error) {
     return (
       <div className="space-y-3">
-        <BackLink />
+        <BackLink to="/campaigns">Campaigns</BackLink>
         <Alert>{errorMessage(campaign.error)}</Alert>
       </div>
     );
@@ -133,7 +122,7 @@ function Header({ campaign: c }: { campaign: Campaign }) {
   const busy = action.isPending;
   return (
     <div className="space-y-3">
-      <BackLink />
+      <BackLink to="/campaigns">Campaigns</BackLink>
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="text-xl font-semibold text-slate-900">{c.name}</h1>
         <Badge tone={STATE_TONE[c.state]}>
@@ -409,6 +398,11 @@ const recipientColumns = (c: Campaign): Column<Recipient>[] => [
   { header: 'Sent', from: 'md', className: 'text-slate-600', cell: (r) => when(r.sent_at) },
 ];
 
+const STATE_OPTIONS: [string, string][] = [
+  ['', 'All'],
+  ...RECIPIENT_STATES.map((s): [string, string] => [s, stateLabel(s)]),
+];
+
 function Recipients({ campaign: c }: { campaign: Campaign }) {
   const [state, setState] = useState('');
   const pages = useInfiniteQuery({
@@ -428,27 +422,18 @@ function Recipients({ campaign: c }: { campaign: Campaign }) {
   const rows = pages.data?.pages.flatMap((p) => p.data) ?? [];
   return (
     <Card title="Recipients">
-      <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
-        <Field label="State">
-          {(id) => (
-            <Select id={id} className="w-40" value={state} onChange={(e) => setState(e.target.value)}>
-              <option value="">All</option>
-              {RECIPIENT_STATES.map((s) => (
-                <option key={s} value={s}>
-                  {stateLabel(s)}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <a
-          href={api.campaigns.exportUrl(c.id)}
-          download
-          className="inline-flex items-center gap-2 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50"
-        >
-          <Icon name="document" className="h-4 w-4" /> Download CSV
-        </a>
-      </div>
+      <FilterBar boxed={false} label="Recipient filters">
+        <FilterSelect
+          label="State"
+          className="w-40"
+          value={state}
+          options={STATE_OPTIONS}
+          onChange={setState}
+        />
+        <div className="ml-auto">
+          <DownloadLink href={api.campaigns.exportUrl(c.id)}>Download CSV</DownloadLink>
+        </div>
+      </FilterBar>
       {pages.error && <Alert>{errorMessage(pages.error)}</Alert>}
       <Table
         caption="Recipients"

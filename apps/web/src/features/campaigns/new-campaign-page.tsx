@@ -11,7 +11,7 @@ import { Link, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { type Column, Table } from '../../components/table.tsx';
-import { Alert, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { Alert, BackLink, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { StepFooter, Stepper } from '../../components/wizard.tsx';
 import { useFields, useSegments, useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
@@ -140,12 +140,9 @@ export function NewCampaignPage() {
 
   return (
     <div className="max-w-5xl">
-      <Link
-        to="/campaigns"
-        className="mb-2 inline-flex items-center gap-1 text-sm text-brand-700 hover:underline"
-      >
-        <Icon name="back" className="h-4 w-4" /> Campaigns
-      </Link>
+      <BackLink to="/campaigns" className="mb-2">
+        Campaigns
+      </BackLink>
       <PageHeader title="New campaign" />
       {!canManage ? (
         <Alert>Creating campaigns needs the manager role or above. Ask an admin of your organisation.</Alert>

@@ -3,8 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
+import { Alert, BackLink, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
 import { ConfirmDialog, ConsentBadge, dateTime, SOURCE_LABEL, TagChip } from './parts.tsx';
 import { ContactPrivacyActions } from './privacy-actions.tsx';
@@ -15,9 +14,7 @@ export function ContactPage() {
   const contact = useQuery({ queryKey: ['contacts', 'one', id], queryFn: () => api.contacts.get(id) });
   return (
     <div className="space-y-4">
-      <Link to="/contacts" className="inline-flex items-center gap-1 text-sm text-brand-700 hover:underline">
-        <Icon name="back" className="h-4 w-4" /> Contacts
-      </Link>
+      <BackLink to="/contacts">Contacts</BackLink>
       {contact.error && <Alert>{errorMessage(contact.error)}</Alert>}
       {contact.isPending && (
         <p className="text-sm text-slate-500" role="status">

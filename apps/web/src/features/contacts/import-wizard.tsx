@@ -15,10 +15,13 @@ import { Icon } from '../../components/icons.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import {
   Alert,
+  BackLink,
   Badge,
   type BadgeTone,
   Button,
+  ButtonLink,
   Card,
+  DownloadLink,
   Field,
   Input,
   PageHeader,
@@ -40,12 +43,9 @@ export function ImportWizard() {
 
   return (
     <div className="max-w-5xl">
-      <Link
-        to="/contacts"
-        className="mb-2 inline-flex items-center gap-1 text-sm text-brand-700 hover:underline"
-      >
-        <Icon name="back" className="h-4 w-4" /> Contacts
-      </Link>
+      <BackLink to="/contacts" className="mb-2">
+        Contacts
+      </BackLink>
       <PageHeader title="Import contacts" />
       {!canImport ? (
         <Alert>Importing contacts needs the manager role or above. Ask an admin of your organisation.</Alert>
@@ -739,20 +739,13 @@ function ImportResult({ job, addTags }: { job: ContactImport; addTags: string[] 
       {c && <CountsGrid counts={c} done />}
       <div className="flex flex-wrap gap-3">
         {job.has_rejects && (
-          <a
-            href={api.contacts.imports.rejectsUrl(job.id)}
-            download
-            className="inline-flex items-center gap-2 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50"
-          >
-            <Icon name="document" className="h-4 w-4" /> Download the rejected rows (CSV)
-          </a>
+          <DownloadLink href={api.contacts.imports.rejectsUrl(job.id)}>
+            Download the rejected rows (CSV)
+          </DownloadLink>
         )}
-        <Link
-          to={tag ? `/contacts?tags=${tag.id}` : '/contacts'}
-          className="inline-flex items-center rounded-md bg-brand-600 px-3 py-2 text-sm font-medium text-white hover:bg-brand-700"
-        >
+        <ButtonLink to={tag ? `/contacts?tags=${tag.id}` : '/contacts'}>
           {tag ? `See the contacts tagged “${tag.name}”` : 'See the contacts'}
-        </Link>
+        </ButtonLink>
         <Link
           to="/contacts/import"
           reloadDocument
@@ -770,12 +763,9 @@ export function ImportStatusPage() {
   const { id = '' } = useParams();
   return (
     <div className="max-w-5xl">
-      <Link
-        to="/contacts"
-        className="mb-2 inline-flex items-center gap-1 text-sm text-brand-700 hover:underline"
-      >
-        <Icon name="back" className="h-4 w-4" /> Contacts
-      </Link>
+      <BackLink to="/contacts" className="mb-2">
+        Contacts
+      </BackLink>
       <PageHeader title="Contact import" />
       <ProgressStep importId={id} />
     </div>

@@ -1,7 +1,8 @@
 import type { AuditEntry } from '@openwaba/contracts';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar } from '../../components/filters.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
 
@@ -60,17 +61,13 @@ export function AuditPage() {
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = log.data?.pages.flatMap((p) => p.data) ?? [];
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-  };
   return (
     <div className="max-w-6xl space-y-6">
       <Card
         title="Audit log"
         description="Every change made through the dashboard or the API: who, when, what it was before and after. Secrets are never stored."
       >
-        <form onSubmit={apply} className="mb-4 flex flex-wrap items-end gap-3">
+        <FilterBar boxed={false} onSubmit={() => setFilters(draft)}>
           <Field label="Action" hint="e.g. org.update, member">
             {(id) => (
               <Input
@@ -93,7 +90,7 @@ export function AuditPage() {
           <a className="text-sm font-medium text-brand-700 underline" href={api.audit.csvUrl(q)} download>
             Export CSV
           </a>
-        </form>
+        </FilterBar>
         {log.error && <Alert>{errorMessage(log.error)}</Alert>}
         <Table
           caption="Audit log"

@@ -2,15 +2,16 @@ import type { JobState } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Table } from '../../components/table.tsx';
-import { Alert, Button, Card, Select } from '../../components/ui.tsx';
+import { Alert, Button, Card } from '../../components/ui.tsx';
 
-const STATES: { value: JobState; label: string }[] = [
-  { value: 'failed', label: 'Failed' },
-  { value: 'retry', label: 'Waiting to retry' },
-  { value: 'active', label: 'Running' },
-  { value: 'created', label: 'Queued' },
-  { value: 'completed', label: 'Completed' },
+const STATES: [JobState, string][] = [
+  ['failed', 'Failed'],
+  ['retry', 'Waiting to retry'],
+  ['active', 'Running'],
+  ['created', 'Queued'],
+  ['completed', 'Completed'],
 ];
 
 function errorOf(output: unknown): string {
@@ -33,23 +34,16 @@ export function JobsPage() {
         title="Background jobs"
         description="Work that runs outside your requests: imports, campaign batches, syncs. A job is retried with backoff; one that keeps failing stops here, and you can run it again once the cause is fixed."
       >
-        <div className="mb-4 flex items-center gap-2">
-          <label htmlFor="job-state" className="text-sm text-slate-700">
-            Show
-          </label>
-          <Select
-            id="job-state"
+        <FilterBar boxed={false}>
+          <FilterSelect
+            label="Show"
+            labelPlacement="inline"
             className="w-48"
             value={state}
-            onChange={(e) => setState(e.target.value as JobState)}
-          >
-            {STATES.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </Select>
-        </div>
+            options={STATES}
+            onChange={setState}
+          />
+        </FilterBar>
         {jobs.error && <Alert>{errorMessage(jobs.error)}</Alert>}
         {retry.error && <Alert>{errorMessage(retry.error)}</Alert>}
         <Table

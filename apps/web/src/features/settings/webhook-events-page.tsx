@@ -1,19 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { Table, Td, Tr } from '../../components/table.tsx';
-import { Alert, Badge, type BadgeTone, Button, Card, Select } from '../../components/ui.tsx';
+import { Alert, Badge, type BadgeTone, Button, Card } from '../../components/ui.tsx';
 
 type WebhookEvent = Awaited<ReturnType<typeof api.webhookEvents.list>>['data'][number];
 type State = WebhookEvent['state'];
 
-const STATES: { value: State | ''; label: string }[] = [
-  { value: '', label: 'All events' },
-  { value: 'processed', label: 'Processed' },
-  { value: 'failed', label: 'Failed' },
-  { value: 'pending', label: 'Waiting to be processed' },
-  { value: 'unparseable', label: 'Unparseable' },
+const STATES: [State | '', string][] = [
+  ['', 'All events'],
+  ['processed', 'Processed'],
+  ['failed', 'Failed'],
+  ['pending', 'Waiting to be processed'],
+  ['unparseable', 'Unparseable'],
 ];
 const STATE_BADGE: Record<State, { tone: BadgeTone; label: string }> = {
   processed: { tone: 'green', label: 'Processed' },
@@ -157,19 +158,15 @@ export function WebhookEventsPage() {
         title="Webhook events"
         description="Every POST Meta made to /webhooks/whatsapp for your numbers, stored before it was answered, with what processing made of it — the parts that concern your numbers. A change signed by a Meta app other than your number's is kept but never applied. Replay runs the processing again: messages and statuses already recorded are recognised, so nothing is duplicated."
       >
-        <div className="mb-4 flex flex-wrap items-center gap-2">
-          <label htmlFor="webhook-state" className="text-sm text-slate-700">
-            Show
-          </label>
-          <div className="w-56">
-            <Select id="webhook-state" value={state} onChange={(e) => setState(e.target.value as State | '')}>
-              {STATES.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
-              ))}
-            </Select>
-          </div>
+        <FilterBar boxed={false}>
+          <FilterSelect
+            label="Show"
+            labelPlacement="inline"
+            className="w-56"
+            value={state}
+            options={STATES}
+            onChange={setState}
+          />
           <Button
             variant="ghost"
             onClick={() => void qc.invalidateQueries({ queryKey: ['webhook-events'] })}
@@ -178,7 +175,7 @@ export function WebhookEventsPage() {
             <Icon name="refresh" className="h-4 w-4" />
             Refresh
           </Button>
-        </div>
+        </FilterBar>
         {events.error && <Alert>{errorMessage(events.error)}</Alert>}
         <Table
           caption="Webhook events"

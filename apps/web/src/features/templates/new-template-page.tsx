@@ -2,11 +2,10 @@ import { CreateTemplateBody, type TemplateDef, textVariables } from '@openwaba/c
 import { ApiError } from '@openwaba/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate } from 'react-router';
 import type { z } from 'zod';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
-import { Alert, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { Alert, BackLink, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { useTemplateRights } from './queries.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from './template-bubble.tsx';
@@ -248,12 +247,7 @@ export function NewTemplatePage() {
 
   return (
     <>
-      <Link
-        to="/templates"
-        className="inline-flex items-center gap-1 text-sm text-slate-600 hover:text-slate-900"
-      >
-        <Icon name="back" className="h-4 w-4" /> Templates
-      </Link>
+      <BackLink to="/templates">Templates</BackLink>
       <PageHeader title="New template" />
       <form onSubmit={submit} noValidate className="grid gap-5 lg:grid-cols-[minmax(0,1fr)_24rem]">
         <div className="space-y-5">

@@ -12,7 +12,17 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, Button, Card, ConfirmPanel, Field, Input, Select } from '../../components/ui.tsx';
+import {
+  Alert,
+  BackLink,
+  Badge,
+  Button,
+  Card,
+  ConfirmPanel,
+  Field,
+  Input,
+  Select,
+} from '../../components/ui.tsx';
 import { statusTone, useTemplate, useTemplateHistory, useTemplateRights, words } from './queries.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from './template-bubble.tsx';
 
@@ -73,7 +83,7 @@ export function TemplatePage() {
   if (template.error) {
     return (
       <div className="space-y-3">
-        <BackLink />
+        <BackLink to="/templates">Templates</BackLink>
         <Alert>{errorMessage(template.error)}</Alert>
       </div>
     );
@@ -84,7 +94,7 @@ export function TemplatePage() {
   return (
     <div className="space-y-5">
       <div>
-        <BackLink />
+        <BackLink to="/templates">Templates</BackLink>
         <div className="mt-2 flex flex-wrap items-center gap-2">
           <h1 className="text-xl font-semibold text-slate-900">{t.name}</h1>
           <span className="text-sm text-slate-500">{t.language}</span>
@@ -227,17 +237,6 @@ export function TemplatePage() {
         </div>
       </div>
     </div>
-  );
-}
-
-function BackLink() {
-  return (
-    <Link
-      to="/templates"
-      className="inline-flex items-center gap-1 text-sm text-slate-600 hover:text-slate-900"
-    >
-      <Icon name="back" className="h-4 w-4" /> Templates
-    </Link>
   );
 }
 

@@ -1,21 +1,12 @@
 import type { Template, TemplateSyncResult } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useLocation, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar, FilterSelect, SearchBox } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { type Column, RowLink, Table } from '../../components/table.tsx';
-import {
-  Alert,
-  Badge,
-  Button,
-  ButtonLink,
-  EmptyState,
-  Field,
-  Input,
-  PageHeader,
-  Select,
-} from '../../components/ui.tsx';
+import { Alert, Badge, Button, ButtonLink, EmptyState, PageHeader } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import {
   CATEGORIES,
@@ -98,10 +89,6 @@ export function TemplatesPage() {
 
   const filtered = Boolean(view.search || view.status || view.category || view.use || view.inactive);
   const templates = list.data?.data ?? [];
-  const submitSearch = (e: FormEvent) => {
-    e.preventDefault();
-    setView({ search: search.trim() });
-  };
 
   return (
     <>
@@ -149,78 +136,37 @@ export function TemplatesPage() {
         {sync.error && <Alert>Sync failed: {errorMessage(sync.error)}</Alert>}
       </div>
 
-      <section
-        aria-label="Filters"
-        className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-4"
-      >
-        <form onSubmit={submitSearch} className="flex min-w-56 flex-1 items-end gap-2">
-          <div className="flex-1">
-            <Field label="Search">
-              {(id) => (
-                <Input
-                  id={id}
-                  type="search"
-                  placeholder="Template name"
-                  value={search}
-                  onChange={(e) => setSearch(e.target.value)}
-                />
-              )}
-            </Field>
-          </div>
-          <Button type="submit" variant="secondary" aria-label="Search templates">
-            <Icon name="search" className="h-4 w-4" />
-          </Button>
-        </form>
-        <Field label="Status">
-          {(id) => (
-            <Select
-              id={id}
-              className="w-36"
-              value={view.status}
-              onChange={(e) => setView({ status: e.target.value })}
-            >
-              <option value="">Any</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {words(s)}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label="Category">
-          {(id) => (
-            <Select
-              id={id}
-              className="w-40"
-              value={view.category}
-              onChange={(e) => setView({ category: e.target.value })}
-            >
-              <option value="">Any</option>
-              {CATEGORIES.map((c) => (
-                <option key={c} value={c}>
-                  {words(c)}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label="Campaign use">
-          {(id) => (
-            <Select
-              id={id}
-              className="w-48"
-              value={view.use}
-              onChange={(e) => setView({ use: e.target.value as Use })}
-            >
-              {Object.entries(USE).map(([k, label]) => (
-                <option key={k} value={k}>
-                  {label}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
+      <FilterBar>
+        <SearchBox
+          label="Search"
+          submitLabel="Search templates"
+          className="min-w-56"
+          placeholder="Template name"
+          value={search}
+          onChange={setSearch}
+          onSubmit={(q) => setView({ search: q.trim() })}
+        />
+        <FilterSelect
+          label="Status"
+          className="w-36"
+          value={view.status}
+          options={[['', 'Any'], ...STATUSES.map((x): [string, string] => [x, words(x)])]}
+          onChange={(status) => setView({ status })}
+        />
+        <FilterSelect
+          label="Category"
+          className="w-40"
+          value={view.category}
+          options={[['', 'Any'], ...CATEGORIES.map((x): [string, string] => [x, words(x)])]}
+          onChange={(category) => setView({ category })}
+        />
+        <FilterSelect
+          label="Campaign use"
+          className="w-48"
+          value={view.use}
+          options={Object.entries(USE) as [Use, string][]}
+          onChange={(use) => setView({ use })}
+        />
         <label className="flex items-center gap-2 pb-2 text-sm text-slate-700">
           <input
             type="checkbox"
@@ -230,7 +176,7 @@ export function TemplatesPage() {
           />
           Show inactive
         </label>
-      </section>
+      </FilterBar>
 
       {list.error && <Alert>{errorMessage(list.error)}</Alert>}
       <Table
