@@ -16,6 +16,7 @@ import {
   DownloadLink,
 } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { campaignKeys } from './keys.ts';
 import { StartPanel } from './new-campaign-page.tsx';
 import {
   duration,
@@ -99,10 +100,10 @@ function Header({ campaign: c }: { campaign: Campaign }) {
   const [confirmStop, setConfirmStop] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const apply = (next: Campaign) => {
-    qc.setQueryData(['campaigns', 'one', next.id], next);
-    void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
-    void qc.invalidateQueries({ queryKey: ['campaigns', 'recipients', next.id] });
-    void qc.invalidateQueries({ queryKey: ['campaigns', 'report', next.id] });
+    qc.setQueryData(campaignKeys.one(next.id), next);
+    void qc.invalidateQueries({ queryKey: campaignKeys.list });
+    void qc.invalidateQueries({ queryKey: campaignKeys.recipients(next.id) });
+    void qc.invalidateQueries({ queryKey: campaignKeys.report(next.id) });
   };
   const action = useMutation({
     mutationFn: (verb: 'pause' | 'resume' | 'stop') => api.campaigns[verb](c.id),
@@ -114,7 +115,7 @@ function Header({ campaign: c }: { campaign: Campaign }) {
   const remove = useMutation({
     mutationFn: () => api.campaigns.remove(c.id),
     onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
+      await qc.invalidateQueries({ queryKey: campaignKeys.list });
       navigate('/campaigns', { state: { notice: `Deleted the campaign “${c.name}”.` } });
     },
   });
@@ -406,7 +407,7 @@ const STATE_OPTIONS: [string, string][] = [
 function Recipients({ campaign: c }: { campaign: Campaign }) {
   const [state, setState] = useState('');
   const pages = useInfiniteQuery({
-    queryKey: ['campaigns', 'recipients', c.id, state],
+    queryKey: campaignKeys.recipientPages(c.id, state),
     queryFn: ({ pageParam }) =>
       api.campaigns.recipients(c.id, {
         ...(state ? { state } : {}),
@@ -467,7 +468,7 @@ const rate = (v: number) => `${Math.round(v * 1000) / 10}%`;
 
 function Report({ campaign: c }: { campaign: Campaign }) {
   const report = useQuery({
-    queryKey: ['campaigns', 'report', c.id],
+    queryKey: campaignKeys.report(c.id),
     queryFn: () => api.campaigns.report(c.id),
     // Statuses keep arriving after the last send.
     refetchInterval: pollEvery(c) ? 5000 : false,

@@ -13,10 +13,13 @@ import { Icon } from '../../components/icons.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import { Alert, BackLink, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { StepFooter, Stepper } from '../../components/wizard.tsx';
+import { contactKeys } from '../contacts/keys.ts';
 import { useFields, useSegments, useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { templateKeys } from '../templates/keys.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
 import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
+import { campaignKeys } from './keys.ts';
 import { n, useCampaignRights } from './queries.ts';
 import { useOrgTimezone, zonedToIso } from './time.ts';
 
@@ -299,7 +302,7 @@ function AudienceStep({
   const segments = useSegments();
   const contacts = audience.kind === 'contacts' ? audience : null;
   const count = useQuery({
-    queryKey: ['contacts', 'campaign-audience', contacts],
+    queryKey: contactKeys.audience(contacts, 'count'),
     queryFn: () =>
       api.contacts.list({
         ...(contacts?.tagIds.length ? { tag_ids: contacts.tagIds, tag_match: contacts.tagMatch } : {}),
@@ -311,7 +314,7 @@ function AudienceStep({
     placeholderData: keepPreviousData,
   });
   const optedIn = useQuery({
-    queryKey: ['contacts', 'campaign-audience', contacts, 'opted_in'],
+    queryKey: contactKeys.audience(contacts, 'opted_in'),
     queryFn: () =>
       api.contacts.list({
         ...(contacts?.tagIds.length ? { tag_ids: contacts.tagIds, tag_match: contacts.tagMatch } : {}),
@@ -615,7 +618,7 @@ function TemplatesStep({
   const numbers = useNumbers();
   const wabaId = numbers.data?.data.find((x) => x.id === numberId)?.waba_id;
   const templates = useQuery({
-    queryKey: ['templates', 'list', { usable: true, waba_id: wabaId }],
+    queryKey: templateKeys.list({ usable: true, waba_id: wabaId }),
     queryFn: () => api.templates.list({ usable: true, ...(wabaId ? { waba_id: wabaId } : {}) }),
     enabled: Boolean(wabaId),
   });
@@ -626,7 +629,7 @@ function TemplatesStep({
   // The first recipient, for the preview.
   const contacts = audience.kind === 'contacts' ? audience : null;
   const first = useQuery({
-    queryKey: ['contacts', 'campaign-audience', contacts, 'first'],
+    queryKey: contactKeys.audience(contacts, 'first'),
     queryFn: () =>
       api.contacts.list({
         ...(contacts?.tagIds.length ? { tag_ids: contacts.tagIds, tag_match: contacts.tagMatch } : {}),
@@ -924,14 +927,14 @@ function ReviewStep({
     mutationFn: () => api.campaigns.create(body),
     onSuccess: (c) => {
       setDraft(c);
-      void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
+      void qc.invalidateQueries({ queryKey: campaignKeys.list });
     },
   });
   const discard = useMutation({
     mutationFn: (id: string) => api.campaigns.remove(id),
     onSuccess: () => {
       setDraft(null);
-      void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
+      void qc.invalidateQueries({ queryKey: campaignKeys.list });
       onDiscarded();
     },
   });
@@ -1031,7 +1034,7 @@ function ReviewStep({
 function TemplateNames({ ids, shares }: { ids: string[]; shares: (number | undefined)[] }) {
   const qc = useQueryClient();
   const all = qc
-    .getQueriesData<{ data: Template[] }>({ queryKey: ['templates', 'list'] })
+    .getQueriesData<{ data: Template[] }>({ queryKey: templateKeys.lists })
     .flatMap(([, d]) => d?.data ?? []);
   return (
     <>
@@ -1047,7 +1050,7 @@ function TemplateNames({ ids, shares }: { ids: string[]; shares: (number | undef
 
 function DraftSummary({ draft }: { draft: Campaign }) {
   const invalid = useQuery({
-    queryKey: ['campaigns', 'recipients', draft.id, 'invalid-preview'],
+    queryKey: campaignKeys.invalidRecipients(draft.id),
     queryFn: () => api.campaigns.recipients(draft.id, { state: 'invalid', limit: 50 }),
     enabled: draft.counts.invalid > 0,
   });
@@ -1105,8 +1108,8 @@ export function StartPanel({ draft, onStarted }: { draft: Campaign; onStarted: (
   const tz = useOrgTimezone();
   const [at, setAt] = useState('');
   const done = (c: Campaign) => {
-    qc.setQueryData(['campaigns', 'one', c.id], c);
-    void qc.invalidateQueries({ queryKey: ['campaigns'] });
+    qc.setQueryData(campaignKeys.one(c.id), c);
+    void qc.invalidateQueries({ queryKey: campaignKeys.all });
     onStarted(c);
   };
   const start = useMutation({ mutationFn: () => api.campaigns.start(draft.id), onSuccess: done });

@@ -5,13 +5,14 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, BackLink, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
+import { contactKeys, tagKeys } from './keys.ts';
 import { ConfirmDialog, ConsentBadge, dateTime, SOURCE_LABEL, TagChip } from './parts.tsx';
 import { ContactPrivacyActions } from './privacy-actions.tsx';
 import { useContactRights, useFields, usePhonesHidden, useTags } from './queries.ts';
 
 export function ContactPage() {
   const { id = '' } = useParams();
-  const contact = useQuery({ queryKey: ['contacts', 'one', id], queryFn: () => api.contacts.get(id) });
+  const contact = useQuery({ queryKey: contactKeys.one(id), queryFn: () => api.contacts.get(id) });
   return (
     <div className="space-y-4">
       <BackLink to="/contacts">Contacts</BackLink>
@@ -35,7 +36,7 @@ function ContactView({ contact }: { contact: Contact }) {
   const remove = useMutation({
     mutationFn: () => api.contacts.remove(contact.id),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
       navigate('/contacts');
     },
   });
@@ -163,10 +164,10 @@ function DetailsCard({ contact, editable }: { contact: Contact; editable: boolea
       });
     },
     onSuccess: (c) => {
-      qc.setQueryData(['contacts', 'one', contact.id], c);
-      void qc.invalidateQueries({ queryKey: ['contacts', 'list'] });
-      void qc.invalidateQueries({ queryKey: ['contacts', 'timeline', contact.id] });
-      void qc.invalidateQueries({ queryKey: ['tags'] });
+      qc.setQueryData(contactKeys.one(contact.id), c);
+      void qc.invalidateQueries({ queryKey: contactKeys.lists });
+      void qc.invalidateQueries({ queryKey: contactKeys.timeline(contact.id) });
+      void qc.invalidateQueries({ queryKey: tagKeys.all });
       setSaved(true);
     },
   });
@@ -258,7 +259,7 @@ function DetailsCard({ contact, editable }: { contact: Contact; editable: boolea
 function ConsentCard({ contact, editable }: { contact: Contact; editable: boolean }) {
   const qc = useQueryClient();
   const ledger = useQuery({
-    queryKey: ['contacts', 'consent', contact.id],
+    queryKey: contactKeys.consent(contact.id),
     queryFn: () => api.contacts.consent(contact.id),
   });
   const [proof, setProof] = useState('');
@@ -271,7 +272,7 @@ function ConsentCard({ contact, editable }: { contact: Contact; editable: boolea
       }),
     onSuccess: () => {
       setProof('');
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
     },
   });
   const state = ledger.data?.state ?? contact.consent.state;
@@ -405,7 +406,7 @@ function TimelineEntry({ item }: { item: TimelineItem }) {
 
 function TimelineCard({ contactId }: { contactId: string }) {
   const timeline = useInfiniteQuery({
-    queryKey: ['contacts', 'timeline', contactId],
+    queryKey: contactKeys.timeline(contactId),
     queryFn: ({ pageParam }) => api.contacts.timeline(contactId, { cursor: pageParam }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,

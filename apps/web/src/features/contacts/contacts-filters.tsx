@@ -5,6 +5,7 @@ import { api, errorMessage } from '../../api.ts';
 import { FilterBar, FilterSelect, SearchBox } from '../../components/filters.tsx';
 import { Alert, Button, Input, Select } from '../../components/ui.tsx';
 import { isFiltered, type ListFilter } from './contact-filter.ts';
+import { segmentKeys } from './keys.ts';
 import { CONSENT_LABEL, TagChip } from './parts.tsx';
 import { useContactRights, usePhonesHidden, useSegments, useTags } from './queries.ts';
 
@@ -35,7 +36,7 @@ export function ContactsFilters({
     mutationFn: () => api.segments.create({ name: segmentName.trim(), filter: plainFilter }),
     onSuccess: (s) => {
       setSegmentName('');
-      void qc.invalidateQueries({ queryKey: ['segments'] });
+      void qc.invalidateQueries({ queryKey: segmentKeys.all });
       setFilter({ segment_id: s.id });
       setSearch('');
       onNotice(`Saved the segment “${s.name}”.`);

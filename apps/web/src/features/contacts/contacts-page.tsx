@@ -11,6 +11,7 @@ import { SectionPlaceholder } from '../sections/empty-sections.tsx';
 import { isFiltered, useContactFilter } from './contact-filter.ts';
 import { ContactsFilters } from './contacts-filters.tsx';
 import { DeleteAllMatching } from './delete-all-matching.tsx';
+import { contactKeys, tagKeys } from './keys.ts';
 import { NewContactForm } from './new-contact-form.tsx';
 import { ConfirmDialog, ConsentBadge, dateOnly, dateTime, lastMessageAt, TagChip } from './parts.tsx';
 import { useContactPages, useContactRights, useTags } from './queries.ts';
@@ -84,8 +85,8 @@ export function ContactsPage() {
       setNotice(`${verb} ${r.affected} of ${r.matched} selected contact${r.matched === 1 ? '' : 's'}.`);
       setSelected(new Set());
       setConfirm(null);
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
-      void qc.invalidateQueries({ queryKey: ['tags'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
+      void qc.invalidateQueries({ queryKey: tagKeys.all });
     },
     onError: () => setConfirm(null),
   });

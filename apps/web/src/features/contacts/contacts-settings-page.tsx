@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Table, Td, Tr } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
+import { contactKeys, fieldKeys, tagKeys } from './keys.ts';
 import { ConfirmDialog, TagChip } from './parts.tsx';
 import { useContactRights, useFields, useTags } from './queries.ts';
 
@@ -37,8 +38,8 @@ function TagRow({ tag, editable, onDelete }: { tag: Tag; editable: boolean; onDe
         ...(color !== tag.color ? { color } : {}),
       }),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['tags'] });
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: tagKeys.all });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
     },
   });
   const dirty = name.trim() !== tag.name || color !== (tag.color ?? '#64748b');
@@ -98,8 +99,8 @@ function TagsCard({ editable }: { editable: boolean }) {
   const [color, setColor] = useState(PALETTE[0] ?? '#25d366');
   const [doomed, setDoomed] = useState<Tag | null>(null);
   const refresh = () => {
-    void qc.invalidateQueries({ queryKey: ['tags'] });
-    void qc.invalidateQueries({ queryKey: ['contacts'] });
+    void qc.invalidateQueries({ queryKey: tagKeys.all });
+    void qc.invalidateQueries({ queryKey: contactKeys.all });
   };
   const create = useMutation({
     mutationFn: () => api.tags.create({ name: name.trim(), color }),
@@ -211,7 +212,7 @@ function FieldRow({
           ? { options: splitOptions(options) }
           : {}),
       }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['fields'] }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: fieldKeys.all }),
   });
   const dirty = label.trim() !== field.label || options !== (field.options?.join(', ') ?? '');
   return (
@@ -282,15 +283,15 @@ function FieldsCard({ editable }: { editable: boolean }) {
       setKey('');
       setLabel('');
       setOptions('');
-      void qc.invalidateQueries({ queryKey: ['fields'] });
+      void qc.invalidateQueries({ queryKey: fieldKeys.all });
     },
   });
   const remove = useMutation({
     mutationFn: (id: string) => api.fields.remove(id),
     onSuccess: () => {
       setDoomed(null);
-      void qc.invalidateQueries({ queryKey: ['fields'] });
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: fieldKeys.all });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
     },
   });
   const list = fields.data?.data ?? [];
@@ -398,7 +399,7 @@ const fromLines = (s: string) =>
     .filter(Boolean);
 
 function KeywordsCard({ editable }: { editable: boolean }) {
-  const settings = useQuery({ queryKey: ['contacts', 'settings'], queryFn: () => api.contacts.settings() });
+  const settings = useQuery({ queryKey: contactKeys.settings, queryFn: () => api.contacts.settings() });
   return (
     <Card
       title="Opt-out and opt-in keywords"
@@ -426,7 +427,7 @@ function KeywordsForm({
     mutationFn: (body: Parameters<typeof api.contacts.updateSettings>[0]) =>
       api.contacts.updateSettings(body),
     onSuccess: (s) => {
-      qc.setQueryData(['contacts', 'settings'], s);
+      qc.setQueryData(contactKeys.settings, s);
       // What the server kept: restored lists, trimmed words.
       setOptOut(toLines(s.opt_out_keywords));
       setOptIn(toLines(s.opt_in_keywords));

@@ -28,6 +28,7 @@ import {
   Select,
 } from '../../components/ui.tsx';
 import { StepFooter, Stepper } from '../../components/wizard.tsx';
+import { contactKeys, importKeys, tagKeys } from './keys.ts';
 import { useContactRights, useFields, useTags } from './queries.ts';
 
 const STEPS = ['Upload', 'Map columns', 'Options', 'Preview', 'Import'] as const;
@@ -569,7 +570,7 @@ function PreviewStep({
   onConfirmed: (id: string) => void;
 }) {
   const preview = useQuery({
-    queryKey: ['contact-import', importId, 'preview', options],
+    queryKey: importKeys.preview(importId, options),
     queryFn: () => api.contacts.imports.preview(importId, options),
     staleTime: Number.POSITIVE_INFINITY,
     retry: false,
@@ -651,7 +652,7 @@ function ProgressStep({ importId }: { importId: string }) {
   const qc = useQueryClient();
   // Realtime events (`contacts.import_progress`) update this query in place; polling is the fallback.
   const job = useQuery({
-    queryKey: ['contact-import', importId],
+    queryKey: importKeys.one(importId),
     queryFn: () => api.contacts.imports.get(importId),
     refetchInterval: (q) => (q.state.data && FINISHED.includes(q.state.data.state) ? false : 3000),
     staleTime: 0,
@@ -659,8 +660,8 @@ function ProgressStep({ importId }: { importId: string }) {
   const done = job.data?.state === 'completed';
   useEffect(() => {
     if (done) {
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
-      void qc.invalidateQueries({ queryKey: ['tags'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
+      void qc.invalidateQueries({ queryKey: tagKeys.all });
     }
   }, [done, qc]);
   return (

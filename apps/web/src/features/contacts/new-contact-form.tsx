@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
+import { contactKeys } from './keys.ts';
 
 /** A contact typed in by hand; its page opens once it is created. */
 export function NewContactForm({ onDone }: { onDone: () => void }) {
@@ -13,7 +14,7 @@ export function NewContactForm({ onDone }: { onDone: () => void }) {
   const create = useMutation({
     mutationFn: () => api.contacts.create({ phone, ...(name.trim() ? { name: name.trim() } : {}) }),
     onSuccess: (c) => {
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
       onDone();
       navigate(`/contacts/${c.id}`);
     },

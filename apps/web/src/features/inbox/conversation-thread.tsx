@@ -1,17 +1,19 @@
 import { type Conversation, can, type Message, type WaNumber } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
+import { useMembers, useTeams } from '../settings/queries.ts';
 import { Composer, useInboxRights } from './composer.tsx';
 import { ContactPanel } from './contact-panel.tsx';
 import { Avatar, Facts, WindowChip } from './conversation-list.tsx';
 import { clockTime, dayLabel, phoneOf, windowState } from './format.ts';
+import { inboxKeys } from './keys.ts';
 import { MessageContent, previewOf } from './message-content.tsx';
-import { inboxKeys, useMessages } from './queries.ts';
+import { useMessages } from './queries.ts';
 
 const STATUS_LABEL: Record<string, string> = {
   sent: 'Sent',
@@ -242,9 +244,9 @@ const STATUSES = [
 function TeamControls({ conversation: c }: { conversation: Conversation }) {
   const { canReply } = useInboxRights();
   const qc = useQueryClient();
-  const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list(), enabled: canReply });
+  const members = useMembers({ enabled: canReply });
   const done = () => qc.invalidateQueries({ queryKey: inboxKeys.lists });
-  const teams = useQuery({ queryKey: ['teams'], queryFn: () => api.teams.list(), enabled: canReply });
+  const teams = useTeams({ enabled: canReply });
   const assign = useMutation({
     mutationFn: (v: string) =>
       v.startsWith('team:')

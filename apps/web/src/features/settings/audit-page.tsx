@@ -5,6 +5,7 @@ import { api, errorMessage } from '../../api.ts';
 import { FilterBar } from '../../components/filters.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
+import { auditKeys } from './keys.ts';
 
 /** Flattens `{settings: {timezone}}` to `settings.timezone`, so a change reads as one line per field. */
 function flatten(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
@@ -55,7 +56,7 @@ export function AuditPage() {
     ...(filters.entity_type ? { entity_type: filters.entity_type } : {}),
   };
   const log = useInfiniteQuery({
-    queryKey: ['audit', filters],
+    queryKey: auditKeys.list(filters),
     queryFn: ({ pageParam }) => api.audit.list({ ...q, ...(pageParam ? { before: pageParam } : {}) }),
     initialPageParam: '' as string,
     getNextPageParam: (last) => last.next_cursor ?? undefined,

@@ -5,6 +5,7 @@ import { api, errorMessage } from '../../api.ts';
 import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Table } from '../../components/table.tsx';
 import { Alert, Button, Card } from '../../components/ui.tsx';
+import { jobKeys } from './keys.ts';
 
 const STATES: [JobState, string][] = [
   ['failed', 'Failed'],
@@ -23,10 +24,10 @@ function errorOf(output: unknown): string {
 export function JobsPage() {
   const qc = useQueryClient();
   const [state, setState] = useState<JobState>('failed');
-  const jobs = useQuery({ queryKey: ['jobs', state], queryFn: () => api.jobs.list({ state }) });
+  const jobs = useQuery({ queryKey: jobKeys.list(state), queryFn: () => api.jobs.list({ state }) });
   const retry = useMutation({
     mutationFn: (j: { queue: string; id: string }) => api.jobs.retry(j.queue, j.id),
-    onSettled: () => qc.invalidateQueries({ queryKey: ['jobs'] }),
+    onSettled: () => qc.invalidateQueries({ queryKey: jobKeys.all }),
   });
   return (
     <div className="max-w-5xl space-y-6">

@@ -5,16 +5,18 @@ import { api, errorMessage } from '../../api.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { invitationKeys, memberKeys } from './keys.ts';
+import { useMembers } from './queries.ts';
 
 export function MembersPage() {
   const me = useMe();
   const qc = useQueryClient();
-  const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list() });
+  const members = useMembers();
   const myRole = me.data?.role ?? 'viewer';
   const canManage = me.data?.permissions.includes('members.manage') ?? false;
   const canInvite = me.data?.permissions.includes('members.invite') ?? false;
   const invitations = useQuery({
-    queryKey: ['invitations'],
+    queryKey: invitationKeys.all,
     queryFn: () => api.invitations.list(),
     enabled: canInvite,
   });
@@ -23,8 +25,8 @@ export function MembersPage() {
   const [link, setLink] = useState<string | null>(null);
   const refresh = () =>
     Promise.all([
-      qc.invalidateQueries({ queryKey: ['members'] }),
-      qc.invalidateQueries({ queryKey: ['invitations'] }),
+      qc.invalidateQueries({ queryKey: memberKeys.all }),
+      qc.invalidateQueries({ queryKey: invitationKeys.all }),
     ]);
   const update = useMutation({
     mutationFn: (v: { userId: string; role: Role }) => api.members.update(v.userId, { role: v.role }),

@@ -1,14 +1,15 @@
 import { type CustomField, type QuickReply, QuickReplyBody } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Card, ConfirmPanel, Field, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { useFields } from '../contacts/queries.ts';
+import { quickReplyKeys } from './keys.ts';
+import { useQuickReplies } from './queries.ts';
 
 /** The composer's cache key too: a change here shows up in `/shortcut` suggestions at once. */
-const KEY = ['quick-replies'];
 
 const VARIABLES: { token: string; meaning: string }[] = [
   { token: '{{contact.name}}', meaning: 'the contact’s name' },
@@ -78,7 +79,7 @@ export function QuickRepliesPage() {
   const me = useMe();
   const canManage = me.data?.permissions.includes('conversations.manage') ?? false;
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: KEY, queryFn: () => api.quickReplies.list() });
+  const list = useQuickReplies();
   // `null`: no editor open; `'new'`: a new one; otherwise the quick reply being changed.
   const [editing, setEditing] = useState<QuickReply | 'new' | null>(null);
   const [doomed, setDoomed] = useState<QuickReply | null>(null);
@@ -90,10 +91,10 @@ export function QuickRepliesPage() {
       if (editing !== 'new' && editing?.id === q.id) setEditing(null);
       setNotice(`Deleted /${q.shortcut}.`);
       // Gone from the list at once, not after the refetch.
-      qc.setQueryData<{ data: QuickReply[] }>(KEY, (old) =>
+      qc.setQueryData<{ data: QuickReply[] }>(quickReplyKeys.all, (old) =>
         old ? { data: old.data.filter((x) => x.id !== q.id) } : old,
       );
-      void qc.invalidateQueries({ queryKey: KEY });
+      void qc.invalidateQueries({ queryKey: quickReplyKeys.all });
     },
   });
   const replies = list.data?.data ?? [];
@@ -223,7 +224,7 @@ function QuickReplyEditor({
       initial ? api.quickReplies.update(initial.id, b) : api.quickReplies.create(b),
     onSuccess: (saved) => {
       // The list shows the change at once (sorted by shortcut, as the server lists them), then refetches.
-      qc.setQueryData<{ data: QuickReply[] }>(KEY, (old) =>
+      qc.setQueryData<{ data: QuickReply[] }>(quickReplyKeys.all, (old) =>
         old
           ? {
               data: [...old.data.filter((x) => x.id !== saved.id), saved].sort((a, b) =>
@@ -232,7 +233,7 @@ function QuickReplyEditor({
             }
           : old,
       );
-      void qc.invalidateQueries({ queryKey: KEY });
+      void qc.invalidateQueries({ queryKey: quickReplyKeys.all });
       onDone(saved);
     },
   });

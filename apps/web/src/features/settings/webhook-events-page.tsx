@@ -5,6 +5,8 @@ import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { Table, Td, Tr } from '../../components/table.tsx';
 import { Alert, Badge, type BadgeTone, Button, Card } from '../../components/ui.tsx';
+import { inboxKeys } from '../inbox/keys.ts';
+import { webhookEventKeys } from './keys.ts';
 
 type WebhookEvent = Awaited<ReturnType<typeof api.webhookEvents.list>>['data'][number];
 type State = WebhookEvent['state'];
@@ -63,8 +65,8 @@ function EventRow({ e }: { e: WebhookEvent }) {
   const replay = useMutation({
     mutationFn: () => api.webhookEvents.replay(e.id),
     onSettled: () => {
-      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
-      void qc.invalidateQueries({ queryKey: ['conversations'] });
+      void qc.invalidateQueries({ queryKey: webhookEventKeys.all });
+      void qc.invalidateQueries({ queryKey: inboxKeys.all });
     },
   });
   const badge = STATE_BADGE[e.state];
@@ -148,7 +150,7 @@ export function WebhookEventsPage() {
   const [state, setState] = useState<State | ''>('');
   const [limit, setLimit] = useState(50);
   const events = useQuery({
-    queryKey: ['webhook-events', state, limit],
+    queryKey: webhookEventKeys.list(state, limit),
     queryFn: () => api.webhookEvents.list({ state: state || undefined, limit }),
   });
   const rows = events.data?.data ?? [];
@@ -169,7 +171,7 @@ export function WebhookEventsPage() {
           />
           <Button
             variant="ghost"
-            onClick={() => void qc.invalidateQueries({ queryKey: ['webhook-events'] })}
+            onClick={() => void qc.invalidateQueries({ queryKey: webhookEventKeys.all })}
             disabled={events.isFetching}
           >
             <Icon name="refresh" className="h-4 w-4" />

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, BackLink, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { templateKeys } from './keys.ts';
 import { useTemplateRights } from './queries.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from './template-bubble.tsx';
 
@@ -183,7 +184,7 @@ export function NewTemplatePage() {
   const create = useMutation({
     mutationFn: (b: z.input<typeof CreateTemplateBody>) => api.templates.create(b),
     onSuccess: async (t) => {
-      await qc.invalidateQueries({ queryKey: ['templates'] });
+      await qc.invalidateQueries({ queryKey: templateKeys.all });
       navigate(`/templates/${t.id}`);
     },
     onError: (err, sent) => setServerErrors({ sent: JSON.stringify(sent), errors: serverIssues(err) ?? {} }),

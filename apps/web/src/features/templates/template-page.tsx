@@ -23,6 +23,9 @@ import {
   Input,
   Select,
 } from '../../components/ui.tsx';
+import { contactKeys } from '../contacts/keys.ts';
+import { useFields } from '../contacts/queries.ts';
+import { templateKeys } from './keys.ts';
 import { statusTone, useTemplate, useTemplateHistory, useTemplateRights, words } from './queries.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from './template-bubble.tsx';
 
@@ -67,7 +70,7 @@ export function TemplatePage() {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const refresh = () => qc.invalidateQueries({ queryKey: ['templates'] });
+  const refresh = () => qc.invalidateQueries({ queryKey: templateKeys.all });
   const release = useMutation({ mutationFn: () => api.templates.unquarantine(id), onSuccess: refresh });
   const remove = useMutation({
     mutationFn: () => api.templates.remove(id),
@@ -263,11 +266,11 @@ function ContactPreview({ template }: { template: Template }) {
   const [contactId, setContactId] = useState('');
   const q = useDeferredValue(contactSearch.trim());
   const contacts = useQuery({
-    queryKey: ['contacts', 'pick', q],
+    queryKey: contactKeys.pick(q),
     queryFn: () => api.contacts.list({ ...(q ? { q } : {}), limit: 20 }),
     placeholderData: keepPreviousData,
   });
-  const fields = useQuery({ queryKey: ['fields'], queryFn: () => api.fields.list(), staleTime: 60_000 });
+  const fields = useFields();
   const [picked, setPicked] = useState<Contact | null>(null);
   const contact = picked && picked.id === contactId ? picked : null;
 
@@ -283,7 +286,7 @@ function ContactPreview({ template }: { template: Template }) {
   );
   const deferredMapping = useDeferredValue(mapping);
   const server = useQuery({
-    queryKey: ['templates', 'render', template.id, contactId, deferredMapping],
+    queryKey: templateKeys.render(template.id, contactId, deferredMapping),
     queryFn: () => api.templates.render(template.id, { contact_id: contactId, mapping: deferredMapping }),
     enabled: Boolean(contactId),
     placeholderData: keepPreviousData,

@@ -8,6 +8,7 @@ import { Icon } from '../../components/icons.tsx';
 import { type Column, RowLink, Table } from '../../components/table.tsx';
 import { Alert, Badge, Button, ButtonLink, EmptyState, PageHeader } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { templateKeys } from './keys.ts';
 import {
   CATEGORIES,
   STATUSES,
@@ -76,7 +77,7 @@ export function TemplatesPage() {
   const list = useTemplates(filter);
   const sync = useMutation({
     mutationFn: (wabaId?: string) => api.templates.sync(wabaId ? { waba_id: wabaId } : {}),
-    onSettled: () => qc.invalidateQueries({ queryKey: ['templates'] }),
+    onSettled: () => qc.invalidateQueries({ queryKey: templateKeys.all }),
   });
 
   // One sync button per WhatsApp Business Account, named by its numbers.
