@@ -17,7 +17,6 @@ import {
 } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { campaignKeys } from './keys.ts';
-import { StartPanel } from './new-campaign-page.tsx';
 import {
   duration,
   FINISHED,
@@ -31,6 +30,7 @@ import {
   useCampaignRights,
   when,
 } from './queries.ts';
+import { StartPanel } from './start-panel.tsx';
 import { inZone, useOrgTimezone } from './time.ts';
 
 export function CampaignPage() {

@@ -10,7 +10,7 @@ import { useNumbers } from '../numbers/use-numbers.ts';
 import { useQuickReplies } from '../settings/queries.ts';
 import { templateKeys } from '../templates/keys.ts';
 import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
-import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
+import { defOf, mappingKey, variableLabel } from '../templates/variables.ts';
 import { useDraft } from './drafts.ts';
 import { windowState } from './format.ts';
 import { inboxKeys } from './keys.ts';
