@@ -3,8 +3,8 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
+import { AuthFrame } from './auth-frame.tsx';
 import { authKeys } from './keys.ts';
-import { AuthFrame } from './login-page.tsx';
 import { useMe } from './use-me.ts';
 
 /**
