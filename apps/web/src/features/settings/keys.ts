@@ -11,6 +11,7 @@ export const memberKeys = { all: ['members'] as const };
 export const invitationKeys = { all: ['invitations'] as const };
 export const teamKeys = { all: ['teams'] as const };
 export const sessionKeys = { all: ['sessions'] as const };
+/** Also the composer's: a change in settings shows up in `/shortcut` suggestions at once. */
 export const quickReplyKeys = { all: ['quick-replies'] as const };
 
 export const jobKeys = {
