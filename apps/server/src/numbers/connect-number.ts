@@ -1,0 +1,114 @@
+import type { CreateNumberBody, UpdateNumberBody, WaNumber } from '@openwaba/contracts';
+import { actorOf, recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../auth/context.ts';
+import { AppError } from '../lib/errors.ts';
+import { checkWithMeta, openOrAsk } from './check.ts';
+import type { NumberDeps } from './deps.ts';
+import { healthColumns, healthRecordOf, toNumber } from './number-view.ts';
+import {
+  insertHealthRecord,
+  insertNumber,
+  isPhoneNumberIdTaken,
+  type NumberRow,
+  updateNumber,
+} from './repo.ts';
+
+/** Connects a number: its credentials checked with Meta, then sealed at rest. Audited. */
+export async function connectNumber(
+  deps: Pick<NumberDeps, 'db' | 'box' | 'whatsapp' | 'log' | 'credentialsChanged'>,
+  ctx: AuthContext,
+  body: CreateNumberBody,
+): Promise<WaNumber> {
+  const { db, box } = deps;
+  if (await isPhoneNumberIdTaken(db, body.phone_number_id)) {
+    throw new AppError('CONFLICT', `Phone number id ${body.phone_number_id} is already connected`);
+  }
+  const { info, appId } = await checkWithMeta(
+    deps.whatsapp,
+    { phoneNumberId: body.phone_number_id, accessToken: body.access_token, appSecret: body.app_secret },
+    body.waba_id,
+    deps.log,
+  );
+  const created = await db.transaction(async (tx) => {
+    const row = await insertNumber(tx, ctx.orgId, {
+      displayName: body.display_name,
+      phoneNumberId: body.phone_number_id,
+      wabaId: body.waba_id,
+      accessTokenSealed: box.seal(body.access_token),
+      appSecretSealed: box.seal(body.app_secret),
+      verifyTokenSealed: box.seal(body.verify_token),
+      appId,
+      systemPrompt: body.system_prompt ?? null,
+      ...healthColumns(info),
+    });
+    if (!row) throw new AppError('CONFLICT', `Phone number id ${body.phone_number_id} is already connected`);
+    await insertHealthRecord(tx, row.id, 'connect', healthRecordOf(row));
+    const { access_token: _a, app_secret: _s, verify_token: _v, ...visible } = body;
+    await recordAudit(tx, actorOf(ctx), {
+      action: 'number.create',
+      entityType: 'number',
+      entityId: row.id,
+      after: visible,
+    });
+    return toNumber(row);
+  });
+  await deps.credentialsChanged(created.id);
+  return created;
+}
+
+/**
+ * Edits a number. A new token or app secret is checked with Meta (and the pair proven to belong
+ * together) before it replaces the old one; a new token reactivates the number. Audited.
+ */
+export async function editNumber(
+  deps: Pick<NumberDeps, 'db' | 'box' | 'log' | 'providerFor' | 'credentialsChanged'>,
+  ctx: AuthContext,
+  row: NumberRow,
+  body: UpdateNumberBody,
+): Promise<WaNumber> {
+  const { db, box } = deps;
+  const id = row.id;
+  const checked =
+    body.access_token || body.app_secret
+      ? await checkWithMeta(
+          deps.providerFor(row),
+          {
+            phoneNumberId: row.phoneNumberId,
+            accessToken:
+              body.access_token ?? openOrAsk(() => box.open(row.accessTokenSealed), 'access_token'),
+            appSecret: body.app_secret ?? openOrAsk(() => box.open(row.appSecretSealed), 'app_secret'),
+          },
+          row.wabaId,
+          deps.log,
+        )
+      : undefined;
+  const updated = await db.transaction(async (tx) => {
+    const next = await updateNumber(tx, ctx.orgId, id, {
+      ...(body.display_name !== undefined ? { displayName: body.display_name } : {}),
+      ...(body.system_prompt !== undefined ? { systemPrompt: body.system_prompt } : {}),
+      ...(body.access_token
+        ? { accessTokenSealed: box.seal(body.access_token), status: 'active', inactiveReason: null }
+        : {}),
+      ...(body.app_secret ? { appSecretSealed: box.seal(body.app_secret) } : {}),
+      ...(body.verify_token ? { verifyTokenSealed: box.seal(body.verify_token) } : {}),
+      ...(checked ? { ...healthColumns(checked.info), appId: checked.appId ?? row.appId } : {}),
+      updatedAt: new Date(),
+    });
+    const changed = Object.keys(body);
+    await recordAudit(tx, actorOf(ctx), {
+      action: 'number.update',
+      entityType: 'number',
+      entityId: id,
+      before: { display_name: row.displayName, system_prompt: row.systemPrompt, status: row.status },
+      after: {
+        display_name: next!.displayName,
+        system_prompt: next!.systemPrompt,
+        status: next!.status,
+        changed,
+      },
+    });
+    return toNumber(next!);
+  });
+  if (body.app_secret || body.verify_token) await deps.credentialsChanged(id);
+  return updated;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { healthColumns, toNumber } from './number-view.ts';
+import type { NumberRow } from './repo.ts';
+
+describe('healthColumns', () => {
+  it("prefers the business manager's messaging limit when Meta gives it as text", () => {
+    const cols = healthColumns({
+      id: '1',
+      quality_rating: 'GREEN',
+      throughput: { level: 'HIGH' },
+      messaging_limit_tier: 'TIER_1K',
+      whatsapp_business_manager_messaging_limit: 'TIER_10K',
+    });
+    expect(cols).toMatchObject({
+      qualityRating: 'GREEN',
+      throughputLevel: 'HIGH',
+      messagingLimitTier: 'TIER_10K',
+    });
+    expect(
+      healthColumns({
+        id: '1',
+        messaging_limit_tier: 'TIER_1K',
+        whatsapp_business_manager_messaging_limit: { x: 1 },
+      }).messagingLimitTier,
+    ).toBe('TIER_1K');
+    expect(healthColumns({ id: '1' })).toMatchObject({
+      displayPhoneNumber: null,
+      verifiedName: null,
+      messagingLimitTier: null,
+    });
+  });
+});
+
+describe('toNumber', () => {
+  it('never shows a credential', () => {
+    const at = new Date('2025-01-01T00:00:00Z');
+    const row = {
+      id: 'n1',
+      orgId: 'o1',
+      displayName: 'Sales',
+      phoneNumberId: '100',
+      wabaId: '200',
+      accessTokenSealed: 'sealed-token',
+      appSecretSealed: 'sealed-secret',
+      verifyTokenSealed: 'sealed-verify',
+      appId: 'app',
+      systemPrompt: null,
+      status: 'active',
+      inactiveReason: null,
+      isSandbox: false,
+      displayPhoneNumber: '+1 555 0100',
+      verifiedName: 'Kettle & Co',
+      qualityRating: 'GREEN',
+      throughputLevel: 'STANDARD',
+      messagingLimitTier: 'TIER_1K',
+      nameStatus: 'APPROVED',
+      healthCheckedAt: at,
+      maxSendRatePerSec: null,
+      lastStableRatePerSec: null,
+      rateDay: null,
+      sendHolder: null,
+      sendLeaseUntil: null,
+      createdAt: at,
+      updatedAt: at,
+    } satisfies NumberRow;
+    const n = toNumber(row);
+    expect(JSON.stringify(n)).not.toMatch(/sealed/);
+    expect(n).toMatchObject({ has_access_token: true, health: { checked_at: '2025-01-01T00:00:00.000Z' } });
+  });
+});

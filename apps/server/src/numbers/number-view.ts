@@ -1,0 +1,60 @@
+import type { NumberHealth, WaNumber } from '@openwaba/contracts';
+import type { PhoneNumberInfo } from '../whatsapp/provider.ts';
+import type { HealthRecord, NumberRow } from './repo.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function healthOf(r: NumberRow): NumberHealth {
+  return {
+    display_phone_number: r.displayPhoneNumber,
+    verified_name: r.verifiedName,
+    quality_rating: r.qualityRating,
+    throughput_level: r.throughputLevel,
+    messaging_limit_tier: r.messagingLimitTier,
+    name_status: r.nameStatus,
+    checked_at: iso(r.healthCheckedAt),
+  };
+}
+
+/** A number as the API shows it: never a credential. */
+export function toNumber(r: NumberRow): WaNumber {
+  return {
+    id: r.id,
+    display_name: r.displayName,
+    phone_number_id: r.phoneNumberId,
+    waba_id: r.wabaId,
+    system_prompt: r.systemPrompt,
+    status: r.status as WaNumber['status'],
+    inactive_reason: r.inactiveReason,
+    is_sandbox: r.isSandbox,
+    app_id: r.appId,
+    health: healthOf(r),
+    has_access_token: true,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+/** The health columns of a number from what Meta says of it, checked now. */
+export const healthColumns = (info: PhoneNumberInfo) => ({
+  displayPhoneNumber: info.display_phone_number ?? null,
+  verifiedName: info.verified_name ?? null,
+  qualityRating: info.quality_rating ?? null,
+  throughputLevel: info.throughput?.level ?? null,
+  messagingLimitTier:
+    (typeof info.whatsapp_business_manager_messaging_limit === 'string'
+      ? info.whatsapp_business_manager_messaging_limit
+      : undefined) ??
+    info.messaging_limit_tier ??
+    null,
+  nameStatus: info.name_status ?? null,
+  healthCheckedAt: new Date(),
+});
+
+/** What the health history keeps of a number's state. */
+export const healthRecordOf = (r: HealthRecord): HealthRecord => ({
+  qualityRating: r.qualityRating,
+  throughputLevel: r.throughputLevel,
+  messagingLimitTier: r.messagingLimitTier,
+  nameStatus: r.nameStatus,
+});
