@@ -100,14 +100,19 @@ export function createInboundService(deps: {
   function processPending(opts: Partial<DrainOptions> = {}) {
     if (database.kind === 'pg') {
       return drainPendingEvents(
-        { database, processEvents, yieldTo: restWhileReceiving(50, 3, BURST_PER_SECOND) },
+        {
+          database,
+          processEvents,
+          yieldTo: restWhileReceiving(50, 3, BURST_PER_SECOND),
+          waitForNew: receiver.waitForNew,
+        },
         opts,
       );
     }
     // PGlite runs its queries on this process's only thread and a transaction holds the database
     // meanwhile: small groups, one at a time, taking turns with the POSTs.
     return drainPendingEvents(
-      { database, processEvents, yieldTo: restWhileReceiving(1000, 1, 0) },
+      { database, processEvents, yieldTo: restWhileReceiving(1000, 1, 0), waitForNew: receiver.waitForNew },
       { concurrency: 1, perTransaction: 5, ...opts },
     );
   }
