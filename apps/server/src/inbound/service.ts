@@ -97,9 +97,9 @@ export function createInboundService(deps: {
     };
 
   /** Processes stored events nobody is processing yet, until none are left (see `drainPendingEvents`). */
-  function processPending(opts: Partial<DrainOptions> = {}) {
+  async function processPending(opts: Partial<DrainOptions> = {}) {
     if (database.kind === 'pg') {
-      return drainPendingEvents(
+      const drained = await drainPendingEvents(
         {
           database,
           processEvents,
@@ -108,6 +108,8 @@ export function createInboundService(deps: {
         },
         opts,
       );
+      await publishing;
+      return drained;
     }
     // PGlite runs its queries on this process's only thread and a transaction holds the database
     // meanwhile: small groups, one at a time, taking turns with the POSTs.
@@ -174,7 +176,7 @@ export function createInboundService(deps: {
     for (const p of plans) if (p.account.length) await alone(p.id);
     if (together.length) {
       try {
-        await processPlans(together);
+        await processPlans(together, { awaitEvents: database.kind !== 'pg' });
       } catch (err) {
         log.warn({ err, events: together.length }, 'webhook batch failed; processing its events one by one');
         for (const p of together) await alone(p.id);
@@ -211,11 +213,11 @@ export function createInboundService(deps: {
    * status of all of them in one transaction that also records each event's outcome — so an event's
    * rows and its `processed` state commit together (or neither does, and it is still pending).
    */
-  async function processPlans(plans: EventPlan[]) {
+  async function processPlans(plans: EventPlan[], o: { awaitEvents?: boolean } = {}) {
     for (const p of plans) for (const a of p.account) await recordAccountUpdate(p, a);
+    const published = new Map<string, DomainEvent[]>();
     await transaction(db, async (tx, onCommit) => {
       await relaxCommit(tx);
-      const published = new Map<string, DomainEvent[]>();
       const publish = (orgId: string, e: DomainEvent) => {
         const list = published.get(orgId);
         if (list) list.push(e);
@@ -238,10 +240,22 @@ export function createInboundService(deps: {
             )}::json) as x(id bigint, state text, result jsonb, org_ids uuid[], error text)
             where w.id = x.id`,
       );
-      onCommit(async () => {
-        for (const [orgId, list] of published) await events.publish(orgId, list);
-      });
     });
+    const announced = publishInOrder(published);
+    if (o.awaitEvents !== false) await announced;
+  }
+
+  // Processed batches' events are published after their commits, one batch after another, and off a
+  // drain's path on PostgreSQL: the drain claims and applies its next group while the events of the
+  // last one are stored and announced (that statement waits for its WAL flush). A drain returns once
+  // all it processed is published.
+  let publishing: Promise<void> = Promise.resolve();
+  function publishInOrder(published: Map<string, DomainEvent[]>): Promise<void> {
+    if (!published.size) return publishing;
+    publishing = publishing.then(async () => {
+      for (const [orgId, list] of published) await events.publish(orgId, list);
+    });
+    return publishing;
   }
 
   /**
