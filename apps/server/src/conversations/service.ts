@@ -64,6 +64,11 @@ type ListQuery = {
 };
 /** `phoneSearch: false` for a caller who may not see phones: a search never matches phone digits. */
 type SearchOptions = { phoneSearch?: boolean };
+/**
+ * A search matching at most this many contacts reads their conversations; one matching more walks the
+ * list (and reads at most limit × contacts / CONTACT_HITS conversations to fill a page).
+ */
+const CONTACT_HITS = 2000;
 
 /**
  * The team inbox (SPEC F7): conversations with their assignee, tags, status and each agent's own
@@ -184,12 +189,21 @@ export function createConversationService(deps: {
              left join conversation_reads r on r.conversation_id = c.id and r.user_id = ${ctx.userId}
              where c.org_id = ${ctx.orgId} and ${filters} and ${match}
              order by coalesce(c.last_message_at, c.created_at) desc, c.id desc limit ${q.limit + 1})`;
-      const byContact = pageOf(
-        sql`join contacts k on k.id = c.contact_id`,
+      const contactMatch =
         o.phoneSearch === false
           ? sql`k.name ilike ${search}`
-          : sql`(k.name ilike ${search} or k.wa_id like ${search})`,
-      );
+          : sql`(k.name ilike ${search} or k.wa_id like ${search})`;
+      // For contacts the cheaper way depends on how many match, so that is counted, not estimated: the
+      // planner's estimate comes from a sample, where one value matching makes a rare name look like 1%
+      // of the contacts, and it then walked the whole list to fill a page (a second at 100k). The
+      // matches are read first (off the trigram indexes), up to CONTACT_HITS: if that is all of them,
+      // their conversations are the candidates; if there are more, the list is walked and soon fills a
+      // page. Only one of the two runs: the other one's count test fails before it reads a row.
+      const byContact = sql`(with hits as materialized (
+          select k.id from contacts k where k.org_id = ${ctx.orgId} and ${contactMatch} limit ${CONTACT_HITS + 1})
+        ${pageOf(sql`join hits h on h.id = c.contact_id`, sql`(select count(*) from hits) <= ${CONTACT_HITS}`)}
+        union all
+        ${pageOf(sql`join contacts k on k.id = c.contact_id`, sql`${contactMatch} and (select count(*) from hits) > ${CONTACT_HITS}`)})`;
       const byMessage = pageOf(
         sql``,
         sql`exists (select 1 from messages mm where mm.conversation_id = c.id

@@ -331,8 +331,14 @@ export const contacts = pgTable(
     uniqueIndex('contacts_org_wa_idx').on(t.orgId, t.waId),
     index('contacts_org_created_idx').on(t.orgId, t.createdAt, t.id),
     // Inbox search (`ilike '%…%'`); created only where pg_trgm is available (see migration 0015).
-    index('contacts_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
-    index('contacts_wa_id_trgm_idx').using('gin', sql`${t.waId} gin_trgm_ops`),
+    // Short pending lists (kB, migration 0020): an inbound message updates its contact, and every
+    // search read the whole pending list (MBs) while the insert that flushed it stalled its batch.
+    index('contacts_name_trgm_idx')
+      .using('gin', sql`${t.name} gin_trgm_ops`)
+      .with({ gin_pending_list_limit: 128 }),
+    index('contacts_wa_id_trgm_idx')
+      .using('gin', sql`${t.waId} gin_trgm_ops`)
+      .with({ gin_pending_list_limit: 128 }),
   ],
 );
 

@@ -54,9 +54,21 @@ export function createWebhookReceiver(deps: {
     return elapsed >= 50 ? Math.max((windowCount * 1000) / elapsed, lastRate) : lastRate;
   }
 
+  // Drains of this process waiting for new events (see `waitForNew`).
+  let waiting: (() => void)[] = [];
+  const stored = () => {
+    const wake = waiting;
+    waiting = [];
+    for (const w of wake) w();
+  };
+
   // Concurrent POSTs share one INSERT (PGlite has one connection: one write at a time).
   const ingest = createIngestBuffer({
-    write: (rows: { raw: string; sealed: string; signer: string }[]) => insertSignedEvents(database, rows),
+    write: async (rows: { raw: string; sealed: string; signer: string }[]) => {
+      const accepted = await insertSignedEvents(database, rows);
+      if (accepted.includes(true)) stored();
+      return accepted;
+    },
     maxBatch: 500,
     maxBytes: 4 * 1024 * 1024,
     sizeOf: (r) => r.raw.length,
@@ -90,13 +102,30 @@ export function createWebhookReceiver(deps: {
       .insert(webhookEvents)
       .values({ raw: storable(raw), signer })
       .returning({ id: webhookEvents.id });
+    stored();
     return row!.id;
+  }
+
+  /** Resolves after `ms`, or as soon as this process commits a new pending event. */
+  function waitForNew(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiting = waiting.filter((w) => w !== done);
+        resolve();
+      }, ms);
+      waiting.push(done);
+    });
   }
 
   return {
     receive,
     store,
     receivingRate,
+    waitForNew,
     /** performance.now() of the last verified POST. */
     lastReceivedAt: () => lastReceivedAt,
   };

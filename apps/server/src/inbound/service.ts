@@ -95,17 +95,24 @@ export function createInboundService(deps: {
     };
 
   /** Processes stored events nobody is processing yet, until none are left (see `drainPendingEvents`). */
-  function processPending(opts: Partial<DrainOptions> = {}) {
+  async function processPending(opts: Partial<DrainOptions> = {}) {
     if (database.kind === 'pg') {
-      return drainPendingEvents(
-        { database, processEvents, yieldTo: restWhileReceiving(50, 3, BURST_PER_SECOND) },
+      const drained = await drainPendingEvents(
+        {
+          database,
+          processEvents,
+          yieldTo: restWhileReceiving(50, 3, BURST_PER_SECOND),
+          waitForNew: receiver.waitForNew,
+        },
         opts,
       );
+      await publishing;
+      return drained;
     }
     // PGlite runs its queries on this process's only thread and a transaction holds the database
     // meanwhile: small groups, one at a time, taking turns with the POSTs.
     return drainPendingEvents(
-      { database, processEvents, yieldTo: restWhileReceiving(1000, 1, 0) },
+      { database, processEvents, yieldTo: restWhileReceiving(1000, 1, 0), waitForNew: receiver.waitForNew },
       { concurrency: 1, perTransaction: 5, ...opts },
     );
   }
@@ -121,7 +128,7 @@ export function createInboundService(deps: {
     try {
       const [plan] = await planEvents([eventId]);
       if (!plan) throw new Error(`webhook event ${eventId} not found`);
-      await processPlans([plan], record && ((tx) => record(tx, plan.result)));
+      await processPlans([plan], { record: record && ((tx) => record(tx, plan.result)) });
       return plan.result;
     } catch (err) {
       await recordFailure(eventId, err);
@@ -170,7 +177,7 @@ export function createInboundService(deps: {
     for (const p of plans) if (p.account.length) await alone(p.id);
     if (together.length) {
       try {
-        await processPlans(together);
+        await processPlans(together, { awaitEvents: database.kind !== 'pg' });
       } catch (err) {
         log.warn({ err, events: together.length }, 'webhook batch failed; processing its events one by one');
         for (const p of together) await alone(p.id);
@@ -208,11 +215,14 @@ export function createInboundService(deps: {
    * rows and its `processed` state commit together (or neither does, and it is still pending).
    * `record` adds what a caller keeps of it (a replay's audit row) to that transaction.
    */
-  async function processPlans(plans: EventPlan[], record?: (tx: Tx) => Promise<unknown>) {
+  async function processPlans(
+    plans: EventPlan[],
+    o: { awaitEvents?: boolean; record?: (tx: Tx) => Promise<unknown> } = {},
+  ) {
     for (const p of plans) for (const a of p.account) await recordAccountUpdate(p, a);
+    const published = new Map<string, DomainEvent[]>();
     await transaction(db, async (tx, onCommit) => {
       await relaxCommit(tx);
-      const published = new Map<string, DomainEvent[]>();
       const publish = (orgId: string, e: DomainEvent) => {
         const list = published.get(orgId);
         if (list) list.push(e);
@@ -235,11 +245,23 @@ export function createInboundService(deps: {
             )}::json) as x(id bigint, state text, result jsonb, org_ids uuid[], error text)
             where w.id = x.id`,
       );
-      await record?.(tx);
-      onCommit(async () => {
-        for (const [orgId, list] of published) await events.publish(orgId, list);
-      });
+      await o.record?.(tx);
     });
+    const announced = publishInOrder(published);
+    if (o.awaitEvents !== false) await announced;
+  }
+
+  // Processed batches' events are published after their commits, one batch after another, and off a
+  // drain's path on PostgreSQL: the drain claims and applies its next group while the events of the
+  // last one are stored and announced (that statement waits for its WAL flush). A drain returns once
+  // all it processed is published.
+  let publishing: Promise<void> = Promise.resolve();
+  function publishInOrder(published: Map<string, DomainEvent[]>): Promise<void> {
+    if (!published.size) return publishing;
+    publishing = publishing.then(async () => {
+      for (const [orgId, list] of published) await events.publish(orgId, list);
+    });
+    return publishing;
   }
 
   /**
