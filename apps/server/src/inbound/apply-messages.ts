@@ -6,7 +6,8 @@ import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { MediaService } from '../media/service.ts';
 import { insertInboundMessages } from '../messages/repo.ts';
-import { type EventPlan, epochMsOf, type Json, type NumberRow, note, objectsOf, tally } from './plan.ts';
+import type { InboundMessage } from './normalize.ts';
+import { type EventPlan, type NumberRow, tally } from './plan.ts';
 
 export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -34,22 +35,12 @@ export function createMessageApplier(deps: {
     plans: EventPlan[],
     publish: (orgId: string, e: DomainEvent) => void,
   ) {
-    type Incoming = { plan: EventPlan; number: NumberRow; m: Json; profile?: Json; ord: number; key: string };
+    type Incoming = { plan: EventPlan; number: NumberRow; m: InboundMessage; ord: number; key: string };
     const incoming: Incoming[] = [];
     for (const plan of plans) {
-      for (const { number, value } of plan.changes) {
-        const profiles = new Map(objectsOf(value.contacts).map((c) => [String(c.wa_id ?? ''), c]));
-        for (const m of objectsOf(value.messages)) {
-          if (!m?.from || !m.id) note(plan, [number.orgId], 'skipped', 'message without from/id');
-          else
-            incoming.push({
-              plan,
-              number,
-              m,
-              profile: profiles.get(String(m.from)),
-              ord: incoming.length,
-              key: `${number.id} ${String(m.id)}`,
-            });
+      for (const { number, change } of plan.changes) {
+        for (const m of change.messages) {
+          incoming.push({ plan, number, m, ord: incoming.length, key: `${number.id} ${m.wamid}` });
         }
       }
     }
@@ -59,7 +50,7 @@ export function createMessageApplier(deps: {
         await queryRows<{ k: string }>(
           tx,
           sql`select m.number_id::text || ' ' || m.wamid as k
-              from json_to_recordset(${JSON.stringify(incoming.map((i) => ({ n: i.number.id, w: String(i.m.id) })))}::json) as x(n uuid, w text)
+              from json_to_recordset(${JSON.stringify(incoming.map((i) => ({ n: i.number.id, w: i.m.wamid })))}::json) as x(n uuid, w text)
               join messages m on m.number_id = x.n and m.wamid = x.w`,
         )
       ).map((r) => r.k),
@@ -75,11 +66,7 @@ export function createMessageApplier(deps: {
       fresh.push(i);
     }
     if (!fresh.length) return;
-    fresh.sort(
-      (a, b) =>
-        cmp(a.number.orgId, b.number.orgId) || cmp(String(a.m.from), String(b.m.from)) || a.ord - b.ord,
-    );
-    const sentAtOf = (m: Json) => epochMsOf(m.timestamp);
+    fresh.sort((a, b) => cmp(a.number.orgId, b.number.orgId) || cmp(a.m.from, b.m.from) || a.ord - b.ord);
 
     // Contacts: one row per customer; the latest name and user id win, the latest inbound time.
     const contactRows = new Map<
@@ -88,23 +75,14 @@ export function createMessageApplier(deps: {
     >();
     const convRows = new Map<string, { org_id: string; number_id: string; wa_id: string }>();
     for (const i of fresh) {
-      const from = String(i.m.from);
-      const name = (i.profile?.profile as Json | undefined)?.name;
-      const userId = i.profile?.user_id;
+      const { from, name, userId, sentAtMs: at } = i.m;
       const ck = `${i.number.orgId} ${from}`;
       const c = contactRows.get(ck);
-      const at = sentAtOf(i.m);
       if (!c) {
-        contactRows.set(ck, {
-          org_id: i.number.orgId,
-          wa_id: from,
-          name: typeof name === 'string' ? name : null,
-          user_id: typeof userId === 'string' ? userId : null,
-          at,
-        });
+        contactRows.set(ck, { org_id: i.number.orgId, wa_id: from, name, user_id: userId, at });
       } else {
-        if (typeof name === 'string') c.name = name;
-        if (typeof userId === 'string') c.user_id = userId;
+        if (name !== null) c.name = name;
+        if (userId !== null) c.user_id = userId;
         c.at = Math.max(c.at, at);
       }
       convRows.set(`${i.number.id} ${from}`, { org_id: i.number.orgId, number_id: i.number.id, wa_id: from });
@@ -144,20 +122,17 @@ export function createMessageApplier(deps: {
     const convOf = new Map(convs.map((r) => [`${r.number_id} ${r.wa_id}`, r]));
     const stored = await insertInboundMessages(
       tx,
-      fresh.map((i, ord) => {
-        const context = i.m.context as Json | undefined;
-        return {
-          ord,
-          org_id: i.number.orgId,
-          number_id: i.number.id,
-          conversation_id: convOf.get(`${i.number.id} ${String(i.m.from)}`)!.conversation_id,
-          wamid: String(i.m.id),
-          type: String(i.m.type ?? 'unknown'),
-          content: i.m,
-          context_wamid: typeof context?.id === 'string' ? context.id : null,
-          sent_at: new Date(sentAtOf(i.m)).toISOString(),
-        };
-      }),
+      fresh.map((i, ord) => ({
+        ord,
+        org_id: i.number.orgId,
+        number_id: i.number.id,
+        conversation_id: convOf.get(`${i.number.id} ${i.m.from}`)!.conversation_id,
+        wamid: i.m.wamid,
+        type: i.m.type,
+        content: i.m.raw,
+        context_wamid: i.m.contextWamid,
+        sent_at: new Date(i.m.sentAtMs).toISOString(),
+      })),
     );
     const messageOf = new Map(stored.map((r) => [`${r.number_id} ${r.wamid}`, r.id]));
     const touched = new Map<string, string>();
@@ -170,26 +145,24 @@ export function createMessageApplier(deps: {
       }
       tally(i.plan, i.number.orgId, 'messages');
       const { orgId } = i.number;
-      const from = String(i.m.from);
+      const { from } = i.m;
       const conv = convOf.get(`${i.number.id} ${from}`)!;
       const mediaFileId = await media.recordPending(tx, {
         orgId,
         numberId: i.number.id,
         messageId,
-        type: String(i.m.type ?? ''),
-        payload: i.m,
+        type: i.m.type,
+        payload: i.m.raw,
       });
       if (mediaFileId) onCommit(() => media.schedule(orgId, mediaFileId));
       // STOP / START: consent changes with the message that carries it, in this transaction.
-      const said =
-        i.m.type === 'text' ? (i.m.text as Json | undefined)?.body : (i.m.button as Json | undefined)?.text;
-      if (typeof said === 'string') {
+      if (i.m.said !== null) {
         const changed = await consent.applyKeyword(tx, onCommit, {
           orgId,
           contactId: conv.contact_id,
           waId: from,
           messageId,
-          text: said,
+          text: i.m.said,
         });
         if (changed === 'opt_out') {
           domainEvents.emit(onCommit, 'consent.opted_out', {
