@@ -15,6 +15,7 @@ import type { Config } from '../config.ts';
 import { latestConsentKind } from '../contacts/consent.ts';
 import type { ContactImportService } from '../contacts/import/service.ts';
 import type { ContactService } from '../contacts/service.ts';
+import { upsertContacts } from '../contacts/upsert.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
@@ -321,17 +322,8 @@ export function createCampaignService(deps: {
       const waIds = subjects.filter((s) => s.waId).map((s) => s.waId!);
       const byWa = new Map<string, { id: string; name: string | null; fields: Json | null }>();
       for (let i = 0; i < waIds.length; i += BATCH) {
-        const chunk = waIds.slice(i, i + BATCH);
-        await db.execute(
-          sql`insert into contacts (org_id, wa_id) select ${orgId}, w from unnest(${sql.param(chunk)}::text[]) w
-              on conflict (org_id, wa_id) do nothing`,
-        );
-        const rows = await queryRows<{ id: string; wa_id: string; name: string | null; fields: Json | null }>(
-          db,
-          sql`select c.id, c.wa_id, c.name, c.fields from unnest(${sql.param(chunk)}::text[]) w(wa_id)
-              cross join lateral (select * from contacts x where x.org_id = ${orgId} and x.wa_id = w.wa_id limit 1) c`,
-        );
-        for (const r of rows) byWa.set(r.wa_id, r);
+        const chunk = waIds.slice(i, i + BATCH).map((waId) => ({ waId }));
+        for (const r of await upsertContacts(db, orgId, chunk)) byWa.set(r.wa_id, r);
       }
       for (const s of subjects) {
         const c = s.waId ? byWa.get(s.waId) : undefined;

@@ -21,6 +21,7 @@ import { createBulkContacts } from './bulk.ts';
 import type { ConsentService } from './consent.ts';
 import { checkFieldValues, type FieldService, type Issue, type StoredValue } from './fields.ts';
 import { compileFilter } from './filter.ts';
+import { upsertContacts } from './repo.ts';
 import type { SegmentService } from './segments.ts';
 import { isUniqueViolation, type TagService } from './tags.ts';
 import { createTimeline } from './timeline.ts';
@@ -273,13 +274,11 @@ export function createContactService(deps: {
       const checked = checkFieldValues(await fields.definitions(tx, ctx.orgId), body.fields ?? {});
       const issues = [...(phone.ok ? [] : [{ path: ['phone'], message: phone.reason }]), ...checked.issues];
       if (issues.length || !phone.ok) throw invalid(issues);
-      const [row] = await queryRows<{ id: string }>(
-        tx,
-        sql`insert into contacts (org_id, wa_id, name, country, fields)
-            values (${ctx.orgId}, ${phone.waId}, ${body.name || null}, ${phone.country}, ${JSON.stringify(checked.set)}::jsonb)
-            on conflict (org_id, wa_id) do nothing returning id`,
-      );
-      if (!row) throw duplicate(phone.e164, (await existingId(tx, ctx.orgId, phone.waId))!);
+      const [upserted] = await upsertContacts(tx, ctx.orgId, [
+        { waId: phone.waId, name: body.name || null, country: phone.country, fields: checked.set },
+      ]);
+      const row = upserted!;
+      if (!row.created) throw duplicate(phone.e164, row.id);
       if (body.tag_ids?.length) await setTags(tx, ctx.orgId, row.id, body.tag_ids);
       // An erased contact's phone coming back stays opted out: the API's opt-in does not undo it
       // (the customer's START, or a person recording an opt-in with proof later, can).

@@ -5,7 +5,8 @@ import { numberHealth, numbers } from '../db/schema.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import type { TemplateService } from '../templates/service.ts';
-import { type EventPlan, type Json, type NumberRow, tally } from './plan.ts';
+import type { AccountUpdate } from './normalize.ts';
+import { type EventPlan, type NumberRow, tally } from './plan.ts';
 
 /**
  * Template status/category/quality changes and account notices: recorded once per organisation
@@ -21,7 +22,8 @@ export function createAccountUpdates(deps: {
 
   /** One notice of `plan`, for the numbers (of the signing app) it concerns. */
   return async function recordAccountUpdate(plan: EventPlan, a: EventPlan['account'][number]) {
-    const { field, wabaId, value, index } = a;
+    const { update, wabaId, value, index } = a.change;
+    const { field } = update;
     const affected: NumberRow[] = a.targets;
     const eventId = plan.id;
     const orgs = new Map<string, NumberRow>();
@@ -38,25 +40,26 @@ export function createAccountUpdates(deps: {
         if (!created) return;
         tally(plan, orgId, 'updates');
         const published: DomainEvent[] = [];
-        if (field === 'phone_number_quality_update' || field === 'account_update') {
+        if (update.field === 'phone_number_quality_update' || update.field === 'account_update') {
+          const quality = update.field === 'phone_number_quality_update';
           for (const n of affected.filter((x) => x.orgId === orgId)) {
             await tx.insert(numberHealth).values({
               numberId: n.id,
               source: field,
-              event: str(value.event),
-              qualityRating: field === 'phone_number_quality_update' ? qualityOf(str(value.event)) : null,
-              messagingLimitTier: str(value.current_limit),
+              event: update.event,
+              qualityRating: quality ? qualityOf(update.event) : null,
+              messagingLimitTier: update.currentLimit,
             });
-            if (field === 'phone_number_quality_update' && str(value.current_limit)) {
+            if (quality && update.currentLimit) {
               await tx
                 .update(numbers)
-                .set({ messagingLimitTier: str(value.current_limit), updatedAt: new Date() })
+                .set({ messagingLimitTier: update.currentLimit, updatedAt: new Date() })
                 .where(eq(numbers.id, n.id));
             }
             published.push({ type: 'number.health_updated', data: { number_id: n.id, source: field } });
           }
         } else {
-          const event = templateEvent(field, wabaId, value);
+          const event = templateEvent(update, wabaId);
           if (event) published.push(event);
           if (await deps.templates.applyMetaUpdate(tx, orgId, field, wabaId, value, onCommit)) {
             onCommit(() => deps.requestTemplateSync(orgId));
@@ -68,9 +71,6 @@ export function createAccountUpdates(deps: {
   };
 }
 
-const str = (v: unknown): string | null =>
-  typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null;
-
 /** `phone_number_quality_update` events name a direction, not a colour; record what they imply. */
 function qualityOf(event: string | null): string | null {
   if (event === 'FLAGGED' || event === 'DOWNGRADE') return 'RED';
@@ -78,41 +78,35 @@ function qualityOf(event: string | null): string | null {
   return null;
 }
 
-function templateEvent(field: string, wabaId: string, v: Json): DomainEvent | undefined {
+function templateEvent(update: AccountUpdate, wabaId: string): DomainEvent | undefined {
+  if (!('template' in update)) return undefined;
+  const { template } = update;
   const base = {
     waba_id: wabaId,
-    template_id: str(v.message_template_id),
-    name: str(v.message_template_name),
-    language: str(v.message_template_language),
+    template_id: template.id,
+    name: template.name,
+    language: template.language,
   };
-  if (field === 'template_category_update') {
+  if (update.field === 'template_category_update') {
     return {
       type: 'template.category_updated',
       data: {
         ...base,
-        previous_category: str(v.previous_category),
-        new_category: str(v.new_category),
-        correct_category: str(v.correct_category),
+        previous_category: update.previousCategory,
+        new_category: update.newCategory,
+        correct_category: update.correctCategory,
       },
     };
   }
-  if (field === 'message_template_quality_update') {
+  if (update.field === 'message_template_quality_update') {
     return {
       type: 'template.quality_updated',
-      data: {
-        ...base,
-        previous_quality: str(v.previous_quality_score),
-        new_quality: str(v.new_quality_score),
-      },
+      data: { ...base, previous_quality: update.previousQuality, new_quality: update.newQuality },
     };
   }
-  if (field === 'message_template_status_update') {
-    const reason = str(v.reason);
-    return {
-      type: 'template.status_updated',
-      data: { ...base, status: str(v.event) ?? 'UNKNOWN', reason: reason === 'NONE' ? null : reason },
-    };
-  }
-  // Component edits, name and capability notices are recorded for admins; no client acts on them live.
-  return undefined;
+  const { reason } = update;
+  return {
+    type: 'template.status_updated',
+    data: { ...base, status: update.event ?? 'UNKNOWN', reason: reason === 'NONE' ? null : reason },
+  };
 }

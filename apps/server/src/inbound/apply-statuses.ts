@@ -3,7 +3,7 @@ import type { Tx } from '../db/client.ts';
 import { applyMessageStatuses, insertStatusEvents, type StatusEventRow } from '../messages/repo.ts';
 import { STATUS_RANK } from '../messages/status-rank.ts';
 import { cmp } from './apply-messages.ts';
-import { type EventPlan, epochMsOf, type Json, objectsOf, tally } from './plan.ts';
+import { type EventPlan, tally } from './plan.ts';
 
 /**
  * Records every status (once: unique by message, status and time) and applies, per message, the
@@ -15,15 +15,20 @@ export async function applyStatuses(
   plans: EventPlan[],
   publish: (orgId: string, e: DomainEvent) => void,
 ) {
-  type Incoming = { plan: EventPlan; orgId: string; row: Omit<StatusEventRow, 'ord'>; ord: number };
+  type Incoming = {
+    plan: EventPlan;
+    orgId: string;
+    row: Omit<StatusEventRow, 'ord'>;
+    error: unknown;
+    ord: number;
+  };
   const list: Incoming[] = [];
   const seen = new Set<string>();
   for (const plan of plans) {
-    for (const { number, value } of plan.changes) {
-      for (const s of objectsOf(value.statuses)) {
-        if (!s?.id || !s.status) continue;
-        const occurredAt = new Date(epochMsOf(s.timestamp)).toISOString();
-        const key = `${number.id} ${String(s.id)} ${String(s.status)} ${occurredAt}`;
+    for (const { number, change } of plan.changes) {
+      for (const s of change.statuses) {
+        const occurredAt = new Date(s.occurredAtMs).toISOString();
+        const key = `${number.id} ${s.wamid} ${s.status} ${occurredAt}`;
         // A copy within the batch is a duplicate, as the unique constraint would make it.
         if (seen.has(key)) continue;
         seen.add(key);
@@ -31,12 +36,13 @@ export async function applyStatuses(
           plan,
           orgId: number.orgId,
           ord: 0,
+          error: s.error,
           row: {
             number_id: number.id,
-            wamid: String(s.id),
-            status: String(s.status),
+            wamid: s.wamid,
+            status: s.status,
             occurred_at: occurredAt,
-            payload: s,
+            payload: s.raw,
           },
         });
       }
@@ -52,7 +58,7 @@ export async function applyStatuses(
     list.map((x) => ({ ...x.row, ord: x.ord })),
   );
   const applied: string[] = [];
-  const best = new Map<string, Incoming['row']>();
+  const best = new Map<string, Incoming>();
   for (const r of recorded) {
     const x = list[r.ord]!;
     tally(x.plan, x.orgId, 'statuses');
@@ -64,16 +70,16 @@ export async function applyStatuses(
     // The same rule as one by one: the highest rank wins (the first of equals), failed is final.
     const prev = best.get(r.message_id);
     const status = x.row.status;
-    if (!prev || (STATUS_RANK[status] ?? 0) > (STATUS_RANK[prev.status] ?? 0)) {
-      best.set(r.message_id, x.row);
+    if (!prev || (STATUS_RANK[status] ?? 0) > (STATUS_RANK[prev.row.status] ?? 0)) {
+      best.set(r.message_id, x);
     }
   }
   if (!applied.length) return;
-  const updates = [...best].map(([messageId, row]) => {
-    const payload = row.payload as Json;
-    const errors = Array.isArray(payload.errors) ? (payload.errors as Json[]) : [];
-    return { message_id: messageId, status: row.status, error: errors.length ? errors[0] : null };
-  });
+  const updates = [...best].map(([messageId, x]) => ({
+    message_id: messageId,
+    status: x.row.status,
+    error: x.error,
+  }));
   const updated = await applyMessageStatuses(tx, updates, applied);
   for (const u of updated) {
     publish(u.org_id, {

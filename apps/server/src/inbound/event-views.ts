@@ -1,4 +1,5 @@
-import { type Json, type OrgResult, objectsOf, parseBody } from './plan.ts';
+import { type Json, objectsOf, parseBody } from './body.ts';
+import type { OrgResult } from './plan.ts';
 
 /** Bodies larger than this are not re-read for the admin list (Meta's are rarely past a few KB). */
 export const VIEW_MAX_BODY = 1024 * 1024;

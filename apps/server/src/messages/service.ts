@@ -1,6 +1,7 @@
 import { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { ConsentService } from '../contacts/consent.ts';
+import { upsertContacts } from '../contacts/upsert.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
@@ -106,12 +107,9 @@ export function createOutboundService(deps: {
         details: [{ path: ['to'], message: phone.reason }],
       });
     }
-    const [c] = await queryRows<{ id: string; wa_id: string }>(
-      tx,
-      sql`insert into contacts (org_id, wa_id, country) values (${orgId}, ${phone.waId}, ${phone.country})
-          on conflict (org_id, wa_id) do update set updated_at = contacts.updated_at
-          returning id, wa_id`,
-    );
+    const [c] = await upsertContacts(tx, orgId, [{ waId: phone.waId, country: phone.country }], {
+      existing: 'lock',
+    });
     return c!;
   }
 

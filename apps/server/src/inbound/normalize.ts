@@ -1,0 +1,362 @@
+import { z } from 'zod';
+import { epochMsOf, isObject, type Json } from './body.ts';
+
+/**
+ * A webhook body as what it asks for: every change of every entry, typed, in order. Pure (no
+ * database, no routing): the router (`plan.ts`) decides which numbers a change concerns.
+ *
+ * Meta's shapes are read with zod loose objects: fields we do not know pass through untouched (the
+ * raw message is what we store), an optional field of the wrong type reads as absent, and an item
+ * that lacks what it cannot do without (a message without `from`/`id`) is dropped with a reason —
+ * never the whole body. Unknown change kinds are kept (the body is stored raw) and skipped.
+ */
+
+/** Account-level webhook fields that are recorded and published (others are stored raw and skipped). */
+export const ACCOUNT_FIELDS = new Set([
+  'message_template_status_update',
+  'template_category_update',
+  'message_template_quality_update',
+  'message_template_components_update',
+  'phone_number_quality_update',
+  'phone_number_name_update',
+  'account_update',
+  'business_capability_update',
+] as const);
+export type AccountField = typeof ACCOUNT_FIELDS extends Set<infer F> ? F : never;
+const isAccountField = (f: string): f is AccountField => ACCOUNT_FIELDS.has(f as AccountField);
+
+/** A customer's message. */
+export interface InboundMessage {
+  wamid: string;
+  /** The customer's wa_id. */
+  from: string;
+  /** Meta's message type (`unknown` when it names none). */
+  type: string;
+  sentAtMs: number;
+  /** The message it answers (a reply, a button under a template). */
+  contextWamid: string | null;
+  /** What the customer said in words (a text's body, a quick-reply button's text): consent keywords. */
+  said: string | null;
+  /** From the change's `contacts`: the customer's profile name and user id (BSUID), when given. */
+  name: string | null;
+  userId: string | null;
+  /** The message as Meta sent it (cleaned of what PostgreSQL refuses): stored as its content. */
+  raw: Json;
+}
+
+/** A status of a message we sent. */
+export interface StatusUpdate {
+  wamid: string;
+  status: string;
+  occurredAtMs: number;
+  /** Meta's first error, when the status carries any. */
+  error: unknown;
+  /** The status as Meta sent it: recorded as the status event's payload. */
+  raw: Json;
+}
+
+interface ChangeBase {
+  /** The change's place among the body's changes: with the event id, what makes a notice unique. */
+  index: number;
+  /** The WABA: `entry[].id`. */
+  wabaId: string;
+}
+
+/** Customer messages and statuses for one of our numbers (`field: messages`). */
+export interface MessagesChange extends ChangeBase {
+  kind: 'messages';
+  /** `metadata.phone_number_id` ('' when missing). */
+  phoneNumberId: string;
+  messages: InboundMessage[];
+  statuses: StatusUpdate[];
+  /** Items left out, each with why (noted as skipped for the number's organisation). */
+  dropped: string[];
+}
+
+/** The fields of a template notice the product reads (Meta may send ids as numbers: read as text). */
+export interface TemplateRef {
+  id: string | null;
+  name: string | null;
+  language: string | null;
+}
+
+/** An account-level notice, typed by its field; `value` is kept whole (recorded, and the templates domain reads it). */
+export type AccountUpdate =
+  | {
+      field: 'phone_number_quality_update';
+      displayPhone: string;
+      event: string | null;
+      currentLimit: string | null;
+    }
+  | { field: 'account_update'; event: string | null; currentLimit: string | null }
+  | {
+      field: 'message_template_status_update';
+      template: TemplateRef;
+      event: string | null;
+      reason: string | null;
+    }
+  | {
+      field: 'template_category_update';
+      template: TemplateRef;
+      previousCategory: string | null;
+      newCategory: string | null;
+      correctCategory: string | null;
+    }
+  | {
+      field: 'message_template_quality_update';
+      template: TemplateRef;
+      previousQuality: string | null;
+      newQuality: string | null;
+    }
+  | {
+      field: 'message_template_components_update' | 'phone_number_name_update' | 'business_capability_update';
+    };
+
+export interface AccountChange extends ChangeBase {
+  kind: 'account';
+  update: AccountUpdate;
+  value: Json;
+}
+
+/** A change kind we do not act on (`user_preferences`, `security`, …): stored raw, skipped. */
+export interface UnknownChange extends ChangeBase {
+  kind: 'unknown';
+  field: string;
+  value: Json;
+}
+
+export type NormalizedChange = MessagesChange | AccountChange | UnknownChange;
+
+export interface NormalizedBatch {
+  changes: NormalizedChange[];
+  /** Parts of the body that are not what Meta sends (an entry or change that is not an object), with why. */
+  dropped: string[];
+}
+
+// ---- Meta's shapes, as loosely as they can be read --------------------------------------------
+
+/** An id or name Meta writes as a string; a number is read as its digits. */
+const Text = z.union([z.string(), z.number().transform(String)]);
+/** Present and not empty: what an item cannot do without. */
+const Required = z.union([z.string().min(1), z.number().transform(String)]);
+/** A field read only when it has the right type: anything else is absent, never an error. */
+const opt = <T extends z.ZodType>(s: T) => s.optional().catch(undefined);
+
+const Message = z.looseObject({
+  from: Required,
+  id: Required,
+  type: opt(z.string()),
+  timestamp: z.unknown().optional(),
+  context: opt(z.looseObject({ id: opt(z.string()) })),
+  text: opt(z.looseObject({ body: opt(z.string()) })),
+  button: opt(z.looseObject({ text: opt(z.string()) })),
+});
+
+const Status = z.looseObject({
+  id: Required,
+  status: Required,
+  timestamp: z.unknown().optional(),
+  errors: opt(z.array(z.unknown())),
+});
+
+const Profile = z.looseObject({
+  wa_id: opt(Text),
+  profile: opt(z.looseObject({ name: opt(z.string()) })),
+  user_id: opt(z.string()),
+});
+
+const MessagesValue = z.looseObject({
+  metadata: opt(z.looseObject({ phone_number_id: opt(Text) })),
+  contacts: opt(z.array(z.unknown())),
+  messages: opt(z.array(z.unknown())),
+  statuses: opt(z.array(z.unknown())),
+});
+
+/** Text fields of notices: a string (empty reads as absent) or a number. */
+const Str = opt(Text).transform((v) => v || null);
+
+const TemplateFields = {
+  message_template_id: Str,
+  message_template_name: Str,
+  message_template_language: Str,
+};
+
+const NOTICES = {
+  phone_number_quality_update: z.looseObject({
+    display_phone_number: Str,
+    event: Str,
+    current_limit: Str,
+  }),
+  account_update: z.looseObject({ event: Str, current_limit: Str }),
+  message_template_status_update: z.looseObject({ ...TemplateFields, event: Str, reason: Str }),
+  template_category_update: z.looseObject({
+    ...TemplateFields,
+    previous_category: Str,
+    new_category: Str,
+    correct_category: Str,
+  }),
+  message_template_quality_update: z.looseObject({
+    ...TemplateFields,
+    previous_quality_score: Str,
+    new_quality_score: Str,
+  }),
+};
+
+const Entry = z.looseObject({ id: opt(Text), changes: opt(z.array(z.unknown())) });
+const Change = z.looseObject({ field: opt(Text), value: z.unknown().optional() });
+const Body = z.looseObject({ entry: opt(z.array(z.unknown())) });
+
+const digits = (s: string | null | undefined) => (s ?? '').replace(/\D+/g, '');
+
+// ---- Reading -------------------------------------------------------------------------------------
+
+/**
+ * The changes a parsed webhook body carries (see the top of this file). `now` stands in for a
+ * timestamp no date can hold.
+ *
+ * @example
+ * const batch = normalize(parseBody(raw));
+ * for (const c of batch.changes) if (c.kind === 'messages') console.log(c.phoneNumberId, c.messages.length);
+ */
+export function normalize(body: unknown, now = Date.now()): NormalizedBatch {
+  const batch: NormalizedBatch = { changes: [], dropped: [] };
+  const parsed = Body.safeParse(body);
+  // Not an object (`null`, a list, a string): nothing to do — as for a body without entries.
+  if (!parsed.success) return batch;
+  let index = 0;
+  for (const [e, rawEntry] of (parsed.data.entry ?? []).entries()) {
+    const entry = Entry.safeParse(rawEntry);
+    if (!entry.success) {
+      batch.dropped.push(`entry ${e}: not an object`);
+      continue;
+    }
+    const wabaId = entry.data.id ?? '';
+    for (const [c, rawChange] of (entry.data.changes ?? []).entries()) {
+      const change = Change.safeParse(rawChange);
+      if (!change.success) {
+        batch.dropped.push(`entry ${e} change ${c}: not an object`);
+        continue;
+      }
+      const base = { index: index++, wabaId };
+      const field = change.data.field ?? '';
+      const value = isObject(change.data.value) ? change.data.value : {};
+      if (field === 'messages') batch.changes.push(messagesChange(base, value, now));
+      else if (isAccountField(field))
+        batch.changes.push({ ...base, kind: 'account', update: noticeOf(field, value), value });
+      else batch.changes.push({ ...base, kind: 'unknown', field, value });
+    }
+  }
+  return batch;
+}
+
+// `parse` below cannot throw: on an object, every field of these schemas is optional with a catch.
+
+function messagesChange(base: ChangeBase, value: Json, now: number): MessagesChange {
+  const v = MessagesValue.parse(value);
+  const dropped: string[] = [];
+  // A customer's profile by wa_id (the last one named wins).
+  const profiles = new Map<string, z.infer<typeof Profile>>();
+  for (const raw of v.contacts ?? []) {
+    const p = Profile.safeParse(raw);
+    if (p.success) profiles.set(p.data.wa_id ?? '', p.data);
+  }
+  const at = (timestamp: unknown) => epochMsOf(timestamp, now);
+  const messages: InboundMessage[] = [];
+  for (const raw of v.messages ?? []) {
+    const m = Message.safeParse(raw);
+    if (!m.success || !isObject(raw)) {
+      dropped.push(isObject(raw) ? 'message without from/id' : 'message that is not an object');
+      continue;
+    }
+    const { from, id, type, context, text, button } = m.data;
+    const profile = profiles.get(from);
+    const said = type === 'text' ? text?.body : button?.text;
+    messages.push({
+      wamid: id,
+      from,
+      type: type ?? 'unknown',
+      sentAtMs: at(m.data.timestamp),
+      contextWamid: context?.id ?? null,
+      said: said ?? null,
+      name: profile?.profile?.name ?? null,
+      userId: profile?.user_id ?? null,
+      raw,
+    });
+  }
+  const statuses: StatusUpdate[] = [];
+  for (const raw of v.statuses ?? []) {
+    const s = Status.safeParse(raw);
+    if (!s.success || !isObject(raw)) {
+      dropped.push(isObject(raw) ? 'status without id/status' : 'status that is not an object');
+      continue;
+    }
+    const errors = s.data.errors ?? [];
+    statuses.push({
+      wamid: s.data.id,
+      status: s.data.status,
+      occurredAtMs: at(s.data.timestamp),
+      error: errors.length ? errors[0] : null,
+      raw,
+    });
+  }
+  return {
+    ...base,
+    kind: 'messages',
+    phoneNumberId: v.metadata?.phone_number_id ?? '',
+    messages,
+    statuses,
+    dropped,
+  };
+}
+
+function noticeOf(field: AccountField, value: Json): AccountUpdate {
+  const templateOf = (v: {
+    message_template_id: string | null;
+    message_template_name: string | null;
+    message_template_language: string | null;
+  }): TemplateRef => ({
+    id: v.message_template_id,
+    name: v.message_template_name,
+    language: v.message_template_language,
+  });
+  switch (field) {
+    case 'phone_number_quality_update': {
+      const v = NOTICES[field].parse(value);
+      return {
+        field,
+        displayPhone: digits(v.display_phone_number),
+        event: v.event,
+        currentLimit: v.current_limit,
+      };
+    }
+    case 'account_update': {
+      const v = NOTICES[field].parse(value);
+      return { field, event: v.event, currentLimit: v.current_limit };
+    }
+    case 'message_template_status_update': {
+      const v = NOTICES[field].parse(value);
+      return { field, template: templateOf(v), event: v.event, reason: v.reason };
+    }
+    case 'template_category_update': {
+      const v = NOTICES[field].parse(value);
+      return {
+        field,
+        template: templateOf(v),
+        previousCategory: v.previous_category,
+        newCategory: v.new_category,
+        correctCategory: v.correct_category,
+      };
+    }
+    case 'message_template_quality_update': {
+      const v = NOTICES[field].parse(value);
+      return {
+        field,
+        template: templateOf(v),
+        previousQuality: v.previous_quality_score,
+        newQuality: v.new_quality_score,
+      };
+    }
+    default:
+      return { field };
+  }
+}
