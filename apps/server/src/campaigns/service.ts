@@ -23,13 +23,13 @@ import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { UrlGuard } from '../lib/url-guard.ts';
-import { dequeueCampaign, insertCampaignChunk } from '../messages/repo.ts';
+import { dequeueCampaign, queueCampaignChunk } from '../messages/repo.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { OrgService } from '../orgs/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import { fixedMediaLinks, refuseInwardMediaLinks } from './media-links.ts';
 import { DEFAULT_RATE_TABLE, priceOf, type RateTable, tierLimit } from './pricing.ts';
-import { recipientsQueuedPart, recipientsSkippedPart } from './repo.ts';
+import { campaignFedPart, recipientsSkippedPart } from './repo.ts';
 
 type Json = Record<string, unknown>;
 /** How a caller sees a phone and a cell that may hold one (contacts/phone-privacy). */
@@ -51,6 +51,8 @@ interface CampaignRow {
   paused_reason: string | null;
   failure_reason: string | null;
   preflight: CampaignPreflight | null;
+  /** The feed cursor: recipients up to this id are on the send queue (or past it). */
+  fed_through: number | string;
   created_by: string | null;
   created_at: string | Date;
 }
@@ -76,6 +78,18 @@ interface Built {
 }
 
 const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+/**
+ * A recipient's state as people see it (`r` a recipient, `k` its campaign): a pending one at or
+ * below the feed cursor is on the send queue, "queued" (the state is not rewritten for it).
+ */
+const STATE_OF = sql`case when r.state = 'pending' and r.id <= k.fed_through then 'queued' else r.state end`;
+/** Recipients in a state as people see it (`r`, `k` as in STATE_OF), read off the state index. */
+const stateIs = (state: string) =>
+  state === 'queued'
+    ? sql`r.state = 'pending' and r.id <= k.fed_through`
+    : state === 'pending'
+      ? sql`r.state = 'pending' and r.id > k.fed_through`
+      : sql`r.state = ${state}`;
 const BATCH = 5000;
 /** Recipients queued when a campaign starts (sending begins at once) and per feed of a running one. */
 const FIRST_CHUNK = 1000;
@@ -189,9 +203,12 @@ export function createCampaignService(deps: {
       skipped: 0,
       invalid: 0,
     };
+    // A pending recipient at or below the feed cursor is on the send queue: queued.
     const states = await queryRows<{ state: string; n: number }>(
       tx,
-      sql`select state, count(*)::int as n from campaign_recipients where campaign_id = ${campaignId} group by state`,
+      sql`select ${STATE_OF} as state, count(*)::int as n
+          from campaign_recipients r join campaigns k on k.id = r.campaign_id
+          where r.campaign_id = ${campaignId} group by 1`,
     );
     for (const s of states) {
       c.total += s.n;
@@ -602,30 +619,28 @@ export function createCampaignService(deps: {
   }
 
   /**
-   * Records the next `limit` pending recipients' messages in their conversations and puts them on the
-   * send queue, inside the database (no rows travel through this process, whose event loop paces the
-   * sends): the chunk's conversations first (created, or their activity moved: the message is in them
-   * from now on), then one statement for messages, queue and recipients (`insertCampaignChunk`).
-   * Joins go through indexes row by row, so a fresh campaign's missing statistics cannot pick a bad plan.
-   * The campaign row is locked by the caller, so both statements read the same chunk.
+   * Puts the next `limit` recipients past the feed cursor on the send queue and moves the cursor past
+   * them, inside the database (no rows travel through this process, whose event loop paces the
+   * sends): one statement for the queue rows and the cursor (`queueCampaignChunk`). Recipients are
+   * not rewritten (at or below the cursor, a pending one is queued), and their messages are written
+   * once their outcome is known. Joins go through indexes row by row, so a fresh campaign's missing
+   * statistics cannot pick a bad plan. The campaign row is locked by the caller, so the cursor is
+   * read and moved by one feed at a time.
    */
   async function materialise(tx: Tx, c: CampaignRow, runOrder: number, limit: number) {
     const chunk = sql`select id, contact_id, wa_id, template_index, params from campaign_recipients
-                      where campaign_id = ${c.id} and state = 'pending' order by id limit ${limit}`;
+                      where campaign_id = ${c.id} and state = 'pending' and id > ${c.fed_through}::bigint
+                      order by id limit ${limit}`;
     // A contact deleted since the campaign started has no conversation to be in: skipped, with why.
     await tx.execute(sql`
       update campaign_recipients set state = 'skipped', reason = 'the contact was deleted', updated_at = now()
       where id in (select id from (${chunk}) r where r.contact_id is null)`);
-    await tx.execute(sql`
-      insert into conversations (org_id, number_id, contact_id, last_message_at)
-      select ${c.org_id}, ${c.number_id}, r.contact_id, now() from (${chunk}) r
-      on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
-    await insertCampaignChunk(
+    await queueCampaignChunk(
       tx,
       c.org_id,
       { numberId: c.number_id, campaignId: c.id, runOrder, templates: c.templates },
       chunk,
-      recipientsQueuedPart,
+      campaignFedPart(c.id),
     );
   }
 
@@ -829,12 +844,16 @@ export function createCampaignService(deps: {
     return get(ctx, id);
   }
 
-  /** Takes a campaign's unsent messages off the queue (claims in flight stay): they never happened. */
+  /**
+   * Takes a campaign's unsent sends off the queue (claims in flight stay: their recipients stay
+   * queued until their outcome is recorded) and skips them with the recipients not fed yet: they
+   * never happened.
+   */
   async function dropQueued(tx: Tx, orgId: string, campaignId: string, reason: string) {
     await dequeueCampaign(tx, orgId, campaignId, recipientsSkippedPart(reason));
     await tx.execute(
-      sql`update campaign_recipients set state = 'skipped', reason = ${reason}, updated_at = now()
-          where campaign_id = ${campaignId} and state = 'pending'`,
+      sql`update campaign_recipients r set state = 'skipped', reason = ${reason}, updated_at = now()
+          from campaigns k where k.id = ${campaignId} and r.campaign_id = k.id and ${stateIs('pending')}`,
     );
   }
 
@@ -867,7 +886,7 @@ export function createCampaignService(deps: {
       db,
       sql`select k.id, k.org_id from campaigns k
           where k.state = 'running'
-            and exists (select 1 from campaign_recipients r where r.campaign_id = k.id and r.state = 'pending')`,
+            and exists (select 1 from campaign_recipients r where r.campaign_id = k.id and ${stateIs('pending')})`,
     );
     for (const d of due) {
       await transaction(db, async (tx) => {
@@ -894,7 +913,7 @@ export function createCampaignService(deps: {
       sql`update campaigns k set state = 'completed', finished_at = now(), updated_at = now()
           where k.id = any(${sql.param(ids)}::uuid[]) and k.state = 'running'
             and not exists (select 1 from send_queue q where q.campaign_id = k.id)
-            and not exists (select 1 from campaign_recipients r where r.campaign_id = k.id and r.state = 'pending')
+            and not exists (select 1 from campaign_recipients r where r.campaign_id = k.id and ${stateIs('pending')})
           returning *`,
     );
     for (const c of completed) {
@@ -1026,11 +1045,12 @@ export function createCampaignService(deps: {
       sent_at: string | Date | null;
     }>(
       db,
-      sql`select r.id::int as id, r.contact_id, r.wa_id, r.input, r.row_number, r.template_index, r.state, m.status, r.reason,
-                 r.error, m.error as message_error, r.sent_at
-          from campaign_recipients r left join messages m on m.id = r.message_id
+      sql`select r.id::int as id, r.contact_id, r.wa_id, r.input, r.row_number, r.template_index, ${STATE_OF} as state,
+                 m.status, r.reason, r.error, m.error as message_error, r.sent_at
+          from campaign_recipients r join campaigns k on k.id = r.campaign_id
+          left join messages m on m.id = r.message_id
           where r.campaign_id = ${id} and r.org_id = ${ctx.orgId}
-            ${q.state ? sql`and r.state = ${q.state}` : sql``}
+            ${q.state ? sql`and ${stateIs(q.state)}` : sql``}
             and r.id > ${q.after ?? 0}
           order by r.id limit ${q.limit + 1}`,
     );
