@@ -55,7 +55,9 @@ async function postgresReachable() {
 }
 
 run('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+// `npm run lint`: Biome, then the layering rules (.dependency-cruiser.cjs).
 run('lint', bin('biome'), ['check', '.']);
+run('lint: layering (dependency-cruiser)', bin('depcruise'), ['apps', 'packages']);
 vitest('embedded database (PGlite)', [], { TEST_DB: 'pglite' });
 
 if (await postgresReachable()) {

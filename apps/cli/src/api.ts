@@ -13,8 +13,9 @@ export const REMOTE_ENV = {
 } as const;
 
 /**
- * What the remote verbs take from the configuration (the server's `Config` has these): where the
- * server is, and the account `openwaba start` created first, as defaults for --url and --email.
+ * What the remote verbs take from the configuration (`loadConfig`): where the server is and whom
+ * to sign in as when no flag says. Declared here: the CLI's remote side knows the server only
+ * through the sdk.
  */
 export interface RemoteDefaults {
   publicUrl: string;

@@ -121,11 +121,13 @@ const BIN = fileURLToPath(new URL('../bin/openwaba.js', import.meta.url));
 describe.runIf(settings.backend === 'pglite')('openwaba start as a real process', () => {
   it('starts on the embedded database, prints how to sign in, serves, and exits cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openwaba-start-'));
+    let started: ReturnType<typeof spawn> | undefined;
     try {
       const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], {
         env: { PATH: process.env.PATH, DATA_DIR: dir, HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      started = child;
       let out = '';
       child.stdout.on('data', (d) => {
         out += d;
@@ -134,7 +136,7 @@ describe.runIf(settings.backend === 'pglite')('openwaba start as a real process'
         out += d;
       });
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start banner:\n${out}`)), 45_000);
+        const timer = setTimeout(() => reject(new Error(`no start banner:\n${out}`)), 90_000);
         child.stdout.on('data', () => {
           const m = /Dashboard:\s+(\S+)\//.exec(out);
           if (m && /Password:/.test(out)) {
@@ -165,7 +167,14 @@ describe.runIf(settings.backend === 'pglite')('openwaba start as a real process'
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      // A failed wait must not leave the process writing into the directory being removed.
+      const child = started;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.on('exit', r));
+        child.kill('SIGKILL');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     }
   });
 });

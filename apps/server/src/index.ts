@@ -1,5 +1,5 @@
 /** The server's public surface, used by the CLI (and later the desktop shell). */
-export { buildApp, createServices } from './app.ts';
+export { buildApp } from './app.ts';
 export { type Config, ConfigError, envExample, loadConfig } from './config.ts';
 export { type Database, openDatabase } from './db/client.ts';
 export { migrationStatus, runMigrations } from './db/migrate.ts';
@@ -12,3 +12,4 @@ export {
   type Running,
   startServer,
 } from './main.ts';
+export { createServices, type Services } from './services.ts';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { buildApp, createServices, type Services } from './app.ts';
+import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -10,6 +10,7 @@ import { generatePassword } from './lib/crypto.ts';
 import { loggerOptions } from './lib/log.ts';
 import { resolveAppSecret } from './lib/secret.ts';
 import { startSandbox } from './sandbox/start-sandbox.ts';
+import { createServices, type Services } from './services.ts';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@openwaba.local';
 const BOOTSTRAP_LOCK_KEY = 0x0be_a7bb;

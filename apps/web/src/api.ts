@@ -1,5 +1,6 @@
 import { ApiError, createClient } from '@openwaba/sdk';
 import { QueryClient } from '@tanstack/react-query';
+import { authKeys } from './features/auth/keys.ts';
 
 export const queryClient = new QueryClient({
   defaultOptions: {
@@ -14,7 +15,7 @@ export const queryClient = new QueryClient({
 /** The dashboard's only way to the server. */
 export const api = createClient({
   onSignedOut: () => {
-    queryClient.setQueryData(['me'], null);
+    queryClient.setQueryData(authKeys.me, null);
   },
 });
 

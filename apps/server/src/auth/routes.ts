@@ -8,53 +8,19 @@ import {
   SwitchOrgBody,
   Uuid,
 } from '@openwaba/contracts';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
-import { ACCESS_COOKIE, authOf, REFRESH_COOKIE } from '../lib/http.ts';
-import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS, DEVICE_COOKIE_PATH } from './device-cookie.ts';
-import type { AuthService, ClientInfo, IssuedTokens } from './service.ts';
-
-const REFRESH_PATH = '/api/v1/auth';
-
-export function setSessionCookies(reply: FastifyReply, config: Config, tokens: IssuedTokens) {
-  const base = { httpOnly: true, sameSite: 'lax' as const, secure: config.cookieSecure };
-  reply.setCookie(ACCESS_COOKIE, tokens.accessToken, {
-    ...base,
-    path: '/',
-    maxAge: config.ACCESS_TOKEN_TTL_SECONDS,
-  });
-  reply.setCookie(REFRESH_COOKIE, tokens.refreshToken, {
-    ...base,
-    path: REFRESH_PATH,
-    maxAge: config.SESSION_TTL_DAYS * 86_400,
-  });
-  if (tokens.device) {
-    // Outlives sessions (it is what lets the owner back in while their account is under attack) and
-    // is only ever sent by this site's own pages.
-    reply.setCookie(DEVICE_COOKIE, tokens.device, {
-      ...base,
-      sameSite: 'strict',
-      path: DEVICE_COOKIE_PATH,
-      maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
-    });
-  }
-}
-
-function clearSessionCookies(reply: FastifyReply) {
-  reply.clearCookie(ACCESS_COOKIE, { path: '/' });
-  reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_PATH });
-}
-
-export function clientInfo(req: FastifyRequest): ClientInfo {
-  return {
-    ip: req.ip ?? null,
-    userAgent: req.headers['user-agent'] ?? null,
-    device: req.cookies[DEVICE_COOKIE] ?? null,
-  };
-}
+import { authOf } from '../lib/http.ts';
+import {
+  ACCESS_COOKIE,
+  clearSessionCookies,
+  clientInfo,
+  REFRESH_COOKIE,
+  setSessionCookies,
+} from './cookies.ts';
+import type { AuthService } from './service.ts';
 
 /** Endpoints that take no input still refuse input they do not expect. */
 const NoBody = z.strictObject({}).nullish();

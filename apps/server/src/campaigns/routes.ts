@@ -15,7 +15,7 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { acceptFileBodies, fileUploadOf } from '../contacts/import/routes.ts';
+import { acceptFileBodies, fileUploadOf } from '../contacts/import/file-body.ts';
 import type { ContactImportService } from '../contacts/import/service.ts';
 import type { PhonePrivacy } from '../contacts/phone-privacy.ts';
 import { authOf } from '../lib/http.ts';

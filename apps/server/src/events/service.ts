@@ -3,6 +3,9 @@ import type { Database } from '../db/client.ts';
 import type { Log } from '../lib/log.ts';
 import { appendEvents, eventBounds, eventsSince, purgeEventsBefore, toStored } from './repo.ts';
 
+/** For the realtime hub: the NOTIFY channel of new events, the rows it reads and how they are sent. */
+export { EVENTS_CHANNEL, type EventRow, toStored } from './repo.ts';
+
 /**
  * Publishes domain events: stored with a per-organisation id and announced to every process.
  * Call it after commit (see `db/tx.ts`); it never throws, a failure is logged.
@@ -48,6 +51,14 @@ export function createEventService(deps: { database: Database; log: Log }) {
     return purgeEventsBefore(database, new Date(Date.now() - hours * 3_600_000));
   }
 
-  return { publish, page, purgeOlderThan };
+  return {
+    publish,
+    page,
+    purgeOlderThan,
+    /** The realtime hub's reads: rows after a cursor, every user's (the hub filters per socket). */
+    rowsSince: (orgId: string, since: number, limit: number) => eventsSince(database, orgId, since, limit),
+    /** The newest id, and the oldest id still kept (0 when none). */
+    bounds: (orgId: string) => eventBounds(database, orgId),
+  };
 }
 export type EventService = ReturnType<typeof createEventService>;

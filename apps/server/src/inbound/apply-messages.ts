@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { ConsentService } from '../contacts/consent.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
+import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { MediaService } from '../media/service.ts';
 import { insertInboundMessages } from '../messages/repo.ts';
 import { type EventPlan, epochMsOf, type Json, type NumberRow, note, objectsOf, tally } from './plan.ts';
@@ -13,14 +14,10 @@ export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export function createMessageApplier(deps: {
   media: MediaService;
   consent: ConsentService;
-  /** A customer just opted out by keyword: queue the organisation's confirmation reply, if any. */
-  confirmOptOut?(
-    tx: Tx,
-    onCommit: (f: () => unknown) => void,
-    m: { orgId: string; numberId: string; contactId: string },
-  ): Promise<unknown>;
+  /** Emits `consent.opted_out` when a customer opts out by keyword (the confirmation reply follows). */
+  domainEvents: DomainEventEmitter;
 }) {
-  const { media, consent } = deps;
+  const { media, consent, domainEvents } = deps;
 
   /**
    * Every inbound message of the planned events, set-based: duplicates are filtered first (Meta
@@ -195,7 +192,7 @@ export function createMessageApplier(deps: {
           text: said,
         });
         if (changed === 'opt_out') {
-          await deps.confirmOptOut?.(tx, onCommit, {
+          domainEvents.emit(onCommit, 'consent.opted_out', {
             orgId,
             numberId: i.number.id,
             contactId: conv.contact_id,

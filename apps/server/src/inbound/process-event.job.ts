@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { defineJob } from '../jobs/queue.ts';
+import { defineJob, type JobContext } from '../jobs/queue.ts';
+import type { InboundService } from './service.ts';
+
+export interface ProcessWebhookEventDeps {
+  inbound: Pick<InboundService, 'processEvent'>;
+}
 
 /**
  * Turns one stored webhook POST into contacts, conversations, messages and statuses (idempotent).
@@ -11,7 +16,7 @@ export const processWebhookEvent = defineJob({
   payload: z.object({ eventId: z.number().int().positive() }),
   retry: { limit: 8, delaySeconds: 2, backoff: true },
   concurrency: 4,
-  async handler(p, ctx) {
-    return ctx.services.inbound.processEvent(p.eventId);
+  async handler(p, ctx: JobContext<ProcessWebhookEventDeps>) {
+    return ctx.deps.inbound.processEvent(p.eventId);
   },
 });

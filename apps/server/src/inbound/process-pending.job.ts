@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import { defineJob } from '../jobs/queue.ts';
+import { defineJob, type JobContext, type JobQueue } from '../jobs/queue.ts';
 import { processWebhookEvent } from './process-event.job.ts';
+import type { InboundService } from './service.ts';
+
+export interface ProcessPendingWebhookEventsDeps {
+  inbound: Pick<InboundService, 'processPending'>;
+  jobs: Pick<JobQueue, 'enqueue'>;
+}
 
 /**
  * Processes every stored webhook POST nobody is processing yet. The webhook route queues it (at most
@@ -14,13 +20,13 @@ export const processPendingWebhookEvents = defineJob({
   cron: '* * * * *',
   retry: { limit: 3, delaySeconds: 5, backoff: true },
   concurrency: 2,
-  async handler(_p, ctx) {
-    const r = await ctx.services.inbound.processPending();
+  async handler(_p, ctx: JobContext<ProcessPendingWebhookEventsDeps>) {
+    const r = await ctx.deps.inbound.processPending();
     for (const eventId of r.failed) {
-      await ctx.services.jobs.enqueue(processWebhookEvent, { eventId }, { startAfterSeconds: 2 });
+      await ctx.deps.jobs.enqueue(processWebhookEvent, { eventId }, { startAfterSeconds: 2 });
     }
     if (r.error) throw r.error;
-    if (r.more) await ctx.services.jobs.enqueue(processPendingWebhookEvents, {});
+    if (r.more) await ctx.deps.jobs.enqueue(processPendingWebhookEvents, {});
     return { processed: r.processed, failed: r.failed.length };
   },
 });

@@ -2,10 +2,8 @@ import { WebhookEventList, WebhookEventQuery } from '@openwaba/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf, recordAudit } from '../audit/service.ts';
-import type { Db } from '../db/client.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import { notFound } from '../lib/errors.ts';
+import { AppError, notFound } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
 import { processPendingWebhookEvents } from './process-pending.job.ts';
 import type { InboundService } from './service.ts';
@@ -61,13 +59,9 @@ export const inboundRoutes =
 
     app.get('/webhooks/whatsapp', { schema: { hide: true } }, async (req, reply) => {
       const q = Handshake.safeParse(req.query);
-      if (!q.success)
-        return reply.code(400).send({ error: { code: 'VALIDATION_FAILED', message: 'Bad handshake query' } });
+      if (!q.success) throw new AppError('VALIDATION_FAILED', 'Bad handshake query');
       const ok = await deps.inbound.verifyHandshake(q.data['hub.mode'], q.data['hub.verify_token']);
-      if (!ok)
-        return reply
-          .code(403)
-          .send({ error: { code: 'FORBIDDEN', message: 'Verify token does not match any number' } });
+      if (!ok) throw new AppError('FORBIDDEN', 'Verify token does not match any number');
       return reply.type('text/plain').send(q.data['hub.challenge'] ?? '');
     });
 
@@ -75,9 +69,7 @@ export const inboundRoutes =
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const signature = req.headers['x-hub-signature-256'];
       if (!(await deps.inbound.receive(raw, typeof signature === 'string' ? signature : undefined))) {
-        return reply
-          .code(401)
-          .send({ error: { code: 'UNAUTHENTICATED', message: 'Missing or invalid X-Hub-Signature-256' } });
+        throw new AppError('UNAUTHENTICATED', 'Missing or invalid X-Hub-Signature-256');
       }
       wake();
       return reply.code(200).send({ ok: true });
@@ -86,7 +78,7 @@ export const inboundRoutes =
 
 /** Admin view of what Meta sent and what became of it; replay is idempotent. */
 export const webhookEventRoutes =
-  (deps: { inbound: InboundService; db: Db }): FastifyPluginAsyncZod =>
+  (deps: { inbound: InboundService }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['webhooks'];
     app.get(
@@ -119,14 +111,7 @@ export const webhookEventRoutes =
         const ctx = authOf(req);
         if (!(await deps.inbound.belongsTo(ctx.orgId, req.params.id))) throw notFound('Webhook event');
         // The organisation's part of the outcome only: an event can carry other organisations' changes.
-        const result = await deps.inbound.replayEvent(ctx.orgId, req.params.id);
-        await recordAudit(deps.db, actorOf(ctx), {
-          action: 'webhook_event.replay',
-          entityType: 'webhook_event',
-          entityId: String(req.params.id),
-          after: result,
-        });
-        return { result };
+        return { result: await deps.inbound.replayEvent(ctx, req.params.id) };
       },
     );
   };

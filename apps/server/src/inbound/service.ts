@@ -1,9 +1,12 @@
 import type { DomainEvent } from '@openwaba/contracts';
 import { eq, sql } from 'drizzle-orm';
+import { actorOf, recordAudit } from '../audit/service.ts';
+import type { AuthContext } from '../auth/context.ts';
 import type { ConsentService } from '../contacts/consent.ts';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { numbers, webhookEvents } from '../db/schema.ts';
 import { queryRows, transaction } from '../db/tx.ts';
+import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -41,12 +44,8 @@ export function createInboundService(deps: {
   templates: TemplateService;
   /** Queues a template sync (a webhook named a template the catalogue does not have yet). */
   requestTemplateSync(orgId: string): Promise<void>;
-  /** A customer just opted out by keyword: queue the organisation's confirmation reply, if any. */
-  confirmOptOut?(
-    tx: Tx,
-    onCommit: (f: () => unknown) => void,
-    m: { orgId: string; numberId: string; contactId: string },
-  ): Promise<unknown>;
+  /** Emits `consent.opted_out` (a customer wrote STOP). */
+  domainEvents: DomainEventEmitter;
   log: Log;
 }) {
   const { db, database, box, events, log } = deps;
@@ -115,11 +114,14 @@ export function createInboundService(deps: {
    * Processes (or re-processes: it is idempotent) one stored event; a failure is recorded, then
    * rethrown for the job's retry.
    */
-  async function processEvent(eventId: number): Promise<ProcessResult> {
+  async function processEvent(
+    eventId: number,
+    record?: (tx: Tx, result: ProcessResult) => Promise<unknown>,
+  ): Promise<ProcessResult> {
     try {
       const [plan] = await planEvents([eventId]);
       if (!plan) throw new Error(`webhook event ${eventId} not found`);
-      await processPlans([plan]);
+      await processPlans([plan], record && ((tx) => record(tx, plan.result)));
       return plan.result;
     } catch (err) {
       await recordFailure(eventId, err);
@@ -204,8 +206,9 @@ export function createInboundService(deps: {
    * Applies planned events: account notices first (their own transactions), then every message and
    * status of all of them in one transaction that also records each event's outcome — so an event's
    * rows and its `processed` state commit together (or neither does, and it is still pending).
+   * `record` adds what a caller keeps of it (a replay's audit row) to that transaction.
    */
-  async function processPlans(plans: EventPlan[]) {
+  async function processPlans(plans: EventPlan[], record?: (tx: Tx) => Promise<unknown>) {
     for (const p of plans) for (const a of p.account) await recordAccountUpdate(p, a);
     await transaction(db, async (tx, onCommit) => {
       await relaxCommit(tx);
@@ -232,6 +235,7 @@ export function createInboundService(deps: {
             )}::json) as x(id bigint, state text, result jsonb, org_ids uuid[], error text)
             where w.id = x.id`,
       );
+      await record?.(tx);
       onCommit(async () => {
         for (const [orgId, list] of published) await events.publish(orgId, list);
       });
@@ -294,9 +298,20 @@ export function createInboundService(deps: {
     }));
   }
 
-  /** Processes an event of this organisation again; answers the organisation's part of the result. */
-  async function replayEvent(orgId: string, eventId: number) {
-    return resultFor(await processEvent(eventId), orgId);
+  /**
+   * Processes an event of this organisation again (someone asked to); answers the organisation's part
+   * of the result, which is also what the audit row, written in the processing's transaction, keeps.
+   */
+  async function replayEvent(ctx: AuthContext, eventId: number) {
+    const result = await processEvent(eventId, (tx, r) =>
+      recordAudit(tx, actorOf(ctx), {
+        action: 'webhook_event.replay',
+        entityType: 'webhook_event',
+        entityId: String(eventId),
+        after: resultFor(r, ctx.orgId),
+      }),
+    );
+    return resultFor(result, ctx.orgId);
   }
 
   async function belongsTo(orgId: string, eventId: number) {

@@ -4,7 +4,7 @@ import { until } from '../../test/helpers/until.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
 import { silentLog } from '../lib/log.ts';
 import { createMetrics } from '../lib/metrics.ts';
-import { createJobQueue, defineJob } from './queue.ts';
+import { bindJob, createJobQueue, defineJob } from './queue.ts';
 
 let t: TestApp;
 const attempts = new Map<string, number>();
@@ -34,7 +34,7 @@ const ticking = defineJob({
 
 beforeAll(async () => {
   t = await createTestApp({ JOB_POLL_SECONDS: '0.5' });
-  t.app.services.jobs.register([flaky]);
+  t.app.services.jobs.register([bindJob(flaky, {})]);
   await t.app.services.jobs.start({ work: true });
 });
 afterAll(() => t.close());
@@ -108,10 +108,9 @@ describe(`jobs on ${settings.backend}`, () => {
 
   it('a queued job survives a restart of the job system', async () => {
     const metrics = createMetrics();
-    const services = () => t.app.services;
-    const first = createJobQueue({ database: t.database, log: silentLog, metrics, services });
+    const first = createJobQueue({ database: t.database, log: silentLog, metrics });
     const survivor = defineJob({ ...flaky, id: 'test.survivor' });
-    first.register([survivor]);
+    first.register([bindJob(survivor, {})]);
     await first.start({ work: false });
     const id = await first.enqueue(survivor, { orgId: t.orgId, key: 'restart', failTimes: 0 });
     await first.stop();
@@ -120,10 +119,9 @@ describe(`jobs on ${settings.backend}`, () => {
       database: t.database,
       log: silentLog,
       metrics,
-      services,
       pollSeconds: 0.5,
     });
-    second.register([survivor]);
+    second.register([bindJob(survivor, {})]);
     await second.start({ work: true });
     await until(
       'the job completed after the restart',
@@ -138,11 +136,10 @@ describe(`jobs on ${settings.backend}`, () => {
       database: t.database,
       log: silentLog,
       metrics: createMetrics(),
-      services: () => t.app.services,
       pollSeconds: 0.5,
       cronCheckSeconds: 1,
     });
-    q.register([ticking]);
+    q.register([bindJob(ticking, {})]);
     await q.start({ work: true });
     await until('a cron run', async () => cronRuns.length >= 1, 30_000);
     await q.stop();

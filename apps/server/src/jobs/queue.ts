@@ -1,14 +1,16 @@
 import type { Job } from '@openwaba/contracts';
+import { sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import type { z } from 'zod';
-import type { Services } from '../app.ts';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import type { Metrics } from '../lib/metrics.ts';
 
-export interface JobContext {
-  services: Services;
+export interface JobContext<D = unknown> {
+  /** What the job declared it uses, filled in by the composition root (`job-list.ts`). */
+  deps: D;
   jobId: string;
   /** 0 on the first attempt. */
   attempt: number;
@@ -18,9 +20,10 @@ export interface JobContext {
 /**
  * A job: an id `<domain>.<verb-noun>`, a zod payload schema, a retry policy and a handler; a `cron`
  * (UTC, 5 or 6 fields) makes it recurring. Payloads of organisation work carry `orgId`, which is how
- * failed jobs are shown to that organisation's admins.
+ * failed jobs are shown to that organisation's admins. `D` is what the handler uses (`ctx.deps`),
+ * declared by the job as an interface of narrow service types; `bindJob` fills it in.
  */
-export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+export interface JobDefinition<S extends z.ZodType = z.ZodType, D = unknown> {
   id: string;
   payload: S;
   retry?: { limit: number; delaySeconds: number; backoff: boolean };
@@ -28,10 +31,33 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   cron?: string;
   /** Parallel handlers per worker process. */
   concurrency?: number;
-  handler(payload: z.infer<S>, ctx: JobContext): Promise<unknown>;
+  handler(payload: z.infer<S>, ctx: JobContext<D>): Promise<unknown>;
 }
 
-export const defineJob = <S extends z.ZodType>(def: JobDefinition<S>): JobDefinition<S> => def;
+/**
+ * @example
+ * export interface StartDueCampaignsDeps { campaigns: Pick<CampaignService, 'startDue'> }
+ * export const startDueCampaigns = defineJob({
+ *   id: 'campaigns.start-due',
+ *   payload: z.object({}).loose(),
+ *   async handler(_p, ctx: JobContext<StartDueCampaignsDeps>) { return ctx.deps.campaigns.startDue(); },
+ * });
+ */
+export const defineJob = <S extends z.ZodType, D = Record<string, never>>(
+  def: JobDefinition<S, D>,
+): JobDefinition<S, D> => def;
+
+/** A job with the dependencies it declared: what the queue registers. */
+export interface BoundJob {
+  def: JobDefinition;
+  deps: unknown;
+}
+
+/** Pairs a job with its dependencies, checked against the job's declaration. */
+export const bindJob = <S extends z.ZodType, D>(def: JobDefinition<S, D>, deps: NoInfer<D>): BoundJob => ({
+  def: def as JobDefinition,
+  deps,
+});
 
 const DEFAULT_RETRY = { limit: 5, delaySeconds: 10, backoff: true };
 
@@ -43,7 +69,6 @@ export interface JobQueueOptions {
   pollSeconds?: number;
   /** How often cron schedules are checked (1–45 s). */
   cronCheckSeconds?: number;
-  services(): Services;
   /** Called once when a job has used up its retries. */
   onFinalFailure?(def: JobDefinition, job: { id: string; data: unknown }, error: Error): Promise<void> | void;
 }
@@ -70,6 +95,7 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 export function createJobQueue(opts: JobQueueOptions) {
   const { database, log, metrics } = opts;
   const defs = new Map<string, JobDefinition>();
+  const depsOf = new Map<string, unknown>();
   let boss: PgBoss | undefined;
   let starting: Promise<PgBoss> | undefined;
   let working = false;
@@ -77,12 +103,13 @@ export function createJobQueue(opts: JobQueueOptions) {
   const localWorkers = new Map<string, string[]>();
   let lastError: { at: number; message: string } | undefined;
 
-  function register(list: JobDefinition[]) {
-    for (const d of list) {
+  function register(list: BoundJob[]) {
+    for (const { def: d, deps } of list) {
       if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(d.id))
         throw new Error(`Job id ${d.id} must be <domain>.<verb-noun>`);
       if (defs.has(d.id)) throw new Error(`Job ${d.id} is registered twice`);
       defs.set(d.id, d);
+      depsOf.set(d.id, deps);
     }
   }
 
@@ -155,7 +182,7 @@ export function createJobQueue(opts: JobQueueOptions) {
 
   async function run(def: JobDefinition, job: PgBoss.JobWithMetadata) {
     const parsed = def.payload.safeParse(job.data ?? {});
-    const ctx: JobContext = { services: opts.services(), jobId: job.id, attempt: job.retryCount, log };
+    const ctx: JobContext = { deps: depsOf.get(def.id), jobId: job.id, attempt: job.retryCount, log };
     try {
       if (!parsed.success) {
         throw new Error(
@@ -182,33 +209,48 @@ export function createJobQueue(opts: JobQueueOptions) {
     return boss ?? start({ work: false });
   }
 
+  /** Validates the payload and stores the job; returns its id. */
+  async function enqueue<S extends z.ZodType>(
+    def: JobDefinition<S>,
+    payload: z.input<S>,
+    o: { startAfterSeconds?: number; singletonKey?: string } = {},
+  ): Promise<string> {
+    if (!defs.has(def.id)) throw new Error(`Job ${def.id} is not registered`);
+    const parsed = def.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new AppError('VALIDATION_FAILED', `Invalid payload for job ${def.id}`, {
+        details: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+      });
+    }
+    const b = await instance();
+    const id = await b.send(def.id, parsed.data as object, {
+      ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
+      ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+    });
+    if (!id) throw new AppError('CONFLICT', `Job ${def.id} is already queued`);
+    // A worker of this queue in this process fetches it now instead of at its next poll (up to a
+    // second later): a lone webhook is processed at once. Workers elsewhere poll as usual.
+    if (!o.startAfterSeconds) for (const w of localWorkers.get(def.id) ?? []) b.notifyWorker(w);
+    return id;
+  }
+
   return {
     register,
     start,
+    enqueue,
 
-    /** Validates the payload and stores the job; returns its id. */
-    async enqueue<S extends z.ZodType>(
+    /**
+     * Like `enqueue`, for work that needs doing once: while a job with this `singletonKey` is
+     * queued, asking again is a no-op (instead of a CONFLICT).
+     */
+    async enqueueOnce<S extends z.ZodType>(
       def: JobDefinition<S>,
       payload: z.input<S>,
-      o: { startAfterSeconds?: number; singletonKey?: string } = {},
-    ): Promise<string> {
-      if (!defs.has(def.id)) throw new Error(`Job ${def.id} is not registered`);
-      const parsed = def.payload.safeParse(payload);
-      if (!parsed.success) {
-        throw new AppError('VALIDATION_FAILED', `Invalid payload for job ${def.id}`, {
-          details: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-        });
-      }
-      const b = await instance();
-      const id = await b.send(def.id, parsed.data as object, {
-        ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
-        ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+      o: { singletonKey: string },
+    ): Promise<void> {
+      await enqueue(def, payload, o).catch((err) => {
+        if ((err as { code?: string }).code !== 'CONFLICT') throw err;
       });
-      if (!id) throw new AppError('CONFLICT', `Job ${def.id} is already queued`);
-      // A worker of this queue in this process fetches it now instead of at its next poll (up to a
-      // second later): a lone webhook is processed at once. Workers elsewhere poll as usual.
-      if (!o.startAfterSeconds) for (const w of localWorkers.get(def.id) ?? []) b.notifyWorker(w);
-      return id;
     },
 
     /** Jobs of one organisation (payload `orgId`), newest first. */
@@ -235,17 +277,28 @@ export function createJobQueue(opts: JobQueueOptions) {
       }));
     },
 
-    /** Puts a failed job of this organisation back in its queue. */
-    async retry(orgId: string, queue: string, id: string) {
-      const b = await instance();
-      const rows = await database.query<{ state: string }>(
-        `select state::text as state from pgboss.job where name = $1 and id = $2 and data->>'orgId' = $3`,
-        [queue, id, orgId],
-      );
-      if (!rows[0]) throw notFound('Job');
-      if (rows[0].state !== 'failed')
-        throw new AppError('CONFLICT', `Only failed jobs can be retried (this one is ${rows[0].state})`);
-      await b.retry(queue, id);
+    /**
+     * Puts a failed job of this organisation back in its queue (the same change as pg-boss's
+     * `retry`, on a row locked first). `record` writes what the caller keeps of it (the audit row)
+     * in the same transaction.
+     */
+    async retry(orgId: string, queue: string, id: string, record?: (tx: Tx) => Promise<unknown>) {
+      await instance();
+      await transaction(database.db, async (tx) => {
+        const [row] = await queryRows<{ state: string }>(
+          tx,
+          sql`select state::text as state from pgboss.job
+              where name = ${queue} and id = ${id}::uuid and data->>'orgId' = ${orgId} for update`,
+        );
+        if (!row) throw notFound('Job');
+        if (row.state !== 'failed')
+          throw new AppError('CONFLICT', `Only failed jobs can be retried (this one is ${row.state})`);
+        await tx.execute(
+          sql`update pgboss.job set state = 'retry', retry_limit = retry_limit + 1
+              where name = ${queue} and id = ${id}::uuid and state = 'failed'`,
+        );
+        await record?.(tx);
+      });
     },
 
     async getJob(queue: string, id: string) {

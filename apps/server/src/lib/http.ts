@@ -1,8 +1,6 @@
-import { can, type Permission } from '@openwaba/contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthContext } from '../auth/context.ts';
-import type { AuthService } from '../auth/service.ts';
-import { AppError, forbidden } from './errors.ts';
+import type { Permission } from '@openwaba/contracts';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from './errors.ts';
 
 /** What a route requires: a permission from the table, any signed-in user, or nothing. */
 export type Access = Permission | 'authenticated' | 'public';
@@ -11,64 +9,13 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
   }
-  interface FastifyRequest {
-    auth: AuthContext | null;
-  }
-  interface FastifyInstance {
-    /** Every /api route with its declared access, for the permission tests and docs. */
-    accessTable: { method: string; url: string; access: Access }[];
-  }
 }
 
-export const ACCESS_COOKIE = 'ow_access';
-export const REFRESH_COOKIE = 'ow_refresh';
-
-/** The authenticated caller of a route that declared a non-public access. */
-export function authOf(req: FastifyRequest): AuthContext {
+/**
+ * The authenticated caller of a route that declared a non-public access. `req.auth` (auth's
+ * `AuthContext`) is declared and set by the access hook in auth/access.ts, registered by the app.
+ */
+export function authOf(req: FastifyRequest): NonNullable<FastifyRequest['auth']> {
   if (!req.auth) throw new AppError('UNAUTHENTICATED', 'Sign in first');
   return req.auth;
-}
-
-function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  if (h?.toLowerCase().startsWith('bearer ')) return h.slice(7).trim();
-  return undefined;
-}
-
-/**
- * The caller's session on a public route, if they have a valid one: a missing, expired or revoked
- * token is simply no session (public routes never answer 401 for it).
- */
-export async function optionalAuthOf(req: FastifyRequest, auth: AuthService): Promise<AuthContext | null> {
-  const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
-  if (!token) return null;
-  const ctx = await auth.authenticate(token).catch(() => null);
-  return ctx && { ...ctx, requestId: req.id, ip: req.ip };
-}
-
-/**
- * Every /api route must declare its access; a route that forgets fails the boot, so no endpoint
- * is accidentally public.
- */
-export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
-  app.decorateRequest('auth', null);
-  const table: FastifyInstance['accessTable'] = [];
-  app.decorate('accessTable', table);
-  app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/') || route.method === 'HEAD') return;
-    const access = route.config?.access;
-    if (!access) throw new Error(`Route ${route.method} ${route.url} must declare config.access`);
-    for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
-  });
-  // preValidation: a caller without the right is turned away before their input is even looked at.
-  app.addHook('preValidation', async (req: FastifyRequest, _reply: FastifyReply) => {
-    const access = req.routeOptions.config.access;
-    if (!access || access === 'public') return;
-    const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
-    if (!token) throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_token' } });
-    req.auth = { ...(await auth.authenticate(token)), requestId: req.id, ip: req.ip };
-    if (access !== 'authenticated' && !can(req.auth.role, access)) {
-      throw forbidden(`Your role (${req.auth.role}) cannot do this; it needs ${access}`);
-    }
-  });
 }

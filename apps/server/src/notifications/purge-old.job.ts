@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { defineJob } from '../jobs/queue.ts';
+import { defineJob, type JobContext } from '../jobs/queue.ts';
+import type { NotificationService } from './service.ts';
+
+export interface PurgeOldNotificationsDeps {
+  notifications: Pick<NotificationService, 'purgeOlderThan'>;
+}
 
 /** Notifications older than 30 days are deleted every night. */
 export const purgeOldNotifications = defineJob({
@@ -7,7 +12,7 @@ export const purgeOldNotifications = defineJob({
   payload: z.object({}).loose(),
   cron: '17 3 * * *',
   retry: { limit: 2, delaySeconds: 300, backoff: true },
-  async handler(_p, ctx) {
-    return { deleted: await ctx.services.notifications.purgeOlderThan(30) };
+  async handler(_p, ctx: JobContext<PurgeOldNotificationsDeps>) {
+    return { deleted: await ctx.deps.notifications.purgeOlderThan(30) };
   },
 });

@@ -9,7 +9,7 @@ import { AppError, notFound } from '../lib/errors.ts';
 
 type Row = typeof numbers.$inferSelect;
 
-/** What the media domain does for a number that goes (see media/service.ts). */
+/** What the media domain does for a number that goes (see media/stored-files.ts). */
 export interface NumberMediaFiles {
   filesOfNumber(tx: Tx | Db, orgId: string, numberId: string): Promise<{ count: number; keys: string[] }>;
   /** After commit: deletes the stored bytes no remaining row refers to; never throws. */
@@ -25,11 +25,10 @@ export interface NumberMediaFiles {
  */
 export function createNumberDeletion(deps: {
   db: Db;
-  /** Late-bound: the media service is built after the numbers service. */
-  media: () => NumberMediaFiles | undefined;
+  media: NumberMediaFiles;
   toAudit(row: Row): unknown;
   /** After a delete commits: the webhook secrets cache forgets the number at once. */
-  onDeleted(): void;
+  onDeleted(numberId: string): Promise<unknown>;
 }) {
   async function countsOf(
     tx: Tx | Db,
@@ -42,7 +41,7 @@ export function createNumberDeletion(deps: {
                  (select count(*) from messages where org_id = ${orgId} and number_id = ${id})::int as messages,
                  (select count(*) from campaigns where org_id = ${orgId} and number_id = ${id})::int as campaigns`,
     );
-    const files = (await deps.media()?.filesOfNumber(tx, orgId, id)) ?? { count: 0, keys: [] };
+    const files = await deps.media.filesOfNumber(tx, orgId, id);
     return { ...c!, media_files: files.count, keys: files.keys };
   }
 
@@ -83,11 +82,11 @@ export function createNumberDeletion(deps: {
         before: deps.toAudit(row),
         after: { deleted: counts },
       });
-      onCommit(() => deps.onDeleted());
+      onCommit(() => deps.onDeleted(id));
       return keys;
     });
     if (keys.length) {
-      await deps.media()?.releaseFiles(ctx.orgId, keys);
+      await deps.media.releaseFiles(ctx.orgId, keys);
     }
   }
 

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { defineJob } from '../jobs/queue.ts';
+import { defineJob, type JobContext } from '../jobs/queue.ts';
+import type { NumberService } from './service.ts';
+
+export interface RefreshNumberHealthDeps {
+  numbers: Pick<NumberService, 'allActive' | 'refreshHealth'>;
+}
 
 /** Every 30 minutes: quality rating, throughput, messaging limit and name status of each active number. */
 export const refreshNumberHealth = defineJob({
@@ -7,11 +12,11 @@ export const refreshNumberHealth = defineJob({
   payload: z.object({}).loose(),
   cron: '*/30 * * * *',
   retry: { limit: 2, delaySeconds: 60, backoff: true },
-  async handler(_p, ctx) {
+  async handler(_p, ctx: JobContext<RefreshNumberHealthDeps>) {
     let checked = 0;
     let failed = 0;
-    for (const n of await ctx.services.numbers.allActive()) {
-      const r = await ctx.services.numbers.refreshHealth(n, 'cron');
+    for (const n of await ctx.deps.numbers.allActive()) {
+      const r = await ctx.deps.numbers.refreshHealth(n, 'cron');
       if (r.ok) checked++;
       else failed++;
     }

@@ -11,6 +11,7 @@ import { actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
 import { numberHealth, numbers } from '../db/schema.ts';
+import type { DomainEventEmitter } from '../events/domain-events.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -75,17 +76,15 @@ export function createNumberService(deps: {
   box: SecretBox;
   whatsapp: WhatsAppProvider;
   notifications: NotificationService;
-  /** Late-bound (built after this service): a deleted number's files leave the media store. */
-  media?: () => NumberMediaFiles | undefined;
-  /**
-   * After a number's webhook credentials change (connected, edited, deleted): the webhook secrets
-   * cache of this process re-reads them at once (other processes within a second).
-   */
-  onCredentialsChanged?: () => void;
+  /** A deleted number's files are counted with it and leave the media store after the delete commits. */
+  media: NumberMediaFiles;
+  /** Emits `number.credentials_changed` (connected, edited, deleted). */
+  domainEvents: DomainEventEmitter;
   log: Log;
 }) {
-  const { db, box, whatsapp, notifications, log } = deps;
-  const credentialsChanged = () => deps.onCredentialsChanged?.();
+  const { db, box, whatsapp, notifications, log, domainEvents } = deps;
+  const credentialsChanged = (numberId: string) =>
+    domainEvents.emitCommitted('number.credentials_changed', { numberId });
   /** The in-process simulator's client, when the sandbox runs (see sandbox/start-sandbox.ts). */
   let sandbox: WhatsAppProvider | undefined;
   const providerFor = (r: Pick<Row, 'isSandbox'>) => (r.isSandbox && sandbox ? sandbox : whatsapp);
@@ -142,7 +141,7 @@ export function createNumberService(deps: {
       });
       return toNumber(row);
     });
-    credentialsChanged();
+    await credentialsChanged(created.id);
     return created;
   }
 
@@ -217,13 +216,13 @@ export function createNumberService(deps: {
       });
       return toNumber(next!);
     });
-    if (body.app_secret || body.verify_token) credentialsChanged();
+    if (body.app_secret || body.verify_token) await credentialsChanged(id);
     return updated;
   }
 
   const deletion = createNumberDeletion({
     db,
-    media: () => deps.media?.(),
+    media: deps.media,
     toAudit: toNumber,
     onDeleted: credentialsChanged,
   });
@@ -375,7 +374,7 @@ export function createNumberService(deps: {
       .values(values)
       .onConflictDoUpdate({ target: numbers.phoneNumberId, set: { ...values, updatedAt: new Date() } })
       .returning();
-    credentialsChanged();
+    await credentialsChanged(row!.id);
     return toNumber(row!);
   }
 

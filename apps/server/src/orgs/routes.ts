@@ -16,10 +16,11 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { clientInfo, setSessionCookies } from '../auth/routes.ts';
+import { optionalAuthOf } from '../auth/access.ts';
+import { clientInfo, setSessionCookies } from '../auth/cookies.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { Config } from '../config.ts';
-import { authOf, optionalAuthOf } from '../lib/http.ts';
+import { authOf } from '../lib/http.ts';
 import type { OrgService } from './service.ts';
 
 const UserIdParams = z.object({ userId: Uuid });

@@ -11,6 +11,7 @@ import type { AuthContext } from '../auth/context.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { Db } from '../db/client.ts';
 import { transaction } from '../db/tx.ts';
+import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, forbidden, notFound } from '../lib/errors.ts';
 import type { NotificationService } from '../notifications/service.ts';
@@ -52,8 +53,8 @@ export function createOrgService(deps: {
   auth: AuthService;
   events: EventService;
   notifications: NotificationService;
-  /** The templates domain re-checks its catalogue against a new campaign policy. */
-  onCampaignPolicyChanged?(orgId: string): Promise<unknown>;
+  /** Emits `org.campaign_policy_changed` (the templates domain re-checks its catalogue). */
+  domainEvents: DomainEventEmitter;
 }) {
   const { db, auth, events } = deps;
   const invitations = createInvitationService(deps);
@@ -126,8 +127,8 @@ export function createOrgService(deps: {
         ...Object.keys(s ?? {}).map((k) => `settings.${k}`),
       ];
       onCommit(() => events.publish(ctx.orgId, [{ type: 'org.updated', data: { fields } }]));
-      if (s?.campaign_categories && deps.onCampaignPolicyChanged) {
-        onCommit(() => deps.onCampaignPolicyChanged?.(ctx.orgId));
+      if (s?.campaign_categories) {
+        deps.domainEvents.emit(onCommit, 'org.campaign_policy_changed', { orgId: ctx.orgId });
       }
     });
     return getOrg(ctx);

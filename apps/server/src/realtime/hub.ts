@@ -1,7 +1,7 @@
 import type { ServerFrame, StoredEvent } from '@openwaba/contracts';
 import { WS_CLOSE } from '@openwaba/contracts';
 import type { Database } from '../db/client.ts';
-import { EVENTS_CHANNEL, type EventRow, eventBounds, eventsSince, toStored } from '../events/repo.ts';
+import { EVENTS_CHANNEL, type EventRow, type EventService, toStored } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { Metrics } from '../lib/metrics.ts';
 
@@ -46,6 +46,7 @@ interface Feed {
 
 export interface HubOptions {
   database: Database;
+  events: Pick<EventService, 'rowsSince' | 'bounds'>;
   log: Log;
   metrics: Metrics;
   /** A subscriber whose unsent data exceeds this is disconnected (4008), not buffered further. */
@@ -64,7 +65,7 @@ const PAGE = 500;
  * them to every subscriber in id order; a subscriber that is behind catches up from the table.
  */
 export function createRealtimeHub(opts: HubOptions) {
-  const { database, log, metrics } = opts;
+  const { database, events: stored, log, metrics } = opts;
   const maxBuffered = opts.maxBufferedBytes ?? 1 << 20;
   const feeds = new Map<string, Feed>();
   let unlisten: (() => Promise<void>) | undefined;
@@ -144,7 +145,7 @@ export function createRealtimeHub(opts: HubOptions) {
     sub.catchingUp = true;
     try {
       for (;;) {
-        const rows = await eventsSince(database, sub.orgId, sub.cursor, PAGE);
+        const rows = await stored.rowsSince(sub.orgId, sub.cursor, PAGE);
         for (const e of rows.map(fromRow)) {
           sub.cursor = e.id;
           if (visible(sub, e) && !send(sub, wireOf(e))) return;
@@ -174,7 +175,7 @@ export function createRealtimeHub(opts: HubOptions) {
         again: false,
         ready: Promise.resolve(),
       };
-      f.ready = eventBounds(database, orgId).then((b) => {
+      f.ready = stored.bounds(orgId).then((b) => {
         f.head = Math.max(f.head, b.last);
       });
       feeds.set(orgId, f);
@@ -193,7 +194,7 @@ export function createRealtimeHub(opts: HubOptions) {
       do {
         feed.again = false;
         for (;;) {
-          const rows = await eventsSince(database, feed.orgId, feed.head, PAGE);
+          const rows = await stored.rowsSince(feed.orgId, feed.head, PAGE);
           if (!rows.length) break;
           const batch = rows.map(fromRow);
           feed.head = batch[batch.length - 1]!.id;
@@ -291,7 +292,7 @@ export function createRealtimeHub(opts: HubOptions) {
       await feed.ready;
       sub.filter = filter;
       sub.ready = false;
-      const { last, first } = await eventBounds(database, sub.orgId);
+      const { last, first } = await stored.bounds(sub.orgId);
       if (since === undefined || since === last) {
         sub.cursor = last;
         sub.ready = true;

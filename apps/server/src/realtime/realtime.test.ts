@@ -186,6 +186,7 @@ describe(`realtime WebSocket on ${settings.backend}`, () => {
     await c.post('/api/v1/auth/logout');
     const hub = createRealtimeHub({
       database: t.database,
+      events: t.app.services.events,
       log: silentLog,
       metrics: createMetrics(),
       heartbeatMs: 50,
@@ -209,6 +210,7 @@ describe(`realtime WebSocket on ${settings.backend}`, () => {
   it('drops a client that does not keep up instead of buffering for it', async () => {
     const hub = createRealtimeHub({
       database: t.database,
+      events: t.app.services.events,
       log: silentLog,
       metrics: createMetrics(),
       maxBufferedBytes: 1000,

@@ -1,10 +1,10 @@
 import websocket from '@fastify/websocket';
 import { ClientFrame, WS_CLOSE } from '@openwaba/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ACCESS_COOKIE } from '../auth/cookies.ts';
 import type { AuthService } from '../auth/service.ts';
 import type { Config } from '../config.ts';
 import { AppError, forbidden } from '../lib/errors.ts';
-import { ACCESS_COOKIE } from '../lib/http.ts';
 import type { RealtimeHub } from './hub.ts';
 
 const MAX_FRAME = 4096;

@@ -1,6 +1,11 @@
 import { z } from 'zod';
-import { defineJob } from '../jobs/queue.ts';
+import { defineJob, type JobContext } from '../jobs/queue.ts';
+import type { RetentionService } from './service.ts';
 import { RETENTION_CRON } from './service.ts';
+
+export interface PurgeRetentionDeps {
+  retention: Pick<RetentionService, 'runAll'>;
+}
 
 /**
  * Every night: each organisation's data older than its retention setting is deleted (see
@@ -13,7 +18,7 @@ export const purgeRetention = defineJob({
   retry: { limit: 2, delaySeconds: 600, backoff: true },
   // A first run after the setting is turned on can have a large backlog to go through, batch by batch.
   expireInSeconds: 6 * 3600,
-  async handler(_p, ctx) {
-    return { deleted: await ctx.services.retention.runAll() };
+  async handler(_p, ctx: JobContext<PurgeRetentionDeps>) {
+    return { deleted: await ctx.deps.retention.runAll() };
   },
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 import { createSeeder } from '../../test/seed.ts';
-import { JOBS } from '../jobs/registry.ts';
+import { jobList } from '../job-list.ts';
 import { silentLog } from '../lib/log.ts';
 import { createRetentionService, nextRunAfter } from './service.ts';
 
@@ -293,8 +293,8 @@ describe(`retention on ${settings.backend}`, () => {
   });
 
   it('runs every night as a job', () => {
-    const job = JOBS.find((j) => j.id === 'retention.purge');
-    expect(job?.cron).toBe('23 2 * * *');
+    const job = jobList(t.app.services).find((j) => j.def.id === 'retention.purge');
+    expect(job?.def.cron).toBe('23 2 * * *');
     expect(nextRunAfter(new Date('2026-03-01T01:00:00Z')).toISOString()).toBe('2026-03-01T02:23:00.000Z');
     expect(nextRunAfter(new Date('2026-03-01T02:23:00Z')).toISOString()).toBe('2026-03-02T02:23:00.000Z');
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createSimulator } from '@openwaba/simulator';
-import type { Services } from '../app.ts';
+import type { Services } from '../services.ts';
 import { createCloudApiProvider } from '../whatsapp/cloud-api.provider.ts';
 
 const SANDBOX = {

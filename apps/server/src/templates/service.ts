@@ -16,6 +16,7 @@ import type { PhoneView } from '../contacts/phone-privacy.ts';
 import type { Database, Db, Tx } from '../db/client.ts';
 import { numbers, orgSettings, templateCategoryChanges, templates } from '../db/schema.ts';
 import { type OnCommit, transaction } from '../db/tx.ts';
+import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
@@ -52,10 +53,10 @@ export function createTemplateService(deps: {
   urlGuard: UrlGuard;
   log: Log;
   /**
-   * After a change that stops the template being sent commits (a quarantine, or Meta pausing,
-   * disabling or rejecting it): campaigns using it pause. `why` is a sentence for a person.
+   * Emits `template.unusable` after a change that stops the template being sent commits (a
+   * quarantine, or Meta pausing, disabling or rejecting it): campaigns using it pause.
    */
-  onUnusable?(orgId: string, templateId: string, why: string): Promise<unknown>;
+  domainEvents: DomainEventEmitter;
 }) {
   const { db, database, numbers: numberService, events, notifications, log } = deps;
 
@@ -112,7 +113,11 @@ export function createTemplateService(deps: {
       await events.publish(r.orgId, [
         { type: 'template.status_updated', data: templateEventData(r, 'QUARANTINED', reason) },
       ]);
-      await deps.onUnusable?.(r.orgId, r.id, `A template was quarantined: ${reason}`);
+    });
+    deps.domainEvents.emit(onCommit, 'template.unusable', {
+      orgId: r.orgId,
+      templateId: r.id,
+      why: `A template was quarantined: ${reason}`,
     });
     return true;
   }
@@ -306,9 +311,7 @@ export function createTemplateService(deps: {
         .where(eq(templates.id, r.id));
       if (UNSENDABLE.has(status) && status !== r.status) {
         const why = `Meta set template “${r.name}” (${r.language}) to ${status}${reason && reason !== 'NONE' ? `: ${reason}` : ''}`;
-        onCommit(async () => {
-          await deps.onUnusable?.(orgId, r.id, why);
-        });
+        deps.domainEvents.emit(onCommit, 'template.unusable', { orgId, templateId: r.id, why });
       }
       if (category && category !== r.category) {
         await recordChange(tx, r, category, 'webhook');

@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import { defineJob } from '../jobs/queue.ts';
+import { defineJob, type JobContext, type JobQueue } from '../jobs/queue.ts';
+import type { TemplateService } from './service.ts';
 import { syncTemplates } from './sync.job.ts';
+
+export interface SyncAllTemplatesDeps {
+  templates: Pick<TemplateService, 'orgsToSync'>;
+  jobs: Pick<JobQueue, 'enqueue'>;
+}
 
 /** Every 3 hours: each organisation with an active number gets its catalogue synced. */
 export const syncAllTemplates = defineJob({
@@ -8,10 +14,10 @@ export const syncAllTemplates = defineJob({
   payload: z.object({}).loose(),
   cron: '17 */3 * * *',
   retry: { limit: 1, delaySeconds: 300, backoff: false },
-  async handler(_p, ctx) {
-    const orgs = await ctx.services.templates.orgsToSync();
+  async handler(_p, ctx: JobContext<SyncAllTemplatesDeps>) {
+    const orgs = await ctx.deps.templates.orgsToSync();
     for (const orgId of orgs) {
-      await ctx.services.jobs
+      await ctx.deps.jobs
         .enqueue(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` })
         .catch(() => {});
     }

@@ -5,30 +5,74 @@ import {
   type SelectHTMLAttributes,
   useId,
 } from 'react';
+import { Link } from 'react-router';
+import { Icon } from './icons.tsx';
 
-const cx = (...c: (string | false | undefined)[]) => c.filter(Boolean).join(' ');
+export const cx = (...c: (string | false | undefined)[]) => c.filter(Boolean).join(' ');
+
+const BUTTON_BASE =
+  'inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium transition disabled:cursor-not-allowed';
+const BUTTON_VARIANTS = {
+  primary: 'bg-brand-600 text-white hover:bg-brand-700 disabled:bg-brand-600/50',
+  secondary: 'bg-white text-slate-800 border border-slate-300 hover:bg-slate-50',
+  danger: 'bg-white text-red-700 border border-red-300 hover:bg-red-50',
+  ghost: 'text-slate-700 hover:bg-slate-100',
+} as const;
+type ButtonVariant = keyof typeof BUTTON_VARIANTS;
 
 export function Button({
   variant = 'primary',
   className,
   ...props
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'secondary' | 'danger' | 'ghost' }) {
-  const styles = {
-    primary: 'bg-brand-600 text-white hover:bg-brand-700 disabled:bg-brand-600/50',
-    secondary: 'bg-white text-slate-800 border border-slate-300 hover:bg-slate-50',
-    danger: 'bg-white text-red-700 border border-red-300 hover:bg-red-50',
-    ghost: 'text-slate-700 hover:bg-slate-100',
-  }[variant];
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant }) {
+  return <button type="button" className={cx(BUTTON_BASE, BUTTON_VARIANTS[variant], className)} {...props} />;
+}
+
+/** A link that looks like a button: "New campaign" opening the wizard. */
+export function ButtonLink({
+  to,
+  variant = 'primary',
+  className,
+  children,
+}: {
+  to: string;
+  variant?: ButtonVariant;
+  className?: string;
+  children: ReactNode;
+}) {
   return (
-    <button
-      type="button"
-      className={cx(
-        'inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium transition disabled:cursor-not-allowed',
-        styles,
-        className,
-      )}
-      {...props}
-    />
+    <Link to={to} className={cx(BUTTON_BASE, BUTTON_VARIANTS[variant], className)}>
+      {children}
+    </Link>
+  );
+}
+
+/** A file the server builds (a CSV export), downloaded rather than opened. */
+export function DownloadLink({ href, children }: { href: string; children: ReactNode }) {
+  return (
+    <a href={href} download className={cx(BUTTON_BASE, BUTTON_VARIANTS.secondary)}>
+      <Icon name="document" className="h-4 w-4" /> {children}
+    </a>
+  );
+}
+
+/** Back to the list a page belongs to: "← Campaigns". */
+export function BackLink({
+  to,
+  children,
+  className,
+}: {
+  to: string;
+  children: ReactNode;
+  className?: string;
+}) {
+  return (
+    <Link
+      to={to}
+      className={cx('inline-flex items-center gap-1 text-sm text-brand-700 hover:underline', className)}
+    >
+      <Icon name="back" className="h-4 w-4" /> {children}
+    </Link>
   );
 }
 

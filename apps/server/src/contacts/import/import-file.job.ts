@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { defineJob } from '../../jobs/queue.ts';
+import { defineJob, type JobContext } from '../../jobs/queue.ts';
+import type { ContactImportService } from './service.ts';
+
+export interface ImportContactFileDeps {
+  contactImports: Pick<ContactImportService, 'run'>;
+}
 
 /**
  * Imports a confirmed contact file in one transaction. Not retried after a failure: the import is
@@ -13,8 +18,8 @@ export const importContactFile = defineJob({
   // 100k rows take seconds on PostgreSQL, longer on the embedded database.
   expireInSeconds: 3600,
   concurrency: 1,
-  async handler(p, ctx) {
-    const result = await ctx.services.contactImports.run(p.orgId, p.importId);
+  async handler(p, ctx: JobContext<ImportContactFileDeps>) {
+    const result = await ctx.deps.contactImports.run(p.orgId, p.importId);
     return { state: result.state, counts: result.counts };
   },
 });

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { defineJob } from '../../jobs/queue.ts';
+import { defineJob, type JobContext } from '../../jobs/queue.ts';
+import type { ContactImportService } from './service.ts';
+
+export interface PurgeImportUploadsDeps {
+  contactImports: Pick<ContactImportService, 'purgeStale'>;
+}
 
 /** Hourly: the files of imports nobody confirmed within a day are deleted (the import becomes failed). */
 export const purgeImportUploads = defineJob({
@@ -7,7 +12,7 @@ export const purgeImportUploads = defineJob({
   payload: z.object({}).loose(),
   cron: '17 * * * *',
   retry: { limit: 1, delaySeconds: 300, backoff: false },
-  async handler(_p, ctx) {
-    return { purged: await ctx.services.contactImports.purgeStale(24) };
+  async handler(_p, ctx: JobContext<PurgeImportUploadsDeps>) {
+    return { purged: await ctx.deps.contactImports.purgeStale(24) };
   },
 });

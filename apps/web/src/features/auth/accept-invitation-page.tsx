@@ -3,7 +3,8 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
-import { AuthFrame } from './login-page.tsx';
+import { AuthFrame } from './auth-frame.tsx';
+import { authKeys } from './keys.ts';
 import { useMe } from './use-me.ts';
 
 /**
@@ -32,7 +33,7 @@ export function AcceptInvitationPage() {
     }
   }, [location.pathname, location.search, navigate, token]);
   const lookup = useQuery({
-    queryKey: ['invitation', token],
+    queryKey: authKeys.invitation(token),
     queryFn: () => api.invitations.lookup(token),
     enabled: token.length > 0,
     retry: false,

@@ -3,21 +3,8 @@ import { type FormEvent, useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
+import { AuthFrame } from './auth-frame.tsx';
 import { useMe } from './use-me.ts';
-
-export function AuthFrame({ title, children }: { title: string; children: React.ReactNode }) {
-  return (
-    <main className="flex min-h-screen items-center justify-center px-4">
-      <div className="w-full max-w-sm">
-        <div className="mb-6 text-center">
-          <div className="text-2xl font-bold text-brand-700">openwaba</div>
-          <h1 className="mt-2 text-lg font-semibold">{title}</h1>
-        </div>
-        <div className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">{children}</div>
-      </div>
-    </main>
-  );
-}
 
 export function LoginPage() {
   const me = useMe();

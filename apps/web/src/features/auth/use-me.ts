@@ -2,11 +2,12 @@ import type { Me } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
+import { authKeys } from './keys.ts';
 
 /** The signed-in user; `null` when signed out. */
 export function useMe() {
   return useQuery<Me | null>({
-    queryKey: ['me'],
+    queryKey: authKeys.me,
     queryFn: async () => {
       try {
         return await api.me.get();

@@ -1,46 +1,17 @@
-import { type Campaign, RECIPIENT_STATES } from '@openwaba/contracts';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import type { Campaign } from '@openwaba/contracts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
-import {
-  Alert,
-  Badge,
-  type BadgeTone,
-  Button,
-  Card,
-  ConfirmPanel,
-  Field,
-  Select,
-} from '../../components/ui.tsx';
+import { Alert, BackLink, Badge, Button, Card, ConfirmPanel } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
-import { StartPanel } from './new-campaign-page.tsx';
-import {
-  duration,
-  FINISHED,
-  n,
-  pct,
-  pollEvery,
-  STATE_TONE,
-  sendable,
-  stateLabel,
-  useCampaign,
-  useCampaignRights,
-  when,
-} from './queries.ts';
+import { Preflight, Progress } from './campaign-progress.tsx';
+import { Recipients } from './campaign-recipients.tsx';
+import { Report } from './campaign-report.tsx';
+import { campaignKeys } from './keys.ts';
+import { STATE_TONE, stateLabel, useCampaign, useCampaignRights, when } from './queries.ts';
+import { StartPanel } from './start-panel.tsx';
 import { inZone, useOrgTimezone } from './time.ts';
-
-function BackLink() {
-  return (
-    <Link
-      to="/campaigns"
-      className="inline-flex items-center gap-1 text-sm text-slate-600 hover:text-slate-900"
-    >
-      <Icon name="back" className="h-4 w-4" /> Campaigns
-    </Link>
-  );
-}
 
 export function CampaignPage() {
   const { id = '' } = useParams();
@@ -49,7 +20,7 @@ export function CampaignPage() {
   if (campaign.error) {
     return (
       <div className="space-y-3">
-        <BackLink />
+        <BackLink to="/campaigns">Campaigns</BackLink>
         <Alert>{errorMessage(campaign.error)}</Alert>
       </div>
     );
@@ -98,8 +69,6 @@ export function CampaignPage() {
   );
 }
 
-// ---- header, actions --------------------------------------------------------------------------
-
 function Header({ campaign: c }: { campaign: Campaign }) {
   const { canManage } = useCampaignRights();
   const qc = useQueryClient();
@@ -109,10 +78,10 @@ function Header({ campaign: c }: { campaign: Campaign }) {
   const [confirmStop, setConfirmStop] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const apply = (next: Campaign) => {
-    qc.setQueryData(['campaigns', 'one', next.id], next);
-    void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
-    void qc.invalidateQueries({ queryKey: ['campaigns', 'recipients', next.id] });
-    void qc.invalidateQueries({ queryKey: ['campaigns', 'report', next.id] });
+    qc.setQueryData(campaignKeys.one(next.id), next);
+    void qc.invalidateQueries({ queryKey: campaignKeys.list });
+    void qc.invalidateQueries({ queryKey: campaignKeys.recipients(next.id) });
+    void qc.invalidateQueries({ queryKey: campaignKeys.report(next.id) });
   };
   const action = useMutation({
     mutationFn: (verb: 'pause' | 'resume' | 'stop') => api.campaigns[verb](c.id),
@@ -124,7 +93,7 @@ function Header({ campaign: c }: { campaign: Campaign }) {
   const remove = useMutation({
     mutationFn: () => api.campaigns.remove(c.id),
     onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
+      await qc.invalidateQueries({ queryKey: campaignKeys.list });
       navigate('/campaigns', { state: { notice: `Deleted the campaign “${c.name}”.` } });
     },
   });
@@ -132,7 +101,7 @@ function Header({ campaign: c }: { campaign: Campaign }) {
   const busy = action.isPending;
   return (
     <div className="space-y-3">
-      <BackLink />
+      <BackLink to="/campaigns">Campaigns</BackLink>
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="text-xl font-semibold text-slate-900">{c.name}</h1>
         <Badge tone={STATE_TONE[c.state]}>
@@ -208,402 +177,6 @@ function Header({ campaign: c }: { campaign: Campaign }) {
           <StartPanel draft={c} onStarted={() => undefined} />
         </Card>
       )}
-    </div>
-  );
-}
-
-// ---- live progress ----------------------------------------------------------------------------
-
-function Counter({
-  label,
-  value,
-  tone,
-  testId,
-}: {
-  label: string;
-  value: ReactNode;
-  tone?: string;
-  testId: string;
-}) {
-  return (
-    <div className="rounded-md border border-slate-200 bg-white px-3 py-2">
-      <dt className="text-xs uppercase text-slate-500">{label}</dt>
-      <dd
-        className={`mt-0.5 text-lg font-semibold tabular-nums ${tone ?? 'text-slate-900'}`}
-        data-testid={testId}
-      >
-        {value}
-      </dd>
-    </div>
-  );
-}
-
-function Progress({ campaign: c }: { campaign: Campaign }) {
-  const k = c.counts;
-  const target = sendable(c);
-  const done = k.sent + k.failed;
-  const p = FINISHED.includes(c.state) && c.state === 'completed' ? 100 : Math.min(100, pct(done, target));
-  const running = c.state === 'running';
-  const eta = running && c.rate && c.rate > 0 ? k.queued / c.rate : running ? c.eta_seconds : null;
-  return (
-    <Card title="Progress">
-      <div
-        role="progressbar"
-        aria-label="Campaign progress"
-        aria-valuemin={0}
-        aria-valuemax={target}
-        aria-valuenow={done}
-        className="h-3 w-full overflow-hidden rounded-full bg-slate-200"
-      >
-        <div
-          className={`h-full rounded-full transition-all ${c.state === 'paused' ? 'bg-amber-500' : 'bg-brand-600'}`}
-          style={{ width: `${p}%` }}
-        />
-      </div>
-      <p className="mt-2 flex flex-wrap gap-x-4 text-sm text-slate-700" aria-live="polite">
-        <span>
-          {n(done)} of {n(target)} processed ({p}%)
-        </span>
-        {running && (
-          <span>
-            Rate:{' '}
-            <span data-testid="campaign-rate">{c.rate === null ? '—' : `${Math.round(c.rate)} msg/s`}</span>
-          </span>
-        )}
-        {running && eta !== null && <span>ETA: about {duration(eta)}</span>}
-      </p>
-      <dl className="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-8" aria-label="Counters">
-        <Counter label="Total" value={n(k.total)} testId="count-total" />
-        <Counter label="Queued" value={n(k.queued)} testId="count-queued" />
-        <Counter label="Sent" value={n(k.sent)} testId="count-sent" />
-        <Counter label="Delivered" value={n(k.delivered)} testId="count-delivered" />
-        <Counter label="Read" value={n(k.read)} testId="count-read" />
-        <Counter
-          label="Failed"
-          value={n(k.failed)}
-          tone={k.failed ? 'text-red-700' : undefined}
-          testId="count-failed"
-        />
-        <Counter label="Skipped" value={n(k.skipped)} testId="count-skipped" />
-        <Counter label="Invalid" value={n(k.invalid)} testId="count-invalid" />
-      </dl>
-    </Card>
-  );
-}
-
-function Preflight({ campaign: c }: { campaign: Campaign }) {
-  const f = c.preflight;
-  if (!f) return null;
-  const skipped = Object.entries(f.skipped);
-  const money = (v: number) =>
-    (() => {
-      try {
-        return v.toLocaleString(undefined, { style: 'currency', currency: f.estimated_cost.currency });
-      } catch {
-        return `${v.toFixed(2)} ${f.estimated_cost.currency}`;
-      }
-    })();
-  return (
-    <Card title="Pre-flight" description={`Checked ${when(f.checked_at)}.`}>
-      <div className="space-y-3 text-sm" data-testid="preflight">
-        {f.problems.length > 0 ? (
-          <Alert>
-            <p className="font-medium">Problems found:</p>
-            <ul className="mt-1 list-disc pl-5">
-              {f.problems.map((p) => (
-                <li key={p}>{p}</li>
-              ))}
-            </ul>
-          </Alert>
-        ) : (
-          <Alert kind="success">Every check passed: {n(f.ready)} recipients ready.</Alert>
-        )}
-        <dl className="grid gap-x-6 gap-y-2 sm:grid-cols-3">
-          <div>
-            <dt className="text-xs text-slate-500">Skipped</dt>
-            <dd className="text-slate-900">
-              {skipped.length === 0
-                ? 'None'
-                : skipped.map(([reason, count]) => (
-                    <span key={reason} className="block">
-                      {n(count)} — {reason}
-                    </span>
-                  ))}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-xs text-slate-500">Estimated cost</dt>
-            <dd className="text-slate-900">
-              {money(f.estimated_cost.total)}
-              {Object.entries(f.estimated_cost.by_category).map(([cat, v]) => (
-                <span key={cat} className="block text-xs text-slate-600">
-                  {cat.toLowerCase()}: {money(v)}
-                </span>
-              ))}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-xs text-slate-500">Budget today</dt>
-            <dd className="text-slate-900">
-              {f.budget === null
-                ? 'Unknown (Meta has not told us the messaging limit yet)'
-                : `${n(f.budget)} new conversations`}
-            </dd>
-          </div>
-        </dl>
-      </div>
-    </Card>
-  );
-}
-
-// ---- recipients -------------------------------------------------------------------------------
-
-const RECIPIENT_TONE: Record<string, BadgeTone> = {
-  pending: 'slate',
-  queued: 'sky',
-  sent: 'green',
-  failed: 'red',
-  skipped: 'amber',
-  invalid: 'red',
-};
-
-function errorText(e: unknown): string | null {
-  if (!e || typeof e !== 'object') return null;
-  const o = e as { code?: unknown; title?: unknown; message?: unknown };
-  const parts = [o.code, o.title ?? o.message].filter((x) => x !== undefined && x !== null).map(String);
-  return parts.length ? parts.join(' · ') : null;
-}
-
-function Recipients({ campaign: c }: { campaign: Campaign }) {
-  const [state, setState] = useState('');
-  const pages = useInfiniteQuery({
-    queryKey: ['campaigns', 'recipients', c.id, state],
-    queryFn: ({ pageParam }) =>
-      api.campaigns.recipients(c.id, {
-        ...(state ? { state } : {}),
-        ...(pageParam !== undefined ? { after: pageParam } : {}),
-        limit: 50,
-      }),
-    initialPageParam: undefined as number | undefined,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-    // Rows change state by the dozen each second while running, and delivery statuses arrive after the
-    // sends, announced by no event: ask again while either is likely.
-    refetchInterval: c.state === 'running' ? 3000 : pollEvery(c) ? 10_000 : false,
-  });
-  const rows = pages.data?.pages.flatMap((p) => p.data) ?? [];
-  const templateName = (i: number) => c.templates[i]?.name ?? '—';
-  return (
-    <Card title="Recipients">
-      <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
-        <Field label="State">
-          {(id) => (
-            <Select id={id} className="w-40" value={state} onChange={(e) => setState(e.target.value)}>
-              <option value="">All</option>
-              {RECIPIENT_STATES.map((s) => (
-                <option key={s} value={s}>
-                  {stateLabel(s)}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <a
-          href={api.campaigns.exportUrl(c.id)}
-          download
-          className="inline-flex items-center gap-2 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50"
-        >
-          <Icon name="document" className="h-4 w-4" /> Download CSV
-        </a>
-      </div>
-      {pages.error && <Alert>{errorMessage(pages.error)}</Alert>}
-      {pages.isPending && <p className="text-sm text-slate-500">Loading recipients…</p>}
-      {pages.isSuccess && rows.length === 0 && (
-        <p className="text-sm text-slate-600">No recipient{state ? ` in the state “${state}”` : ''}.</p>
-      )}
-      {rows.length > 0 && (
-        <div className="overflow-x-auto rounded-md border border-slate-200">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Recipients</caption>
-            <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-              <tr>
-                <th className="px-3 py-2">Phone</th>
-                <th className="px-3 py-2">State</th>
-                <th className="px-3 py-2">Delivery</th>
-                <th className="hidden px-3 py-2 sm:table-cell">Template</th>
-                <th className="px-3 py-2">Reason or error</th>
-                <th className="hidden px-3 py-2 md:table-cell">Sent</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {rows.map((r) => (
-                <tr key={r.id} data-recipient-state={r.state}>
-                  <td className="whitespace-nowrap px-3 py-2 tabular-nums">
-                    {r.contact_id ? (
-                      <Link to={`/contacts/${r.contact_id}`} className="text-brand-700 hover:underline">
-                        {r.phone ?? r.input}
-                      </Link>
-                    ) : (
-                      (r.phone ?? r.input)
-                    )}
-                  </td>
-                  <td className="px-3 py-2">
-                    <Badge tone={RECIPIENT_TONE[r.state] ?? 'slate'}>{stateLabel(r.state)}</Badge>
-                  </td>
-                  <td className="px-3 py-2 text-slate-700">{r.status ? stateLabel(r.status) : '—'}</td>
-                  <td className="hidden px-3 py-2 text-slate-700 sm:table-cell">
-                    {templateName(r.template_index)}
-                  </td>
-                  <td className="px-3 py-2 text-slate-700">{r.reason ?? errorText(r.error) ?? '—'}</td>
-                  <td className="hidden px-3 py-2 text-slate-600 md:table-cell">{when(r.sent_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {pages.hasNextPage && (
-        <div className="mt-3">
-          <Button
-            variant="secondary"
-            disabled={pages.isFetchingNextPage}
-            onClick={() => pages.fetchNextPage()}
-          >
-            {pages.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </Button>
-        </div>
-      )}
-    </Card>
-  );
-}
-
-// ---- report -----------------------------------------------------------------------------------
-
-const rate = (v: number) => `${Math.round(v * 1000) / 10}%`;
-
-function Report({ campaign: c }: { campaign: Campaign }) {
-  const report = useQuery({
-    queryKey: ['campaigns', 'report', c.id],
-    queryFn: () => api.campaigns.report(c.id),
-    // Statuses keep arriving after the last send.
-    refetchInterval: pollEvery(c) ? 5000 : false,
-  });
-  if (report.error) return <Alert>{errorMessage(report.error)}</Alert>;
-  if (!report.data) return <p className="text-sm text-slate-500">Loading the report…</p>;
-  return <ReportView report={report.data} />;
-}
-
-type CampaignReport = Awaited<ReturnType<typeof api.campaigns.report>>;
-
-function ReportView({ report: r }: { report: CampaignReport }) {
-  const f = r.funnel;
-  const steps: [string, number][] = [
-    ['Recipients', f.total],
-    ['Sent', f.sent],
-    ['Delivered', f.delivered],
-    ['Read', f.read],
-    ['Replied', f.replied],
-  ];
-  return (
-    <div className="space-y-5" data-testid="campaign-report">
-      <Alert kind="info">{r.note}</Alert>
-      <Card title="Funnel">
-        <ol className="space-y-2" aria-label="Funnel">
-          {steps.map(([label, v]) => (
-            <li key={label} className="grid grid-cols-[6rem_1fr_4rem] items-center gap-3 text-sm">
-              <span className="text-slate-700">{label}</span>
-              <span className="h-3 overflow-hidden rounded-full bg-slate-100">
-                <span
-                  className="block h-full rounded-full bg-brand-600"
-                  style={{ width: `${pct(v, f.total)}%` }}
-                />
-              </span>
-              <span className="text-right font-semibold tabular-nums">{n(v)}</span>
-            </li>
-          ))}
-        </ol>
-        <p className="mt-3 text-sm text-slate-600">
-          Failed {n(f.failed)} · skipped {n(f.skipped)} · invalid {n(f.invalid)}
-        </p>
-      </Card>
-      <div className="grid gap-5 lg:grid-cols-2">
-        <Card title="Rates" description="Of the messages sent.">
-          <dl className="grid grid-cols-2 gap-3 text-sm" aria-label="Rates">
-            {(
-              [
-                ['Delivered', r.rates.delivered],
-                ['Read', r.rates.read],
-                ['Replied', r.rates.replied],
-                ['Failed', r.rates.failed],
-              ] as const
-            ).map(([label, v]) => (
-              <div key={label} className="rounded-md border border-slate-200 px-3 py-2">
-                <dt className="text-xs uppercase text-slate-500">{label}</dt>
-                <dd className="text-lg font-semibold tabular-nums">{rate(v)}</dd>
-              </div>
-            ))}
-          </dl>
-          <dl className="mt-3 grid grid-cols-2 gap-3 text-sm">
-            <div>
-              <dt className="text-xs text-slate-500">Duration</dt>
-              <dd>{duration(r.duration_seconds)}</dd>
-            </div>
-            <div>
-              <dt className="text-xs text-slate-500">Average rate</dt>
-              <dd>{r.average_rate === null ? '—' : `${Math.round(r.average_rate * 10) / 10} msg/s`}</dd>
-            </div>
-          </dl>
-        </Card>
-        <Card title="Failures" description="Grouped by Meta's error code.">
-          {r.failures.length === 0 ? (
-            <p className="text-sm text-slate-600">No failure.</p>
-          ) : (
-            <table className="w-full text-left text-sm">
-              <caption className="sr-only">Failures by error</caption>
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-1 pr-3">Code</th>
-                  <th className="py-1 pr-3">Error</th>
-                  <th className="py-1 text-right">Count</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {r.failures.map((x) => (
-                  <tr key={`${x.code}-${x.title}`}>
-                    <td className="py-1 pr-3 font-mono">{x.code}</td>
-                    <td className="py-1 pr-3">{x.title}</td>
-                    <td className="py-1 text-right tabular-nums">{n(x.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </Card>
-      </div>
-      <Card title="Per template">
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Per template</caption>
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-1 pr-3">Template</th>
-              <th className="py-1 pr-3 text-right">Sent</th>
-              <th className="py-1 pr-3 text-right">Delivered</th>
-              <th className="py-1 pr-3 text-right">Read</th>
-              <th className="py-1 text-right">Failed</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {r.per_template.map((t) => (
-              <tr key={t.template_index}>
-                <td className="py-1 pr-3">{t.name}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{n(t.sent)}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{n(t.delivered)}</td>
-                <td className="py-1 pr-3 text-right tabular-nums">{n(t.read)}</td>
-                <td className="py-1 text-right tabular-nums">{n(t.failed)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Card>
     </div>
   );
 }

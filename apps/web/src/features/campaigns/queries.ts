@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 import type { BadgeTone } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { campaignKeys } from './keys.ts';
 
 /** States in which the sender is (or may soon be) at work: the page keeps a slow poll as a safety net. */
 export const ACTIVE: readonly CampaignState[] = ['scheduled', 'running', 'paused'];
@@ -23,7 +24,7 @@ export function pollEvery(c: Campaign | undefined): number | false {
 
 export function useCampaigns() {
   return useQuery({
-    queryKey: ['campaigns', 'list'],
+    queryKey: campaignKeys.list,
     queryFn: () => api.campaigns.list(),
     refetchInterval: (q) => {
       const every = (q.state.data?.data ?? []).map(pollEvery).filter((x) => x !== false);
@@ -34,7 +35,7 @@ export function useCampaigns() {
 
 export function useCampaign(id: string) {
   return useQuery({
-    queryKey: ['campaigns', 'one', id],
+    queryKey: campaignKeys.one(id),
     queryFn: () => api.campaigns.get(id),
     refetchInterval: (q) => pollEvery(q.state.data),
   });

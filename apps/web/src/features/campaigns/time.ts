@@ -1,9 +1,8 @@
-import { useQuery } from '@tanstack/react-query';
-import { api } from '../../api.ts';
+import { useOrg } from '../settings/queries.ts';
 
 /** The organisation's time zone (schedules are given and shown in it); the browser's until it loads. */
 export function useOrgTimezone(): string {
-  const org = useQuery({ queryKey: ['org'], queryFn: () => api.orgs.current() });
+  const org = useOrg();
   return org.data?.settings.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 

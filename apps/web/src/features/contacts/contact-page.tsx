@@ -1,23 +1,22 @@
-import type { Contact, CustomField, FieldValue, TimelineItem } from '@openwaba/contracts';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Contact, CustomField, FieldValue } from '@openwaba/contracts';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
+import { Alert, BackLink, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
+import { ContactTimeline } from './contact-timeline.tsx';
+import { contactKeys, tagKeys } from './keys.ts';
 import { ConfirmDialog, ConsentBadge, dateTime, SOURCE_LABEL, TagChip } from './parts.tsx';
 import { ContactPrivacyActions } from './privacy-actions.tsx';
 import { useContactRights, useFields, usePhonesHidden, useTags } from './queries.ts';
 
 export function ContactPage() {
   const { id = '' } = useParams();
-  const contact = useQuery({ queryKey: ['contacts', 'one', id], queryFn: () => api.contacts.get(id) });
+  const contact = useQuery({ queryKey: contactKeys.one(id), queryFn: () => api.contacts.get(id) });
   return (
     <div className="space-y-4">
-      <Link to="/contacts" className="inline-flex items-center gap-1 text-sm text-brand-700 hover:underline">
-        <Icon name="back" className="h-4 w-4" /> Contacts
-      </Link>
+      <BackLink to="/contacts">Contacts</BackLink>
       {contact.error && <Alert>{errorMessage(contact.error)}</Alert>}
       {contact.isPending && (
         <p className="text-sm text-slate-500" role="status">
@@ -38,7 +37,7 @@ function ContactView({ contact }: { contact: Contact }) {
   const remove = useMutation({
     mutationFn: () => api.contacts.remove(contact.id),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
       navigate('/contacts');
     },
   });
@@ -72,7 +71,7 @@ function ContactView({ contact }: { contact: Contact }) {
           <DetailsCard contact={contact} editable={canWrite} />
           <ConsentCard contact={contact} editable={canWrite} />
         </div>
-        <TimelineCard contactId={contact.id} />
+        <ContactTimeline contactId={contact.id} />
       </div>
       <ConfirmDialog
         open={confirmDelete}
@@ -166,10 +165,10 @@ function DetailsCard({ contact, editable }: { contact: Contact; editable: boolea
       });
     },
     onSuccess: (c) => {
-      qc.setQueryData(['contacts', 'one', contact.id], c);
-      void qc.invalidateQueries({ queryKey: ['contacts', 'list'] });
-      void qc.invalidateQueries({ queryKey: ['contacts', 'timeline', contact.id] });
-      void qc.invalidateQueries({ queryKey: ['tags'] });
+      qc.setQueryData(contactKeys.one(contact.id), c);
+      void qc.invalidateQueries({ queryKey: contactKeys.lists });
+      void qc.invalidateQueries({ queryKey: contactKeys.timeline(contact.id) });
+      void qc.invalidateQueries({ queryKey: tagKeys.all });
       setSaved(true);
     },
   });
@@ -261,7 +260,7 @@ function DetailsCard({ contact, editable }: { contact: Contact; editable: boolea
 function ConsentCard({ contact, editable }: { contact: Contact; editable: boolean }) {
   const qc = useQueryClient();
   const ledger = useQuery({
-    queryKey: ['contacts', 'consent', contact.id],
+    queryKey: contactKeys.consent(contact.id),
     queryFn: () => api.contacts.consent(contact.id),
   });
   const [proof, setProof] = useState('');
@@ -274,7 +273,7 @@ function ConsentCard({ contact, editable }: { contact: Contact; editable: boolea
       }),
     onSuccess: () => {
       setProof('');
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
     },
   });
   const state = ledger.data?.state ?? contact.consent.state;
@@ -341,117 +340,6 @@ function ConsentCard({ contact, editable }: { contact: Contact; editable: boolea
             </li>
           ))}
         </ol>
-      )}
-    </Card>
-  );
-}
-
-const ACTION_LABEL: Record<string, string> = {
-  'contact.create': 'Contact created',
-  'contact.update': 'Contact edited',
-  'contact.delete': 'Contact deleted',
-  'contact.bulk_tag': 'Tagged in a bulk action',
-  'contact.bulk_untag': 'Untagged in a bulk action',
-  'contact.import': 'Imported',
-};
-
-/** Which properties an edit touched, from the audit row's before/after. */
-function changedKeys(before: unknown, after: unknown): string[] {
-  const b = (before ?? {}) as Record<string, unknown>;
-  const a = (after ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || typeof a !== 'object') return [];
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
-    (k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]),
-  );
-}
-
-function TimelineEntry({ item }: { item: TimelineItem }) {
-  if (item.kind === 'message') {
-    const m = item.message;
-    return (
-      <>
-        <span className="font-medium">{m.direction === 'in' ? 'Message received' : 'Message sent'}</span>
-        <p className="mt-0.5 break-words text-slate-700">{m.preview || `(${m.type})`}</p>
-        <Link
-          to={`/inbox/${m.conversation_id}`}
-          className="text-xs font-medium text-brand-700 hover:underline"
-        >
-          Open the conversation
-        </Link>
-      </>
-    );
-  }
-  if (item.kind === 'consent') {
-    const e = item.consent;
-    return (
-      <>
-        <span className="font-medium">{e.kind === 'opt_in' ? 'Opted in' : 'Opted out'}</span>
-        <span className="text-slate-600">
-          {' '}
-          · {SOURCE_LABEL[e.source] ?? e.source}
-          {e.actor_email && ` · ${e.actor_email}`}
-        </span>
-        {e.proof && <p className="mt-0.5 break-words text-slate-700">“{e.proof}”</p>}
-      </>
-    );
-  }
-  const c = item.change;
-  const keys = changedKeys(c.before, c.after).filter((k) => k !== 'updated_at');
-  return (
-    <>
-      <span className="font-medium">{ACTION_LABEL[c.action] ?? c.action}</span>
-      {c.actor_label && <span className="text-slate-600"> · {c.actor_label}</span>}
-      {keys.length > 0 && <p className="mt-0.5 text-slate-600">Changed: {keys.join(', ')}</p>}
-    </>
-  );
-}
-
-function TimelineCard({ contactId }: { contactId: string }) {
-  const timeline = useInfiniteQuery({
-    queryKey: ['contacts', 'timeline', contactId],
-    queryFn: ({ pageParam }) => api.contacts.timeline(contactId, { cursor: pageParam }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
-  const items = timeline.data?.pages.flatMap((p) => p.data) ?? [];
-  return (
-    <Card title="Activity">
-      {timeline.error && <Alert>{errorMessage(timeline.error)}</Alert>}
-      {timeline.isSuccess && items.length === 0 && (
-        <p className="text-sm text-slate-500">
-          Nothing yet: messages, consent changes and edits will appear here.
-        </p>
-      )}
-      <ol aria-label="Activity" className="space-y-3 border-l border-slate-200 pl-4">
-        {items.map((item) => (
-          <li key={`${item.kind}-${item.id}`} className="relative text-sm">
-            <span
-              aria-hidden="true"
-              className={`absolute top-1.5 -left-[21px] h-2.5 w-2.5 rounded-full ${
-                item.kind === 'message'
-                  ? 'bg-brand-600'
-                  : item.kind === 'consent'
-                    ? 'bg-amber-500'
-                    : 'bg-slate-400'
-              }`}
-            />
-            <time className="block text-xs text-slate-500" dateTime={item.at}>
-              {dateTime(item.at)}
-            </time>
-            <TimelineEntry item={item} />
-          </li>
-        ))}
-      </ol>
-      {timeline.hasNextPage && (
-        <div className="mt-3">
-          <Button
-            variant="secondary"
-            onClick={() => timeline.fetchNextPage()}
-            disabled={timeline.isFetchingNextPage}
-          >
-            Older activity
-          </Button>
-        </div>
       )}
     </Card>
   );

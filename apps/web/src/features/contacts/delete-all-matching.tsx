@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
+import { contactKeys, tagKeys } from './keys.ts';
 import { ConfirmDialog } from './parts.tsx';
 
 /**
@@ -37,12 +38,12 @@ export function DeleteAllMatching({
       setOpen(false);
       setTyped('');
       onDeleted(r.affected);
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
-      void qc.invalidateQueries({ queryKey: ['tags'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
+      void qc.invalidateQueries({ queryKey: tagKeys.all });
     },
     onError: () => {
       setTyped('');
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
     },
   });
   if (!selection) return null;

@@ -5,6 +5,8 @@ import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
 import { phoneOf } from '../inbox/format.ts';
+import { inboxKeys } from '../inbox/keys.ts';
+import { contactKeys } from './keys.ts';
 import { ConfirmDialog } from './parts.tsx';
 import { useContactRights } from './queries.ts';
 
@@ -25,8 +27,8 @@ export function ContactPrivacyActions({ contact }: { contact: Contact }) {
   const erase = useMutation({
     mutationFn: () => api.contacts.erase(contact.id),
     onSuccess: (r) => {
-      void qc.invalidateQueries({ queryKey: ['contacts'] });
-      void qc.invalidateQueries({ queryKey: ['conversations'] });
+      void qc.invalidateQueries({ queryKey: contactKeys.all });
+      void qc.invalidateQueries({ queryKey: inboxKeys.all });
       const kept = r.opt_out_kept
         ? ' Their opt-out is kept (without their number) so they are not messaged again.'
         : '';

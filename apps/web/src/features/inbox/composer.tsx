@@ -7,12 +7,14 @@ import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Input, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { useQuickReplies } from '../settings/queries.ts';
+import { templateKeys } from '../templates/keys.ts';
 import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
-import { defOf, mappingKey, variableLabel } from '../templates/template-page.tsx';
+import { defOf, mappingKey, variableLabel } from '../templates/variables.ts';
 import { useDraft } from './drafts.ts';
 import { windowState } from './format.ts';
+import { inboxKeys } from './keys.ts';
 import { previewOf } from './message-content.tsx';
-import { inboxKeys } from './queries.ts';
 
 export function useInboxRights() {
   const me = useMe();
@@ -91,7 +93,7 @@ function TextComposer({
     },
     replyTo?.id,
   );
-  const quick = useQuery({ queryKey: ['quick-replies'], queryFn: () => api.quickReplies.list() });
+  const quick = useQuickReplies();
   const slash = /^\/([a-z0-9_-]*)$/.exec(text.trim());
   const matches = slash ? (quick.data?.data ?? []).filter((q) => q.shortcut.startsWith(slash[1]!)) : [];
   const [missing, setMissing] = useState<string[]>([]);
@@ -262,7 +264,7 @@ function TemplateComposer({ conversation }: { conversation: Conversation }) {
   const numbers = useNumbers();
   const wabaId = numbers.data?.data.find((n) => n.id === conversation.number_id)?.waba_id;
   const templates = useQuery({
-    queryKey: ['templates', 'list', { approved: true, waba_id: wabaId }],
+    queryKey: templateKeys.list({ waba_id: wabaId }),
     queryFn: () => api.templates.list({ ...(wabaId ? { waba_id: wabaId } : {}) }),
     enabled: Boolean(wabaId),
   });

@@ -5,10 +5,12 @@ import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Badge, type BadgeTone, Button, Select } from '../../components/ui.tsx';
-import { usePhonesHidden } from '../contacts/queries.ts';
+import { contactKeys } from '../contacts/keys.ts';
+import { usePhonesHidden, useTags } from '../contacts/queries.ts';
+import { useMembers } from '../settings/queries.ts';
 import { useInboxRights } from './composer.tsx';
 import { phoneOf } from './format.ts';
-import { inboxKeys } from './queries.ts';
+import { inboxKeys } from './keys.ts';
 
 const CONSENT: Record<string, { label: string; tone: BadgeTone }> = {
   opted_in: { label: 'Opted in', tone: 'green' },
@@ -34,11 +36,11 @@ const when = (iso: string) =>
  */
 export function ContactPanel({ conversation: c, onClose }: { conversation: Conversation; onClose(): void }) {
   const contact = useQuery({
-    queryKey: ['contacts', 'one', c.contact.id],
+    queryKey: contactKeys.one(c.contact.id),
     queryFn: () => api.contacts.get(c.contact.id),
   });
   const campaigns = useQuery({
-    queryKey: ['contacts', 'campaigns', c.contact.id],
+    queryKey: contactKeys.campaigns(c.contact.id),
     queryFn: () => api.contacts.campaigns(c.contact.id),
   });
   const phonesHidden = usePhonesHidden();
@@ -129,7 +131,7 @@ export function ContactPanel({ conversation: c, onClose }: { conversation: Conve
 function ConversationTags({ conversation: c }: { conversation: Conversation }) {
   const { canReply } = useInboxRights();
   const qc = useQueryClient();
-  const all = useQuery({ queryKey: ['tags'], queryFn: () => api.tags.list(), enabled: canReply });
+  const all = useTags({ enabled: canReply });
   const set = useMutation({
     mutationFn: (ids: string[]) => api.conversations.setTags(c.id, ids),
     onSuccess: () => qc.invalidateQueries({ queryKey: inboxKeys.lists }),
@@ -195,10 +197,10 @@ function Notes({ conversationId }: { conversationId: string }) {
   const { canReply } = useInboxRights();
   const qc = useQueryClient();
   const notes = useQuery({
-    queryKey: ['conversations', 'notes', conversationId],
+    queryKey: inboxKeys.notes(conversationId),
     queryFn: () => api.conversations.notes(conversationId),
   });
-  const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list(), enabled: canReply });
+  const members = useMembers({ enabled: canReply });
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
@@ -207,7 +209,7 @@ function Notes({ conversationId }: { conversationId: string }) {
     mutationFn: () => api.conversations.addNote(conversationId, text),
     onSuccess: () => {
       setText('');
-      void qc.invalidateQueries({ queryKey: ['conversations', 'notes', conversationId] });
+      void qc.invalidateQueries({ queryKey: inboxKeys.notes(conversationId) });
     },
   });
   const mention = mentionAt(text, caret);

@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import { errorMessage } from '../../api.ts';
+import { FilterSelect, SearchBox, ToggleChip } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { Alert, PageHeader } from '../../components/ui.tsx';
 import { useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { SectionPlaceholder } from '../sections/empty-sections.tsx';
@@ -11,13 +12,21 @@ import { ConversationThread } from './conversation-thread.tsx';
 import { useNow } from './format.ts';
 import { type ConversationFilters, useConversations } from './queries.ts';
 
-const STATUS_FILTERS = [
+type Status = NonNullable<ConversationFilters['status']>;
+type Assigned = NonNullable<ConversationFilters['assigned']>;
+
+const STATUS_FILTERS: [Status | '', string][] = [
   ['', 'All statuses'],
   ['open', 'Open'],
   ['pending', 'Pending'],
   ['resolved', 'Resolved'],
   ['snoozed', 'Snoozed'],
-] as const;
+];
+const ASSIGNED: [Assigned, string][] = [
+  ['all', 'All'],
+  ['me', 'Mine'],
+  ['unassigned', 'Unassigned'],
+];
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -40,15 +49,15 @@ export function InboxPage() {
   const [numberId, setNumberId] = useState('');
   // Whose conversations: the agent's own choice is kept in this browser (an agent working from
   // "Mine" opens the inbox on it next time).
-  const [assigned, setAssignedState] = useState<'all' | 'me' | 'unassigned'>(() => {
+  const [assigned, setAssignedState] = useState<Assigned>(() => {
     const kept = localStorage.getItem(ASSIGNED_KEY);
     return kept === 'me' || kept === 'unassigned' ? kept : 'all';
   });
-  const setAssigned = (v: 'all' | 'me' | 'unassigned') => {
+  const setAssigned = (v: Assigned) => {
     localStorage.setItem(ASSIGNED_KEY, v);
     setAssignedState(v);
   };
-  const [status, setStatus] = useState<NonNullable<ConversationFilters['status']> | ''>('');
+  const [status, setStatus] = useState<Status | ''>('');
   const [tagId, setTagId] = useState('');
   const [unreadOnly, setUnreadOnly] = useState(false);
   const search = useDebounced(searchText.trim(), 300);
@@ -89,108 +98,59 @@ export function InboxPage() {
           className={`${conversationId ? 'hidden md:flex' : 'flex'} w-full shrink-0 flex-col border-slate-200 md:w-80 md:border-r lg:w-96`}
         >
           <div className="space-y-2 border-b border-slate-200 p-3">
-            <div className="relative">
-              <label htmlFor="inbox-search" className="sr-only">
-                Search conversations
-              </label>
-              <Icon
-                name="search"
-                className="pointer-events-none absolute top-1/2 left-2.5 h-4 w-4 -translate-y-1/2 text-slate-400"
-              />
-              <Input
-                id="inbox-search"
-                type="search"
-                placeholder="Search name, phone or messages"
-                value={searchText}
-                onChange={(e) => setSearchText(e.target.value)}
-                className="pl-8"
-              />
-            </div>
+            <SearchBox
+              label="Search conversations"
+              labelHidden
+              placeholder="Search name, phone or messages"
+              value={searchText}
+              onChange={setSearchText}
+            />
             <div className="flex flex-wrap items-center justify-between gap-1">
-              <fieldset aria-label="Whose conversations" className="flex gap-1 text-xs">
-                {(
-                  [
-                    ['all', 'All'],
-                    ['me', 'Mine'],
-                    ['unassigned', 'Unassigned'],
-                  ] as const
-                ).map(([v, label]) => (
-                  <button
-                    key={v}
-                    type="button"
-                    aria-pressed={assigned === v}
-                    onClick={() => setAssigned(v)}
-                    className={`rounded-full border px-2.5 py-1 ${
-                      assigned === v
-                        ? 'border-brand-600 bg-brand-50 font-medium text-brand-800'
-                        : 'border-slate-300 text-slate-700 hover:bg-slate-50'
-                    }`}
-                  >
+              <fieldset aria-label="Whose conversations" className="flex gap-1">
+                {ASSIGNED.map(([v, label]) => (
+                  <ToggleChip key={v} pressed={assigned === v} onClick={() => setAssigned(v)}>
                     {label}
-                  </button>
+                  </ToggleChip>
                 ))}
               </fieldset>
-              <button
-                type="button"
-                aria-pressed={unreadOnly}
-                onClick={() => setUnreadOnly((v) => !v)}
-                className={`rounded-full border px-2.5 py-1 text-xs ${
-                  unreadOnly
-                    ? 'border-brand-600 bg-brand-50 font-medium text-brand-800'
-                    : 'border-slate-300 text-slate-700 hover:bg-slate-50'
-                }`}
-              >
+              <ToggleChip pressed={unreadOnly} onClick={() => setUnreadOnly((v) => !v)}>
                 Unread only
-              </button>
+              </ToggleChip>
             </div>
             <div className="grid grid-cols-2 gap-2">
               <div className={tagList.length ? '' : 'col-span-2'}>
-                <label htmlFor="inbox-status" className="sr-only">
-                  Filter by status
-                </label>
-                <Select
-                  id="inbox-status"
+                <FilterSelect
+                  label="Filter by status"
+                  labelPlacement="hidden"
                   value={status}
-                  onChange={(e) => setStatus(e.target.value as typeof status)}
-                >
-                  {STATUS_FILTERS.map(([v, label]) => (
-                    <option key={v} value={v}>
-                      {label}
-                    </option>
-                  ))}
-                </Select>
+                  options={STATUS_FILTERS}
+                  onChange={setStatus}
+                />
               </div>
               {tagList.length > 0 && (
-                <div>
-                  <label htmlFor="inbox-tag" className="sr-only">
-                    Filter by tag
-                  </label>
-                  <Select id="inbox-tag" value={tagId} onChange={(e) => setTagId(e.target.value)}>
-                    <option value="">All tags</option>
-                    {tagList.map((t) => (
-                      <option key={t.id} value={t.id}>
-                        {t.name}
-                      </option>
-                    ))}
-                  </Select>
-                </div>
+                <FilterSelect
+                  label="Filter by tag"
+                  labelPlacement="hidden"
+                  value={tagId}
+                  options={[['', 'All tags'], ...tagList.map((t): [string, string] => [t.id, t.name])]}
+                  onChange={setTagId}
+                />
               )}
             </div>
             {numberList.length > 0 && (
-              <div>
-                <label htmlFor="inbox-number" className="sr-only">
-                  Number
-                </label>
-                <Select id="inbox-number" value={numberId} onChange={(e) => setNumberId(e.target.value)}>
-                  <option value="">All numbers</option>
-                  {numberList.map((n) => (
-                    <option key={n.id} value={n.id}>
-                      {n.display_name}
-                      {n.health.display_phone_number ? ` (${n.health.display_phone_number})` : ''}
-                    </option>
-                  ))}
-                </Select>
-              </div>
+              <FilterSelect
+                label="Number"
+                labelPlacement="hidden"
+                value={numberId}
+                options={[
+                  ['', 'All numbers'],
+                  ...numberList.map((n): [string, string] => [
+                    n.id,
+                    `${n.display_name}${n.health.display_phone_number ? ` (${n.health.display_phone_number})` : ''}`,
+                  ]),
+                ]}
+                onChange={setNumberId}
+              />
             )}
           </div>
           <div

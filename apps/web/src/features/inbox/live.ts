@@ -1,6 +1,7 @@
 import type { DomainEvent } from '@openwaba/contracts';
 import type { QueryClient } from '@tanstack/react-query';
-import { inboxKeys } from './queries.ts';
+import { webhookEventKeys } from '../settings/keys.ts';
+import { inboxKeys } from './keys.ts';
 
 /** Refetches what an inbox event changed; events carry ids only, the lists are read again. */
 export function applyInboxEvent(qc: QueryClient, event: DomainEvent) {
@@ -13,14 +14,14 @@ export function applyInboxEvent(qc: QueryClient, event: DomainEvent) {
       void qc.invalidateQueries({ queryKey: inboxKeys.lists });
       void messagesOf(event.data.conversation_id);
       // A webhook event was processed to deliver it.
-      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
+      void qc.invalidateQueries({ queryKey: webhookEventKeys.all });
       break;
     case 'conversation.updated':
       void qc.invalidateQueries({ queryKey: inboxKeys.lists });
       break;
     case 'message.status_updated':
       void messagesOf(event.data.conversation_id ?? event.conversation_id);
-      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
+      void qc.invalidateQueries({ queryKey: webhookEventKeys.all });
       break;
     case 'message.media_updated':
       void messagesOf(event.data.conversation_id);

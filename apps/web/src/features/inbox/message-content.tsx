@@ -5,7 +5,7 @@ import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { fileSize } from './format.ts';
-import { inboxKeys } from './queries.ts';
+import { inboxKeys } from './keys.ts';
 
 // `content` is the message as WhatsApp sent it (JSON read back from the database): every field is
 // checked before it is shown, and text is only ever rendered as text.

@@ -1,6 +1,7 @@
 import type { CONVERSATION_STATUSES } from '@openwaba/contracts';
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
+import { inboxKeys } from './keys.ts';
 
 /** What the inbox list shows; each is a query parameter of `GET /api/v1/conversations`. */
 export interface ConversationFilters {
@@ -16,14 +17,6 @@ export interface ConversationFilters {
 
 /** Rows per page: a screenful and then some, so scrolling rarely waits for the next page. */
 const PAGE_SIZE = 50;
-
-/** Query keys of the inbox: the realtime hook invalidates by them. */
-export const inboxKeys = {
-  lists: ['conversations', 'list'] as const,
-  list: (f: ConversationFilters) => ['conversations', 'list', f] as const,
-  allMessages: ['conversations', 'messages'] as const,
-  messages: (conversationId: string) => ['conversations', 'messages', conversationId] as const,
-};
 
 /** Conversations, most recent first, a page at a time (`fetchNextPage` loads older ones). */
 export function useConversations(f: ConversationFilters) {

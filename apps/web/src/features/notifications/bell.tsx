@@ -5,6 +5,7 @@ import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Button } from '../../components/ui.tsx';
+import { notificationKeys } from './keys.ts';
 
 /** Only same-site paths are followed: a notification can never send someone off-site or run script. */
 export const safePath = (url: string | null) => (url && /^\/(?!\/)[^\s]*$/.test(url) ? url : null);
@@ -23,11 +24,11 @@ export function NotificationBell() {
   const [open, setOpen] = useState(false);
   const panel = useRef<HTMLDivElement>(null);
   const unread = useQuery({
-    queryKey: ['notifications', 'unread'],
+    queryKey: notificationKeys.unread,
     queryFn: () => api.notifications.unreadCount(),
   });
   const list = useInfiniteQuery({
-    queryKey: ['notifications', 'list'],
+    queryKey: notificationKeys.list,
     queryFn: ({ pageParam }) => api.notifications.list(pageParam ? { before: pageParam } : {}),
     initialPageParam: '' as string,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
@@ -36,15 +37,15 @@ export function NotificationBell() {
   const markRead = useMutation({
     mutationFn: (id: string) => api.notifications.markRead(id),
     onSuccess: (r) => {
-      qc.setQueryData(['notifications', 'unread'], r);
-      void qc.invalidateQueries({ queryKey: ['notifications', 'list'] });
+      qc.setQueryData(notificationKeys.unread, r);
+      void qc.invalidateQueries({ queryKey: notificationKeys.list });
     },
   });
   const markAll = useMutation({
     mutationFn: () => api.notifications.markAllRead(),
     onSuccess: (r) => {
-      qc.setQueryData(['notifications', 'unread'], r);
-      void qc.invalidateQueries({ queryKey: ['notifications', 'list'] });
+      qc.setQueryData(notificationKeys.unread, r);
+      void qc.invalidateQueries({ queryKey: notificationKeys.list });
     },
   });
 

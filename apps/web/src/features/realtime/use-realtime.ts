@@ -3,7 +3,15 @@ import { createRealtime, type RealtimeStatus } from '@openwaba/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from '../../api.ts';
+import { authKeys } from '../auth/keys.ts';
+import { campaignKeys } from '../campaigns/keys.ts';
+import { contactKeys, importKeys } from '../contacts/keys.ts';
+import { inboxKeys } from '../inbox/keys.ts';
 import { applyInboxEvent } from '../inbox/live.ts';
+import { notificationKeys } from '../notifications/keys.ts';
+import { numberKeys } from '../numbers/keys.ts';
+import { auditKeys, jobKeys, memberKeys, orgKeys } from '../settings/keys.ts';
+import { templateKeys } from '../templates/keys.ts';
 
 /**
  * One realtime connection per signed-in organisation. Events update the query cache, so every page
@@ -19,41 +27,41 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
       switch (event.type) {
         case 'notification.created':
         case 'notification.read':
-          qc.setQueryData(['notifications', 'unread'], { unread_count: event.data.unread_count });
-          void qc.invalidateQueries({ queryKey: ['notifications', 'list'] });
+          qc.setQueryData(notificationKeys.unread, { unread_count: event.data.unread_count });
+          void qc.invalidateQueries({ queryKey: notificationKeys.list });
           break;
         case 'job.failed':
-          void qc.invalidateQueries({ queryKey: ['jobs'] });
+          void qc.invalidateQueries({ queryKey: jobKeys.all });
           break;
         case 'org.updated':
-          void qc.invalidateQueries({ queryKey: ['org'] });
-          void qc.invalidateQueries({ queryKey: ['me'] });
+          void qc.invalidateQueries({ queryKey: orgKeys.current });
+          void qc.invalidateQueries({ queryKey: authKeys.me });
           break;
         case 'member.changed':
-          void qc.invalidateQueries({ queryKey: ['members'] });
+          void qc.invalidateQueries({ queryKey: memberKeys.all });
           break;
         case 'contact.created':
         case 'contact.updated':
         case 'contact.deleted':
         case 'contact.consent_changed':
         case 'contacts.bulk_updated':
-          void qc.invalidateQueries({ queryKey: ['contacts'] });
+          void qc.invalidateQueries({ queryKey: contactKeys.all });
           break;
         case 'contacts.import_progress': {
           // The wizard's progress bar moves with each event; the final counts come from a refetch.
           const { import_id, processed, state } = event.data;
-          qc.setQueryData<ContactImport>(['contact-import', import_id], (old) =>
+          qc.setQueryData<ContactImport>(importKeys.one(import_id), (old) =>
             old ? { ...old, processed, state } : old,
           );
           if (state === 'completed' || state === 'failed')
-            void qc.invalidateQueries({ queryKey: ['contact-import', import_id] });
+            void qc.invalidateQueries({ queryKey: importKeys.one(import_id) });
           break;
         }
         case 'template.status_updated':
         case 'template.category_updated':
         case 'template.quality_updated':
           // PENDING → APPROVED, a quarantine, a new quality score: the catalogue and open templates follow.
-          void qc.invalidateQueries({ queryKey: ['templates'] });
+          void qc.invalidateQueries({ queryKey: templateKeys.all });
           break;
         case 'campaign.progress': {
           // Counters move with each event, without a refetch; a state change refetches the whole campaign.
@@ -79,30 +87,30 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
               },
             };
           };
-          qc.setQueryData<Campaign>(['campaigns', 'one', d.campaign_id], (old) => (old ? patch(old) : old));
-          const list = qc.getQueryData<{ data: Campaign[] }>(['campaigns', 'list']);
+          qc.setQueryData<Campaign>(campaignKeys.one(d.campaign_id), (old) => (old ? patch(old) : old));
+          const list = qc.getQueryData<{ data: Campaign[] }>(campaignKeys.list);
           if (list?.data.some((c) => c.id === d.campaign_id)) {
-            qc.setQueryData(['campaigns', 'list'], {
+            qc.setQueryData(campaignKeys.list, {
               data: list.data.map((c) => (c.id === d.campaign_id ? patch(c) : c)),
             });
           } else if (list) {
             // Started from another tab or the API: the list does not hold it yet.
-            void qc.invalidateQueries({ queryKey: ['campaigns', 'list'] });
+            void qc.invalidateQueries({ queryKey: campaignKeys.list });
           }
           if (stateChanged || (d.state && ['completed', 'stopped', 'failed', 'paused'].includes(d.state))) {
-            void qc.invalidateQueries({ queryKey: ['campaigns', 'one', d.campaign_id] });
-            void qc.invalidateQueries({ queryKey: ['campaigns', 'recipients', d.campaign_id] });
-            void qc.invalidateQueries({ queryKey: ['campaigns', 'report', d.campaign_id] });
+            void qc.invalidateQueries({ queryKey: campaignKeys.one(d.campaign_id) });
+            void qc.invalidateQueries({ queryKey: campaignKeys.recipients(d.campaign_id) });
+            void qc.invalidateQueries({ queryKey: campaignKeys.report(d.campaign_id) });
           }
           break;
         }
         case 'number.health_updated':
-          void qc.invalidateQueries({ queryKey: ['numbers'] });
+          void qc.invalidateQueries({ queryKey: numberKeys.all });
           break;
         default:
           break;
       }
-      if (event.type !== 'notification.read') void qc.invalidateQueries({ queryKey: ['audit'] });
+      if (event.type !== 'notification.read') void qc.invalidateQueries({ queryKey: auditKeys.all });
     };
     const rt = createRealtime({
       onEvent,
@@ -111,8 +119,8 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
         setStatus(s);
         // Whatever happened between loading the page and the stream going live was not pushed: refetch it.
         if (s === 'live') {
-          void qc.invalidateQueries({ queryKey: ['notifications'] });
-          void qc.invalidateQueries({ queryKey: ['conversations'] });
+          void qc.invalidateQueries({ queryKey: notificationKeys.all });
+          void qc.invalidateQueries({ queryKey: inboxKeys.all });
         }
       },
       poll: (since) => api.events.since(since),

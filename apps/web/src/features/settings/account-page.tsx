@@ -2,23 +2,24 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
+import { sessionKeys } from './keys.ts';
 
 export function AccountPage() {
   const qc = useQueryClient();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const sessions = useQuery({ queryKey: ['sessions'], queryFn: () => api.me.sessions() });
+  const sessions = useQuery({ queryKey: sessionKeys.all, queryFn: () => api.me.sessions() });
   const change = useMutation({
     mutationFn: () => api.me.changePassword({ current_password: current, new_password: next }),
     onSuccess: () => {
       setCurrent('');
       setNext('');
-      qc.invalidateQueries({ queryKey: ['sessions'] });
+      qc.invalidateQueries({ queryKey: sessionKeys.all });
     },
   });
   const revoke = useMutation({
     mutationFn: (id: string) => api.me.revokeSession(id),
-    onSettled: () => qc.invalidateQueries({ queryKey: ['sessions'] }),
+    onSettled: () => qc.invalidateQueries({ queryKey: sessionKeys.all }),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();

@@ -1,8 +1,11 @@
 import type { AuditEntry } from '@openwaba/contracts';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar } from '../../components/filters.tsx';
+import { type Column, Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
+import { auditKeys } from './keys.ts';
 
 /** Flattens `{settings: {timezone}}` to `settings.timezone`, so a change reads as one line per field. */
 function flatten(v: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
@@ -27,6 +30,24 @@ function summary(e: AuditEntry): string {
     .slice(0, 300);
 }
 
+const AUDIT_COLUMNS: Column<AuditEntry>[] = [
+  { header: 'When', className: 'whitespace-nowrap', cell: (e) => new Date(e.created_at).toLocaleString() },
+  { header: 'Who', cell: (e) => e.actor_label ?? e.actor_type },
+  { header: 'Action', className: 'font-mono text-xs', cell: (e) => e.action },
+  {
+    header: 'Entity',
+    cell: (e) => (
+      <>
+        {e.entity_type}
+        {e.entity_id && (
+          <span className="block font-mono text-xs text-slate-500">{e.entity_id.slice(0, 8)}</span>
+        )}
+      </>
+    ),
+  },
+  { header: 'Change', className: 'break-all text-slate-700', cell: summary },
+];
+
 export function AuditPage() {
   const [filters, setFilters] = useState({ action: '', entity_type: '' });
   const [draft, setDraft] = useState(filters);
@@ -35,23 +56,19 @@ export function AuditPage() {
     ...(filters.entity_type ? { entity_type: filters.entity_type } : {}),
   };
   const log = useInfiniteQuery({
-    queryKey: ['audit', filters],
+    queryKey: auditKeys.list(filters),
     queryFn: ({ pageParam }) => api.audit.list({ ...q, ...(pageParam ? { before: pageParam } : {}) }),
     initialPageParam: '' as string,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = log.data?.pages.flatMap((p) => p.data) ?? [];
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-  };
   return (
     <div className="max-w-6xl space-y-6">
       <Card
         title="Audit log"
         description="Every change made through the dashboard or the API: who, when, what it was before and after. Secrets are never stored."
       >
-        <form onSubmit={apply} className="mb-4 flex flex-wrap items-end gap-3">
+        <FilterBar boxed={false} onSubmit={() => setFilters(draft)}>
           <Field label="Action" hint="e.g. org.update, member">
             {(id) => (
               <Input
@@ -74,44 +91,17 @@ export function AuditPage() {
           <a className="text-sm font-medium text-brand-700 underline" href={api.audit.csvUrl(q)} download>
             Export CSV
           </a>
-        </form>
+        </FilterBar>
         {log.error && <Alert>{errorMessage(log.error)}</Alert>}
-        {log.data && rows.length === 0 && (
-          <p className="py-6 text-center text-sm text-slate-500">Nothing matches these filters.</p>
-        )}
-        {rows.length > 0 && (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="audit-table">
-              <thead className="text-xs text-slate-500 uppercase">
-                <tr>
-                  <th className="py-2 pr-3">When</th>
-                  <th className="py-2 pr-3">Who</th>
-                  <th className="py-2 pr-3">Action</th>
-                  <th className="py-2 pr-3">Entity</th>
-                  <th className="py-2">Change</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((e) => (
-                  <tr key={e.id} className="border-t border-slate-100 align-top">
-                    <td className="py-2 pr-3 whitespace-nowrap">{new Date(e.created_at).toLocaleString()}</td>
-                    <td className="py-2 pr-3">{e.actor_label ?? e.actor_type}</td>
-                    <td className="py-2 pr-3 font-mono text-xs">{e.action}</td>
-                    <td className="py-2 pr-3">
-                      {e.entity_type}
-                      {e.entity_id && (
-                        <span className="block font-mono text-xs text-slate-500">
-                          {e.entity_id.slice(0, 8)}
-                        </span>
-                      )}
-                    </td>
-                    <td className="py-2 break-all text-slate-700">{summary(e)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <Table
+          caption="Audit log"
+          testId="audit-table"
+          columns={AUDIT_COLUMNS}
+          rows={rows}
+          rowKey={(e) => e.id}
+          status={log.status}
+          empty="Nothing matches these filters."
+        />
         {log.hasNextPage && (
           <div className="mt-3 text-center">
             <Button variant="secondary" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>

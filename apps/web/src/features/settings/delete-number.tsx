@@ -8,6 +8,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button } from '../../components/ui.tsx';
+import { numberKeys } from '../numbers/keys.ts';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
@@ -49,7 +50,7 @@ export function DeleteNumber({ n }: { n: WaNumber }) {
     mutationFn: (c: NumberDeletionCounts) => api.numbers.remove(n.id, c),
     onSuccess: () => {
       setCounts(null);
-      void qc.invalidateQueries({ queryKey: ['numbers'] });
+      void qc.invalidateQueries({ queryKey: numberKeys.all });
     },
     onError: (err) => {
       const now = currentCounts(err);

@@ -2,18 +2,21 @@ import { ROLES, type Role, roleAtLeast } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { Table } from '../../components/table.tsx';
 import { Alert, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { invitationKeys, memberKeys } from './keys.ts';
+import { useMembers } from './queries.ts';
 
 export function MembersPage() {
   const me = useMe();
   const qc = useQueryClient();
-  const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list() });
+  const members = useMembers();
   const myRole = me.data?.role ?? 'viewer';
   const canManage = me.data?.permissions.includes('members.manage') ?? false;
   const canInvite = me.data?.permissions.includes('members.invite') ?? false;
   const invitations = useQuery({
-    queryKey: ['invitations'],
+    queryKey: invitationKeys.all,
     queryFn: () => api.invitations.list(),
     enabled: canInvite,
   });
@@ -22,8 +25,8 @@ export function MembersPage() {
   const [link, setLink] = useState<string | null>(null);
   const refresh = () =>
     Promise.all([
-      qc.invalidateQueries({ queryKey: ['members'] }),
-      qc.invalidateQueries({ queryKey: ['invitations'] }),
+      qc.invalidateQueries({ queryKey: memberKeys.all }),
+      qc.invalidateQueries({ queryKey: invitationKeys.all }),
     ]);
   const update = useMutation({
     mutationFn: (v: { userId: string; role: Role }) => api.members.update(v.userId, { role: v.role }),
@@ -43,6 +46,8 @@ export function MembersPage() {
   });
   const revoke = useMutation({ mutationFn: (id: string) => api.invitations.revoke(id), onSettled: refresh });
   const grantable = ROLES.filter((r) => roleAtLeast(myRole, r));
+  /** An owner is changed by owners only. */
+  const editable = (m: { role: Role }) => canManage && (m.role !== 'owner' || myRole === 'owner');
   const error = update.error ?? remove.error ?? revoke.error;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -57,65 +62,65 @@ export function MembersPage() {
         description="Owner > admin > manager > agent > viewer. Each role can do everything the roles below it can."
       >
         {members.error && <Alert>{errorMessage(members.error)}</Alert>}
-        <table className="w-full text-left text-sm">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th className="py-2">Person</th>
-              <th className="py-2">Role</th>
-              <th className="py-2">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {members.data?.data.map((m) => {
-              const isMe = m.user_id === me.data?.user.id;
-              const editable = canManage && (m.role !== 'owner' || myRole === 'owner');
-              return (
-                <tr key={m.user_id}>
-                  <td className="py-2">
-                    <div className="font-medium">{m.name || m.email}</div>
-                    <div className="text-xs text-slate-500">
-                      {m.email}
-                      {isMe && ' (you)'}
-                    </div>
-                  </td>
-                  <td className="py-2">
-                    {editable ? (
-                      <Select
-                        aria-label={`Role of ${m.email}`}
-                        className="w-32 py-1"
-                        value={m.role}
-                        onChange={(e) => update.mutate({ userId: m.user_id, role: e.target.value as Role })}
-                      >
-                        {(grantable.includes(m.role) ? grantable : [m.role, ...grantable]).map((r) => (
-                          <option key={r} value={r}>
-                            {r}
-                          </option>
-                        ))}
-                      </Select>
-                    ) : (
-                      <span className="capitalize">{m.role}</span>
-                    )}
-                  </td>
-                  <td className="py-2 text-right">
-                    {editable && !isMe && (
-                      <Button
-                        variant="danger"
-                        onClick={() => {
-                          if (window.confirm(`Remove ${m.email} from this organisation?`))
-                            remove.mutate(m.user_id);
-                        }}
-                      >
-                        Remove
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <Table
+          caption="Members"
+          valign="middle"
+          columns={[
+            {
+              header: 'Person',
+              cell: (m) => (
+                <>
+                  <div className="font-medium">{m.name || m.email}</div>
+                  <div className="text-xs text-slate-500">
+                    {m.email}
+                    {m.user_id === me.data?.user.id && ' (you)'}
+                  </div>
+                </>
+              ),
+            },
+            {
+              header: 'Role',
+              cell: (m) =>
+                editable(m) ? (
+                  <Select
+                    aria-label={`Role of ${m.email}`}
+                    className="w-32 py-1"
+                    value={m.role}
+                    onChange={(e) => update.mutate({ userId: m.user_id, role: e.target.value as Role })}
+                  >
+                    {(grantable.includes(m.role) ? grantable : [m.role, ...grantable]).map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </Select>
+                ) : (
+                  <span className="capitalize">{m.role}</span>
+                ),
+            },
+            {
+              header: 'Actions',
+              headerHidden: true,
+              className: 'text-right',
+              cell: (m) =>
+                editable(m) &&
+                m.user_id !== me.data?.user.id && (
+                  <Button
+                    variant="danger"
+                    onClick={() => {
+                      if (window.confirm(`Remove ${m.email} from this organisation?`))
+                        remove.mutate(m.user_id);
+                    }}
+                  >
+                    Remove
+                  </Button>
+                ),
+            },
+          ]}
+          rows={members.data?.data ?? []}
+          rowKey={(m) => m.user_id}
+          status={members.status}
+        />
       </Card>
       {canInvite && (
         <Card

@@ -5,6 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Badge, Button, Card, Field, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { numberKeys } from '../numbers/keys.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { DeleteNumber } from './delete-number.tsx';
 
@@ -45,7 +46,7 @@ function metaDetails(err: unknown): string | null {
 function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
   const qc = useQueryClient();
   const [token, setToken] = useState('');
-  const refresh = () => qc.invalidateQueries({ queryKey: ['numbers'] });
+  const refresh = () => qc.invalidateQueries({ queryKey: numberKeys.all });
   const test = useMutation({ mutationFn: () => api.numbers.test(n.id), onSettled: refresh });
   const replace = useMutation({
     mutationFn: () => api.numbers.update(n.id, { access_token: token }),
@@ -144,7 +145,7 @@ export function NumbersPage() {
     mutationFn: () => api.numbers.create(form),
     onSuccess: () => {
       setForm(EMPTY);
-      void qc.invalidateQueries({ queryKey: ['numbers'] });
+      void qc.invalidateQueries({ queryKey: numberKeys.all });
     },
   });
   const submit = (e: FormEvent) => {

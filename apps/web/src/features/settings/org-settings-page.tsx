@@ -3,7 +3,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Card, Field, Input } from '../../components/ui.tsx';
+import { authKeys } from '../auth/keys.ts';
 import { useMe } from '../auth/use-me.ts';
+import { contactKeys } from '../contacts/keys.ts';
+import { inboxKeys } from '../inbox/keys.ts';
+import { orgKeys, retentionKeys } from './keys.ts';
+import { useOrg } from './queries.ts';
 
 interface FormState {
   name: string;
@@ -32,7 +37,7 @@ const TIMEZONES: string[] = (Intl as { supportedValuesOf?: (k: string) => string
 export function OrgSettingsPage() {
   const me = useMe();
   const qc = useQueryClient();
-  const org = useQuery({ queryKey: ['org'], queryFn: () => api.orgs.current() });
+  const org = useOrg();
   const [form, setForm] = useState<FormState | null>(null);
   useEffect(() => {
     if (org.data) setForm(toForm(org.data));
@@ -55,12 +60,12 @@ export function OrgSettingsPage() {
         },
       }),
     onSuccess: (next) => {
-      qc.setQueryData(['org'], next);
-      qc.invalidateQueries({ queryKey: ['me'] });
-      qc.invalidateQueries({ queryKey: ['retention'] });
+      qc.setQueryData(orgKeys.current, next);
+      qc.invalidateQueries({ queryKey: authKeys.me });
+      qc.invalidateQueries({ queryKey: retentionKeys.all });
       // Phones shown everywhere follow the new setting.
-      qc.invalidateQueries({ queryKey: ['contacts'] });
-      qc.invalidateQueries({ queryKey: ['conversations'] });
+      qc.invalidateQueries({ queryKey: contactKeys.all });
+      qc.invalidateQueries({ queryKey: inboxKeys.all });
     },
   });
   if (org.error) return <Alert>{errorMessage(org.error)}</Alert>;
@@ -206,7 +211,7 @@ function RetentionPreviewNote({ days }: { days: string }) {
   const value = settled.trim() === '' ? null : Number(settled);
   const valid = value === null || (Number.isInteger(value) && value >= 1 && value <= 36500);
   const preview = useQuery({
-    queryKey: ['retention', 'preview', value],
+    queryKey: retentionKeys.preview(value),
     queryFn: () => api.retention.preview(value === null ? {} : { days: value }),
     enabled: valid && value !== null,
   });

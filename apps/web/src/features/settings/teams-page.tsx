@@ -1,16 +1,18 @@
 import { can, type Team } from '@openwaba/contracts';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Card, ConfirmPanel, EmptyState, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { teamKeys } from './keys.ts';
+import { useMembers, useTeams } from './queries.ts';
 
 /** Settings → Teams: groups of agents; the inbox assigns round-robin within one. */
 export function TeamsPage() {
   const me = useMe();
   const canManage = me.data?.permissions.includes('conversations.manage') ?? false;
-  const teams = useQuery({ queryKey: ['teams'], queryFn: () => api.teams.list() });
+  const teams = useTeams();
   const [editing, setEditing] = useState<Team | 'new' | null>(null);
   return (
     <div className="space-y-4">
@@ -56,12 +58,12 @@ export function TeamsPage() {
 
 function TeamEditor({ team, onDone }: { team: Team | undefined; onDone(): void }) {
   const qc = useQueryClient();
-  const members = useQuery({ queryKey: ['members'], queryFn: () => api.members.list() });
+  const members = useMembers();
   const [name, setName] = useState(team?.name ?? '');
   const [ids, setIds] = useState<string[]>(team?.members.map((m) => m.id) ?? []);
   const [confirming, setConfirming] = useState(false);
   const finish = () => {
-    void qc.invalidateQueries({ queryKey: ['teams'] });
+    void qc.invalidateQueries({ queryKey: teamKeys.all });
     onDone();
   };
   const save = useMutation({

@@ -1,18 +1,22 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, type BadgeTone, Button, Card, Select } from '../../components/ui.tsx';
+import { Table, Td, Tr } from '../../components/table.tsx';
+import { Alert, Badge, type BadgeTone, Button, Card } from '../../components/ui.tsx';
+import { inboxKeys } from '../inbox/keys.ts';
+import { webhookEventKeys } from './keys.ts';
 
 type WebhookEvent = Awaited<ReturnType<typeof api.webhookEvents.list>>['data'][number];
 type State = WebhookEvent['state'];
 
-const STATES: { value: State | ''; label: string }[] = [
-  { value: '', label: 'All events' },
-  { value: 'processed', label: 'Processed' },
-  { value: 'failed', label: 'Failed' },
-  { value: 'pending', label: 'Waiting to be processed' },
-  { value: 'unparseable', label: 'Unparseable' },
+const STATES: [State | '', string][] = [
+  ['', 'All events'],
+  ['processed', 'Processed'],
+  ['failed', 'Failed'],
+  ['pending', 'Waiting to be processed'],
+  ['unparseable', 'Unparseable'],
 ];
 const STATE_BADGE: Record<State, { tone: BadgeTone; label: string }> = {
   processed: { tone: 'green', label: 'Processed' },
@@ -61,16 +65,16 @@ function EventRow({ e }: { e: WebhookEvent }) {
   const replay = useMutation({
     mutationFn: () => api.webhookEvents.replay(e.id),
     onSettled: () => {
-      void qc.invalidateQueries({ queryKey: ['webhook-events'] });
-      void qc.invalidateQueries({ queryKey: ['conversations'] });
+      void qc.invalidateQueries({ queryKey: webhookEventKeys.all });
+      void qc.invalidateQueries({ queryKey: inboxKeys.all });
     },
   });
   const badge = STATE_BADGE[e.state];
   const raw = open ? prettyRaw(e.raw) : null;
   return (
     <>
-      <tr className="border-t border-slate-100 align-middle" data-event={e.id}>
-        <td className="py-2 pr-3">
+      <Tr data-event={String(e.id)}>
+        <Td>
           <button
             type="button"
             className="inline-flex items-center gap-1 rounded font-mono text-xs text-slate-800 hover:text-brand-700"
@@ -82,8 +86,8 @@ function EventRow({ e }: { e: WebhookEvent }) {
             {e.id}
             <span className="sr-only">{open ? ', hide body' : ', show body'}</span>
           </button>
-        </td>
-        <td className="py-2 pr-3 whitespace-nowrap">
+        </Td>
+        <Td className="whitespace-nowrap">
           <time
             dateTime={e.received_at}
             title={
@@ -92,11 +96,11 @@ function EventRow({ e }: { e: WebhookEvent }) {
           >
             {new Date(e.received_at).toLocaleString()}
           </time>
-        </td>
-        <td className="py-2 pr-3">
+        </Td>
+        <Td>
           <Badge tone={badge.tone}>{badge.label}</Badge>
-        </td>
-        <td className="py-2 pr-3 text-slate-700">
+        </Td>
+        <Td className="text-slate-700">
           {summarizeResult(e.result)}
           {replay.data && (
             <p className="mt-1 text-xs text-emerald-700" role="status">
@@ -108,9 +112,9 @@ function EventRow({ e }: { e: WebhookEvent }) {
               Replay failed: {errorMessage(replay.error)}
             </p>
           )}
-        </td>
-        <td className="max-w-xs py-2 pr-3 break-words text-red-800">{e.error}</td>
-        <td className="py-2 text-right">
+        </Td>
+        <Td className="max-w-xs break-words text-red-800">{e.error}</Td>
+        <Td className="text-right">
           <Button
             variant="secondary"
             onClick={() => replay.mutate()}
@@ -119,8 +123,8 @@ function EventRow({ e }: { e: WebhookEvent }) {
           >
             {replay.isPending ? 'Replaying…' : 'Replay'}
           </Button>
-        </td>
-      </tr>
+        </Td>
+      </Tr>
       {raw && (
         <tr id={`webhook-raw-${e.id}`}>
           <td colSpan={6} className="pb-3">
@@ -146,7 +150,7 @@ export function WebhookEventsPage() {
   const [state, setState] = useState<State | ''>('');
   const [limit, setLimit] = useState(50);
   const events = useQuery({
-    queryKey: ['webhook-events', state, limit],
+    queryKey: webhookEventKeys.list(state, limit),
     queryFn: () => api.webhookEvents.list({ state: state || undefined, limit }),
   });
   const rows = events.data?.data ?? [];
@@ -156,64 +160,47 @@ export function WebhookEventsPage() {
         title="Webhook events"
         description="Every POST Meta made to /webhooks/whatsapp for your numbers, stored before it was answered, with what processing made of it — the parts that concern your numbers. A change signed by a Meta app other than your number's is kept but never applied. Replay runs the processing again: messages and statuses already recorded are recognised, so nothing is duplicated."
       >
-        <div className="mb-4 flex flex-wrap items-center gap-2">
-          <label htmlFor="webhook-state" className="text-sm text-slate-700">
-            Show
-          </label>
-          <div className="w-56">
-            <Select id="webhook-state" value={state} onChange={(e) => setState(e.target.value as State | '')}>
-              {STATES.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
-              ))}
-            </Select>
-          </div>
+        <FilterBar boxed={false}>
+          <FilterSelect
+            label="Show"
+            labelPlacement="inline"
+            className="w-56"
+            value={state}
+            options={STATES}
+            onChange={setState}
+          />
           <Button
             variant="ghost"
-            onClick={() => void qc.invalidateQueries({ queryKey: ['webhook-events'] })}
+            onClick={() => void qc.invalidateQueries({ queryKey: webhookEventKeys.all })}
             disabled={events.isFetching}
           >
             <Icon name="refresh" className="h-4 w-4" />
             Refresh
           </Button>
-        </div>
+        </FilterBar>
         {events.error && <Alert>{errorMessage(events.error)}</Alert>}
-        {events.isPending && (
-          <p className="py-6 text-center text-sm text-slate-500" role="status">
-            Loading…
-          </p>
-        )}
-        {events.data && rows.length === 0 && (
-          <p className="py-6 text-center text-sm text-slate-500">
-            {state
+        <Table
+          caption="Webhook events"
+          testId="webhook-events-table"
+          valign="middle"
+          columns={[
+            { header: 'Event' },
+            { header: 'Received' },
+            { header: 'State' },
+            { header: 'Result' },
+            { header: 'Error' },
+            { header: 'Actions', headerHidden: true },
+          ]}
+          rows={rows}
+          rowKey={(e) => e.id}
+          renderRow={(e) => <EventRow e={e} />}
+          status={events.status}
+          empty={
+            state
               ? 'No events in this state.'
-              : 'No webhook events yet. They appear as soon as Meta (or the sandbox) sends one for your numbers.'}
-          </p>
-        )}
-        {rows.length > 0 && (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="webhook-events-table">
-              <thead className="text-xs text-slate-500 uppercase">
-                <tr>
-                  <th className="py-2 pr-3">Event</th>
-                  <th className="py-2 pr-3">Received</th>
-                  <th className="py-2 pr-3">State</th>
-                  <th className="py-2 pr-3">Result</th>
-                  <th className="py-2 pr-3">Error</th>
-                  <th className="py-2">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((e) => (
-                  <EventRow key={e.id} e={e} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+              : 'No webhook events yet. They appear as soon as Meta (or the sandbox) sends one for your numbers.'
+          }
+        />
         {rows.length === limit && limit < 200 && (
           <div className="mt-4 text-center">
             <Button variant="secondary" onClick={() => setLimit(200)}>

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Button, Field, Input } from '../../components/ui.tsx';
+import { authKeys } from '../auth/keys.ts';
 
 /**
  * "New organisation", for those who may create one (`me.can_create_orgs`: instance administrators,
@@ -23,7 +24,7 @@ export function NewOrgButton({ me }: { me: Me }) {
     onSuccess: (next) => {
       // Everything cached belongs to the previous org.
       qc.clear();
-      qc.setQueryData(['me'], next);
+      qc.setQueryData(authKeys.me, next);
       setOpen(false);
       setName('');
       navigate('/inbox');

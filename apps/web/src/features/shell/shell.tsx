@@ -5,6 +5,7 @@ import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react
 import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
+import { authKeys } from '../auth/keys.ts';
 import { useMe } from '../auth/use-me.ts';
 import { clearDrafts } from '../inbox/drafts.ts';
 import { NotificationBell } from '../notifications/bell.tsx';
@@ -30,7 +31,7 @@ function OrgSwitcher({ me }: { me: Me }) {
     onSuccess: async (next) => {
       // Everything cached belongs to the previous org.
       qc.clear();
-      qc.setQueryData(['me'], next);
+      qc.setQueryData(authKeys.me, next);
       navigate('/inbox');
     },
   });
@@ -123,7 +124,7 @@ export function Shell() {
       // What this person typed but did not send stays with them, not with the next one at this computer.
       clearDrafts();
       qc.clear();
-      qc.setQueryData(['me'], null);
+      qc.setQueryData(authKeys.me, null);
       navigate('/login', { replace: true });
     },
   });

@@ -1,81 +1,26 @@
 import { CreateTemplateBody, type TemplateDef, textVariables } from '@openwaba/contracts';
-import { ApiError } from '@openwaba/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate } from 'react-router';
 import type { z } from 'zod';
 import { api, errorMessage } from '../../api.ts';
-import { Icon } from '../../components/icons.tsx';
-import { Alert, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { Alert, BackLink, Button, Card, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { ButtonsCard } from './buttons-card.tsx';
+import { templateKeys } from './keys.ts';
 import { useTemplateRights } from './queries.ts';
 import { type PreviewValues, previewTemplate, TemplateBubble } from './template-bubble.tsx';
+import {
+  type DraftButton,
+  formatOf,
+  issuesByPath,
+  LANGUAGES,
+  metaOf,
+  serverIssues,
+} from './template-draft.ts';
 
-type ButtonType = 'QUICK_REPLY' | 'URL' | 'PHONE_NUMBER';
-interface DraftButton {
-  /** Identity while buttons are added and removed. */
-  key: number;
-  type: ButtonType;
-  text: string;
-  url: string;
-  phone_number: string;
-  /** The value a URL's `{{1}}` takes in Meta's review example. */
-  example: string;
-}
-const BUTTON_LABEL: Record<ButtonType, string> = {
-  QUICK_REPLY: 'Quick reply',
-  URL: 'Link',
-  PHONE_NUMBER: 'Call a phone number',
-};
-const LANGUAGES = [
-  'en_US',
-  'en_GB',
-  'en',
-  'es',
-  'es_MX',
-  'pt_BR',
-  'fr',
-  'de',
-  'it',
-  'hi',
-  'id',
-  'ar',
-  'nl',
-  'tr',
-];
 const textarea =
   'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-brand-600 focus:outline-none';
-
-/** `{{1}}` variables are positional; any `{{name}}` makes the whole template use named ones. */
-const formatOf = (vars: string[]) => (vars.every((v) => /^\d+$/.test(v)) ? 'POSITIONAL' : 'NAMED');
-
-/** Validation issues by form path (`body.text`, `buttons.0.url`); the server's paths start with `body`. */
-function issuesByPath(issues: { path: (string | number)[]; message: string }[]) {
-  const out: Record<string, string> = {};
-  for (const i of issues) {
-    const key = i.path.join('.') || 'form';
-    out[key] ??= i.message;
-  }
-  return out;
-}
-
-function serverIssues(err: unknown): Record<string, string> | null {
-  if (!(err instanceof ApiError) || err.code !== 'VALIDATION_FAILED' || !Array.isArray(err.details))
-    return null;
-  const issues = (err.details as { path?: unknown; message?: unknown }[])
-    .filter((d) => Array.isArray(d.path) && typeof d.message === 'string')
-    .map((d) => ({ path: (d.path as (string | number)[]).slice(1), message: d.message as string }));
-  return issues.length ? issuesByPath(issues) : null;
-}
-
-/** Meta's own refusal, with its code for support. */
-function metaOf(err: unknown) {
-  const meta =
-    err instanceof ApiError
-      ? (err.details as { meta?: { code: unknown; details?: string | null } })?.meta
-      : null;
-  return meta ? `Meta error ${String(meta.code)}${meta.details ? `: ${meta.details}` : ''}` : null;
-}
 
 export function NewTemplatePage() {
   const numbers = useNumbers();
@@ -93,7 +38,6 @@ export function NewTemplatePage() {
   const [examples, setExamples] = useState<Record<string, string>>({});
   const [footer, setFooter] = useState('');
   const [buttons, setButtons] = useState<DraftButton[]>([]);
-  const [nextKey, setNextKey] = useState(1);
   const [tried, setTried] = useState(false);
   /** The server's verdict, for the draft exactly as it was sent. */
   const [serverErrors, setServerErrors] = useState<{ sent: string; errors: Record<string, string> } | null>(
@@ -184,7 +128,7 @@ export function NewTemplatePage() {
   const create = useMutation({
     mutationFn: (b: z.input<typeof CreateTemplateBody>) => api.templates.create(b),
     onSuccess: async (t) => {
-      await qc.invalidateQueries({ queryKey: ['templates'] });
+      await qc.invalidateQueries({ queryKey: templateKeys.all });
       navigate(`/templates/${t.id}`);
     },
     onError: (err, sent) => setServerErrors({ sent: JSON.stringify(sent), errors: serverIssues(err) ?? {} }),
@@ -210,15 +154,6 @@ export function NewTemplatePage() {
     create.mutate(draft);
   };
 
-  const setButton = (i: number, patch: Partial<DraftButton>) =>
-    setButtons(buttons.map((b, j) => (j === i ? { ...b, ...patch } : b)));
-  const addButton = (type: ButtonType) => {
-    setButtons([
-      ...buttons,
-      { key: nextKey, type, text: '', url: type === 'URL' ? 'https://' : '', phone_number: '', example: '' },
-    ]);
-    setNextKey(nextKey + 1);
-  };
   const otherErrors = Object.entries(errors).filter(
     ([k]) =>
       ![
@@ -248,12 +183,7 @@ export function NewTemplatePage() {
 
   return (
     <>
-      <Link
-        to="/templates"
-        className="inline-flex items-center gap-1 text-sm text-slate-600 hover:text-slate-900"
-      >
-        <Icon name="back" className="h-4 w-4" /> Templates
-      </Link>
+      <BackLink to="/templates">Templates</BackLink>
       <PageHeader title="New template" />
       <form onSubmit={submit} noValidate className="grid gap-5 lg:grid-cols-[minmax(0,1fr)_24rem]">
         <div className="space-y-5">
@@ -433,94 +363,7 @@ export function NewTemplatePage() {
             </div>
           </Card>
 
-          <Card
-            title="Buttons (optional)"
-            description="Up to 10: quick replies, at most 2 links and 1 phone number."
-          >
-            <div className="space-y-3">
-              {errors.buttons && <Alert>{errors.buttons}</Alert>}
-              {buttons.map((b, i) => (
-                <fieldset key={b.key} className="rounded-md border border-slate-200 p-3">
-                  <legend className="px-1 text-sm font-medium text-slate-700">
-                    Button {i + 1}: {BUTTON_LABEL[b.type]}
-                  </legend>
-                  <div className="grid gap-3 sm:grid-cols-2">
-                    <Field label="Button text" error={errors[`buttons.${i}.text`]}>
-                      {(id) => (
-                        <Input
-                          id={id}
-                          value={b.text}
-                          maxLength={25}
-                          onChange={(e) => setButton(i, { text: e.target.value })}
-                        />
-                      )}
-                    </Field>
-                    {b.type === 'URL' && (
-                      <Field
-                        label="Link"
-                        error={errors[`buttons.${i}.url`]}
-                        hint="https only; end it with {{1}} for a per-customer link."
-                      >
-                        {(id) => (
-                          <Input
-                            id={id}
-                            value={b.url}
-                            onChange={(e) => setButton(i, { url: e.target.value })}
-                          />
-                        )}
-                      </Field>
-                    )}
-                    {b.type === 'URL' && textVariables(b.url).length > 0 && (
-                      <Field label="Example for the link’s {{1}}" error={errors[`buttons.${i}.example`]}>
-                        {(id) => (
-                          <Input
-                            id={id}
-                            value={b.example}
-                            onChange={(e) => setButton(i, { example: e.target.value })}
-                          />
-                        )}
-                      </Field>
-                    )}
-                    {b.type === 'PHONE_NUMBER' && (
-                      <Field
-                        label="Phone number"
-                        error={errors[`buttons.${i}.phone_number`]}
-                        hint="With the country code, e.g. +15550783881."
-                      >
-                        {(id) => (
-                          <Input
-                            id={id}
-                            value={b.phone_number}
-                            onChange={(e) => setButton(i, { phone_number: e.target.value })}
-                          />
-                        )}
-                      </Field>
-                    )}
-                  </div>
-                  <Button
-                    variant="ghost"
-                    className="mt-2"
-                    onClick={() => setButtons(buttons.filter((_, j) => j !== i))}
-                  >
-                    Remove button {i + 1}
-                  </Button>
-                </fieldset>
-              ))}
-              {buttons.length < 10 && (
-                <div className="flex flex-wrap gap-2">
-                  <Button variant="secondary" onClick={() => addButton('QUICK_REPLY')}>
-                    + Quick reply
-                  </Button>
-                  <Button variant="secondary" onClick={() => addButton('URL')}>
-                    + Link
-                  </Button>
-                  <Button variant="secondary" onClick={() => addButton('PHONE_NUMBER')}>
-                    + Phone number
-                  </Button>
-                </div>
-              )}
-            </div>
-          </Card>
+          <ButtonsCard buttons={buttons} onChange={setButtons} errors={errors} />
         </div>
 
         <div className="space-y-4 lg:sticky lg:top-4 lg:self-start">

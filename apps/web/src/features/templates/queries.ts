@@ -2,6 +2,7 @@ import type { Template } from '@openwaba/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 import { useMe } from '../auth/use-me.ts';
+import { templateKeys } from './keys.ts';
 
 export type TemplateFilter = Parameters<typeof api.templates.list>[0];
 
@@ -13,7 +14,7 @@ const PENDING_POLL_MS = 5000;
 
 export function useTemplates(filter: TemplateFilter) {
   return useQuery({
-    queryKey: ['templates', 'list', filter],
+    queryKey: templateKeys.list(filter),
     queryFn: () => api.templates.list(filter),
     refetchInterval: (q) =>
       q.state.data?.data.some((t) => t.status === 'PENDING') ? PENDING_POLL_MS * 2 : false,
@@ -22,14 +23,14 @@ export function useTemplates(filter: TemplateFilter) {
 
 export function useTemplate(id: string) {
   return useQuery({
-    queryKey: ['templates', 'one', id],
+    queryKey: templateKeys.one(id),
     queryFn: () => api.templates.get(id),
     refetchInterval: (q) => (q.state.data?.status === 'PENDING' ? PENDING_POLL_MS : false),
   });
 }
 
 export function useTemplateHistory(id: string) {
-  return useQuery({ queryKey: ['templates', 'history', id], queryFn: () => api.templates.history(id) });
+  return useQuery({ queryKey: templateKeys.history(id), queryFn: () => api.templates.history(id) });
 }
 
 /** Managers and above sync, author, release and delete; everyone else reads. */

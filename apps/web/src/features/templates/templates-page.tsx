@@ -1,11 +1,14 @@
 import type { Template, TemplateSyncResult } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useMemo, useState } from 'react';
-import { Link, useLocation, useSearchParams } from 'react-router';
+import { useMemo, useState } from 'react';
+import { useLocation, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
+import { FilterBar, FilterSelect, SearchBox } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
-import { Alert, Badge, Button, EmptyState, Field, Input, PageHeader, Select } from '../../components/ui.tsx';
+import { type Column, RowLink, Table } from '../../components/table.tsx';
+import { Alert, Badge, Button, ButtonLink, EmptyState, PageHeader } from '../../components/ui.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
+import { templateKeys } from './keys.ts';
 import {
   CATEGORIES,
   STATUSES,
@@ -74,7 +77,7 @@ export function TemplatesPage() {
   const list = useTemplates(filter);
   const sync = useMutation({
     mutationFn: (wabaId?: string) => api.templates.sync(wabaId ? { waba_id: wabaId } : {}),
-    onSettled: () => qc.invalidateQueries({ queryKey: ['templates'] }),
+    onSettled: () => qc.invalidateQueries({ queryKey: templateKeys.all }),
   });
 
   // One sync button per WhatsApp Business Account, named by its numbers.
@@ -87,10 +90,6 @@ export function TemplatesPage() {
 
   const filtered = Boolean(view.search || view.status || view.category || view.use || view.inactive);
   const templates = list.data?.data ?? [];
-  const submitSearch = (e: FormEvent) => {
-    e.preventDefault();
-    setView({ search: search.trim() });
-  };
 
   return (
     <>
@@ -113,12 +112,7 @@ export function TemplatesPage() {
               <Icon name="refresh" className={`h-4 w-4 ${sync.isPending ? 'animate-spin' : ''}`} />
               {sync.isPending ? 'Syncing…' : 'Sync all'}
             </Button>
-            <Link
-              to="/templates/new"
-              className="inline-flex items-center rounded-md bg-brand-600 px-3 py-2 text-sm font-medium text-white hover:bg-brand-700"
-            >
-              New template
-            </Link>
+            <ButtonLink to="/templates/new">New template</ButtonLink>
           </div>
         )}
       </PageHeader>
@@ -143,78 +137,37 @@ export function TemplatesPage() {
         {sync.error && <Alert>Sync failed: {errorMessage(sync.error)}</Alert>}
       </div>
 
-      <section
-        aria-label="Filters"
-        className="mb-4 flex flex-wrap items-end gap-3 rounded-lg border border-slate-200 bg-white p-4"
-      >
-        <form onSubmit={submitSearch} className="flex min-w-56 flex-1 items-end gap-2">
-          <div className="flex-1">
-            <Field label="Search">
-              {(id) => (
-                <Input
-                  id={id}
-                  type="search"
-                  placeholder="Template name"
-                  value={search}
-                  onChange={(e) => setSearch(e.target.value)}
-                />
-              )}
-            </Field>
-          </div>
-          <Button type="submit" variant="secondary" aria-label="Search templates">
-            <Icon name="search" className="h-4 w-4" />
-          </Button>
-        </form>
-        <Field label="Status">
-          {(id) => (
-            <Select
-              id={id}
-              className="w-36"
-              value={view.status}
-              onChange={(e) => setView({ status: e.target.value })}
-            >
-              <option value="">Any</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {words(s)}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label="Category">
-          {(id) => (
-            <Select
-              id={id}
-              className="w-40"
-              value={view.category}
-              onChange={(e) => setView({ category: e.target.value })}
-            >
-              <option value="">Any</option>
-              {CATEGORIES.map((c) => (
-                <option key={c} value={c}>
-                  {words(c)}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
-        <Field label="Campaign use">
-          {(id) => (
-            <Select
-              id={id}
-              className="w-48"
-              value={view.use}
-              onChange={(e) => setView({ use: e.target.value as Use })}
-            >
-              {Object.entries(USE).map(([k, label]) => (
-                <option key={k} value={k}>
-                  {label}
-                </option>
-              ))}
-            </Select>
-          )}
-        </Field>
+      <FilterBar>
+        <SearchBox
+          label="Search"
+          submitLabel="Search templates"
+          className="min-w-56"
+          placeholder="Template name"
+          value={search}
+          onChange={setSearch}
+          onSubmit={(q) => setView({ search: q.trim() })}
+        />
+        <FilterSelect
+          label="Status"
+          className="w-36"
+          value={view.status}
+          options={[['', 'Any'], ...STATUSES.map((x): [string, string] => [x, words(x)])]}
+          onChange={(status) => setView({ status })}
+        />
+        <FilterSelect
+          label="Category"
+          className="w-40"
+          value={view.category}
+          options={[['', 'Any'], ...CATEGORIES.map((x): [string, string] => [x, words(x)])]}
+          onChange={(category) => setView({ category })}
+        />
+        <FilterSelect
+          label="Campaign use"
+          className="w-48"
+          value={view.use}
+          options={Object.entries(USE) as [Use, string][]}
+          onChange={(use) => setView({ use })}
+        />
         <label className="flex items-center gap-2 pb-2 text-sm text-slate-700">
           <input
             type="checkbox"
@@ -224,106 +177,81 @@ export function TemplatesPage() {
           />
           Show inactive
         </label>
-      </section>
+      </FilterBar>
 
       {list.error && <Alert>{errorMessage(list.error)}</Alert>}
-      {list.isPending && <p className="text-sm text-slate-500">Loading templates…</p>}
-      {list.isSuccess && templates.length === 0 && (
-        <EmptyState
-          title={filtered ? 'No templates match' : 'No templates synced'}
-          icon={<Icon name="templates" className="mx-auto h-10 w-10 text-brand-600" />}
-        >
-          {filtered ? (
-            <p>Clear a filter, or tick “Show inactive” to include templates deleted at Meta.</p>
-          ) : (
-            <p>
-              Templates approved by Meta for your WhatsApp accounts appear here.{' '}
-              {canManage
-                ? 'Press “Sync all” to fetch them now (it also runs every 3 hours), or create a new one.'
-                : 'They are synced every 3 hours; a manager can sync them now.'}
-            </p>
-          )}
-        </EmptyState>
-      )}
-      {templates.length > 0 && <TemplateTable templates={templates} />}
+      <Table
+        caption="Templates"
+        look="card"
+        density="roomy"
+        columns={TEMPLATE_COLUMNS}
+        rows={templates}
+        rowKey={(t) => t.id}
+        rowProps={(t) => ({ 'data-template': t.name, className: t.quarantined ? 'bg-red-50/60' : undefined })}
+        status={list.status}
+        loadingText="Loading templates…"
+        empty={
+          <EmptyState
+            title={filtered ? 'No templates match' : 'No templates synced'}
+            icon={<Icon name="templates" className="mx-auto h-10 w-10 text-brand-600" />}
+          >
+            {filtered ? (
+              <p>Clear a filter, or tick “Show inactive” to include templates deleted at Meta.</p>
+            ) : (
+              <p>
+                Templates approved by Meta for your WhatsApp accounts appear here.{' '}
+                {canManage
+                  ? 'Press “Sync all” to fetch them now (it also runs every 3 hours), or create a new one.'
+                  : 'They are synced every 3 hours; a manager can sync them now.'}
+              </p>
+            )}
+          </EmptyState>
+        }
+      />
     </>
   );
 }
 
-function TemplateTable({ templates }: { templates: Template[] }) {
-  return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
-      <table className="w-full text-left text-sm">
-        <caption className="sr-only">Templates</caption>
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-          <tr>
-            <th scope="col" className="px-4 py-2 font-medium">
-              Name
-            </th>
-            <th scope="col" className="px-4 py-2 font-medium">
-              Status
-            </th>
-            <th scope="col" className="hidden px-4 py-2 font-medium sm:table-cell">
-              Category
-            </th>
-            <th scope="col" className="hidden px-4 py-2 font-medium sm:table-cell">
-              Quality
-            </th>
-            <th scope="col" className="hidden px-4 py-2 font-medium sm:table-cell">
-              Usable in campaigns
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {templates.map((t) => (
-            <tr key={t.id} data-template={t.name} className={t.quarantined ? 'bg-red-50/60' : undefined}>
-              <td className="px-4 py-3 align-top">
-                <Link
-                  to={`/templates/${t.id}`}
-                  className="font-medium text-slate-900 hover:text-brand-700 hover:underline"
-                >
-                  {t.name}
-                </Link>
-                <span className="ml-2 text-xs text-slate-500">{t.language}</span>
-                {!t.active && (
-                  <Badge tone="slate" className="ml-2">
-                    Inactive
-                  </Badge>
-                )}
-                <p className="mt-0.5 text-xs text-slate-600 sm:hidden">
-                  {words(t.category)} ·{' '}
-                  {t.usable_in_campaigns ? 'usable in campaigns' : 'not usable in campaigns'}
-                </p>
-                {t.quarantined && (
-                  <p className="mt-1 flex items-start gap-1.5 text-xs text-red-800">
-                    <Badge tone="red" className="shrink-0 font-semibold">
-                      <Icon name="alert" className="h-3.5 w-3.5" />
-                      Quarantined
-                    </Badge>
-                    <span>{t.quarantine_reason ?? 'Kept out of campaigns until a manager releases it.'}</span>
-                  </p>
-                )}
-              </td>
-              <td className="px-4 py-3 align-top">
-                <Badge tone={statusTone(t)}>{words(t.status)}</Badge>
-              </td>
-              <td className="hidden px-4 py-3 align-top text-slate-700 sm:table-cell">{words(t.category)}</td>
-              <td className="hidden px-4 py-3 align-top text-slate-700 sm:table-cell">
-                {words(t.quality_score)}
-              </td>
-              <td className="hidden px-4 py-3 align-top sm:table-cell">
-                {t.usable_in_campaigns ? (
-                  <span className="inline-flex items-center gap-1 text-green-700">
-                    <Icon name="check" className="h-4 w-4" /> Yes
-                  </span>
-                ) : (
-                  <span className="text-slate-500">No</span>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+const TEMPLATE_COLUMNS: Column<Template>[] = [
+  {
+    header: 'Name',
+    cell: (t) => (
+      <>
+        <RowLink to={`/templates/${t.id}`}>{t.name}</RowLink>
+        <span className="ml-2 text-xs text-slate-500">{t.language}</span>
+        {!t.active && (
+          <Badge tone="slate" className="ml-2">
+            Inactive
+          </Badge>
+        )}
+        <p className="mt-0.5 text-xs text-slate-600 sm:hidden">
+          {words(t.category)} · {t.usable_in_campaigns ? 'usable in campaigns' : 'not usable in campaigns'}
+        </p>
+        {t.quarantined && (
+          <p className="mt-1 flex items-start gap-1.5 text-xs text-red-800">
+            <Badge tone="red" className="shrink-0 font-semibold">
+              <Icon name="alert" className="h-3.5 w-3.5" />
+              Quarantined
+            </Badge>
+            <span>{t.quarantine_reason ?? 'Kept out of campaigns until a manager releases it.'}</span>
+          </p>
+        )}
+      </>
+    ),
+  },
+  { header: 'Status', cell: (t) => <Badge tone={statusTone(t)}>{words(t.status)}</Badge> },
+  { header: 'Category', from: 'sm', className: 'text-slate-700', cell: (t) => words(t.category) },
+  { header: 'Quality', from: 'sm', className: 'text-slate-700', cell: (t) => words(t.quality_score) },
+  {
+    header: 'Usable in campaigns',
+    from: 'sm',
+    cell: (t) =>
+      t.usable_in_campaigns ? (
+        <span className="inline-flex items-center gap-1 text-green-700">
+          <Icon name="check" className="h-4 w-4" /> Yes
+        </span>
+      ) : (
+        <span className="text-slate-500">No</span>
+      ),
+  },
+];

@@ -1,12 +1,15 @@
 import { JobListQuery, JobPage, JobParams, Ok } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { actorOf, recordAudit } from '../audit/service.ts';
-import type { Db } from '../db/client.ts';
-import { authOf } from '../lib/http.ts';
-import type { JobQueue } from './queue.ts';
+import { actorOf, recordAudit } from './audit/service.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import { authOf } from './lib/http.ts';
 
+/**
+ * Admins see their organisation's background jobs and run a failed one again. Beside `job-list.ts`
+ * (not in jobs/, which knows no domain): a retry is audited, in the retry's transaction.
+ */
 export const jobRoutes =
-  (deps: { jobs: JobQueue; db: Db }): FastifyPluginAsyncZod =>
+  (deps: { jobs: JobQueue }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['jobs'];
     app.get(
@@ -31,13 +34,14 @@ export const jobRoutes =
       },
       async (req) => {
         const ctx = authOf(req);
-        await deps.jobs.retry(ctx.orgId, req.params.queue, req.params.id);
-        await recordAudit(deps.db, actorOf(ctx), {
-          action: 'job.retry',
-          entityType: 'job',
-          entityId: req.params.id,
-          after: { queue: req.params.queue },
-        });
+        await deps.jobs.retry(ctx.orgId, req.params.queue, req.params.id, (tx) =>
+          recordAudit(tx, actorOf(ctx), {
+            action: 'job.retry',
+            entityType: 'job',
+            entityId: req.params.id,
+            after: { queue: req.params.queue },
+          }),
+        );
         return { ok: true as const };
       },
     );

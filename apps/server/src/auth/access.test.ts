@@ -3,7 +3,7 @@ import { can, type Permission, ROLES } from '@openwaba/contracts';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestClient } from '../../test/helpers.ts';
-import { registerAccessControl } from './http.ts';
+import { registerAccessControl } from './access.ts';
 
 let t: TestApp;
 const clients = new Map<string, TestClient>();

@@ -1,0 +1,74 @@
+import { errorMessage } from '../../../api.ts';
+import { Alert, Button, Card, Field, Input, Select } from '../../../components/ui.tsx';
+import { StepFooter } from '../../../components/wizard.tsx';
+import { useNumbers } from '../../numbers/use-numbers.ts';
+
+/** Step 1: the campaign's name (for the team) and the number it is sent from. */
+export function BasicsStep({
+  name,
+  numberId,
+  onChange,
+  onNext,
+}: {
+  name: string;
+  numberId: string;
+  onChange: (name: string, numberId: string) => void;
+  onNext: () => void;
+}) {
+  const numbers = useNumbers();
+  const list = numbers.data?.data ?? [];
+  const chosen = numberId || (list.length === 1 ? (list[0]?.id ?? '') : '');
+  return (
+    <Card title="Name and number" description="The name is for your team; customers never see it.">
+      <div className="grid gap-4 sm:grid-cols-2">
+        <Field label="Campaign name">
+          {(id) => (
+            <Input
+              id={id}
+              value={name}
+              maxLength={200}
+              placeholder="Spring sale 2026"
+              onChange={(e) => onChange(e.target.value, chosen)}
+            />
+          )}
+        </Field>
+        <Field label="Send from" hint="The WhatsApp number the messages come from.">
+          {(id) => (
+            <Select id={id} value={chosen} onChange={(e) => onChange(name, e.target.value)}>
+              <option value="">Choose a number…</option>
+              {list.map((x) => (
+                <option key={x.id} value={x.id} disabled={x.status !== 'active'}>
+                  {x.display_name}
+                  {x.is_sandbox ? ' (sandbox)' : ''}
+                  {x.status !== 'active' ? ' — inactive' : ''}
+                </option>
+              ))}
+            </Select>
+          )}
+        </Field>
+      </div>
+      {numbers.error && (
+        <div className="mt-3">
+          <Alert>{errorMessage(numbers.error)}</Alert>
+        </div>
+      )}
+      {numbers.isSuccess && list.length === 0 && (
+        <div className="mt-3">
+          <Alert kind="info">Connect a number under Settings → Numbers first.</Alert>
+        </div>
+      )}
+      <StepFooter>
+        <span />
+        <Button
+          disabled={!name.trim() || !chosen}
+          onClick={() => {
+            onChange(name, chosen);
+            onNext();
+          }}
+        >
+          Next: audience
+        </Button>
+      </StepFooter>
+    </Card>
+  );
+}

@@ -1,0 +1,30 @@
+/** Query keys of the organisation and of what its settings pages manage. */
+export const orgKeys = { current: ['org'] as const };
+
+/** The retention dry run, for a number of days typed. */
+export const retentionKeys = {
+  all: ['retention'] as const,
+  preview: (days: number | null) => ['retention', 'preview', days] as const,
+};
+
+export const memberKeys = { all: ['members'] as const };
+export const invitationKeys = { all: ['invitations'] as const };
+export const teamKeys = { all: ['teams'] as const };
+export const sessionKeys = { all: ['sessions'] as const };
+/** Also the composer's: a change in settings shows up in `/shortcut` suggestions at once. */
+export const quickReplyKeys = { all: ['quick-replies'] as const };
+
+export const jobKeys = {
+  all: ['jobs'] as const,
+  list: (state: string) => ['jobs', state] as const,
+};
+
+export const auditKeys = {
+  all: ['audit'] as const,
+  list: (filters: object) => ['audit', filters] as const,
+};
+
+export const webhookEventKeys = {
+  all: ['webhook-events'] as const,
+  list: (state: string, limit: number) => ['webhook-events', state, limit] as const,
+};
