@@ -1,7 +1,7 @@
 import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
-import { splitTemplates } from './service.ts';
+import { splitTemplates } from './audience.ts';
 
 const WABA = '8200001';
 const NUM = {
