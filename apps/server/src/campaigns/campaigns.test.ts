@@ -1,7 +1,7 @@
 import { createSimulator, type Simulator, signWebhookBody } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
-import { splitTemplates } from './service.ts';
+import { splitTemplates } from './audience.ts';
 
 const WABA = '8200001';
 const NUM = {
@@ -240,6 +240,28 @@ describe(`campaigns on ${settings.backend}`, () => {
       [c.id],
     );
     expect(rows[0]?.n).toBe(6);
+    // The inbox: the message is in the contact's conversation, which moved to the top.
+    const inbox = (await owner.get('/api/v1/conversations?limit=50')).json().data as {
+      id: string;
+      contact: { wa_id: string };
+      last_message: { type: string; direction: string } | null;
+    }[];
+    const conv = inbox.find((x) => x.contact.wa_id === phone(0).slice(1))!;
+    expect(conv.last_message).toMatchObject({ type: 'template', direction: 'out' });
+    const thread = (await owner.get(`/api/v1/conversations/${conv.id}/messages`)).json().data as {
+      direction: string;
+      status: string;
+      wamid: string | null;
+      content: { template?: { name: string } };
+    }[];
+    expect(thread).toEqual([
+      expect.objectContaining({
+        direction: 'out',
+        status: 'sent',
+        wamid: expect.any(String),
+        content: expect.objectContaining({ template: expect.objectContaining({ name: 'spring_sale' }) }),
+      }),
+    ]);
     // Report and export.
     const report = (await owner.get(`/api/v1/campaigns/${c.id}/report`)).json();
     expect(report.per_template.map((p: { name: string; sent: number }) => [p.name, p.sent])).toEqual([
@@ -524,8 +546,22 @@ describe(`campaigns on ${settings.backend}`, () => {
     try {
       const started = await owner.post(`/api/v1/campaigns/${c.id}/start`, {});
       expect(started.statusCode, started.body).toBe(200);
+      // The first chunk is on the send queue (queued), the rest waits for the feed (pending).
+      expect(started.json().counts).toMatchObject({ total: 1002, queued: 1000, pending: 2, sent: 0 });
+      const queued = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=queued&limit=3`)).json();
+      expect(queued.data.map((r: { state: string }) => r.state)).toEqual(['queued', 'queued', 'queued']);
+      const waiting = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=pending`)).json().data;
+      expect(waiting).toHaveLength(2);
+      // Nothing is written in the customers' conversations before it is sent.
+      const [written] = await t.database.query<{ n: number }>(
+        'select count(*)::int as n from messages where campaign_id = $1',
+        [c.id],
+      );
+      expect(written!.n).toBe(0);
       const pending = await t.database.query<{ contact_id: string; wa_id: string }>(
-        `select contact_id, wa_id from campaign_recipients where campaign_id = $1 and state = 'pending' order by id`,
+        `select contact_id, wa_id from campaign_recipients r
+         where campaign_id = $1 and state = 'pending' and id > (select fed_through from campaigns where id = $1)
+         order by id`,
         [c.id],
       );
       expect(pending).toHaveLength(2);
@@ -546,6 +582,48 @@ describe(`campaigns on ${settings.backend}`, () => {
     expect(new Set(sent.map((m) => m.to)).size).toBe(1001);
     expect(sent.some((m) => m.to === gone)).toBe(false);
   }, 120_000);
+
+  it('sends queued before an upgrade (their messages written while waiting) are recorded once', async () => {
+    const { tagId } = await contactsWithTag('queued-before-upgrade', 2200, 3);
+    const c = await createCampaign({
+      name: 'Queued before upgrade',
+      audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
+      templates: [{ template_id: tpl.order_ready, mapping: { 'body.1': { fixed: 'U-1' } } }],
+    });
+    const before = sentTo().length;
+    await t.app.services.sender.stop();
+    try {
+      expect((await owner.post(`/api/v1/campaigns/${c.id}/start`, {})).statusCode).toBe(200);
+      // The shape sends queued before migration 0020 have: the message recorded as pending in the
+      // conversation when queued, and no contact on the queue row.
+      await t.database.query(
+        `insert into conversations (org_id, number_id, contact_id, last_message_at)
+         select q.org_id, q.number_id, q.contact_id, now() from send_queue q where q.campaign_id = $1
+         on conflict (number_id, contact_id) do nothing`,
+        [c.id],
+      );
+      await t.database.query(
+        `insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+         select q.message_id, q.org_id, q.number_id, cv.id, 'out', 'template', q.content, 'pending', now(), 'campaign', q.campaign_id
+         from send_queue q join conversations cv on cv.number_id = q.number_id and cv.contact_id = q.contact_id
+         where q.campaign_id = $1`,
+        [c.id],
+      );
+      await t.database.query('update send_queue set contact_id = null where campaign_id = $1', [c.id]);
+    } finally {
+      t.app.services.sender.start();
+    }
+    await until('completed', async () => (await campaign(c.id)).state === 'completed');
+    expect(sentTo().length - before).toBe(3);
+    const messages = await t.database.query<{ status: string; wamid: string | null }>(
+      'select status, wamid from messages where campaign_id = $1',
+      [c.id],
+    );
+    expect(messages).toHaveLength(3);
+    expect(messages.every((m) => m.status === 'sent' && m.wamid)).toBe(true);
+    const sent = (await owner.get(`/api/v1/campaigns/${c.id}/recipients?state=sent`)).json().data;
+    expect(sent.map((r: { status: string }) => r.status)).toEqual(['sent', 'sent', 'sent']);
+  });
 
   it('an accepted send whose answer was lost is reconciled from its status webhook, not resent', async () => {
     const { tagId } = await contactsWithTag('lost', 2000, 1);

@@ -56,7 +56,8 @@ export function createContactPrivacy(deps: {
             where n.org_id = ${orgId} and n.conversation_id in
                   (select id from conversations where org_id = ${orgId} and contact_id = ${contactId})
             order by n.created_at, n.id`),
-      q(sql`select r.campaign_id, k.name as campaign_name, r.state, r.reason, r.params, r.sent_at
+      q(sql`select r.campaign_id, k.name as campaign_name, r.reason, r.params, r.sent_at,
+                   case when r.state = 'pending' and r.id <= k.fed_through then 'queued' else r.state end as state
             from campaign_recipients r join campaigns k on k.id = r.campaign_id
             where ${recipientsOf(orgId, contactId, contact.wa_id)} order by r.id`),
       q(sql`select f.message_id, f.state, f.mime_type, f.size, f.sha256, f.created_at

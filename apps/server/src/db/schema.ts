@@ -890,6 +890,11 @@ export const campaigns = pgTable(
     failureReason: text('failure_reason'),
     /** The last pre-flight: checks, skipped counts, budget, estimated cost. */
     preflight: jsonb('preflight'),
+    /**
+     * The feed cursor: the recipients up to this id were put on the send queue (in id order). A
+     * pending recipient at or below it is queued; one above it waits to be fed.
+     */
+    fedThrough: bigint('fed_through', { mode: 'number' }).notNull().default(0),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -918,7 +923,10 @@ export const campaignRecipients = pgTable(
     templateIndex: integer('template_index').notNull().default(0),
     /** Per-recipient template parameters (Meta's `components`), rendered when the campaign is built. */
     params: jsonb('params'),
-    /** pending | queued | sent | failed | skipped | invalid (delivery and read come from the message). */
+    /**
+     * pending | sent | failed | skipped | invalid (delivery and read come from the message). "Queued"
+     * is not stored: it is a pending recipient at or below its campaign's `fed_through`.
+     */
     state: text('state').notNull().default('pending'),
     reason: text('reason'),
     error: jsonb('error'),
@@ -947,8 +955,13 @@ export const sendQueue = pgTable(
     numberId: uuid('number_id')
       .notNull()
       .references(() => numbers.id, { onDelete: 'cascade' }),
-    /** The outbound message row (recorded in the conversation when queued). */
+    /**
+     * The outbound message: recorded in its conversation when queued (inbox, API), or — a campaign
+     * send, with `contact_id` — recorded with this id once its outcome is known.
+     */
     messageId: uuid('message_id').notNull(),
+    /** A campaign send's contact: its message goes in their conversation with the number once sent. */
+    contactId: uuid('contact_id'),
     campaignId: uuid('campaign_id').references(() => campaigns.id, { onDelete: 'cascade' }),
     recipientId: bigint('recipient_id', { mode: 'number' }),
     toWaId: text('to_wa_id').notNull(),

@@ -21,11 +21,14 @@ const BANK_MS = 50;
 /** A claim holds at most this much sending time, so a pause takes effect within it. */
 const CLAIM_SECONDS = 0.25;
 const FLUSH_MS = 100;
+/** Outcomes recorded together once this many have come (or FLUSH_MS has passed). */
+const FLUSH_AT = 200;
 /**
- * Outcome batches waiting to be recorded before sending waits for them: recording must keep up, but a
- * slow moment of the database (a checkpoint, a big feed) should not stop sending at once.
+ * Seconds of sending whose outcomes may wait for the recording in flight before sending waits for
+ * it: recording must keep up, but a slow moment of the database (a checkpoint, a busy machine)
+ * should not stop sending at once.
  */
-const MAX_PENDING_FLUSHES = 5;
+const MAX_UNRECORDED_SECONDS = 2;
 /** Share of Meta's ceiling actually used when the adaptive rate is at it. */
 const PACE_AT_CEILING = 0.99;
 /** After a throttle (130429) nothing is sent for this long, so Meta's bucket refills (about 100 ms of sends). */
@@ -98,8 +101,7 @@ export function createPump(deps: {
     let cursor: { runOrder: number; id: number } | null = null;
     let claiming: Promise<void> | undefined;
     let done: CompletedSend[] = [];
-    let flushing: Promise<void> = Promise.resolve();
-    let pendingFlushes = 0;
+    let recording: Promise<void> | undefined;
     let lastFlush = Date.now();
     let lastLease = Date.now();
     let lastSave = Date.now();
@@ -140,20 +142,36 @@ export function createPump(deps: {
       const next = await loadSendRate(db, numberId, asked);
       if (next !== asked) rate = next;
     };
+    /**
+     * Records the outcomes that came, one recording at a time: those that come while one is in
+     * flight are recorded together in the next (a slow database gets bigger batches, not a queue of
+     * small ones, each a statement and a commit).
+     */
     const flushInBackground = () => {
-      if (!done.length) return;
+      if (recording || !done.length) return;
       const batch = done;
       done = [];
       lastFlush = Date.now();
-      pendingFlushes++;
-      flushing = flushing
-        .then(() => deps.recordOutcomes(numberId, batch))
+      recording = deps
+        .recordOutcomes(numberId, batch)
         .catch((err) =>
           log.error({ err, numberId }, 'recording send outcomes failed; the claims will be reconciled'),
         )
         .finally(() => {
-          pendingFlushes--;
+          recording = undefined;
         });
+    };
+    /** Sending waits while too many outcomes wait for the recording in flight; then they are recorded. */
+    const keepUp = async () => {
+      while (recording && done.length > rate.rate * MAX_UNRECORDED_SECONDS) await recording;
+      flushInBackground();
+    };
+    /** Waits until every outcome so far is recorded. */
+    const recordAll = async () => {
+      while (recording || done.length) {
+        if (recording) await recording;
+        else flushInBackground();
+      }
     };
 
     try {
@@ -208,9 +226,9 @@ export function createPump(deps: {
             .catch((err) => log.error({ err, numberId }, 'a send failed unexpectedly'))
             .finally(ended);
         }
-        if (done.length >= 200 || Date.now() - lastFlush >= FLUSH_MS) flushInBackground();
-        // Recording must keep up: never more than MAX_PENDING_FLUSHES batches behind.
-        if (pendingFlushes > MAX_PENDING_FLUSHES) await flushing;
+        if (done.length >= FLUSH_AT || Date.now() - lastFlush >= FLUSH_MS) flushInBackground();
+        // Recording must keep up.
+        if (done.length > rate.rate * MAX_UNRECORDED_SECONDS) await keepUp();
         rate = tick(rate, Date.now());
         rates.set(numberId, rate);
         if (Date.now() - lastSave > 5000) {
@@ -222,8 +240,7 @@ export function createPump(deps: {
       }
       if (claiming) await claiming;
       while (inFlight) await oneEnds();
-      flushInBackground();
-      await flushing;
+      await recordAll();
       // Claimed but never sent (a pause, a stop, a token error, shutting down): back as they were.
       await releaseSends(
         db,

@@ -55,11 +55,7 @@ export function createReconciler(deps: {
       const reason = `outcome unknown after ${retryDelays.length + 1} attempts (no answer and no status webhook)`;
       await transaction(db, async (tx) => {
         await giveUpSends(tx, spent, reason);
-        await failRecipients(
-          tx,
-          spent.map((s) => s.recipient_id),
-          reason,
-        );
+        await failRecipients(tx, spent, reason);
       });
     }
     if (expired.length)

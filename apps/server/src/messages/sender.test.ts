@@ -104,6 +104,26 @@ const recipients = async (id: string) =>
     error: Record<string, unknown> | null;
   }[];
 
+/**
+ * The campaign's message to a phone, as the inbox shows it: in the contact's conversation with the
+ * number (none while the send waits).
+ */
+async function messageTo(campaignId: string, phone: string) {
+  const rows = await t.database.query<{
+    status: string;
+    wamid: string | null;
+    error: Record<string, unknown> | null;
+  }>(
+    `select m.status, m.wamid, m.error from messages m
+     join conversations cv on cv.id = m.conversation_id
+     join contacts ct on ct.id = cv.contact_id
+     where m.campaign_id = $1 and ct.wa_id = $2`,
+    [campaignId, phone.slice(1)],
+  );
+  expect(rows.length).toBeLessThanOrEqual(1);
+  return rows[0];
+}
+
 /** What the simulator accepted from a number (its message log, in order). */
 const acceptedFrom = (phoneNumberId = MAIN.phone_number_id) =>
   sim.sentMessages().filter((m) => m.phone_number_id === phoneNumberId);
@@ -474,6 +494,12 @@ describe(`the campaign sender on ${settings.backend}`, () => {
       '131021: Recipient cannot be sender — Sender and recipient phone number is the same.',
     );
     expect(self.error).toMatchObject({ code: 131021, kind: 'recipient', status: 400 });
+    // Its conversation shows the message failed with Meta's error (written once, never accepted).
+    expect(await messageTo(c.id, SELF)).toMatchObject({
+      status: 'failed',
+      wamid: null,
+      error: { code: 131021 },
+    });
     expect(errorsOf(131021) - selfErrors).toBe(1);
     expect(acceptedTo(SELF.slice(1))).toHaveLength(0);
     // The undeliverable one was accepted once; its failed status arrives by webhook.
@@ -486,6 +512,7 @@ describe(`the campaign sender on ${settings.backend}`, () => {
     expect(acceptedTo(waId(501))).toHaveLength(1);
     expect(acceptedTo(waId(500))).toHaveLength(1);
     expect((await byPhone()).get(phone(500))).toMatchObject({ state: 'sent', error: null });
+    expect(await messageTo(c.id, phone(501))).toMatchObject({ status: 'failed', error: { code: 131026 } });
     await sleep(1500);
     expect(acceptedTo(waId(501))).toHaveLength(1);
     expect(errorsOf(131021) - selfErrors).toBe(1);
@@ -520,6 +547,7 @@ describe(`the campaign sender on ${settings.backend}`, () => {
     expect(r!.state).toBe('failed');
     expect(r!.reason).toMatch(new RegExp(`^gave up after ${RETRY_S.length + 1} attempts: 2: `));
     expect((await campaign(c.id)).counts).toMatchObject({ sent: 0, failed: 1, queued: 0 });
+    expect(await messageTo(c.id, phone(320))).toMatchObject({ status: 'failed', wamid: null });
   });
 
   it('Meta pausing a template mid-run pauses the campaign; sends it refused wait, none failed', async () => {
