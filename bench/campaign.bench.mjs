@@ -225,10 +225,10 @@ if (process.argv[2] === '--embedded-child') {
 /**
  * What a BullMQ job persists. `oneRow`: the least a sender can record, the wamid on one narrow row (a
  * single HOT update). `sameRows`: the rows openwaba writes for a send, in tables made LIKE openwaba's
- * (same columns, indexes and defaults; no foreign keys), in one statement after the request: the
- * conversation (created, or its activity moved), the message with its wamid and the recipient sent
- * (openwaba writes the message once its outcome is known and leaves a recipient pending until then).
- * The job queue itself is Redis's part.
+ * (same columns, indexes and defaults; no foreign keys): before the request the conversation (created,
+ * or its activity moved) and the pending message; after it the message's wamid and status and the
+ * recipient sent (openwaba leaves a recipient pending until its outcome: its campaign's feed cursor
+ * says it is queued). The job queue itself is Redis's part.
  */
 async function oneRow(db, n) {
   const t = `bench_sends_${randomBytes(4).toString('hex')}`;
@@ -260,25 +260,34 @@ async function sameRows(db, n) {
     [campaign, org, n],
   );
   await db.query(`analyze ${recs}`);
+  const ids = new Map();
   return {
-    before: async () => {},
-    async after(i, wamid) {
+    async before(i) {
+      const id = randomUUID();
+      ids.set(i, id);
       await db.query(
         `with r as (select contact_id, params from ${recs} where id = $1),
          c as (insert into ${conv} (org_id, number_id, contact_id, last_message_at)
                select $2, $3, r.contact_id, now() from r
                on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()
-               returning id),
-         m as (insert into ${msgs} (id, org_id, number_id, conversation_id, direction, wamid, type, content, status, sent_at, source, campaign_id)
-               select $4, $2, $3, c.id, 'out', $7, 'template',
-                      jsonb_build_object('type', 'template', 'template', jsonb_build_object('name', $6::text,
-                        'language', jsonb_build_object('code', 'en_US'), 'components', r.params)),
-                      'sent', now(), 'campaign', $5
-               from c, r)
-         update ${recs} set state = 'sent', message_id = $4, wamid = $7, attempts = attempts + 1, sent_at = now(), updated_at = now()
-         where id = $1`,
-        [i, org, number, randomUUID(), campaign, TEMPLATE.name, wamid],
+               returning id)
+         insert into ${msgs} (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+         select $4, $2, $3, c.id, 'out', 'template',
+                jsonb_build_object('type', 'template', 'template', jsonb_build_object('name', $6::text,
+                  'language', jsonb_build_object('code', 'en_US'), 'components', r.params)),
+                'pending', now(), 'campaign', $5
+         from c, r`,
+        [i, org, number, id, campaign, TEMPLATE.name],
       );
+    },
+    async after(i, wamid) {
+      await db.query(
+        `with m as (update ${msgs} set wamid = $2, status = 'sent', sent_at = now() where id = $3)
+         update ${recs} set state = 'sent', message_id = $3, wamid = $2, attempts = attempts + 1, sent_at = now(), updated_at = now()
+         where id = $1`,
+        [i, wamid, ids.get(i)],
+      );
+      ids.delete(i);
     },
     drop: () => db.query(`drop table ${conv}, ${msgs}, ${recs}`),
   };

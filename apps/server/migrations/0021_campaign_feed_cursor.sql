@@ -1,5 +1,4 @@
 ALTER TABLE "campaigns" ADD COLUMN "fed_through" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
-ALTER TABLE "send_queue" ADD COLUMN "contact_id" uuid;--> statement-breakpoint
 -- Recipients are no longer rewritten to 'queued' when fed to the send queue: the campaign's cursor says
 -- how far it was fed. A campaign fed before this (in id order) is fed through its last recipient that
 -- was queued, sent or failed; its queued recipients are pending at or below the cursor.

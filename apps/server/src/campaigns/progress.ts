@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
-import { queueCampaignChunk } from '../messages/repo.ts';
+import { insertCampaignChunk } from '../messages/repo.ts';
 import type { CampaignRow } from './campaign-row.ts';
 import type { CampaignDeps } from './context.ts';
 import {
@@ -41,19 +41,17 @@ export function createCampaignProgress(
   const publishing = new Set<string>();
 
   /**
-   * Puts the next `limit` recipients past the feed cursor on the send queue and moves the cursor past
-   * them, inside the database (no rows travel through this process, whose event loop paces the
-   * sends): one statement for the queue rows and the cursor (`queueCampaignChunk`). Recipients are
-   * not rewritten (at or below the cursor, a pending one is queued), and their messages are written
-   * once their outcome is known. Joins go through indexes row by row, so a fresh campaign's missing
-   * statistics cannot pick a bad plan. The campaign row is locked by the caller, so the cursor is
-   * read and moved by one feed at a time.
+   * Puts the next `limit` recipients past the feed cursor on the send queue, their messages pending
+   * in their conversations, and moves the cursor past them (`insertCampaignChunk`, the cursor in the
+   * same statement as the queue rows). Recipients are not rewritten: at or below the cursor, a pending
+   * one is queued. The campaign row is locked by the caller, so the cursor is read and moved by one
+   * feed at a time.
    */
   async function queueNext(tx: Tx, c: CampaignRow, runOrder: number, limit: number) {
     const chunk = nextToFeed(c, limit);
     // A contact deleted since the campaign started has no conversation to be in: skipped, with why.
     await skipDeletedContacts(tx, chunk);
-    await queueCampaignChunk(
+    await insertCampaignChunk(
       tx,
       c.org_id,
       { numberId: c.number_id, campaignId: c.id, runOrder, templates: c.templates },

@@ -955,13 +955,8 @@ export const sendQueue = pgTable(
     numberId: uuid('number_id')
       .notNull()
       .references(() => numbers.id, { onDelete: 'cascade' }),
-    /**
-     * The outbound message: recorded in its conversation when queued (inbox, API), or — a campaign
-     * send, with `contact_id` — recorded with this id once its outcome is known.
-     */
+    /** The outbound message row (recorded in the conversation when queued). */
     messageId: uuid('message_id').notNull(),
-    /** A campaign send's contact: its message goes in their conversation with the number once sent. */
-    contactId: uuid('contact_id'),
     campaignId: uuid('campaign_id').references(() => campaigns.id, { onDelete: 'cascade' }),
     recipientId: bigint('recipient_id', { mode: 'number' }),
     toWaId: text('to_wa_id').notNull(),

@@ -128,14 +128,15 @@ export async function insertOutboundMessage(
 }
 
 /**
- * Puts a campaign chunk on the send queue (priority 1, in the campaign's `runOrder`) in one statement,
- * inside the database: no rows travel through this process. `chunk` selects the recipients (id, wa_id,
- * contact_id, template_index, params). Their messages are not recorded yet: each send carries the id
- * its message will have and its contact, and the message goes in the contact's conversation once its
- * outcome is known (`markSent`, `failSends`, `giveUpSends`), written once. `fed` is the campaign's
- * part: it reads `m` (recipient_id).
+ * Records a campaign chunk's messages as `pending` in their conversations and queues them (priority
+ * 1, in the campaign's `runOrder`), inside the database: no rows travel through this process.
+ * `chunk` selects the recipients (id, wa_id, contact_id, template_index, params). First the chunk's
+ * conversations with the number (created, or their activity moved: the message is in them from now
+ * on), then one statement for the messages and the queue rows. `fed` is the campaign's part of that
+ * statement: it reads `m` (recipient_id, message_id). Joins go through indexes row by row, so a fresh
+ * campaign's missing statistics cannot pick a bad plan.
  */
-export async function queueCampaignChunk(
+export async function insertCampaignChunk(
   tx: Tx,
   orgId: string,
   c: {
@@ -150,54 +151,37 @@ export async function queueCampaignChunk(
   const names = c.templates.map((t) => t.name);
   const languages = c.templates.map((t) => t.language);
   await tx.execute(sql`
+      insert into conversations (org_id, number_id, contact_id, last_message_at)
+      select ${orgId}, ${c.numberId}, r.contact_id, now() from (${chunk}) r
+      on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
+  await tx.execute(sql`
       with m as (
-        select r.id as recipient_id, r.wa_id, r.contact_id,
+        select r.id as recipient_id, r.wa_id, v.id as conversation_id, gen_random_uuid() as message_id,
                jsonb_build_object('type', 'template', 'template', jsonb_build_object(
                  'name', (${sql.param(names)}::text[])[r.template_index + 1],
                  'language', jsonb_build_object('code', (${sql.param(languages)}::text[])[r.template_index + 1]),
                  'components', coalesce(r.params, '[]'::jsonb))) as content
-        from (${chunk}) r),
+        from (${chunk}) r
+        join conversations v on v.number_id = ${c.numberId} and v.contact_id = r.contact_id),
+      msg as (
+        insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
+        select message_id, ${orgId}, ${c.numberId}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.campaignId}
+        from m),
       q as (
-        insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, contact_id, to_wa_id, content, priority, run_order)
-        select ${orgId}, ${c.numberId}, gen_random_uuid(), ${c.campaignId}, recipient_id, contact_id, wa_id, content, 1, ${c.runOrder} from m)
+        insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
+        select ${orgId}, ${c.numberId}, message_id, ${c.campaignId}, recipient_id, wa_id, content, 1, ${c.runOrder} from m)
       ${fed(sql`m`)}`);
 }
 
 /**
- * The messages of campaign sends whose outcome is known, written once: each contact's conversation
- * with the number is created, or its activity moved, and the message inserted in it with the
- * outcome. `out` names the rows (message_id, org_id, number_id, contact_id, campaign_id, content,
- * wamid, status, error). A contact deleted meanwhile has no conversation: its message
- * is not recorded (its conversation went with it). Two CTEs, `cv` and `cm`, to follow a `with` list.
- */
-const campaignMessagesOf = (out: SQL) => sql`
-    cv as (
-      insert into conversations (org_id, number_id, contact_id, last_message_at)
-      select distinct on (o.number_id, o.contact_id) o.org_id, o.number_id, o.contact_id, now()
-      from ${out} o join contacts ct on ct.id = o.contact_id
-      on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()
-      returning id, number_id, contact_id),
-    cm as (
-      insert into messages (id, org_id, number_id, conversation_id, direction, wamid, type, content, status, error,
-                            sent_at, source, campaign_id)
-      select o.message_id, o.org_id, o.number_id, cv.id, 'out', o.wamid, o.content->>'type', o.content, o.status, o.error,
-             now(), 'campaign', o.campaign_id
-      from ${out} o join cv on cv.number_id = o.number_id and cv.contact_id = o.contact_id
-      on conflict do nothing)`;
-
-/** The columns of a deleted queue row that record its message (see `campaignMessagesOf`). */
-const DONE_COLUMNS = sql`q.id, q.org_id, q.number_id, q.message_id, q.campaign_id, q.contact_id, q.content`;
-
-/**
- * Takes a campaign's unsent sends off the queue (claims in flight stay): they never happened.
- * `dropped` is the campaign's part: it reads `q` (message_id, recipient_id).
+ * Takes a campaign's unsent messages off the queue and deletes them (claims in flight stay): they
+ * never happened. `dropped` is the campaign's part: it reads `q` (message_id, recipient_id).
  */
 export async function dequeueCampaign(tx: Tx, orgId: string, campaignId: string, dropped: RecipientsPart) {
-  // Only sends queued before 0020 had their message recorded while waiting (they have no contact).
   await tx.execute(
     sql`with q as (delete from send_queue where org_id = ${orgId} and campaign_id = ${campaignId} and lease_until is null and unknown_since is null
-                   returning message_id, recipient_id, contact_id),
-        m as (delete from messages where id in (select message_id from q where contact_id is null))
+                   returning message_id, recipient_id),
+        m as (delete from messages where id in (select message_id from q))
         ${dropped(sql`q`)}`,
   );
 }
@@ -350,13 +334,11 @@ export function claimSends(
 }
 
 /**
- * Marks sends as accepted by Meta in one statement: the queue row goes; a campaign send's message is
- * written, with its wamid, in the contact's conversation (whose activity moves), while a message
- * recorded when queued (inbox, API) gets its wamid; the recipient is sent (`recipients` reads `s`:
- * r = recipient id, m = message id, w = wamid, a = attempts). Only rows still on the queue are
- * recorded, so a send recorded twice (the sweep and a late answer) writes its message once. Statuses
- * that arrived first (parked) are applied after it, each in its own transaction (rare: a status
- * webhook before Meta's answer).
+ * Marks sends as accepted by Meta in one statement: the message gets its wamid, the recipient is
+ * sent (`recipients` reads `s`: r = recipient id, m = message id, w = wamid, a = attempts), the
+ * queue row goes (the
+ * conversation's activity moved when the message was queued); statuses that arrived first (parked)
+ * are applied after it, each in its own transaction (rare: a status webhook before Meta's answer).
  */
 export async function markSent(
   db: Db,
@@ -375,14 +357,11 @@ export async function markSent(
     db,
     sql`
     with s as (select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(q bigint, m uuid, r bigint, w text, a int)),
-    del as (delete from send_queue q using s where q.id = s.q returning ${DONE_COLUMNS}),
     rec as (${recipients(sql`s`)}),
+    del as (delete from send_queue q using s where q.id = s.q),
     upd as (update messages m set wamid = s.w, status = case when m.status = 'pending' then 'sent' else m.status end,
                    sent_at = now()
-            from s join del on del.id = s.q where del.contact_id is null and m.id = s.m),
-    out as (select del.*, s.w as wamid, 'sent' as status, null::jsonb as error
-            from del join s on s.q = del.id where del.contact_id is not null),
-    ${campaignMessagesOf(sql`out`)}
+            from s where m.id = s.m)
     select array(select distinct e.wamid from message_status_events e
                  where e.number_id = ${numberId} and not e.applied and e.wamid in (select w from s)) as parked`,
   );
@@ -398,9 +377,9 @@ export interface FailedSend {
 }
 
 /**
- * Fails sends in one statement: the queue row goes, the message is failed with the error (a campaign
- * send's is written so, in the contact's conversation) and the recipient fails (`recipients` reads
- * `f`: r = recipient id, m = message id, e = error, reason, attempts).
+ * Fails sends in one statement: the message is failed with the error, the queue row goes and the
+ * recipient fails (`recipients` reads `f`: r = recipient id, m = message id, e = error, reason,
+ * attempts).
  */
 export async function failSends(tx: Tx, items: FailedSend[], recipients: RecipientsPart) {
   const rows = items.map((d) => ({
@@ -414,14 +393,9 @@ export async function failSends(tx: Tx, items: FailedSend[], recipients: Recipie
   await tx.execute(sql`
     with f as (select * from json_to_recordset(${JSON.stringify(rows)}::json)
                  as x(q bigint, m uuid, r bigint, e jsonb, reason text, attempts int)),
-    del as (delete from send_queue q using f where q.id = f.q returning ${DONE_COLUMNS}),
-    msg as (update messages m set status = 'failed', error = f.e
-            from f join del on del.id = f.q where del.contact_id is null and m.id = f.m),
-    out as (select del.*, null::text as wamid, 'failed' as status, f.e as error
-            from del join f on f.q = del.id where del.contact_id is not null),
-    ${campaignMessagesOf(sql`out`)},
+    msg as (update messages m set status = 'failed', error = f.e from f where m.id = f.m),
     rec as (${recipients(sql`f`)})
-    select 1`);
+    delete from send_queue q using f where q.id = f.q`);
 }
 
 /**
@@ -496,19 +470,11 @@ export function requeueUnknownSends(db: Db, reconcileWindowSeconds: number) {
   );
 }
 
-/**
- * Sends given up with no outcome leave the queue and their message fails with the reason (a campaign
- * send's is written so, in the contact's conversation).
- */
+/** Sends given up with no outcome: the message fails with the reason and leaves the queue. */
 export async function giveUpSends(tx: Tx, items: { id: number; message_id: string }[], reason: string) {
-  const error = JSON.stringify({ title: reason });
-  await tx.execute(sql`
-    with del as (delete from send_queue q where q.id = any(${sql.param(items.map((s) => s.id))}::bigint[])
-                 returning ${DONE_COLUMNS}),
-    msg as (update messages set status = 'failed', error = ${error}::jsonb
-            where id in (select message_id from del where contact_id is null)),
-    out as (select del.*, null::text as wamid, 'failed' as status, ${error}::jsonb as error
-            from del where contact_id is not null),
-    ${campaignMessagesOf(sql`out`)}
-    select 1`);
+  await tx.execute(sql`update messages set status = 'failed', error = ${JSON.stringify({ title: reason })}::jsonb
+                       where id = any(${sql.param(items.map((s) => s.message_id))}::uuid[])`);
+  await tx.execute(
+    sql`delete from send_queue where id = any(${sql.param(items.map((s) => s.id))}::bigint[])`,
+  );
 }
