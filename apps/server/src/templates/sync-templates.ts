@@ -86,6 +86,17 @@ export async function syncTemplates(
     await transaction(db, async (tx, onCommit) => {
       const existing = new Map((await templatesOfWaba(tx, orgId, n.wabaId)).map((r) => [r.metaId, r]));
       const now = new Date();
+      /** A template whose category Meta moved, or that the policy forbids, is quarantined (counted). */
+      const quarantineIfNeeded = async (row: TemplateRow, from: string | null | undefined, to: string) => {
+        let reason: string | undefined;
+        if (from && from !== to) {
+          await recordCategoryChange(tx, orgId, { templateId: row.id, from, to, source: 'sync' });
+          reason = `Meta changed its category from ${from} to ${to}`;
+        } else if (!allowedInCampaigns(policy, to)) {
+          reason = `Category ${to} is not allowed in campaigns`;
+        }
+        if (reason && (await quarantine(deps, tx, row, reason, onCommit))) result.quarantined++;
+      };
       for (const t of remote) {
         const cols = catalogueColumns(t, now);
         const before = existing.get(t.id);
@@ -93,57 +104,13 @@ export async function syncTemplates(
           const row = (await insertTemplate(tx, orgId, { wabaId: n.wabaId, metaId: t.id, ...cols }))!;
           result.created++;
           // A template Meta already moved (previous_category) or that the policy forbids starts quarantined.
-          if (t.previous_category && t.previous_category !== t.category) {
-            await recordCategoryChange(tx, orgId, {
-              templateId: row.id,
-              from: t.previous_category,
-              to: t.category,
-              source: 'sync',
-            });
-            if (
-              await quarantine(
-                deps,
-                tx,
-                row,
-                `Meta changed its category from ${t.previous_category} to ${t.category}`,
-                onCommit,
-              )
-            )
-              result.quarantined++;
-          } else if (!allowedInCampaigns(policy, t.category)) {
-            if (
-              await quarantine(deps, tx, row, `Category ${t.category} is not allowed in campaigns`, onCommit)
-            )
-              result.quarantined++;
-          }
+          await quarantineIfNeeded(row, t.previous_category, t.category);
           continue;
         }
         existing.delete(t.id);
         await updateTemplate(tx, orgId, before.id, cols);
         result.updated++;
-        if (before.category !== t.category) {
-          await recordCategoryChange(tx, orgId, {
-            templateId: before.id,
-            from: before.category,
-            to: t.category,
-            source: 'sync',
-          });
-          if (
-            await quarantine(
-              deps,
-              tx,
-              { ...before, ...cols } as TemplateRow,
-              `Meta changed its category from ${before.category} to ${t.category}`,
-              onCommit,
-            )
-          )
-            result.quarantined++;
-        } else if (!allowedInCampaigns(policy, t.category)) {
-          if (
-            await quarantine(deps, tx, before, `Category ${t.category} is not allowed in campaigns`, onCommit)
-          )
-            result.quarantined++;
-        }
+        await quarantineIfNeeded({ ...before, ...cols } as TemplateRow, before.category, t.category);
       }
       // What Meta no longer has: kept, marked inactive.
       for (const gone of existing.values()) {
