@@ -230,7 +230,7 @@ describe.skipIf(!hasChromium)('contacts: list, filters, bulk actions, contact pa
       .fill('You will get no more messages. Reply START to come back.');
     await page.getByRole('button', { name: 'Save keywords' }).click();
     await page.getByText('Saved.').waitFor();
-    await page.getByText(/not sent yet/).waitFor();
+    await page.getByText(/Sent to the customer once after each opt-out keyword/).waitFor();
     await h.shot('46-settings-contacts');
     const s = await (await page.request.get(`${server.url}/api/v1/contacts/settings`)).json();
     expect(s.opt_out_keywords).toEqual(['STOP', 'BASTA']);

@@ -92,7 +92,7 @@ function KeywordsForm({
       </div>
       <Field
         label="Reply to an opt-out"
-        hint="Stored now but not sent yet: this version of openwaba cannot send messages. Once sending exists, it is sent once after each opt-out keyword. Leave empty for no reply."
+        hint="Sent to the customer once after each opt-out keyword, through the send path. Leave empty for no reply."
       >
         {(id) => (
           <textarea
