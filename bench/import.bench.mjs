@@ -3,7 +3,8 @@
 // and in-file duplicates) and a 100k-row XLSX (ExcelJS streaming writer), then imports each on real
 // PostgreSQL (a temporary database, dropped at the end) through the import service, the CSV twice:
 // as the dashboard wizard does it (upload → preview → confirm → the job's work, `run`, called in-process
-// instead of through pg-boss polling) and as the CLI does it (upload → confirm → run, no preview).
+// instead of through pg-boss polling) and end to end as the CLI asks for it (upload → confirm → the run, no
+// preview; the CLI does this through the sdk and the server job, here in-process).
 // Each import runs in its own child process, whose peak RSS is read from `process.resourceUsage().maxRSS`.
 // Target (≤ 15 s, ≤ 400 MB): the wizard's import job and the CLI's whole run; the wizard's upload and
 // preview, which come before anything is imported, are reported beside it.

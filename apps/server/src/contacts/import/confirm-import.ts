@@ -25,7 +25,7 @@ export async function confirmImport(
     if (!(await queueImport(tx, ctx.orgId, id, input))) {
       throw new AppError('CONFLICT', 'This import was already confirmed');
     }
-    // The CLI runs the import itself (no job): `schedule: false`.
+    // A caller that runs the import itself (no job; the import bench times it so): `schedule: false`.
     if (o.schedule !== false) onCommit(() => deps.schedule(ctx.orgId, id));
     onCommit(() =>
       events.publish(ctx.orgId, [
