@@ -168,13 +168,21 @@ describe.skipIf(!hasChromium)('the contact import wizard in Chromium', () => {
     await confirm.waitFor({ timeout: 30_000 });
     await confirm.click();
     // Progress arrives by realtime events a few times a second; a fast machine may finish first.
-    const moving = await page
-      .getByText(/rows\/s/)
-      .waitFor({ timeout: 20_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (moving) {
-      expect(Number(await page.getByRole('progressbar').getAttribute('aria-valuenow'))).toBeGreaterThan(0);
+    // The bar and its rate are read in one go in the page: the bar may be gone a moment later.
+    const seen = await page
+      .waitForFunction(
+        () => {
+          const bar = document.querySelector('[role="progressbar"][aria-label="Import progress"]');
+          const rate = document.querySelector('[role="status"]')?.textContent ?? '';
+          return bar && rate.includes('rows/s') ? Number(bar.getAttribute('aria-valuenow')) : null;
+        },
+        undefined,
+        { timeout: 20_000 },
+      )
+      .then((handle) => handle.jsonValue() as Promise<number>)
+      .catch(() => null);
+    if (seen !== null) {
+      expect(seen).toBeGreaterThan(0);
       await h.shot('58-import-live-progress');
     }
     await page.getByRole('heading', { name: 'Import finished' }).waitFor({ timeout: 60_000 });
