@@ -7,7 +7,8 @@ import { startSimulator } from '../../../server/test/helpers/connect-number.ts';
 import { until } from '../../../server/test/helpers/until.ts';
 import { OWNER, settings, type TestApp } from '../../../server/test/helpers.ts';
 import { type CliServer, startCliServer } from '../../test/cli-server.ts';
-import { parsePhonesFile, parseVariableMap, progressView } from './campaign.ts';
+import { parsePhonesFile, parseVariableMap } from './campaign-input.ts';
+import { progressView } from './campaign-view.ts';
 
 const WABA = '8300001';
 const NUM = {

@@ -1,237 +1,24 @@
+/** The `openwaba campaign` verbs (create, start, pause/resume/stop, list, status) and their flag schemas. */
 import { openAsBlob } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import {
-  type Campaign,
-  type CampaignAudience,
-  type CreateCampaignBody,
-  Uuid,
-  type VariableMapping,
-  type VariableSource,
-} from '@openwaba/contracts';
-import type { Client } from '@openwaba/sdk';
+import type { CampaignAudience, CreateCampaignBody } from '@openwaba/contracts';
 import { z } from 'zod';
 import { type RemoteDefaults, type RemoteOptions, withRemote } from '../api.ts';
 import { parseFlags } from '../flags.ts';
 import { CliError, formatTable, type Io } from '../output.ts';
 import { ask, processTty, type Tty } from '../prompt.ts';
+import { parseVariableMap, readPhones } from './campaign-input.ts';
+import {
+  resolveCampaign,
+  resolveNumber,
+  resolveSegment,
+  resolveTags,
+  resolveTemplates,
+} from './campaign-resolve.ts';
+import { doneOf, n, printCampaign, progressView, toSendOf } from './campaign-view.ts';
 
 const Json = z.boolean().optional();
 const Ref = (what: string) => z.string().trim().min(1, `must be ${what}`);
-
-// ── Parsing what the flags say ──────────────────────────────────────────────────────────────
-
-/**
- * `body.1=contact.name,body.2=fixed:Hello,body.3=field.city,body.4=column:1` → the API's mapping.
- * `--map` may also be repeated.
- */
-export function parseVariableMap(parts: readonly string[]): VariableMapping {
-  const mapping: VariableMapping = {};
-  // A comma starts the next variable only when one follows, so `fixed:Hello, world` keeps its comma.
-  for (const part of parts.flatMap((p) => p.split(/,(?=\s*[A-Za-z0-9_.]+=)/))) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new CliError(`--map: "${part}" is not variable=source, e.g. body.1=contact.name`, 2);
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1);
-    if (!/^(header|body|buttons)\.[a-zA-Z0-9_]+$/.test(key))
-      throw new CliError(
-        `--map: "${key}" is not a template variable (body.1, header.1, buttons.0, body.name)`,
-        2,
-      );
-    mapping[key] = parseSource(key, value);
-  }
-  return mapping;
-}
-
-function parseSource(key: string, raw: string): VariableSource {
-  if (raw.startsWith('fixed:')) return { fixed: raw.slice(6) };
-  const value = raw.trim();
-  if (value.startsWith('column:') && value.length > 7) return { column: value.slice(7) };
-  const contact = value.startsWith('contact.') ? value.slice(8) : value;
-  if (contact === 'name' || contact === 'phone') return { contact };
-  if (/^field\.[a-z0-9_]+$/.test(contact)) return { contact: contact as `field.${string}` };
-  throw new CliError(
-    `--map ${key}: "${raw}" is not contact.name, contact.phone, field.<key>, fixed:<text> or column:<n>`,
-    2,
-  );
-}
-
-/** Splits one CSV line, honouring double quotes ("a, b" and "" inside them). */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells.map((c) => c.trim());
-}
-
-/**
- * A phones file: one phone a line, or CSV `phone,v1,v2` whose values become the recipient's
- * variables `1`, `2`… (used with `--map body.1=column:1`). A first line without a digit in its first
- * cell is a header and is left out.
- */
-export function parsePhonesFile(text: string): { phone: string; variables?: Record<string, string> }[] {
-  const lines = text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
-  if (lines.length > 0 && !/\d/.test(csvCells(lines[0]!)[0] ?? '')) lines.shift();
-  return lines.map((line) => {
-    const [phone = '', ...values] = csvCells(line);
-    return values.length === 0
-      ? { phone }
-      : { phone, variables: Object.fromEntries(values.map((v, i) => [String(i + 1), v])) };
-  });
-}
-
-// ── Looking things up by name on the server ─────────────────────────────────────────────────
-
-const listed = (rows: string[]) => rows.map((r) => `  ${r}`).join('\n');
-
-async function resolveNumber(api: Client, ref: string | undefined) {
-  const { data } = await api.numbers.list();
-  if (data.length === 0)
-    throw new CliError('No WhatsApp number is connected: add one first (`openwaba numbers add`)');
-  const all = listed(data.map((n) => `${n.id}  ${n.display_name} (${n.phone_number_id})`));
-  if (ref === undefined) {
-    if (data.length === 1) return data[0]!;
-    throw new CliError(`There are ${data.length} numbers; say which with --number ID or NAME:\n${all}`, 2);
-  }
-  const matches = data.filter(
-    (n) => n.id === ref.toLowerCase() || n.display_name === ref || n.phone_number_id === ref,
-  );
-  if (matches.length === 1) return matches[0]!;
-  throw new CliError(
-    `${matches.length === 0 ? 'No number has' : 'Several numbers have'} the id or name "${ref}". There are:\n${all}`,
-    2,
-  );
-}
-
-async function resolveTemplates(api: Client, wabaId: string, refs: readonly string[]) {
-  const { data } = await api.templates.list({ waba_id: wabaId });
-  return refs.map((ref) => {
-    const colon = ref.lastIndexOf(':');
-    const name = colon > 0 ? ref.slice(0, colon) : ref;
-    const language = colon > 0 ? ref.slice(colon + 1) : undefined;
-    const named = data.filter((t) => t.name === name);
-    const matches = language ? named.filter((t) => t.language === language) : named;
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1)
-      throw new CliError(
-        `--template ${name} exists in ${matches.map((t) => t.language).join(', ')}: say which, e.g. --template ${name}:${matches[0]!.language}`,
-        2,
-      );
-    const usable = data.filter((t) => t.usable_in_campaigns).map((t) => `${t.name}:${t.language}`);
-    throw new CliError(
-      `--template: no template "${ref}" on this number's WhatsApp Business Account` +
-        (usable.length ? `. Usable in campaigns: ${usable.join(', ')}` : ' (run `openwaba templates sync`?)'),
-      2,
-    );
-  });
-}
-
-async function resolveTags(api: Client, refs: readonly string[]) {
-  const { data } = await api.tags.list();
-  return refs.map((ref) => {
-    const tag = data.find((t) => t.id === ref.toLowerCase()) ?? data.find((t) => t.name === ref);
-    if (!tag)
-      throw new CliError(
-        `--tag: no tag "${ref}"${data.length ? `. There are: ${data.map((t) => t.name).join(', ')}` : ''}`,
-        2,
-      );
-    return tag.id;
-  });
-}
-
-async function resolveSegment(api: Client, ref: string) {
-  const { data } = await api.segments.list();
-  const matches = data.filter((s) => s.id === ref.toLowerCase() || s.name === ref);
-  if (matches.length === 1) return matches[0]!.id;
-  throw new CliError(
-    `--segment: ${matches.length === 0 ? 'no segment has' : 'several segments have'} the id or name "${ref}"` +
-      (data.length ? `. There are:\n${listed(data.map((s) => `${s.id}  ${s.name}`))}` : ''),
-    2,
-  );
-}
-
-/** A campaign by id, or by its exact name when that names one. */
-async function resolveCampaign(api: Client, ref: string): Promise<Campaign> {
-  if (Uuid.safeParse(ref).success) return api.campaigns.get(ref.toLowerCase());
-  const { data } = await api.campaigns.list();
-  const matches = data.filter((c) => c.name === ref);
-  if (matches.length === 1) return matches[0]!;
-  throw new CliError(
-    matches.length === 0
-      ? `No campaign has the id or name "${ref}" (see \`openwaba campaign list\`)`
-      : `${matches.length} campaigns are called "${ref}"; pass the id instead:\n${listed(matches.map((c) => `${c.id}  ${c.state}`))}`,
-    2,
-  );
-}
-
-// ── Printing ────────────────────────────────────────────────────────────────────────────────
-
-/** Recipients that are finished with: sent, failed or left out at the start (skipped). */
-const doneOf = (c: Campaign) => c.counts.sent + c.counts.failed + c.counts.skipped;
-/** Invalid recipients were never going to be sent: they are not part of the progress. */
-const toSendOf = (c: Campaign) => c.counts.total - c.counts.invalid;
-const n = (x: number) => x.toLocaleString('en-US');
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-function countsLine(c: Campaign) {
-  const k = c.counts;
-  return (
-    `${n(k.total)} recipients: ${n(k.sent)} sent, ${n(k.failed)} failed, ${n(k.skipped)} skipped, ` +
-    `${n(k.queued)} queued, ${n(k.pending)} pending, ${n(k.invalid)} invalid` +
-    (k.delivered || k.read || k.replied
-      ? ` (${n(k.delivered)} delivered, ${n(k.read)} read, ${n(k.replied)} replied)`
-      : '')
-  );
-}
-
-function stateLine(c: Campaign) {
-  const why = c.paused_reason ?? c.failure_reason;
-  const when =
-    c.state === 'scheduled' && c.scheduled_at
-      ? ` for ${c.scheduled_at}`
-      : c.finished_at && ['completed', 'stopped', 'failed'].includes(c.state)
-        ? ` at ${c.finished_at}`
-        : '';
-  return `Campaign "${c.name}" (${c.id}) is ${c.state}${when}${why ? `: ${why}` : ''}`;
-}
-
-function printCampaign(io: Io, c: Campaign) {
-  io.out(stateLine(c));
-  io.out(`  ${countsLine(c)}`);
-  const p = c.preflight;
-  if (p) {
-    const skipped = Object.entries(p.skipped).map(([why, k]) => `${k} ${why}`);
-    io.out(`  pre-flight: ${p.ready} ready${skipped.length ? `; left out: ${skipped.join(', ')}` : ''}`);
-    for (const problem of p.problems) io.out(`  problem: ${problem}`);
-  }
-}
-
-// ── Verbs ───────────────────────────────────────────────────────────────────────────────────
 
 export interface CreateCampaignOptions extends RemoteOptions {
   name?: string;
@@ -386,17 +173,6 @@ export async function runCampaignCreate(
   io.out(`Start it with: openwaba campaign start ${campaign.id}`);
 }
 
-async function readPhones(file: string) {
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new CliError(`--phones: cannot read ${file}`, 2);
-  });
-  const recipients = parsePhonesFile(text);
-  if (recipients.length === 0) throw new CliError(`--phones: ${file} has no phone numbers`, 2);
-  if (recipients.length > 100_000)
-    throw new CliError(`--phones: ${file} has ${recipients.length} lines; at most 100,000 per campaign`, 2);
-  return recipients;
-}
-
 export const IdFlags = z.object({
   id: Ref('a campaign id or name'),
   json: Json,
@@ -486,50 +262,6 @@ export async function runCampaignList(
 
 /** Where watching ends: nothing more will happen without someone acting. */
 const SETTLED = new Set(['draft', 'completed', 'stopped', 'failed', 'paused']);
-
-/**
- * Draws the live progress: a bar redrawn in place on a terminal, one line per change otherwise
- * (logs and CI keep every step, without a line every half second when nothing moved).
- */
-export function progressView(io: Io, stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> | undefined) {
-  let lastLine = '';
-  let first: { at: number; done: number } | undefined;
-  return {
-    update(c: Campaign, now = Date.now()) {
-      const done = doneOf(c);
-      const total = toSendOf(c);
-      first ??= { at: now, done };
-      // The server's rate is the number's current send rate; before it reports one, what we saw.
-      const seen = now > first.at ? ((done - first.done) * 1000) / (now - first.at) : 0;
-      const rate = c.rate ?? (seen > 0 ? seen : null);
-      const left = Math.max(0, total - done);
-      const eta = c.eta_seconds ?? (rate && rate > 0 ? left / rate : null);
-      const ratio = total > 0 ? Math.min(1, done / total) : 1;
-      const pct = `${String(Math.floor(ratio * 100)).padStart(3)}%`;
-      const tail =
-        `${n(done)}/${n(total)}` +
-        (rate !== null && c.state === 'running' ? `  ${rate.toFixed(1)} msg/s` : '') +
-        (eta !== null && c.state === 'running' && left > 0 ? `  ETA ${formatDuration(eta)}` : '') +
-        `  ${c.state}`;
-      if (stream?.isTTY) {
-        const width = 30;
-        const filled = Math.round(ratio * width);
-        stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}  ${tail}`);
-        return;
-      }
-      const line = `${c.state} ${pct.trim()} ${n(done)}/${n(total)} (sent ${n(c.counts.sent)}, failed ${n(c.counts.failed)}, skipped ${n(c.counts.skipped)})${rate !== null && c.state === 'running' ? ` ${rate.toFixed(1)} msg/s` : ''}`;
-      // Only a change is news: the rate alone moving is not.
-      const key = `${c.state} ${done} ${c.counts.sent} ${c.counts.failed} ${c.counts.skipped}`;
-      if (key !== lastLine) {
-        lastLine = key;
-        io.out(line);
-      }
-    },
-    end() {
-      if (stream?.isTTY) stream.write('\n');
-    },
-  };
-}
 
 export const StatusFlags = IdFlags.extend({
   watch: z.boolean().optional(),
