@@ -1,7 +1,7 @@
 import type { Contact, TimelineItem, TimelinePage } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
-import { previewOf } from '../conversations/service.ts';
+import { previewOf } from '../conversations/view.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';

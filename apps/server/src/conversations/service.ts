@@ -1,5 +1,5 @@
-import { type Conversation, can, type Message, type MessageMedia } from '@openwaba/contracts';
-import { type SQL, sql } from 'drizzle-orm';
+import { can } from '@openwaba/contracts';
+import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
@@ -10,70 +10,18 @@ import { MEDIA_TYPES, type MediaService } from '../media/service.ts';
 import type { OutboundService } from '../messages/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
+import { createConversationNotes } from './notes.ts';
 import { AGENT_ROLES } from './teams.ts';
+import { createConversationView } from './view.ts';
 
-const cursorOf = (at: Date | string, id: string) =>
-  Buffer.from(`${new Date(at).toISOString()}|${id}`).toString('base64url');
-/** Messages page by (sent_at, seq): arrival order breaks ties within one second. */
-const messageCursorOf = (at: Date | string, seq: string) =>
-  Buffer.from(`${new Date(at).toISOString()}|${seq}`).toString('base64url');
-function parseMessageCursor(c: string) {
-  const [at, seq] = Buffer.from(c, 'base64url').toString().split('|');
-  if (!at || !seq || Number.isNaN(Date.parse(at)) || !/^\d{1,19}$/.test(seq)) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid cursor; use next_cursor from the previous page');
-  }
-  return { at, seq };
-}
-function parseCursor(c: string) {
-  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid cursor; use next_cursor from the previous page');
-  }
-  return { at, id };
-}
-
-/** A short text for lists: the body, a caption, or the kind of message. */
-export function previewOf(type: string, content: Record<string, unknown>): string {
-  const pick = (o: unknown, k: string) =>
-    o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined;
-  const text =
-    pick(content.text, 'body') ??
-    pick(content[type], 'caption') ??
-    pick(pick(content.interactive, pick(content.interactive, 'type') as string), 'title') ??
-    pick(content.button, 'text') ??
-    pick(content.reaction, 'emoji') ??
-    pick(content.template, 'name');
-  return typeof text === 'string' && text ? text.slice(0, 200) : `[${type}]`;
-}
-
-/** What a snoozed conversation is once its time has come: open again (no job needed to wake it). */
-const STATUS = sql`case when c.status = 'snoozed' and c.snoozed_until <= now() then 'open' else c.status end`;
-/** Agents who may be given conversations: members who can reply. */
 /** An agent seen within this long counts as online for round-robin. */
 const ONLINE_MINUTES = 15;
 
-type ListQuery = {
-  assigned?: 'me' | 'unassigned' | 'all';
-  number_id?: string | undefined;
-  status?: string | undefined;
-  tag_id?: string | undefined;
-  unread?: 'true' | 'false' | undefined;
-  search?: string | undefined;
-  before?: string | undefined;
-  limit: number;
-};
-/** `phoneSearch: false` for a caller who may not see phones: a search never matches phone digits. */
-type SearchOptions = { phoneSearch?: boolean };
-/**
- * A search matching at most this many contacts reads their conversations; one matching more walks the
- * list (and reads at most limit × contacts / CONTACT_HITS conversations to fill a page).
- */
-const CONTACT_HITS = 2000;
-
 /**
  * The team inbox (SPEC F7): conversations with their assignee, tags, status and each agent's own
- * unread count; replies through the one outbound path (the 24-hour rule is enforced there); reading,
- * assignment (by hand or round-robin among online agents), status, tags and internal notes.
+ * unread count (view.ts); replies through the one outbound path (the 24-hour rule is enforced there);
+ * reading, assignment (by hand or round-robin among online agents), status, tags and internal notes
+ * (notes.ts). The rules a conversation follows are in rules.ts.
  */
 export function createConversationService(deps: {
   db: Db;
@@ -85,217 +33,13 @@ export function createConversationService(deps: {
   log: Log;
 }) {
   const { db, outbound, numbers, notifications, events, media, log } = deps;
-
-  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
-
-  async function select(ctx: Pick<AuthContext, 'orgId' | 'userId'>, where: SQL, limit: number) {
-    return queryRows<Record<string, unknown>>(
-      db,
-      sql`select c.id, c.number_id, ${STATUS} as status, c.snoozed_until, c.last_message_at, c.last_inbound_at,
-                 c.window_expires_at, c.created_at,
-                 k.id as contact_id, k.wa_id, k.name,
-                 u.id as assignee_id, u.name as assignee_name, u.email as assignee_email,
-                 case when coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0)
-                      then (select count(*)::int from (select 1 from messages mm
-                             where mm.conversation_id = c.id and mm.direction = 'in'
-                               and mm.seq > coalesce(r.last_read_seq, 0) limit 99) x)
-                      else 0 end as unread,
-                 coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name) order by lower(t.name))
-                           from conversation_tags ct join tags t on t.id = ct.tag_id
-                           where ct.conversation_id = c.id), '[]'::json) as tags,
-                 m.type as last_type, m.direction as last_direction, m.content as last_content
-          from conversations c
-          join contacts k on k.id = c.contact_id
-          left join users u on u.id = c.assignee_id
-          left join conversation_reads r on r.conversation_id = c.id and r.user_id = ${ctx.userId}
-          left join lateral (select type, direction, content from messages
-                             where conversation_id = c.id order by sent_at desc, seq desc limit 1) m on true
-          where c.org_id = ${ctx.orgId} and (${where})
-          order by coalesce(c.last_message_at, c.created_at) desc, c.id desc
-          limit ${limit}`,
-    );
-  }
-
-  function toConversation(r: Record<string, unknown>): Conversation {
-    return {
-      id: r.id as string,
-      number_id: r.number_id as string,
-      contact: {
-        id: r.contact_id as string,
-        wa_id: r.wa_id as string,
-        name: (r.name as string | null) ?? null,
-      },
-      status: r.status as Conversation['status'],
-      snoozed_until: r.status === 'snoozed' ? iso(r.snoozed_until) : null,
-      assignee: r.assignee_id
-        ? {
-            id: r.assignee_id as string,
-            name: (r.assignee_name as string | null) || null,
-            email: r.assignee_email as string,
-          }
-        : null,
-      tags: r.tags as Conversation['tags'],
-      unread_count: Number(r.unread),
-      last_message_at: iso(r.last_message_at),
-      last_inbound_at: iso(r.last_inbound_at),
-      window_expires_at: iso(r.window_expires_at),
-      last_message: r.last_type
-        ? {
-            type: r.last_type as string,
-            direction: r.last_direction as string,
-            preview: previewOf(r.last_type as string, r.last_content as Record<string, unknown>),
-          }
-        : null,
-    };
-  }
-
-  async function list(
-    ctx: Pick<AuthContext, 'orgId' | 'userId'>,
-    q: ListQuery,
-    o: SearchOptions = {},
-  ): Promise<{ data: Conversation[]; next_cursor: string | null }> {
-    const c = q.before ? parseCursor(q.before) : undefined;
-    const search = q.search ? `%${q.search.replace(/[%_\\]/g, '\\$&')}%` : null;
-    const where: SQL[] = [sql`true`];
-    if (q.assigned === 'me') where.push(sql`c.assignee_id = ${ctx.userId}`);
-    if (q.assigned === 'unassigned') where.push(sql`c.assignee_id is null`);
-    if (q.number_id) where.push(sql`c.number_id = ${q.number_id}`);
-    // The same as STATUS = q.status, written on the stored column so that a rare status (snoozed) is
-    // read off conversations_org_status_recent_idx.
-    if (q.status === 'open')
-      where.push(sql`(c.status = 'open' or (c.status = 'snoozed' and c.snoozed_until <= now()))`);
-    else if (q.status === 'snoozed')
-      where.push(sql`(c.status = 'snoozed' and (c.snoozed_until is null or c.snoozed_until > now()))`);
-    else if (q.status) where.push(sql`c.status = ${q.status}`);
-    if (q.tag_id)
-      where.push(
-        sql`exists (select 1 from conversation_tags ct where ct.conversation_id = c.id and ct.tag_id = ${q.tag_id})`,
-      );
-    if (q.unread) {
-      const unread = sql`coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0)`;
-      where.push(q.unread === 'true' ? unread : sql`not (${unread})`);
-    }
-    if (c)
-      where.push(
-        sql`(coalesce(c.last_message_at, c.created_at), c.id) < (${c.at}::timestamptz, ${c.id}::uuid)`,
-      );
-    if (search) {
-      // Contacts and messages are searched apart, one page of each in the list's order, so that each can
-      // be planned on its own: along the list when matches are many, from the trigram indexes (migration
-      // 0015) when they are few. The page is the best of both.
-      const filters = sql.join(where, sql` and `);
-      const pageOf = (join: SQL, match: SQL) =>
-        sql`(select c.id from conversations c ${join}
-             left join conversation_reads r on r.conversation_id = c.id and r.user_id = ${ctx.userId}
-             where c.org_id = ${ctx.orgId} and ${filters} and ${match}
-             order by coalesce(c.last_message_at, c.created_at) desc, c.id desc limit ${q.limit + 1})`;
-      const contactMatch =
-        o.phoneSearch === false
-          ? sql`k.name ilike ${search}`
-          : sql`(k.name ilike ${search} or k.wa_id like ${search})`;
-      // For contacts the cheaper way depends on how many match, so that is counted, not estimated: the
-      // planner's estimate comes from a sample, where one value matching makes a rare name look like 1%
-      // of the contacts, and it then walked the whole list to fill a page (a second at 100k). The
-      // matches are read first (off the trigram indexes), up to CONTACT_HITS: if that is all of them,
-      // their conversations are the candidates; if there are more, the list is walked and soon fills a
-      // page. Only one of the two runs: the other one's count test fails before it reads a row.
-      const byContact = sql`(with hits as materialized (
-          select k.id from contacts k where k.org_id = ${ctx.orgId} and ${contactMatch} limit ${CONTACT_HITS + 1})
-        ${pageOf(sql`join hits h on h.id = c.contact_id`, sql`(select count(*) from hits) <= ${CONTACT_HITS}`)}
-        union all
-        ${pageOf(sql`join contacts k on k.id = c.contact_id`, sql`${contactMatch} and (select count(*) from hits) > ${CONTACT_HITS}`)})`;
-      const byMessage = pageOf(
-        sql``,
-        sql`exists (select 1 from messages mm where mm.conversation_id = c.id
-                      and (mm.content->'text'->>'body' ilike ${search}
-                           or mm.content->(mm.type)->>'caption' ilike ${search}))`,
-      );
-      where.push(sql`c.id in (${byContact} union all ${byMessage})`);
-    }
-    const rows = await select(ctx, sql.join(where, sql` and `), q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(toConversation),
-      next_cursor:
-        rows.length > q.limit && last
-          ? cursorOf((last.last_message_at ?? last.created_at) as string, last.id as string)
-          : null,
-    };
-  }
-
-  async function get(ctx: Pick<AuthContext, 'orgId' | 'userId'>, id: string): Promise<Conversation> {
-    const [row] = await select(ctx, sql`c.id = ${id}`, 1);
-    if (!row) throw notFound('Conversation');
-    return toConversation(row);
-  }
-
-  async function rowOf(orgId: string, id: string) {
-    const [c] = await queryRows<{
-      id: string;
-      number_id: string;
-      contact_id: string;
-      assignee_id: string | null;
-      last_inbound_seq: number | null;
-    }>(
-      db,
-      sql`select id, number_id, contact_id, assignee_id, last_inbound_seq from conversations where org_id = ${orgId} and id = ${id}`,
-    );
-    if (!c) throw notFound('Conversation');
-    return c;
-  }
+  const view = createConversationView({ db });
+  const { get, rowOf } = view;
 
   const changed = (orgId: string, id: string, fields: string[]) =>
     events
       .publish(orgId, [{ type: 'conversation.updated', data: { conversation_id: id, fields } }])
       .catch((err) => log.warn({ err }, 'conversation event not published'));
-
-  async function messages(
-    ctx: Pick<AuthContext, 'orgId'>,
-    conversationId: string,
-    q: { before?: string | undefined; limit: number },
-  ) {
-    await rowOf(ctx.orgId, conversationId);
-    const c = q.before ? parseMessageCursor(q.before) : undefined;
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`select m.seq::text as seq, m.id, m.conversation_id, m.direction, m.wamid, m.type, m.content, m.context_wamid,
-                 m.status, m.error, m.sent_at,
-                 f.state as media_state, f.mime_type as media_mime_type, f.size as media_size, f.error as media_error
-          from messages m left join media_files f on f.message_id = m.id
-          where m.org_id = ${ctx.orgId} and m.conversation_id = ${conversationId}
-            ${c ? sql`and (m.sent_at, m.seq) < (${c.at}::timestamptz, ${c.seq}::bigint)` : sql``}
-          order by m.sent_at desc, m.seq desc limit ${q.limit + 1}`,
-    );
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(
-        (r): Message => ({
-          id: r.id as string,
-          conversation_id: r.conversation_id as string,
-          direction: r.direction as Message['direction'],
-          wamid: (r.wamid as string | null) ?? null,
-          type: r.type as string,
-          content: r.content as Record<string, unknown>,
-          context_wamid: (r.context_wamid as string | null) ?? null,
-          status: (r.status as string | null) ?? null,
-          error: r.error ?? null,
-          media: r.media_state
-            ? {
-                state: r.media_state as MessageMedia['state'],
-                mime_type: (r.media_mime_type as string | null) ?? null,
-                size: (r.media_size as number | null) ?? null,
-                error: (r.media_error as string | null) ?? null,
-              }
-            : null,
-          sent_at: new Date(r.sent_at as string).toISOString(),
-        }),
-      ),
-      next_cursor:
-        rows.length > q.limit && last ? messageCursorOf(last.sent_at as string, last.seq as string) : null,
-    };
-  }
 
   /**
    * A reply through the one outbound path: free-form only inside the 24-hour window (else 409
@@ -551,89 +295,12 @@ export function createConversationService(deps: {
     return get(ctx, id);
   }
 
-  type NoteRow = {
-    id: string;
-    conversation_id: string;
-    body: string;
-    mentions: string[];
-    created_at: string | Date;
-    author_id: string | null;
-    author_name: string | null;
-    author_email: string | null;
-  };
-  const toNote = (n: NoteRow) => ({
-    id: n.id,
-    conversation_id: n.conversation_id,
-    author: n.author_id
-      ? { id: n.author_id, name: n.author_name || null, email: n.author_email ?? '' }
-      : null,
-    body: n.body,
-    mentions: n.mentions,
-    created_at: iso(n.created_at)!,
-  });
-
-  /** Notes of a conversation, oldest first (or just `noteId`). */
-  async function notesOf(orgId: string, id: string, noteId?: string) {
-    const rows = await queryRows<NoteRow>(
-      db,
-      sql`select n.id, n.conversation_id, n.body, n.mentions, n.created_at, u.id as author_id, u.name as author_name,
-                 u.email as author_email
-          from conversation_notes n left join users u on u.id = n.author_id
-          where n.org_id = ${orgId} and n.conversation_id = ${id} ${noteId ? sql`and n.id = ${noteId}` : sql``}
-          order by n.created_at, n.id`,
-    );
-    return rows.map(toNote);
-  }
-
-  async function notes(ctx: Pick<AuthContext, 'orgId'>, id: string) {
-    await rowOf(ctx.orgId, id);
-    return { data: await notesOf(ctx.orgId, id) };
-  }
-
-  /** An internal note; `@email` of a member mentions them, and each one mentioned is notified. */
-  async function addNote(ctx: AuthContext, id: string, body: string) {
-    await rowOf(ctx.orgId, id);
-    const emails = [
-      ...new Set([...body.matchAll(/@([^\s@]+@[^\s@]+\.[^\s@.,;:!?]+)/g)].map((m) => m[1]!.toLowerCase())),
-    ];
-    const mentioned = emails.length
-      ? await queryRows<{ id: string }>(
-          db,
-          sql`select u.id from users u join memberships m on m.user_id = u.id and m.org_id = ${ctx.orgId}
-              where lower(u.email) = any(${sql.param(emails)}::text[])`,
-        )
-      : [];
-    const mentions = mentioned.map((m) => m.id);
-    const [row] = await queryRows<{ id: string }>(
-      db,
-      sql`insert into conversation_notes (org_id, conversation_id, author_id, body, mentions)
-          values (${ctx.orgId}, ${id}, ${ctx.userId}, ${body}, ${JSON.stringify(mentions)}::jsonb) returning id`,
-    );
-    const others = mentions.filter((u) => u !== ctx.userId);
-    if (others.length) {
-      await notifications
-        .notify(
-          { orgId: ctx.orgId, userIds: others },
-          {
-            type: 'conversation.mentioned',
-            title: 'You were mentioned in a note',
-            message: body.slice(0, 200),
-            actionUrl: `/inbox/${id}`,
-            relatedEntityType: 'conversation',
-            relatedEntityId: id,
-          },
-        )
-        .catch((err) => log.warn({ err }, 'mention notification failed'));
-    }
-    await changed(ctx.orgId, id, ['notes']);
-    const [note] = await notesOf(ctx.orgId, id, row!.id);
-    return note!;
-  }
+  const { notes, addNote } = createConversationNotes({ db, notifications, log, rowOf, changed });
 
   return {
-    list,
+    list: view.list,
     get,
-    messages,
+    messages: view.messages,
     reply,
     uploadMedia,
     react,

@@ -2,6 +2,7 @@ import type { DomainEvent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { ConsentService } from '../contacts/consent.ts';
 import { upsertContacts } from '../contacts/upsert.ts';
+import { openConversations } from '../conversations/writes.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { DomainEventEmitter } from '../events/domain-events.ts';
@@ -104,16 +105,9 @@ export function createMessageApplier(deps: {
     );
     const waOf = new Map(convList.map((v) => [v.contact_id, v.wa_id]));
     const convs = (
-      await queryRows<{ conversation_id: string; number_id: string; contact_id: string }>(
+      await openConversations(
         tx,
-        sql`
-        insert into conversations (org_id, number_id, contact_id)
-        select org_id, number_id, contact_id
-        from json_to_recordset(${JSON.stringify(convList.map(({ wa_id: _, ...v }, ord) => ({ ...v, ord })))}::json)
-          as x(ord int, org_id uuid, number_id uuid, contact_id uuid)
-        order by ord
-        on conflict (number_id, contact_id) do update set updated_at = now()
-        returning id as conversation_id, number_id, contact_id`,
+        convList.map(({ wa_id: _, ...v }) => v),
       )
     ).map((r) => ({ ...r, wa_id: waOf.get(r.contact_id)! }));
     const convOf = new Map(convs.map((r) => [`${r.number_id} ${r.wa_id}`, r]));

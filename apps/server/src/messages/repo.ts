@@ -1,5 +1,7 @@
 import type { MessageContent } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
+import { afterInbound } from '../conversations/rules.ts';
+import { openChunkConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import { bestStatusOf, statusRankSql } from './status-rank.ts';
@@ -64,7 +66,7 @@ export interface InboundMessageRow {
 /**
  * Inserts customers' messages (of any organisations: one webhook batch) in one statement; a wamid
  * already stored is skipped (unique (number_id, wamid)). The same statement moves each conversation's
- * 24-hour window, last activity and unread count, so a batch costs one round trip. Returns the rows
+ * 24-hour window, last activity and unread count (conversations/rules.ts), so a batch costs one round trip. Returns the rows
  * inserted.
  */
 export async function insertInboundMessages(tx: Tx, rows: InboundMessageRow[]) {
@@ -82,12 +84,7 @@ export async function insertInboundMessages(tx: Tx, rows: InboundMessageRow[]) {
       ), agg as (
         select conversation_id, max(sent_at) as at, count(*)::int as n, max(seq) as seq from ins group by conversation_id
       ), upd as (
-        update conversations c set
-          last_inbound_seq = greatest(coalesce(c.last_inbound_seq, agg.seq), agg.seq), snoozed_until = null,
-          last_inbound_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at),
-          window_expires_at = greatest(coalesce(c.last_inbound_at, agg.at), agg.at) + interval '24 hours',
-          last_message_at = greatest(coalesce(c.last_message_at, agg.at), agg.at),
-          unread_count = c.unread_count + agg.n, status = 'open', updated_at = now()
+        update conversations c set ${afterInbound}
         from agg where c.id = agg.conversation_id
       )
       select id, number_id, wamid from ins`,
@@ -150,10 +147,7 @@ export async function insertCampaignChunk(
 ) {
   const names = c.templates.map((t) => t.name);
   const languages = c.templates.map((t) => t.language);
-  await tx.execute(sql`
-      insert into conversations (org_id, number_id, contact_id, last_message_at)
-      select ${orgId}, ${c.numberId}, r.contact_id, now() from (${chunk}) r
-      on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
+  await openChunkConversations(tx, orgId, c.numberId, chunk);
   await tx.execute(sql`
       with m as (
         select r.id as recipient_id, r.wa_id, v.id as conversation_id, gen_random_uuid() as message_id,

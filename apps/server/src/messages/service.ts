@@ -2,6 +2,7 @@ import { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { ConsentService } from '../contacts/consent.ts';
 import { upsertContacts } from '../contacts/upsert.ts';
+import { openConversation, touchConversation } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
@@ -159,18 +160,13 @@ export function createOutboundService(deps: {
     const work = async (tx: Tx, onCommit: OnCommit) => {
       const number = await numberOf(tx, orgId, input.numberId);
       const contact = await contactOf(tx, orgId, input.to);
-      const [conv] = await queryRows<{ id: string; window_open: boolean }>(
-        tx,
-        sql`insert into conversations (org_id, number_id, contact_id) values (${orgId}, ${number.id}, ${contact.id})
-            on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
-            returning id, coalesce(window_expires_at > now(), false) as window_open`,
-      );
-      const windowOpen = conv!.window_open;
+      const conv = await openConversation(tx, orgId, number.id, contact.id);
+      const { windowOpen } = conv;
       if (content.type !== 'template' && !windowOpen) {
         throw new AppError(
           'WINDOW_CLOSED',
           'The 24-hour customer-service window is closed: the customer has not written in the last 24 hours. Send an approved template instead.',
-          { details: { conversation_id: conv!.id } },
+          { details: { conversation_id: conv.id } },
         );
       }
       await checkTemplate(tx, orgId, number.waba_id, content);
@@ -187,29 +183,27 @@ export function createOutboundService(deps: {
       }
       const messageId = await insertOutboundMessage(tx, orgId, {
         numberId: number.id,
-        conversationId: conv!.id,
+        conversationId: conv.id,
         toWaId: contact.wa_id,
         content,
         replyTo: input.replyTo ?? null,
         source: input.source,
         authorUserId: input.authorUserId ?? null,
       });
-      await tx.execute(
-        sql`update conversations set last_message_at = now(), updated_at = now() where id = ${conv!.id}`,
-      );
+      await touchConversation(tx, conv.id);
       onCommit(() =>
         events.publish(orgId, [
           {
             type: 'message.status_updated',
-            conversation_id: conv!.id,
-            data: { message_id: messageId, status: 'pending', conversation_id: conv!.id },
+            conversation_id: conv.id,
+            data: { message_id: messageId, status: 'pending', conversation_id: conv.id },
           },
-          { type: 'conversation.updated', conversation_id: conv!.id, data: { conversation_id: conv!.id } },
+          { type: 'conversation.updated', conversation_id: conv.id, data: { conversation_id: conv.id } },
         ]),
       );
       return {
         message_id: messageId,
-        conversation_id: conv!.id,
+        conversation_id: conv.id,
         contact_id: contact.id,
         status: 'pending' as const,
       };

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { lockConversations, recountConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { Log } from '../lib/log.ts';
@@ -80,9 +81,7 @@ export function createPurger(deps: { db: Db; media: MediaService; log: Log; limi
           if (!doomed.length) return 0;
           const convs = [...new Set(doomed.map((d) => d.conversation_id))].sort();
           // Conversations first, in one order: inbound traffic on them waits for this short batch.
-          await tx.execute(
-            sql`select id from conversations where id = any(${sql.param(convs)}::uuid[]) order by id for update`,
-          );
+          await lockConversations(tx, convs);
           const list = sql`m.id = any(${sql.param(doomed.map((d) => d.id))}::uuid[])`;
           const keys = await media.filesOf(tx, orgId, list);
           const [f] = await queryRows<{ n: number }>(
@@ -91,20 +90,7 @@ export function createPurger(deps: { db: Db; media: MediaService; log: Log; limi
                 where f.org_id = ${orgId} and ${list}`,
           );
           await tx.execute(sql`delete from messages m where m.org_id = ${orgId} and ${list}`);
-          await tx.execute(
-            sql`update conversations c set
-                  last_message_at = x.last_at, last_inbound_at = x.in_at, last_inbound_seq = x.in_seq,
-                  window_expires_at = case when x.in_at is null then null else c.window_expires_at end,
-                  unread_count = least(c.unread_count, x.inbound)
-                from (select v.id,
-                        (select max(m.sent_at) from messages m where m.conversation_id = v.id) as last_at,
-                        (select max(m.sent_at) from messages m where m.conversation_id = v.id and m.direction = 'in') as in_at,
-                        (select max(m.seq) from messages m where m.conversation_id = v.id and m.direction = 'in') as in_seq,
-                        (select count(*)::int from (select 1 from messages m
-                           where m.conversation_id = v.id and m.direction = 'in' limit 10000) y) as inbound
-                      from unnest(${sql.param(convs)}::uuid[]) as v(id)) x
-                where c.id = x.id`,
-          );
+          await recountConversations(tx, convs);
           onCommit(() => media.releaseFiles(orgId, keys));
           messages += doomed.length;
           files += f?.n ?? 0;

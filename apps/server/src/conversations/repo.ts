@@ -1,0 +1,92 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.ts';
+import { queryRows } from '../db/tx.ts';
+import { windowOpen } from './rules.ts';
+
+/**
+ * Writes to `conversations` made inside other domains' transactions: a customer wrote (inbound), a
+ * message is sent (messages), a campaign chunk is queued (the send path), old messages were purged
+ * (retention). Other domains reach these through `writes.ts`; the inbox's own changes (assign, status,
+ * read, tags) stay in the conversation service.
+ */
+
+/**
+ * The conversations of (number, contact) pairs, created when missing, for a batch of customers'
+ * messages; rows are taken in the given order (callers sort them: concurrent batches lock alike).
+ */
+export async function openConversations(
+  tx: Tx,
+  rows: { org_id: string; number_id: string; contact_id: string }[],
+) {
+  return queryRows<{ conversation_id: string; number_id: string; contact_id: string }>(
+    tx,
+    sql`
+      insert into conversations (org_id, number_id, contact_id)
+      select org_id, number_id, contact_id
+      from json_to_recordset(${JSON.stringify(rows.map((r, ord) => ({ ...r, ord })))}::json)
+        as x(ord int, org_id uuid, number_id uuid, contact_id uuid)
+      order by ord
+      on conflict (number_id, contact_id) do update set updated_at = now()
+      returning id as conversation_id, number_id, contact_id`,
+  );
+}
+
+/** The conversation a message to this contact goes into (created when missing), and whether its window is open. */
+export async function openConversation(tx: Tx, orgId: string, numberId: string, contactId: string) {
+  const [conv] = await queryRows<{ id: string; window_open: boolean }>(
+    tx,
+    sql`insert into conversations (org_id, number_id, contact_id) values (${orgId}, ${numberId}, ${contactId})
+        on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
+        returning id, ${windowOpen('conversations')} as window_open`,
+  );
+  return { id: conv!.id, windowOpen: conv!.window_open };
+}
+
+/** A message of ours went into the conversation: its activity moves (the window does not). */
+export async function touchConversation(tx: Tx, id: string) {
+  await tx.execute(
+    sql`update conversations set last_message_at = now(), updated_at = now() where id = ${id}`,
+  );
+}
+
+/**
+ * The conversations of a campaign chunk's recipients (`chunk` selects their `contact_id`) with the
+ * number: created, or their activity moved (the campaign's message is in them from now on).
+ */
+export async function openChunkConversations(tx: Tx, orgId: string, numberId: string, chunk: SQL) {
+  await tx.execute(sql`
+    insert into conversations (org_id, number_id, contact_id, last_message_at)
+    select ${orgId}, ${numberId}, r.contact_id, now() from (${chunk}) r
+    on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
+}
+
+/**
+ * Locks conversations (in id order: inbound traffic on them waits) before their messages are
+ * deleted; call `recountConversations` after.
+ */
+export async function lockConversations(tx: Tx, ids: string[]) {
+  await tx.execute(
+    sql`select id from conversations where id = any(${sql.param(ids)}::uuid[]) order by id for update`,
+  );
+}
+
+/**
+ * After some of their messages were deleted: activity, the customer's latest message and unread
+ * counted again from the messages left. A window stays as it was unless no customer message is left.
+ */
+export async function recountConversations(tx: Tx, ids: string[]) {
+  await tx.execute(
+    sql`update conversations c set
+          last_message_at = x.last_at, last_inbound_at = x.in_at, last_inbound_seq = x.in_seq,
+          window_expires_at = case when x.in_at is null then null else c.window_expires_at end,
+          unread_count = least(c.unread_count, x.inbound)
+        from (select v.id,
+                (select max(m.sent_at) from messages m where m.conversation_id = v.id) as last_at,
+                (select max(m.sent_at) from messages m where m.conversation_id = v.id and m.direction = 'in') as in_at,
+                (select max(m.seq) from messages m where m.conversation_id = v.id and m.direction = 'in') as in_seq,
+                (select count(*)::int from (select 1 from messages m
+                   where m.conversation_id = v.id and m.direction = 'in' limit 10000) y) as inbound
+              from unnest(${sql.param(ids)}::uuid[]) as v(id)) x
+        where c.id = x.id`,
+  );
+}
