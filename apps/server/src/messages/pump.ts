@@ -2,8 +2,8 @@ import type { Db } from '../db/client.ts';
 import type { Log } from '../lib/log.ts';
 import type { NumberService } from '../numbers/service.ts';
 import { loadSendRate, releaseSendLease, saveSendRate, takeSendLease } from './number-lease.ts';
+import { type ClaimedSend, claimSends, releaseSends } from './queue-repo.ts';
 import { type RateState, recordOutcome, tick } from './rate.ts';
-import { type ClaimedSend, claimSends, releaseSends } from './repo.ts';
 import {
   type CompletedSend,
   classifySendError,

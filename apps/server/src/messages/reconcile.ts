@@ -3,15 +3,14 @@ import type { Db } from '../db/client.ts';
 import { transaction } from '../db/tx.ts';
 import type { Log } from '../lib/log.ts';
 import {
-  applyParkedStatuses,
   type ClaimedSend,
   expireSendLeases,
-  findLateParkedStatuses,
   findUnknownSendsAnswered,
   giveUpSends,
   markSent,
   requeueUnknownSends,
-} from './repo.ts';
+} from './queue-repo.ts';
+import { applyParkedStatuses, findLateParkedStatuses } from './repo.ts';
 import { campaignsOf, type SenderHooks } from './sender-hooks.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../db/client.ts';
 import { transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import type { NumberService } from '../numbers/service.ts';
-import { failSends, markSendsUnknown, markSent, releaseSends, retrySends } from './repo.ts';
+import { failSends, markSendsUnknown, markSent, releaseSends, retrySends } from './queue-repo.ts';
 import { type CompletedSend, sortResults } from './send-result.ts';
 import { campaignsOf, type SenderHooks } from './sender-hooks.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../whatsapp/graph-error.ts';
+import type { ClaimedSend } from './queue-repo.ts';
 import { PAIR_RATE_DELAY_MS } from './rate.ts';
-import type { ClaimedSend } from './repo.ts';
 import {
   classifySendError,
   NUMBER_INACTIVE,

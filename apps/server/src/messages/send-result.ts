@@ -1,6 +1,6 @@
 import { GraphError } from '../whatsapp/graph-error.ts';
+import type { ClaimedSend, FailedSend } from './queue-repo.ts';
 import { PAIR_RATE_DELAY_MS, type SendOutcome } from './rate.ts';
-import type { ClaimedSend, FailedSend } from './repo.ts';
 
 /**
  * How a claimed send ended, and what becomes of it: pure, so every branch is tested without Meta
