@@ -9,7 +9,6 @@ import { ContactsPage } from './features/contacts/contacts-page.tsx';
 import { ContactsSettingsPage } from './features/contacts/contacts-settings-page.tsx';
 import { ImportStatusPage, ImportWizard } from './features/contacts/import-wizard.tsx';
 import { InboxPage } from './features/inbox/inbox-page.tsx';
-import { SectionPlaceholder } from './features/sections/empty-sections.tsx';
 import { AccountPage } from './features/settings/account-page.tsx';
 import { AuditPage } from './features/settings/audit-page.tsx';
 import { JobsPage } from './features/settings/jobs-page.tsx';
@@ -44,8 +43,6 @@ export function App() {
         <Route path="campaigns" element={<CampaignsPage />} />
         <Route path="campaigns/new" element={<NewCampaignPage />} />
         <Route path="campaigns/:id" element={<CampaignPage />} />
-        <Route path="automation" element={<SectionPlaceholder section="automation" />} />
-        <Route path="reports" element={<SectionPlaceholder section="reports" />} />
         <Route path="settings" element={<SettingsLayout />}>
           <Route index element={<Navigate to="organisation" replace />} />
           <Route path="organisation" element={<OrgSettingsPage />} />

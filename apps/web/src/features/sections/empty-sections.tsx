@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 import { Icon } from '../../components/icons.tsx';
 import { EmptyState, PageHeader } from '../../components/ui.tsx';
 
-/** Sections whose capabilities land in later releases explain what they will hold. */
+/** An empty section says what will appear in it and how to get there. */
 const TEXT = {
   inbox: {
     title: 'Inbox',
@@ -23,16 +23,6 @@ const TEXT = {
     title: 'Campaigns',
     heading: 'No campaigns yet',
     body: 'Send approved templates to thousands of opted-in contacts at full speed, with live progress and reports.',
-  },
-  automation: {
-    title: 'Automation',
-    heading: 'No automations yet',
-    body: 'Keyword replies, business hours and flows will answer customers while your team is away.',
-  },
-  reports: {
-    title: 'Reports',
-    heading: 'Nothing to report yet',
-    body: 'Delivery funnels, response times and campaign results appear once messages flow.',
   },
 } as const;
 
