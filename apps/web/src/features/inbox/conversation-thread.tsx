@@ -200,7 +200,7 @@ export function ConversationThread({
   let day = '';
   return (
     <>
-      <header className="flex items-center gap-3 border-b border-slate-200 bg-white px-4 py-2.5">
+      <header className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-slate-200 bg-white px-4 py-2.5">
         <Link
           to="/inbox"
           className="-ml-1 rounded p-1 text-slate-600 hover:bg-slate-100 md:hidden"
@@ -209,7 +209,8 @@ export function ConversationThread({
           <Icon name="back" />
         </Link>
         {c && <Avatar name={c.contact.name} waId={c.contact.wa_id} size="lg" />}
-        <div className="min-w-0 flex-1">
+        {/* The name keeps room to be read; the controls wrap below it when the pane is narrow. */}
+        <div className="min-w-[12rem] flex-1">
           <h2 className="truncate font-semibold text-slate-900">{title}</h2>
           {c && (
             <Facts>
