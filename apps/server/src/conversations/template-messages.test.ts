@@ -161,6 +161,58 @@ describe(`template messages as the customer saw them, on ${settings.backend}`, (
     expect(item.message.preview).toBe('Hi Ana, your order total is €12.50, due Friday 3 October.');
   });
 
+  it('a campaign send reads the same in its conversation', async () => {
+    const owner = await t.owner();
+    const tag = (await owner.post('/api/v1/tags', { name: 'render-campaign' })).json();
+    const contact = await owner.post('/api/v1/contacts', {
+      phone: `+${phone(5)}`,
+      name: 'Dee',
+      tag_ids: [tag.id],
+      opt_in: { source: 'web_form', proof: 'ticked the box' },
+    });
+    expect(contact.statusCode, contact.body).toBe(201);
+    const templates = (await owner.get('/api/v1/templates')).json().data;
+    const fixed = (v: string) => ({ fixed: v });
+    const created = await owner.post('/api/v1/campaigns', {
+      name: 'Rendered in the inbox',
+      number_id: (await owner.get('/api/v1/numbers')).json().data[0].id,
+      audience: { kind: 'contacts', filter: { tag_ids: [tag.id] } },
+      templates: [
+        {
+          template_id: templates.find((x: { name: string }) => x.name === 'fall_promo').id,
+          mapping: {
+            'header.1': fixed('D-5'),
+            'body.1': { contact: 'name' },
+            'body.2': fixed('$3'),
+            'body.3': fixed('Monday'),
+            'buttons.0': fixed('D-5'),
+            'buttons.3': fixed('DEE3'),
+          },
+        },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const started = await owner.post(`/api/v1/campaigns/${created.json().id}/start`, {});
+    expect(started.statusCode, started.body).toBe(200);
+    await until(
+      'completed',
+      async () => (await owner.get(`/api/v1/campaigns/${created.json().id}`)).json().state === 'completed',
+    );
+    const c = (await agent.get(`/api/v1/conversations?search=${phone(5)}`)).json().data[0];
+    expect(c.last_message.preview).toBe('Hi Dee, your order total is $3, due Monday.');
+    const [m] = (await agent.get(`/api/v1/conversations/${c.id}/messages`)).json().data;
+    expect(m.template).toMatchObject({
+      header: { type: 'text', text: 'Order D-5' },
+      body: 'Hi Dee, your order total is $3, due Monday.',
+      buttons: [
+        { type: 'url', url: 'https://shop.example/track/D-5' },
+        { type: 'quick_reply' },
+        { type: 'phone_number' },
+        { type: 'copy_code', code: 'DEE3' },
+      ],
+    });
+  });
+
   it('named parameters and a document header; still shown after the template is deleted at Meta', async () => {
     const c = await conversationWith(2);
     const m = await reply(c.id, {
