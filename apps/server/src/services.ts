@@ -154,6 +154,7 @@ export function createServices(deps: {
     tombstones,
     media,
     events,
+    templates,
   });
   const phones = createPhonePrivacy({ db });
   const contactPrivacy = createContactPrivacy({ db, contacts, tombstones, media, events });
@@ -196,6 +197,7 @@ export function createServices(deps: {
     notifications,
     events,
     media,
+    templates,
     log,
   });
   const quickReplies = createQuickReplyService({ db });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IsoDate, Uuid } from './common.ts';
+import { RenderedTemplate } from './template-render.ts';
 import { MessageContent } from './whatsapp.ts';
 
 export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'snoozed'] as const;
@@ -163,6 +164,12 @@ export const Message = z.object({
   status: z.string().nullable(),
   error: z.unknown().nullable(),
   media: MessageMedia.nullable(),
+  /**
+   * A template message as the customer saw it: the template's header, body, footer and buttons filled
+   * with the values it was sent with. Null for other messages, and when the template is no longer in
+   * the catalogue (`content.template.name` says which it was).
+   */
+  template: RenderedTemplate.nullable(),
   sent_at: IsoDate,
 });
 export type Message = z.infer<typeof Message>;

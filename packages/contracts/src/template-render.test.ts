@@ -89,7 +89,7 @@ describe('renderTemplate', () => {
         { type: 'url', text: 'Shop', url: 'https://shop.example/fall?c=ana' },
         { type: 'quick_reply', text: 'Stop promotions', payload: 'STOP_PROMO' },
         { type: 'phone_number', text: 'Call us', phone_number: '+15550783881' },
-        { type: 'copy_code', text: 'Copy code' },
+        { type: 'copy_code', text: 'Copy code', code: 'FALL25' },
       ],
     });
     expect(r.components).toEqual([

@@ -75,15 +75,41 @@ export const TemplateParams = z.strictObject({
 export type TemplateParams = z.input<typeof TemplateParams>;
 
 // What the customer sees. ----------------------------------------------------------------------------
-export interface RenderedTemplate {
-  header?:
-    | { type: 'text'; text: string }
-    | { type: 'image' | 'video' | 'document'; link?: string; id?: string; filename?: string }
-    | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string };
-  body: string;
-  footer?: string;
-  buttons: { type: string; text: string; url?: string; phone_number?: string; payload?: string }[];
-}
+export const RenderedTemplate = z.object({
+  header: z
+    .union([
+      z.object({ type: z.literal('text'), text: z.string() }),
+      z.object({
+        type: z.enum(['image', 'video', 'document']),
+        link: z.string().optional(),
+        id: z.string().optional(),
+        filename: z.string().optional(),
+      }),
+      z.object({
+        type: z.literal('location'),
+        latitude: z.number(),
+        longitude: z.number(),
+        name: z.string().optional(),
+        address: z.string().optional(),
+      }),
+    ])
+    .optional(),
+  body: z.string(),
+  footer: z.string().optional(),
+  buttons: z.array(
+    z.object({
+      /** `quick_reply`, `url`, `phone_number`, `copy_code` (others by Meta's name, lowercased). */
+      type: z.string(),
+      text: z.string(),
+      url: z.string().optional(),
+      phone_number: z.string().optional(),
+      payload: z.string().optional(),
+      /** The code a copy-code button copies. */
+      code: z.string().optional(),
+    }),
+  ),
+});
+export type RenderedTemplate = z.infer<typeof RenderedTemplate>;
 
 /** A variable the template needs, for mapping UIs and per-contact validation. */
 export interface TemplateVariable {
@@ -96,9 +122,10 @@ export interface TemplateVariable {
   optional?: boolean;
 }
 
+export type RenderProblem = { path: string; message: string };
 export type RenderResult =
   | { ok: true; rendered: RenderedTemplate; components: TemplateComponentParams[] }
-  | { ok: false; problems: { path: string; message: string }[] };
+  | { ok: false; problems: RenderProblem[] };
 
 const VARIABLE = /\{\{\s*([a-zA-Z0-9_]+)\s*\}\}/g;
 
@@ -198,9 +225,21 @@ export function renderTemplate(defInput: TemplateDef, paramsInput: TemplateParam
       problems: parsedParams.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     };
   }
-  const params = parsedParams.data;
+  const { rendered, components, problems } = fillTemplate(def, parsedParams.data);
+  return problems.length ? { ok: false, problems } : { ok: true, rendered, components };
+}
+
+/**
+ * The work of `renderTemplate` on values already read: the rendering is always made, a missing value
+ * left showing as `{{1}}`, and `problems` says what Meta would refuse. For showing a message that was
+ * sent (its values were checked then); anything about to be sent goes through `renderTemplate`.
+ */
+export function fillTemplate(
+  def: TemplateDef,
+  params: z.output<typeof TemplateParams>,
+): { rendered: RenderedTemplate; components: TemplateComponentParams[]; problems: RenderProblem[] } {
   const named = def.parameter_format === 'NAMED';
-  const problems: { path: string; message: string }[] = [];
+  const problems: RenderProblem[] = [];
   const components: TemplateComponentParams[] = [];
   const rendered: RenderedTemplate = { body: '', buttons: [] };
 
@@ -238,9 +277,10 @@ export function renderTemplate(defInput: TemplateDef, paramsInput: TemplateParam
   } else if (format === 'IMAGE' || format === 'VIDEO' || format === 'DOCUMENT') {
     const kind = format.toLowerCase() as 'image' | 'video' | 'document';
     const media = params.header?.media;
-    if (!media)
+    if (!media) {
       problems.push({ path: 'header.media', message: `needs a ${kind} (a link or an uploaded media id)` });
-    else {
+      rendered.header = { type: kind };
+    } else {
       const { filename, ...ref } = media;
       const value = { ...ref, ...(kind === 'document' && filename ? { filename } : {}) };
       rendered.header = { type: kind, ...value };
@@ -316,7 +356,7 @@ export function renderTemplate(defInput: TemplateDef, paramsInput: TemplateParam
           parameters: [{ type: 'coupon_code', coupon_code: value }],
         });
       }
-      rendered.buttons.push({ type: 'copy_code', text: text || 'Copy code' });
+      rendered.buttons.push({ type: 'copy_code', text: text || 'Copy code', ...opt('code', value) });
     } else if (type === 'PHONE_NUMBER') {
       rendered.buttons.push({ type: 'phone_number', text, ...opt('phone_number', b.phone_number) });
     } else rendered.buttons.push({ type: type.toLowerCase(), text });
@@ -328,5 +368,5 @@ export function renderTemplate(defInput: TemplateDef, paramsInput: TemplateParam
     if (!bodyKeys.has(key)) problems.push({ path: `body.${key}`, message: `the template has no {{${key}}}` });
   }
 
-  return problems.length ? { ok: false, problems } : { ok: true, rendered, components };
+  return { rendered, components, problems };
 }

@@ -17,6 +17,7 @@ import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone, type PhoneResult } from '../lib/phone.ts';
 import type { MediaService } from '../media/service.ts';
 import type { OrgService } from '../orgs/service.ts';
+import type { TemplateService } from '../templates/service.ts';
 import { createBulkContacts } from './bulk.ts';
 import type { ConsentService } from './consent.ts';
 import { checkFieldValues, type FieldService, type Issue, type StoredValue } from './fields.ts';
@@ -122,8 +123,10 @@ export function createContactService(deps: {
   tombstones: Tombstones;
   media: MediaService;
   events: EventService;
+  /** The timeline shows template messages by their rendered text. */
+  templates: Pick<TemplateService, 'renderMessages'>;
 }) {
-  const { db, orgs, fields, tags, segments, consent, tombstones, media, events } = deps;
+  const { db, orgs, fields, tags, segments, consent, tombstones, media, events, templates } = deps;
 
   /** Reads a phone as the organisation's settings say; the reason when it cannot be used. */
   async function readPhone(orgId: string, phone: string): Promise<PhoneResult> {
@@ -384,7 +387,7 @@ export function createContactService(deps: {
     });
   }
 
-  const timeline = createTimeline({ db, get });
+  const timeline = createTimeline({ db, get, templates });
 
   const bulk = createBulkContacts({ db, tags, media, events, whereOf });
 

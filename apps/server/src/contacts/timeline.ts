@@ -1,10 +1,11 @@
-import type { Contact, TimelineItem, TimelinePage } from '@openwaba/contracts';
+import type { Contact, RenderedTemplate, TimelineItem, TimelinePage } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import { previewOf } from '../conversations/view.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';
+import type { TemplateService } from '../templates/service.ts';
 import { toConsentEvent } from './consent.ts';
 
 interface Row {
@@ -40,8 +41,10 @@ function parseCursor(c: string) {
 export function createTimeline(deps: {
   db: Db;
   get: (ctx: Pick<AuthContext, 'orgId'>, id: string, tx?: Db | Tx) => Promise<Contact>;
+  /** A template message's preview is its rendered body (one lookup per page). */
+  templates: Pick<TemplateService, 'renderMessages'>;
 }) {
-  const { db, get } = deps;
+  const { db, get, templates } = deps;
   return async function timeline(
     ctx: Pick<AuthContext, 'orgId'>,
     contactId: string,
@@ -59,7 +62,8 @@ export function createTimeline(deps: {
       sql`select * from (
         (select m.sent_at as at, m.sent_at::text as at_key, 'message' as kind, m.id::text as id,
                 jsonb_build_object('id', m.id, 'conversation_id', m.conversation_id, 'number_id', m.number_id,
-                  'direction', m.direction, 'type', m.type, 'content', m.content, 'status', m.status) as data
+                  'direction', m.direction, 'type', m.type, 'content', m.content, 'status', m.status,
+                  'waba_id', (select n.waba_id from numbers n where n.id = m.number_id)) as data
          from messages m join conversations cv on cv.id = m.conversation_id
          where cv.org_id = ${ctx.orgId} and cv.contact_id = ${contactId} and m.org_id = ${ctx.orgId}
            ${after(sql`m.sent_at`, 'message', sql`m.id::text`)}
@@ -85,14 +89,22 @@ export function createTimeline(deps: {
       ) t order by t.at desc, t.kind desc, t.id desc limit ${n}`,
     );
     const page = rows.slice(0, q.limit);
+    const rendered = await templates.renderMessages(
+      ctx.orgId,
+      page.map((r) => ({
+        type: r.kind === 'message' ? (r.data.type as string) : '',
+        content: r.data.content,
+        wabaId: (r.data.waba_id as string | null) ?? null,
+      })),
+    );
     return {
-      data: page.map((r) => toItem(r)),
+      data: page.map((r, i) => toItem(r, rendered[i])),
       next_cursor: rows.length > q.limit ? cursorOf(page[page.length - 1]!) : null,
     };
   };
 }
 
-function toItem(r: Row): TimelineItem {
+function toItem(r: Row, template: RenderedTemplate | null | undefined): TimelineItem {
   const at = new Date(r.at).toISOString();
   const d = r.data;
   if (r.kind === 'message') {
@@ -106,7 +118,7 @@ function toItem(r: Row): TimelineItem {
         number_id: d.number_id as string,
         direction: d.direction as 'in' | 'out',
         type: d.type as string,
-        preview: previewOf(d.type as string, (d.content ?? {}) as Record<string, unknown>),
+        preview: previewOf(d.type as string, (d.content ?? {}) as Record<string, unknown>, template),
         status: (d.status as string | null) ?? null,
       },
     };

@@ -10,6 +10,7 @@ import { MEDIA_TYPES, type MediaService } from '../media/service.ts';
 import type { OutboundService } from '../messages/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
+import type { TemplateService } from '../templates/service.ts';
 import { createConversationNotes } from './notes.ts';
 import { AGENT_ROLES } from './teams.ts';
 import { createConversationView } from './view.ts';
@@ -30,10 +31,11 @@ export function createConversationService(deps: {
   notifications: NotificationService;
   events: EventService;
   media: MediaService;
+  templates: Pick<TemplateService, 'renderMessages'>;
   log: Log;
 }) {
-  const { db, outbound, numbers, notifications, events, media, log } = deps;
-  const view = createConversationView({ db });
+  const { db, outbound, numbers, notifications, events, media, templates, log } = deps;
+  const view = createConversationView({ db, templates });
   const { get, rowOf } = view;
 
   const changed = (orgId: string, id: string, fields: string[]) =>

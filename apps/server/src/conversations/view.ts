@@ -1,9 +1,10 @@
-import type { Conversation, Message, MessageMedia } from '@openwaba/contracts';
+import type { Conversation, Message, MessageMedia, RenderedTemplate } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { AppError, notFound } from '../lib/errors.ts';
+import type { TemplateService } from '../templates/service.ts';
 import { effectiveStatus } from './rules.ts';
 
 const cursorOf = (at: Date | string, id: string) =>
@@ -26,8 +27,15 @@ function parseCursor(c: string) {
   return { at, id };
 }
 
-/** A short text for lists: the body, a caption, or the kind of message. */
-export function previewOf(type: string, content: Record<string, unknown>): string {
+/**
+ * A short text for lists: the body, a caption, a template's rendered body (`template`, from the
+ * templates service), or the kind of message.
+ */
+export function previewOf(
+  type: string,
+  content: Record<string, unknown>,
+  template?: RenderedTemplate | null,
+): string {
   const pick = (o: unknown, k: string) =>
     o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined;
   const text =
@@ -36,7 +44,7 @@ export function previewOf(type: string, content: Record<string, unknown>): strin
     pick(pick(content.interactive, pick(content.interactive, 'type') as string), 'title') ??
     pick(content.button, 'text') ??
     pick(content.reaction, 'emoji') ??
-    pick(content.template, 'name');
+    (template?.body || pick(content.template, 'name'));
   return typeof text === 'string' && text ? text.slice(0, 200) : `[${type}]`;
 }
 
@@ -64,7 +72,14 @@ const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
  * Reading the team inbox: the list (filters, search, pages), one conversation with each agent's own
  * unread count, and its messages page by page.
  */
-export function createConversationView({ db }: { db: Db }) {
+export function createConversationView({
+  db,
+  templates,
+}: {
+  db: Db;
+  /** Template messages are shown as the customer saw them, one lookup per page. */
+  templates: Pick<TemplateService, 'renderMessages'>;
+}) {
   async function select(ctx: Pick<AuthContext, 'orgId' | 'userId'>, where: SQL, limit: number) {
     return queryRows<Record<string, unknown>>(
       db,
@@ -80,7 +95,8 @@ export function createConversationView({ db }: { db: Db }) {
                  coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name) order by lower(t.name))
                            from conversation_tags ct join tags t on t.id = ct.tag_id
                            where ct.conversation_id = c.id), '[]'::json) as tags,
-                 m.type as last_type, m.direction as last_direction, m.content as last_content
+                 m.type as last_type, m.direction as last_direction, m.content as last_content,
+                 (select n.waba_id from numbers n where n.id = c.number_id) as waba_id
           from conversations c
           join contacts k on k.id = c.contact_id
           left join users u on u.id = c.assignee_id
@@ -93,7 +109,23 @@ export function createConversationView({ db }: { db: Db }) {
     );
   }
 
-  function toConversation(r: Record<string, unknown>): Conversation {
+  /** The page's conversations, their last template messages rendered with one lookup. */
+  async function toConversations(orgId: string, rows: Record<string, unknown>[]): Promise<Conversation[]> {
+    const rendered = await templates.renderMessages(
+      orgId,
+      rows.map((r) => ({
+        type: (r.last_type as string | null) ?? '',
+        content: r.last_content,
+        wabaId: (r.waba_id as string | null) ?? null,
+      })),
+    );
+    return rows.map((r, i) => toConversation(r, rendered[i]));
+  }
+
+  function toConversation(
+    r: Record<string, unknown>,
+    template: RenderedTemplate | null | undefined,
+  ): Conversation {
     return {
       id: r.id as string,
       number_id: r.number_id as string,
@@ -120,7 +152,7 @@ export function createConversationView({ db }: { db: Db }) {
         ? {
             type: r.last_type as string,
             direction: r.last_direction as string,
-            preview: previewOf(r.last_type as string, r.last_content as Record<string, unknown>),
+            preview: previewOf(r.last_type as string, r.last_content as Record<string, unknown>, template),
           }
         : null,
     };
@@ -193,7 +225,7 @@ export function createConversationView({ db }: { db: Db }) {
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
-      data: page.map(toConversation),
+      data: await toConversations(ctx.orgId, page),
       next_cursor:
         rows.length > q.limit && last
           ? cursorOf((last.last_message_at ?? last.created_at) as string, last.id as string)
@@ -204,7 +236,8 @@ export function createConversationView({ db }: { db: Db }) {
   async function get(ctx: Pick<AuthContext, 'orgId' | 'userId'>, id: string): Promise<Conversation> {
     const [row] = await select(ctx, sql`c.id = ${id}`, 1);
     if (!row) throw notFound('Conversation');
-    return toConversation(row);
+    const [c] = await toConversations(ctx.orgId, [row]);
+    return c!;
   }
 
   async function rowOf(orgId: string, id: string) {
@@ -214,9 +247,12 @@ export function createConversationView({ db }: { db: Db }) {
       contact_id: string;
       assignee_id: string | null;
       last_inbound_seq: number | null;
+      waba_id: string | null;
     }>(
       db,
-      sql`select id, number_id, contact_id, assignee_id, last_inbound_seq from conversations where org_id = ${orgId} and id = ${id}`,
+      sql`select c.id, c.number_id, c.contact_id, c.assignee_id, c.last_inbound_seq, n.waba_id
+          from conversations c left join numbers n on n.id = c.number_id
+          where c.org_id = ${orgId} and c.id = ${id}`,
     );
     if (!c) throw notFound('Conversation');
     return c;
@@ -227,7 +263,7 @@ export function createConversationView({ db }: { db: Db }) {
     conversationId: string,
     q: { before?: string | undefined; limit: number },
   ) {
-    await rowOf(ctx.orgId, conversationId);
+    const conversation = await rowOf(ctx.orgId, conversationId);
     const c = q.before ? parseMessageCursor(q.before) : undefined;
     const rows = await queryRows<Record<string, unknown>>(
       db,
@@ -241,9 +277,13 @@ export function createConversationView({ db }: { db: Db }) {
     );
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
+    const rendered = await templates.renderMessages(
+      ctx.orgId,
+      page.map((r) => ({ type: r.type as string, content: r.content, wabaId: conversation.waba_id })),
+    );
     return {
       data: page.map(
-        (r): Message => ({
+        (r, i): Message => ({
           id: r.id as string,
           conversation_id: r.conversation_id as string,
           direction: r.direction as Message['direction'],
@@ -261,6 +301,7 @@ export function createConversationView({ db }: { db: Db }) {
                 error: (r.media_error as string | null) ?? null,
               }
             : null,
+          template: rendered[i] ?? null,
           sent_at: new Date(r.sent_at as string).toISOString(),
         }),
       ),

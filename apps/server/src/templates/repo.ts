@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { templateCategoryChanges, templates } from '../db/schema.ts';
+import { queryRows } from '../db/tx.ts';
 
 /**
  * Every statement on the catalogue (`templates`) and its category history
@@ -118,4 +119,32 @@ export async function categoryChangesOf(db: Db, orgId: string, templateId: strin
     .from(templateCategoryChanges)
     .where(and(eq(templateCategoryChanges.orgId, orgId), eq(templateCategoryChanges.templateId, templateId)))
     .orderBy(templateCategoryChanges.id);
+}
+
+/** A template's definition, as a sent message names it: by WABA, name and language. */
+export interface TemplateKey {
+  wabaId: string;
+  name: string;
+  language: string;
+}
+export type TemplateDefRow = TemplateKey & { parameterFormat: string; components: unknown };
+
+/**
+ * The definitions of many templates in one statement. A name and language Meta deleted and then
+ * created again has several rows: the active one wins, then the newest.
+ */
+export async function templateDefsByKeys(db: Db | Tx, orgId: string, keys: TemplateKey[]) {
+  if (!keys.length) return [];
+  return queryRows<TemplateDefRow>(
+    db,
+    sql`select distinct on (waba_id, name, language)
+               waba_id as "wabaId", name, language, parameter_format as "parameterFormat", components
+        from templates
+        where org_id = ${orgId}
+          and (waba_id, name, language) in (
+            select * from unnest(${sql.param(keys.map((k) => k.wabaId))}::text[],
+                                 ${sql.param(keys.map((k) => k.name))}::text[],
+                                 ${sql.param(keys.map((k) => k.language))}::text[]))
+        order by waba_id, name, language, active desc, updated_at desc`,
+  );
 }

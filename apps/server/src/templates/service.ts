@@ -14,6 +14,7 @@ import { deleteTemplate } from './delete-template.ts';
 import type { TemplateDeps } from './deps.ts';
 import { categoryHistory, findTemplates, getTemplate } from './find-templates.ts';
 import { reevaluatePolicy, unquarantine } from './quarantine.ts';
+import { renderMessages, type StoredMessage } from './render-messages.ts';
 import { renderPreview } from './render-preview.ts';
 import type { TemplateFilters } from './repo.ts';
 import { submitTemplate } from './submit-template.ts';
@@ -26,7 +27,8 @@ import { orgsToSync, syncTemplates } from './sync-templates.ts';
  *
  * One use case per file: `sync-templates.ts`, `apply-meta-update.ts` (webhook notices),
  * `find-templates.ts` (list, one, category history), `quarantine.ts` (quarantine, release, policy
- * re-evaluation), `render-preview.ts`, `submit-template.ts`, `delete-template.ts`; the campaign
+ * re-evaluation), `render-preview.ts`, `render-messages.ts` (sent template messages as the customer
+ * saw them, rendered by `render.ts`), `submit-template.ts`, `delete-template.ts`; the campaign
  * policy in `policy.ts`; every write in `repo.ts`.
  */
 export function createTemplateService(deps: TemplateDeps) {
@@ -56,6 +58,8 @@ export function createTemplateService(deps: TemplateDeps) {
       body: { params: TemplateParams } | { contact_id: string; mapping: VariableMapping },
       view: Pick<PhoneView, 'phone'>,
     ) => renderPreview(deps, ctx, id, body, view),
+    /** Template messages as the customer saw them (null for others, or when the template is gone). */
+    renderMessages: (orgId: string, messages: StoredMessage[]) => renderMessages(deps, orgId, messages),
     create: (ctx: AuthContext, body: CreateTemplateBody) => submitTemplate(deps, ctx, body),
     remove: (ctx: AuthContext, id: string) => deleteTemplate(deps, ctx, id),
   };

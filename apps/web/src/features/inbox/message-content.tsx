@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
 import { useMe } from '../auth/use-me.ts';
+import { TemplateButtons, TemplateText } from '../templates/template-bubble.tsx';
 import { fileSize } from './format.ts';
 import { inboxKeys } from './keys.ts';
 
@@ -35,7 +36,7 @@ const MEDIA_LABEL: Record<MediaType, { label: string; icon: IconName }> = {
 const isMedia = (t: string): t is MediaType => (MEDIA_TYPES as readonly string[]).includes(t);
 
 /** A one-line text for quotes and lists, like the server's preview. */
-export function previewOf(m: Pick<Message, 'type' | 'content'>): string {
+export function previewOf(m: Pick<Message, 'type' | 'content' | 'template'>): string {
   const c = m.content;
   const interactive = obj(c.interactive);
   const text =
@@ -43,7 +44,9 @@ export function previewOf(m: Pick<Message, 'type' | 'content'>): string {
     str(obj(c[m.type]).caption) ??
     str(obj(interactive[str(interactive.type) ?? '']).title) ??
     str(obj(c.button).text) ??
-    str(obj(c.reaction).emoji);
+    str(obj(c.reaction).emoji) ??
+    str(m.template?.body) ??
+    str(obj(c.template).name);
   if (text) return text;
   if (isMedia(m.type)) return MEDIA_LABEL[m.type].label;
   return m.type === 'location' ? 'Location' : m.type === 'contacts' ? 'Contact card' : `[${m.type}]`;
@@ -239,6 +242,26 @@ function ContactsContent({ c }: { c: Json }) {
   );
 }
 
+/**
+ * A template message as the customer saw it (the server renders it: `m.template`), or its name when
+ * the template is no longer in the catalogue.
+ */
+function TemplateMessage({ m }: { m: Message }) {
+  const name = str(obj(m.content.template).name);
+  if (!m.template) return <Note>Template{name ? ` “${name}”` : ''}</Note>;
+  return (
+    <div data-testid="template-message">
+      {name && <p className="mb-0.5 text-[11px] text-slate-500">Template “{name}”</p>}
+      <TemplateText rendered={m.template} />
+      <TemplateButtons
+        buttons={m.template.buttons}
+        className="-mx-3 mt-1.5 divide-y divide-black/10 border-t border-black/10"
+        itemClassName=""
+      />
+    </div>
+  );
+}
+
 function InteractiveContent({ c }: { c: Json }) {
   const i = obj(c.interactive);
   const kind = str(i.type);
@@ -335,10 +358,8 @@ export function MessageContent({ m, quoted }: { m: Message; quoted?: Message | u
         </Note>
       );
     }
-    case 'template': {
-      const name = str(obj(c.template).name);
-      return <Note>Template{name ? ` “${name}”` : ''}</Note>;
-    }
+    case 'template':
+      return <TemplateMessage m={m} />;
     default:
       return <Note icon="alert">Message of type “{m.type}” that cannot be shown here</Note>;
   }

@@ -46,8 +46,9 @@ export function previewTemplate(def: TemplateDef, values: PreviewValues): Render
   }
 }
 
-/** Text with the still-unfilled `{{…}}` marked, never injected. */
-function Marked({ text }: { text: string }) {
+/** Text with the still-unfilled `{{…}}` marked (a preview), never injected; as it is otherwise. */
+function Marked({ text, marked = true }: { text: string; marked?: boolean | undefined }) {
+  if (!marked) return <>{text}</>;
   // Keyed by where each part starts in the text: stable while the text stays the same.
   let at = 0;
   const parts = text.split(PLACEHOLDER).map((part) => {
@@ -76,6 +77,83 @@ const BUTTON_ICON: Record<string, IconName> = {
   quick_reply: 'reply',
   copy_code: 'document',
 };
+const MEDIA_HEADER: Record<'image' | 'video' | 'document', string> = {
+  image: 'Image',
+  video: 'Video',
+  document: 'Document',
+};
+
+/**
+ * A template's header, body and footer. Media headers are shown as what they are (an icon and the
+ * file name): the link itself is never fetched. `marked`: unfilled variables highlighted (previews).
+ */
+export function TemplateText({
+  rendered,
+  marked,
+}: {
+  rendered: RenderedTemplate;
+  marked?: boolean | undefined;
+}) {
+  const header = rendered.header;
+  return (
+    <>
+      {header?.type === 'text' && (
+        <p className="mb-1 font-semibold">
+          <Marked text={header.text} marked={marked} />
+        </p>
+      )}
+      {header && header.type !== 'text' && (
+        <div
+          className="mb-2 flex h-28 items-center justify-center gap-2 rounded-md bg-slate-200 px-2 text-xs text-slate-600"
+          data-testid="template-header-media"
+        >
+          <Icon name={header.type} className="h-6 w-6 shrink-0" />
+          <span className="truncate">
+            {header.type === 'location'
+              ? (header.name ?? 'Location')
+              : header.type === 'document' && header.filename
+                ? header.filename
+                : `${MEDIA_HEADER[header.type]} header`}
+          </span>
+        </div>
+      )}
+      <p className="whitespace-pre-wrap break-words [overflow-wrap:anywhere]">
+        <Marked text={rendered.body} marked={marked} />
+      </p>
+      {rendered.footer && <p className="mt-1 text-xs text-slate-500">{rendered.footer}</p>}
+    </>
+  );
+}
+
+/** A template's buttons, one under the other as WhatsApp lists them; where each leads in its title. */
+export function TemplateButtons({
+  buttons,
+  marked,
+  className = 'mt-1 space-y-1',
+  itemClassName = 'rounded-lg bg-white shadow-sm',
+}: {
+  buttons: RenderedTemplate['buttons'];
+  marked?: boolean | undefined;
+  className?: string;
+  itemClassName?: string;
+}) {
+  if (!buttons.length) return null;
+  return (
+    <ul className={className} aria-label="Buttons">
+      {buttons.map((b, i) => (
+        <li
+          // biome-ignore lint/suspicious/noArrayIndexKey: a button is its position in the template
+          key={i}
+          className={`flex items-center justify-center gap-1.5 px-3 py-2 text-sm font-medium text-sky-600 ${itemClassName}`}
+          title={b.url ?? b.phone_number ?? (b.code ? `Copies ${b.code}` : undefined)}
+        >
+          <Icon name={BUTTON_ICON[b.type] ?? 'reply'} className="h-4 w-4 shrink-0" />
+          <Marked text={b.text || '(no text)'} marked={marked} />
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /** The message as it arrives on the customer's phone: a business bubble on WhatsApp's wallpaper. */
 export function TemplateBubble({
@@ -90,43 +168,10 @@ export function TemplateBubble({
       {rendered ? (
         <div className="max-w-sm">
           <div className="rounded-lg rounded-tl-sm bg-white px-3 py-2 text-sm text-slate-900 shadow-sm">
-            {rendered.header?.type === 'text' && (
-              <p className="mb-1 font-semibold">
-                <Marked text={rendered.header.text} />
-              </p>
-            )}
-            {rendered.header && rendered.header.type !== 'text' && (
-              <div className="mb-2 flex h-28 items-center justify-center gap-2 rounded-md bg-slate-200 text-xs text-slate-600">
-                <Icon
-                  name={rendered.header.type === 'location' ? 'location' : rendered.header.type}
-                  className="h-6 w-6"
-                />
-                {rendered.header.type === 'location'
-                  ? 'Location'
-                  : `${rendered.header.type.charAt(0).toUpperCase()}${rendered.header.type.slice(1)} header`}
-              </div>
-            )}
-            <p className="whitespace-pre-wrap break-words">
-              <Marked text={rendered.body} />
-            </p>
-            {rendered.footer && <p className="mt-1 text-xs text-slate-500">{rendered.footer}</p>}
+            <TemplateText rendered={rendered} marked />
             <p className="mt-0.5 text-right text-[11px] text-slate-400">12:00</p>
           </div>
-          {rendered.buttons.length > 0 && (
-            <ul className="mt-1 space-y-1">
-              {rendered.buttons.map((b, i) => (
-                <li
-                  // biome-ignore lint/suspicious/noArrayIndexKey: a button is its position in the template
-                  key={i}
-                  className="flex items-center justify-center gap-1.5 rounded-lg bg-white px-3 py-2 text-sm font-medium text-sky-600 shadow-sm"
-                  title={b.url ?? b.phone_number ?? undefined}
-                >
-                  <Icon name={BUTTON_ICON[b.type] ?? 'reply'} className="h-4 w-4" />
-                  <Marked text={b.text || '(no text)'} />
-                </li>
-              ))}
-            </ul>
-          )}
+          <TemplateButtons buttons={rendered.buttons} marked />
         </div>
       ) : (
         <p className="text-sm text-slate-600">This template cannot be previewed.</p>
