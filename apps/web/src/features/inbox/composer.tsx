@@ -1,5 +1,5 @@
 import type { Conversation, Message, QuickReply, Template } from '@openwaba/contracts';
-import { SENDABLE_MEDIA, templateVariables } from '@openwaba/contracts';
+import { renderTemplate, SENDABLE_MEDIA, templateVariables } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
@@ -272,34 +272,41 @@ function TemplateComposer({ conversation }: { conversation: Conversation }) {
   const [templateId, setTemplateId] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
   const t: Template | undefined = approved.find((x) => x.id === templateId);
+  // Every value Meta needs from the sender: text, URL suffixes, copy codes and a media header's link
+  // (quick-reply payloads are optional; a location header cannot be filled here).
   const vars = useMemo(
-    () => (t ? templateVariables(defOf(t)).filter((v) => v.kind === 'text' || v.kind === 'url_suffix') : []),
+    () => (t ? templateVariables(defOf(t)).filter((v) => v.kind !== 'payload' && v.kind !== 'location') : []),
     [t],
   );
+  const unsupported = t ? templateVariables(defOf(t)).some((v) => v.kind === 'location') : false;
   const send = useSend(conversation.id, () => {
     setTemplateId('');
     setValues({});
   });
   const rendered = t ? previewTemplate(defOf(t), values) : null;
-  const complete = t && vars.every((v) => values[mappingKey(v)]?.trim());
+  const complete = t && !unsupported && vars.every((v) => values[mappingKey(v)]?.trim());
+  const [problem, setProblem] = useState<string | null>(null);
   const submit = () => {
     if (!t) return;
-    const body = vars.filter((v) => v.component === 'body').map((v) => values[mappingKey(v)]!.trim());
+    const value = (v: (typeof vars)[number]) => values[mappingKey(v)]!.trim();
     const header = vars.find((v) => v.component === 'header');
-    const buttons = vars.filter((v) => v.component === 'button');
-    const components = [
+    // The contracts' renderer builds the parameters as Meta wants them (named ones by their name).
+    const r = renderTemplate(defOf(t), {
       ...(header
-        ? [{ type: 'header', parameters: [{ type: 'text', text: values[mappingKey(header)]!.trim() }] }]
-        : []),
-      ...(body.length ? [{ type: 'body', parameters: body.map((text) => ({ type: 'text', text })) }] : []),
-      ...buttons.map((b) => ({
-        type: 'button',
-        sub_type: 'url',
-        index: b.key,
-        parameters: [{ type: 'text', text: values[mappingKey(b)]!.trim() }],
-      })),
-    ];
-    send.mutate({ type: 'template', template: { name: t.name, language: { code: t.language }, components } });
+        ? { header: header.kind === 'media' ? { media: { link: value(header) } } : { text: value(header) } }
+        : {}),
+      body: Object.fromEntries(vars.filter((v) => v.component === 'body').map((v) => [v.key, value(v)])),
+      buttons: Object.fromEntries(vars.filter((v) => v.component === 'button').map((v) => [v.key, value(v)])),
+    });
+    if (!r.ok) {
+      setProblem(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+      return;
+    }
+    setProblem(null);
+    send.mutate({
+      type: 'template',
+      template: { name: t.name, language: { code: t.language }, components: r.components },
+    });
   };
   return (
     <section aria-label="Template reply" className="space-y-2 border-t border-slate-200 bg-white px-3 py-2">
@@ -347,6 +354,12 @@ function TemplateComposer({ conversation }: { conversation: Conversation }) {
           </div>
         )}
       </div>
+      {unsupported && (
+        <Alert>
+          This template has a location header, which cannot be filled in here; choose another one.
+        </Alert>
+      )}
+      {problem && <Alert>{problem}</Alert>}
       {send.error && <Alert>{errorMessage(send.error)}</Alert>}
     </section>
   );
