@@ -85,7 +85,7 @@ export async function startSandbox(services: Services, serverUrl: string) {
         const status = await services.conversations.statusWith(org.id, number.id, waId);
         return status === undefined ? 'none' : status === 'resolved' ? 'resolved' : 'open';
       },
-      onError: (err) => log.warn({ err }, 'sandbox customer could not read the conversation'),
+      onError: (err) => log.warn({ err }, 'a simulated sandbox customer stumbled'),
     },
   );
   log.info({ simulator: sim.url }, 'sandbox number running on the built-in simulator');

@@ -83,6 +83,11 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
     );
   }
 
+  /** Runs a step in the background: a failure is reported, never an unhandled rejection. */
+  const guard = (r: Run, step: Promise<unknown>) => {
+    step.catch((err) => r.hooks.onError?.(err));
+  };
+
   async function statusOf(r: Run, m: Member): Promise<ConversationStatus> {
     if (!r.hooks.conversationStatus) return 'none';
     m.asking = true;
@@ -123,7 +128,7 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
     }
     if (m.unread) scheduleAnswer(r, m);
     else if (m.state.chat?.phase === 'waiting' && !m.state.chat.nudged && r.opts.nudge_after_ms > 0)
-      schedule(r, m, 'nudge', () => void nudge(r, m), r.opts.nudge_after_ms);
+      schedule(r, m, 'nudge', () => guard(r, nudge(r, m)), r.opts.nudge_after_ms);
   }
 
   async function nudge(r: Run, m: Member) {
@@ -140,7 +145,7 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
   }
 
   function scheduleAnswer(r: Run, m: Member) {
-    schedule(r, m, 'answer', () => void answer(r, m), between(r, r.opts.reply_delay_ms));
+    schedule(r, m, 'answer', () => guard(r, answer(r, m)), between(r, r.opts.reply_delay_ms));
   }
 
   async function answer(r: Run, m: Member) {
@@ -191,7 +196,10 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
           .map((m) => ({ m, k: r.rnd.next() }))
           .sort((a, b) => a.k - b.k)
           .map((x) => x.m);
-        void openSome(r, 1, order).then(() => scheduleNext(r));
+        guard(
+          r,
+          openSome(r, 1, order).finally(() => scheduleNext(r)),
+        );
       },
       Math.round(every * (0.5 + r.rnd.next())),
     );
@@ -216,7 +224,10 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
         rnd: createRandom(seedFrom('cast', store.opts.seed)),
       };
       run = r;
-      void openSome(r, opts.opening, [...members.values()]).then(() => scheduleNext(r));
+      guard(
+        r,
+        openSome(r, opts.opening, [...members.values()]).finally(() => scheduleNext(r)),
+      );
     },
     stop,
     /** The business sent one of the personas a message and they read it: true when the cast answers it. */
