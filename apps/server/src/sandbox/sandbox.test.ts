@@ -68,7 +68,7 @@ describe.runIf(settings.backend === 'pglite')('the sandbox of a fresh install', 
     } finally {
       await s.stop();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('comes with an approved template catalogue, and its customers hold conversations and send photos', async () => {
     // Fast and seeded: a new conversation every 1-3 s, answers within a quarter of a second.
@@ -139,7 +139,7 @@ describe.runIf(settings.backend === 'pglite')('the sandbox of a fresh install', 
     } finally {
       await s.stop();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('stays off with SANDBOX=off', async () => {
     const s = await start({ SANDBOX: 'off' });
@@ -149,5 +149,5 @@ describe.runIf(settings.backend === 'pglite')('the sandbox of a fresh install', 
     } finally {
       await s.stop();
     }
-  }, 60_000);
+  }, 90_000);
 });

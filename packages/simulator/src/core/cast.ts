@@ -32,8 +32,8 @@ interface Member {
   /** The one thing a persona has scheduled at a time: the next line of a burst, an answer, a reminder. */
   timer?: NodeJS.Timeout;
   doing?: 'line' | 'answer' | 'nudge';
-  /** Waiting for the business's side (the status hook). */
-  asking: boolean;
+  /** Questions to the business's side (the status hook) in flight. */
+  asking: number;
   /** The newest business message not answered yet. */
   unread?: SentRecord;
 }
@@ -90,14 +90,14 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
 
   async function statusOf(r: Run, m: Member): Promise<ConversationStatus> {
     if (!r.hooks.conversationStatus) return 'none';
-    m.asking = true;
+    m.asking++;
     try {
       return await r.hooks.conversationStatus(m.persona.wa_id);
     } catch (err) {
       r.hooks.onError?.(err);
       return 'open';
     } finally {
-      m.asking = false;
+      m.asking--;
     }
   }
 
@@ -168,9 +168,10 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
   }
 
   async function isFree(r: Run, m: Member) {
-    if (m.timer || m.asking || m.unread || !isOver(m.state)) return false;
+    const busy = () => m.timer || m.asking > 0 || m.unread || !isOver(m.state);
+    if (busy()) return false;
     const status = await statusOf(r, m);
-    return status !== 'open' && run === r && !m.timer && !m.unread && isOver(m.state);
+    return status !== 'open' && run === r && !busy();
   }
 
   /** Starts up to `count` conversations, trying the candidates in order. */
@@ -214,7 +215,7 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
       for (const p of PERSONAS.slice(0, opts.personas)) {
         customers.customer(p.wa_id).name = p.name;
         const rnd = createRandom(seedFrom(`persona:${p.wa_id}`, store.opts.seed));
-        members.set(p.wa_id, { persona: p, rnd, state: { visits: 0 }, asking: false });
+        members.set(p.wa_id, { persona: p, rnd, state: { visits: 0 }, asking: 0 });
       }
       const r: Run = {
         opts,
