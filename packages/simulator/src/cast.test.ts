@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Loose, NUMBER, startReceiver, startSimulator } from '../test/helpers.ts';
 import type { ConversationStatus } from './core/cast.ts';
+import { PERSONAS } from './personas/personas.ts';
 
 const ANA = '447700900101';
 const BEATRIZ = '5511988880103';
@@ -101,5 +102,47 @@ describe('the cast: regular customers with scripts', () => {
     const fromBeatriz = inbound().filter((i) => i.from === BEATRIZ).length;
     await new Promise((r) => setTimeout(r, 150));
     expect(inbound().filter((i) => i.from === BEATRIZ)).toHaveLength(fromBeatriz);
+  });
+
+  it('answers a campaign now and then: a tap on a quick-reply button arrives as Meta’s button message', async () => {
+    const { sim, send, inbound, until } = await world();
+    sim.addTemplate({
+      waba_id: NUMBER.waba_id,
+      name: 'new_collection',
+      language: 'en_US',
+      category: 'MARKETING',
+      components: [
+        { type: 'BODY', text: 'Our autumn teas are in.' },
+        {
+          type: 'BUTTONS',
+          buttons: [
+            { type: 'QUICK_REPLY', text: 'Show me' },
+            { type: 'QUICK_REPLY', text: 'Not interested' },
+          ],
+        },
+      ],
+    });
+    sim.startCast({ ...FAST, opening: 0, campaign_reply_rate: 1, campaign_stop_share: 0 });
+    const personas = PERSONAS.map((p) => p.wa_id);
+    const sent = new Map<string, string>();
+    for (const to of personas) {
+      const r = await send(to, {
+        type: 'template',
+        template: { name: 'new_collection', language: { code: 'en_US' } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      sent.set(to, r.body.messages[0].id);
+    }
+    // Everyone answers (the rate is 1 here): a tap, a question or a reaction, each to that message.
+    await until('six answers', () => new Set(inbound().map((i) => i.from)).size === 6);
+    const taps = inbound().filter((i) => i.type === 'button');
+    expect(taps.length).toBeGreaterThan(0);
+    for (const { from, m } of taps) {
+      expect(['Show me', 'Not interested']).toContain(m.button.text);
+      expect(m.button.payload).toBe(m.button.text);
+      expect(m.context.id).toBe(sent.get(from));
+    }
+    for (const { from, m } of inbound().filter((i) => i.type === 'reaction'))
+      expect(m.reaction.message_id).toBe(sent.get(from));
   });
 });
