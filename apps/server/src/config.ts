@@ -170,13 +170,12 @@ const schema = z.object({
     .describe(
       'auto: while no real number is connected, a process in role all runs the WhatsApp simulator with a sandbox number and simulated customers.',
     ),
-  SANDBOX_MESSAGE_EVERY_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(86_400)
-    .default(45)
-    .describe('How often a simulated customer writes to the sandbox number (0: only at start).'),
+  SANDBOX_PACE: z
+    .union([z.enum(['slow', 'normal', 'fast']), z.coerce.number().min(0).max(86_400)])
+    .default('normal')
+    .describe(
+      'How lively the sandbox customers are: slow (a new conversation about every 10 minutes, answers in 30-90 s), normal (every 3 minutes, answers in 8-25 s), fast (every 20 s, answers in 1-4 s), or the seconds between new conversations (answers take a twentieth to an eighth of it); 0: only the two conversations at start, answered at the fast pace.',
+    ),
   EVENTS_RETENTION_HOURS: z.coerce
     .number()
     .int()

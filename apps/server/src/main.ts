@@ -93,7 +93,10 @@ export async function startServer(
       out(
         `  Sandbox:    number ${sandbox.display} on the built-in WhatsApp simulator (${sandbox.simulatorUrl});`,
       );
-      out('              simulated customers write in; connect a real number under Settings to turn it off.');
+      out(
+        `              simulated customers write in and answer your replies (SANDBOX_PACE=${config.SANDBOX_PACE});`,
+      );
+      out('              connect a real number under Settings to turn it off.');
     }
     out('');
     const running = app;

@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium)('accounts and browser protections in Chromium', ()
   let violations: () => Promise<string[]>;
 
   beforeAll(async () => {
-    h = await startHarness({ ...ADMIN, org: 'Bakery' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...ADMIN, org: 'Bakery' }, { SANDBOX_PACE: '0' });
     page = h.page;
     base = h.server.url;
     violations = await watchCsp(page);

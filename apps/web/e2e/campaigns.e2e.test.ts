@@ -23,7 +23,7 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
   let base: string;
   const ids: Record<string, string> = {};
   beforeAll(async () => {
-    h = await startHarness({ ...ADMIN, org: 'Marigold Tea' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...ADMIN, org: 'Marigold Tea' }, { SANDBOX_PACE: '0' });
     base = h.server.url;
     const res = await fetch(`${h.simulatorUrl}/_sim/templates`, {
       method: 'POST',

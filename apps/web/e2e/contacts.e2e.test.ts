@@ -15,7 +15,7 @@ describe.skipIf(!hasChromium)('contacts: list, filters, bulk actions, contact pa
   let h: Harness;
   const ids: Record<string, string> = {};
   beforeAll(async () => {
-    h = await startHarness({ ...ADMIN, org: 'Lantern Books' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...ADMIN, org: 'Lantern Books' }, { SANDBOX_PACE: '0' });
     const { page, server } = h;
     await signIn(page, server.url, ADMIN);
     const base = server.url;

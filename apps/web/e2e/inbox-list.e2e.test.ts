@@ -15,7 +15,7 @@ describe.skipIf(!hasChromium)('inbox list at scale: virtual rows, cursor paging 
   let h: Harness;
   let base: string;
   beforeAll(async () => {
-    h = await startHarness({ ...ADMIN, org: 'Busy Shop' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...ADMIN, org: 'Busy Shop' }, { SANDBOX_PACE: '0' });
     base = h.server.url;
     await signIn(h.page, base, ADMIN);
     // The sandbox customers first, so nothing arrives in the middle of the seeded list.

@@ -18,7 +18,7 @@ describe.skipIf(!hasChromium)(
     let page: Page;
 
     beforeAll(async () => {
-      h = await startHarness({ ...OWNER, org: 'Panel Co' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+      h = await startHarness({ ...OWNER, org: 'Panel Co' }, { SANDBOX_PACE: '0' });
       base = h.server.url;
       page = h.page;
       await signIn(page, base, OWNER);

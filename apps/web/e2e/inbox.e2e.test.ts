@@ -16,7 +16,7 @@ describe.skipIf(!hasChromium)('inbox, sandbox badge and webhook events in Chromi
   let h: Harness;
   beforeAll(async () => {
     // Only the two opening messages of the sandbox: the rest of the traffic comes from this test.
-    h = await startHarness({ ...ADMIN, org: 'Kettle & Co' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...ADMIN, org: 'Kettle & Co' }, { SANDBOX_PACE: '0' });
   });
   afterAll(async () => {
     await h?.stop();

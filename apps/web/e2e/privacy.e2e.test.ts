@@ -19,7 +19,7 @@ describe.skipIf(!hasChromium)(
     let agentContext: BrowserContext | undefined;
     const ids: Record<string, string> = {};
     beforeAll(async () => {
-      h = await startHarness({ ...ADMIN, org: 'Quiet Books' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+      h = await startHarness({ ...ADMIN, org: 'Quiet Books' }, { SANDBOX_PACE: '0' });
       base = h.server.url;
       await signIn(h.page, base, ADMIN);
       const old = await post(h.page, base, '/api/v1/tags', { name: 'Old list', color: '#f97316' });

@@ -12,7 +12,7 @@ describe.skipIf(!hasChromium)('Settings → Quick replies in Chromium', () => {
   let viewerContext: BrowserContext | undefined;
 
   beforeAll(async () => {
-    h = await startHarness({ ...OWNER, org: 'Quick Brew' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...OWNER, org: 'Quick Brew' }, { SANDBOX_PACE: '0' });
     base = h.server.url;
     await signIn(h.page, base, OWNER);
   }, 120_000);

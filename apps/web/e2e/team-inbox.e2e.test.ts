@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)('team inbox: two agents in two browsers', () => {
   }
 
   beforeAll(async () => {
-    h = await startHarness({ ...OWNER, org: 'Team Tea' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...OWNER, org: 'Team Tea' }, { SANDBOX_PACE: '0' });
     base = h.server.url;
     await signIn(h.page, base, OWNER);
     a = await agent('asha@teamtea.example', 'Asha');

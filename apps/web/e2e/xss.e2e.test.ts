@@ -8,7 +8,7 @@ describe.skipIf(!hasChromium)('security drill: the XSS corpus renders as text on
   let h: Harness;
   let r: XssResult;
   beforeAll(async () => {
-    h = await startHarness({ ...ADMIN, org: 'Drill & Co' }, { SANDBOX_MESSAGE_EVERY_SECONDS: '0' });
+    h = await startHarness({ ...ADMIN, org: 'Drill & Co' }, { SANDBOX_PACE: '0' });
     await signIn(h.page, h.server.url, ADMIN);
     // Smaller than the bench: a few payloads of each kind.
     r = await runXssDrill(h, { payloads: XSS_PAYLOADS.filter((_, i) => i % 3 === 0), pagesPerRoute: 2 });

@@ -109,6 +109,33 @@ export const Seed = z
   .strict();
 export type Seed = z.input<typeof Seed>;
 
+/**
+ * The cast: regular customers (personas/) who hold scripted conversations with one number. Delays are
+ * milliseconds; the sandbox derives them from its pace setting.
+ */
+export const CastOptions = z
+  .object({
+    phone_number_id: z.string().regex(/^\d{5,20}$/, 'digits only'),
+    /** How many of the personas take part. */
+    personas: z.number().int().min(1).max(6).default(6),
+    /** Conversations started at once. */
+    opening: z.number().int().min(0).max(6).default(2),
+    /** About how often a free persona starts a new conversation (±50 %); 0: only the opening ones. */
+    conversation_every_ms: delay(86_400_000).default(180_000),
+    /** How long a customer takes to answer the business, at least and at most. */
+    reply_delay_ms: z.tuple([delay(3_600_000), delay(3_600_000)]).default([8000, 25_000]),
+    /** A customer nobody answers writes once more after this long; 0: never. */
+    nudge_after_ms: delay(86_400_000).default(900_000),
+    /** Share of campaign (marketing template) messages a persona answers, and of those answers that are STOP. */
+    campaign_reply_rate: rate.default(0.3),
+    campaign_stop_share: rate.default(0.1),
+  })
+  .strict()
+  .refine((o) => o.reply_delay_ms[0] <= o.reply_delay_ms[1], {
+    message: 'reply_delay_ms: the least must not exceed the most',
+  });
+export type CastOptions = z.input<typeof CastOptions>;
+
 export const SimulatorOptions = z
   .object({
     seed: z.number().int().default(1),
@@ -128,7 +155,7 @@ export const SimulatorOptions = z
     webhook_retry_ms: z.array(z.number().int().min(0)).default([1000, 5000, 30_000, 120_000, 600_000]),
     webhook_timeout_ms: z.number().int().min(100).default(10_000),
     webhook_concurrency: z.number().int().min(1).max(256).default(8),
-    /** Keep at most this many sent messages for /_sim/messages. */
+    /** Keep at most this many sent messages for /_sim/messages (and customers' messages and their media). */
     message_log_size: z.number().int().min(0).default(200_000),
     logger: z.boolean().default(false),
   })

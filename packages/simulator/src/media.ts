@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /** Meta's accepted media types and size limits (shared/reference/cloud-api.md §5). */
 export const MEDIA_LIMITS: Record<string, number> = {
@@ -61,16 +62,39 @@ export function checkMediaUrl(
   return Number(exp) < Date.now() ? 'expired' : 'ok';
 }
 
-const JPEG = Buffer.from(
-  '/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=',
-  'base64',
-);
+const ASSETS = new URL('../assets/', import.meta.url);
+const assets = new Map<string, Buffer>();
 
-/** Small stand-in files for media that simulated customers send. */
-export function sampleMedia(kind: string): { mime: string; data: Buffer } {
+/** A file of packages/simulator/assets, read once. */
+function asset(name: string): Buffer {
+  let data = assets.get(name);
+  if (!data) {
+    data = readFileSync(new URL(name, ASSETS));
+    assets.set(name, data);
+  }
+  return data;
+}
+
+/**
+ * Photos simulated customers send: real images of a few KB (drawn once with ffmpeg), so a received
+ * photo is downloaded, stored and shown like one from a phone.
+ */
+export const SAMPLE_IMAGES = {
+  parcel: { file: 'photo-parcel.jpg', mime: 'image/jpeg' },
+  mug: { file: 'photo-mug.jpg', mime: 'image/jpeg' },
+  receipt: { file: 'order-confirmation.png', mime: 'image/png' },
+} as const;
+export type SampleImage = keyof typeof SAMPLE_IMAGES;
+
+const isSampleImage = (s: string | undefined): s is SampleImage => s !== undefined && s in SAMPLE_IMAGES;
+
+/** Small stand-in files for media that simulated customers send (`sample` picks one of SAMPLE_IMAGES). */
+export function sampleMedia(kind: string, sample?: string): { mime: string; data: Buffer } {
   switch (kind) {
-    case 'image':
-      return { mime: 'image/jpeg', data: JPEG };
+    case 'image': {
+      const img = SAMPLE_IMAGES[isSampleImage(sample) ? sample : 'mug'];
+      return { mime: img.mime, data: asset(img.file) };
+    }
     case 'video':
       return { mime: 'video/mp4', data: Buffer.from('00000018667479706d703432000000006d703432', 'hex') };
     case 'document':
@@ -81,7 +105,8 @@ export function sampleMedia(kind: string): { mime: string; data: Buffer } {
     case 'audio':
       return { mime: 'audio/mpeg', data: Buffer.from('4944330300000000000f', 'hex') };
     case 'voice':
-      return { mime: 'audio/ogg; codecs=opus', data: Buffer.from('OggS\0\x02simulated-voice-note') };
+      // A real voice note: three seconds of Opus in Ogg, as WhatsApp records them.
+      return { mime: 'audio/ogg; codecs=opus', data: asset('voice-note.ogg') };
     default:
       return { mime: 'image/webp', data: Buffer.from('RIFF\x1a\0\0\0WEBPVP8 simulated-sticker') };
   }

@@ -47,6 +47,7 @@ function buildSimulator(opts: SimOptions) {
       return core.publicUrl;
     },
     async close() {
+      core.stopCast();
       for (const t of core.timers) clearTimeout(t);
       core.timers.clear();
       core.webhooks.close();
@@ -63,6 +64,12 @@ function buildSimulator(opts: SimOptions) {
     setFaults: core.setFaults,
     setBehaviour: core.setBehaviour,
     setCustomer: core.setCustomer,
+    /**
+     * Regular customers who hold scripted conversations with a number: they write first now and then,
+     * answer what the business sends them after a human delay, and stop when the conversation is over.
+     */
+    startCast: core.startCast,
+    stopCast: core.stopCast,
     stats: core.snapshotStats,
     sentMessages: () => [...core.sent.values()],
     getMessage: (id: string) => core.sent.get(id),

@@ -303,6 +303,8 @@ export function createConversationService(deps: {
     list: view.list,
     get,
     messages: view.messages,
+    /** Read by the sandbox's simulated customers: they stop writing once an agent resolved the conversation. */
+    statusWith: view.statusWith,
     reply,
     uploadMedia,
     react,

@@ -258,6 +258,16 @@ export function createConversationView({
     return c;
   }
 
+  /** The status of the number's conversation with a customer (by wa_id), if they have one. */
+  async function statusWith(orgId: string, numberId: string, waId: string): Promise<string | undefined> {
+    const [row] = await queryRows<{ status: string }>(
+      db,
+      sql`select c.status from conversations c join contacts k on k.id = c.contact_id
+          where c.org_id = ${orgId} and c.number_id = ${numberId} and k.org_id = ${orgId} and k.wa_id = ${waId}`,
+    );
+    return row?.status;
+  }
+
   async function messages(
     ctx: Pick<AuthContext, 'orgId'>,
     conversationId: string,
@@ -310,6 +320,6 @@ export function createConversationView({
     };
   }
 
-  return { list, get, rowOf, messages };
+  return { list, get, rowOf, messages, statusWith };
 }
 export type ConversationView = ReturnType<typeof createConversationView>;

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createSimulator } from '@openwaba/simulator';
+import { type ConversationStatus, createSimulator } from '@openwaba/simulator';
 import type { Services } from '../services.ts';
 import { createCloudApiProvider } from '../whatsapp/cloud-api.provider.ts';
+import { SANDBOX_TEMPLATES } from './catalogue.ts';
+import { sandboxPace } from './pace.ts';
 
 const SANDBOX = {
   phoneNumberId: '100000000000001',
@@ -9,17 +11,11 @@ const SANDBOX = {
   display: '+1 555 000 0001',
   displayName: 'Sandbox number',
 };
-const CUSTOMERS = ['447700900101', '919876500102', '5511988880103', '14155550104'];
-const OPENERS = [
-  'Hi! Are you open today?',
-  'Can I change my delivery address?',
-  'Do you ship to Pune?',
-  'Thanks for the quick reply 🙏',
-];
 
 /**
  * A working WhatsApp number without Meta: while no real number is connected, the Cloud API simulator
- * runs in this process, a sandbox number is wired to it, and simulated customers write in.
+ * runs in this process, a sandbox number is wired to it with a small approved template catalogue
+ * (synced at once), and the simulator's regular customers hold conversations with it at SANDBOX_PACE.
  */
 export async function startSandbox(services: Services, serverUrl: string) {
   const { config, numbers, log } = services;
@@ -28,12 +24,21 @@ export async function startSandbox(services: Services, serverUrl: string) {
     'select id from orgs order by created_at limit 1',
   );
   if (!org) return undefined;
+  const pace = sandboxPace(config.SANDBOX_PACE);
   const secret = () => randomBytes(18).toString('base64url');
   const creds = { accessToken: `sandbox-${secret()}`, appSecret: secret(), verifyToken: secret() };
   const sim = await createSimulator({
     seed: 20261125,
     template_review_ms: 5000,
-    customers: { reply_rate: 0.3, undeliverable_rate: 0, read_delay_ms: 2500, reply_delay_ms: 5000 },
+    // A day of customers' messages and photos at most: the simulator runs as long as the server.
+    message_log_size: 5000,
+    customers: {
+      // Customers the agents add themselves (not the regular ones) sometimes answer too.
+      reply_rate: 0.3,
+      undeliverable_rate: 0,
+      read_delay_ms: pace.read_delay_ms,
+      reply_delay_ms: pace.reply_delay_ms[1],
+    },
   });
   await sim.listen(0, '127.0.0.1');
   sim.addNumber({
@@ -46,19 +51,13 @@ export async function startSandbox(services: Services, serverUrl: string) {
     app_secret: creds.appSecret,
     throughput_mps: 80,
   });
-  sim.addTemplate({
-    waba_id: SANDBOX.wabaId,
-    name: 'order_update',
-    language: 'en_US',
-    category: 'UTILITY',
-    components: [{ type: 'BODY', text: 'Hi {{1}}, your order {{2}} is on its way.' }],
-  });
+  for (const t of SANDBOX_TEMPLATES) sim.addTemplate({ ...t, waba_id: SANDBOX.wabaId });
   const provider = createCloudApiProvider({
     baseUrl: sim.url,
     version: config.META_GRAPH_VERSION,
     timeoutMs: 5000,
   });
-  await numbers.upsertSandbox(
+  const number = await numbers.upsertSandbox(
     org.id,
     {
       phoneNumberId: SANDBOX.phoneNumberId,
@@ -68,28 +67,33 @@ export async function startSandbox(services: Services, serverUrl: string) {
     },
     provider,
   );
-  let n = 0;
-  const writeIn = () => {
-    const waId = CUSTOMERS[n % CUSTOMERS.length]!;
-    // Now and then a photo, so received media (download, store, serve) shows in a fresh install too.
-    if (n % 4 === 3)
-      sim.customerSend(SANDBOX.phoneNumberId, waId, 'image', { caption: 'Is this the right one?' });
-    else sim.customerSend(SANDBOX.phoneNumberId, waId, 'text', { text: OPENERS[n % OPENERS.length]! });
-    n++;
-  };
-  // A first conversation right away, then now and then.
-  writeIn();
-  writeIn();
-  const timer =
-    config.SANDBOX_MESSAGE_EVERY_SECONDS > 0
-      ? setInterval(writeIn, config.SANDBOX_MESSAGE_EVERY_SECONDS * 1000)
-      : undefined;
+  // The catalogue is on the Templates page from the first start, nobody has to press Sync.
+  const synced = await services.templates.sync(org.id, { wabaId: SANDBOX.wabaId });
+  if (synced.errors.length) log.warn({ errors: synced.errors }, 'sandbox templates not synced');
+
+  sim.startCast(
+    {
+      phone_number_id: SANDBOX.phoneNumberId,
+      opening: 2,
+      conversation_every_ms: pace.conversation_every_ms,
+      reply_delay_ms: pace.reply_delay_ms,
+      nudge_after_ms: pace.nudge_after_ms,
+    },
+    {
+      // A conversation an agent resolved is over for the customer; they come back with something new later.
+      async conversationStatus(waId): Promise<ConversationStatus> {
+        const status = await services.conversations.statusWith(org.id, number.id, waId);
+        return status === undefined ? 'none' : status === 'resolved' ? 'resolved' : 'open';
+      },
+      onError: (err) => log.warn({ err }, 'a simulated sandbox customer stumbled'),
+    },
+  );
   log.info({ simulator: sim.url }, 'sandbox number running on the built-in simulator');
   return {
     simulatorUrl: sim.url,
     display: SANDBOX.display,
     async stop() {
-      clearInterval(timer);
+      sim.stopCast();
       await provider.close();
       await sim.close();
     },

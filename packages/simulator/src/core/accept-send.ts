@@ -2,6 +2,7 @@ import { TIER_LIMIT } from '../config.ts';
 import { statusChange } from '../events/index.ts';
 import { createTokenBucket } from '../limits.ts';
 import type { SentRecord, SimNumber } from '../state.ts';
+import type { Cast } from './cast.ts';
 import type { Customers } from './customers.ts';
 import type { Emitter } from './emit.ts';
 import type { Numbers } from './numbers.ts';
@@ -9,7 +10,13 @@ import { createReplies } from './simulate-reply.ts';
 import { DAY, type Store } from './store.ts';
 
 /** Sending: the per-number and per-pair limits, and the life of an accepted message. */
-export function createSending(store: Store, numbers: Numbers, customers: Customers, emitter: Emitter) {
+export function createSending(
+  store: Store,
+  numbers: Numbers,
+  customers: Customers,
+  emitter: Emitter,
+  cast: Cast,
+) {
   const { opts, rnd, sent, stats, pairBuckets, conversations, later } = store;
   const { customer, windowOpen, context } = customers;
   const { simulateReply } = createReplies(store, numbers, emitter);
@@ -111,9 +118,11 @@ export function createSending(store: Store, numbers: Numbers, customers: Custome
       later(() => status('failed', failure), b.sent_delay_ms);
       return id;
     }
-    const delivered = c.rnd.chance(b.deliver_rate);
-    const read = delivered && c.rnd.chance(b.read_rate);
-    const reply = read && c.rnd.chance(b.reply_rate);
+    // The cast's personas receive and read everything, and answer by their script, not by chance.
+    const persona = cast.plays(n.phone_number_id, to);
+    const delivered = persona || c.rnd.chance(b.deliver_rate);
+    const read = delivered && (persona || c.rnd.chance(b.read_rate));
+    const reply = !persona && read && c.rnd.chance(b.reply_rate);
     later(() => {
       status('sent');
       if (!delivered) return;
@@ -122,7 +131,8 @@ export function createSending(store: Store, numbers: Numbers, customers: Custome
         if (!read) return;
         later(() => {
           status('read');
-          if (reply) later(() => simulateReply(n, c, rec), b.reply_delay_ms);
+          if (persona) cast.read(n.phone_number_id, to, rec);
+          else if (reply) later(() => simulateReply(n, c, rec), b.reply_delay_ms);
         }, b.read_delay_ms);
       }, b.delivered_delay_ms);
     }, b.sent_delay_ms);

@@ -1,12 +1,19 @@
 import { Seed } from '../config.ts';
 import { createRateMeter, createTokenBucket } from '../limits.ts';
+import type { Cast } from './cast.ts';
 import type { Customers } from './customers.ts';
 import { burstOf, type Numbers } from './numbers.ts';
 import type { Store } from './store.ts';
 import type { Templates } from './templates.ts';
 
 /** The control API's whole-world verbs: counters, reset, and loading a seed file. */
-export function createAdmin(store: Store, numbers: Numbers, customers: Customers, templates: Templates) {
+export function createAdmin(
+  store: Store,
+  numbers: Numbers,
+  customers: Customers,
+  templates: Templates,
+  cast: Cast,
+) {
   const { faults, webhooks, stats } = store;
 
   function snapshotStats() {
@@ -31,6 +38,7 @@ export function createAdmin(store: Store, numbers: Numbers, customers: Customers
   }
 
   function reset(all = false) {
+    cast.stop();
     for (const t of store.timers) clearTimeout(t);
     store.timers.clear();
     webhooks.reset();

@@ -3,6 +3,7 @@ import { asyncError } from '../errors.ts';
 import type { Faults } from '../faults.ts';
 import { createSending } from './accept-send.ts';
 import { createAdmin } from './admin.ts';
+import { createCast } from './cast.ts';
 import { createCustomers } from './customers.ts';
 import { createEmitter } from './emit.ts';
 import { createNumbers } from './numbers.ts';
@@ -13,16 +14,18 @@ export type Core = ReturnType<typeof buildCore>;
 
 /**
  * The simulated world without HTTP: what the Graph and control routes read and act on. Built in
- * dependency order (store → numbers, customers → webhooks → sending, templates → admin), no forward references.
+ * dependency order (store → numbers, customers → webhooks → cast → sending, templates → admin), no forward
+ * references.
  */
 export function buildCore(opts: SimOptions) {
   const store = createStore(opts);
   const numbers = createNumbers(store);
   const customers = createCustomers(store);
   const emitter = createEmitter(store, customers);
-  const sending = createSending(store, numbers, customers, emitter);
+  const cast = createCast(store, customers, emitter);
+  const sending = createSending(store, numbers, customers, emitter, cast);
   const templates = createTemplates(store, numbers, customers, emitter);
-  const admin = createAdmin(store, numbers, customers, templates);
+  const admin = createAdmin(store, numbers, customers, templates, cast);
 
   return {
     opts,
@@ -71,5 +74,7 @@ export function buildCore(opts: SimOptions) {
       store.publicUrl = url;
     },
     setCustomer: customers.setCustomer,
+    startCast: cast.start,
+    stopCast: cast.stop,
   };
 }

@@ -85,10 +85,10 @@ export function createCustomers(store: Store) {
       rnd: c.rnd,
       now: Math.floor(Date.now() / 1000),
       wamid: () => store.wamid(c.wa_id),
-      media: (kind) => {
-        const s = sampleMedia(kind);
+      media: (kind, sample) => {
+        const s = sampleMedia(kind, sample);
         const m = storedMedia(store.nextId(16), n.phone_number_id, s.mime, s.data);
-        media.set(m.id, m);
+        store.remember(media, m.id, m);
         return {
           id: m.id,
           mime_type: m.mime_type,

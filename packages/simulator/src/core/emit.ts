@@ -57,7 +57,14 @@ export function createEmitter(store: Store, customers: Customers) {
     c.lastInboundAt.set(phoneNumberId, now);
     if (c.windowOverride === 'closed') c.windowOverride = undefined;
     if (id)
-      inbound.set(id, { wamid: id, phone_number_id: phoneNumberId, from: waId, kind, read: false, at: now });
+      store.remember(inbound, id, {
+        wamid: id,
+        phone_number_id: phoneNumberId,
+        from: waId,
+        kind,
+        read: false,
+        at: now,
+      });
     stats.inbound++;
     emit(n, n.waba_id, change);
     return { id, change };

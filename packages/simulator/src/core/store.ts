@@ -61,6 +61,12 @@ export function createStore(opts: SimOptions) {
     timers.add(t);
   };
 
+  /** Keeps at most `message_log_size` entries of a log (customer messages, their media): the oldest go. */
+  const remember = <V>(map: Map<string, V>, key: string, value: V) => {
+    if (map.size >= Math.max(1, opts.message_log_size)) map.delete(map.keys().next().value!);
+    map.set(key, value);
+  };
+
   const nextId = (digits = 15) => {
     ids += 1;
     return `${rnd.int(1, 9)}${String(ids).padStart(6, '0')}${rnd.hex(12).replace(/[a-f]/g, (c) => String(c.charCodeAt(0) % 10))}`.slice(
@@ -101,6 +107,7 @@ export function createStore(opts: SimOptions) {
     timers,
     startedAt: Date.now(),
     later,
+    remember,
     nextId,
     wamid,
   };

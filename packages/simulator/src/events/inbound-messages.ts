@@ -1,5 +1,5 @@
 import { asyncError } from '../errors.ts';
-import { type Builder, inboundMessage, mediaBody, messagesValue, str } from './context.ts';
+import { type Builder, inboundMessage, mediaBody, messagesValue, num, str } from './context.ts';
 
 const PHRASES = [
   'Hi! Is this still available?',
@@ -56,7 +56,9 @@ export const MESSAGE_KINDS: Record<string, Builder> = {
     messagesValue(ctx, {
       messages: [
         inboundMessage(ctx, 'image', {
-          image: mediaBody(ctx.media('image'), { caption: str(p, 'caption', 'Photo') }),
+          image: mediaBody(ctx.media('image', str(p, 'sample', 'mug')), {
+            caption: str(p, 'caption', 'Photo'),
+          }),
         }),
       ],
     }),
@@ -135,14 +137,21 @@ export const MESSAGE_KINDS: Record<string, Builder> = {
       messages: [
         inboundMessage(ctx, 'location', {
           location: p.current
-            ? { latitude: 37.4422, longitude: -122.1617 }
-            : {
-                latitude: 37.44221496582,
-                longitude: -122.16165924072,
-                name: 'Philz Coffee',
-                address: '101 Forest Ave, Palo Alto, CA 94301',
-                url: 'https://philzcoffee.com/',
-              },
+            ? { latitude: num(p, 'latitude', 37.4422), longitude: num(p, 'longitude', -122.1617) }
+            : typeof p.place === 'string'
+              ? {
+                  latitude: num(p, 'latitude', 0),
+                  longitude: num(p, 'longitude', 0),
+                  name: p.place,
+                  address: str(p, 'address', ''),
+                }
+              : {
+                  latitude: 37.44221496582,
+                  longitude: -122.16165924072,
+                  name: 'Philz Coffee',
+                  address: '101 Forest Ave, Palo Alto, CA 94301',
+                  url: 'https://philzcoffee.com/',
+                },
         }),
       ],
     }),
