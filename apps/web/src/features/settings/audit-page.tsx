@@ -104,7 +104,11 @@ export function AuditPage() {
         />
         {log.hasNextPage && (
           <div className="mt-3 text-center">
-            <Button variant="secondary" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+            <Button
+              variant="secondary"
+              onClick={() => log.fetchNextPage()}
+              disabledReason={log.isFetchingNextPage && 'Loading…'}
+            >
               Load more
             </Button>
           </div>

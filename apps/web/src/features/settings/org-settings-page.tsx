@@ -80,7 +80,11 @@ export function OrgSettingsPage() {
       {!canEdit && <Alert kind="info">Only admins and owners can change these settings.</Alert>}
       {save.error && <Alert>{errorMessage(save.error)}</Alert>}
       {save.isSuccess && <Alert kind="success">Settings saved.</Alert>}
-      <fieldset disabled={!canEdit || save.isPending} className="space-y-6">
+      <fieldset
+        disabled={!canEdit || save.isPending}
+        title={!canEdit ? 'Only admins and owners can change these settings.' : undefined}
+        className="space-y-6"
+      >
         <Card title="Organisation">
           <Field label="Name">
             {(id) => <Input id={id} value={form.name} onChange={(e) => set({ name: e.target.value })} />}
@@ -187,7 +191,7 @@ export function OrgSettingsPage() {
           </div>
         </Card>
         {canEdit && (
-          <Button type="submit" disabled={save.isPending}>
+          <Button type="submit" disabledReason={save.isPending && 'Saving…'}>
             {save.isPending ? 'Saving…' : 'Save settings'}
           </Button>
         )}
