@@ -90,7 +90,10 @@ export function OrgSettingsPage() {
             {(id) => <Input id={id} value={form.name} onChange={(e) => set({ name: e.target.value })} />}
           </Field>
         </Card>
-        <Card title="Region and time" description="Times are stored in UTC and shown in this time zone.">
+        <Card
+          title="Region and time"
+          description="Campaign schedules are set and shown in this time zone. Other times in the dashboard are shown in your browser's time zone."
+        >
           <div className="grid gap-4 sm:grid-cols-2">
             <Field label="Time zone">
               {(id) => (
@@ -120,7 +123,10 @@ export function OrgSettingsPage() {
                 />
               )}
             </Field>
-            <Field label="Allowed countries" hint="Comma-separated country codes; empty allows every country">
+            <Field
+              label="Allowed countries"
+              hint="Contacts you add or import must have a phone number of one of these countries (codes separated by commas); empty allows every country"
+            >
               {(id) => (
                 <Input
                   id={id}
