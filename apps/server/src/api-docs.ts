@@ -16,7 +16,8 @@ const BRAND = { 600: '#059669', 700: '#047857', 800: '#065f46', 100: '#d1fae5' }
 /** The dashboard's mark: a speech bubble on a green tile. */
 const MARK = `<rect x="2" y="4" width="32" height="32" rx="8" fill="${BRAND[600]}"/><path d="M12 28.5l1.4-4.3a8.2 8.2 0 1 1 3.2 3z" fill="none" stroke="#fff" stroke-width="2.4" stroke-linejoin="round"/>`;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"';
-const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" width="230" height="40" viewBox="0 0 230 40">${MARK}<text x="44" y="27" ${FONT} font-size="21" font-weight="700" fill="#fff">openwaba</text><text x="145" y="27" ${FONT} font-size="21" fill="${BRAND[100]}">API</text></svg>`;
+// One <text> with two runs: the second follows the first whatever width the system font gives it.
+const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" width="230" height="40" viewBox="0 0 230 40">${MARK}<text x="44" y="27" ${FONT} font-size="21"><tspan font-weight="700" fill="#fff">openwaba</tspan><tspan dx="8" fill="${BRAND[100]}">API</tspan></text></svg>`;
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="2 4 32 32">${MARK}</svg>`;
 
 const CSS = `
