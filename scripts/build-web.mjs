@@ -10,6 +10,7 @@ const dist = join(root, 'apps/web/dist/index.html');
 const sources = [
   'apps/web/src',
   'apps/web/index.html',
+  'apps/web/public',
   'apps/web/vite.config.ts',
   'packages/contracts/src',
   'packages/sdk/src',

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerSends, type Harness, hasChromium, signIn, startHarness } from './harness.ts';
 
@@ -64,11 +64,57 @@ describe.skipIf(!hasChromium)('accounts and browser protections in Chromium', ()
     await signIn(page, base, ADMIN);
     // The WebSocket connected: the shell says so to screen readers.
     await page.getByText('Live updates on').waitFor({ state: 'attached', timeout: 15_000 });
+    const errors: string[] = [];
+    const onConsole = (m: ConsoleMessage) => {
+      if (m.type() === 'error') errors.push(m.text());
+    };
+    const onPageError = (e: Error) => errors.push(e.message);
+    page.on('console', onConsole);
+    page.on('pageerror', onPageError);
     await page.goto(`${base}/docs`);
     await page.getByText('openwaba API').first().waitFor();
     await page.locator('.opblock').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    page.off('console', onConsole);
+    page.off('pageerror', onPageError);
     await h.shot('30-docs-under-csp');
     expect(await violations()).toEqual([]);
+    expect(errors).toEqual([]);
+    // Branded: our title, our mark in the top bar, no stock Swagger look or "explore a URL" box.
+    expect(await page.title()).toBe('openwaba API reference');
+    const logo = page.locator('.topbar img');
+    expect(await logo.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    expect(await logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await page.locator('.topbar .download-url-wrapper').isVisible()).toBe(false);
+    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toContain('openwaba.svg');
+    const topbar = await page.locator('.topbar').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(topbar).toBe('rgb(6, 95, 70)');
+  });
+
+  it('lists where you are signed in: browser and system, this device marked, times relative', async () => {
+    const iphone = await h.browser.newContext({
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    });
+    const phone = await iphone.newPage();
+    await signIn(phone, base, ADMIN);
+    await page.goto(`${base}/settings/account`);
+    const sessions = page.getByRole('list', { name: 'Sessions' });
+    await sessions.getByText('Safari 17 on iOS').waitFor();
+    const items = await sessions.getByRole('listitem').allInnerTexts();
+    // This browser first, marked, named from its user agent (headless Chromium reports Chrome on Linux).
+    expect(items[0]).toMatch(/^Chrome \d+ on Linux\s+This device\s+127\.0\.0\.1 · active now · signed in /);
+    const other = items.find((i) => i.startsWith('Safari 17 on iOS'));
+    expect(other).toMatch(/last active (now|\d+ minutes? ago) · signed in (now|\d+ minutes? ago)/);
+    expect(other).not.toContain('This device');
+    expect(items.join('\n')).not.toContain('Mozilla/5.0');
+    await h.shot('34-account-sessions');
+    // Signing the phone out from here ends its session.
+    await sessions.getByRole('button', { name: 'Sign out Safari 17 on iOS' }).click();
+    await sessions.getByText('Safari 17 on iOS').waitFor({ state: 'detached' });
+    const state = await phone.evaluate(async () => (await fetch('/api/v1/auth/session')).json());
+    expect(state).toEqual({ signed_in: false, needs_refresh: false });
+    await iphone.close();
   });
 
   it('shows "New organisation" to the instance administrator, who creates one', async () => {

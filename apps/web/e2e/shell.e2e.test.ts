@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { ConsoleMessage, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, hasChromium, startHarness } from './harness.ts';
 
@@ -18,6 +18,41 @@ describe.skipIf(!hasChromium)('dashboard shell in Chromium', () => {
 
   afterAll(async () => {
     await h?.stop();
+  });
+
+  it('loads the sign-in page without a console error or a failing request', async () => {
+    const errors: string[] = [];
+    const failed: string[] = [];
+    const requests: string[] = [];
+    const onConsole = (m: ConsoleMessage) => {
+      if (m.type() === 'error') errors.push(m.text());
+    };
+    const onResponse = (r: Response) => {
+      requests.push(new URL(r.url()).pathname);
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    };
+    page.on('console', onConsole);
+    page.on('response', onResponse);
+    const onPageError = (e: Error) => errors.push(e.message);
+    page.on('pageerror', onPageError);
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.goto(`${server.url}/login`);
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    page.off('console', onConsole);
+    page.off('response', onResponse);
+    page.off('pageerror', onPageError);
+    // The dashboard asked whether it is signed in (and was told no) rather than failing on /me.
+    expect(requests).toContain('/api/v1/auth/session');
+    expect(requests).not.toContain('/api/v1/me');
+    expect(failed).toEqual([]);
+    expect(errors).toEqual([]);
+    // The empty form says why it cannot be sent yet.
+    const submit = page.getByRole('button', { name: 'Sign in' });
+    expect(await submit.isDisabled()).toBe(true);
+    expect(await submit.getAttribute('title')).toBe('Enter your email');
   });
 
   it('redirects to sign-in, rejects a wrong password, signs in and shows the shell', async () => {
@@ -56,6 +91,32 @@ describe.skipIf(!hasChromium)('dashboard shell in Chromium', () => {
     await page.getByRole('button', { name: 'Create invitation' }).click();
     await page.getByTestId('invite-link').waitFor();
     await shot('04-members');
+  });
+
+  it('settings say what is true: notifications, the empty teams page, why a button is disabled', async () => {
+    await page.goto(`${server.url}/settings/notifications`);
+    await page.getByRole('list', { name: 'What you are told' }).waitFor();
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).not.toMatch(/\(soon\)|coming soon|not yet available/i);
+    expect(text).toContain('Your campaigns: finished, paused');
+    await shot('04b-notifications-settings');
+
+    await page.goto(`${server.url}/settings/teams`);
+    await page.getByRole('heading', { name: 'No teams yet' }).waitFor();
+    await page.getByText('Press “New team” to create one.').waitFor();
+    // The same empty state as the other pages: the shared component, its icon centred in brand colour.
+    const icon = page.locator('main svg.mx-auto.h-10.w-10.text-brand-600');
+    expect(await icon.count()).toBe(1);
+    await shot('04c-teams-empty');
+    await page.getByRole('button', { name: 'New team' }).click();
+    const create = page.getByRole('button', { name: 'Create team' });
+    expect(await create.isDisabled()).toBe(true);
+    expect(await create.getAttribute('title')).toBe('Enter a name first');
+    const describedBy = await create.getAttribute('aria-describedby');
+    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe('Enter a name first');
+    await page.getByLabel('Name').fill('Night shift');
+    expect(await create.isDisabled()).toBe(false);
+    expect(await create.getAttribute('title')).toBeNull();
   });
 
   it('switches organisation', async () => {

@@ -35,6 +35,10 @@ export type Me = z.infer<typeof Me>;
 export const Session = z.object({
   id: Uuid,
   user_agent: z.string().nullable(),
+  /** The browser read from the user agent ("Chrome 141"); null when it names none (a script, the CLI). */
+  browser: z.string().nullable(),
+  /** The operating system read from the user agent ("Linux", "iOS"); null when it names none. */
+  os: z.string().nullable(),
   ip: z.string().nullable(),
   created_at: IsoDate,
   last_seen_at: IsoDate,
@@ -42,6 +46,13 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 export const SessionList = z.object({ data: z.array(Session) });
+
+/**
+ * Whether this browser is signed in, asked without failing: `needs_refresh` when the access token
+ * has expired but the session can be refreshed (the dashboard refreshes before asking for /me).
+ */
+export const SessionState = z.object({ signed_in: z.boolean(), needs_refresh: z.boolean() });
+export type SessionState = z.infer<typeof SessionState>;
 
 export const OrgName = Text(100).pipe(z.string().min(1, 'must not be empty'));
 export const PersonName = Text(100);

@@ -74,6 +74,30 @@ describe('sdk against a real server', () => {
     expect((await api.me.get()).user.email).toBe(OWNER.email);
   });
 
+  it('me.current: null when signed out, the user when signed in or only refreshable, never a 4xx', async () => {
+    const browser = browserFetch();
+    const statuses: string[] = [];
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const res = await browser.fetch(input, init);
+      statuses.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname} ${res.status}`);
+      return res;
+    };
+    const api = createClient({ baseUrl: base, fetch });
+    await expect(api.me.current()).resolves.toBeNull();
+    await api.auth.login({ email: OWNER.email, password: OWNER.password });
+    await expect(api.me.current()).resolves.toMatchObject({ user: { email: OWNER.email } });
+    browser.jar.delete('ow_access'); // expired: refreshed before /me is asked
+    await expect(api.me.current()).resolves.toMatchObject({ user: { email: OWNER.email } });
+    expect(statuses.slice(-3)).toEqual([
+      'GET /api/v1/auth/session 200',
+      'POST /api/v1/auth/refresh 200',
+      'GET /api/v1/me 200',
+    ]);
+    await api.auth.logout();
+    await expect(api.me.current()).resolves.toBeNull();
+    expect(statuses.filter((s) => !s.endsWith(' 200'))).toEqual([]);
+  });
+
   it('throws ApiError with the server code and calls onSignedOut when the session is gone', async () => {
     const { fetch } = browserFetch();
     let signedOut = 0;

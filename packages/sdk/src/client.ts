@@ -67,6 +67,7 @@ import {
   Segment,
   SegmentList,
   SessionList,
+  SessionState,
   Tag,
   TagList,
   Team,
@@ -639,10 +640,27 @@ export function createClient(opts: ClientOptions = {}) {
       logout: () => call(Ok, 'POST', '/api/v1/auth/logout'),
       /** @example const stillSignedIn = await api.auth.refresh() */
       refresh: () => refreshSession(),
+      /** Never 401. @example const { signed_in, needs_refresh } = await api.auth.session() */
+      session: () => call(SessionState, 'GET', '/api/v1/auth/session'),
     },
     me: {
       /** @example const { user, org, role, orgs } = await api.me.get() */
       get: () => call(Me, 'GET', '/api/v1/me'),
+      /**
+       * The signed-in user, or null when signed out. The session is asked about first, so a
+       * signed-out browser makes no failing request; an expired access token is refreshed before /me.
+       * @example const me = await api.me.current(); if (!me) showSignIn()
+       */
+      current: async (): Promise<Me | null> => {
+        const state = await call(SessionState, 'GET', '/api/v1/auth/session');
+        if (!state.signed_in || (state.needs_refresh && !(await refreshSession()))) return null;
+        try {
+          return await call(Me, 'GET', '/api/v1/me');
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 401) return null;
+          throw err;
+        }
+      },
       /** @example await api.me.switchOrg(orgId) */
       switchOrg: (orgId: string) => call(Me, 'POST', '/api/v1/me/org', { org_id: orgId }),
       /** @example await api.me.changePassword({ current_password, new_password }) */

@@ -137,6 +137,42 @@ describe('refresh tokens', () => {
   });
 });
 
+describe('the session probe', () => {
+  const probe = async (c: ReturnType<TestApp['client']>) => {
+    const res = await c.get('/api/v1/auth/session');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    return res.json();
+  };
+
+  it('says signed out without a 401, and signed in (or refreshable) without consuming anything', async () => {
+    expect(await probe(t.client())).toEqual({ signed_in: false, needs_refresh: false });
+    const c = await t.owner();
+    expect(await probe(c)).toEqual({ signed_in: true, needs_refresh: false });
+    const refresh = c.cookies.get('ow_refresh');
+    c.cookies.delete('ow_access'); // expired
+    expect(await probe(c)).toEqual({ signed_in: true, needs_refresh: true });
+    expect(await probe(c)).toEqual({ signed_in: true, needs_refresh: true });
+    // Asking twice consumed nothing: the refresh token still rotates once, as a first use.
+    expect(c.cookies.get('ow_refresh')).toBe(refresh);
+    expect((await c.post('/api/v1/auth/refresh')).statusCode).toBe(200);
+    expect(await probe(c)).toEqual({ signed_in: true, needs_refresh: false });
+  });
+
+  it('says signed out for an unknown token and once the session has ended', async () => {
+    const made = t.client();
+    made.cookies.set('ow_access', 'not-a-jwt');
+    made.cookies.set('ow_refresh', 'made-up-token-made-up-token-made-up');
+    expect(await probe(made)).toEqual({ signed_in: false, needs_refresh: false });
+    const c = await t.owner();
+    const kept = new Map(c.cookies);
+    expect((await c.post('/api/v1/auth/logout')).statusCode).toBe(200);
+    const replay = t.client();
+    for (const [k, v] of kept) replay.cookies.set(k, v);
+    expect(await probe(replay)).toEqual({ signed_in: false, needs_refresh: false });
+  });
+});
+
 describe('ending sessions', () => {
   it('logout ends the session: the old access token and refresh token stop working', async () => {
     const c = await t.owner();
@@ -188,11 +224,38 @@ describe('ending sessions', () => {
     await t.client('10.3.0.2').login(email, 'a brand new password');
   });
 
+  it('names the browser and system of each session from its user agent', async () => {
+    const c = t.client('10.4.0.1');
+    const iphone =
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+    const creds = { email: OWNER.email, password: OWNER.password };
+    expect((await c.request('POST', '/api/v1/auth/login', creds, { 'user-agent': iphone })).statusCode).toBe(
+      200,
+    );
+    const cli = t.client('10.4.0.2');
+    await cli.request('POST', '/api/v1/auth/login', creds, { 'user-agent': 'openwaba-cli/0.1.0' });
+    const list = (await c.get('/api/v1/me/sessions')).json().data as Record<string, unknown>[];
+    expect(list.find((s) => s.current)).toMatchObject({
+      user_agent: iphone,
+      browser: 'Safari 17',
+      os: 'iOS',
+      ip: '10.4.0.1',
+    });
+    // A user agent that names no browser keeps its raw text; browser and os stay empty.
+    expect(list.find((s) => s.user_agent === 'openwaba-cli/0.1.0')).toMatchObject({
+      browser: null,
+      os: null,
+    });
+  });
+
   it('lists sessions and revokes one; another user cannot revoke it', async () => {
     const a = await t.owner();
     const b = await t.owner();
     const list = await a.get('/api/v1/me/sessions');
     expect(list.statusCode).toBe(200);
+    expect(list.json().data.find((s: { current: boolean }) => s.current)).toMatchObject({
+      id: (await a.get('/api/v1/me')).json().session_id,
+    });
     const bId = (await b.get('/api/v1/me')).json().session_id;
     expect(list.json().data.some((s: { id: string }) => s.id === bId)).toBe(true);
     const stranger = await t.member('admin');

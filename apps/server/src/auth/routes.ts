@@ -5,6 +5,7 @@ import {
   Me,
   Ok,
   SessionList,
+  SessionState,
   SwitchOrgBody,
   Uuid,
 } from '@openwaba/contracts';
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
 import { authOf } from '../lib/http.ts';
+import { optionalAuthOf } from './access.ts';
 import {
   ACCESS_COOKIE,
   clearSessionCookies,
@@ -72,6 +74,27 @@ export const authRoutes =
           if (err instanceof AppError && err.code === 'UNAUTHENTICATED') clearSessionCookies(reply);
           throw err;
         }
+      },
+    );
+
+    // Under /api/v1/auth, so the browser sends the refresh cookie too. Always 200: the sign-in page
+    // learns it is signed out without a failing request, and nothing is consumed or changed.
+    app.get(
+      '/api/v1/auth/session',
+      {
+        config: { access: 'public' },
+        schema: {
+          ...tag,
+          summary: 'Whether the caller is signed in, and whether the session needs a refresh first',
+          response: { 200: SessionState },
+        },
+      },
+      async (req, reply) => {
+        reply.header('cache-control', 'no-store');
+        if (await optionalAuthOf(req, auth)) return { signed_in: true, needs_refresh: false };
+        const refresh = req.cookies[REFRESH_COOKIE];
+        const live = refresh ? await auth.canRefresh(refresh) : false;
+        return { signed_in: live, needs_refresh: live };
       },
     );
 

@@ -9,6 +9,7 @@ import type { DeviceCookies } from './device-cookie.ts';
 import * as repo from './repo.ts';
 import { createPasswordThrottle } from './throttle.ts';
 import type { TokenSigner } from './tokens.ts';
+import { describeUserAgent } from './user-agent.ts';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -136,6 +137,17 @@ export function createAuthService(deps: {
     return issueTokens(ctx.user.id, ctx.session.id);
   }
 
+  /**
+   * Whether this refresh token's session is live, without consuming the token: the sign-in probe
+   * asks it so a signed-out browser makes no failing request. A token already used still says yes
+   * while its session lives, so presenting it to `refresh` keeps ending a stolen session.
+   */
+  async function canRefresh(refreshToken: string): Promise<boolean> {
+    const known = await repo.findRefreshToken(db, sha256(refreshToken));
+    const session = known && (await repo.getSession(db, known.sessionId));
+    return Boolean(session && !session.revokedAt && session.expiresAt.getTime() > Date.now());
+  }
+
   /** Verifies an access token and loads the live session; revocation takes effect at once. */
   async function authenticate(accessToken: string): Promise<AuthContext> {
     const claims = await signer.verify(accessToken);
@@ -239,6 +251,7 @@ export function createAuthService(deps: {
       id: s.id,
       ip: s.ip,
       user_agent: s.userAgent,
+      ...describeUserAgent(s.userAgent),
       created_at: s.createdAt.toISOString(),
       last_seen_at: s.lastSeenAt.toISOString(),
       current: s.id === ctx.sessionId,
@@ -297,6 +310,7 @@ export function createAuthService(deps: {
     countUsers,
     login,
     refresh,
+    canRefresh,
     authenticate,
     logout,
     logoutByRefreshToken,

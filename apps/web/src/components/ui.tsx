@@ -20,12 +20,39 @@ const BUTTON_VARIANTS = {
 } as const;
 type ButtonVariant = keyof typeof BUTTON_VARIANTS;
 
+/**
+ * `disabledReason`: while set, the button is disabled and says why — on hover (title) and to screen
+ * readers (aria-describedby). Prefer it to a bare `disabled`, which leaves people guessing.
+ */
 export function Button({
   variant = 'primary',
   className,
+  disabledReason,
+  disabled,
   ...props
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant }) {
-  return <button type="button" className={cx(BUTTON_BASE, BUTTON_VARIANTS[variant], className)} {...props} />;
+}: ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: ButtonVariant;
+  disabledReason?: string | false | null | undefined;
+}) {
+  const reasonId = useId();
+  const button = (
+    <button
+      type="button"
+      className={cx(BUTTON_BASE, BUTTON_VARIANTS[variant], className)}
+      {...props}
+      disabled={Boolean(disabledReason) || disabled}
+      {...(disabledReason ? { title: disabledReason, 'aria-describedby': reasonId } : {})}
+    />
+  );
+  if (!disabledReason) return button;
+  return (
+    <>
+      {button}
+      <span id={reasonId} className="sr-only">
+        {disabledReason}
+      </span>
+    </>
+  );
 }
 
 /** A link that looks like a button: "New campaign" opening the wizard. */
@@ -250,7 +277,7 @@ export function ConfirmPanel({
       </h2>
       <p className="mt-1 text-sm text-slate-600">{children}</p>
       <div className="mt-3 flex gap-2">
-        <Button variant="danger" disabled={busy} onClick={onConfirm}>
+        <Button variant="danger" disabledReason={busy && busyLabel} onClick={onConfirm}>
           {busy ? busyLabel : confirmLabel}
         </Button>
         <Button variant="secondary" onClick={onCancel}>

@@ -143,7 +143,11 @@ export function AcceptInvitationPage() {
         <Button
           type="submit"
           className="w-full"
-          disabled={accept.isPending || (!signedInAsInvitee && password.length === 0)}
+          disabledReason={
+            accept.isPending
+              ? 'Accepting…'
+              : !signedInAsInvitee && password.length === 0 && 'Enter a password first'
+          }
         >
           Accept invitation
         </Button>

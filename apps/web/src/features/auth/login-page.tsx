@@ -56,7 +56,13 @@ export function LoginPage() {
             />
           )}
         </Field>
-        <Button type="submit" className="w-full" disabled={login.isPending || !email || !password}>
+        <Button
+          type="submit"
+          className="w-full"
+          disabledReason={
+            login.isPending ? 'Signing in…' : !email ? 'Enter your email' : !password && 'Enter your password'
+          }
+        >
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>

@@ -1,21 +1,16 @@
 import type { Me } from '@openwaba/contracts';
-import { ApiError } from '@openwaba/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api.ts';
 import { authKeys } from './keys.ts';
 
-/** The signed-in user; `null` when signed out. */
+/**
+ * The signed-in user; `null` when signed out. The server is asked whether there is a session
+ * before /me, so the sign-in page loads without a single failing request.
+ */
 export function useMe() {
   return useQuery<Me | null>({
     queryKey: authKeys.me,
-    queryFn: async () => {
-      try {
-        return await api.me.get();
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) return null;
-        throw err;
-      }
-    },
+    queryFn: () => api.me.current(),
     staleTime: 60_000,
   });
 }

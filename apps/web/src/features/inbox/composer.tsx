@@ -246,7 +246,10 @@ function TextComposer({
             }
           }}
         />
-        <Button type="submit" disabled={(!text.trim() && !file) || busy}>
+        <Button
+          type="submit"
+          disabledReason={busy ? 'Sending…' : !text.trim() && !file && 'Write a message or attach a file'}
+        >
           {busy ? 'Sending…' : 'Send'}
         </Button>
       </div>
@@ -344,7 +347,12 @@ function TemplateComposer({ conversation }: { conversation: Conversation }) {
               />
             );
           })}
-          <Button disabled={!complete || send.isPending} onClick={submit}>
+          <Button
+            disabledReason={
+              send.isPending ? 'Sending…' : !t ? 'Choose a template' : !complete && 'Fill in every variable'
+            }
+            onClick={submit}
+          >
             {send.isPending ? 'Sending…' : 'Send template'}
           </Button>
         </div>

@@ -152,6 +152,7 @@ function ConversationTags({ conversation: c }: { conversation: Conversation }) {
                   className="ml-0.5 rounded hover:bg-black/10"
                   aria-label={`Remove tag ${t.name}`}
                   disabled={set.isPending}
+                  title={set.isPending ? 'Saving the tags…' : undefined}
                   onClick={() => set.mutate(ids.filter((x) => x !== t.id))}
                 >
                   ×
@@ -167,6 +168,7 @@ function ConversationTags({ conversation: c }: { conversation: Conversation }) {
           className="mt-2 text-xs"
           value=""
           disabled={set.isPending}
+          title={set.isPending ? 'Saving the tags…' : undefined}
           onChange={(e) => e.target.value && set.mutate([...ids, e.target.value])}
         >
           <option value="">Add a tag…</option>
@@ -319,7 +321,7 @@ function Notes({ conversationId }: { conversationId: string }) {
               type="submit"
               variant="secondary"
               className="px-2 py-1 text-xs"
-              disabled={add.isPending || !text.trim()}
+              disabledReason={add.isPending ? 'Adding…' : !text.trim() && 'Write the note first'}
             >
               Add note
             </Button>

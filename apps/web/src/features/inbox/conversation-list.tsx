@@ -229,7 +229,12 @@ export function ConversationList({
       {hasMore && (
         <div className="p-3 text-center">
           {/* Scrolling loads more by itself; the button is there for keyboards and slow networks. */}
-          <Button variant="secondary" onClick={onLoadMore} disabled={loadingMore} className="w-full">
+          <Button
+            variant="secondary"
+            onClick={onLoadMore}
+            disabledReason={loadingMore && 'Loading…'}
+            className="w-full"
+          >
             {loadingMore ? 'Loading…' : 'Load more conversations'}
           </Button>
         </div>

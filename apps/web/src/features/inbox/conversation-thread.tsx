@@ -90,6 +90,7 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
         className="w-40 text-xs"
         value={c.assignee?.id ?? ''}
         disabled={assign.isPending}
+        title={assign.isPending ? 'Assigning…' : undefined}
         onChange={(e) => assign.mutate(e.target.value)}
       >
         <option value="">Unassigned</option>
@@ -113,6 +114,7 @@ function TeamControls({ conversation: c }: { conversation: Conversation }) {
         className="w-32 text-xs"
         value={c.status}
         disabled={status.isPending}
+        title={status.isPending ? 'Changing the status…' : undefined}
         onChange={(e) => status.mutate(e.target.value)}
       >
         {STATUSES.map(([v, label]) => (
@@ -264,7 +266,11 @@ export function ConversationThread({
             )}
             {q.hasNextPage && (
               <div className="mb-3 text-center">
-                <Button variant="secondary" onClick={loadOlder} disabled={q.isFetchingNextPage}>
+                <Button
+                  variant="secondary"
+                  onClick={loadOlder}
+                  disabledReason={q.isFetchingNextPage && 'Loading…'}
+                >
                   {q.isFetchingNextPage ? 'Loading…' : 'Load older messages'}
                 </Button>
               </div>

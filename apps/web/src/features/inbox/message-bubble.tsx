@@ -102,6 +102,7 @@ function MessageActions({
           type="button"
           className="rounded border border-red-300 bg-white px-1.5 py-0.5 text-red-700 hover:bg-red-50"
           disabled={retry.isPending}
+          title={retry.isPending ? 'Sending again…' : undefined}
           onClick={() => retry.mutate()}
         >
           {retry.isPending ? 'Sending again…' : 'Retry'}
@@ -122,6 +123,7 @@ function MessageActions({
               className="rounded-full px-1 text-base leading-6 hover:bg-slate-100"
               aria-label={`React ${e}`}
               disabled={react.isPending}
+              title={react.isPending ? 'Sending your reaction…' : undefined}
               onClick={() => react.mutate(e)}
             >
               {e}

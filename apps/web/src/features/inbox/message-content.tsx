@@ -80,6 +80,7 @@ function RetryMedia({ m }: { m: Message }) {
         type="button"
         onClick={() => retry.mutate()}
         disabled={retry.isPending}
+        title={retry.isPending ? 'Retrying…' : undefined}
         className="ml-auto shrink-0 rounded border border-red-300 bg-white px-2 py-0.5 text-xs font-medium text-red-800 hover:bg-red-50"
       >
         {retry.isPending ? 'Retrying…' : 'Try again'}

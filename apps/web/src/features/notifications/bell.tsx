@@ -4,19 +4,12 @@ import { useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
+import { RelativeTime } from '../../components/relative-time.tsx';
 import { Button } from '../../components/ui.tsx';
 import { notificationKeys } from './keys.ts';
 
 /** Only same-site paths are followed: a notification can never send someone off-site or run script. */
 export const safePath = (url: string | null) => (url && /^\/(?!\/)[^\s]*$/.test(url) ? url : null);
-
-function timeAgo(iso: string) {
-  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return new Date(iso).toLocaleDateString();
-}
 
 export function NotificationBell() {
   const qc = useQueryClient();
@@ -102,7 +95,11 @@ export function NotificationBell() {
         >
           <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2">
             <h2 className="text-sm font-semibold">Notifications</h2>
-            <Button variant="ghost" onClick={() => markAll.mutate()} disabled={!count || markAll.isPending}>
+            <Button
+              variant="ghost"
+              onClick={() => markAll.mutate()}
+              disabledReason={markAll.isPending ? 'Marking…' : !count && 'Everything is read'}
+            >
               Mark all read
             </Button>
           </div>
@@ -110,7 +107,7 @@ export function NotificationBell() {
           {list.isPending && <p className="p-4 text-sm text-slate-500">Loading…</p>}
           {!list.isPending && items.length === 0 && (
             <p className="p-6 text-center text-sm text-slate-500">
-              Nothing yet. You will see failed jobs, new members and campaign news here.
+              Nothing yet. Your campaigns, conversations assigned to you, mentions and imports show up here.
             </p>
           )}
           <ul className="max-h-96 overflow-y-auto">
@@ -127,7 +124,9 @@ export function NotificationBell() {
                     >
                       {n.title}
                     </span>
-                    <span className="shrink-0 text-xs text-slate-500">{timeAgo(n.created_at)}</span>
+                    <span className="shrink-0 text-xs text-slate-500">
+                      <RelativeTime iso={n.created_at} />
+                    </span>
                   </span>
                   <span className="mt-0.5 block text-sm text-slate-600">{n.message}</span>
                 </button>
@@ -139,7 +138,7 @@ export function NotificationBell() {
               <Button
                 variant="secondary"
                 onClick={() => list.fetchNextPage()}
-                disabled={list.isFetchingNextPage}
+                disabledReason={list.isFetchingNextPage && 'Loading…'}
               >
                 {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
               </Button>

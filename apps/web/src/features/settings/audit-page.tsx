@@ -66,7 +66,7 @@ export function AuditPage() {
     <div className="max-w-6xl space-y-6">
       <Card
         title="Audit log"
-        description="Every change made through the dashboard or the API: who, when, what it was before and after. Secrets are never stored."
+        description="Who changed what and when, with what it was before and after: the organisation and its members, numbers, templates, contacts (tags, fields, segments, consent, imports, erasure), campaigns, passwords and sessions, job retries and webhook replays. Conversations, quick replies and teams are not logged here. Secrets are never stored."
       >
         <FilterBar boxed={false} onSubmit={() => setFilters(draft)}>
           <Field label="Action" hint="e.g. org.update, member">
@@ -104,7 +104,11 @@ export function AuditPage() {
         />
         {log.hasNextPage && (
           <div className="mt-3 text-center">
-            <Button variant="secondary" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+            <Button
+              variant="secondary"
+              onClick={() => log.fetchNextPage()}
+              disabledReason={log.isFetchingNextPage && 'Loading…'}
+            >
               Load more
             </Button>
           </div>

@@ -63,7 +63,7 @@ export function DeleteNumber({ n }: { n: WaNumber }) {
   if (!counts) {
     return (
       <>
-        <Button variant="danger" onClick={() => ask.mutate()} disabled={ask.isPending}>
+        <Button variant="danger" onClick={() => ask.mutate()} disabledReason={ask.isPending && 'Counting…'}>
           {ask.isPending ? 'Counting…' : 'Delete…'}
         </Button>
         {ask.error && <Alert>{errorMessage(ask.error)}</Alert>}
@@ -82,10 +82,18 @@ export function DeleteNumber({ n }: { n: WaNumber }) {
         undone.
       </p>
       <div className="mt-3 flex gap-2">
-        <Button variant="danger" onClick={() => remove.mutate(counts)} disabled={remove.isPending}>
+        <Button
+          variant="danger"
+          onClick={() => remove.mutate(counts)}
+          disabledReason={remove.isPending && 'Deleting…'}
+        >
           {remove.isPending ? 'Deleting…' : `Delete ${n.display_name} and all of it`}
         </Button>
-        <Button variant="ghost" onClick={() => setCounts(null)} disabled={remove.isPending}>
+        <Button
+          variant="ghost"
+          onClick={() => setCounts(null)}
+          disabledReason={remove.isPending && 'The deletion has started'}
+        >
           Keep it
         </Button>
       </div>

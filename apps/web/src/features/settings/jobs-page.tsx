@@ -64,7 +64,11 @@ export function JobsPage() {
               className: 'text-right',
               cell: (j) =>
                 j.state === 'failed' && (
-                  <Button variant="secondary" onClick={() => retry.mutate(j)} disabled={retry.isPending}>
+                  <Button
+                    variant="secondary"
+                    onClick={() => retry.mutate(j)}
+                    disabledReason={retry.isPending && 'A retry is being queued'}
+                  >
                     Retry
                   </Button>
                 ),

@@ -146,7 +146,10 @@ export function MembersPage() {
                 </Select>
               )}
             </Field>
-            <Button type="submit" disabled={invite.isPending || !email}>
+            <Button
+              type="submit"
+              disabledReason={invite.isPending ? 'Creating…' : !email && 'Enter the email to invite first'}
+            >
               Create invitation
             </Button>
           </form>

@@ -91,7 +91,11 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
       )}
       {canManage && (
         <div className="mt-4 flex flex-wrap items-end gap-3">
-          <Button variant="secondary" onClick={() => test.mutate()} disabled={test.isPending}>
+          <Button
+            variant="secondary"
+            onClick={() => test.mutate()}
+            disabledReason={test.isPending && 'Asking Meta…'}
+          >
             Test connection
           </Button>
           {!n.is_sandbox && (
@@ -110,7 +114,9 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
               <Button
                 variant="secondary"
                 onClick={() => replace.mutate()}
-                disabled={!token || replace.isPending}
+                disabledReason={
+                  replace.isPending ? 'Replacing…' : !token && 'Paste the new access token first'
+                }
               >
                 Replace token
               </Button>
@@ -190,7 +196,7 @@ export function NumbersPage() {
                   {errorMessage(create.error)} {metaDetails(create.error)}
                 </Alert>
               )}
-              <Button type="submit" disabled={create.isPending} className="mt-2">
+              <Button type="submit" disabledReason={create.isPending && 'Asking Meta…'} className="mt-2">
                 {create.isPending ? 'Asking Meta…' : 'Test and connect'}
               </Button>
             </div>

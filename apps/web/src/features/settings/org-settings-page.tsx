@@ -80,13 +80,20 @@ export function OrgSettingsPage() {
       {!canEdit && <Alert kind="info">Only admins and owners can change these settings.</Alert>}
       {save.error && <Alert>{errorMessage(save.error)}</Alert>}
       {save.isSuccess && <Alert kind="success">Settings saved.</Alert>}
-      <fieldset disabled={!canEdit || save.isPending} className="space-y-6">
+      <fieldset
+        disabled={!canEdit || save.isPending}
+        title={!canEdit ? 'Only admins and owners can change these settings.' : undefined}
+        className="space-y-6"
+      >
         <Card title="Organisation">
           <Field label="Name">
             {(id) => <Input id={id} value={form.name} onChange={(e) => set({ name: e.target.value })} />}
           </Field>
         </Card>
-        <Card title="Region and time" description="Times are stored in UTC and shown in this time zone.">
+        <Card
+          title="Region and time"
+          description="Campaign schedules are set and shown in this time zone. Other times in the dashboard are shown in your browser's time zone."
+        >
           <div className="grid gap-4 sm:grid-cols-2">
             <Field label="Time zone">
               {(id) => (
@@ -116,7 +123,10 @@ export function OrgSettingsPage() {
                 />
               )}
             </Field>
-            <Field label="Allowed countries" hint="Comma-separated country codes; empty allows every country">
+            <Field
+              label="Allowed countries"
+              hint="Contacts you add or import must have a phone number of one of these countries (codes separated by commas); empty allows every country"
+            >
               {(id) => (
                 <Input
                   id={id}
@@ -187,7 +197,7 @@ export function OrgSettingsPage() {
           </div>
         </Card>
         {canEdit && (
-          <Button type="submit" disabled={save.isPending}>
+          <Button type="submit" disabledReason={save.isPending && 'Saving…'}>
             {save.isPending ? 'Saving…' : 'Save settings'}
           </Button>
         )}

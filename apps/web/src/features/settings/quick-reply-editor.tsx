@@ -223,7 +223,7 @@ export function QuickReplyEditor({
           </div>
           {save.error && <Alert>{errorMessage(save.error)}</Alert>}
           <div className="flex gap-2">
-            <Button type="submit" disabled={save.isPending}>
+            <Button type="submit" disabledReason={save.isPending && 'Saving…'}>
               {save.isPending ? 'Saving…' : initial ? 'Save changes' : 'Add quick reply'}
             </Button>
             <Button variant="secondary" onClick={() => onDone(null)}>

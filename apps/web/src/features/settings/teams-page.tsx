@@ -27,8 +27,14 @@ export function TeamsPage() {
         <TeamEditor team={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />
       )}
       {teams.data?.data.length === 0 && !editing && (
-        <EmptyState title="No teams yet" icon={<Icon name="contacts" className="h-6 w-6" />}>
-          Group agents to share conversations round-robin.
+        <EmptyState
+          title="No teams yet"
+          icon={<Icon name="contacts" className="mx-auto h-10 w-10 text-brand-600" />}
+        >
+          <p>
+            Group agents to share conversations round-robin.{' '}
+            {canManage ? 'Press “New team” to create one.' : 'A manager can create one.'}
+          </p>
         </EmptyState>
       )}
       <ul className="space-y-2" aria-label="Teams">
@@ -109,7 +115,10 @@ function TeamEditor({ team, onDone }: { team: Team | undefined; onDone(): void }
         </fieldset>
         {(save.error || remove.error) && <Alert>{errorMessage(save.error ?? remove.error)}</Alert>}
         <div className="flex gap-2">
-          <Button type="submit" disabled={!name.trim() || save.isPending}>
+          <Button
+            type="submit"
+            disabledReason={save.isPending ? 'Saving…' : !name.trim() && 'Enter a name first'}
+          >
             {team ? 'Save team' : 'Create team'}
           </Button>
           <Button variant="secondary" onClick={onDone}>

@@ -118,7 +118,7 @@ function EventRow({ e }: { e: WebhookEvent }) {
           <Button
             variant="secondary"
             onClick={() => replay.mutate()}
-            disabled={replay.isPending}
+            disabledReason={replay.isPending && 'Replaying…'}
             aria-label={`Replay event ${e.id}`}
           >
             {replay.isPending ? 'Replaying…' : 'Replay'}
@@ -172,7 +172,7 @@ export function WebhookEventsPage() {
           <Button
             variant="ghost"
             onClick={() => void qc.invalidateQueries({ queryKey: webhookEventKeys.all })}
-            disabled={events.isFetching}
+            disabledReason={events.isFetching && 'Refreshing…'}
           >
             <Icon name="refresh" className="h-4 w-4" />
             Refresh

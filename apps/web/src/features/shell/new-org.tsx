@@ -52,7 +52,10 @@ export function NewOrgButton({ me }: { me: Me }) {
             <Button variant="secondary" onClick={() => setOpen(false)}>
               Cancel
             </Button>
-            <Button type="submit" disabled={create.isPending || name.trim().length === 0}>
+            <Button
+              type="submit"
+              disabledReason={create.isPending ? 'Creating…' : !name.trim() && 'Enter a name first'}
+            >
               Create
             </Button>
           </div>

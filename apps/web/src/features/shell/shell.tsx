@@ -46,6 +46,7 @@ function OrgSwitcher({ me }: { me: Me }) {
         className="max-w-56 py-1.5"
         value={me.org.id}
         disabled={switchOrg.isPending}
+        title={switchOrg.isPending ? 'Switching…' : undefined}
         onChange={(e) => switchOrg.mutate(e.target.value)}
       >
         {me.orgs.map((o) => (
@@ -182,7 +183,11 @@ export function Shell() {
             <span className="hidden text-sm text-slate-600 sm:inline" title={user.user.email}>
               {user.user.name || user.user.email} · {user.role}
             </span>
-            <Button variant="secondary" onClick={() => logout.mutate()} disabled={logout.isPending}>
+            <Button
+              variant="secondary"
+              onClick={() => logout.mutate()}
+              disabledReason={logout.isPending && 'Signing out…'}
+            >
               Sign out
             </Button>
           </div>

@@ -394,7 +394,15 @@ export function NewTemplatePage() {
           {Object.keys(errors).length > 0 && (
             <p className="text-sm text-red-700">Fix the fields marked in red, then submit again.</p>
           )}
-          <Button type="submit" className="w-full" disabled={create.isPending || !number}>
+          <Button
+            type="submit"
+            className="w-full"
+            disabledReason={
+              create.isPending
+                ? 'Submitting to Meta…'
+                : !number && 'Connect a WhatsApp number first (Settings → Numbers)'
+            }
+          >
             {create.isPending ? 'Submitting to Meta…' : 'Submit for review'}
           </Button>
         </div>

@@ -101,7 +101,11 @@ export function TemplatePage() {
           </p>
           {canManage ? (
             <div className="mt-3 space-y-2">
-              <Button variant="secondary" disabled={release.isPending} onClick={() => release.mutate()}>
+              <Button
+                variant="secondary"
+                disabledReason={release.isPending && 'Releasing…'}
+                onClick={() => release.mutate()}
+              >
                 {release.isPending ? 'Releasing…' : 'Release from quarantine'}
               </Button>
               {release.error && (

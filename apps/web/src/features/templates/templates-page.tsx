@@ -101,14 +101,18 @@ export function TemplatesPage() {
                 <Button
                   key={w.id}
                   variant="secondary"
-                  disabled={sync.isPending}
+                  disabledReason={sync.isPending && 'A sync is running'}
                   onClick={() => sync.mutate(w.id)}
                   title={`WhatsApp Business Account ${w.id}`}
                 >
                   Sync {w.label}
                 </Button>
               ))}
-            <Button variant="secondary" disabled={sync.isPending} onClick={() => sync.mutate(undefined)}>
+            <Button
+              variant="secondary"
+              disabledReason={sync.isPending && 'A sync is running'}
+              onClick={() => sync.mutate(undefined)}
+            >
               <Icon name="refresh" className={`h-4 w-4 ${sync.isPending ? 'animate-spin' : ''}`} />
               {sync.isPending ? 'Syncing…' : 'Sync all'}
             </Button>
