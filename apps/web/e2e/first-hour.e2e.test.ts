@@ -119,12 +119,13 @@ describe.skipIf(!hasChromium)("a newcomer's first hour", () => {
     await page.getByRole('button', { name: 'Start now' }).click();
     await page.getByRole('heading', { name: 'December regulars' }).waitFor();
     await page.getByTestId('campaign-state').getByText('Completed').waitFor({ timeout: 60_000 });
+    await shot('06-campaign-completed');
     await expect
       .poll(async () => (await page.getByTestId('count-delivered').textContent())?.trim(), {
         timeout: 30_000,
       })
       .toBe('3');
-    await shot('06-campaign-completed');
+    await shot('07-campaign-delivered');
     await page
       .getByRole('link', { name: /report/i })
       .first()
@@ -133,6 +134,6 @@ describe.skipIf(!hasChromium)("a newcomer's first hour", () => {
       .getByRole('heading', { name: /report/i })
       .first()
       .waitFor();
-    await shot('07-campaign-report');
+    await shot('08-campaign-report');
   });
 });
