@@ -45,15 +45,20 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     expect(res.status, await res.clone().text()).toBe(201);
     const { page } = h;
     await signIn(page, base, ADMIN);
-    // Meta tells the number's messaging limit: 1,000 unique recipients a day (the sandbox starts unlimited).
-    const tier = await fetch(`${h.simulatorUrl}/_sim/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        kind: 'phone_number_quality_update',
-        phone_number_id: SANDBOX_PHONE_ID,
-        params: { event: 'UPGRADE', current_limit: 'TIER_1K' },
-      }),
+    // Meta raises the number's messaging limit to 2,000 unique recipients a day (the sandbox starts
+    // unlimited) and says so by webhook; its Graph answers say the same to the half-hourly health check.
+    const sim = (path: string, method: string, body: unknown) =>
+      fetch(`${h.simulatorUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const limit = await sim(`/_sim/numbers/${SANDBOX_PHONE_ID}`, 'PUT', { messaging_limit_tier: 'TIER_2K' });
+    expect(limit.status, await limit.clone().text()).toBe(200);
+    const tier = await sim('/_sim/events', 'POST', {
+      kind: 'phone_number_quality_update',
+      phone_number_id: SANDBOX_PHONE_ID,
+      params: { event: 'UPGRADE', current_limit: 'TIER_2K' },
     });
     expect(tier.status, await tier.clone().text()).toBe(201);
     await expect
@@ -66,7 +71,7 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
           ).data[0]?.health.messaging_limit_tier,
         { timeout: 15_000 },
       )
-      .toBe('TIER_1K');
+      .toBe('TIER_2K');
     // The sandbox account's templates, as a manager's "Sync all" fetches them.
     const sync = await page.request.post(`${base}/api/v1/templates/sync`, { data: {} });
     expect(sync.status(), await sync.text()).toBe(200);
@@ -200,7 +205,7 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await preflight.getByText('Estimated cost').waitFor();
     // Today's budget from the tier Meta told: nothing was sent in the last 24 hours before this one.
     expect(await page.getByTestId('preflight-budget').textContent()).toBe(
-      '1,000 more recipients1,000 a day (tier 1K), 0 messaged in the last 24 hours',
+      '2,000 more recipients2,000 a day (tier 2K), 0 messaged in the last 24 hours',
     );
     expect(
       await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
@@ -272,7 +277,7 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await page.getByRole('button', { name: 'Start now' }).click();
     await page.getByTestId('campaign-state').getByText('Running').waitFor({ timeout: 15_000 });
     // Four recipients were messaged today by the first campaign: the budget counts them down.
-    await page.getByTestId('preflight-budget').getByText('996 more recipients').waitFor();
+    await page.getByTestId('preflight-budget').getByText('1,996 more recipients').waitFor();
     // Pause as soon as the first messages are out: the sandbox sends at 80 msg/s, so a few seconds in all.
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="count-sent"]')?.textContent?.replace(/\D/g, '')) > 0,

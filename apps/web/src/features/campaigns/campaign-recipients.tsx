@@ -81,18 +81,21 @@ function useFollowCounts(c: Campaign, state: string) {
   const seen = useRef(counts);
   const last = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  // A refetch that waits takes the filter shown when it runs, not the one when it was planned.
+  const key = useRef(campaignKeys.recipientPages(c.id, state));
+  key.current = campaignKeys.recipientPages(c.id, state);
   useEffect(() => {
     if (seen.current === counts) return;
     seen.current = counts;
     const refetch = () => {
       last.current = Date.now();
       timer.current = undefined;
-      void qc.invalidateQueries({ queryKey: campaignKeys.recipientPages(c.id, state), exact: true });
+      void qc.invalidateQueries({ queryKey: key.current, exact: true });
     };
     const wait = last.current + LIVE_EVERY_MS - Date.now();
     if (wait <= 0) refetch();
     else timer.current ??= setTimeout(refetch, wait);
-  }, [counts, c.id, state, qc]);
+  }, [counts, qc]);
   useEffect(() => () => clearTimeout(timer.current), []);
 }
 

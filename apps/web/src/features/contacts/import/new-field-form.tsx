@@ -5,6 +5,7 @@ import { api, errorMessage } from '../../../api.ts';
 import { Alert, Button, Field, Input, Select } from '../../../components/ui.tsx';
 import { fieldKeys } from '../keys.ts';
 import { FieldTypeSelect, splitOptions } from '../settings/fields-card.tsx';
+import { NextButton } from './next-button.tsx';
 
 /** A field key from a label: “Stall number” → `stall_number` (a-z first, a-z 0-9 _ after, 40 at most). */
 export function keyOf(label: string): string {
@@ -54,7 +55,7 @@ export function NewFieldForm({
   });
   const pickColumn = (c: string) => {
     setColumn(c);
-    if (key === null) setLabel(c);
+    if (label === column) setLabel(c);
     if (type === 'enum') setOptions(samples(c).join(', '));
   };
   const why = !column
@@ -103,20 +104,22 @@ export function NewFieldForm({
           {(id) => <Input id={id} value={fieldKey} onChange={(e) => setKey(e.target.value)} />}
         </Field>
         {type === 'enum' && (
-          <Field label="Options" hint="Separated by commas; a value outside them is rejected at import.">
+          <Field label="Options" hint="Separated by commas.">
             {(id) => <Input id={id} value={options} onChange={(e) => setOptions(e.target.value)} />}
           </Field>
         )}
       </div>
       {create.error && <Alert>{errorMessage(create.error)}</Alert>}
-      <div className="flex flex-wrap items-center gap-3">
-        <Button disabled={why !== null || create.isPending} onClick={() => create.mutate()}>
-          {create.isPending ? 'Creating…' : 'Create the field and map the column'}
-        </Button>
+      <div className="flex flex-wrap items-center justify-end gap-3">
         <Button variant="ghost" onClick={onCancel}>
           Cancel
         </Button>
-        {why && <span className="text-sm text-slate-600">{why}</span>}
+        <NextButton
+          label={create.isPending ? 'Creating…' : 'Create the field and map the column'}
+          why={why}
+          busy={create.isPending}
+          onClick={() => create.mutate()}
+        />
       </div>
     </fieldset>
   );
