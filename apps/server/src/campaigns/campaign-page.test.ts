@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
 import { until } from '../../test/helpers/until.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
+import { tierLimit } from './pricing.ts';
 
 /** What the campaign page and the contacts list read: the budget, recipients' names, last messages. */
 const WABA = '8300001';
@@ -109,17 +110,22 @@ describe(`the campaign page and the contacts list on ${settings.backend}`, () =>
     expect((await run('Third', limitedId)).preflight.budget).toBe(247);
   });
 
-  it('an unlimited tier has no budget to count down; an unknown tier says so', async () => {
+  it('an unlimited tier has no budget to count down', async () => {
+    // The pre-flight reads the number's health from Meta first: the tier is the one Meta says now.
     const unlimited = await run('Unlimited', unlimitedId);
     expect(unlimited.preflight).toMatchObject({
       ok: true,
       budget: null,
       messaging_limit: { tier: 'TIER_UNLIMITED', limit: null, used: 0 },
     });
-    // A number Meta has not told the tier of (as one connected before the health check ran).
-    await t.database.query('update numbers set messaging_limit_tier = null where id = $1', [unlimitedId]);
-    const unknown = await run('Unknown', unlimitedId);
-    expect(unknown.preflight).toMatchObject({ budget: null, messaging_limit: null });
+  });
+
+  it('reads the tiers Meta names; others are unknown', () => {
+    expect(['TIER_50', 'TIER_250', 'TIER_1K', 'TIER_2K', 'TIER_100K'].map(tierLimit)).toEqual([
+      50, 250, 1000, 2000, 100_000,
+    ]);
+    expect(tierLimit('TIER_UNLIMITED')).toBe(Number.POSITIVE_INFINITY);
+    expect([null, undefined, '', 'TIER_', 'UNTIERED'].map(tierLimit)).toEqual([null, null, null, null, null]);
   });
 
   it('lists recipients with their contact names', async () => {
