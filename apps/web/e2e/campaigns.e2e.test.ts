@@ -335,27 +335,50 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await page.getByTestId('campaign-state').getByText('Draft').waitFor();
     await page.getByLabel('State', { exact: true }).selectOption('sent');
     await page.getByText('No recipient in the state “sent”.').waitFor();
-    // What the table shows while the campaign runs: rows in the filter's state, and any other row.
+    // What the table shows while the campaign runs (rows in the filter's state, and any other row),
+    // and when the page asks for the recipients.
     await page.evaluate(() => {
-      const seen: { state: string; sent: number; other: number }[] = [];
+      const seen: { at: number; state: string; sent: number; other: number }[] = [];
       (window as unknown as { __rows: typeof seen }).__rows = seen;
       const table = () => document.querySelector('table');
       new MutationObserver(() => {
         const state = document.querySelector('[data-testid="campaign-state"]')?.textContent ?? '';
         const rows = [...(table()?.querySelectorAll('tbody tr[data-recipient-state]') ?? [])];
         const sent = rows.filter((r) => r.getAttribute('data-recipient-state') === 'sent').length;
-        seen.push({ state, sent, other: rows.length - sent });
+        seen.push({ at: Date.now(), state, sent, other: rows.length - sent });
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
+    const asked: number[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes(`/campaigns/${draft.id}/recipients`)) asked.push(Date.now());
+    };
+    page.on('request', onRequest);
     await page.getByRole('button', { name: 'Start now' }).click();
     await page.getByTestId('campaign-state').getByText('Completed').waitFor({ timeout: 60_000 });
+    page.off('request', onRequest);
     const seen = await page.evaluate(
-      () => (window as unknown as { __rows: { state: string; sent: number; other: number }[] }).__rows,
+      () =>
+        (window as unknown as { __rows: { at: number; state: string; sent: number; other: number }[] })
+          .__rows,
     );
     const running = seen.filter((x) => x.state === 'Running');
     expect(running.length).toBeGreaterThan(0);
-    // A full page of sent rows while it still ran: refetched on the counters' events, not only at the end
-    // (the start's own refetch comes before most sends).
+    const from = running[0]!.at;
+    const to = running[running.length - 1]!.at;
+    // Asked again every couple of seconds while the counters moved, not only by the slow safety poll
+    // (every 10 s) or at the end: at least twice while it ran, never 5 s apart.
+    const during = [from, ...asked.filter((a) => a > from && a < to), to];
+    const gaps = during.slice(1).map((a, i) => a - during[i]!);
+    expect(
+      during.length - 2,
+      `requests at ${asked.map((a) => a - from).join(', ')} ms`,
+    ).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...gaps), `gaps ${gaps.join(', ')} ms`).toBeLessThan(5000);
+    // Throttled: about one request per 2 s (plus the start's and the safety poll's), not one per event.
+    expect(asked.length).toBeLessThanOrEqual(
+      Math.ceil((to - from) / 2000) + 3 + Math.ceil((to - from) / 10_000),
+    );
+    // A full page of sent rows while it still ran, in the filter chosen before the start.
     expect(Math.max(...running.map((x) => x.sent)), JSON.stringify(running.slice(-5))).toBe(50);
     expect(seen.every((x) => x.other === 0)).toBe(true);
     expect(await page.getByLabel('State', { exact: true }).inputValue()).toBe('sent');
