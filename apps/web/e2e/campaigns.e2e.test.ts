@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, hasChromium, signIn, startHarness } from './harness.ts';
+import { type Harness, hasChromium, SANDBOX_PHONE_ID, signIn, startHarness } from './harness.ts';
 
 const ADMIN = { email: 'owner@marigold-campaigns.example', password: 'browser campaigns password' };
 const SANDBOX_WABA = '200000000000001';
@@ -45,6 +45,14 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     expect(res.status, await res.clone().text()).toBe(201);
     const { page } = h;
     await signIn(page, base, ADMIN);
+    // Meta's messaging limit for the number: 2,000 unique recipients a day (the sandbox starts
+    // unlimited). The pre-flight reads the number's health from Meta before each start.
+    const limit = await fetch(`${h.simulatorUrl}/_sim/numbers/${SANDBOX_PHONE_ID}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messaging_limit_tier: 'TIER_2K' }),
+    });
+    expect(limit.status, await limit.clone().text()).toBe(200);
     // The sandbox account's templates, as a manager's "Sync all" fetches them.
     const sync = await page.request.post(`${base}/api/v1/templates/sync`, { data: {} });
     expect(sync.status(), await sync.text()).toBe(200);
@@ -79,6 +87,23 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await h?.stop();
   });
 
+  /** A draft of spring_tea to the BULK newsletter readers, through the API. */
+  const bulkDraft = async (name: string) => {
+    const { page } = h;
+    const templates = await page.request.get(`${base}/api/v1/templates?usable=true`);
+    const tpl = ((await templates.json()) as { data: { id: string; name: string }[] }).data.find(
+      (t) => t.name === 'spring_tea',
+    );
+    const numbers = (await (await page.request.get(`${base}/api/v1/numbers`)).json()) as {
+      data: { id: string }[];
+    };
+    return post(page, base, '/api/v1/campaigns', {
+      name,
+      number_id: numbers.data[0]?.id,
+      audience: { kind: 'contacts', filter: { tag_ids: [ids.bulk] } },
+      templates: [{ template_id: tpl?.id, mapping: { 'body.1': { contact: 'name' } } }],
+    });
+  };
   const text = async (testId: string) => ((await h.page.getByTestId(testId).textContent()) ?? '').trim();
 
   it('creates a campaign in the wizard: tag audience, one template, its variable from the contact name', async () => {
@@ -106,7 +131,15 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await page.getByRole('button', { name: 'Next: templates' }).click();
 
     await page.getByRole('checkbox', { name: /spring_tea/ }).check();
-    await page.getByLabel('spring_tea: Body {{1}} comes from').selectOption('name');
+    // Each variable's control is named by template and variable; its visible label focuses it.
+    const variables = page.getByRole('group', { name: 'Variables of spring_tea' });
+    await variables.getByText('Body {{1}}', { exact: true }).click();
+    expect(
+      await page.evaluate(
+        () => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName,
+      ),
+    ).toBe('spring_tea: Body {{1}} comes from');
+    await variables.getByRole('combobox', { name: 'spring_tea: Body {{1}} comes from' }).selectOption('name');
     // The preview is the newest contact of the audience: the nameless one shows the gap.
     const preview = page.getByRole('figure', { name: 'Preview of spring_tea' });
     await preview.getByText('our spring teas are in', { exact: false }).waitFor();
@@ -151,6 +184,10 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
       .first()
       .waitFor();
     await preflight.getByText('Estimated cost').waitFor();
+    // Today's budget from the tier Meta told: nothing was sent in the last 24 hours before this one.
+    expect(await page.getByTestId('preflight-budget').textContent()).toBe(
+      '2,000 more recipients2,000 a day (tier 2K), 0 messaged in the last 24 hours',
+    );
     expect(
       await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
     ).toBe(true);
@@ -159,9 +196,13 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     // The recipients: filter by state, and the export link.
     const table = page.getByRole('table', { name: 'Recipients' });
     await table.locator('tr[data-recipient-state="sent"]').first().waitFor();
+    // Recipients by name, the phone under it.
+    const asha = table.getByRole('row', { name: /Asha Menon/ });
+    expect(await asha.textContent()).toContain('+447400200000');
     await page.getByLabel('State', { exact: true }).selectOption('skipped');
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
     expect(await table.textContent()).toContain('+447400200010');
+    expect(await table.getByRole('link', { name: 'Eli Noconsent' }).count()).toBe(1);
     await page.getByLabel('State', { exact: true }).selectOption('');
     const csv = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const exported = await page.request.get(new URL(csv ?? '', base).toString());
@@ -173,23 +214,30 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await row.getByText('Completed').waitFor();
     expect(await row.getByTestId('sent-of-total').textContent()).toBe('4 / 6');
     await h.shot('76-campaigns-list');
+
+    // The contacts the campaign messaged show when: the time of their last message, either way.
+    await page.goto(`${base}/contacts?tags=${ids.spring}`);
+    const contacts = page.getByRole('table', { name: 'Contacts' });
+    const lastOf = async (name: string) =>
+      (
+        (await contacts
+          .getByRole('row', { name: new RegExp(name) })
+          .getByTestId('last-message')
+          .textContent()) ?? ''
+      ).trim();
+    await contacts.getByRole('link', { name: 'Asha Menon' }).waitFor();
+    expect(await lastOf('Asha Menon')).toMatch(/\d{1,2}:\d\d/);
+    expect(await lastOf('Eli Noconsent')).toBe('—');
+    await contacts.getByRole('link', { name: 'Asha Menon' }).click();
+    await page
+      .getByTestId('contact-last-message')
+      .getByText(/^last message /)
+      .waitFor();
   });
 
   it('follows a bigger campaign live, pauses and resumes it, then opens its report', async () => {
     const { page } = h;
-    const templates = await page.request.get(`${base}/api/v1/templates?usable=true`);
-    const tpl = ((await templates.json()) as { data: { id: string; name: string }[] }).data.find(
-      (t) => t.name === 'spring_tea',
-    );
-    const numbers = (await (await page.request.get(`${base}/api/v1/numbers`)).json()) as {
-      data: { id: string }[];
-    };
-    const draft = await post(page, base, '/api/v1/campaigns', {
-      name: 'Newsletter spring',
-      number_id: numbers.data[0]?.id,
-      audience: { kind: 'contacts', filter: { tag_ids: [ids.bulk] } },
-      templates: [{ template_id: tpl?.id, mapping: { 'body.1': { contact: 'name' } } }],
-    });
+    const draft = await bulkDraft('Newsletter spring');
     await page.goto(`${base}/campaigns/${draft.id}`);
     await page.getByRole('heading', { name: 'Newsletter spring' }).waitFor();
     await page.getByTestId('campaign-state').getByText('Draft').waitFor();
@@ -209,6 +257,8 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     });
     await page.getByRole('button', { name: 'Start now' }).click();
     await page.getByTestId('campaign-state').getByText('Running').waitFor({ timeout: 15_000 });
+    // Four recipients were messaged today by the first campaign: the budget counts them down.
+    await page.getByTestId('preflight-budget').getByText('1,996 more recipients').waitFor();
     // Pause as soon as the first messages are out: the sandbox sends at 80 msg/s, so a few seconds in all.
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="count-sent"]')?.textContent?.replace(/\D/g, '')) > 0,
@@ -276,6 +326,63 @@ describe.skipIf(!hasChromium)('campaigns: wizard, live progress, pause and resum
     await page.getByTestId('count-sent').waitFor();
     await h.shot('80b-campaign-phone');
     await page.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  it('the recipients table follows the live counters, keeping its filter', async () => {
+    const { page } = h;
+    const draft = await bulkDraft('Newsletter live');
+    await page.goto(`${base}/campaigns/${draft.id}`);
+    await page.getByTestId('campaign-state').getByText('Draft').waitFor();
+    await page.getByLabel('State', { exact: true }).selectOption('sent');
+    await page.getByText('No recipient in the state “sent”.').waitFor();
+    // What the table shows while the campaign runs (rows in the filter's state, and any other row),
+    // and when the page asks for the recipients.
+    await page.evaluate(() => {
+      const seen: { at: number; state: string; sent: number; other: number }[] = [];
+      (window as unknown as { __rows: typeof seen }).__rows = seen;
+      const table = () => document.querySelector('table');
+      new MutationObserver(() => {
+        const state = document.querySelector('[data-testid="campaign-state"]')?.textContent ?? '';
+        const rows = [...(table()?.querySelectorAll('tbody tr[data-recipient-state]') ?? [])];
+        const sent = rows.filter((r) => r.getAttribute('data-recipient-state') === 'sent').length;
+        seen.push({ at: Date.now(), state, sent, other: rows.length - sent });
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const asked: number[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes(`/campaigns/${draft.id}/recipients`)) asked.push(Date.now());
+    };
+    page.on('request', onRequest);
+    await page.getByRole('button', { name: 'Start now' }).click();
+    await page.getByTestId('campaign-state').getByText('Completed').waitFor({ timeout: 60_000 });
+    page.off('request', onRequest);
+    const seen = await page.evaluate(
+      () =>
+        (window as unknown as { __rows: { at: number; state: string; sent: number; other: number }[] })
+          .__rows,
+    );
+    const running = seen.filter((x) => x.state === 'Running');
+    expect(running.length).toBeGreaterThan(0);
+    const from = running[0]!.at;
+    const to = running[running.length - 1]!.at;
+    // Asked again every couple of seconds while the counters moved, not only by the slow safety poll
+    // (every 10 s) or at the end: at least twice while it ran, never 5 s apart.
+    const during = [from, ...asked.filter((a) => a > from && a < to), to];
+    const gaps = during.slice(1).map((a, i) => a - during[i]!);
+    expect(
+      during.length - 2,
+      `requests at ${asked.map((a) => a - from).join(', ')} ms`,
+    ).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...gaps), `gaps ${gaps.join(', ')} ms`).toBeLessThan(5000);
+    // Throttled: about one request per 2 s (plus the start's and the safety poll's), not one per event.
+    expect(asked.length).toBeLessThanOrEqual(
+      Math.ceil((to - from) / 2000) + 3 + Math.ceil((to - from) / 10_000),
+    );
+    // A full page of sent rows while it still ran, in the filter chosen before the start.
+    expect(Math.max(...running.map((x) => x.sent)), JSON.stringify(running.slice(-5))).toBe(50);
+    expect(seen.every((x) => x.other === 0)).toBe(true);
+    expect(await page.getByLabel('State', { exact: true }).inputValue()).toBe('sent');
+    await h.shot('80c-campaign-live-recipients');
   });
 
   it('builds a draft from pasted phones, their values filling the variable, and discards it', async () => {

@@ -7,12 +7,12 @@ const ADMIN = { email: 'owner@harbour.example', password: 'browser import passwo
 
 /** Five rows: two new, one already a contact, one invalid phone, one repeat of an earlier phone. */
 const CSV = [
-  'Mobile,Full name,Groups,Plan',
-  '+44 7400 200101,Alice Archer,Book club,pro',
-  '+44 7400 200102,Bob Baker,,free',
-  'not a phone,Carol Cole,,pro',
-  '+447400200101,Alice Again,,free',
-  '+44 7400 200105,Dan Dawson,Book club,free',
+  'Mobile,Full name,Groups,Plan,Stall',
+  '+44 7400 200101,Alice Archer,Book club,pro,A1',
+  '+44 7400 200102,Bob Baker,,free,B2',
+  'not a phone,Carol Cole,,pro,C3',
+  '+447400200101,Alice Again,,free,A1',
+  '+44 7400 200105,Dan Dawson,Book club,free,D4',
 ].join('\r\n');
 
 /**
@@ -97,10 +97,34 @@ describe.skipIf(!hasChromium)('the contact import wizard in Chromium', () => {
 
     await page.getByRole('button', { name: 'Next: map columns' }).click();
     expect(await page.getByLabel('Phone').inputValue()).toBe('Mobile');
+    // Without the phone column the next step is out of reach, and the page says why next to the button.
+    const next = page.getByRole('button', { name: 'Next: options' });
+    await page.getByLabel('Phone').selectOption('');
+    expect(await next.isDisabled()).toBe(true);
+    await page
+      .getByTestId('why-disabled')
+      .getByText('Choose the column that holds the phone numbers.')
+      .waitFor();
+    expect(await next.getAttribute('aria-describedby')).toBe(
+      await page.getByTestId('why-disabled').getAttribute('id'),
+    );
+    await page.getByLabel('Phone').selectOption('Mobile');
+    expect(await page.getByTestId('why-disabled').count()).toBe(0);
     await page.getByLabel('Name', { exact: true }).selectOption('Full name');
     await page.getByLabel('Tags').selectOption('Groups');
     await page.getByLabel('Plan').selectOption('Plan');
     await page.getByRole('row', { name: /Phone/ }).getByText('+44 7400 200101').waitFor();
+    // The one column left becomes a new custom field, created here and mapped at once.
+    await page.getByRole('button', { name: 'New field…' }).click();
+    const form = page.getByRole('group', { name: 'New field' });
+    expect(await form.getByLabel('Column for the new field').inputValue()).toBe('Stall');
+    await form.getByLabel('Field label').fill('Stall number');
+    expect(await form.getByLabel('Field key').inputValue()).toBe('stall_number');
+    await h.shot('52b-import-new-field');
+    await form.getByRole('button', { name: 'Create the field and map the column' }).click();
+    await expect.poll(() => page.getByLabel('Stall number').inputValue()).toBe('Stall');
+    expect(await page.getByRole('button', { name: 'New field…' }).isDisabled()).toBe(true);
+    await page.getByText('Every column is mapped already.').waitFor();
     await h.shot('52-import-mapping');
 
     await page.getByRole('button', { name: 'Next: options' }).click();
@@ -108,7 +132,17 @@ describe.skipIf(!hasChromium)('the contact import wizard in Chromium', () => {
     await page.getByLabel('Tags to add to every imported contact').fill('Spring fair');
     await page.getByLabel(/record an opt-in/).check();
     expect(await page.getByRole('button', { name: 'Next: preview' }).isDisabled()).toBe(true);
+    // The reason stands next to the disabled button, and is its description.
+    const why = page.getByTestId('why-disabled');
+    expect(await why.textContent()).toBe('Describe the proof of consent to go on.');
+    expect(
+      await page
+        .getByRole('button', { name: 'Next: preview' })
+        .evaluate((b) => document.getElementById(b.getAttribute('aria-describedby') ?? '')?.textContent),
+    ).toBe('Describe the proof of consent to go on.');
+    await h.shot('53a-import-options-why-disabled');
     await page.getByLabel('Proof of consent').fill('Sign-up sheet at the spring fair, 12 April');
+    expect(await why.count()).toBe(0);
     await h.shot('53-import-options');
 
     await page.getByRole('button', { name: 'Next: preview' }).click();
@@ -147,6 +181,11 @@ describe.skipIf(!hasChromium)('the contact import wizard in Chromium', () => {
     await list.getByRole('link', { name: 'Dan Dawson' }).waitFor();
     expect(await list.locator('tbody tr').count()).toBe(3);
     expect(await list.getByRole('row', { name: /Alice Archer/ }).textContent()).toContain('Opted in');
+    // The new field was filled from its column.
+    const alice = (await (
+      await page.request.get(`${server.url}/api/v1/contacts?q=${encodeURIComponent('Alice Archer')}`)
+    ).json()) as { data: { fields: Record<string, unknown> }[] };
+    expect(alice.data[0]?.fields).toMatchObject({ plan: 'pro', stall_number: 'A1' });
     await h.shot('57-import-tagged-contacts');
   });
   it('shows a live progress bar with the rate while a large file imports', async () => {

@@ -106,8 +106,21 @@ export const CampaignPreflight = z.object({
   /** Recipients left out, by reason (no opt-in, opted out). */
   skipped: z.record(z.string(), z.number().int()),
   ready: z.number().int(),
-  /** Business-initiated conversations the number may still open today, when Meta's tier is known. */
+  /**
+   * Recipients the number may still send templates to today: Meta's tier limit less the unique
+   * recipients it sent templates to in the last 24 hours. Null when the tier is unlimited or unknown
+   * (`messaging_limit` tells which).
+   */
   budget: z.number().int().nullable(),
+  /**
+   * Meta's messaging limit as the check saw it: the tier, the unique recipients per rolling 24 hours it
+   * allows (null: unlimited) and those messaged in the last 24 hours. Null when Meta has not told the
+   * tier; absent in pre-flights stored before it was recorded.
+   */
+  messaging_limit: z
+    .object({ tier: z.string(), limit: z.number().int().nullable(), used: z.number().int() })
+    .nullable()
+    .optional(),
   estimated_cost: z.object({
     currency: z.string(),
     total: z.number(),
@@ -165,6 +178,8 @@ export type ContactCampaigns = z.infer<typeof ContactCampaigns>;
 export const CampaignRecipient = z.object({
   id: z.number().int(),
   contact_id: Uuid.nullable(),
+  /** The contact's name (shown to every role: only phones are masked when the organisation hides them). */
+  name: z.string().nullable(),
   phone: z.string().nullable(),
   input: z.string(),
   /** Its place in the audience: the row in the uploaded file (as a spreadsheet shows it), else its position. */

@@ -255,6 +255,11 @@ export const Contact = z.object({
   consent: ConsentSummary,
   last_inbound_at: IsoDate.nullable(),
   last_outbound_at: IsoDate.nullable(),
+  /**
+   * The latest message either way (a customer's, an agent's reply or a campaign's) on any of the
+   * organisation's numbers: the newest activity of the contact's conversations.
+   */
+  last_message_at: IsoDate.nullable(),
   created_at: IsoDate,
   updated_at: IsoDate,
 });

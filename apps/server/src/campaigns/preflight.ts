@@ -57,21 +57,29 @@ export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTabl
     );
     const readyCount = ready?.n ?? 0;
     if (!readyCount) problems.push('No recipient can be sent to (none valid and opted in)');
-    // Budget: business-initiated conversations opened by this number in the last 24 hours.
-    const limit = tierLimit(n?.messaging_limit_tier);
+    // Budget: Meta limits the unique recipients a number sends templates to in a rolling 24 hours
+    // (one conversation per number and contact: distinct conversations are distinct recipients).
+    const tier = n?.messaging_limit_tier ?? null;
+    const limit = tierLimit(tier);
     let budget: number | null = null;
-    if (limit !== null) {
+    let messagingLimit: CampaignPreflight['messaging_limit'] = null;
+    if (tier && limit !== null) {
       const [used] = await queryRows<{ n: number }>(
         tx,
         sql`select count(distinct conversation_id)::int as n from messages
             where number_id = ${c.number_id} and direction = 'out' and type = 'template'
               and sent_at > now() - interval '24 hours' and status is distinct from 'failed'`,
       );
-      budget = Math.max(0, limit - (used?.n ?? 0));
-      if (readyCount > budget) {
-        problems.push(
-          `The number may open ${budget} more conversations today (Meta tier ${n?.messaging_limit_tier}); this campaign needs ${readyCount}`,
-        );
+      const usedCount = used?.n ?? 0;
+      const finite = Number.isFinite(limit);
+      messagingLimit = { tier, limit: finite ? limit : null, used: usedCount };
+      if (finite) {
+        budget = Math.max(0, limit - usedCount);
+        if (readyCount > budget) {
+          problems.push(
+            `The number may message ${budget} more recipients today (Meta tier ${tier}); this campaign needs ${readyCount}`,
+          );
+        }
       }
     }
     // Estimated cost by category and country.
@@ -96,6 +104,7 @@ export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTabl
       skipped,
       ready: readyCount,
       budget,
+      messaging_limit: messagingLimit,
       estimated_cost: {
         currency: rateTable.currency,
         total: Math.round(total * 10000) / 10000,

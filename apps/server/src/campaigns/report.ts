@@ -25,6 +25,7 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
     const rows = await queryRows<{
       id: number;
       contact_id: string | null;
+      name: string | null;
       wa_id: string | null;
       input: string;
       row_number: number;
@@ -37,10 +38,11 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
       sent_at: string | Date | null;
     }>(
       db,
-      sql`select r.id::int as id, r.contact_id, r.wa_id, r.input, r.row_number, r.template_index, ${STATE_OF} as state,
+      sql`select r.id::int as id, r.contact_id, ct.name, r.wa_id, r.input, r.row_number, r.template_index, ${STATE_OF} as state,
                  m.status, r.reason, r.error, m.error as message_error, r.sent_at
           from campaign_recipients r join campaigns k on k.id = r.campaign_id
           left join messages m on m.id = r.message_id
+          left join contacts ct on ct.id = r.contact_id and ct.org_id = ${ctx.orgId}
           where r.campaign_id = ${id} and r.org_id = ${ctx.orgId}
             ${q.state ? sql`and ${stateIs(q.state)}` : sql``}
             and r.id > ${q.after ?? 0}
@@ -51,6 +53,7 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
       data: page.map((r) => ({
         id: r.id,
         contact_id: r.contact_id,
+        name: r.name,
         phone: r.wa_id ? phones.phone(`+${r.wa_id}`) : null,
         input: phones.text(r.input),
         row_number: r.row_number,
@@ -134,6 +137,7 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
     const c = await getCampaignRow(db, ctx.orgId, id);
     yield csvLine([
       'row',
+      'name',
       'phone',
       'input',
       'template',
@@ -151,6 +155,7 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
         const e = (r.error ?? {}) as { code?: unknown; title?: unknown };
         yield csvLine([
           r.row_number,
+          r.name,
           r.phone,
           r.input,
           c.templates[r.template_index]?.name ?? '',

@@ -145,10 +145,13 @@ describe(`hidden phone numbers on ${settings.backend}`, () => {
       expect(JSON.parse(seen.quickReply).text).toBe(`We will call ${MASKED}`);
       const recipients = JSON.parse(seen.recipients).data;
       expect(recipients.map((r: { phone: string | null }) => r.phone)).toEqual([MASKED, null]);
+      // Names are not hidden: a masked role still tells recipients apart by name.
+      expect(recipients.map((r: { name: string | null }) => r.name)).toEqual(['Harriet', null]);
       expect(recipients.map((r: { input: string }) => r.input)).toEqual(['+•• •••• ••0123', '••••• •0012x']);
       const csv = parse(seen.recipientsCsv, { columns: true }) as Record<string, string>[];
       // Spreadsheet-safe like every export cell: a masked phone is text, not a number to dial.
       expect(csv.map((r) => r.phone)).toEqual([`'${MASKED}`, '']);
+      expect(csv.map((r) => r.name)).toEqual(['Harriet', '']);
       // The timeline's edit entries carry the audit snapshot of the contact, phone included.
       const items = JSON.parse(seen.timeline).data as { kind: string }[];
       expect(items.some((i) => i.kind === 'change')).toBe(true);

@@ -38,6 +38,7 @@ interface ContactRow {
   fields: Record<string, StoredValue> | null;
   last_inbound_at: string | Date | null;
   last_outbound_at: string | Date | null;
+  last_message_at: string | Date | null;
   created_at: string | Date;
   updated_at: string | Date;
   /** created_at as PostgreSQL prints it: microseconds kept, for exact cursors. */
@@ -78,6 +79,7 @@ function toContact(r: ContactRow, tags: TagRef[], kept?: Tombstone): Contact {
     },
     last_inbound_at: iso(r.last_inbound_at),
     last_outbound_at: iso(r.last_outbound_at),
+    last_message_at: iso(r.last_message_at),
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
   };
@@ -102,8 +104,11 @@ const invalid = (issues: Issue[]) =>
     details: issues,
   });
 
+// The last message either way is the newest activity of the contact's conversations (one per number,
+// kept by every writer of messages): a probe of conversations_contact_idx per row, no scan of messages.
 const SELECT = sql`select c.id, c.wa_id, c.phone, c.country, c.name, c.user_id, c.fields, c.last_inbound_at,
     c.last_outbound_at, c.created_at, c.updated_at, c.created_at::text as created_key,
+    (select max(cv.last_message_at) from conversations cv where cv.contact_id = c.id) as last_message_at,
     e.kind as consent_kind, e.source as consent_source, e.created_at as consent_at
   from contacts c
   left join lateral (select kind, source, created_at from opt_in_events e

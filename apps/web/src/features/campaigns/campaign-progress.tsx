@@ -135,10 +135,8 @@ export function Preflight({ campaign: c }: { campaign: Campaign }) {
           </div>
           <div>
             <dt className="text-xs text-slate-500">Budget today</dt>
-            <dd className="text-slate-900">
-              {f.budget === null
-                ? 'Unknown (Meta has not told us the messaging limit yet)'
-                : `${n(f.budget)} new conversations`}
+            <dd className="text-slate-900" data-testid="preflight-budget">
+              <Budget preflight={f} />
             </dd>
           </div>
         </dl>
@@ -146,3 +144,41 @@ export function Preflight({ campaign: c }: { campaign: Campaign }) {
     </Card>
   );
 }
+
+/** Meta's messaging limit as the pre-flight saw it: what is left today, of which tier. */
+function Budget({ preflight: f }: { preflight: NonNullable<Campaign['preflight']> }) {
+  const m = f.messaging_limit;
+  if (!m) {
+    // A pre-flight stored before the limit was recorded has only the budget, or nothing.
+    return f.budget === null ? (
+      <>Unknown (Meta has not told us the number's messaging limit)</>
+    ) : (
+      <>{n(f.budget)} more recipients</>
+    );
+  }
+  const used = `${n(m.used)} messaged in the last 24 hours`;
+  if (m.limit === null) {
+    return (
+      <>
+        Unlimited{' '}
+        <span className="block text-xs text-slate-600">
+          {used} (tier {tierName(m.tier)})
+        </span>
+      </>
+    );
+  }
+  return (
+    <>
+      {n(f.budget)} more recipients
+      <span className="block text-xs text-slate-600">
+        {n(m.limit)} a day (tier {tierName(m.tier)}), {used}
+      </span>
+    </>
+  );
+}
+
+/** `TIER_1K` → `1K`, `TIER_UNLIMITED` → `unlimited`. */
+const tierName = (tier: string) => {
+  const t = tier.replace(/^TIER_/, '');
+  return t === 'UNLIMITED' ? 'unlimited' : t;
+};

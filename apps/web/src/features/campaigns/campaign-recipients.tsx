@@ -1,6 +1,6 @@
 import { type Campaign, RECIPIENT_STATES } from '@openwaba/contracts';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { FilterBar, FilterSelect } from '../../components/filters.tsx';
@@ -29,16 +29,19 @@ type Recipient = Awaited<ReturnType<typeof api.campaigns.recipients>>['data'][nu
 
 const recipientColumns = (c: Campaign): Column<Recipient>[] => [
   {
-    header: 'Phone',
-    className: 'whitespace-nowrap tabular-nums',
-    cell: (r) =>
-      r.contact_id ? (
-        <Link to={`/contacts/${r.contact_id}`} className="text-brand-700 hover:underline">
-          {r.phone ?? r.input}
-        </Link>
-      ) : (
-        (r.phone ?? r.input)
-      ),
+    header: 'Recipient',
+    cell: (r) => (
+      <span className="flex flex-col">
+        {r.contact_id ? (
+          <Link to={`/contacts/${r.contact_id}`} className="text-brand-700 hover:underline">
+            {r.name || <span className="italic">No name</span>}
+          </Link>
+        ) : (
+          <span className="text-slate-500 italic">Not a contact</span>
+        )}
+        <span className="whitespace-nowrap text-xs text-slate-600 tabular-nums">{r.phone ?? r.input}</span>
+      </span>
+    ),
   },
   {
     header: 'State',
@@ -64,9 +67,42 @@ const STATE_OPTIONS: [string, string][] = [
   ...RECIPIENT_STATES.map((s): [string, string] => [s, stateLabel(s)]),
 ];
 
+/** At most one refetch of the recipients per this many ms while realtime events move the counters. */
+const LIVE_EVERY_MS = 2000;
+
+/**
+ * The counters move with each realtime event (`campaign.progress` patches the cached campaign); the
+ * recipients follow: the pages shown (this filter, every page loaded) are fetched again when the counts
+ * change, at most every 2 s — first at once, then once more at the end of a burst.
+ */
+function useFollowCounts(c: Campaign, state: string) {
+  const qc = useQueryClient();
+  const counts = JSON.stringify(c.counts);
+  const seen = useRef(counts);
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  // A refetch that waits takes the filter shown when it runs, not the one when it was planned.
+  const key = useRef(campaignKeys.recipientPages(c.id, state));
+  key.current = campaignKeys.recipientPages(c.id, state);
+  useEffect(() => {
+    if (seen.current === counts) return;
+    seen.current = counts;
+    const refetch = () => {
+      last.current = Date.now();
+      timer.current = undefined;
+      void qc.invalidateQueries({ queryKey: key.current, exact: true });
+    };
+    const wait = last.current + LIVE_EVERY_MS - Date.now();
+    if (wait <= 0) refetch();
+    else timer.current ??= setTimeout(refetch, wait);
+  }, [counts, qc]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+}
+
 /** Every recipient with its state, delivery and reason, filtered by state, a page at a time. */
 export function Recipients({ campaign: c }: { campaign: Campaign }) {
   const [state, setState] = useState('');
+  useFollowCounts(c, state);
   const pages = useInfiniteQuery({
     queryKey: campaignKeys.recipientPages(c.id, state),
     queryFn: ({ pageParam }) =>
@@ -77,9 +113,9 @@ export function Recipients({ campaign: c }: { campaign: Campaign }) {
       }),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
-    // Rows change state by the dozen each second while running, and delivery statuses arrive after the
-    // sends, announced by no event: ask again while either is likely.
-    refetchInterval: c.state === 'running' ? 3000 : pollEvery(c) ? 10_000 : false,
+    // Realtime events drive the refetches (above); delivery statuses also arrive after the last send,
+    // and a socket may drop: a slow poll while either is likely.
+    refetchInterval: pollEvery(c) ? 10_000 : false,
   });
   const rows = pages.data?.pages.flatMap((p) => p.data) ?? [];
   return (

@@ -52,7 +52,12 @@ function ContactView({ contact }: { contact: Contact }) {
           >
             {phoneOf(contact.phone)}
             {contact.country && ` · ${contact.country}`} · added{' '}
-            {new Date(contact.created_at).toLocaleDateString()}
+            {new Date(contact.created_at).toLocaleDateString()} ·{' '}
+            <span data-testid="contact-last-message">
+              {contact.last_message_at
+                ? `last message ${dateTime(contact.last_message_at)}`
+                : 'no message yet'}
+            </span>
           </p>
         </div>
         <div className="flex items-center gap-2">

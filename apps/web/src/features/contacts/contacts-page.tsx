@@ -13,7 +13,7 @@ import { ContactsFilters } from './contacts-filters.tsx';
 import { DeleteAllMatching } from './delete-all-matching.tsx';
 import { contactKeys, tagKeys } from './keys.ts';
 import { NewContactForm } from './new-contact-form.tsx';
-import { ConfirmDialog, ConsentBadge, dateOnly, dateTime, lastMessageAt, TagChip } from './parts.tsx';
+import { ConfirmDialog, ConsentBadge, dateOnly, dateTime, shortWhen, TagChip } from './parts.tsx';
 import { useContactPages, useContactRights, useTags } from './queries.ts';
 
 const CONTACT_COLUMNS: Column<Contact>[] = [
@@ -40,10 +40,11 @@ const CONTACT_COLUMNS: Column<Contact>[] = [
   {
     header: 'Last message',
     className: 'whitespace-nowrap text-slate-600',
-    cell: (c) => {
-      const last = lastMessageAt(c);
-      return <span title={dateTime(last)}>{last ? dateOnly(last) : '—'}</span>;
-    },
+    cell: (c) => (
+      <span title={dateTime(c.last_message_at)} data-testid="last-message">
+        {c.last_message_at ? shortWhen(c.last_message_at) : '—'}
+      </span>
+    ),
   },
   {
     header: 'Created',

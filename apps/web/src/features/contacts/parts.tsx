@@ -111,8 +111,10 @@ export function ConfirmDialog({
 export const dateTime = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
 export const dateOnly = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString() : '—');
 
-/** The newer of a contact's last inbound and outbound message times. */
-export function lastMessageAt(c: { last_inbound_at: string | null; last_outbound_at: string | null }) {
-  const times = [c.last_inbound_at, c.last_outbound_at].filter((t): t is string => t !== null);
-  return times.sort().at(-1) ?? null;
+/** Today's times as the time of day, older ones as the date (the full time in a tooltip). */
+export function shortWhen(iso: string) {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString()
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleDateString();
 }

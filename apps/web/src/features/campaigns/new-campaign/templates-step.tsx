@@ -232,7 +232,8 @@ export function TemplatesStep({
                 )}
               </div>
               <div className="mt-3 grid gap-4 lg:grid-cols-2">
-                <div className="space-y-2">
+                <fieldset className="space-y-2">
+                  <legend className="sr-only">Variables of {t.name}</legend>
                   {vars.length === 0 && (
                     <p className="text-sm text-slate-600">No variables: everyone gets the same message.</p>
                   )}
@@ -242,11 +243,16 @@ export function TemplatesStep({
                     const label = variableLabel(key, def);
                     const set = (patch: Partial<Source>) =>
                       update(i, { ...c, sources: { ...c.sources, [key]: { ...s, ...patch } } });
+                    const id = `var-${i}-${key.replace(/\W/g, '-')}`;
                     return (
                       <div key={key} className="grid grid-cols-[7rem_1fr] items-start gap-2">
-                        <span className="pt-2 text-sm font-medium text-slate-800">{label}</span>
+                        {/* The visible name; the control's accessible name adds the template's. */}
+                        <label htmlFor={id} className="pt-2 text-sm font-medium text-slate-800">
+                          {label}
+                        </label>
                         <div className="space-y-1">
                           <Select
+                            id={id}
                             aria-label={`${t.name}: ${label} comes from`}
                             value={s.from}
                             onChange={(e) => set({ from: e.target.value })}
@@ -286,7 +292,7 @@ export function TemplatesStep({
                       </div>
                     );
                   })}
-                </div>
+                </fieldset>
                 <div>
                   <TemplateBubble rendered={previewTemplate(def, values)} label={`Preview of ${t.name}`} />
                   <p className="mt-1 text-xs text-slate-500">

@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { Table } from '../../../components/table.tsx';
 import { Alert, Button, Card, Select } from '../../../components/ui.tsx';
 import { StepFooter } from '../../../components/wizard.tsx';
-import { useFields } from '../queries.ts';
+import { useContactRights, useFields } from '../queries.ts';
+import { NewFieldForm } from './new-field-form.tsx';
+import { NextButton } from './next-button.tsx';
 
 /** Step 2: which column holds the phone, the name, the tags and each custom field. */
 export function MappingStep({
@@ -18,6 +20,8 @@ export function MappingStep({
   onNext: (m: ImportMapping) => void;
 }) {
   const fields = useFields();
+  const { canManage } = useContactRights();
+  const [adding, setAdding] = useState(false);
   const s = upload.suggested_mapping;
   const [phone, setPhone] = useState(initial?.phone ?? s.phone ?? '');
   const [name, setName] = useState(initial ? (initial.name ?? '') : (s.name ?? ''));
@@ -49,6 +53,7 @@ export function MappingStep({
     ];
   const used = rows.map((r) => r.value).filter(Boolean);
   const twice = used.find((v, i) => used.indexOf(v) !== i);
+  const free = upload.headers.filter((h) => !used.includes(h));
   return (
     <Card
       title="Which column holds what?"
@@ -109,11 +114,29 @@ export function MappingStep({
         rowKey={(r) => r.key}
         valign="middle"
       />
-      {!phone && (
-        <div className="mt-3">
-          <Alert kind="info">Choose the column that holds the phone numbers.</Alert>
-        </div>
-      )}
+      {canManage &&
+        (adding ? (
+          <NewFieldForm
+            columns={free}
+            samples={samples}
+            onCreated={(f, column) => {
+              setCustom((now) => ({ ...now, [f.key]: column }));
+              setAdding(false);
+            }}
+            onCancel={() => setAdding(false)}
+          />
+        ) : (
+          <div className="mt-3 flex flex-wrap items-center gap-3">
+            <Button variant="secondary" disabled={free.length === 0} onClick={() => setAdding(true)}>
+              New field…
+            </Button>
+            <span className="text-sm text-slate-600">
+              {free.length === 0
+                ? 'Every column is mapped already.'
+                : 'A column that fits no property yet can go into a new custom field.'}
+            </span>
+          </div>
+        ))}
       {twice && (
         <div className="mt-3">
           <Alert>The column “{twice}” is chosen twice; each column feeds one property.</Alert>
@@ -123,8 +146,15 @@ export function MappingStep({
         <Button variant="secondary" onClick={onBack}>
           Back
         </Button>
-        <Button
-          disabled={!phone || Boolean(twice)}
+        <NextButton
+          label="Next: options"
+          why={
+            !phone
+              ? 'Choose the column that holds the phone numbers.'
+              : twice
+                ? `The column “${twice}” is chosen twice.`
+                : null
+          }
           onClick={() =>
             onNext({
               phone,
@@ -134,9 +164,7 @@ export function MappingStep({
               ...(Object.keys(custom).length ? { fields: custom } : {}),
             })
           }
-        >
-          Next: options
-        </Button>
+        />
       </StepFooter>
     </Card>
   );

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Button, Card, Field, Input } from '../../../components/ui.tsx';
 import { StepFooter } from '../../../components/wizard.tsx';
 import { useTags } from '../queries.ts';
+import { NextButton } from './next-button.tsx';
 
 /** Step 3: what a known phone does, tags for everyone imported, and the consent they gave. */
 export function OptionsStep({
@@ -112,8 +113,9 @@ export function OptionsStep({
         <Button variant="secondary" onClick={onBack}>
           Back
         </Button>
-        <Button
-          disabled={optIn && !proof.trim()}
+        <NextButton
+          label="Next: preview"
+          why={optIn && !proof.trim() ? 'Describe the proof of consent to go on.' : null}
           onClick={() =>
             onNext({
               on_duplicate: onDuplicate,
@@ -121,9 +123,7 @@ export function OptionsStep({
               ...(optIn ? { opt_in: { source: 'import', proof: proof.trim() } } : {}),
             })
           }
-        >
-          Next: preview
-        </Button>
+        />
       </StepFooter>
     </Card>
   );

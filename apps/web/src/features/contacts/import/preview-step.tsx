@@ -6,6 +6,7 @@ import { Alert, Badge, type BadgeTone, Button, Card } from '../../../components/
 import { StepFooter } from '../../../components/wizard.tsx';
 import { importKeys } from '../keys.ts';
 import { CountsGrid } from './counts-grid.tsx';
+import { NextButton } from './next-button.tsx';
 
 const OUTCOME: Record<RowOutcome, { label: string; tone: BadgeTone }> = {
   new: { label: 'New', tone: 'green' },
@@ -114,11 +115,22 @@ export function PreviewStep({
         <Button variant="secondary" onClick={onBack} disabled={confirm.isPending}>
           Back
         </Button>
-        <Button onClick={() => confirm.mutate()} disabled={!preview.data || confirm.isPending}>
-          {confirm.isPending
-            ? 'Starting…'
-            : `Confirm: import ${willStore.toLocaleString()} contact${willStore === 1 ? '' : 's'}`}
-        </Button>
+        <NextButton
+          label={
+            confirm.isPending
+              ? 'Starting…'
+              : `Confirm: import ${willStore.toLocaleString()} contact${willStore === 1 ? '' : 's'}`
+          }
+          why={
+            preview.data
+              ? null
+              : preview.error
+                ? 'The preview failed: go back and change the mapping or options.'
+                : 'Wait for the preview of every row.'
+          }
+          busy={confirm.isPending}
+          onClick={() => confirm.mutate()}
+        />
       </StepFooter>
     </Card>
   );

@@ -5,6 +5,7 @@ import { api, errorMessage } from '../../../api.ts';
 import { Icon } from '../../../components/icons.tsx';
 import { Alert, Button, Card } from '../../../components/ui.tsx';
 import { StepFooter } from '../../../components/wizard.tsx';
+import { NextButton } from './next-button.tsx';
 
 /** Step 1: the file, dropped or chosen; the server reads it at once and says what it found. */
 export function UploadStep({
@@ -97,9 +98,11 @@ export function UploadStep({
       )}
       <StepFooter>
         <span />
-        <Button onClick={onNext} disabled={!upload || send.isPending}>
-          Next: map columns
-        </Button>
+        <NextButton
+          label="Next: map columns"
+          why={send.isPending ? 'Reading the file…' : !upload ? 'Choose a CSV or XLSX file first.' : null}
+          onClick={onNext}
+        />
       </StepFooter>
     </Card>
   );

@@ -8,14 +8,35 @@ import { contactKeys, fieldKeys } from '../keys.ts';
 import { ConfirmDialog } from '../parts.tsx';
 import { useFields } from '../queries.ts';
 
-const TYPE_LABEL: Record<FieldType, string> = {
+export const TYPE_LABEL: Record<FieldType, string> = {
   text: 'Text',
   number: 'Number',
   date: 'Date',
   boolean: 'Yes / no',
   enum: 'One of a list',
 };
-const splitOptions = (s: string) =>
+/** The type of a new custom field: a select of every type by its label. */
+export function FieldTypeSelect({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: FieldType;
+  onChange: (t: FieldType) => void;
+}) {
+  return (
+    <Select id={id} value={value} onChange={(e) => onChange(e.target.value as FieldType)}>
+      {FIELD_TYPES.map((t) => (
+        <option key={t} value={t}>
+          {TYPE_LABEL[t]}
+        </option>
+      ))}
+    </Select>
+  );
+}
+
+export const splitOptions = (s: string) =>
   s
     .split(',')
     .map((o) => o.trim())
@@ -171,17 +192,7 @@ export function FieldsCard({ editable }: { editable: boolean }) {
               <Input id={id} value={label} onChange={(e) => setLabel(e.target.value)} placeholder="Plan" />
             )}
           </Field>
-          <Field label="Type">
-            {(id) => (
-              <Select id={id} value={type} onChange={(e) => setType(e.target.value as FieldType)}>
-                {FIELD_TYPES.map((t) => (
-                  <option key={t} value={t}>
-                    {TYPE_LABEL[t]}
-                  </option>
-                ))}
-              </Select>
-            )}
-          </Field>
+          <Field label="Type">{(id) => <FieldTypeSelect id={id} value={type} onChange={setType} />}</Field>
           {type === 'enum' && (
             <Field label="Options" hint="Separated by commas">
               {(id) => (
