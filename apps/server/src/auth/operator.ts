@@ -44,7 +44,7 @@ export function createOperatorActions(deps: { db: Db }) {
       name: u.name,
       instanceAdmin: u.instanceAdmin,
       createdAt: u.createdAt,
-      lastSignInAt: u.lastSignInAt === null ? null : new Date(u.lastSignInAt),
+      lastSignInAt: u.lastSignInAt,
       orgs: memberships
         .filter((m) => m.userId === u.id)
         .map((m) => ({ id: m.orgId, name: m.orgName, role: m.role as Role })),

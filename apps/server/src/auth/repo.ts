@@ -260,9 +260,12 @@ export async function listUsersWithLastSignIn(db: Db) {
       name: users.name,
       instanceAdmin: users.instanceAdmin,
       createdAt: users.createdAt,
-      lastSignInAt: sql<
-        Date | string | null
-      >`(select max(s.created_at) from sessions s where s.user_id = ${users.id})`,
+      // Spelled out: drizzle writes a column of a one-table select unqualified (`"id"`), which in
+      // the subquery would name the session's id. Mapped like the column it reads (text from drivers).
+      lastSignInAt:
+        sql<Date | null>`(select max(s.created_at) from sessions s where s.user_id = users.id)`.mapWith(
+          sessions.createdAt,
+        ),
     })
     .from(users)
     .orderBy(users.email);

@@ -124,15 +124,19 @@ function readableMessage(log: Record<string, unknown>, messageKey: string): stri
   return `${message} (${req.method} ${req.url})`;
 }
 
-/** pino-pretty in this process, writing as it is called: no worker thread, lines in order. */
-function prettyStream(destination?: LogStream) {
-  return pretty({
+/**
+ * pino-pretty's formatter, called as each line is written (no transport, no worker thread): the
+ * lines reach stdout in the order they are logged, between the lines the process prints itself.
+ */
+function prettyStream(destination?: LogStream): LogStream {
+  const prettify = pretty.prettyFactory({
     translateTime: 'SYS:HH:MM:ss',
     ignore: 'pid,hostname,reqId,req,res,responseTime',
     messageFormat: readableMessage,
-    sync: true,
-    ...(destination ? { destination, colorize: false } : {}),
+    colorize: destination ? false : pretty.isColorSupported && Boolean(process.stdout.isTTY),
   });
+  const out = destination ?? process.stdout;
+  return { write: (line) => out.write(prettify(line)) };
 }
 
 /**
