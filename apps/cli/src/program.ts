@@ -119,14 +119,8 @@ export function buildProgram(io: Io, env?: Env) {
 
   const users = program
     .command('users')
-    .description("Accounts of this install, on its database (run on the server's machine)")
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Like migrate and setup, these work on the database itself (DATABASE_URL or DATA_DIR), not through',
-        'a running server. The embedded database takes one process at a time: stop the server first.',
-      ].join('\n'),
+    .description(
+      "Accounts of this install, on its database: run on the server's machine (embedded database: stop the server first)",
     );
   users
     .command('list')
@@ -136,7 +130,7 @@ export function buildProgram(io: Io, env?: Env) {
   users
     .command('reset-password')
     .description(
-      'Set a new password for an account (a lost one): its sessions end, its failed attempts are forgotten',
+      'Set a new password for an account (a lost one): its sessions end, lockouts from failed attempts lift',
     )
     .requiredOption('--email <email>', "the account's email")
     .option(
