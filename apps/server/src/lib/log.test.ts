@@ -57,13 +57,14 @@ describe('request lines', () => {
   let j: TestApp;
   let p: TestApp;
   beforeAll(async () => {
-    [j, p] = await Promise.all([
-      createTestApp({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, { logStream: { write: (l) => json.push(l) } }),
-      createTestApp(
-        { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' },
-        { logStream: { write: (l) => pretty.push(l) } },
-      ),
-    ]);
+    j = await createTestApp(
+      { LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+      { logStream: { write: (l) => json.push(l) } },
+    );
+    p = await createTestApp(
+      { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' },
+      { logStream: { write: (l) => pretty.push(l) } },
+    );
   });
   afterAll(() => Promise.all([j?.close(), p?.close()]));
 
@@ -72,6 +73,8 @@ describe('request lines', () => {
     const c = signedIn ? await app.owner() : app.client();
     const from = log.length;
     await c.get(url);
+    // The completion line is written when the response finishes, which may follow inject's answer.
+    await new Promise((r) => setTimeout(r, 20));
     return log.slice(from).join('');
   }
 
