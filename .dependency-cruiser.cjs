@@ -11,10 +11,11 @@ const TEST = '([.]test[.]ts$|^apps/(server|cli)/test/|^apps/web/e2e/)';
 
 /**
  * CLI files that may use the server's internals: the process-level verbs (start, migrate, setup,
- * simulator) and the program that loads the configuration and reports its errors.
+ * users, simulator, and `local.ts`, their services on the install's database) and the program that
+ * loads the configuration and reports its errors.
  */
 const CLI_PROCESS_LEVEL =
-  '^apps/cli/src/(main|program|output|commands/(start|migrate|setup|simulator))[.]ts$';
+  '^apps/cli/src/(main|program|output|commands/(start|migrate|setup|users|local|simulator))[.]ts$';
 
 /**
  * The send path's write functions, shared on purpose: inbound and campaigns write messages only

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,16 @@ describe(`openwaba CLI on ${settings.backend}`, () => {
     expect(r.err).toContain('ROLE');
   });
 
+  it('--version and -V print the version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      expect(r.code, flag).toBe(0);
+      expect(r.out, flag).toBe(version);
+    }
+  });
+
   it('rejects unknown verbs and bad flag values; every verb has --help', async () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).not.toBe(0);
@@ -103,6 +113,7 @@ describe(`openwaba CLI on ${settings.backend}`, () => {
       'migrate',
       'setup',
       'simulator',
+      'users',
       'webhooks',
       'numbers',
       'templates',
@@ -123,8 +134,9 @@ describe.runIf(settings.backend === 'pglite')('openwaba start as a real process'
     const dir = mkdtempSync(join(tmpdir(), 'openwaba-start-'));
     let started: ReturnType<typeof spawn> | undefined;
     try {
+      // No HOST: the default binds to this machine only, and the banner says so.
       const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], {
-        env: { PATH: process.env.PATH, DATA_DIR: dir, HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+        env: { PATH: process.env.PATH, DATA_DIR: dir, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       started = child;
@@ -139,7 +151,7 @@ describe.runIf(settings.backend === 'pglite')('openwaba start as a real process'
         const timer = setTimeout(() => reject(new Error(`no start banner:\n${out}`)), 90_000);
         child.stdout.on('data', () => {
           const m = /Dashboard:\s+(\S+)\//.exec(out);
-          if (m && /Password:/.test(out)) {
+          if (m && /Lost a password\?.*\n/.test(out)) {
             clearTimeout(timer);
             resolve(m[1]!);
           }
@@ -148,6 +160,10 @@ describe.runIf(settings.backend === 'pglite')('openwaba start as a real process'
       });
       expect(out).toContain('Sign in as: admin@openwaba.local');
       expect(out).toMatch(/Password:\s+\S{5}-\S{5}-\S{5}-\S{5}/);
+      expect(out).toContain('Listening on 127.0.0.1 only; set HOST=0.0.0.0 to reach it from other machines.');
+      expect(out).toContain(
+        'Lost a password? npx openwaba users reset-password --email admin@openwaba.local (stop the server first)',
+      );
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(200);
 

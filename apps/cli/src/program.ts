@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Config, envExample, loadConfig } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REMOTE_ENV, type RemoteOptions } from './api.ts';
@@ -22,10 +23,14 @@ import { runSetup } from './commands/setup.ts';
 import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
 import { runTemplatesList, runTemplatesSync } from './commands/templates.ts';
+import { runUsersList, runUsersResetPassword } from './commands/users.ts';
 import { type ReplayOptions, runWebhooksReplay } from './commands/webhooks-replay.ts';
 import { describeError, type Io } from './output.ts';
 
 type Env = Record<string, string | undefined>;
+
+/** The CLI's version: its package's. */
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
@@ -80,6 +85,7 @@ export function buildProgram(io: Io, env?: Env) {
 
   const program = new Command('openwaba')
     .description('Self-hosted WhatsApp Business platform on the official Cloud API')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -109,6 +115,31 @@ export function buildProgram(io: Io, env?: Env) {
     .option('--json', 'print the result as JSON')
     .action(async (o: { email?: string; password?: string; org?: string; name?: string; json?: boolean }) =>
       runSetup(config(), io, o),
+    );
+
+  const users = program
+    .command('users')
+    .description(
+      "Accounts of this install, on its database: run on the server's machine (embedded database: stop the server first)",
+    );
+  users
+    .command('list')
+    .description('Every account: email, name, role in each organisation, last sign-in')
+    .option('--json', 'print the accounts as a JSON array')
+    .action(async (o: { json?: boolean }) => runUsersList(config(), io, o));
+  users
+    .command('reset-password')
+    .description(
+      'Set a new password for an account (a lost one): its sessions end, lockouts from failed attempts lift',
+    )
+    .requiredOption('--email <email>', "the account's email")
+    .option(
+      '--password <password>',
+      'the new password (10+ characters; default: a generated one, printed once)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { email?: string; password?: string; json?: boolean }) =>
+      runUsersResetPassword(config(), io, o),
     );
 
   program

@@ -19,7 +19,7 @@ import { inboundRoutes, webhookEventRoutes } from './inbound/routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
 import { registerRequestGuards, registerSecurityHeaders, trustProxyOf } from './lib/guards.ts';
-import { loggerOptions } from './lib/log.ts';
+import { httpLogging } from './lib/log.ts';
 import type { LookupFn } from './lib/url-guard.ts';
 import { mediaRoutes } from './media/routes.ts';
 import { notificationRoutes } from './notifications/routes.ts';
@@ -38,7 +38,7 @@ export interface AppDeps {
   config: Config;
   database: Database;
   appSecret: string;
-  /** false silences logs (tests); default: JSON logs at config.LOG_LEVEL. */
+  /** false silences logs (tests); default: logs at config.LOG_LEVEL in config.LOG_FORMAT. */
   logger?: boolean;
   /** Tests only: where log lines go instead of stdout. */
   logStream?: { write(line: string): void };
@@ -63,7 +63,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger === false ? false : loggerOptions(config.LOG_LEVEL, deps.logStream),
+    ...(deps.logger === false ? { logger: false } : httpLogging(config, deps.logStream)),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxyOf(config.TRUST_PROXY),
     requestIdHeader: false,

@@ -14,7 +14,13 @@ const schema = z.object({
     .enum(['api', 'worker', 'all'])
     .default('all')
     .describe('Process role: api serves HTTP, worker runs jobs, all does both.'),
-  HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
+  HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'Interface the HTTP server binds to: 127.0.0.1 serves this machine only; 0.0.0.0 (or an address) serves other machines too.',
+    ),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port.'),
   PUBLIC_URL: z
     .url()
@@ -126,6 +132,12 @@ const schema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('Log level.'),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe(
+      'auto: readable lines when stdout is a terminal, JSON (one object a line) otherwise; json or pretty forces one.',
+    ),
   OPENWABA_ADMIN_EMAIL: z
     .email()
     .optional()

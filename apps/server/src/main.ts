@@ -7,7 +7,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health/routes.ts';
 import { generatePassword } from './lib/crypto.ts';
-import { loggerOptions } from './lib/log.ts';
+import { httpLogging } from './lib/log.ts';
 import { resolveAppSecret } from './lib/secret.ts';
 import { startSandbox } from './sandbox/start-sandbox.ts';
 import { createServices, type Services } from './services.ts';
@@ -36,6 +36,19 @@ export async function bootstrapFirstOwner(config: Config, database: Database) {
   });
 }
 
+/** Loopback addresses: a server bound to one is reachable from this machine only. */
+const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|::1|\[::1\])$/i;
+
+/** Where the banner says the server can be reached from (HOST). */
+export function listeningNote(host: string): string {
+  if (LOOPBACK.test(host)) {
+    return `Listening on ${host} only; set HOST=0.0.0.0 to reach it from other machines.`;
+  }
+  return host === '0.0.0.0' || host === '::'
+    ? `Listening on every interface (HOST=${host}): other machines can reach it.`
+    : `Listening on ${host} (HOST).`;
+}
+
 export interface Running {
   url: string;
   app: FastifyInstance;
@@ -57,7 +70,7 @@ export async function startServer(
     let services: Services;
     if (config.ROLE === 'worker') {
       // Workers run jobs and cron; HTTP only for health checks and metrics.
-      app = Fastify({ logger: loggerOptions(config.LOG_LEVEL) });
+      app = Fastify(httpLogging(config));
       app.setValidatorCompiler(validatorCompiler);
       app.setSerializerCompiler(serializerCompiler);
       services = createServices({ config, database, appSecret, log: app.log });
@@ -75,10 +88,12 @@ export async function startServer(
     const dbLabel =
       database.kind === 'pg' ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.DATA_DIR}`;
     const sandbox = config.ROLE === 'all' ? await startSandbox(services, url) : undefined;
+    const embedded = database.kind !== 'pg';
     out('');
     out(`  openwaba is running (role ${config.ROLE}, ${dbLabel})`);
     out(`  Dashboard:  ${url}/`);
     out(`  API docs:   ${url}/docs`);
+    out(`  ${listeningNote(config.HOST)}`);
     if (firstOwner) {
       out(`  Sign in as: ${firstOwner.email}`);
       out(
@@ -89,6 +104,10 @@ export async function startServer(
     } else {
       out('  Sign in with your account.');
     }
+    out(
+      `  Lost a password? npx openwaba users reset-password --email ${firstOwner?.email ?? 'you@…'}` +
+        (embedded ? ' (stop the server first)' : ''),
+    );
     if (sandbox) {
       out(
         `  Sandbox:    number ${sandbox.display} on the built-in WhatsApp simulator (${sandbox.simulatorUrl});`,

@@ -59,7 +59,15 @@ describe.skipIf(!hasChromium)('dashboard shell in Chromium', () => {
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/login');
+    // A lost password is not a dead end: the page names the command that sets a new one.
+    const forgot = page.getByText('Forgot your password?');
+    expect(await forgot.textContent()).toBe(
+      'Forgot your password? Ask the administrator of this server, or run npx openwaba users reset-password --email you@… on the server.',
+    );
     await page.getByLabel('Email').fill(ADMIN.email);
+    expect(await forgot.locator('code').textContent()).toBe(
+      `npx openwaba users reset-password --email ${ADMIN.email}`,
+    );
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Email or password is incorrect');

@@ -1,29 +1,46 @@
+import { type ComponentType, lazy } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
 import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx';
 import { LoginPage } from './features/auth/login-page.tsx';
-import { CampaignPage } from './features/campaigns/campaign-page.tsx';
-import { CampaignsPage } from './features/campaigns/campaigns-page.tsx';
-import { NewCampaignPage } from './features/campaigns/new-campaign-page.tsx';
-import { ContactPage } from './features/contacts/contact-page.tsx';
-import { ContactsPage } from './features/contacts/contacts-page.tsx';
-import { ContactsSettingsPage } from './features/contacts/contacts-settings-page.tsx';
-import { ImportStatusPage, ImportWizard } from './features/contacts/import-wizard.tsx';
-import { InboxPage } from './features/inbox/inbox-page.tsx';
-import { AccountPage } from './features/settings/account-page.tsx';
-import { AuditPage } from './features/settings/audit-page.tsx';
-import { JobsPage } from './features/settings/jobs-page.tsx';
-import { MembersPage } from './features/settings/members-page.tsx';
-import { NotificationsPage } from './features/settings/notifications-page.tsx';
-import { NumbersPage } from './features/settings/numbers-page.tsx';
-import { OrgSettingsPage } from './features/settings/org-settings-page.tsx';
-import { QuickRepliesPage } from './features/settings/quick-replies-page.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
-import { TeamsPage } from './features/settings/teams-page.tsx';
-import { WebhookEventsPage } from './features/settings/webhook-events-page.tsx';
 import { Shell } from './features/shell/shell.tsx';
-import { NewTemplatePage } from './features/templates/new-template-page.tsx';
-import { TemplatePage } from './features/templates/template-page.tsx';
-import { TemplatesPage } from './features/templates/templates-page.tsx';
+
+/** A page loaded when first visited: the dashboard's first load carries only the shell and sign-in. */
+function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  return lazy(() => load().then((m) => ({ default: m[name] })));
+}
+
+const CampaignPage = page(() => import('./features/campaigns/campaign-page.tsx'), 'CampaignPage');
+const CampaignsPage = page(() => import('./features/campaigns/campaigns-page.tsx'), 'CampaignsPage');
+const NewCampaignPage = page(() => import('./features/campaigns/new-campaign-page.tsx'), 'NewCampaignPage');
+const ContactPage = page(() => import('./features/contacts/contact-page.tsx'), 'ContactPage');
+const ContactsPage = page(() => import('./features/contacts/contacts-page.tsx'), 'ContactsPage');
+const ContactsSettingsPage = page(
+  () => import('./features/contacts/contacts-settings-page.tsx'),
+  'ContactsSettingsPage',
+);
+const ImportStatusPage = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportStatusPage');
+const ImportWizard = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportWizard');
+const InboxPage = page(() => import('./features/inbox/inbox-page.tsx'), 'InboxPage');
+const AccountPage = page(() => import('./features/settings/account-page.tsx'), 'AccountPage');
+const AuditPage = page(() => import('./features/settings/audit-page.tsx'), 'AuditPage');
+const JobsPage = page(() => import('./features/settings/jobs-page.tsx'), 'JobsPage');
+const MembersPage = page(() => import('./features/settings/members-page.tsx'), 'MembersPage');
+const NotificationsPage = page(
+  () => import('./features/settings/notifications-page.tsx'),
+  'NotificationsPage',
+);
+const NumbersPage = page(() => import('./features/settings/numbers-page.tsx'), 'NumbersPage');
+const OrgSettingsPage = page(() => import('./features/settings/org-settings-page.tsx'), 'OrgSettingsPage');
+const QuickRepliesPage = page(() => import('./features/settings/quick-replies-page.tsx'), 'QuickRepliesPage');
+const TeamsPage = page(() => import('./features/settings/teams-page.tsx'), 'TeamsPage');
+const WebhookEventsPage = page(
+  () => import('./features/settings/webhook-events-page.tsx'),
+  'WebhookEventsPage',
+);
+const NewTemplatePage = page(() => import('./features/templates/new-template-page.tsx'), 'NewTemplatePage');
+const TemplatePage = page(() => import('./features/templates/template-page.tsx'), 'TemplatePage');
+const TemplatesPage = page(() => import('./features/templates/templates-page.tsx'), 'TemplatesPage');
 
 export function App() {
   return (

@@ -1,15 +1,10 @@
 import { Email, OrgName, Password } from '@openwaba/contracts';
-import {
-  type Config,
-  createServices,
-  openConfiguredDatabase,
-  resolveAppSecret,
-  runMigrations,
-} from '@openwaba/server';
+import type { Config } from '@openwaba/server';
 import { z } from 'zod';
 import { parseFlags } from '../flags.ts';
 import { CliError, type Io } from '../output.ts';
 import { ask, processTty, type Tty } from '../prompt.ts';
+import { withLocalServices } from './local.ts';
 
 export const SetupOptions = z.object({
   email: Email,
@@ -39,25 +34,14 @@ export async function runSetup(
   if (!values.org) values.org = await ask('Organisation name: ', tty);
   const flags = parseFlags(SetupOptions, values);
   // A process-level verb: it works on the database itself, before any server runs.
-  const database = await openConfiguredDatabase(config);
-  let result: { userId: string; orgId: string };
-  try {
-    await runMigrations(database);
-    const services = createServices({ config, database, appSecret: resolveAppSecret(config) });
-    try {
-      result = await services.orgs.setupOwner({
-        email: flags.email,
-        password: flags.password,
-        orgName: flags.org,
-        name: flags.name,
-      });
-    } finally {
-      // The Graph client keeps connections to Meta open; left open they hold the process alive.
-      await services.whatsapp.close();
-    }
-  } finally {
-    await database.close();
-  }
+  const result = await withLocalServices(config, (services) =>
+    services.orgs.setupOwner({
+      email: flags.email,
+      password: flags.password,
+      orgName: flags.org,
+      name: flags.name,
+    }),
+  );
   if (flags.json)
     io.out(JSON.stringify({ user_id: result.userId, org_id: result.orgId, email: flags.email }));
   else io.out(`Created owner ${flags.email} of "${flags.org}". Sign in at ${config.publicUrl}/`);

@@ -98,6 +98,19 @@ export async function purgeQuietThrottles(db: Db, r: ThrottleRules, limit = 500)
   );
 }
 
+/**
+ * Forgets the failures of an account's key and every client address and browser key that has used
+ * its free attempts (`blocked_until` is set from then on): whoever locked themselves out trying to
+ * remember the account's password — from their address, or their browser — may try again.
+ */
+export async function forgetLockouts(db: Db, accountKey: string) {
+  await db.execute(
+    sql`delete from auth_throttles
+        where key = ${accountKey}
+           or (blocked_until is not null and (key like 'ip:%' or key like 'dev:%'))`,
+  );
+}
+
 /** A right password: `forget` keys start over; `refund` keys get the reserved attempt back. */
 export async function releaseThrottleAttempt(db: Db, refund: string[], forget: string[], r: ThrottleRules) {
   if (forget.length) await db.delete(authThrottles).where(inArray(authThrottles.key, forget));
@@ -190,8 +203,9 @@ export async function revokeSession(db: Db, userId: string, sessionId: string, r
   return rows.length > 0;
 }
 
+/** Ends the user's live sessions (but `exceptSessionId`); how many were ended. */
 export async function revokeUserSessions(db: Db, userId: string, reason: string, exceptSessionId?: string) {
-  await db
+  const rows = await db
     .update(sessions)
     .set({ revokedAt: new Date(), revokedReason: reason })
     .where(
@@ -200,7 +214,9 @@ export async function revokeUserSessions(db: Db, userId: string, reason: string,
         isNull(sessions.revokedAt),
         exceptSessionId ? sql`${sessions.id} <> ${exceptSessionId}` : undefined,
       ),
-    );
+    )
+    .returning({ id: sessions.id });
+  return rows.length;
 }
 
 export async function listActiveSessions(db: Db, userId: string) {
@@ -233,4 +249,33 @@ export async function getMembershipRole(db: Db, orgId: string, userId: string) {
     .from(memberships)
     .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)));
   return row?.role;
+}
+
+/** Every account of the install with its last sign-in (its newest session), by email. */
+export async function listUsersWithLastSignIn(db: Db) {
+  return db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      instanceAdmin: users.instanceAdmin,
+      createdAt: users.createdAt,
+      // Spelled out: drizzle writes a column of a one-table select unqualified (`"id"`), which in
+      // the subquery would name the session's id. Mapped like the column it reads (text from drivers).
+      lastSignInAt:
+        sql<Date | null>`(select max(s.created_at) from sessions s where s.user_id = users.id)`.mapWith(
+          sessions.createdAt,
+        ),
+    })
+    .from(users)
+    .orderBy(users.email);
+}
+
+/** Every membership of the install with its organisation's name, by organisation name. */
+export async function listAllMemberships(db: Db) {
+  return db
+    .select({ userId: memberships.userId, orgId: orgs.id, orgName: orgs.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(orgs, eq(orgs.id, memberships.orgId))
+    .orderBy(orgs.name);
 }

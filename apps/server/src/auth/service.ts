@@ -6,6 +6,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, randomToken, sha256, verifyPassword 
 import { AppError, notFound } from '../lib/errors.ts';
 import type { AuthContext } from './context.ts';
 import type { DeviceCookies } from './device-cookie.ts';
+import { createOperatorActions } from './operator.ts';
 import * as repo from './repo.ts';
 import { createPasswordThrottle } from './throttle.ts';
 import type { TokenSigner } from './tokens.ts';
@@ -320,6 +321,8 @@ export function createAuthService(deps: {
     changePassword,
     listSessions,
     revokeSession,
+    /** The operator's verbs on the server's machine (`openwaba users …`). */
+    operator: createOperatorActions({ db }),
   };
 }
 export type AuthService = ReturnType<typeof createAuthService>;

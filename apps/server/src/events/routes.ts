@@ -15,7 +15,8 @@ export const eventRoutes =
     app.get(
       '/api/v1/events',
       {
-        config: { access: 'authenticated' },
+        // The polling fallback of the realtime feed.
+        config: { access: 'authenticated', requestLog: 'debug' },
         schema: {
           tags: ['realtime'],
           summary: 'Events after an id (what the WebSocket pushes; the polling fallback reads this)',

@@ -27,7 +27,7 @@ export const healthRoutes =
     app.get(
       '/healthz',
       {
-        logLevel: 'warn',
+        // Probes are logged at debug, like every GET outside the API (lib/log.ts).
         schema: { tags: ['ops'], summary: 'The process is up', response: { 200: Health } },
       },
       async () => ({ status: 'ok' as const }),
@@ -36,7 +36,6 @@ export const healthRoutes =
     app.get(
       '/readyz',
       {
-        logLevel: 'warn',
         schema: {
           tags: ['ops'],
           summary: 'The database is reachable and migrated, and the job system is healthy',
@@ -61,7 +60,7 @@ export const healthRoutes =
     );
 
     // Prometheus. With METRICS_TOKEN set it needs that bearer token; without, only this machine may read it.
-    app.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (req, reply) => {
+    app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
       const token = deps.config.METRICS_TOKEN;
       const allowed = token
         ? hasToken(req.headers.authorization, token)

@@ -32,7 +32,8 @@ export const notificationRoutes =
     app.get(
       '/api/v1/notifications/unread-count',
       {
-        config: { access: 'authenticated' },
+        // Every open dashboard asks for it again and again.
+        config: { access: 'authenticated', requestLog: 'debug' },
         schema: {
           tags,
           summary: 'How many of your notifications are unread',

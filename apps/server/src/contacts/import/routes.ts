@@ -84,7 +84,8 @@ export const contactImportRoutes =
     app.get(
       '/api/v1/contacts/imports/:id',
       {
-        config: { access: 'contacts.import' },
+        // The wizard polls it while an import runs.
+        config: { access: 'contacts.import', requestLog: 'debug' },
         schema: {
           tags,
           summary: 'An import: state, progress, counts, error',

@@ -66,6 +66,13 @@ export function LoginPage() {
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
+      <p className="mt-4 text-sm text-slate-600">
+        Forgot your password? Ask the administrator of this server, or run{' '}
+        <code className="break-all rounded bg-slate-100 px-1 font-mono text-xs text-slate-800">
+          npx openwaba users reset-password --email {email.trim() || 'you@…'}
+        </code>{' '}
+        on the server.
+      </p>
     </AuthFrame>
   );
 }

@@ -1,5 +1,6 @@
 import type { Permission } from '@openwaba/contracts';
 import { NavLink, Outlet } from 'react-router';
+import { PageSuspense } from '../../components/page-suspense.tsx';
 import { PageHeader } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 
@@ -36,7 +37,9 @@ export function SettingsLayout() {
           </NavLink>
         ))}
       </nav>
-      <Outlet />
+      <PageSuspense>
+        <Outlet />
+      </PageSuspense>
     </>
   );
 }

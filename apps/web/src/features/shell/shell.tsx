@@ -4,6 +4,7 @@ import { useId } from 'react';
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
+import { PageSuspense } from '../../components/page-suspense.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { authKeys } from '../auth/keys.ts';
 import { useMe } from '../auth/use-me.ts';
@@ -193,7 +194,9 @@ export function Shell() {
           </div>
         </header>
         <main id="main" className="flex-1 p-4 md:p-6">
-          <Outlet />
+          <PageSuspense>
+            <Outlet />
+          </PageSuspense>
         </main>
       </div>
     </div>
