@@ -122,7 +122,7 @@ describe.skipIf(!hasChromium)("a newcomer's first hour", () => {
     await shot('06-campaign-completed');
     await expect
       .poll(async () => (await page.getByTestId('count-delivered').textContent())?.trim(), {
-        timeout: 30_000,
+        timeout: 90_000,
       })
       .toBe('3');
     await shot('07-campaign-delivered');
@@ -135,5 +135,5 @@ describe.skipIf(!hasChromium)("a newcomer's first hour", () => {
       .first()
       .waitFor();
     await shot('08-campaign-report');
-  });
+  }, 180_000);
 });
