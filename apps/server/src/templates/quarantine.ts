@@ -15,13 +15,18 @@ import { templateEventData } from './template-view.ts';
  * releases it.
  */
 
-/** Quarantines in the caller's transaction and tells the admins after commit; false if it already was. */
+/**
+ * Quarantines in the caller's transaction and tells the admins after commit; false if it already was.
+ * `notify: false` for a template first seen already unusable (a new one the policy forbids): no
+ * campaign could have used it, so the Templates page saying why is enough.
+ */
 export async function quarantine(
   deps: Pick<TemplateDeps, 'notifications' | 'events' | 'domainEvents'>,
   tx: Tx | Db,
   r: TemplateRow,
   reason: string,
   onCommit: OnCommit,
+  { notify = true }: { notify?: boolean } = {},
 ) {
   if (r.quarantined) return false;
   await updateTemplate(tx, r.orgId, r.id, {
@@ -31,14 +36,15 @@ export async function quarantine(
     updatedAt: new Date(),
   });
   onCommit(async () => {
-    await deps.notifications.notifyRole(r.orgId, 'admin', {
-      type: 'template.quarantined',
-      title: `Template “${r.name}” (${r.language}) quarantined`,
-      message: `${reason}. Campaigns cannot use it until an admin reviews it.`,
-      actionUrl: `/templates/${r.id}`,
-      relatedEntityType: 'template',
-      relatedEntityId: r.id,
-    });
+    if (notify)
+      await deps.notifications.notifyRole(r.orgId, 'admin', {
+        type: 'template.quarantined',
+        title: `Template “${r.name}” (${r.language}) quarantined`,
+        message: `${reason}. Campaigns cannot use it until an admin reviews it.`,
+        actionUrl: `/templates/${r.id}`,
+        relatedEntityType: 'template',
+        relatedEntityId: r.id,
+      });
     await deps.events.publish(r.orgId, [
       { type: 'template.status_updated', data: templateEventData(r, 'QUARANTINED', reason) },
     ]);

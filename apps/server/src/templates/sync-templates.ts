@@ -87,15 +87,23 @@ export async function syncTemplates(
       const existing = new Map((await templatesOfWaba(tx, orgId, n.wabaId)).map((r) => [r.metaId, r]));
       const now = new Date();
       /** A template whose category Meta moved, or that the policy forbids, is quarantined (counted). */
-      const quarantineIfNeeded = async (row: TemplateRow, from: string | null | undefined, to: string) => {
+      const quarantineIfNeeded = async (
+        row: TemplateRow,
+        from: string | null | undefined,
+        to: string,
+        isNew: boolean,
+      ) => {
         let reason: string | undefined;
+        let notify = true;
         if (from && from !== to) {
           await recordCategoryChange(tx, orgId, { templateId: row.id, from, to, source: 'sync' });
           reason = `Meta changed its category from ${from} to ${to}`;
         } else if (!allowedInCampaigns(policy, to)) {
           reason = `Category ${to} is not allowed in campaigns`;
+          // New and never usable: nothing changed for anyone (the Templates page says why).
+          notify = !isNew;
         }
-        if (reason && (await quarantine(deps, tx, row, reason, onCommit))) result.quarantined++;
+        if (reason && (await quarantine(deps, tx, row, reason, onCommit, { notify }))) result.quarantined++;
       };
       for (const t of remote) {
         const cols = catalogueColumns(t, now);
@@ -104,13 +112,13 @@ export async function syncTemplates(
           const row = (await insertTemplate(tx, orgId, { wabaId: n.wabaId, metaId: t.id, ...cols }))!;
           result.created++;
           // A template Meta already moved (previous_category) or that the policy forbids starts quarantined.
-          await quarantineIfNeeded(row, t.previous_category, t.category);
+          await quarantineIfNeeded(row, t.previous_category, t.category, true);
           continue;
         }
         existing.delete(t.id);
         await updateTemplate(tx, orgId, before.id, cols);
         result.updated++;
-        await quarantineIfNeeded({ ...before, ...cols } as TemplateRow, before.category, t.category);
+        await quarantineIfNeeded({ ...before, ...cols } as TemplateRow, before.category, t.category, false);
       }
       // What Meta no longer has: kept, marked inactive.
       for (const gone of existing.values()) {

@@ -72,6 +72,8 @@ describe(`template catalogue on ${settings.backend}`, () => {
     const otp = list.find((x: { name: string }) => x.name === 'otp_code');
     expect(otp).toMatchObject({ category: 'AUTHENTICATION', quarantined: true, usable_in_campaigns: false });
     expect(otp.quarantine_reason).toMatch(/not allowed in campaigns/);
+    // First seen already unusable: nothing changed for anyone, so no admin is notified.
+    expect(await notifications()).not.toContain('Template “otp_code” (en_US) quarantined');
     const usable = (await owner.get('/api/v1/templates?usable=true')).json().data;
     expect(usable.map((x: { name: string }) => x.name).sort()).toEqual(
       [
