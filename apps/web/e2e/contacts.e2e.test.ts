@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium)('contacts: list, filters, bulk actions, contact pa
     await page.getByLabel('Segment name').fill('VIP wholesalers');
     await page.getByRole('button', { name: 'Save as segment' }).click();
     await page.getByText('Saved the segment “VIP wholesalers”.').waitFor();
-    expect(await page.getByLabel('Segment', { exact: true }).inputValue()).not.toBe('');
+    await expect.poll(() => page.getByLabel('Segment', { exact: true }).inputValue()).not.toBe('');
     await expect.poll(rowNames).toEqual(['Grace Hopper']);
     await h.shot('41-contacts-segment');
 

@@ -36,6 +36,10 @@ export function ContactsFilters({
     mutationFn: () => api.segments.create({ name: segmentName.trim(), filter: plainFilter }),
     onSuccess: (s) => {
       setSegmentName('');
+      // The new segment is in the list at once, so the Segment select shows it (not a blank).
+      qc.setQueryData<Awaited<ReturnType<typeof api.segments.list>>>(segmentKeys.all, (old) =>
+        old && !old.data.some((x) => x.id === s.id) ? { ...old, data: [...old.data, s] } : old,
+      );
       void qc.invalidateQueries({ queryKey: segmentKeys.all });
       setFilter({ segment_id: s.id });
       setSearch('');
