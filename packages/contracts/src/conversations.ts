@@ -6,6 +6,23 @@ import { MessageContent } from './whatsapp.ts';
 export const CONVERSATION_STATUSES = ['open', 'pending', 'resolved', 'snoozed'] as const;
 export const ConversationStatus = z.enum(CONVERSATION_STATUSES);
 
+/** The Click-to-WhatsApp ad or post a customer came from (Meta's `referral`, kept as Meta sent it). */
+export const Referral = z.looseObject({
+  source_url: z.string().optional(),
+  source_id: z.string().optional(),
+  /** `ad` or `post`. */
+  source_type: z.string().optional(),
+  headline: z.string().optional(),
+  body: z.string().optional(),
+  media_type: z.string().optional(),
+  image_url: z.string().optional(),
+  video_url: z.string().optional(),
+  thumbnail_url: z.string().optional(),
+  /** The click id the ad platform reports conversions with. */
+  ctwa_clid: z.string().optional(),
+});
+export type Referral = z.infer<typeof Referral>;
+
 export const Conversation = z.object({
   id: Uuid,
   number_id: Uuid,
@@ -22,6 +39,10 @@ export const Conversation = z.object({
   /** Free-form replies are allowed until then (24 h after the customer's last message). */
   window_expires_at: IsoDate.nullable(),
   last_message: z.object({ type: z.string(), direction: z.string(), preview: z.string() }).nullable(),
+  /** The first Click-to-WhatsApp ad or post the customer came from. */
+  referral: Referral.nullable(),
+  /** Until then messages are free: the 72 h entry-point window a referral opened. */
+  free_entry_until: IsoDate.nullable(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -170,6 +191,12 @@ export const Message = z.object({
    * the catalogue (`content.template.name` says which it was).
    */
   template: RenderedTemplate.nullable(),
+  /**
+   * Who sent it: `inbox`, `campaign`, `api`, `automation`, `system`; `business_app`: sent from the
+   * WhatsApp Business app of a coexistence number (not by openwaba); `history`: a customer's message
+   * back-filled from the app's chat history. Null for customers' messages.
+   */
+  source: z.string().nullable(),
   sent_at: IsoDate,
 });
 export type Message = z.infer<typeof Message>;

@@ -28,6 +28,11 @@ export const WaNumber = z.object({
   status: z.enum(['active', 'inactive']),
   inactive_reason: z.string().nullable(),
   is_sandbox: z.boolean(),
+  /**
+   * A coexistence number: the WhatsApp Business app and the API share it (Graph's `is_on_biz_app`,
+   * or set by hand). Meta fixes its throughput at 20 msg/s; the sender paces it so.
+   */
+  coexistence: z.boolean(),
   /** The Meta app the access token belongs to (proven with the app secret when connected). */
   app_id: z.string().nullable(),
   health: NumberHealth,
@@ -53,7 +58,7 @@ export type CreateNumberBody = z.infer<typeof CreateNumberBody>;
 
 export const UpdateNumberBody = CreateNumberBody.omit({ phone_number_id: true, waba_id: true })
   .partial()
-  .extend({ system_prompt: Text(8000).nullable().optional() })
+  .extend({ system_prompt: Text(8000).nullable().optional(), coexistence: z.boolean().optional() })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
 export type UpdateNumberBody = z.infer<typeof UpdateNumberBody>;

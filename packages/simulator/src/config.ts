@@ -64,6 +64,8 @@ export const NumberInput = z
       .default('APPROVED'),
     messaging_limit_tier: z.enum(TIERS).default('TIER_UNLIMITED'),
     account_mode: z.enum(['LIVE', 'SANDBOX']).default('SANDBOX'),
+    /** A coexistence number (the WhatsApp Business app and the API on it): Graph's `is_on_biz_app`. */
+    is_on_biz_app: z.boolean().default(false),
     webhook_url: z.url().optional(),
     app_secret: z.string().min(8).max(256).optional(),
     /** The Meta app the token belongs to (debug_token's app_id). Derived from app_secret when omitted. */

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
-import { windowOpen } from './rules.ts';
+import { FREE_ENTRY_WINDOW, windowOpen } from './rules.ts';
 
 /**
  * Writes to `conversations` made inside other domains' transactions: a customer wrote (inbound), a
@@ -58,6 +58,25 @@ export async function openChunkConversations(tx: Tx, orgId: string, numberId: st
     insert into conversations (org_id, number_id, contact_id, last_message_at)
     select ${orgId}, ${numberId}, r.contact_id, now() from (${chunk}) r
     on conflict (number_id, contact_id) do update set last_message_at = now(), updated_at = now()`);
+}
+
+/**
+ * A customer came from a Click-to-WhatsApp ad or post (`referral`): the conversation keeps the first
+ * referral and the free entry-point window it opened (72 h from the message; a later referral after
+ * that window has closed opens a new one). Rows: conversation id, referral, the message's time.
+ */
+export async function recordReferrals(tx: Tx, rows: { id: string; referral: unknown; at: string }[]) {
+  if (!rows.length) return;
+  await tx.execute(
+    sql`update conversations c set
+          referral = case when c.referral is null or c.free_entry_until is null or c.free_entry_until < x.at
+                          then x.referral else c.referral end,
+          free_entry_until = case when c.free_entry_until is null or c.free_entry_until < x.at
+                                  then x.at + ${FREE_ENTRY_WINDOW} else c.free_entry_until end,
+          updated_at = now()
+        from json_to_recordset(${JSON.stringify(rows)}::json) as x(id uuid, referral jsonb, at timestamptz)
+        where c.id = x.id`,
+  );
 }
 
 /**

@@ -12,6 +12,21 @@ import { sql } from 'drizzle-orm';
  *   time has come reads as open without a job to wake it.
  */
 
+/** How long the free entry-point window a Click-to-WhatsApp ad or post opens lasts (Meta: 72 hours). */
+export const FREE_ENTRY_WINDOW = sql`interval '72 hours'`;
+
+/**
+ * The `set` list for a coexistence number's messages arriving in conversation `c`, from `agg` (at:
+ * the newest message's time; live: one of them is an echo the business just sent from the WhatsApp
+ * Business app). An echo moves the activity like any message of ours; back-filled history never
+ * reorders the inbox (it only places a conversation that had no message yet at its time). Neither
+ * moves the window nor the unread count.
+ */
+export const afterCoexistence = sql`
+  last_message_at = case when agg.live then greatest(coalesce(c.last_message_at, agg.at), agg.at)
+                          else coalesce(c.last_message_at, agg.at) end,
+  updated_at = now()`;
+
 /** How long the customer-service window stays open after the customer's latest message. */
 export const WINDOW = sql`interval '24 hours'`;
 

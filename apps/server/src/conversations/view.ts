@@ -84,13 +84,13 @@ export function createConversationView({
     return queryRows<Record<string, unknown>>(
       db,
       sql`select c.id, c.number_id, ${effectiveStatus} as status, c.snoozed_until, c.last_message_at, c.last_inbound_at,
-                 c.window_expires_at, c.created_at,
+                 c.window_expires_at, c.created_at, c.referral, c.free_entry_until,
                  k.id as contact_id, k.wa_id, k.name,
                  u.id as assignee_id, u.name as assignee_name, u.email as assignee_email,
                  case when coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0)
                       then (select count(*)::int from (select 1 from messages mm
                              where mm.conversation_id = c.id and mm.direction = 'in'
-                               and mm.seq > coalesce(r.last_read_seq, 0) limit 99) x)
+                               and mm.source is distinct from 'history' and mm.seq > coalesce(r.last_read_seq, 0) limit 99) x)
                       else 0 end as unread,
                  coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name) order by lower(t.name))
                            from conversation_tags ct join tags t on t.id = ct.tag_id
@@ -155,6 +155,8 @@ export function createConversationView({
             preview: previewOf(r.last_type as string, r.last_content as Record<string, unknown>, template),
           }
         : null,
+      referral: (r.referral as Conversation['referral']) ?? null,
+      free_entry_until: iso(r.free_entry_until),
     };
   }
 
@@ -278,7 +280,7 @@ export function createConversationView({
     const rows = await queryRows<Record<string, unknown>>(
       db,
       sql`select m.seq::text as seq, m.id, m.conversation_id, m.direction, m.wamid, m.type, m.content, m.context_wamid,
-                 m.status, m.error, m.sent_at,
+                 m.status, m.error, m.sent_at, m.source,
                  f.state as media_state, f.mime_type as media_mime_type, f.size as media_size, f.error as media_error
           from messages m left join media_files f on f.message_id = m.id
           where m.org_id = ${ctx.orgId} and m.conversation_id = ${conversationId}
@@ -312,6 +314,7 @@ export function createConversationView({
               }
             : null,
           template: rendered[i] ?? null,
+          source: (r.source as string | null) ?? null,
           sent_at: new Date(r.sent_at as string).toISOString(),
         }),
       ),

@@ -8,6 +8,7 @@ export {
   openChunkConversations,
   openConversation,
   openConversations,
+  recordReferrals,
   recountConversations,
   touchConversation,
 } from './repo.ts';

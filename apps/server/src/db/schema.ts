@@ -254,6 +254,11 @@ export const numbers = pgTable(
     /** The worker process sending for this number now (one at a time: the rate is per number). */
     sendHolder: text('send_holder'),
     sendLeaseUntil: timestamp('send_lease_until', { withTimezone: true }),
+    /**
+     * A coexistence number: the WhatsApp Business app and the API on one number (from the Graph's
+     * `is_on_biz_app` / `platform_type`, or set by hand). Meta fixes its throughput at 20 msg/s.
+     */
+    coexistence: boolean('coexistence').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -489,6 +494,10 @@ export const conversations = pgTable(
     lastInboundAt: timestamp('last_inbound_at', { withTimezone: true }),
     windowExpiresAt: timestamp('window_expires_at', { withTimezone: true }),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
+    /** The first Click-to-WhatsApp ad or post the customer came from (`referral`, with `ctwa_clid`). */
+    referral: jsonb('referral'),
+    /** The free entry-point window a Click-to-WhatsApp referral opened (72 h): messages in it cost nothing. */
+    freeEntryUntil: timestamp('free_entry_until', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -632,7 +641,7 @@ export const messages = pgTable(
     status: text('status'),
     error: jsonb('error'),
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
-    /** Outbound: who sent it — campaign | inbox | api | automation | system. */
+    /** Who sent it — campaign | inbox | api | automation | system | business_app (the WhatsApp Business app of a coexistence number, never sent by us); `history`: an inbound message back-filled from the app's history. */
     source: text('source'),
     campaignId: uuid('campaign_id'),
     authorUserId: uuid('author_user_id'),

@@ -2,7 +2,7 @@ import type { DomainEvent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { ConsentService } from '../contacts/consent.ts';
 import { upsertContacts } from '../contacts/upsert.ts';
-import { openConversations } from '../conversations/writes.ts';
+import { openConversations, recordReferrals } from '../conversations/writes.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { DomainEventEmitter } from '../events/domain-events.ts';
@@ -127,6 +127,7 @@ export function createMessageApplier(deps: {
     );
     const messageOf = new Map(stored.map((r) => [`${r.number_id} ${r.wamid}`, r.id]));
     const touched = new Map<string, string>();
+    const referrals = new Map<string, { id: string; referral: unknown; at: string }>();
     for (const i of fresh) {
       const messageId = messageOf.get(i.key);
       messageOf.delete(i.key); // a second copy of the same wamid in this batch is a duplicate
@@ -138,6 +139,14 @@ export function createMessageApplier(deps: {
       const { orgId } = i.number;
       const { from } = i.m;
       const conv = convOf.get(`${i.number.id} ${from}`)!;
+      // A Click-to-WhatsApp ad or post: the conversation's first referral opens the free window.
+      if (i.m.referral && !referrals.has(conv.conversation_id)) {
+        referrals.set(conv.conversation_id, {
+          id: conv.conversation_id,
+          referral: i.m.referral,
+          at: new Date(i.m.sentAtMs).toISOString(),
+        });
+      }
       const mediaFileId = await media.recordPending(tx, {
         orgId,
         numberId: i.number.id,
@@ -170,6 +179,7 @@ export function createMessageApplier(deps: {
         data: { message_id: messageId, conversation_id: conv.conversation_id, contact_id: conv.contact_id },
       });
     }
+    await recordReferrals(tx, [...referrals.values()]);
     for (const [id, orgId] of touched) {
       publish(orgId, {
         type: 'conversation.updated',

@@ -42,6 +42,8 @@ export interface InboundMessage {
   userId: string | null;
   /** The message as Meta sent it (cleaned of what PostgreSQL refuses): stored as its content. */
   raw: Json;
+  /** A Click-to-WhatsApp ad's or post's `referral` (with `ctwa_clid`), when the message came from one. */
+  referral: Json | null;
 }
 
 /** A status of a message we sent. */
@@ -118,6 +120,45 @@ export interface AccountChange extends ChangeBase {
   value: Json;
 }
 
+/**
+ * A message of a coexistence number (the WhatsApp Business app and the API on one number) that the
+ * business sent from the app (`smb_message_echoes`), or an older one of either side back-filled by
+ * `history`.
+ */
+export interface CoexistenceMessage {
+  wamid: string;
+  /** The customer's wa_id (the echo's `to`; a history thread's `id`). */
+  customer: string;
+  /** `out`: the business sent it (from the app); `in`: the customer did (history only). */
+  direction: 'in' | 'out';
+  type: string;
+  sentAtMs: number;
+  /** A history message's `history_context.status` (e.g. `read`, `delivered`). */
+  status: string | null;
+  raw: Json;
+}
+
+/** A contact of the business's WhatsApp Business app address book (`smb_app_state_sync`). */
+export interface AppContact {
+  phone: string;
+  /** `add` (added or edited) or `remove`. */
+  action: 'add' | 'remove';
+  name: string | null;
+}
+
+/**
+ * A coexistence number's change: `smb_message_echoes` (`echoes`), `history` (back-filled messages)
+ * or `smb_app_state_sync` (app contacts), routed like `messages` by `metadata.phone_number_id`.
+ */
+export interface CoexistenceChange extends ChangeBase {
+  kind: 'coexistence';
+  field: 'smb_message_echoes' | 'history' | 'smb_app_state_sync';
+  phoneNumberId: string;
+  messages: CoexistenceMessage[];
+  contacts: AppContact[];
+  dropped: string[];
+}
+
 /** A change kind we do not act on (`user_preferences`, `security`, …): stored raw, skipped. */
 export interface UnknownChange extends ChangeBase {
   kind: 'unknown';
@@ -125,7 +166,7 @@ export interface UnknownChange extends ChangeBase {
   value: Json;
 }
 
-export type NormalizedChange = MessagesChange | AccountChange | UnknownChange;
+export type NormalizedChange = MessagesChange | CoexistenceChange | AccountChange | UnknownChange;
 
 export interface NormalizedBatch {
   changes: NormalizedChange[];
@@ -150,6 +191,7 @@ const Message = z.looseObject({
   context: opt(z.looseObject({ id: opt(z.string()) })),
   text: opt(z.looseObject({ body: opt(z.string()) })),
   button: opt(z.looseObject({ text: opt(z.string()) })),
+  referral: opt(z.looseObject({})),
 });
 
 const Status = z.looseObject({
@@ -241,6 +283,8 @@ export function normalize(body: unknown, now = Date.now()): NormalizedBatch {
       const field = change.data.field ?? '';
       const value = isObject(change.data.value) ? change.data.value : {};
       if (field === 'messages') batch.changes.push(messagesChange(base, value, now));
+      else if (field === 'smb_message_echoes' || field === 'history' || field === 'smb_app_state_sync')
+        batch.changes.push(coexistenceChange(base, field, value, now));
       else if (isAccountField(field))
         batch.changes.push({ ...base, kind: 'account', update: noticeOf(field, value), value });
       else batch.changes.push({ ...base, kind: 'unknown', field, value });
@@ -268,7 +312,7 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
       dropped.push(isObject(raw) ? 'message without from/id' : 'message that is not an object');
       continue;
     }
-    const { from, id, type, context, text, button } = m.data;
+    const { from, id, type, context, text, button, referral } = m.data;
     const profile = profiles.get(from);
     const said = type === 'text' ? text?.body : button?.text;
     messages.push({
@@ -281,6 +325,7 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
       name: profile?.profile?.name ?? null,
       userId: profile?.user_id ?? null,
       raw,
+      referral: referral ?? null,
     });
   }
   const statuses: StatusUpdate[] = [];
@@ -307,6 +352,114 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
     statuses,
     dropped,
   };
+}
+
+const Echo = z.looseObject({
+  to: Required,
+  id: Required,
+  type: opt(z.string()),
+  timestamp: z.unknown().optional(),
+});
+const HistoryMessage = z.looseObject({
+  from: opt(Text),
+  to: opt(Text),
+  id: Required,
+  type: opt(z.string()),
+  timestamp: z.unknown().optional(),
+  history_context: opt(z.looseObject({ status: opt(z.string()) })),
+});
+const HistoryThread = z.looseObject({ id: Required, messages: opt(z.array(z.unknown())) });
+const StateSync = z.looseObject({
+  type: opt(z.string()),
+  action: opt(z.string()),
+  contact: opt(
+    z.looseObject({ phone_number: opt(Text), full_name: opt(z.string()), first_name: opt(z.string()) }),
+  ),
+});
+const CoexistenceValue = z.looseObject({
+  metadata: opt(z.looseObject({ phone_number_id: opt(Text), display_phone_number: opt(Text) })),
+  message_echoes: opt(z.array(z.unknown())),
+  history: opt(z.array(z.looseObject({ threads: opt(z.array(z.unknown())) }))),
+  state_sync: opt(z.array(z.unknown())),
+});
+
+function coexistenceChange(
+  base: ChangeBase,
+  field: CoexistenceChange['field'],
+  value: Json,
+  now: number,
+): CoexistenceChange {
+  const v = CoexistenceValue.parse(value);
+  const business = digits(v.metadata?.display_phone_number);
+  const change: CoexistenceChange = {
+    ...base,
+    kind: 'coexistence',
+    field,
+    phoneNumberId: v.metadata?.phone_number_id ?? '',
+    messages: [],
+    contacts: [],
+    dropped: [],
+  };
+  const at = (timestamp: unknown) => epochMsOf(timestamp, now);
+  for (const raw of v.message_echoes ?? []) {
+    const e = Echo.safeParse(raw);
+    if (!e.success || !isObject(raw)) {
+      change.dropped.push('echo without to/id');
+      continue;
+    }
+    change.messages.push({
+      wamid: e.data.id,
+      customer: digits(e.data.to),
+      direction: 'out',
+      type: e.data.type ?? 'unknown',
+      sentAtMs: at(e.data.timestamp),
+      status: null,
+      raw,
+    });
+  }
+  for (const chunk of v.history ?? []) {
+    for (const rawThread of chunk.threads ?? []) {
+      const t = HistoryThread.safeParse(rawThread);
+      if (!t.success) {
+        change.dropped.push('history thread without id');
+        continue;
+      }
+      const customer = digits(t.data.id);
+      for (const raw of t.data.messages ?? []) {
+        const m = HistoryMessage.safeParse(raw);
+        if (!m.success || !isObject(raw)) {
+          change.dropped.push('history message without id');
+          continue;
+        }
+        // The business's messages name the customer in `to` (and come from the business's number).
+        const out = m.data.to !== undefined || (business !== '' && digits(m.data.from) === business);
+        change.messages.push({
+          wamid: m.data.id,
+          customer,
+          direction: out ? 'out' : 'in',
+          type: m.data.type ?? 'unknown',
+          sentAtMs: at(m.data.timestamp),
+          status: m.data.history_context?.status ?? null,
+          raw,
+        });
+      }
+    }
+  }
+  for (const raw of v.state_sync ?? []) {
+    const s = StateSync.safeParse(raw);
+    const phone = s.success ? digits(s.data.contact?.phone_number) : '';
+    if (!s.success || (s.data.type ?? 'contact') !== 'contact' || !phone) {
+      change.dropped.push('app state sync item that is not a contact with a phone');
+      continue;
+    }
+    const c = s.data.contact;
+    change.contacts.push({
+      phone,
+      action: s.data.action === 'remove' ? 'remove' : 'add',
+      name: c?.full_name || c?.first_name || null,
+    });
+  }
+  return change;
 }
 
 function noticeOf(field: AccountField, value: Json): AccountUpdate {

@@ -1,6 +1,6 @@
 import type { numbers } from '../db/schema.ts';
 import { cleanText, parseBody } from './body.ts';
-import { type AccountChange, type MessagesChange, normalize } from './normalize.ts';
+import { type AccountChange, type CoexistenceChange, type MessagesChange, normalize } from './normalize.ts';
 
 export type NumberRow = typeof numbers.$inferSelect;
 
@@ -34,6 +34,8 @@ export interface EventPlan {
   error: string | null;
   /** `messages` changes routed to a number, in order. */
   changes: { number: NumberRow; change: MessagesChange }[];
+  /** Coexistence changes (app echoes, history, app contacts) routed to a number, in order. */
+  coexistence: { number: NumberRow; change: CoexistenceChange }[];
   /** Account-level notices, each with the numbers (of the signing app) it concerns. */
   account: { change: AccountChange; targets: NumberRow[] }[];
 }
@@ -95,6 +97,7 @@ export function planEvent(id: number, raw: string, signer: string | null, routin
     state: 'processed',
     error: null,
     changes: [],
+    coexistence: [],
     account: [],
   };
   let body: unknown;
@@ -106,14 +109,15 @@ export function planEvent(id: number, raw: string, signer: string | null, routin
     return plan;
   }
   for (const change of normalize(body).changes) {
-    if (change.kind === 'messages') {
+    if (change.kind === 'messages' || change.kind === 'coexistence') {
       const { phoneNumberId } = change;
       const number = routing.byPhoneId.get(phoneNumberId);
       if (!number) plan.result.unroutable.push(phoneNumberId || change.wabaId || '?');
       else if (!routing.signs(number, signer)) note(plan, [number.orgId], 'foreign', phoneNumberId);
       else {
         plan.orgIds.add(number.orgId);
-        plan.changes.push({ number, change });
+        if (change.kind === 'messages') plan.changes.push({ number, change });
+        else plan.coexistence.push({ number, change });
         for (const why of change.dropped) note(plan, [number.orgId], 'skipped', why);
       }
       continue;

@@ -10,6 +10,7 @@ import type { Log } from '../lib/log.ts';
 import type { MediaService } from '../media/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import { createAccountUpdates } from './account-updates.ts';
+import { applyCoexistence } from './apply-coexistence.ts';
 import { createMessageApplier } from './apply-messages.ts';
 import { applyStatuses } from './apply-statuses.ts';
 import { type DrainOptions, drainPendingEvents } from './pending-events.ts';
@@ -197,6 +198,7 @@ export function createEventProcessor(deps: {
         else published.set(orgId, [e]);
       };
       await applyMessages(tx, onCommit, plans, publish);
+      await applyCoexistence(tx, plans, publish);
       await applyStatuses(tx, plans, publish);
       await queryRows(
         tx,

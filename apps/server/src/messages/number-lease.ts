@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
-import { initialRate, type RateState } from './rate.ts';
+import { ceilingFor, initialRate, type RateState } from './rate.ts';
 
 /**
  * Which process sends for a number (its lease: one at a time, so the number's adaptive rate is one
@@ -56,19 +56,22 @@ export async function releaseSendLease(
 export async function loadSendRate(db: Db, numberId: string, cached?: RateState): Promise<RateState> {
   const [n] = await queryRows<{
     throughput_level: string | null;
+    coexistence: boolean;
     max_send_rate_per_sec: number | null;
     last_stable_rate_per_sec: number | null;
     rate_day: string | null;
     today: string;
   }>(
     db,
-    sql`select n.throughput_level, n.max_send_rate_per_sec, n.last_stable_rate_per_sec, n.rate_day,
+    sql`select n.throughput_level, n.coexistence, n.max_send_rate_per_sec, n.last_stable_rate_per_sec, n.rate_day,
                to_char(now() at time zone coalesce(s.timezone, 'UTC'), 'YYYY-MM-DD') as today
         from numbers n left join org_settings s on s.org_id = n.org_id where n.id = ${numberId}`,
   );
-  if (cached && n && n.rate_day === n.today) return cached;
+  const limits = { throughputLevel: n?.throughput_level, coexistence: n?.coexistence ?? false };
+  // The cached state lasts the day, unless the number's ceiling changed (it became a coexistence number).
+  if (cached && n && n.rate_day === n.today && cached.ceiling === ceilingFor(limits)) return cached;
   const state = initialRate({
-    throughputLevel: n?.throughput_level,
+    ...limits,
     saved: {
       rate: cached?.rate ?? n?.max_send_rate_per_sec ?? null,
       stableRate: n?.last_stable_rate_per_sec ?? null,

@@ -9,7 +9,8 @@
  *   Consecutive means three answers in a row, each to a request made after the previous throttle was
  *   seen: requests already in flight together when Meta throttled are one event (the sender holds
  *   briefly after a throttle), not three, so one burst on a busy network does not cut the rate.
- * - Never below 10 msg/s nor above min(1,000, the number's Meta level).
+ * - Never below 10 msg/s nor above min(1,000, the number's Meta level); a coexistence number (the
+ *   WhatsApp Business app on the same number) never above 20 msg/s, the throughput Meta fixes for it.
  * - A pair-rate error (131056: too many messages to one customer) delays that recipient only.
  */
 export const RATE_RULES = {
@@ -22,6 +23,8 @@ export const RATE_RULES = {
   throttlesToStepDown: 3,
   maxErrorRatio: 0.01,
   newDayFactor: 0.9,
+  /** Meta's fixed throughput of a coexistence number (Meta /throughput). */
+  coexistence: 20,
 } as const;
 
 export type SendOutcome = 'ok' | 'error' | 'throttled' | 'pair';
@@ -54,18 +57,26 @@ export function ceilingOf(throughputLevel: string | null | undefined): number | 
   }
 }
 
+/** The most a number may send a second: its Meta level (or 1,000), 20 for a coexistence number. */
+export function ceilingFor(n: { throughputLevel: string | null | undefined; coexistence?: boolean }) {
+  const level = ceilingOf(n.throughputLevel) ?? RATE_RULES.max;
+  return Math.min(RATE_RULES.max, level, n.coexistence ? RATE_RULES.coexistence : Number.POSITIVE_INFINITY);
+}
+
 const clamp = (rate: number, ceiling: number) =>
   Math.max(RATE_RULES.floor, Math.min(ceiling, Math.round(rate)));
 
 /** Where a number starts sending: today's saved rate, 90% of yesterday's, or its Meta level / 60. */
 export function initialRate(opts: {
   throughputLevel: string | null | undefined;
+  /** A coexistence number: paced at 20 msg/s. */
+  coexistence?: boolean;
   saved: { rate: number | null; stableRate: number | null; day: string | null };
   today: string;
   nowMs: number;
 }): RateState {
   const level = ceilingOf(opts.throughputLevel);
-  const ceiling = Math.min(RATE_RULES.max, level ?? RATE_RULES.max);
+  const ceiling = ceilingFor(opts);
   const { saved } = opts;
   let rate: number;
   if (saved.rate && saved.day === opts.today) rate = saved.rate;

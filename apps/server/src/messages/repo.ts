@@ -1,6 +1,6 @@
 import type { MessageContent } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
-import { afterInbound } from '../conversations/rules.ts';
+import { afterCoexistence, afterInbound } from '../conversations/rules.ts';
 import { openChunkConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
@@ -68,6 +68,56 @@ export async function insertInboundMessages(tx: Tx, rows: InboundMessageRow[]) {
         from agg where c.id = agg.conversation_id
       )
       select id, number_id, wamid from ins`,
+  );
+}
+
+/** A coexistence number's message: an echo of the WhatsApp Business app, or back-filled history. */
+export interface CoexistenceMessageRow {
+  ord: number;
+  org_id: string;
+  number_id: string;
+  conversation_id: string;
+  direction: 'in' | 'out';
+  wamid: string;
+  type: string;
+  content: unknown;
+  status: string | null;
+  /** `business_app` (sent from the app, never by us) or `history` (a customer's back-filled message). */
+  source: string;
+  sent_at: string;
+  /** An echo happening now (moves the inbox's order); false for history. */
+  live: boolean;
+}
+
+/**
+ * Inserts a coexistence number's messages in one statement: never queued (the app sent them, or they
+ * are history), a wamid already stored skipped. The same statement moves each conversation's activity
+ * by `afterCoexistence` (never its window or unread count). Returns the rows inserted.
+ */
+export async function insertCoexistenceMessages(tx: Tx, rows: CoexistenceMessageRow[]) {
+  if (!rows.length) return [];
+  return queryRows<{ id: string; number_id: string; wamid: string; conversation_id: string }>(
+    tx,
+    sql`
+      with mi as (
+        select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(ord int, org_id uuid, number_id uuid,
+          conversation_id uuid, direction text, wamid text, type text, content jsonb, status text, source text,
+          sent_at timestamptz, live boolean)
+      ), ins as (
+        insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, status, source, sent_at)
+        select org_id, number_id, conversation_id, direction, wamid, type, content, status, source, sent_at
+        from mi order by ord
+        on conflict (number_id, wamid) do nothing
+        returning id, number_id, wamid, conversation_id, sent_at
+      ), agg as (
+        select ins.conversation_id, max(ins.sent_at) as at, bool_or(mi.live) as live
+        from ins join mi on mi.number_id = ins.number_id and mi.wamid = ins.wamid
+        group by ins.conversation_id
+      ), upd as (
+        update conversations c set ${afterCoexistence}
+        from agg where c.id = agg.conversation_id
+      )
+      select id, number_id, wamid, conversation_id from ins`,
   );
 }
 

@@ -92,6 +92,8 @@ export async function editNumber(
       ...(body.app_secret ? { appSecretSealed: box.seal(body.app_secret) } : {}),
       ...(body.verify_token ? { verifyTokenSealed: box.seal(body.verify_token) } : {}),
       ...(checked ? { ...healthColumns(checked.info), appId: checked.appId ?? row.appId } : {}),
+      // Set by hand: wins over what Meta said at this check (Meta's word comes back with the next one).
+      ...(body.coexistence !== undefined ? { coexistence: body.coexistence } : {}),
       updatedAt: new Date(),
     });
     const changed = Object.keys(body);
@@ -99,11 +101,17 @@ export async function editNumber(
       action: 'number.update',
       entityType: 'number',
       entityId: id,
-      before: { display_name: row.displayName, system_prompt: row.systemPrompt, status: row.status },
+      before: {
+        display_name: row.displayName,
+        system_prompt: row.systemPrompt,
+        status: row.status,
+        coexistence: row.coexistence,
+      },
       after: {
         display_name: next!.displayName,
         system_prompt: next!.systemPrompt,
         status: next!.status,
+        coexistence: next!.coexistence,
         changed,
       },
     });

@@ -60,6 +60,7 @@ describe('toNumber', () => {
       rateDay: null,
       sendHolder: null,
       sendLeaseUntil: null,
+      coexistence: false,
       createdAt: at,
       updatedAt: at,
     } satisfies NumberRow;

@@ -27,6 +27,7 @@ export function toNumber(r: NumberRow): WaNumber {
     status: r.status as WaNumber['status'],
     inactive_reason: r.inactiveReason,
     is_sandbox: r.isSandbox,
+    coexistence: r.coexistence,
     app_id: r.appId,
     health: healthOf(r),
     has_access_token: true,
@@ -49,6 +50,9 @@ export const healthColumns = (info: PhoneNumberInfo) => ({
     null,
   nameStatus: info.name_status ?? null,
   healthCheckedAt: new Date(),
+  // Meta says whether the WhatsApp Business app shares the number; a number it says nothing of keeps
+  // what was set by hand.
+  ...(info.is_on_biz_app !== undefined ? { coexistence: info.is_on_biz_app } : {}),
 });
 
 /** What the health history keeps of a number's state. */

@@ -328,6 +328,7 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
         'whatsapp_business_manager_messaging_limit',
         'code_verification_status',
         'platform_type',
+        'is_on_biz_app',
         'status',
         'account_mode',
       ];

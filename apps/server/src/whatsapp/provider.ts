@@ -55,6 +55,8 @@ export const PhoneNumberInfo = z.looseObject({
   name_status: z.string().optional(),
   code_verification_status: z.string().optional(),
   platform_type: z.string().optional(),
+  /** A coexistence number: the WhatsApp Business app and the API on one number. */
+  is_on_biz_app: z.boolean().optional(),
   status: z.string().optional(),
   account_mode: z.string().optional(),
   throughput: z.looseObject({ level: z.string() }).optional(),

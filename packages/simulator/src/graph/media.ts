@@ -9,7 +9,7 @@ export function registerMediaRoutes(app: FastifyInstance, core: Core, http: Grap
   const { rnd } = core;
   const { authorise, fail, versionOk, numberFor } = http;
 
-  app.post<{ Params: Params }>('/:version/:id/media', async (req, reply) => {
+  app.post<{ Params: Params; Querystring: Query }>('/:version/:id/media', async (req, reply) => {
     if (!versionOk(req, reply)) return reply;
     const n = numberFor(req, reply);
     if (!n) return reply;
@@ -27,7 +27,9 @@ export function registerMediaRoutes(app: FastifyInstance, core: Core, http: Grap
       if (part.type === 'file') file = { data: await part.toBuffer(), mimetype: part.mimetype };
       else fields[part.fieldname] = String(part.value);
     }
-    if (fields.messaging_product !== 'whatsapp') {
+    // Graph reads a parameter from the form or from the query string (client libraries put it there).
+    const product = fields.messaging_product ?? req.query.messaging_product;
+    if (product !== 'whatsapp') {
       return fail(
         reply,
         graphError(131008, rnd, { details: 'The parameter messaging_product is required.' }),

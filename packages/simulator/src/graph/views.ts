@@ -18,6 +18,7 @@ const PHONE_FIELDS = [
   'whatsapp_business_manager_messaging_limit',
   'is_official_business_account',
   'health_status',
+  'is_on_biz_app',
 ];
 
 /** A phone number as Graph shows it, limited to the `fields` asked for (id always). */
@@ -36,6 +37,7 @@ export function phoneNumberView(n: SimNumber, fields?: string) {
     messaging_limit_tier: n.messaging_limit_tier,
     whatsapp_business_manager_messaging_limit: n.messaging_limit_tier,
     is_official_business_account: false,
+    is_on_biz_app: n.is_on_biz_app,
     health_status: { can_send_message: n.token_status === 'valid' ? 'AVAILABLE' : 'BLOCKED', entities: [] },
   };
   const wanted = fields
