@@ -159,9 +159,11 @@ const schema = z.object({
     .describe("Base URL of Meta's Graph API (point it at the simulator to try things offline)."),
   META_GRAPH_VERSION: z
     .string()
-    .regex(/^v\d+\.\d+$/, 'must look like v23.0')
-    .default('v23.0')
-    .describe('Graph API version used for every call.'),
+    .regex(/^v\d+\.\d+$/, 'must look like v25.0')
+    .default('v25.0')
+    .describe(
+      'Graph API version used for every call (/healthz warns within 90 days of its end: whatsapp/graph-versions.ts).',
+    ),
   META_HTTP_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -11,6 +11,7 @@ import { httpLogging } from './lib/log.ts';
 import { resolveAppSecret } from './lib/secret.ts';
 import { startSandbox } from './sandbox/start-sandbox.ts';
 import { createServices, type Services } from './services.ts';
+import { graphVersionWarning } from './whatsapp/graph-versions.ts';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@openwaba.local';
 const BOOTSTRAP_LOCK_KEY = 0x0be_a7bb;
@@ -79,6 +80,8 @@ export async function startServer(
       app = await buildApp({ config, database, appSecret });
       services = app.services;
     }
+    const graphWarning = graphVersionWarning(config.META_GRAPH_VERSION);
+    if (graphWarning) app.log.warn({ version: config.META_GRAPH_VERSION }, graphWarning);
     if (config.ROLE !== 'api') await services.jobs.start({ work: true });
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
     await app.listen({ host: config.HOST, port: config.PORT });

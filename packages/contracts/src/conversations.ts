@@ -61,6 +61,18 @@ export const ConversationQuery = z.strictObject({
 });
 export const ConversationPage = z.object({ data: z.array(Conversation), next_cursor: z.string().nullable() });
 
+/**
+ * What `POST /conversations/{id}/typing` did: `sent` — WhatsApp shows the customer that you are typing
+ * (up to 25 s, or until your reply). Not sent when the organisation sends no read receipts
+ * (`read_receipts`), when the customer has written nothing yet, or when it was sent for this
+ * conversation less than 20 s ago.
+ */
+export const TypingResult = z.object({
+  sent: z.boolean(),
+  reason: z.enum(['read_receipts_off', 'no_inbound_message', 'too_soon', 'number_inactive']).nullable(),
+});
+export type TypingResult = z.infer<typeof TypingResult>;
+
 /** A reply from the inbox: free-form only inside the 24-hour window, a template at any time. */
 export const ReplyBody = z.strictObject({
   content: MessageContent,

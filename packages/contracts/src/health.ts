@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-export const Health = z.object({ status: z.literal('ok') });
+export const Health = z.object({
+  status: z.literal('ok'),
+  /** What an operator should fix soon (the process still works), e.g. a Graph API version near its end. */
+  warnings: z.array(z.string()).optional(),
+});
 export const Ready = z.object({
   status: z.enum(['ready', 'not_ready']),
   database: z.enum(['up', 'down']),

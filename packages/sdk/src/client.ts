@@ -79,6 +79,7 @@ import {
   type TemplateParams,
   TemplateSyncResult,
   TimelinePage,
+  TypingResult,
   UnreadCount,
   type UpdateContactBody,
   type UpdateFieldBody,
@@ -304,6 +305,8 @@ export function createClient(opts: ClientOptions = {}) {
         call(ReplyQueued, 'POST', `/api/v1/conversations/${q(id)}/messages/${q(messageId)}/retry`, {}),
       /** Your unread count resets (and WhatsApp gets a read receipt if the organisation sends them). @example await api.conversations.read(id) */
       read: (id: string) => call(Ok, 'POST', `/api/v1/conversations/${q(id)}/read`),
+      /** You are typing a reply: WhatsApp shows it to the customer (when read receipts are on; at most every 20 s). @example await api.conversations.typing(id) */
+      typing: (id: string) => call(TypingResult, 'POST', `/api/v1/conversations/${q(id)}/typing`),
       /** `teamId` with 'round_robin': the next online agent of that team. @example await api.conversations.assign(id, 'round_robin', teamId) */
       assign: (id: string, assigneeId: string | null | 'round_robin', teamId?: string) =>
         call(Conversation, 'POST', `/api/v1/conversations/${q(id)}/assign`, {

@@ -93,7 +93,7 @@ export async function runSimulator(opts: SimulatorOptions, io: Io): Promise<Simu
   }
   const numbers = seed?.numbers.length ? seed.numbers : [DEFAULT_NUMBER];
   io.out(`WhatsApp Cloud API simulator listening on ${url}`);
-  io.out(`  Graph API base URL   ${url}/v23.0   (META_GRAPH_URL=${url})`);
+  io.out(`  Graph API base URL   ${url}/v25.0   (META_GRAPH_URL=${url})`);
   io.out(`  Control API          ${url}/_sim   (see packages/simulator/README.md)`);
   for (const n of numbers) {
     io.out(

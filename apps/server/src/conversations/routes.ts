@@ -23,6 +23,7 @@ import {
   Team,
   TeamBody,
   TeamList,
+  TypingResult,
   UploadedMedia,
   Uuid,
 } from '@openwaba/contracts';
@@ -198,6 +199,20 @@ export const conversationRoutes =
         const queued = await asCaller(view, () => conversations.retry(authOf(req), id, messageId));
         return res.code(202).send(queued);
       },
+    );
+    app.post(
+      '/api/v1/conversations/:id/typing',
+      {
+        config: reply,
+        schema: {
+          tags,
+          summary:
+            'You are typing a reply: the customer’s last message is marked read with a typing indicator, if the organisation sends read receipts (at most every 20 s)',
+          params: IdParams,
+          response: { 200: TypingResult },
+        },
+      },
+      async (req) => conversations.typing(authOf(req), req.params.id),
     );
     app.post(
       '/api/v1/conversations/:id/read',

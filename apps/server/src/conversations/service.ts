@@ -1,4 +1,4 @@
-import { can } from '@openwaba/contracts';
+import { can, type TypingResult } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
@@ -17,6 +17,8 @@ import { createConversationView } from './view.ts';
 
 /** An agent seen within this long counts as online for round-robin. */
 const ONLINE_MINUTES = 15;
+/** A typing indicator shows up to 25 s: one every 20 s keeps it up while the agent types. */
+const TYPING_EVERY_MS = 20_000;
 
 /**
  * The team inbox (SPEC F7): conversations with their assignee, tags, status and each agent's own
@@ -187,6 +189,41 @@ export function createConversationService(deps: {
     return { ok: true as const };
   }
 
+  /** When a typing indicator was last sent per conversation (this process): at most one every 20 s. */
+  const typingSent = new Map<string, number>();
+
+  /**
+   * An agent is typing a reply: the customer's last message is marked read with a typing indicator
+   * (WhatsApp shows it up to 25 s, or until the reply) — only when the organisation sends read
+   * receipts (a typing indicator is a read receipt), and at most once every 20 s per conversation.
+   */
+  async function typing(ctx: AuthContext, id: string): Promise<TypingResult> {
+    const c = await rowOf(ctx.orgId, id);
+    const [state] = await queryRows<{ receipts: boolean | null; wamid: string | null }>(
+      db,
+      sql`select (select s.read_receipts from org_settings s where s.org_id = ${ctx.orgId}) as receipts,
+                 (select wamid from messages where conversation_id = ${id} and direction = 'in' and wamid is not null
+                    and source is distinct from 'history'
+                  order by seq desc limit 1) as wamid`,
+    );
+    if (state?.receipts === false) return { sent: false, reason: 'read_receipts_off' };
+    if (!state?.wamid) return { sent: false, reason: 'no_inbound_message' };
+    const now = Date.now();
+    if (now - (typingSent.get(id) ?? 0) < TYPING_EVERY_MS) return { sent: false, reason: 'too_soon' };
+    const n = await numbers.findRow(ctx.orgId, c.number_id);
+    if (n?.status !== 'active') return { sent: false, reason: 'number_inactive' };
+    typingSent.set(id, now);
+    if (typingSent.size > 10_000) {
+      for (const [k, at] of typingSent) if (now - at >= TYPING_EVERY_MS) typingSent.delete(k);
+    }
+    try {
+      await numbers.providerFor(n).markRead(numbers.credentials(n), state.wamid, { typingIndicator: true });
+    } catch (err) {
+      log.warn({ err, conversationId: id }, 'typing indicator not sent');
+    }
+    return { sent: true, reason: null };
+  }
+
   /** Assigns to an agent of the organisation, unassigns (null), or gives it to the next online agent in turn. */
   async function assign(
     ctx: AuthContext,
@@ -310,6 +347,7 @@ export function createConversationService(deps: {
     react,
     retry,
     read,
+    typing,
     assign,
     setStatus,
     setTags,

@@ -6,6 +6,7 @@ import type { Database } from '../db/client.ts';
 import { migrationStatus } from '../db/migrate.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Metrics } from '../lib/metrics.ts';
+import { graphVersionWarning } from '../whatsapp/graph-versions.ts';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -30,7 +31,10 @@ export const healthRoutes =
         // Probes are logged at debug, like every GET outside the API (lib/log.ts).
         schema: { tags: ['ops'], summary: 'The process is up', response: { 200: Health } },
       },
-      async () => ({ status: 'ok' as const }),
+      async () => {
+        const warning = graphVersionWarning(deps.config.META_GRAPH_VERSION);
+        return { status: 'ok' as const, ...(warning ? { warnings: [warning] } : {}) };
+      },
     );
 
     app.get(

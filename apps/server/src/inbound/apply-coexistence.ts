@@ -115,7 +115,8 @@ async function applyAppContacts(
 ) {
   const added = contacts.filter((c) => c.action === 'add');
   for (const c of contacts) {
-    if (c.action === 'remove') note(plan, [number.orgId], 'skipped', `app contact removed: ${c.phone} (kept)`);
+    if (c.action === 'remove')
+      note(plan, [number.orgId], 'skipped', `app contact removed: ${c.phone} (kept)`);
   }
   if (!added.length) return;
   // `inbound`: an existing contact's name is refreshed when one is given; nothing else changes.

@@ -17,6 +17,8 @@ const RECIPIENT = '16505551234';
 let sim: Simulator;
 let provider: WhatsAppProvider;
 let world: ContractWorld;
+/** The client on the Graph version openwaba built against first: the contract holds there too. */
+let previous: WhatsAppProvider;
 
 beforeAll(async () => {
   sim = await createSimulator({
@@ -53,7 +55,8 @@ beforeAll(async () => {
     components: [{ type: 'BODY', text: 'Hi {{1}}, your order is ready.' }],
   });
   sim.setCustomer(RECIPIENT, { window: 'open' });
-  provider = createCloudApiProvider({ baseUrl: url, version: 'v23.0', timeoutMs: 2000 });
+  provider = createCloudApiProvider({ baseUrl: url, version: 'v25.0', timeoutMs: 2000 });
+  previous = createCloudApiProvider({ baseUrl: url, version: 'v23.0', timeoutMs: 2000 });
   world = {
     provider,
     number: { phoneNumberId: NUMBER.phone_number_id, accessToken: NUMBER.access_token },
@@ -81,11 +84,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await provider?.close();
+  await previous?.close();
   await sim?.close();
 });
 
-describe('Graph client against the simulator (provider contract)', () => {
+describe('Graph client against the simulator (provider contract), Graph v25.0', () => {
   providerContract(() => world);
+});
+
+describe('Graph client against the simulator (provider contract), Graph v23.0', () => {
+  providerContract(() => ({ ...world, provider: previous }));
 });
 
 describe('Graph client failure handling', () => {
