@@ -151,6 +151,10 @@ export function buildProgram(io: Io, env?: Env) {
     .option('--app-secret <secret>', 'app secret that signs webhooks (X-Hub-Signature-256)')
     .option('--seed <file>', 'JSON file with numbers, templates, customers and faults to load')
     .option('--random-seed <n>', 'seed for every random decision (same seed, same run)', '1')
+    .option(
+      '--webhook-batch-ms <ms>',
+      'how long changes wait to share one webhook POST, like Meta (default 20; 0: one change per POST)',
+    )
     .action(async (o: SimulatorOptions) => {
       const sim = await runSimulator(o, io);
       const stop = () => {

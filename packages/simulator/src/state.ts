@@ -44,6 +44,8 @@ export interface InboundRecord {
   from: string;
   kind: string;
   read: boolean;
+  /** How many times the business showed the customer it is typing (a read with `typing_indicator`). */
+  typing: number;
   at: number;
 }
 

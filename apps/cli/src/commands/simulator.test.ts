@@ -72,6 +72,49 @@ describe('openwaba simulator', () => {
     }
   });
 
+  it('--webhook-batch-ms 0 sends one change per POST (client libraries read only the first)', async () => {
+    const bodies: string[] = [];
+    const rx = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => {
+        raw += c;
+      });
+      req.on('end', () => {
+        bodies.push(raw);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`;
+    const { io, out } = capture();
+    const sim = await runSimulator(
+      { port: '0', host: '127.0.0.1', webhookUrl: hook, appSecret: 'cli-secret-123', webhookBatchMs: '0' },
+      io,
+    );
+    try {
+      expect(out.join('\n')).toContain('one change per POST');
+      // Customers' messages and the statuses of a send: several changes at once.
+      await Promise.all(
+        ['447700900201', '447700900202', '447700900203'].map((wa) =>
+          fetch(`${sim.url}/_sim/customers/${wa}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ phone_number_id: DEFAULT_NUMBER.phone_number_id, type: 'text' }),
+          }),
+        ),
+      );
+      await sim.settle();
+      expect(bodies).toHaveLength(3);
+      for (const raw of bodies) expect(JSON.parse(raw).entry[0].changes).toHaveLength(1);
+    } finally {
+      await sim.close();
+      await new Promise((r) => rx.close(r));
+    }
+    const { io: io2, err } = capture();
+    expect(await runCli(['simulator', '--port', '0', '--webhook-batch-ms', 'x'], io2, {})).not.toBe(0);
+    expect(err.join('\n')).toMatch(/one change per POST/);
+  });
+
   it('loads numbers and templates from --seed', async () => {
     const file = join(dir, 'seed.json');
     writeFileSync(

@@ -25,6 +25,12 @@ export const SimulatorFlags = z
       .regex(/^\d{1,9}$/, 'must be a whole number')
       .transform(Number)
       .default(1),
+    webhookBatchMs: z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be milliseconds, 0 to 10000 (0: one change per POST)')
+      .transform(Number)
+      .pipe(z.number().max(10_000, 'must be milliseconds, 0 to 10000 (0: one change per POST)'))
+      .optional(),
   })
   .refine((f) => !f.webhookUrl || f.appSecret, {
     path: ['webhookUrl'],
@@ -39,6 +45,7 @@ export interface SimulatorOptions {
   appSecret?: string;
   seed?: string;
   randomSeed?: string;
+  webhookBatchMs?: string;
 }
 
 /** The number a bare `openwaba simulator` serves, so that it is usable without a seed file. */
@@ -76,7 +83,15 @@ function readSeed(path: string) {
 export async function runSimulator(opts: SimulatorOptions, io: Io): Promise<Simulator> {
   const flags = parseFlags(SimulatorFlags, opts);
   const seed = flags.seed ? readSeed(flags.seed) : undefined;
-  const sim = await createSimulator({ seed: flags.randomSeed });
+  // Meta batches changes into one POST; many client libraries read only the first change of a POST:
+  // a window of 0 sends every change in a POST of its own.
+  const batching =
+    flags.webhookBatchMs === undefined
+      ? {}
+      : flags.webhookBatchMs === 0
+        ? { webhook_batch_ms: 0, webhook_max_batch: 1 }
+        : { webhook_batch_ms: flags.webhookBatchMs };
+  const sim = await createSimulator({ seed: flags.randomSeed, ...batching });
   if (seed) sim.loadSeed(seed);
   if (!seed?.numbers.length) sim.addNumber(DEFAULT_NUMBER);
   if (flags.webhookUrl && flags.appSecret) {
@@ -105,5 +120,11 @@ export async function runSimulator(opts: SimulatorOptions, io: Io): Promise<Simu
       ? `  Webhooks             ${flags.webhookUrl} (signed with the app secret)`
       : '  Webhooks             none (pass --webhook-url and --app-secret)',
   );
+  if (flags.webhookBatchMs !== undefined)
+    io.out(
+      flags.webhookBatchMs === 0
+        ? '  Webhook batching     off: one change per POST'
+        : `  Webhook batching     changes within ${flags.webhookBatchMs} ms share a POST`,
+    );
   return sim;
 }

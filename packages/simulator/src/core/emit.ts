@@ -63,6 +63,7 @@ export function createEmitter(store: Store, customers: Customers) {
         from: waId,
         kind,
         read: false,
+        typing: 0,
         at: now,
       });
     stats.inbound++;

@@ -6,7 +6,7 @@
 import { ACCOUNT_KINDS } from './account-updates.ts';
 import { CALL_KINDS } from './calls.ts';
 import type { Builder } from './context.ts';
-import { ECHO_KINDS } from './echoes.ts';
+import { ECHO_KINDS, HISTORY_KINDS, STATE_SYNC_KINDS } from './echoes.ts';
 import { MESSAGE_KINDS } from './inbound-messages.ts';
 import { REPLY_KINDS } from './inbound-replies.ts';
 import { SYSTEM_KINDS } from './inbound-system.ts';
@@ -27,6 +27,8 @@ export const INBOUND_KINDS: Record<string, Builder> = { ...MESSAGE_KINDS, ...REP
 export const OTHER_KINDS: Record<string, Builder> = {
   ...STATUS_KINDS,
   ...ECHO_KINDS,
+  ...HISTORY_KINDS,
+  ...STATE_SYNC_KINDS,
   ...PREFERENCE_KINDS,
   ...CALL_KINDS,
   ...TEMPLATE_KINDS,

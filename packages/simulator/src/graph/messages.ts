@@ -28,7 +28,11 @@ export function registerMessageRoutes(app: FastifyInstance, core: Core, http: Gr
           graphError(classifyIssues(r.error).code, rnd, { details: classifyIssues(r.error).details }),
         );
       const m = core.inbound.get(r.data.message_id);
-      if (m && m.phone_number_id === n.phone_number_id) m.read = true;
+      if (m && m.phone_number_id === n.phone_number_id) {
+        m.read = true;
+        // Shown to the customer up to 25 s or until the business answers (Meta /typing-indicators).
+        if (r.data.typing_indicator) m.typing++;
+      }
       return { success: true };
     }
     const body = raw.type === undefined && raw.text !== undefined ? { ...raw, type: 'text' } : raw;
