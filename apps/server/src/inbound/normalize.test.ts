@@ -78,6 +78,7 @@ describe('normalize: the fixture files', () => {
           name: 'Ana Silva',
           userId: null,
           raw: raw[0],
+          referral: null,
         },
       ],
       statuses: [],
@@ -307,6 +308,7 @@ describe('normalize: shapes Meta does not send', () => {
         said: null,
         name: null,
         userId: null,
+        referral: null,
       },
       {
         wamid: 'wamid.B',
@@ -317,6 +319,7 @@ describe('normalize: shapes Meta does not send', () => {
         said: null,
         name: null,
         userId: null,
+        referral: null,
       },
     ]);
   });
@@ -443,3 +446,138 @@ function mutate(root: unknown, at: number, value: unknown) {
   if (at % 5 === 0 && !Array.isArray(parent)) delete parent[key];
   else parent[key] = value;
 }
+
+describe('normalize: coexistence numbers and referrals (shapes of Meta’s documented examples)', () => {
+  const body = (field: string, value: Record<string, unknown>) => ({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: WABA,
+        changes: [
+          {
+            field,
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: PHONE_ID },
+              ...value,
+            },
+          },
+        ],
+      },
+    ],
+  });
+  const coex = (field: string, value: Record<string, unknown>) => {
+    const [c] = normalize(body(field, value), NOW).changes;
+    if (c?.kind !== 'coexistence') throw new Error(`not coexistence: ${c?.kind}`);
+    return c;
+  };
+
+  it('an echo: the business’s message to the customer (`to`), outbound', () => {
+    const c = coex('smb_message_echoes', {
+      message_echoes: [
+        {
+          from: '15550783881',
+          to: '16505551234',
+          id: 'wamid.ECHO',
+          timestamp: String(TS),
+          type: 'text',
+          text: { body: "Here's the info you requested!" },
+        },
+        { from: '15550783881', id: 'wamid.NO_TO', type: 'text' },
+      ],
+    });
+    expect(c).toMatchObject({ field: 'smb_message_echoes', phoneNumberId: PHONE_ID });
+    expect(c.messages).toEqual([
+      expect.objectContaining({
+        wamid: 'wamid.ECHO',
+        customer: '16505551234',
+        direction: 'out',
+        type: 'text',
+        sentAtMs: TS * 1000,
+        status: null,
+      }),
+    ]);
+    expect(c.dropped).toEqual(['echo without to/id']);
+  });
+
+  it('history: each thread’s messages, the business’s (from its number, with `to`) outbound', () => {
+    const c = coex('history', {
+      history: [
+        {
+          metadata: { phase: 0, chunk_order: 1, progress: 55 },
+          threads: [
+            {
+              id: '16505551234',
+              messages: [
+                {
+                  from: '16505551234',
+                  id: 'wamid.H1',
+                  timestamp: String(TS - 100),
+                  type: 'text',
+                  text: { body: 'Hi' },
+                  history_context: { status: 'read' },
+                },
+                {
+                  from: '15550783881',
+                  to: '16505551234',
+                  id: 'wamid.H2',
+                  timestamp: String(TS),
+                  type: 'text',
+                  text: { body: 'Hello' },
+                  history_context: { status: 'delivered' },
+                },
+              ],
+            },
+            { messages: [] },
+          ],
+        },
+        { errors: [{ code: 2593109 }] },
+      ],
+    });
+    expect(c.messages.map((m) => [m.wamid, m.customer, m.direction, m.status, m.sentAtMs])).toEqual([
+      ['wamid.H1', '16505551234', 'in', 'read', (TS - 100) * 1000],
+      ['wamid.H2', '16505551234', 'out', 'delivered', TS * 1000],
+    ]);
+    expect(c.dropped).toEqual(['history thread without id']);
+  });
+
+  it('app state sync: contacts added (named) or removed; other items dropped with why', () => {
+    const c = coex('smb_app_state_sync', {
+      state_sync: [
+        {
+          type: 'contact',
+          contact: { full_name: 'Pablo Morales', first_name: 'Pablo', phone_number: '16505551234' },
+          action: 'add',
+          metadata: { timestamp: String(TS) },
+        },
+        { type: 'contact', contact: { phone_number: '+1 650 555 9999' }, action: 'remove' },
+        { type: 'label', action: 'add' },
+      ],
+    });
+    expect(c.contacts).toEqual([
+      { phone: '16505551234', action: 'add', name: 'Pablo Morales' },
+      { phone: '16505559999', action: 'remove', name: null },
+    ]);
+    expect(c.dropped).toEqual(['app state sync item that is not a contact with a phone']);
+  });
+
+  it('a Click-to-WhatsApp referral is read off the message (with ctwa_clid)', () => {
+    const referral = { source_type: 'ad', source_id: '1', headline: 'Sale', ctwa_clid: 'ARAkLkA8rm' };
+    const [c] = normalize(
+      body('messages', {
+        messages: [
+          { from: '1', id: 'wamid.R', type: 'text', text: { body: 'hi' }, referral },
+          { from: '1', id: 'wamid.S', type: 'text', referral: 'not an object' },
+        ],
+      }),
+      NOW,
+    ).changes;
+    expect((c as MessagesChange).messages.map((m) => m.referral)).toEqual([referral, null]);
+  });
+
+  it('standby, messaging_handovers and calls are kept as unknown kinds', () => {
+    for (const field of ['standby', 'messaging_handovers', 'calls']) {
+      expect(normalize(body(field, {}), NOW).changes[0]).toMatchObject({ kind: 'unknown', field });
+    }
+  });
+});

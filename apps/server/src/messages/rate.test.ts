@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ceilingOf, initialRate, RATE_RULES, type RateState, recordOutcome, tick } from './rate.ts';
+import {
+  ceilingFor,
+  ceilingOf,
+  initialRate,
+  RATE_RULES,
+  type RateState,
+  recordOutcome,
+  tick,
+} from './rate.ts';
 
 const MIN = 60_000;
 const fresh = (level: string | null = null, nowMs = 0) =>
@@ -98,5 +106,24 @@ describe('adaptive send rate', () => {
     });
     // A new day's 90% still respects the number's current level.
     expect(initialRate({ throughputLevel: 'STANDARD', saved, today: '2026-11-30', nowMs: 0 }).rate).toBe(80);
+  });
+
+  it('a coexistence number is paced at 20 msg/s whatever its level, saved rate or clean windows', () => {
+    const saved = { rate: 500, stableRate: 450, day: '2026-11-29' };
+    const coex = initialRate({
+      throughputLevel: 'HIGH',
+      coexistence: true,
+      saved,
+      today: '2026-11-29',
+      nowMs: 0,
+    });
+    expect(coex).toMatchObject({ rate: 20, ceiling: 20 });
+    expect(ceilingFor({ throughputLevel: 'HIGH', coexistence: true })).toBe(20);
+    expect(ceilingFor({ throughputLevel: null, coexistence: false })).toBe(1000);
+    // Clean windows step up, never past the ceiling.
+    let s = coex;
+    for (let i = 1; i <= 5; i++)
+      s = tick(send(s, 1000, 'ok', i * RATE_RULES.stepUpAfterMs), i * RATE_RULES.stepUpAfterMs + 1);
+    expect(s.rate).toBe(20);
   });
 });
