@@ -57,6 +57,24 @@ export function Composer({
   );
 }
 
+/** A typing indicator shows up to 25 s on WhatsApp: telling the server every 20 s keeps it up. */
+const TYPING_EVERY_MS = 20_000;
+
+/**
+ * While the agent types, the customer sees "typing…": the server marks their last message read with
+ * a typing indicator (only when the organisation sends read receipts). Debounced: at most one
+ * request every 20 s per conversation; a failure is ignored (it is a courtesy, never in the way).
+ */
+export function useTypingIndicator(conversationId: string) {
+  const last = useRef<{ id: string; at: number }>({ id: '', at: 0 });
+  return () => {
+    const now = Date.now();
+    if (last.current.id === conversationId && now - last.current.at < TYPING_EVERY_MS) return;
+    last.current = { id: conversationId, at: now };
+    api.conversations.typing(conversationId).catch(() => {});
+  };
+}
+
 function useSend(conversationId: string, onSent: () => void, replyTo?: string) {
   const qc = useQueryClient();
   return useMutation({
@@ -85,6 +103,7 @@ function TextComposer({
   const qc = useQueryClient();
   const { userId } = useInboxRights();
   const [text, setText] = useDraft(userId, conversation.id);
+  const typing = useTypingIndicator(conversation.id);
   const send = useSend(
     conversation.id,
     () => {
@@ -238,6 +257,7 @@ function TextComposer({
           onChange={(e) => {
             setText(e.target.value);
             setMissing([]);
+            if (e.target.value.trim() && !e.target.value.startsWith('/')) typing();
           }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && matches.length === 0) {

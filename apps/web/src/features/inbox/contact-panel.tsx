@@ -103,6 +103,7 @@ export function ContactPanel({ conversation: c, onClose }: { conversation: Conve
           Open contact
         </Link>
       </Section>
+      {c.referral && <Referral conversation={c} />}
       <ConversationTags conversation={c} />
       <Section title="Campaigns">
         {campaigns.data && campaigns.data.data.length === 0 && (
@@ -124,6 +125,53 @@ export function ContactPanel({ conversation: c, onClose }: { conversation: Conve
       </Section>
       <Notes conversationId={c.id} />
     </aside>
+  );
+}
+
+/** The Click-to-WhatsApp ad or post the customer came from, and the free entry window it opened. */
+function Referral({ conversation: c }: { conversation: Conversation }) {
+  const r = c.referral!;
+  const free = c.free_entry_until ? new Date(c.free_entry_until) : null;
+  const source = r.source_type === 'post' ? 'Facebook or Instagram post' : 'Click-to-WhatsApp ad';
+  return (
+    <Section title="Came from">
+      <p className="text-sm font-medium text-slate-900">{r.headline ?? source}</p>
+      {r.body && <p className="text-sm text-slate-600">{r.body}</p>}
+      <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
+        <dt className="text-slate-500">Source</dt>
+        <dd className="text-slate-900">
+          {source}
+          {r.source_id ? ` ${r.source_id}` : ''}
+        </dd>
+        {r.ctwa_clid && (
+          <>
+            <dt className="text-slate-500">Click id</dt>
+            <dd className="truncate font-mono text-xs text-slate-900" title={r.ctwa_clid}>
+              {r.ctwa_clid}
+            </dd>
+          </>
+        )}
+        {free && (
+          <>
+            <dt className="text-slate-500">Free until</dt>
+            <dd className="text-slate-900">
+              {when(free.toISOString())}
+              {free.getTime() > Date.now() ? '' : ' (ended)'}
+            </dd>
+          </>
+        )}
+      </dl>
+      {r.source_url && (
+        <a
+          href={r.source_url}
+          target="_blank"
+          rel="noreferrer noopener"
+          className="mt-2 inline-block text-sm text-brand-700 underline"
+        >
+          Open the {r.source_type === 'post' ? 'post' : 'ad'}
+        </a>
+      )}
+    </Section>
   );
 }
 

@@ -172,6 +172,17 @@ export function MessageBubble({
         }`}
       >
         <span className="sr-only">{out ? 'You:' : 'Customer:'} </span>
+        {m.source === 'business_app' && (
+          <p className="mb-0.5 flex items-center gap-1 text-xs text-slate-500" data-origin="business_app">
+            <Icon name="phone" className="h-3 w-3" />
+            Sent from the WhatsApp Business app
+          </p>
+        )}
+        {m.source === 'history' && (
+          <p className="mb-0.5 text-xs text-slate-500 italic" data-origin="history">
+            From the WhatsApp Business app's history
+          </p>
+        )}
         {forwarded && <p className="mb-0.5 text-xs text-slate-500 italic">Forwarded</p>}
         {quoted && m.type !== 'reaction' && (
           <blockquote className="mb-1 truncate rounded border-l-4 border-brand-600 bg-black/5 px-2 py-1 text-xs text-slate-600">
