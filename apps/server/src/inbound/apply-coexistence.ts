@@ -101,7 +101,7 @@ export async function applyCoexistence(
     publish(orgId, {
       type: 'conversation.updated',
       conversation_id: id,
-      data: { conversation_id: id, fields: ['last_message_at'] },
+      data: { conversation_id: id, fields: ['last_message_at', 'messages'] },
     });
   }
 }

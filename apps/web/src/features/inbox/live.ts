@@ -18,6 +18,8 @@ export function applyInboxEvent(qc: QueryClient, event: DomainEvent) {
       break;
     case 'conversation.updated':
       void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+      // Messages that are not the customer's new ones (sent from the WhatsApp Business app, history).
+      if (event.data.fields?.includes('messages')) void messagesOf(event.data.conversation_id);
       break;
     case 'message.status_updated':
       void messagesOf(event.data.conversation_id ?? event.conversation_id);
