@@ -575,6 +575,21 @@ describe('normalize: coexistence numbers and referrals (shapes of Meta’s docum
     expect((c as MessagesChange).messages.map((m) => m.referral)).toEqual([referral, null]);
   });
 
+  it('a customer named only by a business-scoped user id is dropped with why, never read as a phone', () => {
+    const echo = coex('smb_message_echoes', {
+      message_echoes: [{ from: '15550783881', to: 'US.13491208655302741918', id: 'wamid.E', type: 'text' }],
+    });
+    expect(echo.messages).toEqual([]);
+    expect(echo.dropped).toEqual(['echo to a customer without a phone number']);
+    const history = coex('history', {
+      history: [
+        { threads: [{ id: 'US.13491208655302741918', messages: [{ id: 'wamid.H', type: 'text' }] }] },
+      ],
+    });
+    expect(history.messages).toEqual([]);
+    expect(history.dropped).toEqual(['history thread of a customer without a phone number']);
+  });
+
   it('standby, messaging_handovers and calls are kept as unknown kinds', () => {
     for (const field of ['standby', 'messaging_handovers', 'calls']) {
       expect(normalize(body(field, {}), NOW).changes[0]).toMatchObject({ kind: 'unknown', field });

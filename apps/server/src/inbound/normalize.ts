@@ -249,6 +249,8 @@ const Change = z.looseObject({ field: opt(Text), value: z.unknown().optional() }
 const Body = z.looseObject({ entry: opt(z.array(z.unknown())) });
 
 const digits = (s: string | null | undefined) => (s ?? '').replace(/\D+/g, '');
+/** A phone number's digits; '' for anything else (a business-scoped user id such as `US.1349…`). */
+const phoneOf = (s: string | null | undefined) => (/^\+?[\d\s()-]+$/.test(s ?? '') ? digits(s) : '');
 
 // ---- Reading -------------------------------------------------------------------------------------
 
@@ -407,9 +409,14 @@ function coexistenceChange(
       change.dropped.push('echo without to/id');
       continue;
     }
+    const customer = phoneOf(e.data.to);
+    if (!customer) {
+      change.dropped.push('echo to a customer without a phone number');
+      continue;
+    }
     change.messages.push({
       wamid: e.data.id,
-      customer: digits(e.data.to),
+      customer,
       direction: 'out',
       type: e.data.type ?? 'unknown',
       sentAtMs: at(e.data.timestamp),
@@ -424,7 +431,11 @@ function coexistenceChange(
         change.dropped.push('history thread without id');
         continue;
       }
-      const customer = digits(t.data.id);
+      const customer = phoneOf(t.data.id);
+      if (!customer) {
+        change.dropped.push('history thread of a customer without a phone number');
+        continue;
+      }
       for (const raw of t.data.messages ?? []) {
         const m = HistoryMessage.safeParse(raw);
         if (!m.success || !isObject(raw)) {
@@ -447,7 +458,7 @@ function coexistenceChange(
   }
   for (const raw of v.state_sync ?? []) {
     const s = StateSync.safeParse(raw);
-    const phone = s.success ? digits(s.data.contact?.phone_number) : '';
+    const phone = s.success ? phoneOf(s.data.contact?.phone_number) : '';
     if (!s.success || (s.data.type ?? 'contact') !== 'contact' || !phone) {
       change.dropped.push('app state sync item that is not a contact with a phone');
       continue;
