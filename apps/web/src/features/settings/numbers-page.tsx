@@ -53,6 +53,10 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
     onSuccess: () => setToken(''),
     onSettled: refresh,
   });
+  const coexistence = useMutation({
+    mutationFn: (on: boolean) => api.numbers.update(n.id, { coexistence: on }),
+    onSettled: refresh,
+  });
   const h = n.health;
   return (
     <Card>
@@ -63,6 +67,7 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
         <Badge tone={n.status === 'active' ? 'green' : 'red'}>
           {n.status === 'active' ? 'Active' : 'Stopped'}
         </Badge>
+        {n.coexistence && <Badge tone="slate">WhatsApp Business app too · 20 msg/s</Badge>}
       </div>
       {n.inactive_reason && <p className="mt-2 text-sm text-red-700">{n.inactive_reason}</p>}
       <dl className="mt-3 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
@@ -120,6 +125,15 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
               >
                 Replace token
               </Button>
+              <label className="flex items-center gap-2 text-sm text-slate-700">
+                <input
+                  type="checkbox"
+                  checked={n.coexistence}
+                  disabled={coexistence.isPending}
+                  onChange={(e) => coexistence.mutate(e.target.checked)}
+                />
+                Also used in the WhatsApp Business app (coexistence: sent at 20 msg/s)
+              </label>
               <DeleteNumber n={n} />
             </>
           )}
@@ -132,9 +146,9 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
             : `Meta refused: ${test.data.error?.title} (${String(test.data.error?.code)})`}
         </p>
       )}
-      {(test.error || replace.error) && (
+      {(test.error || replace.error || coexistence.error) && (
         <Alert>
-          {errorMessage(test.error ?? replace.error)} {metaDetails(replace.error)}
+          {errorMessage(test.error ?? replace.error ?? coexistence.error)} {metaDetails(replace.error)}
         </Alert>
       )}
     </Card>
