@@ -2,6 +2,7 @@ import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../test/helpers/connect-number.ts';
 import { createTestApp, settings, type TestApp } from '../../test/helpers.ts';
+import { bodyFor } from './event-views.ts';
 import { connectTenant, deliver, envelope, envelopes, messagesChange, type Tenant } from './test-kit.ts';
 
 // An agency: organisations A and C have numbers of one Meta app, so one POST from Meta can carry
@@ -82,5 +83,33 @@ describe(`webhook events show each organisation only its own part, on ${settings
     });
     expect(await listed(b)).toBeUndefined();
     expect((await b.client.post(`/api/v1/webhook-events/${eventId}/replay`)).statusCode).toBe(404);
+  });
+});
+
+describe('coexistence changes are shown per number, like messages', () => {
+  it('a WABA shared by two organisations: each sees only its own number’s echoes, history and app contacts', () => {
+    const change = (field: string, phoneId: string, marker: string) => ({
+      field,
+      value: { metadata: { phone_number_id: phoneId }, marker },
+    });
+    const raw = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '9900001',
+          changes: [
+            change('smb_message_echoes', '9910001', 'ECHO-A'),
+            change('history', '9910002', 'HISTORY-B'),
+            change('smb_app_state_sync', '9910002', 'CONTACTS-B'),
+            change('calls', '9910002', 'CALL-WABA'),
+          ],
+        },
+      ],
+    });
+    const view = bodyFor(raw, { orgId: 'a', phoneIds: new Set(['9910001']), wabaIds: new Set(['9900001']) });
+    expect(view).toContain('ECHO-A');
+    expect(view).toContain('CALL-WABA');
+    expect(view).not.toContain('HISTORY-B');
+    expect(view).not.toContain('CONTACTS-B');
   });
 });

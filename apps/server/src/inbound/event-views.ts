@@ -31,9 +31,12 @@ export function resultFor(result: unknown, orgId: string): OrgResult | Record<st
   return Object.fromEntries(COUNTS.map((k) => [k, typeof r[k] === 'number' ? (r[k] as number) : 0]));
 }
 
+/** Fields whose changes concern one number's customers (routed by `metadata.phone_number_id`). */
+const PER_NUMBER = new Set(['messages', 'smb_message_echoes', 'history', 'smb_app_state_sync']);
+
 /**
  * The part of a stored body an organisation may see: the entries and changes that name its numbers
- * (a `messages` change by `metadata.phone_number_id`) or its WABAs (account-level notices) — never
+ * (a `messages` change, or a coexistence one, by `metadata.phone_number_id`) or its WABAs (account-level notices) — never
  * another organisation's customers. Re-serialised, first VIEW_CHARS characters; '' when the body is
  * too large to re-read here or is not JSON.
  */
@@ -50,7 +53,8 @@ export function bodyFor(raw: string | null, org: OrgNumbers): string {
   const visible = entries.flatMap((entry) => {
     if (!entry || typeof entry !== 'object') return [];
     const changes = objectsOf(entry.changes).filter((c) => {
-      if (c?.field === 'messages') {
+      // Changes about one number's customers: shown only to the organisation of that number.
+      if (PER_NUMBER.has(String(c?.field))) {
         const metadata = (c.value as Json | undefined)?.metadata as Json | undefined;
         return org.phoneIds.has(String(metadata?.phone_number_id ?? ''));
       }
