@@ -78,6 +78,40 @@ describe('coexistence webhooks are shaped like Meta’s documented examples', ()
   });
 });
 
+describe('a coexistence number', () => {
+  it('shows is_on_biz_app and accepts at most 20 msg/s (Meta fixes its throughput)', async () => {
+    const add = await h.control('POST', '/_sim/numbers', {
+      phone_number_id: '3100001',
+      waba_id: '3200001',
+      display_phone_number: '+1 555 031 0001',
+      access_token: 'token-coex-3100001',
+      throughput_mps: 1000,
+      is_on_biz_app: true,
+    });
+    expect(add.status).toBe(201);
+    const info = await h.graph('GET', '/v25.0/3100001?fields=is_on_biz_app', undefined, 'token-coex-3100001');
+    expect(info.body).toEqual({ id: '3100001', is_on_biz_app: true });
+    const sends = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        h.graph(
+          'POST',
+          '/v25.0/3100001/messages',
+          {
+            messaging_product: 'whatsapp',
+            to: `1650555300${String(i).padStart(2, '0')}`,
+            type: 'text',
+            text: { body: 'hi' },
+          },
+          'token-coex-3100001',
+        ),
+      ),
+    );
+    const throttled = sends.filter((r) => r.body.error?.code === 130429).length;
+    // A burst of a tenth of a second's worth (2) goes; the rest of an instant burst of 20 is refused.
+    expect(throttled).toBeGreaterThanOrEqual(15);
+  });
+});
+
 describe('Graph fidelity for client libraries', () => {
   it('a typing indicator is a read with typing_indicator {type: text}; the simulator records it', async () => {
     const inbound = await h.control('POST', '/_sim/customers/16505551234/messages', {

@@ -7,6 +7,13 @@ import type { Store } from './store.ts';
 /** A number's burst: a tenth of a second of its throughput, at least one message. */
 export const burstOf = (mps: number) => Math.max(1, Math.round(mps / 10));
 
+/** Meta's fixed throughput of a coexistence number (the WhatsApp Business app on it too). */
+export const COEXISTENCE_MPS = 20;
+
+/** What the number accepts a second: its throughput, at most 20 for a coexistence number. */
+const mpsOf = (n: NumberInput & { throughput_mps: number; is_on_biz_app: boolean }) =>
+  n.is_on_biz_app ? Math.min(n.throughput_mps, COEXISTENCE_MPS) : n.throughput_mps;
+
 export type Numbers = ReturnType<typeof createNumbers>;
 
 /** The business phone numbers: added, updated, found by token, shown without their secrets. */
@@ -17,15 +24,16 @@ export function createNumbers(store: Store) {
     const n = NumberInput.parse(input);
     const existing = numbers.get(n.phone_number_id);
     const now = Date.now();
+    const mps = mpsOf(n);
     const num: SimNumber = {
       ...n,
       customers: n.customers ?? {},
-      bucket: existing?.bucket ?? createTokenBucket(n.throughput_mps, burstOf(n.throughput_mps), now),
+      bucket: existing?.bucket ?? createTokenBucket(mps, burstOf(mps), now),
       meter: existing?.meter ?? createRateMeter(),
       accepted: existing?.accepted ?? 0,
       initiated: existing?.initiated ?? new Map(),
     };
-    num.bucket.setRate(n.throughput_mps, burstOf(n.throughput_mps));
+    num.bucket.setRate(mps, burstOf(mps));
     numbers.set(n.phone_number_id, num);
     return publicNumber(num);
   }
