@@ -19,12 +19,14 @@ export const FREE_ENTRY_WINDOW = sql`interval '72 hours'`;
  * The `set` list for a coexistence number's messages arriving in conversation `c`, from `agg` (at:
  * the newest message's time; live: one of them is an echo the business just sent from the WhatsApp
  * Business app). An echo moves the activity like any message of ours; back-filled history never
- * reorders the inbox (it only places a conversation that had no message yet at its time). Neither
- * moves the window nor the unread count.
+ * reorders the inbox (it only places a conversation that had no message yet at its time, and files
+ * it as resolved: an old chat is no one's work). Neither moves the window nor the unread count.
+ * (In a `set` list `c.*` are the values before the update.)
  */
 export const afterCoexistence = sql`
   last_message_at = case when agg.live then greatest(coalesce(c.last_message_at, agg.at), agg.at)
                           else coalesce(c.last_message_at, agg.at) end,
+  status = case when not agg.live and c.last_message_at is null then 'resolved' else c.status end,
   updated_at = now()`;
 
 /** How long the customer-service window stays open after the customer's latest message. */

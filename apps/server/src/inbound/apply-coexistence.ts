@@ -16,7 +16,7 @@ import { type EventPlan, type NumberRow, note, tally } from './plan.ts';
  * - `history`: older messages of both sides are back-filled with their own times (outbound ones as
  *   `business_app`, inbound ones as `history`). Nothing reacts to them: no `message.received`, no
  *   consent keyword, no media download, no unread count, no window; a conversation keeps its place in
- *   the inbox (one that had no message yet is placed at its newest history message).
+ *   the inbox (one that had no message yet is placed at its newest history message, resolved).
  * - `smb_app_state_sync`: an app contact added or edited is created, or its name is updated (the
  *   business's own address book names them); a contact removed from the app keeps everything here
  *   (its history and consent are openwaba's record) — the removal is only noted in the event's result.

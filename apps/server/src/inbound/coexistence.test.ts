@@ -115,12 +115,15 @@ describe(`coexistence numbers on ${settings.backend}`, () => {
     const fresh = now.find((c) => (c.contact as Json).wa_id === '16505552103')!;
     expect(ids.indexOf(fresh.id)).toBeGreaterThan(ids.indexOf(order.at(-1)!) - 0);
     expect(fresh.unread_count).toBe(0);
+    // An old chat is no one's work: filed as resolved (the ones that existed keep their status).
+    expect(fresh.status).toBe('resolved');
     expect(Date.parse(fresh.last_message_at as string)).toBeLessThan(Date.now() - 59 * 86_400_000);
 
     const existing = (await conversationOf('16505552101'))!;
     expect(existing.unread_count).toBe(unreadBefore!.unread_count);
     expect(existing.last_message_at).toBe(unreadBefore!.last_message_at);
     expect(existing.window_expires_at).toBe(unreadBefore!.window_expires_at);
+    expect(existing.status).toBe(unreadBefore!.status);
 
     const thread = await messagesOf(existing.id as string);
     const old = thread.filter((m) => Date.parse(m.sent_at as string) < Date.now() - 29 * 86_400_000);
