@@ -52,7 +52,8 @@ export async function applyCoexistence(
     for (const c of await upsertContacts(
       tx,
       orgId,
-      list.map((i) => ({ waId: i.m.customer })),
+      // A new contact gets the profile name an echo names; an existing one is left as it is.
+      list.map((i) => ({ waId: i.m.customer, name: i.m.name })),
     )) {
       contactOf.set(`${orgId} ${c.wa_id}`, c.id);
     }

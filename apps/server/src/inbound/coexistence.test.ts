@@ -94,6 +94,20 @@ describe(`coexistence numbers on ${settings.backend}`, () => {
     expect((await deliver([change])).result).toMatchObject({ messages: 0, duplicates: 1 });
   });
 
+  it('an echo to someone new starts the conversation and names the contact from its profile', async () => {
+    sim.setCustomer('16505552002', { name: 'Rosa Díaz' });
+    await event('echo', '16505552002', { text: 'Your order is ready for pickup' });
+    const started = await conversationOf('16505552002');
+    expect(Date.parse(started!.last_message_at as string)).toBeGreaterThan(Date.now() - 60_000);
+    expect(started).toMatchObject({
+      contact: { wa_id: '16505552002', name: 'Rosa Díaz' },
+      status: 'open',
+      unread_count: 0,
+      window_expires_at: null,
+      last_message: { direction: 'out', preview: 'Your order is ready for pickup' },
+    });
+  });
+
   it('history back-fills both sides with their own times: no reactions, no unread, no reordering', async () => {
     await event('text', '16505552101', { text: 'older conversation' });
     await new Promise((r) => setTimeout(r, 20));

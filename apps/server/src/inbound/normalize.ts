@@ -135,6 +135,8 @@ export interface CoexistenceMessage {
   sentAtMs: number;
   /** A history message's `history_context.status` (e.g. `read`, `delivered`). */
   status: string | null;
+  /** The customer's profile name, when the change's `contacts` gives it (echoes). */
+  name: string | null;
   raw: Json;
 }
 
@@ -380,6 +382,7 @@ const StateSync = z.looseObject({
 });
 const CoexistenceValue = z.looseObject({
   metadata: opt(z.looseObject({ phone_number_id: opt(Text), display_phone_number: opt(Text) })),
+  contacts: opt(z.array(z.unknown())),
   message_echoes: opt(z.array(z.unknown())),
   history: opt(z.array(z.looseObject({ threads: opt(z.array(z.unknown())) }))),
   state_sync: opt(z.array(z.unknown())),
@@ -403,6 +406,11 @@ function coexistenceChange(
     dropped: [],
   };
   const at = (timestamp: unknown) => epochMsOf(timestamp, now);
+  const names = new Map<string, string>();
+  for (const raw of v.contacts ?? []) {
+    const p = Profile.safeParse(raw);
+    if (p.success && p.data.wa_id && p.data.profile?.name) names.set(p.data.wa_id, p.data.profile.name);
+  }
   for (const raw of v.message_echoes ?? []) {
     const e = Echo.safeParse(raw);
     if (!e.success || !isObject(raw)) {
@@ -421,6 +429,7 @@ function coexistenceChange(
       type: e.data.type ?? 'unknown',
       sentAtMs: at(e.data.timestamp),
       status: null,
+      name: names.get(customer) ?? null,
       raw,
     });
   }
@@ -450,7 +459,8 @@ function coexistenceChange(
           direction: out ? 'out' : 'in',
           type: m.data.type ?? 'unknown',
           sentAtMs: at(m.data.timestamp),
-          status: m.data.history_context?.status ?? null,
+          status: m.data.history_context?.status?.toLowerCase() ?? null,
+          name: null,
           raw,
         });
       }
