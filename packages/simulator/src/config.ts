@@ -63,6 +63,17 @@ export const NumberInput = z
       .enum(['APPROVED', 'AVAILABLE_WITHOUT_REVIEW', 'DECLINED', 'PENDING_REVIEW', 'NONE'])
       .default('APPROVED'),
     messaging_limit_tier: z.enum(TIERS).default('TIER_UNLIMITED'),
+    /**
+     * The business portfolio owning the number's WABA (`owner_business_info.id`). Numbers of one
+     * portfolio share its daily limit of business-initiated unique users; without it the WABA's own
+     * (derived) portfolio.
+     */
+    business_id: z
+      .string()
+      .regex(/^\d{5,20}$/, 'digits only')
+      .optional(),
+    /** The WABA is onboarded to the Marketing Messages API (`/marketing_messages` accepts its sends). */
+    marketing_messages_onboarded: z.boolean().default(false),
     account_mode: z.enum(['LIVE', 'SANDBOX']).default('SANDBOX'),
     webhook_url: z.url().optional(),
     app_secret: z.string().min(8).max(256).optional(),

@@ -86,6 +86,12 @@ export const ACCOUNT_KINDS: Record<string, Builder> = {
       event: str(p, 'event', 'FLAGGED'),
       ...(typeof p.old_limit === 'string' ? { old_limit: p.old_limit } : {}),
       current_limit: str(p, 'current_limit', 'TIER_1K'),
+      // The business portfolio's limit (webhooks v24.0+); `current_limit` is the deprecated per-number one.
+      max_daily_conversations_per_business: str(
+        p,
+        'max_daily_conversations_per_business',
+        str(p, 'current_limit', 'TIER_1K'),
+      ),
     },
   }),
 };
