@@ -183,6 +183,7 @@ export function createServices(deps: {
     events,
     media,
     consent,
+    numbers,
     templates,
     domainEvents,
     requestTemplateSync: (orgId) =>
