@@ -229,6 +229,7 @@ export function createServices(deps: {
     config,
     orgs,
     contacts,
+    numbers,
     templates,
     events,
     notifications,
