@@ -36,8 +36,9 @@ export const DEFAULT_BEHAVIOUR: CustomerBehaviour = {
   reply_delay_ms: 6000,
 };
 
-export const TIERS = ['TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
+export const TIERS = ['TIER_50', 'TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
 export const TIER_LIMIT: Record<(typeof TIERS)[number], number> = {
+  TIER_50: 50,
   TIER_250: 250,
   TIER_2K: 2000,
   TIER_10K: 10_000,

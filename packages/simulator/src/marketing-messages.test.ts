@@ -54,7 +54,11 @@ describe('POST /{phone}/marketing_messages (Marketing Messages API)', () => {
     await sim.settle();
     const statuses = rx.statuses().filter((s) => s.id === r.body.messages[0].id);
     expect(statuses.map((s) => s.status)).toEqual(['sent', 'delivered', 'read']);
-    expect(sim.getMessage(r.body.messages[0].id)?.category).toBe('MARKETING');
+    expect(sim.getMessage(r.body.messages[0].id)).toMatchObject({
+      category: 'MARKETING',
+      via: 'marketing_messages',
+      ttl_seconds: 86_400,
+    });
   });
 
   it('refuses other templates and other message types, and a TTL out of range', async () => {

@@ -11,7 +11,7 @@ type NumberRow = NonNullable<Awaited<ReturnType<NumberService['rowForSender']>>>
 export const BUDGET_WAIT_MS = 15 * 60_000;
 /** The sender re-reads a portfolio's use this often (between reads it spends the budget itself). */
 const BUDGET_REFRESH_MS = 60_000;
-const SETTINGS_TTL_MS = 30_000;
+const SETTINGS_TTL_MS = 5_000;
 
 /** Where a send goes: Meta's `/messages`, or the Marketing Messages API (with its time-to-live). */
 export type Route = { via: 'messages' } | { via: 'marketing_messages'; ttlSeconds: number | null };

@@ -70,6 +70,12 @@ export function registerMarketingMessagesRoute(
       );
     }
     req.body = rest;
-    return send(req, reply);
+    const answer = (await send(req, reply)) as { messages?: { id: string }[] } | undefined;
+    const rec = answer?.messages?.[0] ? core.sent.get(answer.messages[0].id) : undefined;
+    if (rec) {
+      rec.via = 'marketing_messages';
+      if (extras.data.message_send_ttl_seconds) rec.ttl_seconds = extras.data.message_send_ttl_seconds;
+    }
+    return answer;
   });
 }
