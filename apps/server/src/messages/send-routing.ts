@@ -11,7 +11,6 @@ type NumberRow = NonNullable<Awaited<ReturnType<NumberService['rowForSender']>>>
 export const BUDGET_WAIT_MS = 15 * 60_000;
 /** The sender re-reads a portfolio's use this often (between reads it spends the budget itself). */
 const BUDGET_REFRESH_MS = 60_000;
-const SETTINGS_TTL_MS = 5_000;
 
 /** Where a send goes: Meta's `/messages`, or the Marketing Messages API (with its time-to-live). */
 export type Route = { via: 'messages' } | { via: 'marketing_messages'; ttlSeconds: number | null };
@@ -34,7 +33,8 @@ export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, '
   const budgets = new Map<string, { remaining: number; tier: string; at: number }>();
   const categories = new Map<string, string | null>();
   const ttls = new Map<string, number | null>();
-  const policies = new Map<string, { fallback: boolean; at: number }>();
+  /** The organisation's fallback policy, read with each batch of a number that uses the API. */
+  const policies = new Map<string, boolean>();
 
   const finiteTier = (t: string | null) => Boolean(t && t !== 'TIER_UNLIMITED' && /^TIER_\d+K?$/.test(t));
   const budgetKey = (n: NumberRow) => `${n.orgId}:${n.businessId ? `b:${n.businessId}` : `n:${n.id}`}`;
@@ -79,14 +79,11 @@ export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, '
       );
       for (const c of campaigns) ttls.set(c, found.find((f) => f.id === c)?.ttl ?? null);
     }
-    const p = policies.get(n.orgId);
-    if (!p || Date.now() - p.at > SETTINGS_TTL_MS) {
-      const [s] = await queryRows<{ policy: string }>(
-        db,
-        sql`select marketing_messages_fallback as policy from org_settings where org_id = ${n.orgId}`,
-      );
-      policies.set(n.orgId, { fallback: (s?.policy ?? 'fallback') !== 'fail', at: Date.now() });
-    }
+    const [s] = await queryRows<{ policy: string }>(
+      db,
+      sql`select marketing_messages_fallback as policy from org_settings where org_id = ${n.orgId}`,
+    );
+    policies.set(n.orgId, (s?.policy ?? 'fallback') !== 'fail');
   }
 
   /** A template send takes one of its portfolio's budget; a result when none is left (it waits). */
@@ -102,7 +99,7 @@ export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, '
     return undefined;
   }
 
-  const fallsBack = (n: NumberRow) => policies.get(n.orgId)?.fallback ?? true;
+  const fallsBack = (n: NumberRow) => policies.get(n.orgId) ?? true;
 
   /**
    * Where the send goes, or a failure (the policy is `fail` and the WABA is not onboarded). A send

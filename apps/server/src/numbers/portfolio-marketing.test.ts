@@ -356,7 +356,6 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     const ff = await contactsWithTag('mm-fail', 510, 1);
     const c2 = await createCampaign('Fail', ff.tagId, 'spring_sale', aId);
     await startCampaign(c2.id);
-    // The sender reads the policy again within 5 s.
     await until('failed', async () => (await campaign(c2.id)).counts.failed === 1);
     expect(sim.sentMessages().find((m) => m.to === phone(510).slice(1))).toBeUndefined();
     const r = (await owner.get(`/api/v1/campaigns/${c2.id}/recipients`)).json().data[0];
