@@ -103,6 +103,54 @@ describe('POST /{phone}/marketing_messages (Marketing Messages API)', () => {
   });
 });
 
+describe('user_preferences', () => {
+  it('a customer who stops marketing messages gets none after (131050); a resume lets them through', async () => {
+    const { sim, rx, send } = await world();
+    const stop = sim.emitEvent(
+      'user_preferences',
+      { phone_number_id: NUMBER.phone_number_id, wa_id: '16505550009' },
+      {
+        value: 'stop',
+      },
+    );
+    // Meta's documented shape: contacts, and user_preferences with wa_id, detail, category, value, timestamp.
+    expect(stop?.value).toMatchObject({
+      messaging_product: 'whatsapp',
+      metadata: { phone_number_id: NUMBER.phone_number_id },
+      contacts: [{ wa_id: '16505550009' }],
+      user_preferences: [
+        {
+          wa_id: '16505550009',
+          detail: 'User requested to stop marketing messages',
+          category: 'marketing_messages',
+          value: 'stop',
+          timestamp: expect.any(Number),
+        },
+      ],
+    });
+    const r = await send('16505550009', promo);
+    expect(r.status).toBe(200);
+    await sim.settle();
+    const failed = rx.statuses().find((s) => s.id === r.body.messages[0].id && s.status === 'failed');
+    expect((failed?.errors as { code: number }[])[0]!.code).toBe(131050);
+    sim.emitEvent(
+      'user_preferences',
+      { phone_number_id: NUMBER.phone_number_id, wa_id: '16505550009' },
+      {
+        value: 'resume',
+      },
+    );
+    const again = await send('16505550009', promo);
+    await sim.settle();
+    expect(
+      rx
+        .statuses()
+        .filter((s) => s.id === again.body.messages[0].id)
+        .map((s) => s.status),
+    ).toContain('delivered');
+  });
+});
+
 describe('messaging limits per business portfolio', () => {
   it('reports the portfolio limit in whatsapp_business_manager_messaging_limit', async () => {
     const { sim, graph } = await world();
