@@ -132,7 +132,8 @@ describe('user_preferences', () => {
     expect(r.status).toBe(200);
     await sim.settle();
     const failed = rx.statuses().find((s) => s.id === r.body.messages[0].id && s.status === 'failed');
-    expect((failed?.errors as { code: number }[])[0]!.code).toBe(131050);
+    expect(failed).toBeDefined();
+    expect((failed!.errors as { code: number }[])[0]!.code).toBe(131050);
     sim.emitEvent(
       'user_preferences',
       { phone_number_id: NUMBER.phone_number_id, wa_id: '16505550009' },

@@ -25,10 +25,7 @@ import {
   stopConfirmationText,
   updateContactSettings,
 } from './consent/keyword-settings.ts';
-import {
-  assertMarketingAllowed,
-  recordMarketingPreferences,
-} from './consent/marketing-preference.ts';
+import { assertMarketingAllowed, recordMarketingPreferences } from './consent/marketing-preference.ts';
 import { recordConsent, recordConsentBulk, recordManualConsent } from './consent/record-consent.ts';
 
 export type { ConsentStatus, ConsentTarget } from './consent/consent-status.ts';

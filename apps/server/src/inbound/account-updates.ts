@@ -1,12 +1,12 @@
 import type { DomainEvent } from '@openwaba/contracts';
 import { eq, sql } from 'drizzle-orm';
+import type { ConsentService } from '../contacts/consent.ts';
 import type { Db } from '../db/client.ts';
 import { numberHealth, numbers } from '../db/schema.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
-import type { ConsentService } from '../contacts/consent.ts';
-import type { NumberService } from '../numbers/service.ts';
 import { limitTierOf } from '../numbers/portfolio.ts';
+import type { NumberService } from '../numbers/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import type { AccountUpdate } from './normalize.ts';
 import { type EventPlan, type NumberRow, tally } from './plan.ts';
@@ -72,7 +72,8 @@ export function createAccountUpdates(deps: {
               source: field,
               event: update.event,
               qualityRating: quality ? qualityOf(update.event) : null,
-              messagingLimitTier: (quality ? limitTierOf(update.businessLimit) : undefined) ?? update.currentLimit,
+              messagingLimitTier:
+                (quality ? limitTierOf(update.businessLimit) : undefined) ?? update.currentLimit,
             });
             // The portfolio's limit (max_daily_conversations_per_business) is shared by its numbers;
             // the deprecated per-number current_limit only when Meta sends no other.

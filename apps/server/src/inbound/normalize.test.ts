@@ -165,7 +165,9 @@ describe('normalize: the fixture files', () => {
   });
 
   it('a kind we do not act on is kept with its field and value (processing skips it)', () => {
-    expect(normalize({ entry: [{ id: WABA, changes: [{ field: 'security', value: { a: 1 } }] }] }, NOW).changes[0]).toMatchObject({
+    expect(
+      normalize({ entry: [{ id: WABA, changes: [{ field: 'security', value: { a: 1 } }] }] }, NOW).changes[0],
+    ).toMatchObject({
       kind: 'unknown',
       field: 'security',
       value: { a: 1 },

@@ -91,7 +91,8 @@ export function createPump(deps: {
         return { kind: 'sent', wamid: sent.wamid };
       } catch (err) {
         // The WABA is no longer onboarded: the organisation's policy (fall back, or fail).
-        if (route.via !== 'marketing_messages' || !(err instanceof GraphError) || err.code !== 134100) throw err;
+        if (route.via !== 'marketing_messages' || !(err instanceof GraphError) || err.code !== 134100)
+          throw err;
         const next = routing.notOnboarded(via.number, 'Meta answered 134100');
         if ('kind' in next) return next;
         route = next;

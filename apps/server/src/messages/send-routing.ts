@@ -110,7 +110,10 @@ export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, '
     const k = templateKey(n, row);
     if (!k || categories.get(k) !== 'MARKETING') return { via: 'messages' };
     if (n.marketingMessagesStatus === 'ONBOARDED') {
-      return { via: 'marketing_messages', ttlSeconds: row.campaign_id ? (ttls.get(row.campaign_id) ?? null) : null };
+      return {
+        via: 'marketing_messages',
+        ttlSeconds: row.campaign_id ? (ttls.get(row.campaign_id) ?? null) : null,
+      };
     }
     return notOnboarded(n, n.marketingMessagesStatus ?? 'unknown');
   }

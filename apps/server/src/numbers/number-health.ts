@@ -44,7 +44,10 @@ export async function readWaba(
     return await deps.providerFor(r).getWaba({ wabaId: r.wabaId, accessToken });
   } catch (err) {
     if (!(err instanceof GraphError) || err.kind === 'token') throw err;
-    deps.log.warn({ numberId: r.id, code: err.code }, 'could not read the WABA (portfolio, marketing messages)');
+    deps.log.warn(
+      { numberId: r.id, code: err.code },
+      'could not read the WABA (portfolio, marketing messages)',
+    );
     return undefined;
   }
 }

@@ -216,7 +216,9 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     const refused = await startCampaign(c2.id);
     expect(refused.state).toBe('failed');
     expect(refused.preflight.budget).toBe(10);
-    expect(refused.preflight.problems.join(' ')).toMatch(/business portfolio .*2 numbers share its limit.* 10 more/);
+    expect(refused.preflight.problems.join(' ')).toMatch(
+      /business portfolio .*2 numbers share its limit.* 10 more/,
+    );
     await until('the first campaign sent', async () => (await campaign(c1.id)).counts.sent === 40);
     // Direct sends from B: 10 more users fit in the portfolio's day, the rest wait (never 131048).
     const sent: string[] = [];
@@ -250,12 +252,20 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     sim.emitEvent(
       'phone_number_quality_update',
       { phone_number_id: A.phone_number_id },
-      { event: 'UPGRADE', old_limit: 'TIER_50', current_limit: 'TIER_1K', max_daily_conversations_per_business: 'TIER_UNLIMITED' },
+      {
+        event: 'UPGRADE',
+        old_limit: 'TIER_50',
+        current_limit: 'TIER_1K',
+        max_daily_conversations_per_business: 'TIER_UNLIMITED',
+      },
     );
     await until('both numbers unlimited', async () => {
       const a = (await owner.get(`/api/v1/numbers/${aId}`)).json();
       const b = (await owner.get(`/api/v1/numbers/${bId}`)).json();
-      return a.health.messaging_limit_tier === 'TIER_UNLIMITED' && b.health.messaging_limit_tier === 'TIER_UNLIMITED';
+      return (
+        a.health.messaging_limit_tier === 'TIER_UNLIMITED' &&
+        b.health.messaging_limit_tier === 'TIER_UNLIMITED'
+      );
     });
   });
 
@@ -267,7 +277,11 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     });
     const contactId = created.json().id as string;
     const conv = await conversationAfterInbound(A.phone_number_id, p);
-    sim.emitEvent('user_preferences', { phone_number_id: A.phone_number_id, wa_id: p.slice(1) }, { value: 'stop' });
+    sim.emitEvent(
+      'user_preferences',
+      { phone_number_id: A.phone_number_id, wa_id: p.slice(1) },
+      { value: 'stop' },
+    );
     const ledger = await until('the stop recorded', async () => {
       const l = (await owner.get(`/api/v1/contacts/${contactId}/consent`)).json();
       return l.marketing?.stopped_number_ids.length === 1 && l;
@@ -279,15 +293,21 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
       detail: 'User requested to stop marketing messages',
     });
     expect(ledger.state).toBe('opted_in');
-    const refused = await owner.post(`/api/v1/conversations/${conv}/reply`, { content: template('spring_sale') });
+    const refused = await owner.post(`/api/v1/conversations/${conv}/reply`, {
+      content: template('spring_sale'),
+    });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error.code).toBe('MARKETING_STOPPED');
     expect(refused.json().error.message).toMatch(/stopped marketing messages from this number/);
-    const utility = await owner.post(`/api/v1/conversations/${conv}/reply`, { content: template('order_note') });
+    const utility = await owner.post(`/api/v1/conversations/${conv}/reply`, {
+      content: template('order_note'),
+    });
     expect(utility.statusCode, utility.body).toBe(202);
     // Per number: B may still send it marketing.
     const convB = await conversationAfterInbound(B.phone_number_id, p);
-    const fromB = await owner.post(`/api/v1/conversations/${convB}/reply`, { content: template('spring_sale') });
+    const fromB = await owner.post(`/api/v1/conversations/${convB}/reply`, {
+      content: template('spring_sale'),
+    });
     expect(fromB.statusCode, fromB.body).toBe(202);
     // A marketing campaign from A skips the customer, with the reason.
     const tag = await owner.post('/api/v1/tags', { name: 'stopped-marketing' });
@@ -296,12 +316,18 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     const run = await startCampaign(c.id);
     expect(run.preflight.skipped).toEqual({ 'stopped marketing messages from this number': 1 });
     // Resume: allowed again.
-    sim.emitEvent('user_preferences', { phone_number_id: A.phone_number_id, wa_id: p.slice(1) }, { value: 'resume' });
+    sim.emitEvent(
+      'user_preferences',
+      { phone_number_id: A.phone_number_id, wa_id: p.slice(1) },
+      { value: 'resume' },
+    );
     await until('the resume recorded', async () => {
       const l = (await owner.get(`/api/v1/contacts/${contactId}/consent`)).json();
       return l.marketing?.stopped_number_ids.length === 0;
     });
-    const again = await owner.post(`/api/v1/conversations/${conv}/reply`, { content: template('spring_sale') });
+    const again = await owner.post(`/api/v1/conversations/${conv}/reply`, {
+      content: template('spring_sale'),
+    });
     expect(again.statusCode, again.body).toBe(202);
   });
 
@@ -351,7 +377,9 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     const policy = await owner.patch('/api/v1/org', { settings: { marketing_messages_fallback: 'fail' } });
     expect(policy.statusCode, policy.body).toBe(200);
     expect(policy.json().settings.marketing_messages_fallback).toBe('fail');
-    const badPolicy = await owner.patch('/api/v1/org', { settings: { marketing_messages_fallback: 'maybe' } });
+    const badPolicy = await owner.patch('/api/v1/org', {
+      settings: { marketing_messages_fallback: 'maybe' },
+    });
     expect(badPolicy.statusCode).toBe(400);
     const ff = await contactsWithTag('mm-fail', 510, 1);
     const c2 = await createCampaign('Fail', ff.tagId, 'spring_sale', aId);

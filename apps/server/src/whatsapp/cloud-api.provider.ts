@@ -10,10 +10,10 @@ import {
   MetaTemplate,
   Paged,
   PhoneNumberInfo,
-  WabaInfo,
   SendResult,
   TokenInfo,
   type WabaCredentials,
+  WabaInfo,
   type WhatsAppProvider,
 } from './provider.ts';
 

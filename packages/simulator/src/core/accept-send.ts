@@ -88,8 +88,8 @@ export function createSending(
       const tier = numbers.portfolioTier(n);
       const limit = TIER_LIMIT[tier as keyof typeof TIER_LIMIT] ?? Number.POSITIVE_INFINITY;
       const business = numbers.businessOf(n.waba_id);
-      let initiated = store.portfolioInitiated.get(business);
-      if (!initiated) store.portfolioInitiated.set(business, (initiated = new Map()));
+      const initiated = store.portfolioInitiated.get(business) ?? new Map<string, number>();
+      store.portfolioInitiated.set(business, initiated);
       // Oldest first (a Map keeps insertion order): stop at the first conversation still inside its day.
       for (const [w, t] of initiated) {
         if (now - t < DAY) break;

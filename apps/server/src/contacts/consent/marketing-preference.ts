@@ -58,12 +58,7 @@ export async function recordMarketingPreferences(
 }
 
 /** Throws MARKETING_STOPPED (409) when the customer stopped marketing messages from the number. */
-export async function assertMarketingAllowed(
-  tx: Db | Tx,
-  orgId: string,
-  numberId: string,
-  waId: string,
-) {
+export async function assertMarketingAllowed(tx: Db | Tx, orgId: string, numberId: string, waId: string) {
   if (await isMarketingStopped(tx, orgId, numberId, waId)) {
     throw new AppError('MARKETING_STOPPED', `Not sent: ${MARKETING_STOPPED_REASON}`, {
       details: { number_id: numberId, meta_code: 131050 },
