@@ -269,6 +269,31 @@ describe(`business portfolios and marketing messages on ${settings.backend}`, ()
     });
   });
 
+  it('a business_capability_update sets the portfolio limit on its numbers (-1: unlimited)', async () => {
+    sim.emitEvent(
+      'business_capability_update',
+      { waba_id: WABA },
+      { max_daily_conversations_per_business: 2000 },
+    );
+    await until('both numbers TIER_2K', async () => {
+      const all = (await owner.get('/api/v1/numbers')).json().data as {
+        health: { messaging_limit_tier: string };
+      }[];
+      return all.every((n) => n.health.messaging_limit_tier === 'TIER_2K');
+    });
+    sim.emitEvent(
+      'business_capability_update',
+      { waba_id: WABA },
+      { max_daily_conversations_per_business: -1 },
+    );
+    await until('both numbers unlimited', async () => {
+      const all = (await owner.get('/api/v1/numbers')).json().data as {
+        health: { messaging_limit_tier: string };
+      }[];
+      return all.every((n) => n.health.messaging_limit_tier === 'TIER_UNLIMITED');
+    });
+  });
+
   it('user_preferences stop/resume: recorded per number, MARKETING refused (409, campaign skip), utility still sent', async () => {
     const p = phone(300);
     const created = await owner.post('/api/v1/contacts', {

@@ -79,6 +79,17 @@ export const ACCOUNT_KINDS: Record<string, Builder> = {
     const event = str(p, 'event', 'ACCOUNT_VIOLATION');
     return { field: 'account_update', value: { event, ...(ACCOUNT_UPDATE_EXTRAS[event]?.(ctx) ?? {}) } };
   },
+  /** The portfolio's new limit (Meta's example: `max_daily_conversations_per_business: 2000`; -1 is unlimited). */
+  business_capability_update: (_ctx, p) => ({
+    field: 'business_capability_update',
+    value: {
+      max_daily_conversations_per_business:
+        typeof p.max_daily_conversations_per_business === 'number'
+          ? p.max_daily_conversations_per_business
+          : 2000,
+      max_phone_numbers_per_waba: 25,
+    },
+  }),
   phone_number_quality_update: (ctx, p) => ({
     field: 'phone_number_quality_update',
     value: {
