@@ -9,8 +9,11 @@ type NumberRow = NonNullable<Awaited<ReturnType<NumberService['rowForSender']>>>
 
 /** How long a send waits when its portfolio's daily budget is used up (the rolling window frees slowly). */
 export const BUDGET_WAIT_MS = 15 * 60_000;
-/** The sender re-reads a portfolio's use this often (between reads it spends the budget itself). */
-const BUDGET_REFRESH_MS = 60_000;
+/**
+ * A used-up budget is read again this long after its last send (its sends in flight are recorded
+ * by then, so the read counts them): the rolling window may have freed some.
+ */
+const BUDGET_REREAD_MS = 60_000;
 
 /** Where a send goes: Meta's `/messages`, or the Marketing Messages API (with its time-to-live). */
 export type Route = { via: 'messages' } | { via: 'marketing_messages'; ttlSeconds: number | null };
@@ -19,8 +22,9 @@ export type Route = { via: 'messages' } | { via: 'marketing_messages'; ttlSecond
  * The send path's two portfolio- and marketing-aware decisions, per claimed batch (no query per send):
  *
  * - **Budget**: a business portfolio's numbers share one daily limit of business-initiated unique
- *   users. A template send takes one from its portfolio's budget (read from the database, then spent
- *   here, shared by the numbers this process sends for); when none is left it waits
+ *   users. A template send takes one from its portfolio's budget (read from the database once, then
+ *   spent here, shared by the numbers this process sends for; read again when the tier changes, or
+ *   when it is used up and a minute passed since its last send); when none is left it waits
  *   (`BUDGET_WAIT_MS`, not an attempt) instead of being refused by Meta (131048). Numbers with an
  *   unlimited or unknown tier are not counted (no queries).
  * - **Marketing Messages API**: a MARKETING template from a number with the setting on goes through
@@ -30,7 +34,11 @@ export type Route = { via: 'messages' } | { via: 'marketing_messages'; ttlSecond
  */
 export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, 'budgetOf'> }) {
   const { db } = deps;
-  const budgets = new Map<string, { remaining: number; tier: string; at: number }>();
+  /** Per portfolio: what is left, and the messages already counted (a retry is not a new user). */
+  const budgets = new Map<
+    string,
+    { remaining: number; tier: string; lastTakeAt: number; counted: Set<string> }
+  >();
   const categories = new Map<string, string | null>();
   const ttls = new Map<string, number | null>();
   /** The organisation's fallback policy, read with each batch of a number that uses the API. */
@@ -49,10 +57,19 @@ export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, '
     if (!finiteTier(n.messagingLimitTier)) budgets.delete(key);
     else {
       const b = budgets.get(key);
-      if (!b || Date.now() - b.at > BUDGET_REFRESH_MS || b.tier !== n.messagingLimitTier) {
+      const stale =
+        !b ||
+        b.tier !== n.messagingLimitTier ||
+        (b.remaining <= 0 && Date.now() - b.lastTakeAt > BUDGET_REREAD_MS);
+      if (stale) {
         const read = await deps.numbers.budgetOf(n.orgId, n.id, { queued: false });
         if (read.limit !== null && Number.isFinite(read.limit) && read.tier) {
-          budgets.set(key, { remaining: read.limit - read.used, tier: read.tier, at: Date.now() });
+          budgets.set(key, {
+            remaining: read.limit - read.used,
+            tier: read.tier,
+            lastTakeAt: 0,
+            counted: new Set(),
+          });
         } else budgets.delete(key);
       }
     }
@@ -90,12 +107,14 @@ export function createSendRouting(deps: { db: Db; numbers: Pick<NumberService, '
   function takeBudget(n: NumberRow, row: ClaimedSend): SendResult | undefined {
     if (row.content.type !== 'template') return undefined;
     const b = budgets.get(budgetKey(n));
-    if (!b) return undefined;
+    if (!b || b.counted.has(row.message_id)) return undefined;
     if (b.remaining <= 0) {
       const reason = `the business portfolio's daily messaging limit (${b.tier}) is used up; waiting for the rolling 24 hours to free some`;
       return { kind: 'retry', error: { reason }, reason, delayMs: BUDGET_WAIT_MS, counts: false };
     }
     b.remaining--;
+    b.counted.add(row.message_id);
+    b.lastTakeAt = Date.now();
     return undefined;
   }
 
