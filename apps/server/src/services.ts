@@ -183,6 +183,7 @@ export function createServices(deps: {
     events,
     media,
     consent,
+    numbers,
     templates,
     domainEvents,
     requestTemplateSync: (orgId) =>
@@ -228,6 +229,7 @@ export function createServices(deps: {
     config,
     orgs,
     contacts,
+    numbers,
     templates,
     events,
     notifications,

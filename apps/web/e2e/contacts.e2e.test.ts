@@ -235,4 +235,46 @@ describe.skipIf(!hasChromium)('contacts: list, filters, bulk actions, contact pa
     const s = await (await page.request.get(`${server.url}/api/v1/contacts/settings`)).json();
     expect(s.opt_out_keywords).toEqual(['STOP', 'BASTA']);
   });
+  it('shows a customer’s marketing stop (Meta’s user_preferences) in the consent history, and the number’s portfolio', async () => {
+    const { page, server } = h;
+    const res = await page.request.get(`${server.url}/api/v1/contacts?limit=50`);
+    const customer = (
+      (await res.json()).data as { id: string; phone: string; last_inbound_at: string | null }[]
+    ).find((c) => c.last_inbound_at);
+    expect(customer).toBeDefined();
+    const numbers = (await (await page.request.get(`${server.url}/api/v1/numbers`)).json()).data as {
+      phone_number_id: string;
+      display_name: string;
+    }[];
+    const sandbox = numbers[0]!;
+    const stop = await fetch(`${h.simulatorUrl}/_sim/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'user_preferences',
+        phone_number_id: sandbox.phone_number_id,
+        wa_id: customer!.phone.replace(/\D/g, ''),
+        params: { value: 'stop' },
+      }),
+    });
+    expect(stop.status, await stop.clone().text()).toBe(201);
+    // The webhook is processed by the worker: the consent history has it soon after.
+    await expect
+      .poll(
+        async () =>
+          (await (await page.request.get(`${server.url}/api/v1/contacts/${customer!.id}/consent`)).json())
+            .marketing?.stopped_number_ids.length,
+        { timeout: 15_000 },
+      )
+      .toBe(1);
+    await page.goto(`${server.url}/contacts/${customer!.id}`);
+    const history = page.getByRole('list', { name: /Marketing preference history/ });
+    await history.getByText('Stopped marketing').waitFor({ timeout: 15_000 });
+    expect(await history.textContent()).toContain(sandbox.display_name);
+    await page.getByText(/MARKETING\s+templates from this number are not sent/).waitFor();
+    await page.goto(`${server.url}/settings/numbers`);
+    const portfolio = page.getByRole('region', { name: 'Business portfolio' }).first();
+    await portfolio.getByText(/Daily limit of business-initiated customers/).waitFor();
+    expect(await portfolio.textContent()).toContain('Marketing Messages API: off');
+  });
 });

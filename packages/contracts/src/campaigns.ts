@@ -69,6 +69,11 @@ export const CreateCampaignBody = z
     templates: z.array(CampaignTemplateInput).min(1).max(10),
     /** sequential: even chunks in order (remainder to the last); ab: at random, by `share`. */
     split: z.enum(['sequential', 'ab']).default('sequential'),
+    /**
+     * Time-to-live of MARKETING templates sent through the Marketing Messages API (seconds, 12 hours
+     * to 30 days): Meta stops trying to deliver after it. Ignored for other sends.
+     */
+    marketing_ttl_seconds: z.number().int().min(43_200).max(2_592_000).optional(),
   })
   .refine(
     (b) =>
@@ -103,7 +108,7 @@ export const CampaignPreflight = z.object({
   ok: z.boolean(),
   checked_at: IsoDate,
   problems: z.array(z.string()),
-  /** Recipients left out, by reason (no opt-in, opted out). */
+  /** Recipients left out, by reason (no opt-in, opted out, stopped marketing messages). */
   skipped: z.record(z.string(), z.number().int()),
   ready: z.number().int(),
   /**
@@ -118,7 +123,15 @@ export const CampaignPreflight = z.object({
    * tier; absent in pre-flights stored before it was recorded.
    */
   messaging_limit: z
-    .object({ tier: z.string(), limit: z.number().int().nullable(), used: z.number().int() })
+    .object({
+      tier: z.string(),
+      limit: z.number().int().nullable(),
+      used: z.number().int(),
+      /** The business portfolio whose numbers share the limit (null: the number counts alone). */
+      business_id: z.string().nullable().optional(),
+      /** How many numbers share it. */
+      numbers: z.number().int().optional(),
+    })
     .nullable()
     .optional(),
   estimated_cost: z.object({
@@ -145,6 +158,7 @@ export const Campaign = z.object({
     }),
   ),
   split: z.enum(['sequential', 'ab']),
+  marketing_ttl_seconds: z.number().int().nullable(),
   scheduled_at: IsoDate.nullable(),
   started_at: IsoDate.nullable(),
   finished_at: IsoDate.nullable(),

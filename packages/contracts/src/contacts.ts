@@ -38,7 +38,31 @@ export const ConsentEvent = z.object({
   created_at: IsoDate,
 });
 export type ConsentEvent = z.infer<typeof ConsentEvent>;
-export const ConsentLedger = z.object({ state: ConsentState, data: z.array(ConsentEvent) });
+/** A customer's stop or resume of marketing messages from one number (Meta's `user_preferences` webhook). */
+export const MarketingPreferenceEvent = z.object({
+  id: z.string(),
+  number_id: Uuid,
+  number_name: z.string(),
+  value: z.enum(['stop', 'resume']),
+  detail: z.string().nullable(),
+  occurred_at: IsoDate,
+});
+export type MarketingPreferenceEvent = z.infer<typeof MarketingPreferenceEvent>;
+
+export const ConsentLedger = z.object({
+  state: ConsentState,
+  data: z.array(ConsentEvent),
+  /**
+   * Marketing preferences per number, newest first: after a `stop` (until a `resume`) MARKETING
+   * templates from that number are refused; utility, authentication and service messages still go.
+   */
+  marketing: z
+    .object({
+      stopped_number_ids: z.array(Uuid),
+      events: z.array(MarketingPreferenceEvent),
+    })
+    .optional(),
+});
 export type ConsentLedger = z.infer<typeof ConsentLedger>;
 
 /**

@@ -36,6 +36,22 @@ export const WaNumber = z.object({
   /** The Meta app the access token belongs to (proven with the app secret when connected). */
   app_id: z.string().nullable(),
   health: NumberHealth,
+  /**
+   * The Meta business portfolio the number belongs to (its WABA's owner business, or set by hand):
+   * its numbers share one daily limit of business-initiated unique users. Null id: unknown.
+   */
+  business: z.object({
+    id: z.string().nullable(),
+    name: z.string().nullable(),
+    /** meta: read from the Graph; manual: set in the number's settings. */
+    source: z.enum(['meta', 'manual']).nullable(),
+  }),
+  /** MARKETING templates go through the Marketing Messages API (needs the WABA onboarded). */
+  marketing_messages: z.object({
+    enabled: z.boolean(),
+    /** The WABA's onboarding status as Meta last said (ONBOARDED, …); null: never asked. */
+    onboarding_status: z.string().nullable(),
+  }),
   has_access_token: z.literal(true),
   created_at: IsoDate,
   updated_at: IsoDate,
@@ -58,7 +74,15 @@ export type CreateNumberBody = z.infer<typeof CreateNumberBody>;
 
 export const UpdateNumberBody = CreateNumberBody.omit({ phone_number_id: true, waba_id: true })
   .partial()
-  .extend({ system_prompt: Text(8000).nullable().optional(), coexistence: z.boolean().optional() })
+  .extend({
+    system_prompt: Text(8000).nullable().optional(),
+    /** A coexistence number (the WhatsApp Business app on the same number), set by hand. */
+    coexistence: z.boolean().optional(),
+    /** The business portfolio, set by hand (null: read it from Meta again). */
+    business_id: GraphId.nullable().optional(),
+    /** Send MARKETING templates through the Marketing Messages API; turning it on asks Meta whether the WABA is onboarded. */
+    marketing_messages_api: z.boolean().optional(),
+  })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
 export type UpdateNumberBody = z.infer<typeof UpdateNumberBody>;
@@ -76,6 +100,20 @@ export type NumberDeletionCounts = z.infer<typeof NumberDeletionCounts>;
 /** Deleting is confirmed with the counts the client showed; other counts now answer 409 with them. */
 export const DeleteNumberBody = z.strictObject({ confirm: NumberDeletionCounts });
 export type DeleteNumberBody = z.infer<typeof DeleteNumberBody>;
+
+/** A business portfolio's shared daily limit of business-initiated unique users, and its use. */
+export const NumberPortfolio = z.object({
+  business_id: z.string().nullable(),
+  business_name: z.string().nullable(),
+  /** The portfolio's tier (Meta's whatsapp_business_manager_messaging_limit). */
+  messaging_limit_tier: z.string().nullable(),
+  /** Unique users per rolling 24 hours; null: unlimited or unknown. */
+  limit: z.number().int().nullable(),
+  /** Unique users messaged with templates in the last 24 hours by the portfolio's numbers. */
+  used: z.number().int(),
+  numbers: z.array(z.object({ id: Uuid, display_name: z.string() })),
+});
+export type NumberPortfolio = z.infer<typeof NumberPortfolio>;
 
 /** What Meta answered to "Test connection". */
 export const NumberTestResult = z.object({

@@ -30,6 +30,11 @@ export const OrgSettings = z.object({
    * (agents and viewers): in the dashboard, the API, exports and search.
    */
   hide_phone_numbers: z.boolean(),
+  /**
+   * A MARKETING template meant for the Marketing Messages API when the number's WABA is not (or no
+   * longer) onboarded: `fallback` sends it through /messages, `fail` does not send it (with the reason).
+   */
+  marketing_messages_fallback: z.enum(['fallback', 'fail']),
 });
 export type OrgSettings = z.infer<typeof OrgSettings>;
 export const OrgSettingsPatch = OrgSettings.partial().strict();

@@ -51,6 +51,7 @@ import {
   NoteList,
   NotificationPage,
   NumberDeletionCounts,
+  NumberPortfolio,
   NumberTestResult,
   Ok,
   Org,
@@ -252,6 +253,8 @@ export function createClient(opts: ClientOptions = {}) {
         call(Ok, 'DELETE', `/api/v1/numbers/${q(id)}`, { confirm }),
       /** @example const { ok, health, error } = await api.numbers.test(id) */
       test: (id: string) => call(NumberTestResult, 'POST', `/api/v1/numbers/${q(id)}/test`),
+      /** The number's business portfolio: the daily limit its numbers share and its use. @example const { limit, used } = await api.numbers.portfolio(id) */
+      portfolio: (id: string) => call(NumberPortfolio, 'GET', `/api/v1/numbers/${q(id)}/portfolio`),
     },
     conversations: {
       /** @example const { data, next_cursor } = await api.conversations.list({ assigned: 'me', unread: true }) */

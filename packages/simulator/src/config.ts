@@ -36,8 +36,9 @@ export const DEFAULT_BEHAVIOUR: CustomerBehaviour = {
   reply_delay_ms: 6000,
 };
 
-export const TIERS = ['TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
+export const TIERS = ['TIER_50', 'TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
 export const TIER_LIMIT: Record<(typeof TIERS)[number], number> = {
+  TIER_50: 50,
   TIER_250: 250,
   TIER_2K: 2000,
   TIER_10K: 10_000,
@@ -63,6 +64,17 @@ export const NumberInput = z
       .enum(['APPROVED', 'AVAILABLE_WITHOUT_REVIEW', 'DECLINED', 'PENDING_REVIEW', 'NONE'])
       .default('APPROVED'),
     messaging_limit_tier: z.enum(TIERS).default('TIER_UNLIMITED'),
+    /**
+     * The business portfolio owning the number's WABA (`owner_business_info.id`). Numbers of one
+     * portfolio share its daily limit of business-initiated unique users; without it the WABA's own
+     * (derived) portfolio.
+     */
+    business_id: z
+      .string()
+      .regex(/^\d{5,20}$/, 'digits only')
+      .optional(),
+    /** The WABA is onboarded to the Marketing Messages API (`/marketing_messages` accepts its sends). */
+    marketing_messages_onboarded: z.boolean().default(false),
     account_mode: z.enum(['LIVE', 'SANDBOX']).default('SANDBOX'),
     /** A coexistence number (the WhatsApp Business app and the API on it): Graph's `is_on_biz_app`. */
     is_on_biz_app: z.boolean().default(false),

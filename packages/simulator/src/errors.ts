@@ -61,6 +61,14 @@ const CATALOGUE: Record<number, { status: number; title: string; details: string
       'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business',
     details: 'The user has stopped marketing messages from this business.',
   },
+  // Not verified against Meta's table: the Marketing Messages API's refusal of a WABA whose
+  // business has not accepted its terms (onboarding).
+  134100: {
+    status: 400,
+    title: 'Marketing Messages API terms of service not accepted',
+    details:
+      'The business portfolio of this WhatsApp Business Account is not onboarded to the Marketing Messages API.',
+  },
   131051: { status: 400, title: 'Message type unknown', details: 'Message type is currently not supported.' },
   131053: {
     status: 400,

@@ -35,6 +35,9 @@ export interface SentRecord {
   status: MessageStatus;
   error_code?: number;
   biz_opaque_callback_data?: string;
+  /** Sent through the Marketing Messages API (`/marketing_messages`), with its time-to-live. */
+  via?: 'marketing_messages';
+  ttl_seconds?: number;
   at: number;
 }
 

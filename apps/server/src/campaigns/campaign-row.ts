@@ -13,6 +13,7 @@ export interface CampaignRow {
   audience: Json;
   templates: StoredTemplate[];
   split: 'sequential' | 'ab';
+  marketing_ttl_seconds?: number | null;
   scheduled_at: string | Date | null;
   started_at: string | Date | null;
   finished_at: string | Date | null;

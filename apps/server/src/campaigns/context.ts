@@ -6,6 +6,7 @@ import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { UrlGuard } from '../lib/url-guard.ts';
 import type { NotificationService } from '../notifications/service.ts';
+import type { NumberService } from '../numbers/service.ts';
 import type { OrgService } from '../orgs/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import type { RateTable } from './pricing.ts';
@@ -24,6 +25,8 @@ export interface CampaignDeps {
   orgs: OrgService;
   contacts: ContactService;
   templates: TemplateService;
+  /** The number's business portfolio budget (pre-flight). */
+  numbers: Pick<NumberService, 'budgetOf'>;
   events: EventService;
   notifications: NotificationService;
   /** Media links must not point inside our network (lib/url-guard.ts). */

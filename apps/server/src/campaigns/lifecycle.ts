@@ -109,6 +109,7 @@ export function createCampaignLifecycle(
           audience,
           templates: stored,
           split: body.split,
+          marketingTtlSeconds: body.marketing_ttl_seconds ?? null,
           createdBy: ctx.userId,
         },
         built,

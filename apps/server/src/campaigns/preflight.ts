@@ -4,11 +4,14 @@ import type { Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import type { CampaignRow } from './campaign-row.ts';
 import type { CampaignDeps } from './context.ts';
-import { DEFAULT_RATE_TABLE, priceOf, tierLimit } from './pricing.ts';
-import { skipWithoutConsent } from './repo.ts';
+import { DEFAULT_RATE_TABLE, priceOf } from './pricing.ts';
+import { skipMarketingStopped, skipWithoutConsent } from './repo.ts';
+
+/** The skip reason of a recipient who stopped marketing messages from the campaign's number. */
+export const MARKETING_STOPPED_SKIP = 'stopped marketing messages from this number';
 
 /** The pre-flight of a start (`preflight(tx, campaign)`), priced with the rate table. */
-export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTable'>) {
+export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTable' | 'numbers'>) {
   const { templates } = deps;
   const rateTable = deps.rateTable ?? DEFAULT_RATE_TABLE;
 
@@ -51,33 +54,45 @@ export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTabl
     // Consent: opted out, or no opt-in on file → skipped, with the reason.
     const skippedRows = await skipWithoutConsent(tx, c.org_id, c.id);
     const skipped = Object.fromEntries(skippedRows.map((r) => [r.reason, r.n]));
+    // Marketing preference: MARKETING templates are not sent to who stopped them from this number.
+    const marketingIndexes = c.templates.flatMap((t, i) => (t.category === 'MARKETING' ? [i] : []));
+    const stopped = await skipMarketingStopped(
+      tx,
+      c.org_id,
+      { id: c.id, numberId: c.number_id },
+      marketingIndexes,
+      MARKETING_STOPPED_SKIP,
+    );
+    if (stopped) skipped[MARKETING_STOPPED_SKIP] = (skipped[MARKETING_STOPPED_SKIP] ?? 0) + stopped;
     const [ready] = await queryRows<{ n: number }>(
       tx,
       sql`select count(*)::int as n from campaign_recipients where campaign_id = ${c.id} and state = 'pending'`,
     );
     const readyCount = ready?.n ?? 0;
     if (!readyCount) problems.push('No recipient can be sent to (none valid and opted in)');
-    // Budget: Meta limits the unique recipients a number sends templates to in a rolling 24 hours
-    // (one conversation per number and contact: distinct conversations are distinct recipients).
-    const tier = n?.messaging_limit_tier ?? null;
-    const limit = tierLimit(tier);
+    // Budget: Meta limits the unique users a business portfolio sends templates to in a rolling 24
+    // hours, one budget shared by all its numbers (queued sends of other campaigns count too).
     let budget: number | null = null;
     let messagingLimit: CampaignPreflight['messaging_limit'] = null;
-    if (tier && limit !== null) {
-      const [used] = await queryRows<{ n: number }>(
-        tx,
-        sql`select count(distinct conversation_id)::int as n from messages
-            where number_id = ${c.number_id} and direction = 'out' and type = 'template'
-              and sent_at > now() - interval '24 hours' and status is distinct from 'failed'`,
-      );
-      const usedCount = used?.n ?? 0;
-      const finite = Number.isFinite(limit);
-      messagingLimit = { tier, limit: finite ? limit : null, used: usedCount };
+    const b = n ? await deps.numbers.budgetOf(c.org_id, c.number_id, { queued: true }, tx) : undefined;
+    if (b?.tier && b.limit !== null) {
+      const finite = Number.isFinite(b.limit);
+      messagingLimit = {
+        tier: b.tier,
+        limit: finite ? b.limit : null,
+        used: b.used,
+        business_id: b.businessId,
+        numbers: b.numberIds.length,
+      };
       if (finite) {
-        budget = Math.max(0, limit - usedCount);
+        budget = Math.max(0, b.limit - b.used);
         if (readyCount > budget) {
+          const who =
+            b.numberIds.length > 1
+              ? `The business portfolio${b.businessName ? ` ${b.businessName}` : ''} (${b.numberIds.length} numbers share its limit)`
+              : 'The number';
           problems.push(
-            `The number may message ${budget} more recipients today (Meta tier ${tier}); this campaign needs ${readyCount}`,
+            `${who} may message ${budget} more recipients today (Meta tier ${b.tier}); this campaign needs ${readyCount}`,
           );
         }
       }

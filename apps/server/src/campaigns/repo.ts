@@ -1,6 +1,6 @@
 import type { CampaignPreflight, CampaignState } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
-import { latestConsentKind } from '../contacts/consent.ts';
+import { latestConsentKind, marketingStoppedSql } from '../contacts/consent.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { notFound } from '../lib/errors.ts';
@@ -71,15 +71,16 @@ export async function insertCampaign(
     audience: Json;
     templates: StoredTemplate[];
     split: string;
+    marketingTtlSeconds: number | null;
     createdBy: string | null;
   },
   built: BuiltRecipient[],
 ): Promise<string> {
   const [row] = await queryRows<{ id: string }>(
     tx,
-    sql`insert into campaigns (org_id, number_id, name, audience, templates, split, created_by)
+    sql`insert into campaigns (org_id, number_id, name, audience, templates, split, marketing_ttl_seconds, created_by)
         values (${orgId}, ${c.numberId}, ${c.name}, ${JSON.stringify(c.audience)}::jsonb,
-                ${JSON.stringify(c.templates)}::jsonb, ${c.split}, ${c.createdBy})
+                ${JSON.stringify(c.templates)}::jsonb, ${c.split}, ${c.marketingTtlSeconds}, ${c.createdBy})
         returning id`,
   );
   const id = row!.id;
@@ -180,6 +181,31 @@ export function skipWithoutConsent(tx: Tx, orgId: string, campaignId: string) {
           returning r.reason)
         select reason, count(*)::int as n from s group by reason`,
   );
+}
+
+/**
+ * Pending recipients of the campaign's MARKETING templates (`templateIndexes`) who stopped marketing
+ * messages from its number are skipped, with the reason; their count.
+ */
+export async function skipMarketingStopped(
+  tx: Tx,
+  orgId: string,
+  c: { id: string; numberId: string },
+  templateIndexes: number[],
+  reason: string,
+) {
+  if (!templateIndexes.length) return 0;
+  const [r] = await queryRows<{ n: number }>(
+    tx,
+    sql`with s as (
+          update campaign_recipients r set state = 'skipped', reason = ${reason}, updated_at = now()
+          where r.campaign_id = ${c.id} and r.org_id = ${orgId} and r.state = 'pending'
+            and r.template_index = any(${sql.param(templateIndexes)}::int[])
+            and ${marketingStoppedSql(orgId, c.numberId, sql`r.wa_id`)}
+          returning 1)
+        select count(*)::int as n from s`,
+  );
+  return r?.n ?? 0;
 }
 
 /**

@@ -74,6 +74,7 @@ export function createCampaignView(deps: Pick<CampaignDeps, 'db' | 'rateOf'>) {
         share: t.share ?? null,
       })),
       split: r.split,
+      marketing_ttl_seconds: r.marketing_ttl_seconds ?? null,
       scheduled_at: iso(r.scheduled_at),
       started_at: iso(r.started_at),
       finished_at: iso(r.finished_at),

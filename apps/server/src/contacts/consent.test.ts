@@ -84,6 +84,7 @@ describe(`consent ledger on ${settings.backend}`, () => {
     expect((await owner.get(`/api/v1/contacts/${c.id}/consent`)).json()).toEqual({
       state: 'unknown',
       data: [],
+      marketing: { stopped_number_ids: [], events: [] },
     });
 
     const noProof = await owner.post(`/api/v1/contacts/${c.id}/consent`, { kind: 'opt_in' });

@@ -25,10 +25,12 @@ import {
   stopConfirmationText,
   updateContactSettings,
 } from './consent/keyword-settings.ts';
+import { assertMarketingAllowed, recordMarketingPreferences } from './consent/marketing-preference.ts';
 import { recordConsent, recordConsentBulk, recordManualConsent } from './consent/record-consent.ts';
 
 export type { ConsentStatus, ConsentTarget } from './consent/consent-status.ts';
-export { latestConsentKind } from './consent/repo.ts';
+export { MARKETING_STOPPED_REASON } from './consent/marketing-preference.ts';
+export { latestConsentKind, marketingStoppedSql } from './consent/repo.ts';
 export { type ConsentDecision, decideConsent, toConsentEvent } from './consent/rule.ts';
 
 /**
@@ -72,6 +74,15 @@ export function createConsentService(deps: ConsentDeps) {
     recordManual: (ctx: AuthContext, contactId: string, body: RecordConsentBody) =>
       recordManualConsent(deps, ctx, contactId, body),
     ledger: (ctx: Pick<AuthContext, 'orgId'>, contactId: string) => consentLedger(deps, ctx, contactId),
+    /** Records the marketing stops and resumes of a `user_preferences` webhook change. */
+    recordMarketingPreferences: (
+      tx: Tx,
+      onCommit: OnCommit,
+      p: Parameters<typeof recordMarketingPreferences>[3],
+    ) => recordMarketingPreferences(deps, tx, onCommit, p),
+    /** Refuses (409 MARKETING_STOPPED) a MARKETING template to a customer who stopped them from the number. */
+    assertMarketingAllowed: (orgId: string, numberId: string, waId: string, tx?: Db | Tx) =>
+      assertMarketingAllowed(tx ?? deps.db, orgId, numberId, waId),
     getSettings: (ctx: Pick<AuthContext, 'orgId'>): Promise<ContactSettings> => getContactSettings(deps, ctx),
     updateSettings: (ctx: AuthContext, patch: ContactSettingsPatch) =>
       updateContactSettings(deps, keywordLists, ctx, patch),

@@ -47,6 +47,11 @@ export const orgSettings = pgTable('org_settings', {
   readReceipts: boolean('read_receipts').notNull().default(true),
   /** Customers' phone numbers are masked for agents and viewers (dashboard, API, exports, events). */
   hidePhoneNumbers: boolean('hide_phone_numbers').notNull().default(false),
+  /**
+   * A MARKETING template for the Marketing Messages API when the number's WABA is not (or no longer)
+   * onboarded: fallback (sent through /messages) | fail (not sent, with the reason).
+   */
+  marketingMessagesFallback: text('marketing_messages_fallback').notNull().default('fallback'),
   updatedAt: updatedAt(),
 });
 
@@ -245,6 +250,18 @@ export const numbers = pgTable(
     messagingLimitTier: text('messaging_limit_tier'),
     nameStatus: text('name_status'),
     healthCheckedAt: timestamp('health_checked_at', { withTimezone: true }),
+    /**
+     * The Meta business portfolio the number belongs to (its WABA's owner business): its numbers share
+     * one daily limit of business-initiated unique users. Null: unknown (the number counts alone).
+     */
+    businessId: text('business_id'),
+    businessName: text('business_name'),
+    /** meta (read from the Graph) | manual (set in the number's settings: the Graph never overrides it) */
+    businessIdSource: text('business_id_source'),
+    /** Send MARKETING templates through the Marketing Messages API (a setting; needs the WABA onboarded). */
+    marketingMessagesApi: boolean('marketing_messages_api').notNull().default(false),
+    /** The WABA's Marketing Messages API onboarding status as Meta last said (e.g. ONBOARDED). */
+    marketingMessagesStatus: text('marketing_messages_status'),
     /** The send rate the adaptive controller runs at now, shared by every campaign on the number. */
     maxSendRatePerSec: integer('max_send_rate_per_sec'),
     /** The last rate held for 5 minutes with under 1% errors; a new day starts at 90% of it. */
@@ -437,6 +454,43 @@ export const optInEvents = pgTable(
     // Deleting a contact sets its ledger rows' contact_id to null: that lookup needs contact_id first.
     index('opt_in_events_contact_fk_idx').on(t.contactId),
     uniqueIndex('opt_in_events_message_idx').on(t.messageId),
+  ],
+);
+
+/**
+ * The marketing preference ledger: a customer's stop or resume of marketing messages from one number
+ * (Meta's `user_preferences` webhook), append-only, the latest per contact and number wins. A stop
+ * refuses MARKETING templates from that number; utility, authentication and service messages still go.
+ */
+export const marketingPreferenceEvents = pgTable(
+  'marketing_preference_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    waId: text('wa_id').notNull(),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    /** stop | resume */
+    value: text('value').notNull(),
+    detail: text('detail'),
+    /** When the customer changed it (the webhook's timestamp). */
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    webhookEventId: bigint('webhook_event_id', { mode: 'number' }),
+    changeIndex: integer('change_index'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('marketing_preference_events_wa_idx').on(t.orgId, t.waId, t.numberId, t.id),
+    index('marketing_preference_events_contact_idx').on(t.contactId),
+    // A replayed webhook records its preference once.
+    uniqueIndex('marketing_preference_events_replay_idx').on(
+      t.webhookEventId,
+      t.changeIndex,
+      t.numberId,
+      t.waId,
+    ),
   ],
 );
 
@@ -897,6 +951,8 @@ export const campaigns = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     pausedReason: text('paused_reason'),
     failureReason: text('failure_reason'),
+    /** Time-to-live of MARKETING templates sent through the Marketing Messages API (seconds); null: Meta's default. */
+    marketingTtlSeconds: integer('marketing_ttl_seconds'),
     /** The last pre-flight: checks, skipped counts, budget, estimated cost. */
     preflight: jsonb('preflight'),
     /**

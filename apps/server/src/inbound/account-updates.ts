@@ -1,9 +1,12 @@
 import type { DomainEvent } from '@openwaba/contracts';
 import { eq, sql } from 'drizzle-orm';
+import type { ConsentService } from '../contacts/consent.ts';
 import type { Db } from '../db/client.ts';
 import { numberHealth, numbers } from '../db/schema.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
+import { limitTierOf } from '../numbers/portfolio.ts';
+import type { NumberService } from '../numbers/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import type { AccountUpdate } from './normalize.ts';
 import { type EventPlan, type NumberRow, tally } from './plan.ts';
@@ -15,6 +18,8 @@ import { type EventPlan, type NumberRow, tally } from './plan.ts';
 export function createAccountUpdates(deps: {
   db: Db;
   events: EventService;
+  consent: Pick<ConsentService, 'recordMarketingPreferences'>;
+  numbers: Pick<NumberService, 'setPortfolioTier'>;
   templates: Pick<TemplateService, 'applyMetaUpdate'>;
   requestTemplateSync(orgId: string): Promise<void>;
 }) {
@@ -33,14 +38,33 @@ export function createAccountUpdates(deps: {
         const [created] = await queryRows<{ id: number }>(
           tx,
           sql`insert into meta_updates (org_id, number_id, waba_id, field, payload, webhook_event_id, change_index)
-              values (${orgId}, ${field === 'phone_number_quality_update' ? first.id : null}, ${wabaId}, ${field},
+              values (${orgId}, ${field === 'phone_number_quality_update' || field === 'user_preferences' ? first.id : null}, ${wabaId}, ${field},
                       ${JSON.stringify(value)}::jsonb, ${eventId}, ${index})
               on conflict (webhook_event_id, change_index, org_id) do nothing returning id`,
         );
         if (!created) return;
         tally(plan, orgId, 'updates');
         const published: DomainEvent[] = [];
-        if (update.field === 'phone_number_quality_update' || update.field === 'account_update') {
+        if (update.field === 'user_preferences') {
+          for (const n of affected.filter((x) => x.orgId === orgId)) {
+            await deps.consent.recordMarketingPreferences(tx, onCommit, {
+              orgId,
+              numberId: n.id,
+              preferences: update.preferences,
+              webhookEventId: eventId,
+              changeIndex: index,
+            });
+          }
+        } else if (update.field === 'business_capability_update') {
+          // The portfolio's new limit: every number of the WABA (and of its portfolio) takes it.
+          const tier = limitTierOf(update.businessLimit);
+          if (tier) {
+            for (const n of affected.filter((x) => x.orgId === orgId)) {
+              await deps.numbers.setPortfolioTier(tx, orgId, n.id, tier);
+              published.push({ type: 'number.health_updated', data: { number_id: n.id, source: field } });
+            }
+          }
+        } else if (update.field === 'phone_number_quality_update' || update.field === 'account_update') {
           const quality = update.field === 'phone_number_quality_update';
           for (const n of affected.filter((x) => x.orgId === orgId)) {
             await tx.insert(numberHealth).values({
@@ -48,9 +72,14 @@ export function createAccountUpdates(deps: {
               source: field,
               event: update.event,
               qualityRating: quality ? qualityOf(update.event) : null,
-              messagingLimitTier: update.currentLimit,
+              messagingLimitTier:
+                (quality ? limitTierOf(update.businessLimit) : undefined) ?? update.currentLimit,
             });
-            if (quality && update.currentLimit) {
+            // The portfolio's limit (max_daily_conversations_per_business) is shared by its numbers;
+            // the deprecated per-number current_limit only when Meta sends no other.
+            const portfolioTier = quality ? limitTierOf(update.businessLimit) : undefined;
+            if (portfolioTier) await deps.numbers.setPortfolioTier(tx, orgId, n.id, portfolioTier);
+            else if (quality && update.currentLimit) {
               await tx
                 .update(numbers)
                 .set({ messagingLimitTier: update.currentLimit, updatedAt: new Date() })

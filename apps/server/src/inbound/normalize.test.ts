@@ -54,7 +54,8 @@ describe('normalize: the fixture files', () => {
       'phone-number-quality-update': 'phone_number_quality_update',
       'account-update-restriction': 'account_update',
       'account-update-violation': 'account_update',
-      'user-preferences-stop': 'unknown',
+      'user-preferences-stop': 'user_preferences',
+      'phone-number-quality-update-portfolio': 'phone_number_quality_update',
     });
   });
 
@@ -165,11 +166,64 @@ describe('normalize: the fixture files', () => {
   });
 
   it('a kind we do not act on is kept with its field and value (processing skips it)', () => {
-    expect(only('user-preferences-stop')).toMatchObject({
+    expect(
+      normalize({ entry: [{ id: WABA, changes: [{ field: 'security', value: { a: 1 } }] }] }, NOW).changes[0],
+    ).toMatchObject({
       kind: 'unknown',
-      field: 'user_preferences',
-      value: { user_preferences: [{ value: 'stop' }] },
+      field: 'security',
+      value: { a: 1 },
     });
+  });
+
+  it('user_preferences: the marketing stop of a customer, for the number that metadata names', () => {
+    expect(only('user-preferences-stop')).toMatchObject({
+      kind: 'account',
+      update: {
+        field: 'user_preferences',
+        phoneNumberId: PHONE_ID,
+        preferences: [
+          {
+            waId: '16505551234',
+            value: 'stop',
+            detail: 'User requested to stop marketing messages',
+            occurredAtMs: 1767225600 * 1000,
+            name: 'Ana Silva',
+          },
+        ],
+      },
+    });
+  });
+
+  it('phone_number_quality_update: the portfolio limit (max_daily_conversations_per_business) beside the deprecated one', () => {
+    expect(only('phone-number-quality-update-portfolio')).toMatchObject({
+      kind: 'account',
+      update: {
+        field: 'phone_number_quality_update',
+        event: 'UPGRADE',
+        currentLimit: 'TIER_2K',
+        businessLimit: 'TIER_10K',
+      },
+    });
+  });
+
+  it('business_capability_update: the portfolio limit as a count (-1: unlimited)', () => {
+    const { changes } = normalize(
+      {
+        entry: [
+          {
+            id: WABA,
+            changes: [
+              {
+                field: 'business_capability_update',
+                value: { max_daily_conversations_per_business: 2000, max_phone_numbers_per_waba: 25 },
+              },
+            ],
+          },
+        ],
+      },
+      NOW,
+    );
+    expect(changes[0]).toMatchObject({ kind: 'account', update: { businessLimit: 2000 } });
   });
 
   it('several entries and changes: in order, each with its index among the body’s changes', () => {
@@ -393,7 +447,13 @@ describe('normalize: shapes Meta does not send', () => {
         event: null,
         reason: null,
       },
-      { field: 'phone_number_quality_update', displayPhone: '', event: null, currentLimit: null },
+      {
+        field: 'phone_number_quality_update',
+        displayPhone: '',
+        event: null,
+        currentLimit: null,
+        businessLimit: null,
+      },
       { kind: 'unknown', index: 2, wabaId: WABA, field: '7', value: { a: 1 } },
     ]);
   });

@@ -21,6 +21,7 @@ export const ACCOUNT_FIELDS = new Set([
   'phone_number_name_update',
   'account_update',
   'business_capability_update',
+  'user_preferences',
 ] as const);
 export type AccountField = typeof ACCOUNT_FIELDS extends Set<infer F> ? F : never;
 const isAccountField = (f: string): f is AccountField => ACCOUNT_FIELDS.has(f as AccountField);
@@ -89,6 +90,15 @@ export type AccountUpdate =
       displayPhone: string;
       event: string | null;
       currentLimit: string | null;
+      /** The business portfolio's limit (`max_daily_conversations_per_business`), as Meta sent it. */
+      businessLimit: string | number | null;
+    }
+  | { field: 'business_capability_update'; businessLimit: string | number | null }
+  | {
+      field: 'user_preferences';
+      /** `metadata.phone_number_id`: the number the customer stopped or resumed. */
+      phoneNumberId: string;
+      preferences: MarketingPreference[];
     }
   | { field: 'account_update'; event: string | null; currentLimit: string | null }
   | {
@@ -111,8 +121,17 @@ export type AccountUpdate =
       newQuality: string | null;
     }
   | {
-      field: 'message_template_components_update' | 'phone_number_name_update' | 'business_capability_update';
+      field: 'message_template_components_update' | 'phone_number_name_update';
     };
+
+/** A customer's stop or resume of marketing messages (`user_preferences`, category `marketing_messages`). */
+export interface MarketingPreference {
+  waId: string;
+  value: 'stop' | 'resume';
+  detail: string | null;
+  occurredAtMs: number;
+  name: string | null;
+}
 
 export interface AccountChange extends ChangeBase {
   kind: 'account';
@@ -225,11 +244,20 @@ const TemplateFields = {
   message_template_language: Str,
 };
 
+const Limit = opt(z.union([z.string(), z.number()]));
+
 const NOTICES = {
   phone_number_quality_update: z.looseObject({
     display_phone_number: Str,
     event: Str,
     current_limit: Str,
+    max_daily_conversations_per_business: Limit,
+  }),
+  business_capability_update: z.looseObject({ max_daily_conversations_per_business: Limit }),
+  user_preferences: z.looseObject({
+    metadata: opt(z.looseObject({ phone_number_id: opt(Text) })),
+    contacts: opt(z.array(z.unknown())),
+    user_preferences: opt(z.array(z.unknown())),
   }),
   account_update: z.looseObject({ event: Str, current_limit: Str }),
   message_template_status_update: z.looseObject({ ...TemplateFields, event: Str, reason: Str }),
@@ -483,6 +511,37 @@ function coexistenceChange(
   return change;
 }
 
+const Preference = z.looseObject({
+  wa_id: Text,
+  category: opt(Text),
+  value: opt(Text),
+  detail: opt(Text),
+  timestamp: z.unknown().optional(),
+});
+
+/** The marketing stops and resumes of a `user_preferences` change (other categories are left out). */
+function preferencesOf(v: z.infer<(typeof NOTICES)['user_preferences']>): AccountUpdate {
+  const names = new Map<string, string>();
+  for (const raw of v.contacts ?? []) {
+    const p = Profile.safeParse(raw);
+    if (p.success && p.data.wa_id && p.data.profile?.name) names.set(p.data.wa_id, p.data.profile.name);
+  }
+  const preferences: MarketingPreference[] = [];
+  for (const raw of v.user_preferences ?? []) {
+    const p = Preference.safeParse(raw);
+    if (!p.success || p.data.category !== 'marketing_messages') continue;
+    if (p.data.value !== 'stop' && p.data.value !== 'resume') continue;
+    preferences.push({
+      waId: p.data.wa_id,
+      value: p.data.value,
+      detail: p.data.detail ?? null,
+      occurredAtMs: epochMsOf(p.data.timestamp, Date.now()),
+      name: names.get(p.data.wa_id) ?? null,
+    });
+  }
+  return { field: 'user_preferences', phoneNumberId: v.metadata?.phone_number_id ?? '', preferences };
+}
+
 function noticeOf(field: AccountField, value: Json): AccountUpdate {
   const templateOf = (v: {
     message_template_id: string | null;
@@ -501,8 +560,15 @@ function noticeOf(field: AccountField, value: Json): AccountUpdate {
         displayPhone: digits(v.display_phone_number),
         event: v.event,
         currentLimit: v.current_limit,
+        businessLimit: v.max_daily_conversations_per_business ?? null,
       };
     }
+    case 'business_capability_update': {
+      const v = NOTICES[field].parse(value);
+      return { field, businessLimit: v.max_daily_conversations_per_business ?? null };
+    }
+    case 'user_preferences':
+      return preferencesOf(NOTICES[field].parse(value));
     case 'account_update': {
       const v = NOTICES[field].parse(value);
       return { field, event: v.event, currentLimit: v.current_limit };

@@ -129,10 +129,20 @@ export function planEvent(id: number, raw: string, signer: string | null, routin
       change.kind === 'account' && change.update.field === 'phone_number_quality_update'
         ? change.update.displayPhone
         : null;
+    // A marketing preference names its number by id (`metadata.phone_number_id`).
+    const phoneId =
+      change.kind === 'account' && change.update.field === 'user_preferences'
+        ? change.update.phoneNumberId
+        : null;
     const inWaba = routing.byWaba.get(wabaId) ?? [];
-    const named = display === null ? inWaba : inWaba.filter((n) => digits(n.displayPhoneNumber) === display);
+    const named =
+      phoneId !== null
+        ? inWaba.filter((n) => n.phoneNumberId === phoneId)
+        : display === null
+          ? inWaba
+          : inWaba.filter((n) => digits(n.displayPhoneNumber) === display);
     if (!named.length) {
-      plan.result.unroutable.push(display || wabaId || '?');
+      plan.result.unroutable.push(phoneId || display || wabaId || '?');
       continue;
     }
     const targets = named.filter((n) => routing.signs(n, signer));

@@ -8,6 +8,7 @@ import type { DomainEventEmitter } from '../events/domain-events.ts';
 import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { MediaService } from '../media/service.ts';
+import type { NumberService } from '../numbers/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import { createAccountUpdates } from './account-updates.ts';
 import { applyCoexistence } from './apply-coexistence.ts';
@@ -30,6 +31,7 @@ export function createEventProcessor(deps: {
   events: EventService;
   media: MediaService;
   consent: ConsentService;
+  numbers: Pick<NumberService, 'setPortfolioTier'>;
   templates: TemplateService;
   requestTemplateSync(orgId: string): Promise<void>;
   domainEvents: DomainEventEmitter;

@@ -9,6 +9,7 @@ import type { EventService } from '../events/service.ts';
 import type { Log } from '../lib/log.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { MediaService } from '../media/service.ts';
+import type { NumberService } from '../numbers/service.ts';
 import type { TemplateService } from '../templates/service.ts';
 import { createWebhookSecrets } from './app-secrets.ts';
 import { bodyFor, type OrgNumbers, resultFor, VIEW_MAX_BODY } from './event-views.ts';
@@ -33,6 +34,8 @@ export function createInboundService(deps: {
   events: EventService;
   media: MediaService;
   consent: ConsentService;
+  /** A limit Meta announced for a portfolio is set on its numbers. */
+  numbers: Pick<NumberService, 'setPortfolioTier'>;
   templates: TemplateService;
   /** Queues a template sync (a webhook named a template the catalogue does not have yet). */
   requestTemplateSync(orgId: string): Promise<void>;

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.ts';
 import type { Log } from '../lib/log.ts';
 import type { NumberService } from '../numbers/service.ts';
+import { GraphError } from '../whatsapp/graph-error.ts';
 import { loadSendRate, releaseSendLease, saveSendRate, takeSendLease } from './number-lease.ts';
 import { type ClaimedSend, claimSends, releaseSends } from './queue-repo.ts';
 import { type RateState, recordOutcome, tick } from './rate.ts';
@@ -11,6 +12,7 @@ import {
   rateOutcomeOf,
   type SendResult,
 } from './send-result.ts';
+import { createSendRouting, type Route } from './send-routing.ts';
 
 /** At most this many requests in flight per number. */
 const MAX_IN_FLIGHT = 256;
@@ -56,23 +58,47 @@ export function createPump(deps: {
   recordOutcomes(numberId: string, done: CompletedSend[]): Promise<void>;
 }) {
   const { db, numbers, log, rates } = deps;
+  const routing = createSendRouting({ db, numbers });
 
-  /** The number's provider and credentials, read once per claimed batch (not per send). */
-  async function senderFor(numberId: string) {
+  /**
+   * The number's provider and credentials, read once per claimed batch (not per send), with what the
+   * batch's portfolio budget and Marketing Messages API routing need.
+   */
+  async function senderFor(numberId: string, rows: ClaimedSend[]) {
     const n = await numbers.rowForSender(numberId);
     if (n?.status !== 'active') return undefined;
-    return { provider: numbers.providerFor(n), creds: numbers.credentials(n) };
+    await routing.prepare(n, rows);
+    return { provider: numbers.providerFor(n), creds: numbers.credentials(n), number: n };
   }
   type Via = Awaited<ReturnType<typeof senderFor>>;
 
   async function sendOne(via: Via, row: ClaimedSend): Promise<SendResult> {
     if (!via) return NUMBER_INACTIVE;
-    try {
-      const sent = await via.provider.sendMessage(via.creds, row.to_wa_id, row.content, {
+    const waiting = routing.takeBudget(via.number, row);
+    if (waiting) return waiting;
+    const first = routing.routeOf(via.number, row);
+    if ('kind' in first) return first;
+    let route: Route = first;
+    const send = (r: Route) =>
+      via.provider.sendMessage(via.creds, row.to_wa_id, row.content, {
         ...(row.reply_to ? { replyTo: row.reply_to } : {}),
         bizOpaqueCallbackData: callbackDataOf(row.attempt_id),
+        ...(r.via === 'marketing_messages' ? { marketingMessages: { ttlSeconds: r.ttlSeconds } } : {}),
       });
-      return { kind: 'sent', wamid: sent.wamid };
+    try {
+      try {
+        const sent = await send(route);
+        return { kind: 'sent', wamid: sent.wamid };
+      } catch (err) {
+        // The WABA is no longer onboarded: the organisation's policy (fall back, or fail).
+        if (route.via !== 'marketing_messages' || !(err instanceof GraphError) || err.code !== 134100)
+          throw err;
+        const next = routing.notOnboarded(via.number, 'Meta answered 134100');
+        if ('kind' in next) return next;
+        route = next;
+        const sent = await send(route);
+        return { kind: 'sent', wamid: sent.wamid };
+      }
     } catch (err) {
       return classifySendError(err, row, deps.retryDelays);
     }
@@ -122,7 +148,7 @@ export function createPump(deps: {
       }
       const last = rows.filter((r) => r.priority === 1).at(-1);
       if (last) cursor = { runOrder: last.run_order, id: last.id };
-      if (rows.length) via = await senderFor(numberId);
+      if (rows.length) via = await senderFor(numberId, rows);
       buffer = buffer.concat(rows);
     };
     const refill = () => {

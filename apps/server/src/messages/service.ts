@@ -114,13 +114,16 @@ export function createOutboundService(deps: {
     return c!;
   }
 
-  /** Checks a template send: the template exists for the number's account, approved and active. */
+  /**
+   * Checks a template send: the template exists for the number's account, approved and active.
+   * Returns its category (undefined for other messages).
+   */
   async function checkTemplate(tx: Db | Tx, orgId: string, wabaId: string, content: MessageContent) {
-    if (content.type !== 'template') return;
+    if (content.type !== 'template') return undefined;
     const { name, language } = content.template;
-    const [t] = await queryRows<{ status: string; active: boolean }>(
+    const [t] = await queryRows<{ status: string; active: boolean; category: string }>(
       tx,
-      sql`select status, active from templates
+      sql`select status, active, category from templates
           where org_id = ${orgId} and waba_id = ${wabaId} and name = ${name} and language = ${language.code}
           order by active desc limit 1`,
     );
@@ -138,6 +141,7 @@ export function createOutboundService(deps: {
         details: { reason: 'template_not_approved', status: t.status },
       });
     }
+    return t.category;
   }
 
   /** Queues one message after every check; returns it as `pending`. */
@@ -169,7 +173,9 @@ export function createOutboundService(deps: {
           { details: { conversation_id: conv.id } },
         );
       }
-      await checkTemplate(tx, orgId, number.waba_id, content);
+      const category = await checkTemplate(tx, orgId, number.waba_id, content);
+      // A customer who stopped marketing messages from the number gets no MARKETING template (409).
+      if (category === 'MARKETING') await consent.assertMarketingAllowed(orgId, number.id, contact.wa_id, tx);
       if (input.purpose !== 'consent_confirmation') {
         // A template outside the window starts a conversation: business-initiated, needs an opt-in.
         await consent.assertCanMessage(

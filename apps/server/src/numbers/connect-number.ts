@@ -4,7 +4,9 @@ import type { AuthContext } from '../auth/context.ts';
 import { AppError } from '../lib/errors.ts';
 import { checkWithMeta, openOrAsk } from './check.ts';
 import type { NumberDeps } from './deps.ts';
+import { readWaba } from './number-health.ts';
 import { healthColumns, healthRecordOf, toNumber } from './number-view.ts';
+import { businessColumns } from './portfolio.ts';
 import {
   insertHealthRecord,
   insertNumber,
@@ -29,6 +31,9 @@ export async function connectNumber(
     body.waba_id,
     deps.log,
   );
+  const waba = await deps.whatsapp
+    .getWaba({ wabaId: body.waba_id, accessToken: body.access_token })
+    .catch(() => undefined);
   const created = await db.transaction(async (tx) => {
     const row = await insertNumber(tx, ctx.orgId, {
       displayName: body.display_name,
@@ -40,6 +45,8 @@ export async function connectNumber(
       appId,
       systemPrompt: body.system_prompt ?? null,
       ...healthColumns(info),
+      ...(waba ? businessColumns({ businessIdSource: null }, waba) : {}),
+      marketingMessagesStatus: waba?.marketing_messages_onboarding_status ?? null,
     });
     if (!row) throw new AppError('CONFLICT', `Phone number id ${body.phone_number_id} is already connected`);
     await insertHealthRecord(tx, row.id, 'connect', healthRecordOf(row));
@@ -82,6 +89,21 @@ export async function editNumber(
           deps.log,
         )
       : undefined;
+  const waba =
+    body.business_id === null || body.marketing_messages_api === true
+      ? await readWaba(
+          deps,
+          row,
+          body.access_token ?? openOrAsk(() => box.open(row.accessTokenSealed), 'access_token'),
+        )
+      : undefined;
+  if (body.marketing_messages_api === true && waba?.marketing_messages_onboarding_status !== 'ONBOARDED') {
+    throw new AppError(
+      'CONFLICT',
+      `The WhatsApp Business Account ${row.wabaId} is not onboarded to the Marketing Messages API (Meta says: ${waba?.marketing_messages_onboarding_status ?? 'no answer'}). Accept the Marketing Messages API terms in WhatsApp Manager, then turn it on again.`,
+      { details: { onboarding_status: waba?.marketing_messages_onboarding_status ?? null } },
+    );
+  }
   const updated = await db.transaction(async (tx) => {
     const next = await updateNumber(tx, ctx.orgId, id, {
       ...(body.display_name !== undefined ? { displayName: body.display_name } : {}),
@@ -94,6 +116,21 @@ export async function editNumber(
       ...(checked ? { ...healthColumns(checked.info), appId: checked.appId ?? row.appId } : {}),
       // Set by hand: wins over what Meta said at this check (Meta's word comes back with the next one).
       ...(body.coexistence !== undefined ? { coexistence: body.coexistence } : {}),
+      ...(body.business_id
+        ? { businessId: body.business_id, businessName: null, businessIdSource: 'manual' }
+        : {}),
+      ...(body.business_id === null
+        ? {
+            businessIdSource: null,
+            businessId: null,
+            businessName: null,
+            ...(waba ? businessColumns({ businessIdSource: null }, waba) : {}),
+          }
+        : {}),
+      ...(body.marketing_messages_api !== undefined
+        ? { marketingMessagesApi: body.marketing_messages_api }
+        : {}),
+      ...(waba ? { marketingMessagesStatus: waba.marketing_messages_onboarding_status ?? null } : {}),
       updatedAt: new Date(),
     });
     const changed = Object.keys(body);
@@ -106,12 +143,16 @@ export async function editNumber(
         system_prompt: row.systemPrompt,
         status: row.status,
         coexistence: row.coexistence,
+        business_id: row.businessId,
+        marketing_messages_api: row.marketingMessagesApi,
       },
       after: {
         display_name: next!.displayName,
         system_prompt: next!.systemPrompt,
         status: next!.status,
         coexistence: next!.coexistence,
+        business_id: next!.businessId,
+        marketing_messages_api: next!.marketingMessagesApi,
         changed,
       },
     });

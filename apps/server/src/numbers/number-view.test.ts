@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { healthColumns, toNumber } from './number-view.ts';
+import { limitTierOf, tierLimit } from './portfolio.ts';
 import type { NumberRow } from './repo.ts';
 
 describe('healthColumns', () => {
@@ -55,6 +56,11 @@ describe('toNumber', () => {
       messagingLimitTier: 'TIER_1K',
       nameStatus: 'APPROVED',
       healthCheckedAt: at,
+      businessId: null,
+      businessName: null,
+      businessIdSource: null,
+      marketingMessagesApi: false,
+      marketingMessagesStatus: null,
       maxSendRatePerSec: null,
       lastStableRatePerSec: null,
       rateDay: null,
@@ -67,5 +73,33 @@ describe('toNumber', () => {
     const n = toNumber(row);
     expect(JSON.stringify(n)).not.toMatch(/sealed/);
     expect(n).toMatchObject({ has_access_token: true, health: { checked_at: '2025-01-01T00:00:00.000Z' } });
+  });
+});
+
+describe('the messaging limit as Meta gives it', () => {
+  it('whatsapp_business_manager_messaging_limit wins; the deprecated messaging_limit_tier is the fallback', () => {
+    const base = { id: '1' };
+    expect(
+      healthColumns({
+        ...base,
+        whatsapp_business_manager_messaging_limit: 'TIER_10K',
+        messaging_limit_tier: 'TIER_1K',
+      }).messagingLimitTier,
+    ).toBe('TIER_10K');
+    expect(healthColumns({ ...base, messaging_limit_tier: 'TIER_1K' }).messagingLimitTier).toBe('TIER_1K');
+    expect(healthColumns({ ...base }).messagingLimitTier).toBeNull();
+  });
+
+  it('reads tiers, counts (-1: unlimited) and objects carrying them', () => {
+    expect(limitTierOf('TIER_2K')).toBe('TIER_2K');
+    expect(limitTierOf(2000)).toBe('TIER_2K');
+    expect(limitTierOf('100000')).toBe('TIER_100K');
+    expect(limitTierOf(-1)).toBe('TIER_UNLIMITED');
+    expect(limitTierOf({ tier: 'TIER_250' })).toBe('TIER_250');
+    expect(limitTierOf('soon')).toBeUndefined();
+    expect(limitTierOf(null)).toBeUndefined();
+    expect(tierLimit('TIER_2K')).toBe(2000);
+    expect(tierLimit('TIER_UNLIMITED')).toBe(Number.POSITIVE_INFINITY);
+    expect(tierLimit(null)).toBeNull();
   });
 });

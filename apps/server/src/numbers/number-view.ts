@@ -1,5 +1,6 @@
 import type { NumberHealth, WaNumber } from '@openwaba/contracts';
 import type { PhoneNumberInfo } from '../whatsapp/provider.ts';
+import { limitTierOf } from './portfolio.ts';
 import type { HealthRecord, NumberRow } from './repo.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -30,6 +31,12 @@ export function toNumber(r: NumberRow): WaNumber {
     coexistence: r.coexistence,
     app_id: r.appId,
     health: healthOf(r),
+    business: {
+      id: r.businessId,
+      name: r.businessName,
+      source: (r.businessIdSource as WaNumber['business']['source']) ?? null,
+    },
+    marketing_messages: { enabled: r.marketingMessagesApi, onboarding_status: r.marketingMessagesStatus },
     has_access_token: true,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
@@ -42,12 +49,9 @@ export const healthColumns = (info: PhoneNumberInfo) => ({
   verifiedName: info.verified_name ?? null,
   qualityRating: info.quality_rating ?? null,
   throughputLevel: info.throughput?.level ?? null,
+  // The portfolio's limit; the deprecated per-number field only when Meta does not send it.
   messagingLimitTier:
-    (typeof info.whatsapp_business_manager_messaging_limit === 'string'
-      ? info.whatsapp_business_manager_messaging_limit
-      : undefined) ??
-    info.messaging_limit_tier ??
-    null,
+    limitTierOf(info.whatsapp_business_manager_messaging_limit) ?? info.messaging_limit_tier ?? null,
   nameStatus: info.name_status ?? null,
   healthCheckedAt: new Date(),
   // Meta says whether the WhatsApp Business app shares the number; a number it says nothing of keeps

@@ -2,6 +2,7 @@ import {
   CreateNumberBody,
   DeleteNumberBody,
   NumberDeletionCounts,
+  NumberPortfolio,
   NumberTestResult,
   Ok,
   UpdateNumberBody,
@@ -98,6 +99,20 @@ export const numberRoutes =
         await numbers.remove(authOf(req), req.params.id, req.body.confirm);
         return { ok: true as const };
       },
+    );
+    app.get(
+      '/api/v1/numbers/:id/portfolio',
+      {
+        config: { access: 'numbers.read' },
+        schema: {
+          tags,
+          summary:
+            "The number's business portfolio: the daily limit of business-initiated unique users its numbers share, and its use in the last 24 hours",
+          params: IdParams,
+          response: { 200: NumberPortfolio },
+        },
+      },
+      async (req) => numbers.portfolio(authOf(req), req.params.id),
     );
     app.post(
       '/api/v1/numbers/:id/test',

@@ -6,6 +6,7 @@ import type {
   WaNumber,
 } from '@openwaba/contracts';
 import type { AuthContext } from '../auth/context.ts';
+import type { Tx } from '../db/client.ts';
 import { notFound } from '../lib/errors.ts';
 import type { GraphError } from '../whatsapp/graph-error.ts';
 import type { WhatsAppProvider } from '../whatsapp/provider.ts';
@@ -14,6 +15,7 @@ import { createNumberDeletion } from './delete-number.ts';
 import type { NumberDeps, NumberServiceDeps } from './deps.ts';
 import { handleGraphError, refreshHealth } from './number-health.ts';
 import { toNumber } from './number-view.ts';
+import { portfolioBudget, setPortfolioTier, toPortfolio } from './portfolio.ts';
 import {
   activeNumbers,
   anyRealNumber,
@@ -99,6 +101,17 @@ export function createNumberService(deps: NumberServiceDeps) {
       return connectSandboxNumber(d, orgId, n, provider);
     },
     hasRealNumbers: () => anyRealNumber(db),
+    /** The number's business portfolio: its shared daily limit and how much of it was used. */
+    portfolio: async (ctx: Pick<AuthContext, 'orgId'>, id: string) => {
+      await getRow(ctx.orgId, id);
+      return toPortfolio(await portfolioBudget(db, ctx.orgId, id, { queued: true }));
+    },
+    /** The same for the send path and pre-flight (in their transaction when given). */
+    budgetOf: (orgId: string, numberId: string, opts: { queued: boolean }, tx?: Tx) =>
+      portfolioBudget(tx ?? db, orgId, numberId, opts),
+    /** A limit Meta announced for the number's portfolio (webhook): set on all its numbers. */
+    setPortfolioTier: (tx: Tx, orgId: string, numberId: string, tier: string) =>
+      setPortfolioTier(tx, orgId, numberId, tier),
   };
 }
 export type NumberService = ReturnType<typeof createNumberService>;

@@ -19,6 +19,7 @@ describe('org settings', () => {
       campaign_categories: ['UTILITY', 'MARKETING'],
       read_receipts: true,
       hide_phone_numbers: false,
+      marketing_messages_fallback: 'fallback',
     });
     const res = await c.patch('/api/v1/org', {
       name: 'Acme India',

@@ -34,6 +34,9 @@ function toOrg(row: OrgRow): Org {
       campaign_categories: row.settings.campaignCategories as OrgSettings['campaign_categories'],
       read_receipts: row.settings.readReceipts,
       hide_phone_numbers: row.settings.hidePhoneNumbers,
+      marketing_messages_fallback: (row.settings.marketingMessagesFallback === 'fail'
+        ? 'fail'
+        : 'fallback') as OrgSettings['marketing_messages_fallback'],
     },
   };
 }
@@ -111,6 +114,7 @@ export function createOrgService(deps: {
           campaignCategories: s.campaign_categories ? [...new Set(s.campaign_categories)] : undefined,
           readReceipts: s.read_receipts,
           hidePhoneNumbers: s.hide_phone_numbers,
+          marketingMessagesFallback: s.marketing_messages_fallback,
         });
       }
       const row = await repo.getOrg(tx, ctx.orgId);

@@ -96,6 +96,53 @@ describe('Graph client against the simulator (provider contract), Graph v23.0', 
   providerContract(() => ({ ...world, provider: previous }));
 });
 
+describe('Graph client: business portfolio and the Marketing Messages API', () => {
+  it('reads the WABA: its owner business and Marketing Messages API onboarding status', async () => {
+    const w = await provider.getWaba({ wabaId: NUMBER.waba_id, accessToken: NUMBER.access_token });
+    expect(w).toMatchObject({
+      id: NUMBER.waba_id,
+      owner_business_info: { id: expect.stringMatching(/^\d+$/) },
+      marketing_messages_onboarding_status: 'NOT_STARTED',
+    });
+  });
+
+  it('sends a MARKETING template to /marketing_messages with message_send_ttl_seconds; 134100 when not onboarded', async () => {
+    sim.addTemplate({
+      waba_id: NUMBER.waba_id,
+      name: 'mm_offer',
+      language: 'en_US',
+      category: 'MARKETING',
+      components: [{ type: 'BODY', text: 'An offer for you.' }],
+    });
+    const creds = { phoneNumberId: NUMBER.phone_number_id, accessToken: NUMBER.access_token };
+    const content = {
+      type: 'template' as const,
+      template: { name: 'mm_offer', language: { code: 'en_US' }, components: [] },
+    };
+    const refused = await provider
+      .sendMessage(creds, RECIPIENT, content, { marketingMessages: { ttlSeconds: 86_400 } })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GraphError);
+    expect((refused as GraphError).code).toBe(134100);
+    sim.updateNumber(NUMBER.phone_number_id, { marketing_messages_onboarded: true });
+    try {
+      const sent = await provider.sendMessage(creds, RECIPIENT, content, {
+        marketingMessages: { ttlSeconds: 86_400 },
+        bizOpaqueCallbackData: 'ow:mm',
+      });
+      expect(sim.getMessage(sent.wamid)).toMatchObject({
+        via: 'marketing_messages',
+        ttl_seconds: 86_400,
+        biz_opaque_callback_data: 'ow:mm',
+      });
+      const plain = await provider.sendMessage(creds, RECIPIENT, content);
+      expect(sim.getMessage(plain.wamid)?.via).toBeUndefined();
+    } finally {
+      sim.updateNumber(NUMBER.phone_number_id, { marketing_messages_onboarded: false });
+    }
+  });
+});
+
 describe('Graph client failure handling', () => {
   it('throughput beyond the number’s limit is a throttled, retryable 130429', async () => {
     sim.updateNumber(NUMBER.phone_number_id, { throughput_mps: 5 });

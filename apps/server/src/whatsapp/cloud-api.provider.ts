@@ -13,6 +13,7 @@ import {
   SendResult,
   TokenInfo,
   type WabaCredentials,
+  WabaInfo,
   type WhatsAppProvider,
 } from './provider.ts';
 
@@ -200,11 +201,15 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
         ...(sendOpts.bizOpaqueCallbackData
           ? { biz_opaque_callback_data: sendOpts.bizOpaqueCallbackData }
           : {}),
+        ...(sendOpts.marketingMessages?.ttlSeconds
+          ? { message_send_ttl_seconds: sendOpts.marketingMessages.ttlSeconds }
+          : {}),
       };
+      const endpoint = sendOpts.marketingMessages ? 'marketing_messages' : 'messages';
       const r = await call(
         SendResult,
         'POST',
-        `/${seg(creds.phoneNumberId)}/messages`,
+        `/${seg(creds.phoneNumberId)}/${endpoint}`,
         creds.accessToken,
         body,
       );
@@ -338,6 +343,11 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
         `/${seg(creds.phoneNumberId)}?fields=${f.join(',')}${proofOf(creds)}`,
         creds.accessToken,
       );
+    },
+
+    getWaba(creds, fields) {
+      const f = fields ?? ['id', 'name', 'owner_business_info', 'marketing_messages_onboarding_status'];
+      return call(WabaInfo, 'GET', `/${seg(creds.wabaId)}?fields=${f.join(',')}`, creds.accessToken);
     },
 
     async debugToken(creds) {

@@ -21,6 +21,11 @@ export interface SendOptions {
   replyTo?: string;
   /** Echoed back by Meta in this message's status webhooks. */
   bizOpaqueCallbackData?: string;
+  /**
+   * Send through the Marketing Messages API (`/{phone-number-id}/marketing_messages`: MARKETING
+   * templates only, the WABA onboarded), with an optional time-to-live (`message_send_ttl_seconds`).
+   */
+  marketingMessages?: { ttlSeconds?: number | null };
 }
 
 export const SendResult = z.object({
@@ -64,6 +69,15 @@ export const PhoneNumberInfo = z.looseObject({
   whatsapp_business_manager_messaging_limit: z.unknown().optional(),
 });
 export type PhoneNumberInfo = z.infer<typeof PhoneNumberInfo>;
+
+/** A WhatsApp Business Account: its owner business (the business portfolio) and Marketing Messages API onboarding. */
+export const WabaInfo = z.looseObject({
+  id: z.string(),
+  name: z.string().optional(),
+  owner_business_info: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
+  marketing_messages_onboarding_status: z.string().optional(),
+});
+export type WabaInfo = z.infer<typeof WabaInfo>;
 
 /** What `debug_token` says about a token: the app it belongs to, whether it is valid. */
 export const TokenInfo = z.looseObject({
@@ -145,6 +159,8 @@ export interface WhatsAppProvider {
   /** Meta's `debug_token` on the credentials' own token (with `appsecret_proof` when the secret is given). */
   debugToken(creds: Pick<NumberCredentials, 'accessToken' | 'appSecret'>): Promise<TokenInfo>;
   listPhoneNumbers(creds: WabaCredentials): Promise<PhoneNumberInfo[]>;
+  /** The WABA's owner business (portfolio) and Marketing Messages API onboarding status. */
+  getWaba(creds: WabaCredentials, fields?: string[]): Promise<WabaInfo>;
   /** Every template of the WABA, following `paging.next` to the end. */
   listTemplates(
     creds: WabaCredentials,

@@ -106,15 +106,13 @@ describe(`Meta webhook fixtures through the server on ${settings.backend}`, () =
 
   it('each fixture, pointed at a connected number, is routed and processed as its kind', async () => {
     // What each kind counts: a customer's message is stored, a status of a message we never sent is
-    // parked for later, a template or account notice is recorded as an update.
+    // parked for later, a template or account notice (and a marketing preference) is recorded as an update.
     const counted = (name: MetaFixtureName) =>
       name.startsWith('message-')
         ? { messages: 1, statuses: 0, updates: 0 }
         : name.startsWith('status-')
           ? { messages: 0, statuses: 1, parked: 1, updates: 0 }
-          : name.startsWith('user-preferences')
-            ? { messages: 0, statuses: 0, updates: 0 }
-            : { messages: 0, statuses: 0, updates: 1 };
+          : { messages: 0, statuses: 0, updates: 1 };
     for (const [i, name] of META_FIXTURES.entries()) {
       const { eventId, result } = await deliverWebhook(
         t,

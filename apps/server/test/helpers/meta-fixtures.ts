@@ -25,6 +25,7 @@ export const META_FIXTURES = [
   'template-category-announcement',
   'template-quality-update',
   'phone-number-quality-update',
+  'phone-number-quality-update-portfolio',
   'account-update-restriction',
   'account-update-violation',
   'user-preferences-stop',

@@ -83,15 +83,23 @@ export function createSending(
     else if (missingMedia) failure = 131053;
     else if (!category && !open) failure = 131047;
     else if (category === 'MARKETING' && c.optedOutMarketing) failure = 131050;
-    else if (category && !open) {
-      const limit = TIER_LIMIT[n.messaging_limit_tier as keyof typeof TIER_LIMIT] ?? Number.POSITIVE_INFINITY;
+    else if (category && !open && n.messaging_limit_tier !== 'TIER_UNLIMITED') {
+      // The limit is the business portfolio's, shared by all its numbers (since 2025-10-07).
+      const tier = numbers.portfolioTier(n);
+      const limit = TIER_LIMIT[tier as keyof typeof TIER_LIMIT] ?? Number.POSITIVE_INFINITY;
+      const business = numbers.businessOf(n.waba_id);
+      const initiated = store.portfolioInitiated.get(business) ?? new Map<string, number>();
+      store.portfolioInitiated.set(business, initiated);
       // Oldest first (a Map keeps insertion order): stop at the first conversation still inside its day.
-      for (const [w, t] of n.initiated) {
+      for (const [w, t] of initiated) {
         if (now - t < DAY) break;
-        n.initiated.delete(w);
+        initiated.delete(w);
       }
-      if (!n.initiated.has(to) && n.initiated.size >= limit) failure = 131048;
-      else n.initiated.set(to, now);
+      if (!initiated.has(to) && initiated.size >= limit) failure = 131048;
+      else {
+        initiated.delete(to);
+        initiated.set(to, now);
+      }
     }
 
     const status = (s: 'sent' | 'delivered' | 'read' | 'failed', errorCode?: number) => {

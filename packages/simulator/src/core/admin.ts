@@ -47,6 +47,7 @@ export function createAdmin(
     store.customers.clear();
     store.pairBuckets.clear();
     store.conversations.clear();
+    store.portfolioInitiated.clear();
     store.media.clear();
     store.events.length = 0;
     faults.set({});

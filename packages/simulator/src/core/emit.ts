@@ -98,6 +98,9 @@ export function createEmitter(store: Store, customers: Customers) {
     }
     const replyTo = typeof p.context_message_id === 'string' ? p.context_message_id : undefined;
     const change = build(context(n, c, replyTo, p.forwarded === true), p);
+    // A customer who stops marketing messages gets none after (Meta fails them with 131050).
+    if (kind === 'user_preferences' && (p.value === 'stop' || p.value === 'resume' || p.value === undefined))
+      c.optedOutMarketing = p.value !== 'resume';
     emit(n, n.waba_id, change);
     return change;
   }

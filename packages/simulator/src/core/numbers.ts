@@ -1,5 +1,5 @@
 import { appIdOf } from '../apps.ts';
-import { type CustomerBehaviour, NumberInput } from '../config.ts';
+import { type CustomerBehaviour, NumberInput, TIERS } from '../config.ts';
 import { createRateMeter, createTokenBucket } from '../limits.ts';
 import type { SimNumber } from '../state.ts';
 import type { Store } from './store.ts';
@@ -61,5 +61,38 @@ export function createNumbers(store: Store) {
 
   const numbersOfWaba = (wabaId: string) => [...numbers.values()].filter((x) => x.waba_id === wabaId);
 
-  return { addNumber, updateNumber, publicNumber, byToken, behaviourOf, numbersOfWaba };
+  /** The WABA's business portfolio: the one set on its numbers, else one derived from the WABA id. */
+  function businessOf(wabaId: string) {
+    const set = numbersOfWaba(wabaId).find((x) => x.business_id)?.business_id;
+    return set ?? `9${wabaId}`.slice(0, 20);
+  }
+
+  /**
+   * The portfolio's messaging limit (`whatsapp_business_manager_messaging_limit`): shared by every
+   * number of the portfolio; Meta set it to the highest of its numbers' limits when limits moved to
+   * portfolios, and so does the simulator.
+   */
+  function portfolioTier(n: SimNumber) {
+    const business = businessOf(n.waba_id);
+    const tiers = [...numbers.values()]
+      .filter((x) => businessOf(x.waba_id) === business)
+      .map((x) => x.messaging_limit_tier);
+    return tiers.sort((a, b) => TIERS.indexOf(b) - TIERS.indexOf(a))[0] ?? n.messaging_limit_tier;
+  }
+
+  /** The WABA is onboarded to the Marketing Messages API when any of its numbers says so. */
+  const marketingOnboarded = (wabaId: string) =>
+    numbersOfWaba(wabaId).some((x) => x.marketing_messages_onboarded);
+
+  return {
+    addNumber,
+    updateNumber,
+    publicNumber,
+    byToken,
+    behaviourOf,
+    numbersOfWaba,
+    businessOf,
+    portfolioTier,
+    marketingOnboarded,
+  };
 }

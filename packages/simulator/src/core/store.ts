@@ -95,6 +95,8 @@ export function createStore(opts: SimOptions) {
     inbound: new Map<string, InboundRecord>(),
     pairBuckets: new Map<string, TokenBucket>(),
     conversations: new Map<string, { id: string; until: number }>(),
+    /** Business portfolio → wa_id → when one of its numbers last started a business-initiated conversation. */
+    portfolioInitiated: new Map<string, Map<string, number>>(),
     events: [] as EmittedEvent[],
     stats: {
       requests: 0,

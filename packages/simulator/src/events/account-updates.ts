@@ -79,6 +79,17 @@ export const ACCOUNT_KINDS: Record<string, Builder> = {
     const event = str(p, 'event', 'ACCOUNT_VIOLATION');
     return { field: 'account_update', value: { event, ...(ACCOUNT_UPDATE_EXTRAS[event]?.(ctx) ?? {}) } };
   },
+  /** The portfolio's new limit (Meta's example: `max_daily_conversations_per_business: 2000`; -1 is unlimited). */
+  business_capability_update: (_ctx, p) => ({
+    field: 'business_capability_update',
+    value: {
+      max_daily_conversations_per_business:
+        typeof p.max_daily_conversations_per_business === 'number'
+          ? p.max_daily_conversations_per_business
+          : 2000,
+      max_phone_numbers_per_waba: 25,
+    },
+  }),
   phone_number_quality_update: (ctx, p) => ({
     field: 'phone_number_quality_update',
     value: {
@@ -86,6 +97,12 @@ export const ACCOUNT_KINDS: Record<string, Builder> = {
       event: str(p, 'event', 'FLAGGED'),
       ...(typeof p.old_limit === 'string' ? { old_limit: p.old_limit } : {}),
       current_limit: str(p, 'current_limit', 'TIER_1K'),
+      // The business portfolio's limit (webhooks v24.0+); `current_limit` is the deprecated per-number one.
+      max_daily_conversations_per_business: str(
+        p,
+        'max_daily_conversations_per_business',
+        str(p, 'current_limit', 'TIER_1K'),
+      ),
     },
   }),
 };

@@ -43,6 +43,7 @@ export const TIMED_FIELDS = new Set([
   'message_template_components_update',
   'account_update',
   'phone_number_quality_update',
+  'business_capability_update',
 ]);
 
 export const EVENT_KINDS = { ...INBOUND_KINDS, ...OTHER_KINDS };

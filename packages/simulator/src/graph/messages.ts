@@ -1,16 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core/build-core.ts';
 import { graphError } from '../errors.ts';
 import { classifyIssues, MarkReadBody, SendBody } from '../send-schema.ts';
 import { checkTemplateParams } from '../templates.ts';
 import type { GraphHttp, Params } from './http.ts';
+import { registerMarketingMessagesRoute } from './marketing-messages.ts';
 
 /** POST /{number}/messages: a send (checked like Meta: limits, shape, template, window) or a mark-as-read. */
 export function registerMessageRoutes(app: FastifyInstance, core: Core, http: GraphHttp) {
   const { rnd } = core;
   const { fail, versionOk, numberFor } = http;
 
-  app.post<{ Params: Params }>('/:version/:id/messages', async (req, reply) => {
+  const send = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
     if (!versionOk(req, reply)) return reply;
     const n = numberFor(req, reply);
     if (!n) return reply;
@@ -87,7 +88,9 @@ export function registerMessageRoutes(app: FastifyInstance, core: Core, http: Gr
       contacts: [{ input: msg.to, wa_id: to }],
       messages: [{ id, ...(msg.type === 'template' ? { message_status: 'accepted' } : {}) }],
     };
-  });
+  };
+  app.post<{ Params: Params }>('/:version/:id/messages', send);
+  registerMarketingMessagesRoute(app, core, http, send);
 }
 
 function collectMediaIds(msg: Record<string, unknown>): string[] {

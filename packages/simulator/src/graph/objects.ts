@@ -3,7 +3,7 @@ import type { Core } from '../core/build-core.ts';
 import { graphError } from '../errors.ts';
 import { mediaUrl } from '../media.ts';
 import type { GraphHttp, Params, Query } from './http.ts';
-import { phoneNumberView, templateView } from './views.ts';
+import { phoneNumberView, templateView, wabaView } from './views.ts';
 
 /** Objects by id: read a phone number, a media item or a template; delete media; edit a template. */
 export function registerObjectRoutes(app: FastifyInstance, core: Core, http: GraphHttp) {
@@ -16,7 +16,15 @@ export function registerObjectRoutes(app: FastifyInstance, core: Core, http: Gra
     if (!('phone_number_id' in owner)) return fail(reply, owner);
     const id = req.params.id;
     const n = core.numbers.get(id);
-    if (n && n.waba_id === owner.waba_id) return phoneNumberView(n, req.query.fields);
+    if (n && n.waba_id === owner.waba_id) return phoneNumberView(n, req.query.fields, core.portfolioTier(n));
+    if (id === owner.waba_id) {
+      const businessId = core.businessOf(id);
+      const named = owner.verified_name;
+      return wabaView(
+        { id, businessId, businessName: named, marketingOnboarded: core.marketingOnboarded(id) },
+        req.query.fields,
+      );
+    }
     const m = core.media.get(id);
     if (m && core.numbers.get(m.phone_number_id)?.waba_id === owner.waba_id) {
       if (req.query.phone_number_id && req.query.phone_number_id !== m.phone_number_id) {

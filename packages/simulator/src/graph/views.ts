@@ -21,8 +21,11 @@ const PHONE_FIELDS = [
   'is_on_biz_app',
 ];
 
-/** A phone number as Graph shows it, limited to the `fields` asked for (id always). */
-export function phoneNumberView(n: SimNumber, fields?: string) {
+/**
+ * A phone number as Graph shows it, limited to the `fields` asked for (id always).
+ * `portfolioTier`: its business portfolio's shared limit (`whatsapp_business_manager_messaging_limit`).
+ */
+export function phoneNumberView(n: SimNumber, fields?: string, portfolioTier?: string) {
   const full: Record<string, unknown> = {
     id: n.phone_number_id,
     display_phone_number: n.display_phone_number,
@@ -35,7 +38,7 @@ export function phoneNumberView(n: SimNumber, fields?: string) {
     account_mode: n.account_mode,
     throughput: { level: n.throughput_mps > 80 ? 'HIGH' : 'STANDARD' },
     messaging_limit_tier: n.messaging_limit_tier,
-    whatsapp_business_manager_messaging_limit: n.messaging_limit_tier,
+    whatsapp_business_manager_messaging_limit: portfolioTier ?? n.messaging_limit_tier,
     is_official_business_account: false,
     is_on_biz_app: n.is_on_biz_app,
     health_status: { can_send_message: n.token_status === 'valid' ? 'AVAILABLE' : 'BLOCKED', entities: [] },
@@ -47,6 +50,39 @@ export function phoneNumberView(n: SimNumber, fields?: string) {
     [...new Set(['id', ...wanted])]
       .filter((f) => PHONE_FIELDS.includes(f) && f in full)
       .map((f) => [f, full[f]]),
+  );
+}
+
+const WABA_FIELDS = [
+  'id',
+  'name',
+  'currency',
+  'timezone_id',
+  'message_template_namespace',
+  'owner_business_info',
+  'marketing_messages_onboarding_status',
+];
+
+/**
+ * A WhatsApp Business Account as Graph shows it (`fields` asked for, id always): its owner business
+ * (the business portfolio) and its Marketing Messages API onboarding status.
+ */
+export function wabaView(
+  w: { id: string; businessId: string; businessName: string; marketingOnboarded: boolean },
+  fields?: string,
+) {
+  const full: Record<string, unknown> = {
+    id: w.id,
+    name: `${w.businessName} WABA`,
+    currency: 'USD',
+    timezone_id: '1',
+    message_template_namespace: `ns_${w.id}`,
+    owner_business_info: { id: w.businessId, name: w.businessName },
+    marketing_messages_onboarding_status: w.marketingOnboarded ? 'ONBOARDED' : 'NOT_STARTED',
+  };
+  const wanted = fields ? fields.split(',').map((f) => f.trim()) : ['id', 'name'];
+  return Object.fromEntries(
+    [...new Set(['id', ...wanted])].filter((f) => WABA_FIELDS.includes(f)).map((f) => [f, full[f]]),
   );
 }
 

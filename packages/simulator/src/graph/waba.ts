@@ -17,7 +17,7 @@ export function registerWabaRoutes(app: FastifyInstance, core: Core, http: Graph
     if (!waba) return reply;
     const all = [...core.numbers.values()]
       .filter((n) => n.waba_id === waba)
-      .map((n) => phoneNumberView(n, req.query.fields));
+      .map((n) => phoneNumberView(n, req.query.fields, core.portfolioTier(n)));
     return page(req, all, core.publicUrl);
   });
 

@@ -3,6 +3,7 @@ import type { AuthContext } from '../../auth/context.ts';
 import type { Db, Tx } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import type { ConsentDeps } from './deps.ts';
+import { marketingHistory } from './marketing-preference.ts';
 import { contactIdOfWaId, latestConsentEvent, latestConsentKinds, ledgerOf, waIdOfContact } from './repo.ts';
 import { decideConsent, stateOf, toConsentEvent } from './rule.ts';
 
@@ -101,5 +102,6 @@ export async function consentLedger(
 ): Promise<ConsentLedger> {
   const status = await statusOf(deps, ctx.orgId, { contactId });
   const rows = await ledgerOf(deps.db, ctx.orgId, status.waId);
-  return { state: status.state, data: rows.map(toConsentEvent) };
+  const marketing = await marketingHistory(deps.db, ctx.orgId, status.waId);
+  return { state: status.state, data: rows.map(toConsentEvent), marketing };
 }

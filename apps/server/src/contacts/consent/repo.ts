@@ -165,3 +165,64 @@ export async function upsertContactSettings(
     .values({ orgId, ...values })
     .onConflictDoUpdate({ target: contactSettings.orgId, set: { ...values, updatedAt: new Date() } });
 }
+
+// ---- Marketing preferences (Meta's user_preferences: stop / resume per number) ----------------
+
+/**
+ * SQL for "the customer stopped marketing messages from this number" (latest preference is `stop`):
+ * `waId` and `numberId` are SQL expressions (columns of the caller's query, or parameters).
+ */
+export const marketingStoppedSql = (orgId: SQL | string, numberId: SQL | string, waId: SQL | string) =>
+  sql`coalesce((select p.value = 'stop' from marketing_preference_events p
+      where p.org_id = ${orgId} and p.number_id = ${numberId} and p.wa_id = ${waId}
+      order by p.occurred_at desc, p.id desc limit 1), false)`;
+
+/** Appends preferences (a replayed webhook records nothing twice); returns those recorded. */
+export async function insertMarketingPreferences(
+  tx: Tx,
+  orgId: string,
+  numberId: string,
+  rows: { waId: string; value: string; detail: string | null; occurredAt: Date }[],
+  ref: { webhookEventId: number; changeIndex: number },
+) {
+  if (!rows.length) return [];
+  return queryRows<{ id: string; contact_id: string | null; wa_id: string; value: string }>(
+    tx,
+    sql`insert into marketing_preference_events (org_id, contact_id, wa_id, number_id, value, detail, occurred_at,
+                                                 webhook_event_id, change_index)
+        select ${orgId}, (select c.id from contacts c where c.org_id = ${orgId} and c.wa_id = x.wa_id),
+               x.wa_id, ${numberId}, x.value, x.detail, x.occurred_at, ${ref.webhookEventId}, ${ref.changeIndex}
+        from json_to_recordset(${JSON.stringify(
+          rows.map((r) => ({ ...r, occurred_at: r.occurredAt.toISOString(), wa_id: r.waId })),
+        )}::json) as x(wa_id text, value text, detail text, occurred_at timestamptz)
+        on conflict (webhook_event_id, change_index, number_id, wa_id) do nothing
+        returning id, contact_id, wa_id, value`,
+  );
+}
+
+/** Every preference of a WhatsApp id, newest first (at most 200), with the number's name. */
+export async function marketingPreferencesOf(db: Db | Tx, orgId: string, waId: string) {
+  return queryRows<{
+    id: string | number;
+    number_id: string;
+    number_name: string;
+    value: string;
+    detail: string | null;
+    occurred_at: string | Date;
+  }>(
+    db,
+    sql`select p.id, p.number_id, n.display_name as number_name, p.value, p.detail, p.occurred_at
+        from marketing_preference_events p join numbers n on n.id = p.number_id
+        where p.org_id = ${orgId} and p.wa_id = ${waId}
+        order by p.occurred_at desc, p.id desc limit 200`,
+  );
+}
+
+/** Whether the customer stopped marketing messages from the number. */
+export async function isMarketingStopped(tx: Db | Tx, orgId: string, numberId: string, waId: string) {
+  const [r] = await queryRows<{ stopped: boolean }>(
+    tx,
+    sql`select ${marketingStoppedSql(orgId, numberId, waId)} as stopped`,
+  );
+  return r?.stopped === true;
+}

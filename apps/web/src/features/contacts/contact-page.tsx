@@ -346,6 +346,53 @@ function ConsentCard({ contact, editable }: { contact: Contact; editable: boolea
           ))}
         </ol>
       )}
+      {ledger.data?.marketing && <MarketingPreferences marketing={ledger.data.marketing} />}
     </Card>
+  );
+}
+
+/**
+ * The customer's stops and resumes of marketing messages, per number (Meta's user_preferences): set
+ * by the customer in WhatsApp only. A stop refuses MARKETING templates from that number; utility and
+ * service messages still go.
+ */
+function MarketingPreferences({
+  marketing,
+}: {
+  marketing: NonNullable<Awaited<ReturnType<typeof api.contacts.consent>>['marketing']>;
+}) {
+  const stopped = new Set(marketing.stopped_number_ids);
+  const names = new Map(marketing.events.map((e) => [e.number_id, e.number_name]));
+  return (
+    <section aria-label="Marketing messages">
+      <h3 className="mt-5 text-sm font-semibold text-slate-900">Marketing messages</h3>
+      {stopped.size === 0 ? (
+        <p className="mt-1 text-sm text-slate-500">
+          Receives marketing templates from every number (the customer can stop them in WhatsApp).
+        </p>
+      ) : (
+        <p className="mt-1 text-sm text-slate-700">
+          Stopped marketing messages from {[...stopped].map((id) => names.get(id) ?? id).join(', ')}:
+          MARKETING templates from {stopped.size > 1 ? 'these numbers' : 'this number'} are not sent; utility
+          and service messages still are.
+        </p>
+      )}
+      {marketing.events.length > 0 && (
+        <ol
+          aria-label="Marketing preference history, newest first"
+          className="mt-2 divide-y divide-slate-100 text-sm"
+        >
+          {marketing.events.map((e) => (
+            <li key={e.id} className="flex flex-wrap items-center gap-x-2 gap-y-1 py-2">
+              <Badge tone={e.value === 'stop' ? 'red' : 'green'}>
+                {e.value === 'stop' ? 'Stopped marketing' : 'Resumed marketing'}
+              </Badge>
+              <span className="text-slate-700">{e.number_name}</span>
+              <span className="text-slate-500">· the customer, in WhatsApp · {dateTime(e.occurred_at)}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
   );
 }

@@ -1,6 +1,6 @@
 import type { WaNumber } from '@openwaba/contracts';
 import { ApiError } from '@openwaba/sdk';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Badge, Button, Card, Field, Input } from '../../components/ui.tsx';
@@ -41,6 +41,93 @@ function metaDetails(err: unknown): string | null {
   if (!(err instanceof ApiError)) return null;
   const meta = (err.details as { meta?: { code: unknown; details: string | null } } | undefined)?.meta;
   return meta ? `Meta error ${String(meta.code)}${meta.details ? `: ${meta.details}` : ''}` : null;
+}
+
+/**
+ * The number's business portfolio and its shared daily limit (Meta counts business-initiated unique
+ * users per portfolio, across its numbers), the portfolio set by hand, and the Marketing Messages API.
+ */
+function Portfolio({ n, canManage }: { n: WaNumber; canManage: boolean }) {
+  const qc = useQueryClient();
+  const portfolio = useQuery({
+    queryKey: [...numberKeys.all, 'portfolio', n.id],
+    queryFn: () => api.numbers.portfolio(n.id),
+  });
+  const [business, setBusiness] = useState('');
+  const refresh = () => qc.invalidateQueries({ queryKey: numberKeys.all });
+  const update = useMutation({
+    mutationFn: (body: Parameters<typeof api.numbers.update>[1]) => api.numbers.update(n.id, body),
+    onSuccess: () => setBusiness(''),
+    onSettled: refresh,
+  });
+  const p = portfolio.data;
+  const others = p ? p.numbers.filter((x) => x.id !== n.id) : [];
+  return (
+    <section aria-label="Business portfolio" className="mt-4 rounded-md border border-slate-200 p-3 text-sm">
+      <h4 className="font-semibold text-slate-900">Business portfolio</h4>
+      <p className="mt-1 text-slate-700">
+        {n.business.id ? (
+          <>
+            {n.business.name ?? 'Portfolio'} <span className="text-slate-500">({n.business.id})</span>
+            {n.business.source === 'manual' ? ' · set by hand' : ' · from Meta'}
+          </>
+        ) : (
+          'Unknown: this number counts its daily limit alone.'
+        )}
+      </p>
+      {p && (
+        <p className="mt-1 text-slate-700" role="status">
+          Daily limit of business-initiated customers{others.length ? ', shared with ' : ''}
+          {others.map((x) => x.display_name).join(', ')}:{' '}
+          {p.limit === null
+            ? `${p.messaging_limit_tier ?? 'unknown'} (no count kept)`
+            : `${p.used} of ${p.limit} used in the last 24 hours`}
+        </p>
+      )}
+      {portfolio.error && <Alert>{errorMessage(portfolio.error)}</Alert>}
+      <p className="mt-2 text-slate-700">
+        Marketing Messages API: {n.marketing_messages.enabled ? 'on' : 'off'}
+        {n.marketing_messages.onboarding_status && ` · Meta says ${n.marketing_messages.onboarding_status}`}
+      </p>
+      {canManage && !n.is_sandbox && (
+        <div className="mt-2 flex flex-wrap items-end gap-3">
+          <Field label="Portfolio id (by hand)">
+            {(id) => (
+              <Input
+                id={id}
+                inputMode="numeric"
+                value={business}
+                onChange={(e) => setBusiness(e.target.value)}
+                placeholder={n.business.id ?? ''}
+              />
+            )}
+          </Field>
+          <Button
+            variant="secondary"
+            onClick={() => update.mutate({ business_id: business.trim() })}
+            disabledReason={update.isPending ? 'Saving…' : !business.trim() && 'Type the portfolio id first'}
+          >
+            Set portfolio
+          </Button>
+          {n.business.source === 'manual' && (
+            <Button variant="secondary" onClick={() => update.mutate({ business_id: null })}>
+              Read it from Meta
+            </Button>
+          )}
+          <Button
+            variant="secondary"
+            onClick={() => update.mutate({ marketing_messages_api: !n.marketing_messages.enabled })}
+            disabledReason={update.isPending && 'Asking Meta…'}
+          >
+            {n.marketing_messages.enabled
+              ? 'Stop using the Marketing Messages API'
+              : 'Use the Marketing Messages API'}
+          </Button>
+        </div>
+      )}
+      {update.error && <Alert>{errorMessage(update.error)}</Alert>}
+    </section>
+  );
 }
 
 function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
@@ -88,6 +175,7 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
           </div>
         ))}
       </dl>
+      <Portfolio n={n} canManage={canManage} />
       {n.is_sandbox && (
         <p className="mt-3 text-sm text-slate-600">
           This number runs on the built-in WhatsApp simulator: simulated customers write in, nothing reaches

@@ -18,6 +18,7 @@ interface FormState {
   retention_days: string;
   campaign_categories: string[];
   hide_phone_numbers: boolean;
+  marketing_messages_fallback: 'fallback' | 'fail';
 }
 
 const toForm = (org: Org): FormState => ({
@@ -28,6 +29,7 @@ const toForm = (org: Org): FormState => ({
   retention_days: org.settings.retention_days === null ? '' : String(org.settings.retention_days),
   campaign_categories: org.settings.campaign_categories,
   hide_phone_numbers: org.settings.hide_phone_numbers,
+  marketing_messages_fallback: org.settings.marketing_messages_fallback,
 });
 
 const TIMEZONES: string[] = (Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.(
@@ -57,6 +59,7 @@ export function OrgSettingsPage() {
           retention_days: f.retention_days.trim() === '' ? null : Number(f.retention_days),
           campaign_categories: f.campaign_categories as (typeof CAMPAIGN_CATEGORIES)[number][],
           hide_phone_numbers: f.hide_phone_numbers,
+          marketing_messages_fallback: f.marketing_messages_fallback,
         },
       }),
     onSuccess: (next) => {
@@ -172,6 +175,30 @@ export function OrgSettingsPage() {
               </span>
             </span>
           </label>
+        </Card>
+        <Card
+          title="Marketing Messages API"
+          description="Numbers with the Marketing Messages API on send MARKETING templates through it. When Meta says the number's WhatsApp Business Account is not onboarded:"
+        >
+          <fieldset className="space-y-1 text-sm">
+            <legend className="sr-only">When the WABA is not onboarded</legend>
+            {(
+              [
+                ['fallback', 'Send them through the Cloud API (/messages) instead'],
+                ['fail', 'Do not send them; the message fails with the reason'],
+              ] as const
+            ).map(([value, label]) => (
+              <label key={value} className="flex items-center gap-2">
+                <input
+                  type="radio"
+                  name="marketing_messages_fallback"
+                  checked={form.marketing_messages_fallback === value}
+                  onChange={() => set({ marketing_messages_fallback: value })}
+                />
+                {label}
+              </label>
+            ))}
+          </fieldset>
         </Card>
         <Card
           title="Campaign template categories"
