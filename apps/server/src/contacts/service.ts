@@ -31,10 +31,12 @@ import type { Tombstone, Tombstones } from './tombstones.ts';
 interface ContactRow {
   id: string;
   wa_id: string;
-  phone: string;
+  phone: string | null;
   country: string | null;
   name: string | null;
   user_id: string | null;
+  username: string | null;
+  parent_user_id: string | null;
   fields: Record<string, StoredValue> | null;
   last_inbound_at: string | Date | null;
   last_outbound_at: string | Date | null;
@@ -52,7 +54,8 @@ type TagRef = Contact['tags'][number];
 const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
 
 /** The country of a phone stored without one (contacts created by inbound messages). */
-function countryOf(phone: string): string | null {
+function countryOf(phone: string | null): string | null {
+  if (!phone) return null;
   const p = normalizePhone(phone, { defaultRegion: 'US' });
   return p.ok ? p.country : null;
 }
@@ -69,6 +72,8 @@ function toContact(r: ContactRow, tags: TagRef[], kept?: Tombstone): Contact {
     country: r.country ?? countryOf(r.phone),
     name: r.name,
     user_id: r.user_id,
+    username: r.username,
+    parent_user_id: r.parent_user_id,
     fields: r.fields ?? {},
     tags,
     consent: {
@@ -106,7 +111,8 @@ const invalid = (issues: Issue[]) =>
 
 // The last message either way is the newest activity of the contact's conversations (one per number,
 // kept by every writer of messages): a probe of conversations_contact_idx per row, no scan of messages.
-const SELECT = sql`select c.id, c.wa_id, c.phone, c.country, c.name, c.user_id, c.fields, c.last_inbound_at,
+const SELECT = sql`select c.id, c.wa_id, c.phone, c.country, c.name, c.user_id, c.username, c.parent_user_id,
+    c.fields, c.last_inbound_at,
     c.last_outbound_at, c.created_at, c.updated_at, c.created_at::text as created_key,
     (select max(cv.last_message_at) from conversations cv where cv.contact_id = c.id) as last_message_at,
     e.kind as consent_kind, e.source as consent_source, e.created_at as consent_at
