@@ -137,6 +137,14 @@ const interactive = z.discriminatedUnion('type', [
       action: ctaUrl,
     })
     .strict(),
+  // Asks the customer to share their phone number (a username customer): WhatsApp shows a fixed button.
+  z
+    .object({
+      type: z.literal('request_contact_info'),
+      body: ibody,
+      action: z.object({ name: z.literal('request_contact_info') }).strict(),
+    })
+    .strict(),
 ]);
 
 const param = z.discriminatedUnion('type', [
