@@ -205,3 +205,12 @@ export async function foldContact(tx: Tx, orgId: string, from: IdentityRow, into
   );
   await tx.execute(sql`delete from contacts where org_id = ${orgId} and id = ${from.id}`);
 }
+
+/** The address (`wa_id`) of each of these BSUIDs' contacts, when the organisation has one. */
+export async function addressesOfUserIds(db: Db | Tx, orgId: string, userIds: string[]) {
+  const rows = await queryRows<{ user_id: string; wa_id: string }>(
+    db,
+    sql`select user_id, wa_id from contacts where org_id = ${orgId} and user_id = any(${sql.param(userIds)}::text[])`,
+  );
+  return new Map(rows.map((r) => [r.user_id, r.wa_id]));
+}

@@ -8,6 +8,7 @@
  */
 export { type Identity, identityKey, linkIdentities } from './link.ts';
 export {
+  addressesOfUserIds,
   type ContactInput,
   type UpsertContactsOptions,
   type UpsertedContact,

@@ -7,11 +7,15 @@ import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
+import { isBsuid } from '../lib/address.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
 import { insertOutboundMessage } from './repo.ts';
 
 type OnCommit = (f: () => unknown) => void;
+
+/** Why an authentication template is refused to a customer known only by their BSUID (409 details, campaign skip reason). */
+export const BSUID_AUTHENTICATION = 'authentication_template_needs_phone';
 
 export type OutboundSource = 'inbox' | 'api' | 'automation' | 'system';
 
@@ -114,13 +118,22 @@ export function createOutboundService(deps: {
     return c!;
   }
 
-  /** Checks a template send: the template exists for the number's account, approved and active. */
-  async function checkTemplate(tx: Db | Tx, orgId: string, wabaId: string, content: MessageContent) {
+  /**
+   * Checks a template send: the template exists for the number's account, approved and active; an
+   * authentication template needs the customer's phone (Meta refuses it to a business-scoped user id).
+   */
+  async function checkTemplate(
+    tx: Db | Tx,
+    orgId: string,
+    wabaId: string,
+    content: MessageContent,
+    to: string,
+  ) {
     if (content.type !== 'template') return;
     const { name, language } = content.template;
-    const [t] = await queryRows<{ status: string; active: boolean }>(
+    const [t] = await queryRows<{ status: string; active: boolean; category: string }>(
       tx,
-      sql`select status, active from templates
+      sql`select status, active, category from templates
           where org_id = ${orgId} and waba_id = ${wabaId} and name = ${name} and language = ${language.code}
           order by active desc limit 1`,
     );
@@ -137,6 +150,13 @@ export function createOutboundService(deps: {
       throw new AppError('CONFLICT', `Template "${name}" (${language.code}) is ${t.status}, not APPROVED`, {
         details: { reason: 'template_not_approved', status: t.status },
       });
+    }
+    if (t.category === 'AUTHENTICATION' && isBsuid(to)) {
+      throw new AppError(
+        'CONFLICT',
+        `Template "${name}" is an authentication template: Meta sends those only to a phone number, and this customer is known only by their WhatsApp username. Ask for their phone number first.`,
+        { details: { reason: BSUID_AUTHENTICATION } },
+      );
     }
   }
 
@@ -169,7 +189,7 @@ export function createOutboundService(deps: {
           { details: { conversation_id: conv.id } },
         );
       }
-      await checkTemplate(tx, orgId, number.waba_id, content);
+      await checkTemplate(tx, orgId, number.waba_id, content, contact.wa_id);
       if (input.purpose !== 'consent_confirmation') {
         // A template outside the window starts a conversation: business-initiated, needs an opt-in.
         await consent.assertCanMessage(

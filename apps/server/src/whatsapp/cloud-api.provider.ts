@@ -3,6 +3,7 @@ import type { MessageContent } from '@openwaba/contracts';
 import { Agent, type Dispatcher, FormData, request, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
 import { readLimited } from '../lib/read-limited.ts';
+import { addressing } from '../lib/address.ts';
 import { GraphError } from './graph-error.ts';
 import {
   CreatedTemplate,
@@ -194,7 +195,8 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       const body = {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
-        to,
+        // A phone goes as `to`, a business-scoped user id (a customer without a known phone) as `recipient`.
+        ...addressing(to),
         ...withLanguagePolicy(content),
         ...(sendOpts.replyTo ? { context: { message_id: sendOpts.replyTo } } : {}),
         ...(sendOpts.bizOpaqueCallbackData
@@ -213,6 +215,7 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       return {
         wamid: message.id,
         waId: contact.wa_id,
+        userId: contact.user_id,
         input: contact.input,
         messageStatus: message.message_status,
       };
