@@ -167,6 +167,9 @@ const Message = z.looseObject({
   context: opt(z.looseObject({ id: opt(z.string()) })),
   text: opt(z.looseObject({ body: opt(z.string()) })),
   button: opt(z.looseObject({ text: opt(z.string()) })),
+  /** `contact_request`: the customer shared their own phone, answering a request for it. */
+  origin: opt(z.string()),
+  contacts: opt(z.array(z.looseObject({ phones: opt(z.array(z.looseObject({ wa_id: opt(Text) }))) }))),
   system: opt(
     z.looseObject({
       type: opt(z.string()),
@@ -304,7 +307,12 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
     const profile =
       (m.data.from ? profiles.get(`wa ${m.data.from}`) : undefined) ??
       (m.data.from_user_id ? profiles.get(`user ${m.data.from_user_id}`) : undefined);
-    const phone = m.data.from ?? profile?.wa_id ?? null;
+    // The answer to "share your phone number" carries it: the customer's own, linked to their BSUID.
+    const shared =
+      type === 'contacts' && m.data.origin === 'contact_request'
+        ? digits(m.data.contacts?.[0]?.phones?.[0]?.wa_id) || null
+        : null;
+    const phone = m.data.from ?? profile?.wa_id ?? shared;
     const userId = m.data.from_user_id ?? profile?.user_id ?? null;
     const from = phone ?? userId;
     if (!from) {

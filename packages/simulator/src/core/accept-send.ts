@@ -51,6 +51,8 @@ export function createSending(
     body: Record<string, unknown>,
     category: string | undefined,
     missingMedia: boolean,
+    /** Sent to the customer's business-scoped user id (`recipient`), not their phone. */
+    viaUserId?: string,
   ) {
     const now = Date.now();
     const id = store.wamid(to);
@@ -106,6 +108,7 @@ export function createSending(
           wamid: id,
           status: s,
           recipient: to,
+          ...(viaUserId ? { recipientUserId: viaUserId } : {}),
           ...(category ? { category } : {}),
           conversationId: conversationId(n, to, category ?? 'SERVICE', now),
           ...(rec.biz_opaque_callback_data ? { bizOpaqueCallbackData: rec.biz_opaque_callback_data } : {}),

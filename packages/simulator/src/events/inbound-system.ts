@@ -1,4 +1,4 @@
-import { type Builder, inboundMessage, mediaBody, messagesValue, str } from './context.ts';
+import { type Builder, inboundMessage, mediaBody, messagesValue, str, userId } from './context.ts';
 
 /** System messages and changes to earlier messages: welcome requests, number and identity changes, revokes, edits. */
 export const SYSTEM_KINDS: Record<string, Builder> = {
@@ -18,6 +18,30 @@ export const SYSTEM_KINDS: Record<string, Builder> = {
                 body: `User ${ctx.customer.name} changed from ${ctx.customer.wa_id} to ${to}`,
                 wa_id: to,
                 type: 'user_changed_number',
+              },
+            },
+            { context: null },
+          ),
+        ],
+      },
+      false,
+    );
+  },
+  /** The customer's BSUID changed (`user_changed_user_id`): only the new BSUID is told, no phone. */
+  user_id_change: (ctx, p) => {
+    const to = str(p, 'new_user_id', `${userId(ctx.customer.wa_id)}9`);
+    return messagesValue(
+      ctx,
+      {
+        messages: [
+          inboundMessage(
+            ctx,
+            'system',
+            {
+              system: {
+                body: `User ${ctx.customer.name} changed their user ID`,
+                user_id: to,
+                type: 'user_changed_user_id',
               },
             },
             { context: null },
