@@ -16,7 +16,9 @@ export const CustomerBehaviour = z
     undeliverable_rate: rate,
     /**
      * Share of customers who use a WhatsApp username and hide their phone: their webhooks carry
-     * their BSUID (`user_id`, `from_user_id`) and username, and no `wa_id`/`from`.
+     * their BSUID (`user_id`, `from_user_id`) and username, and no `wa_id`/`from` — until the
+     * business messages their phone or they share it (Meta's contact book). Off by default, so that
+     * recorded tests keep their customers; the sandbox uses a small share (`PUT /_sim/customers` sets it).
      */
     username_rate: rate,
     sent_delay_ms: delay(600_000),
@@ -35,7 +37,7 @@ export const DEFAULT_BEHAVIOUR: CustomerBehaviour = {
   stop_rate: 0.01,
   media_reply_rate: 0.05,
   undeliverable_rate: 0.01,
-  username_rate: 0.03,
+  username_rate: 0,
   sent_delay_ms: 150,
   delivered_delay_ms: 600,
   read_delay_ms: 4000,

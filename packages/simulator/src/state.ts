@@ -17,8 +17,10 @@ export interface CustomerState {
   name: string;
   /** Their business-scoped user id (stable per customer: see `userId`). */
   user_id: string;
-  /** A username customer: webhooks name them by BSUID and username, never by phone. */
+  /** A username customer: webhooks name them by BSUID and username, not by phone… */
   username?: string;
+  /** …unless the business has their phone (it messaged it, or they shared it): Meta's contact book. */
+  contactBook?: boolean;
   rnd: Random;
   /** When the customer last messaged the business, per phone number id (opens the 24 h window). */
   lastInboundAt: Map<string, number>;

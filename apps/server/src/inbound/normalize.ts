@@ -300,7 +300,7 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
   for (const raw of v.messages ?? []) {
     const m = Message.safeParse(raw);
     if (!m.success || !isObject(raw)) {
-      dropped.push(isObject(raw) ? 'message without id' : 'message that is not an object');
+      dropped.push(isObject(raw) ? 'message without from/id' : 'message that is not an object');
       continue;
     }
     const { id, type, context, text, button, system } = m.data;
@@ -316,7 +316,7 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
     const userId = m.data.from_user_id ?? profile?.user_id ?? null;
     const from = phone ?? userId;
     if (!from) {
-      dropped.push('message without from/from_user_id');
+      dropped.push('message without from/id');
       continue;
     }
     const said = type === 'text' ? text?.body : button?.text;

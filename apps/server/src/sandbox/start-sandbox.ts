@@ -36,6 +36,8 @@ export async function startSandbox(services: Services, serverUrl: string) {
       // Customers the agents add themselves (not the regular ones) sometimes answer too.
       reply_rate: 0.3,
       undeliverable_rate: 0,
+      // A few customers use a WhatsApp username and hide their phone (besides the username persona).
+      username_rate: 0.03,
       read_delay_ms: pace.read_delay_ms,
       reply_delay_ms: pace.reply_delay_ms[1],
     },

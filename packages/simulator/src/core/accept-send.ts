@@ -78,6 +78,8 @@ export function createSending(
     stats.accepted++;
 
     const c = customer(to);
+    // The business messaged their phone: from now on Meta shares it in webhooks (its contact book).
+    if (!viaUserId) c.contactBook = true;
     const b = numbers.behaviourOf(n);
     const open = windowOpen(c, n.phone_number_id, now);
     let failure: number | undefined;

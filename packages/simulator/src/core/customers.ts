@@ -97,7 +97,11 @@ export function createCustomers(store: Store) {
     };
     return {
       number: ref,
-      customer: { wa_id: c.wa_id, name: c.name, ...(c.username ? { username: c.username } : {}) },
+      customer: {
+        wa_id: c.wa_id,
+        name: c.name,
+        ...(c.username ? { username: c.username, phoneHidden: !c.contactBook } : {}),
+      },
       rnd: c.rnd,
       now: Math.floor(Date.now() / 1000),
       wamid: () => store.wamid(c.wa_id),

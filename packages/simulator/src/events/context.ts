@@ -19,8 +19,10 @@ export interface NumberRef {
 export interface Customer {
   wa_id: string;
   name: string;
-  /** A username customer: webhooks carry their BSUID and username and omit their phone. */
+  /** A username customer: webhooks carry their username… */
   username?: string;
+  /** …and, when their phone is hidden from the business, their BSUID without the phone. */
+  phoneHidden?: boolean;
 }
 
 export interface MediaRef {
@@ -74,7 +76,7 @@ export function contactOf(c: Customer) {
   return {
     profile: { name: c.name, ...(c.username ? { username: c.username } : {}) },
     // A username customer's phone is withheld (Meta's contact book aside).
-    ...(c.username ? {} : { wa_id: c.wa_id }),
+    ...(c.phoneHidden ? {} : { wa_id: c.wa_id }),
     user_id: uid,
     parent_user_id: uid.replace('US.', 'US.ENT.'),
   };
@@ -82,7 +84,7 @@ export function contactOf(c: Customer) {
 
 /** Who sent a message: `from` (the phone), or for a username customer `from_user_id` (the BSUID) alone. */
 export function senderOf(c: Customer) {
-  return c.username ? { from_user_id: userId(c.wa_id) } : { from: c.wa_id };
+  return c.phoneHidden ? { from_user_id: userId(c.wa_id) } : { from: c.wa_id };
 }
 
 /** A change whose value carries the number's metadata (and the customer's contact): field `messages` and kin. */
