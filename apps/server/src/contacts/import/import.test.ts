@@ -370,6 +370,8 @@ describe(`contact import on ${settings.backend}`, () => {
       'plan',
       'consent',
       'created_at',
+      'user_id',
+      'username',
     ]);
     for (const [i, name] of dangerous.entries()) {
       const row = rows.find((r) => r.phone === e164(700 + i));
