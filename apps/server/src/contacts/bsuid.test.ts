@@ -384,4 +384,38 @@ describe(`customers by business-scoped user id, on ${settings.backend}`, () => {
       consent: { state: 'opted_in' },
     });
   });
+
+  it('a campaign audience may name customers by BSUID: linked ones go to their phone, one customer once', async () => {
+    const P = '12025551007';
+    const U = 'US.7777000555';
+    await deliver(inbound({ phone: P, userId: U }, text('hi')));
+    const tpl = ((await owner.get('/api/v1/templates')).json().data as { id: string; name: string }[]).find(
+      (x) => x.name === 'order_ready',
+    )!;
+    const res = await owner.post('/api/v1/campaigns', {
+      name: 'By BSUID',
+      number_id: numberId,
+      audience: {
+        kind: 'recipients',
+        recipients: [{ phone: U }, { phone: 'US.8888000666' }, { phone: `+${P}` }, { phone: 'not.a.bsuid' }],
+      },
+      templates: [{ template_id: tpl.id, mapping: { 'body.1': { fixed: 'X-1' } } }],
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const rows = (await owner.get(`/api/v1/campaigns/${res.json().id}/recipients?limit=50`)).json().data as {
+      phone: string | null;
+      state: string;
+      reason: string | null;
+    }[];
+    expect(rows.map((r) => [r.phone, r.state === 'invalid' ? r.reason?.split(':')[0] : 'ok'])).toEqual([
+      [`+${P}`, 'ok'],
+      ['US.8888000666', 'ok'],
+      [null, 'duplicate'],
+      [null, 'phone'],
+    ]);
+    // The new BSUID is a contact known only by it.
+    expect(await contactsWhere('wa_id = $1', ['US.8888000666'])).toMatchObject([
+      { phone: null, user_id: 'US.8888000666' },
+    ]);
+  });
 });
