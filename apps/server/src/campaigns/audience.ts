@@ -6,8 +6,8 @@ import {
 } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import { addressesOfUserIds, upsertContacts } from '../contacts/upsert.ts';
-import { isBsuid } from '../lib/address.ts';
 import { queryRows } from '../db/tx.ts';
+import { isBsuid } from '../lib/address.ts';
 import { AppError } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { BuiltRecipient, Json } from './campaign-row.ts';
@@ -148,7 +148,9 @@ export function createAudience(deps: Pick<CampaignDeps, 'db' | 'orgs' | 'contact
       }
       // A BSUID of a contact known by phone too is sent to the phone (the contact's address).
       const bsuids = subjects.filter((s) => s.waId && isBsuid(s.waId)).map((s) => s.waId!);
-      const addressOf = bsuids.length ? await addressesOfUserIds(db, orgId, bsuids) : new Map<string, string>();
+      const addressOf = bsuids.length
+        ? await addressesOfUserIds(db, orgId, bsuids)
+        : new Map<string, string>();
       if (addressOf.size) {
         const linked = new Map<string, number>();
         for (const [i, s] of subjects.entries()) {

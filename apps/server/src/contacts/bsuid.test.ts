@@ -1,8 +1,8 @@
 import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
-import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 import { deliverWebhook } from '../../test/helpers/webhooks.ts';
+import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
 
 /**
  * Customers known by a business-scoped user id (BSUID) and a username, with or without a phone
@@ -287,7 +287,10 @@ describe(`customers by business-scoped user id, on ${settings.backend}`, () => {
       type: 'text',
       text: 'Can I pick it up today?',
     });
-    const c = await until('the username customer', async () => (await contactsWhere('user_id = $1', [who.user_id]))[0]);
+    const c = await until(
+      'the username customer',
+      async () => (await contactsWhere('user_id = $1', [who.user_id]))[0],
+    );
     expect(c).toMatchObject({ wa_id: who.user_id, phone: null, username: 'kenji.t' });
     const [conv] = await conversationsOf(c.id);
 
@@ -349,9 +352,7 @@ describe(`customers by business-scoped user id, on ${settings.backend}`, () => {
     await until('the request', async () =>
       sim
         .sentMessages()
-        .find(
-          (m) => (m.body as Json).recipient === who.user_id && (m.body as Json).type === 'interactive',
-        ),
+        .find((m) => (m.body as Json).recipient === who.user_id && (m.body as Json).type === 'interactive'),
     );
     // The customer shares it (a contacts message, origin contact_request): the contact gets the phone.
     await control('POST', `/_sim/customers/${wa}/messages`, {

@@ -45,7 +45,8 @@ export async function linkIdentities(tx: Tx, orgId: string, identities: Identity
   }
   const rows = keys.size ? await contactsByIdentity(tx, orgId, [...keys]) : [];
   const live = new Set(rows);
-  const byWa = (k: string | null | undefined) => (k ? rows.find((r) => live.has(r) && r.wa_id === k) : undefined);
+  const byWa = (k: string | null | undefined) =>
+    k ? rows.find((r) => live.has(r) && r.wa_id === k) : undefined;
   const byUser = (k: string | null | undefined) =>
     k ? rows.find((r) => live.has(r) && (r.user_id === k || r.wa_id === k)) : undefined;
   const fold = async (from: IdentityRow, into: IdentityRow) => {

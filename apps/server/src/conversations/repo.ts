@@ -134,5 +134,9 @@ export async function mergeContactConversations(
     );
     await tx.execute(sql`delete from conversations where id = ${from_id}`);
   }
-  if (pairs.length) await recountConversations(tx, pairs.map((p) => p.to_id));
+  if (pairs.length)
+    await recountConversations(
+      tx,
+      pairs.map((p) => p.to_id),
+    );
 }

@@ -321,7 +321,8 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
     }
     const said = type === 'text' ? text?.body : button?.text;
     const changed =
-      type === 'system' && (system?.type === 'user_changed_number' || system?.type === 'user_changed_user_id');
+      type === 'system' &&
+      (system?.type === 'user_changed_number' || system?.type === 'user_changed_user_id');
     messages.push({
       wamid: id,
       from,

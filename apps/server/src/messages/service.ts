@@ -6,8 +6,8 @@ import { openConversation, touchConversation } from '../conversations/writes.ts'
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
-import { AppError, notFound } from '../lib/errors.ts';
 import { isBsuid } from '../lib/address.ts';
+import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
 import { insertOutboundMessage } from './repo.ts';

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { MessageContent } from '@openwaba/contracts';
 import { Agent, type Dispatcher, FormData, request, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
-import { readLimited } from '../lib/read-limited.ts';
 import { addressing } from '../lib/address.ts';
+import { readLimited } from '../lib/read-limited.ts';
 import { GraphError } from './graph-error.ts';
 import {
   CreatedTemplate,

@@ -1,8 +1,8 @@
+import { userId } from '../events/context.ts';
 import type { EventContext, NumberRef } from '../events/index.ts';
 import { mediaUrl, sampleMedia, storedMedia } from '../media.ts';
 import { createRandom, seedFrom } from '../random.ts';
 import type { CustomerState, SimNumber } from '../state.ts';
-import { userId } from '../events/context.ts';
 import { DAY, type Store } from './store.ts';
 
 /** A username as WhatsApp users pick them: lower case, a dot, a few digits. */

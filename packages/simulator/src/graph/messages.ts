@@ -6,6 +6,7 @@ import { checkTemplateParams } from '../templates.ts';
 
 /** A business-scoped user id (or a parent one): a country code, a dot, letters and digits. */
 const BSUID = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+
 import type { GraphHttp, Params } from './http.ts';
 
 /** POST /{number}/messages: a send (checked like Meta: limits, shape, template, window) or a mark-as-read. */
@@ -101,7 +102,14 @@ export function registerMessageRoutes(app: FastifyInstance, core: Core, http: Gr
       const m = core.media.get(id);
       return !m || m.phone_number_id !== n.phone_number_id;
     });
-    const id = core.accept(n, to, msg as unknown as Record<string, unknown>, category, missingMedia, viaUserId);
+    const id = core.accept(
+      n,
+      to,
+      msg as unknown as Record<string, unknown>,
+      category,
+      missingMedia,
+      viaUserId,
+    );
     return {
       messaging_product: 'whatsapp',
       // A send to a BSUID answers with the user id and no wa_id.

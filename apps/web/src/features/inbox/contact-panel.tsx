@@ -365,7 +365,9 @@ function AskForPhone({ conversation: c }: { conversation: Conversation }) {
       <Button variant="secondary" className="mt-1" disabled={ask.isPending} onClick={() => ask.mutate()}>
         Ask for phone number
       </Button>
-      {ask.isSuccess && <p className="mt-1 text-xs text-slate-600">Asked: their answer will link the phone.</p>}
+      {ask.isSuccess && (
+        <p className="mt-1 text-xs text-slate-600">Asked: their answer will link the phone.</p>
+      )}
       {ask.error && <Alert>{errorMessage(ask.error)}</Alert>}
     </div>
   );
