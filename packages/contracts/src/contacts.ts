@@ -279,7 +279,8 @@ export const ContactPage = z.object({
 });
 export type ContactPage = z.infer<typeof ContactPage>;
 
-const Phone = z.string().trim().min(1, 'is required').max(40);
+/** A phone in any common format; on creation, also a business-scoped user id (`CC.…`). */
+const Phone = z.string().trim().min(1, 'is required').max(140);
 const Name = Text(200);
 const FieldValues = z.record(FieldKey, FieldValue.nullable());
 

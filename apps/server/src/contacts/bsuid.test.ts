@@ -393,4 +393,14 @@ describe(`customers by business-scoped user id, on ${settings.backend}`, () => {
       { phone: null, user_id: 'US.8888000666' },
     ]);
   });
+
+  it('a contact can be created by BSUID; one linked to a phone already is a 409', async () => {
+    const created = await owner.post('/api/v1/contacts', { phone: 'US.9999000777', name: 'By id' });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ phone: null, wa_id: 'US.9999000777', user_id: 'US.9999000777' });
+    await deliver(inbound({ phone: '12025551008', userId: 'US.9999000888' }, text('hi')));
+    const again = await owner.post('/api/v1/contacts', { phone: 'US.9999000888' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.message).toMatch(/user id US\.9999000888 already exists/);
+  });
 });

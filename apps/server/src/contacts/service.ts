@@ -13,6 +13,7 @@ import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
+import { isBsuid } from '../lib/address.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone, type PhoneResult } from '../lib/phone.ts';
 import type { MediaService } from '../media/service.ts';
@@ -270,9 +271,13 @@ export function createContactService(deps: {
   }
 
   const duplicate = (phone: string, id: string) =>
-    new AppError('CONFLICT', `A contact with the phone ${phone} already exists (${id})`, {
-      details: { contact_id: id },
-    });
+    new AppError(
+      'CONFLICT',
+      `A contact with ${isBsuid(phone) ? 'the user id' : 'the phone'} ${phone} already exists (${id})`,
+      {
+        details: { contact_id: id },
+      },
+    );
 
   async function existingId(tx: Db | Tx, orgId: string, waId: string) {
     const [row] = await queryRows<{ id: string }>(
@@ -283,13 +288,30 @@ export function createContactService(deps: {
   }
 
   async function create(ctx: AuthContext, body: CreateContactBody): Promise<Contact> {
-    const phone = await readPhone(ctx.orgId, body.phone);
+    // A business-scoped user id stands for a customer known by their WhatsApp username.
+    const bsuid = isBsuid(body.phone.trim()) ? body.phone.trim() : null;
+    const phone: PhoneResult = bsuid
+      ? { ok: true, e164: bsuid, waId: bsuid, country: null }
+      : await readPhone(ctx.orgId, body.phone);
     const id = await transaction(db, async (tx, onCommit) => {
+      if (bsuid) {
+        const [linked] = await queryRows<{ id: string }>(
+          tx,
+          sql`select id from contacts where org_id = ${ctx.orgId} and user_id = ${bsuid}`,
+        );
+        if (linked) throw duplicate(bsuid, linked.id);
+      }
       const checked = checkFieldValues(await fields.definitions(tx, ctx.orgId), body.fields ?? {});
       const issues = [...(phone.ok ? [] : [{ path: ['phone'], message: phone.reason }]), ...checked.issues];
       if (issues.length || !phone.ok) throw invalid(issues);
       const [upserted] = await upsertContacts(tx, ctx.orgId, [
-        { waId: phone.waId, name: body.name || null, country: phone.country, fields: checked.set },
+        {
+          waId: phone.waId,
+          userId: bsuid,
+          name: body.name || null,
+          country: phone.country,
+          fields: checked.set,
+        },
       ]);
       const row = upserted!;
       if (!row.created) throw duplicate(phone.e164, row.id);
