@@ -214,6 +214,34 @@ describe.skipIf(!hasChromium)(
       expect(inMs).toBeLessThan(61 * 60_000);
     });
 
+    it('a username customer is shown by their username; "Ask for phone number" sends Meta’s request and their answer links the phone', async () => {
+      const wa = '447700900777';
+      const put = await fetch(`${h.simulatorUrl}/_sim/customers/${wa}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'sam.user' }),
+      });
+      expect(put.status).toBe(200);
+      await customerSends(h, wa, { type: 'text', name: 'Sam', text: 'Do you deliver on Sundays?' });
+      await page.goto(`${base}/inbox`);
+      const row = page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('link', { name: /Sam/ })
+        .filter({ hasText: 'Do you deliver on Sundays?' });
+      await row.click({ timeout: 20_000 });
+      await page.getByRole('log', { name: 'Messages' }).getByText('Do you deliver on Sundays?').waitFor();
+      const panel = page.getByRole('complementary', { name: 'Contact details' });
+      if (!(await panel.isVisible())) await page.getByRole('button', { name: 'Contact details' }).click();
+      await panel.getByText('@sam.user').first().waitFor();
+      expect(await panel.getByText(`+${wa}`).count()).toBe(0);
+      await panel.getByRole('button', { name: 'Ask for phone number' }).click();
+      await page.getByRole('log', { name: 'Messages' }).getByText('Asked for their phone number').waitFor();
+      // The customer taps WhatsApp's button: their number comes back and is linked to the contact.
+      await customerSends(h, wa, { type: 'contact_request' });
+      await panel.getByText(`+${wa}`).first().waitFor({ timeout: 20_000 });
+      await expect(panel.getByRole('button', { name: 'Ask for phone number' }).count()).resolves.toBe(0);
+    });
+
     it('a profile name and a message with HTML in them are shown as text, never run', async () => {
       const name = '<img src=x onerror="window.pwned=1">Eve';
       await customerSends(h, '447700900556', {

@@ -18,7 +18,8 @@ export const CustomerBehaviour = z
      * Share of customers who use a WhatsApp username and hide their phone: their webhooks carry
      * their BSUID (`user_id`, `from_user_id`) and username, and no `wa_id`/`from` — until the
      * business messages their phone or they share it (Meta's contact book). Off by default, so that
-     * recorded tests keep their customers; the sandbox uses a small share (`PUT /_sim/customers` sets it).
+     * recorded tests keep their customers (`PUT /_sim/customers` sets it; the sandbox's persona Kenji
+     * Sato is a username customer).
      */
     username_rate: rate,
     sent_delay_ms: delay(600_000),
