@@ -231,7 +231,9 @@ describe.skipIf(!hasChromium)(
       await row.click({ timeout: 20_000 });
       await page.getByRole('log', { name: 'Messages' }).getByText('Do you deliver on Sundays?').waitFor();
       const panel = page.getByRole('complementary', { name: 'Contact details' });
-      if (!(await panel.isVisible())) await page.getByRole('button', { name: 'Contact details' }).click();
+      // The panel stays open from the tests before (its state is remembered); open it when run alone.
+      const toggle = page.getByRole('button', { name: 'Contact details' });
+      if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
       await panel.getByText('@sam.user').first().waitFor();
       expect(await panel.getByText(`+${wa}`).count()).toBe(0);
       await panel.getByRole('button', { name: 'Ask for phone number' }).click();
@@ -240,6 +242,8 @@ describe.skipIf(!hasChromium)(
       await customerSends(h, wa, { type: 'contact_request' });
       await panel.getByText(`+${wa}`).first().waitFor({ timeout: 20_000 });
       await expect(panel.getByRole('button', { name: 'Ask for phone number' }).count()).resolves.toBe(0);
+      await h.shot('99c-inbox-username-customer');
+      await panel.getByRole('button', { name: 'Close details' }).click();
     });
 
     it('a profile name and a message with HTML in them are shown as text, never run', async () => {
