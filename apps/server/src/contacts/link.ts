@@ -39,8 +39,10 @@ export const identityKey = (i: Pick<Identity, 'phone' | 'userId'>) => `${i.phone
  */
 export async function linkIdentities(tx: Tx, orgId: string, identities: Identity[]) {
   const out = new Map<string, string>();
+  // A phone alone is its own address: only identities with a BSUID or a change are looked up.
   const keys = new Set<string>();
   for (const i of identities) {
+    if (!i.userId && !i.change) continue;
     for (const k of [i.phone, i.userId, i.change?.phone, i.change?.userId]) if (k) keys.add(k);
   }
   const rows = keys.size ? await contactsByIdentity(tx, orgId, [...keys]) : [];
