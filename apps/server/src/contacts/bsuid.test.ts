@@ -4,6 +4,7 @@ import { connectNumber, startSimulator } from '../../test/helpers/connect-number
 import { until } from '../../test/helpers/until.ts';
 import { deliverWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
+import { envelope } from '../inbound/test-kit.ts';
 
 /**
  * Customers known by a business-scoped user id (BSUID) and a username, with or without a phone
@@ -86,33 +87,25 @@ function inbound(
     ...(who.phone ? { wa_id: who.phone } : {}),
     ...(who.userId ? { user_id: who.userId } : {}),
   };
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: WABA,
-        changes: [
+  return envelope(WABA, [
+    {
+      field: 'messages',
+      value: {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: DISPLAY, phone_number_id: NUM.phone_number_id },
+        ...(opts.contacts === false ? {} : { contacts: [contact] }),
+        messages: [
           {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: DISPLAY, phone_number_id: NUM.phone_number_id },
-              ...(opts.contacts === false ? {} : { contacts: [contact] }),
-              messages: [
-                {
-                  ...(who.phone ? { from: who.phone } : {}),
-                  ...(who.userId ? { from_user_id: who.userId } : {}),
-                  id: wamid(),
-                  timestamp: ts(),
-                  ...message,
-                },
-              ],
-            },
+            ...(who.phone ? { from: who.phone } : {}),
+            ...(who.userId ? { from_user_id: who.userId } : {}),
+            id: wamid(),
+            timestamp: ts(),
+            ...message,
           },
         ],
       },
-    ],
-  };
+    },
+  ]);
 }
 const text = (body: string) => ({ type: 'text', text: { body } });
 /**
