@@ -59,6 +59,14 @@ function ContactView({ contact }: { contact: Contact }) {
                 : 'no message yet'}
             </span>
           </p>
+          {(contact.username || contact.user_id) && (
+            <p className="text-xs text-slate-500" data-testid="contact-whatsapp-ids">
+              {contact.username && contact.phone && `@${contact.username} · `}
+              {contact.user_id && (
+                <span title="WhatsApp business-scoped user id">user id {contact.user_id}</span>
+              )}
+            </p>
+          )}
         </div>
         <div className="flex items-center gap-2">
           <ConsentBadge state={contact.consent.state} />
