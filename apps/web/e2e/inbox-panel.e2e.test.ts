@@ -214,6 +214,38 @@ describe.skipIf(!hasChromium)(
       expect(inMs).toBeLessThan(61 * 60_000);
     });
 
+    it('a username customer is shown by their username; "Ask for phone number" sends Meta’s request and their answer links the phone', async () => {
+      const wa = '447700900777';
+      const put = await fetch(`${h.simulatorUrl}/_sim/customers/${wa}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'sam.user' }),
+      });
+      expect(put.status).toBe(200);
+      await customerSends(h, wa, { type: 'text', name: 'Sam', text: 'Do you deliver on Sundays?' });
+      await page.goto(`${base}/inbox`);
+      const row = page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('link', { name: /Sam/ })
+        .filter({ hasText: 'Do you deliver on Sundays?' });
+      await row.click({ timeout: 20_000 });
+      await page.getByRole('log', { name: 'Messages' }).getByText('Do you deliver on Sundays?').waitFor();
+      const panel = page.getByRole('complementary', { name: 'Contact details' });
+      // The panel stays open from the tests before (its state is remembered); open it when run alone.
+      const toggle = page.getByRole('button', { name: 'Contact details' });
+      if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+      await panel.getByText('@sam.user').first().waitFor();
+      expect(await panel.getByText(`+${wa}`).count()).toBe(0);
+      await panel.getByRole('button', { name: 'Ask for phone number' }).click();
+      await page.getByRole('log', { name: 'Messages' }).getByText('Asked for their phone number').waitFor();
+      // The customer taps WhatsApp's button: their number comes back and is linked to the contact.
+      await customerSends(h, wa, { type: 'contact_request' });
+      await panel.getByText(`+${wa}`).first().waitFor({ timeout: 20_000 });
+      await expect(panel.getByRole('button', { name: 'Ask for phone number' }).count()).resolves.toBe(0);
+      await h.shot('99c-inbox-username-customer');
+      await panel.getByRole('button', { name: 'Close details' }).click();
+    });
+
     it('a profile name and a message with HTML in them are shown as text, never run', async () => {
       const name = '<img src=x onerror="window.pwned=1">Eve';
       await customerSends(h, '447700900556', {

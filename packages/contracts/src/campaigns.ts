@@ -31,7 +31,8 @@ export const CampaignTemplateInput = z.strictObject({
 });
 
 const RecipientInput = z.strictObject({
-  phone: z.string().trim().min(1, 'is required').max(40),
+  /** A phone, or the business-scoped user id (`CC.…`) of a customer known by their username. */
+  phone: z.string().trim().min(1, 'is required').max(140),
   /** Values for `{ column: … }` mappings, by name. */
   variables: z.record(z.string().max(100), z.string().max(1000)).optional(),
 });

@@ -266,14 +266,21 @@ export type UpdateSegmentBody = z.infer<typeof UpdateSegmentBody>;
 
 export const Contact = z.object({
   id: Uuid,
-  /** E.164. */
-  phone: z.string(),
-  /** The phone as WhatsApp names the customer: E.164 digits without `+`. */
+  /** E.164; null for a customer known only by their business-scoped user id (a username customer). */
+  phone: z.string().nullable(),
+  /**
+   * The customer's WhatsApp address: the phone as E.164 digits without `+`, or the BSUID when no
+   * phone is known (what sends go to: `to` for a phone, `recipient` for a BSUID).
+   */
   wa_id: z.string(),
   country: z.string().nullable(),
   name: z.string().nullable(),
   /** Meta's business-scoped user id (BSUID), when Meta sent one. */
   user_id: z.string().nullable(),
+  /** The customer's WhatsApp username (shown where the phone would be when there is none). */
+  username: z.string().nullable(),
+  /** The parent BSUID (`CC.ENT.…`) of managed portfolios, when Meta sent one. */
+  parent_user_id: z.string().nullable(),
   fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   tags: z.array(TagRef),
   consent: ConsentSummary,
@@ -296,7 +303,8 @@ export const ContactPage = z.object({
 });
 export type ContactPage = z.infer<typeof ContactPage>;
 
-const Phone = z.string().trim().min(1, 'is required').max(40);
+/** A phone in any common format; on creation, also a business-scoped user id (`CC.…`). */
+const Phone = z.string().trim().min(1, 'is required').max(140);
 const Name = Text(200);
 const FieldValues = z.record(FieldKey, FieldValue.nullable());
 

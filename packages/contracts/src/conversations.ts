@@ -26,7 +26,16 @@ export type Referral = z.infer<typeof Referral>;
 export const Conversation = z.object({
   id: Uuid,
   number_id: Uuid,
-  contact: z.object({ id: Uuid, wa_id: z.string(), name: z.string().nullable() }),
+  /**
+   * `wa_id`: the customer's address (phone digits, or their BSUID when no phone is known);
+   * `username`: their WhatsApp username, shown where the phone would be when there is none.
+   */
+  contact: z.object({
+    id: Uuid,
+    wa_id: z.string(),
+    name: z.string().nullable(),
+    username: z.string().nullable().default(null),
+  }),
   /** A snoozed conversation whose time has come is open again. */
   status: ConversationStatus,
   snoozed_until: IsoDate.nullable(),

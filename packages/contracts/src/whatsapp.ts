@@ -140,9 +140,24 @@ export const InteractiveCtaUrl = z.strictObject({
     parameters: z.strictObject({ display_text: z.string().min(1).max(20), url: Link }),
   }),
 });
+/**
+ * Meta's request for the customer's phone number (for a customer known only by their BSUID): a
+ * body and WhatsApp's fixed "share phone number" button; the answer comes back as a `contacts`
+ * message with the phone.
+ */
+export const InteractiveRequestContactInfo = z.strictObject({
+  type: z.literal('request_contact_info'),
+  body: InteractiveText(1024),
+  action: z.strictObject({ name: z.literal('request_contact_info') }),
+});
 export const InteractiveContent = z.strictObject({
   type: z.literal('interactive'),
-  interactive: z.discriminatedUnion('type', [InteractiveButtons, InteractiveList, InteractiveCtaUrl]),
+  interactive: z.discriminatedUnion('type', [
+    InteractiveButtons,
+    InteractiveList,
+    InteractiveCtaUrl,
+    InteractiveRequestContactInfo,
+  ]),
 });
 
 // Template parameters ---------------------------------------------------------------------------

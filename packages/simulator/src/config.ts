@@ -14,6 +14,14 @@ export const CustomerBehaviour = z
     media_reply_rate: rate,
     /** Share of numbers that are not on WhatsApp (their messages fail with 131026). */
     undeliverable_rate: rate,
+    /**
+     * Share of customers who use a WhatsApp username and hide their phone: their webhooks carry
+     * their BSUID (`user_id`, `from_user_id`) and username, and no `wa_id`/`from` — until the
+     * business messages their phone or they share it (Meta's contact book). Off by default, so that
+     * recorded tests keep their customers (`PUT /_sim/customers` sets it; the sandbox's persona Kenji
+     * Sato is a username customer).
+     */
+    username_rate: rate,
     sent_delay_ms: delay(600_000),
     delivered_delay_ms: delay(600_000),
     read_delay_ms: delay(3_600_000),
@@ -30,6 +38,7 @@ export const DEFAULT_BEHAVIOUR: CustomerBehaviour = {
   stop_rate: 0.01,
   media_reply_rate: 0.05,
   undeliverable_rate: 0.01,
+  username_rate: 0,
   sent_delay_ms: 150,
   delivered_delay_ms: 600,
   read_delay_ms: 4000,
@@ -108,6 +117,12 @@ export const CustomerInput = z
     name: z.string().min(1).max(100).optional(),
     undeliverable: z.boolean().optional(),
     opted_out_marketing: z.boolean().optional(),
+    /** A WhatsApp username: the customer's webhooks then name them by BSUID and username, not phone; null removes it. */
+    username: z
+      .string()
+      .regex(/^[a-z0-9._]{3,35}$/, 'lower-case letters, digits, dots and underscores (3-35)')
+      .nullable()
+      .optional(),
     /** Opens (or closes) the 24-hour customer service window with every number. */
     window: z.enum(['open', 'closed']).optional(),
   })

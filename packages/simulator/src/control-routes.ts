@@ -135,6 +135,8 @@ export function registerControlRoutes(app: FastifyInstance, core: Core) {
     return {
       wa_id: c.wa_id,
       name: c.name,
+      user_id: c.user_id,
+      username: c.username ?? null,
       undeliverable: c.undeliverable,
       opted_out_marketing: c.optedOutMarketing,
     };

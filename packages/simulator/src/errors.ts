@@ -69,6 +69,12 @@ const CATALOGUE: Record<number, { status: number; title: string; details: string
     details:
       'The business portfolio of this WhatsApp Business Account is not onboarded to the Marketing Messages API.',
   },
+  131062: {
+    status: 400,
+    title: 'Business-scoped User ID recipients are not supported for this message',
+    details:
+      'Authentication templates (one-tap, zero-tap and copy-code) can only be sent to a phone number, not to a business-scoped user ID.',
+  },
   131051: { status: 400, title: 'Message type unknown', details: 'Message type is currently not supported.' },
   131053: {
     status: 400,

@@ -137,6 +137,14 @@ const interactive = z.discriminatedUnion('type', [
       action: ctaUrl,
     })
     .strict(),
+  // Asks the customer to share their phone number (a username customer): WhatsApp shows a fixed button.
+  z
+    .object({
+      type: z.literal('request_contact_info'),
+      body: ibody,
+      action: z.object({ name: z.literal('request_contact_info') }).strict(),
+    })
+    .strict(),
 ]);
 
 const param = z.discriminatedUnion('type', [
@@ -194,7 +202,9 @@ const template = z
 const base = {
   messaging_product: z.literal('whatsapp'),
   recipient_type: z.enum(['individual', 'group']).optional(),
-  to: z.string().min(1),
+  /** The phone; or `recipient`, a business-scoped user id (`to` wins when both are given). */
+  to: z.string().min(1).optional(),
+  recipient: z.string().min(1).optional(),
   context: z
     .object({ message_id: z.string().min(1) })
     .strict()

@@ -15,6 +15,12 @@ export type SimNumber = Omit<z.output<typeof NumberInputSchema>, 'customers'> & 
 export interface CustomerState {
   wa_id: string;
   name: string;
+  /** Their business-scoped user id (stable per customer: see `userId`). */
+  user_id: string;
+  /** A username customer: webhooks name them by BSUID and username, not by phone… */
+  username?: string;
+  /** …unless the business has their phone (it messaged it, or they shared it): Meta's contact book. */
+  contactBook?: boolean;
   rnd: Random;
   /** When the customer last messaged the business, per phone number id (opens the 24 h window). */
   lastInboundAt: Map<string, number>;

@@ -5,8 +5,9 @@ import {
   type TemplateDef,
 } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
-import { upsertContacts } from '../contacts/upsert.ts';
+import { addressesOfUserIds, upsertContacts } from '../contacts/upsert.ts';
 import { queryRows } from '../db/tx.ts';
+import { isBsuid } from '../lib/address.ts';
 import { AppError } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { BuiltRecipient, Json } from './campaign-row.ts';
@@ -103,7 +104,7 @@ export function createAudience(deps: Pick<CampaignDeps, 'db' | 'orgs' | 'contact
         subjects.push({
           contactId: r.id,
           waId: r.wa_id,
-          input: `+${r.wa_id}`,
+          input: isBsuid(r.wa_id) ? r.wa_id : `+${r.wa_id}`,
           name: r.name,
           fields: r.fields ?? {},
           row: {},
@@ -113,10 +114,14 @@ export function createAudience(deps: Pick<CampaignDeps, 'db' | 'orgs' | 'contact
       const { settings } = await orgs.getOrg({ orgId });
       const seen = new Map<string, number>();
       const add = (input: string, row: Record<string, string>, rowNumber: number) => {
-        const phone = normalizePhone(input, {
-          defaultRegion: settings.default_region,
-          allowedCountries: settings.allowed_countries,
-        });
+        // A business-scoped user id (a customer known by their username) stands for itself.
+        const bsuid = input.trim();
+        const phone = isBsuid(bsuid)
+          ? ({ ok: true, waId: bsuid } as const)
+          : normalizePhone(input, {
+              defaultRegion: settings.default_region,
+              allowedCountries: settings.allowed_countries,
+            });
         const s: Subject = { contactId: null, waId: null, input, name: null, fields: {}, row, rowNumber };
         if (!phone.ok) s.invalid = `phone: ${phone.reason}`;
         else if (seen.has(phone.waId))
@@ -141,11 +146,33 @@ export function createAudience(deps: Pick<CampaignDeps, 'db' | 'orgs' | 'contact
       } else {
         for (const [i, r] of body.audience.recipients.entries()) add(r.phone, r.variables ?? {}, i + 1);
       }
-      // Every valid phone is a contact (found, or created without consent: pre-flight decides).
-      const waIds = subjects.filter((s) => s.waId).map((s) => s.waId!);
+      // A BSUID of a contact known by phone too is sent to the phone (the contact's address).
+      const bsuids = subjects.filter((s) => s.waId && isBsuid(s.waId)).map((s) => s.waId!);
+      const addressOf = bsuids.length
+        ? await addressesOfUserIds(db, orgId, bsuids)
+        : new Map<string, string>();
+      if (addressOf.size) {
+        const linked = new Map<string, number>();
+        for (const [i, s] of subjects.entries()) {
+          if (!s.waId) continue;
+          const address = addressOf.get(s.waId) ?? s.waId;
+          const first = linked.get(address);
+          if (first !== undefined) {
+            s.invalid = `duplicate: the same customer as ${where} ${subjects[first]!.rowNumber ?? first + 1}`;
+            s.waId = null;
+          } else {
+            linked.set(address, i);
+            s.waId = address;
+          }
+        }
+      }
+      // Every valid phone (or BSUID) is a contact (found, or created without consent: pre-flight decides).
+      const waIds = [...new Set(subjects.filter((s) => s.waId).map((s) => s.waId!))];
       const byWa = new Map<string, { id: string; name: string | null; fields: Json | null }>();
       for (let i = 0; i < waIds.length; i += BATCH) {
-        const chunk = waIds.slice(i, i + BATCH).map((waId) => ({ waId }));
+        const chunk = waIds
+          .slice(i, i + BATCH)
+          .map((waId) => (isBsuid(waId) ? { waId, userId: waId } : { waId }));
         for (const r of await upsertContacts(db, orgId, chunk)) byWa.set(r.wa_id, r);
       }
       for (const s of subjects) {
@@ -167,7 +194,7 @@ export function createAudience(deps: Pick<CampaignDeps, 'db' | 'orgs' | 'contact
       const t = defs[templateIndex]!;
       const resolved = resolveTemplateParams(t.mapping as never, {
         name: s.name,
-        phone: s.waId ? `+${s.waId}` : null,
+        phone: s.waId && !isBsuid(s.waId) ? `+${s.waId}` : null,
         fields: s.fields,
         row: s.row,
       });

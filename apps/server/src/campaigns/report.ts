@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import { queryRows } from '../db/tx.ts';
+import { isBsuid } from '../lib/address.ts';
 import { csvLine } from '../lib/csv-safe.ts';
 import { iso } from './campaign-row.ts';
 import type { CampaignDeps, PhoneMask } from './context.ts';
@@ -54,7 +55,8 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
         id: r.id,
         contact_id: r.contact_id,
         name: r.name,
-        phone: r.wa_id ? phones.phone(`+${r.wa_id}`) : null,
+        // A customer known only by their business-scoped user id is listed by it.
+        phone: r.wa_id ? (isBsuid(r.wa_id) ? r.wa_id : phones.phone(`+${r.wa_id}`)) : null,
         input: phones.text(r.input),
         row_number: r.row_number,
         template_index: r.template_index,

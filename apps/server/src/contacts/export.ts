@@ -34,12 +34,16 @@ export function createContactExport(deps: { db: Db; contacts: ContactService; fi
   }
 
   async function* rowsOf(orgId: string, where: SQL, keys: string[]): AsyncGenerator<string> {
-    yield csvLine(['phone', 'name', 'tags', ...keys, 'consent', 'created_at']);
+    // `user_id` and `username`: a customer known by their WhatsApp username (phone empty) is exported
+    // by their business-scoped user id, which an import reads back in the phone column.
+    yield csvLine(['phone', 'name', 'tags', ...keys, 'consent', 'created_at', 'user_id', 'username']);
     let cursor: { at: string; id: string } | undefined;
     for (;;) {
       const rows = await queryRows<{
         id: string;
-        phone: string;
+        phone: string | null;
+        user_id: string | null;
+        username: string | null;
         name: string | null;
         fields: Record<string, string | number | boolean> | null;
         tags: string | null;
@@ -48,7 +52,7 @@ export function createContactExport(deps: { db: Db; contacts: ContactService; fi
         created_key: string;
       }>(
         db,
-        sql`select c.id, c.phone, c.name, c.fields, c.created_at, c.created_at::text as created_key,
+        sql`select c.id, c.phone, c.user_id, c.username, c.name, c.fields, c.created_at, c.created_at::text as created_key,
                    (select string_agg(t.name, ', ' order by lower(t.name)) from contact_tags ct
                       join tags t on t.id = ct.tag_id where ct.contact_id = c.id) as tags,
                    (select e.kind from opt_in_events e where e.org_id = c.org_id and e.wa_id = c.wa_id
@@ -68,6 +72,8 @@ export function createContactExport(deps: { db: Db; contacts: ContactService; fi
             ...keys.map((k) => r.fields?.[k]),
             r.consent_kind === 'opt_in' ? 'opted_in' : r.consent_kind === 'opt_out' ? 'opted_out' : 'unknown',
             new Date(r.created_at).toISOString(),
+            r.user_id,
+            r.username,
           ]),
         )
         .join('');

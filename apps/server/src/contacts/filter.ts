@@ -54,7 +54,9 @@ export function compileFilter(
     // phoneSearch false (phones hidden from the caller): digits never match phones, or searching
     // digit by digit would read a hidden phone back.
     const byPhone = o.phoneSearch !== false && digits.length >= 3 && /^[\d\s()+.-]+$/.test(q);
-    parts.push(sql`(c.name ilike ${like}
+    // A username (`@name` as the dashboard shows it) or a business-scoped user id finds its contact.
+    const handle = q.replace(/^@/, '');
+    parts.push(sql`(c.name ilike ${like} or c.username ilike ${likeContaining(handle)} or c.user_id = ${q}
       ${byPhone ? sql`or c.wa_id like ${likeContaining(digits)}` : sql``}
       or exists (select 1 from jsonb_each_text(c.fields) f where f.value ilike ${like}))`);
   }

@@ -4,6 +4,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
+import { isBsuid } from '../lib/address.ts';
 import { AppError } from '../lib/errors.ts';
 
 const HIDDEN = '•••';
@@ -14,7 +15,11 @@ const HIDDEN = '•••';
  *
  * @example maskPhone('+447911123456') // '+44 ••• ••• 3456'
  */
-export function maskPhone(phone: string): string {
+export function maskPhone(phone: string): string;
+export function maskPhone(phone: string | null): string | null;
+export function maskPhone(phone: string | null): string | null {
+  // No phone (a username customer), or a business-scoped user id: nothing to hide.
+  if (phone === null || isBsuid(phone)) return phone;
   const digits = phone.replace(/\D/g, '');
   if (digits.length < 6) return `${HIDDEN} ${HIDDEN}`;
   const cc = parsePhoneNumberFromString(`+${digits}`)?.countryCallingCode;

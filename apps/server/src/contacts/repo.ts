@@ -2,12 +2,18 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 
-/** A contact to find or create by phone (`waId`: E.164 digits without `+`); null or absent: not given. */
+/**
+ * A contact to find or create by address (`waId`: E.164 digits without `+`, or the BSUID of a
+ * customer whose phone is unknown — see `contacts.wa_id`); null or absent: not given.
+ */
 export interface ContactInput {
   waId: string;
   name?: string | null;
   /** The customer's WhatsApp user id (BSUID), when Meta names it. */
   userId?: string | null;
+  /** The customer's username and parent BSUID, when Meta names them. */
+  username?: string | null;
+  parentUserId?: string | null;
   /** ISO 3166-1 alpha-2 of the phone, when a person or an import entered it. */
   country?: string | null;
   /** Custom field values, already checked against the organisation's definitions. */
@@ -58,16 +64,18 @@ export async function upsertContacts(
   const values = sql`
     with input as (
       select * from json_to_recordset(${JSON.stringify(input)}::json)
-        as x(wa_id text, name text, user_id text, country text, fields jsonb, last_inbound_at timestamptz)
+        as x(wa_id text, name text, user_id text, username text, parent_user_id text, country text, fields jsonb, last_inbound_at timestamptz)
     )`;
   const insert = sql`
-    insert into contacts (org_id, wa_id, name, user_id, country, fields, last_inbound_at)
-    select ${orgId}, wa_id, name, user_id, country, coalesce(fields, '{}'::jsonb), last_inbound_at
+    insert into contacts (org_id, wa_id, name, user_id, username, parent_user_id, country, fields, last_inbound_at)
+    select ${orgId}, wa_id, name, user_id, username, parent_user_id, country, coalesce(fields, '{}'::jsonb), last_inbound_at
     from input order by wa_id`;
   if (existing !== 'keep') {
     const update: SQL =
       existing === 'inbound'
         ? sql`name = coalesce(excluded.name, contacts.name), user_id = coalesce(excluded.user_id, contacts.user_id),
+              username = coalesce(excluded.username, contacts.username),
+              parent_user_id = coalesce(excluded.parent_user_id, contacts.parent_user_id),
               last_inbound_at = greatest(contacts.last_inbound_at, excluded.last_inbound_at), updated_at = now()`
         : sql`updated_at = contacts.updated_at`;
     // `xmax = 0`: the row version this statement wrote is a fresh insert, not an update of an old row.
@@ -112,6 +120,8 @@ function merged(rows: ContactInput[]) {
     }
     if (r.name != null) prev.name = r.name;
     if (r.userId != null) prev.userId = r.userId;
+    if (r.username != null) prev.username = r.username;
+    if (r.parentUserId != null) prev.parentUserId = r.parentUserId;
     if (r.country != null) prev.country = r.country;
     if (r.fields != null) prev.fields = r.fields;
     if (r.lastInboundAt != null) prev.lastInboundAt = Math.max(prev.lastInboundAt ?? 0, r.lastInboundAt);
@@ -121,8 +131,86 @@ function merged(rows: ContactInput[]) {
     wa_id: r.waId,
     name: r.name ?? undefined,
     user_id: r.userId ?? undefined,
+    username: r.username ?? undefined,
+    parent_user_id: r.parentUserId ?? undefined,
     country: r.country ?? undefined,
     fields: r.fields ?? undefined,
     last_inbound_at: r.lastInboundAt != null ? new Date(r.lastInboundAt).toISOString() : undefined,
   }));
+}
+
+// ---- Identities (phone, BSUID): see link.ts -------------------------------------------------------
+
+export interface IdentityRow {
+  id: string;
+  wa_id: string;
+  user_id: string | null;
+}
+
+/** The contacts an organisation knows under any of these addresses or BSUIDs, locked in id order. */
+export async function contactsByIdentity(tx: Tx, orgId: string, keys: string[]) {
+  return queryRows<IdentityRow>(
+    tx,
+    sql`select id, wa_id, user_id from contacts
+        where org_id = ${orgId} and (wa_id = any(${sql.param(keys)}::text[]) or user_id = any(${sql.param(keys)}::text[]))
+        order by id for update`,
+  );
+}
+
+/** Sets a contact's address and BSUID (undefined: unchanged); its consent ledger follows the address. */
+export async function rekeyContact(
+  tx: Tx,
+  orgId: string,
+  c: IdentityRow,
+  next: { waId?: string; userId?: string | null; parentUserId?: string | null },
+) {
+  const waId = next.waId ?? c.wa_id;
+  const userId = next.userId === undefined ? c.user_id : next.userId;
+  await tx.execute(
+    sql`update contacts set wa_id = ${waId}, user_id = ${userId},
+          parent_user_id = coalesce(${next.parentUserId ?? null}, parent_user_id), updated_at = now()
+        where org_id = ${orgId} and id = ${c.id}`,
+  );
+  // The ledger is keyed by address (a STOP outlives its contact): the same person, under the new key.
+  if (waId !== c.wa_id) {
+    await tx.execute(
+      sql`update opt_in_events set wa_id = ${waId} where org_id = ${orgId} and wa_id = ${c.wa_id}`,
+    );
+  }
+  c.wa_id = waId;
+  c.user_id = userId;
+}
+
+/**
+ * Folds contact `from` into contact `into` (the same person; the caller moved its conversations):
+ * tags, custom fields and names it lacks, its consent ledger; then `from` is deleted (campaign
+ * recipient rows keep their address and lose the contact link, as when a contact is deleted).
+ */
+export async function foldContact(tx: Tx, orgId: string, from: IdentityRow, into: IdentityRow) {
+  await tx.execute(
+    sql`insert into contact_tags (org_id, contact_id, tag_id)
+        select org_id, ${into.id}, tag_id from contact_tags where contact_id = ${from.id}
+        on conflict do nothing`,
+  );
+  await tx.execute(
+    sql`update contacts t set name = coalesce(t.name, f.name), username = coalesce(t.username, f.username),
+          parent_user_id = coalesce(t.parent_user_id, f.parent_user_id), fields = f.fields || t.fields,
+          last_inbound_at = greatest(t.last_inbound_at, f.last_inbound_at),
+          last_outbound_at = greatest(t.last_outbound_at, f.last_outbound_at), updated_at = now()
+        from contacts f where t.id = ${into.id} and f.id = ${from.id}`,
+  );
+  await tx.execute(
+    sql`update opt_in_events set contact_id = ${into.id}, wa_id = ${into.wa_id}
+        where org_id = ${orgId} and (contact_id = ${from.id} or wa_id = ${from.wa_id})`,
+  );
+  await tx.execute(sql`delete from contacts where org_id = ${orgId} and id = ${from.id}`);
+}
+
+/** The address (`wa_id`) of each of these BSUIDs' contacts, when the organisation has one. */
+export async function addressesOfUserIds(db: Db | Tx, orgId: string, userIds: string[]) {
+  const rows = await queryRows<{ user_id: string; wa_id: string }>(
+    db,
+    sql`select user_id, wa_id from contacts where org_id = ${orgId} and user_id = any(${sql.param(userIds)}::text[])`,
+  );
+  return new Map(rows.map((r) => [r.user_id, r.wa_id]));
 }

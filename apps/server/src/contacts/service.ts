@@ -13,6 +13,7 @@ import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
+import { isBsuid } from '../lib/address.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone, type PhoneResult } from '../lib/phone.ts';
 import type { MediaService } from '../media/service.ts';
@@ -31,10 +32,12 @@ import type { Tombstone, Tombstones } from './tombstones.ts';
 interface ContactRow {
   id: string;
   wa_id: string;
-  phone: string;
+  phone: string | null;
   country: string | null;
   name: string | null;
   user_id: string | null;
+  username: string | null;
+  parent_user_id: string | null;
   fields: Record<string, StoredValue> | null;
   last_inbound_at: string | Date | null;
   last_outbound_at: string | Date | null;
@@ -52,7 +55,8 @@ type TagRef = Contact['tags'][number];
 const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
 
 /** The country of a phone stored without one (contacts created by inbound messages). */
-function countryOf(phone: string): string | null {
+function countryOf(phone: string | null): string | null {
+  if (!phone) return null;
   const p = normalizePhone(phone, { defaultRegion: 'US' });
   return p.ok ? p.country : null;
 }
@@ -69,6 +73,8 @@ function toContact(r: ContactRow, tags: TagRef[], kept?: Tombstone): Contact {
     country: r.country ?? countryOf(r.phone),
     name: r.name,
     user_id: r.user_id,
+    username: r.username,
+    parent_user_id: r.parent_user_id,
     fields: r.fields ?? {},
     tags,
     consent: {
@@ -106,7 +112,8 @@ const invalid = (issues: Issue[]) =>
 
 // The last message either way is the newest activity of the contact's conversations (one per number,
 // kept by every writer of messages): a probe of conversations_contact_idx per row, no scan of messages.
-const SELECT = sql`select c.id, c.wa_id, c.phone, c.country, c.name, c.user_id, c.fields, c.last_inbound_at,
+const SELECT = sql`select c.id, c.wa_id, c.phone, c.country, c.name, c.user_id, c.username, c.parent_user_id,
+    c.fields, c.last_inbound_at,
     c.last_outbound_at, c.created_at, c.updated_at, c.created_at::text as created_key,
     (select max(cv.last_message_at) from conversations cv where cv.contact_id = c.id) as last_message_at,
     e.kind as consent_kind, e.source as consent_source, e.created_at as consent_at
@@ -264,9 +271,13 @@ export function createContactService(deps: {
   }
 
   const duplicate = (phone: string, id: string) =>
-    new AppError('CONFLICT', `A contact with the phone ${phone} already exists (${id})`, {
-      details: { contact_id: id },
-    });
+    new AppError(
+      'CONFLICT',
+      `A contact with ${isBsuid(phone) ? 'the user id' : 'the phone'} ${phone} already exists (${id})`,
+      {
+        details: { contact_id: id },
+      },
+    );
 
   async function existingId(tx: Db | Tx, orgId: string, waId: string) {
     const [row] = await queryRows<{ id: string }>(
@@ -277,13 +288,30 @@ export function createContactService(deps: {
   }
 
   async function create(ctx: AuthContext, body: CreateContactBody): Promise<Contact> {
-    const phone = await readPhone(ctx.orgId, body.phone);
+    // A business-scoped user id stands for a customer known by their WhatsApp username.
+    const bsuid = isBsuid(body.phone.trim()) ? body.phone.trim() : null;
+    const phone: PhoneResult = bsuid
+      ? { ok: true, e164: bsuid, waId: bsuid, country: null }
+      : await readPhone(ctx.orgId, body.phone);
     const id = await transaction(db, async (tx, onCommit) => {
+      if (bsuid) {
+        const [linked] = await queryRows<{ id: string }>(
+          tx,
+          sql`select id from contacts where org_id = ${ctx.orgId} and user_id = ${bsuid}`,
+        );
+        if (linked) throw duplicate(bsuid, linked.id);
+      }
       const checked = checkFieldValues(await fields.definitions(tx, ctx.orgId), body.fields ?? {});
       const issues = [...(phone.ok ? [] : [{ path: ['phone'], message: phone.reason }]), ...checked.issues];
       if (issues.length || !phone.ok) throw invalid(issues);
       const [upserted] = await upsertContacts(tx, ctx.orgId, [
-        { waId: phone.waId, name: body.name || null, country: phone.country, fields: checked.set },
+        {
+          waId: phone.waId,
+          userId: bsuid,
+          name: body.name || null,
+          country: phone.country,
+          fields: checked.set,
+        },
       ]);
       const row = upserted!;
       if (!row.created) throw duplicate(phone.e164, row.id);

@@ -129,10 +129,11 @@ export function createQuickReplyService(deps: { db: Db }) {
           where c.org_id = ${ctx.orgId} and c.id = ${conversationId}`,
     );
     if (!k) throw notFound('Conversation');
-    const phone = `+${k.wa_id}`;
+    // A customer known only by their business-scoped user id has no phone: `{{contact.phone}}` is missing.
+    const phone = /^\d+$/.test(k.wa_id) ? `+${k.wa_id}` : '';
     return fillQuickReply(q.body, {
       name: k.name,
-      phone: o.phone ? o.phone(phone) : phone,
+      phone: phone && o.phone ? o.phone(phone) : phone,
       fields: k.fields ?? {},
     });
   }

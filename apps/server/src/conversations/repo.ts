@@ -109,3 +109,53 @@ export async function recountConversations(tx: Tx, ids: string[]) {
         where c.id = x.id`,
   );
 }
+
+/**
+ * Moves one contact's conversations onto another contact of the same organisation (one person known
+ * by two identifiers, linked by the contacts domain): a conversation on a number where the other
+ * contact has none is re-pointed; where both have one, its messages, notes and tags join the other's
+ * (in their arrival order: `messages.seq` is global) and it is deleted. The kept conversations' times
+ * and unread counts are recomputed; the 24 h window is the later of the two.
+ */
+export async function mergeContactConversations(
+  tx: Tx,
+  orgId: string,
+  fromContactId: string,
+  toContactId: string,
+) {
+  await tx.execute(
+    sql`update conversations c set contact_id = ${toContactId}, updated_at = now()
+        where c.org_id = ${orgId} and c.contact_id = ${fromContactId}
+          and not exists (select 1 from conversations o where o.number_id = c.number_id and o.contact_id = ${toContactId})`,
+  );
+  const pairs = await queryRows<{ from_id: string; to_id: string }>(
+    tx,
+    sql`select f.id as from_id, t.id as to_id from conversations f
+        join conversations t on t.number_id = f.number_id and t.contact_id = ${toContactId}
+        where f.org_id = ${orgId} and f.contact_id = ${fromContactId} order by t.id`,
+  );
+  for (const { from_id, to_id } of pairs) {
+    await tx.execute(sql`update messages set conversation_id = ${to_id} where conversation_id = ${from_id}`);
+    await tx.execute(
+      sql`update conversation_notes set conversation_id = ${to_id} where conversation_id = ${from_id}`,
+    );
+    await tx.execute(
+      sql`insert into conversation_tags (org_id, conversation_id, tag_id)
+          select org_id, ${to_id}, tag_id from conversation_tags where conversation_id = ${from_id}
+          on conflict do nothing`,
+    );
+    await tx.execute(
+      sql`update conversations t set
+            unread_count = t.unread_count + f.unread_count,
+            window_expires_at = greatest(t.window_expires_at, f.window_expires_at),
+            assignee_id = coalesce(t.assignee_id, f.assignee_id), updated_at = now()
+          from conversations f where t.id = ${to_id} and f.id = ${from_id}`,
+    );
+    await tx.execute(sql`delete from conversations where id = ${from_id}`);
+  }
+  if (pairs.length)
+    await recountConversations(
+      tx,
+      pairs.map((p) => p.to_id),
+    );
+}

@@ -85,7 +85,7 @@ export function createConversationView({
       db,
       sql`select c.id, c.number_id, ${effectiveStatus} as status, c.snoozed_until, c.last_message_at, c.last_inbound_at,
                  c.window_expires_at, c.created_at, c.referral, c.free_entry_until,
-                 k.id as contact_id, k.wa_id, k.name,
+                 k.id as contact_id, k.wa_id, k.name, k.username,
                  u.id as assignee_id, u.name as assignee_name, u.email as assignee_email,
                  case when coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0)
                       then (select count(*)::int from (select 1 from messages mm
@@ -133,6 +133,7 @@ export function createConversationView({
         id: r.contact_id as string,
         wa_id: r.wa_id as string,
         name: (r.name as string | null) ?? null,
+        username: (r.username as string | null) ?? null,
       },
       status: r.status as Conversation['status'],
       snoozed_until: r.status === 'snoozed' ? iso(r.snoozed_until) : null,
@@ -202,8 +203,8 @@ export function createConversationView({
              order by coalesce(c.last_message_at, c.created_at) desc, c.id desc limit ${q.limit + 1})`;
       const contactMatch =
         o.phoneSearch === false
-          ? sql`k.name ilike ${search}`
-          : sql`(k.name ilike ${search} or k.wa_id like ${search})`;
+          ? sql`(k.name ilike ${search} or k.username ilike ${search})`
+          : sql`(k.name ilike ${search} or k.wa_id like ${search} or k.username ilike ${search})`;
       // For contacts the cheaper way depends on how many match, so that is counted, not estimated: the
       // planner's estimate comes from a sample, where one value matching makes a rare name look like 1%
       // of the contacts, and it then walked the whole list to fill a page (a second at 100k). The

@@ -5,6 +5,7 @@
  */
 export {
   lockConversations,
+  mergeContactConversations,
   openChunkConversations,
   openConversation,
   openConversations,

@@ -334,12 +334,23 @@ export const contacts = pgTable(
   {
     id: id(),
     orgId: orgRef(),
-    /** WhatsApp's id of the customer: the E.164 digits without `+` (unique per organisation). */
+    /**
+     * The customer's WhatsApp address, unique per organisation: their phone's E.164 digits without
+     * `+` when the phone is known, else their business-scoped user id (BSUID, `CC.…`, as `user_id`).
+     * A message that brings the phone of a BSUID-only contact re-keys it to the phone (`link.ts`).
+     * Every other row keyed by "wa_id" (consent ledger, campaign recipients, send queue) holds this
+     * address too: digits are sent as `to`, a BSUID as `recipient` (`lib/address.ts`).
+     */
     waId: text('wa_id').notNull(),
-    /** E.164, always `+` and the wa_id: one phone per contact and organisation, by construction. */
-    phone: text('phone').notNull().generatedAlwaysAs(sql`'+' || wa_id`),
+    /** E.164 (`+` and the wa_id) when the address is a phone; null for a BSUID-only contact. */
+    phone: text('phone').generatedAlwaysAs(sql`case when wa_id ~ '^[0-9]+$' then '+' || wa_id end`),
     name: text('name'),
+    /** The customer's business-scoped user id (BSUID), stored exactly as Meta sends it; unique per organisation. */
     userId: text('user_id'),
+    /** The customer's WhatsApp username (shown where the phone would be when there is none). */
+    username: text('username'),
+    /** The parent BSUID (`CC.ENT.…`) shared across managed portfolios, when Meta names it. */
+    parentUserId: text('parent_user_id'),
     /** ISO 3166-1 alpha-2 of the phone, when known (set when a person or an import enters the phone). */
     country: text('country'),
     /** Custom field values by key, typed per `custom_fields` (validated on every write). */
@@ -351,6 +362,7 @@ export const contacts = pgTable(
   },
   (t) => [
     uniqueIndex('contacts_org_wa_idx').on(t.orgId, t.waId),
+    uniqueIndex('contacts_org_user_idx').on(t.orgId, t.userId).where(sql`${t.userId} is not null`),
     index('contacts_org_created_idx').on(t.orgId, t.createdAt, t.id),
     // Inbox search (`ilike '%…%'`); created only where pg_trgm is available (see migration 0015).
     // Short pending lists (kB, migration 0020): an inbound message updates its contact, and every
@@ -360,6 +372,9 @@ export const contacts = pgTable(
       .with({ gin_pending_list_limit: 128 }),
     index('contacts_wa_id_trgm_idx')
       .using('gin', sql`${t.waId} gin_trgm_ops`)
+      .with({ gin_pending_list_limit: 128 }),
+    index('contacts_username_trgm_idx')
+      .using('gin', sql`${t.username} gin_trgm_ops`)
       .with({ gin_pending_list_limit: 128 }),
   ],
 );

@@ -1,7 +1,7 @@
 import type { DomainEvent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { ConsentService } from '../contacts/consent.ts';
-import { upsertContacts } from '../contacts/upsert.ts';
+import { identityKey, linkIdentities, upsertContacts } from '../contacts/upsert.ts';
 import { openConversations, recordReferrals } from '../conversations/writes.ts';
 import type { Tx } from '../db/client.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
@@ -69,6 +69,20 @@ export function createMessageApplier(deps: {
       fresh.push(i);
     }
     if (!fresh.length) return;
+    // Who wrote: a phone, a BSUID (a username customer), or both — resolved to the contact's address
+    // (linking the two, and re-keying on a phone or BSUID change), which keys everything below.
+    const orgs = [...new Set(fresh.map((i) => i.number.orgId))].sort(cmp);
+    for (const orgId of orgs) {
+      const list = fresh.filter((i) => i.number.orgId === orgId);
+      const identities = list.map(({ m }) => ({
+        phone: m.phone,
+        userId: m.userId,
+        parentUserId: m.parentUserId,
+        change: m.identityChange,
+      }));
+      const address = await linkIdentities(tx, orgId, identities);
+      for (const i of list) i.m = { ...i.m, from: address.get(identityKey(i.m)) ?? i.m.from };
+    }
     fresh.sort((a, b) => cmp(a.number.orgId, b.number.orgId) || cmp(a.m.from, b.m.from) || a.ord - b.ord);
 
     // Contacts: one statement per organisation (a batch rarely spans more than one), in (org, wa_id)
@@ -80,7 +94,10 @@ export function createMessageApplier(deps: {
       const rows = list.map(({ m }) => ({
         waId: m.from,
         name: m.name,
-        userId: m.userId,
+        // A system message's sender is the customer before the change: their old BSUID is not kept.
+        userId: m.identityChange ? null : m.userId,
+        username: m.username,
+        parentUserId: m.parentUserId,
         lastInboundAt: m.sentAtMs,
       }));
       for (const c of await upsertContacts(tx, orgId, rows, { existing: 'inbound' })) {

@@ -77,7 +77,11 @@ describe('normalize: the fixture files', () => {
           contextWamid: null,
           said: 'Hi! Is this still available?',
           name: 'Ana Silva',
+          phone: '16505551234',
           userId: null,
+          username: null,
+          parentUserId: null,
+          identityChange: null,
           raw: raw[0],
           referral: null,
         },
@@ -259,6 +263,69 @@ describe('normalize: shapes Meta does not send', () => {
   });
   const one = (body: unknown) => messagesOf(normalize(body, NOW).changes[0]!);
 
+  it('a username customer (Meta: user_id and username, no wa_id or from) is read by their BSUID', () => {
+    const U = 'US.13491208655302741918';
+    const c = one(
+      messages(
+        [{ from_user_id: U, id: 'wamid.U', timestamp: '1750090702', type: 'text', text: { body: 'Hi' } }],
+        {
+          contacts: [
+            {
+              profile: { name: 'Sheena', username: 'sheena.nelson' },
+              user_id: U,
+              parent_user_id: 'US.ENT.1',
+            },
+          ],
+        },
+      ),
+    );
+    expect(c.dropped).toEqual([]);
+    expect(c.messages[0]).toMatchObject({
+      from: U,
+      phone: null,
+      userId: U,
+      username: 'sheena.nelson',
+      parentUserId: 'US.ENT.1',
+      name: 'Sheena',
+      said: 'Hi',
+    });
+  });
+
+  it('identity changes and a shared phone are read for re-linking; statuses by recipient_user_id are kept', () => {
+    const c = one(
+      messages(
+        [
+          {
+            from_user_id: 'US.1',
+            id: 'wamid.S1',
+            type: 'system',
+            system: { body: 'changed', user_id: 'US.2', type: 'user_changed_user_id' },
+          },
+          {
+            from: '447700900001',
+            id: 'wamid.S2',
+            type: 'system',
+            system: { body: 'changed', wa_id: '447700900002', type: 'user_changed_number' },
+          },
+          {
+            from_user_id: 'US.3',
+            id: 'wamid.C',
+            type: 'contacts',
+            origin: 'contact_request',
+            contacts: [{ phones: [{ phone: '+44 7700 900003', wa_id: '447700900003' }] }],
+          },
+        ],
+        { statuses: [{ id: 'wamid.OUT', status: 'delivered', recipient_user_id: 'US.3' }] },
+      ),
+    );
+    expect(c.messages.map((m) => [m.from, m.phone, m.userId, m.identityChange])).toEqual([
+      ['US.1', null, 'US.1', { phone: null, userId: 'US.2', parentUserId: null }],
+      ['447700900001', '447700900001', null, { phone: '447700900002', userId: null, parentUserId: null }],
+      ['447700900003', '447700900003', 'US.3', null],
+    ]);
+    expect(c.statuses[0]).toMatchObject({ wamid: 'wamid.OUT', recipientId: null, recipientUserId: 'US.3' });
+  });
+
   it('a body that is not an object, or has no list of entries: nothing, without an error', () => {
     for (const body of [null, [], 'x', 42, {}, { entry: null }, { entry: { not: 'a list' } }]) {
       expect(normalize(body, NOW)).toEqual({ changes: [], dropped: [] });
@@ -356,6 +423,7 @@ describe('normalize: shapes Meta does not send', () => {
       {
         wamid: 'wamid.A',
         from: '447700900001',
+        phone: '447700900001',
         type: 'unknown',
         sentAtMs: NOW,
         contextWamid: null,
@@ -363,10 +431,14 @@ describe('normalize: shapes Meta does not send', () => {
         name: null,
         userId: null,
         referral: null,
+        username: null,
+        parentUserId: null,
+        identityChange: null,
       },
       {
         wamid: 'wamid.B',
         from: '447700900002',
+        phone: '447700900002',
         type: 'text',
         sentAtMs: NOW,
         contextWamid: null,
@@ -374,6 +446,9 @@ describe('normalize: shapes Meta does not send', () => {
         name: null,
         userId: null,
         referral: null,
+        username: null,
+        parentUserId: null,
+        identityChange: null,
       },
     ]);
   });

@@ -29,8 +29,13 @@ const isAccountField = (f: string): f is AccountField => ACCOUNT_FIELDS.has(f as
 /** A customer's message. */
 export interface InboundMessage {
   wamid: string;
-  /** The customer's wa_id. */
+  /**
+   * The customer's address: their phone's wa_id (`from`) when Meta names it, else their BSUID
+   * (`from_user_id`, a username customer without a phone). Resolved to the contact's address when applied.
+   */
   from: string;
+  /** The customer's phone (wa_id), when Meta names it. */
+  phone: string | null;
   /** Meta's message type (`unknown` when it names none). */
   type: string;
   sentAtMs: number;
@@ -38,9 +43,16 @@ export interface InboundMessage {
   contextWamid: string | null;
   /** What the customer said in words (a text's body, a quick-reply button's text): consent keywords. */
   said: string | null;
-  /** From the change's `contacts`: the customer's profile name and user id (BSUID), when given. */
+  /** From the message and the change's `contacts`: the customer's profile name and user id (BSUID), when given. */
   name: string | null;
   userId: string | null;
+  username: string | null;
+  parentUserId: string | null;
+  /**
+   * A system message telling that the customer's phone or BSUID changed (`user_changed_number`,
+   * `user_changed_user_id`): their new identifiers, for re-linking the contact.
+   */
+  identityChange: { phone: string | null; userId: string | null; parentUserId: string | null } | null;
   /** The message as Meta sent it (cleaned of what PostgreSQL refuses): stored as its content. */
   raw: Json;
   /** A Click-to-WhatsApp ad's or post's `referral` (with `ctwa_clid`), when the message came from one. */
@@ -54,6 +66,9 @@ export interface StatusUpdate {
   occurredAtMs: number;
   /** Meta's first error, when the status carries any. */
   error: unknown;
+  /** The recipient's phone (`recipient_id`) and BSUID (`recipient_user_id`), when named. */
+  recipientId: string | null;
+  recipientUserId: string | null;
   /** The status as Meta sent it: recorded as the status event's payload. */
   raw: Json;
 }
@@ -205,7 +220,9 @@ const Required = z.union([z.string().min(1), z.number().transform(String)]);
 const opt = <T extends z.ZodType>(s: T) => s.optional().catch(undefined);
 
 const Message = z.looseObject({
-  from: Required,
+  from: opt(Required),
+  from_user_id: opt(z.string().min(1)),
+  from_parent_user_id: opt(z.string().min(1)),
   id: Required,
   type: opt(z.string()),
   timestamp: z.unknown().optional(),
@@ -213,6 +230,18 @@ const Message = z.looseObject({
   text: opt(z.looseObject({ body: opt(z.string()) })),
   button: opt(z.looseObject({ text: opt(z.string()) })),
   referral: opt(z.looseObject({})),
+  /** `contact_request`: the customer shared their own phone, answering a request for it. */
+  origin: opt(z.string()),
+  contacts: opt(z.array(z.looseObject({ phones: opt(z.array(z.looseObject({ wa_id: opt(Text) }))) }))),
+  system: opt(
+    z.looseObject({
+      type: opt(z.string()),
+      wa_id: opt(Text),
+      new_wa_id: opt(Text),
+      user_id: opt(z.string().min(1)),
+      parent_user_id: opt(z.string().min(1)),
+    }),
+  ),
 });
 
 const Status = z.looseObject({
@@ -220,12 +249,15 @@ const Status = z.looseObject({
   status: Required,
   timestamp: z.unknown().optional(),
   errors: opt(z.array(z.unknown())),
+  recipient_id: opt(Text),
+  recipient_user_id: opt(z.string().min(1)),
 });
 
 const Profile = z.looseObject({
   wa_id: opt(Text),
-  profile: opt(z.looseObject({ name: opt(z.string()) })),
-  user_id: opt(z.string()),
+  profile: opt(z.looseObject({ name: opt(z.string()), username: opt(z.string().min(1)) })),
+  user_id: opt(z.string().min(1)),
+  parent_user_id: opt(z.string().min(1)),
 });
 
 const MessagesValue = z.looseObject({
@@ -330,11 +362,14 @@ export function normalize(body: unknown, now = Date.now()): NormalizedBatch {
 function messagesChange(base: ChangeBase, value: Json, now: number): MessagesChange {
   const v = MessagesValue.parse(value);
   const dropped: string[] = [];
-  // A customer's profile by wa_id (the last one named wins).
+  // A customer's profile by wa_id and by BSUID (the last one named wins): a username customer's
+  // has a user_id and no wa_id.
   const profiles = new Map<string, z.infer<typeof Profile>>();
   for (const raw of v.contacts ?? []) {
     const p = Profile.safeParse(raw);
-    if (p.success) profiles.set(p.data.wa_id ?? '', p.data);
+    if (!p.success) continue;
+    if (p.data.wa_id) profiles.set(`wa ${p.data.wa_id}`, p.data);
+    if (p.data.user_id) profiles.set(`user ${p.data.user_id}`, p.data);
   }
   const at = (timestamp: unknown) => epochMsOf(timestamp, now);
   const messages: InboundMessage[] = [];
@@ -344,18 +379,45 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
       dropped.push(isObject(raw) ? 'message without from/id' : 'message that is not an object');
       continue;
     }
-    const { from, id, type, context, text, button, referral } = m.data;
-    const profile = profiles.get(from);
+    const { id, type, context, text, button, system, referral } = m.data;
+    const profile =
+      (m.data.from ? profiles.get(`wa ${m.data.from}`) : undefined) ??
+      (m.data.from_user_id ? profiles.get(`user ${m.data.from_user_id}`) : undefined);
+    // The answer to "share your phone number" carries it: the customer's own, linked to their BSUID.
+    const shared =
+      type === 'contacts' && m.data.origin === 'contact_request'
+        ? digits(m.data.contacts?.[0]?.phones?.[0]?.wa_id) || null
+        : null;
+    const phone = m.data.from ?? profile?.wa_id ?? shared;
+    const userId = m.data.from_user_id ?? profile?.user_id ?? null;
+    const from = phone ?? userId;
+    if (!from) {
+      dropped.push('message without from/id');
+      continue;
+    }
     const said = type === 'text' ? text?.body : button?.text;
+    const changed =
+      type === 'system' &&
+      (system?.type === 'user_changed_number' || system?.type === 'user_changed_user_id');
     messages.push({
       wamid: id,
       from,
+      phone,
       type: type ?? 'unknown',
       sentAtMs: at(m.data.timestamp),
       contextWamid: context?.id ?? null,
       said: said ?? null,
       name: profile?.profile?.name ?? null,
-      userId: profile?.user_id ?? null,
+      userId,
+      username: profile?.profile?.username ?? null,
+      parentUserId: m.data.from_parent_user_id ?? profile?.parent_user_id ?? null,
+      identityChange: changed
+        ? {
+            phone: digits(system?.wa_id ?? system?.new_wa_id) || null,
+            userId: system?.user_id ?? null,
+            parentUserId: system?.parent_user_id ?? null,
+          }
+        : null,
       raw,
       referral: referral ?? null,
     });
@@ -373,6 +435,8 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
       status: s.data.status,
       occurredAtMs: at(s.data.timestamp),
       error: errors.length ? errors[0] : null,
+      recipientId: s.data.recipient_id ?? null,
+      recipientUserId: s.data.recipient_user_id ?? null,
       raw,
     });
   }

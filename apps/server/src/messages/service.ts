@@ -6,12 +6,16 @@ import { openConversation, touchConversation } from '../conversations/writes.ts'
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
+import { isBsuid } from '../lib/address.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
 import { insertOutboundMessage } from './repo.ts';
 
 type OnCommit = (f: () => unknown) => void;
+
+/** Why an authentication template is refused to a customer known only by their BSUID (409 details, campaign skip reason). */
+export const BSUID_AUTHENTICATION = 'authentication_template_needs_phone';
 
 export type OutboundSource = 'inbox' | 'api' | 'automation' | 'system';
 
@@ -115,10 +119,17 @@ export function createOutboundService(deps: {
   }
 
   /**
-   * Checks a template send: the template exists for the number's account, approved and active.
+   * Checks a template send: the template exists for the number's account, approved and active; an
+   * authentication template needs the customer's phone (Meta refuses it to a business-scoped user id).
    * Returns its category (undefined for other messages).
    */
-  async function checkTemplate(tx: Db | Tx, orgId: string, wabaId: string, content: MessageContent) {
+  async function checkTemplate(
+    tx: Db | Tx,
+    orgId: string,
+    wabaId: string,
+    content: MessageContent,
+    to: string,
+  ) {
     if (content.type !== 'template') return undefined;
     const { name, language } = content.template;
     const [t] = await queryRows<{ status: string; active: boolean; category: string }>(
@@ -140,6 +151,13 @@ export function createOutboundService(deps: {
       throw new AppError('CONFLICT', `Template "${name}" (${language.code}) is ${t.status}, not APPROVED`, {
         details: { reason: 'template_not_approved', status: t.status },
       });
+    }
+    if (t.category === 'AUTHENTICATION' && isBsuid(to)) {
+      throw new AppError(
+        'CONFLICT',
+        `Template "${name}" is an authentication template: Meta sends those only to a phone number, and this customer is known only by their WhatsApp username. Ask for their phone number first.`,
+        { details: { reason: BSUID_AUTHENTICATION } },
+      );
     }
     return t.category;
   }
@@ -173,7 +191,7 @@ export function createOutboundService(deps: {
           { details: { conversation_id: conv.id } },
         );
       }
-      const category = await checkTemplate(tx, orgId, number.waba_id, content);
+      const category = await checkTemplate(tx, orgId, number.waba_id, content, contact.wa_id);
       // A customer who stopped marketing messages from the number gets no MARKETING template (409).
       if (category === 'MARKETING') await consent.assertMarketingAllowed(orgId, number.id, contact.wa_id, tx);
       if (input.purpose !== 'consent_confirmation') {

@@ -36,6 +36,9 @@ export async function startSandbox(services: Services, serverUrl: string) {
       // Customers the agents add themselves (not the regular ones) sometimes answer too.
       reply_rate: 0.3,
       undeliverable_rate: 0,
+      // Random customers keep their phones (tests address them by phone): the username customer of the
+      // sandbox is its persona Kenji Sato. `PUT /_sim/customers` can raise the share.
+      username_rate: 0,
       read_delay_ms: pace.read_delay_ms,
       reply_delay_ms: pace.reply_delay_ms[1],
     },

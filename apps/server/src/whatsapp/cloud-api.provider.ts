@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { MessageContent } from '@openwaba/contracts';
 import { Agent, type Dispatcher, FormData, request, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
+import { addressing } from '../lib/address.ts';
 import { readLimited } from '../lib/read-limited.ts';
 import { GraphError } from './graph-error.ts';
 import {
@@ -195,7 +196,8 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       const body = {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
-        to,
+        // A phone goes as `to`, a business-scoped user id (a customer without a known phone) as `recipient`.
+        ...addressing(to),
         ...withLanguagePolicy(content),
         ...(sendOpts.replyTo ? { context: { message_id: sendOpts.replyTo } } : {}),
         ...(sendOpts.bizOpaqueCallbackData
@@ -218,6 +220,7 @@ export function createCloudApiProvider(opts: CloudApiOptions): WhatsAppProvider 
       return {
         wamid: message.id,
         waId: contact.wa_id,
+        userId: contact.user_id,
         input: contact.input,
         messageStatus: message.message_status,
       };

@@ -13,6 +13,8 @@ describe('Graph error classification', () => {
     [131047, 400, 'recipient'],
     [131026, 400, 'recipient'],
     [131050, 400, 'recipient'],
+    // A business-scoped user id cannot receive this message (an authentication template to a BSUID).
+    [131062, 400, 'recipient'],
     [132001, 404, 'template'],
     [132000, 400, 'template'],
     [2388019, 400, 'template'],

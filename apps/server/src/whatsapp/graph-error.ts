@@ -16,7 +16,9 @@ export interface GraphErrorInit {
 
 const THROTTLED = new Set([4, 17, 32, 613, 80007, 130429, 131048, 131056, 131064, 133016]);
 const TOKEN = new Set([0, 102, 104, 190, 463, 467]);
-const RECIPIENT = new Set([130403, 131021, 131026, 131030, 131047, 131049, 131050]);
+// 131062: a business-scoped user id cannot receive this message (an authentication template to a
+// customer known only by their BSUID): the recipient, not the message, is the problem.
+const RECIPIENT = new Set([130403, 131021, 131026, 131030, 131047, 131049, 131050, 131062]);
 const TRANSIENT = new Set([1, 2, 131000, 131016, 131057, 133004]);
 
 export function classifyGraphError(

@@ -38,6 +38,8 @@ export const SendResult = z.object({
 export interface SentMessage {
   wamid: string;
   waId: string | undefined;
+  /** The recipient's business-scoped user id, when the send named one (`recipient`). */
+  userId?: string | undefined;
   input: string;
   messageStatus: string | undefined;
 }
@@ -141,6 +143,7 @@ export interface UploadFile {
 export interface WhatsAppProvider {
   sendMessage(
     creds: NumberCredentials,
+    /** The customer's address: phone digits (sent as `to`) or a BSUID (sent as `recipient`). */
     to: string,
     content: MessageContent,
     opts?: SendOptions,

@@ -51,6 +51,8 @@ export function createSending(
     body: Record<string, unknown>,
     category: string | undefined,
     missingMedia: boolean,
+    /** Sent to the customer's business-scoped user id (`recipient`), not their phone. */
+    viaUserId?: string,
   ) {
     const now = Date.now();
     const id = store.wamid(to);
@@ -76,6 +78,8 @@ export function createSending(
     stats.accepted++;
 
     const c = customer(to);
+    // The business messaged their phone: from now on Meta shares it in webhooks (its contact book).
+    if (!viaUserId) c.contactBook = true;
     const b = numbers.behaviourOf(n);
     const open = windowOpen(c, n.phone_number_id, now);
     let failure: number | undefined;
@@ -114,6 +118,7 @@ export function createSending(
           wamid: id,
           status: s,
           recipient: to,
+          ...(viaUserId ? { recipientUserId: viaUserId } : {}),
           ...(category ? { category } : {}),
           conversationId: conversationId(n, to, category ?? 'SERVICE', now),
           ...(rec.biz_opaque_callback_data ? { bizOpaqueCallbackData: rec.biz_opaque_callback_data } : {}),

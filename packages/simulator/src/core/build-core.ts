@@ -48,6 +48,7 @@ export function buildCore(opts: SimOptions) {
     startedAt: store.startedAt,
     byToken: numbers.byToken,
     customer: customers.customer,
+    byUserId: customers.byUserId,
     windowOpen: customers.windowOpen,
     takeThroughput: sending.takeThroughput,
     takePair: sending.takePair,

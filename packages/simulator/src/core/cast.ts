@@ -92,7 +92,9 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
     if (!r.hooks.conversationStatus) return 'none';
     m.asking++;
     try {
-      return await r.hooks.conversationStatus(m.persona.wa_id);
+      // The business knows a username persona by their BSUID.
+      const c = customers.customer(m.persona.wa_id);
+      return await r.hooks.conversationStatus(c.username ? c.user_id : m.persona.wa_id);
     } catch (err) {
       r.hooks.onError?.(err);
       return 'open';
@@ -213,7 +215,10 @@ export function createCast(store: Store, customers: Customers, emitter: Emitter)
       const opts = CastOptions.parse(input);
       const members = new Map<string, Member>();
       for (const p of PERSONAS.slice(0, opts.personas)) {
-        customers.customer(p.wa_id).name = p.name;
+        const c = customers.customer(p.wa_id);
+        c.name = p.name;
+        if (p.username) c.username = p.username;
+        else delete c.username;
         const rnd = createRandom(seedFrom(`persona:${p.wa_id}`, store.opts.seed));
         members.set(p.wa_id, { persona: p, rnd, state: { visits: 0 }, asking: 0 });
       }

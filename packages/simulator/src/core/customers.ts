@@ -1,8 +1,16 @@
+import { userId } from '../events/context.ts';
 import type { EventContext, NumberRef } from '../events/index.ts';
 import { mediaUrl, sampleMedia, storedMedia } from '../media.ts';
 import { createRandom, seedFrom } from '../random.ts';
 import type { CustomerState, SimNumber } from '../state.ts';
 import { DAY, type Store } from './store.ts';
+
+/** A username as WhatsApp users pick them: lower case, a dot, a few digits. */
+const usernameOf = (first: string, last: string, waId: string) =>
+  `${first}.${last}${waId.slice(-2)}`
+    .normalize('NFD')
+    .replace(/[^A-Za-z0-9.]/g, '')
+    .toLowerCase();
 
 const FIRST_NAMES = [
   'Ana',
@@ -37,6 +45,8 @@ const LAST_NAMES = [
 
 export interface CustomerPatch {
   name?: string;
+  /** A username (the customer then hides their phone in webhooks); null: none. */
+  username?: string | null;
   undeliverable?: boolean;
   opted_out_marketing?: boolean;
   window?: 'open' | 'closed';
@@ -46,22 +56,28 @@ export type Customers = ReturnType<typeof createCustomers>;
 
 /** The simulated customers: made up on first contact (seeded by wa_id), their 24 h window, event contexts. */
 export function createCustomers(store: Store) {
-  const { opts, customers, media } = store;
+  const { opts, customers, customersByUserId, media } = store;
 
   function customer(waId: string): CustomerState {
     let c = customers.get(waId);
     if (!c) {
       const r = createRandom(seedFrom(waId, opts.seed));
+      const first = r.pick(FIRST_NAMES);
+      const last = r.pick(LAST_NAMES);
       c = {
         wa_id: waId,
-        name: `${r.pick(FIRST_NAMES)} ${r.pick(LAST_NAMES)}`,
+        name: `${first} ${last}`,
+        user_id: userId(waId),
         rnd: r,
         lastInboundAt: new Map(),
         undeliverable: false,
         optedOutMarketing: false,
       };
       c.undeliverable = r.chance(store.behaviour.undeliverable_rate);
+      // Drawn after the others so that adding it changed no existing customer's draws.
+      if (r.chance(store.behaviour.username_rate)) c.username = usernameOf(first, last, waId);
       customers.set(waId, c);
+      customersByUserId.set(c.user_id, c);
     }
     return c;
   }
@@ -81,7 +97,11 @@ export function createCustomers(store: Store) {
     };
     return {
       number: ref,
-      customer: { wa_id: c.wa_id, name: c.name },
+      customer: {
+        wa_id: c.wa_id,
+        name: c.name,
+        ...(c.username ? { username: c.username, phoneHidden: !c.contactBook } : {}),
+      },
       rnd: c.rnd,
       now: Math.floor(Date.now() / 1000),
       wamid: () => store.wamid(c.wa_id),
@@ -104,11 +124,18 @@ export function createCustomers(store: Store) {
   function setCustomer(waId: string, patch: CustomerPatch) {
     const c = customer(waId);
     if (patch.name) c.name = patch.name;
+    if (patch.username !== undefined) {
+      if (patch.username) c.username = patch.username;
+      else delete c.username;
+    }
     if (patch.undeliverable !== undefined) c.undeliverable = patch.undeliverable;
     if (patch.opted_out_marketing !== undefined) c.optedOutMarketing = patch.opted_out_marketing;
     if (patch.window) c.windowOverride = patch.window;
     return c;
   }
 
-  return { customer, windowOpen, context, setCustomer };
+  /** The customer of a business-scoped user id, when one was made up. */
+  const byUserId = (id: string) => customersByUserId.get(id);
+
+  return { customer, byUserId, windowOpen, context, setCustomer };
 }

@@ -34,6 +34,10 @@ export function createReplies(store: Store, numbers: Numbers, emitter: Emitter) 
       const btn = c.rnd.pick(interactive.action.buttons ?? []);
       kind = 'button_reply';
       Object.assign(params, { id: btn.reply.id, title: btn.reply.title });
+    } else if (interactive?.type === 'request_contact_info') {
+      // Asked for their phone number (a username customer): they share it (webhooks carry it from then on).
+      kind = 'contact_request';
+      c.contactBook = true;
     } else if (interactive?.type === 'list') {
       const rows = (interactive.action.sections ?? []).flatMap((s) => s.rows);
       const row = c.rnd.pick(rows);

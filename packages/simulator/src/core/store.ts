@@ -91,6 +91,8 @@ export function createStore(opts: SimOptions) {
     templates: new Map<string, SimTemplate>(),
     media: new Map<string, StoredMedia>(),
     customers: new Map<string, CustomerState>(),
+    /** Customers by business-scoped user id (a send's `recipient`). */
+    customersByUserId: new Map<string, CustomerState>(),
     sent: new Map<string, SentRecord>(),
     inbound: new Map<string, InboundRecord>(),
     pairBuckets: new Map<string, TokenBucket>(),

@@ -19,6 +19,10 @@ export interface NumberRef {
 export interface Customer {
   wa_id: string;
   name: string;
+  /** A username customer: webhooks carry their username… */
+  username?: string;
+  /** …and, when their phone is hidden from the business, their BSUID without the phone. */
+  phoneHidden?: boolean;
 }
 
 export interface MediaRef {
@@ -70,11 +74,17 @@ export function metadata(n: NumberRef) {
 export function contactOf(c: Customer) {
   const uid = userId(c.wa_id);
   return {
-    profile: { name: c.name },
-    wa_id: c.wa_id,
+    profile: { name: c.name, ...(c.username ? { username: c.username } : {}) },
+    // A username customer's phone is withheld (Meta's contact book aside).
+    ...(c.phoneHidden ? {} : { wa_id: c.wa_id }),
     user_id: uid,
     parent_user_id: uid.replace('US.', 'US.ENT.'),
   };
+}
+
+/** Who sent a message: `from` (the phone), or for a username customer `from_user_id` (the BSUID) alone. */
+export function senderOf(c: Customer) {
+  return c.phoneHidden ? { from_user_id: userId(c.wa_id) } : { from: c.wa_id };
 }
 
 /** A change whose value carries the number's metadata (and the customer's contact): field `messages` and kin. */
@@ -113,7 +123,7 @@ export function inboundMessage(
             : undefined));
   return {
     ...(context ? { context } : {}),
-    from: ctx.customer.wa_id,
+    ...senderOf(ctx.customer),
     id: ctx.wamid(),
     timestamp: String(ctx.now),
     type,

@@ -3,6 +3,28 @@ import { type Builder, inboundMessage, messagesValue, str, userId } from './cont
 
 /** A customer's answers to what the business sent: template buttons, interactive replies, flows. */
 export const REPLY_KINDS: Record<string, Builder> = {
+  /** The answer to a `request_contact_info` message: the customer shares their own phone number. */
+  contact_request: (ctx, p) =>
+    messagesValue(ctx, {
+      messages: [
+        {
+          ...inboundMessage(
+            ctx,
+            'contacts',
+            {
+              contacts: [
+                {
+                  name: { formatted_name: ctx.customer.name, first_name: ctx.customer.name.split(' ')[0] },
+                  phones: [{ phone: `+${ctx.customer.wa_id}`, wa_id: ctx.customer.wa_id, type: 'CELL' }],
+                },
+              ],
+            },
+            { context: { id: str(p, 'context_message_id', ctx.wamid()) } },
+          ),
+          origin: 'contact_request',
+        },
+      ],
+    }),
   button: (ctx, p) =>
     messagesValue(ctx, {
       messages: [

@@ -11,6 +11,8 @@ export interface StatusInput {
   wamid: string;
   status: 'sent' | 'delivered' | 'read' | 'failed' | 'played';
   recipient: string;
+  /** The message was sent to the customer's BSUID (`recipient`): the status names it as `recipient_user_id`. */
+  recipientUserId?: string;
   /** Template category, or undefined for a service (free-form) message. */
   category?: string;
   conversationId?: string;
@@ -26,7 +28,8 @@ export function statusChange(ctx: EventContext, s: StatusInput): Change {
     id: s.wamid,
     status: s.status,
     timestamp: String(ctx.now),
-    recipient_id: s.recipient,
+    // Sent to a BSUID: `recipient_user_id`, and no phone (none was used).
+    ...(s.recipientUserId ? { recipient_user_id: s.recipientUserId } : { recipient_id: s.recipient }),
   };
   if (s.group) {
     Object.assign(status, {
@@ -52,7 +55,8 @@ export function statusChange(ctx: EventContext, s: StatusInput): Change {
       category,
     };
   }
-  return messagesValue(ctx, { statuses: [status] });
+  // Meta leaves the contacts out of a failed status.
+  return messagesValue(ctx, { statuses: [status] }, !s.recipientUserId || s.status !== 'failed');
 }
 
 export const STATUS_KINDS: Record<string, Builder> = {

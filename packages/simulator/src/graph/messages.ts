@@ -3,6 +3,10 @@ import type { Core } from '../core/build-core.ts';
 import { graphError } from '../errors.ts';
 import { classifyIssues, MarkReadBody, SendBody } from '../send-schema.ts';
 import { checkTemplateParams } from '../templates.ts';
+
+/** A business-scoped user id (or a parent one): a country code, a dot, letters and digits. */
+const BSUID = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+
 import type { GraphHttp, Params } from './http.ts';
 import { registerMarketingMessagesRoute } from './marketing-messages.ts';
 
@@ -43,7 +47,26 @@ export function registerMessageRoutes(app: FastifyInstance, core: Core, http: Gr
       return fail(reply, graphError(c.code, rnd, { details: c.details }));
     }
     const msg = parsed.data;
-    const to = msg.to.replace(/[\s+()-]/g, '');
+    // `to` (a phone) wins over `recipient` (a business-scoped user id), as at Meta.
+    let viaUserId: string | undefined;
+    let to: string;
+    if (msg.to !== undefined) to = msg.to.replace(/[\s+()-]/g, '');
+    else if (msg.recipient !== undefined) {
+      if (!BSUID.test(msg.recipient)) {
+        return fail(
+          reply,
+          graphError(131009, rnd, {
+            details: `Parameter recipient is not a valid business-scoped user ID: ${msg.recipient}`,
+          }),
+        );
+      }
+      const c = core.byUserId(msg.recipient.replace('.ENT.', '.'));
+      if (!c) return fail(reply, graphError(131026, rnd));
+      viaUserId = msg.recipient;
+      to = c.wa_id;
+    } else {
+      return fail(reply, graphError(131008, rnd, { details: 'The parameter to or recipient is required.' }));
+    }
     if (!/^\d{7,15}$/.test(to)) {
       return fail(
         reply,
@@ -70,6 +93,8 @@ export function registerMessageRoutes(app: FastifyInstance, core: Core, http: Gr
       }
       if (t.status === 'PAUSED') return fail(reply, graphError(132015, rnd));
       if (t.status === 'DISABLED') return fail(reply, graphError(132016, rnd));
+      // Authentication templates go to phone numbers only.
+      if (viaUserId && t.category === 'AUTHENTICATION') return fail(reply, graphError(131062, rnd));
       const bad = checkTemplateParams(t, msg.template.components as never);
       if (bad) return fail(reply, graphError(bad.code, rnd, { details: bad.details }));
       category = t.category;
@@ -82,10 +107,18 @@ export function registerMessageRoutes(app: FastifyInstance, core: Core, http: Gr
       const m = core.media.get(id);
       return !m || m.phone_number_id !== n.phone_number_id;
     });
-    const id = core.accept(n, to, msg as unknown as Record<string, unknown>, category, missingMedia);
+    const id = core.accept(
+      n,
+      to,
+      msg as unknown as Record<string, unknown>,
+      category,
+      missingMedia,
+      viaUserId,
+    );
     return {
       messaging_product: 'whatsapp',
-      contacts: [{ input: msg.to, wa_id: to }],
+      // A send to a BSUID answers with the user id and no wa_id.
+      contacts: [viaUserId ? { input: viaUserId, user_id: viaUserId } : { input: msg.to, wa_id: to }],
       messages: [{ id, ...(msg.type === 'template' ? { message_status: 'accepted' } : {}) }],
     };
   };

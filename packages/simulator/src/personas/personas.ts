@@ -57,11 +57,15 @@ export const PERSONAS: Persona[] = [
     place: 'Apartment',
     at: [45.764, 4.8357],
   }),
-  persona('818012340106', 'Kenji Sato', ['pickup', 'order'], {
-    order: 'A-1095',
-    city: 'Osaka',
-    address: '3-1 Umeda, Kita-ku, Osaka',
-    place: 'Outside the shop',
-    at: [34.7025, 135.4959],
-  }),
+  // A username customer: the business sees "@kenji.sato" and a BSUID, never his phone.
+  {
+    ...persona('818012340106', 'Kenji Sato', ['pickup', 'order'], {
+      order: 'A-1095',
+      city: 'Osaka',
+      address: '3-1 Umeda, Kita-ku, Osaka',
+      place: 'Outside the shop',
+      at: [34.7025, 135.4959],
+    }),
+    username: 'kenji.sato',
+  },
 ];

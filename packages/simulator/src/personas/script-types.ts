@@ -40,6 +40,8 @@ export interface Topic {
 export interface Persona {
   wa_id: string;
   name: string;
+  /** A username customer: their webhooks carry their BSUID and username, never their phone. */
+  username?: string;
   /** Fills `{key}` in texts: order number, city, address… */
   details: Record<string, string>;
   /** The topics of their conversations, in turn (the first one first). */

@@ -370,6 +370,8 @@ describe(`contact import on ${settings.backend}`, () => {
       'plan',
       'consent',
       'created_at',
+      'user_id',
+      'username',
     ]);
     for (const [i, name] of dangerous.entries()) {
       const row = rows.find((r) => r.phone === e164(700 + i));
@@ -538,5 +540,40 @@ describe(`contact import on ${settings.backend}`, () => {
     expect(await t.app.services.contactImports.purgeStale(24)).toBeGreaterThanOrEqual(1);
     expect(await readdir(join(dataDir, 'imports'))).not.toContain(`${up.id}.upload`);
     expect((await owner.get(`/api/v1/contacts/imports/${up.id}`)).json()).toMatchObject({ state: 'failed' });
+  });
+
+  it('a business-scoped user id in the phone column is a username customer; the export gives it back', async () => {
+    const U = 'GB.90210000000000000001';
+    // A BSUID already linked to a phone finds that contact (updated, not duplicated).
+    const linked = await owner.post('/api/v1/contacts', { phone: e164(96), name: 'Linked' });
+    expect(linked.statusCode, linked.body).toBe(201);
+    await t.database.query(`update contacts set user_id = 'GB.90210000000000000002' where id = $1`, [
+      linked.json().id,
+    ]);
+    const up = await uploadOk(
+      `Name,Phone\nUsername customer,${U}\nLinked again,GB.90210000000000000002\nDuplicate,${U}\n`,
+    );
+    const options = { mapping: up.suggested_mapping, on_duplicate: 'update' };
+    expect(await importNow(up.id, options)).toMatchObject({
+      state: 'completed',
+      counts: { new: 1, updated: 1, duplicates: 1 },
+    });
+    const [c] = await t.database.query<{ wa_id: string; phone: string | null; user_id: string }>(
+      `select wa_id, phone, user_id from contacts where user_id = $1`,
+      [U],
+    );
+    expect(c).toEqual({ wa_id: U, phone: null, user_id: U });
+    expect((await owner.get(`/api/v1/contacts/${linked.json().id}`)).json()).toMatchObject({
+      name: 'Linked again',
+      phone: e164(96),
+    });
+    // Search by the BSUID finds it; the export lists it with an empty phone and its user id.
+    const found = (await owner.get(`/api/v1/contacts?q=${U}`)).json().data as { user_id: string }[];
+    expect(found.map((x) => x.user_id)).toEqual([U]);
+    const rows = parse((await owner.get('/api/v1/contacts/export')).body, { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows.find((r) => r.user_id === U)).toMatchObject({ phone: '', name: 'Username customer' });
   });
 });

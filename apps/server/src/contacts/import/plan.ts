@@ -2,6 +2,7 @@ import type { ImportCounts, ImportOptions, PreviewRow, RowOutcome } from '@openw
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
 import { queryRows } from '../../db/tx.ts';
+import { isBsuid } from '../../lib/address.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { coerceFieldValue, type FieldDef, type StoredValue } from '../fields.ts';
 import type { ColumnIndexes } from './mapping.ts';
@@ -11,7 +12,9 @@ import type { SheetRow } from './rows.ts';
 export interface GoodRow {
   ok: true;
   rowNumber: number;
+  /** The contact's address: phone digits, or a BSUID (a customer known by their username). */
   waId: string;
+  /** E.164, or the BSUID as written. */
   e164: string;
   country: string | null;
   name: string | null;
@@ -58,10 +61,13 @@ export function createRowReader(opts: {
       reason,
       outcome,
     });
-    const phone = normalizePhone(rawPhone, {
-      defaultRegion: opts.region,
-      allowedCountries: opts.allowedCountries,
-    });
+    // A business-scoped user id in the phone column stands for a customer known by their username.
+    const phone = isBsuid(rawPhone)
+      ? ({ ok: true, waId: rawPhone, e164: rawPhone, country: null } as const)
+      : normalizePhone(rawPhone, {
+          defaultRegion: opts.region,
+          allowedCountries: opts.allowedCountries,
+        });
     if (!phone.ok) return bad(`phone: ${phone.reason}`);
     const name = [cell(columns.name), cell(columns.lastName)].filter(Boolean).join(' ');
     if (name.length > 200) return bad('name: longer than 200 characters', name);
@@ -107,7 +113,7 @@ export interface Existing {
   tags: Set<string>;
 }
 
-/** The contacts of the organisation among these phones, with what an import could change. */
+/** The contacts of the organisation among these phones (or BSUIDs), with what an import could change. */
 export async function findExisting(tx: Db | Tx, orgId: string, waIds: string[]) {
   const rows = await queryRows<{
     id: string;
@@ -120,11 +126,13 @@ export async function findExisting(tx: Db | Tx, orgId: string, waIds: string[]) 
     // One index probe per phone (a lateral join that `limit 1` keeps from being flattened): with
     // `wa_id = any(array)` or a plain join the planner, misled by the
     // statistics of a table the import's own transaction is filling, scans every contact of the org.
-    sql`select c.id, c.wa_id, c.name, c.fields,
+    // A BSUID finds its contact by user id too (a customer whose phone is known since).
+    sql`select c.id, w.wa_id, c.name, c.fields,
                (select array_agg(lower(t.name)) from contact_tags ct join tags t on t.id = ct.tag_id
                  where ct.contact_id = c.id) as tags
           from unnest(${sql.param(waIds)}::text[]) w(wa_id)
-          cross join lateral (select * from contacts x where x.org_id = ${orgId} and x.wa_id = w.wa_id limit 1) c`,
+          cross join lateral (select * from contacts x where x.org_id = ${orgId} and x.wa_id = w.wa_id
+            union all select * from contacts x where x.org_id = ${orgId} and x.user_id = w.wa_id limit 1) c`,
   );
   return new Map<string, Existing>(
     rows.map((r) => [

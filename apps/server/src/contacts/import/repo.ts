@@ -221,8 +221,8 @@ export async function insertRejects(tx: Tx, orgId: string, importId: string, bad
 export async function insertImportedContacts(tx: Tx, orgId: string, fresh: GoodRow[]) {
   return queryRows<{ id: string; wa_id: string }>(
     tx,
-    sql`insert into contacts (org_id, wa_id, name, country, fields)
-        select ${orgId}, u.w, u.n, u.c, u.f
+    sql`insert into contacts (org_id, wa_id, user_id, name, country, fields)
+        select ${orgId}, u.w, case when u.w !~ '^[0-9]+$' then u.w end, u.n, u.c, u.f
           from unnest(${sql.param(fresh.map((r) => r.waId))}::text[], ${sql.param(fresh.map((r) => r.name))}::text[],
                       ${sql.param(fresh.map((r) => r.country))}::text[],
                       ${sql.param(fresh.map((r) => JSON.stringify(r.fields)))}::jsonb[]) as u(w, n, c, f)

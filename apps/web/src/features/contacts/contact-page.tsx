@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, BackLink, Badge, Button, Card, Field, Input, Select } from '../../components/ui.tsx';
-import { phoneOf } from '../inbox/format.ts';
+import { addressOf } from '../inbox/format.ts';
 import { ContactTimeline } from './contact-timeline.tsx';
 import { contactKeys, tagKeys } from './keys.ts';
 import { ConfirmDialog, ConsentBadge, dateTime, SOURCE_LABEL, TagChip } from './parts.tsx';
@@ -45,12 +45,12 @@ function ContactView({ contact }: { contact: Contact }) {
     <>
       <div className="flex flex-wrap items-center justify-between gap-3">
         <div>
-          <h1 className="text-xl font-semibold text-slate-900">{contact.name || phoneOf(contact.phone)}</h1>
+          <h1 className="text-xl font-semibold text-slate-900">{contact.name || addressOf(contact)}</h1>
           <p
             className="text-sm text-slate-600"
             title={phonesHidden ? "Your organisation hides customers' numbers" : undefined}
           >
-            {phoneOf(contact.phone)}
+            {addressOf(contact)}
             {contact.country && ` · ${contact.country}`} · added{' '}
             {new Date(contact.created_at).toLocaleDateString()} ·{' '}
             <span data-testid="contact-last-message">
@@ -59,6 +59,14 @@ function ContactView({ contact }: { contact: Contact }) {
                 : 'no message yet'}
             </span>
           </p>
+          {(contact.username || contact.user_id) && (
+            <p className="text-xs text-slate-500" data-testid="contact-whatsapp-ids">
+              {contact.username && contact.phone && `@${contact.username} · `}
+              {contact.user_id && (
+                <span title="WhatsApp business-scoped user id">user id {contact.user_id}</span>
+              )}
+            </p>
+          )}
         </div>
         <div className="flex items-center gap-2">
           <ConsentBadge state={contact.consent.state} />

@@ -6,7 +6,7 @@ import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { type Column, RowLink, Table } from '../../components/table.tsx';
 import { Alert, Button, DownloadLink, EmptyState, PageHeader, Select } from '../../components/ui.tsx';
-import { phoneOf } from '../inbox/format.ts';
+import { addressOf } from '../inbox/format.ts';
 import { SectionPlaceholder } from '../sections/empty-sections.tsx';
 import { isFiltered, useContactFilter } from './contact-filter.ts';
 import { ContactsFilters } from './contacts-filters.tsx';
@@ -25,7 +25,7 @@ const CONTACT_COLUMNS: Column<Contact>[] = [
       </RowLink>
     ),
   },
-  { header: 'Phone', className: 'whitespace-nowrap tabular-nums', cell: (c) => phoneOf(c.phone) },
+  { header: 'Phone', className: 'whitespace-nowrap tabular-nums', cell: (c) => addressOf(c) },
   {
     header: 'Tags',
     cell: (c) => (

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Alert, Button, Field, Input } from '../../components/ui.tsx';
-import { phoneOf } from '../inbox/format.ts';
+import { addressOf } from '../inbox/format.ts';
 import { inboxKeys } from '../inbox/keys.ts';
 import { contactKeys } from './keys.ts';
 import { ConfirmDialog } from './parts.tsx';
@@ -23,7 +23,7 @@ export function ContactPrivacyActions({ contact }: { contact: Contact }) {
   const qc = useQueryClient();
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
-  const who = contact.name || phoneOf(contact.phone);
+  const who = contact.name || addressOf(contact);
   const erase = useMutation({
     mutationFn: () => api.contacts.erase(contact.id),
     onSuccess: (r) => {

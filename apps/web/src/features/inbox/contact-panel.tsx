@@ -9,7 +9,7 @@ import { contactKeys } from '../contacts/keys.ts';
 import { usePhonesHidden, useTags } from '../contacts/queries.ts';
 import { useMembers } from '../settings/queries.ts';
 import { useInboxRights } from './composer.tsx';
-import { phoneOf } from './format.ts';
+import { addressOf, isBsuid } from './format.ts';
 import { inboxKeys } from './keys.ts';
 
 const CONSENT: Record<string, { label: string; tone: BadgeTone }> = {
@@ -64,8 +64,9 @@ export function ContactPanel({ conversation: c, onClose }: { conversation: Conve
         </div>
       )}
       <Section title="Contact">
-        <p className="font-medium text-slate-900">{c.contact.name ?? phoneOf(c.contact.wa_id)}</p>
-        <p className="text-sm text-slate-600">{phoneOf(c.contact.wa_id)}</p>
+        <p className="font-medium text-slate-900">{c.contact.name ?? addressOf(c.contact)}</p>
+        <p className="text-sm text-slate-600">{addressOf(c.contact)}</p>
+        {isBsuid(c.contact.wa_id) && <AskForPhone conversation={c} />}
         {phonesHidden && (
           <p className="text-xs text-slate-500">Your organisation hides customers' numbers.</p>
         )}
@@ -377,5 +378,45 @@ function Notes({ conversationId }: { conversationId: string }) {
         </form>
       )}
     </Section>
+  );
+}
+
+/**
+ * A customer known only by their username and business-scoped user id: one click sends Meta's
+ * "share your phone number" message (through the normal send path, so the 24-hour window applies);
+ * their answer brings the phone, which is linked to the contact.
+ */
+function AskForPhone({ conversation: c }: { conversation: Conversation }) {
+  const { canReply } = useInboxRights();
+  const qc = useQueryClient();
+  const ask = useMutation({
+    mutationFn: () =>
+      api.conversations.reply(c.id, {
+        content: {
+          type: 'interactive',
+          interactive: {
+            type: 'request_contact_info',
+            body: { text: 'Could you share your phone number with us? Tap the button below.' },
+            action: { name: 'request_contact_info' },
+          },
+        },
+      }),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: inboxKeys.messages(c.id) });
+      void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+    },
+  });
+  if (!canReply) return null;
+  return (
+    <div className="mt-2">
+      <p className="text-xs text-slate-500">No phone number: this customer uses a WhatsApp username.</p>
+      <Button variant="secondary" className="mt-1" disabled={ask.isPending} onClick={() => ask.mutate()}>
+        Ask for phone number
+      </Button>
+      {ask.isSuccess && (
+        <p className="mt-1 text-xs text-slate-600">Asked: their answer will link the phone.</p>
+      )}
+      {ask.error && <Alert>{errorMessage(ask.error)}</Alert>}
+    </div>
   );
 }

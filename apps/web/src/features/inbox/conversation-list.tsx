@@ -13,7 +13,7 @@ import {
 } from 'react';
 import { Link } from 'react-router';
 import { Button } from '../../components/ui.tsx';
-import { initialsOf, listTime, phoneOf, windowState } from './format.ts';
+import { addressOf, initialsOf, listTime, windowState } from './format.ts';
 
 export function Avatar({
   name,
@@ -258,7 +258,7 @@ function ConversationRow({
   now: number;
   today: Date;
 }) {
-  const phone = phoneOf(c.contact.wa_id);
+  const phone = addressOf(c.contact);
   const last = c.last_message;
   return (
     <Link

@@ -10,7 +10,7 @@ import { useMembers, useTeams } from '../settings/queries.ts';
 import { Composer, useInboxRights } from './composer.tsx';
 import { ContactPanel } from './contact-panel.tsx';
 import { Avatar, Facts, WindowChip } from './conversation-list.tsx';
-import { dayLabel, phoneOf, windowState } from './format.ts';
+import { addressOf, dayLabel, windowState } from './format.ts';
 import { inboxKeys } from './keys.ts';
 import { MessageBubble } from './message-bubble.tsx';
 import { useMessages } from './queries.ts';
@@ -187,7 +187,7 @@ export function ConversationThread({
   };
 
   const c = conversation;
-  const title = c ? (c.contact.name ?? phoneOf(c.contact.wa_id)) : 'Conversation';
+  const title = c ? (c.contact.name ?? addressOf(c.contact)) : 'Conversation';
   const windowOpen = c ? windowState(c.window_expires_at, now).open : false;
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   // Another conversation: nothing is being answered there yet.
@@ -216,7 +216,7 @@ export function ConversationThread({
           <h2 className="truncate font-semibold text-slate-900">{title}</h2>
           {c && (
             <Facts>
-              {c.contact.name ? <span>{phoneOf(c.contact.wa_id)}</span> : null}
+              {c.contact.name ? <span>{addressOf(c.contact)}</span> : null}
               {number ? <span>to {number.display_name}</span> : null}
             </Facts>
           )}

@@ -3,6 +3,16 @@ import { useEffect, useState } from 'react';
 /** `wa_id` is digits with the country code; people read it with a leading +. */
 export const phoneOf = (waId: string) => (/^\d+$/.test(waId) ? `+${waId}` : waId);
 
+/** A customer known only by their business-scoped user id (`CC.…`): no phone to show or call. */
+export const isBsuid = (waId: string) => /^[A-Z]{2}\.[A-Za-z0-9.]+$/.test(waId);
+
+/**
+ * What stands where the phone would: the phone, else the customer's username (`@name`, as WhatsApp
+ * shows it), else their business-scoped user id.
+ */
+export const addressOf = (c: { wa_id: string; username?: string | null }) =>
+  isBsuid(c.wa_id) ? (c.username ? `@${c.username}` : c.wa_id) : phoneOf(c.wa_id);
+
 export function initialsOf(name: string | null, waId: string): string {
   const words = (name ?? '').trim().split(/\s+/).filter(Boolean);
   if (!words.length) return waId.slice(-2);

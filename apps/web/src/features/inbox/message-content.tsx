@@ -288,6 +288,15 @@ function InteractiveContent({ c }: { c: Json }) {
       </div>
     );
   }
+  if (kind === 'request_contact_info') {
+    // "Ask for phone number": WhatsApp shows the customer a button that shares their number.
+    return (
+      <div>
+        <p className="text-xs text-slate-500">Asked for their phone number</p>
+        <p>{str(obj(i.body).text) ?? ''}</p>
+      </div>
+    );
+  }
   if (kind === 'call_permission_reply') {
     return <Note>Call permission: {str(reply.response) ?? 'answered'}</Note>;
   }
