@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@openwaba/contracts';
-import { upsertContacts } from '../contacts/upsert.ts';
+import { identityKey, linkIdentities, upsertContacts } from '../contacts/upsert.ts';
 import { openConversations } from '../conversations/writes.ts';
 import type { Tx } from '../db/client.ts';
 import { insertCoexistenceMessages } from '../messages/repo.ts';
@@ -42,6 +42,17 @@ export async function applyCoexistence(
     }
   }
   if (!items.length) return;
+  // A username customer named by BSUID (with or without the phone): resolved to the contact's
+  // address like an inbound message's sender, linking the two when both are given.
+  for (const orgId of new Set(items.filter((i) => i.m.userId).map((i) => i.number.orgId))) {
+    const list = items.filter((i) => i.number.orgId === orgId && i.m.userId);
+    const address = await linkIdentities(
+      tx,
+      orgId,
+      list.map(({ m }) => ({ phone: m.phone, userId: m.userId, parentUserId: null, change: null })),
+    );
+    for (const i of list) i.m = { ...i.m, customer: address.get(identityKey(i.m)) ?? i.m.customer };
+  }
   items.sort(
     (a, b) => cmp(a.number.orgId, b.number.orgId) || cmp(a.m.customer, b.m.customer) || a.ord - b.ord,
   );
@@ -53,7 +64,7 @@ export async function applyCoexistence(
       tx,
       orgId,
       // A new contact gets the profile name an echo names; an existing one is left as it is.
-      list.map((i) => ({ waId: i.m.customer, name: i.m.name })),
+      list.map((i) => ({ waId: i.m.customer, name: i.m.name, userId: i.m.userId })),
     )) {
       contactOf.set(`${orgId} ${c.wa_id}`, c.id);
     }

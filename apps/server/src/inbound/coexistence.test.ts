@@ -156,6 +156,102 @@ describe(`coexistence numbers on ${settings.backend}`, () => {
     expect(declined.result.messages).toBe(0);
   });
 
+  it('echoes and history of a username customer named only by BSUID land on their contact', async () => {
+    const bsuid = 'US.21000000000000000042';
+    const meta = { display_phone_number: '15550210001', phone_number_id: NUM.phone_number_id };
+    const ts = () => String(Math.floor(Date.now() / 1000));
+    // The customer writes first, by BSUID and username only (no phone).
+    await deliver([
+      {
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: meta,
+          contacts: [{ profile: { name: 'Kai', username: 'kai.reads' }, user_id: bsuid }],
+          messages: [
+            {
+              from_user_id: bsuid,
+              id: 'wamid.COEXBSUID1',
+              timestamp: ts(),
+              type: 'text',
+              text: { body: 'hi' },
+            },
+          ],
+        },
+      },
+    ]);
+    const conv = (await conversationOf(bsuid))!;
+    expect(conv).toBeDefined();
+    // The owner answers from the app: the echo names the customer by `to_user_id`, no `to`.
+    const echo = await deliver([
+      {
+        field: 'smb_message_echoes',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: meta,
+          message_echoes: [
+            {
+              from: '15550210001',
+              to_user_id: bsuid,
+              id: 'wamid.COEXBSUID2',
+              timestamp: ts(),
+              type: 'text',
+              text: { body: 'hello Kai' },
+            },
+          ],
+        },
+      },
+    ]);
+    expect(echo.result).toMatchObject({ messages: 1 });
+    // History of the same chat, its thread named by the BSUID.
+    const history = await deliver([
+      {
+        field: 'history',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: meta,
+          history: [
+            {
+              metadata: { phase: 0, chunk_order: 1, progress: 100 },
+              threads: [
+                {
+                  id: bsuid,
+                  messages: [
+                    {
+                      from_user_id: bsuid,
+                      id: 'wamid.COEXBSUID0',
+                      timestamp: String(Math.floor(Date.now() / 1000) - 86_400),
+                      type: 'text',
+                      text: { body: 'an old question' },
+                      history_context: { status: 'READ' },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    ]);
+    expect(history.result).toMatchObject({ messages: 1 });
+    const bodies = (await messagesOf(conv.id as string)).map((m) => [
+      m.direction,
+      m.source,
+      (m.content as Json).text,
+    ]);
+    expect(bodies).toEqual(
+      expect.arrayContaining([
+        ['in', 'history', { body: 'an old question' }],
+        ['out', 'business_app', { body: 'hello Kai' }],
+      ]),
+    );
+    const contacts = await t.database.query<{ n: string }>(
+      'select count(*) as n from contacts where org_id = $1 and (user_id = $2 or wa_id = $2)',
+      [t.orgId, bsuid],
+    );
+    expect(Number(contacts[0]!.n)).toBe(1);
+  });
+
   it('app contacts are merged: added or renamed; a removal keeps the contact', async () => {
     const added = await event('app_contact', '16505552201', { name: 'Pablo Morales' });
     expect(added.result.updates).toBe(1);

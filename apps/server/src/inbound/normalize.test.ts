@@ -632,7 +632,7 @@ describe('normalize: coexistence numbers and referrals (shapes of Meta’s docum
         status: null,
       }),
     ]);
-    expect(c.dropped).toEqual(['echo without to/id']);
+    expect(c.dropped).toEqual(['echo to a customer without a phone number or user id']);
   });
 
   it('history: each thread’s messages, the business’s (from its number, with `to`) outbound', () => {
@@ -710,19 +710,26 @@ describe('normalize: coexistence numbers and referrals (shapes of Meta’s docum
     expect((c as MessagesChange).messages.map((m) => m.referral)).toEqual([referral, null]);
   });
 
-  it('a customer named only by a business-scoped user id is dropped with why, never read as a phone', () => {
+  it('a customer named only by a business-scoped user id is that BSUID, never read as a phone', () => {
+    const bsuid = 'US.13491208655302741918';
     const echo = coex('smb_message_echoes', {
-      message_echoes: [{ from: '15550783881', to: 'US.13491208655302741918', id: 'wamid.E', type: 'text' }],
-    });
-    expect(echo.messages).toEqual([]);
-    expect(echo.dropped).toEqual(['echo to a customer without a phone number']);
-    const history = coex('history', {
-      history: [
-        { threads: [{ id: 'US.13491208655302741918', messages: [{ id: 'wamid.H', type: 'text' }] }] },
+      message_echoes: [
+        { from: '15550783881', to: bsuid, id: 'wamid.E', type: 'text' },
+        { from: '15550783881', to_user_id: bsuid, id: 'wamid.F', type: 'text' },
+        { from: '15550783881', to: '16505551234', to_user_id: bsuid, id: 'wamid.G', type: 'text' },
+        { from: '15550783881', to: 'not a phone', id: 'wamid.H', type: 'text' },
       ],
     });
-    expect(history.messages).toEqual([]);
-    expect(history.dropped).toEqual(['history thread of a customer without a phone number']);
+    expect(echo.messages.map((m) => [m.wamid, m.customer, m.phone, m.userId])).toEqual([
+      ['wamid.E', bsuid, null, bsuid],
+      ['wamid.F', bsuid, null, bsuid],
+      ['wamid.G', '16505551234', '16505551234', bsuid],
+    ]);
+    expect(echo.dropped).toEqual(['echo to a customer without a phone number or user id']);
+    const history = coex('history', {
+      history: [{ threads: [{ id: bsuid, messages: [{ id: 'wamid.H', type: 'text' }] }] }],
+    });
+    expect(history.messages.map((m) => [m.customer, m.phone, m.userId])).toEqual([[bsuid, null, bsuid]]);
   });
 
   it('standby, messaging_handovers and calls are kept as unknown kinds', () => {

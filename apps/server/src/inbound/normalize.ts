@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isBsuid } from '../lib/address.ts';
 import { epochMsOf, isObject, type Json } from './body.ts';
 
 /**
@@ -161,8 +162,15 @@ export interface AccountChange extends ChangeBase {
  */
 export interface CoexistenceMessage {
   wamid: string;
-  /** The customer's wa_id (the echo's `to`; a history thread's `id`). */
+  /**
+   * The customer: their phone's digits (the echo's `to`; a history thread's `id`) or, for a username
+   * customer Meta names only by BSUID, the BSUID (`to_user_id`; a thread `id` that is one).
+   */
   customer: string;
+  /** The customer's phone digits, when Meta gives them. */
+  phone: string | null;
+  /** The customer's BSUID, when Meta gives it. */
+  userId: string | null;
   /** `out`: the business sent it (from the app); `in`: the customer did (history only). */
   direction: 'in' | 'out';
   type: string;
@@ -451,7 +459,8 @@ function messagesChange(base: ChangeBase, value: Json, now: number): MessagesCha
 }
 
 const Echo = z.looseObject({
-  to: Required,
+  to: opt(Text),
+  to_user_id: opt(z.string().min(1)),
   id: Required,
   type: opt(z.string()),
   timestamp: z.unknown().optional(),
@@ -464,7 +473,11 @@ const HistoryMessage = z.looseObject({
   timestamp: z.unknown().optional(),
   history_context: opt(z.looseObject({ status: opt(z.string()) })),
 });
-const HistoryThread = z.looseObject({ id: Required, messages: opt(z.array(z.unknown())) });
+const HistoryThread = z.looseObject({
+  id: Required,
+  user_id: opt(z.string().min(1)),
+  messages: opt(z.array(z.unknown())),
+});
 const StateSync = z.looseObject({
   type: opt(z.string()),
   action: opt(z.string()),
@@ -501,22 +514,28 @@ function coexistenceChange(
   const names = new Map<string, string>();
   for (const raw of v.contacts ?? []) {
     const p = Profile.safeParse(raw);
-    if (p.success && p.data.wa_id && p.data.profile?.name) names.set(p.data.wa_id, p.data.profile.name);
+    if (!p.success || !p.data.profile?.name) continue;
+    if (p.data.wa_id) names.set(p.data.wa_id, p.data.profile.name);
+    if (p.data.user_id) names.set(p.data.user_id, p.data.profile.name);
   }
   for (const raw of v.message_echoes ?? []) {
     const e = Echo.safeParse(raw);
     if (!e.success || !isObject(raw)) {
-      change.dropped.push('echo without to/id');
+      change.dropped.push('echo without id');
       continue;
     }
-    const customer = phoneOf(e.data.to);
+    const phone = phoneOf(e.data.to) || null;
+    const userId = e.data.to_user_id ?? (isBsuid(e.data.to) ? e.data.to! : null);
+    const customer = phone ?? userId;
     if (!customer) {
-      change.dropped.push('echo to a customer without a phone number');
+      change.dropped.push('echo to a customer without a phone number or user id');
       continue;
     }
     change.messages.push({
       wamid: e.data.id,
       customer,
+      phone,
+      userId,
       direction: 'out',
       type: e.data.type ?? 'unknown',
       sentAtMs: at(e.data.timestamp),
@@ -532,9 +551,11 @@ function coexistenceChange(
         change.dropped.push('history thread without id');
         continue;
       }
-      const customer = phoneOf(t.data.id);
+      const phone = phoneOf(t.data.id) || null;
+      const userId = t.data.user_id ?? (isBsuid(t.data.id) ? t.data.id : null);
+      const customer = phone ?? userId;
       if (!customer) {
-        change.dropped.push('history thread of a customer without a phone number');
+        change.dropped.push('history thread of a customer without a phone number or user id');
         continue;
       }
       for (const raw of t.data.messages ?? []) {
@@ -548,6 +569,8 @@ function coexistenceChange(
         change.messages.push({
           wamid: m.data.id,
           customer,
+          phone,
+          userId,
           direction: out ? 'out' : 'in',
           type: m.data.type ?? 'unknown',
           sentAtMs: at(m.data.timestamp),
