@@ -15,9 +15,11 @@ const LIMITED = {
   access_token: 'tok-campaign-page-1',
   messaging_limit_tier: 'TIER_250' as const,
 };
+// Another WABA, so another business portfolio: the messaging limit is one per portfolio.
+const UNLIMITED_WABA = '8300002';
 const UNLIMITED = {
   phone_number_id: '8300102',
-  waba_id: WABA,
+  waba_id: UNLIMITED_WABA,
   display_phone_number: '+1 555 083 0102',
   access_token: 'tok-campaign-page-2',
 };
@@ -28,6 +30,7 @@ let owner: TestClient;
 let limitedId: string;
 let unlimitedId: string;
 let templateId: string;
+let unlimitedTemplateId: string;
 let tagId: string;
 const contacts: { id: string; name: string }[] = [];
 
@@ -35,19 +38,23 @@ const phone = (n: number) => `+1202555${String(3000 + n).padStart(4, '0')}`;
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 31 }, [LIMITED, UNLIMITED]);
-  sim.addTemplate({
-    waba_id: WABA,
-    name: 'hello_name',
-    language: 'en_US',
-    category: 'MARKETING',
-    components: [{ type: 'BODY', text: 'Hi {{1}}!', example: { body_text: [['Ana']] } }],
-  });
+  for (const waba_id of [WABA, UNLIMITED_WABA]) {
+    sim.addTemplate({
+      waba_id,
+      name: 'hello_name',
+      language: 'en_US',
+      category: 'MARKETING',
+      components: [{ type: 'BODY', text: 'Hi {{1}}!', example: { body_text: [['Ana']] } }],
+    });
+  }
   t = await createTestApp({ META_GRAPH_URL: sim.url, META_HTTP_TIMEOUT_MS: '1000' });
   owner = await t.owner();
   limitedId = await connectNumber(owner, LIMITED, { appSecret: SECRET, displayName: 'Limited' });
   unlimitedId = await connectNumber(owner, UNLIMITED, { appSecret: SECRET, displayName: 'Unlimited' });
   await t.app.services.templates.sync(t.orgId);
-  templateId = (await owner.get('/api/v1/templates')).json().data[0].id;
+  const templates = (await owner.get('/api/v1/templates')).json().data as { id: string; waba_id: string }[];
+  templateId = templates.find((x) => x.waba_id === WABA)!.id;
+  unlimitedTemplateId = templates.find((x) => x.waba_id === UNLIMITED_WABA)!.id;
   tagId = (await owner.post('/api/v1/tags', { name: 'Regulars' })).json().id;
   for (const [i, name] of ['Asha One', 'Bruno Two', 'Chloe Three'].entries()) {
     const c = await owner.post('/api/v1/contacts', {
@@ -75,12 +82,12 @@ afterAll(async () => {
 });
 
 /** Creates and starts a campaign to the tag from `numberId`; the started campaign and, once done, it again. */
-async function run(name: string, numberId: string) {
+async function run(name: string, numberId: string, template = templateId) {
   const created = await owner.post('/api/v1/campaigns', {
     name,
     number_id: numberId,
     audience: { kind: 'contacts', filter: { tag_ids: [tagId] } },
-    templates: [{ template_id: templateId, mapping: { 'body.1': { contact: 'name' } } }],
+    templates: [{ template_id: template, mapping: { 'body.1': { contact: 'name' } } }],
   });
   expect(created.statusCode, created.body).toBe(201);
   const started = await owner.post(`/api/v1/campaigns/${created.json().id}/start`, {});
@@ -112,7 +119,7 @@ describe(`the campaign page and the contacts list on ${settings.backend}`, () =>
 
   it('an unlimited tier has no budget to count down', async () => {
     // The pre-flight reads the number's health from Meta first: the tier is the one Meta says now.
-    const unlimited = await run('Unlimited', unlimitedId);
+    const unlimited = await run('Unlimited', unlimitedId, unlimitedTemplateId);
     expect(unlimited.preflight).toMatchObject({
       ok: true,
       budget: null,
