@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createAuditService } from './audit/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
+import { createBillingService } from './billing/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';
@@ -99,6 +100,12 @@ export function createServices(deps: {
     throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
   });
   const orgs = createOrgService({ db, auth, events, notifications, domainEvents });
+  // The rate card, expected costs, spend caps and spend.
+  const billing = createBillingService({
+    db,
+    domainEvents,
+    isInstanceAdmin: (userId) => auth.isInstanceAdmin(userId),
+  });
 
   // Numbers, templates and the files they carry.
   const mediaStore = mediaStoreOf(config);
@@ -189,7 +196,7 @@ export function createServices(deps: {
       jobs.enqueueOnce(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` }),
     log,
   });
-  const outbound = createOutboundService({ db, consent, events, urlGuard });
+  const outbound = createOutboundService({ db, consent, events, urlGuard, billing });
   const conversations = createConversationService({
     db,
     outbound,
@@ -233,6 +240,7 @@ export function createServices(deps: {
     notifications,
     urlGuard,
     log,
+    billing,
     audienceFile: (orgId, id) => contactImports.audienceFile(orgId, id),
     checkNumber: async (orgId, numberId) => {
       const n = await numbers.findRow(orgId, numberId);
@@ -251,6 +259,7 @@ export function createServices(deps: {
     templates,
     campaigns,
     inbound,
+    notifications,
   });
 
   const services = {
@@ -260,6 +269,7 @@ export function createServices(deps: {
     metrics,
     auth,
     orgs,
+    billing,
     events,
     notifications,
     audit,

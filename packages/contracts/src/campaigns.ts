@@ -69,6 +69,8 @@ export const CreateCampaignBody = z
     templates: z.array(CampaignTemplateInput).min(1).max(10),
     /** sequential: even chunks in order (remainder to the last); ab: at random, by `share`. */
     split: z.enum(['sequential', 'ab']).default('sequential'),
+    /** Most this campaign may spend (rate-card currency): it refuses to start, or pauses, before crossing it. */
+    spend_cap: z.number().min(0).max(100_000_000).nullable().optional(),
   })
   .refine(
     (b) =>
@@ -145,6 +147,8 @@ export const Campaign = z.object({
     }),
   ),
   split: z.enum(['sequential', 'ab']),
+  /** Most the campaign may spend (rate-card currency); null: no cap. */
+  spend_cap: z.number().nullable(),
   scheduled_at: IsoDate.nullable(),
   started_at: IsoDate.nullable(),
   finished_at: IsoDate.nullable(),

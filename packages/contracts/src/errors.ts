@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'CONSENT_REQUIRED',
   /** Free-form message outside the 24-hour customer-service window: only a template may be sent. */
   'WINDOW_CLOSED',
+  /** A spend or message cap (campaign, organisation per day or month) would be crossed. */
+  'CAP_REACHED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
@@ -28,6 +30,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   // 409 with the last code listed for it (CONFLICT).
   CONSENT_REQUIRED: 409,
   WINDOW_CLOSED: 409,
+  CAP_REACHED: 409,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

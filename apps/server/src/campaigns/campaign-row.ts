@@ -13,6 +13,8 @@ export interface CampaignRow {
   audience: Json;
   templates: StoredTemplate[];
   split: 'sequential' | 'ab';
+  /** numeric: a string from the database; null: no cap. */
+  spend_cap: string | number | null;
   scheduled_at: string | Date | null;
   started_at: string | Date | null;
   finished_at: string | Date | null;

@@ -109,6 +109,7 @@ export function createCampaignLifecycle(
           audience,
           templates: stored,
           split: body.split,
+          spendCap: body.spend_cap ?? null,
           createdBy: ctx.userId,
         },
         built,
@@ -179,7 +180,7 @@ export function createCampaignLifecycle(
         tx,
         sql`select (extract(epoch from now()) * 1000)::float8 as at`,
       )) as [{ at: number }];
-      await parts.progress.queueNext(tx, c, Math.round(at), FIRST_CHUNK);
+      await parts.progress.queueNext(tx, onCommit, c, Math.round(at), FIRST_CHUNK);
       await markRunning(tx, orgId, id, pf);
       await recordAudit(tx, actor, {
         action: 'campaign.start',

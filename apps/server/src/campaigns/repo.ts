@@ -71,15 +71,16 @@ export async function insertCampaign(
     audience: Json;
     templates: StoredTemplate[];
     split: string;
+    spendCap: number | null;
     createdBy: string | null;
   },
   built: BuiltRecipient[],
 ): Promise<string> {
   const [row] = await queryRows<{ id: string }>(
     tx,
-    sql`insert into campaigns (org_id, number_id, name, audience, templates, split, created_by)
+    sql`insert into campaigns (org_id, number_id, name, audience, templates, split, spend_cap, created_by)
         values (${orgId}, ${c.numberId}, ${c.name}, ${JSON.stringify(c.audience)}::jsonb,
-                ${JSON.stringify(c.templates)}::jsonb, ${c.split}, ${c.createdBy})
+                ${JSON.stringify(c.templates)}::jsonb, ${c.split}, ${c.spendCap}, ${c.createdBy})
         returning id`,
   );
   const id = row!.id;

@@ -74,6 +74,7 @@ export function createCampaignView(deps: Pick<CampaignDeps, 'db' | 'rateOf'>) {
         share: t.share ?? null,
       })),
       split: r.split,
+      spend_cap: r.spend_cap === null ? null : Number(r.spend_cap),
       scheduled_at: iso(r.scheduled_at),
       started_at: iso(r.started_at),
       finished_at: iso(r.finished_at),

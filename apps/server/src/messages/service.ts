@@ -1,5 +1,6 @@
 import { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
+import type { BillingService } from '../billing/service.ts';
 import type { ConsentService } from '../contacts/consent.ts';
 import { upsertContacts } from '../contacts/upsert.ts';
 import { openConversation, touchConversation } from '../conversations/writes.ts';
@@ -28,6 +29,11 @@ export interface SendInput {
    * contact who just opted out, inside the window they opened by writing STOP.
    */
   purpose?: 'consent_confirmation';
+  /**
+   * The conversation is in a free entry-point window (72 h after a click-to-WhatsApp ad): the
+   * message costs nothing. Set by whoever knows (referrals); absent: not known to be free.
+   */
+  freeEntryPoint?: boolean;
 }
 
 export interface QueuedMessage {
@@ -49,8 +55,10 @@ export function createOutboundService(deps: {
   consent: ConsentService;
   events: EventService;
   urlGuard: UrlGuard;
+  /** The expected cost stamped on each message, and the spend caps checked before it is queued. */
+  billing: Pick<BillingService, 'priceSend' | 'checkCaps'>;
 }) {
-  const { db, consent, events, urlGuard } = deps;
+  const { db, consent, events, urlGuard, billing } = deps;
 
   /**
    * Media links (and a call-to-action's URL) must not point inside our network: Meta fetches them,
@@ -114,13 +122,16 @@ export function createOutboundService(deps: {
     return c!;
   }
 
-  /** Checks a template send: the template exists for the number's account, approved and active. */
+  /**
+   * Checks a template send: the template exists for the number's account, approved and active.
+   * Returns its category (null for a free-form message).
+   */
   async function checkTemplate(tx: Db | Tx, orgId: string, wabaId: string, content: MessageContent) {
-    if (content.type !== 'template') return;
+    if (content.type !== 'template') return null;
     const { name, language } = content.template;
-    const [t] = await queryRows<{ status: string; active: boolean }>(
+    const [t] = await queryRows<{ status: string; active: boolean; category: string | null }>(
       tx,
-      sql`select status, active from templates
+      sql`select status, active, category from templates
           where org_id = ${orgId} and waba_id = ${wabaId} and name = ${name} and language = ${language.code}
           order by active desc limit 1`,
     );
@@ -138,6 +149,7 @@ export function createOutboundService(deps: {
         details: { reason: 'template_not_approved', status: t.status },
       });
     }
+    return t.category;
   }
 
   /** Queues one message after every check; returns it as `pending`. */
@@ -169,7 +181,7 @@ export function createOutboundService(deps: {
           { details: { conversation_id: conv.id } },
         );
       }
-      await checkTemplate(tx, orgId, number.waba_id, content);
+      const templateCategory = await checkTemplate(tx, orgId, number.waba_id, content);
       if (input.purpose !== 'consent_confirmation') {
         // A template outside the window starts a conversation: business-initiated, needs an opt-in.
         await consent.assertCanMessage(
@@ -189,7 +201,16 @@ export function createOutboundService(deps: {
         replyTo: input.replyTo ?? null,
         source: input.source,
         authorUserId: input.authorUserId ?? null,
+        cost: await billing.priceSend(tx, orgId, contact.id, {
+          kind: content.type === 'template' ? 'template' : 'service',
+          templateCategory,
+          inWindow: windowOpen,
+          freeEntryPoint: input.freeEntryPoint,
+        }),
       });
+      // Caps (the organisation's daily messages and monthly spend) count this message: crossing one
+      // refuses it (CAP_REACHED) and rolls it back.
+      await billing.checkCaps(tx, onCommit, orgId);
       await touchConversation(tx, conv.id);
       onCommit(() =>
         events.publish(orgId, [
