@@ -79,6 +79,7 @@ export async function startServer(
       app = await buildApp({ config, database, appSecret });
       services = app.services;
     }
+    await services.billing.seedShippedCard();
     if (config.ROLE !== 'api') await services.jobs.start({ work: true });
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
     await app.listen({ host: config.HOST, port: config.PORT });

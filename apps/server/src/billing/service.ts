@@ -6,8 +6,9 @@ import {
   RateCategory,
   type SpendReport,
 } from '@openwaba/contracts';
-import type { z } from 'zod';
+import { readFile } from 'node:fs/promises';
 import type { SpendQuery, UpdateBillingCapsBody } from '@openwaba/contracts';
+import type { z } from 'zod';
 import { actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -28,6 +29,9 @@ import {
   upsertCaps,
   usageOf,
 } from './repo.ts';
+
+/** The rate card shipped with this release (Meta's figures, with their source and date in the file). */
+export const SHIPPED_RATE_CARD = new URL('./meta-rates.csv', import.meta.url);
 
 /** How long this process keeps the card of a day before reading it again (another process may import). */
 const CARD_TTL_MS = 30_000;
@@ -138,6 +142,21 @@ export function createBillingService(deps: {
       effective_dates: days.sort(),
       markets: new Set(parsed.lines.map((l) => l.market)).size,
     };
+  }
+
+  /**
+   * At boot: an install without any rate card gets the one shipped with the release. A card once
+   * imported is never overwritten by a release (`openwaba rates import` replaces it).
+   */
+  async function seedShippedCard(): Promise<ImportRatesResult | null> {
+    if ((await effectiveDates(db)).length) return null;
+    try {
+      return await importRates(null, { csv: await readFile(SHIPPED_RATE_CARD, 'utf8') });
+    } catch (err) {
+      // Another process seeded it at the same moment.
+      if ((await effectiveDates(db)).length) return null;
+      throw err;
+    }
   }
 
   /** The expected cost of one message to a contact (its country is its market). */
@@ -287,7 +306,7 @@ export function createBillingService(deps: {
     };
   }
 
-  return { card, cardAt, importRates, priceSend, chunkPricing, checkCaps, overview, updateCaps, spend };
+  return { card, cardAt, importRates, seedShippedCard, priceSend, chunkPricing, checkCaps, overview, updateCaps, spend };
 }
 export type BillingService = ReturnType<typeof createBillingService>;
 export type { Price };
