@@ -139,11 +139,11 @@ export function spendRows(
   );
 }
 
-/** The country of a contact (its market), when known. */
-export async function contactCountry(tx: Db | Tx, orgId: string, contactId: string) {
-  const [row] = await queryRows<{ country: string | null }>(
+/** A contact's country as recorded, and its WhatsApp id (to tell the country when none is). */
+export async function contactMarket(tx: Db | Tx, orgId: string, contactId: string) {
+  const [row] = await queryRows<{ country: string | null; wa_id: string | null }>(
     tx,
-    sql`select country from contacts where org_id = ${orgId} and id = ${contactId}`,
+    sql`select country, wa_id from contacts where org_id = ${orgId} and id = ${contactId}`,
   );
-  return row?.country ?? null;
+  return row ?? { country: null, wa_id: null };
 }

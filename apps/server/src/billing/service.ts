@@ -15,10 +15,11 @@ import type { Db, Tx } from '../db/client.ts';
 import { type OnCommit, transaction } from '../db/tx.ts';
 import type { DomainEventEmitter } from '../events/domain-events.ts';
 import { AppError, forbidden } from '../lib/errors.ts';
+import { normalizePhone } from '../lib/phone.ts';
 import { type CardAt, dayOf, money, type Price, type PriceInput, priceOf } from './cost.ts';
 import {
   campaignSpend,
-  contactCountry,
+  contactMarket,
   effectiveDates,
   getCaps,
   type RateRow,
@@ -162,7 +163,12 @@ export function createBillingService(deps: {
   /** The expected cost of one message to a contact (its country is its market). */
   async function priceSend(tx: Tx, orgId: string, contactId: string, input: Omit<PriceInput, 'at'>) {
     const at = new Date();
-    const [card, country] = await Promise.all([cardAt(at, tx), contactCountry(tx, orgId, contactId)]);
+    const card = await cardAt(at, tx);
+    const contact = await contactMarket(tx, orgId, contactId);
+    // Meta prices by the recipient's country calling code: a contact without a recorded country
+    // (one who wrote first) is priced by its number.
+    const fromNumber = contact.wa_id ? normalizePhone(`+${contact.wa_id}`, { defaultRegion: 'US' }) : null;
+    const country = contact.country ?? (fromNumber?.ok ? fromNumber.country : null);
     return priceOf(card, country, { ...input, at });
   }
 
@@ -253,8 +259,11 @@ export function createBillingService(deps: {
     }
   }
 
-  async function overview(ctx: Pick<AuthContext, 'orgId'>): Promise<BillingOverview> {
-    const [caps, usage, c] = await Promise.all([getCaps(db, ctx.orgId), usageOf(db, ctx.orgId), cardAt(new Date())]);
+  /** The caps and this month's use; in `tx` when given (the caller's transaction sees its own sends). */
+  async function overview(ctx: Pick<AuthContext, 'orgId'>, tx: Db | Tx = db): Promise<BillingOverview> {
+    const caps = await getCaps(tx, ctx.orgId);
+    const usage = await usageOf(tx, ctx.orgId);
+    const c = await cardAt(new Date(), tx);
     const now = new Date();
     return {
       caps: {

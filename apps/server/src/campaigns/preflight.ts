@@ -122,7 +122,7 @@ export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'billing'
         `The estimated cost (${total} ${currency}) is over the campaign's spend cap (${cap} ${currency})`,
       );
     }
-    const org = await billing.overview({ orgId: c.org_id });
+    const org = await billing.overview({ orgId: c.org_id }, tx);
     const monthly = org.caps.monthly_spend_cap;
     if (monthly !== null && money(org.month.spend + total) > monthly) {
       problems.push(
