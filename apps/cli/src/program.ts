@@ -19,10 +19,10 @@ import {
   runNumbersTest,
   SECRET_ENV,
 } from './commands/numbers.ts';
+import { runRatesImport, runRatesShow } from './commands/rates.ts';
 import { runSetup } from './commands/setup.ts';
 import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
-import { runRatesImport, runRatesShow } from './commands/rates.ts';
 import { runTemplatesList, runTemplatesSync } from './commands/templates.ts';
 import { runUsersList, runUsersResetPassword } from './commands/users.ts';
 import { type ReplayOptions, runWebhooksReplay } from './commands/webhooks-replay.ts';

@@ -4,9 +4,9 @@ import type { Db } from './db/client.ts';
 import type { DomainEventMap, DomainEvents } from './events/domain-events.ts';
 import type { InboundService } from './inbound/service.ts';
 import type { Log } from './lib/log.ts';
-import type { NotificationService } from './notifications/service.ts';
 import type { Sender } from './messages/sender.ts';
 import type { OutboundService } from './messages/service.ts';
+import type { NotificationService } from './notifications/service.ts';
 import type { TemplateService } from './templates/service.ts';
 
 /** What the reactions use, as the composition root built it. */

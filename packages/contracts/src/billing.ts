@@ -169,7 +169,12 @@ export function parseRateCard(csv: string): ParsedRateCard {
       if (missing.length) {
         return {
           ok: false,
-          errors: [{ line: n, message: `the header lacks ${missing.join(', ')} (expected ${RATE_CSV_COLUMNS.join(',')})` }],
+          errors: [
+            {
+              line: n,
+              message: `the header lacks ${missing.join(', ')} (expected ${RATE_CSV_COLUMNS.join(',')})`,
+            },
+          ],
         };
       }
       continue;
@@ -179,7 +184,10 @@ export function parseRateCard(csv: string): ParsedRateCard {
       continue;
     }
     const record = Object.fromEntries(
-      RATE_CSV_COLUMNS.map((c) => [c, cells[header!.indexOf(c)] === '' ? undefined : cells[header!.indexOf(c)]]),
+      RATE_CSV_COLUMNS.map((c) => [
+        c,
+        cells[header!.indexOf(c)] === '' ? undefined : cells[header!.indexOf(c)],
+      ]),
     );
     const parsed = RateCardLine.safeParse(record);
     if (!parsed.success) {

@@ -1,13 +1,8 @@
 import {
   type AcceptInvitationBody,
   AuditPage,
-  BillingOverview,
-  type ImportRatesBody,
-  ImportRatesResult,
-  RateCard,
-  SpendReport,
-  type UpdateBillingCapsBody,
   type AuditQuery,
+  BillingOverview,
   type BulkContactsBody,
   BulkContactsResult,
   Campaign,
@@ -43,6 +38,8 @@ import {
   type ImportOptionsInput,
   ImportPreview,
   ImportQueued,
+  type ImportRatesBody,
+  ImportRatesResult,
   ImportUpload,
   InvitationList,
   InvitationLookup,
@@ -63,6 +60,7 @@ import {
   type OrgSettingsPatch,
   QuickReply,
   QuickReplyList,
+  RateCard,
   type RecordConsentBody,
   RenderedQuickReply,
   type RenderedTemplate,
@@ -74,6 +72,7 @@ import {
   SegmentList,
   SessionList,
   SessionState,
+  SpendReport,
   Tag,
   TagList,
   Team,
@@ -86,6 +85,7 @@ import {
   TemplateSyncResult,
   TimelinePage,
   UnreadCount,
+  type UpdateBillingCapsBody,
   type UpdateContactBody,
   type UpdateFieldBody,
   type UpdateNumberBody,
@@ -707,8 +707,12 @@ export function createClient(opts: ClientOptions = {}) {
        * Expected spend between two UTC days (inclusive), by number, category or day.
        * @example const { total, rows } = await api.billing.spend({ from: '2026-10-01', to: '2026-10-31', group_by: 'category' })
        */
-      spend: (o: { from: string; to: string; group_by?: 'number' | 'category' | 'day'; number_id?: string }) =>
-        call(SpendReport, 'GET', `/api/v1/spend${query(o)}`),
+      spend: (o: {
+        from: string;
+        to: string;
+        group_by?: 'number' | 'category' | 'day';
+        number_id?: string;
+      }) => call(SpendReport, 'GET', `/api/v1/spend${query(o)}`),
     },
     retention: {
       /**

@@ -24,7 +24,10 @@ export async function runRatesImport(
 ) {
   const flags = parseFlags(ImportRatesFlags, { file: opts.file, source: opts.source, json: opts.json });
   const csv = await readFile(flags.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`Cannot read ${flags.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, 2);
+    throw new CliError(
+      `Cannot read ${flags.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`,
+      2,
+    );
   });
   const parsed = parseRateCard(csv);
   if (!parsed.ok) {

@@ -179,7 +179,13 @@ describe(`the cost model (pure), on ${settings.backend}`, () => {
   it('a free entry-point conversation is free, whatever the category or date', () => {
     for (const at of [before, after]) {
       expect(
-        billedCategory({ kind: 'template', templateCategory: 'MARKETING', inWindow: true, freeEntryPoint: true, at }),
+        billedCategory({
+          kind: 'template',
+          templateCategory: 'MARKETING',
+          inWindow: true,
+          freeEntryPoint: true,
+          at,
+        }),
       ).toBe('free');
       expect(billedCategory({ kind: 'service', inWindow: true, freeEntryPoint: true, at })).toBe('free');
     }
@@ -191,8 +197,11 @@ describe(`the rate card, on ${settings.backend}`, () => {
     const now = (await owner.get('/api/v1/rates')).json();
     expect(now.currency).toBe('USD');
     expect(now.effective_dates).toEqual(['2026-11-01', '2025-07-01']);
-    const rate = (card: { rates: { market: string; category: string; rate: number }[] }, m: string, c: string) =>
-      card.rates.find((r) => r.market === m && r.category === c)?.rate;
+    const rate = (
+      card: { rates: { market: string; category: string; rate: number }[] },
+      m: string,
+      c: string,
+    ) => card.rates.find((r) => r.market === m && r.category === c)?.rate;
     expect(rate(now, 'US', 'marketing')).toBe(0.025);
     expect(rate(now, '*', 'marketing')).toBe(0.05);
     expect(now.rates.find((r: { market: string }) => r.market === 'US').source).toBe(
@@ -270,9 +279,15 @@ describe(`the expected cost of every outbound message, on ${settings.backend}`, 
     });
     // A utility template inside the window: the utility rate too; marketing at its own.
     const u = await reply(c.id, template('order_update'));
-    expect(await cost(u.json().message_id)).toMatchObject({ cost_expected: '0.004000', cost_category: 'utility' });
+    expect(await cost(u.json().message_id)).toMatchObject({
+      cost_expected: '0.004000',
+      cost_category: 'utility',
+    });
     const m = await reply(c.id, template('promo'));
-    expect(await cost(m.json().message_id)).toMatchObject({ cost_expected: '0.025000', cost_category: 'marketing' });
+    expect(await cost(m.json().message_id)).toMatchObject({
+      cost_expected: '0.025000',
+      cost_category: 'marketing',
+    });
   });
 
   it('API and automated sends through the one send path; a free entry point costs nothing', async () => {
@@ -294,7 +309,10 @@ describe(`the expected cost of every outbound message, on ${settings.backend}`, 
       content: { type: 'text', text: { body: 'Automatic answer' } },
       source: 'automation',
     });
-    expect(await cost(auto.message_id)).toMatchObject({ cost_expected: '0.022000', cost_category: 'service' });
+    expect(await cost(auto.message_id)).toMatchObject({
+      cost_expected: '0.022000',
+      cost_category: 'service',
+    });
     const free = await t.app.services.outbound.send(t.orgId, {
       numberId,
       to: { contactId: c.contact.id },
@@ -363,7 +381,7 @@ describe(`Meta's billing facts from status webhooks, on ${settings.backend}`, ()
     const c = await customerWrites(us(30));
     const res = await reply(c.id, template('promo'));
     const id = res.json().message_id as string;
-    const wamid = await until('sent', async () => (await cost(id)).wamid);
+    const wamid = (await until('sent', async () => (await cost(id)).wamid)) as string;
     await deliverWebhook(
       t,
       metaFixture('status-delivered', {
@@ -387,7 +405,7 @@ describe(`Meta's billing facts from status webhooks, on ${settings.backend}`, ()
     // A free entry point (no `billable`, as Meta's newer payloads): not billable.
     const r2 = await reply(c.id, template('promo'));
     const id2 = r2.json().message_id as string;
-    const wamid2 = await until('sent', async () => (await cost(id2)).wamid);
+    const wamid2 = (await until('sent', async () => (await cost(id2)).wamid)) as string;
     await deliverWebhook(
       t,
       metaFixture('status-delivered', {
@@ -395,7 +413,9 @@ describe(`Meta's billing facts from status webhooks, on ${settings.backend}`, ()
         phoneNumberId: NUM.phone_number_id,
         waId: us(30),
         wamid: wamid2,
-        status: { pricing: { pricing_model: 'PMP', category: 'referral_conversion', type: 'free_entry_point' } },
+        status: {
+          pricing: { pricing_model: 'PMP', category: 'referral_conversion', type: 'free_entry_point' },
+        },
       }),
       SECRET,
     );
@@ -406,7 +426,9 @@ describe(`Meta's billing facts from status webhooks, on ${settings.backend}`, ()
 
 describe(`spend and caps, on ${settings.backend}`, () => {
   it('spend by category, number and day; another organisation reads none of it', async () => {
-    const byCategory = (await owner.get(`/api/v1/spend?from=${today()}&to=${today()}&group_by=category`)).json();
+    const byCategory = (
+      await owner.get(`/api/v1/spend?from=${today()}&to=${today()}&group_by=category`)
+    ).json();
     expect(byCategory.currency).toBe('USD');
     const marketing = byCategory.rows.find((r: { key: string }) => r.key === 'marketing');
     expect(marketing.messages).toBeGreaterThan(3);
@@ -450,7 +472,10 @@ describe(`spend and caps, on ${settings.backend}`, () => {
     expect(refused.json().error.message).toMatch(/daily message cap/);
     // Refused: nothing recorded.
     expect((await owner.get('/api/v1/billing')).json().today.messages).toBe(used + 5);
-    const notes = (await owner.get('/api/v1/notifications?limit=50')).json().data as { type: string; message: string }[];
+    const notes = (await owner.get('/api/v1/notifications?limit=50')).json().data as {
+      type: string;
+      message: string;
+    }[];
     const warned = notes.filter((n) => n.type === 'billing.cap_near');
     expect(warned).toHaveLength(1);
     expect(warned[0]!.message).toMatch(/daily message cap/);
@@ -465,9 +490,17 @@ describe(`spend and caps, on ${settings.backend}`, () => {
     expect(first.statusCode, first.body).toBe(202);
     const second = await reply(c.id, template('promo'));
     expect(second.statusCode).toBe(409);
-    expect(second.json().error).toMatchObject({ code: 'CAP_REACHED', details: { reason: 'monthly_spend_cap' } });
-    const notes = (await owner.get('/api/v1/notifications?limit=50')).json().data as { message: string; type: string }[];
-    expect(notes.filter((n) => n.type === 'billing.cap_near' && /monthly spend cap/.test(n.message))).toHaveLength(1);
+    expect(second.json().error).toMatchObject({
+      code: 'CAP_REACHED',
+      details: { reason: 'monthly_spend_cap' },
+    });
+    const notes = (await owner.get('/api/v1/notifications?limit=50')).json().data as {
+      message: string;
+      type: string;
+    }[];
+    expect(
+      notes.filter((n) => n.type === 'billing.cap_near' && /monthly spend cap/.test(n.message)),
+    ).toHaveLength(1);
 
     // A campaign's pre-flight sees the month's room too.
     const tag = await newTag('billing-monthly');

@@ -30,7 +30,12 @@ export interface PriceInput {
 /** The category a message is billed as, or `free`. */
 export type BilledCategory = RateCategory | 'free';
 
-const TEMPLATE_CATEGORIES = new Set(['marketing', 'utility', 'authentication', 'authentication_international']);
+const TEMPLATE_CATEGORIES = new Set([
+  'marketing',
+  'utility',
+  'authentication',
+  'authentication_international',
+]);
 
 export const dayOf = (at: Date) => at.toISOString().slice(0, 10);
 

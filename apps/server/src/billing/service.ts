@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import type { SpendQuery, UpdateBillingCapsBody } from '@openwaba/contracts';
 import {
   type BillingOverview,
   type ImportRatesResult,
@@ -6,8 +8,6 @@ import {
   RateCategory,
   type SpendReport,
 } from '@openwaba/contracts';
-import { readFile } from 'node:fs/promises';
-import type { SpendQuery, UpdateBillingCapsBody } from '@openwaba/contracts';
 import type { z } from 'zod';
 import { actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
@@ -207,8 +207,14 @@ export function createBillingService(deps: {
     const usage = await usageOf(tx, orgId);
     const currency = (await cardAt(new Date(), tx)).currency ?? '';
     const now = new Date();
-    const checks: { kind: string; subject: string; period: string; used: number; cap: number; what: string }[] =
-      [];
+    const checks: {
+      kind: string;
+      subject: string;
+      period: string;
+      used: number;
+      cap: number;
+      what: string;
+    }[] = [];
     if (caps?.daily_message_cap) {
       checks.push({
         kind: 'daily_message_cap',
@@ -243,7 +249,12 @@ export function createBillingService(deps: {
     for (const c of checks) {
       if (c.used > c.cap) {
         throw new AppError('CAP_REACHED', `Not sent: this would cross ${c.what}; used ${c.used}`, {
-          details: { reason: c.kind, cap: c.cap, used: c.used, ...(campaign ? { campaign_id: campaign.id } : {}) },
+          details: {
+            reason: c.kind,
+            cap: c.cap,
+            used: c.used,
+            ...(campaign ? { campaign_id: campaign.id } : {}),
+          },
         });
       }
     }
@@ -271,7 +282,11 @@ export function createBillingService(deps: {
         monthly_spend_cap: caps?.monthly_spend_cap == null ? null : Number(caps.monthly_spend_cap),
         currency: c.currency ?? 'USD',
       },
-      month: { from: `${dayOf(now).slice(0, 7)}-01`, spend: money(usage.month_spend), messages: usage.month_messages },
+      month: {
+        from: `${dayOf(now).slice(0, 7)}-01`,
+        spend: money(usage.month_spend),
+        messages: usage.month_messages,
+      },
       today: { from: dayOf(now), messages: usage.today },
     };
   }
@@ -315,7 +330,18 @@ export function createBillingService(deps: {
     };
   }
 
-  return { card, cardAt, importRates, seedShippedCard, priceSend, chunkPricing, checkCaps, overview, updateCaps, spend };
+  return {
+    card,
+    cardAt,
+    importRates,
+    seedShippedCard,
+    priceSend,
+    chunkPricing,
+    checkCaps,
+    overview,
+    updateCaps,
+    spend,
+  };
 }
 export type BillingService = ReturnType<typeof createBillingService>;
 export type { Price };

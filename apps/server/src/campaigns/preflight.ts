@@ -1,9 +1,9 @@
 import type { CampaignPreflight } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import { money, priceOf } from '../billing/cost.ts';
+import { windowOpen } from '../conversations/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
-import { windowOpen } from '../conversations/rules.ts';
 import type { CampaignRow } from './campaign-row.ts';
 import type { CampaignDeps } from './context.ts';
 import { tierLimit } from './pricing.ts';

@@ -659,9 +659,7 @@ export const messages = pgTable(
     uniqueIndex('messages_number_wamid_idx').on(t.numberId, t.wamid),
     index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.seq),
     // Spend and caps: an organisation's outbound messages by time.
-    index('messages_org_outbound_idx')
-      .on(t.orgId, t.createdAt)
-      .where(sql`${t.direction} = 'out'`),
+    index('messages_org_outbound_idx').on(t.orgId, t.createdAt).where(sql`${t.direction} = 'out'`),
     // Inbox search in texts and captions (`ilike '%…%'`); created only where pg_trgm is available (see
     // migration 0015): the embedded database searches without them. A short pending list (kB): every
     // inbound message is indexed, and a long one made the insert that flushed it stall the inbound batch.
