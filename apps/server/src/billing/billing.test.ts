@@ -379,47 +379,37 @@ describe(`Meta's billing facts from status webhooks, on ${settings.backend}`, ()
   it("a status's pricing is recorded on the message (billable, model, category, type)", async () => {
     t.app.services.sender.start();
     const c = await customerWrites(us(30));
-    const res = await reply(c.id, template('promo'));
-    const id = res.json().message_id as string;
-    const wamid = (await until('sent', async () => (await cost(id)).wamid)) as string;
-    await deliverWebhook(
-      t,
-      metaFixture('status-delivered', {
+    /** A promo sent, then Meta's `delivered` status for it with `status` merged in; the message after. */
+    const sentWith = async (status: Record<string, unknown>) => {
+      const id = (await reply(c.id, template('promo'))).json().message_id as string;
+      const wamid = (await until('sent', async () => (await cost(id)).wamid)) as string;
+      const body = metaFixture('status-delivered', {
         wabaId: WABA,
         phoneNumberId: NUM.phone_number_id,
         waId: us(30),
         wamid,
-        status: {
-          conversation: { id: 'c1', origin: { type: 'marketing' } },
-          pricing: { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' },
-        },
+        status,
+      });
+      await deliverWebhook(t, body, SECRET);
+      return cost(id);
+    };
+    expect(
+      await sentWith({
+        conversation: { id: 'c1', origin: { type: 'marketing' } },
+        pricing: { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' },
       }),
-      SECRET,
-    );
-    expect(await cost(id)).toMatchObject({
+    ).toMatchObject({
       pricing_billable: true,
       pricing_model: 'PMP',
       pricing_category: 'marketing',
       pricing_type: 'regular',
     });
     // A free entry point (no `billable`, as Meta's newer payloads): not billable.
-    const r2 = await reply(c.id, template('promo'));
-    const id2 = r2.json().message_id as string;
-    const wamid2 = (await until('sent', async () => (await cost(id2)).wamid)) as string;
-    await deliverWebhook(
-      t,
-      metaFixture('status-delivered', {
-        wabaId: WABA,
-        phoneNumberId: NUM.phone_number_id,
-        waId: us(30),
-        wamid: wamid2,
-        status: {
-          pricing: { pricing_model: 'PMP', category: 'referral_conversion', type: 'free_entry_point' },
-        },
+    expect(
+      await sentWith({
+        pricing: { pricing_model: 'PMP', category: 'referral_conversion', type: 'free_entry_point' },
       }),
-      SECRET,
-    );
-    expect(await cost(id2)).toMatchObject({ pricing_billable: false, pricing_type: 'free_entry_point' });
+    ).toMatchObject({ pricing_billable: false, pricing_type: 'free_entry_point' });
     await t.app.services.sender.stop();
   });
 });
