@@ -1,5 +1,6 @@
 import type { MessageContent } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
+import { statusPricingOf } from '../billing/status-pricing.ts';
 import { afterInbound, windowOpen } from '../conversations/rules.ts';
 import { openChunkConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -298,6 +299,20 @@ export async function applyParkedStatuses(tx: Db | Tx, numberId: string, wamid: 
       sql`, `,
     )})`,
   );
+  // What Meta billed, as for live statuses: the latest parked status that says.
+  const billed = parked
+    .map((p) => statusPricingOf(p.payload))
+    .filter((b) => b !== null)
+    .at(-1);
+  if (billed) {
+    await tx.execute(
+      sql`update messages set pricing_billable = coalesce(${billed.billable}, pricing_billable),
+            pricing_model = coalesce(${billed.pricing_model}, pricing_model),
+            pricing_category = coalesce(${billed.category}, pricing_category),
+            pricing_type = coalesce(${billed.type}, pricing_type)
+          where number_id = ${numberId} and wamid = ${wamid} and direction = 'out'`,
+    );
+  }
   return updated;
 }
 
