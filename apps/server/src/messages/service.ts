@@ -209,8 +209,9 @@ export function createOutboundService(deps: {
         }),
       });
       // Caps (the organisation's daily messages and monthly spend) count this message: crossing one
-      // refuses it (CAP_REACHED) and rolls it back.
-      await billing.checkCaps(tx, onCommit, orgId);
+      // refuses it (CAP_REACHED) and rolls it back. The confirmation of an opt-out is owed to the
+      // customer whatever the budget: counted, never refused.
+      if (input.purpose !== 'consent_confirmation') await billing.checkCaps(tx, onCommit, orgId);
       await touchConversation(tx, conv.id);
       onCommit(() =>
         events.publish(orgId, [
