@@ -114,7 +114,8 @@ export async function insertOutboundMessage(
  * conversations with the number (created, or their activity moved: the message is in them from now
  * on), then one statement for the messages and the queue rows. `fed` is the campaign's part of that
  * statement: it reads `m` (recipient_id, message_id). Joins go through indexes row by row, so a fresh
- * campaign's missing statistics cannot pick a bad plan.
+ * campaign's missing statistics cannot pick a bad plan; rows are queued in recipient order (the join
+ * with the prices may reorder them).
  */
 export async function insertCampaignChunk(
   tx: Tx,
@@ -160,10 +161,11 @@ export async function insertCampaignChunk(
                               cost_expected, cost_currency, cost_category)
         select message_id, ${orgId}, ${c.numberId}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.campaignId},
                cost, ${pricing.currency}, cost_category
-        from m),
+        from m order by recipient_id),
       q as (
         insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
-        select ${orgId}, ${c.numberId}, message_id, ${c.campaignId}, recipient_id, wa_id, content, 1, ${c.runOrder} from m)
+        select ${orgId}, ${c.numberId}, message_id, ${c.campaignId}, recipient_id, wa_id, content, 1, ${c.runOrder}
+        from m order by recipient_id)
       ${fed(sql`m`)}`);
 }
 
