@@ -510,6 +510,29 @@ describe(`spend and caps, on ${settings.backend}`, () => {
     await setCaps({ monthly_spend_cap: null });
   });
 
+  it('a campaign whose messages would cross the daily cap is refused at start (409 CAP_REACHED), nothing queued', async () => {
+    const tag = await newTag('billing-daily');
+    await optedIn(`+${us(60)}`, tag);
+    await optedIn(`+${us(61)}`, tag);
+    const used = (await owner.get('/api/v1/billing')).json().today.messages as number;
+    await setCaps({ daily_message_cap: used + 1 });
+    const camp = await owner.post('/api/v1/campaigns', {
+      name: 'Over the day',
+      number_id: numberId,
+      audience: { kind: 'contacts', filter: { tag_ids: [tag] } },
+      templates: [{ template_id: tpl.promo, mapping: {} }],
+    });
+    const started = await owner.post(`/api/v1/campaigns/${camp.json().id}/start`);
+    expect(started.statusCode).toBe(409);
+    expect(started.json().error).toMatchObject({
+      code: 'CAP_REACHED',
+      details: { reason: 'daily_message_cap', campaign_id: camp.json().id },
+    });
+    expect((await owner.get(`/api/v1/campaigns/${camp.json().id}`)).json().state).toBe('draft');
+    expect((await owner.get('/api/v1/billing')).json().today.messages).toBe(used);
+    await setCaps({ daily_message_cap: null });
+  });
+
   it('caps are set by admins only, validated', async () => {
     const agent = await t.member('agent', 'agent-billing@example.com');
     expect((await agent.patch('/api/v1/billing/caps', { daily_message_cap: 1 })).statusCode).toBe(403);
