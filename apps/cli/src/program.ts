@@ -19,6 +19,7 @@ import {
   runNumbersTest,
   SECRET_ENV,
 } from './commands/numbers.ts';
+import { runRatesImport, runRatesShow } from './commands/rates.ts';
 import { runSetup } from './commands/setup.ts';
 import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
@@ -310,6 +311,29 @@ export function buildProgram(io: Io, env?: Env) {
     async (o: RemoteOptions & { quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean }) =>
       runTemplatesList(config(), io, o),
   );
+
+  const rates = program
+    .command('rates')
+    .description("Meta's rate card: what each outbound message is expected to cost")
+    .addHelpText('after', REMOTE_HELP);
+  remote(
+    rates
+      .command('import <file>')
+      .description(
+        'Replace the rate card for the effective days a CSV gives (effective_from,market,category,rate,currency); all or nothing',
+      )
+      .option('--source <url>', 'where the rates come from (default: the file’s "# source:" line)')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (file: string, o: RemoteOptions & { source?: string; json?: boolean }) =>
+    runRatesImport(config(), io, { ...o, file }),
+  );
+  remote(
+    rates
+      .command('show')
+      .description('The rate card in force today (or on --at YYYY-MM-DD)')
+      .option('--at <day>', 'a day (YYYY-MM-DD)')
+      .option('--json', 'print the card as JSON'),
+  ).action(async (o: RemoteOptions & { at?: string; json?: boolean }) => runRatesShow(config(), io, o));
 
   const campaign = program
     .command('campaign')

@@ -82,6 +82,7 @@ export async function startServer(
     }
     const graphWarning = graphVersionWarning(config.META_GRAPH_VERSION);
     if (graphWarning) app.log.warn({ version: config.META_GRAPH_VERSION }, graphWarning);
+    await services.billing.seedShippedCard();
     if (config.ROLE !== 'api') await services.jobs.start({ work: true });
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
     await app.listen({ host: config.HOST, port: config.PORT });

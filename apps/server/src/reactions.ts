@@ -6,6 +6,7 @@ import type { InboundService } from './inbound/service.ts';
 import type { Log } from './lib/log.ts';
 import type { Sender } from './messages/sender.ts';
 import type { OutboundService } from './messages/service.ts';
+import type { NotificationService } from './notifications/service.ts';
 import type { TemplateService } from './templates/service.ts';
 
 /** What the reactions use, as the composition root built it. */
@@ -21,6 +22,7 @@ export interface ReactionDeps {
     'pauseForTemplate' | 'pauseForNumber' | 'pauseForTemplateError' | 'onActivity' | 'feed'
   >;
   inbound: Pick<InboundService, 'forgetWebhookSecrets'>;
+  notifications: Pick<NotificationService, 'notifyRole'>;
 }
 
 /**
@@ -49,6 +51,16 @@ export function addReactions(domainEvents: Pick<DomainEvents, 'on'>, s: Reaction
   );
   on('campaign.sends_recorded', 'publish progress and complete finished campaigns', (e) =>
     s.campaigns.onActivity(e.campaignIds),
+  );
+  on('billing.cap_near', "tell the organisation's admins", (e) =>
+    s.notifications.notifyRole(e.orgId, 'admin', {
+      type: 'billing.cap_near',
+      title: 'A spend cap is nearly reached',
+      message: `${e.message} Sends that would cross it are refused.`,
+      actionUrl: e.campaignId ? `/campaigns/${e.campaignId}` : '/settings/billing',
+      relatedEntityType: e.campaignId ? 'campaign' : null,
+      relatedEntityId: e.campaignId,
+    }),
   );
   on('sender.woke', 'queue the next chunk of the running campaigns', () => s.campaigns.feed());
 }

@@ -3,6 +3,7 @@ import { createAuditService } from './audit/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
+import { createBillingService } from './billing/service.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';
 import { createConsentService } from './contacts/consent.ts';
@@ -99,6 +100,12 @@ export function createServices(deps: {
     throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
   });
   const orgs = createOrgService({ db, auth, events, notifications, domainEvents });
+  // The rate card, expected costs, spend caps and spend.
+  const billing = createBillingService({
+    db,
+    domainEvents,
+    isInstanceAdmin: (userId) => auth.isInstanceAdmin(userId),
+  });
 
   // Numbers, templates and the files they carry.
   const mediaStore = mediaStoreOf(config);
@@ -190,7 +197,7 @@ export function createServices(deps: {
       jobs.enqueueOnce(syncTemplates, { orgId }, { singletonKey: `templates:${orgId}` }),
     log,
   });
-  const outbound = createOutboundService({ db, consent, events, urlGuard });
+  const outbound = createOutboundService({ db, consent, events, urlGuard, billing });
   const conversations = createConversationService({
     db,
     outbound,
@@ -235,6 +242,7 @@ export function createServices(deps: {
     notifications,
     urlGuard,
     log,
+    billing,
     audienceFile: (orgId, id) => contactImports.audienceFile(orgId, id),
     checkNumber: async (orgId, numberId) => {
       const n = await numbers.findRow(orgId, numberId);
@@ -253,6 +261,7 @@ export function createServices(deps: {
     templates,
     campaigns,
     inbound,
+    notifications,
   });
 
   const services = {
@@ -262,6 +271,7 @@ export function createServices(deps: {
     metrics,
     auth,
     orgs,
+    billing,
     events,
     notifications,
     audit,

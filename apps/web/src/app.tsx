@@ -23,6 +23,7 @@ const ImportStatusPage = page(() => import('./features/contacts/import-wizard.ts
 const ImportWizard = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportWizard');
 const InboxPage = page(() => import('./features/inbox/inbox-page.tsx'), 'InboxPage');
 const AccountPage = page(() => import('./features/settings/account-page.tsx'), 'AccountPage');
+const BillingPage = page(() => import('./features/settings/billing-page.tsx'), 'BillingPage');
 const AuditPage = page(() => import('./features/settings/audit-page.tsx'), 'AuditPage');
 const JobsPage = page(() => import('./features/settings/jobs-page.tsx'), 'JobsPage');
 const MembersPage = page(() => import('./features/settings/members-page.tsx'), 'MembersPage');
@@ -68,6 +69,7 @@ export function App() {
           <Route path="contacts" element={<ContactsSettingsPage />} />
           <Route path="quick-replies" element={<QuickRepliesPage />} />
           <Route path="teams" element={<TeamsPage />} />
+          <Route path="billing" element={<BillingPage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />

@@ -75,6 +75,8 @@ export const CreateCampaignBody = z
      * to 30 days): Meta stops trying to deliver after it. Ignored for other sends.
      */
     marketing_ttl_seconds: z.number().int().min(43_200).max(2_592_000).optional(),
+    /** Most this campaign may spend (rate-card currency): it refuses to start, or pauses, before crossing it. */
+    spend_cap: z.number().min(0).max(100_000_000).nullable().optional(),
   })
   .refine(
     (b) =>
@@ -160,6 +162,8 @@ export const Campaign = z.object({
   ),
   split: z.enum(['sequential', 'ab']),
   marketing_ttl_seconds: z.number().int().nullable(),
+  /** Most the campaign may spend (rate-card currency); null: no cap. */
+  spend_cap: z.number().nullable(),
   scheduled_at: IsoDate.nullable(),
   started_at: IsoDate.nullable(),
   finished_at: IsoDate.nullable(),

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'WINDOW_CLOSED',
   /** A MARKETING template to a customer who stopped marketing messages from the number (Meta's user_preferences). */
   'MARKETING_STOPPED',
+  /** A spend or message cap (campaign, organisation per day or month) would be crossed. */
+  'CAP_REACHED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
@@ -31,6 +33,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   CONSENT_REQUIRED: 409,
   WINDOW_CLOSED: 409,
   MARKETING_STOPPED: 409,
+  CAP_REACHED: 409,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

@@ -2,6 +2,7 @@ import {
   type AcceptInvitationBody,
   AuditPage,
   type AuditQuery,
+  BillingOverview,
   type BulkContactsBody,
   BulkContactsResult,
   Campaign,
@@ -37,6 +38,8 @@ import {
   type ImportOptionsInput,
   ImportPreview,
   ImportQueued,
+  type ImportRatesBody,
+  ImportRatesResult,
   ImportUpload,
   InvitationList,
   InvitationLookup,
@@ -58,6 +61,7 @@ import {
   type OrgSettingsPatch,
   QuickReply,
   QuickReplyList,
+  RateCard,
   type RecordConsentBody,
   RenderedQuickReply,
   type RenderedTemplate,
@@ -69,6 +73,7 @@ import {
   SegmentList,
   SessionList,
   SessionState,
+  SpendReport,
   Tag,
   TagList,
   Team,
@@ -82,6 +87,7 @@ import {
   TimelinePage,
   TypingResult,
   UnreadCount,
+  type UpdateBillingCapsBody,
   type UpdateContactBody,
   type UpdateFieldBody,
   type UpdateNumberBody,
@@ -685,6 +691,34 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example await api.orgs.update({ settings: { timezone: 'Asia/Kolkata' } }) */
       update: (body: { name?: string; settings?: OrgSettingsPatch }) =>
         call(Org, 'PATCH', '/api/v1/org', body),
+    },
+    rates: {
+      /** Meta's rate card in force today (or on a day). @example const { rates, currency } = await api.rates.current() */
+      current: (o: { at?: string } = {}) => call(RateCard, 'GET', `/api/v1/rates${query(o)}`),
+      /**
+       * Replaces the card's effective days that the CSV gives, all or nothing (400 lists bad lines in
+       * `details`). Instance administrators only.
+       * @example await api.rates.import({ csv: 'effective_from,market,category,rate,currency\n2026-10-01,US,marketing,0.025,USD' })
+       */
+      import: (body: z.input<typeof ImportRatesBody>) =>
+        call(ImportRatesResult, 'POST', '/api/v1/rates/import', body),
+    },
+    billing: {
+      /** The organisation's caps, this month's spend and today's messages. @example const { caps, month } = await api.billing.overview() */
+      overview: () => call(BillingOverview, 'GET', '/api/v1/billing'),
+      /** Sets the caps (null: none). @example await api.billing.setCaps({ monthly_spend_cap: 500, daily_message_cap: 10000 }) */
+      setCaps: (body: z.input<typeof UpdateBillingCapsBody>) =>
+        call(BillingOverview, 'PATCH', '/api/v1/billing/caps', body),
+      /**
+       * Expected spend between two UTC days (inclusive), by number, category or day.
+       * @example const { total, rows } = await api.billing.spend({ from: '2026-10-01', to: '2026-10-31', group_by: 'category' })
+       */
+      spend: (o: {
+        from: string;
+        to: string;
+        group_by?: 'number' | 'category' | 'day';
+        number_id?: string;
+      }) => call(SpendReport, 'GET', `/api/v1/spend${query(o)}`),
     },
     retention: {
       /**

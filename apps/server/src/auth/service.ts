@@ -297,6 +297,11 @@ export function createAuthService(deps: {
     return (await repo.getUserById(db, userId))?.instanceAdmin ?? false;
   }
 
+  /** Whether the user administers the whole install (instance-wide settings, e.g. the rate card). */
+  async function isInstanceAdmin(userId: string): Promise<boolean> {
+    return (await repo.getUserById(db, userId))?.instanceAdmin ?? false;
+  }
+
   async function countUsers() {
     return repo.countUsers(db);
   }
@@ -308,6 +313,7 @@ export function createAuthService(deps: {
     findUserByEmail,
     createUser,
     canCreateOrgs,
+    isInstanceAdmin,
     countUsers,
     login,
     refresh,

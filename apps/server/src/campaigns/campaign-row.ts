@@ -14,6 +14,8 @@ export interface CampaignRow {
   templates: StoredTemplate[];
   split: 'sequential' | 'ab';
   marketing_ttl_seconds?: number | null;
+  /** numeric: a string from the database; null: no cap. */
+  spend_cap: string | number | null;
   scheduled_at: string | Date | null;
   started_at: string | Date | null;
   finished_at: string | Date | null;

@@ -1,3 +1,4 @@
+import type { BillingService } from '../billing/service.ts';
 import type { Config } from '../config.ts';
 import type { ContactImportService } from '../contacts/import/service.ts';
 import type { ContactService } from '../contacts/service.ts';
@@ -9,7 +10,6 @@ import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { OrgService } from '../orgs/service.ts';
 import type { TemplateService } from '../templates/service.ts';
-import type { RateTable } from './pricing.ts';
 
 /**
  * What the campaign service's parts share: the dependencies the composition root hands in, and the
@@ -36,7 +36,8 @@ export interface CampaignDeps {
   rateOf?(numberId: string): number | undefined;
   /** Wakes the sender (a campaign just started or resumed). */
   poke?(): void;
-  rateTable?: RateTable;
+  /** The rate card (pre-flight estimate, each message's expected cost) and the spend caps. */
+  billing: Pick<BillingService, 'cardAt' | 'chunkPricing' | 'checkCaps' | 'overview'>;
   /** Asks Meta about the number now (its token, its messaging limit) and records the answer. */
   checkNumber?(orgId: string, numberId: string): Promise<unknown>;
   /** An uploaded audience file of the organisation (404 when there is none). */

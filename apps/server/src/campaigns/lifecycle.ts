@@ -110,6 +110,7 @@ export function createCampaignLifecycle(
           templates: stored,
           split: body.split,
           marketingTtlSeconds: body.marketing_ttl_seconds ?? null,
+          spendCap: body.spend_cap ?? null,
           createdBy: ctx.userId,
         },
         built,
@@ -180,7 +181,7 @@ export function createCampaignLifecycle(
         tx,
         sql`select (extract(epoch from now()) * 1000)::float8 as at`,
       )) as [{ at: number }];
-      await parts.progress.queueNext(tx, c, Math.round(at), FIRST_CHUNK);
+      await parts.progress.queueNext(tx, onCommit, c, Math.round(at), FIRST_CHUNK);
       await markRunning(tx, orgId, id, pf);
       await recordAudit(tx, actor, {
         action: 'campaign.start',

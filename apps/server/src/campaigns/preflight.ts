@@ -1,19 +1,19 @@
 import type { CampaignPreflight } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
+import { money, priceOf } from '../billing/cost.ts';
+import { windowOpen } from '../conversations/rules.ts';
 import type { Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import type { CampaignRow } from './campaign-row.ts';
 import type { CampaignDeps } from './context.ts';
-import { DEFAULT_RATE_TABLE, priceOf } from './pricing.ts';
 import { skipMarketingStopped, skipWithoutConsent } from './repo.ts';
 
 /** The skip reason of a recipient who stopped marketing messages from the campaign's number. */
 export const MARKETING_STOPPED_SKIP = 'stopped marketing messages from this number';
 
-/** The pre-flight of a start (`preflight(tx, campaign)`), priced with the rate table. */
-export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTable' | 'numbers'>) {
-  const { templates } = deps;
-  const rateTable = deps.rateTable ?? DEFAULT_RATE_TABLE;
+/** The pre-flight of a start (`preflight(tx, campaign)`), priced with the rate card in force. */
+export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'billing' | 'numbers'>) {
+  const { templates, billing } = deps;
 
   /**
    * The checks before a start: the number active, every template usable in campaigns (approved, not
@@ -97,20 +97,51 @@ export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTabl
         }
       }
     }
-    // Estimated cost by category and country.
-    const byCountry = await queryRows<{ template_index: number; country: string | null; n: number }>(
+    // Estimated cost: each recipient priced as the sender will stamp it (the card in force, the
+    // recipient's country, the conversation's window now), by the category billed.
+    const at = new Date();
+    const card = await billing.cardAt(at, tx);
+    const byCountry = await queryRows<{
+      template_index: number;
+      country: string | null;
+      in_window: boolean;
+      n: number;
+    }>(
       tx,
-      sql`select r.template_index, ct.country, count(*)::int as n
+      sql`select r.template_index, ct.country, ${windowOpen('v')} as in_window, count(*)::int as n
           from campaign_recipients r left join contacts ct on ct.id = r.contact_id
-          where r.campaign_id = ${c.id} and r.state = 'pending' group by 1, 2`,
+          left join conversations v on v.number_id = ${c.number_id} and v.contact_id = r.contact_id
+          where r.campaign_id = ${c.id} and r.state = 'pending' group by 1, 2, 3`,
     );
     const byCategory: Record<string, number> = {};
     let total = 0;
     for (const r of byCountry) {
-      const category = c.templates[r.template_index]?.category ?? 'MARKETING';
-      const cost = priceOf(rateTable, category, r.country) * r.n;
-      byCategory[category] = Math.round(((byCategory[category] ?? 0) + cost) * 10000) / 10000;
+      const p = priceOf(card, r.country, {
+        kind: 'template',
+        templateCategory: c.templates[r.template_index]?.category ?? 'MARKETING',
+        inWindow: r.in_window,
+        at,
+      });
+      const cost = (p.amount ?? 0) * r.n;
+      const key = p.category.toUpperCase();
+      byCategory[key] = money((byCategory[key] ?? 0) + cost);
       total += cost;
+    }
+    total = money(total);
+    const currency = card.currency ?? 'USD';
+    // Caps: the campaign's own, and what is left of the organisation's month.
+    const cap = c.spend_cap === null ? null : Number(c.spend_cap);
+    if (cap !== null && total > cap) {
+      problems.push(
+        `The estimated cost (${total} ${currency}) is over the campaign's spend cap (${cap} ${currency})`,
+      );
+    }
+    const org = await billing.overview({ orgId: c.org_id }, tx);
+    const monthly = org.caps.monthly_spend_cap;
+    if (monthly !== null && money(org.month.spend + total) > monthly) {
+      problems.push(
+        `The estimated cost (${total} ${currency}) would cross the organisation's monthly spend cap: ${org.month.spend} of ${monthly} ${currency} used this month`,
+      );
     }
     return {
       ok: problems.length === 0,
@@ -120,11 +151,7 @@ export function createPreflight(deps: Pick<CampaignDeps, 'templates' | 'rateTabl
       ready: readyCount,
       budget,
       messaging_limit: messagingLimit,
-      estimated_cost: {
-        currency: rateTable.currency,
-        total: Math.round(total * 10000) / 10000,
-        by_category: byCategory,
-      },
+      estimated_cost: { currency, total, by_category: byCategory },
     };
   }
 

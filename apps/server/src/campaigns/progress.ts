@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
-import { queryRows, transaction } from '../db/tx.ts';
+import { type OnCommit, queryRows, transaction } from '../db/tx.ts';
+import { AppError } from '../lib/errors.ts';
 import { insertCampaignChunk } from '../messages/repo.ts';
 import type { CampaignRow } from './campaign-row.ts';
 import type { CampaignDeps } from './context.ts';
@@ -32,9 +33,9 @@ const FULL_PROGRESS_MS = 15_000;
  * for (a template or token refused). Also the note to a campaign's creator when it moves.
  */
 export function createCampaignProgress(
-  deps: Pick<CampaignDeps, 'db' | 'events' | 'notifications' | 'log' | 'rateOf'>,
+  deps: Pick<CampaignDeps, 'db' | 'events' | 'notifications' | 'log' | 'rateOf' | 'billing'>,
 ) {
-  const { db, events, notifications, log } = deps;
+  const { db, events, notifications, log, billing } = deps;
   const lastProgress = new Map<string, number>();
   const lastFullProgress = new Map<string, number>();
   /** Campaigns whose progress is being counted and published now (in the background of the sender). */
@@ -45,9 +46,11 @@ export function createCampaignProgress(
    * in their conversations, and moves the cursor past them (`insertCampaignChunk`, the cursor in the
    * same statement as the queue rows). Recipients are not rewritten: at or below the cursor, a pending
    * one is queued. The campaign row is locked by the caller, so the cursor is read and moved by one
-   * feed at a time.
+   * feed at a time. Each message carries its expected cost; then the caps (the campaign's spend cap,
+   * the organisation's daily messages and monthly spend) are checked with the chunk counted: one
+   * crossed throws CAP_REACHED and the chunk is rolled back.
    */
-  async function queueNext(tx: Tx, c: CampaignRow, runOrder: number, limit: number) {
+  async function queueNext(tx: Tx, onCommit: OnCommit, c: CampaignRow, runOrder: number, limit: number) {
     const chunk = nextToFeed(c, limit);
     // A contact deleted since the campaign started has no conversation to be in: skipped, with why.
     await skipDeletedContacts(tx, chunk);
@@ -57,7 +60,9 @@ export function createCampaignProgress(
       { numberId: c.number_id, campaignId: c.id, runOrder, templates: c.templates },
       chunk,
       campaignFedPart(c.id),
+      await billing.chunkPricing(c.templates, tx),
     );
+    await billing.checkCaps(tx, onCommit, c.org_id, c);
   }
 
   async function notifyCreator(c: CampaignRow, title: string, message: string, type: string) {
@@ -90,7 +95,7 @@ export function createCampaignProgress(
             and exists (select 1 from campaign_recipients r where r.campaign_id = k.id and ${stateIs('pending')})`,
     );
     for (const d of due) {
-      await transaction(db, async (tx) => {
+      const capped = await transaction(db, async (tx, onCommit) => {
         const [c] = await queryRows<CampaignRow & { run_order: number }>(
           tx,
           sql`select *, (extract(epoch from started_at) * 1000)::float8 as run_order from campaigns
@@ -102,8 +107,20 @@ export function createCampaignProgress(
           sql`select count(*)::int as n from (select 1 from send_queue where campaign_id = ${d.id} limit ${FEED_AHEAD}) x`,
         );
         if ((q?.n ?? 0) >= FEED_AHEAD) return;
-        await queueNext(tx, c, Math.round(c.run_order), FEED_CHUNK);
+        await queueNext(tx, onCommit, c, Math.round(c.run_order), FEED_CHUNK);
+      }).catch((err) => {
+        if (err instanceof AppError && err.code === 'CAP_REACHED') return err;
+        throw err;
       });
+      // The next chunk would cross a cap: the campaign pauses (what is queued is still sent).
+      if (capped) {
+        await pauseRunning(
+          d.org_id,
+          sql`id = ${d.id}`,
+          capped.message.replace(/^Not sent: /, 'Paused: '),
+          'Raise the cap (Settings → Spend, or the campaign), then resume.',
+        );
+      }
     }
   }
 

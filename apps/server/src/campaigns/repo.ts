@@ -72,15 +72,16 @@ export async function insertCampaign(
     templates: StoredTemplate[];
     split: string;
     marketingTtlSeconds: number | null;
+    spendCap: number | null;
     createdBy: string | null;
   },
   built: BuiltRecipient[],
 ): Promise<string> {
   const [row] = await queryRows<{ id: string }>(
     tx,
-    sql`insert into campaigns (org_id, number_id, name, audience, templates, split, marketing_ttl_seconds, created_by)
+    sql`insert into campaigns (org_id, number_id, name, audience, templates, split, marketing_ttl_seconds, spend_cap, created_by)
         values (${orgId}, ${c.numberId}, ${c.name}, ${JSON.stringify(c.audience)}::jsonb,
-                ${JSON.stringify(c.templates)}::jsonb, ${c.split}, ${c.marketingTtlSeconds}, ${c.createdBy})
+                ${JSON.stringify(c.templates)}::jsonb, ${c.split}, ${c.marketingTtlSeconds}, ${c.spendCap}, ${c.createdBy})
         returning id`,
   );
   const id = row!.id;

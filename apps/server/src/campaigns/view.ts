@@ -75,6 +75,7 @@ export function createCampaignView(deps: Pick<CampaignDeps, 'db' | 'rateOf'>) {
       })),
       split: r.split,
       marketing_ttl_seconds: r.marketing_ttl_seconds ?? null,
+      spend_cap: r.spend_cap === null ? null : Number(r.spend_cap),
       scheduled_at: iso(r.scheduled_at),
       started_at: iso(r.started_at),
       finished_at: iso(r.finished_at),

@@ -3,9 +3,11 @@ import {
   bigint,
   bigserial,
   boolean,
+  date,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -714,6 +716,19 @@ export const messages = pgTable(
     source: text('source'),
     campaignId: uuid('campaign_id'),
     authorUserId: uuid('author_user_id'),
+    /**
+     * Outbound: the expected cost when queued (billing/cost.ts, the rate card in force), its currency
+     * and the category it was priced as (marketing | utility | authentication | service | free).
+     */
+    costExpected: numeric('cost_expected', { precision: 14, scale: 6 }),
+    costCurrency: text('cost_currency'),
+    costCategory: text('cost_category'),
+    /** Outbound: what Meta billed, from the status webhook's `pricing` (the latest reported). */
+    pricingBillable: boolean('pricing_billable'),
+    pricingModel: text('pricing_model'),
+    pricingCategory: text('pricing_category'),
+    /** regular | free_customer_service | free_entry_point */
+    pricingType: text('pricing_type'),
     /** Arrival order: WhatsApp timestamps are whole seconds, so this breaks ties within one. */
     seq: bigserial('seq', { mode: 'number' }).notNull(),
     createdAt: createdAt(),
@@ -721,6 +736,8 @@ export const messages = pgTable(
   (t) => [
     uniqueIndex('messages_number_wamid_idx').on(t.numberId, t.wamid),
     index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.seq),
+    // Spend and caps: an organisation's outbound messages by time.
+    index('messages_org_outbound_idx').on(t.orgId, t.createdAt).where(sql`${t.direction} = 'out'`),
     // Inbox search in texts and captions (`ilike '%…%'`); created only where pg_trgm is available (see
     // migration 0015): the embedded database searches without them. A short pending list (kB): every
     // inbound message is indexed, and a long one made the insert that flushed it stall the inbound batch.
@@ -968,6 +985,8 @@ export const campaigns = pgTable(
     failureReason: text('failure_reason'),
     /** Time-to-live of MARKETING templates sent through the Marketing Messages API (seconds); null: Meta's default. */
     marketingTtlSeconds: integer('marketing_ttl_seconds'),
+    /** Most the campaign may spend (rate-card currency); null: no cap. */
+    spendCap: numeric('spend_cap', { precision: 14, scale: 6 }),
     /** The last pre-flight: checks, skipped counts, budget, estimated cost. */
     preflight: jsonb('preflight'),
     /**
@@ -1064,4 +1083,51 @@ export const sendQueue = pgTable(
     index('send_queue_unknown_idx').on(t.unknownSince).where(sql`${t.unknownSince} is not null`),
     uniqueIndex('send_queue_attempt_idx').on(t.attemptId),
   ],
+);
+
+// ---- Billing (apps/server/src/billing) ------------------------------------------------------------
+
+/**
+ * Meta's rate card, dated: one rate per market (ISO country, or `*` for every other), category and
+ * effective day. The rate in force at a time is the latest effective on or before it. Instance-wide.
+ */
+export const rateCards = pgTable(
+  'rate_cards',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    effectiveFrom: date('effective_from', { mode: 'string' }).notNull(),
+    market: text('market').notNull(),
+    category: text('category').notNull(),
+    rate: numeric('rate', { precision: 14, scale: 6 }).notNull(),
+    currency: text('currency').notNull(),
+    source: text('source'),
+    importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('rate_cards_key_idx').on(t.market, t.category, t.effectiveFrom)],
+);
+
+/** An organisation's caps: outbound messages per day, expected spend per month (null: none). */
+export const billingCaps = pgTable('billing_caps', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: 'cascade' }),
+  dailyMessageCap: integer('daily_message_cap'),
+  monthlySpendCap: numeric('monthly_spend_cap', { precision: 14, scale: 6 }),
+  updatedAt: updatedAt(),
+});
+
+/** A cap warning sent (80 % reached): once per cap, subject and period. */
+export const billingAlerts = pgTable(
+  'billing_alerts',
+  {
+    orgId: orgRef(),
+    /** daily_messages | monthly_spend | campaign_spend */
+    kind: text('kind').notNull(),
+    /** The organisation, or the campaign id for campaign_spend. */
+    subject: text('subject').notNull(),
+    /** The day or month (YYYY-MM-DD / YYYY-MM), or `all` for a campaign. */
+    period: text('period').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.kind, t.subject, t.period] })],
 );

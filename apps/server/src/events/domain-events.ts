@@ -24,6 +24,11 @@ export interface DomainEventMap {
   'campaign.template_refused': { orgId: string; campaignIds: string[]; message: string };
   /** The sender recorded outcomes of these campaigns' sends (sent, failed, reconciled). */
   'campaign.sends_recorded': { campaignIds: string[] };
+  /**
+   * A spend or message cap (the organisation's daily or monthly, or a campaign's) is 80 % used; once
+   * per cap and period. `message` is a sentence for a person.
+   */
+  'billing.cap_near': { orgId: string; kind: string; message: string; campaignId: string | null };
   /** The sender woke up to look for due sends: the moment to put more work on the send queue. */
   'sender.woke': Record<string, never>;
 }

@@ -1,6 +1,13 @@
 import type { DomainEvent } from '@openwaba/contracts';
+import { statusPricingOf } from '../billing/status-pricing.ts';
 import type { Tx } from '../db/client.ts';
-import { applyMessageStatuses, insertStatusEvents, type StatusEventRow } from '../messages/repo.ts';
+import {
+  applyMessageStatuses,
+  insertStatusEvents,
+  type MessagePricing,
+  recordMessagePricing,
+  type StatusEventRow,
+} from '../messages/repo.ts';
 import { STATUS_RANK } from '../messages/status-rank.ts';
 import { cmp } from './apply-messages.ts';
 import { type EventPlan, tally } from './plan.ts';
@@ -59,6 +66,8 @@ export async function applyStatuses(
   );
   const applied: string[] = [];
   const best = new Map<string, Incoming>();
+  // What Meta billed (a status's `pricing`), recorded whatever the status's rank: the latest wins.
+  const pricing = new Map<string, MessagePricing>();
   for (const r of recorded) {
     const x = list[r.ord]!;
     tally(x.plan, x.orgId, 'statuses');
@@ -67,6 +76,8 @@ export async function applyStatuses(
       continue;
     }
     applied.push(r.id);
+    const billed = statusPricingOf(x.row.payload);
+    if (billed) pricing.set(r.message_id, { message_id: r.message_id, ...billed });
     // The same rule as one by one: the highest rank wins (the first of equals), failed is final.
     const prev = best.get(r.message_id);
     const status = x.row.status;
@@ -75,6 +86,7 @@ export async function applyStatuses(
     }
   }
   if (!applied.length) return;
+  await recordMessagePricing(tx, [...pricing.values()]);
   const updates = [...best].map(([messageId, x]) => ({
     message_id: messageId,
     status: x.row.status,

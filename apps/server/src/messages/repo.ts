@@ -1,6 +1,7 @@
 import type { MessageContent } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
-import { afterCoexistence, afterInbound } from '../conversations/rules.ts';
+import { statusPricingOf } from '../billing/status-pricing.ts';
+import { afterCoexistence, afterInbound, windowOpen } from '../conversations/rules.ts';
 import { openChunkConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
@@ -136,14 +137,16 @@ export async function insertOutboundMessage(
     replyTo: string | null;
     source: string;
     authorUserId: string | null;
+    /** The expected cost (billing): amount null when the rate card has none. */
+    cost: { amount: number | null; currency: string | null; category: string };
   },
 ): Promise<string> {
   const [msg] = await queryRows<{ id: string }>(
     tx,
     sql`insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid,
-                              status, sent_at, source, author_user_id)
+                              status, sent_at, source, author_user_id, cost_expected, cost_currency, cost_category)
         values (${orgId}, ${m.numberId}, ${m.conversationId}, 'out', null, ${m.content.type}, ${JSON.stringify(m.content)}::jsonb,
-                ${m.replyTo}, 'pending', now(), ${m.source}, ${m.authorUserId})
+                ${m.replyTo}, 'pending', now(), ${m.source}, ${m.authorUserId}, ${m.cost.amount}, ${m.cost.currency}, ${m.cost.category})
         returning id`,
   );
   await tx.execute(
@@ -161,7 +164,8 @@ export async function insertOutboundMessage(
  * conversations with the number (created, or their activity moved: the message is in them from now
  * on), then one statement for the messages and the queue rows. `fed` is the campaign's part of that
  * statement: it reads `m` (recipient_id, message_id). Joins go through indexes row by row, so a fresh
- * campaign's missing statistics cannot pick a bad plan.
+ * campaign's missing statistics cannot pick a bad plan; rows are queued in recipient order (the join
+ * with the prices may reorder them).
  */
 export async function insertCampaignChunk(
   tx: Tx,
@@ -174,26 +178,44 @@ export async function insertCampaignChunk(
   },
   chunk: SQL,
   fed: RecipientsPart,
+  /**
+   * The expected cost of each message (billing): by template index, the contact's country (`*`:
+   * any other) and whether the conversation's window is open.
+   */
+  pricing: {
+    currency: string | null;
+    rows: { ti: number; country: string; in_window: boolean; amount: number | null; category: string }[];
+  } = { currency: null, rows: [] },
 ) {
   const names = c.templates.map((t) => t.name);
   const languages = c.templates.map((t) => t.language);
   await openChunkConversations(tx, orgId, c.numberId, chunk);
   await tx.execute(sql`
-      with m as (
+      with p as (
+        select * from json_to_recordset(${JSON.stringify(pricing.rows)}::json)
+          as x(ti int, country text, in_window boolean, amount numeric, category text)
+      ), m as (
         select r.id as recipient_id, r.wa_id, v.id as conversation_id, gen_random_uuid() as message_id,
                jsonb_build_object('type', 'template', 'template', jsonb_build_object(
                  'name', (${sql.param(names)}::text[])[r.template_index + 1],
                  'language', jsonb_build_object('code', (${sql.param(languages)}::text[])[r.template_index + 1]),
-                 'components', coalesce(r.params, '[]'::jsonb))) as content
+                 'components', coalesce(r.params, '[]'::jsonb))) as content,
+               coalesce(pc.amount, pd.amount) as cost, coalesce(pc.category, pd.category) as cost_category
         from (${chunk}) r
-        join conversations v on v.number_id = ${c.numberId} and v.contact_id = r.contact_id),
+        join conversations v on v.number_id = ${c.numberId} and v.contact_id = r.contact_id
+        left join contacts ct on ct.id = r.contact_id
+        left join p pc on pc.ti = r.template_index and pc.country = ct.country and pc.in_window = ${windowOpen('v')}
+        left join p pd on pd.ti = r.template_index and pd.country = '*' and pd.in_window = ${windowOpen('v')}),
       msg as (
-        insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id)
-        select message_id, ${orgId}, ${c.numberId}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.campaignId}
-        from m),
+        insert into messages (id, org_id, number_id, conversation_id, direction, type, content, status, sent_at, source, campaign_id,
+                              cost_expected, cost_currency, cost_category)
+        select message_id, ${orgId}, ${c.numberId}, conversation_id, 'out', 'template', content, 'pending', now(), 'campaign', ${c.campaignId},
+               cost, ${pricing.currency}, cost_category
+        from m order by recipient_id),
       q as (
         insert into send_queue (org_id, number_id, message_id, campaign_id, recipient_id, to_wa_id, content, priority, run_order)
-        select ${orgId}, ${c.numberId}, message_id, ${c.campaignId}, recipient_id, wa_id, content, 1, ${c.runOrder} from m)
+        select ${orgId}, ${c.numberId}, message_id, ${c.campaignId}, recipient_id, wa_id, content, 1, ${c.runOrder}
+        from m order by recipient_id)
       ${fed(sql`m`)}`);
 }
 
@@ -277,6 +299,30 @@ export async function applyMessageStatuses(
   );
 }
 
+/** What Meta reported it billed for a message (a status webhook's `pricing`). */
+export interface MessagePricing {
+  message_id: string;
+  billable: boolean | null;
+  pricing_model: string | null;
+  category: string | null;
+  type: string | null;
+}
+
+/** Records Meta's billing facts on outbound messages (the latest reported wins; nulls keep what was known). */
+export async function recordMessagePricing(tx: Tx, rows: MessagePricing[]) {
+  if (!rows.length) return;
+  await tx.execute(sql`
+    with p as (
+      select * from json_to_recordset(${JSON.stringify(rows)}::json)
+        as x(message_id uuid, billable boolean, pricing_model text, category text, type text)
+    )
+    update messages m set pricing_billable = coalesce(p.billable, m.pricing_billable),
+      pricing_model = coalesce(p.pricing_model, m.pricing_model),
+      pricing_category = coalesce(p.category, m.pricing_category),
+      pricing_type = coalesce(p.type, m.pricing_type)
+    from p where m.id = p.message_id and m.direction = 'out'`);
+}
+
 /**
  * Statuses Meta reported before the outbound message had its wamid (a fast webhook can beat the
  * send path's commit): applied once it has, in the caller's transaction. Returns the message if it
@@ -305,6 +351,20 @@ export async function applyParkedStatuses(tx: Db | Tx, numberId: string, wamid: 
       sql`, `,
     )})`,
   );
+  // What Meta billed, as for live statuses: the latest parked status that says.
+  const billed = parked
+    .map((p) => statusPricingOf(p.payload))
+    .filter((b) => b !== null)
+    .at(-1);
+  if (billed) {
+    await tx.execute(
+      sql`update messages set pricing_billable = coalesce(${billed.billable}, pricing_billable),
+            pricing_model = coalesce(${billed.pricing_model}, pricing_model),
+            pricing_category = coalesce(${billed.category}, pricing_category),
+            pricing_type = coalesce(${billed.type}, pricing_type)
+          where number_id = ${numberId} and wamid = ${wamid} and direction = 'out'`,
+    );
+  }
   return updated;
 }
 

@@ -1,5 +1,6 @@
 import { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
+import type { BillingService } from '../billing/service.ts';
 import type { ConsentService } from '../contacts/consent.ts';
 import { upsertContacts } from '../contacts/upsert.ts';
 import { openConversation, touchConversation } from '../conversations/writes.ts';
@@ -32,6 +33,11 @@ export interface SendInput {
    * contact who just opted out, inside the window they opened by writing STOP.
    */
   purpose?: 'consent_confirmation';
+  /**
+   * The conversation is in a free entry-point window (72 h after a click-to-WhatsApp ad): the
+   * message costs nothing. Set by whoever knows (referrals); absent: not known to be free.
+   */
+  freeEntryPoint?: boolean;
 }
 
 export interface QueuedMessage {
@@ -53,8 +59,10 @@ export function createOutboundService(deps: {
   consent: ConsentService;
   events: EventService;
   urlGuard: UrlGuard;
+  /** The expected cost stamped on each message, and the spend caps checked before it is queued. */
+  billing: Pick<BillingService, 'priceSend' | 'checkCaps'>;
 }) {
-  const { db, consent, events, urlGuard } = deps;
+  const { db, consent, events, urlGuard, billing } = deps;
 
   /**
    * Media links (and a call-to-action's URL) must not point inside our network: Meta fetches them,
@@ -121,7 +129,7 @@ export function createOutboundService(deps: {
   /**
    * Checks a template send: the template exists for the number's account, approved and active; an
    * authentication template needs the customer's phone (Meta refuses it to a business-scoped user id).
-   * Returns its category (undefined for other messages).
+   * Returns its category (null for a free-form message).
    */
   async function checkTemplate(
     tx: Db | Tx,
@@ -130,9 +138,9 @@ export function createOutboundService(deps: {
     content: MessageContent,
     to: string,
   ) {
-    if (content.type !== 'template') return undefined;
+    if (content.type !== 'template') return null;
     const { name, language } = content.template;
-    const [t] = await queryRows<{ status: string; active: boolean; category: string }>(
+    const [t] = await queryRows<{ status: string; active: boolean; category: string | null }>(
       tx,
       sql`select status, active, category from templates
           where org_id = ${orgId} and waba_id = ${wabaId} and name = ${name} and language = ${language.code}
@@ -191,9 +199,10 @@ export function createOutboundService(deps: {
           { details: { conversation_id: conv.id } },
         );
       }
-      const category = await checkTemplate(tx, orgId, number.waba_id, content, contact.wa_id);
+      const templateCategory = await checkTemplate(tx, orgId, number.waba_id, content, contact.wa_id);
       // A customer who stopped marketing messages from the number gets no MARKETING template (409).
-      if (category === 'MARKETING') await consent.assertMarketingAllowed(orgId, number.id, contact.wa_id, tx);
+      if (templateCategory === 'MARKETING')
+        await consent.assertMarketingAllowed(orgId, number.id, contact.wa_id, tx);
       if (input.purpose !== 'consent_confirmation') {
         // A template outside the window starts a conversation: business-initiated, needs an opt-in.
         await consent.assertCanMessage(
@@ -213,7 +222,17 @@ export function createOutboundService(deps: {
         replyTo: input.replyTo ?? null,
         source: input.source,
         authorUserId: input.authorUserId ?? null,
+        cost: await billing.priceSend(tx, orgId, contact.id, {
+          kind: content.type === 'template' ? 'template' : 'service',
+          templateCategory,
+          inWindow: windowOpen,
+          freeEntryPoint: input.freeEntryPoint,
+        }),
       });
+      // Caps (the organisation's daily messages and monthly spend) count this message: crossing one
+      // refuses it (CAP_REACHED) and rolls it back. The confirmation of an opt-out is owed to the
+      // customer whatever the budget: counted, never refused.
+      if (input.purpose !== 'consent_confirmation') await billing.checkCaps(tx, onCommit, orgId);
       await touchConversation(tx, conv.id);
       onCommit(() =>
         events.publish(orgId, [

@@ -27,6 +27,7 @@ export function NewCampaignPage() {
   });
   const [choices, setChoices] = useState<Choice[]>([]);
   const [split, setSplit] = useState<Split>('sequential');
+  const [spendCap, setSpendCap] = useState('');
   const pasted = useMemo(
     () => (audience.kind === 'paste' ? parsePasted(audience.text) : { recipients: [], columns: 0 }),
     [audience],
@@ -47,6 +48,8 @@ export function NewCampaignPage() {
             <BasicsStep
               name={name}
               numberId={numberId}
+              spendCap={spendCap}
+              onSpendCap={setSpendCap}
               onChange={(nm, id) => {
                 setName(nm);
                 if (id !== numberId) setChoices([]);
@@ -81,7 +84,7 @@ export function NewCampaignPage() {
           )}
           {step === 3 && (
             <ReviewStep
-              body={createBody({ name, numberId, audience, pasted, choices, split })}
+              body={createBody({ name, numberId, audience, pasted, choices, split, spendCap })}
               fileSummary={
                 audience.kind === 'file' && audience.upload
                   ? `${n(audience.upload.total_rows)} rows of ${audience.upload.filename}`

@@ -28,3 +28,6 @@ export const webhookEventKeys = {
   all: ['webhook-events'] as const,
   list: (state: string, limit: number) => ['webhook-events', state, limit] as const,
 };
+
+/** The organisation's caps and this month's spend. */
+export const billingKeys = { all: ['billing'] as const, overview: ['billing', 'overview'] as const };

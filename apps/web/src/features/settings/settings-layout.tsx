@@ -11,6 +11,7 @@ const ALL_TABS: { to: string; label: string; needs?: Permission }[] = [
   { to: '/settings/contacts', label: 'Contacts', needs: 'contacts.manage' },
   { to: '/settings/quick-replies', label: 'Quick replies' },
   { to: '/settings/teams', label: 'Teams' },
+  { to: '/settings/billing', label: 'Spend', needs: 'reports.read' },
   { to: '/settings/account', label: 'Account' },
   { to: '/settings/notifications', label: 'Notifications' },
   { to: '/settings/webhook-events', label: 'Webhook events', needs: 'integrations.manage' },

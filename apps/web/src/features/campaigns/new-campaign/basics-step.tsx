@@ -7,12 +7,17 @@ import { useNumbers } from '../../numbers/use-numbers.ts';
 export function BasicsStep({
   name,
   numberId,
+  spendCap,
   onChange,
+  onSpendCap,
   onNext,
 }: {
   name: string;
   numberId: string;
+  /** The campaign's spend cap as typed (empty: none). */
+  spendCap: string;
   onChange: (name: string, numberId: string) => void;
+  onSpendCap: (v: string) => void;
   onNext: () => void;
 }) {
   const numbers = useNumbers();
@@ -44,6 +49,22 @@ export function BasicsStep({
                 </option>
               ))}
             </Select>
+          )}
+        </Field>
+        <Field
+          label="Spend cap (optional)"
+          hint="Most this campaign may spend, in the rate card's currency: it will not start if the estimate is over it, and pauses before crossing it."
+        >
+          {(id) => (
+            <Input
+              id={id}
+              type="number"
+              min={0}
+              step="0.01"
+              placeholder="No cap"
+              value={spendCap}
+              onChange={(e) => onSpendCap(e.target.value)}
+            />
           )}
         </Field>
       </div>

@@ -105,6 +105,8 @@ export function createBody(d: {
   pasted: Pasted;
   choices: Choice[];
   split: Split;
+  /** As typed; empty: no cap. */
+  spendCap?: string;
 }): CreateBody {
   const a = d.audience;
   return {
@@ -126,5 +128,6 @@ export function createBody(d: {
       ...(d.split === 'ab' ? { share: Number(c.share) } : {}),
     })),
     split: d.split,
+    ...(d.spendCap?.trim() ? { spend_cap: Number(d.spendCap) } : {}),
   };
 }
