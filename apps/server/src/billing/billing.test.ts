@@ -323,6 +323,38 @@ describe(`the expected cost of every outbound message, on ${settings.backend}`, 
     expect(await cost(free.message_id)).toMatchObject({ cost_expected: '0.000000', cost_category: 'free' });
   });
 
+  it('a reply inside the free window a Click-to-WhatsApp ad opened costs nothing', async () => {
+    const phone = gb(7);
+    const body = metaFixture('message-text', {
+      wabaId: WABA,
+      phoneNumberId: NUM.phone_number_id,
+      waId: phone,
+      wamid: `wamid.in.ad.${phone}.${Date.now()}`,
+      name: 'From the ad',
+    }) as { entry: { changes: { value: { messages: Record<string, unknown>[] } }[] }[] };
+    body.entry[0]!.changes[0]!.value.messages[0]!.referral = {
+      source_url: 'https://fb.me/ad',
+      source_id: '120210000000000',
+      source_type: 'ad',
+      headline: 'Spring sale',
+      ctwa_clid: 'ARAkLkA8rmlFeiCktEJQ',
+    };
+    await deliverWebhook(t, body, SECRET);
+    const page = (await owner.get(`/api/v1/conversations?search=${phone}`)).json();
+    const conv = page.data[0] as { id: string; free_entry_until: string | null };
+    expect(Date.parse(conv.free_entry_until!)).toBeGreaterThan(Date.now() + 71 * 3_600_000);
+    const m = await reply(conv.id, { type: 'text', text: { body: 'Thanks for your interest!' } });
+    expect(m.statusCode, m.body).toBe(202);
+    expect(await cost(m.json().message_id)).toMatchObject({
+      cost_expected: '0.000000',
+      cost_category: 'free',
+    });
+    // A customer who did not come from an ad pays the service rate for the same reply.
+    const other = await customerWrites(gb(8));
+    const paid = await reply(other.id, { type: 'text', text: { body: 'Thanks for your interest!' } });
+    expect(await cost(paid.json().message_id)).toMatchObject({ cost_category: 'service' });
+  });
+
   it("a campaign's pre-flight estimates from the card, and each message carries its cost", async () => {
     const tag = await newTag('billing-campaign');
     await optedIn(`+${us(10)}`, tag);

@@ -33,13 +33,15 @@ export async function openConversations(
 
 /** The conversation a message to this contact goes into (created when missing), and whether its window is open. */
 export async function openConversation(tx: Tx, orgId: string, numberId: string, contactId: string) {
-  const [conv] = await queryRows<{ id: string; window_open: boolean }>(
+  const [conv] = await queryRows<{ id: string; window_open: boolean; free_entry: boolean }>(
     tx,
     sql`insert into conversations (org_id, number_id, contact_id) values (${orgId}, ${numberId}, ${contactId})
         on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
-        returning id, ${windowOpen('conversations')} as window_open`,
+        returning id, ${windowOpen('conversations')} as window_open,
+                  coalesce(conversations.free_entry_until > now(), false) as free_entry`,
   );
-  return { id: conv!.id, windowOpen: conv!.window_open };
+  // `freeEntryPoint`: inside the 72 h free window a Click-to-WhatsApp referral opened.
+  return { id: conv!.id, windowOpen: conv!.window_open, freeEntryPoint: conv!.free_entry };
 }
 
 /** A message of ours went into the conversation: its activity moves (the window does not). */

@@ -35,7 +35,7 @@ export interface SendInput {
   purpose?: 'consent_confirmation';
   /**
    * The conversation is in a free entry-point window (72 h after a click-to-WhatsApp ad): the
-   * message costs nothing. Set by whoever knows (referrals); absent: not known to be free.
+   * message costs nothing. Absent: the conversation says (`free_entry_until`, set by a referral).
    */
   freeEntryPoint?: boolean;
 }
@@ -226,7 +226,7 @@ export function createOutboundService(deps: {
           kind: content.type === 'template' ? 'template' : 'service',
           templateCategory,
           inWindow: windowOpen,
-          freeEntryPoint: input.freeEntryPoint,
+          freeEntryPoint: input.freeEntryPoint ?? conv.freeEntryPoint,
         }),
       });
       // Caps (the organisation's daily messages and monthly spend) count this message: crossing one
