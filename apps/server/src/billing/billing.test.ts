@@ -331,7 +331,7 @@ describe(`the expected cost of every outbound message, on ${settings.backend}`, 
       waId: phone,
       wamid: `wamid.in.ad.${phone}.${Date.now()}`,
       name: 'From the ad',
-    }) as { entry: { changes: { value: { messages: Record<string, unknown>[] } }[] }[] };
+    }) as unknown as { entry: { changes: { value: { messages: Record<string, unknown>[] } }[] }[] };
     body.entry[0]!.changes[0]!.value.messages[0]!.referral = {
       source_url: 'https://fb.me/ad',
       source_id: '120210000000000',
