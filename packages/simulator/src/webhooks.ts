@@ -10,7 +10,10 @@ export interface WebhookTarget {
 }
 
 export interface WebhookOptions {
-  /** How long changes wait to be batched into one POST (Meta batches up to 1000 updates). */
+  /**
+   * How long changes wait to be batched into one POST (Meta batches up to 1000 updates); 0: no
+   * batching, one change per POST.
+   */
   batchWindowMs: number;
   maxBatch: number;
   /** Delay before each retry when the receiver does not answer 2xx; its length is the retry count. */
@@ -91,7 +94,9 @@ export function createWebhookDispatcher(opts: WebhookOptions, faults: FaultState
     }
     p.items.push({ wabaId, change, ...(time !== undefined ? { time } : {}) });
     stats.changes++;
-    if (p.items.length >= opts.maxBatch) flush();
+    // No batching window: every change is a POST of its own (client libraries often read only the
+    // first change of a body).
+    if (p.items.length >= (opts.batchWindowMs === 0 ? 1 : opts.maxBatch)) flush();
     else if (!flushTimer) {
       busy++;
       flushTimer = setTimeout(() => {
