@@ -50,7 +50,9 @@ beforeAll(async () => {
     },
   });
   api.on.message = ({ message, recipient }) => {
-    seen.push({ kind: 'message', id: message.id, from: recipient.phone, bsuid: recipient.bsuid });
+    // A customer's recipient (not a group's): a phone, a BSUID, or both.
+    const who = recipient as { phone?: string; bsuid?: string };
+    seen.push({ kind: 'message', id: message.id, from: who.phone, bsuid: who.bsuid });
   };
   api.on.status = ({ id }) => {
     seen.push({ kind: 'status', id, from: undefined, bsuid: undefined });
