@@ -525,7 +525,7 @@ function coexistenceChange(
       continue;
     }
     const phone = phoneOf(e.data.to) || null;
-    const userId = e.data.to_user_id ?? (isBsuid(e.data.to) ? e.data.to! : null);
+    const userId = [e.data.to_user_id, e.data.to].find((x) => isBsuid(x)) ?? null;
     const customer = phone ?? userId;
     if (!customer) {
       change.dropped.push('echo to a customer without a phone number or user id');
@@ -552,7 +552,7 @@ function coexistenceChange(
         continue;
       }
       const phone = phoneOf(t.data.id) || null;
-      const userId = t.data.user_id ?? (isBsuid(t.data.id) ? t.data.id : null);
+      const userId = [t.data.user_id, t.data.id].find((x) => isBsuid(x)) ?? null;
       const customer = phone ?? userId;
       if (!customer) {
         change.dropped.push('history thread of a customer without a phone number or user id');
