@@ -30,7 +30,12 @@ export function StartPanel({ draft, onStarted }: { draft: Campaign; onStarted: (
         <p className="mt-1 text-sm text-slate-600">
           The pre-flight checks the number, the templates, consent and the daily budget, then sending begins.
         </p>
-        <Button className="mt-3" disabled={busy || sendable === 0} onClick={() => start.mutate()}>
+        <Button
+          className="mt-3"
+          disabled={busy}
+          disabledReason={sendable === 0 && 'No recipient can be sent to: every phone is invalid'}
+          onClick={() => start.mutate()}
+        >
           {start.isPending ? 'Starting…' : 'Start now'}
         </Button>
         {start.error && (
@@ -51,7 +56,12 @@ export function StartPanel({ draft, onStarted }: { draft: Campaign; onStarted: (
         <Button
           variant="secondary"
           className="mt-3"
-          disabled={busy || !at || sendable === 0}
+          disabled={busy}
+          disabledReason={
+            sendable === 0
+              ? 'No recipient can be sent to: every phone is invalid'
+              : !at && 'Choose when to start'
+          }
           onClick={() => schedule.mutate()}
         >
           {schedule.isPending ? 'Scheduling…' : 'Schedule'}

@@ -201,7 +201,20 @@ export function AudienceStep({
         <Button variant="secondary" onClick={onBack}>
           Back
         </Button>
-        <Button disabled={!ready} onClick={onNext}>
+        <Button
+          disabledReason={
+            ready
+              ? null
+              : audience.kind === 'paste'
+                ? 'Paste at least one phone number'
+                : audience.kind === 'file'
+                  ? 'Upload a file with rows and name its phone column'
+                  : total === null
+                    ? 'Counting the audience…'
+                    : 'No contact matches this audience'
+          }
+          onClick={onNext}
+        >
           Next: templates
         </Button>
       </StepFooter>

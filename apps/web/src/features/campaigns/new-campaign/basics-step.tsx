@@ -81,7 +81,9 @@ export function BasicsStep({
       <StepFooter>
         <span />
         <Button
-          disabled={!name.trim() || !chosen}
+          disabledReason={
+            !name.trim() ? 'Name the campaign first' : !chosen ? 'Choose an active number' : null
+          }
           onClick={() => {
             onChange(name, chosen);
             onNext();

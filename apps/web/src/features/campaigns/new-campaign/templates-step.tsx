@@ -321,7 +321,18 @@ export function TemplatesStep({
         <Button variant="secondary" onClick={onBack}>
           Back
         </Button>
-        <Button disabled={choices.length === 0 || unmapped || shareBad} onClick={onNext}>
+        <Button
+          disabledReason={
+            choices.length === 0
+              ? 'Choose a template first'
+              : unmapped
+                ? "Choose where every variable's value comes from"
+                : shareBad
+                  ? 'An A/B split needs two or more templates whose shares (whole numbers, 1–99) add up to 100'
+                  : null
+          }
+          onClick={onNext}
+        >
           Next: review
         </Button>
       </StepFooter>
