@@ -572,3 +572,35 @@ describe(`spend and caps, on ${settings.backend}`, () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+// Last: it replaces the test card's 2025-07-01 day with the shipped one.
+describe(`the card shipped with the release, imported, on ${settings.backend}`, () => {
+  it('a market without a newer row keeps its own older rate, not the newer day’s *', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { SHIPPED_RATE_CARD } = await import('./service.ts');
+    const res = await owner.post('/api/v1/rates/import', { csv: await readFile(SHIPPED_RATE_CARD, 'utf8') });
+    expect(res.statusCode, res.body).toBe(200);
+    const at = async (day: string) =>
+      (await owner.get(`/api/v1/rates?at=${day}`)).json().rates as {
+        market: string;
+        category: string;
+        rate: number;
+        effective_from: string;
+      }[];
+    const rateOf = (rows: Awaited<ReturnType<typeof at>>, m: string, c: string) =>
+      rows.find((r) => r.market === m && r.category === c);
+
+    const june = await at('2026-06-01');
+    expect(rateOf(june, 'US', 'utility')).toMatchObject({ rate: 0.0034, effective_from: '2026-01-01' });
+    expect(rateOf(june, 'US', 'marketing')).toMatchObject({ rate: 0.025, effective_from: '2025-07-01' });
+    expect(rateOf(june, 'CO', 'utility')).toMatchObject({ rate: 0.0008, effective_from: '2026-04-01' });
+    // Mexico has no 2026 row: its own 2025-07-01 rate, not Other's.
+    expect(rateOf(june, 'MX', 'utility')).toMatchObject({ rate: 0.0085, effective_from: '2025-07-01' });
+    expect(rateOf(june, '*', 'utility')?.rate).toBe(0.0077);
+
+    const february = await at('2026-02-01');
+    expect(rateOf(february, 'CO', 'utility')?.rate).toBe(0.0002);
+    expect(rateOf(february, 'US', 'utility')?.rate).toBe(0.0034);
+    expect(rateOf(await at('2025-12-31'), 'US', 'utility')?.rate).toBe(0.004);
+  });
+});
