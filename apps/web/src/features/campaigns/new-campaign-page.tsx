@@ -28,6 +28,7 @@ export function NewCampaignPage() {
   const [choices, setChoices] = useState<Choice[]>([]);
   const [split, setSplit] = useState<Split>('sequential');
   const [spendCap, setSpendCap] = useState('');
+  const [ttlHours, setTtlHours] = useState('');
   const pasted = useMemo(
     () => (audience.kind === 'paste' ? parsePasted(audience.text) : { recipients: [], columns: 0 }),
     [audience],
@@ -50,6 +51,8 @@ export function NewCampaignPage() {
               numberId={numberId}
               spendCap={spendCap}
               onSpendCap={setSpendCap}
+              ttlHours={ttlHours}
+              onTtlHours={setTtlHours}
               onChange={(nm, id) => {
                 setName(nm);
                 if (id !== numberId) setChoices([]);
@@ -84,7 +87,7 @@ export function NewCampaignPage() {
           )}
           {step === 3 && (
             <ReviewStep
-              body={createBody({ name, numberId, audience, pasted, choices, split, spendCap })}
+              body={createBody({ name, numberId, audience, pasted, choices, split, spendCap, ttlHours })}
               fileSummary={
                 audience.kind === 'file' && audience.upload
                   ? `${n(audience.upload.total_rows)} rows of ${audience.upload.filename}`

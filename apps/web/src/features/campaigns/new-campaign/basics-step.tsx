@@ -8,8 +8,10 @@ export function BasicsStep({
   name,
   numberId,
   spendCap,
+  ttlHours,
   onChange,
   onSpendCap,
+  onTtlHours,
   onNext,
 }: {
   name: string;
@@ -18,11 +20,15 @@ export function BasicsStep({
   spendCap: string;
   onChange: (name: string, numberId: string) => void;
   onSpendCap: (v: string) => void;
+  /** Time-to-live of MARKETING templates through the Marketing Messages API, in hours as typed. */
+  ttlHours: string;
+  onTtlHours: (v: string) => void;
   onNext: () => void;
 }) {
   const numbers = useNumbers();
   const list = numbers.data?.data ?? [];
   const chosen = numberId || (list.length === 1 ? (list[0]?.id ?? '') : '');
+  const viaMarketingApi = list.find((x) => x.id === chosen)?.marketing_messages.enabled ?? false;
   return (
     <Card title="Name and number" description="The name is for your team; customers never see it.">
       <div className="grid gap-4 sm:grid-cols-2">
@@ -67,6 +73,25 @@ export function BasicsStep({
             />
           )}
         </Field>
+        {viaMarketingApi && (
+          <Field
+            label="Marketing time-to-live (optional, hours)"
+            hint="This number sends MARKETING templates through Meta's Marketing Messages API: Meta stops trying to deliver one after this long (12 to 720 hours; empty: Meta's default)."
+          >
+            {(id) => (
+              <Input
+                id={id}
+                type="number"
+                min={12}
+                max={720}
+                step="1"
+                placeholder="Meta's default"
+                value={ttlHours}
+                onChange={(e) => onTtlHours(e.target.value)}
+              />
+            )}
+          </Field>
+        )}
       </div>
       {numbers.error && (
         <div className="mt-3">

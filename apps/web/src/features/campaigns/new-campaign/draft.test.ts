@@ -84,4 +84,26 @@ describe('createBody', () => {
     });
     expect(fromFile.audience).toEqual({ kind: 'file', file_id: '', phone_column: 'Phone' });
   });
+  it('adds the spend cap and the marketing time-to-live (hours → seconds) only when typed', () => {
+    const audience = { kind: 'contacts' as const, tagIds: [], tagMatch: 'any' as const, segmentId: '' };
+    const plain = createBody({
+      ...base,
+      audience,
+      choices: [choice],
+      split: 'sequential',
+      spendCap: ' ',
+      ttlHours: '',
+    });
+    expect(plain).not.toHaveProperty('spend_cap');
+    expect(plain).not.toHaveProperty('marketing_ttl_seconds');
+    const typed = createBody({
+      ...base,
+      audience,
+      choices: [choice],
+      split: 'sequential',
+      spendCap: '12.5',
+      ttlHours: '24',
+    });
+    expect(typed).toMatchObject({ spend_cap: 12.5, marketing_ttl_seconds: 86_400 });
+  });
 });

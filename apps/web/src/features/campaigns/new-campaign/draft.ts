@@ -107,6 +107,8 @@ export function createBody(d: {
   split: Split;
   /** As typed; empty: no cap. */
   spendCap?: string;
+  /** Marketing Messages API time-to-live in hours, as typed; empty: Meta's default. */
+  ttlHours?: string;
 }): CreateBody {
   const a = d.audience;
   return {
@@ -129,5 +131,6 @@ export function createBody(d: {
     })),
     split: d.split,
     ...(d.spendCap?.trim() ? { spend_cap: Number(d.spendCap) } : {}),
+    ...(d.ttlHours?.trim() ? { marketing_ttl_seconds: Math.round(Number(d.ttlHours) * 3600) } : {}),
   };
 }

@@ -96,6 +96,12 @@ export function ReviewStep({
             {body.templates.length > 1 && (body.split === 'ab' ? ' (A/B split)' : ' (sequential split)')}
           </dd>
         </div>
+        {body.marketing_ttl_seconds != null && (
+          <div>
+            <dt className="text-xs text-slate-500">Marketing time-to-live</dt>
+            <dd className="text-slate-900">{body.marketing_ttl_seconds / 3600} hours</dd>
+          </div>
+        )}
         {body.spend_cap != null && (
           <div>
             <dt className="text-xs text-slate-500">Spend cap</dt>
