@@ -349,6 +349,12 @@ describe(`the expected cost of every outbound message, on ${settings.backend}`, 
       cost_expected: '0.000000',
       cost_category: 'free',
     });
+    // The reply moved the contact's last outbound time.
+    const [contact] = await t.database.query<{ last_outbound_at: Date | null }>(
+      'select last_outbound_at from contacts where org_id = $1 and wa_id = $2',
+      [t.orgId, phone],
+    );
+    expect(Date.now() - new Date(contact!.last_outbound_at!).getTime()).toBeLessThan(60_000);
     // A customer who did not come from an ad pays the service rate for the same reply.
     const other = await customerWrites(gb(8));
     const paid = await reply(other.id, { type: 'text', text: { body: 'Thanks for your interest!' } });

@@ -163,8 +163,22 @@ describe(`the campaign page and the contacts list on ${settings.backend}`, () =>
       [asha!.id],
     );
     expect(one.last_message_at).toBe(conv!.at.toISOString());
+    // Our last message to them: stamped when the campaign queued it.
+    expect(Date.now() - Date.parse(one.last_outbound_at)).toBeLessThan(60_000);
     // Never messaged (skipped for want of consent): none.
-    expect((await owner.get(`/api/v1/contacts/${dev!.id}`)).json().last_message_at).toBeNull();
+    const never = (await owner.get(`/api/v1/contacts/${dev!.id}`)).json();
+    expect(never.last_message_at).toBeNull();
+    expect(never.last_outbound_at).toBeNull();
+    // Contacts can be filtered by it (Dev was never messaged).
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const fields = JSON.stringify([{ key: 'last_outbound_at', op: 'gte', value: since }]);
+    const recent = await owner.get(`/api/v1/contacts?tag_ids=${tagId}&fields=${encodeURIComponent(fields)}`);
+    expect(recent.statusCode, recent.body).toBe(200);
+    expect((recent.json().data as { name: string }[]).map((c) => c.name).sort()).toEqual([
+      'Asha One',
+      'Bruno Two',
+      'Chloe Three',
+    ]);
     const page = (await owner.get(`/api/v1/contacts?tag_ids=${tagId}`)).json().data as {
       name: string;
       last_message_at: string | null;

@@ -214,3 +214,14 @@ export async function addressesOfUserIds(db: Db | Tx, orgId: string, userIds: st
   );
   return new Map(rows.map((r) => [r.user_id, r.wa_id]));
 }
+
+/**
+ * We just queued a message to these contacts (`chunk` selects their `contact_id`): their
+ * `last_outbound_at` moves to now. Their `updated_at` does not: the contact itself did not change.
+ */
+export async function markContactsMessaged(tx: Tx, orgId: string, chunk: SQL) {
+  await tx.execute(
+    sql`update contacts set last_outbound_at = now()
+        where org_id = ${orgId} and id in (select r.contact_id from (${chunk}) r)`,
+  );
+}

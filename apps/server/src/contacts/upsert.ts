@@ -10,6 +10,7 @@ export { type Identity, identityKey, linkIdentities } from './link.ts';
 export {
   addressesOfUserIds,
   type ContactInput,
+  markContactsMessaged,
   type UpsertContactsOptions,
   type UpsertedContact,
   upsertContacts,

@@ -1,6 +1,7 @@
 import type { MessageContent } from '@openwaba/contracts';
 import { type SQL, sql } from 'drizzle-orm';
 import { statusPricingOf } from '../billing/status-pricing.ts';
+import { markContactsMessaged } from '../contacts/upsert.ts';
 import { afterCoexistence, afterInbound, windowOpen } from '../conversations/rules.ts';
 import { openChunkConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -190,6 +191,7 @@ export async function insertCampaignChunk(
   const names = c.templates.map((t) => t.name);
   const languages = c.templates.map((t) => t.language);
   await openChunkConversations(tx, orgId, c.numberId, chunk);
+  await markContactsMessaged(tx, orgId, chunk);
   await tx.execute(sql`
       with p as (
         select * from json_to_recordset(${JSON.stringify(pricing.rows)}::json)

@@ -2,7 +2,7 @@ import { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { BillingService } from '../billing/service.ts';
 import type { ConsentService } from '../contacts/consent.ts';
-import { upsertContacts } from '../contacts/upsert.ts';
+import { markContactsMessaged, upsertContacts } from '../contacts/upsert.ts';
 import { openConversation, touchConversation } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
@@ -234,6 +234,7 @@ export function createOutboundService(deps: {
       // customer whatever the budget: counted, never refused.
       if (input.purpose !== 'consent_confirmation') await billing.checkCaps(tx, onCommit, orgId);
       await touchConversation(tx, conv.id);
+      await markContactsMessaged(tx, orgId, sql`select ${contact.id}::uuid as contact_id`);
       onCommit(() =>
         events.publish(orgId, [
           {
