@@ -158,6 +158,9 @@ export type ContactListOptions = ContactFilter & {
  * Typed client for the openwaba REST API. Sessions ride on httpOnly cookies; an expired access
  * token is refreshed once, transparently, and concurrent requests share that refresh.
  *
+ * One file on purpose, past the ~400-line guide: it is a flat map of the API (one line per route,
+ * grouped as the routes are), read top to bottom like the OpenAPI document it mirrors.
+ *
  * @example
  * const api = createClient();
  * await api.auth.login({ email: 'me@example.com', password: '…' });
