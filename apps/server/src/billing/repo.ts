@@ -138,12 +138,3 @@ export function spendRows(
         group by 1 order by 1`,
   );
 }
-
-/** A contact's country as recorded, and its WhatsApp id (to tell the country when none is). */
-export async function contactMarket(tx: Db | Tx, orgId: string, contactId: string) {
-  const [row] = await queryRows<{ country: string | null; wa_id: string | null }>(
-    tx,
-    sql`select country, wa_id from contacts where org_id = ${orgId} and id = ${contactId}`,
-  );
-  return row ?? { country: null, wa_id: null };
-}

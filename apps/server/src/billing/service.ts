@@ -19,7 +19,6 @@ import { normalizePhone } from '../lib/phone.ts';
 import { type CardAt, dayOf, money, type Price, type PriceInput, priceOf } from './cost.ts';
 import {
   campaignSpend,
-  contactMarket,
   effectiveDates,
   getCaps,
   type RateRow,
@@ -161,10 +160,13 @@ export function createBillingService(deps: {
   }
 
   /** The expected cost of one message to a contact (its country is its market). */
-  async function priceSend(tx: Tx, orgId: string, contactId: string, input: Omit<PriceInput, 'at'>) {
+  async function priceSend(
+    tx: Tx,
+    contact: { wa_id: string | null; country: string | null },
+    input: Omit<PriceInput, 'at'>,
+  ) {
     const at = new Date();
     const card = await cardAt(at, tx);
-    const contact = await contactMarket(tx, orgId, contactId);
     // Meta prices by the recipient's country calling code: a contact without a recorded country
     // (one who wrote first) is priced by its number.
     const fromNumber = contact.wa_id ? normalizePhone(`+${contact.wa_id}`, { defaultRegion: 'US' }) : null;

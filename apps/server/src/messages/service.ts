@@ -103,9 +103,9 @@ export function createOutboundService(deps: {
   /** The contact for a phone, created when new (a reply to an unknown phone is a new contact). */
   async function contactOf(tx: Db | Tx, orgId: string, to: SendInput['to']) {
     if ('contactId' in to) {
-      const [c] = await queryRows<{ id: string; wa_id: string }>(
+      const [c] = await queryRows<{ id: string; wa_id: string; country: string | null }>(
         tx,
-        sql`select id, wa_id from contacts where org_id = ${orgId} and id = ${to.contactId}`,
+        sql`select id, wa_id, country from contacts where org_id = ${orgId} and id = ${to.contactId}`,
       );
       if (!c) throw notFound('Contact');
       return c;
@@ -123,7 +123,8 @@ export function createOutboundService(deps: {
     const [c] = await upsertContacts(tx, orgId, [{ waId: phone.waId, country: phone.country }], {
       existing: 'lock',
     });
-    return c!;
+    // The country is the phone's, as the contact records it.
+    return { ...c!, country: phone.country };
   }
 
   /**
@@ -222,7 +223,7 @@ export function createOutboundService(deps: {
         replyTo: input.replyTo ?? null,
         source: input.source,
         authorUserId: input.authorUserId ?? null,
-        cost: await billing.priceSend(tx, orgId, contact.id, {
+        cost: await billing.priceSend(tx, contact, {
           kind: content.type === 'template' ? 'template' : 'service',
           templateCategory,
           inWindow: windowOpen,
