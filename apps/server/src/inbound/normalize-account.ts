@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { epochMsOf, type Json } from './body.ts';
-import { type ChangeBase, digits, opt, Profile, Text } from './shapes.ts';
+import { type ChangeBase, digits, opt, profileNames, Text } from './shapes.ts';
 
 /**
  * Account-level notices (templates, quality, limits, marketing preferences), read for `normalize.ts`.
@@ -134,11 +134,7 @@ export const Preference = z.looseObject({
 
 /** The marketing stops and resumes of a `user_preferences` change (other categories are left out). */
 export function preferencesOf(v: z.infer<(typeof NOTICES)['user_preferences']>): AccountUpdate {
-  const names = new Map<string, string>();
-  for (const raw of v.contacts ?? []) {
-    const p = Profile.safeParse(raw);
-    if (p.success && p.data.wa_id && p.data.profile?.name) names.set(p.data.wa_id, p.data.profile.name);
-  }
+  const names = profileNames(v.contacts);
   const preferences: MarketingPreference[] = [];
   for (const raw of v.user_preferences ?? []) {
     const p = Preference.safeParse(raw);

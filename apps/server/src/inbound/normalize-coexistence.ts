@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isBsuid } from '../lib/address.ts';
 import { epochMsOf, isObject, type Json } from './body.ts';
-import { type ChangeBase, digits, opt, Profile, phoneOf, Required, Text } from './shapes.ts';
+import { type ChangeBase, digits, opt, phoneOf, profileNames, Required, Text } from './shapes.ts';
 
 /**
  * Coexistence changes (the WhatsApp Business app and the API on one number), read for `normalize.ts`:
@@ -91,6 +91,13 @@ export const CoexistenceValue = z.looseObject({
   state_sync: opt(z.array(z.unknown())),
 });
 
+/** Who an item names: their phone's digits when it is a phone, and the first well-formed BSUID given. */
+function customerOf(phoneLike: string | undefined, bsuids: (string | undefined)[]) {
+  const phone = phoneOf(phoneLike) || null;
+  const userId = bsuids.find((x) => isBsuid(x)) ?? null;
+  return { customer: phone ?? userId, phone, userId };
+}
+
 export function coexistenceChange(
   base: ChangeBase,
   field: CoexistenceChange['field'],
@@ -109,22 +116,14 @@ export function coexistenceChange(
     dropped: [],
   };
   const at = (timestamp: unknown) => epochMsOf(timestamp, now);
-  const names = new Map<string, string>();
-  for (const raw of v.contacts ?? []) {
-    const p = Profile.safeParse(raw);
-    if (!p.success || !p.data.profile?.name) continue;
-    if (p.data.wa_id) names.set(p.data.wa_id, p.data.profile.name);
-    if (p.data.user_id) names.set(p.data.user_id, p.data.profile.name);
-  }
+  const names = profileNames(v.contacts);
   for (const raw of v.message_echoes ?? []) {
     const e = Echo.safeParse(raw);
     if (!e.success || !isObject(raw)) {
       change.dropped.push('echo without id');
       continue;
     }
-    const phone = phoneOf(e.data.to) || null;
-    const userId = [e.data.to_user_id, e.data.to].find((x) => isBsuid(x)) ?? null;
-    const customer = phone ?? userId;
+    const { customer, phone, userId } = customerOf(e.data.to, [e.data.to_user_id, e.data.to]);
     if (!customer) {
       change.dropped.push('echo to a customer without a phone number or user id');
       continue;
@@ -149,9 +148,7 @@ export function coexistenceChange(
         change.dropped.push('history thread without id');
         continue;
       }
-      const phone = phoneOf(t.data.id) || null;
-      const userId = [t.data.user_id, t.data.id].find((x) => isBsuid(x)) ?? null;
-      const customer = phone ?? userId;
+      const { customer, phone, userId } = customerOf(t.data.id, [t.data.user_id, t.data.id]);
       if (!customer) {
         change.dropped.push('history thread of a customer without a phone number or user id');
         continue;

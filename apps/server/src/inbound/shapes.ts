@@ -31,3 +31,15 @@ export const Profile = z.looseObject({
 export const digits = (s: string | null | undefined) => (s ?? '').replace(/\D+/g, '');
 /** A phone number's digits; '' for anything else (a business-scoped user id such as `US.1349…`). */
 export const phoneOf = (s: string | null | undefined) => (/^\+?[\d\s()-]+$/.test(s ?? '') ? digits(s) : '');
+
+/** The profile names a change's `contacts` gives, by the customer's wa_id and by their BSUID. */
+export function profileNames(contacts: unknown[] | undefined): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const raw of contacts ?? []) {
+    const p = Profile.safeParse(raw);
+    if (!p.success || !p.data.profile?.name) continue;
+    if (p.data.wa_id) names.set(p.data.wa_id, p.data.profile.name);
+    if (p.data.user_id) names.set(p.data.user_id, p.data.profile.name);
+  }
+  return names;
+}
