@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
 import { until } from '../../test/helpers/until.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
-import { tierLimit } from './pricing.ts';
 
 /** What the campaign page and the contacts list read: the budget, recipients' names, last messages. */
 const WABA = '8300001';
@@ -125,14 +124,6 @@ describe(`the campaign page and the contacts list on ${settings.backend}`, () =>
       budget: null,
       messaging_limit: { tier: 'TIER_UNLIMITED', limit: null, used: 0 },
     });
-  });
-
-  it('reads the tiers Meta names; others are unknown', () => {
-    expect(['TIER_50', 'TIER_250', 'TIER_1K', 'TIER_2K', 'TIER_100K'].map(tierLimit)).toEqual([
-      50, 250, 1000, 2000, 100_000,
-    ]);
-    expect(tierLimit('TIER_UNLIMITED')).toBe(Number.POSITIVE_INFINITY);
-    expect([null, undefined, '', 'TIER_', 'UNTIERED'].map(tierLimit)).toEqual([null, null, null, null, null]);
   });
 
   it('lists recipients with their contact names', async () => {

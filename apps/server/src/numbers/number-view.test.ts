@@ -102,4 +102,12 @@ describe('the messaging limit as Meta gives it', () => {
     expect(tierLimit('TIER_UNLIMITED')).toBe(Number.POSITIVE_INFINITY);
     expect(tierLimit(null)).toBeNull();
   });
+
+  it('reads the tiers Meta names; others are unknown', () => {
+    expect(['TIER_50', 'TIER_250', 'TIER_1K', 'TIER_2K', 'TIER_100K'].map(tierLimit)).toEqual([
+      50, 250, 1000, 2000, 100_000,
+    ]);
+    expect(tierLimit('TIER_UNLIMITED')).toBe(Number.POSITIVE_INFINITY);
+    expect([null, undefined, '', 'TIER_', 'UNTIERED'].map(tierLimit)).toEqual([null, null, null, null, null]);
+  });
 });
