@@ -9,6 +9,8 @@ import {
   CampaignList,
   CampaignRecipientPage,
   CampaignReport,
+  type ChainTestBody,
+  ChainTestResult,
   ConsentEvent,
   ConsentLedger,
   Contact,
@@ -35,6 +37,24 @@ import {
   CustomFieldList,
   ErrorBody,
   EventPage,
+  Flow,
+  type FlowBody,
+  FlowExport,
+  FlowList,
+  type FlowPatch,
+  FlowRun,
+  FlowRunDetail,
+  FlowRunList,
+  type FlowRunQuery,
+  type FlowStartBody,
+  FlowStats,
+  type FlowTestBody,
+  FlowValidation,
+  FlowVersionList,
+  Hours,
+  type HoursBody,
+  HoursList,
+  HoursStatus,
   type ImportOptionsInput,
   ImportPreview,
   ImportQueued,
@@ -69,6 +89,9 @@ import {
   ReplyQueued,
   RetentionPreview,
   type Role,
+  Rule,
+  type RuleBody,
+  RuleList,
   Segment,
   SegmentList,
   SessionList,
@@ -84,6 +107,7 @@ import {
   TemplateList,
   type TemplateParams,
   TemplateSyncResult,
+  type TestReplyBody,
   TimelinePage,
   TypingResult,
   UnreadCount,
@@ -247,6 +271,81 @@ export function createClient(opts: ClientOptions = {}) {
       segment_id: o.segment_id,
     })}`;
   return {
+    automation: {
+      rules: {
+        /** By priority (lower first), with match statistics. @example const { data } = await api.automation.rules.list() */
+        list: () => call(RuleList, 'GET', '/api/v1/automation/rules'),
+        /** @example await api.automation.rules.create({ name: 'Price', match: { kind: 'contains', patterns: ['price'] }, actions: [{ type: 'reply_text', text: 'Our prices: …' }] }) */
+        create: (body: z.input<typeof RuleBody>) => call(Rule, 'POST', '/api/v1/automation/rules', body),
+        /** @example await api.automation.rules.update(id, { ...rule, enabled: false }) */
+        update: (id: string, body: z.input<typeof RuleBody>) =>
+          call(Rule, 'PUT', `/api/v1/automation/rules/${q(id)}`, body),
+        /** @example await api.automation.rules.remove(id) */
+        remove: (id: string) => call(Ok, 'DELETE', `/api/v1/automation/rules/${q(id)}`),
+        /** Which step of the chain would handle this message, and why; nothing is sent. @example const r = await api.automation.rules.test({ text: 'price?' }) */
+        test: (body: z.input<typeof ChainTestBody>) =>
+          call(ChainTestResult, 'POST', '/api/v1/automation/test', body),
+      },
+      hours: {
+        /** @example const { data } = await api.automation.hours.list() */
+        list: () => call(HoursList, 'GET', '/api/v1/automation/hours'),
+        /** @example await api.automation.hours.create({ name: 'Shop', weekly: { mon: [{ from: '09:00', to: '17:00' }] } }) */
+        create: (body: z.input<typeof HoursBody>) => call(Hours, 'POST', '/api/v1/automation/hours', body),
+        /** @example await api.automation.hours.update(id, body) */
+        update: (id: string, body: z.input<typeof HoursBody>) =>
+          call(Hours, 'PUT', `/api/v1/automation/hours/${q(id)}`, body),
+        /** @example await api.automation.hours.remove(id) */
+        remove: (id: string) => call(Ok, 'DELETE', `/api/v1/automation/hours/${q(id)}`),
+        /** Open now? For a number (or team), the schedule that applies. @example const { open } = await api.automation.hours.status({ number_id }) */
+        status: (o: { number_id?: string; team_id?: string; at?: string } = {}) =>
+          call(HoursStatus, 'GET', `/api/v1/automation/hours/status${query(o)}`),
+      },
+      flows: {
+        /** @example const { data } = await api.automation.flows.list() */
+        list: () => call(FlowList, 'GET', '/api/v1/automation/flows'),
+        /** A new flow with a draft graph. @example const f = await api.automation.flows.create({ name: 'Menu', graph }) */
+        create: (body: z.input<typeof FlowBody>) => call(Flow, 'POST', '/api/v1/automation/flows', body),
+        /** @example const f = await api.automation.flows.get(id) */
+        get: (id: string) => call(Flow, 'GET', `/api/v1/automation/flows/${q(id)}`),
+        /** Saves the draft (and name, description, enabled). @example await api.automation.flows.update(id, { graph }) */
+        update: (id: string, body: z.input<typeof FlowPatch>) =>
+          call(Flow, 'PATCH', `/api/v1/automation/flows/${q(id)}`, body),
+        /** Running contacts are stopped. @example await api.automation.flows.remove(id) */
+        remove: (id: string) => call(Ok, 'DELETE', `/api/v1/automation/flows/${q(id)}`),
+        /** Problems of a graph (the draft when none is given). @example const { ok, problems } = await api.automation.flows.validate(id) */
+        validate: (id: string, graph?: unknown) =>
+          call(FlowValidation, 'POST', `/api/v1/automation/flows/${q(id)}/validate`, graph ? { graph } : {}),
+        /** The draft becomes the next version (refused with its problems if any is an error). @example await api.automation.flows.publish(id) */
+        publish: (id: string) => call(Flow, 'POST', `/api/v1/automation/flows/${q(id)}/publish`),
+        /** @example const { data } = await api.automation.flows.versions(id) */
+        versions: (id: string) => call(FlowVersionList, 'GET', `/api/v1/automation/flows/${q(id)}/versions`),
+        /** Entered / completed / dropped / timed out per node. @example const s = await api.automation.flows.stats(id) */
+        stats: (id: string, version?: number) =>
+          call(FlowStats, 'GET', `/api/v1/automation/flows/${q(id)}/stats${query({ version })}`),
+        /** @example const json = await api.automation.flows.export(id) */
+        export: (id: string) => call(FlowExport, 'GET', `/api/v1/automation/flows/${q(id)}/export`),
+        /** A new flow (a draft) from exported JSON. @example await api.automation.flows.import(json) */
+        import: (body: unknown) => call(Flow, 'POST', '/api/v1/automation/flows/import', body),
+        /** Starts the published flow for one contact. @example await api.automation.flows.start(id, { number_id, to: '+15551234567' }) */
+        start: (id: string, body: z.input<typeof FlowStartBody>) =>
+          call(FlowRun, 'POST', `/api/v1/automation/flows/${q(id)}/runs`, body),
+        /** A test run against the dashboard's test chat: sends nothing. @example const run = await api.automation.flows.test(id) */
+        test: (id: string, body: z.input<typeof FlowTestBody> = {}) =>
+          call(FlowRunDetail, 'POST', `/api/v1/automation/flows/${q(id)}/test`, body),
+      },
+      runs: {
+        /** @example const { data } = await api.automation.runs.list({ flow_id }) */
+        list: (o: Partial<z.input<typeof FlowRunQuery>> = {}) =>
+          call(FlowRunList, 'GET', `/api/v1/automation/runs${query(o as Record<string, string>)}`),
+        /** With its execution log. @example const run = await api.automation.runs.get(id) */
+        get: (id: string) => call(FlowRunDetail, 'GET', `/api/v1/automation/runs/${q(id)}`),
+        /** @example await api.automation.runs.stop(id) */
+        stop: (id: string) => call(FlowRun, 'POST', `/api/v1/automation/runs/${q(id)}/stop`),
+        /** The tester's reply in a test run. @example await api.automation.runs.testReply(id, { text: 'yes' }) */
+        testReply: (id: string, body: z.input<typeof TestReplyBody>) =>
+          call(FlowRunDetail, 'POST', `/api/v1/automation/runs/${q(id)}/test-reply`, body),
+      },
+    },
     numbers: {
       /** @example const { data } = await api.numbers.list() */
       list: () => call(WaNumberList, 'GET', '/api/v1/numbers'),

@@ -1131,3 +1131,214 @@ export const billingAlerts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.kind, t.subject, t.period] })],
 );
+
+// ---------------------------------------------------------------- automation (docs/automation.md)
+
+/** Keyword rules: matched by priority against a customer's text or button/list reply. */
+export const automationRules = pgTable(
+  'automation_rules',
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text('name').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    priority: integer('priority').notNull().default(100),
+    /** TextMatch: { kind, patterns }. */
+    match: jsonb('match').notNull(),
+    /** Null = every number. */
+    numberIds: uuid('number_ids').array(),
+    cooldownMinutes: integer('cooldown_minutes').notNull().default(0),
+    /** always | open | closed (business hours). */
+    hours: text('hours').notNull().default('always'),
+    actions: jsonb('actions').notNull(),
+    continueChain: boolean('continue_chain').notNull().default(false),
+    matchedCount: bigint('matched_count', { mode: 'number' }).notNull().default(0),
+    lastMatchedAt: timestamp('last_matched_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('automation_rules_org_priority_idx').on(t.orgId, t.priority, t.createdAt)],
+);
+
+/** When a rule last fired for a contact (its cooldown). */
+export const automationRuleHits = pgTable(
+  'automation_rule_hits',
+  {
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => automationRules.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.contactId] })],
+);
+
+/** Business hours: the organisation's default (no number, no team), one number's, or one team's. */
+export const businessHours = pgTable(
+  'business_hours',
+  {
+    id: id(),
+    orgId: orgRef(),
+    name: text('name').notNull(),
+    numberId: uuid('number_id').references(() => numbers.id, { onDelete: 'cascade' }),
+    teamId: uuid('team_id').references(() => teams.id, { onDelete: 'cascade' }),
+    /** IANA zone; null = the organisation's. */
+    timezone: text('timezone'),
+    /** { mon: [{ from, to }], … }. */
+    weekly: jsonb('weekly').notNull(),
+    /** [{ date, name, open: [{ from, to }] }]. */
+    closures: jsonb('closures').notNull().default(sql`'[]'::jsonb`),
+    awayMessage: text('away_message'),
+    awayEveryHours: integer('away_every_hours').notNull().default(24),
+    welcomeMessage: text('welcome_message'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('business_hours_scope_idx').on(
+      t.orgId,
+      sql`coalesce(${t.numberId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+      sql`coalesce(${t.teamId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+    ),
+  ],
+);
+
+/** When an automatic reply of a kind (away, welcome) last went to a contact on a number. */
+export const automationReplyMarks = pgTable(
+  'automation_reply_marks',
+  {
+    orgId: orgRef(),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    numberId: uuid('number_id')
+      .notNull()
+      .references(() => numbers.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.contactId, t.numberId, t.kind] })],
+);
+
+/**
+ * The exactly-once claim of an inbound message by the automation chain: inserted in the same
+ * transaction as what the chain did. A message without a row (the process died before the
+ * reaction) is found by the sweep. Rows older than two days are purged.
+ */
+export const automationHandled = pgTable(
+  'automation_handled',
+  {
+    messageId: uuid('message_id').primaryKey(),
+    orgId: orgRef(),
+    /** consent | waiting_run | rule | flow_trigger | hours | nothing | skipped. */
+    handledBy: text('handled_by').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('automation_handled_at_idx').on(t.at)],
+);
+
+export const flows = pgTable('flows', {
+  id: id(),
+  orgId: orgRef(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  /** The draft graph (FlowGraph JSON). */
+  draft: jsonb('draft').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  publishedVersion: integer('published_version'),
+  publishedAt: timestamp('published_at', { withTimezone: true }),
+  /** The published version's trigger node, copied for matching: { kind, match, reply_id, campaign_id, number_ids }. */
+  trigger: jsonb('trigger'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Published versions, immutable: a run follows the version it started on. */
+export const flowVersions = pgTable(
+  'flow_versions',
+  {
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    orgId: orgRef(),
+    graph: jsonb('graph').notNull(),
+    publishedBy: uuid('published_by').references(() => users.id, { onDelete: 'set null' }),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.flowId, t.version] })],
+);
+
+/**
+ * A contact's way through a flow. One active (active or waiting) run per contact and number; a
+ * waiting run is resumed by the contact's reply or, past `due_at`, by the due sweep (SKIP LOCKED).
+ */
+export const flowRuns = pgTable(
+  'flow_runs',
+  {
+    id: id(),
+    orgId: orgRef(),
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    /** The published version, or 0 for a test run of the draft (its graph is in `testGraph`). */
+    version: integer('version').notNull(),
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'cascade' }),
+    numberId: uuid('number_id').references(() => numbers.id, { onDelete: 'cascade' }),
+    /** active | waiting | completed | stopped | failed. */
+    status: text('status').notNull(),
+    currentNode: text('current_node'),
+    /** reply | delay | http, while waiting. */
+    waitingFor: text('waiting_for'),
+    dueAt: timestamp('due_at', { withTimezone: true }),
+    vars: jsonb('vars').notNull().default(sql`'{}'::jsonb`),
+    /** Node state (an ask's retries, the last reply). */
+    state: jsonb('state').notNull().default(sql`'{}'::jsonb`),
+    steps: integer('steps').notNull().default(0),
+    test: boolean('test').notNull().default(false),
+    /** A test run: the graph it runs, the shadow contact and the chat transcript. */
+    testGraph: jsonb('test_graph'),
+    transcript: jsonb('transcript'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    endReason: text('end_reason'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('flow_runs_one_active_idx')
+      .on(t.contactId, t.numberId)
+      .where(sql`status in ('active', 'waiting') and not test`),
+    index('flow_runs_due_idx').on(t.dueAt).where(sql`status = 'waiting' and due_at is not null`),
+    index('flow_runs_org_flow_idx').on(t.orgId, t.flowId, t.startedAt),
+    index('flow_runs_org_contact_idx').on(t.orgId, t.contactId),
+  ],
+);
+
+/** A run's execution log: each node entered, its outcome, input and error. */
+export const flowRunSteps = pgTable(
+  'flow_run_steps',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => flowRuns.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    flowId: uuid('flow_id').notNull(),
+    version: integer('version').notNull(),
+    nodeId: text('node_id').notNull(),
+    nodeType: text('node_type').notNull(),
+    /** entered | completed | dropped | timed_out | error | waiting. */
+    outcome: text('outcome').notNull(),
+    input: jsonb('input'),
+    detail: text('detail'),
+    error: text('error'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('flow_run_steps_run_idx').on(t.runId, t.id),
+    index('flow_run_steps_flow_idx').on(t.flowId, t.version, t.nodeId),
+  ],
+);

@@ -9,6 +9,18 @@ import type { Log } from '../lib/log.ts';
 export interface DomainEventMap {
   /** A customer opted out by writing an opt-out keyword (STOP) to one of the organisation's numbers. */
   'consent.opted_out': { orgId: string; contactId: string; numberId: string };
+  /**
+   * A customer's new message was stored (never an echo, a history message or our own outbound;
+   * a redelivered one is not new). `consent` is the change its STOP/START keyword made, if any.
+   */
+  'message.received': {
+    orgId: string;
+    numberId: string;
+    contactId: string;
+    conversationId: string;
+    messageId: string;
+    consent: 'opt_in' | 'opt_out' | null;
+  };
   /** An organisation changed the template categories its campaigns may use. */
   'org.campaign_policy_changed': { orgId: string };
   /**

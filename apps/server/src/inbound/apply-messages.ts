@@ -17,7 +17,10 @@ export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export function createMessageApplier(deps: {
   media: MediaService;
   consent: ConsentService;
-  /** Emits `consent.opted_out` when a customer opts out by keyword (the confirmation reply follows). */
+  /**
+   * Emits `consent.opted_out` when a customer opts out by keyword (the confirmation reply follows),
+   * and `message.received` for every new customer message (automation).
+   */
   domainEvents: DomainEventEmitter;
 }) {
   const { media, consent, domainEvents } = deps;
@@ -173,8 +176,9 @@ export function createMessageApplier(deps: {
       });
       if (mediaFileId) onCommit(() => media.schedule(orgId, mediaFileId));
       // STOP / START: consent changes with the message that carries it, in this transaction.
+      let changed: 'opt_in' | 'opt_out' | null = null;
       if (i.m.said !== null) {
-        const changed = await consent.applyKeyword(tx, onCommit, {
+        changed = await consent.applyKeyword(tx, onCommit, {
           orgId,
           contactId: conv.contact_id,
           waId: from,
@@ -189,6 +193,15 @@ export function createMessageApplier(deps: {
           });
         }
       }
+      // The customer's own message (never an echo, history or our outbound): automation reacts.
+      domainEvents.emit(onCommit, 'message.received', {
+        orgId,
+        numberId: i.number.id,
+        contactId: conv.contact_id,
+        conversationId: conv.conversation_id,
+        messageId,
+        consent: changed,
+      });
       touched.set(conv.conversation_id, orgId);
       publish(orgId, {
         type: 'message.received',
