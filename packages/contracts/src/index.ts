@@ -1,5 +1,5 @@
-export * from './automation.ts';
 export * from './auth.ts';
+export * from './automation.ts';
 export * from './billing.ts';
 export * from './campaigns.ts';
 export * from './common.ts';
