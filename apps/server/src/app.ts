@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerApiDocs } from './api-docs.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { automationRoutes } from './automation/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { billingRoutes } from './billing/routes.ts';
@@ -145,6 +146,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactPrivacyRoutes({ privacy: services.contactPrivacy }));
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(billingRoutes({ billing: services.billing }));
+  await app.register(
+    automationRoutes({
+      rules: services.automationRules,
+      hours: services.businessHours,
+      chain: services.automationChain,
+    }),
+  );
   await app.register(
     contactImportRoutes({
       imports: services.contactImports,
