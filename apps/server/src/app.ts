@@ -176,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await hub.stop();
     if (!deps.services) {
+      // Messages already queued for the automation chain finish (the sweep would find them anyway).
+      await services.automationChain.idle();
       await services.sender.stop();
       await services.jobs.stop();
       await services.whatsapp.close();

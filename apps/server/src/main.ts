@@ -138,6 +138,7 @@ export async function startServer(
         stopping ??= (async () => {
           await sandbox?.stop();
           await running.close();
+          await services.automationChain.idle();
           await services.sender.stop();
           await services.jobs.stop();
           await database.close();
