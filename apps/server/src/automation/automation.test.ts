@@ -339,11 +339,10 @@ describe(`keyword rules on ${settings.backend}`, () => {
   it('exactly once: the chain run again, or the sweep, for a handled message adds nothing; the sweep handles a message the reaction never saw', async () => {
     await rule({ name: 'Once', match: { kind: 'equals', patterns: ['once'] }, actions: reply('only once') });
     const wamid = await writes(9, 'once');
-    const [{ id }] = await t.database.query<{ id: string }>('select id from messages where wamid = $1', [
-      wamid,
-    ]);
-    expect(await chain().handle(id!)).toBeNull();
-    await Promise.all([chain().handle(id!), chain().sweep({ minAgeSeconds: 0 })]);
+    const [row] = await t.database.query<{ id: string }>('select id from messages where wamid = $1', [wamid]);
+    const id = row!.id;
+    expect(await chain().handle(id)).toBeNull();
+    await Promise.all([chain().handle(id), chain().sweep({ minAgeSeconds: 0 })]);
     expect(await replies(9)).toEqual(['only once']);
 
     // A message stored by a process that died before its reaction: only the sweep sees it.
