@@ -6,6 +6,7 @@ import { registerApiDocs } from './api-docs.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
+import { flowRoutes } from './automation/flows/routes.ts';
 import { billingRoutes } from './billing/routes.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import type { Config } from './config.ts';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactPrivacyRoutes({ privacy: services.contactPrivacy }));
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(billingRoutes({ billing: services.billing }));
+  await app.register(flowRoutes({ flows: services.flows }));
   await app.register(
     contactImportRoutes({
       imports: services.contactImports,
@@ -169,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await hub.stop();
     if (!deps.services) {
       await services.sender.stop();
+      await services.flowEngine.stop();
       await services.jobs.stop();
       await services.whatsapp.close();
     }

@@ -85,6 +85,8 @@ export async function startServer(
     await services.billing.seedShippedCard();
     if (config.ROLE !== 'api') await services.jobs.start({ work: true });
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
+    // Flow runs' waits and delays: the due sweep (SKIP LOCKED) in every worker process.
+    if (config.ROLE !== 'api') services.flowEngine.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -133,6 +135,7 @@ export async function startServer(
           await sandbox?.stop();
           await running.close();
           await services.sender.stop();
+          await services.flowEngine.stop();
           await services.jobs.stop();
           await database.close();
         })();

@@ -3,6 +3,9 @@ import { createAuditService } from './audit/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
+import { createActionRunner } from './automation/actions.ts';
+import { createFlowEngine } from './automation/flows/engine.ts';
+import { createFlowService } from './automation/flows/service.ts';
 import { createBillingService } from './billing/service.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';
@@ -26,6 +29,7 @@ import { createEventService } from './events/service.ts';
 import { createInboundService } from './inbound/service.ts';
 import { jobList, reportFailedJob } from './job-list.ts';
 import { createJobQueue } from './jobs/queue.ts';
+import { createGuardedFetch } from './lib/guarded-fetch.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
@@ -252,6 +256,17 @@ export function createServices(deps: {
     poke: () => sender.poke(),
   });
 
+  // Automation: flows (docs/automation.md "Flows"). Business hours are not built yet on this branch:
+  // `isOpen` answers "open" until the hours service is wired here.
+  const flowEngine = createFlowEngine({
+    db,
+    actions: createActionRunner({ outbound, sender, contacts, conversations, log }),
+    fetch: createGuardedFetch(urlGuard),
+    isOpen: async () => true,
+    log,
+  });
+  const flows = createFlowService({ db, engine: flowEngine });
+
   addReactions(domainEvents, {
     db,
     log,
@@ -298,6 +313,8 @@ export function createServices(deps: {
     tags,
     fields,
     segments,
+    flowEngine,
+    flows,
   };
   jobs.register(jobList(services));
   return services;
