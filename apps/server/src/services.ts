@@ -5,6 +5,8 @@ import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createActionRunner } from './automation/actions.ts';
 import { createChain } from './automation/chain.ts';
+import { createFlowEngine } from './automation/flows/engine.ts';
+import { createFlowService } from './automation/flows/service.ts';
 import { createHoursService } from './automation/hours.ts';
 import { createRuleService } from './automation/service.ts';
 import { createBillingService } from './billing/service.ts';
@@ -30,6 +32,7 @@ import { createEventService } from './events/service.ts';
 import { createInboundService } from './inbound/service.ts';
 import { jobList, reportFailedJob } from './job-list.ts';
 import { createJobQueue } from './jobs/queue.ts';
+import { createGuardedFetch } from './lib/guarded-fetch.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
@@ -256,17 +259,31 @@ export function createServices(deps: {
     poke: () => sender.poke(),
   });
 
-  // Automation: keyword rules, business hours and the chain every customer message goes through.
+  // Automation: keyword rules, business hours, flows, and the chain every customer message goes
+  // through (docs/automation.md). Rules and flow nodes share one action runner.
   const automationRules = createRuleService({ db });
   const businessHours = createHoursService({ db });
   const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
-  // The flow engine (automation/flows) is injected here as `flows` once it exists.
+  const flowEngine = createFlowEngine({
+    db,
+    actions: automationActions,
+    fetch: createGuardedFetch(urlGuard),
+    // TO WIRE (integrator): `(tx, orgId, numberId, at) => businessHours.openAt(tx, …)` once the
+    // engine's IsOpen takes the run's transaction: a query on `db` inside it deadlocks PGlite's one
+    // connection. Until then flow conditions on hours see "open".
+    isOpen: async () => true,
+    log,
+  });
+  const flows = createFlowService({ db, engine: flowEngine });
   const automationChain = createChain({
     db,
     log,
     actions: automationActions,
     hours: businessHours,
     consent,
+    // TO WIRE (integrator): `flows: flowEngine.control` — the chain then resumes waiting runs and
+    // starts triggered flows itself (automation/chain-flows.test.ts tests it so); flows.test.ts's
+    // manual `resume(m)` must then become "deliver, await automationChain.idle()".
   });
 
   addReactions(domainEvents, {
@@ -320,6 +337,8 @@ export function createServices(deps: {
     businessHours,
     automationActions,
     automationChain,
+    flowEngine,
+    flows,
   };
   jobs.register(jobList(services));
   return services;
