@@ -7,6 +7,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { flowRoutes } from './automation/flows/routes.ts';
+import { automationRoutes } from './automation/routes.ts';
 import { billingRoutes } from './billing/routes.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import type { Config } from './config.ts';
@@ -148,6 +149,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(billingRoutes({ billing: services.billing }));
   await app.register(flowRoutes({ flows: services.flows }));
   await app.register(
+    automationRoutes({
+      rules: services.automationRules,
+      hours: services.businessHours,
+      chain: services.automationChain,
+    }),
+  );
+  await app.register(
     contactImportRoutes({
       imports: services.contactImports,
       exporter: services.contactExport,
@@ -170,6 +178,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await hub.stop();
     if (!deps.services) {
+      // Messages already queued for the automation chain finish (the sweep would find them anyway).
+      await services.automationChain.idle();
       await services.sender.stop();
       await services.flowEngine.stop();
       await services.jobs.stop();

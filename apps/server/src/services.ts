@@ -4,8 +4,11 @@ import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createActionRunner } from './automation/actions.ts';
+import { createChain } from './automation/chain.ts';
 import { createFlowEngine } from './automation/flows/engine.ts';
 import { createFlowService } from './automation/flows/service.ts';
+import { createHoursService, isOpen } from './automation/hours.ts';
+import { createRuleService } from './automation/service.ts';
 import { createBillingService } from './billing/service.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';
@@ -256,16 +259,30 @@ export function createServices(deps: {
     poke: () => sender.poke(),
   });
 
-  // Automation: flows (docs/automation.md "Flows"). Business hours are not built yet on this branch:
-  // `isOpen` answers "open" until the hours service is wired here.
+  // Automation: keyword rules, business hours and the chain every customer message goes through.
+  const automationRules = createRuleService({ db });
+  const businessHours = createHoursService({ db });
+  const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
+  // Flows (docs/automation.md "Flows"): the engine the chain hands waiting runs and triggers to.
   const flowEngine = createFlowEngine({
     db,
-    actions: createActionRunner({ outbound, sender, contacts, conversations, log }),
+    actions: automationActions,
     fetch: createGuardedFetch(urlGuard),
-    isOpen: async () => true,
+    isOpen: async (orgId, numberId, at, tx = db) => {
+      const s = numberId ? await businessHours.forNumber(tx, orgId, numberId) : null;
+      return s ? isOpen(s.row, at, s.zone) : true;
+    },
     log,
   });
   const flows = createFlowService({ db, engine: flowEngine });
+  const automationChain = createChain({
+    db,
+    log,
+    actions: automationActions,
+    hours: businessHours,
+    consent,
+    flows: flowEngine.control,
+  });
 
   addReactions(domainEvents, {
     db,
@@ -277,6 +294,7 @@ export function createServices(deps: {
     campaigns,
     inbound,
     notifications,
+    automation: automationChain,
   });
 
   const services = {
@@ -313,6 +331,10 @@ export function createServices(deps: {
     tags,
     fields,
     segments,
+    automationRules,
+    businessHours,
+    automationActions,
+    automationChain,
     flowEngine,
     flows,
   };

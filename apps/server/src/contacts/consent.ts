@@ -27,6 +27,7 @@ import {
 } from './consent/keyword-settings.ts';
 import { assertMarketingAllowed, recordMarketingPreferences } from './consent/marketing-preference.ts';
 import { recordConsent, recordConsentBulk, recordManualConsent } from './consent/record-consent.ts';
+import { matchConsentKeyword } from './keywords.ts';
 
 export type { ConsentStatus, ConsentTarget } from './consent/consent-status.ts';
 export { MARKETING_STOPPED_REASON } from './consent/marketing-preference.ts';
@@ -86,6 +87,9 @@ export function createConsentService(deps: ConsentDeps) {
     getSettings: (ctx: Pick<AuthContext, 'orgId'>): Promise<ContactSettings> => getContactSettings(deps, ctx),
     updateSettings: (ctx: AuthContext, patch: ContactSettingsPatch) =>
       updateContactSettings(deps, keywordLists, ctx, patch),
+    /** Whether a text is one of the organisation's STOP/START keywords (automation skips those messages). */
+    keywordOf: async (tx: Db | Tx, orgId: string, text: string) =>
+      matchConsentKeyword(text, await keywordLists.of(tx, orgId)),
     applyKeyword: (
       tx: Tx,
       onCommit: OnCommit,
