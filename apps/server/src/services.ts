@@ -259,19 +259,17 @@ export function createServices(deps: {
     poke: () => sender.poke(),
   });
 
-  // Automation: keyword rules, business hours, flows, and the chain every customer message goes
-  // through (docs/automation.md). Rules and flow nodes share one action runner.
+  // Automation: keyword rules, business hours and the chain every customer message goes through.
   const automationRules = createRuleService({ db });
   const businessHours = createHoursService({ db });
   const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
+  // Flows (docs/automation.md "Flows"): the engine the chain hands waiting runs and triggers to.
   const flowEngine = createFlowEngine({
     db,
     actions: automationActions,
     fetch: createGuardedFetch(urlGuard),
-    // TO WIRE (integrator): `(tx, orgId, numberId, at) => businessHours.openAt(tx, …)` once the
-    // engine's IsOpen takes the run's transaction: a query on `db` inside it deadlocks PGlite's one
-    // connection. Until then flow conditions on hours see "open".
-    isOpen: async () => true,
+    // In the run's transaction: PGlite has one connection, a read beside it would wait for it.
+    isOpen: (orgId, numberId, at, tx = db) => businessHours.openAt(tx, orgId, numberId, at),
     log,
   });
   const flows = createFlowService({ db, engine: flowEngine });
@@ -281,9 +279,7 @@ export function createServices(deps: {
     actions: automationActions,
     hours: businessHours,
     consent,
-    // TO WIRE (integrator): `flows: flowEngine.control` — the chain then resumes waiting runs and
-    // starts triggered flows itself (automation/chain-flows.test.ts tests it so); flows.test.ts's
-    // manual `resume(m)` must then become "deliver, await automationChain.idle()".
+    flows: flowEngine.control,
   });
 
   addReactions(domainEvents, {

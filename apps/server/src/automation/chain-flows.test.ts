@@ -4,16 +4,13 @@ import { connectNumber, startSimulator } from '../../test/helpers/connect-number
 import { metaEnvelope } from '../../test/helpers/meta-fixtures.ts';
 import { deliverWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
-import { silentLog } from '../lib/log.ts';
-import { type Chain, createChain } from './chain.ts';
 
 /**
  * The chain with the flow engine: a run waiting for a reply takes the message before keyword rules,
- * STOP comes before both, a trigger starts a run after the rules, a rule starts or stops a flow.
+ * STOP comes before both, a trigger starts a run after the rules, a rule starts a flow.
  *
- * Until the composition root injects the engine into its chain (see services.ts, "TO WIRE"), this
- * test builds a chain on the app's own services with the engine injected and hands it messages the
- * app's chain never saw (see `writes`).
+ * Customers write through the simulator (signed webhooks); the app's chain hands the flow steps to
+ * the flow engine.
  */
 const WABA = '8833001';
 const NUM = {
@@ -42,35 +39,17 @@ const edge = (source: string, target: string, handle = 'next') => ({
 let sim: Simulator;
 let t: TestApp;
 let owner: TestClient;
-let chain: Chain;
 
-let seq = 0;
-/**
- * A customer writes; what the chain with flows did with it. The customer's first message comes by
- * signed webhook (the app's chain, without flows, finds nothing for "hi"); the next are stored as
- * inbound stores them but without the reaction — as after a crash — so only this chain sees them.
- */
+/** A customer writes (signed webhook); what the app's chain did with the message once it has run. */
 async function writes(n: number, text: string) {
-  const known = async () =>
-    (
-      await t.database.query<{ id: string }>(
-        `select c.id from conversations c join contacts k on k.id = c.contact_id where k.wa_id = $1`,
-        [phone(n)],
-      )
-    )[0];
-  if (!(await known())) {
-    const sent = sim.customerSend(NUM.phone_number_id, phone(n), 'text', { text: 'hi' })!;
-    await deliverWebhook(t, metaEnvelope(WABA, [sent.change]), SECRET);
-    await t.app.services.automationChain.idle();
-  }
-  const conv = (await known())!;
-  const [m] = await t.database.query<{ id: string }>(
-    `insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, sent_at)
-     select org_id, number_id, id, 'in', $2, 'text', $3::jsonb, now() from conversations where id = $1
-     returning id`,
-    [conv.id, `wamid.chain-flows-${++seq}`, JSON.stringify({ type: 'text', text: { body: text } })],
+  const sent = sim.customerSend(NUM.phone_number_id, phone(n), 'text', { text })!;
+  await deliverWebhook(t, metaEnvelope(WABA, [sent.change]), SECRET);
+  await t.app.services.automationChain.idle();
+  const rows = await t.database.query<{ handled_by: string }>(
+    `select h.handled_by from automation_handled h join messages m on m.id = h.message_id where m.wamid = $1`,
+    [sent.id],
   );
-  return chain.handle(m!.id);
+  return rows[0]?.handled_by ?? null;
 }
 
 async function replies(n: number): Promise<string[]> {
@@ -112,15 +91,6 @@ beforeAll(async () => {
   t = await createTestApp({ META_GRAPH_URL: sim.url });
   owner = await t.owner();
   await connectNumber(owner, NUM, { appSecret: SECRET, verifyToken: 'chain-flows-verify' });
-  const s = t.app.services;
-  chain = createChain({
-    db: t.database.db,
-    log: silentLog,
-    actions: s.automationActions,
-    hours: s.businessHours,
-    consent: s.consent,
-    flows: s.flowEngine.control,
-  });
   bookingFlow = await published(
     'Booking',
     [
@@ -217,15 +187,7 @@ describe(`the chain with flows on ${settings.backend}`, () => {
   });
 
   it('the test box names the flow a trigger would start', async () => {
-    const app = t.app.services;
-    const r = await createChain({
-      db: t.database.db,
-      log: silentLog,
-      actions: app.automationActions,
-      hours: app.businessHours,
-      consent: app.consent,
-      flows: app.flowEngine.control,
-    }).test({ orgId: t.orgId }, { text: 'BOOK' });
+    const r = await t.app.services.automationChain.test({ orgId: t.orgId }, { text: 'BOOK' });
     expect(r.handled_by).toBe('flow_trigger');
     expect(r.actions).toEqual([{ type: 'start_flow', flow_id: bookingFlow }]);
     expect(r.steps.at(-1)).toMatchObject({ step: 'flow_trigger', name: 'Booking', outcome: 'handled' });
