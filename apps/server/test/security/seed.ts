@@ -362,6 +362,59 @@ export async function seedOrg(
     }),
   );
   add('quick-replies', qr.id);
+  // Automation: a keyword rule on the number (assigning to the team) and the number's business hours.
+  const rule = expectOk(
+    'automation rule',
+    await owner.post('/api/v1/automation/rules', {
+      name: `${L} price`,
+      match: { kind: 'contains', patterns: [`${L.toLowerCase()} price`] },
+      number_ids: [number.id],
+      actions: [
+        { type: 'reply_text', text: `${L} prices` },
+        { type: 'assign', assignee: 'round_robin', team_id: team.id },
+      ],
+    }),
+  );
+  add('rules', rule.id);
+  const hours = expectOk(
+    'business hours',
+    await owner.post('/api/v1/automation/hours', {
+      name: `${L} hours`,
+      number_id: number.id,
+      weekly: { mon: [{ from: '09:00', to: '17:00' }] },
+    }),
+  );
+  add('hours', hours.id);
+  // A published flow (API trigger → wait for a reply) and a run of it waiting for the contact.
+  const at = { x: 0, y: 0 };
+  const flow = expectOk(
+    'flow',
+    await owner.post('/api/v1/automation/flows', {
+      name: `${L} flow`,
+      graph: {
+        nodes: [
+          { id: 't', type: 'trigger', position: at, data: { kind: 'api' } },
+          { id: 'w', type: 'wait_reply', position: at, data: { timeout_minutes: 60 } },
+          { id: 'e', type: 'end', position: at, data: {} },
+        ],
+        edges: [
+          { id: 't-w', source: 't', target: 'w' },
+          { id: 'w-e', source: 'w', source_handle: 'reply', target: 'e' },
+          { id: 'w-e2', source: 'w', source_handle: 'timeout', target: 'e' },
+        ],
+      },
+    }),
+  );
+  add('flows', flow.id);
+  expectOk('publish flow', await owner.post(`/api/v1/automation/flows/${flow.id}/publish`));
+  const run = expectOk(
+    'flow run',
+    await owner.post(`/api/v1/automation/flows/${flow.id}/runs`, {
+      number_id: number.id,
+      contact_id: created.id,
+    }),
+  );
+  add('runs', run.id);
 
   // Imports and campaigns: a contact import (uploaded, previewed, confirmed), an audience file, a
   // campaign of each audience kind.
