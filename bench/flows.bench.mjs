@@ -17,7 +17,8 @@
 // Needs PostgreSQL (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres): a temporary
 // database is created and dropped.
 // Options: --runs N (10000), --rate N replies/s (500), --baseline N (2000), --delays N (10000),
-// --crash-runs N (10000), --kills N (5).
+// --crash-runs N (10000), --kills N (5), --without-send (the delays' next node tags a contact instead
+// of sending: the engine's own cost without the send path; (c)'s message counts then do not apply).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,8 @@ const BASELINE = argN('baseline', 2_000);
 const DELAYS = argN('delays', 10_000);
 const CRASH_RUNS = argN('crash-runs', 10_000);
 const KILLS = argN('kills', 5);
+/** The delays' next node tags instead of sending: the engine's own cost, without the send path. */
+const WITHOUT_SEND = process.argv.includes('--without-send');
 const TARGET = { reply_p99_ms: 300, delays_all_done_s: 5 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -179,7 +182,7 @@ try {
     [
       node('t', 'trigger', { kind: 'api' }),
       node('d', 'delay', { seconds: 60 }),
-      node('s', 'send_text', { text: 'Later' }),
+      WITHOUT_SEND ? node('s', 'set_tags', { add: ['later'] }) : node('s', 'send_text', { text: 'Later' }),
       node('e', 'end'),
     ],
     [edge('t', 'd'), edge('d', 's'), edge('s', 'e')],
