@@ -12,6 +12,7 @@ import {
   ReactFlowProvider,
   useEdgesState,
   useNodesState,
+  useReactFlow,
 } from '@xyflow/react';
 import { useMemo, useState } from 'react';
 import { useParams } from 'react-router';
@@ -101,6 +102,7 @@ export function FlowEditorPage() {
 function Editor({ flow }: { flow: Flow }) {
   const { canManage } = useAutomationRights();
   const qc = useQueryClient();
+  const { fitView } = useReactFlow();
   const initial = useMemo(() => toCanvas(flow.graph), [flow.graph]);
   const [nodes, setNodes, onNodesChange] = useNodesState<CanvasNode>(initial.nodes);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(initial.edges);
@@ -217,8 +219,12 @@ function Editor({ flow }: { flow: Flow }) {
   const addNode = (type: FlowNodeType) => {
     const taken = new Set(nodes.map((n) => n.id));
     const id = freshId(type, taken);
+    // Beside the selected node (or the last one), below whatever already stands there.
     const anchor = nodes.find((n) => n.id === selected) ?? nodes.at(-1);
-    const position = anchor ? { x: anchor.position.x + 280, y: anchor.position.y } : { x: 40, y: 120 };
+    const x = anchor ? anchor.position.x + 280 : 40;
+    let y = anchor ? anchor.position.y : 120;
+    while (nodes.some((n) => Math.abs(n.position.x - x) < 200 && Math.abs(n.position.y - y) < 160)) y += 180;
+    const position = { x, y };
     setNodes((ns) => [
       ...ns.map((n) => ({ ...n, selected: false })),
       { id, type, position, data: defaultData(type), selected: true },
@@ -226,6 +232,8 @@ function Editor({ flow }: { flow: Flow }) {
     setSelected(id);
     setSelectedEdge(null);
     setTab('inspector');
+    // Keep the whole flow in sight once the new node has been measured.
+    setTimeout(() => void fitView({ maxZoom: 1, padding: 0.1 }), 50);
   };
   const removeNode = (nodeId: string) => {
     setNodes((ns) => ns.filter((n) => n.id !== nodeId));
