@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerApiDocs } from './api-docs.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { automationRoutes } from './automation/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
 import { billingRoutes } from './billing/routes.ts';
@@ -146,6 +147,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(billingRoutes({ billing: services.billing }));
   await app.register(
+    automationRoutes({
+      rules: services.automationRules,
+      hours: services.businessHours,
+      chain: services.automationChain,
+    }),
+  );
+  await app.register(
     contactImportRoutes({
       imports: services.contactImports,
       exporter: services.contactExport,
@@ -168,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await hub.stop();
     if (!deps.services) {
+      // Messages already queued for the automation chain finish (the sweep would find them anyway).
+      await services.automationChain.idle();
       await services.sender.stop();
       await services.jobs.stop();
       await services.whatsapp.close();

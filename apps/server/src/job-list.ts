@@ -1,3 +1,5 @@
+import type { Chain } from './automation/chain.ts';
+import { sweepAutomation } from './automation/sweep.job.ts';
 import type { CampaignService } from './campaigns/service.ts';
 import { startDueCampaigns } from './campaigns/start-due.job.ts';
 import { importContactFile } from './contacts/import/import-file.job.ts';
@@ -36,6 +38,7 @@ export interface JobServices {
   campaigns: CampaignService;
   contactImports: ContactImportService;
   retention: RetentionService;
+  automationChain: Chain;
 }
 
 /** Every job and cron job of the product, each with what it declared it uses. */
@@ -56,6 +59,7 @@ export function jobList(s: JobServices): BoundJob[] {
     bindJob(importContactFile, { contactImports: s.contactImports }),
     bindJob(purgeImportUploads, { contactImports: s.contactImports }),
     bindJob(purgeRetention, { retention }),
+    bindJob(sweepAutomation, { chain: s.automationChain }),
   ];
 }
 

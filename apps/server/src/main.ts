@@ -83,7 +83,13 @@ export async function startServer(
     const graphWarning = graphVersionWarning(config.META_GRAPH_VERSION);
     if (graphWarning) app.log.warn({ version: config.META_GRAPH_VERSION }, graphWarning);
     await services.billing.seedShippedCard();
-    if (config.ROLE !== 'api') await services.jobs.start({ work: true });
+    if (config.ROLE !== 'api') {
+      await services.jobs.start({ work: true });
+      // Customers' messages left unhandled by a process that died are handled now, not at the next minute.
+      void services.automationChain
+        .sweep()
+        .catch((err) => app?.log.error({ err }, 'automation sweep at start failed'));
+    }
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
@@ -132,6 +138,7 @@ export async function startServer(
         stopping ??= (async () => {
           await sandbox?.stop();
           await running.close();
+          await services.automationChain.idle();
           await services.sender.stop();
           await services.jobs.stop();
           await database.close();

@@ -1,3 +1,4 @@
+import type { Chain } from './automation/chain.ts';
 import type { CampaignService } from './campaigns/service.ts';
 import type { ConsentService } from './contacts/consent.ts';
 import type { Db } from './db/client.ts';
@@ -23,6 +24,7 @@ export interface ReactionDeps {
   >;
   inbound: Pick<InboundService, 'forgetWebhookSecrets'>;
   notifications: Pick<NotificationService, 'notifyRole'>;
+  automation: Pick<Chain, 'enqueue'>;
 }
 
 /**
@@ -62,6 +64,7 @@ export function addReactions(domainEvents: Pick<DomainEvents, 'on'>, s: Reaction
       relatedEntityId: e.campaignId,
     }),
   );
+  on('message.received', 'queue the message for the automation chain', (e) => s.automation.enqueue(e));
   on('sender.woke', 'queue the next chunk of the running campaigns', () => s.campaigns.feed());
 }
 

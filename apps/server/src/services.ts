@@ -1,5 +1,9 @@
 import { join } from 'node:path';
 import { createAuditService } from './audit/service.ts';
+import { createActionRunner } from './automation/actions.ts';
+import { createChain } from './automation/chain.ts';
+import { createHoursService } from './automation/hours.ts';
+import { createRuleService } from './automation/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
@@ -252,6 +256,19 @@ export function createServices(deps: {
     poke: () => sender.poke(),
   });
 
+  // Automation: keyword rules, business hours and the chain every customer message goes through.
+  const automationRules = createRuleService({ db });
+  const businessHours = createHoursService({ db });
+  const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
+  // The flow engine (automation/flows) is injected here as `flows` once it exists.
+  const automationChain = createChain({
+    db,
+    log,
+    actions: automationActions,
+    hours: businessHours,
+    consent,
+  });
+
   addReactions(domainEvents, {
     db,
     log,
@@ -262,6 +279,7 @@ export function createServices(deps: {
     campaigns,
     inbound,
     notifications,
+    automation: automationChain,
   });
 
   const services = {
@@ -298,6 +316,10 @@ export function createServices(deps: {
     tags,
     fields,
     segments,
+    automationRules,
+    businessHours,
+    automationActions,
+    automationChain,
   };
   jobs.register(jobList(services));
   return services;

@@ -11,6 +11,7 @@ import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { OnCommit } from '../db/tx.ts';
 import { applyKeyword } from './consent/apply-keyword.ts';
+import { matchConsentKeyword } from './keywords.ts';
 import {
   assertCanMessage,
   type ConsentTarget,
@@ -86,6 +87,9 @@ export function createConsentService(deps: ConsentDeps) {
     getSettings: (ctx: Pick<AuthContext, 'orgId'>): Promise<ContactSettings> => getContactSettings(deps, ctx),
     updateSettings: (ctx: AuthContext, patch: ContactSettingsPatch) =>
       updateContactSettings(deps, keywordLists, ctx, patch),
+    /** Whether a text is one of the organisation's STOP/START keywords (automation skips those messages). */
+    keywordOf: async (tx: Db | Tx, orgId: string, text: string) =>
+      matchConsentKeyword(text, await keywordLists.of(tx, orgId)),
     applyKeyword: (
       tx: Tx,
       onCommit: OnCommit,

@@ -11,7 +11,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { actorOf, recordAudit } from '../audit/service.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
-import { queryRows, transaction } from '../db/tx.ts';
+import { type OnCommit, queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
 import { isBsuid } from '../lib/address.ts';
 import { AppError, notFound } from '../lib/errors.ts';
@@ -270,6 +270,75 @@ export function createContactService(deps: {
     }
   }
 
+  /**
+   * Tags by name added to and removed from one contact inside the caller's transaction (automation):
+   * a missing tag is created. Names match regardless of case.
+   */
+  async function changeTagsByName(
+    tx: Tx,
+    onCommit: OnCommit,
+    orgId: string,
+    contactId: string,
+    change: { add?: string[]; remove?: string[] },
+  ) {
+    const add = [...new Set((change.add ?? []).map((n) => n.trim()).filter(Boolean))];
+    const remove = [...new Set((change.remove ?? []).map((n) => n.trim().toLowerCase()).filter(Boolean))];
+    if (add.length) {
+      await tx.execute(
+        sql`insert into tags (org_id, name)
+            select ${orgId}::uuid, n from unnest(${sql.param(add)}::text[]) as n
+            on conflict do nothing`,
+      );
+      await tx.execute(
+        sql`insert into contact_tags (org_id, contact_id, tag_id)
+            select ${orgId}::uuid, ${contactId}::uuid, t.id from tags t
+            where t.org_id = ${orgId} and lower(t.name) = any(${sql.param(add.map((n) => n.toLowerCase()))}::text[])
+            on conflict do nothing`,
+      );
+    }
+    if (remove.length) {
+      await tx.execute(
+        sql`delete from contact_tags ct using tags t
+            where ct.org_id = ${orgId} and ct.contact_id = ${contactId} and t.id = ct.tag_id
+              and lower(t.name) = any(${sql.param(remove)}::text[])`,
+      );
+    }
+    if (add.length || remove.length)
+      onCommit(() =>
+        events.publish(orgId, [
+          { type: 'contact.updated', data: { contact_id: contactId, fields: ['tags'] } },
+        ]),
+      );
+  }
+
+  /**
+   * One custom field's value set (or removed with null/empty) inside the caller's transaction
+   * (automation), checked against its definition: 400 when the field does not exist or the value
+   * does not fit its type.
+   */
+  async function setFieldValue(
+    tx: Tx,
+    onCommit: OnCommit,
+    orgId: string,
+    contactId: string,
+    key: string,
+    value: string | null,
+  ) {
+    const checked = checkFieldValues(await fields.definitions(tx, orgId), { [key]: value });
+    if (checked.issues.length) throw invalid(checked.issues);
+    await tx.execute(
+      checked.remove.length
+        ? sql`update contacts set fields = fields - ${key}, updated_at = now() where org_id = ${orgId} and id = ${contactId}`
+        : sql`update contacts set fields = fields || ${JSON.stringify(checked.set)}::jsonb, updated_at = now()
+              where org_id = ${orgId} and id = ${contactId}`,
+    );
+    onCommit(() =>
+      events.publish(orgId, [
+        { type: 'contact.updated', data: { contact_id: contactId, fields: ['fields'] } },
+      ]),
+    );
+  }
+
   const duplicate = (phone: string, id: string) =>
     new AppError(
       'CONFLICT',
@@ -424,7 +493,20 @@ export function createContactService(deps: {
 
   const bulk = createBulkContacts({ db, tags, media, events, whereOf });
 
-  return { readPhone, get, list, create, update, remove, bulk, whereOf, checkFilter, timeline };
+  return {
+    readPhone,
+    get,
+    list,
+    create,
+    update,
+    remove,
+    bulk,
+    whereOf,
+    checkFilter,
+    timeline,
+    changeTagsByName,
+    setFieldValue,
+  };
 }
 export type ContactService = ReturnType<typeof createContactService>;
 
