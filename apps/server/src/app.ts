@@ -7,6 +7,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { automationRoutes } from './automation/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
 import { authRoutes } from './auth/routes.ts';
+import { flowRoutes } from './automation/flows/routes.ts';
 import { billingRoutes } from './billing/routes.ts';
 import { campaignRoutes } from './campaigns/routes.ts';
 import type { Config } from './config.ts';
@@ -146,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactPrivacyRoutes({ privacy: services.contactPrivacy }));
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(billingRoutes({ billing: services.billing }));
+  await app.register(flowRoutes({ flows: services.flows }));
   await app.register(
     automationRoutes({
       rules: services.automationRules,
@@ -179,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Messages already queued for the automation chain finish (the sweep would find them anyway).
       await services.automationChain.idle();
       await services.sender.stop();
+      await services.flowEngine.stop();
       await services.jobs.stop();
       await services.whatsapp.close();
     }

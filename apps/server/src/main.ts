@@ -91,6 +91,8 @@ export async function startServer(
         .catch((err) => app?.log.error({ err }, 'automation sweep at start failed'));
     }
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
+    // Flow runs' waits and delays: the due sweep (SKIP LOCKED) in every worker process.
+    if (config.ROLE !== 'api') services.flowEngine.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -140,6 +142,7 @@ export async function startServer(
           await running.close();
           await services.automationChain.idle();
           await services.sender.stop();
+          await services.flowEngine.stop();
           await services.jobs.stop();
           await database.close();
         })();

@@ -7,6 +7,8 @@ import { createRuleService } from './automation/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
+import { createFlowEngine } from './automation/flows/engine.ts';
+import { createFlowService } from './automation/flows/service.ts';
 import { createBillingService } from './billing/service.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';
@@ -30,6 +32,7 @@ import { createEventService } from './events/service.ts';
 import { createInboundService } from './inbound/service.ts';
 import { jobList, reportFailedJob } from './job-list.ts';
 import { createJobQueue } from './jobs/queue.ts';
+import { createGuardedFetch } from './lib/guarded-fetch.ts';
 import { type Log, silentLog } from './lib/log.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { createSecretBox } from './lib/secret-box.ts';
@@ -260,13 +263,23 @@ export function createServices(deps: {
   const automationRules = createRuleService({ db });
   const businessHours = createHoursService({ db });
   const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
-  // The flow engine (automation/flows) is injected here as `flows` once it exists.
+  // Automation: flows (docs/automation.md "Flows"). `isOpen` answers "open" until the hours service
+  // is wired here (merge of h22-rules and h22-flows, made by h22-web to run the browser tests).
+  const flowEngine = createFlowEngine({
+    db,
+    actions: automationActions,
+    fetch: createGuardedFetch(urlGuard),
+    isOpen: async () => true,
+    log,
+  });
+  const flows = createFlowService({ db, engine: flowEngine });
   const automationChain = createChain({
     db,
     log,
     actions: automationActions,
     hours: businessHours,
     consent,
+    flows: flowEngine.control,
   });
 
   addReactions(domainEvents, {
@@ -320,6 +333,8 @@ export function createServices(deps: {
     businessHours,
     automationActions,
     automationChain,
+    flowEngine,
+    flows,
   };
   jobs.register(jobList(services));
   return services;

@@ -12,7 +12,7 @@ import { type UrlGuard, UrlRefusedError } from './url-guard.ts';
  */
 
 export interface GuardedRequest {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   headers?: Record<string, string>;
   body?: string | Buffer;
   /** Hops followed after the first request (0: a redirect is an error). Default 3. */
