@@ -24,6 +24,8 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     base = h.server.url;
     // The canvas, its palette and the side panel side by side.
     await h.page.setViewportSize({ width: 1600, height: 1000 });
+    // A step that cannot happen fails with its locator, before the test's own timeout.
+    h.page.setDefaultTimeout(20_000);
     await signIn(h.page, base, OWNER);
     // The field the flow's question saves its answer to.
     const field = await h.page.request.post(`${base}/api/v1/fields`, {
@@ -250,7 +252,7 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await palette.getByRole('button', { name: 'Send text' }).click();
     await node('send_text_1').waitFor();
     await panel().getByLabel('Text', { exact: true }).fill('See you at the shop, {{contact.name}}.');
-    await palette.getByRole('button', { name: 'End' }).click();
+    await palette.getByRole('button', { name: 'End', exact: true }).click();
     await node('end_1').waitFor();
     // A node added by mistake is deleted.
     await palette.getByRole('button', { name: 'Delay' }).click();
