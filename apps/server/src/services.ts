@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { createAuditService } from './audit/service.ts';
-import { createActionRunner } from './automation/actions.ts';
-import { createChain } from './automation/chain.ts';
-import { createHoursService } from './automation/hours.ts';
-import { createRuleService } from './automation/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
+import { createActionRunner } from './automation/actions.ts';
+import { createChain } from './automation/chain.ts';
 import { createFlowEngine } from './automation/flows/engine.ts';
 import { createFlowService } from './automation/flows/service.ts';
+import { createHoursService } from './automation/hours.ts';
+import { createRuleService } from './automation/service.ts';
 import { createBillingService } from './billing/service.ts';
 import { createCampaignService } from './campaigns/service.ts';
 import type { Config } from './config.ts';

@@ -44,6 +44,9 @@ export function wordsOf(type: string, content: Record<string, unknown>) {
   return null;
 }
 
+/** Message types that get no welcome or away reply. */
+const NOT_WRITING = new Set(['reaction', 'system', 'unsupported', 'unknown', 'errors']);
+
 const describe = (m: { kind: string; patterns: string[] }) =>
   `${m.kind.replace('_', ' ')}: ${m.patterns.map((p) => `"${p}"`).join(', ')}`;
 
@@ -184,6 +187,9 @@ export function createChain(deps: {
       }
     }
 
+    // A reaction to one of our messages, a system notice or an unsupported message is not a customer writing.
+    if (NOT_WRITING.has(m.type)) return continued ? 'rule' : 'nothing';
+
     // (e) Business hours: the welcome for a first message ever, the away reply while closed.
     const s = await scheduleOf();
     if (s) {
@@ -191,7 +197,14 @@ export function createChain(deps: {
       if (m.first_ever && s.row.welcome_message) {
         if (!(await repo.markAt(tx, m.contact_id, m.number_id, 'welcome'))) {
           await repo.setMark(tx, m.org_id, m.contact_id, m.number_id, 'welcome');
-          await act(tx, onCommit, ctx, inbound, { type: 'reply_text', text: s.row.welcome_message }, 'welcome');
+          await act(
+            tx,
+            onCommit,
+            ctx,
+            inbound,
+            { type: 'reply_text', text: s.row.welcome_message },
+            'welcome',
+          );
           replied = true;
         }
       }
@@ -232,7 +245,8 @@ export function createChain(deps: {
         message: inbound,
         via: by,
       });
-      if ('error' in r) log.warn({ orgId: ctx.orgId, error: r.error }, `automation: ${by} could not start a flow`);
+      if ('error' in r)
+        log.warn({ orgId: ctx.orgId, error: r.error }, `automation: ${by} could not start a flow`);
       return;
     }
     if (action.type === 'stop_flow' || action.type === 'handover') {
@@ -241,7 +255,10 @@ export function createChain(deps: {
     }
     const outcome = await actions.run(tx, onCommit, ctx, action as SideEffect);
     if (!outcome.ok) {
-      log.warn({ orgId: ctx.orgId, action: action.type, error: outcome.error }, `automation: ${by} action failed`);
+      log.warn(
+        { orgId: ctx.orgId, action: action.type, error: outcome.error },
+        `automation: ${by} action failed`,
+      );
     }
   }
 

@@ -20,7 +20,9 @@ describe('automation text matching', () => {
   });
 
   it('regex on RE2: accents in the pattern too; no backtracking blow-up', () => {
-    expect(matchText({ kind: 'regex', patterns: ['^ord(er|re) \\d+$'] }, ['Order 42'])).toBe('^ord(er|re) \\d+$');
+    expect(matchText({ kind: 'regex', patterns: ['^ord(er|re) \\d+$'] }, ['Order 42'])).toBe(
+      '^ord(er|re) \\d+$',
+    );
     expect(matchText({ kind: 'regex', patterns: ['caf[eé]'] }, ['CAFÉ'])).toBe('caf[eé]');
     const evil = `${'a'.repeat(3000)}!`;
     // The classic catastrophic case answers (no match) in linear time.

@@ -32,8 +32,7 @@ const RULE_COLS = sql.raw(
   `id, name, enabled, priority, match, number_ids, cooldown_minutes, hours, actions, continue_chain,
    matched_count, last_matched_at, created_at, updated_at`,
 );
-const uuidArray = (ids: string[] | null) =>
-  ids === null ? sql`null` : sql`${`{${ids.join(',')}}`}::uuid[]`;
+const uuidArray = (ids: string[] | null) => (ids === null ? sql`null` : sql`${`{${ids.join(',')}}`}::uuid[]`);
 
 /** By priority (lower first), ties by creation. */
 export function listRules(tx: Db | Tx, orgId: string, o: { enabledOnly?: boolean } = {}) {
@@ -215,14 +214,19 @@ export async function deleteHours(tx: Tx, orgId: string, id: string) {
 }
 
 /** The enabled schedule of the number or team if it has one, else the organisation's enabled default. */
-export async function scheduleFor(tx: Db | Tx, orgId: string, numberId: string | null, teamId: string | null) {
+export async function scheduleFor(
+  tx: Db | Tx,
+  orgId: string,
+  numberId: string | null,
+  teamId: string | null,
+) {
   const [r] = await queryRows<HoursRow & { org_timezone: string }>(
     tx,
     sql`select ${sql.raw(
       `h.id, h.name, h.number_id, h.team_id, h.timezone, h.weekly, h.closures, h.away_message, h.away_every_hours,
        h.welcome_message, h.enabled, h.created_at, h.updated_at`,
-    )}, o.timezone as org_timezone
-        from business_hours h join orgs o on o.id = h.org_id
+    )}, coalesce(o.timezone, 'UTC') as org_timezone
+        from business_hours h left join org_settings o on o.org_id = h.org_id
         where h.org_id = ${orgId} and h.enabled
           and ((h.number_id is null and h.team_id is null)
                or (${numberId}::uuid is not null and h.number_id = ${numberId}::uuid)
@@ -236,7 +240,10 @@ export async function scheduleFor(tx: Db | Tx, orgId: string, numberId: string |
 }
 
 export async function orgTimezone(tx: Db | Tx, orgId: string) {
-  const [r] = await queryRows<{ timezone: string }>(tx, sql`select timezone from orgs where id = ${orgId}`);
+  const [r] = await queryRows<{ timezone: string }>(
+    tx,
+    sql`select timezone from org_settings where org_id = ${orgId}`,
+  );
   return r?.timezone ?? 'UTC';
 }
 
@@ -282,7 +289,9 @@ export async function claim(tx: Tx, orgId: string, messageId: string) {
 }
 
 export async function setHandledBy(tx: Tx, messageId: string, handledBy: string) {
-  await tx.execute(sql`update automation_handled set handled_by = ${handledBy} where message_id = ${messageId}`);
+  await tx.execute(
+    sql`update automation_handled set handled_by = ${handledBy} where message_id = ${messageId}`,
+  );
 }
 
 /** Claims older than the sweep's look-back are of no more use. */

@@ -34,7 +34,11 @@ export const automationRoutes =
       '/api/v1/automation/rules',
       {
         config: read,
-        schema: { tags, summary: 'Keyword rules, by priority, with match statistics', response: { 200: RuleList } },
+        schema: {
+          tags,
+          summary: 'Keyword rules, by priority, with match statistics',
+          response: { 200: RuleList },
+        },
       },
       async (req) => rules.list(authOf(req)),
     );
@@ -55,7 +59,13 @@ export const automationRoutes =
       '/api/v1/automation/rules/:id',
       {
         config: manage,
-        schema: { tags, summary: 'Replace a keyword rule', params: IdParams, body: RuleBody, response: { 200: Rule } },
+        schema: {
+          tags,
+          summary: 'Replace a keyword rule',
+          params: IdParams,
+          body: RuleBody,
+          response: { 200: Rule },
+        },
       },
       async (req) => rules.update(authOf(req), req.params.id, req.body),
     );
@@ -85,7 +95,11 @@ export const automationRoutes =
       '/api/v1/automation/hours',
       {
         config: read,
-        schema: { tags, summary: 'Business hours: the default, and per number or team', response: { 200: HoursList } },
+        schema: {
+          tags,
+          summary: 'Business hours: the default, and per number or team',
+          response: { 200: HoursList },
+        },
       },
       async (req) => hours.list(authOf(req)),
     );
@@ -106,7 +120,13 @@ export const automationRoutes =
       '/api/v1/automation/hours/:id',
       {
         config: manage,
-        schema: { tags, summary: 'Replace a schedule', params: IdParams, body: HoursBody, response: { 200: Hours } },
+        schema: {
+          tags,
+          summary: 'Replace a schedule',
+          params: IdParams,
+          body: HoursBody,
+          response: { 200: Hours },
+        },
       },
       async (req) => hours.update(authOf(req), req.params.id, req.body),
     );
@@ -124,7 +144,8 @@ export const automationRoutes =
         config: read,
         schema: {
           tags,
-          summary: 'Open now? For a number or team (falling back to the default); open when no schedule applies',
+          summary:
+            'Open now? For a number or team (falling back to the default); open when no schedule applies',
           querystring: HoursStatusQuery,
           response: { 200: HoursStatus },
         },

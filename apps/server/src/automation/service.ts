@@ -36,13 +36,16 @@ async function problemsOf(tx: Tx, orgId: string, b: RuleBody): Promise<Problem[]
     message: p.message,
   }));
   const refs: { table: 'numbers' | 'teams' | 'flows' | 'members'; id: string; path: Problem['path'] }[] = [];
-  b.number_ids?.forEach((id, i) => refs.push({ table: 'numbers', id, path: ['number_ids', i] }));
+  b.number_ids?.forEach((id, i) => {
+    refs.push({ table: 'numbers', id, path: ['number_ids', i] });
+  });
   b.actions.forEach((a, i) => {
     if ((a.type === 'assign' || a.type === 'handover') && a.team_id)
       refs.push({ table: 'teams', id: a.team_id, path: ['actions', i, 'team_id'] });
     if (a.type === 'assign' && a.assignee && a.assignee !== 'round_robin')
       refs.push({ table: 'members', id: a.assignee, path: ['actions', i, 'assignee'] });
-    if (a.type === 'start_flow') refs.push({ table: 'flows', id: a.flow_id, path: ['actions', i, 'flow_id'] });
+    if (a.type === 'start_flow')
+      refs.push({ table: 'flows', id: a.flow_id, path: ['actions', i, 'flow_id'] });
   });
   for (const table of ['numbers', 'teams', 'members', 'flows'] as const) {
     const mine = refs.filter((r) => r.table === table);

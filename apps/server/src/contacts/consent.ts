@@ -11,7 +11,6 @@ import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { OnCommit } from '../db/tx.ts';
 import { applyKeyword } from './consent/apply-keyword.ts';
-import { matchConsentKeyword } from './keywords.ts';
 import {
   assertCanMessage,
   type ConsentTarget,
@@ -28,6 +27,7 @@ import {
 } from './consent/keyword-settings.ts';
 import { assertMarketingAllowed, recordMarketingPreferences } from './consent/marketing-preference.ts';
 import { recordConsent, recordConsentBulk, recordManualConsent } from './consent/record-consent.ts';
+import { matchConsentKeyword } from './keywords.ts';
 
 export type { ConsentStatus, ConsentTarget } from './consent/consent-status.ts';
 export { MARKETING_STOPPED_REASON } from './consent/marketing-preference.ts';

@@ -362,6 +362,29 @@ export async function seedOrg(
     }),
   );
   add('quick-replies', qr.id);
+  // Automation: a keyword rule on the number (assigning to the team) and the number's business hours.
+  const rule = expectOk(
+    'automation rule',
+    await owner.post('/api/v1/automation/rules', {
+      name: `${L} price`,
+      match: { kind: 'contains', patterns: [`${L.toLowerCase()} price`] },
+      number_ids: [number.id],
+      actions: [
+        { type: 'reply_text', text: `${L} prices` },
+        { type: 'assign', assignee: 'round_robin', team_id: team.id },
+      ],
+    }),
+  );
+  add('rules', rule.id);
+  const hours = expectOk(
+    'business hours',
+    await owner.post('/api/v1/automation/hours', {
+      name: `${L} hours`,
+      number_id: number.id,
+      weekly: { mon: [{ from: '09:00', to: '17:00' }] },
+    }),
+  );
+  add('hours', hours.id);
 
   // Imports and campaigns: a contact import (uploaded, previewed, confirmed), an audience file, a
   // campaign of each audience kind.
