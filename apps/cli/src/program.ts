@@ -11,6 +11,7 @@ import {
   runCampaignTransition,
 } from './commands/campaign.ts';
 import { type ImportCliOptions, runContactsExport, runContactsImport } from './commands/contacts.ts';
+import { runFlowsExport, runFlowsImport, runFlowsList } from './commands/flows.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
   type AddNumberOptions,
@@ -310,6 +311,32 @@ export function buildProgram(io: Io, env?: Env) {
   ).action(
     async (o: RemoteOptions & { quarantined?: boolean; usable?: boolean; all?: boolean; json?: boolean }) =>
       runTemplatesList(config(), io, o),
+  );
+
+  const flows = program
+    .command('flows')
+    .description('Automation flows: list, export and import as JSON')
+    .addHelpText('after', REMOTE_HELP);
+  remote(
+    flows.command('list').description('List flows').option('--json', 'print the flows as a JSON array'),
+  ).action(async (o: RemoteOptions & { json?: boolean }) => runFlowsList(config(), io, o));
+  remote(
+    flows
+      .command('export')
+      .description("Print a flow's draft as JSON (or write it to --out)")
+      .argument('<id>', 'the flow id (openwaba flows list)')
+      .option('--out <file>', 'write the JSON to this file'),
+  ).action(async (id: string, o: RemoteOptions & { out?: string }) =>
+    runFlowsExport(config(), io, { ...o, id }),
+  );
+  remote(
+    flows
+      .command('import')
+      .description('Create a flow (a draft) from exported JSON')
+      .argument('<file>', 'the JSON file (openwaba flows export)')
+      .option('--json', 'print the created flow as JSON'),
+  ).action(async (file: string, o: RemoteOptions & { json?: boolean }) =>
+    runFlowsImport(config(), io, { ...o, file }),
   );
 
   const rates = program

@@ -210,9 +210,9 @@ export function createFlowEngine(deps: {
   async function holds(
     when: Extract<FlowNode, { type: 'condition' }>['data']['branches'][number]['when'],
     run: RunRow,
+    last: RunState['last'],
     scope: PlaceholderScope & { contact: { tags: string[] } },
   ): Promise<boolean> {
-    const last = run.state.last;
     if (when.subject === 'hours') {
       const open = await deps.isOpen(run.org_id, run.number_id, new Date());
       return when.op === 'open' ? open : !open;
@@ -352,7 +352,8 @@ export function createFlowEngine(deps: {
           );
         case 'condition': {
           for (const b of node.data.branches) {
-            if (await holds(b.when, run, scope)) return leave(node, b.id, `branch ${b.label || b.id}`);
+            if (await holds(b.when, run, state.last, scope))
+              return leave(node, b.id, `branch ${b.label || b.id}`);
           }
           return leave(node, 'else', 'else');
         }
@@ -791,7 +792,12 @@ export function createFlowEngine(deps: {
       },
       vars: enc(scope.vars) as Record<string, string>,
     };
-    const url = fill(node.data.url, urlScope).text;
+    // Values go into the query string encoded; before it (a base URL kept in a variable) as they are.
+    const q = node.data.url.indexOf('?');
+    const url =
+      q < 0
+        ? fill(node.data.url, scope).text
+        : fill(node.data.url.slice(0, q), scope).text + fill(node.data.url.slice(q), urlScope).text;
     if (!/^https?:\/\//i.test(url))
       return { kind: 'http', ok: false, status: null, vars: {}, error: 'not an http(s) URL' };
     const headers = Object.fromEntries(node.data.headers.map((h) => [h.name, fill(h.value, scope).text]));

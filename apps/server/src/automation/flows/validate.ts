@@ -278,7 +278,14 @@ export function validateGraph(graph: FlowGraph, fieldKeys: ReadonlySet<string>):
         break;
       case 'http': {
         const url = n.data.url.trim();
-        if (!/^https?:\/\//i.test(url))
+        if (url.startsWith('{{'))
+          add(
+            'warning',
+            [...base, 'url'],
+            n.id,
+            'the URL starts with a placeholder: it must fill in to an http(s) URL (checked when called)',
+          );
+        else if (!/^https?:\/\//i.test(url))
           add('error', [...base, 'url'], n.id, 'the URL must start with http:// or https://');
         else if (!url.includes('{{')) {
           try {
