@@ -238,6 +238,10 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await page.getByRole('button', { name: 'Validate' }).click();
     const problems = page.getByRole('list', { name: 'Problems' });
     await problems.getByRole('listitem').first().waitFor();
+    expect(await canvas.locator('[data-problem="true"]').count()).toBeGreaterThan(0);
+    // A problem of a node selects it: its inspector opens.
+    await problems.getByRole('button', { name: /ask_1/ }).first().click();
+    await panel().getByLabel('Question').waitFor();
     await shot('07-flow-problems');
 
     await palette.getByRole('button', { name: 'Condition' }).click();
@@ -320,6 +324,37 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export' }).click();
     expect((await download).suggestedFilename()).toBe('order-status.json');
+    const exported = await (await download).path();
+
+    // Import: a file that does not validate names each problem's path; the exported one becomes a new draft.
+    await page.goto(`${base}/automation/flows`);
+    await page.locator('#flow-import').setInputFiles({
+      name: 'broken.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(
+        JSON.stringify({
+          openwaba_flow: 1,
+          name: 'Broken',
+          graph: {
+            nodes: [{ id: 'a', type: 'send_text', position: { x: 0, y: 0 }, data: { text: '' } }],
+            edges: [],
+          },
+        }),
+      ),
+    });
+    const importProblems = page.getByRole('list', { name: 'Import problems' });
+    await expect.poll(() => importProblems.textContent()).toContain('graph.nodes.0.data.text');
+    await shot('09b-flow-import-refused');
+    await page.locator('#flow-import').setInputFiles(exported);
+    await page.waitForURL(
+      (u) => /\/automation\/flows\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(flowId),
+    );
+    expect(await page.getByLabel('Flow name').inputValue()).toBe('Order status');
+    await canvas.getByTestId('node-send_template_1').waitFor();
+    await page.goto(`${base}/automation/flows`);
+    // The header and the two flows.
+    await expect.poll(() => page.getByRole('table', { name: 'Flows' }).getByRole('row').count()).toBe(3);
+    await shot('09c-flows-list');
   });
 
   it('a simulated customer writes the keyword and goes through the published flow; the runs page shows it', async () => {
@@ -361,5 +396,16 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await page.goto(`${base}/automation/flows/${flowId}`);
     await expect.poll(() => page.getByTestId('counts-send_template_1').textContent()).toContain('1 entered');
     await shot('12-flow-counts');
+
+    // A run waiting for the answer is stopped from its page.
+    await customerSends(h, BUYER.wa_id, { type: 'text', name: BUYER.name, text: 'order' });
+    await page.goto(`${base}/automation/runs`);
+    await page.getByLabel('Status').selectOption('waiting');
+    await runs
+      .getByRole('row', { name: new RegExp(BUYER.name) })
+      .getByRole('link')
+      .click();
+    await page.getByRole('button', { name: 'Stop run' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('stopped');
   });
 });

@@ -221,8 +221,11 @@ function Editor({ flow }: { flow: Flow }) {
     const id = freshId(type, taken);
     // Beside the selected node (or the last one), below whatever already stands there.
     const anchor = nodes.find((n) => n.id === selected) ?? nodes.at(-1);
-    const x = anchor ? anchor.position.x + 280 : 40;
-    let y = anchor ? anchor.position.y : 120;
+    const left = Math.min(...nodes.map((n) => n.position.x), 40);
+    // Three columns, then a new row: the canvas stays readable without zooming far out.
+    const wrap = anchor !== undefined && anchor.position.x + 280 > left + 3 * 280;
+    const x = !anchor ? 40 : wrap ? left : anchor.position.x + 280;
+    let y = !anchor ? 120 : wrap ? Math.max(...nodes.map((n) => n.position.y)) + 220 : anchor.position.y;
     while (nodes.some((n) => Math.abs(n.position.x - x) < 200 && Math.abs(n.position.y - y) < 160)) y += 180;
     const position = { x, y };
     setNodes((ns) => [

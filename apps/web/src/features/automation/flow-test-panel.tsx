@@ -21,6 +21,8 @@ interface Shown {
   /** A list: the label of its button and its rows. */
   list?: { button: string; rows: Choice[] } | undefined;
   template?: string | undefined;
+  /** A template's body parameters, as filled for the contact. */
+  params: string[];
 }
 
 const choice = (r: unknown): Choice | null => {
@@ -67,6 +69,11 @@ export function readContent(c: Content): Shown {
     .filter((x): x is Choice => x !== null);
   const listButton = str(action.button) ?? str(ownList.button);
   const templateName = str(template.name);
+  const params = ((template.components as unknown[]) ?? [])
+    .filter((x) => obj(x).type === 'body')
+    .flatMap((x) => (obj(x).parameters as unknown[]) ?? [])
+    .map((x) => str(obj(x).text) ?? '')
+    .filter(Boolean);
   const replyTitle =
     str(obj(c.reply).title) ?? str(c.title) ?? str(obj(obj(c.interactive).button_reply).title);
   return {
@@ -74,6 +81,7 @@ export function readContent(c: Content): Shown {
     text: textOf ?? replyTitle ?? (templateName ? '' : (str(c.reply_id) ?? JSON.stringify(c))),
     footer: str(obj(interactive.footer).text) ?? str(ownButtons.footer) ?? str(ownList.footer),
     buttons,
+    params,
     list: listRows.length ? { button: listButton ?? 'Options', rows: listRows } : undefined,
     template: templateName
       ? `${templateName}${(str(obj(template.language).code) ?? str(template.language)) ? ` (${str(obj(template.language).code) ?? str(template.language)})` : ''}`
@@ -184,6 +192,9 @@ export function TestPanel({
                   {s.template && <p className="text-xs font-medium text-slate-500">Template {s.template}</p>}
                   {s.header && <p className="font-semibold">{s.header}</p>}
                   {s.text && <p>{s.text}</p>}
+                  {s.params.length > 0 && (
+                    <p className="text-xs text-slate-600">{`Parameters: ${s.params.join(' · ')}`}</p>
+                  )}
                   {s.footer && <p className="text-xs text-slate-500">{s.footer}</p>}
                   {bot && s.buttons.length > 0 && (
                     <div className="mt-2 flex flex-col gap-1">

@@ -286,7 +286,8 @@ function HoursEditor({ initial, onDone }: { initial: Hours | null; onDone: (save
   const teams = useTeams();
   const org = useOrg();
   const [body, setBody] = useState<HoursIn>(initial ? bodyOf(initial) : BLANK);
-  const [local, setLocal] = useState<Problems>({});
+  // Once the person tried to save, the schema is checked again as they type.
+  const [tried, setTried] = useState(false);
   const save = useMutation({
     mutationFn: (b: HoursIn) =>
       initial ? api.automation.hours.update(initial.id, b) : api.automation.hours.create(b),
@@ -295,6 +296,8 @@ function HoursEditor({ initial, onDone }: { initial: Hours | null; onDone: (save
       onDone(saved);
     },
   });
+  const checked = HoursBody.safeParse(body);
+  const local: Problems = tried && !checked.success ? issuesOf(checked.error.issues) : {};
   const problems: Problems = { ...local, ...problemsOf(save.error) };
   const set = (patch: Partial<HoursIn>) => {
     setBody((b) => ({ ...b, ...patch }));
@@ -307,13 +310,8 @@ function HoursEditor({ initial, onDone }: { initial: Hours | null; onDone: (save
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.reset();
-    const checked = HoursBody.safeParse(body);
-    if (!checked.success) {
-      setLocal(issuesOf(checked.error.issues));
-      return;
-    }
-    setLocal({});
-    save.mutate(body);
+    setTried(true);
+    if (checked.success) save.mutate(body);
   };
   const title = initial ? `Edit ${initial.name}` : 'New schedule';
   const allProblems = Object.entries(problems);

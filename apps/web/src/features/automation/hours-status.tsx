@@ -1,4 +1,5 @@
 import type { HoursStatus } from '@openwaba/contracts';
+import { Icon } from '../../components/icons.tsx';
 import { Badge } from '../../components/ui.tsx';
 import { useHoursStatus } from './queries.ts';
 
@@ -51,6 +52,8 @@ export function HoursBadge({
   if (!s || s.schedule_id === null) return null;
   return (
     <Badge tone={s.open ? 'green' : 'amber'} className="shrink-0">
+      <Icon name="clock" className="h-3.5 w-3.5" />
+      <span className="sr-only">Business hours: </span>
       <span data-testid="hours-badge" title={closesTitle(s)}>
         {hoursLabel(s)}
       </span>

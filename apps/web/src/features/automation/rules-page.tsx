@@ -195,7 +195,8 @@ function RuleEditor({ initial, onDone }: { initial: Rule | null; onDone: (saved:
   const qc = useQueryClient();
   const numbers = useNumbers();
   const [body, setBody] = useState<RuleIn>(initial ? bodyOf(initial) : BLANK);
-  const [local, setLocal] = useState<Problems>({});
+  // Once the person tried to save, the schema is checked again as they type.
+  const [tried, setTried] = useState(false);
   const save = useMutation({
     mutationFn: (b: RuleIn) =>
       initial ? api.automation.rules.update(initial.id, b) : api.automation.rules.create(b),
@@ -204,6 +205,8 @@ function RuleEditor({ initial, onDone }: { initial: Rule | null; onDone: (saved:
       onDone(saved);
     },
   });
+  const checked = RuleBody.safeParse(body);
+  const local: Problems = tried && !checked.success ? issuesOf(checked.error.issues) : {};
   const problems: Problems = { ...local, ...problemsOf(save.error) };
   const at = { problems, path: '' };
   const set = (patch: Partial<RuleIn>) => {
@@ -213,13 +216,8 @@ function RuleEditor({ initial, onDone }: { initial: Rule | null; onDone: (saved:
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.reset();
-    const checked = RuleBody.safeParse(body);
-    if (!checked.success) {
-      setLocal(issuesOf(checked.error.issues));
-      return;
-    }
-    setLocal({});
-    save.mutate(body);
+    setTried(true);
+    if (checked.success) save.mutate(body);
   };
   const title = initial ? `Edit rule ${initial.name}` : 'New rule';
   const scoped = body.number_ids !== null && body.number_ids !== undefined;
