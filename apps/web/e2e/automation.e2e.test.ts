@@ -16,6 +16,7 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
   let h: Harness;
   let base: string;
   let flowId = '';
+  const consoleErrors: string[] = [];
   const shot = (name: string) => h.shot(`automation-${name}`);
   const panel = () => h.page.getByRole('tabpanel');
 
@@ -26,6 +27,9 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await h.page.setViewportSize({ width: 1600, height: 1000 });
     // A step that cannot happen fails with its locator, before the test's own timeout.
     h.page.setDefaultTimeout(20_000);
+    h.page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     await signIn(h.page, base, OWNER);
     // The field the flow's question saves its answer to.
     const field = await h.page.request.post(`${base}/api/v1/fields`, {
@@ -197,6 +201,10 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await page.getByRole('button', { name: 'Delete Shop hours' }).click();
     await page.getByRole('button', { name: 'Delete schedule' }).click();
     await page.getByText('Deleted “Shop hours”.').waitFor();
+    // No schedule applies any more: the header has no badge.
+    await page.goto(conversation);
+    await page.getByRole('heading', { name: CUSTOMER.name }).waitFor();
+    await expect.poll(() => page.getByTestId('hours-badge').count()).toBe(0);
   });
 
   it('builds a flow on the canvas: keyword → question → branch → template; validates, publishes, tests it', async () => {
@@ -407,5 +415,7 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
       .click();
     await page.getByRole('button', { name: 'Stop run' }).click();
     await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('stopped');
+    // Apart from the refused saves and import (their 400s), nothing went wrong in the page.
+    expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
 });

@@ -25,8 +25,11 @@ import {
   defaultData,
   edgeId,
   freshId,
+  handleLabel,
+  handlesOf,
   NODE_LABELS,
   NODE_TYPES,
+  nodeSummary,
   toCanvas,
   toGraph,
 } from './flow-model.ts';
@@ -38,6 +41,25 @@ import { type Problems, problemsOf } from './problems.ts';
 import { useAutomationRights } from './queries.ts';
 
 type Tab = 'inspector' | 'problems' | 'test' | 'versions';
+
+/** What a node does and where it leads, for those who may not change it. */
+function ReadOnlyNode({ node, edges }: { node: CanvasNode; edges: readonly Edge[] }) {
+  const t = node.type as FlowNodeType;
+  return (
+    <section aria-label="Node" className="space-y-2 text-sm">
+      <h3 className="font-semibold text-slate-900">
+        {NODE_LABELS[t]} <span className="font-mono text-xs font-normal text-slate-500">{node.id}</span>
+      </h3>
+      <p className="text-slate-700">{nodeSummary(t, node.data)}</p>
+      <ul className="text-slate-600">
+        {handlesOf(t, node.data).map((h) => {
+          const to = edges.find((e) => e.source === node.id && (e.sourceHandle ?? 'next') === h)?.target;
+          return <li key={h}>{`${handleLabel(t, node.data, h)} → ${to ?? 'the run ends'}`}</li>;
+        })}
+      </ul>
+    </section>
+  );
+}
 
 /** A publish refused: its details are the draft's problems. */
 function refusedProblems(err: unknown): FlowProblem[] | null {
@@ -392,25 +414,28 @@ function Editor({ flow }: { flow: Flow }) {
                 ['test', 'Test'],
                 ['versions', 'Versions'],
               ] as const
-            ).map(([t, label]) => (
-              <button
-                key={t}
-                type="button"
-                role="tab"
-                id={`tab-${t}`}
-                aria-selected={tab === t}
-                aria-controls={`panel-${t}`}
-                className={cx(
-                  '-mb-px border-b-2 px-2 py-1.5 text-sm',
-                  tab === t
-                    ? 'border-brand-600 font-semibold text-brand-800'
-                    : 'border-transparent text-slate-600',
-                )}
-                onClick={() => setTab(t)}
-              >
-                {label}
-              </button>
-            ))}
+            )
+              // Test runs are for those who change flows.
+              .filter(([t]) => canManage || t !== 'test')
+              .map(([t, label]) => (
+                <button
+                  key={t}
+                  type="button"
+                  role="tab"
+                  id={`tab-${t}`}
+                  aria-selected={tab === t}
+                  aria-controls={`panel-${t}`}
+                  className={cx(
+                    '-mb-px border-b-2 px-2 py-1.5 text-sm',
+                    tab === t
+                      ? 'border-brand-600 font-semibold text-brand-800'
+                      : 'border-transparent text-slate-600',
+                  )}
+                  onClick={() => setTab(t)}
+                >
+                  {label}
+                </button>
+              ))}
           </div>
           <div
             role="tabpanel"
@@ -442,11 +467,13 @@ function Editor({ flow }: { flow: Flow }) {
                     Delete connection
                   </Button>
                 </div>
+              ) : node ? (
+                <ReadOnlyNode node={node} edges={edges} />
               ) : (
                 <p className="text-sm text-slate-500">
                   {canManage
                     ? 'Select a node to edit it. Drag from a handle on a node’s right to another node to connect them; Delete removes the selection.'
-                    : 'Select a node to see it.'}
+                    : 'Select a node to see what it does.'}
                 </p>
               ))}
             {tab === 'problems' &&
@@ -475,9 +502,10 @@ function Editor({ flow }: { flow: Flow }) {
                   ))}
                 </ul>
               ))}
-            {tab === 'test' && (
+            {tab === 'test' && canManage && (
               <TestPanel
                 flowId={flow.id}
+                published={flow.published_version !== null}
                 prepare={saveIfDirty}
                 onRun={(r: FlowRunDetail | null) => setPath(new Set(r?.log.map((s) => s.node_id) ?? []))}
               />

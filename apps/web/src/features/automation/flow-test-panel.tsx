@@ -2,7 +2,7 @@ import type { FlowRunDetail } from '@openwaba/contracts';
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
-import { Alert, Badge, Button, cx, Input } from '../../components/ui.tsx';
+import { Alert, Badge, Button, cx, Input, Select } from '../../components/ui.tsx';
 
 type Content = Record<string, unknown>;
 const obj = (v: unknown): Content => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Content) : {});
@@ -103,24 +103,28 @@ const STATUS_TONE = {
  */
 export function TestPanel({
   flowId,
+  published,
   prepare,
   onRun,
 }: {
   flowId: string;
+  /** A published version exists: it can be tested instead of the draft. */
+  published: boolean;
   /** Saves unsaved changes first: the test runs the saved draft. */
   prepare: () => Promise<void>;
   onRun: (run: FlowRunDetail | null) => void;
 }) {
   const [run, setRun] = useState<FlowRunDetail | null>(null);
   const [text, setText] = useState('');
+  const [use, setUse] = useState<'draft' | 'published'>('draft');
   const show = (r: FlowRunDetail) => {
     setRun(r);
     onRun(r);
   };
   const start = useMutation({
     mutationFn: async () => {
-      await prepare();
-      return api.automation.flows.test(flowId);
+      if (use === 'draft') await prepare();
+      return api.automation.flows.test(flowId, { use });
     },
     onSuccess: show,
   });
@@ -143,6 +147,22 @@ export function TestPanel({
   return (
     <section aria-label="Test chat" className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
+        {published && (
+          <>
+            <label htmlFor="test-use" className="sr-only">
+              Version to test
+            </label>
+            <Select
+              id="test-use"
+              className="w-40"
+              value={use}
+              onChange={(e) => setUse(e.target.value as typeof use)}
+            >
+              <option value="draft">The draft</option>
+              <option value="published">The published version</option>
+            </Select>
+          </>
+        )}
         <Button onClick={() => start.mutate()} disabledReason={start.isPending && 'Starting…'}>
           {run ? 'Restart test' : 'Start test'}
         </Button>
@@ -166,8 +186,8 @@ export function TestPanel({
       {start.error && <Alert>{errorMessage(start.error)}</Alert>}
       {!run && !start.isPending && (
         <p className="text-sm text-slate-500">
-          Runs the saved draft as if a customer started it; nothing is sent or changed. The path taken is
-          outlined in green on the canvas.
+          Runs the flow (the draft, saved first) as if a customer started it; nothing is sent or changed. The
+          path taken is outlined in green on the canvas.
         </p>
       )}
       {run && (
