@@ -1,4 +1,4 @@
-import type { Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerSends, type Harness, hasChromium, signIn, startHarness } from './harness.ts';
 
@@ -11,6 +11,7 @@ import { customerSends, type Harness, hasChromium, signIn, startHarness } from '
 const OWNER = { email: 'owner@automation.example', password: 'browser automation password' };
 const CUSTOMER = { wa_id: '447700900555', name: 'Rosa Lind' };
 const BUYER = { wa_id: '447700900556', name: 'Theo Marsh' };
+const VIEWER = { email: 'vic@automation.example', password: 'viewer automation password' };
 
 describe.skipIf(!hasChromium)('Automation in Chromium', () => {
   let h: Harness;
@@ -37,7 +38,9 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     });
     expect(field.status(), await field.text()).toBe(201);
   }, 120_000);
+  let viewerContext: BrowserContext | undefined;
   afterAll(async () => {
+    await viewerContext?.close();
     await h?.stop();
   });
 
@@ -417,5 +420,39 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('stopped');
     // Apart from the refused saves and import (their 400s), nothing went wrong in the page.
     expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
+  it('a viewer looks at rules and flows without controls to change them, and may use the test box', async () => {
+    const inv = await h.page.request.post(`${base}/api/v1/invitations`, {
+      data: { email: VIEWER.email, role: 'viewer' },
+    });
+    expect(inv.status(), await inv.text()).toBe(201);
+    const { token } = (await inv.json()) as { token: string };
+    const accepted = await fetch(`${base}/api/v1/invitations/accept`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, password: VIEWER.password, name: 'Vic' }),
+    });
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+    viewerContext = await h.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await viewerContext.newPage();
+    await signIn(page, base, VIEWER);
+    await page.goto(`${base}/automation/rules`);
+    await page.getByText('Only managers, admins and owners change automation').waitFor();
+    const rule = page.getByRole('list', { name: 'Rules' }).getByRole('listitem', { name: 'Prices' });
+    await rule.waitFor();
+    expect(await rule.getByRole('switch').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: /New rule|Edit Prices|Delete Prices/ }).count()).toBe(0);
+    await page.getByLabel('Customer message').fill('cost?');
+    await page.getByRole('button', { name: 'Test message' }).click();
+    await expect.poll(() => page.getByTestId('handled-by').textContent()).toContain('Keyword rule');
+
+    await page.goto(`${base}/automation/flows/${flowId}`);
+    await page.getByTestId('node-ask_1').click();
+    await page.getByRole('region', { name: 'Node' }).getByText('invalid → end_1').waitFor();
+    expect(await page.getByRole('region', { name: 'Add a node' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Save draft|Publish|Validate/ }).count()).toBe(0);
+    expect(await page.getByRole('tab', { name: 'Test' }).count()).toBe(0);
+    await h.shot('automation-13-viewer-flow', page);
   });
 });

@@ -1,6 +1,8 @@
 import { NavLink, Outlet } from 'react-router';
 import { PageSuspense } from '../../components/page-suspense.tsx';
-import { PageHeader } from '../../components/ui.tsx';
+import { Alert, PageHeader } from '../../components/ui.tsx';
+import { useMe } from '../auth/use-me.ts';
+import { useAutomationRights } from './queries.ts';
 
 const TABS = [
   { to: '/automation/rules', label: 'Rules' },
@@ -11,9 +13,18 @@ const TABS = [
 
 /** Automation: keyword rules, business hours, flows and the runs of flows, one tab each. */
 export function AutomationLayout() {
+  const me = useMe();
+  const { canManage } = useAutomationRights();
   return (
     <>
       <PageHeader title="Automation" />
+      {me.data && !canManage && (
+        <div className="mb-4">
+          <Alert kind="info">
+            Only managers, admins and owners change automation; you can look at it and test messages.
+          </Alert>
+        </div>
+      )}
       <nav aria-label="Automation" className="mb-6 flex gap-1 overflow-x-auto border-b border-slate-200">
         {TABS.map((t) => (
           <NavLink
