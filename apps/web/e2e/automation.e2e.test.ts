@@ -364,8 +364,19 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await canvas.getByTestId('node-send_template_1').waitFor();
     await page.goto(`${base}/automation/flows`);
     // The header and the two flows.
-    await expect.poll(() => page.getByRole('table', { name: 'Flows' }).getByRole('row').count()).toBe(3);
+    const flowRows = page.getByRole('table', { name: 'Flows' }).getByRole('row');
+    await expect.poll(() => flowRows.count()).toBe(3);
     await shot('09c-flows-list');
+    // The copy is deleted from its editor, after a confirmation.
+    await page
+      .getByRole('table', { name: 'Flows' })
+      .locator(`a[href^="/automation/flows/"]:not([href$="${flowId}"])`)
+      .click();
+    await page.waitForURL((u) => /\/automation\/flows\/[0-9a-f-]{36}$/.test(u.pathname));
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete flow' }).click();
+    await page.waitForURL(/\/automation\/flows$/);
+    await expect.poll(() => flowRows.count()).toBe(2);
   });
 
   it('a simulated customer writes the keyword and goes through the published flow; the runs page shows it', async () => {

@@ -15,10 +15,10 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import { useMemo, useState } from 'react';
-import { useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { RelativeTime } from '../../components/relative-time.tsx';
-import { Alert, BackLink, Badge, Button, cx, Input } from '../../components/ui.tsx';
+import { Alert, BackLink, Badge, Button, ConfirmPanel, cx, Input } from '../../components/ui.tsx';
 import { Inspector } from './flow-inspector.tsx';
 import {
   type CanvasNode,
@@ -129,8 +129,15 @@ function Editor({ flow }: { flow: Flow }) {
   const [nodes, setNodes, onNodesChange] = useNodesState<CanvasNode>(initial.nodes);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(initial.edges);
   const [name, setName] = useState(flow.name);
+  const [description, setDescription] = useState(flow.description);
+  const [deleting, setDeleting] = useState(false);
+  const navigate = useNavigate();
   const [saved, setSaved] = useState(() =>
-    JSON.stringify({ name: flow.name, graph: toGraph(initial.nodes, initial.edges) }),
+    JSON.stringify({
+      name: flow.name,
+      description: flow.description,
+      graph: toGraph(initial.nodes, initial.edges),
+    }),
   );
   const [selected, setSelected] = useState<string | null>(null);
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
@@ -139,7 +146,7 @@ function Editor({ flow }: { flow: Flow }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [path, setPath] = useState<ReadonlySet<string>>(new Set());
   const graph = toGraph(nodes, edges);
-  const current = JSON.stringify({ name, graph });
+  const current = JSON.stringify({ name, description, graph });
   const dirty = current !== saved;
 
   const versions = useQuery({
@@ -160,7 +167,7 @@ function Editor({ flow }: { flow: Flow }) {
     setProblems(f.problems);
   };
   const save = useMutation({
-    mutationFn: () => api.automation.flows.update(flow.id, { name, graph }),
+    mutationFn: () => api.automation.flows.update(flow.id, { name, description, graph }),
     onSuccess: (f) => {
       afterSave(f);
       setNotice('Draft saved.');
@@ -170,7 +177,7 @@ function Editor({ flow }: { flow: Flow }) {
   /** The test and publish run the saved draft: save unsaved changes first. */
   const saveIfDirty = async () => {
     if (!dirty) return;
-    const f = await api.automation.flows.update(flow.id, { name, graph });
+    const f = await api.automation.flows.update(flow.id, { name, description, graph });
     afterSave(f);
   };
   const validate = useMutation({
@@ -200,6 +207,14 @@ function Editor({ flow }: { flow: Flow }) {
     },
   });
   const exportFlow = useMutation({ mutationFn: () => downloadFlow(flow.id) });
+  const remove = useMutation({
+    mutationFn: () => api.automation.flows.remove(flow.id),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: automationKeys.flow(flow.id) });
+      void qc.invalidateQueries({ queryKey: automationKeys.flows });
+      navigate('/automation/flows');
+    },
+  });
 
   const problemIds = useMemo(
     () =>
@@ -285,6 +300,18 @@ function Editor({ flow }: { flow: Flow }) {
             onChange={(e) => setName(e.target.value)}
           />
         </div>
+        <div>
+          <label htmlFor="flow-description" className="block text-sm font-medium text-slate-700">
+            Description
+          </label>
+          <Input
+            id="flow-description"
+            className="w-80"
+            value={description}
+            disabled={!canManage}
+            onChange={(e) => setDescription(e.target.value)}
+          />
+        </div>
         <div className="flex flex-wrap items-center gap-2 text-sm">
           {flow.published_version === null ? (
             <Badge tone="slate">Not published</Badge>
@@ -333,9 +360,28 @@ function Editor({ flow }: { flow: Flow }) {
             >
               Export
             </Button>
+            <Button variant="ghost" className="text-red-700" onClick={() => setDeleting(true)}>
+              Delete
+            </Button>
           </div>
         )}
       </div>
+      {deleting && (
+        <ConfirmPanel
+          id="delete-flow"
+          title={`Delete the flow “${flow.name}”?`}
+          confirmLabel="Delete flow"
+          busyLabel="Deleting…"
+          busy={remove.isPending}
+          error={remove.error ? errorMessage(remove.error) : undefined}
+          onConfirm={() => remove.mutate()}
+          onCancel={() => setDeleting(false)}
+        >
+          {flow.active_runs > 0
+            ? `Its ${flow.active_runs} running contacts are stopped; their run logs go with it.`
+            : 'Its versions and run logs go with it.'}
+        </ConfirmPanel>
+      )}
       {notice && <Alert kind="success">{notice}</Alert>}
       {save.error && <Alert>{errorMessage(save.error)}</Alert>}
       {publish.error && <Alert>{errorMessage(publish.error)}</Alert>}
