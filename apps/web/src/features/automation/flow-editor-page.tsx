@@ -14,7 +14,7 @@ import {
   useNodesState,
   useReactFlow,
 } from '@xyflow/react';
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { RelativeTime } from '../../components/relative-time.tsx';
@@ -280,6 +280,19 @@ function Editor({ flow }: { flow: Flow }) {
     setEdges((es) => es.filter((e) => e.source !== nodeId && e.target !== nodeId));
     setSelected(null);
   };
+  // A node chosen with the keyboard (Tab, then Enter) opens in the inspector like a clicked one.
+  const onSelectionChange = useCallback(
+    ({ nodes: ns, edges: es }: { nodes: CanvasNode[]; edges: Edge[] }) => {
+      if (ns.length === 1 && ns[0]) {
+        setSelected(ns[0].id);
+        setSelectedEdge(null);
+      } else if (ns.length === 0 && es.length === 1 && es[0]) {
+        setSelected(null);
+        setSelectedEdge(es[0].id);
+      }
+    },
+    [],
+  );
   const node = nodes.find((n) => n.id === selected);
   const busy = save.isPending || publish.isPending;
   const errors = problems.filter((p) => p.severity === 'error').length;
@@ -431,6 +444,7 @@ function Editor({ flow }: { flow: Flow }) {
                 setSelectedEdge(ed.id);
                 setSelected(null);
               }}
+              onSelectionChange={onSelectionChange}
               onPaneClick={() => {
                 setSelected(null);
                 setSelectedEdge(null);

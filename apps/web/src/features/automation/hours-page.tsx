@@ -26,6 +26,15 @@ const DAY_NAMES: Record<Day, string> = {
   sun: 'Sunday',
 };
 
+/** The IANA zones this browser knows, offered while typing. */
+const ZONES: readonly string[] = (() => {
+  try {
+    return Intl.supportedValuesOf('timeZone');
+  } catch {
+    return [];
+  }
+})();
+
 const NINE_TO_FIVE = (): HoursIn['weekly'] =>
   Object.fromEntries(
     WEEKDAYS.map((d) => [d, d === 'sat' || d === 'sun' ? [] : [{ from: '09:00', to: '17:00' }]]),
@@ -358,12 +367,20 @@ function HoursEditor({ initial, onDone }: { initial: Hours | null; onDone: (save
             error={problems.timezone}
           >
             {(id) => (
-              <Input
-                id={id}
-                value={body.timezone ?? ''}
-                placeholder={org.data?.settings.timezone ?? 'Europe/London'}
-                onChange={(e) => set({ timezone: e.target.value.trim() === '' ? null : e.target.value })}
-              />
+              <>
+                <Input
+                  id={id}
+                  list="hours-zones"
+                  value={body.timezone ?? ''}
+                  placeholder={org.data?.settings.timezone ?? 'Europe/London'}
+                  onChange={(e) => set({ timezone: e.target.value.trim() === '' ? null : e.target.value })}
+                />
+                <datalist id="hours-zones">
+                  {ZONES.map((z) => (
+                    <option key={z} value={z} />
+                  ))}
+                </datalist>
+              </>
             )}
           </Field>
         </div>
