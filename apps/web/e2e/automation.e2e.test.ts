@@ -28,6 +28,9 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await h.page.setViewportSize({ width: 1600, height: 1000 });
     // A step that cannot happen fails with its locator, before the test's own timeout.
     h.page.setDefaultTimeout(20_000);
+    h.page.on('response', (r) => {
+      if (r.status() === 404) consoleErrors.push(`404 ${r.request().method()} ${new URL(r.url()).pathname}`);
+    });
     h.page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });

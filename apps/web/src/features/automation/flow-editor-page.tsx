@@ -131,6 +131,8 @@ function Editor({ flow }: { flow: Flow }) {
   const [name, setName] = useState(flow.name);
   const [description, setDescription] = useState(flow.description);
   const [deleting, setDeleting] = useState(false);
+  // Deleted: nothing of this flow is asked for again while the page goes back to the list.
+  const [gone, setGone] = useState(false);
   const navigate = useNavigate();
   const [saved, setSaved] = useState(() =>
     JSON.stringify({
@@ -152,11 +154,12 @@ function Editor({ flow }: { flow: Flow }) {
   const versions = useQuery({
     queryKey: automationKeys.versions(flow.id),
     queryFn: () => api.automation.flows.versions(flow.id),
+    enabled: !gone,
   });
   const stats = useQuery({
     queryKey: automationKeys.stats(flow.id),
     queryFn: () => api.automation.flows.stats(flow.id),
-    enabled: flow.published_version !== null,
+    enabled: flow.published_version !== null && !gone,
     refetchInterval: 15_000,
   });
 
@@ -210,9 +213,11 @@ function Editor({ flow }: { flow: Flow }) {
   const remove = useMutation({
     mutationFn: () => api.automation.flows.remove(flow.id),
     onSuccess: () => {
-      qc.removeQueries({ queryKey: automationKeys.flow(flow.id) });
-      void qc.invalidateQueries({ queryKey: automationKeys.flows });
+      setGone(true);
       navigate('/automation/flows');
+      // The flow, its versions and stats are gone: forget them rather than ask again (404).
+      qc.removeQueries({ queryKey: automationKeys.flow(flow.id) });
+      void qc.invalidateQueries({ queryKey: automationKeys.flows, exact: true });
     },
   });
 
@@ -505,15 +510,31 @@ function Editor({ flow }: { flow: Flow }) {
           >
             {tab === 'inspector' &&
               (node && canManage ? (
-                <Inspector
-                  node={node}
-                  nodes={nodes}
-                  edges={edges}
-                  at={{ problems: byNode[node.id] ?? {}, path: '' }}
-                  onData={(data) => setNodes((ns) => ns.map((n) => (n.id === node.id ? { ...n, data } : n)))}
-                  onConnect={(handle, target) => connect(node.id, handle, target)}
-                  onDelete={() => removeNode(node.id)}
-                />
+                <>
+                  {problems.some((p) => p.node_id === node.id) && (
+                    <ul aria-label="Problems of this node" className="mb-3 space-y-1 text-xs">
+                      {problems
+                        .filter((p) => p.node_id === node.id)
+                        .map((p, i) => (
+                          // biome-ignore lint/suspicious/noArrayIndexKey: problems come in the server's order
+                          <li key={i} className={p.severity === 'error' ? 'text-red-700' : 'text-amber-700'}>
+                            {p.message}
+                          </li>
+                        ))}
+                    </ul>
+                  )}
+                  <Inspector
+                    node={node}
+                    nodes={nodes}
+                    edges={edges}
+                    at={{ problems: byNode[node.id] ?? {}, path: '' }}
+                    onData={(data) =>
+                      setNodes((ns) => ns.map((n) => (n.id === node.id ? { ...n, data } : n)))
+                    }
+                    onConnect={(handle, target) => connect(node.id, handle, target)}
+                    onDelete={() => removeNode(node.id)}
+                  />
+                </>
               ) : selectedEdge && canManage ? (
                 <div className="space-y-2">
                   <p className="text-sm text-slate-700">{`Connection ${selectedEdge}`}</p>

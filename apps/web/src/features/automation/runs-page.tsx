@@ -1,7 +1,6 @@
 import { type FlowRun, RUN_STATUSES } from '@openwaba/contracts';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { RelativeTime } from '../../components/relative-time.tsx';
@@ -27,14 +26,36 @@ const OUTCOME_TONE = {
 } as const;
 
 const who = (r: FlowRun) => (r.test ? 'Test chat' : (r.contact?.name ?? r.contact?.phone ?? '—'));
+/** A test of the draft runs no published version. */
+const versionOf = (r: FlowRun) => (r.version > 0 ? `v${r.version}` : 'draft');
 const running = (r: FlowRun) => r.status === 'active' || r.status === 'waiting';
 
 /** Automation → Runs: every run of every flow, newest first, filtered by flow, status and test. */
 export function RunsPage() {
   const flows = useFlows();
-  const [flowId, setFlowId] = useState('');
-  const [status, setStatus] = useState<'' | (typeof RUN_STATUSES)[number]>('');
-  const [test, setTest] = useState<'' | 'true' | 'false'>('');
+  // The filters live in the address: a reload or a link keeps them.
+  const [params, setParams] = useSearchParams();
+  const flowId = params.get('flow') ?? '';
+  const status = (RUN_STATUSES as readonly string[]).includes(params.get('status') ?? '')
+    ? (params.get('status') as (typeof RUN_STATUSES)[number])
+    : '';
+  const test =
+    params.get('test') === 'true' || params.get('test') === 'false'
+      ? (params.get('test') as 'true' | 'false')
+      : '';
+  const setParam = (key: string) => (v: string) =>
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        if (v) next.set(key, v);
+        else next.delete(key);
+        return next;
+      },
+      { replace: true },
+    );
+  const setFlowId = setParam('flow');
+  const setStatus = setParam('status');
+  const setTest = setParam('test');
   const filter = {
     ...(flowId ? { flow_id: flowId } : {}),
     ...(status ? { status } : {}),
@@ -91,7 +112,7 @@ export function RunsPage() {
               <RowLink to={`/automation/runs/${r.id}`}>{new Date(r.started_at).toLocaleString()}</RowLink>
             ),
           },
-          { header: 'Flow', cell: (r) => `${r.flow_name} v${r.version}` },
+          { header: 'Flow', cell: (r) => `${r.flow_name} ${versionOf(r)}` },
           { header: 'Contact', cell: (r) => who(r) },
           {
             header: 'Status',
@@ -152,7 +173,7 @@ export function RunPage() {
       )}
       {r && (
         <>
-          <Card title={`Run of ${r.flow_name} v${r.version}`}>
+          <Card title={`Run of ${r.flow_name} ${versionOf(r)}`}>
             <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-3">
               <div>
                 <dt className="text-slate-500">Status</dt>
