@@ -382,6 +382,97 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     await expect.poll(() => flowRows.count()).toBe(2);
   });
 
+  it('the test chat offers buttons and list rows as choices; a click answers with their id', async () => {
+    const { page } = h;
+    const pos = { x: 0, y: 0 };
+    const created = await page.request.post(`${base}/api/v1/automation/flows`, {
+      data: {
+        name: 'City menu',
+        graph: {
+          nodes: [
+            { id: 't', type: 'trigger', position: pos, data: { kind: 'api' } },
+            {
+              id: 'b',
+              type: 'send_buttons',
+              position: { x: 280, y: 0 },
+              data: {
+                buttons: {
+                  body: 'Which city?',
+                  buttons: [
+                    { id: 'porto', title: 'Porto' },
+                    { id: 'lisbon', title: 'Lisbon' },
+                  ],
+                },
+              },
+            },
+            { id: 'w', type: 'wait_reply', position: { x: 560, y: 0 }, data: { timeout_minutes: 5 } },
+            {
+              id: 'c',
+              type: 'condition',
+              position: { x: 840, y: 0 },
+              data: {
+                branches: [
+                  {
+                    id: 'porto',
+                    label: 'Porto',
+                    when: { subject: 'reply_id', op: 'equals', value: 'porto' },
+                  },
+                ],
+              },
+            },
+            {
+              id: 'l',
+              type: 'send_list',
+              position: { x: 0, y: 240 },
+              data: {
+                list: { body: 'Which part?', button: 'Areas', rows: [{ id: 'ribeira', title: 'Ribeira' }] },
+              },
+            },
+            {
+              id: 'w2',
+              type: 'wait_reply',
+              position: { x: 280, y: 240 },
+              data: { timeout_minutes: 5, save_as: 'area' },
+            },
+            { id: 's', type: 'send_text', position: { x: 560, y: 240 }, data: { text: 'Enjoy Porto!' } },
+            { id: 'e', type: 'end', position: { x: 840, y: 240 }, data: {} },
+          ],
+          edges: [
+            { id: '1', source: 't', target: 'b' },
+            { id: '2', source: 'b', target: 'w' },
+            { id: '3', source: 'w', source_handle: 'reply', target: 'c' },
+            { id: '4', source: 'w', source_handle: 'timeout', target: 'e' },
+            { id: '5', source: 'c', source_handle: 'porto', target: 'l' },
+            { id: '6', source: 'c', source_handle: 'else', target: 'e' },
+            { id: '7', source: 'l', target: 'w2' },
+            { id: '8', source: 'w2', source_handle: 'reply', target: 's' },
+            { id: '9', source: 'w2', source_handle: 'timeout', target: 'e' },
+            { id: '10', source: 's', target: 'e' },
+          ],
+        },
+      },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await page.goto(`${base}/automation/flows/${id}`);
+    await page.getByRole('tab', { name: 'Test' }).click();
+    await page.getByRole('button', { name: 'Start test' }).click();
+    const transcript = page.getByRole('list', { name: 'Test transcript' });
+    await transcript.getByRole('button', { name: 'Porto' }).click();
+    await transcript.getByRole('group', { name: 'Areas' }).getByRole('button', { name: 'Ribeira' }).click();
+    await expect.poll(() => transcript.textContent()).toContain('Enjoy Porto!');
+    // The tester's clicks read as the choices' titles.
+    expect(await transcript.locator('[data-from="customer"]').allTextContents()).toEqual([
+      'Porto',
+      'Ribeira',
+    ]);
+    await expect.poll(() => page.getByTestId('test-run-status').textContent()).toBe('completed');
+    expect(await page.getByTestId('node-s').getAttribute('data-visited')).toBe('true');
+    // An answered run waits for nothing: its choices no longer answer.
+    expect(await transcript.getByRole('button', { name: 'Lisbon' }).isDisabled()).toBe(true);
+    await shot('09d-flow-test-choices');
+  });
+
   it('a simulated customer writes the keyword and goes through the published flow; the runs page shows it', async () => {
     const { page } = h;
     await customerSends(h, BUYER.wa_id, { type: 'text', name: BUYER.name, text: 'ORDER' });

@@ -106,6 +106,10 @@ describe('server problems and transcripts', () => {
     expect(template.template).toBe('order_update (en_US)');
     expect(template.params).toEqual(['Ana']);
     expect(readContent({ type: 'reply', id: 'a', title: 'A' }).text).toBe('A');
+    expect(readContent({ type: 'reply', id: 'a', title: null }, new Map([['a', 'Choice A']])).text).toBe(
+      'Choice A',
+    );
+    expect(readContent({ type: 'reply', id: 'b', title: null }).text).toBe('b');
     expect(readContent({ type: 'text', text: 'delivery' }).text).toBe('delivery');
   });
 });

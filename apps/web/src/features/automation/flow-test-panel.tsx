@@ -54,6 +54,13 @@ export function TestPanel({
       show(r);
     },
   });
+  // The titles of the choices offered so far, to name a reply sent by id.
+  const titles = new Map<string, string>();
+  for (const m of run?.transcript ?? []) {
+    if (m.from !== 'bot') continue;
+    const s = readContent(m.content);
+    for (const c of [...s.buttons, ...(s.list?.rows ?? [])]) titles.set(c.id, c.title);
+  }
   const waiting = run !== null && (run.status === 'waiting' || run.status === 'active');
   const send = (e: FormEvent) => {
     e.preventDefault();
@@ -113,7 +120,7 @@ export function TestPanel({
             className="max-h-96 space-y-2 overflow-y-auto rounded-lg bg-[#efeae2] p-3"
           >
             {run.transcript.map((m, i) => {
-              const s = readContent(m.content);
+              const s = readContent(m.content, titles);
               const bot = m.from === 'bot';
               return (
                 <li

@@ -32,7 +32,7 @@ const choice = (r: unknown): Choice | null => {
  * API shapes (`text.body`, `interactive.action.buttons`) or the flow's own (`buttons.buttons`); read
  * tolerantly, shown as JSON when neither.
  */
-export function readContent(c: Content): Shown {
+export function readContent(c: Content, titles: ReadonlyMap<string, string> = new Map()): Shown {
   const interactive = obj(c.interactive);
   const action = obj(interactive.action);
   const ownButtons = obj(c.buttons);
@@ -68,8 +68,13 @@ export function readContent(c: Content): Shown {
     .flatMap((x) => (obj(x).parameters as unknown[]) ?? [])
     .map((x) => str(obj(x).text) ?? '')
     .filter(Boolean);
+  // A reply sent by id only: the title of the choice the bot offered with that id, else the id.
+  const replyId = c.type === 'reply' ? str(c.id) : undefined;
   const replyTitle =
-    str(obj(c.reply).title) ?? str(c.title) ?? str(obj(obj(c.interactive).button_reply).title);
+    str(obj(c.reply).title) ??
+    str(c.title) ??
+    str(obj(obj(c.interactive).button_reply).title) ??
+    (replyId ? (titles.get(replyId) ?? replyId) : undefined);
   return {
     header: str(obj(interactive.header).text) ?? str(ownButtons.header) ?? str(ownList.header),
     text: textOf ?? replyTitle ?? (templateName ? '' : (str(c.reply_id) ?? JSON.stringify(c))),
