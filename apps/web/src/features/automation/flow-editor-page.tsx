@@ -340,8 +340,8 @@ function Editor({ flow }: { flow: Flow }) {
           {dirty && <Badge tone="sky">Unsaved changes</Badge>}
           {flow.active_runs > 0 && <span className="text-slate-600">{flow.active_runs} active runs</span>}
         </div>
-        {canManage && (
-          <div className="ml-auto flex flex-wrap gap-2">
+        <div className="ml-auto flex flex-wrap gap-2">
+          {canManage && (
             <Button
               variant="secondary"
               disabledReason={(busy && 'Saving…') || (!dirty && 'No unsaved changes')}
@@ -352,16 +352,18 @@ function Editor({ flow }: { flow: Flow }) {
             >
               Save draft
             </Button>
-            <Button
-              variant="secondary"
-              disabledReason={validate.isPending && 'Validating…'}
-              onClick={() => {
-                setNotice(null);
-                validate.mutate();
-              }}
-            >
-              Validate
-            </Button>
+          )}
+          <Button
+            variant="secondary"
+            disabledReason={validate.isPending && 'Validating…'}
+            onClick={() => {
+              setNotice(null);
+              validate.mutate();
+            }}
+          >
+            Validate
+          </Button>
+          {canManage && (
             <Button
               disabledReason={busy && 'Publishing…'}
               onClick={() => {
@@ -371,18 +373,20 @@ function Editor({ flow }: { flow: Flow }) {
             >
               Publish
             </Button>
-            <Button
-              variant="ghost"
-              disabledReason={exportFlow.isPending && 'Exporting…'}
-              onClick={() => exportFlow.mutate()}
-            >
-              Export
-            </Button>
+          )}
+          <Button
+            variant="ghost"
+            disabledReason={exportFlow.isPending && 'Exporting…'}
+            onClick={() => exportFlow.mutate()}
+          >
+            Export
+          </Button>
+          {canManage && (
             <Button variant="ghost" className="text-red-700" onClick={() => setDeleting(true)}>
               Delete
             </Button>
-          </div>
-        )}
+          )}
+        </div>
       </div>
       {deleting && (
         <ConfirmPanel
