@@ -565,5 +565,33 @@ describe.skipIf(!hasChromium)('Automation in Chromium', () => {
     expect((await download).suggestedFilename()).toBe('order-status.json');
     expect(await page.getByRole('tab', { name: 'Test' }).count()).toBe(0);
     await h.shot('automation-13-viewer-flow', page);
+
+    // On a phone: the tabs scroll, the lists and the canvas fit the width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [path, name] of [
+      ['/automation/rules', '14-phone-rules'],
+      ['/automation/flows', '15-phone-flows'],
+      [`/automation/flows/${flowId}`, '16-phone-flow'],
+      ['/automation/runs', '17-phone-runs'],
+    ] as const) {
+      await page.goto(`${base}${path}`);
+      await page.getByRole('navigation', { name: 'Automation' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll('main *')]
+          .filter((e) => {
+            if (e.getBoundingClientRect().right <= 392) return false;
+            // Inside a box that scrolls sideways (a table, the tabs), it is reached by scrolling.
+            for (let a = e.parentElement; a && a.tagName !== 'MAIN'; a = a.parentElement)
+              if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return false;
+            return true;
+          })
+          .slice(0, 5)
+          .map((e) => `${e.tagName}.${e.className}`.slice(0, 120)),
+      );
+      expect(wide, path).toEqual([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
+      await h.shot(`automation-${name}`, page);
+    }
   });
 });
