@@ -431,7 +431,7 @@ function Editor({ flow }: { flow: Flow }) {
           </section>
         )}
         <div
-          className="h-[620px] min-w-0 flex-1 rounded-lg border border-slate-200 bg-white"
+          className="h-[480px] w-full min-w-0 rounded-lg border border-slate-200 bg-white lg:h-[620px] lg:w-auto lg:flex-1"
           data-testid="flow-canvas"
         >
           <CanvasOverlay value={overlay}>
@@ -467,6 +467,7 @@ function Editor({ flow }: { flow: Flow }) {
               deleteKeyCode={canManage ? ['Backspace', 'Delete'] : null}
               fitView
               fitViewOptions={{ maxZoom: 1 }}
+              minZoom={0.2}
               proOptions={{ hideAttribution: true }}
             >
               <Background />
