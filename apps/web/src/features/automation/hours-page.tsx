@@ -98,6 +98,20 @@ const daySummary = (w: Hours['weekly']) =>
     return `${DAY_NAMES[d].slice(0, 3)} ${iv.length ? iv.map((i) => `${i.from}–${i.to}`).join(', ') : 'closed'}`;
   }).join(' · ');
 
+/** Closures and messages, in a line: "1 closure · away message (at most every 24 h) · welcome message". */
+const extrasSummary = (h: Hours) =>
+  [
+    h.closures.length === 1
+      ? '1 closure'
+      : h.closures.length
+        ? `${h.closures.length} closures`
+        : 'no closures',
+    h.away_message ? `away message (at most every ${h.away_every_hours} h)` : 'no away message',
+    h.welcome_message ? 'welcome message' : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+
 /** Automation → Business hours: the organisation's default schedule and those of numbers and teams. */
 export function HoursPage() {
   const { canManage } = useAutomationRights();
@@ -145,6 +159,7 @@ export function HoursPage() {
                       {h.timezone ? ` · ${h.timezone}` : ''}
                     </p>
                     <p className="text-xs text-slate-500">{daySummary(h.weekly)}</p>
+                    <p className="text-xs text-slate-500">{extrasSummary(h)}</p>
                   </div>
                   <ScheduleStatus h={h} />
                   {canManage && (
