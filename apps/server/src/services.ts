@@ -7,7 +7,7 @@ import { createActionRunner } from './automation/actions.ts';
 import { createChain } from './automation/chain.ts';
 import { createFlowEngine } from './automation/flows/engine.ts';
 import { createFlowService } from './automation/flows/service.ts';
-import { createHoursService } from './automation/hours.ts';
+import { createHoursService, isOpen } from './automation/hours.ts';
 import { createRuleService } from './automation/service.ts';
 import { createBillingService } from './billing/service.ts';
 import { createCampaignService } from './campaigns/service.ts';
@@ -263,13 +263,15 @@ export function createServices(deps: {
   const automationRules = createRuleService({ db });
   const businessHours = createHoursService({ db });
   const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
-  // Automation: flows (docs/automation.md "Flows"). `isOpen` answers "open" until the hours service
-  // is wired here (merge of h22-rules and h22-flows, made by h22-web to run the browser tests).
+  // Flows (docs/automation.md "Flows"): the engine the chain hands waiting runs and triggers to.
   const flowEngine = createFlowEngine({
     db,
     actions: automationActions,
     fetch: createGuardedFetch(urlGuard),
-    isOpen: async () => true,
+    isOpen: async (orgId, numberId, at, tx = db) => {
+      const s = numberId ? await businessHours.forNumber(tx, orgId, numberId) : null;
+      return s ? isOpen(s.row, at, s.zone) : true;
+    },
     log,
   });
   const flows = createFlowService({ db, engine: flowEngine });

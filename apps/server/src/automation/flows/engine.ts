@@ -17,8 +17,11 @@ export const MAX_STEPS_PER_RUN = 1_000;
 /** While an HTTP node's call is in flight, its run is leased to the worker making it for this long past the timeout. */
 const HTTP_LEASE_SECONDS = 30;
 
-/** Whether the number's business hours are open at a moment (built by the business-hours domain). */
-export type IsOpen = (orgId: string, numberId: string | null, at: Date) => Promise<boolean>;
+/**
+ * Whether the number's business hours are open at a moment (the business-hours domain). `tx`: the
+ * run's transaction, to read in (PGlite has one connection: a read beside it would wait for it).
+ */
+export type IsOpen = (orgId: string, numberId: string | null, at: Date, tx?: Tx | Db) => Promise<boolean>;
 
 export interface RunRow {
   id: string;
@@ -208,13 +211,14 @@ export function createFlowEngine(deps: {
 
   /** Evaluates one condition branch. */
   async function holds(
+    tx: Tx,
     when: Extract<FlowNode, { type: 'condition' }>['data']['branches'][number]['when'],
     run: RunRow,
     last: RunState['last'],
     scope: PlaceholderScope & { contact: { tags: string[] } },
   ): Promise<boolean> {
     if (when.subject === 'hours') {
-      const open = await deps.isOpen(run.org_id, run.number_id, new Date());
+      const open = await deps.isOpen(run.org_id, run.number_id, new Date(), tx);
       return when.op === 'open' ? open : !open;
     }
     if (when.subject === 'tag') {
@@ -352,7 +356,7 @@ export function createFlowEngine(deps: {
           );
         case 'condition': {
           for (const b of node.data.branches) {
-            if (await holds(b.when, run, state.last, scope))
+            if (await holds(tx, b.when, run, state.last, scope))
               return leave(node, b.id, `branch ${b.label || b.id}`);
           }
           return leave(node, 'else', 'else');
@@ -638,6 +642,12 @@ export function createFlowEngine(deps: {
     if (!flow) return { error: 'no such flow' };
     if (flow.published_version === null) return { error: 'the flow is not published' };
     if (!flow.enabled) return { error: 'the flow is disabled' };
+    // One active run per contact and number: a new start replaces the one running (the seam's contract).
+    await stopWhere(
+      tx,
+      sql`org_id = ${input.orgId} and contact_id = ${input.contactId} and number_id = ${input.numberId} and not test`,
+      `replaced by another flow (${input.via})`,
+    );
     const state: RunState = { conversation_id: input.conversationId };
     const [row] = await queryRows<RunRow>(
       tx,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Simulator } from '@openwaba/simulator';
@@ -49,6 +50,8 @@ async function customerWrites(
     ? sim.customerSend(NUM.phone_number_id, phone(n), 'button_reply', { id: reply.id, title: reply.title })!
     : sim.customerSend(NUM.phone_number_id, phone(n), 'text', { text, name: `Customer ${n}` })!;
   await deliverWebhook(t, metaEnvelope(WABA, [sent.change]), SECRET);
+  // The automation chain (STOP/START → waiting run → rules → triggers → hours) handles it after commit.
+  await t.app.services.automationChain.idle();
   const [m] = await queryRows<{ id: string; conversation_id: string; contact_id: string }>(
     t.database.db,
     sql`select m.id, m.conversation_id, c.contact_id from messages m join conversations c on c.id = m.conversation_id
@@ -69,7 +72,7 @@ async function customerWrites(
   };
 }
 
-/** The chain's step for a waiting run, until the other branch wires it: resume in a transaction. */
+/** The chain's step for a waiting run, called directly (the chain already called it for each message). */
 const resume = (m: InboundForFlows) =>
   transaction(t.database.db, (tx, onCommit) =>
     t.app.services.flowEngine.control.resumeWaiting(tx, onCommit, m),
@@ -247,8 +250,8 @@ describe(`flows on ${settings.backend}`, () => {
     const hello = await customerWrites(1, 'hello');
     const runId = await start(flowId, hello.contactId);
     expect((await run(runId)).status).toBe('waiting');
-    expect(await resume(await customerWrites(1, 'not an email'))).toBe(true);
-    expect(await resume(await customerWrites(1, 'still not'))).toBe(true);
+    await customerWrites(1, 'not an email');
+    await customerWrites(1, 'still not');
     const done = await run(runId);
     expect(done.status).toBe('completed');
     expect(await outboundTexts(hello.contactId)).toEqual([
@@ -262,7 +265,7 @@ describe(`flows on ${settings.backend}`, () => {
 
     const c2 = await customerWrites(2, 'hi');
     const run2 = await start(flowId, c2.contactId);
-    await resume(await customerWrites(2, 'Ana.VIP@example.com'));
+    await customerWrites(2, 'Ana.VIP@example.com');
     expect((await run(run2)).vars.email).toBe('ana.vip@example.com');
     expect(await outboundTexts(c2.contactId)).toEqual(['Your email?', 'Welcome VIP ana.vip@example.com']);
 
@@ -327,7 +330,7 @@ describe(`flows on ${settings.backend}`, () => {
     );
     const c = await customerWrites(4, 'hi');
     const r1 = await start(flowId, c.contactId);
-    await resume(await customerWrites(4, 'Price please'));
+    await customerWrites(4, 'Price please');
     expect((await run(r1)).status).toBe('completed');
     // Both sent in one transaction: same created_at, so compared as a set.
     expect((await outboundTexts(c.contactId)).sort()).toEqual(['P Price please', 'field+tag+open'].sort());
@@ -336,7 +339,7 @@ describe(`flows on ${settings.backend}`, () => {
     expect(contact.tags.map((x: { name: string }) => x.name)).toContain('Lead');
 
     const r2 = await start(flowId, c.contactId);
-    await resume(await customerWrites(4, '', { id: 'opt_a', title: 'Option A' }));
+    await customerWrites(4, '', { id: 'opt_a', title: 'Option A' });
     expect((await run(r2)).log.some((s: { detail: string | null }) => s.detail === 'branch b1')).toBe(true);
   });
 
@@ -399,7 +402,7 @@ describe(`flows on ${settings.backend}`, () => {
     void r2;
   });
 
-  it('one active run per contact and number; 409 when not published or disabled; stopping is audited', async () => {
+  it('one active run per contact and number (a new start replaces it); 409 when not published or disabled; stopping is audited', async () => {
     const flowId = await publishedFlow(
       'Once',
       [apiTrigger, node('w', 'wait_reply', { timeout_minutes: 5 }), node('e', 'end')],
@@ -407,13 +410,21 @@ describe(`flows on ${settings.backend}`, () => {
     );
     const c = await customerWrites(7, 'hi');
     const runId = await start(flowId, c.contactId);
+    // A second start replaces the first: never two active runs of a contact on a number.
     const again = await owner.post(`/api/v1/automation/flows/${flowId}/runs`, {
       number_id: numberId,
       contact_id: c.contactId,
     });
-    expect(again.statusCode).toBe(409);
-    expect(again.body).toMatch(/already in a flow/);
-    const stopped = await owner.post(`/api/v1/automation/runs/${runId}/stop`);
+    expect(again.statusCode).toBe(201);
+    const first = await run(runId);
+    expect(first.status).toBe('stopped');
+    expect(first.end_reason).toMatch(/replaced/);
+    const active = await queryRows<{ n: number }>(
+      t.database.db,
+      sql`select count(*)::int as n from flow_runs where contact_id = ${c.contactId} and status in ('active', 'waiting')`,
+    );
+    expect(active[0]!.n).toBe(1);
+    const stopped = await owner.post(`/api/v1/automation/runs/${again.json().id}/stop`);
     expect(stopped.json().status).toBe('stopped');
     await owner.patch(`/api/v1/automation/flows/${flowId}`, { enabled: false });
     expect(
@@ -461,6 +472,7 @@ describe(`flows on ${settings.backend}`, () => {
     );
     const c = await customerWrites(8, 'hi');
     const runId = await start(flowId, c.contactId);
+    // The chain advanced the run with this message; delivering it again (three at once) does nothing.
     const m = await customerWrites(8, 'answer');
     const results = await Promise.all([resume(m), resume(m), resume(m)]);
     expect(results).toEqual([true, true, true]);
@@ -468,6 +480,17 @@ describe(`flows on ${settings.backend}`, () => {
     const d = await run(runId);
     expect(d.current_node).toBe('w2');
     expect(d.log.filter((s: { node_id: string }) => s.node_id === 's')).toHaveLength(2); // entered + completed
+    // A new message resumed by three processes at once: one advances the run, the others find it moved on.
+    const next = { ...m, messageId: randomUUID(), text: 'second' };
+    const raced = await Promise.all([resume(next), resume(next), resume(next)]);
+    expect(raced.filter(Boolean)).toHaveLength(1);
+    const done = await run(runId);
+    expect(done.status).toBe('completed');
+    expect(
+      done.log.filter(
+        (s: { node_id: string; outcome: string }) => s.node_id === 'e' && s.outcome === 'entered',
+      ),
+    ).toHaveLength(1);
   });
 
   it('a run finishes on the version it started on after a new publish', async () => {
@@ -483,10 +506,10 @@ describe(`flows on ${settings.backend}`, () => {
     await owner.patch(`/api/v1/automation/flows/${id}`, { graph: v('two') });
     expect((await owner.get(`/api/v1/automation/flows/${id}`)).json().draft_changed).toBe(true);
     await owner.post(`/api/v1/automation/flows/${id}/publish`);
-    await resume(await customerWrites(9, 'ok'));
+    await customerWrites(9, 'ok');
     expect((await run(r1)).version).toBe(1);
     const r2 = await start(id, c.contactId);
-    await resume(await customerWrites(9, 'ok'));
+    await customerWrites(9, 'ok');
     expect((await run(r2)).version).toBe(2);
     expect(await outboundTexts(c.contactId)).toEqual(['one', 'two']);
     const versions = (await owner.get(`/api/v1/automation/flows/${id}/versions`)).json().data;
@@ -618,6 +641,56 @@ describe(`flows on ${settings.backend}`, () => {
     expect((await other.get(`/api/v1/automation/runs/${anyRun}`)).statusCode).toBe(404);
     expect((await other.post(`/api/v1/automation/runs/${anyRun}/stop`)).statusCode).toBe(404);
     expect((await other.delete(`/api/v1/automation/flows/${id}`)).statusCode).toBe(404);
+  });
+
+  it("through the chain: a keyword starts a flow and the customer's button reply resumes it", async () => {
+    const flowId = await publishedFlow(
+      'Menu',
+      [
+        node('t', 'trigger', { kind: 'keyword', match: { kind: 'equals', patterns: ['menu please'] } }),
+        node('b', 'send_buttons', {
+          buttons: {
+            body: 'Pick',
+            buttons: [
+              { id: 'opt_hours', title: 'Hours' },
+              { id: 'opt_human', title: 'Human' },
+            ],
+          },
+        }),
+        node('w', 'wait_reply', { timeout_minutes: 10 }),
+        node('c', 'condition', {
+          branches: [{ id: 'h', when: { subject: 'reply_id', op: 'equals', value: 'opt_hours' } }],
+        }),
+        node('hours', 'send_text', { text: 'We open at 9' }),
+        node('human', 'handover', { message: 'A person will answer' }),
+      ],
+      [
+        edge('t', 'b'),
+        edge('b', 'w'),
+        edge('w', 'c', 'reply'),
+        edge('w', 'human', 'timeout'),
+        edge('c', 'hours', 'h'),
+        edge('c', 'human', 'else'),
+      ],
+    );
+    const first = await customerWrites(11, 'Menu  please');
+    await t.app.services.automationChain.idle();
+    const runs = (await owner.get(`/api/v1/automation/runs?flow_id=${flowId}`)).json().data;
+    expect(runs).toHaveLength(1);
+    expect(runs[0].status).toBe('waiting');
+    await customerWrites(11, '', { id: 'opt_hours', title: 'Hours' });
+    await t.app.services.automationChain.idle();
+    const d = await run(runs[0].id);
+    expect(d.status).toBe('completed');
+    const texts = await outboundTexts(first.contactId);
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toBe('We open at 9');
+    // A second delivery of the same webhook is not a second reply.
+    expect(
+      d.log.filter(
+        (s: { node_id: string; outcome: string }) => s.node_id === 'hours' && s.outcome === 'entered',
+      ),
+    ).toHaveLength(1);
   });
 
   it('runs list pages with a cursor and filters', async () => {
