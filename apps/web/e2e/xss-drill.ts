@@ -135,6 +135,8 @@ export async function runXssDrill(
     campaigns: [],
     imports: [],
     conversations: [],
+    flows: [],
+    runs: [],
   };
   const short = (p: string, max: number) => p.slice(0, max);
 
@@ -258,9 +260,9 @@ export async function runXssDrill(
         ],
       },
     });
-    (ids.flows ??= []).push(flow.id);
+    ids.flows!.push(flow.id);
     const run = await api('post', `/api/v1/automation/flows/${flow.id}/test`, {});
-    (ids.runs ??= []).push(run.id);
+    ids.runs!.push(run.id);
   }
   await api('post', '/api/v1/automation/hours', {
     name: short(payloads[0]!, 100),
@@ -296,8 +298,8 @@ export async function runXssDrill(
     templates: ids.templates!.slice(0, 20),
     campaigns: ids.campaigns!,
     imports: ids.imports!,
-    flows: ids.flows ?? [],
-    runs: ids.runs ?? [],
+    flows: ids.flows!,
+    runs: ids.runs!,
   };
   for (const route of dashboardRoutes()) {
     if (route === '/login' || route === '/accept-invitation') continue;
