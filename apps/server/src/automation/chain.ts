@@ -340,13 +340,14 @@ export function createChain(deps: {
     if (!text && !replyId) {
       steps.push({ step: 'nothing', id: null, name: null, outcome: 'skipped', why: 'an empty message' });
     }
-    if (text && (await consent.keywordOf(db, orgId, text))) {
+    const keyword = text ? await consent.keywordOf(db, orgId, text) : null;
+    if (keyword) {
       steps.push({
         step: 'consent',
         id: null,
         name: null,
         outcome: 'handled',
-        why: `"${text.trim()}" is a ${(await consent.keywordOf(db, orgId, text)) === 'opt_out' ? 'STOP' : 'START'} keyword: consent changes, nothing else runs`,
+        why: `"${text!.trim()}" is a ${keyword === 'opt_out' ? 'STOP' : 'START'} keyword: consent changes, nothing else runs`,
       });
       return done('consent');
     }

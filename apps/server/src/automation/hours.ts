@@ -242,6 +242,12 @@ export function createHoursService(deps: { db: Db }) {
 
   const forNumber = (tx: Db | Tx, orgId: string, numberId: string) => applied(tx, orgId, { numberId });
 
+  /** Open at `at` on the number (its schedule, else the default; open when none applies): flow conditions. */
+  async function openAt(tx: Db | Tx, orgId: string, numberId: string | null, at: Date) {
+    const s = await applied(tx, orgId, { numberId });
+    return s ? isOpen(s.row, at, s.zone) : true;
+  }
+
   /** "Open now?" for the inbox header: the number's (or team's) schedule, else the default; open when none. */
   async function status(
     ctx: Pick<AuthContext, 'orgId'>,
@@ -274,6 +280,6 @@ export function createHoursService(deps: { db: Db }) {
     };
   }
 
-  return { list, create, update, remove, status, forNumber };
+  return { list, create, update, remove, status, forNumber, openAt };
 }
 export type HoursService = ReturnType<typeof createHoursService>;

@@ -385,6 +385,36 @@ export async function seedOrg(
     }),
   );
   add('hours', hours.id);
+  // A published flow (API trigger → wait for a reply) and a run of it waiting for the contact.
+  const at = { x: 0, y: 0 };
+  const flow = expectOk(
+    'flow',
+    await owner.post('/api/v1/automation/flows', {
+      name: `${L} flow`,
+      graph: {
+        nodes: [
+          { id: 't', type: 'trigger', position: at, data: { kind: 'api' } },
+          { id: 'w', type: 'wait_reply', position: at, data: { timeout_minutes: 60 } },
+          { id: 'e', type: 'end', position: at, data: {} },
+        ],
+        edges: [
+          { id: 't-w', source: 't', target: 'w' },
+          { id: 'w-e', source: 'w', source_handle: 'reply', target: 'e' },
+          { id: 'w-e2', source: 'w', source_handle: 'timeout', target: 'e' },
+        ],
+      },
+    }),
+  );
+  add('flows', flow.id);
+  expectOk('publish flow', await owner.post(`/api/v1/automation/flows/${flow.id}/publish`));
+  const run = expectOk(
+    'flow run',
+    await owner.post(`/api/v1/automation/flows/${flow.id}/runs`, {
+      number_id: number.id,
+      contact_id: created.id,
+    }),
+  );
+  add('runs', run.id);
 
   // Imports and campaigns: a contact import (uploaded, previewed, confirmed), an audience file, a
   // campaign of each audience kind.
