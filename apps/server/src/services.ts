@@ -259,11 +259,11 @@ export function createServices(deps: {
     poke: () => sender.poke(),
   });
 
-  // Automation: keyword rules, business hours and the chain every customer message goes through.
+  // Automation: keyword rules, business hours, flows, and the chain every customer message goes
+  // through (docs/automation.md). Rules and flow nodes share one action runner.
   const automationRules = createRuleService({ db });
   const businessHours = createHoursService({ db });
   const automationActions = createActionRunner({ outbound, sender, contacts, conversations, log });
-  // Flows (docs/automation.md "Flows"): the engine the chain hands waiting runs and triggers to.
   const flowEngine = createFlowEngine({
     db,
     actions: automationActions,

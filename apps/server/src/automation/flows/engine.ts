@@ -724,7 +724,7 @@ export function createFlowEngine(deps: {
    * one claiming transaction: a run whose advance throws is marked failed, not retried forever.
    * Returns how many were claimed.
    */
-  async function sweepDue(limit = 200): Promise<number> {
+  async function sweepDue(limit = 50): Promise<number> {
     return transaction(db, async (tx, onCommit) => {
       const rows = await queryRows<RunRow>(
         tx,

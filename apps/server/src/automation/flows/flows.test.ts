@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNumber, startSimulator } from '../../../test/helpers/connect-number.ts';
 import { metaEnvelope } from '../../../test/helpers/meta-fixtures.ts';
+import { until } from '../../../test/helpers/until.ts';
 import { deliverWebhook } from '../../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../../test/helpers.ts';
 import { queryRows, transaction } from '../../db/tx.ts';
@@ -359,6 +360,25 @@ describe(`flows on ${settings.backend}`, () => {
     expect(await fresh.flowEngine.sweepDue()).toBe(1);
     expect((await run(runId)).status).toBe('completed');
     expect(await outboundTexts(c.contactId)).toEqual(['later']);
+  });
+
+  it('the worker loop (as worker processes run it) fires a due delay by itself and stops cleanly', async () => {
+    const flowId = await publishedFlow(
+      'Loop sweep',
+      [apiTrigger, node('d', 'delay', { seconds: 1 }), node('s', 'send_text', { text: 'swept' })],
+      [edge('t', 'd'), edge('d', 's')],
+    );
+    const c = await customerWrites(12, 'hi');
+    const runId = await start(flowId, c.contactId);
+    await makeDue(runId);
+    const engine = t.app.services.flowEngine;
+    engine.start({ pollMs: 20 });
+    try {
+      await until('the delay fired', async () => (await run(runId)).status === 'completed');
+    } finally {
+      await engine.stop();
+    }
+    expect(await outboundTexts(c.contactId)).toEqual(['swept']);
   });
 
   it('http: answer fields saved into vars (ok), a failing endpoint leaves by error, a private address is refused', async () => {
