@@ -135,6 +135,8 @@ export async function runXssDrill(
     campaigns: [],
     imports: [],
     conversations: [],
+    flows: [],
+    runs: [],
   };
   const short = (p: string, max: number) => p.slice(0, max);
 
@@ -225,6 +227,51 @@ export async function runXssDrill(
     }
     placed('campaign names and fixed values');
   }
+  // Automation: rule names, keywords and replies; a schedule's names and messages; flows whose nodes
+  // hold the payloads, each with a test run whose transcript shows them.
+  for (const [i, p] of payloads.slice(0, 4).entries()) {
+    await api('post', '/api/v1/automation/rules', {
+      name: `${short(p, 90)} ${i}`,
+      match: { kind: 'contains', patterns: [short(p, 300)] },
+      actions: [
+        { type: 'reply_text', text: p },
+        { type: 'add_tags', tags: [`${short(p, 50)} ${i}`] },
+      ],
+    });
+    const flow = await api('post', '/api/v1/automation/flows', {
+      name: `${short(p, 90)} ${i}`,
+      description: short(p, 1000),
+      graph: {
+        nodes: [
+          { id: 't', type: 'trigger', position: { x: 0, y: 0 }, data: { kind: 'api' } },
+          { id: 's', type: 'send_text', position: { x: 280, y: 0 }, data: { text: p } },
+          {
+            id: 'b',
+            type: 'send_buttons',
+            position: { x: 560, y: 0 },
+            data: { buttons: { body: p, buttons: [{ id: 'x', title: short(p, 20) }] } },
+          },
+          { id: 'e', type: 'end', position: { x: 840, y: 0 }, data: {} },
+        ],
+        edges: [
+          { id: '1', source: 't', target: 's' },
+          { id: '2', source: 's', target: 'b' },
+          { id: '3', source: 'b', target: 'e' },
+        ],
+      },
+    });
+    ids.flows!.push(flow.id);
+    const run = await api('post', `/api/v1/automation/flows/${flow.id}/test`, {});
+    ids.runs!.push(run.id);
+  }
+  await api('post', '/api/v1/automation/hours', {
+    name: short(payloads[0]!, 100),
+    weekly: { mon: [{ from: '09:00', to: '17:00' }] },
+    closures: [{ date: '2030-01-01', name: short(payloads[1] ?? payloads[0]!, 100) }],
+    away_message: payloads[2] ?? payloads[0]!,
+    welcome_message: payloads[3] ?? payloads[0]!,
+  });
+  placed('automation rules, flows (node texts, test transcripts) and business hours');
   for (const p of payloads.slice(0, 3)) {
     const res = await page.request.post(
       `${base}/api/v1/contacts/imports?filename=${encodeURIComponent(`${p}.csv`)}`,
@@ -251,6 +298,8 @@ export async function runXssDrill(
     templates: ids.templates!.slice(0, 20),
     campaigns: ids.campaigns!,
     imports: ids.imports!,
+    flows: ids.flows!,
+    runs: ids.runs!,
   };
   for (const route of dashboardRoutes()) {
     if (route === '/login' || route === '/accept-invitation') continue;

@@ -2,6 +2,7 @@ import { type ComponentType, lazy } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
 import { AcceptInvitationPage } from './features/auth/accept-invitation-page.tsx';
 import { LoginPage } from './features/auth/login-page.tsx';
+import { AutomationLayout } from './features/automation/automation-layout.tsx';
 import { SettingsLayout } from './features/settings/settings-layout.tsx';
 import { Shell } from './features/shell/shell.tsx';
 
@@ -10,6 +11,12 @@ function page<K extends string>(load: () => Promise<Record<K, ComponentType>>, n
   return lazy(() => load().then((m) => ({ default: m[name] })));
 }
 
+const RulesPage = page(() => import('./features/automation/rules-page.tsx'), 'RulesPage');
+const HoursPage = page(() => import('./features/automation/hours-page.tsx'), 'HoursPage');
+const FlowsPage = page(() => import('./features/automation/flows-page.tsx'), 'FlowsPage');
+const FlowEditorPage = page(() => import('./features/automation/flow-editor-page.tsx'), 'FlowEditorPage');
+const RunsPage = page(() => import('./features/automation/runs-page.tsx'), 'RunsPage');
+const RunPage = page(() => import('./features/automation/runs-page.tsx'), 'RunPage');
 const CampaignPage = page(() => import('./features/campaigns/campaign-page.tsx'), 'CampaignPage');
 const CampaignsPage = page(() => import('./features/campaigns/campaigns-page.tsx'), 'CampaignsPage');
 const NewCampaignPage = page(() => import('./features/campaigns/new-campaign-page.tsx'), 'NewCampaignPage');
@@ -61,6 +68,15 @@ export function App() {
         <Route path="campaigns" element={<CampaignsPage />} />
         <Route path="campaigns/new" element={<NewCampaignPage />} />
         <Route path="campaigns/:id" element={<CampaignPage />} />
+        <Route path="automation" element={<AutomationLayout />}>
+          <Route index element={<Navigate to="rules" replace />} />
+          <Route path="rules" element={<RulesPage />} />
+          <Route path="hours" element={<HoursPage />} />
+          <Route path="flows" element={<FlowsPage />} />
+          <Route path="flows/:id" element={<FlowEditorPage />} />
+          <Route path="runs" element={<RunsPage />} />
+          <Route path="runs/:id" element={<RunPage />} />
+        </Route>
         <Route path="settings" element={<SettingsLayout />}>
           <Route index element={<Navigate to="organisation" replace />} />
           <Route path="organisation" element={<OrgSettingsPage />} />

@@ -19,10 +19,14 @@ type Density = 'compact' | 'normal' | 'roomy';
 
 const LookContext = createContext<{ look: Look; density: Density }>({ look: 'plain', density: 'normal' });
 
+/**
+ * `relative`: what is positioned inside (a hidden column header's screen-reader text) stays in the
+ * scrolling box instead of widening the page on a phone.
+ */
 const WRAPPER: Record<Look, string> = {
-  card: 'overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm',
-  inset: 'overflow-x-auto rounded-md border border-slate-200',
-  plain: 'overflow-x-auto',
+  card: 'relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm',
+  inset: 'relative overflow-x-auto rounded-md border border-slate-200',
+  plain: 'relative overflow-x-auto',
 };
 const HEAD: Record<Look, string> = {
   card: 'border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500',

@@ -6,6 +6,7 @@ import { Link } from 'react-router';
 import { api, errorMessage } from '../../api.ts';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
+import { HoursBadge } from '../automation/hours-status.tsx';
 import { useMembers, useTeams } from '../settings/queries.ts';
 import { Composer, useInboxRights } from './composer.tsx';
 import { ContactPanel } from './contact-panel.tsx';
@@ -226,6 +227,7 @@ export function ConversationThread({
             <WindowChip expiresAt={c.window_expires_at} now={now} />
           </span>
         )}
+        {c && number && <HoursBadge numberId={number.id} />}
         {c && <TeamControls conversation={c} />}
         {c && (
           <Button

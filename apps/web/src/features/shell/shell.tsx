@@ -19,6 +19,7 @@ export const SECTIONS = [
   { to: '/contacts', label: 'Contacts', icon: 'contacts' },
   { to: '/templates', label: 'Templates', icon: 'templates' },
   { to: '/campaigns', label: 'Campaigns', icon: 'campaigns' },
+  { to: '/automation', label: 'Automation', icon: 'automation' },
   { to: '/settings', label: 'Settings', icon: 'settings' },
 ] as const satisfies readonly { to: string; label: string; icon: IconName }[];
 
