@@ -160,7 +160,12 @@ export function createChain(deps: {
           const last = await repo.lastHit(tx, rule.id, m.contact_id);
           if (last && now.getTime() - last.getTime() < rule.cooldown_minutes * 60_000) continue;
         }
-        await repo.recordHit(tx, m.org_id, rule.id, m.contact_id);
+        await repo.recordHit(tx, rule.id, m.contact_id);
+        onCommit(() =>
+          repo
+            .countMatch(db, m.org_id, rule.id)
+            .catch((err) => log.warn({ err }, 'rule statistics not counted')),
+        );
         for (const action of rule.actions) {
           await act(tx, onCommit, ctx, inbound, action, `rule "${rule.name}"`);
         }

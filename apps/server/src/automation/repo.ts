@@ -92,13 +92,21 @@ export async function lastHit(tx: Tx, ruleId: string, contactId: string) {
   return r ? new Date(r.at) : null;
 }
 
-/** The rule fired for the contact: its cooldown starts and its statistics move. */
-export async function recordHit(tx: Tx, orgId: string, ruleId: string, contactId: string) {
+/** The rule fired for the contact: its cooldown starts (in the chain's transaction). */
+export async function recordHit(tx: Tx, ruleId: string, contactId: string) {
   await tx.execute(
     sql`insert into automation_rule_hits (rule_id, contact_id, at) values (${ruleId}, ${contactId}, now())
         on conflict (rule_id, contact_id) do update set at = excluded.at`,
   );
-  await tx.execute(
+}
+
+/**
+ * A rule's statistics move, after the chain's transaction committed and in a statement of its own:
+ * every message matching a popular rule updates its row, and holding that row's lock for a whole
+ * chain transaction would make those messages wait for one another.
+ */
+export async function countMatch(db: Db | Tx, orgId: string, ruleId: string) {
+  await db.execute(
     sql`update automation_rules set matched_count = matched_count + 1, last_matched_at = now()
         where org_id = ${orgId} and id = ${ruleId}`,
   );
