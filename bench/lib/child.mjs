@@ -14,13 +14,23 @@ export function freePort() {
   });
 }
 
-/** A node child process; `started` resolves with what `ready` finds in its output. */
+/**
+ * A node child process; `started` resolves with what `ready` finds in its output. With
+ * `BENCH_CPU_PROF=<dir>` each child writes a V8 CPU profile there when it exits.
+ */
 export function startChild(args, env, ready) {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []),
+      ...args,
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const started = new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`did not start:\n${out.slice(-2000)}`)), 90_000);
