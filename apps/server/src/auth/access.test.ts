@@ -29,7 +29,13 @@ const SELF_SERVICE = new Set([
 ]);
 
 /** POSTs that only compute an answer (a body too rich for a query string) and change nothing. */
-const READ_ONLY_POSTS = new Set(['POST /api/v1/templates/:id/render']);
+const READ_ONLY_POSTS = new Set([
+  'POST /api/v1/templates/:id/render',
+  // Checks a graph (the draft, or one sent) and answers its problems: changes nothing.
+  'POST /api/v1/automation/flows/:id/validate',
+  // Which step of the automation chain would handle a message, and why: nothing is sent or changed.
+  'POST /api/v1/automation/test',
+]);
 
 const fill = (url: string) => url.replace(/:[A-Za-z]+/g, () => randomUUID());
 const snapshot = async () => {
