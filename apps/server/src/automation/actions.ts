@@ -7,9 +7,9 @@ import type { Tx } from '../db/client.ts';
 import type { OnCommit } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
+import { fill, type PlaceholderScope } from '../lib/placeholders.ts';
 import type { Sender } from '../messages/sender.ts';
 import type { OutboundService } from '../messages/service.ts';
-import { fill, type PlaceholderScope } from './placeholders.ts';
 
 /** Who and where an action acts on: the contact's conversation on one number. */
 export interface ActionContext {
@@ -18,7 +18,7 @@ export interface ActionContext {
   contactId: string;
   conversationId: string;
   /** What placeholders read; `set_field` and tag changes update it for the actions after. */
-  scope: PlaceholderScope & { contact: { tags: string[] } };
+  scope: PlaceholderScope & { contact: { tags: string[] }; vars: Record<string, string> };
   /** wamid of the customer's message being answered. */
   replyTo?: string | null;
   /**

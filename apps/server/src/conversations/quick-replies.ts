@@ -4,6 +4,7 @@ import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { AppError, notFound } from '../lib/errors.ts';
+import { fill } from '../lib/placeholders.ts';
 
 interface Row {
   id: string;
@@ -20,36 +21,18 @@ const toQuickReply = (r: Row): QuickReply => ({
   updated_at: new Date(r.updated_at).toISOString(),
 });
 
-/** `{{contact.name}}`, `{{contact.phone}}`, `{{contact.field.city}}` (spaces allowed inside the braces). */
-const VARIABLE = /\{\{\s*contact\.(name|phone|field\.[a-z0-9_]+)\s*\}\}/g;
-
 /**
- * Fills a quick reply's variables from a contact. A variable the contact has no value for is left
- * out and named in `missing`, so the agent sees what to type.
+ * Fills a quick reply's variables (`{{contact.name}}`, `{{contact.phone}}`, `{{contact.field.city}}`)
+ * from a contact. A variable the contact has no value for is left out and named in `missing`, so
+ * the agent sees what to type.
  *
  * @example fillQuickReply('Hi {{contact.name}}!', { name: 'Ana', phone: '+4477…', fields: {} })
  * // { text: 'Hi Ana!', missing: [] }
  */
-export function fillQuickReply(
+export const fillQuickReply = (
   body: string,
   contact: { name: string | null; phone: string; fields: Record<string, unknown> },
-) {
-  const missing: string[] = [];
-  const text = body.replace(VARIABLE, (whole, key: string) => {
-    const raw =
-      key === 'name'
-        ? contact.name
-        : key === 'phone'
-          ? contact.phone
-          : contact.fields[key.slice('field.'.length)];
-    if (raw === null || raw === undefined || raw === '') {
-      missing.push(whole.replace(/\s+/g, ''));
-      return '';
-    }
-    return String(raw);
-  });
-  return { text: text.replace(/ {2,}/g, ' ').trim(), missing };
-}
+) => fill(body, { contact });
 
 /** Canned answers of an organisation, inserted in the composer with `/shortcut`. */
 export function createQuickReplyService(deps: { db: Db }) {

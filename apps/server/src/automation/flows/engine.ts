@@ -5,10 +5,10 @@ import { flowRunSteps } from '../../db/schema.ts';
 import { type OnCommit, queryRows, transaction } from '../../db/tx.ts';
 import type { GuardedFetch } from '../../lib/guarded-fetch.ts';
 import type { Log } from '../../lib/log.ts';
+import { fill } from '../../lib/placeholders.ts';
 import type { ActionContext, ActionRunner, SideEffect } from '../actions.ts';
 import type { FlowControl, InboundForFlows } from '../flow-control.ts';
 import { matchText, normalizeText } from '../match.ts';
-import { fill, type PlaceholderScope } from '../placeholders.ts';
 
 /** Nodes one advance may run before the run fails (a loop without a wait, which validation refuses). */
 export const MAX_STEPS_PER_ADVANCE = 100;
@@ -215,7 +215,7 @@ export function createFlowEngine(deps: {
     when: Extract<FlowNode, { type: 'condition' }>['data']['branches'][number]['when'],
     run: RunRow,
     last: RunState['last'],
-    scope: PlaceholderScope & { contact: { tags: string[] } },
+    scope: ActionContext['scope'],
   ): Promise<boolean> {
     if (when.subject === 'hours') {
       const open = await deps.isOpen(run.org_id, run.number_id, new Date(), tx);
@@ -790,7 +790,7 @@ export function createFlowEngine(deps: {
 
   async function call(
     node: Extract<FlowNode, { type: 'http' }>,
-    scope: PlaceholderScope,
+    scope: ActionContext['scope'],
   ): Promise<Extract<RunInput, { kind: 'http' }>> {
     const enc = (o: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(o).map(([k, v]) => [k, encodeURIComponent(String(v ?? ''))]));

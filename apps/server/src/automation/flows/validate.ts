@@ -1,6 +1,6 @@
 import type { FlowCondition, FlowGraph, FlowNode, FlowProblem } from '@openwaba/contracts';
+import { placeholdersOf } from '../../lib/placeholders.ts';
 import { checkMatch } from '../match.ts';
-import { placeholdersOf } from '../placeholders.ts';
 
 /**
  * The handles a node leaves by (see FlowNode in the contracts). `handover` and `end` have none:
