@@ -117,21 +117,19 @@ export function createChain(deps: {
       replyTitle: words?.replyTitle ?? null,
       contextWamid: m.context_wamid,
       firstEver: m.first_ever,
+      contact: {
+        name: m.contact_name,
+        phone: m.contact_phone,
+        fields: m.contact_fields ?? {},
+        tags: m.contact_tags ?? [],
+      },
     };
     const ctx: ActionContext = {
       orgId: m.org_id,
       numberId: m.number_id,
       contactId: m.contact_id,
       conversationId: m.conversation_id,
-      scope: {
-        contact: {
-          name: m.contact_name,
-          phone: m.contact_phone,
-          fields: m.contact_fields ?? {},
-          tags: m.contact_tags ?? [],
-        },
-        vars: {},
-      },
+      scope: { contact: { ...inbound.contact!, tags: [...inbound.contact!.tags] }, vars: {} },
     };
 
     // (b) A flow run waiting for this contact's reply takes it (any kind of message: the engine decides).

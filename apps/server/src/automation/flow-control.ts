@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../db/client.ts';
 import type { OnCommit } from '../db/tx.ts';
+import type { ActionContext } from './actions.ts';
 
 /**
  * The seam between the automation chain (rules, hours: chain.ts) and the flow engine
@@ -20,6 +21,8 @@ export interface InboundForFlows {
   replyTitle: string | null;
   contextWamid: string | null;
   firstEver: boolean;
+  /** The contact as the chain read it with the message (name, phone, fields, tags), so a resumed run does not read it again. */
+  contact?: ActionContext['scope']['contact'];
 }
 
 export interface FlowControl {

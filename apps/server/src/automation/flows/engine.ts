@@ -251,10 +251,23 @@ export function createFlowEngine(deps: {
    * Moves a locked run on from its current node with `input` until it waits, ends or hits a step
    * limit, writing its log and new state. The caller holds the run's row lock (or just inserted it).
    */
-  async function advance(tx: Tx, onCommit: OnCommit, run: RunRow, input: RunInput): Promise<void> {
+  async function advance(
+    tx: Tx,
+    onCommit: OnCommit,
+    run: RunRow,
+    input: RunInput,
+    /** The contact, when the caller has just read it in this transaction. */
+    contact?: ActionContext['scope']['contact'],
+  ): Promise<void> {
     const g = await graphOf(tx, run);
     const state: RunState = { ...run.state };
-    const scope = await scopeOf(tx, run);
+    const scope =
+      contact && !run.test
+        ? {
+            contact: { ...contact, fields: { ...contact.fields }, tags: [...contact.tags] },
+            vars: { ...run.vars },
+          }
+        : await scopeOf(tx, run);
     const transcript = run.test ? [...(run.transcript ?? [])] : null;
     const ctx: ActionContext = {
       orgId: run.org_id,
@@ -572,9 +585,9 @@ export function createFlowEngine(deps: {
             and status = 'waiting' and waiting_for = 'reply'
           for update`,
     );
+    // FOR UPDATE re-checks the WHERE on the row as it is once locked: a run another transaction
+    // moved on while we waited is not returned.
     if (!row) return false;
-    // Re-read under the lock: another transaction may have moved it on before we got the lock.
-    if (row.status !== 'waiting' || row.waiting_for !== 'reply') return false;
     // A second delivery of the message that already advanced the run: handled, nothing to do.
     if (row.state.last_message_id === m.messageId) return true;
     await advance(
@@ -589,6 +602,7 @@ export function createFlowEngine(deps: {
         messageId: m.messageId,
         wamid: m.wamid,
       },
+      m.contact,
     );
     return true;
   }
