@@ -4,6 +4,7 @@ import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createActionRunner } from './automation/actions.ts';
+import { createBatch } from './automation/batch.ts';
 import { createChain } from './automation/chain.ts';
 import { createFlowEngine } from './automation/flows/engine.ts';
 import { createFlowService } from './automation/flows/service.ts';
@@ -271,6 +272,7 @@ export function createServices(deps: {
     // In the run's transaction: PGlite has one connection, a read beside it would wait for it.
     isOpen: (orgId, numberId, at, tx = db) => businessHours.openAt(tx, orgId, numberId, at),
     log,
+    newBatch: () => createBatch(outbound),
   });
   const flows = createFlowService({ db, engine: flowEngine });
   const automationChain = createChain({
@@ -280,6 +282,7 @@ export function createServices(deps: {
     hours: businessHours,
     consent,
     flows: flowEngine.control,
+    newBatch: () => createBatch(outbound),
   });
 
   addReactions(domainEvents, {

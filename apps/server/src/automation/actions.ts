@@ -10,6 +10,7 @@ import type { Log } from '../lib/log.ts';
 import { fill, type PlaceholderScope } from '../lib/placeholders.ts';
 import type { Sender } from '../messages/sender.ts';
 import type { OutboundService } from '../messages/service.ts';
+import type { Batch } from './batch.ts';
 
 /** Who and where an action acts on: the contact's conversation on one number. */
 export interface ActionContext {
@@ -26,10 +27,21 @@ export interface ActionContext {
    * what would be sent is appended to `transcript`, tag and field changes go to `scope` only.
    */
   test?: { transcript: { from: 'bot' | 'customer'; at: string; content: Record<string, unknown> }[] };
+  /**
+   * A batch (batch.ts): sends are queued at the end of its transaction, all at once; the outcome
+   * says `queued`, and `onRefused` hears of a message the send path then refused.
+   */
+  batch?: Batch;
 }
 
 export type ActionOutcome =
-  | { ok: true; detail: string; messageId?: string }
+  | {
+      ok: true;
+      detail: string;
+      messageId?: string;
+      /** In a batch: called if the send path refuses the message when the batch is flushed. */
+      onRefused?: (listener: (error: string, code: string) => void) => void;
+    }
   | { ok: false; error: string; code?: string };
 
 /** The side effects rules and flow nodes share; flow control (start_flow, stop_flow) is the caller's. */
@@ -112,21 +124,30 @@ export function createActionRunner(deps: {
       ctx.test.transcript.push({ from: 'bot', at: new Date().toISOString(), content });
       return { ok: true as const, detail: `would send ${String(content.type)}` };
     }
+    const input = {
+      numberId: ctx.numberId,
+      to: { contactId: ctx.contactId },
+      content,
+      source: 'automation' as const,
+      replyTo: ctx.replyTo ?? null,
+    };
+    if (ctx.batch) {
+      const listeners: ((error: string, code: string) => void)[] = [];
+      ctx.batch.send(ctx.orgId, input, (r) => {
+        if (r instanceof AppError) for (const l of listeners) l(r.message, r.code);
+        else onCommit(() => sender.poke());
+      });
+      return {
+        ok: true as const,
+        detail: `queued ${String(content.type)}`,
+        onRefused: (l: (error: string, code: string) => void) => void listeners.push(l),
+      };
+    }
     // Hooks of a send rolled back to its savepoint must not run: they are kept here until it holds.
     const hooks: Parameters<OnCommit>[0][] = [];
     try {
       const queued = await tx.transaction((sp) =>
-        outbound.send(
-          ctx.orgId,
-          {
-            numberId: ctx.numberId,
-            to: { contactId: ctx.contactId },
-            content,
-            source: 'automation',
-            replyTo: ctx.replyTo ?? null,
-          },
-          { tx: sp, onCommit: (h) => hooks.push(h) },
-        ),
+        outbound.send(ctx.orgId, input, { tx: sp, onCommit: (h) => hooks.push(h) }),
       );
       for (const h of hooks) onCommit(h);
       onCommit(() => sender.poke());

@@ -7,12 +7,15 @@ import { type OnCommit, transaction } from '../db/tx.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import type { ActionContext, ActionRunner, SideEffect } from './actions.ts';
+import type { Batch } from './batch.ts';
 import type { FlowControl, InboundForFlows } from './flow-control.ts';
 import { type AppliedSchedule, type HoursService, isOpen } from './hours.ts';
 import { matchText } from './match.ts';
 import * as repo from './repo.ts';
 
 /** Who handled a message (automation_handled.handled_by); `skipped`: not a customer's message. */
+type Hint = { consent?: 'opt_in' | 'opt_out' | null };
+type QueueItem = { messageId: string; contactId: string; consent: Hint['consent'] };
 export type HandledBy = ChainTestResult['handled_by'] | 'skipped';
 type Step = ChainTestResult['steps'][number];
 
@@ -70,17 +73,21 @@ export function createChain(deps: {
   /** The flow engine (flows/engine.ts); without it, the flow steps pass. */
   flows?: FlowControl;
   aiReply?: AiReplyHook;
+  /** A new batch (batch.ts): queued messages are handled many per transaction; without it, one each. */
+  newBatch?: () => Batch;
+  /** Batches in flight at once (each in its own transaction). */
   concurrency?: number;
+  /** The most messages in one batch. */
+  batchSize?: number;
 }) {
   const { db, log, actions, hours, consent, flows } = deps;
-  const concurrency = deps.concurrency ?? 8;
+  const concurrency = deps.concurrency ?? 4;
+  const batchSize = deps.batchSize ?? 100;
 
   // ------------------------------------------------------------ the chain, for real
 
-  async function handle(
-    messageId: string,
-    hint: { consent?: 'opt_in' | 'opt_out' | null } = {},
-  ): Promise<HandledBy | null> {
+  /** One message in a transaction of its own, no batch (a failed batch's messages, one by one). */
+  async function handleOne(messageId: string, hint: Hint = {}): Promise<HandledBy | null> {
     return transaction(db, async (tx, onCommit) => {
       const m = await repo.inboundMessage(tx, messageId);
       if (!m) return null;
@@ -91,12 +98,88 @@ export function createChain(deps: {
     });
   }
 
+  /**
+   * Messages of different contacts in one transaction: read and claimed together, each through the
+   * chain in arrival order, what they send and the flow runs they move written at the end, all at
+   * once (batch.ts). If anything fails the transaction is undone and each message is handled alone,
+   * so one bad message costs the others nothing. Who handled each (null: not found or claimed).
+   */
+  async function handleMany(items: { messageId: string; consent?: Hint['consent'] }[]) {
+    if (!deps.newBatch) {
+      const out: (HandledBy | null)[] = [];
+      for (const it of items) out.push(await handleOne(it.messageId, it));
+      return out;
+    }
+    try {
+      return await transaction(db, async (tx, onCommit) => {
+        const rows = await repo.inboundMessages(
+          tx,
+          items.map((i) => i.messageId),
+        );
+        const claimed = await repo.claimMany(tx, rows);
+        const mine = rows.filter((r) => claimed.has(r.id));
+        const batch = deps.newBatch!();
+        const customers = mine.filter((m) => m.direction === 'in' && m.source === null);
+        if (flows && customers.length)
+          await flows.lockWaiting(
+            tx,
+            batch,
+            customers.map((m) => ({ contactId: m.contact_id, numberId: m.number_id })),
+          );
+        const hints = new Map(items.map((i) => [i.messageId, i]));
+        const matched = new Map<string, { orgId: string; n: number }>();
+        const by = new Map<string, HandledBy>();
+        for (const m of mine) {
+          by.set(m.id, await run(tx, onCommit, m, hints.get(m.id) ?? {}, { batch, matched }));
+        }
+        await batch.flush(tx, onCommit);
+        await repo.setHandledByMany(
+          tx,
+          [...by].map(([id, handledBy]) => ({ id, handledBy })),
+        );
+        onCommit(async () => {
+          for (const [ruleId, { orgId, n }] of matched)
+            await repo
+              .countMatch(db, orgId, ruleId, n)
+              .catch((err) => log.warn({ err }, 'rule statistics not counted'));
+        });
+        return items.map((i) => by.get(i.messageId) ?? null);
+      });
+    } catch (err) {
+      if (items.length === 1) throw err;
+      log.warn(
+        { err, messages: items.length },
+        'automation: a batch failed; handling its messages one by one',
+      );
+      const out: (HandledBy | null)[] = [];
+      for (const it of items) {
+        try {
+          out.push(await handleOne(it.messageId, it));
+        } catch (e) {
+          log.error({ err: e, messageId: it.messageId }, 'automation: chain failed');
+          out.push(null);
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Handles one message now (tests, the sweep): claimed, through the chain, in a batch of one. */
+  async function handle(messageId: string, hint: Hint = {}): Promise<HandledBy | null> {
+    const [by] = await handleMany([{ messageId, ...hint }]);
+    return by ?? null;
+  }
+
   async function run(
     tx: Tx,
     onCommit: OnCommit,
     m: repo.InboundRow,
-    hint: { consent?: 'opt_in' | 'opt_out' | null },
+    hint: Hint,
+    /** In a batch: what it shares (see handleMany), and the rules' match counts to add after commit. */
+    inBatch?: { batch: Batch; matched: Map<string, { orgId: string; n: number }> },
   ): Promise<HandledBy> {
+    const batch = inBatch?.batch;
+    const memo = <T>(key: string, load: () => Promise<T>) => (batch ? batch.memo(key, load) : load());
     // Our own messages, the Business app's echoes and back-filled history never trigger anything.
     if (m.direction !== 'in' || m.source !== null) return 'skipped';
     const words = wordsOf(m.type, m.content);
@@ -130,14 +213,18 @@ export function createChain(deps: {
       contactId: m.contact_id,
       conversationId: m.conversation_id,
       scope: { contact: { ...inbound.contact!, tags: [...inbound.contact!.tags] }, vars: {} },
+      ...(batch ? { batch } : {}),
     };
 
     // (b) A flow run waiting for this contact's reply takes it (any kind of message: the engine decides).
-    if (flows && (await flows.resumeWaiting(tx, onCommit, inbound))) return 'waiting_run';
+    if (flows && (await flows.resumeWaiting(tx, onCommit, inbound, batch))) return 'waiting_run';
 
     let schedule: AppliedSchedule | null | undefined;
     const scheduleOf = async () => {
-      if (schedule === undefined) schedule = await hours.forNumber(tx, m.org_id, m.number_id);
+      if (schedule === undefined)
+        schedule = await memo(`hours:${m.org_id}:${m.number_id}`, () =>
+          hours.forNumber(tx, m.org_id, m.number_id),
+        );
       return schedule;
     };
     const now = new Date();
@@ -146,7 +233,10 @@ export function createChain(deps: {
     // Media and other messages go straight to business hours: only words match rules and triggers.
     if (words) {
       // (c) Keyword rules, by priority.
-      for (const rule of await repo.listRules(tx, m.org_id, { enabledOnly: true })) {
+      const rules = await memo(`rules:${m.org_id}`, () =>
+        repo.listRules(tx, m.org_id, { enabledOnly: true }),
+      );
+      for (const rule of rules) {
         if (rule.number_ids && !rule.number_ids.includes(m.number_id)) continue;
         if (!matchText(rule.match, [words.text, words.replyId, words.replyTitle])) continue;
         if (rule.hours !== 'always') {
@@ -159,11 +249,16 @@ export function createChain(deps: {
           if (last && now.getTime() - last.getTime() < rule.cooldown_minutes * 60_000) continue;
         }
         await repo.recordHit(tx, rule.id, m.contact_id);
-        onCommit(() =>
-          repo
-            .countMatch(db, m.org_id, rule.id)
-            .catch((err) => log.warn({ err }, 'rule statistics not counted')),
-        );
+        if (inBatch) {
+          const c = inBatch.matched.get(rule.id);
+          if (c) c.n++;
+          else inBatch.matched.set(rule.id, { orgId: m.org_id, n: 1 });
+        } else
+          onCommit(() =>
+            repo
+              .countMatch(db, m.org_id, rule.id)
+              .catch((err) => log.warn({ err }, 'rule statistics not counted')),
+          );
         for (const action of rule.actions) {
           await act(tx, onCommit, ctx, inbound, action, `rule "${rule.name}"`);
         }
@@ -173,17 +268,22 @@ export function createChain(deps: {
 
       // (d) Flow triggers.
       if (flows) {
-        const trigger = await flows.findTrigger(tx, inbound);
+        const trigger = await flows.findTrigger(tx, inbound, batch);
         if (trigger) {
-          const started = await flows.startRun(tx, onCommit, {
-            orgId: m.org_id,
-            flowId: trigger.flowId,
-            contactId: m.contact_id,
-            numberId: m.number_id,
-            conversationId: m.conversation_id,
-            message: inbound,
-            via: `trigger: ${trigger.why}`,
-          });
+          const started = await flows.startRun(
+            tx,
+            onCommit,
+            {
+              orgId: m.org_id,
+              flowId: trigger.flowId,
+              contactId: m.contact_id,
+              numberId: m.number_id,
+              conversationId: m.conversation_id,
+              message: inbound,
+              via: `trigger: ${trigger.why}`,
+            },
+            batch,
+          );
           if ('runId' in started) return 'flow_trigger';
           log.warn({ orgId: m.org_id, flowId: trigger.flowId, error: started.error }, 'flow not started');
         }
@@ -239,15 +339,20 @@ export function createChain(deps: {
   ) {
     if (action.type === 'start_flow') {
       if (!flows) return log.warn({ orgId: ctx.orgId }, 'automation: flows unavailable, start_flow skipped');
-      const r = await flows.startRun(tx, onCommit, {
-        orgId: ctx.orgId,
-        flowId: action.flow_id,
-        contactId: ctx.contactId,
-        numberId: ctx.numberId,
-        conversationId: ctx.conversationId,
-        message: inbound,
-        via: by,
-      });
+      const r = await flows.startRun(
+        tx,
+        onCommit,
+        {
+          orgId: ctx.orgId,
+          flowId: action.flow_id,
+          contactId: ctx.contactId,
+          numberId: ctx.numberId,
+          conversationId: ctx.conversationId,
+          message: inbound,
+          via: by,
+        },
+        ctx.batch,
+      );
       if ('error' in r)
         log.warn({ orgId: ctx.orgId, error: r.error }, `automation: ${by} could not start a flow`);
       return;
@@ -262,61 +367,90 @@ export function createChain(deps: {
         { orgId: ctx.orgId, action: action.type, error: outcome.error },
         `automation: ${by} action failed`,
       );
-    }
+    } else
+      outcome.onRefused?.((error) =>
+        log.warn({ orgId: ctx.orgId, action: action.type, error }, `automation: ${by} action failed`),
+      );
   }
 
   // ------------------------------------------------------------ the in-process queue and the sweep
 
-  let running = 0;
-  const waiters: (() => void)[] = [];
-  const tails = new Map<string, Promise<unknown>>();
-  const pending = new Set<Promise<unknown>>();
+  let queue: QueueItem[] = [];
+  /** Contacts with a message in a batch in flight: their next messages wait for it. */
+  const busy = new Set<string>();
+  let inFlight = 0;
+  const idleWaiters: (() => void)[] = [];
 
-  async function inSlot<T>(fn: () => Promise<T>): Promise<T> {
-    while (running >= concurrency) await new Promise<void>((r) => waiters.push(r));
-    running++;
-    try {
-      return await fn();
-    } finally {
-      running--;
-      waiters.shift()?.();
+  /**
+   * Starts batches while fewer than `concurrency` are in flight: each takes, in arrival order, up
+   * to `batchSize` messages of different contacts not already in flight (a contact's later message
+   * waits for the next batch, so one contact's messages go through in order).
+   */
+  function pump() {
+    while (inFlight < concurrency && queue.length) {
+      const take: QueueItem[] = [];
+      const rest: QueueItem[] = [];
+      const seen = new Set<string>();
+      for (const it of queue) {
+        if (take.length < batchSize && !busy.has(it.contactId) && !seen.has(it.contactId)) take.push(it);
+        else rest.push(it);
+        seen.add(it.contactId);
+      }
+      if (!take.length) break;
+      queue = rest;
+      inFlight++;
+      for (const it of take) busy.add(it.contactId);
+      void handleMany(take)
+        .catch((err) => log.error({ err, messages: take.length }, 'automation: chain failed'))
+        .finally(() => {
+          inFlight--;
+          for (const it of take) busy.delete(it.contactId);
+          pump();
+          if (!inFlight && !queue.length) for (const w of idleWaiters.splice(0)) w();
+        });
     }
   }
 
   /**
    * Queues a new customer message for the chain and returns at once (the inbound pipeline does not
-   * wait). One contact's messages run in arrival order; a failure is logged and left to the sweep.
+   * wait). Messages are handled in batches; one contact's in arrival order; a failure is logged and
+   * left to the sweep.
    */
   function enqueue(e: { messageId: string; contactId: string; consent: 'opt_in' | 'opt_out' | null }) {
-    const prev = tails.get(e.contactId) ?? Promise.resolve();
-    const p = prev
-      .then(() => inSlot(() => handle(e.messageId, { consent: e.consent })))
-      .catch((err) => log.error({ err, messageId: e.messageId }, 'automation: chain failed'));
-    tails.set(e.contactId, p);
-    pending.add(p);
-    void p.finally(() => {
-      pending.delete(p);
-      if (tails.get(e.contactId) === p) tails.delete(e.contactId);
-    });
+    queue.push({ messageId: e.messageId, contactId: e.contactId, consent: e.consent });
+    pump();
   }
 
   /** Resolves once every queued message has been through the chain (tests, shutdown). */
   async function idle() {
-    while (pending.size) await Promise.allSettled([...pending]);
+    while (inFlight || queue.length) await new Promise<void>((r) => idleWaiters.push(r));
   }
 
   /**
    * Handles the customers' messages of the last minutes that no chain claimed (the process died
-   * between the inbound commit and the reaction), oldest first; the claim keeps it exactly once if
-   * the queue gets there too. `minAgeSeconds` leaves the queue the messages that just arrived.
+   * between the inbound commit and the reaction), oldest first, in batches of different contacts
+   * (a contact's n-th message in the n-th round); the claim keeps it exactly once if the queue gets
+   * there too. `minAgeSeconds` leaves the queue the messages that just arrived.
    */
   async function sweep(o: { minAgeSeconds?: number } = {}) {
+    const rows = await repo.unhandledInbound(db, SWEEP_MINUTES, o.minAgeSeconds ?? 30, 500);
+    const rounds: { messageId: string }[][] = [];
+    const seen = new Map<string, number>();
+    for (const r of rows) {
+      const n = seen.get(r.contact_id) ?? 0;
+      seen.set(r.contact_id, n + 1);
+      const round = rounds[n] ?? [];
+      rounds[n] = round;
+      round.push({ messageId: r.id });
+    }
     let handled = 0;
-    for (const r of await repo.unhandledInbound(db, SWEEP_MINUTES, o.minAgeSeconds ?? 30, 500)) {
-      try {
-        if (await handle(r.id)) handled++;
-      } catch (err) {
-        log.error({ err, messageId: r.id }, 'automation: chain failed in the sweep');
+    for (const round of rounds) {
+      for (let i = 0; i < round.length; i += batchSize) {
+        try {
+          handled += (await handleMany(round.slice(i, i + batchSize))).filter(Boolean).length;
+        } catch (err) {
+          log.error({ err }, 'automation: chain failed in the sweep');
+        }
       }
     }
     return handled;

@@ -1,6 +1,7 @@
 import type { Db, Tx } from '../db/client.ts';
 import type { OnCommit } from '../db/tx.ts';
 import type { ActionContext } from './actions.ts';
+import type { Batch } from './batch.ts';
 
 /**
  * The seam between the automation chain (rules, hours: chain.ts) and the flow engine
@@ -27,9 +28,15 @@ export interface InboundForFlows {
 
 export interface FlowControl {
   /** A run of this contact on this number waiting for a reply: advanced with the message (true), else false. */
-  resumeWaiting(tx: Tx, onCommit: OnCommit, m: InboundForFlows): Promise<boolean>;
+  resumeWaiting(tx: Tx, onCommit: OnCommit, m: InboundForFlows, batch?: Batch): Promise<boolean>;
+  /** In a batch: locks the runs of these pairs waiting for a reply at once, for `resumeWaiting`. */
+  lockWaiting(tx: Tx, batch: Batch, pairs: { contactId: string; numberId: string }[]): Promise<void>;
   /** The published, enabled flow whose trigger matches (keyword, button_reply, campaign_reply, first_message), or null. */
-  findTrigger(tx: Tx | Db, m: InboundForFlows): Promise<{ flowId: string; name: string; why: string } | null>;
+  findTrigger(
+    tx: Tx | Db,
+    m: InboundForFlows,
+    batch?: Batch,
+  ): Promise<{ flowId: string; name: string; why: string } | null>;
   /** Starts the flow's published version for the contact (ending the contact's other active run on this number). */
   startRun(
     tx: Tx,
@@ -44,6 +51,7 @@ export interface FlowControl {
       message?: InboundForFlows;
       via: string;
     },
+    batch?: Batch,
   ): Promise<{ runId: string } | { error: string }>;
   /** Ends the contact's active runs (on one number, or all when null); returns how many. */
   stopRuns(

@@ -14,6 +14,7 @@ import { applyKeyword } from './consent/apply-keyword.ts';
 import {
   assertCanMessage,
   type ConsentTarget,
+  checkCanMessageMany,
   consentLedger,
   findStates,
   statusOf,
@@ -53,6 +54,12 @@ export function createConsentService(deps: ConsentDeps) {
       target: ConsentTarget,
       opts: { businessInitiated: boolean; tx?: Db | Tx },
     ) => assertCanMessage(deps, orgId, target, opts),
+    /** `assertCanMessage` for many known contacts in one go (the bulk send path): per item, the refusal or null. */
+    checkCanMessageMany: (
+      tx: Db | Tx,
+      orgId: string,
+      items: { contactId: string; waId: string; businessInitiated: boolean }[],
+    ) => checkCanMessageMany(deps, tx, orgId, items),
     findStates: (orgId: string, waIds: string[]) => findStates(deps, orgId, waIds),
     record: (
       tx: Tx,

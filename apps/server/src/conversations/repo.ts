@@ -44,6 +44,51 @@ export async function openConversation(tx: Tx, orgId: string, numberId: string, 
   return { id: conv!.id, windowOpen: conv!.window_open, freeEntryPoint: conv!.free_entry };
 }
 
+/**
+ * `openConversation` for many (number, contact) pairs at once (the bulk send path), locked in
+ * (number, contact) order so concurrent batches take them alike.
+ */
+export async function openConversationsForSend(
+  tx: Tx,
+  orgId: string,
+  pairs: { number_id: string; contact_id: string }[],
+) {
+  const rows = [...new Map(pairs.map((p) => [`${p.number_id} ${p.contact_id}`, p])).values()].sort(
+    (a, b) => a.number_id.localeCompare(b.number_id) || a.contact_id.localeCompare(b.contact_id),
+  );
+  const out = await queryRows<{
+    id: string;
+    number_id: string;
+    contact_id: string;
+    window_open: boolean;
+    free_entry: boolean;
+  }>(
+    tx,
+    sql`insert into conversations (org_id, number_id, contact_id)
+        select ${orgId}, number_id, contact_id
+        from json_to_recordset(${JSON.stringify(rows.map((r, ord) => ({ ...r, ord })))}::json)
+          as x(ord int, number_id uuid, contact_id uuid)
+        order by ord
+        on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
+        returning id, number_id, contact_id, ${windowOpen('conversations')} as window_open,
+                  coalesce(conversations.free_entry_until > now(), false) as free_entry`,
+  );
+  return new Map(
+    out.map((c) => [
+      `${c.number_id} ${c.contact_id}`,
+      { id: c.id, windowOpen: c.window_open, freeEntryPoint: c.free_entry },
+    ]),
+  );
+}
+
+/** Messages of ours went into these conversations: their activity moves (the window does not). */
+export async function touchConversations(tx: Tx, ids: string[]) {
+  await tx.execute(
+    sql`update conversations set last_message_at = now(), updated_at = now()
+        where id = any(${sql.param([...new Set(ids)].sort())}::uuid[])`,
+  );
+}
+
 /** A message of ours went into the conversation: its activity moves (the window does not). */
 export async function touchConversation(tx: Tx, id: string) {
   await tx.execute(

@@ -9,7 +9,9 @@ export {
   openChunkConversations,
   openConversation,
   openConversations,
+  openConversationsForSend,
   recordReferrals,
   recountConversations,
   touchConversation,
+  touchConversations,
 } from './repo.ts';

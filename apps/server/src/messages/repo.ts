@@ -159,6 +159,50 @@ export async function insertOutboundMessage(
 }
 
 /**
+ * `insertOutboundMessage` for many messages at once (the bulk send path), in the given order (the
+ * send queue keeps it). Returns the message ids in that order.
+ */
+export async function insertOutboundMessages(
+  tx: Tx,
+  orgId: string,
+  ms: Parameters<typeof insertOutboundMessage>[2][],
+): Promise<string[]> {
+  const rows = ms.map((m, ord) => ({
+    ord,
+    number_id: m.numberId,
+    conversation_id: m.conversationId,
+    to_wa_id: m.toWaId,
+    type: m.content.type,
+    content: m.content,
+    reply_to: m.replyTo,
+    source: m.source,
+    author_user_id: m.authorUserId,
+    cost: m.cost.amount,
+    currency: m.cost.currency,
+    category: m.cost.category,
+  }));
+  const ids = await queryRows<{ id: string; ord: number }>(
+    tx,
+    sql`with x as materialized (
+          select gen_random_uuid() as id, x.*
+          from json_to_recordset(${JSON.stringify(rows)}::json)
+            as x(ord int, number_id uuid, conversation_id uuid, to_wa_id text, type text, content jsonb, reply_to text,
+                 source text, author_user_id uuid, cost numeric, currency text, category text)),
+        msg as (
+          insert into messages (id, org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid,
+                                status, sent_at, source, author_user_id, cost_expected, cost_currency, cost_category)
+          select id, ${orgId}, number_id, conversation_id, 'out', null, type, content, reply_to, 'pending', now(), source,
+                 author_user_id, cost, currency, category
+          from x order by ord),
+        q as (
+          insert into send_queue (org_id, number_id, message_id, to_wa_id, content, reply_to, priority)
+          select ${orgId}, number_id, id, to_wa_id, content, reply_to, 0 from x order by ord)
+        select id, ord from x order by ord`,
+  );
+  return ids.map((r) => r.id);
+}
+
+/**
  * Records a campaign chunk's messages as `pending` in their conversations and queues them (priority
  * 1, in the campaign's `runOrder`), inside the database: no rows travel through this process.
  * `chunk` selects the recipients (id, wa_id, contact_id, template_index, params). First the chunk's

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { BillingService } from '../billing/service.ts';
 import type { ConsentService } from '../contacts/consent.ts';
 import { markContactsMessaged, upsertContacts } from '../contacts/upsert.ts';
-import { openConversation, touchConversation } from '../conversations/writes.ts';
+import { openConversationsForSend, touchConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
 import type { EventService } from '../events/service.ts';
@@ -11,7 +11,7 @@ import { isBsuid } from '../lib/address.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import { collectLinks, type UrlGuard } from '../lib/url-guard.ts';
-import { insertOutboundMessage } from './repo.ts';
+import { insertOutboundMessages } from './repo.ts';
 
 type OnCommit = (f: () => unknown) => void;
 
@@ -77,27 +77,6 @@ export function createOutboundService(deps: {
       links.push({ path: ['content', 'interactive', 'action', 'parameters', 'url'], url: cta });
     }
     if (links.length) await urlGuard.assertLinks(links, { onLookupFailure: 'accept' });
-  }
-
-  async function numberOf(tx: Db | Tx, orgId: string, numberId: string) {
-    const [n] = await queryRows<{
-      id: string;
-      status: string;
-      waba_id: string;
-      inactive_reason: string | null;
-    }>(
-      tx,
-      sql`select id, status, waba_id, inactive_reason from numbers where org_id = ${orgId} and id = ${numberId}`,
-    );
-    if (!n) throw notFound('Number');
-    if (n.status !== 'active') {
-      throw new AppError(
-        'CONFLICT',
-        `The number is inactive${n.inactive_reason ? `: ${n.inactive_reason}` : ''}; nothing can be sent from it`,
-        { details: { reason: 'number_inactive' } },
-      );
-    }
-    return n;
   }
 
   /** The contact for a phone, created when new (a reply to an unknown phone is a new contact). */
@@ -171,91 +150,291 @@ export function createOutboundService(deps: {
     return t.category;
   }
 
+  /** The content, validated; a 400 naming each problem. */
+  function parseContent(content: unknown) {
+    const parsed = MessageContent.safeParse(content);
+    if (parsed.success) return parsed.data;
+    const issues = parsed.error.issues.map((i) => ({ path: ['content', ...i.path], message: i.message }));
+    throw new AppError(
+      'VALIDATION_FAILED',
+      issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      {
+        details: issues,
+      },
+    );
+  }
+
   /** Queues one message after every check; returns it as `pending`. */
   async function send(
     orgId: string,
     input: SendInput,
     opts?: { tx: Tx; onCommit: OnCommit },
   ): Promise<QueuedMessage> {
-    const parsed = MessageContent.safeParse(input.content);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: ['content', ...i.path], message: i.message }));
-      throw new AppError(
-        'VALIDATION_FAILED',
-        issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        { details: issues },
-      );
-    }
-    const content = parsed.data;
+    const content = parseContent(input.content);
     await checkLinks(content);
     const work = async (tx: Tx, onCommit: OnCommit) => {
-      const number = await numberOf(tx, orgId, input.numberId);
-      const contact = await contactOf(tx, orgId, input.to);
-      const conv = await openConversation(tx, orgId, number.id, contact.id);
-      const { windowOpen } = conv;
-      if (content.type !== 'template' && !windowOpen) {
-        throw new AppError(
-          'WINDOW_CLOSED',
-          'The 24-hour customer-service window is closed: the customer has not written in the last 24 hours. Send an approved template instead.',
-          { details: { conversation_id: conv.id } },
-        );
-      }
-      const templateCategory = await checkTemplate(tx, orgId, number.waba_id, content, contact.wa_id);
-      // A customer who stopped marketing messages from the number gets no MARKETING template (409).
-      if (templateCategory === 'MARKETING')
-        await consent.assertMarketingAllowed(orgId, number.id, contact.wa_id, tx);
-      if (input.purpose !== 'consent_confirmation') {
-        // A template outside the window starts a conversation: business-initiated, needs an opt-in.
-        await consent.assertCanMessage(
-          orgId,
-          { contactId: contact.id },
-          {
-            businessInitiated: content.type === 'template' && !windowOpen,
-            tx,
-          },
-        );
-      }
-      const messageId = await insertOutboundMessage(tx, orgId, {
-        numberId: number.id,
-        conversationId: conv.id,
-        toWaId: contact.wa_id,
-        content,
-        replyTo: input.replyTo ?? null,
-        source: input.source,
-        authorUserId: input.authorUserId ?? null,
-        cost: await billing.priceSend(tx, contact, {
-          kind: content.type === 'template' ? 'template' : 'service',
-          templateCategory,
-          inWindow: windowOpen,
-          freeEntryPoint: input.freeEntryPoint ?? conv.freeEntryPoint,
-        }),
-      });
-      // Caps (the organisation's daily messages and monthly spend) count this message: crossing one
-      // refuses it (CAP_REACHED) and rolls it back. The confirmation of an opt-out is owed to the
-      // customer whatever the budget: counted, never refused.
-      if (input.purpose !== 'consent_confirmation') await billing.checkCaps(tx, onCommit, orgId);
-      await touchConversation(tx, conv.id);
-      await markContactsMessaged(tx, orgId, sql`select ${contact.id}::uuid as contact_id`);
-      onCommit(() =>
-        events.publish(orgId, [
-          {
-            type: 'message.status_updated',
-            conversation_id: conv.id,
-            data: { message_id: messageId, status: 'pending', conversation_id: conv.id },
-          },
-          { type: 'conversation.updated', conversation_id: conv.id, data: { conversation_id: conv.id } },
-        ]),
-      );
-      return {
-        message_id: messageId,
-        conversation_id: conv.id,
-        contact_id: contact.id,
-        status: 'pending' as const,
-      };
+      const [r] = await queue(tx, onCommit, orgId, [{ input, content }], false);
+      if (r instanceof AppError) throw r;
+      return r!;
     };
     return opts ? work(opts.tx, opts.onCommit) : transaction(db, work);
   }
 
-  return { send, checkLinks };
+  /**
+   * `send` for many messages in the caller's transaction, with the same checks, in a few statements
+   * whatever their number (the automation chain and the flow sweep queue what a whole batch of
+   * customers' messages asks for at once). Per input, in order: the message queued, or the AppError
+   * `send` would have thrown for it — a refused message is left out, the others go. One difference:
+   * a conversation opened for a refused message stays (empty), where `send` rolls it back.
+   */
+  async function sendMany(
+    tx: Tx,
+    onCommit: OnCommit,
+    orgId: string,
+    inputs: SendInput[],
+  ): Promise<(QueuedMessage | AppError)[]> {
+    const out: (QueuedMessage | AppError | undefined)[] = new Array(inputs.length);
+    const items: { i: number; input: SendInput; content: MessageContent }[] = [];
+    for (const [i, input] of inputs.entries()) {
+      try {
+        const content = parseContent(input.content);
+        await checkLinks(content);
+        items.push({ i, input, content });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        out[i] = err;
+      }
+    }
+    if (items.length) {
+      const queued = await queue(tx, onCommit, orgId, items, true);
+      items.forEach((it, k) => {
+        out[it.i] = queued[k];
+      });
+    }
+    return out as (QueuedMessage | AppError)[];
+  }
+
+  /**
+   * The checks and writes of `send` for validated messages, set-based: every check in `send`'s
+   * order (number, contact, window, template, marketing stop, consent), one insert for the messages
+   * and their queue rows, then the spend caps. A cap crossed by several messages at once: each is
+   * tried alone (in a savepoint), so those within the cap go, as if sent one by one.
+   */
+  async function queue(
+    tx: Tx,
+    onCommit: OnCommit,
+    orgId: string,
+    items: { input: SendInput; content: MessageContent }[],
+    /** Refusals after the insert (caps) roll back to a savepoint and come back as outcomes. */
+    atomic: boolean,
+  ): Promise<(QueuedMessage | AppError)[]> {
+    const out: (QueuedMessage | AppError | undefined)[] = new Array(items.length);
+    const refuse = (k: number, err: unknown) => {
+      if (!(err instanceof AppError)) throw err;
+      out[k] = err;
+    };
+    const live = () => items.map((it, k) => ({ ...it, k })).filter(({ k }) => out[k] === undefined);
+
+    // The numbers, and the contacts (one by phone is created when new).
+    const numberIds = [...new Set(items.map((it) => it.input.numberId))];
+    const numbers = new Map(
+      (
+        await queryRows<{ id: string; status: string; waba_id: string; inactive_reason: string | null }>(
+          tx,
+          sql`select id, status, waba_id, inactive_reason from numbers
+              where org_id = ${orgId} and id = any(${sql.param(numberIds)}::uuid[])`,
+        )
+      ).map((n) => [n.id, n]),
+    );
+    for (const { input, k } of live()) {
+      const n = numbers.get(input.numberId);
+      if (!n) refuse(k, notFound('Number'));
+      else if (n.status !== 'active')
+        refuse(
+          k,
+          new AppError(
+            'CONFLICT',
+            `The number is inactive${n.inactive_reason ? `: ${n.inactive_reason}` : ''}; nothing can be sent from it`,
+            { details: { reason: 'number_inactive' } },
+          ),
+        );
+    }
+    const contacts = new Map<number, { id: string; wa_id: string; country: string | null }>();
+    const byId = live().filter(({ input }) => 'contactId' in input.to);
+    if (byId.length) {
+      const ids = [...new Set(byId.map(({ input }) => (input.to as { contactId: string }).contactId))];
+      const found = new Map(
+        (
+          await queryRows<{ id: string; wa_id: string; country: string | null }>(
+            tx,
+            sql`select id, wa_id, country from contacts where org_id = ${orgId} and id = any(${sql.param(ids)}::uuid[])`,
+          )
+        ).map((c) => [c.id, c]),
+      );
+      for (const { input, k } of byId) {
+        const c = found.get((input.to as { contactId: string }).contactId);
+        if (c) contacts.set(k, c);
+        else refuse(k, notFound('Contact'));
+      }
+    }
+    for (const { input, k } of live().filter(({ input }) => 'phone' in input.to)) {
+      try {
+        contacts.set(k, await contactOf(tx, orgId, input.to));
+      } catch (err) {
+        refuse(k, err);
+      }
+    }
+
+    // Their conversations (created when missing) and the 24-hour window.
+    const convs = await openConversationsForSend(
+      tx,
+      orgId,
+      live().map(({ input, k }) => ({ number_id: input.numberId, contact_id: contacts.get(k)!.id })),
+    );
+    const convOf = (k: number) => convs.get(`${items[k]!.input.numberId} ${contacts.get(k)!.id}`)!;
+    for (const { content, k } of live()) {
+      const conv = convOf(k);
+      if (content.type !== 'template' && !conv.windowOpen)
+        refuse(
+          k,
+          new AppError(
+            'WINDOW_CLOSED',
+            'The 24-hour customer-service window is closed: the customer has not written in the last 24 hours. Send an approved template instead.',
+            { details: { conversation_id: conv.id } },
+          ),
+        );
+    }
+
+    // Templates (approved, active; authentication needs a phone) and the marketing stop.
+    const categories = new Map<number, string | null>();
+    for (const { input, content, k } of live()) {
+      try {
+        const category = await checkTemplate(
+          tx,
+          orgId,
+          numbers.get(input.numberId)!.waba_id,
+          content,
+          contacts.get(k)!.wa_id,
+        );
+        // A customer who stopped marketing messages from the number gets no MARKETING template (409).
+        if (category === 'MARKETING')
+          await consent.assertMarketingAllowed(orgId, input.numberId, contacts.get(k)!.wa_id, tx);
+        categories.set(k, category);
+      } catch (err) {
+        refuse(k, err);
+      }
+    }
+
+    // Consent: a template outside the window starts a conversation (business-initiated, needs an opt-in).
+    const asked = live().filter(({ input }) => input.purpose !== 'consent_confirmation');
+    const refusals = await consent.checkCanMessageMany(
+      tx,
+      orgId,
+      asked.map(({ content, k }) => ({
+        contactId: contacts.get(k)!.id,
+        waId: contacts.get(k)!.wa_id,
+        businessInitiated: content.type === 'template' && !convOf(k).windowOpen,
+      })),
+    );
+    asked.forEach(({ k }, j) => {
+      if (refusals[j]) out[k] = refusals[j]!;
+    });
+
+    const go = live();
+    if (!go.length) return out as (QueuedMessage | AppError)[];
+    const write = async (sp: Tx, hooks: OnCommit, batch: typeof go) => {
+      const ids = await insertOutboundMessages(
+        sp,
+        orgId,
+        await Promise.all(
+          batch.map(async ({ input, content, k }) => {
+            const conv = convOf(k);
+            const contact = contacts.get(k)!;
+            return {
+              numberId: input.numberId,
+              conversationId: conv.id,
+              toWaId: contact.wa_id,
+              content,
+              replyTo: input.replyTo ?? null,
+              source: input.source,
+              authorUserId: input.authorUserId ?? null,
+              cost: await billing.priceSend(sp, contact, {
+                kind: content.type === 'template' ? 'template' : 'service',
+                templateCategory: categories.get(k) ?? null,
+                inWindow: conv.windowOpen,
+                freeEntryPoint: input.freeEntryPoint ?? conv.freeEntryPoint,
+              }),
+            };
+          }),
+        ),
+      );
+      // Caps (the organisation's daily messages and monthly spend) count these messages: crossing
+      // one refuses them (CAP_REACHED). The confirmation of an opt-out is owed to the customer
+      // whatever the budget: counted, never refused.
+      if (batch.some(({ input }) => input.purpose !== 'consent_confirmation'))
+        await billing.checkCaps(sp, hooks, orgId);
+      const convIds = batch.map(({ k }) => convOf(k).id);
+      await touchConversations(sp, convIds);
+      await markContactsMessaged(
+        sp,
+        orgId,
+        sql`select unnest(${sql.param([...new Set(batch.map(({ k }) => contacts.get(k)!.id))])}::uuid[]) as contact_id`,
+      );
+      batch.forEach(({ k }, j) => {
+        out[k] = {
+          message_id: ids[j]!,
+          conversation_id: convIds[j]!,
+          contact_id: contacts.get(k)!.id,
+          status: 'pending',
+        };
+      });
+      hooks(() =>
+        events.publish(
+          orgId,
+          batch.flatMap((_, j) => [
+            {
+              type: 'message.status_updated' as const,
+              conversation_id: convIds[j]!,
+              data: { message_id: ids[j]!, status: 'pending', conversation_id: convIds[j]! },
+            },
+            {
+              type: 'conversation.updated' as const,
+              conversation_id: convIds[j]!,
+              data: { conversation_id: convIds[j]! },
+            },
+          ]),
+        ),
+      );
+    };
+    // `send`: its caller's transaction (or savepoint) undoes everything when it throws.
+    if (!atomic) {
+      await write(tx, onCommit, go);
+      return out as (QueuedMessage | AppError)[];
+    }
+    // At once in a savepoint; a refusal (a cap crossed) → each alone, in its own.
+    const hooks: Parameters<OnCommit>[0][] = [];
+    try {
+      await tx.transaction((sp) => write(sp, (h) => hooks.push(h), go));
+      for (const h of hooks) onCommit(h);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      if (go.length === 1) {
+        refuse(go[0]!.k, err);
+        return out as (QueuedMessage | AppError)[];
+      }
+      for (const one of go) {
+        const own: Parameters<OnCommit>[0][] = [];
+        try {
+          await tx.transaction((sp) => write(sp, (h) => own.push(h), [one]));
+          for (const h of own) onCommit(h);
+        } catch (e) {
+          refuse(one.k, e);
+        }
+      }
+    }
+    return out as (QueuedMessage | AppError)[];
+  }
+
+  return { send, sendMany, checkLinks };
 }
 export type OutboundService = ReturnType<typeof createOutboundService>;

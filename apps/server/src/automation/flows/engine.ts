@@ -7,6 +7,7 @@ import type { GuardedFetch } from '../../lib/guarded-fetch.ts';
 import type { Log } from '../../lib/log.ts';
 import { fill } from '../../lib/placeholders.ts';
 import type { ActionContext, ActionRunner, SideEffect } from '../actions.ts';
+import { type Batch, type RunWrite, writeRuns } from '../batch.ts';
 import type { FlowControl, InboundForFlows } from '../flow-control.ts';
 import { matchText, normalizeText } from '../match.ts';
 
@@ -146,6 +147,8 @@ export function createFlowEngine(deps: {
   fetch: GuardedFetch;
   isOpen: IsOpen;
   log: Log;
+  /** A new batch (batch.ts): the due sweep advances its claimed runs in one; without it, one by one. */
+  newBatch?: () => Batch;
 }) {
   const { db, actions, log } = deps;
   const graphs = new Map<string, ReturnType<typeof indexGraph>>();
@@ -258,6 +261,8 @@ export function createFlowEngine(deps: {
     input: RunInput,
     /** The contact, when the caller has just read it in this transaction. */
     contact?: ActionContext['scope']['contact'],
+    /** A batch: the run's sends, log and new state are written when the batch is flushed. */
+    batch?: Batch,
   ): Promise<void> {
     const g = await graphOf(tx, run);
     const state: RunState = { ...run.state };
@@ -277,6 +282,7 @@ export function createFlowEngine(deps: {
       scope,
       replyTo: state.reply_to ?? null,
       ...(transcript ? { test: { transcript } } : {}),
+      ...(batch && !run.test ? { batch } : {}),
     };
     const steps: Step[] = [];
     let status = 'active';
@@ -286,6 +292,7 @@ export function createFlowEngine(deps: {
     let stepCount = run.steps;
     let entered = 0;
     const act = async (node: FlowNode, a: SideEffect) => {
+      const at = steps.length;
       const o = await actions.run(tx, onCommit, ctx, a);
       if (!o.ok)
         steps.push({
@@ -294,6 +301,20 @@ export function createFlowEngine(deps: {
           outcome: 'error',
           error: o.error,
           detail: a.type,
+        });
+      // In a batch the send path answers when the batch is flushed: a refusal then goes into the
+      // log where an immediate one would have (before the node's "not sent").
+      else
+        o.onRefused?.((error) => {
+          const left = steps[at];
+          if (left?.nodeId === node.id && left.detail === o.detail) left.detail = 'not sent';
+          steps.splice(at, 0, {
+            nodeId: node.id,
+            nodeType: node.type,
+            outcome: 'error',
+            error,
+            detail: a.type,
+          });
         });
       return o;
     };
@@ -546,45 +567,83 @@ export function createFlowEngine(deps: {
     }
     if (status === 'active' && !endReason) end('completed', 'ended');
 
-    if (steps.length) {
-      await tx.insert(flowRunSteps).values(
-        steps.map((s) => ({
-          runId: run.id,
-          orgId: run.org_id,
-          flowId: run.flow_id,
-          version: run.version,
-          nodeId: s.nodeId,
-          nodeType: s.nodeType,
-          outcome: s.outcome,
-          input: s.input ?? null,
-          detail: s.detail ?? null,
-          error: s.error ?? null,
-        })),
-      );
-    }
     const shadow = run.test ? { ...scope.contact } : undefined;
     const finished = status !== 'waiting' && status !== 'active';
-    const newState: RunState = { ...state, ...(shadow ? { shadow } : {}) };
-    const dueIso = dueAt ? (dueAt as Date).toISOString() : null;
-    await tx.execute(sql`
-      update flow_runs set status = ${status}, current_node = ${run.current_node},
-        waiting_for = ${waitingFor}, due_at = ${dueIso}::timestamptz,
-        vars = ${JSON.stringify(scope.vars)}::jsonb, state = ${JSON.stringify(newState)}::jsonb,
-        steps = ${stepCount}, transcript = ${transcript ? JSON.stringify(transcript) : null}::jsonb,
-        ended_at = ${finished ? sql`now()` : null}, end_reason = ${finished ? endReason : null}, updated_at = now()
-      where id = ${run.id}`);
+    const write: RunWrite = {
+      id: run.id,
+      status,
+      current_node: run.current_node,
+      waiting_for: waitingFor,
+      due_at: dueAt ? (dueAt as Date).toISOString() : null,
+      vars: scope.vars,
+      state: { ...state, ...(shadow ? { shadow } : {}) },
+      steps: stepCount,
+      transcript,
+      finished,
+      end_reason: finished ? endReason : null,
+    };
+    const rows = () =>
+      steps.map((s) => ({
+        runId: run.id,
+        orgId: run.org_id,
+        flowId: run.flow_id,
+        version: run.version,
+        nodeId: s.nodeId,
+        nodeType: s.nodeType,
+        outcome: s.outcome,
+        input: s.input ?? null,
+        detail: s.detail ?? null,
+        error: s.error ?? null,
+      }));
+    if (batch) batch.run(write, rows);
+    else await writeRuns(tx, [{ write, steps: rows }]);
   }
 
   // ------------------------------------------------------------ FlowControl (the inbound chain)
 
-  async function resumeWaiting(tx: Tx, onCommit: OnCommit, m: InboundForFlows): Promise<boolean> {
-    const [row] = await queryRows<RunRow>(
-      tx,
-      sql`select ${RUN_COLUMNS} from flow_runs
-          where contact_id = ${m.contactId} and number_id = ${m.numberId} and not test
-            and status = 'waiting' and waiting_for = 'reply'
-          for update`,
-    );
+  const pairKey = (contactId: string, numberId: string) => `${contactId} ${numberId}`;
+  const WAITING = 'flows:waiting';
+
+  /**
+   * Locks the runs of these (contact, number) pairs waiting for a reply, in one statement, for
+   * `resumeWaiting` in the same batch (in id order: concurrent batches lock alike).
+   */
+  async function lockWaiting(tx: Tx, batch: Batch, pairs: { contactId: string; numberId: string }[]) {
+    await batch.memo(WAITING, async () => {
+      const rows = pairs.length
+        ? await queryRows<RunRow>(
+            tx,
+            sql`select ${RUN_COLUMNS} from flow_runs
+                where (contact_id, number_id) in (
+                    select contact_id, number_id from json_to_recordset(${JSON.stringify(
+                      pairs.map((p) => ({ contact_id: p.contactId, number_id: p.numberId })),
+                    )}::json) as x(contact_id uuid, number_id uuid))
+                  and not test and status = 'waiting' and waiting_for = 'reply'
+                order by id for update`,
+          )
+        : [];
+      return new Map(rows.map((r) => [pairKey(r.contact_id!, r.number_id!), r]));
+    });
+  }
+
+  async function resumeWaiting(
+    tx: Tx,
+    onCommit: OnCommit,
+    m: InboundForFlows,
+    batch?: Batch,
+  ): Promise<boolean> {
+    // Locked for the whole batch by `lockWaiting` (a batch holds one message per contact).
+    const locked = batch ? await batch.memo<Map<string, RunRow> | null>(WAITING, async () => null) : null;
+    let row = locked?.get(pairKey(m.contactId, m.numberId));
+    if (!locked) {
+      [row] = await queryRows<RunRow>(
+        tx,
+        sql`select ${RUN_COLUMNS} from flow_runs
+            where contact_id = ${m.contactId} and number_id = ${m.numberId} and not test
+              and status = 'waiting' and waiting_for = 'reply'
+            for update`,
+      );
+    }
     // FOR UPDATE re-checks the WHERE on the row as it is once locked: a run another transaction
     // moved on while we waited is not returned.
     if (!row) return false;
@@ -603,21 +662,21 @@ export function createFlowEngine(deps: {
         wamid: m.wamid,
       },
       m.contact,
+      batch,
     );
     return true;
   }
 
-  async function findTrigger(tx: Tx | Db, m: InboundForFlows) {
-    const rows = await queryRows<{
-      id: string;
-      name: string;
-      trigger: Extract<FlowNode, { type: 'trigger' }>['data'];
-    }>(
-      tx,
-      sql`select id, name, trigger from flows
-          where org_id = ${m.orgId} and enabled and published_version is not null and trigger is not null
-          order by created_at, id`,
-    );
+  async function findTrigger(tx: Tx | Db, m: InboundForFlows, batch?: Batch) {
+    type Row = { id: string; name: string; trigger: Extract<FlowNode, { type: 'trigger' }>['data'] };
+    const load = () =>
+      queryRows<Row>(
+        tx,
+        sql`select id, name, trigger from flows
+            where org_id = ${m.orgId} and enabled and published_version is not null and trigger is not null
+            order by created_at, id`,
+      );
+    const rows = batch ? await batch.memo(`flows:triggers:${m.orgId}`, load) : await load();
     let campaignOf: string | null | undefined;
     for (const f of rows) {
       const t = f.trigger;
@@ -648,6 +707,7 @@ export function createFlowEngine(deps: {
     tx: Tx,
     onCommit: OnCommit,
     input: Parameters<FlowControl['startRun']>[2],
+    batch?: Batch,
   ): Promise<{ runId: string } | { error: string }> {
     const [flow] = await queryRows<{ enabled: boolean; published_version: number | null }>(
       tx,
@@ -672,7 +732,7 @@ export function createFlowEngine(deps: {
           returning ${RUN_COLUMNS}`,
     );
     if (!row) return { error: 'the contact is already in a flow on this number' };
-    await advance(tx, onCommit, row, { kind: 'start', message: input.message });
+    await advance(tx, onCommit, row, { kind: 'start', message: input.message }, undefined, batch);
     return { runId: row.id };
   }
 
@@ -728,15 +788,16 @@ export function createFlowEngine(deps: {
     return r ? { runId: r.id, flowName: r.name } : null;
   }
 
-  const control: FlowControl = { resumeWaiting, findTrigger, startRun, stopRuns, waitingRun };
+  const control: FlowControl = { resumeWaiting, lockWaiting, findTrigger, startRun, stopRuns, waitingRun };
 
   // ------------------------------------------------------------ the due sweep
 
   /**
    * Claims up to `limit` runs whose wait fell due (reply timeouts, delays) with SKIP LOCKED, so
-   * several workers share them and none advances one twice, and advances each in a savepoint of the
-   * one claiming transaction: a run whose advance throws is marked failed, not retried forever.
-   * Returns how many were claimed.
+   * several workers share them and none advances one twice. With a batch (`newBatch`) they advance
+   * together: their contacts read in one statement, their messages, logs and states written in a
+   * few at the end; if that fails, one by one, each in a savepoint of the claiming transaction, so a
+   * run whose advance throws is marked failed, not retried forever. Returns how many were claimed.
    */
   async function sweepDue(limit = 50): Promise<number> {
     return transaction(db, async (tx, onCommit) => {
@@ -746,6 +807,29 @@ export function createFlowEngine(deps: {
             where status = 'waiting' and due_at <= now() and waiting_for in ('reply', 'delay')
             order by due_at limit ${limit} for update skip locked`,
       );
+      if (rows.length > 1 && deps.newBatch) {
+        const hooks: Parameters<OnCommit>[0][] = [];
+        try {
+          await tx.transaction(async (sp) => {
+            const batch = deps.newBatch!();
+            const contacts = await contactsOf(sp, rows);
+            for (const row of rows)
+              await advance(
+                sp,
+                (h) => hooks.push(h),
+                row,
+                { kind: 'due' },
+                contacts.get(row.contact_id ?? ''),
+                batch,
+              );
+            await batch.flush(sp, (h) => hooks.push(h));
+          });
+          for (const h of hooks) onCommit(h);
+          return rows.length;
+        } catch (err) {
+          log.warn({ err }, 'flows: a batch of due runs failed; advancing them one by one');
+        }
+      }
       for (const row of rows) {
         try {
           await tx.transaction((sp) => advance(sp, onCommit, row, { kind: 'due' }));
@@ -759,6 +843,28 @@ export function createFlowEngine(deps: {
       }
       return rows.length;
     });
+  }
+
+  /** The contacts of these runs (name, phone, fields, tags), in one statement. */
+  async function contactsOf(tx: Tx, runs: RunRow[]) {
+    const ids = [...new Set(runs.filter((r) => !r.test && r.contact_id).map((r) => r.contact_id!))];
+    const rows = ids.length
+      ? await queryRows<{
+          id: string;
+          name: string | null;
+          phone: string | null;
+          fields: Record<string, unknown> | null;
+          tags: string[] | null;
+        }>(
+          tx,
+          sql`select c.id, c.name, c.phone, c.fields,
+                (select json_agg(t.name) from contact_tags ct join tags t on t.id = ct.tag_id where ct.contact_id = c.id) as tags
+              from contacts c where c.id = any(${sql.param(ids)}::uuid[])`,
+        )
+      : [];
+    return new Map(
+      rows.map((c) => [c.id, { name: c.name, phone: c.phone, fields: c.fields ?? {}, tags: c.tags ?? [] }]),
+    );
   }
 
   /**

@@ -4,7 +4,14 @@ import type { Db, Tx } from '../../db/client.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import type { ConsentDeps } from './deps.ts';
 import { marketingHistory } from './marketing-preference.ts';
-import { contactIdOfWaId, latestConsentEvent, latestConsentKinds, ledgerOf, waIdOfContact } from './repo.ts';
+import {
+  contactIdOfWaId,
+  latestConsentEvent,
+  latestConsentEvents,
+  latestConsentKinds,
+  ledgerOf,
+  waIdOfContact,
+} from './repo.ts';
 import { decideConsent, stateOf, toConsentEvent } from './rule.ts';
 
 /** A contact's (or a bare WhatsApp id's) consent now, from the ledger. */
@@ -66,18 +73,57 @@ export async function assertCanMessage(
   opts: { businessInitiated: boolean; tx?: Db | Tx },
 ): Promise<ConsentStatus> {
   const status = await statusOf(deps, orgId, target, opts.tx ?? deps.db);
-  const decision = decideConsent(status.state, opts);
-  if (!decision.allowed) {
-    throw new AppError('CONSENT_REQUIRED', `Cannot message +${status.waId}: ${decision.reason}`, {
-      details: {
-        contact_id: status.contactId,
-        wa_id: status.waId,
-        consent: { state: status.state, source: status.source, at: status.at },
-        business_initiated: opts.businessInitiated,
-      },
-    });
-  }
+  const refused = refusal(status, opts.businessInitiated);
+  if (refused) throw refused;
   return status;
+}
+
+/** CONSENT_REQUIRED (409) with the state in `details` when the rule refuses the message; null when it may go. */
+function refusal(status: ConsentStatus, businessInitiated: boolean): AppError | null {
+  const decision = decideConsent(status.state, { businessInitiated });
+  if (decision.allowed) return null;
+  return new AppError('CONSENT_REQUIRED', `Cannot message +${status.waId}: ${decision.reason}`, {
+    details: {
+      contact_id: status.contactId,
+      wa_id: status.waId,
+      consent: { state: status.state, source: status.source, at: status.at },
+      business_initiated: businessInitiated,
+    },
+  });
+}
+
+/**
+ * `assertCanMessage` for many known contacts at once, in the sender's transaction (the bulk send
+ * path): one statement for the ledger, one for kept opt-outs. Per item, the same refusal the single
+ * check throws, or null when the message may go.
+ */
+export async function checkCanMessageMany(
+  deps: Pick<ConsentDeps, 'tombstones'>,
+  tx: Db | Tx,
+  orgId: string,
+  items: { contactId: string; waId: string; businessInitiated: boolean }[],
+): Promise<(AppError | null)[]> {
+  const waIds = [...new Set(items.map((i) => i.waId))];
+  const latest = new Map((await latestConsentEvents(tx, orgId, waIds)).map((r) => [r.wa_id, r]));
+  const kept = await deps.tombstones.find(
+    tx,
+    orgId,
+    waIds.filter((w) => !latest.has(w)),
+  );
+  return items.map((i) => {
+    const row = latest.get(i.waId);
+    const t = row ? undefined : kept.get(i.waId);
+    const status: ConsentStatus = t
+      ? { state: 'opted_out', source: t.source, at: t.optedOutAt, contactId: i.contactId, waId: i.waId }
+      : {
+          state: stateOf(row?.kind),
+          source: (row?.source as ConsentSource | undefined) ?? null,
+          at: row ? new Date(row.created_at).toISOString() : null,
+          contactId: i.contactId,
+          waId: i.waId,
+        };
+    return refusal(status, i.businessInitiated);
+  });
 }
 
 /** Consent of many WhatsApp ids at once (campaign pre-flight); ids without events are `unknown`. */

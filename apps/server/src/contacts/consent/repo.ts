@@ -39,6 +39,16 @@ export async function latestConsentEvent(tx: Db | Tx, orgId: string, waId: strin
   return row;
 }
 
+/** The latest event of each of these WhatsApp ids that has one (the bulk send path's consent check). */
+export async function latestConsentEvents(tx: Db | Tx, orgId: string, waIds: string[]) {
+  if (!waIds.length) return [];
+  return queryRows<{ wa_id: string; kind: string; source: string; created_at: string | Date }>(
+    tx,
+    sql`select distinct on (wa_id) wa_id, kind, source, created_at from opt_in_events
+        where org_id = ${orgId} and wa_id = any(${sql.param(waIds)}::text[]) order by wa_id, id desc`,
+  );
+}
+
 /** The latest event's kind of each WhatsApp id that has one. */
 export async function latestConsentKinds(database: Database, orgId: string, waIds: string[]) {
   return database.query<{ wa_id: string; kind: string }>(
