@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
-import { flowRunSteps } from '../db/schema.ts';
+import type { flowRunSteps } from '../db/schema.ts';
 import type { OnCommit } from '../db/tx.ts';
 import type { AppError } from '../lib/errors.ts';
 import type { OutboundService, QueuedMessage, SendInput } from '../messages/service.ts';
@@ -35,6 +35,8 @@ export interface Batch {
   send(orgId: string, input: SendInput, settle: (r: QueuedMessage | AppError) => void): void;
   /** A run advanced: its log (read when flushed: refusals may still add to it) and new state. */
   run(write: RunWrite, steps: () => StepInsert[]): void;
+  /** Who handled each of the chain's messages (automation_handled), written with the runs. */
+  handled(rows: { id: string; handledBy: string }[]): void;
   memo<T>(key: string, load: () => Promise<T>): Promise<T>;
   flush(tx: Tx, onCommit: OnCommit): Promise<void>;
 }
@@ -43,7 +45,9 @@ export function createBatch(outbound: Pick<OutboundService, 'sendMany'>): Batch 
   const sends: { orgId: string; input: SendInput; settle: (r: QueuedMessage | AppError) => void }[] = [];
   const runs: { write: RunWrite; steps: () => StepInsert[] }[] = [];
   const memos = new Map<string, Promise<unknown>>();
+  const handled: { id: string; handledBy: string }[] = [];
   return {
+    handled: (rows) => void handled.push(...rows),
     send: (orgId, input, settle) => void sends.push({ orgId, input, settle }),
     run: (write, steps) => void runs.push({ write, steps }),
     memo<T>(key: string, load: () => Promise<T>) {
@@ -68,26 +72,57 @@ export function createBatch(outbound: Pick<OutboundService, 'sendMany'>): Batch 
         });
       }
       sends.length = 0;
-      await writeRuns(tx, runs.splice(0));
+      await writeRuns(tx, runs.splice(0), handled.splice(0));
     },
   };
 }
 
 /**
- * Writes advanced runs: their log rows in one insert, their states in one update. A run stopped by a
- * later statement of the same transaction (a rule's "stop flow") keeps its stop.
+ * Writes advanced runs — their log rows and their states — and the chain's "handled by" marks, in
+ * one statement (each part one parameter of JSON whatever the number of rows: building thousands of
+ * parameters would cost more than the statement). A run stopped by a later statement of the same
+ * transaction (a rule's "stop flow") keeps its stop.
  */
-export async function writeRuns(tx: Tx, runs: { write: RunWrite; steps: () => StepInsert[] }[]) {
-  const rows = runs.flatMap((r) => r.steps());
-  if (rows.length) await tx.insert(flowRunSteps).values(rows);
-  if (!runs.length) return;
+export async function writeRuns(
+  tx: Tx,
+  runs: { write: RunWrite; steps: () => StepInsert[] }[],
+  handled: { id: string; handledBy: string }[] = [],
+) {
+  if (!runs.length && !handled.length) return;
+  const steps = runs.flatMap((r) => r.steps());
   await tx.execute(sql`
-    update flow_runs r set status = x.status, current_node = x.current_node, waiting_for = x.waiting_for,
-      due_at = x.due_at, vars = x.vars, state = x.state, steps = x.steps, transcript = x.transcript,
-      ended_at = case when x.finished then now() end, end_reason = case when x.finished then x.end_reason end,
-      updated_at = now()
-    from json_to_recordset(${JSON.stringify(runs.map((r) => r.write))}::json)
-      as x(id uuid, status text, current_node text, waiting_for text, due_at timestamptz, vars jsonb, state jsonb,
-           steps int, transcript jsonb, finished boolean, end_reason text)
-    where r.id = x.id and r.status in ('active', 'waiting')`);
+    with steps as (
+      insert into flow_run_steps (run_id, org_id, flow_id, version, node_id, node_type, outcome, input, detail, error)
+      select run_id, org_id, flow_id, version, node_id, node_type, outcome, input, detail, error
+      from json_to_recordset(${JSON.stringify(
+        steps.map((r, ord) => ({
+          ord,
+          run_id: r.runId,
+          org_id: r.orgId,
+          flow_id: r.flowId,
+          version: r.version,
+          node_id: r.nodeId,
+          node_type: r.nodeType,
+          outcome: r.outcome,
+          input: r.input ?? null,
+          detail: r.detail ?? null,
+          error: r.error ?? null,
+        })),
+      )}::json)
+        as x(ord int, run_id uuid, org_id uuid, flow_id uuid, version int, node_id text, node_type text, outcome text,
+             input jsonb, detail text, error text)
+      order by ord),
+    runs as (
+      update flow_runs r set status = x.status, current_node = x.current_node, waiting_for = x.waiting_for,
+        due_at = x.due_at, vars = x.vars, state = x.state, steps = x.steps, transcript = x.transcript,
+        ended_at = case when x.finished then now() end, end_reason = case when x.finished then x.end_reason end,
+        updated_at = now()
+      from json_to_recordset(${JSON.stringify(runs.map((r) => r.write))}::json)
+        as x(id uuid, status text, current_node text, waiting_for text, due_at timestamptz, vars jsonb, state jsonb,
+             steps int, transcript jsonb, finished boolean, end_reason text)
+      where r.id = x.id and r.status in ('active', 'waiting'))
+    update automation_handled h set handled_by = x.by
+    from json_to_recordset(${JSON.stringify(handled.map((r) => ({ id: r.id, by: r.handledBy })))}::json)
+      as x(id uuid, by text)
+    where h.message_id = x.id`);
 }

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { AutomationAction, ChainTestBody, ChainTestResult } from '@openwaba/contracts';
 import type { z } from 'zod';
 import type { AuthContext } from '../auth/context.ts';
@@ -81,7 +82,7 @@ export function createChain(deps: {
   batchSize?: number;
 }) {
   const { db, log, actions, hours, consent, flows } = deps;
-  const concurrency = deps.concurrency ?? 4;
+  const concurrency = deps.concurrency ?? 2;
   const batchSize = deps.batchSize ?? 100;
 
   // ------------------------------------------------------------ the chain, for real
@@ -112,12 +113,10 @@ export function createChain(deps: {
     }
     try {
       return await transaction(db, async (tx, onCommit) => {
-        const rows = await repo.inboundMessages(
+        const mine = await repo.claimInbound(
           tx,
           items.map((i) => i.messageId),
         );
-        const claimed = await repo.claimMany(tx, rows);
-        const mine = rows.filter((r) => claimed.has(r.id));
         const batch = deps.newBatch!();
         const customers = mine.filter((m) => m.direction === 'in' && m.source === null);
         if (flows && customers.length)
@@ -132,11 +131,8 @@ export function createChain(deps: {
         for (const m of mine) {
           by.set(m.id, await run(tx, onCommit, m, hints.get(m.id) ?? {}, { batch, matched }));
         }
+        batch.handled([...by].map(([id, handledBy]) => ({ id, handledBy })));
         await batch.flush(tx, onCommit);
-        await repo.setHandledByMany(
-          tx,
-          [...by].map(([id, handledBy]) => ({ id, handledBy })),
-        );
         onCommit(async () => {
           for (const [ruleId, { orgId, n }] of matched)
             await repo
@@ -400,7 +396,16 @@ export function createChain(deps: {
       queue = rest;
       inFlight++;
       for (const it of take) busy.add(it.contactId);
+      const t0 = performance.now();
+      const waited = take.map((t) => t0 - (t as { at?: number }).at!);
       void handleMany(take)
+        .then(() => {
+          if (process.env.CHAIN_DEBUG)
+            appendFileSync(
+              process.env.CHAIN_DEBUG,
+              `BATCH n=${take.length} ms=${(performance.now() - t0).toFixed(0)} waited_max=${Math.max(...waited).toFixed(0)} queue=${queue.length}\n`,
+            );
+        })
         .catch((err) => log.error({ err, messages: take.length }, 'automation: chain failed'))
         .finally(() => {
           inFlight--;
@@ -417,7 +422,12 @@ export function createChain(deps: {
    * left to the sweep.
    */
   function enqueue(e: { messageId: string; contactId: string; consent: 'opt_in' | 'opt_out' | null }) {
-    queue.push({ messageId: e.messageId, contactId: e.contactId, consent: e.consent });
+    queue.push({
+      messageId: e.messageId,
+      contactId: e.contactId,
+      consent: e.consent,
+      at: performance.now(),
+    } as QueueItem);
     pump();
   }
 

@@ -296,31 +296,6 @@ export async function claim(tx: Tx, orgId: string, messageId: string) {
   return rows.length > 0;
 }
 
-/** Claims a batch's messages (rows of `inboundMessages`); the ids this transaction claimed. */
-export async function claimMany(tx: Tx, rows: { id: string; org_id: string }[]) {
-  if (!rows.length) return new Set<string>();
-  const claimed = await queryRows<{ message_id: string }>(
-    tx,
-    sql`insert into automation_handled (message_id, org_id, handled_by)
-        select id, org_id, 'pending' from json_to_recordset(${JSON.stringify(
-          rows.map((r) => ({ id: r.id, org_id: r.org_id })),
-        )}::json) as x(id uuid, org_id uuid)
-        order by id
-        on conflict (message_id) do nothing returning message_id`,
-  );
-  return new Set(claimed.map((c) => c.message_id));
-}
-
-export async function setHandledByMany(tx: Tx, rows: { id: string; handledBy: string }[]) {
-  if (!rows.length) return;
-  await tx.execute(
-    sql`update automation_handled h set handled_by = x.by
-        from json_to_recordset(${JSON.stringify(rows.map((r) => ({ id: r.id, by: r.handledBy })))}::json)
-          as x(id uuid, by text)
-        where h.message_id = x.id`,
-  );
-}
-
 export async function setHandledBy(tx: Tx, messageId: string, handledBy: string) {
   await tx.execute(
     sql`update automation_handled set handled_by = ${handledBy} where message_id = ${messageId}`,
@@ -376,15 +351,33 @@ export interface InboundRow {
 }
 
 export async function inboundMessage(tx: Tx, messageId: string) {
-  const [r] = await inboundMessages(tx, [messageId]);
+  const [r] = await readInbound(tx, [messageId], false);
   return r ?? null;
 }
 
-/** `inboundMessage` for a batch, in one statement (in the order of `ids`; missing ones left out). */
-export async function inboundMessages(tx: Tx, ids: string[]) {
+/**
+ * Claims a batch's messages and reads those this transaction claimed (as `inboundMessage`), in one
+ * statement: a message another chain claimed first is left out.
+ */
+export async function claimInbound(tx: Tx, ids: string[]) {
+  return readInbound(tx, ids, true);
+}
+
+async function readInbound(tx: Tx, ids: string[], claim: boolean) {
+  const list = [...new Set(ids)];
   const rows = await queryRows<InboundRow>(
     tx,
-    sql`select m.id, m.org_id, m.number_id, m.conversation_id, c.contact_id, m.direction, m.source, m.wamid, m.type,
+    sql`with picked as (
+          select m.id, m.org_id from messages m where m.id = any(${sql.param(list)}::uuid[])
+        )${
+          claim
+            ? sql`, claimed as (
+          insert into automation_handled (message_id, org_id, handled_by)
+          select id, org_id, 'pending' from picked order by id
+          on conflict (message_id) do nothing returning message_id as id)`
+            : sql``
+        }
+        select m.id, m.org_id, m.number_id, m.conversation_id, c.contact_id, m.direction, m.source, m.wamid, m.type,
                m.content, m.context_wamid, k.name as contact_name, k.phone as contact_phone, k.fields as contact_fields,
                (select coalesce(array_agg(t.name order by t.name), '{}') from contact_tags ct join tags t on t.id = ct.tag_id
                  where ct.contact_id = k.id) as contact_tags,
@@ -394,8 +387,8 @@ export async function inboundMessages(tx: Tx, ids: string[]) {
                    and (m2.sent_at, m2.seq) < (m.sent_at, m.seq)
                ) as first_ever
         from messages m join conversations c on c.id = m.conversation_id join contacts k on k.id = c.contact_id
-        where m.id = any(${sql.param(ids)}::uuid[])`,
+        where m.id in (select id from ${claim ? sql`claimed` : sql`picked`})`,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
+  return list.flatMap((id) => byId.get(id) ?? []);
 }

@@ -1,5 +1,6 @@
 import { MessageContent } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
+import { capsSetSql } from '../billing/caps-sql.ts';
 import type { BillingService } from '../billing/service.ts';
 import type { ConsentService } from '../contacts/consent.ts';
 import { markContactsMessaged, upsertContacts } from '../contacts/upsert.ts';
@@ -235,17 +236,25 @@ export function createOutboundService(deps: {
     };
     const live = () => items.map((it, k) => ({ ...it, k })).filter(({ k }) => out[k] === undefined);
 
-    // The numbers, and the contacts (one by phone is created when new).
+    // The numbers, the contacts (one by phone is created when new, below), whether caps are set: one read.
     const numberIds = [...new Set(items.map((it) => it.input.numberId))];
-    const numbers = new Map(
-      (
-        await queryRows<{ id: string; status: string; waba_id: string; inactive_reason: string | null }>(
-          tx,
-          sql`select id, status, waba_id, inactive_reason from numbers
-              where org_id = ${orgId} and id = any(${sql.param(numberIds)}::uuid[])`,
-        )
-      ).map((n) => [n.id, n]),
+    const byId = live().filter(({ input }) => 'contactId' in input.to);
+    const contactIds = [...new Set(byId.map(({ input }) => (input.to as { contactId: string }).contactId))];
+    const [pre] = await queryRows<{
+      numbers: { id: string; status: string; waba_id: string; inactive_reason: string | null }[];
+      contacts: { id: string; wa_id: string; country: string | null }[];
+      capped: boolean;
+    }>(
+      tx,
+      sql`select
+            coalesce((select json_agg(json_build_object('id', n.id, 'status', n.status, 'waba_id', n.waba_id,
+                                                        'inactive_reason', n.inactive_reason))
+                      from numbers n where n.org_id = ${orgId} and n.id = any(${sql.param(numberIds)}::uuid[])), '[]') as numbers,
+            coalesce((select json_agg(json_build_object('id', c.id, 'wa_id', c.wa_id, 'country', c.country))
+                      from contacts c where c.org_id = ${orgId} and c.id = any(${sql.param(contactIds)}::uuid[])), '[]') as contacts,
+            ${capsSetSql(orgId)} as capped`,
     );
+    const numbers = new Map(pre!.numbers.map((n) => [n.id, n]));
     for (const { input, k } of live()) {
       const n = numbers.get(input.numberId);
       if (!n) refuse(k, notFound('Number'));
@@ -260,22 +269,12 @@ export function createOutboundService(deps: {
         );
     }
     const contacts = new Map<number, { id: string; wa_id: string; country: string | null }>();
-    const byId = live().filter(({ input }) => 'contactId' in input.to);
-    if (byId.length) {
-      const ids = [...new Set(byId.map(({ input }) => (input.to as { contactId: string }).contactId))];
-      const found = new Map(
-        (
-          await queryRows<{ id: string; wa_id: string; country: string | null }>(
-            tx,
-            sql`select id, wa_id, country from contacts where org_id = ${orgId} and id = any(${sql.param(ids)}::uuid[])`,
-          )
-        ).map((c) => [c.id, c]),
-      );
-      for (const { input, k } of byId) {
-        const c = found.get((input.to as { contactId: string }).contactId);
-        if (c) contacts.set(k, c);
-        else refuse(k, notFound('Contact'));
-      }
+    const found = new Map(pre!.contacts.map((c) => [c.id, c]));
+    for (const { input, k } of byId) {
+      if (out[k] !== undefined) continue;
+      const c = found.get((input.to as { contactId: string }).contactId);
+      if (c) contacts.set(k, c);
+      else refuse(k, notFound('Contact'));
     }
     for (const { input, k } of live().filter(({ input }) => 'phone' in input.to)) {
       try {
@@ -371,7 +370,7 @@ export function createOutboundService(deps: {
       // Caps (the organisation's daily messages and monthly spend) count these messages: crossing
       // one refuses them (CAP_REACHED). The confirmation of an opt-out is owed to the customer
       // whatever the budget: counted, never refused.
-      if (batch.some(({ input }) => input.purpose !== 'consent_confirmation'))
+      if (pre!.capped && batch.some(({ input }) => input.purpose !== 'consent_confirmation'))
         await billing.checkCaps(sp, hooks, orgId);
       const convIds = batch.map(({ k }) => convOf(k).id);
       await touchConversations(sp, convIds);
@@ -406,8 +405,9 @@ export function createOutboundService(deps: {
         ),
       );
     };
-    // `send`: its caller's transaction (or savepoint) undoes everything when it throws.
-    if (!atomic) {
+    // `send`: its caller's transaction (or savepoint) undoes everything when it throws. Without caps
+    // nothing after the insert refuses a message: no savepoint needed.
+    if (!atomic || !pre!.capped) {
       await write(tx, onCommit, go);
       return out as (QueuedMessage | AppError)[];
     }

@@ -799,7 +799,7 @@ export function createFlowEngine(deps: {
    * few at the end; if that fails, one by one, each in a savepoint of the claiming transaction, so a
    * run whose advance throws is marked failed, not retried forever. Returns how many were claimed.
    */
-  async function sweepDue(limit = 50): Promise<number> {
+  async function sweepDue(limit = 200): Promise<number> {
     return transaction(db, async (tx, onCommit) => {
       const rows = await queryRows<RunRow>(
         tx,

@@ -94,7 +94,7 @@ function refusal(status: ConsentStatus, businessInitiated: boolean): AppError | 
 
 /**
  * `assertCanMessage` for many known contacts at once, in the sender's transaction (the bulk send
- * path): one statement for the ledger, one for kept opt-outs. Per item, the same refusal the single
+ * path): one statement (and one more for kept opt-outs, where the organisation has any). Per item, the same refusal the single
  * check throws, or null when the message may go.
  */
 export async function checkCanMessageMany(
@@ -104,12 +104,14 @@ export async function checkCanMessageMany(
   items: { contactId: string; waId: string; businessInitiated: boolean }[],
 ): Promise<(AppError | null)[]> {
   const waIds = [...new Set(items.map((i) => i.waId))];
-  const latest = new Map((await latestConsentEvents(tx, orgId, waIds)).map((r) => [r.wa_id, r]));
-  const kept = await deps.tombstones.find(
-    tx,
-    orgId,
-    waIds.filter((w) => !latest.has(w)),
-  );
+  if (!items.length) return [];
+  const found = await latestConsentEvents(tx, orgId, waIds);
+  const latest = new Map(found.latest.map((r) => [r.wa_id, r]));
+  const unheard = waIds.filter((w) => !latest.has(w));
+  const kept =
+    found.anyKept && unheard.length
+      ? await deps.tombstones.find(tx, orgId, unheard)
+      : new Map<string, { source: ConsentSource; optedOutAt: string }>();
   return items.map((i) => {
     const row = latest.get(i.waId);
     const t = row ? undefined : kept.get(i.waId);

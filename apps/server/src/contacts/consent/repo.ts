@@ -39,14 +39,22 @@ export async function latestConsentEvent(tx: Db | Tx, orgId: string, waId: strin
   return row;
 }
 
-/** The latest event of each of these WhatsApp ids that has one (the bulk send path's consent check). */
+/**
+ * The latest event of each of these WhatsApp ids that has one, and whether the organisation keeps
+ * any erased contact's opt-out (the bulk send path's consent check: one statement).
+ */
 export async function latestConsentEvents(tx: Db | Tx, orgId: string, waIds: string[]) {
-  if (!waIds.length) return [];
-  return queryRows<{ wa_id: string; kind: string; source: string; created_at: string | Date }>(
+  const [r] = await queryRows<{
+    any_kept: boolean;
+    latest: { wa_id: string; kind: string; source: string; created_at: string }[];
+  }>(
     tx,
-    sql`select distinct on (wa_id) wa_id, kind, source, created_at from opt_in_events
-        where org_id = ${orgId} and wa_id = any(${sql.param(waIds)}::text[]) order by wa_id, id desc`,
+    sql`select exists (select 1 from consent_tombstones where org_id = ${orgId}) as any_kept,
+               coalesce((select json_agg(l) from (
+                 select distinct on (wa_id) wa_id, kind, source, created_at from opt_in_events
+                 where org_id = ${orgId} and wa_id = any(${sql.param(waIds)}::text[]) order by wa_id, id desc) l), '[]') as latest`,
   );
+  return { anyKept: Boolean(r?.any_kept), latest: r?.latest ?? [] };
 }
 
 /** The latest event's kind of each WhatsApp id that has one. */
