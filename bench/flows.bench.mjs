@@ -16,6 +16,7 @@
 //     advanced twice (its send node entered once), exactly one message per run (0 lost, 0 duplicated).
 // Needs PostgreSQL (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres): a temporary
 // database is created and dropped.
+// Before (a), --warmup N (500) keyword messages at 100/s, not measured, warm the fresh server process up.
 // Options: --runs N (10000), --rate N replies/s (500), --baseline N (2000), --delays N (10000),
 // --crash-runs N (10000), --kills N (5), --without-send (the delays' next node tags a contact instead
 // of sending: the engine's own cost without the send path; (c)'s message counts then do not apply).
@@ -38,6 +39,7 @@ const RATE = argN('rate', 500);
 const BASELINE = argN('baseline', 2_000);
 const DELAYS = argN('delays', 10_000);
 const CRASH_RUNS = argN('crash-runs', 10_000);
+const WARMUP = argN('warmup', 500);
 const KILLS = argN('kills', 5);
 /** The delays' next node tags instead of sending: the engine's own cost, without the send path. */
 const WITHOUT_SEND = process.argv.includes('--without-send');
@@ -197,7 +199,13 @@ try {
   );
 
   // Customers with an open 24 h window, in groups: k (baseline), a (replies), b (delays), c (crashes).
-  const groups = { k: [1, BASELINE], a: [100_000, RUNS], b: [200_000, DELAYS], c: [300_000, CRASH_RUNS] };
+  const groups = {
+    w: [400_000, WARMUP],
+    k: [1, BASELINE],
+    a: [100_000, RUNS],
+    b: [200_000, DELAYS],
+    c: [300_000, CRASH_RUNS],
+  };
   for (const [g, [base, n]] of Object.entries(groups)) {
     await q(
       `with c as (
@@ -224,7 +232,9 @@ try {
       [orgId, flowId, number.id, at, waitingFor, g, ...dueParams],
     );
   await seedRuns(replyFlow, 'a', 'w', 'reply', `now() + interval '2 hours'`);
-  log(`seeded ${BASELINE + RUNS + DELAYS + CRASH_RUNS} customers and ${RUNS} runs waiting for a reply`);
+  log(
+    `seeded ${WARMUP + BASELINE + RUNS + DELAYS + CRASH_RUNS} customers and ${RUNS} runs waiting for a reply`,
+  );
 
   // The server process that receives the webhooks, runs the chain and sweeps due runs.
   const port = await freePort();
@@ -309,6 +319,12 @@ try {
     return Array.from({ length: n }, (_, i) => String(15550000000 + b + i + 1));
   };
 
+  // Warm-up (not measured): a freshly started process compiles and loads as it first meets each
+  // path; a server in production has long done so.
+  if (WARMUP) {
+    const wb = await burst(wa('w'), 'bench keyword', 100);
+    await latencies('w', 'Keyword reply', wb.startedAt);
+  }
   // Baseline: the keyword-rule path alone.
   const kb = await burst(wa('k'), 'bench keyword', RATE);
   const baseline = { ...(await latencies('k', 'Keyword reply', kb.startedAt)), failed_posts: kb.failed };

@@ -37,6 +37,8 @@ export interface Batch {
   run(write: RunWrite, steps: () => StepInsert[]): void;
   /** Who handled each of the chain's messages (automation_handled), written with the runs. */
   handled(rows: { id: string; handledBy: string }[]): void;
+  /** A rule fired for a contact: its cooldown starts (automation_rule_hits), written with the runs. */
+  hit(ruleId: string, contactId: string): void;
   memo<T>(key: string, load: () => Promise<T>): Promise<T>;
   flush(tx: Tx, onCommit: OnCommit): Promise<void>;
 }
@@ -46,8 +48,10 @@ export function createBatch(outbound: Pick<OutboundService, 'sendMany'>): Batch 
   const runs: { write: RunWrite; steps: () => StepInsert[] }[] = [];
   const memos = new Map<string, Promise<unknown>>();
   const handled: { id: string; handledBy: string }[] = [];
+  const hits: { rule_id: string; contact_id: string }[] = [];
   return {
     handled: (rows) => void handled.push(...rows),
+    hit: (ruleId, contactId) => void hits.push({ rule_id: ruleId, contact_id: contactId }),
     send: (orgId, input, settle) => void sends.push({ orgId, input, settle }),
     run: (write, steps) => void runs.push({ write, steps }),
     memo<T>(key: string, load: () => Promise<T>) {
@@ -72,14 +76,14 @@ export function createBatch(outbound: Pick<OutboundService, 'sendMany'>): Batch 
         });
       }
       sends.length = 0;
-      await writeRuns(tx, runs.splice(0), handled.splice(0));
+      await writeRuns(tx, runs.splice(0), handled.splice(0), hits.splice(0));
     },
   };
 }
 
 /**
- * Writes advanced runs — their log rows and their states — and the chain's "handled by" marks, in
- * one statement (each part one parameter of JSON whatever the number of rows: building thousands of
+ * Writes advanced runs — their log rows and their states — and the chain's "handled by" marks and
+ * rules' cooldowns, in one statement (each part one parameter of JSON whatever the number of rows: building thousands of
  * parameters would cost more than the statement). A run stopped by a later statement of the same
  * transaction (a rule's "stop flow") keeps its stop.
  */
@@ -87,8 +91,9 @@ export async function writeRuns(
   tx: Tx,
   runs: { write: RunWrite; steps: () => StepInsert[] }[],
   handled: { id: string; handledBy: string }[] = [],
+  hits: { rule_id: string; contact_id: string }[] = [],
 ) {
-  if (!runs.length && !handled.length) return;
+  if (!runs.length && !handled.length && !hits.length) return;
   const steps = runs.flatMap((r) => r.steps());
   await tx.execute(sql`
     with steps as (
@@ -120,7 +125,13 @@ export async function writeRuns(
       from json_to_recordset(${JSON.stringify(runs.map((r) => r.write))}::json)
         as x(id uuid, status text, current_node text, waiting_for text, due_at timestamptz, vars jsonb, state jsonb,
              steps int, transcript jsonb, finished boolean, end_reason text)
-      where r.id = x.id and r.status in ('active', 'waiting'))
+      where r.id = x.id and r.status in ('active', 'waiting')),
+    hits as (
+      insert into automation_rule_hits (rule_id, contact_id, at)
+      select distinct on (rule_id, contact_id) rule_id, contact_id, now()
+      from json_to_recordset(${JSON.stringify(hits)}::json) as x(rule_id uuid, contact_id uuid)
+      order by rule_id, contact_id
+      on conflict (rule_id, contact_id) do update set at = excluded.at)
     update automation_handled h set handled_by = x.by
     from json_to_recordset(${JSON.stringify(handled.map((r) => ({ id: r.id, by: r.handledBy })))}::json)
       as x(id uuid, by text)

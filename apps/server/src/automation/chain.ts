@@ -1,4 +1,3 @@
-import { appendFileSync } from 'node:fs';
 import type { AutomationAction, ChainTestBody, ChainTestResult } from '@openwaba/contracts';
 import type { z } from 'zod';
 import type { AuthContext } from '../auth/context.ts';
@@ -244,7 +243,8 @@ export function createChain(deps: {
           const last = await repo.lastHit(tx, rule.id, m.contact_id);
           if (last && now.getTime() - last.getTime() < rule.cooldown_minutes * 60_000) continue;
         }
-        await repo.recordHit(tx, rule.id, m.contact_id);
+        if (batch) batch.hit(rule.id, m.contact_id);
+        else await repo.recordHit(tx, rule.id, m.contact_id);
         if (inBatch) {
           const c = inBatch.matched.get(rule.id);
           if (c) c.n++;
@@ -396,16 +396,7 @@ export function createChain(deps: {
       queue = rest;
       inFlight++;
       for (const it of take) busy.add(it.contactId);
-      const t0 = performance.now();
-      const waited = take.map((t) => t0 - (t as { at?: number }).at!);
       void handleMany(take)
-        .then(() => {
-          if (process.env.CHAIN_DEBUG)
-            appendFileSync(
-              process.env.CHAIN_DEBUG,
-              `BATCH n=${take.length} ms=${(performance.now() - t0).toFixed(0)} waited_max=${Math.max(...waited).toFixed(0)} queue=${queue.length}\n`,
-            );
-        })
         .catch((err) => log.error({ err, messages: take.length }, 'automation: chain failed'))
         .finally(() => {
           inFlight--;
@@ -422,12 +413,7 @@ export function createChain(deps: {
    * left to the sweep.
    */
   function enqueue(e: { messageId: string; contactId: string; consent: 'opt_in' | 'opt_out' | null }) {
-    queue.push({
-      messageId: e.messageId,
-      contactId: e.contactId,
-      consent: e.consent,
-      at: performance.now(),
-    } as QueueItem);
+    queue.push({ messageId: e.messageId, contactId: e.contactId, consent: e.consent });
     pump();
   }
 
