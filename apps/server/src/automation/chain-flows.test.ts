@@ -1,6 +1,7 @@
 import type { Simulator } from '@openwaba/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNumber, startSimulator } from '../../test/helpers/connect-number.ts';
+import { edge, node, publishFlow, sentTo } from '../../test/helpers/flows.ts';
 import { metaEnvelope } from '../../test/helpers/meta-fixtures.ts';
 import { deliverWebhook } from '../../test/helpers/webhooks.ts';
 import { createTestApp, settings, type TestApp, type TestClient } from '../../test/helpers.ts';
@@ -22,19 +23,6 @@ const NUM = {
 };
 const SECRET = 'chain-flows-secret';
 const phone = (n: number) => `1202557${String(1000 + n).padStart(4, '0')}`;
-const pos = { x: 0, y: 0 };
-const node = (id: string, type: string, data: Record<string, unknown> = {}) => ({
-  id,
-  type,
-  position: pos,
-  data,
-});
-const edge = (source: string, target: string, handle = 'next') => ({
-  id: `${source}-${handle}-${target}`,
-  source,
-  source_handle: handle,
-  target,
-});
 
 let sim: Simulator;
 let t: TestApp;
@@ -52,15 +40,7 @@ async function writes(n: number, text: string) {
   return rows[0]?.handled_by ?? null;
 }
 
-async function replies(n: number): Promise<string[]> {
-  const rows = await t.database.query<{ body: string | null; type: string }>(
-    `select m.type, m.content->'text'->>'body' as body
-     from messages m join conversations c on c.id = m.conversation_id join contacts k on k.id = c.contact_id
-     where k.org_id = $1 and k.wa_id = $2 and m.direction = 'out' order by m.seq`,
-    [t.orgId, phone(n)],
-  );
-  return rows.map((r) => r.body ?? r.type);
-}
+const replies = (n: number) => sentTo(t, phone(n));
 
 async function runsOf(n: number) {
   return t.database.query<{ status: string; end_reason: string | null }>(
@@ -70,13 +50,8 @@ async function runsOf(n: number) {
   );
 }
 
-async function published(name: string, nodes: unknown[], edges: unknown[]) {
-  const f = await owner.post('/api/v1/automation/flows', { name, graph: { nodes, edges } });
-  expect(f.statusCode, f.body).toBe(201);
-  const p = await owner.post(`/api/v1/automation/flows/${f.json().id}/publish`);
-  expect(p.statusCode, p.body).toBe(200);
-  return f.json().id as string;
-}
+const published = (name: string, nodes: unknown[], edges: unknown[]) =>
+  publishFlow(owner, name, nodes, edges);
 
 let bookingFlow: string;
 

@@ -376,6 +376,7 @@ export function createChain(deps: {
   const busy = new Set<string>();
   let inFlight = 0;
   const idleWaiters: (() => void)[] = [];
+  let scheduled = false;
 
   /**
    * Starts batches while fewer than `concurrency` are in flight: each takes, in arrival order, up
@@ -414,12 +415,23 @@ export function createChain(deps: {
    */
   function enqueue(e: { messageId: string; contactId: string; consent: 'opt_in' | 'opt_out' | null }) {
     queue.push({ messageId: e.messageId, contactId: e.contactId, consent: e.consent });
-    pump();
+    // The messages of one inbound commit are announced one after another: they form one batch.
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        pump();
+        if (!inFlight && !queue.length) for (const w of idleWaiters.splice(0)) w();
+      });
+    }
   }
 
   /** Resolves once every queued message has been through the chain (tests, shutdown). */
   async function idle() {
-    while (inFlight || queue.length) await new Promise<void>((r) => idleWaiters.push(r));
+    while (inFlight || queue.length || scheduled) {
+      if (!inFlight && !scheduled) pump();
+      await new Promise<void>((r) => idleWaiters.push(r));
+    }
   }
 
   /**
