@@ -4,6 +4,7 @@ import { capsSetSql } from '../billing/caps-sql.ts';
 import type { BillingService } from '../billing/service.ts';
 import type { ConsentService } from '../contacts/consent.ts';
 import { markContactsMessaged, upsertContacts } from '../contacts/upsert.ts';
+import { windowOpen } from '../conversations/rules.ts';
 import { openConversationsForSend, touchConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
@@ -52,7 +53,8 @@ export interface QueuedMessage {
  * The one outbound path (SPEC F6): every message a person, the API or an automation sends is checked
  * here — the number is active, the template is approved, free-form only inside the 24-hour window,
  * consent — then recorded in the contact's conversation as `pending` and put on the send queue in
- * the same transaction. Campaigns check the same rules in bulk (pre-flight) and queue their chunks
+ * the same transaction; `sendMany` makes the same checks for many messages at once (the automation
+ * chain's and the flow sweep's batches). Campaigns check the same rules in bulk (pre-flight) and queue their chunks
  * with `insertCampaignChunk` (messages repo). The sender (`sender.ts`) takes them from the queue.
  */
 export function createOutboundService(deps: {
@@ -243,6 +245,13 @@ export function createOutboundService(deps: {
     const [pre] = await queryRows<{
       numbers: { id: string; status: string; waba_id: string; inactive_reason: string | null }[];
       contacts: { id: string; wa_id: string; country: string | null }[];
+      conversations: {
+        id: string;
+        number_id: string;
+        contact_id: string;
+        window_open: boolean;
+        free_entry: boolean;
+      }[];
       capped: boolean;
     }>(
       tx,
@@ -252,6 +261,11 @@ export function createOutboundService(deps: {
                       from numbers n where n.org_id = ${orgId} and n.id = any(${sql.param(numberIds)}::uuid[])), '[]') as numbers,
             coalesce((select json_agg(json_build_object('id', c.id, 'wa_id', c.wa_id, 'country', c.country))
                       from contacts c where c.org_id = ${orgId} and c.id = any(${sql.param(contactIds)}::uuid[])), '[]') as contacts,
+            coalesce((select json_agg(json_build_object('id', v.id, 'number_id', v.number_id, 'contact_id', v.contact_id,
+                                                        'window_open', ${windowOpen('v')},
+                                                        'free_entry', coalesce(v.free_entry_until > now(), false)))
+                      from conversations v where v.org_id = ${orgId} and v.contact_id = any(${sql.param(contactIds)}::uuid[])
+                        and v.number_id = any(${sql.param(numberIds)}::uuid[])), '[]') as conversations,
             ${capsSetSql(orgId)} as capped`,
     );
     const numbers = new Map(pre!.numbers.map((n) => [n.id, n]));
@@ -284,12 +298,18 @@ export function createOutboundService(deps: {
       }
     }
 
-    // Their conversations (created when missing) and the 24-hour window.
-    const convs = await openConversationsForSend(
-      tx,
-      orgId,
-      live().map(({ input, k }) => ({ number_id: input.numberId, contact_id: contacts.get(k)!.id })),
+    // Their conversations (read above; created when missing) and the 24-hour window.
+    const convs = new Map(
+      pre!.conversations.map((c) => [
+        `${c.number_id} ${c.contact_id}`,
+        { id: c.id, windowOpen: c.window_open, freeEntryPoint: c.free_entry },
+      ]),
     );
+    const missing = live()
+      .map(({ input, k }) => ({ number_id: input.numberId, contact_id: contacts.get(k)!.id }))
+      .filter((p) => !convs.has(`${p.number_id} ${p.contact_id}`));
+    if (missing.length)
+      for (const [key, c] of await openConversationsForSend(tx, orgId, missing)) convs.set(key, c);
     const convOf = (k: number) => convs.get(`${items[k]!.input.numberId} ${contacts.get(k)!.id}`)!;
     for (const { content, k } of live()) {
       const conv = convOf(k);
