@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
 import type { flowRunSteps } from '../db/schema.ts';
-import type { OnCommit } from '../db/tx.ts';
+import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { AppError } from '../lib/errors.ts';
 import type { OutboundService, QueuedMessage, SendInput } from '../messages/service.ts';
 
@@ -35,8 +35,11 @@ export interface Batch {
   send(orgId: string, input: SendInput, settle: (r: QueuedMessage | AppError) => void): void;
   /** A run advanced: its log (read when flushed: refusals may still add to it) and new state. */
   run(write: RunWrite, steps: () => StepInsert[]): void;
-  /** Who handled each of the chain's messages (automation_handled), written with the runs. */
-  handled(rows: { id: string; handledBy: string }[]): void;
+  /**
+   * Who handled each of the chain's messages: their claims (automation_handled), written with the
+   * runs. One already there (another chain handled the message meanwhile) undoes the batch (throws).
+   */
+  handled(rows: { id: string; orgId: string; handledBy: string }[]): void;
   /** A rule fired for a contact: its cooldown starts (automation_rule_hits), written with the runs. */
   hit(ruleId: string, contactId: string): void;
   memo<T>(key: string, load: () => Promise<T>): Promise<T>;
@@ -47,7 +50,7 @@ export function createBatch(outbound: Pick<OutboundService, 'sendMany'>): Batch 
   const sends: { orgId: string; input: SendInput; settle: (r: QueuedMessage | AppError) => void }[] = [];
   const runs: { write: RunWrite; steps: () => StepInsert[] }[] = [];
   const memos = new Map<string, Promise<unknown>>();
-  const handled: { id: string; handledBy: string }[] = [];
+  const handled: { id: string; orgId: string; handledBy: string }[] = [];
   const hits: { rule_id: string; contact_id: string }[] = [];
   return {
     handled: (rows) => void handled.push(...rows),
@@ -82,20 +85,22 @@ export function createBatch(outbound: Pick<OutboundService, 'sendMany'>): Batch 
 }
 
 /**
- * Writes advanced runs — their log rows and their states — and the chain's "handled by" marks and
- * rules' cooldowns, in one statement (each part one parameter of JSON whatever the number of rows: building thousands of
+ * Writes advanced runs — their log rows and their states — and the chain's claims and the rules'
+ * cooldowns, in one statement (each part one parameter of JSON whatever the number of rows: building thousands of
  * parameters would cost more than the statement). A run stopped by a later statement of the same
  * transaction (a rule's "stop flow") keeps its stop.
  */
 export async function writeRuns(
   tx: Tx,
   runs: { write: RunWrite; steps: () => StepInsert[] }[],
-  handled: { id: string; handledBy: string }[] = [],
+  handled: { id: string; orgId: string; handledBy: string }[] = [],
   hits: { rule_id: string; contact_id: string }[] = [],
 ) {
   if (!runs.length && !handled.length && !hits.length) return;
   const steps = runs.flatMap((r) => r.steps());
-  await tx.execute(sql`
+  const [r] = await queryRows<{ claimed: number }>(
+    tx,
+    sql`
     with steps as (
       insert into flow_run_steps (run_id, org_id, flow_id, version, node_id, node_type, outcome, input, detail, error)
       select run_id, org_id, flow_id, version, node_id, node_type, outcome, input, detail, error
@@ -131,9 +136,16 @@ export async function writeRuns(
       select distinct on (rule_id, contact_id) rule_id, contact_id, now()
       from json_to_recordset(${JSON.stringify(hits)}::json) as x(rule_id uuid, contact_id uuid)
       order by rule_id, contact_id
-      on conflict (rule_id, contact_id) do update set at = excluded.at)
-    update automation_handled h set handled_by = x.by
-    from json_to_recordset(${JSON.stringify(handled.map((r) => ({ id: r.id, by: r.handledBy })))}::json)
-      as x(id uuid, by text)
-    where h.message_id = x.id`);
+      on conflict (rule_id, contact_id) do update set at = excluded.at),
+    claims as (
+      insert into automation_handled (message_id, org_id, handled_by)
+      select id, org_id, by
+      from json_to_recordset(${JSON.stringify(handled.map((h) => ({ id: h.id, org_id: h.orgId, by: h.handledBy })))}::json)
+        as x(id uuid, org_id uuid, by text)
+      order by id
+      on conflict (message_id) do nothing returning 1)
+    select count(*)::int as claimed from claims`,
+  );
+  if ((r?.claimed ?? 0) < handled.length)
+    throw new Error('automation: a message of the batch was handled by another chain meanwhile');
 }

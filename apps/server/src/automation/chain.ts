@@ -99,7 +99,7 @@ export function createChain(deps: {
   }
 
   /**
-   * Messages of different contacts in one transaction: read and claimed together, each through the
+   * Messages of different contacts in one transaction: read together, each through the
    * chain in arrival order, what they send and the flow runs they move written at the end, all at
    * once (batch.ts). If anything fails the transaction is undone and each message is handled alone,
    * so one bad message costs the others nothing. Who handled each (null: not found or claimed).
@@ -112,7 +112,7 @@ export function createChain(deps: {
     }
     try {
       return await transaction(db, async (tx, onCommit) => {
-        const mine = await repo.claimInbound(
+        const mine = await repo.unclaimedInbound(
           tx,
           items.map((i) => i.messageId),
         );
@@ -130,7 +130,7 @@ export function createChain(deps: {
         for (const m of mine) {
           by.set(m.id, await run(tx, onCommit, m, hints.get(m.id) ?? {}, { batch, matched }));
         }
-        batch.handled([...by].map(([id, handledBy]) => ({ id, handledBy })));
+        batch.handled(mine.map((m) => ({ id: m.id, orgId: m.org_id, handledBy: by.get(m.id)! })));
         await batch.flush(tx, onCommit);
         onCommit(async () => {
           for (const [ruleId, { orgId, n }] of matched)
@@ -141,7 +141,6 @@ export function createChain(deps: {
         return items.map((i) => by.get(i.messageId) ?? null);
       });
     } catch (err) {
-      if (items.length === 1) throw err;
       log.warn(
         { err, messages: items.length },
         'automation: a batch failed; handling its messages one by one',

@@ -356,27 +356,21 @@ export async function inboundMessage(tx: Tx, messageId: string) {
 }
 
 /**
- * Claims a batch's messages and reads those this transaction claimed (as `inboundMessage`), in one
- * statement: a message another chain claimed first is left out.
+ * A batch's messages no chain has handled yet (as `inboundMessage`), in one statement. The batch
+ * claims them when it writes who handled them (batch.ts), in its last statement: a message another
+ * chain handled meanwhile makes that insert conflict, and the batch is undone.
  */
-export async function claimInbound(tx: Tx, ids: string[]) {
+export async function unclaimedInbound(tx: Tx, ids: string[]) {
   return readInbound(tx, ids, true);
 }
 
-async function readInbound(tx: Tx, ids: string[], claim: boolean) {
+async function readInbound(tx: Tx, ids: string[], unclaimed: boolean) {
   const list = [...new Set(ids)];
   const rows = await queryRows<InboundRow>(
     tx,
     sql`with picked as (
           select m.id, m.org_id from messages m where m.id = any(${sql.param(list)}::uuid[])
-        )${
-          claim
-            ? sql`, claimed as (
-          insert into automation_handled (message_id, org_id, handled_by)
-          select id, org_id, 'pending' from picked order by id
-          on conflict (message_id) do nothing returning message_id as id)`
-            : sql``
-        }
+        )
         select m.id, m.org_id, m.number_id, m.conversation_id, c.contact_id, m.direction, m.source, m.wamid, m.type,
                m.content, m.context_wamid, k.name as contact_name, k.phone as contact_phone, k.fields as contact_fields,
                (select coalesce(array_agg(t.name order by t.name), '{}') from contact_tags ct join tags t on t.id = ct.tag_id
@@ -387,7 +381,11 @@ async function readInbound(tx: Tx, ids: string[], claim: boolean) {
                    and (m2.sent_at, m2.seq) < (m.sent_at, m.seq)
                ) as first_ever
         from messages m join conversations c on c.id = m.conversation_id join contacts k on k.id = c.contact_id
-        where m.id in (select id from ${claim ? sql`claimed` : sql`picked`})`,
+        where m.id in (select id from picked)${
+          unclaimed
+            ? sql` and not exists (select 1 from automation_handled h where h.message_id = m.id)`
+            : sql``
+        }`,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return list.flatMap((id) => byId.get(id) ?? []);
