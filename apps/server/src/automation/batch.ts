@@ -1,12 +1,22 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
-import type { flowRunSteps } from '../db/schema.ts';
 import { type OnCommit, queryRows } from '../db/tx.ts';
 import type { AppError } from '../lib/errors.ts';
 import type { OutboundService, QueuedMessage, SendInput } from '../messages/service.ts';
 
 /** A flow run's log row (flow_run_steps), as the engine writes it. */
-export type StepInsert = typeof flowRunSteps.$inferInsert;
+export interface StepInsert {
+  run_id: string;
+  org_id: string;
+  flow_id: string;
+  version: number;
+  node_id: string;
+  node_type: string;
+  outcome: string;
+  input: unknown;
+  detail: string | null;
+  error: string | null;
+}
 
 /** A flow run's new state after an advance (flow_runs). */
 export interface RunWrite {
@@ -104,21 +114,7 @@ export async function writeRuns(
     with steps as (
       insert into flow_run_steps (run_id, org_id, flow_id, version, node_id, node_type, outcome, input, detail, error)
       select run_id, org_id, flow_id, version, node_id, node_type, outcome, input, detail, error
-      from json_to_recordset(${JSON.stringify(
-        steps.map((r, ord) => ({
-          ord,
-          run_id: r.runId,
-          org_id: r.orgId,
-          flow_id: r.flowId,
-          version: r.version,
-          node_id: r.nodeId,
-          node_type: r.nodeType,
-          outcome: r.outcome,
-          input: r.input ?? null,
-          detail: r.detail ?? null,
-          error: r.error ?? null,
-        })),
-      )}::json)
+      from json_to_recordset(${JSON.stringify(steps.map((r, ord) => ({ ord, ...r })))}::json)
         as x(ord int, run_id uuid, org_id uuid, flow_id uuid, version int, node_id text, node_type text, outcome text,
              input jsonb, detail text, error text)
       order by ord),

@@ -584,12 +584,12 @@ export function createFlowEngine(deps: {
     };
     const rows = () =>
       steps.map((s) => ({
-        runId: run.id,
-        orgId: run.org_id,
-        flowId: run.flow_id,
+        run_id: run.id,
+        org_id: run.org_id,
+        flow_id: run.flow_id,
         version: run.version,
-        nodeId: s.nodeId,
-        nodeType: s.nodeType,
+        node_id: s.nodeId,
+        node_type: s.nodeType,
         outcome: s.outcome,
         input: s.input ?? null,
         detail: s.detail ?? null,
