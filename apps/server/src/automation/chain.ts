@@ -242,18 +242,19 @@ export function createChain(deps: {
           const last = await repo.lastHit(tx, rule.id, m.contact_id);
           if (last && now.getTime() - last.getTime() < rule.cooldown_minutes * 60_000) continue;
         }
-        if (batch) batch.hit(rule.id, m.contact_id);
-        else await repo.recordHit(tx, rule.id, m.contact_id);
         if (inBatch) {
+          inBatch.batch.hit(rule.id, m.contact_id);
           const c = inBatch.matched.get(rule.id);
           if (c) c.n++;
           else inBatch.matched.set(rule.id, { orgId: m.org_id, n: 1 });
-        } else
+        } else {
+          await repo.recordHit(tx, rule.id, m.contact_id);
           onCommit(() =>
             repo
               .countMatch(db, m.org_id, rule.id)
               .catch((err) => log.warn({ err }, 'rule statistics not counted')),
           );
+        }
         for (const action of rule.actions) {
           await act(tx, onCommit, ctx, inbound, action, `rule "${rule.name}"`);
         }

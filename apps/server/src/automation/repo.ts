@@ -368,10 +368,7 @@ async function readInbound(tx: Tx, ids: string[], unclaimed: boolean) {
   const list = [...new Set(ids)];
   const rows = await queryRows<InboundRow>(
     tx,
-    sql`with picked as (
-          select m.id, m.org_id from messages m where m.id = any(${sql.param(list)}::uuid[])
-        )
-        select m.id, m.org_id, m.number_id, m.conversation_id, c.contact_id, m.direction, m.source, m.wamid, m.type,
+    sql`select m.id, m.org_id, m.number_id, m.conversation_id, c.contact_id, m.direction, m.source, m.wamid, m.type,
                m.content, m.context_wamid, k.name as contact_name, k.phone as contact_phone, k.fields as contact_fields,
                (select coalesce(array_agg(t.name order by t.name), '{}') from contact_tags ct join tags t on t.id = ct.tag_id
                  where ct.contact_id = k.id) as contact_tags,
@@ -381,7 +378,7 @@ async function readInbound(tx: Tx, ids: string[], unclaimed: boolean) {
                    and (m2.sent_at, m2.seq) < (m.sent_at, m.seq)
                ) as first_ever
         from messages m join conversations c on c.id = m.conversation_id join contacts k on k.id = c.contact_id
-        where m.id in (select id from picked)${
+        where m.id = any(${sql.param(list)}::uuid[])${
           unclaimed
             ? sql` and not exists (select 1 from automation_handled h where h.message_id = m.id)`
             : sql``

@@ -33,20 +33,15 @@ export async function openConversations(
 
 /** The conversation a message to this contact goes into (created when missing), and whether its window is open. */
 export async function openConversation(tx: Tx, orgId: string, numberId: string, contactId: string) {
-  const [conv] = await queryRows<{ id: string; window_open: boolean; free_entry: boolean }>(
-    tx,
-    sql`insert into conversations (org_id, number_id, contact_id) values (${orgId}, ${numberId}, ${contactId})
-        on conflict (number_id, contact_id) do update set updated_at = conversations.updated_at
-        returning id, ${windowOpen('conversations')} as window_open,
-                  coalesce(conversations.free_entry_until > now(), false) as free_entry`,
-  );
-  // `freeEntryPoint`: inside the 72 h free window a Click-to-WhatsApp referral opened.
-  return { id: conv!.id, windowOpen: conv!.window_open, freeEntryPoint: conv!.free_entry };
+  const opened = await openConversationsForSend(tx, orgId, [{ number_id: numberId, contact_id: contactId }]);
+  return opened.get(`${numberId} ${contactId}`)!;
 }
 
 /**
- * `openConversation` for many (number, contact) pairs at once (the bulk send path), locked in
- * (number, contact) order so concurrent batches take them alike.
+ * The conversations of (number, contact) pairs (created when missing), each with whether its
+ * window is open and whether it is in a free entry-point window (72 h after a Click-to-WhatsApp
+ * referral), by "number contact"; locked in (number, contact) order so concurrent batches take them
+ * alike.
  */
 export async function openConversationsForSend(
   tx: Tx,
@@ -86,13 +81,6 @@ export async function touchConversations(tx: Tx, ids: string[]) {
   await tx.execute(
     sql`update conversations set last_message_at = now(), updated_at = now()
         where id = any(${sql.param([...new Set(ids)].sort())}::uuid[])`,
-  );
-}
-
-/** A message of ours went into the conversation: its activity moves (the window does not). */
-export async function touchConversation(tx: Tx, id: string) {
-  await tx.execute(
-    sql`update conversations set last_message_at = now(), updated_at = now() where id = ${id}`,
   );
 }
 

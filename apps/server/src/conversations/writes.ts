@@ -12,6 +12,5 @@ export {
   openConversationsForSend,
   recordReferrals,
   recountConversations,
-  touchConversation,
   touchConversations,
 } from './repo.ts';

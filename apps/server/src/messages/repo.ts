@@ -123,50 +123,25 @@ export async function insertCoexistenceMessages(tx: Tx, rows: CoexistenceMessage
   );
 }
 
-/**
- * Records one outgoing message as `pending` in its conversation and puts it on the send queue
- * (people waiting: priority 0). Returns the message id.
- */
-export async function insertOutboundMessage(
-  tx: Tx,
-  orgId: string,
-  m: {
-    numberId: string;
-    conversationId: string;
-    toWaId: string;
-    content: MessageContent;
-    replyTo: string | null;
-    source: string;
-    authorUserId: string | null;
-    /** The expected cost (billing): amount null when the rate card has none. */
-    cost: { amount: number | null; currency: string | null; category: string };
-  },
-): Promise<string> {
-  const [msg] = await queryRows<{ id: string }>(
-    tx,
-    sql`insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, context_wamid,
-                              status, sent_at, source, author_user_id, cost_expected, cost_currency, cost_category)
-        values (${orgId}, ${m.numberId}, ${m.conversationId}, 'out', null, ${m.content.type}, ${JSON.stringify(m.content)}::jsonb,
-                ${m.replyTo}, 'pending', now(), ${m.source}, ${m.authorUserId}, ${m.cost.amount}, ${m.cost.currency}, ${m.cost.category})
-        returning id`,
-  );
-  await tx.execute(
-    sql`insert into send_queue (org_id, number_id, message_id, to_wa_id, content, reply_to, priority)
-        values (${orgId}, ${m.numberId}, ${msg!.id}, ${m.toWaId}, ${JSON.stringify(m.content)}::jsonb,
-                ${m.replyTo}, 0)`,
-  );
-  return msg!.id;
+/** One outgoing message to record (`insertOutboundMessages`). */
+export interface OutboundRow {
+  numberId: string;
+  conversationId: string;
+  toWaId: string;
+  content: MessageContent;
+  replyTo: string | null;
+  source: string;
+  authorUserId: string | null;
+  /** The expected cost (billing): amount null when the rate card has none. */
+  cost: { amount: number | null; currency: string | null; category: string };
 }
 
 /**
- * `insertOutboundMessage` for many messages at once (the bulk send path), in the given order (the
- * send queue keeps it). Returns the message ids in that order.
+ * Records outgoing messages as `pending` in their conversations and puts them on the send queue
+ * (people waiting: priority 0), in the given order (the send queue keeps it), in one statement.
+ * Returns the message ids in that order.
  */
-export async function insertOutboundMessages(
-  tx: Tx,
-  orgId: string,
-  ms: Parameters<typeof insertOutboundMessage>[2][],
-): Promise<string[]> {
+export async function insertOutboundMessages(tx: Tx, orgId: string, ms: OutboundRow[]): Promise<string[]> {
   const rows = ms.map((m, ord) => ({
     ord,
     number_id: m.numberId,

@@ -83,15 +83,7 @@ export function createOutboundService(deps: {
   }
 
   /** The contact for a phone, created when new (a reply to an unknown phone is a new contact). */
-  async function contactOf(tx: Db | Tx, orgId: string, to: SendInput['to']) {
-    if ('contactId' in to) {
-      const [c] = await queryRows<{ id: string; wa_id: string; country: string | null }>(
-        tx,
-        sql`select id, wa_id, country from contacts where org_id = ${orgId} and id = ${to.contactId}`,
-      );
-      if (!c) throw notFound('Contact');
-      return c;
-    }
+  async function contactOf(tx: Db | Tx, orgId: string, to: { phone: string }) {
     const [settings] = await queryRows<{ default_region: string }>(
       tx,
       sql`select default_region from org_settings where org_id = ${orgId}`,
@@ -292,7 +284,7 @@ export function createOutboundService(deps: {
     }
     for (const { input, k } of live().filter(({ input }) => 'phone' in input.to)) {
       try {
-        contacts.set(k, await contactOf(tx, orgId, input.to));
+        contacts.set(k, await contactOf(tx, orgId, input.to as { phone: string }));
       } catch (err) {
         refuse(k, err);
       }

@@ -182,26 +182,35 @@ export function createFlowEngine(deps: {
       const s = run.state.shadow ?? { name: 'Test customer', phone: null, fields: {}, tags: [] };
       return { contact: { ...s, fields: { ...s.fields }, tags: [...s.tags] }, vars: { ...run.vars } };
     }
-    const [c] = await queryRows<{
-      name: string | null;
-      phone: string | null;
-      fields: Record<string, unknown>;
-      tags: string[] | null;
-    }>(
-      tx,
-      sql`select c.name, c.phone, c.fields,
-            (select json_agg(t.name) from contact_tags ct join tags t on t.id = ct.tag_id where ct.contact_id = c.id) as tags
-          from contacts c where c.org_id = ${run.org_id} and c.id = ${run.contact_id}`,
-    );
+    const c = (await contactsOf(tx, [run])).get(run.contact_id ?? '');
     return {
-      contact: {
-        name: c?.name ?? null,
-        phone: c?.phone ?? null,
-        fields: c?.fields ?? {},
-        tags: c?.tags ?? [],
-      },
+      contact: c ?? { name: null, phone: null, fields: {}, tags: [] },
       vars: { ...run.vars },
     };
+  }
+
+  /** The contacts of these runs (name, phone, fields, tags), in one statement. */
+  async function contactsOf(tx: Tx | Db, runs: RunRow[]) {
+    const own = runs.filter((r) => !r.test && r.contact_id);
+    const ids = [...new Set(own.map((r) => r.contact_id!))];
+    const orgs = [...new Set(own.map((r) => r.org_id))];
+    const rows = ids.length
+      ? await queryRows<{
+          id: string;
+          name: string | null;
+          phone: string | null;
+          fields: Record<string, unknown> | null;
+          tags: string[] | null;
+        }>(
+          tx,
+          sql`select c.id, c.name, c.phone, c.fields,
+                (select json_agg(t.name) from contact_tags ct join tags t on t.id = ct.tag_id where ct.contact_id = c.id) as tags
+              from contacts c where c.id = any(${sql.param(ids)}::uuid[]) and c.org_id = any(${sql.param(orgs)}::uuid[])`,
+        )
+      : [];
+    return new Map(
+      rows.map((c) => [c.id, { name: c.name, phone: c.phone, fields: c.fields ?? {}, tags: c.tags ?? [] }]),
+    );
   }
 
   async function lockRun(tx: Tx, id: string): Promise<RunRow | undefined> {
@@ -843,28 +852,6 @@ export function createFlowEngine(deps: {
       }
       return rows.length;
     });
-  }
-
-  /** The contacts of these runs (name, phone, fields, tags), in one statement. */
-  async function contactsOf(tx: Tx, runs: RunRow[]) {
-    const ids = [...new Set(runs.filter((r) => !r.test && r.contact_id).map((r) => r.contact_id!))];
-    const rows = ids.length
-      ? await queryRows<{
-          id: string;
-          name: string | null;
-          phone: string | null;
-          fields: Record<string, unknown> | null;
-          tags: string[] | null;
-        }>(
-          tx,
-          sql`select c.id, c.name, c.phone, c.fields,
-                (select json_agg(t.name) from contact_tags ct join tags t on t.id = ct.tag_id where ct.contact_id = c.id) as tags
-              from contacts c where c.id = any(${sql.param(ids)}::uuid[])`,
-        )
-      : [];
-    return new Map(
-      rows.map((c) => [c.id, { name: c.name, phone: c.phone, fields: c.fields ?? {}, tags: c.tags ?? [] }]),
-    );
   }
 
   /**

@@ -45,9 +45,21 @@ export async function statusOf(
     contactId = (await contactIdOfWaId(tx, orgId, waId)) ?? null;
   }
   const row = await latestConsentEvent(tx, orgId, waId);
-  // Nothing in the ledger: an erased contact's kept opt-out still applies to the phone.
   const kept = row ? undefined : (await deps.tombstones.find(tx, orgId, [waId])).get(waId);
-  if (kept) return { state: 'opted_out', source: kept.source, at: kept.optedOutAt, contactId, waId };
+  return statusFrom(row, kept, contactId, waId);
+}
+
+/**
+ * The status from the ledger's latest event; with nothing in the ledger, an erased contact's kept
+ * opt-out still applies to the phone.
+ */
+function statusFrom(
+  row: { kind: string; source: string; created_at: string | Date } | undefined,
+  kept: { source: ConsentSource; optedOutAt: string } | undefined,
+  contactId: string | null,
+  waId: string,
+): ConsentStatus {
+  if (!row && kept) return { state: 'opted_out', source: kept.source, at: kept.optedOutAt, contactId, waId };
   return {
     state: stateOf(row?.kind),
     source: (row?.source as ConsentSource | undefined) ?? null,
@@ -94,8 +106,8 @@ function refusal(status: ConsentStatus, businessInitiated: boolean): AppError | 
 
 /**
  * `assertCanMessage` for many known contacts at once, in the sender's transaction (the bulk send
- * path): one statement (and one more for kept opt-outs, where the organisation has any). Per item, the same refusal the single
- * check throws, or null when the message may go.
+ * path): one statement (and one more for kept opt-outs, where the organisation has any). Per item,
+ * the same refusal the single check throws, or null when the message may go.
  */
 export async function checkCanMessageMany(
   deps: Pick<ConsentDeps, 'tombstones'>,
@@ -112,20 +124,9 @@ export async function checkCanMessageMany(
     found.anyKept && unheard.length
       ? await deps.tombstones.find(tx, orgId, unheard)
       : new Map<string, { source: ConsentSource; optedOutAt: string }>();
-  return items.map((i) => {
-    const row = latest.get(i.waId);
-    const t = row ? undefined : kept.get(i.waId);
-    const status: ConsentStatus = t
-      ? { state: 'opted_out', source: t.source, at: t.optedOutAt, contactId: i.contactId, waId: i.waId }
-      : {
-          state: stateOf(row?.kind),
-          source: (row?.source as ConsentSource | undefined) ?? null,
-          at: row ? new Date(row.created_at).toISOString() : null,
-          contactId: i.contactId,
-          waId: i.waId,
-        };
-    return refusal(status, i.businessInitiated);
-  });
+  return items.map((i) =>
+    refusal(statusFrom(latest.get(i.waId), kept.get(i.waId), i.contactId, i.waId), i.businessInitiated),
+  );
 }
 
 /** Consent of many WhatsApp ids at once (campaign pre-flight); ids without events are `unknown`. */
