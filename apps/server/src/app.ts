@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { aiRoutes, aiUploadRoutes } from './ai/routes.ts';
 import { registerApiDocs } from './api-docs.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
@@ -148,6 +149,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(billingRoutes({ billing: services.billing }));
   await app.register(flowRoutes({ flows: services.flows }));
+  await app.register(
+    aiRoutes({ ai: services.ai, knowledge: services.knowledge, replies: services.aiReplies }),
+  );
+  await app.register(aiUploadRoutes({ knowledge: services.knowledge }));
   await app.register(
     automationRoutes({
       rules: services.automationRules,

@@ -164,6 +164,13 @@ const schema = z.object({
     .describe(
       'Graph API version used for every call (/healthz warns within 90 days of its end: whatsapp/graph-versions.ts).',
     ),
+  AI_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(120_000)
+    .default(25_000)
+    .describe('Timeout of one attempt of a language-model call (AI replies; at most one retry).'),
   META_HTTP_TIMEOUT_MS: z.coerce
     .number()
     .int()

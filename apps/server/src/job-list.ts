@@ -1,3 +1,5 @@
+import { labelMessage } from './ai/label.job.ts';
+import type { AiReplies } from './ai/replies.ts';
 import type { Chain } from './automation/chain.ts';
 import { sweepAutomation } from './automation/sweep.job.ts';
 import type { CampaignService } from './campaigns/service.ts';
@@ -39,6 +41,7 @@ export interface JobServices {
   contactImports: ContactImportService;
   retention: RetentionService;
   automationChain: Chain;
+  aiReplies: AiReplies;
 }
 
 /** Every job and cron job of the product, each with what it declared it uses. */
@@ -56,6 +59,7 @@ export function jobList(s: JobServices): BoundJob[] {
     bindJob(syncTemplates, { templates }),
     bindJob(syncAllTemplates, { templates, jobs }),
     bindJob(startDueCampaigns, { campaigns }),
+    bindJob(labelMessage, { replies: s.aiReplies }),
     bindJob(importContactFile, { contactImports: s.contactImports }),
     bindJob(purgeImportUploads, { contactImports: s.contactImports }),
     bindJob(purgeRetention, { retention }),

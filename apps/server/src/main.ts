@@ -93,6 +93,8 @@ export async function startServer(
     if (config.ROLE !== 'api' && config.SEND_WORKER === 'on') services.sender.start();
     // Flow runs' waits and delays: the due sweep (SKIP LOCKED) in every worker process.
     if (config.ROLE !== 'api') services.flowEngine.start();
+    // AI auto replies due after their debounce: the pending rows are the truth, swept by every worker.
+    if (config.ROLE !== 'api') services.aiReplies.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -143,6 +145,7 @@ export async function startServer(
           await services.automationChain.idle();
           await services.sender.stop();
           await services.flowEngine.stop();
+          await services.aiReplies.stop();
           await services.jobs.stop();
           await database.close();
         })();

@@ -1,3 +1,4 @@
+import type { LabelQueue } from './ai/labels.ts';
 import type { Chain } from './automation/chain.ts';
 import type { CampaignService } from './campaigns/service.ts';
 import type { ConsentService } from './contacts/consent.ts';
@@ -25,6 +26,7 @@ export interface ReactionDeps {
   inbound: Pick<InboundService, 'forgetWebhookSecrets'>;
   notifications: Pick<NotificationService, 'notifyRole'>;
   automation: Pick<Chain, 'enqueue'>;
+  aiLabels: Pick<LabelQueue, 'queue'>;
 }
 
 /**
@@ -65,6 +67,9 @@ export function addReactions(domainEvents: Pick<DomainEvents, 'on'>, s: Reaction
     }),
   );
   on('message.received', 'queue the message for the automation chain', (e) => s.automation.enqueue(e));
+  on('message.received', 'queue the message for its intent label (when the organisation labels)', (e) =>
+    s.aiLabels.queue(e),
+  );
   on('sender.woke', 'queue the next chunk of the running campaigns', () => s.campaigns.feed());
 }
 

@@ -1,4 +1,9 @@
 import { join } from 'node:path';
+import { createKnowledgeService } from './ai/knowledge.ts';
+import { createLabelQueue } from './ai/labels.ts';
+import { createAiProvider } from './ai/providers.ts';
+import { createAiReplies } from './ai/replies.ts';
+import { createAiService } from './ai/service.ts';
 import { createAuditService } from './audit/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
 import { createAuthService } from './auth/service.ts';
@@ -275,6 +280,32 @@ export function createServices(deps: {
     newBatch: () => createBatch(outbound),
   });
   const flows = createFlowService({ db, engine: flowEngine });
+  // AI replies (docs/ai.md): the model behind one seam, the knowledge base, auto mode's replies
+  // (the chain's last step), suggestions, labels and summaries.
+  const ai = createAiService({
+    db,
+    log,
+    box,
+    guard: urlGuard,
+    notifications,
+    timeoutMs: config.AI_TIMEOUT_MS,
+    providerOf: (cfg) => createAiProvider(cfg, { guard: urlGuard }),
+  });
+  const knowledge = createKnowledgeService({ db });
+  const aiReplies = createAiReplies({
+    db,
+    log,
+    ai,
+    knowledge,
+    outbound,
+    conversations,
+    publish: async (orgId, conversationId) => {
+      await events.publish(orgId, [
+        { type: 'conversation.updated', data: { conversation_id: conversationId, fields: ['ai'] } },
+      ]);
+    },
+  });
+  const aiLabels = createLabelQueue({ ai, jobs });
   const automationChain = createChain({
     db,
     log,
@@ -282,6 +313,7 @@ export function createServices(deps: {
     hours: businessHours,
     consent,
     flows: flowEngine.control,
+    aiReply: aiReplies.chainStep,
     newBatch: () => createBatch(outbound),
   });
 
@@ -296,6 +328,7 @@ export function createServices(deps: {
     inbound,
     notifications,
     automation: automationChain,
+    aiLabels,
   });
 
   const services = {
@@ -338,6 +371,10 @@ export function createServices(deps: {
     automationChain,
     flowEngine,
     flows,
+    ai,
+    knowledge,
+    aiReplies,
+    aiLabels,
   };
   jobs.register(jobList(services));
   return services;

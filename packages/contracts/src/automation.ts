@@ -158,7 +158,7 @@ export const ChainStep = z.object({
   why: z.string(),
 });
 export const ChainTestResult = z.object({
-  handled_by: z.enum(['consent', 'waiting_run', 'rule', 'flow_trigger', 'hours', 'nothing']),
+  handled_by: z.enum(['consent', 'waiting_run', 'rule', 'flow_trigger', 'hours', 'ai', 'nothing']),
   steps: z.array(ChainStep),
   /** The actions that would run, in order. */
   actions: z.array(AutomationAction),

@@ -35,6 +35,10 @@ export const PERMISSIONS = {
   'conversations.manage': 'manager',
   'automation.read': 'viewer',
   'automation.manage': 'manager',
+  /** The organisation's model, key and budget, each number's AI mode and prompt, the AI call log. */
+  'ai.manage': 'admin',
+  /** The knowledge base the AI replies are grounded in. */
+  'ai.knowledge': 'manager',
   'reports.read': 'viewer',
   'integrations.manage': 'admin',
   'audit.read': 'admin',

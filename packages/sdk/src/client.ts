@@ -1,5 +1,10 @@
 import {
   type AcceptInvitationBody,
+  AiCallList,
+  AiSettings,
+  AiSuggestion,
+  AiSummary,
+  AiTestResult,
   AuditPage,
   type AuditQuery,
   BillingOverview,
@@ -24,11 +29,13 @@ import {
   ContactSettings,
   type ContactSettingsPatch,
   Conversation,
+  ConversationAi,
   ConversationPage,
   type CreateCampaignBody,
   type CreateContactBody,
   CreatedInvitation,
   type CreateFieldBody,
+  type CreateKnowledgeBody,
   type CreateNumberBody,
   type CreateSegmentBody,
   type CreateTagBody,
@@ -65,6 +72,10 @@ import {
   InvitationLookup,
   JobPage,
   type JobState,
+  KnowledgeDoc,
+  KnowledgeDocFull,
+  KnowledgeList,
+  KnowledgeSearchResult,
   LoginResult,
   Me,
   Member,
@@ -73,6 +84,8 @@ import {
   Note,
   NoteList,
   NotificationPage,
+  NumberAi,
+  NumberAiList,
   NumberDeletionCounts,
   NumberPortfolio,
   NumberTestResult,
@@ -111,9 +124,12 @@ import {
   TimelinePage,
   TypingResult,
   UnreadCount,
+  type UpdateAiSettingsBody,
   type UpdateBillingCapsBody,
   type UpdateContactBody,
   type UpdateFieldBody,
+  type UpdateKnowledgeBody,
+  type UpdateNumberAiBody,
   type UpdateNumberBody,
   type UpdateSegmentBody,
   type UpdateTagBody,
@@ -270,7 +286,95 @@ export function createClient(opts: ClientOptions = {}) {
       consent: o.consent,
       segment_id: o.segment_id,
     })}`;
+  /** Reads an NDJSON stream line by line. */
+  async function* ndjson(res: Response): AsyncGenerator<Record<string, unknown>> {
+    const reader = res.body?.getReader();
+    if (!reader) return;
+    const dec = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (line) yield JSON.parse(line) as Record<string, unknown>;
+        nl = buf.indexOf('\n');
+      }
+    }
+    if (buf.trim()) yield JSON.parse(buf) as Record<string, unknown>;
+  }
+
   return {
+    ai: {
+      /** @example const s = await api.ai.settings() */
+      settings: () => call(AiSettings, 'GET', '/api/v1/ai/settings'),
+      /** The key is sealed at rest and never returned; omit `api_key` to keep it, null to remove it. */
+      updateSettings: (body: z.input<typeof UpdateAiSettingsBody>) =>
+        call(AiSettings, 'PATCH', '/api/v1/ai/settings', body),
+      /** One tiny call with the stored settings. */
+      test: () => call(AiTestResult, 'POST', '/api/v1/ai/settings/test'),
+      numbers: () => call(NumberAiList, 'GET', '/api/v1/ai/numbers'),
+      /** @example await api.ai.updateNumber(id, { mode: 'auto', system_prompt: 'You answer for Acme Bakery.' }) */
+      updateNumber: (numberId: string, body: z.input<typeof UpdateNumberAiBody>) =>
+        call(NumberAi, 'PATCH', `/api/v1/ai/numbers/${q(numberId)}`, body),
+      calls: (o: { purpose?: string; outcome?: string; cursor?: string; limit?: number } = {}) =>
+        call(AiCallList, 'GET', `/api/v1/ai/calls${query(o)}`),
+      /** The call log as CSV, streamed. */
+      exportCalls: (o: { purpose?: string; outcome?: string } = {}) =>
+        download(`/api/v1/ai/calls.csv${query(o)}`),
+      knowledge: {
+        list: () => call(KnowledgeList, 'GET', '/api/v1/ai/knowledge'),
+        get: (id: string) => call(KnowledgeDocFull, 'GET', `/api/v1/ai/knowledge/${q(id)}`),
+        create: (body: z.input<typeof CreateKnowledgeBody>) =>
+          call(KnowledgeDoc, 'POST', '/api/v1/ai/knowledge', body),
+        update: (id: string, body: z.input<typeof UpdateKnowledgeBody>) =>
+          call(KnowledgeDoc, 'PATCH', `/api/v1/ai/knowledge/${q(id)}`, body),
+        remove: (id: string) => call(Ok, 'DELETE', `/api/v1/ai/knowledge/${q(id)}`),
+        /** A text, Markdown, PDF or DOCX file. */
+        upload: (file: Blob, filename: string, o: { title?: string; number_id?: string } = {}) =>
+          call(
+            KnowledgeDoc,
+            'POST',
+            `/api/v1/ai/knowledge/upload${query({ filename, ...o })}`,
+            file,
+            file.type || 'application/octet-stream',
+          ),
+        search: (q2: string, numberId?: string) =>
+          call(
+            KnowledgeSearchResult,
+            'GET',
+            `/api/v1/ai/knowledge/search${query({ q: q2, number_id: numberId })}`,
+          ),
+      },
+      /** A conversation's AI: mode, hand-over, replies' sources, labels. */
+      conversation: (id: string) => call(ConversationAi, 'GET', `/api/v1/conversations/${q(id)}/ai`),
+      takeOver: (id: string) => call(ConversationAi, 'POST', `/api/v1/conversations/${q(id)}/ai/take-over`),
+      handBack: (id: string) => call(ConversationAi, 'POST', `/api/v1/conversations/${q(id)}/ai/hand-back`),
+      summary: (id: string) => call(AiSummary, 'POST', `/api/v1/conversations/${q(id)}/ai/summary`),
+      /**
+       * A draft reply, streamed: `onDelta` gets each piece as it is written; resolves with the whole.
+       * @example const s = await api.ai.suggest(id, (d) => setDraft((t) => t + d))
+       */
+      suggest: async (id: string, onDelta: (text: string) => void) => {
+        const res = await request('POST', `/api/v1/conversations/${q(id)}/ai/suggest`);
+        let final: z.infer<typeof AiSuggestion> & { handover: boolean } = {
+          text: '',
+          sources: [],
+          handover: false,
+        };
+        for await (const l of ndjson(res)) {
+          if (typeof l.delta === 'string') onDelta(l.delta);
+          else if (l.error) {
+            const e = l.error as { code?: string; message?: string };
+            throw new ApiError(502, e.code ?? 'UNAVAILABLE', e.message ?? 'No suggestion');
+          } else if (l.done) final = { ...AiSuggestion.parse(l), handover: l.handover === true };
+        }
+        return final;
+      },
+    },
     automation: {
       rules: {
         /** By priority (lower first), with match statistics. @example const { data } = await api.automation.rules.list() */

@@ -35,7 +35,14 @@ export interface ChatResult {
 }
 
 /** Why a call failed, in the terms the caller acts on (retry, open the breaker, tell the admin). */
-export type AiErrorKind = 'timeout' | 'rate_limited' | 'auth' | 'bad_request' | 'server' | 'network' | 'refused_url';
+export type AiErrorKind =
+  | 'timeout'
+  | 'rate_limited'
+  | 'auth'
+  | 'bad_request'
+  | 'server'
+  | 'network'
+  | 'refused_url';
 
 export class AiProviderError extends Error {
   constructor(

@@ -24,8 +24,8 @@ export const SWEEP_MINUTES = 15;
 export const PURGE_HANDLED_HOURS = 48;
 
 /**
- * (f) AI replies (a later issue) plug in here: called last, for a message nothing else handled;
- * true when it handled it. Not wired today.
+ * (f) AI replies (ai/replies.ts `chainStep`): called last, for a message nothing else handled, in
+ * the chain's transaction; true when it took the message (auto mode).
  */
 export type AiReplyHook = (tx: Tx, onCommit: OnCommit, m: InboundForFlows) => Promise<boolean>;
 
@@ -56,7 +56,7 @@ const describe = (m: { kind: string; patterns: string[] }) =>
 /**
  * The order in which an inbound customer message is handled (docs/automation.md), exactly once:
  * STOP/START → a flow run waiting for the contact's reply → keyword rules by priority → flow
- * triggers → business hours (welcome, out-of-office) → AI replies (a later issue) → nothing.
+ * triggers → business hours (welcome, out-of-office) → AI replies (auto mode) → nothing.
  *
  * `enqueue` (the `message.received` reaction) hands the message to an in-process queue and
  * returns: at most `concurrency` messages at once, one contact's in arrival order. `handle` claims
@@ -318,8 +318,8 @@ export function createChain(deps: {
       if (replied) return 'hours';
     }
 
-    // (f) AI replies: the hook point for the later issue.
-    if (deps.aiReply && (await deps.aiReply(tx, onCommit, inbound))) return 'nothing';
+    // (f) AI replies (ai/replies.ts): auto mode takes a text nothing else handled.
+    if (deps.aiReply && (await deps.aiReply(tx, onCommit, inbound))) return 'ai';
 
     return continued ? 'rule' : 'nothing';
   }

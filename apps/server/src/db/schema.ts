@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   date,
   index,
   integer,
@@ -1341,4 +1342,193 @@ export const flowRunSteps = pgTable(
     index('flow_run_steps_run_idx').on(t.runId, t.id),
     index('flow_run_steps_flow_idx').on(t.flowId, t.version, t.nodeId),
   ],
+);
+
+// ------------------------------------------------------------------ AI replies (issue 23): ai/
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** The organisation's model: provider, sealed key, budget, limits, labels. One row per organisation. */
+export const aiSettings = pgTable('ai_settings', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: 'cascade' }),
+  /** openai | anthropic | openai_compatible */
+  provider: text('provider').notNull().default('openai'),
+  model: text('model').notNull().default('gpt-4o-mini'),
+  baseUrl: text('base_url'),
+  /** The API key sealed like number tokens (lib/secret-box.ts); never returned. */
+  apiKeySealed: text('api_key_sealed'),
+  apiKeyHint: text('api_key_hint'),
+  /** Tokens a day (organisation's timezone), input + output; null: no budget. */
+  dailyTokenBudget: integer('daily_token_budget'),
+  /** Price per million tokens, in `currency`, for the cost shown in the log. */
+  priceInputPerMtok: numeric('price_input_per_mtok', { precision: 12, scale: 4 }).notNull().default('0'),
+  priceOutputPerMtok: numeric('price_output_per_mtok', { precision: 12, scale: 4 }).notNull().default('0'),
+  currency: text('currency').notNull().default('USD'),
+  /** AI replies a customer gets for life, across all numbers. */
+  maxRepliesPerContact: integer('max_replies_per_contact').notNull().default(40),
+  /** Messages within this many seconds get one reply. */
+  debounceSeconds: integer('debounce_seconds').notNull().default(4),
+  handoverKeywords: text('handover_keywords').array().notNull().default(sql`'{agent,human}'::text[]`),
+  /** Where a handed-over conversation goes: a team's round-robin, or the organisation's (null). */
+  handoverTeamId: uuid('handover_team_id'),
+  replyMaxChars: integer('reply_max_chars').notNull().default(700),
+  labelsEnabled: boolean('labels_enabled').notNull().default(true),
+  labels: text('labels')
+    .array()
+    .notNull()
+    .default(sql`'{question,order status,complaint,sales lead,spam,other}'::text[]`),
+  /** Text search configuration of the knowledge base (simple, english, spanish, …). */
+  searchLanguage: text('search_language').notNull().default('simple'),
+  /** The circuit breaker, shared by every process: failures in a row, and closed again at. */
+  failuresInRow: integer('failures_in_row').notNull().default(0),
+  breakerOpenUntil: timestamp('breaker_open_until', { withTimezone: true }),
+  /** The day (org timezone) the 80 % budget notice was sent. */
+  budgetNoticeOn: date('budget_notice_on'),
+  updatedAt: updatedAt(),
+});
+
+/** A number's AI mode and system prompt. No row: off. */
+export const aiNumberSettings = pgTable('ai_number_settings', {
+  numberId: uuid('number_id')
+    .primaryKey()
+    .references(() => numbers.id, { onDelete: 'cascade' }),
+  orgId: orgRef(),
+  /** off | suggest | auto */
+  mode: text('mode').notNull().default('off'),
+  systemPrompt: text('system_prompt').notNull().default(''),
+  updatedAt: updatedAt(),
+});
+
+/** A knowledge entry written in the dashboard or a document uploaded; its text is in chunks. */
+export const aiKnowledgeDocs = pgTable(
+  'ai_knowledge_docs',
+  {
+    id: id(),
+    orgId: orgRef(),
+    /** Null: every number of the organisation. */
+    numberId: uuid('number_id').references(() => numbers.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    /** entry | text | markdown | pdf | docx */
+    format: text('format').notNull(),
+    filename: text('filename'),
+    body: text('body').notNull(),
+    chars: integer('chars').notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('ai_knowledge_docs_org_idx').on(t.orgId, t.createdAt)],
+);
+
+export const aiKnowledgeChunks = pgTable(
+  'ai_knowledge_chunks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    docId: uuid('doc_id')
+      .notNull()
+      .references(() => aiKnowledgeDocs.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    numberId: uuid('number_id'),
+    ord: integer('ord').notNull(),
+    heading: text('heading'),
+    text: text('text').notNull(),
+    tsv: tsvector('tsv').notNull(),
+  },
+  (t) => [
+    index('ai_knowledge_chunks_tsv_idx').using('gin', t.tsv),
+    index('ai_knowledge_chunks_org_idx').on(t.orgId, t.docId),
+  ],
+);
+
+/** Every model call: what for, tokens, latency, outcome and cost (Settings → AI log). */
+export const aiCalls = pgTable(
+  'ai_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    numberId: uuid('number_id'),
+    conversationId: uuid('conversation_id'),
+    contactId: uuid('contact_id'),
+    /** The customer message it answered or labelled; the reply it sent. */
+    messageId: uuid('message_id'),
+    replyMessageId: uuid('reply_message_id'),
+    /** reply | suggest | label | summary | test */
+    purpose: text('purpose').notNull(),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    latencyMs: integer('latency_ms'),
+    /** ok | error | handover | skipped */
+    outcome: text('outcome').notNull(),
+    detail: text('detail'),
+    cost: numeric('cost', { precision: 14, scale: 6 }).notNull().default('0'),
+    currency: text('currency').notNull().default('USD'),
+    /** Knowledge passages given to the model: [{ doc_id, title, chunk_id }]. */
+    sources: jsonb('sources'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('ai_calls_org_at_idx').on(t.orgId, t.at), index('ai_calls_reply_idx').on(t.replyMessageId)],
+);
+
+/** A conversation's AI state: handed over to people (AI silent) until an agent hands it back. */
+export const aiConversations = pgTable('ai_conversations', {
+  conversationId: uuid('conversation_id')
+    .primaryKey()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  orgId: orgRef(),
+  handedOverAt: timestamp('handed_over_at', { withTimezone: true }),
+  /** keyword | model | agent | limit */
+  handoverReason: text('handover_reason'),
+  updatedAt: updatedAt(),
+});
+
+/** AI replies a contact got, for life (the limit counts across numbers and survives retention). */
+export const aiContactReplies = pgTable('ai_contact_replies', {
+  contactId: uuid('contact_id')
+    .primaryKey()
+    .references(() => contacts.id, { onDelete: 'cascade' }),
+  orgId: orgRef(),
+  replies: integer('replies').notNull().default(0),
+});
+
+/**
+ * The durable debounce: a conversation whose customer wrote and awaits an AI reply at `due_at`
+ * (pushed back by each new message). The worker's sweep leases due rows; the reply's transaction
+ * deletes the row, so each burst is answered once even across crashes.
+ */
+export const aiPendingReplies = pgTable(
+  'ai_pending_replies',
+  {
+    conversationId: uuid('conversation_id')
+      .primaryKey()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    numberId: uuid('number_id').notNull(),
+    contactId: uuid('contact_id').notNull(),
+    /** The newest customer message of the burst. */
+    messageId: uuid('message_id').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [index('ai_pending_replies_due_idx').on(t.dueAt)],
+);
+
+/** Intent labels of customers' messages (filterable in the inbox). */
+export const aiMessageLabels = pgTable(
+  'ai_message_labels',
+  {
+    messageId: uuid('message_id')
+      .primaryKey()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    orgId: orgRef(),
+    conversationId: uuid('conversation_id').notNull(),
+    label: text('label').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('ai_message_labels_conv_idx').on(t.conversationId, t.label)],
 );

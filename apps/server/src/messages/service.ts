@@ -20,7 +20,7 @@ type OnCommit = (f: () => unknown) => void;
 /** Why an authentication template is refused to a customer known only by their BSUID (409 details, campaign skip reason). */
 export const BSUID_AUTHENTICATION = 'authentication_template_needs_phone';
 
-export type OutboundSource = 'inbox' | 'api' | 'automation' | 'system';
+export type OutboundSource = 'inbox' | 'api' | 'automation' | 'ai' | 'system';
 
 export interface SendInput {
   numberId: string;

@@ -398,6 +398,7 @@ const STEP_LABELS: Record<ChainTestResult['handled_by'], string> = {
   rule: 'Keyword rule',
   flow_trigger: 'Flow trigger',
   hours: 'Business hours',
+  ai: 'AI reply (auto mode)',
   nothing: 'Nothing',
 };
 const OUTCOME_TONE = { handled: 'green', skipped: 'slate', continued: 'sky' } as const;
