@@ -22,6 +22,7 @@ export interface ChatRequest {
   temperature?: number;
   /** Called with each piece of text as it arrives; when given, the call streams. */
   onDelta?: (text: string) => void;
+  /** Aborting rejects the call with the signal's reason (as fetch does), not an `AiProviderError`. */
   signal?: AbortSignal;
 }
 
@@ -35,7 +36,14 @@ export interface ChatResult {
 }
 
 /** Why a call failed, in the terms the caller acts on (retry, open the breaker, tell the admin). */
-export type AiErrorKind = 'timeout' | 'rate_limited' | 'auth' | 'bad_request' | 'server' | 'network' | 'refused_url';
+export type AiErrorKind =
+  | 'timeout'
+  | 'rate_limited'
+  | 'auth'
+  | 'bad_request'
+  | 'server'
+  | 'network'
+  | 'refused_url';
 
 export class AiProviderError extends Error {
   constructor(
