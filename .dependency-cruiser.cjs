@@ -100,6 +100,13 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'fake-llm-imports-no-app',
+      severity: 'error',
+      comment: 'The fake LLM stands alone (it plays OpenAI and Anthropic): nothing from apps/.',
+      from: { path: '^packages/fake-llm/', pathNot: TEST },
+      to: { path: '^apps/' },
+    },
+    {
       name: 'contracts-import-only-zod',
       severity: 'error',
       comment: 'Contracts are shared by server, sdk, web and cli: zod and themselves only.',

@@ -22,6 +22,7 @@ export interface ChatRequest {
   temperature?: number;
   /** Called with each piece of text as it arrives; when given, the call streams. */
   onDelta?: (text: string) => void;
+  /** Aborting rejects the call with the signal's reason (as fetch does), not an `AiProviderError`. */
   signal?: AbortSignal;
 }
 

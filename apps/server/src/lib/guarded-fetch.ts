@@ -47,19 +47,18 @@ type LookupCallback = (
 ) => void;
 
 /**
- * A fetch for URLs from outside; one keep-alive pool per helper.
+ * An undici Agent whose connections resolve through the guard: the address checked is the address
+ * connected to. Host names only — net/tls skip the lookup for IP literals, so a caller checks those
+ * with `guard.precheck` before the request.
  *
- * @example
- * const fetchOut = createGuardedFetch(createUrlGuard({ allowPrivate: config.FETCH_ALLOW_PRIVATE }));
- * const res = await fetchOut('https://hooks.example.com/in', { method: 'POST', body: '{}' });
+ * @example const dispatcher = createGuardedDispatcher(guard); await fetch(url, { dispatcher });
  */
-export function createGuardedFetch(guard: UrlGuard, o: { connections?: number } = {}): GuardedFetch {
-  const agent = new Agent({
+export function createGuardedDispatcher(guard: UrlGuard, o: { connections?: number } = {}): Agent {
+  return new Agent({
     connections: o.connections ?? 16,
     keepAliveTimeout: 10_000,
     connect: {
       timeout: 10_000,
-      // net/tls call this for host names (not for IP literals: those are checked before the request).
       lookup(hostname: string, options: { all?: boolean }, callback: LookupCallback) {
         guard.resolveForConnect(hostname).then(
           (addresses) => {
@@ -71,6 +70,17 @@ export function createGuardedFetch(guard: UrlGuard, o: { connections?: number } 
       },
     },
   });
+}
+
+/**
+ * A fetch for URLs from outside; one keep-alive pool per helper.
+ *
+ * @example
+ * const fetchOut = createGuardedFetch(createUrlGuard({ allowPrivate: config.FETCH_ALLOW_PRIVATE }));
+ * const res = await fetchOut('https://hooks.example.com/in', { method: 'POST', body: '{}' });
+ */
+export function createGuardedFetch(guard: UrlGuard, o: { connections?: number } = {}): GuardedFetch {
+  const agent = createGuardedDispatcher(guard, o);
 
   async function guardedFetch(raw: string, init: GuardedRequest = {}): Promise<GuardedResponse> {
     const maxRedirects = init.maxRedirects ?? 3;
@@ -138,7 +148,7 @@ export function createGuardedFetch(guard: UrlGuard, o: { connections?: number } 
 }
 
 /** The guard's refusal inside a connection error (undici may wrap what the lookup threw). */
-function refusalIn(err: unknown): UrlRefusedError | undefined {
+export function refusalIn(err: unknown): UrlRefusedError | undefined {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof UrlRefusedError) return e;
   }
