@@ -491,6 +491,11 @@ export function createAiReplies(deps: {
     return { text: r.result.text.trim().slice(0, 2000) };
   }
 
-  return { chainStep, reply, sweepOnce, start, stop, label, suggest, summarise, setHandedOver };
+  /** Resolves when the replies this process is generating are done (tests, shutdown). */
+  async function idle() {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+  }
+
+  return { chainStep, reply, sweepOnce, idle, start, stop, label, suggest, summarise, setHandedOver };
 }
 export type AiReplies = ReturnType<typeof createAiReplies>;

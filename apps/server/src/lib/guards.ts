@@ -28,6 +28,7 @@ export function trustProxyOf(setting: string): boolean | string[] | ((addr: stri
  */
 export const RAW_BODY_ROUTES = new Set([
   'POST /api/v1/conversations/:id/media',
+  'POST /api/v1/ai/knowledge/upload',
   'POST /api/v1/contacts/imports',
   'POST /api/v1/campaigns/audience-files',
   'POST /webhooks/whatsapp',
