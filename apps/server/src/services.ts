@@ -282,6 +282,8 @@ export function createServices(deps: {
   const flows = createFlowService({ db, engine: flowEngine });
   // AI replies (docs/ai.md): the model behind one seam, the knowledge base, auto mode's replies
   // (the chain's last step), suggestions, labels and summaries.
+  // The sandbox's fake model listens on 127.0.0.1; only a base URL the process started itself uses this guard.
+  const localGuard = createUrlGuard({ allowPrivate: ['127.0.0.1'] });
   const ai = createAiService({
     db,
     log,
@@ -289,7 +291,7 @@ export function createServices(deps: {
     guard: urlGuard,
     notifications,
     timeoutMs: config.AI_TIMEOUT_MS,
-    providerOf: (cfg) => createAiProvider(cfg, { guard: urlGuard }),
+    providerOf: (cfg, trusted) => createAiProvider(cfg, { guard: trusted ? localGuard : urlGuard }),
   });
   const knowledge = createKnowledgeService({ db });
   const aiReplies = createAiReplies({
@@ -314,6 +316,7 @@ export function createServices(deps: {
     consent,
     flows: flowEngine.control,
     aiReply: aiReplies.chainStep,
+    aiPreview: aiReplies.preview,
     newBatch: () => createBatch(outbound),
   });
 

@@ -149,7 +149,7 @@ export const ChainTestBody = z.strictObject({
   at: IsoDate.optional(),
 });
 export const ChainStep = z.object({
-  step: z.enum(['consent', 'waiting_run', 'rule', 'flow_trigger', 'hours', 'nothing']),
+  step: z.enum(['consent', 'waiting_run', 'rule', 'flow_trigger', 'hours', 'ai', 'nothing']),
   /** The rule, flow or schedule considered. */
   id: Uuid.nullable(),
   name: z.string().nullable(),

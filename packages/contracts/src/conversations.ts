@@ -61,6 +61,8 @@ export const ConversationQuery = z.strictObject({
   number_id: Uuid.optional(),
   status: ConversationStatus.optional(),
   tag_id: Uuid.optional(),
+  /** Conversations with a customer message the AI labelled so (Settings → AI labels). */
+  label: z.string().trim().min(1).max(40).optional(),
   /** Only conversations with messages the signed-in agent has not read. */
   unread: z.enum(['true', 'false']).optional(),
   /** Contact name or phone, or words in the messages. */

@@ -476,6 +476,8 @@ export function createClient(opts: ClientOptions = {}) {
           number_id?: string;
           status?: string;
           tag_id?: string;
+          /** An AI intent label on one of the customer's messages. */
+          label?: string;
           unread?: boolean;
           search?: string;
           before?: string;

@@ -263,6 +263,12 @@ describe(`auto mode on ${settings.backend}`, () => {
     const reply = (await calls('reply')).find((x) => x.outcome === 'ok')!;
     expect(reply.input_tokens).toBeGreaterThan(0);
     expect(reply.cost).toBeGreaterThan(0);
+    // The automation test box shows the step.
+    const box = (
+      await owner.post('/api/v1/automation/test', { text: 'do you have sourdough', number_id: numberId })
+    ).json();
+    expect(box.handled_by).toBe('ai');
+    expect(box.steps.at(-1)).toMatchObject({ step: 'ai', outcome: 'handled' });
     // What the model was sent: our rules and the knowledge in the system text, the customer in a user turn.
     const call = llm.calls().find((x) => x.system.includes('<knowledge>'))!;
     expect(call.system).toContain('You answer for Acme Bakery');
@@ -451,6 +457,12 @@ describe(`assist on ${settings.backend}`, () => {
     );
     expect(await replies().label(t.orgId, m!.id)).toBe('order status');
     expect((await agent.get(`/api/v1/conversations/${c}/ai`)).json().labels[m!.id]).toBe('order status');
+    // The inbox filters by it.
+    const filtered = (await agent.get('/api/v1/conversations?label=order%20status')).json().data as {
+      id: string;
+    }[];
+    expect(filtered.map((x) => x.id)).toEqual([c]);
+    expect((await agent.get('/api/v1/conversations?label=complaint')).json().data).toEqual([]);
     // Suggest mode sends nothing by itself.
     await sweep();
     expect(await aiSent(40)).toEqual([]);

@@ -12,6 +12,30 @@ import * as repo from './repo.ts';
 /** Upload limit of one document (its text may hold at most 2,000,000 characters). */
 export const KNOWLEDGE_MAX_BYTES = 10 * 1024 * 1024;
 
+/** What the sandbox tea shop's AI knows (its simulated customers ask about orders, prices, delivery, pickup). */
+const SANDBOX_KNOWLEDGE = [
+  {
+    title: 'Delivery and tracking',
+    body: 'Orders ship within two working days and delivery takes two to four days. Once your order ships we send a tracking link in this chat. You can change the delivery address or the delivery day until the order ships: just tell us the new one.',
+  },
+  {
+    title: 'Prices, discounts and shipping',
+    body: 'The tea gift box costs 29 euros. Buying 10 or more gives a 10 % discount. Shipping costs 4.90 euros and is free above 50 euros, to any city in the country. Our full price list is on our website.',
+  },
+  {
+    title: 'Payment',
+    body: 'You can pay by card through the payment link we send, by bank transfer, or in cash when you collect your order.',
+  },
+  {
+    title: 'Pickup and opening hours',
+    body: 'The shop is open Monday to Saturday from 9:00 to 18:00 and closes on Sundays. Orders are ready for pickup the next working day; bring your order number.',
+  },
+  {
+    title: 'Returns, refunds and replacements',
+    body: 'If an item arrives damaged or wrong, send us a photo and your order number: we send a replacement or a refund within 5 working days. Unopened items can be returned within 30 days.',
+  },
+];
+
 const docView = (d: repo.DocRow): z.infer<typeof KnowledgeDoc> => ({
   id: d.id,
   number_id: d.number_id,
@@ -158,6 +182,25 @@ export function createKnowledgeService(deps: { db: Db }) {
     return repo.searchChunks(db, orgId, numberId, s.search_language, searchWords(text), limit);
   }
 
-  return { create, upload, update, remove, get, list, search };
+  /** The sandbox shop's knowledge, when the organisation has none (a fresh install). */
+  async function seedSandbox(orgId: string) {
+    if (await repo.hasDocs(db, orgId)) return;
+    const s = await repo.settingsOf(db, orgId);
+    await transaction(db, async (tx) => {
+      for (const e of SANDBOX_KNOWLEDGE) {
+        const id = await repo.insertDoc(tx, orgId, {
+          numberId: null,
+          title: e.title,
+          format: 'entry',
+          filename: null,
+          body: e.body,
+          createdBy: null,
+        });
+        await repo.replaceChunks(tx, orgId, id, null, s.search_language, chunkText(e.body));
+      }
+    });
+  }
+
+  return { create, upload, update, remove, get, list, search, seedSandbox };
 }
 export type KnowledgeService = ReturnType<typeof createKnowledgeService>;

@@ -135,6 +135,24 @@ export function createAiReplies(deps: {
     return true;
   };
 
+  /** What the chain's step (f) would do (the automation test box), without changing anything. */
+  async function preview(orgId: string, numberId: string | null, text: string | null) {
+    if (!numberId)
+      return { handles: false, why: 'AI replies are set per number: choose a number to see them' };
+    const mode = await repo.numberMode(db, orgId, numberId);
+    if (mode?.mode !== 'auto')
+      return { handles: false, why: `AI is ${mode?.mode ?? 'off'} on this number (auto mode answers)` };
+    const s = await ai.settingsOf(orgId);
+    if (!ai.configured(s)) return { handles: false, why: 'AI is not configured (Settings → AI)' };
+    if (!text?.trim()) return { handles: false, why: 'AI answers texts only' };
+    if (asksForPerson(text, s.handover_keywords))
+      return { handles: true, why: 'asks for a person: the conversation is handed over, AI stays silent' };
+    return {
+      handles: true,
+      why: `auto mode: AI answers after ${s.debounce_seconds} s without a new message (unless the conversation is handed over)`,
+    };
+  }
+
   // ------------------------------------------------------------ the reply
 
   /** Answers one leased pending reply (or decides to stay silent); never throws. */
@@ -496,6 +514,18 @@ export function createAiReplies(deps: {
     while (inFlight.size) await Promise.allSettled([...inFlight]);
   }
 
-  return { chainStep, reply, sweepOnce, idle, start, stop, label, suggest, summarise, setHandedOver };
+  return {
+    chainStep,
+    preview,
+    reply,
+    sweepOnce,
+    idle,
+    start,
+    stop,
+    label,
+    suggest,
+    summarise,
+    setHandedOver,
+  };
 }
 export type AiReplies = ReturnType<typeof createAiReplies>;

@@ -197,6 +197,22 @@ export async function numberMode(q: Q, orgId: string, numberId: string): Promise
   return r ?? null;
 }
 
+export async function hasNumberMode(q: Q, numberId: string) {
+  const rows = await queryRows<{ n: number }>(
+    q,
+    sql`select 1 as n from ai_number_settings where number_id = ${numberId}`,
+  );
+  return rows.length > 0;
+}
+
+export async function hasDocs(q: Q, orgId: string) {
+  const rows = await queryRows<{ n: number }>(
+    q,
+    sql`select 1 as n from ai_knowledge_docs where org_id = ${orgId} limit 1`,
+  );
+  return rows.length > 0;
+}
+
 export async function upsertNumberMode(
   q: Q,
   orgId: string,

@@ -28,6 +28,8 @@ import * as repo from './repo.ts';
 /** Failures in a row that open the breaker, and for how long it then stays open. */
 export const BREAKER_THRESHOLD = 5;
 export const BREAKER_OPEN_SECONDS = 60;
+/** The model name the sandbox configures for its built-in fake model. */
+export const SANDBOX_MODEL = 'sandbox-fake-model';
 
 export type CallMeta = Pick<repo.CallWrite, 'numberId' | 'conversationId' | 'contactId' | 'messageId'>;
 export type ModelOutcome =
@@ -49,23 +51,33 @@ export function createAiService(deps: {
   guard: UrlGuard;
   notifications: Pick<NotificationService, 'notifyRole'>;
   timeoutMs: number;
-  /** Builds a provider (ai/providers.ts). */
-  providerOf: (cfg: AiProviderConfig) => AiProvider;
+  /**
+   * Builds a provider (ai/providers.ts); `trusted`: the base URL is one this process started itself
+   * (the sandbox's fake model on 127.0.0.1), which the URL guard would otherwise refuse.
+   */
+  providerOf: (cfg: AiProviderConfig, trusted: boolean) => AiProvider;
 }) {
   const { db, log, box, notifications } = deps;
+  /** Base URLs of models this process runs (the sandbox's). */
+  const trusted = new Set<string>();
 
   const configured = (s: repo.SettingsRow) =>
     s.stored &&
     s.model.length > 0 &&
-    (s.provider === 'openai_compatible' ? !!s.base_url : !!s.api_key_sealed);
+    (s.provider === 'openai_compatible' ? !!s.base_url : !!s.api_key_sealed) &&
+    // The sandbox's fake model is gone once the sandbox is (a real number was connected).
+    (s.model !== SANDBOX_MODEL || (s.base_url !== null && trusted.has(s.base_url)));
 
   function providerFor(s: repo.SettingsRow) {
-    return deps.providerOf({
-      kind: s.provider,
-      apiKey: s.api_key_sealed ? box.open(s.api_key_sealed) : null,
-      baseUrl: s.base_url,
-      timeoutMs: deps.timeoutMs,
-    });
+    return deps.providerOf(
+      {
+        kind: s.provider,
+        apiKey: s.api_key_sealed ? box.open(s.api_key_sealed) : null,
+        baseUrl: s.base_url,
+        timeoutMs: deps.timeoutMs,
+      },
+      s.base_url !== null && trusted.has(s.base_url),
+    );
   }
 
   const costOf = (s: repo.SettingsRow, r: Pick<ChatResult, 'inputTokens' | 'outputTokens'>) =>
@@ -364,8 +376,33 @@ export function createAiService(deps: {
     };
   }
 
+  /**
+   * The sandbox (a fresh install, no real number): the organisation's AI talks to the fake model this
+   * process runs, the sandbox number answers in auto mode, and a small knowledge base of the sandbox
+   * shop grounds the answers — each only where the organisation has not set its own.
+   */
+  async function setUpSandbox(orgId: string, numberId: string, baseUrl: string) {
+    trusted.add(baseUrl);
+    const s = await repo.settingsOf(db, orgId);
+    await transaction(db, async (tx) => {
+      if (!s.stored || s.model === SANDBOX_MODEL)
+        await repo.upsertSettings(tx, orgId, {
+          provider: 'openai_compatible',
+          model: SANDBOX_MODEL,
+          base_url: baseUrl,
+        });
+      if (!(await repo.hasNumberMode(tx, numberId)))
+        await repo.upsertNumberMode(tx, orgId, numberId, {
+          mode: 'auto',
+          system_prompt: 'You answer for the sandbox tea shop. Be short and friendly.',
+        });
+    });
+    return { configuredNow: !s.stored || s.model === SANDBOX_MODEL };
+  }
+
   return {
     configured,
+    setUpSandbox,
     callModel,
     budgetSpent,
     settingsOf: (orgId: string) => repo.settingsOf(db, orgId),

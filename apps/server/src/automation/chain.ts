@@ -73,6 +73,12 @@ export function createChain(deps: {
   /** The flow engine (flows/engine.ts); without it, the flow steps pass. */
   flows?: FlowControl;
   aiReply?: AiReplyHook;
+  /** What step (f) would do with a text on a number (the test box); without it, the step is not shown. */
+  aiPreview?: (
+    orgId: string,
+    numberId: string | null,
+    text: string | null,
+  ) => Promise<{ handles: boolean; why: string }>;
   /** A new batch (batch.ts): queued messages are handled many per transaction; without it, one each. */
   newBatch?: () => Batch;
   /** Batches in flight at once (each in its own transaction). */
@@ -610,6 +616,17 @@ export function createChain(deps: {
         why: `closed then (${schedule.zone}): the away message, at most once per contact every ${schedule.row.away_every_hours} h`,
       });
       return done('hours');
+    }
+    if (deps.aiPreview) {
+      const a = await deps.aiPreview(orgId, body.number_id ?? null, text);
+      steps.push({
+        step: 'ai',
+        id: null,
+        name: null,
+        outcome: a.handles ? 'handled' : 'skipped',
+        why: a.why,
+      });
+      if (a.handles) return done('ai');
     }
     steps.push({
       step: 'nothing',

@@ -53,6 +53,7 @@ type ListQuery = {
   number_id?: string | undefined;
   status?: string | undefined;
   tag_id?: string | undefined;
+  label?: string | undefined;
   unread?: 'true' | 'false' | undefined;
   search?: string | undefined;
   before?: string | undefined;
@@ -182,6 +183,11 @@ export function createConversationView({
     if (q.tag_id)
       where.push(
         sql`exists (select 1 from conversation_tags ct where ct.conversation_id = c.id and ct.tag_id = ${q.tag_id})`,
+      );
+    // An AI intent label on any of the customer's messages (ai/: ai_message_labels, read here).
+    if (q.label)
+      where.push(
+        sql`exists (select 1 from ai_message_labels l where l.conversation_id = c.id and l.label = ${q.label})`,
       );
     if (q.unread) {
       const unread = sql`coalesce(c.last_inbound_seq, 0) > coalesce(r.last_read_seq, 0)`;

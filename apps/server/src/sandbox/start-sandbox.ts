@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { startFakeLlm } from '@openwaba/fake-llm';
 import { type ConversationStatus, createSimulator } from '@openwaba/simulator';
 import type { Services } from '../services.ts';
 import { createCloudApiProvider } from '../whatsapp/cloud-api.provider.ts';
@@ -16,6 +17,8 @@ const SANDBOX = {
  * A working WhatsApp number without Meta: while no real number is connected, the Cloud API simulator
  * runs in this process, a sandbox number is wired to it with a small approved template catalogue
  * (synced at once), and the simulator's regular customers hold conversations with it at SANDBOX_PACE.
+ * The organisation's AI answers them in auto mode through a fake model this process runs (no key),
+ * grounded in a small knowledge base of the sandbox shop, unless the organisation set its own.
  */
 export async function startSandbox(services: Services, serverUrl: string) {
   const { config, numbers, log } = services;
@@ -74,6 +77,11 @@ export async function startSandbox(services: Services, serverUrl: string) {
   const synced = await services.templates.sync(org.id, { wabaId: SANDBOX.wabaId });
   if (synced.errors.length) log.warn({ errors: synced.errors }, 'sandbox templates not synced');
 
+  // AI replies without a key: the fake model answers the simulated customers from the shop's knowledge.
+  const llm = await startFakeLlm({ host: '127.0.0.1', latencyMs: 400 });
+  await services.ai.setUpSandbox(org.id, number.id, `${llm.url}/v1`);
+  await services.knowledge.seedSandbox(org.id);
+
   sim.startCast(
     {
       phone_number_id: SANDBOX.phoneNumberId,
@@ -99,6 +107,7 @@ export async function startSandbox(services: Services, serverUrl: string) {
       sim.stopCast();
       await provider.close();
       await sim.close();
+      await llm.close();
     },
   };
 }
