@@ -24,9 +24,15 @@ function startFakeLlm(): Promise<{ url: string; server: Server; requests: unknow
         res.end(JSON.stringify({ error: { message: 'not found' } }));
         return;
       }
-      const body = JSON.parse(raw) as { model: string; stream?: boolean };
+      const body = JSON.parse(raw) as {
+        model: string;
+        stream?: boolean;
+        messages: { role: string; content: string }[];
+      };
       requests.push(body);
       const usage = { prompt_tokens: 120, completion_tokens: 14, total_tokens: 134 };
+      const last = body.messages[body.messages.length - 1]?.content ?? '';
+      const asksHours = /saturday/i.test(last);
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
@@ -35,7 +41,14 @@ function startFakeLlm(): Promise<{ url: string; server: Server; requests: unknow
             object: 'chat.completion',
             created: Math.floor(Date.now() / 1000),
             model: body.model,
-            choices: [{ index: 0, message: { role: 'assistant', content: 'OK' }, finish_reason: 'stop' }],
+            choices: [
+              {
+                index: 0,
+                // A customer's question about opening hours gets the draft; the settings' test gets OK.
+                message: { role: 'assistant', content: asksHours ? DRAFT : 'OK' },
+                finish_reason: 'stop',
+              },
+            ],
             usage,
           }),
         );
@@ -213,5 +226,42 @@ describe.skipIf(!hasChromium)('AI replies in Chromium', () => {
       data: { outcome: string }[];
     };
     expect(calls.data).toEqual([expect.objectContaining({ outcome: 'ok' })]);
+  });
+
+  it('in auto mode the AI answers with a badge and its sources; the agent takes over and hands back', async () => {
+    const { page } = h;
+    const numbers = (await (await page.request.get(`${base}/api/v1/ai/numbers`)).json()) as {
+      data: { number_id: string }[];
+    };
+    const set = await page.request.patch(`${base}/api/v1/ai/numbers/${numbers.data[0]!.number_id}`, {
+      data: { mode: 'auto' },
+    });
+    expect(set.status(), await set.text()).toBe(200);
+    const fast = await page.request.patch(`${base}/api/v1/ai/settings`, { data: { debounce_seconds: 0 } });
+    expect(fast.status(), await fast.text()).toBe(200);
+
+    await customerSends(h, '447700900556', { type: 'text', name: 'Omar Haddad', text: 'Open on Saturday?' });
+    await page.goto(`${base}/inbox`);
+    const item = page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: /Omar Haddad/ });
+    await item.waitFor({ timeout: 20_000 });
+    await item.click();
+    const thread = page.getByRole('log', { name: 'Messages' });
+    await thread.getByText(DRAFT).waitFor({ timeout: 30_000 });
+    const aiReply = thread.locator('li', { has: page.getByText(DRAFT) });
+    await aiReply.getByText('AI', { exact: true }).waitFor();
+    await aiReply.getByText('Sources: Opening hours').waitFor({ timeout: 15_000 });
+
+    const bar = page.getByRole('region', { name: 'AI' });
+    await bar.getByText('AI: auto').waitFor();
+    await bar.getByText('The AI is answering').waitFor();
+    await bar.getByText(/AI replies: 1 \/ 40/).waitFor({ timeout: 15_000 });
+    await h.shot('ai-4-inbox-auto');
+
+    await bar.getByRole('button', { name: 'Take over' }).click();
+    await bar.getByText(/^Handed over to people/).waitFor();
+    // The AI's answer is the newest message: nothing waits for a draft.
+    expect(await page.getByRole('button', { name: '✨ Suggest a reply' }).count()).toBe(0);
+    await bar.getByRole('button', { name: 'Hand back to AI' }).click();
+    await bar.getByText('The AI is answering').waitFor();
   });
 });

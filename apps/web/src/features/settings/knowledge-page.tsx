@@ -25,10 +25,27 @@ const textarea =
   'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-brand-600 focus:outline-none';
 
 /** The number select: "All numbers" is `''`. */
-function NumberSelect({ id, value, onChange }: { id: string; value: string; onChange: (v: string) => void }) {
+function NumberSelect({
+  id,
+  value,
+  onChange,
+  label,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  /** Where no visible label names it. */
+  label?: string;
+}) {
   const numbers = useNumbers();
   return (
-    <Select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+    <Select
+      id={id}
+      aria-label={label}
+      className={label ? 'w-56' : undefined}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+    >
       <option value="">All numbers</option>
       {(numbers.data?.data ?? []).map((n) => (
         <option key={n.id} value={n.id}>
@@ -308,7 +325,12 @@ function Upload({ onDone }: { onDone: (d: KnowledgeDoc) => void }) {
           if (f) upload.mutate(f);
         }}
       />
-      <NumberSelect id="knowledge-upload-number" value={numberId} onChange={setNumberId} />
+      <NumberSelect
+        id="knowledge-upload-number"
+        label="Number of the uploaded document"
+        value={numberId}
+        onChange={setNumberId}
+      />
       <Button
         variant="secondary"
         disabledReason={upload.isPending && 'Uploading…'}
