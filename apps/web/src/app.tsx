@@ -29,6 +29,8 @@ const ContactsSettingsPage = page(
 const ImportStatusPage = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportStatusPage');
 const ImportWizard = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportWizard');
 const InboxPage = page(() => import('./features/inbox/inbox-page.tsx'), 'InboxPage');
+const AiPage = page(() => import('./features/settings/ai-page.tsx'), 'AiPage');
+const KnowledgePage = page(() => import('./features/settings/knowledge-page.tsx'), 'KnowledgePage');
 const AccountPage = page(() => import('./features/settings/account-page.tsx'), 'AccountPage');
 const BillingPage = page(() => import('./features/settings/billing-page.tsx'), 'BillingPage');
 const AuditPage = page(() => import('./features/settings/audit-page.tsx'), 'AuditPage');
@@ -86,6 +88,8 @@ export function App() {
           <Route path="quick-replies" element={<QuickRepliesPage />} />
           <Route path="teams" element={<TeamsPage />} />
           <Route path="billing" element={<BillingPage />} />
+          <Route path="ai" element={<AiPage />} />
+          <Route path="knowledge" element={<KnowledgePage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />

@@ -1,4 +1,4 @@
-import type { Conversation, Message, QuickReply, Template } from '@openwaba/contracts';
+import type { Conversation, ConversationAi, Message, QuickReply, Template } from '@openwaba/contracts';
 import { renderTemplate, SENDABLE_MEDIA, templateVariables } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
@@ -11,6 +11,7 @@ import { useQuickReplies } from '../settings/queries.ts';
 import { templateKeys } from '../templates/keys.ts';
 import { previewTemplate, TemplateBubble } from '../templates/template-bubble.tsx';
 import { defOf, mappingKey, variableLabel } from '../templates/variables.ts';
+import { awaitsAnswer, SuggestReply, suggestAllowed } from './ai.tsx';
 import { useDraft } from './drafts.ts';
 import { windowState } from './format.ts';
 import { inboxKeys } from './keys.ts';
@@ -34,12 +35,18 @@ export function Composer({
   now,
   replyTo,
   onClearReply,
+  ai,
+  lastMessage,
 }: {
   conversation: Conversation;
   now: number;
   /** The message being answered (quoted on WhatsApp), chosen with Reply on a bubble. */
   replyTo?: Message | null;
   onClearReply?: () => void;
+  /** The conversation's AI, for "Suggest a reply". */
+  ai?: ConversationAi | undefined;
+  /** The newest message of the thread: a suggestion answers the customer's text. */
+  lastMessage?: Message | undefined;
 }) {
   const { canReply } = useInboxRights();
   const open = windowState(conversation.window_expires_at, now).open;
@@ -51,7 +58,13 @@ export function Composer({
     );
   }
   return open ? (
-    <TextComposer conversation={conversation} replyTo={replyTo ?? null} onClearReply={onClearReply} />
+    <TextComposer
+      conversation={conversation}
+      replyTo={replyTo ?? null}
+      onClearReply={onClearReply}
+      suggest={suggestAllowed(ai)}
+      awaitsAnswer={awaitsAnswer(lastMessage)}
+    />
   ) : (
     <TemplateComposer conversation={conversation} />
   );
@@ -95,10 +108,16 @@ function TextComposer({
   conversation,
   replyTo,
   onClearReply,
+  suggest,
+  awaitsAnswer: waiting,
 }: {
   conversation: Conversation;
   replyTo: Message | null;
   onClearReply?: (() => void) | undefined;
+  /** The AI may draft replies here. */
+  suggest: boolean;
+  /** The customer's text is the newest message. */
+  awaitsAnswer: boolean;
 }) {
   const qc = useQueryClient();
   const { userId } = useInboxRights();
@@ -191,6 +210,15 @@ function TextComposer({
             </li>
           ))}
         </ul>
+      )}
+      {suggest && (
+        <SuggestReply
+          key={conversation.id}
+          conversationId={conversation.id}
+          text={text}
+          setText={setText}
+          canStart={waiting && !text.trim() && !file}
+        />
       )}
       {missing.length > 0 && (
         <p className="mb-1 text-xs text-amber-700">

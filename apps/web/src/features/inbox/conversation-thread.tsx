@@ -8,6 +8,7 @@ import { Icon } from '../../components/icons.tsx';
 import { Alert, Button, Select } from '../../components/ui.tsx';
 import { HoursBadge } from '../automation/hours-status.tsx';
 import { useMembers, useTeams } from '../settings/queries.ts';
+import { AiBar, useConversationAi } from './ai.tsx';
 import { Composer, useInboxRights } from './composer.tsx';
 import { ContactPanel } from './contact-panel.tsx';
 import { Avatar, Facts, WindowChip } from './conversation-list.tsx';
@@ -200,6 +201,7 @@ export function ConversationThread({
     setDetails(!details);
   };
   useMarkRead(conversationId, newest);
+  const ai = useConversationAi(conversationId).data;
   let day = '';
   return (
     <>
@@ -307,14 +309,23 @@ export function ConversationThread({
                       conversationId={conversationId}
                       windowOpen={windowOpen}
                       onReply={setReplyTo}
+                      ai={ai}
                     />
                   </Fragment>
                 );
               })}
             </ol>
           </div>
+          {ai && <AiBar conversationId={conversationId} ai={ai} />}
           {c && (
-            <Composer conversation={c} now={now} replyTo={replyTo} onClearReply={() => setReplyTo(null)} />
+            <Composer
+              conversation={c}
+              now={now}
+              replyTo={replyTo}
+              onClearReply={() => setReplyTo(null)}
+              ai={ai}
+              lastMessage={messages[messages.length - 1]}
+            />
           )}
         </div>
         {c && details && <ContactPanel conversation={c} onClose={toggleDetails} />}

@@ -6,4 +6,6 @@ export const inboxKeys = {
   allMessages: ['conversations', 'messages'] as const,
   messages: (conversationId: string) => ['conversations', 'messages', conversationId] as const,
   notes: (conversationId: string) => ['conversations', 'notes', conversationId] as const,
+  /** A conversation's AI: mode, hand-over, replies' sources, labels. */
+  ai: (conversationId: string) => ['conversations', 'ai', conversationId] as const,
 };

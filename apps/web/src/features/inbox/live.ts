@@ -13,11 +13,14 @@ export function applyInboxEvent(qc: QueryClient, event: DomainEvent) {
     case 'message.received':
       void qc.invalidateQueries({ queryKey: inboxKeys.lists });
       void messagesOf(event.data.conversation_id);
+      void qc.invalidateQueries({ queryKey: inboxKeys.ai(event.data.conversation_id) });
       // A webhook event was processed to deliver it.
       void qc.invalidateQueries({ queryKey: webhookEventKeys.all });
       break;
     case 'conversation.updated':
       void qc.invalidateQueries({ queryKey: inboxKeys.lists });
+      // The AI's hand-over, its replies' sources and the customer's labels change with it.
+      void qc.invalidateQueries({ queryKey: inboxKeys.ai(event.data.conversation_id) });
       // Messages that are not the customer's new ones (sent from the WhatsApp Business app, history).
       if (event.data.fields?.includes('messages')) void messagesOf(event.data.conversation_id);
       break;

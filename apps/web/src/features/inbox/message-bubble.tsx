@@ -1,8 +1,9 @@
-import type { Message } from '@openwaba/contracts';
+import type { ConversationAi, Message } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Icon, type IconName } from '../../components/icons.tsx';
+import { AiSources } from './ai.tsx';
 import { useInboxRights } from './composer.tsx';
 import { clockTime } from './format.ts';
 import { inboxKeys } from './keys.ts';
@@ -155,14 +156,19 @@ export function MessageBubble({
   conversationId,
   windowOpen,
   onReply,
+  ai,
 }: {
   m: Message;
   quoted: Message | undefined;
   conversationId: string;
   windowOpen: boolean;
   onReply: (m: Message) => void;
+  /** The conversation's AI: sources of AI replies, labels of the customer's messages. */
+  ai?: ConversationAi | undefined;
 }) {
   const out = m.direction === 'out';
+  const sources = ai?.sources[m.id] ?? [];
+  const label = out ? undefined : ai?.labels[m.id];
   const forwarded = Boolean((m.content.context as Record<string, unknown> | undefined)?.forwarded);
   return (
     <li className={`flex ${out ? 'justify-end' : 'justify-start'}`} data-message={m.id}>
@@ -176,6 +182,14 @@ export function MessageBubble({
           <p className="mb-0.5 flex items-center gap-1 text-xs text-slate-500" data-origin="business_app">
             <Icon name="phone" className="h-3 w-3" />
             Sent from the WhatsApp Business app
+          </p>
+        )}
+        {m.source === 'ai' && (
+          <p className="mb-0.5 flex items-center gap-1 text-xs text-slate-500" data-origin="ai">
+            <span className="rounded bg-violet-100 px-1.5 py-px text-[10px] font-semibold tracking-wide text-violet-800">
+              AI
+            </span>
+            Written by the AI
           </p>
         )}
         {m.source === 'history' && (
@@ -199,6 +213,18 @@ export function MessageBubble({
           </time>
           {out && <Ticks status={m.status} />}
         </p>
+        {m.source === 'ai' && <AiSources titles={[...new Set(sources.map((x) => x.title))]} />}
+        {label && (
+          <p className="mt-0.5">
+            <span
+              className="rounded-full bg-violet-100 px-2 py-px text-[11px] font-medium text-violet-800"
+              data-testid="ai-label"
+              title="The AI's label for this message"
+            >
+              {label}
+            </span>
+          </p>
+        )}
         {out && m.status === 'failed' && (
           <p className="mt-1 border-t border-red-200 pt-1 text-xs text-red-700">{sendError(m.error)}</p>
         )}

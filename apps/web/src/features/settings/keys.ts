@@ -31,3 +31,13 @@ export const webhookEventKeys = {
 
 /** The organisation's caps and this month's spend. */
 export const billingKeys = { all: ['billing'] as const, overview: ['billing', 'overview'] as const };
+
+/** AI replies: the settings, each number's mode, the call log, the knowledge base. */
+export const aiKeys = {
+  all: ['ai'] as const,
+  settings: ['ai', 'settings'] as const,
+  numbers: ['ai', 'numbers'] as const,
+  calls: (filters: object) => ['ai', 'calls', filters] as const,
+  knowledge: ['ai', 'knowledge'] as const,
+  knowledgeDoc: (id: string) => ['ai', 'knowledge', id] as const,
+};

@@ -12,6 +12,8 @@ const ALL_TABS: { to: string; label: string; needs?: Permission }[] = [
   { to: '/settings/quick-replies', label: 'Quick replies' },
   { to: '/settings/teams', label: 'Teams' },
   { to: '/settings/billing', label: 'Spend', needs: 'reports.read' },
+  { to: '/settings/ai', label: 'AI', needs: 'ai.manage' },
+  { to: '/settings/knowledge', label: 'Knowledge base', needs: 'ai.knowledge' },
   { to: '/settings/account', label: 'Account' },
   { to: '/settings/notifications', label: 'Notifications' },
   { to: '/settings/webhook-events', label: 'Webhook events', needs: 'integrations.manage' },
