@@ -487,6 +487,16 @@ describe(`assist on ${settings.backend}`, () => {
     ).toContain('Delivery is free');
     expect(done.sources[0].title).toBe('Delivery');
 
+    // The knowledge does not answer: an empty draft and the reason, the signal never streamed.
+    await writes(42, 'Can I pay with bitcoin futures?');
+    const none = await agent.post(`/api/v1/conversations/${await conversationOf(42)}/ai/suggest`, {});
+    expect(none.body).not.toContain('HANDOVER');
+    expect(JSON.parse(none.body.trim().split('\n').at(-1)!)).toMatchObject({
+      done: true,
+      text: '',
+      handover: true,
+    });
+
     const summary = await agent.post(`/api/v1/conversations/${c}/ai/summary`, {});
     expect(summary.statusCode, summary.body).toBe(200);
     expect(summary.json().text).toMatch(/^Summary:/);

@@ -10,6 +10,7 @@ import type { OutboundService } from '../messages/service.ts';
 import type { KnowledgeService } from './knowledge.ts';
 import {
   asksForPerson,
+  HANDOVER_SIGNAL,
   labelSystem,
   parseLabel,
   parseReply,
@@ -441,6 +442,8 @@ export function createAiReplies(deps: {
       burst.join(' ') || turns[turns.length - 1]!.content,
     );
     const meta = { numberId: facts.number_id, conversationId, contactId: facts.contact_id };
+    let acc = '';
+    let held: string | null = '';
     const r = await ai.callModel(
       s,
       'suggest',
@@ -454,7 +457,17 @@ export function createAiReplies(deps: {
         messages: turns,
         maxTokens: Math.max(64, Math.ceil(s.reply_max_chars / 2)),
         temperature: 0.3,
-        onDelta,
+        onDelta: (d) => {
+          // Held back while the answer could still be the hand-over signal: the agent never sees it.
+          acc += d;
+          if (held !== null && HANDOVER_SIGNAL.startsWith(acc.trimStart())) {
+            held += d;
+            return;
+          }
+          if (held) onDelta(held + d);
+          else onDelta(d);
+          held = null;
+        },
       },
       meta,
     );
