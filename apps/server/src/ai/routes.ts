@@ -32,6 +32,8 @@ import type { AiReplies } from './replies.ts';
 import type { AiService } from './service.ts';
 
 const IdParams = z.object({ id: Uuid });
+/** Routes that take no body still refuse one with fields, so a typo is an error, not ignored. */
+const NoBody = z.strictObject({}).nullish();
 
 /** Types a knowledge upload may carry; the server looks at the bytes anyway. */
 export const KNOWLEDGE_TYPES = [
@@ -81,7 +83,12 @@ export const aiRoutes =
       '/api/v1/ai/settings/test',
       {
         config: manage,
-        schema: { tags, summary: 'One tiny call with the stored settings', response: { 200: AiTestResult } },
+        schema: {
+          body: NoBody,
+          tags,
+          summary: 'One tiny call with the stored settings',
+          response: { 200: AiTestResult },
+        },
       },
       async (req) => ai.test(authOf(req)),
     );
@@ -134,7 +141,6 @@ export const aiRoutes =
           tags,
           summary: 'The call log as CSV (same filters)',
           querystring: AiCallExportQuery,
-          response: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } } },
         },
       },
       async (req, reply) => {
@@ -282,6 +288,7 @@ export const aiRoutes =
       {
         config: reply,
         schema: {
+          body: NoBody,
           tags,
           summary: 'Stop the AI in this conversation: people answer it',
           params: IdParams,
@@ -295,6 +302,7 @@ export const aiRoutes =
       {
         config: reply,
         schema: {
+          body: NoBody,
           tags,
           summary: 'Give the conversation back to the AI (auto mode answers again)',
           params: IdParams,
@@ -306,8 +314,9 @@ export const aiRoutes =
     app.post(
       '/api/v1/conversations/:id/ai/summary',
       {
-        config: read,
+        config: reply,
         schema: {
+          body: NoBody,
           tags,
           summary:
             'A short summary of the conversation for an agent (409 when AI is not set up or the budget is spent)',
@@ -322,16 +331,11 @@ export const aiRoutes =
       {
         config: reply,
         schema: {
+          body: NoBody,
           tags,
           summary:
             'A draft reply for the agent, streamed as NDJSON lines: {"delta":"…"} as it is written, then {"done":true,"text":"…","sources":[…],"handover":false} or {"error":{"code","message"}}',
           params: IdParams,
-          response: {
-            200: {
-              description: 'NDJSON stream',
-              content: { 'application/x-ndjson': { schema: { type: 'string' } } },
-            },
-          },
         },
       },
       async (req, res) => {

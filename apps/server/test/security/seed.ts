@@ -385,6 +385,13 @@ export async function seedOrg(
     }),
   );
   add('hours', hours.id);
+  // AI: a knowledge entry, and the number answering in suggest mode.
+  const entry = expectOk(
+    'knowledge entry',
+    await owner.post('/api/v1/ai/knowledge', { title: `${L} FAQ`, body: `${L} opens at nine every day.` }),
+  );
+  add('knowledge', entry.id);
+  expectOk('AI mode', await owner.request('PATCH', `/api/v1/ai/numbers/${number.id}`, { mode: 'suggest' }));
   // A published flow (API trigger → wait for a reply) and a run of it waiting for the contact.
   const at = { x: 0, y: 0 };
   const flow = expectOk(
