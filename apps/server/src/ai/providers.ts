@@ -42,10 +42,17 @@ const dispatchers = new WeakMap<UrlGuard, Agent>();
  * lookup, so each request's URL is prechecked too; redirects are not followed (an API does not
  * redirect, and a followed hop would skip that precheck).
  */
+/** Connections to one model endpoint at once, per process. */
+const MODEL_CONNECTIONS = 512;
+
 function guardedSdkFetch(guard: UrlGuard): typeof fetch {
   let dispatcher = dispatchers.get(guard);
   if (!dispatcher) {
-    dispatcher = createGuardedDispatcher(guard);
+    // A model call holds its connection for seconds (the whole generation): auto mode answering
+    // hundreds of conversations at once needs that many connections to one provider, not a
+    // webhook-sized pool (16 would answer 16 a second at a 1 s model). Providers' own rate limits
+    // answer 429, handled as such.
+    dispatcher = createGuardedDispatcher(guard, { connections: MODEL_CONNECTIONS });
     dispatchers.set(guard, dispatcher);
   }
   const agent = dispatcher;
