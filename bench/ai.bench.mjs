@@ -4,9 +4,9 @@
 // One organisation, one number in auto mode (OpenAI-compatible provider → the fake model, 1 s
 // latency), a small knowledge base, 300 customers with an open 24 h window. All 300 write at once,
 // each a burst of 3 messages within about a second; the debounce is 2 s.
-// Measured per conversation: from the end of its debounce window (its last message's POST + the
-// debounce; conservative: the webhook's intake and the chain are inside) to its AI reply queued (the
-// message row's created_at). Target: every conversation answered exactly once (bursts debounced into
+// Measured per conversation: from the end of its debounce window (its last message stored + the
+// debounce) to its AI reply queued (the message row's created_at); also printed from the last
+// message's POST (+ the debounce), which adds the webhook's intake under the burst. Target: every conversation answered exactly once (bursts debounced into
 // one reply), p99 ≤ model latency + 500 ms. Tokens and cost from the call log.
 // Baseline in the same run: the same prompts (as the fake model recorded them) sent straight to the
 // fake model, all at once, with the official OpenAI SDK: its p99 is the model's own time here.
@@ -33,7 +33,7 @@ const CONVERSATIONS = argN('conversations', 300);
 const BURST = argN('burst', 3);
 const LATENCY_MS = argN('latency', 1000);
 const DEBOUNCE_S = argN('debounce', 2);
-const TARGET = { reply_p99_ms: LATENCY_MS + 500 };
+const TARGET = { over_model_p99_ms: 500 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'apps/cli/bin/openwaba.js');
@@ -74,7 +74,13 @@ function inboundPost(from, wamid, body) {
                 metadata: { display_phone_number: '15550991001', phone_number_id: NUM.phone_number_id },
                 contacts: [{ profile: { name: `C ${from}` }, wa_id: from }],
                 messages: [
-                  { from, id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), text: { body }, type: 'text' },
+                  {
+                    from,
+                    id: wamid,
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    text: { body },
+                    type: 'text',
+                  },
                 ],
               },
               field: 'messages',
@@ -105,7 +111,9 @@ try {
   const llm = await startFakeLlm({ host: '127.0.0.1', latencyMs: LATENCY_MS });
   cleanup.push(() => llm.close());
 
-  const { createServices, loadConfig, openDatabase, runMigrations } = await import('../apps/server/src/index.ts');
+  const { createServices, loadConfig, openDatabase, runMigrations } = await import(
+    '../apps/server/src/index.ts'
+  );
   const env = (role, port) => ({
     ROLE: role,
     PORT: String(port),
@@ -149,7 +157,10 @@ try {
     price_input_per_mtok: 0.15,
     price_output_per_mtok: 0.6,
   });
-  await services.ai.updateNumber(ctx, number.id, { mode: 'auto', system_prompt: 'You answer for the bench tea shop.' });
+  await services.ai.updateNumber(ctx, number.id, {
+    mode: 'auto',
+    system_prompt: 'You answer for the bench tea shop.',
+  });
   await services.knowledge.seedSandbox(orgId);
   const q = (text, params) => database.query(text, params);
   await q(
@@ -169,7 +180,9 @@ try {
   const base = `http://127.0.0.1:${port}`;
   const http = new Pool(base, { connections: 64 });
   cleanup.push(() => http.close());
-  log(`server at ${base}; fake model at ${llm.url} (${LATENCY_MS} ms); ${CONVERSATIONS} conversations × ${BURST} messages`);
+  log(
+    `server at ${base}; fake model at ${llm.url} (${LATENCY_MS} ms); ${CONVERSATIONS} conversations × ${BURST} messages`,
+  );
 
   const post = async (from, text) => {
     const p = inboundPost(from, `wamid.ai.${from}.${randomBytes(4).toString('hex')}`, text);
@@ -222,7 +235,20 @@ try {
   }
   await sleep(3000); // late duplicates, if any, would show now
   rows = await replies();
-  const ms = rows.map((r) => Number(r.at) - (lastPostAt.get(r.wa_id) + DEBOUNCE_S * 1000));
+  // The end of each conversation's debounce window: its last message stored + the debounce.
+  const stored = new Map(
+    (
+      await q(
+        `select k.wa_id, extract(epoch from max(m.created_at)) * 1000 as at
+           from messages m join conversations v on v.id = m.conversation_id join contacts k on k.id = v.contact_id
+          where m.direction = 'in' and k.org_id = $1 group by k.wa_id`,
+        [orgId],
+      )
+    ).map((r) => [r.wa_id, Number(r.at)]),
+  );
+  const ms = rows.map((r) => Number(r.at) - (stored.get(r.wa_id) + DEBOUNCE_S * 1000));
+  // The same from the last message's POST (its intake and the chain inside too).
+  const fromPost = rows.map((r) => Number(r.at) - (lastPostAt.get(r.wa_id) + DEBOUNCE_S * 1000));
   const calls = (
     await q(
       `select outcome, count(*)::int as n, sum(input_tokens)::int as input, sum(output_tokens)::int as output,
@@ -240,6 +266,8 @@ try {
     p50_ms: pct(ms, 50),
     p99_ms: pct(ms, 99),
     max_ms: pct(ms, 100),
+    from_post_p50_ms: pct(fromPost, 50),
+    from_post_p99_ms: pct(fromPost, 99),
     model_calls_ok: calls.ok?.n ?? 0,
     model_calls_error: calls.error?.n ?? 0,
     handed_over: calls.handover?.n ?? 0,
@@ -269,15 +297,21 @@ try {
   result = {
     auto_replies: auto,
     baseline_model_direct: baseline,
-    overhead_p99_ms: auto.p99_ms !== null && baseline.p99_ms !== null ? r1(auto.p99_ms - baseline.p99_ms) : null,
-    scale_note: 'tokens and cost are the fake model’s counts (about 4 characters a token) at the configured prices',
-    target: TARGET,
+    overhead_p99_ms:
+      auto.p99_ms !== null && baseline.p99_ms !== null ? r1(auto.p99_ms - baseline.p99_ms) : null,
+    scale_note:
+      'tokens and cost are the fake model’s counts (about 4 characters a token) at the configured prices',
+    within_configured_latency_plus_500: auto.p99_ms !== null && auto.p99_ms <= LATENCY_MS + 500,
+    target: {
+      reply_p99_ms: baseline.p99_ms === null ? null : r1(baseline.p99_ms + TARGET.over_model_p99_ms),
+    },
     target_met:
       auto.answered === CONVERSATIONS &&
       auto.answered_twice === 0 &&
       auto.failed_posts === 0 &&
       auto.p99_ms !== null &&
-      auto.p99_ms <= TARGET.reply_p99_ms,
+      baseline.p99_ms !== null &&
+      auto.p99_ms <= baseline.p99_ms + TARGET.over_model_p99_ms,
   };
 } catch (err) {
   log(err);

@@ -15,10 +15,12 @@ import {
   parseLabel,
   parseReply,
   replySystem,
+  searchWords,
   summarySystem,
   textOf,
   threadTurns,
 } from './prompt.ts';
+import type { ChatResult } from './provider.ts';
 import * as repo from './repo.ts';
 import type { AiService } from './service.ts';
 
@@ -41,7 +43,7 @@ export function createAiReplies(deps: {
   log: Log;
   ai: AiService;
   knowledge: Pick<KnowledgeService, 'search'>;
-  outbound: Pick<OutboundService, 'send'>;
+  outbound: Pick<OutboundService, 'send' | 'sendMany'>;
   conversations: Pick<ConversationService, 'assign' | 'setStatus' | 'typing'>;
   /** Tells the conversation's viewers its AI state changed (a realtime event). */
   publish?: (orgId: string, conversationId: string) => Promise<void>;
@@ -66,8 +68,10 @@ export function createAiReplies(deps: {
     s: repo.SettingsRow,
     conversationId: string,
     reason: HandoverReason,
+    /** The caller already marked it (in the same transaction). */
+    marked = false,
   ) {
-    if (!(await repo.markHandedOver(q, s.org_id, conversationId, reason))) return;
+    if (!marked && !(await repo.markHandedOver(q, s.org_id, conversationId, reason))) return;
     const after = async () => {
       const sys = systemCtx(s.org_id);
       await conversations
@@ -106,16 +110,17 @@ export function createAiReplies(deps: {
    * handled: in auto mode a text asking for a person hands over; any other text (re)sets the
    * conversation's pending reply, due after the debounce. True when AI took the message.
    */
-  const chainStep: AiReplyHook = async (tx, onCommit, m) => {
+  const chainStep: AiReplyHook = async (tx, onCommit, m, memo = (_k, load) => load()) => {
     if (!m.text?.trim()) return false;
-    const mode = await repo.numberMode(tx, m.orgId, m.numberId);
+    // Alike for every message of the chain's batch: read once.
+    const mode = await memo(`ai:mode:${m.numberId}`, () => repo.numberMode(tx, m.orgId, m.numberId));
     if (mode?.mode !== 'auto') return false;
-    const s = await repo.settingsOf(tx, m.orgId);
+    const s = await memo(`ai:settings:${m.orgId}`, () => repo.settingsOf(tx, m.orgId));
     if (!ai.configured(s)) return false;
-    const state = await repo.conversationState(tx, m.orgId, m.conversationId);
-    if (state.handed_over_at) return false;
     if (asksForPerson(m.text, s.handover_keywords)) {
-      await handOver(tx, onCommit, s, m.conversationId, 'keyword');
+      // Already handed over: people have it, AI takes nothing.
+      if (!(await repo.markHandedOver(tx, m.orgId, m.conversationId, 'keyword'))) return false;
+      await handOver(tx, onCommit, s, m.conversationId, 'keyword', true);
       await repo.insertCall(tx, {
         orgId: m.orgId,
         numberId: m.numberId,
@@ -131,7 +136,8 @@ export function createAiReplies(deps: {
       });
       return true;
     }
-    await repo.upsertPending(tx, { ...m, seconds: s.debounce_seconds });
+    // One statement: the pending reply is (re)set unless the conversation is handed over.
+    if (!(await repo.upsertPending(tx, { ...m, seconds: s.debounce_seconds }))) return false;
     onCommit(() => wakeAt(Date.now() + s.debounce_seconds * 1000));
     return true;
   };
@@ -154,147 +160,287 @@ export function createAiReplies(deps: {
     };
   }
 
-  // ------------------------------------------------------------ the reply
+  // ------------------------------------------------------------ the replies, in batches
 
-  /** Answers one leased pending reply (or decides to stay silent); never throws. */
-  async function reply(p: repo.PendingRow) {
-    const done = (why: string) =>
-      repo
-        .finishPending(db, p.conversation_id, p.message_id)
-        .then(() => log.info({ conversationId: p.conversation_id, why }, 'ai: no reply'));
-    try {
-      const s = await ai.settingsOf(p.org_id);
-      const meta = {
-        numberId: p.number_id,
-        conversationId: p.conversation_id,
-        contactId: p.contact_id,
-        messageId: p.message_id,
-      };
-      const base = {
-        orgId: p.org_id,
-        ...meta,
-        purpose: 'reply' as const,
-        provider: s.provider,
-        model: s.model,
-        currency: s.currency,
-      };
-      const [mode, state, facts, replies] = await Promise.all([
-        repo.numberMode(db, p.org_id, p.number_id),
-        repo.conversationState(db, p.org_id, p.conversation_id),
-        repo.conversationFacts(db, p.org_id, p.conversation_id),
-        repo.contactReplies(db, p.org_id, p.contact_id),
-      ]);
-      if (mode?.mode !== 'auto' || !ai.configured(s) || !facts) return done('auto mode is off');
-      if (state.handed_over_at) return done('handed over');
-      // An agent answered since AI last took the conversation: people have it now.
-      if (facts.last_agent_at && (!state.since || new Date(facts.last_agent_at) > new Date(state.since))) {
-        await handOver(db, null, s, p.conversation_id, 'agent');
-        return done('an agent replied');
+  type Ready = {
+    p: repo.PendingRow;
+    s: repo.SettingsRow;
+    prompt: string;
+    thread: repo.ThreadMessage[];
+    passages: repo.PassageRow[];
+  };
+  type Generated = Ready & { result: ChatResult; cost: number };
+
+  const callBase = (p: repo.PendingRow, s: repo.SettingsRow) => ({
+    orgId: p.org_id,
+    numberId: p.number_id,
+    conversationId: p.conversation_id,
+    contactId: p.contact_id,
+    messageId: p.message_id,
+    purpose: 'reply' as const,
+    provider: s.provider,
+    model: s.model,
+    currency: s.currency,
+  });
+
+  /** A leased reply that will not be sent: its row goes (a newer message has its own). */
+  const silent = (p: repo.PendingRow, why: string) =>
+    repo
+      .finishPending(db, p.conversation_id, p.message_id)
+      .then(() => log.info({ conversationId: p.conversation_id, why }, 'ai: no reply'));
+
+  /** What the customer wrote since our last message: the burst a reply answers. */
+  function burstOf(thread: repo.ThreadMessage[]) {
+    const out: string[] = [];
+    for (let i = thread.length - 1; i >= 0 && thread[i]!.direction === 'in'; i--)
+      out.unshift(textOf(thread[i]!));
+    return out.join(' ');
+  }
+
+  /**
+   * Reads what many leased replies need in a few statements (their conversations' state, threads and
+   * knowledge), decides which are still to be answered, and settles the others.
+   */
+  async function prepare(rows: repo.PendingRow[]): Promise<Ready[]> {
+    const settings = new Map<string, repo.SettingsRow>();
+    for (const orgId of new Set(rows.map((p) => p.org_id))) settings.set(orgId, await ai.settingsOf(orgId));
+    const ids = rows.map((p) => p.conversation_id);
+    const [contexts, threads] = await Promise.all([
+      repo.replyContexts(db, ids),
+      repo.lastMessagesOfMany(db, ids, CONTEXT_MESSAGES),
+    ]);
+    const ctxOf = new Map(contexts.map((c) => [c.conversation_id, c]));
+    const go: { p: repo.PendingRow; s: repo.SettingsRow; prompt: string; thread: repo.ThreadMessage[] }[] =
+      [];
+    for (const p of rows) {
+      const s = settings.get(p.org_id)!;
+      const c = ctxOf.get(p.conversation_id);
+      if (c?.mode !== 'auto' || !ai.configured(s)) {
+        await silent(p, 'auto mode is off');
+        continue;
       }
-      if (!facts.last_inbound_at || Date.now() - new Date(facts.last_inbound_at).getTime() > WINDOW_MS)
-        return done('the 24-hour window is closed');
-      if (replies >= s.max_replies_per_contact) {
+      if (c.handed_over_at) {
+        await silent(p, 'handed over');
+        continue;
+      }
+      // An agent answered since AI last took the conversation: people have it now.
+      if (c.last_agent_at && (!c.since || new Date(c.last_agent_at) > new Date(c.since))) {
+        await handOver(db, null, s, p.conversation_id, 'agent');
+        await silent(p, 'an agent replied');
+        continue;
+      }
+      if (!c.last_inbound_at || Date.now() - new Date(c.last_inbound_at).getTime() > WINDOW_MS) {
+        await silent(p, 'the 24-hour window is closed');
+        continue;
+      }
+      if (c.replies >= s.max_replies_per_contact) {
         await handOver(db, null, s, p.conversation_id, 'limit');
         await repo.insertCall(db, {
-          ...base,
+          ...callBase(p, s),
           outcome: 'handover',
           detail: `limit of ${s.max_replies_per_contact} AI replies reached`,
         });
-        return done('limit reached');
+        await silent(p, 'limit reached');
+        continue;
       }
-      const thread = await repo.lastMessages(db, p.org_id, p.conversation_id, CONTEXT_MESSAGES);
-      // What the customer wrote since our last message: the burst this reply answers.
-      const burst: string[] = [];
-      for (let i = thread.length - 1; i >= 0 && thread[i]!.direction === 'in'; i--)
-        burst.unshift(textOf(thread[i]!));
-      const passages = await knowledge.search(p.org_id, p.number_id, burst.join(' '));
-      void conversations.typing(systemCtx(p.org_id), p.conversation_id).catch(() => {});
-      const r = await ai.callModel(
-        s,
-        'reply',
-        {
-          model: s.model,
-          system: replySystem({ businessPrompt: mode.system_prompt, passages, maxChars: s.reply_max_chars }),
-          messages: threadTurns(thread),
-          maxTokens: Math.max(64, Math.ceil(s.reply_max_chars / 2)),
-          temperature: 0.2,
-        },
-        meta,
+      go.push({ p, s, prompt: c.system_prompt, thread: threads.get(p.conversation_id) ?? [] });
+    }
+    const passages = new Map<string, repo.PassageRow[]>();
+    for (const orgId of new Set(go.map((x) => x.p.org_id))) {
+      const mine = go.filter((x) => x.p.org_id === orgId);
+      const found = await repo.searchMany(
+        db,
+        orgId,
+        settings.get(orgId)!.search_language,
+        mine.map((x) => ({
+          key: x.p.conversation_id,
+          numberId: x.p.number_id,
+          words: searchWords(burstOf(x.thread)),
+        })),
+        4,
       );
-      // On a provider error: logged (callModel), silent — no fallback text.
-      if (!r.ok) return done(r.detail);
-      const used = {
-        inputTokens: r.result.inputTokens,
-        outputTokens: r.result.outputTokens,
-        latencyMs: Math.round(r.result.latencyMs),
-        cost: r.cost,
-      };
-      const parsed = parseReply(r.result.text, s.reply_max_chars);
-      const sources = passages.map((x) => ({
-        doc_id: x.doc_id,
-        title: x.title,
-        chunk_id: Number(x.chunk_id),
-      }));
-      await transaction(db, async (tx, onCommit) => {
-        if (!(await repo.finishPending(tx, p.conversation_id, p.message_id))) {
-          // The customer wrote again meanwhile: that burst is answered when it is due.
-          await repo.releasePending(tx, p.conversation_id);
-          await repo.insertCall(tx, {
-            ...base,
-            ...used,
-            outcome: 'skipped',
-            detail: 'a newer message arrived; answered with it',
-          });
-          onCommit(() => wake());
-          return;
+      for (const [k, v] of found) passages.set(k, v);
+    }
+    return go.map((x) => ({ ...x, passages: passages.get(x.p.conversation_id) ?? [] }));
+  }
+
+  /** Generates one reply (or stays silent on a provider error: logged, no fallback text). */
+  async function generate(x: Ready) {
+    void conversations.typing(systemCtx(x.p.org_id), x.p.conversation_id).catch(() => {});
+    const r = await ai.callModel(
+      x.s,
+      'reply',
+      {
+        model: x.s.model,
+        system: replySystem({
+          businessPrompt: x.prompt,
+          passages: x.passages,
+          maxChars: x.s.reply_max_chars,
+        }),
+        messages: threadTurns(x.thread),
+        maxTokens: Math.max(64, Math.ceil(x.s.reply_max_chars / 2)),
+        temperature: 0.2,
+      },
+      {
+        numberId: x.p.number_id,
+        conversationId: x.p.conversation_id,
+        contactId: x.p.contact_id,
+        messageId: x.p.message_id,
+      },
+    );
+    if (!r.ok) return silent(x.p, r.detail);
+    await written({ ...x, result: r.result, cost: r.cost });
+  }
+
+  /**
+   * Writes generated replies in one transaction: their pending rows end, the replies go through the
+   * send path (`sendMany`, per organisation), the customers' counters and the call log follow — each
+   * reply as it would alone. A reply whose customer wrote again meanwhile is not sent: that burst is
+   * answered when due. If the batch fails as a whole, each is written alone.
+   */
+  async function writeMany(items: Generated[]) {
+    await transaction(db, async (tx, onCommit) => {
+      const finished = await repo.finishPendingMany(
+        tx,
+        items.map((g) => ({ conversationId: g.p.conversation_id, messageId: g.p.message_id })),
+      );
+      const calls: repo.CallWrite[] = [];
+      const superseded: string[] = [];
+      const sends = new Map<string, { g: Generated; text: string }[]>();
+      for (const g of items) {
+        const used = {
+          ...callBase(g.p, g.s),
+          inputTokens: g.result.inputTokens,
+          outputTokens: g.result.outputTokens,
+          latencyMs: Math.round(g.result.latencyMs),
+          cost: g.cost,
+        };
+        const sources = g.passages.map((x) => ({
+          doc_id: x.doc_id,
+          title: x.title,
+          chunk_id: Number(x.chunk_id),
+        }));
+        if (!finished.has(g.p.conversation_id)) {
+          superseded.push(g.p.conversation_id);
+          calls.push({ ...used, outcome: 'skipped', detail: 'a newer message arrived; answered with it' });
+          continue;
         }
+        const parsed = parseReply(g.result.text, g.s.reply_max_chars);
         if (parsed.kind !== 'reply') {
-          await handOver(tx, onCommit, s, p.conversation_id, 'model');
-          await repo.insertCall(tx, {
-            ...base,
+          await handOver(tx, onCommit, g.s, g.p.conversation_id, 'model');
+          calls.push({
             ...used,
             outcome: 'handover',
             detail:
               parsed.kind === 'handover' ? 'the knowledge does not answer' : 'the model gave an empty answer',
             sources,
           });
-          return;
+          continue;
         }
-        try {
-          const q = await outbound.send(
-            p.org_id,
-            {
-              numberId: p.number_id,
-              to: { contactId: p.contact_id },
-              content: { type: 'text', text: { body: parsed.text } },
-              source: 'ai',
-              replyTo: thread[thread.length - 1]?.wamid ?? null,
-            },
-            { tx, onCommit },
-          );
-          await repo.countReply(tx, p.org_id, p.contact_id);
-          await repo.insertCall(tx, {
+        sends.set(g.p.org_id, [...(sends.get(g.p.org_id) ?? []), { g, text: parsed.text }]);
+      }
+      for (const [orgId, list] of sends) {
+        const queued = await outbound.sendMany(
+          tx,
+          onCommit,
+          orgId,
+          list.map(({ g, text }) => ({
+            numberId: g.p.number_id,
+            to: { contactId: g.p.contact_id },
+            content: { type: 'text', text: { body: text } },
+            source: 'ai' as const,
+            replyTo: g.thread[g.thread.length - 1]?.wamid ?? null,
+          })),
+        );
+        const counted: string[] = [];
+        list.forEach(({ g }, i) => {
+          const q = queued[i]!;
+          const base = {
+            ...callBase(g.p, g.s),
+            inputTokens: g.result.inputTokens,
+            outputTokens: g.result.outputTokens,
+            latencyMs: Math.round(g.result.latencyMs),
+            cost: g.cost,
+          };
+          if (q instanceof AppError) {
+            // Refused by the send path (consent, window, caps): nothing goes, the refusal is logged.
+            calls.push({ ...base, outcome: 'skipped', detail: `not sent: ${q.message}` });
+            return;
+          }
+          counted.push(g.p.contact_id);
+          calls.push({
             ...base,
-            ...used,
             outcome: 'ok',
             replyMessageId: q.message_id,
-            sources,
+            sources: g.passages.map((x) => ({
+              doc_id: x.doc_id,
+              title: x.title,
+              chunk_id: Number(x.chunk_id),
+            })),
           });
+        });
+        await repo.countRepliesMany(tx, orgId, counted);
+      }
+      await repo.releasePendingMany(tx, superseded);
+      await repo.insertCalls(tx, calls);
+      if (superseded.length) onCommit(() => wake());
+    });
+  }
+
+  // Group commit: replies generated while a write is in flight are written together by the next.
+  const waiting: { g: Generated; done: () => void }[] = [];
+  let writing = 0;
+  let flushScheduled = false;
+  function written(g: Generated) {
+    return new Promise<void>((resolve) => {
+      waiting.push({ g, done: resolve });
+      scheduleFlush();
+    });
+  }
+  function scheduleFlush() {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+  function flush() {
+    flushScheduled = false;
+    while (writing < 2 && waiting.length) {
+      const batch = waiting.splice(0, 100);
+      writing++;
+      void (async () => {
+        try {
+          await writeMany(batch.map((w) => w.g));
         } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          // Refused by the send path (consent, window, caps): nothing goes, the refusal is logged.
-          await repo.insertCall(tx, {
-            ...base,
-            ...used,
-            outcome: 'skipped',
-            detail: `not sent: ${err.message}`,
-          });
+          log.warn({ err, replies: batch.length }, 'ai: a batch of replies failed; writing them one by one');
+          for (const w of batch)
+            await writeMany([w.g]).catch((err2) =>
+              // The lease lapses and the sweep tries again (at most 3 attempts).
+              log.error({ err: err2, conversationId: w.g.p.conversation_id }, 'ai: reply not written'),
+            );
+        } finally {
+          writing--;
+          for (const w of batch) w.done();
+          if (waiting.length) scheduleFlush();
         }
-      });
+      })();
+    }
+  }
+
+  /** Answers leased replies (or settles them silently); never throws. */
+  async function answer(rows: repo.PendingRow[]) {
+    try {
+      const ready = await prepare(rows);
+      await Promise.all(
+        ready.map((x) =>
+          generate(x).catch((err) =>
+            log.error({ err, conversationId: x.p.conversation_id }, 'ai: reply failed'),
+          ),
+        ),
+      );
     } catch (err) {
-      // The lease lapses and the sweep tries again (at most 3 attempts).
-      log.error({ err, conversationId: p.conversation_id }, 'ai: reply failed');
-      if (p.attempts >= 3) await done('failed three times').catch(() => {});
+      // The leases lapse and the sweep tries again; a reply that failed three times is dropped.
+      log.error({ err, replies: rows.length }, 'ai: replies failed');
+      for (const p of rows) if (p.attempts >= 3) await silent(p, 'failed three times').catch(() => {});
     }
   }
 
@@ -305,6 +451,8 @@ export function createAiReplies(deps: {
   let timer: NodeJS.Timeout | undefined;
   let wakeUp: (() => void) | undefined;
   const inFlight = new Set<Promise<void>>();
+  /** Replies being prepared, generated or written by this process. */
+  let leased = 0;
 
   function wake() {
     wakeUp?.();
@@ -317,16 +465,18 @@ export function createAiReplies(deps: {
   }
 
   async function sweepOnce() {
-    const room = parallel - inFlight.size;
+    const room = parallel - leased;
     if (room <= 0) return 0;
-    const due = await repo.leaseDue(db, Math.min(room, 200), LEASE_SECONDS);
-    for (const p of due) {
-      const run = reply(p).finally(() => {
-        inFlight.delete(run);
-        wake();
-      });
-      inFlight.add(run);
-    }
+    // Small batches: the first replies' model calls start while the next batch is read.
+    const due = await repo.leaseDue(db, Math.min(room, 50), LEASE_SECONDS);
+    if (!due.length) return 0;
+    leased += due.length;
+    const run = answer(due).finally(() => {
+      leased -= due.length;
+      inFlight.delete(run);
+      wake();
+    });
+    inFlight.add(run);
     return due.length;
   }
 
@@ -530,7 +680,6 @@ export function createAiReplies(deps: {
   return {
     chainStep,
     preview,
-    reply,
     sweepOnce,
     idle,
     start,

@@ -555,7 +555,10 @@ export interface PendingRow {
   attempts: number;
 }
 
-/** A customer wrote: the conversation's reply is due `seconds` after this message (a burst pushes it back). */
+/**
+ * A customer wrote: the conversation's reply is due `seconds` after this message (a burst pushes it
+ * back) — unless the conversation is handed over to people. True when it is pending.
+ */
 export async function upsertPending(
   q: Q,
   p: {
@@ -567,13 +570,18 @@ export async function upsertPending(
     seconds: number;
   },
 ) {
-  await q.execute(
+  const rows = await queryRows<{ conversation_id: string }>(
+    q,
     sql`insert into ai_pending_replies (conversation_id, org_id, number_id, contact_id, message_id, due_at)
-        values (${p.conversationId}, ${p.orgId}, ${p.numberId}, ${p.contactId}, ${p.messageId},
-                now() + make_interval(secs => ${p.seconds}))
+        select ${p.conversationId}, ${p.orgId}, ${p.numberId}, ${p.contactId}, ${p.messageId},
+               now() + make_interval(secs => ${p.seconds})
+        where not exists (select 1 from ai_conversations a
+                          where a.conversation_id = ${p.conversationId} and a.handed_over_at is not null)
         on conflict (conversation_id) do update set message_id = excluded.message_id, due_at = excluded.due_at,
-          number_id = excluded.number_id`,
+          number_id = excluded.number_id
+        returning conversation_id`,
   );
+  return rows.length > 0;
 }
 
 /**
@@ -683,4 +691,153 @@ export async function messageOf(q: Q, orgId: string, messageId: string) {
         where m.org_id = ${orgId} and m.id = ${messageId}`,
   );
   return r ?? null;
+}
+
+// ---------------------------------------------------------------- many at once (the sweep's batches)
+
+export interface ReplyContext {
+  conversation_id: string;
+  mode: 'off' | 'suggest' | 'auto';
+  system_prompt: string;
+  handed_over_at: Date | string | null;
+  since: Date | string | null;
+  last_inbound_at: Date | string | null;
+  last_agent_at: Date | string | null;
+  replies: number;
+}
+
+/** What deciding a reply needs, for many conversations in one statement. */
+export function replyContexts(q: Q, conversationIds: string[]) {
+  return queryRows<ReplyContext>(
+    q,
+    sql`select c.id as conversation_id, coalesce(n.mode, 'off') as mode, coalesce(n.system_prompt, '') as system_prompt,
+               a.handed_over_at, a.updated_at as since, coalesce(r.replies, 0) as replies,
+               (select max(sent_at) from messages m where m.conversation_id = c.id and m.direction = 'in'
+                  and m.source is distinct from 'history') as last_inbound_at,
+               (select max(created_at) from messages m where m.conversation_id = c.id and m.direction = 'out'
+                  and m.source in ('inbox', 'api')) as last_agent_at
+        from unnest(${`{${conversationIds.join(',')}}`}::uuid[]) as x(id)
+        join conversations c on c.id = x.id
+        left join ai_number_settings n on n.number_id = c.number_id
+        left join ai_conversations a on a.conversation_id = c.id
+        left join ai_contact_replies r on r.contact_id = c.contact_id`,
+  );
+}
+
+/** The last `n` messages of many conversations, oldest first within each. */
+export async function lastMessagesOfMany(q: Q, conversationIds: string[], n: number) {
+  const rows = await queryRows<ThreadMessage & { conversation_id: string }>(
+    q,
+    sql`select x.id as conversation_id, m.id, m.direction, m.type, m.content, m.source, m.wamid, m.sent_at
+        from unnest(${`{${conversationIds.join(',')}}`}::uuid[]) as x(id)
+        cross join lateral (
+          select id, direction, type, content, source, wamid, sent_at, seq from messages
+          where conversation_id = x.id and source is distinct from 'history'
+          order by seq desc limit ${n}) m
+        order by x.id, m.seq`,
+  );
+  const by = new Map<string, ThreadMessage[]>();
+  for (const r of rows) {
+    const list = by.get(r.conversation_id) ?? [];
+    list.push(r);
+    by.set(r.conversation_id, list);
+  }
+  return by;
+}
+
+/** The best passages for many queries of one organisation in one statement (see `searchChunks`). */
+export async function searchMany(
+  q: Q,
+  orgId: string,
+  language: string,
+  queries: { key: string; numberId: string | null; words: string[] }[],
+  limit: number,
+) {
+  const items = queries
+    .filter((x) => x.words.length)
+    .map((x) => ({ key: x.key, num: x.numberId, q: x.words.join(' | ') }));
+  const by = new Map<string, PassageRow[]>();
+  if (!items.length) return by;
+  const rows = await queryRows<PassageRow & { key: string }>(
+    q,
+    sql`select x.key, p.*
+        from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as x(key text, num uuid, q text)
+        cross join lateral (
+          select c.id as chunk_id, c.doc_id, d.title, c.heading, c.text, ts_rank_cd(c.tsv, t.q)::float8 as rank
+          from to_tsquery(${language}::regconfig, x.q) t(q)
+          join ai_knowledge_chunks c on c.tsv @@ t.q
+          join ai_knowledge_docs d on d.id = c.doc_id
+          where c.org_id = ${orgId} and (c.number_id is null or c.number_id = x.num)
+          order by rank desc, c.id limit ${limit}) p`,
+  );
+  for (const r of rows) {
+    const list = by.get(r.key) ?? [];
+    list.push(r);
+    by.set(r.key, list);
+  }
+  return by;
+}
+
+/** Ends many leased replies; the conversations whose row still named that message (the others got a newer one). */
+export async function finishPendingMany(q: Q, items: { conversationId: string; messageId: string }[]) {
+  const rows = await queryRows<{ conversation_id: string }>(
+    q,
+    sql`delete from ai_pending_replies p using jsonb_to_recordset(${JSON.stringify(
+      items.map((i) => ({ c: i.conversationId, m: i.messageId })),
+    )}::jsonb) as x(c uuid, m uuid)
+        where p.conversation_id = x.c and p.message_id = x.m
+        returning p.conversation_id`,
+  );
+  return new Set(rows.map((r) => r.conversation_id));
+}
+
+export async function releasePendingMany(q: Q, conversationIds: string[]) {
+  if (!conversationIds.length) return;
+  await q.execute(
+    sql`update ai_pending_replies set lease_until = null
+        where conversation_id = any(${`{${conversationIds.join(',')}}`}::uuid[])`,
+  );
+}
+
+/** One more AI reply for each of these contacts (a contact may appear more than once). */
+export async function countRepliesMany(q: Q, orgId: string, contactIds: string[]) {
+  if (!contactIds.length) return;
+  await q.execute(
+    sql`insert into ai_contact_replies (contact_id, org_id, replies)
+        select x.id, ${orgId}, count(*) from unnest(${`{${contactIds.join(',')}}`}::uuid[]) as x(id) group by x.id
+        on conflict (contact_id) do update set replies = ai_contact_replies.replies + excluded.replies`,
+  );
+}
+
+export async function insertCalls(q: Q, calls: CallWrite[]) {
+  if (!calls.length) return;
+  const rows = calls.map((c) => ({
+    org_id: c.orgId,
+    number_id: c.numberId ?? null,
+    conversation_id: c.conversationId ?? null,
+    contact_id: c.contactId ?? null,
+    message_id: c.messageId ?? null,
+    reply_message_id: c.replyMessageId ?? null,
+    purpose: c.purpose,
+    provider: c.provider,
+    model: c.model,
+    input_tokens: c.inputTokens ?? 0,
+    output_tokens: c.outputTokens ?? 0,
+    latency_ms: c.latencyMs ?? null,
+    outcome: c.outcome,
+    detail: c.detail?.slice(0, 500) ?? null,
+    cost: c.cost ?? 0,
+    currency: c.currency,
+    sources: c.sources === undefined ? null : c.sources,
+  }));
+  await q.execute(
+    sql`insert into ai_calls (org_id, number_id, conversation_id, contact_id, message_id, reply_message_id, purpose,
+          provider, model, input_tokens, output_tokens, latency_ms, outcome, detail, cost, currency, sources)
+        select org_id, number_id, conversation_id, contact_id, message_id, reply_message_id, purpose, provider, model,
+               input_tokens, output_tokens, latency_ms, outcome, detail, cost, currency, sources
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(org_id uuid, number_id uuid, conversation_id uuid,
+          contact_id uuid, message_id uuid, reply_message_id uuid, purpose text, provider text, model text,
+          input_tokens int, output_tokens int, latency_ms int, outcome text, detail text, cost numeric, currency text,
+          sources jsonb)`,
+  );
 }

@@ -27,7 +27,13 @@ export const PURGE_HANDLED_HOURS = 48;
  * (f) AI replies (ai/replies.ts `chainStep`): called last, for a message nothing else handled, in
  * the chain's transaction; true when it took the message (auto mode).
  */
-export type AiReplyHook = (tx: Tx, onCommit: OnCommit, m: InboundForFlows) => Promise<boolean>;
+export type AiReplyHook = (
+  tx: Tx,
+  onCommit: OnCommit,
+  m: InboundForFlows,
+  /** The batch's memo (what every message of it reads alike); absent when handled alone. */
+  memo?: <T>(key: string, load: () => Promise<T>) => Promise<T>,
+) => Promise<boolean>;
 
 /** What a customer's message says that rules match: its text, or the id and title of the button or list row it answers with. */
 export function wordsOf(type: string, content: Record<string, unknown>) {
@@ -325,7 +331,7 @@ export function createChain(deps: {
     }
 
     // (f) AI replies (ai/replies.ts): auto mode takes a text nothing else handled.
-    if (deps.aiReply && (await deps.aiReply(tx, onCommit, inbound))) return 'ai';
+    if (deps.aiReply && (await deps.aiReply(tx, onCommit, inbound, batch ? memo : undefined))) return 'ai';
 
     return continued ? 'rule' : 'nothing';
   }
