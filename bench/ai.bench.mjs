@@ -256,7 +256,7 @@ try {
          from ai_calls where org_id = $1 and purpose = 'reply' group by outcome`,
       [orgId],
     )
-  ).reduce((o, r) => ({ ...o, [r.outcome]: r }), {});
+  ).reduce((o, r) => Object.assign(o, { [r.outcome]: r }), {});
   const auto = {
     conversations: CONVERSATIONS,
     messages: CONVERSATIONS * BURST,

@@ -454,8 +454,11 @@ export function createAiReplies(deps: {
   /** Replies being prepared, generated or written by this process. */
   let leased = 0;
 
+  /** A wake-up that came while the sweep was busy: it sweeps again at once instead of sleeping. */
+  let woken = false;
   function wake() {
-    wakeUp?.();
+    if (wakeUp) wakeUp();
+    else woken = true;
   }
   /** A hint only: the sweep also polls, and any process's sweep answers a due row. */
   function wakeAt(ms: number) {
@@ -487,12 +490,13 @@ export function createAiReplies(deps: {
     loop = (async () => {
       while (running) {
         let n = 0;
+        woken = false;
         try {
           n = await sweepOnce();
         } catch (err) {
           log.error({ err }, 'ai: the pending replies sweep failed');
         }
-        if (n === 0 && running)
+        if (n === 0 && running && !woken)
           await new Promise<void>((r) => {
             timer = setTimeout(r, pollMs);
             wakeUp = () => {
