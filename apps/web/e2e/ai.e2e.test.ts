@@ -210,7 +210,7 @@ describe.skipIf(!hasChromium)('AI replies in Chromium', () => {
     await h.shot('ai-2-knowledge');
   });
 
-  it('in the inbox, the agent asks for a suggestion and the draft streams into the composer', async () => {
+  it('in suggest mode a draft streams into the composer by itself; the agent regenerates it', async () => {
     const { page } = h;
     await customerSends(h, CUSTOMER.wa_id, {
       type: 'text',
@@ -228,17 +228,21 @@ describe.skipIf(!hasChromium)('AI replies in Chromium', () => {
     await bar.getByText('AI: suggest').waitFor();
     await bar.getByText(/AI replies: 0 \/ 40/).waitFor();
 
-    await page.getByRole('button', { name: '✨ Suggest a reply' }).click();
+    // Suggest mode: the draft streams into the reply box by itself; Regenerate asks again.
     const reply = page.getByLabel('Reply', { exact: true });
     await expect.poll(() => reply.inputValue(), { timeout: 15_000 }).toBe(DRAFT);
-    await page.getByRole('button', { name: 'Regenerate' }).waitFor();
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => reply.inputValue(), { timeout: 15_000 }).toBe(DRAFT);
     await h.shot('ai-3-composer-suggestion');
 
     // The suggestion call is logged with its purpose.
     const calls = (await (await page.request.get(`${base}/api/v1/ai/calls?purpose=suggest`)).json()) as {
       data: { outcome: string }[];
     };
-    expect(calls.data).toEqual([expect.objectContaining({ outcome: 'ok' })]);
+    expect(calls.data).toEqual([
+      expect.objectContaining({ outcome: 'ok' }),
+      expect.objectContaining({ outcome: 'ok' }),
+    ]);
   });
 
   it('in auto mode the AI answers with a badge and its sources; the agent takes over and hands back', async () => {
@@ -276,5 +280,13 @@ describe.skipIf(!hasChromium)('AI replies in Chromium', () => {
     expect(await page.getByRole('button', { name: '✨ Suggest a reply' }).count()).toBe(0);
     await bar.getByRole('button', { name: 'Hand back to AI' }).click();
     await bar.getByText('The AI is answering').waitFor();
+
+    // Each customer text gets an intent label (this test's model knows no label: the last of the
+    // list, "other"): the chip on the message, and the inbox filters by it.
+    await thread.getByText('other', { exact: true }).first().waitFor({ timeout: 15_000 });
+    await page.getByLabel('Filter by intent').selectOption('complaint');
+    await page.getByText('No conversations match these filters.').waitFor();
+    await page.getByLabel('Filter by intent').selectOption('other');
+    await item.waitFor();
   });
 });

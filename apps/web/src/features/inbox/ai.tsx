@@ -1,6 +1,6 @@
 import type { ConversationAi, Message } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
 import { Button } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
@@ -126,6 +126,9 @@ export const suggestAllowed = (ai: ConversationAi | undefined) =>
 export const awaitsAnswer = (last: Message | undefined) =>
   Boolean(last && last.direction === 'in' && last.type === 'text');
 
+/** Customer messages this tab already drafted a reply for (a reopened conversation asks no more). */
+const drafted = new Set<string>();
+
 /**
  * "✨ Suggest a reply": the draft streams into the reply box as the model writes it; "Regenerate"
  * asks again. When the knowledge base has no answer, it says so instead of drafting one.
@@ -135,12 +138,15 @@ export function SuggestReply({
   text,
   setText,
   canStart,
+  autoDraftFor,
 }: {
   conversationId: string;
   text: string;
   setText: (t: string) => void;
   /** The reply box is empty and the customer is waiting for an answer. */
   canStart: boolean;
+  /** Suggest mode: a draft for this customer message appears by itself, once (then Regenerate). */
+  autoDraftFor?: string | undefined;
 }) {
   const [state, setState] = useState<
     | { kind: 'idle' }
@@ -170,6 +176,12 @@ export function SuggestReply({
       setState({ kind: 'error', message: errorMessage(err) });
     }
   };
+  // In suggest mode each new customer text gets its draft without a click, once per message.
+  useEffect(() => {
+    if (!autoDraftFor || !canStart || state.kind === 'streaming' || drafted.has(autoDraftFor)) return;
+    drafted.add(autoDraftFor);
+    void run();
+  });
   const streaming = state.kind === 'streaming';
   // Once a draft was asked for, Regenerate stays while the box holds it (or nothing).
   const asked = state.kind !== 'idle' && (text === '' || (state.kind === 'done' && text === state.text));

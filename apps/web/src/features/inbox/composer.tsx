@@ -64,6 +64,9 @@ export function Composer({
       onClearReply={onClearReply}
       suggest={suggestAllowed(ai)}
       awaitsAnswer={awaitsAnswer(lastMessage)}
+      autoDraftFor={
+        ai?.mode === 'suggest' && !ai.budget_spent && awaitsAnswer(lastMessage) ? lastMessage?.id : undefined
+      }
     />
   ) : (
     <TemplateComposer conversation={conversation} />
@@ -110,6 +113,7 @@ function TextComposer({
   onClearReply,
   suggest,
   awaitsAnswer: waiting,
+  autoDraftFor,
 }: {
   conversation: Conversation;
   replyTo: Message | null;
@@ -118,6 +122,8 @@ function TextComposer({
   suggest: boolean;
   /** The customer's text is the newest message. */
   awaitsAnswer: boolean;
+  /** Suggest mode: the customer's message a draft is written for by itself (once). */
+  autoDraftFor?: string | undefined;
 }) {
   const qc = useQueryClient();
   const { userId } = useInboxRights();
@@ -218,6 +224,7 @@ function TextComposer({
           text={text}
           setText={setText}
           canStart={waiting && !text.trim() && !file}
+          autoDraftFor={autoDraftFor}
         />
       )}
       {missing.length > 0 && (

@@ -1,12 +1,14 @@
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useParams } from 'react-router';
-import { errorMessage } from '../../api.ts';
+import { api, errorMessage } from '../../api.ts';
 import { FilterSelect, SearchBox, ToggleChip } from '../../components/filters.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { Alert, PageHeader } from '../../components/ui.tsx';
 import { useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { SectionPlaceholder } from '../sections/empty-sections.tsx';
+import { aiKeys } from '../settings/keys.ts';
 import { ConversationList } from './conversation-list.tsx';
 import { ConversationThread } from './conversation-thread.tsx';
 import { useNow } from './format.ts';
@@ -60,6 +62,10 @@ export function InboxPage() {
   const [status, setStatus] = useState<Status | ''>('');
   const [tagId, setTagId] = useState('');
   const [unreadOnly, setUnreadOnly] = useState(false);
+  const [label, setLabel] = useState('');
+  // The AI's intent labels, when the organisation labels its customers' messages.
+  const ai = useQuery({ queryKey: aiKeys.settings, queryFn: () => api.ai.settings(), staleTime: 60_000 });
+  const labels = ai.data?.configured && ai.data.labels_enabled ? ai.data.labels : [];
   const search = useDebounced(searchText.trim(), 300);
   const filters: ConversationFilters = {
     search: search || undefined,
@@ -68,8 +74,11 @@ export function InboxPage() {
     status: status || undefined,
     tag_id: tagId || undefined,
     unread: unreadOnly || undefined,
+    label: label || undefined,
   };
-  const filtered = Boolean(search || numberId || assigned !== 'all' || status || tagId || unreadOnly);
+  const filtered = Boolean(
+    search || numberId || assigned !== 'all' || status || tagId || unreadOnly || label,
+  );
   const list = useConversations(filters);
   const listScroller = useRef<HTMLDivElement>(null);
   const tags = useTags();
@@ -150,6 +159,15 @@ export function InboxPage() {
                   ]),
                 ]}
                 onChange={setNumberId}
+              />
+            )}
+            {labels.length > 0 && (
+              <FilterSelect
+                label="Filter by intent"
+                labelPlacement="hidden"
+                value={label}
+                options={[['', 'All intents (AI labels)'], ...labels.map((l): [string, string] => [l, l])]}
+                onChange={setLabel}
               />
             )}
           </div>

@@ -11,6 +11,8 @@ export interface ConversationFilters {
   /** Left out for every status. */
   status?: (typeof CONVERSATION_STATUSES)[number] | undefined;
   tag_id?: string | undefined;
+  /** An AI intent label on one of the customer's messages. */
+  label?: string | undefined;
   /** Only conversations with messages the signed-in agent has not read. */
   unread?: true | undefined;
 }
