@@ -57,14 +57,39 @@ describe.runIf(settings.backend === 'pglite')('the sandbox of a fresh install', 
         if (Date.now() > deadline) throw new Error('no simulated message arrived');
         await new Promise((r) => setTimeout(r, 200));
       }
-      const [num] = await db.query<{ is_sandbox: boolean; verified_name: string; status: string }>(
-        'select * from numbers',
-      );
+      const [num] = await db.query<{
+        id: string;
+        is_sandbox: boolean;
+        verified_name: string;
+        status: string;
+      }>('select * from numbers');
       expect(num).toMatchObject({ is_sandbox: true, verified_name: 'openwaba Sandbox', status: 'active' });
       const convs = await db.query('select * from conversations');
       expect(convs.length).toBe(2);
       const [ev] = await db.query<{ state: string }>('select state from webhook_events order by id limit 1');
       expect(ev!.state).toBe('processed');
+
+      // AI without a key: the fake model answers the simulated customers in auto mode, from the
+      // sandbox shop's knowledge (or hands the conversation to people when it does not know).
+      const agent = new TestClient(s.running.app);
+      await agent.login(OWNER.email, OWNER.password);
+      const ai = (await agent.get('/api/v1/ai/settings')).json();
+      expect(ai).toMatchObject({
+        configured: true,
+        provider: 'openai_compatible',
+        model: 'sandbox-fake-model',
+      });
+      expect((await agent.get('/api/v1/ai/numbers')).json().data).toEqual([
+        expect.objectContaining({ number_id: num!.id, mode: 'auto' }),
+      ]);
+      expect((await agent.get('/api/v1/ai/knowledge')).json().data.length).toBe(5);
+      const handled = await until('the AI answered or handed over', async () => {
+        const rows = await db.query<{ outcome: string }>(
+          `select outcome from ai_calls where purpose = 'reply' and outcome in ('ok', 'handover')`,
+        );
+        return rows.length > 0 && rows;
+      });
+      expect(handled.length).toBeGreaterThan(0);
     } finally {
       await s.stop();
     }
