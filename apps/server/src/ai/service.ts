@@ -201,7 +201,9 @@ export function createAiService(deps: {
         details: [{ path: ['base_url'], message: 'an OpenAI-compatible provider needs a base URL' }],
       });
     if (baseUrl) {
-      const v = await deps.guard.check(baseUrl);
+      // A name this server cannot resolve now is taken (it may resolve later, or only where the
+      // server runs); every connection is checked again by the guard and refused then.
+      const v = await deps.guard.check(baseUrl, { onLookupFailure: 'accept' });
       if (!v.ok)
         throw new AppError('VALIDATION_FAILED', `The base URL is refused: ${v.reason}`, {
           details: [{ path: ['base_url'], message: v.reason }],

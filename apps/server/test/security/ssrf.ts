@@ -4,7 +4,7 @@ import { type Drillground, signInAs } from './seed.ts';
  * SSRF corpus: links to private, loopback, link-local, IPv4-mapped IPv6 and oddly written hosts, put
  * in every place the API takes a media link — replies (media and a template's media header), template
  * authoring (the header example), campaigns (a fixed header link, a per-recipient variable, an audience
- * file column). Each must be refused; a public link (the control) must be accepted everywhere, or the
+ * file column) — and the AI provider's base URL, which the server connects to itself. Each must be refused; a public link (the control) must be accepted everywhere, or the
  * drill proves nothing. Accepted means: answered 2xx (a campaign: its recipient is not invalid).
  * The server never fetches these links itself (Meta does), so redirects cannot be judged here.
  */
@@ -181,5 +181,15 @@ export async function runSsrf(g: Drillground, corpus = SSRF_CORPUS): Promise<Ssr
       }),
     );
   });
+  // The AI provider's base URL: the server connects to it itself.
+  await surface('AI provider base URL', async (url) =>
+    answered(
+      await client.request('PATCH', '/api/v1/ai/settings', {
+        provider: 'openai_compatible',
+        model: 'probe',
+        base_url: url,
+      }),
+    ),
+  );
   return result;
 }
