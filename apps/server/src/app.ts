@@ -6,6 +6,7 @@ import { aiRoutes, aiUploadRoutes } from './ai/routes.ts';
 import { registerApiDocs } from './api-docs.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { registerAccessControl } from './auth/access.ts';
+import { apiKeyRoutes } from './auth/api-keys/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { flowRoutes } from './automation/flows/routes.ts';
 import { automationRoutes } from './automation/routes.ts';
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     healthRoutes({ database: deps.database, jobs: services.jobs, metrics: services.metrics, config }),
   );
   await app.register(authRoutes({ auth: services.auth, config }));
+  await app.register(apiKeyRoutes({ keys: services.auth.apiKeys }));
   await app.register(orgRoutes({ orgs: services.orgs, auth: services.auth, config }));
   await app.register(eventRoutes({ events: services.events }));
   await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));

@@ -1,4 +1,5 @@
 export * from './ai.ts';
+export * from './api-keys.ts';
 export * from './auth.ts';
 export * from './automation.ts';
 export * from './billing.ts';

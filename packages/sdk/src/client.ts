@@ -5,6 +5,8 @@ import {
   AiSuggestion,
   AiSummary,
   AiTestResult,
+  ApiKey,
+  ApiKeyList,
   AuditPage,
   type AuditQuery,
   BillingOverview,
@@ -31,8 +33,10 @@ import {
   Conversation,
   ConversationAi,
   ConversationPage,
+  type CreateApiKeyBody,
   type CreateCampaignBody,
   type CreateContactBody,
+  CreatedApiKey,
   CreatedInvitation,
   type CreateFieldBody,
   type CreateKnowledgeBody,
@@ -161,6 +165,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Called when the session is gone for good (refresh failed): show the login page. */
   onSignedOut?: () => void;
+  /**
+   * An API key (`owk_…`, Settings → API keys): sent as `Authorization: Bearer` on every request,
+   * instead of a session. @example const api = createClient({ baseUrl: 'https://wa.example.com', apiKey: process.env.OPENWABA_KEY })
+   */
+  apiKey?: string;
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -215,8 +224,11 @@ export function createClient(opts: ClientOptions = {}) {
   async function send(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
     return doFetch(`${base}${path}`, {
       method,
-      credentials: 'include',
-      headers: body === undefined ? {} : { 'content-type': rawType ?? 'application/json' },
+      credentials: opts.apiKey ? 'omit' : 'include',
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': rawType ?? 'application/json' }),
+        ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+      },
       body: body === undefined ? undefined : rawType ? (body as Blob) : JSON.stringify(body),
     });
   }
@@ -247,7 +259,7 @@ export function createClient(opts: ClientOptions = {}) {
   /** A successful response, the session refreshed once on the way if need be; else the ApiError. */
   async function request(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
     let res = await send(method, path, body, rawType);
-    if (res.status === 401 && !path.startsWith('/api/v1/auth/')) {
+    if (res.status === 401 && !opts.apiKey && !path.startsWith('/api/v1/auth/')) {
       if (await refreshSession()) res = await send(method, path, body, rawType);
       if (res.status === 401) opts.onSignedOut?.();
     }
@@ -308,6 +320,18 @@ export function createClient(opts: ClientOptions = {}) {
   }
 
   return {
+    apiKeys: {
+      /** @example const { data } = await api.apiKeys.list() */
+      list: () => call(ApiKeyList, 'GET', '/api/v1/api-keys'),
+      /**
+       * The whole key is in `key`, this once.
+       * @example const { key } = await api.apiKeys.create({ name: 'Shop backend', scopes: ['conversations.reply', 'contacts.write'] })
+       */
+      create: (body: z.input<typeof CreateApiKeyBody>) =>
+        call(CreatedApiKey, 'POST', '/api/v1/api-keys', body),
+      /** @example await api.apiKeys.revoke(id) */
+      revoke: (id: string) => call(ApiKey, 'POST', `/api/v1/api-keys/${q(id)}/revoke`, {}),
+    },
     ai: {
       /** @example const s = await api.ai.settings() */
       settings: () => call(AiSettings, 'GET', '/api/v1/ai/settings'),

@@ -41,8 +41,9 @@ export function redact(value: unknown): unknown {
 export function actorOf(ctx: AuthContext & { requestId?: string; ip?: string }): Actor {
   return {
     orgId: ctx.orgId,
-    actorType: 'user',
+    actorType: ctx.apiKeyId ? 'api_key' : 'user',
     userId: ctx.userId,
+    ...(ctx.apiKeyId ? { apiKeyId: ctx.apiKeyId } : {}),
     ...(ctx.via ? { label: `via ${ctx.via}` } : {}),
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.ip ? { ip: ctx.ip } : {}),

@@ -54,9 +54,18 @@ export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
     if (!access || access === 'public') return;
     const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
     if (!token) throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_token' } });
-    req.auth = { ...(await auth.authenticate(token)), requestId: req.id, ip: req.ip };
+    req.auth = { ...(await auth.authenticate(token, req.ip)), requestId: req.id, ip: req.ip };
     if (access !== 'authenticated' && !can(req.auth.role, access)) {
       throw forbidden(`Your role (${req.auth.role}) cannot do this; it needs ${access}`);
     }
+    // An API key: only what its scopes name; what anyone signed in may do (their account, sessions,
+    // organisations) is done by the person, not a key.
+    const scopes = req.auth.scopes;
+    if (scopes && (access === 'authenticated' || !scopes.includes(access)))
+      throw forbidden(
+        access === 'authenticated'
+          ? 'API keys cannot do this: it is done by a person signed in'
+          : `This API key lacks the scope ${access}`,
+      );
   });
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, randomToken, sha256, verifyPassword } from '../lib/crypto.ts';
 import { AppError, notFound } from '../lib/errors.ts';
+import { createApiKeyService, KEY_PREFIX } from './api-keys/service.ts';
 import type { AuthContext } from './context.ts';
 import type { DeviceCookies } from './device-cookie.ts';
 import { createOperatorActions } from './operator.ts';
@@ -40,6 +41,7 @@ export function createAuthService(deps: {
   throttleFirstWaitSeconds?: number;
 }) {
   const { db, config, signer, devices } = deps;
+  const apiKeys = createApiKeyService({ db });
   const throttle = createPasswordThrottle({
     db,
     free: config.LOGIN_MAX_FAILURES,
@@ -150,7 +152,9 @@ export function createAuthService(deps: {
   }
 
   /** Verifies an access token and loads the live session; revocation takes effect at once. */
-  async function authenticate(accessToken: string): Promise<AuthContext> {
+  /** The caller of a session token, or of an API key (`owk_…`: auth/api-keys). */
+  async function authenticate(accessToken: string, ip?: string): Promise<AuthContext> {
+    if (accessToken.startsWith(KEY_PREFIX)) return apiKeys.authenticate(accessToken, ip);
     const claims = await signer.verify(accessToken);
     const row = await repo.getSessionContext(db, claims.sessionId);
     if (
@@ -180,6 +184,7 @@ export function createAuthService(deps: {
 
   /** True while the session is live and still in the organisation (long-lived sockets re-check this). */
   async function sessionAlive(ctx: Pick<AuthContext, 'userId' | 'sessionId' | 'orgId'>): Promise<boolean> {
+    if (ctx.sessionId.startsWith('key:')) return apiKeys.alive(ctx.sessionId.slice(4), ctx.orgId, ctx.userId);
     const row = await repo.getSessionContext(db, ctx.sessionId);
     return Boolean(
       row &&
@@ -307,6 +312,7 @@ export function createAuthService(deps: {
   }
 
   return {
+    apiKeys,
     sessionAlive,
     checkPassword,
     startPasswordSession,

@@ -1532,3 +1532,33 @@ export const aiMessageLabels = pgTable(
   },
   (t) => [index('ai_message_labels_conv_idx').on(t.conversationId, t.label)],
 );
+
+// ------------------------------------------------------------------ API keys (issue 24): api-keys/
+
+/**
+ * Keys for code (`Authorization: Bearer owk_…`): shown once, stored as a SHA-256 hash (a key is 32
+ * random bytes: no dictionary to guess from) with a visible prefix. A key acts with the permissions in
+ * `scopes`, and never more than its creator's current role in the organisation.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    orgId: orgRef(),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The first characters of the key (`owk_` and 8 more), shown in lists to tell keys apart. */
+    prefix: text('prefix').notNull(),
+    hash: text('hash').notNull(),
+    /** Permissions of the permission table the key may use. */
+    scopes: text('scopes').array().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    lastUsedIp: text('last_used_ip'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('api_keys_hash_idx').on(t.hash), index('api_keys_org_idx').on(t.orgId, t.createdAt)],
+);

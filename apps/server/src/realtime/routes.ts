@@ -65,7 +65,10 @@ export async function realtimeRoutes(
         if (!token)
           throw new AppError('UNAUTHENTICATED', 'Sign in first', { details: { reason: 'no_token' } });
         if (!bearer) checkOrigin(req, deps.config);
-        req.auth = await deps.auth.authenticate(token);
+        req.auth = await deps.auth.authenticate(token, req.ip);
+        // An API key sees the organisation's events if it may read its conversations.
+        if (req.auth.scopes && !req.auth.scopes.includes('conversations.read'))
+          throw new AppError('FORBIDDEN', 'This API key lacks the scope conversations.read');
       },
     },
     (socket, req) => {

@@ -391,6 +391,11 @@ export async function seedOrg(
     await owner.post('/api/v1/ai/knowledge', { title: `${L} FAQ`, body: `${L} opens at nine every day.` }),
   );
   add('knowledge', entry.id);
+  const key = expectOk(
+    'API key',
+    await owner.post('/api/v1/api-keys', { name: `${L} backend`, scopes: ['contacts.read'] }),
+  );
+  add('api-keys', key.id);
   expectOk('AI mode', await owner.request('PATCH', `/api/v1/ai/numbers/${number.id}`, { mode: 'suggest' }));
   // A published flow (API trigger → wait for a reply) and a run of it waiting for the contact.
   const at = { x: 0, y: 0 };
