@@ -40,7 +40,13 @@ export async function registerApiDocs(app: FastifyInstance, config: Config) {
       components: {
         securitySchemes: {
           cookie: { type: 'apiKey', in: 'cookie', name: 'ow_access' },
-          bearer: { type: 'http', scheme: 'bearer' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session access token' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'owk_…',
+            description: 'An API key (Settings → API keys): the routes its scopes cover',
+          },
         },
       },
     },
