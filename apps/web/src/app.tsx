@@ -29,6 +29,7 @@ const ContactsSettingsPage = page(
 const ImportStatusPage = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportStatusPage');
 const ImportWizard = page(() => import('./features/contacts/import-wizard.tsx'), 'ImportWizard');
 const InboxPage = page(() => import('./features/inbox/inbox-page.tsx'), 'InboxPage');
+const ApiKeysPage = page(() => import('./features/settings/api-keys-page.tsx'), 'ApiKeysPage');
 const AiPage = page(() => import('./features/settings/ai-page.tsx'), 'AiPage');
 const KnowledgePage = page(() => import('./features/settings/knowledge-page.tsx'), 'KnowledgePage');
 const AccountPage = page(() => import('./features/settings/account-page.tsx'), 'AccountPage');
@@ -92,6 +93,7 @@ export function App() {
           <Route path="knowledge" element={<KnowledgePage />} />
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
+          <Route path="api-keys" element={<ApiKeysPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />
           <Route path="jobs" element={<JobsPage />} />
           <Route path="audit" element={<AuditPage />} />

@@ -41,3 +41,6 @@ export const aiKeys = {
   knowledge: ['ai', 'knowledge'] as const,
   knowledgeDoc: (id: string) => ['ai', 'knowledge', id] as const,
 };
+
+/** API keys: the list (never the keys themselves). */
+export const apiKeyKeys = { all: ['api-keys'] as const };
