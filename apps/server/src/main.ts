@@ -140,12 +140,13 @@ export async function startServer(
       database,
       stop: () => {
         stopping ??= (async () => {
+          // AI replies first: the sandbox's fake model they may be calling goes with the sandbox.
+          await services.aiReplies.stop();
           await sandbox?.stop();
           await running.close();
           await services.automationChain.idle();
           await services.sender.stop();
           await services.flowEngine.stop();
-          await services.aiReplies.stop();
           await services.jobs.stop();
           await database.close();
         })();

@@ -284,7 +284,7 @@ describe.skipIf(!hasChromium)('AI replies in Chromium', () => {
     // Each customer text gets an intent label (this test's model knows no label: the last of the
     // list, "other"): the chip on the message, and the inbox filters by it.
     await thread.getByText('other', { exact: true }).first().waitFor({ timeout: 15_000 });
-    await page.getByLabel('Filter by intent').selectOption('complaint');
+    await page.getByLabel('Filter by intent').selectOption('spam');
     await page.getByText('No conversations match these filters.').waitFor();
     await page.getByLabel('Filter by intent').selectOption('other');
     await item.waitFor();
