@@ -56,6 +56,9 @@ function run(args, env = {}) {
 async function startApi() {
   const child = run(['apps/cli/bin/openwaba.js', 'start', '--role', 'api', '--port', '0'], {
     APP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+    // One client making thousands of requests a minute: no API rate limits.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_ORG_PER_MINUTE: '0',
     OPENWABA_ADMIN_EMAIL: ADMIN.email,
     OPENWABA_ADMIN_PASSWORD: ADMIN.password,
   });

@@ -139,6 +139,9 @@ async function startServer(databaseUrl, simUrl, dataDir) {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       SANDBOX: 'off',
+      // The bench is one client making thousands of requests a minute: no API rate limits.
+      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_ORG_PER_MINUTE: '0',
       APP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
       OPENWABA_ADMIN_EMAIL: ADMIN.email,
       OPENWABA_ADMIN_PASSWORD: ADMIN.password,

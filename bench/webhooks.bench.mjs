@@ -105,6 +105,9 @@ async function startServer({ databaseUrl, dataDir, simulatorUrl }) {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SANDBOX: 'off',
+    // The bench is one client making thousands of requests a minute: no API rate limits.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_ORG_PER_MINUTE: '0',
     APP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
     OPENWABA_ADMIN_EMAIL: ADMIN.email,
     OPENWABA_ADMIN_PASSWORD: ADMIN.password,

@@ -102,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
   await app.register(fastifyCookie);
-  registerAccessControl(app, services.auth);
+  registerAccessControl(app, services.auth, services.rateLimiter);
 
   await registerApiDocs(app, config);
 

@@ -78,6 +78,22 @@ const schema = z.object({
     .max(100 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest JSON request body accepted.'),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(100)
+    .describe(
+      'API requests a minute per person (session) or per API key, counted in PostgreSQL across processes; 0 turns it off.',
+    ),
+  RATE_LIMIT_ORG_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .default(1000)
+    .describe('API requests a minute per organisation (all its people and keys); 0 turns it off.'),
   LOGIN_MAX_FAILURES: z.coerce
     .number()
     .int()

@@ -1,5 +1,7 @@
 import { labelMessage } from './ai/label.job.ts';
 import type { AiReplies } from './ai/replies.ts';
+import { purgeRateLimits } from './auth/purge-rate-limits.job.ts';
+import type { RateLimiter } from './auth/rate-limit.ts';
 import type { Chain } from './automation/chain.ts';
 import { sweepAutomation } from './automation/sweep.job.ts';
 import type { CampaignService } from './campaigns/service.ts';
@@ -42,6 +44,7 @@ export interface JobServices {
   retention: RetentionService;
   automationChain: Chain;
   aiReplies: AiReplies;
+  rateLimiter: RateLimiter;
 }
 
 /** Every job and cron job of the product, each with what it declared it uses. */
@@ -60,6 +63,7 @@ export function jobList(s: JobServices): BoundJob[] {
     bindJob(syncAllTemplates, { templates, jobs }),
     bindJob(startDueCampaigns, { campaigns }),
     bindJob(labelMessage, { replies: s.aiReplies }),
+    bindJob(purgeRateLimits, { limiter: s.rateLimiter }),
     bindJob(importContactFile, { contactImports: s.contactImports }),
     bindJob(purgeImportUploads, { contactImports: s.contactImports }),
     bindJob(purgeRetention, { retention }),

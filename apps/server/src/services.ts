@@ -6,6 +6,7 @@ import { createAiReplies } from './ai/replies.ts';
 import { createAiService } from './ai/service.ts';
 import { createAuditService } from './audit/service.ts';
 import { createDeviceCookies } from './auth/device-cookie.ts';
+import { createRateLimiter } from './auth/rate-limit.ts';
 import { createAuthService } from './auth/service.ts';
 import { createTokenSigner } from './auth/tokens.ts';
 import { createActionRunner } from './automation/actions.ts';
@@ -111,6 +112,12 @@ export function createServices(deps: {
     signer: createTokenSigner(deps.appSecret, config.ACCESS_TOKEN_TTL_SECONDS),
     devices: createDeviceCookies(deps.appSecret),
     throttleFirstWaitSeconds: deps.throttleFirstWaitSeconds,
+  });
+  // API rate limits per person or key and per organisation, counted in PostgreSQL.
+  const rateLimiter = createRateLimiter({
+    db,
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    orgPerMinute: config.RATE_LIMIT_ORG_PER_MINUTE,
   });
   const orgs = createOrgService({ db, auth, events, notifications, domainEvents });
   // The rate card, expected costs, spend caps and spend.
@@ -340,6 +347,7 @@ export function createServices(deps: {
     log,
     metrics,
     auth,
+    rateLimiter,
     orgs,
     billing,
     events,

@@ -259,6 +259,12 @@ export function createClient(opts: ClientOptions = {}) {
   /** A successful response, the session refreshed once on the way if need be; else the ApiError. */
   async function request(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
     let res = await send(method, path, body, rawType);
+    // Rate limited for a moment (a burst of clicks): wait as the server says, once, if it is short.
+    const wait = Number(res.headers.get('retry-after'));
+    if (res.status === 429 && wait > 0 && wait <= 5) {
+      await new Promise((r) => setTimeout(r, wait * 1000));
+      res = await send(method, path, body, rawType);
+    }
     if (res.status === 401 && !opts.apiKey && !path.startsWith('/api/v1/auth/')) {
       if (await refreshSession()) res = await send(method, path, body, rawType);
       if (res.status === 401) opts.onSignedOut?.();

@@ -4,6 +4,7 @@ import { AppError, forbidden } from '../lib/errors.ts';
 import type { Access } from '../lib/http.ts';
 import type { AuthContext } from './context.ts';
 import { ACCESS_COOKIE } from './cookies.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { AuthService } from './service.ts';
 
 declare module 'fastify' {
@@ -38,7 +39,11 @@ export async function optionalAuthOf(req: FastifyRequest, auth: AuthService): Pr
  * Every /api route must declare its access; a route that forgets fails the boot, so no endpoint
  * is accidentally public.
  */
-export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
+export function registerAccessControl(
+  app: FastifyInstance,
+  auth: AuthService,
+  limiter?: Pick<RateLimiter, 'hit'>,
+) {
   app.decorateRequest('auth', null);
   const table: FastifyInstance['accessTable'] = [];
   app.decorate('accessTable', table);
@@ -49,7 +54,7 @@ export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
     for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
   });
   // preValidation: a caller without the right is turned away before their input is even looked at.
-  app.addHook('preValidation', async (req: FastifyRequest, _reply: FastifyReply) => {
+  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
     const access = req.routeOptions.config.access;
     if (!access || access === 'public') return;
     const token = bearer(req) ?? req.cookies[ACCESS_COOKIE];
@@ -67,5 +72,17 @@ export function registerAccessControl(app: FastifyInstance, auth: AuthService) {
           ? 'API keys cannot do this: it is done by a person signed in'
           : `This API key lacks the scope ${access}`,
       );
+    // Rate limits, per person or key and per organisation (auth/rate-limit.ts).
+    const v = await limiter?.hit(req.auth);
+    if (v) {
+      reply.header('RateLimit-Policy', `${v.limit};w=60`);
+      reply.header('RateLimit', `limit=${v.limit}, remaining=${v.remaining}, reset=${v.resetSeconds}`);
+      if (v.limited)
+        throw new AppError(
+          'RATE_LIMITED',
+          `Too many requests: ${v.limit} a minute ${v.scope === 'organisation' ? 'for the organisation' : req.auth.apiKeyId ? 'for this API key' : 'for you'}. Try again in ${v.resetSeconds} s.`,
+          { headers: { 'Retry-After': String(v.resetSeconds) }, details: { scope: v.scope, limit: v.limit } },
+        );
+    }
   });
 }

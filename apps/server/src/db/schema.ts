@@ -1562,3 +1562,21 @@ export const apiKeys = pgTable(
   },
   (t) => [uniqueIndex('api_keys_hash_idx').on(t.hash), index('api_keys_org_idx').on(t.orgId, t.createdAt)],
 );
+
+/**
+ * API rate limits (auth/rate-limit.ts): requests per principal (person or API key) and per
+ * organisation in fixed one-minute windows, counted here so every api process shares one count.
+ */
+export const rateLimitHits = pgTable(
+  'rate_limit_hits',
+  {
+    /** `p:<user or key id>` or `o:<org id>`. */
+    key: text('key').notNull(),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.key, t.windowStart] }),
+    index('rate_limit_hits_window_idx').on(t.windowStart),
+  ],
+);
