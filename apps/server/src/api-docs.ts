@@ -32,6 +32,45 @@ const CSS = `
 .swagger-ui .opblock-tag { color: #0f172a; }
 `;
 
+/**
+ * `getAiKnowledgeById` for `GET /api/v1/ai/knowledge/:id`: a stable name per operation, so clients
+ * generated from the document get method names.
+ */
+export function operationIdOf(method: string, url: string) {
+  const words = url
+    .replace(/^\/api\/v1\//, '')
+    .split(/[/.-]+/)
+    .filter(Boolean)
+    .map((w) => (w.startsWith(':') ? `by_${w.slice(1)}` : w))
+    .flatMap((w) => w.split('_'))
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1));
+  return `${method.toLowerCase()}${words.join('')}`;
+}
+
+type TransformArgs = Parameters<typeof jsonSchemaTransform>[0];
+
+/**
+ * Each operation says who may call it, from the route's declared access (auth/access.ts): `public`
+ * needs nothing; `authenticated` a session (cookie or bearer token); a permission a session or an
+ * API key holding that scope (`x-permission`).
+ */
+function withAccess(out: ReturnType<typeof jsonSchemaTransform>, args: TransformArgs) {
+  const access = (args.route.config as { access?: string } | undefined)?.access;
+  if (!args.url.startsWith('/api/') || !access) return out;
+  const method = [args.route.method].flat()[0] as string;
+  const session: Record<string, string[]>[] = [{ cookie: [] }, { bearer: [] }];
+  return {
+    ...out,
+    schema: {
+      ...out.schema,
+      operationId: operationIdOf(method, args.url),
+      security:
+        access === 'public' ? [] : access === 'authenticated' ? session : [...session, { apiKey: [] }],
+      ...(access !== 'public' && access !== 'authenticated' ? { 'x-permission': access } : {}),
+    } as typeof out.schema,
+  };
+}
+
 export async function registerApiDocs(app: FastifyInstance, config: Config) {
   await app.register(fastifySwagger, {
     openapi: {
@@ -50,7 +89,7 @@ export async function registerApiDocs(app: FastifyInstance, config: Config) {
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: (args) => withAccess(jsonSchemaTransform(args), args),
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
