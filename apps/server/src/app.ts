@@ -103,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifyCookie);
   registerAccessControl(app, services.auth, services.rateLimiter);
+  services.idempotency.register(app);
 
   await registerApiDocs(app, config);
 

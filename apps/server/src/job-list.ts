@@ -11,6 +11,8 @@ import { purgeImportUploads } from './contacts/import/purge-uploads.job.ts';
 import type { ContactImportService } from './contacts/import/service.ts';
 import { purgeOldEvents } from './events/purge-old.job.ts';
 import type { EventService } from './events/service.ts';
+import { purgeIdempotencyKeys } from './idempotency/purge.job.ts';
+import type { Idempotency } from './idempotency/service.ts';
 import { processWebhookEvent } from './inbound/process-event.job.ts';
 import { processPendingWebhookEvents } from './inbound/process-pending.job.ts';
 import type { InboundService } from './inbound/service.ts';
@@ -45,6 +47,7 @@ export interface JobServices {
   automationChain: Chain;
   aiReplies: AiReplies;
   rateLimiter: RateLimiter;
+  idempotency: Idempotency;
 }
 
 /** Every job and cron job of the product, each with what it declared it uses. */
@@ -64,6 +67,7 @@ export function jobList(s: JobServices): BoundJob[] {
     bindJob(startDueCampaigns, { campaigns }),
     bindJob(labelMessage, { replies: s.aiReplies }),
     bindJob(purgeRateLimits, { limiter: s.rateLimiter }),
+    bindJob(purgeIdempotencyKeys, { idempotency: s.idempotency }),
     bindJob(importContactFile, { contactImports: s.contactImports }),
     bindJob(purgeImportUploads, { contactImports: s.contactImports }),
     bindJob(purgeRetention, { retention }),

@@ -36,6 +36,7 @@ import { createTeamService } from './conversations/teams.ts';
 import type { Database } from './db/client.ts';
 import { createDomainEvents } from './events/domain-events.ts';
 import { createEventService } from './events/service.ts';
+import { createIdempotency } from './idempotency/service.ts';
 import { createInboundService } from './inbound/service.ts';
 import { jobList, reportFailedJob } from './job-list.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -119,6 +120,8 @@ export function createServices(deps: {
     perMinute: config.RATE_LIMIT_PER_MINUTE,
     orgPerMinute: config.RATE_LIMIT_ORG_PER_MINUTE,
   });
+  // `Idempotency-Key` on POSTs that create something.
+  const idempotency = createIdempotency({ db });
   const orgs = createOrgService({ db, auth, events, notifications, domainEvents });
   // The rate card, expected costs, spend caps and spend.
   const billing = createBillingService({
@@ -348,6 +351,7 @@ export function createServices(deps: {
     metrics,
     auth,
     rateLimiter,
+    idempotency,
     orgs,
     billing,
     events,

@@ -96,6 +96,28 @@ export const ReplyQueued = z.object({
   status: z.literal('pending'),
 });
 
+/**
+ * `POST /api/v1/messages`: a message from code, through the same checks as every send (consent, the
+ * 24-hour window, template rules, cost, caps). To a phone (E.164 or national in the organisation's
+ * region; the contact is made if new), a BSUID, or a contact; on a number, or the organisation's
+ * first active one.
+ */
+export const SendMessageBody = z.strictObject({
+  number_id: Uuid.optional(),
+  to: z.union([
+    z.strictObject({ phone: z.string().trim().min(3).max(32) }),
+    z.strictObject({ bsuid: z.string().trim().min(3).max(200) }),
+    z.strictObject({ contact_id: Uuid }),
+  ]),
+  content: MessageContent,
+});
+export const SentMessage = z.object({
+  message_id: Uuid,
+  conversation_id: Uuid,
+  contact_id: Uuid,
+  status: z.literal('pending'),
+});
+
 /** A file uploaded to send: reply with `{ type, [type]: { id, caption?, filename? } }`. */
 export const UploadedMedia = z.object({
   /** Meta's media id, to put in the reply's content. */

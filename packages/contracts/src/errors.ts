@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'CAP_REACHED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
+  /** An `Idempotency-Key` used again with a different request. */
+  'IDEMPOTENCY_MISMATCH',
   'RATE_LIMITED',
   'UNAVAILABLE',
   'INTERNAL',
@@ -37,6 +39,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_MISMATCH: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,

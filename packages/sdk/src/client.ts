@@ -84,6 +84,7 @@ import {
   Me,
   Member,
   MemberList,
+  Message,
   MessagePage,
   Note,
   NoteList,
@@ -111,6 +112,8 @@ import {
   RuleList,
   Segment,
   SegmentList,
+  type SendMessageBody,
+  SentMessage,
   SessionList,
   SessionState,
   SpendReport,
@@ -221,13 +224,20 @@ export function createClient(opts: ClientOptions = {}) {
   let refreshing: Promise<boolean> | null = null;
 
   /** `rawType`: the body is sent as it is (a file) with that content type, not as JSON. */
-  async function send(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
+  async function send(
+    method: Method,
+    path: string,
+    body?: unknown,
+    rawType?: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     return doFetch(`${base}${path}`, {
       method,
       credentials: opts.apiKey ? 'omit' : 'include',
       headers: {
         ...(body === undefined ? {} : { 'content-type': rawType ?? 'application/json' }),
         ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+        ...extra,
       },
       body: body === undefined ? undefined : rawType ? (body as Blob) : JSON.stringify(body),
     });
@@ -257,16 +267,22 @@ export function createClient(opts: ClientOptions = {}) {
   }
 
   /** A successful response, the session refreshed once on the way if need be; else the ApiError. */
-  async function request(method: Method, path: string, body?: unknown, rawType?: string): Promise<Response> {
-    let res = await send(method, path, body, rawType);
+  async function request(
+    method: Method,
+    path: string,
+    body?: unknown,
+    rawType?: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
+    let res = await send(method, path, body, rawType, extra);
     // Rate limited for a moment (a burst of clicks): wait as the server says, once, if it is short.
     const wait = Number(res.headers.get('retry-after'));
     if (res.status === 429 && wait > 0 && wait <= 5) {
       await new Promise((r) => setTimeout(r, wait * 1000));
-      res = await send(method, path, body, rawType);
+      res = await send(method, path, body, rawType, extra);
     }
     if (res.status === 401 && !opts.apiKey && !path.startsWith('/api/v1/auth/')) {
-      if (await refreshSession()) res = await send(method, path, body, rawType);
+      if (await refreshSession()) res = await send(method, path, body, rawType, extra);
       if (res.status === 401) opts.onSignedOut?.();
     }
     if (!res.ok) throw await toError(res);
@@ -821,6 +837,23 @@ export function createClient(opts: ClientOptions = {}) {
       exportUrl: (id: string) => `${base}/api/v1/campaigns/${q(id)}/export.csv`,
     },
     messages: {
+      /**
+       * A message from code (to a phone, a BSUID or a contact), through every check of the send path.
+       * `idempotencyKey`: the same key and body again return the same answer, never a second message.
+       * @example const m = await api.messages.send({ to: { phone: '+447700900123' }, content: { type: 'text', text: { body: 'Your order shipped' } } }, { idempotencyKey: 'order-4711-shipped' })
+       */
+      send: async (body: z.input<typeof SendMessageBody>, o: { idempotencyKey?: string } = {}) => {
+        const res = await request(
+          'POST',
+          '/api/v1/messages',
+          body,
+          undefined,
+          o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {},
+        );
+        return SentMessage.parse(await res.json());
+      },
+      /** @example const m = await api.messages.get(id); m.status // 'delivered' */
+      get: (id: string) => call(Message, 'GET', `/api/v1/messages/${q(id)}`),
       /** Where a received media file is served once `message.media.state` is `ready`. @example <img src={api.messages.mediaUrl(m.id)} /> */
       mediaUrl: (id: string) => `${base}/api/v1/messages/${q(id)}/media`,
       /** Downloads a media file again after it failed. @example const { state } = await api.messages.retryMedia(m.id) */

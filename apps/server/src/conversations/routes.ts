@@ -6,6 +6,7 @@ import {
   ConversationStatusBody,
   ConversationTagsBody,
   MediaUploadQuery,
+  Message,
   MessagePage,
   MessageQuery,
   Note,
@@ -20,6 +21,8 @@ import {
   ReplyBody,
   ReplyQueued,
   SENDABLE_MEDIA as SENDABLE,
+  SendMessageBody,
+  SentMessage,
   Team,
   TeamBody,
   TeamList,
@@ -86,6 +89,33 @@ export const conversationRoutes =
         },
       },
       async (req) => conversationFor(await viewOf(req), await conversations.get(authOf(req), req.params.id)),
+    );
+    app.post(
+      '/api/v1/messages',
+      {
+        config: reply,
+        schema: {
+          tags: ['messages'],
+          summary:
+            'Send a message from code: to a phone, a BSUID or a contact, on a number or the first active one; the same checks as every send (consent 409, window 409, caps 409); answers at once with the message id (state `pending`). Honours `Idempotency-Key`.',
+          body: SendMessageBody,
+          response: { 202: SentMessage },
+        },
+      },
+      async (req, res) => res.code(202).send(await conversations.sendFromApi(authOf(req), req.body)),
+    );
+    app.get(
+      '/api/v1/messages/:id',
+      {
+        config: read,
+        schema: {
+          tags: ['messages'],
+          summary: 'One message and its state (pending, sent, delivered, read, failed with the reason)',
+          params: IdParams,
+          response: { 200: Message },
+        },
+      },
+      async (req) => messageFor(await viewOf(req), await conversations.message(authOf(req), req.params.id)),
     );
     app.get(
       '/api/v1/conversations/:id/messages',

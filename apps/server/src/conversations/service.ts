@@ -1,5 +1,6 @@
-import { can, type TypingResult } from '@openwaba/contracts';
+import { can, type SendMessageBody, type TypingResult } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
 import type { AuthContext } from '../auth/context.ts';
 import type { Db } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
@@ -7,7 +8,7 @@ import type { EventService } from '../events/service.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { Log } from '../lib/log.ts';
 import { MEDIA_TYPES, type MediaService } from '../media/service.ts';
-import type { OutboundService } from '../messages/service.ts';
+import type { OutboundService, SendInput } from '../messages/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { TemplateService } from '../templates/service.ts';
@@ -336,10 +337,56 @@ export function createConversationService(deps: {
 
   const { notes, addNote } = createConversationNotes({ db, notifications, log, rowOf, changed });
 
+  /**
+   * A message from code (`POST /api/v1/messages`): to a phone, a BSUID or a contact, on a number or
+   * the organisation's first active one, through the one send path as `source = api`.
+   */
+  async function sendFromApi(ctx: AuthContext, body: z.output<typeof SendMessageBody>) {
+    let numberId = body.number_id;
+    if (!numberId) {
+      const [n] = await queryRows<{ id: string }>(
+        db,
+        sql`select id from numbers where org_id = ${ctx.orgId} and status = 'active'
+            order by is_sandbox, created_at limit 1`,
+      );
+      if (!n) throw new AppError('CONFLICT', 'The organisation has no active number to send from');
+      numberId = n.id;
+    }
+    let to: SendInput['to'];
+    if ('phone' in body.to) to = { phone: body.to.phone };
+    else {
+      const [c] = await queryRows<{ id: string }>(
+        db,
+        'bsuid' in body.to
+          ? sql`select id from contacts where org_id = ${ctx.orgId} and user_id = ${body.to.bsuid}`
+          : sql`select id from contacts where org_id = ${ctx.orgId} and id = ${body.to.contact_id}`,
+      );
+      if (!c) throw notFound('Contact');
+      to = { contactId: c.id };
+    }
+    await outbound.checkLinks(body.content);
+    const q = await outbound.send(ctx.orgId, {
+      numberId,
+      to,
+      content: body.content,
+      source: 'api',
+      authorUserId: ctx.userId,
+    });
+    await changed(ctx.orgId, q.conversation_id, ['last_message_at']);
+    return {
+      message_id: q.message_id,
+      conversation_id: q.conversation_id,
+      contact_id: q.contact_id,
+      status: q.status,
+    };
+  }
+
   return {
+    sendFromApi,
     list: view.list,
     get,
     messages: view.messages,
+    message: view.message,
     /** Read by the sandbox's simulated customers: they stop writing once an agent resolved the conversation. */
     statusWith: view.statusWith,
     reply,

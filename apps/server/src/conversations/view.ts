@@ -277,6 +277,42 @@ export function createConversationView({
     return row?.status;
   }
 
+  const MESSAGE_COLS = sql`m.seq::text as seq, m.id, m.conversation_id, m.direction, m.wamid, m.type, m.content,
+    m.context_wamid, m.status, m.error, m.sent_at, m.source, f.state as media_state, f.mime_type as media_mime_type,
+    f.size as media_size, f.error as media_error`;
+
+  /** Message rows as the API shows them (templates rendered as the customer sees them). */
+  async function messageViews(orgId: string, wabaId: string | null, rows: Record<string, unknown>[]) {
+    const rendered = await templates.renderMessages(
+      orgId,
+      rows.map((r) => ({ type: r.type as string, content: r.content, wabaId })),
+    );
+    return rows.map(
+      (r, i): Message => ({
+        id: r.id as string,
+        conversation_id: r.conversation_id as string,
+        direction: r.direction as Message['direction'],
+        wamid: (r.wamid as string | null) ?? null,
+        type: r.type as string,
+        content: r.content as Record<string, unknown>,
+        context_wamid: (r.context_wamid as string | null) ?? null,
+        status: (r.status as string | null) ?? null,
+        error: r.error ?? null,
+        media: r.media_state
+          ? {
+              state: r.media_state as MessageMedia['state'],
+              mime_type: (r.media_mime_type as string | null) ?? null,
+              size: (r.media_size as number | null) ?? null,
+              error: (r.media_error as string | null) ?? null,
+            }
+          : null,
+        template: rendered[i] ?? null,
+        source: (r.source as string | null) ?? null,
+        sent_at: new Date(r.sent_at as string).toISOString(),
+      }),
+    );
+  }
+
   async function messages(
     ctx: Pick<AuthContext, 'orgId'>,
     conversationId: string,
@@ -286,9 +322,7 @@ export function createConversationView({
     const c = q.before ? parseMessageCursor(q.before) : undefined;
     const rows = await queryRows<Record<string, unknown>>(
       db,
-      sql`select m.seq::text as seq, m.id, m.conversation_id, m.direction, m.wamid, m.type, m.content, m.context_wamid,
-                 m.status, m.error, m.sent_at, m.source,
-                 f.state as media_state, f.mime_type as media_mime_type, f.size as media_size, f.error as media_error
+      sql`select ${MESSAGE_COLS}
           from messages m left join media_files f on f.message_id = m.id
           where m.org_id = ${ctx.orgId} and m.conversation_id = ${conversationId}
             ${c ? sql`and (m.sent_at, m.seq) < (${c.at}::timestamptz, ${c.seq}::bigint)` : sql``}
@@ -296,40 +330,25 @@ export function createConversationView({
     );
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    const rendered = await templates.renderMessages(
-      ctx.orgId,
-      page.map((r) => ({ type: r.type as string, content: r.content, wabaId: conversation.waba_id })),
-    );
     return {
-      data: page.map(
-        (r, i): Message => ({
-          id: r.id as string,
-          conversation_id: r.conversation_id as string,
-          direction: r.direction as Message['direction'],
-          wamid: (r.wamid as string | null) ?? null,
-          type: r.type as string,
-          content: r.content as Record<string, unknown>,
-          context_wamid: (r.context_wamid as string | null) ?? null,
-          status: (r.status as string | null) ?? null,
-          error: r.error ?? null,
-          media: r.media_state
-            ? {
-                state: r.media_state as MessageMedia['state'],
-                mime_type: (r.media_mime_type as string | null) ?? null,
-                size: (r.media_size as number | null) ?? null,
-                error: (r.media_error as string | null) ?? null,
-              }
-            : null,
-          template: rendered[i] ?? null,
-          source: (r.source as string | null) ?? null,
-          sent_at: new Date(r.sent_at as string).toISOString(),
-        }),
-      ),
+      data: await messageViews(ctx.orgId, conversation.waba_id, page),
       next_cursor:
         rows.length > q.limit && last ? messageCursorOf(last.sent_at as string, last.seq as string) : null,
     };
   }
 
-  return { list, get, rowOf, messages, statusWith };
+  /** One message of the organisation, with its state (`GET /api/v1/messages/{id}`). */
+  async function message(ctx: Pick<AuthContext, 'orgId'>, id: string) {
+    const [row] = await queryRows<Record<string, unknown>>(
+      db,
+      sql`select ${MESSAGE_COLS} from messages m left join media_files f on f.message_id = m.id
+          where m.org_id = ${ctx.orgId} and m.id = ${id}`,
+    );
+    if (!row) throw new AppError('NOT_FOUND', 'Message not found');
+    const conversation = await rowOf(ctx.orgId, row.conversation_id as string);
+    return (await messageViews(ctx.orgId, conversation.waba_id, [row]))[0]!;
+  }
+
+  return { list, get, rowOf, messages, message, statusWith };
 }
 export type ConversationView = ReturnType<typeof createConversationView>;

@@ -1580,3 +1580,24 @@ export const rateLimitHits = pgTable(
     index('rate_limit_hits_window_idx').on(t.windowStart),
   ],
 );
+
+/**
+ * `Idempotency-Key` (idempotency/): the answer to a POST that created something, kept 24 hours per
+ * organisation, caller and key, so a retried request gets the same answer instead of a second copy.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    orgId: orgRef(),
+    /** `<user or API key id>:<method> <route>:<key>`. */
+    scope: text('scope').notNull(),
+    /** SHA-256 of the method, URL and body: the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    /** Null while the first request is being answered. */
+    status: integer('status'),
+    contentType: text('content_type'),
+    body: text('body'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.scope] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);
