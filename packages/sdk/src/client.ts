@@ -612,6 +612,11 @@ export function createClient(opts: ClientOptions = {}) {
     },
     contacts: {
       /**
+       * Create, or update the contact this phone or BSUID already names (name, fields, tags).
+       * @example const c = await api.contacts.upsert({ phone: '+447700900123', name: 'Ana' })
+       */
+      upsert: (body: z.input<typeof CreateContactBody>) => call(Contact, 'PUT', '/api/v1/contacts', body),
+      /**
        * Contacts, newest first, filtered like segments and bulk actions.
        * @example const { data, next_cursor } = await api.contacts.list({ q: 'ana', tag_ids: [vip], fields: [{ key: 'plan', op: 'eq', value: 'pro' }], consent: 'opted_in' })
        */

@@ -91,6 +91,24 @@ export const contactRoutes =
           return reply.code(201).send(view.contact(await contacts.create(authOf(req), req.body)));
         },
       );
+      app.put(
+        '/api/v1/contacts',
+        {
+          config: { access: 'contacts.write' },
+          schema: {
+            tags: oa,
+            summary:
+              'Create or update by phone or BSUID: a new contact is 201, the existing one (its name, fields and tags as given) 200',
+            body: CreateContactBody,
+            response: { 200: Contact, 201: Contact },
+          },
+        },
+        async (req, reply) => {
+          const view = await phones.viewFor(authOf(req));
+          const r = await contacts.upsert(authOf(req), req.body);
+          return reply.code(r.created ? 201 : 200).send(view.contact(r.contact));
+        },
+      );
       app.post(
         '/api/v1/contacts/bulk',
         {

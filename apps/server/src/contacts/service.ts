@@ -489,6 +489,34 @@ export function createContactService(deps: {
     });
   }
 
+  /**
+   * Create, or update the contact this phone or BSUID already names (`PUT /api/v1/contacts`): its
+   * name, fields and tags as given; an opt-in is recorded only for a new contact. `created` says which.
+   */
+  async function upsert(
+    ctx: AuthContext,
+    body: CreateContactBody,
+  ): Promise<{ contact: Contact; created: boolean }> {
+    try {
+      return { contact: await create(ctx, body), created: true };
+    } catch (err) {
+      const id =
+        err instanceof AppError && err.code === 'CONFLICT'
+          ? (err.details as { contact_id?: string } | undefined)?.contact_id
+          : undefined;
+      if (!id) throw err;
+      const change = {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.fields !== undefined ? { fields: body.fields } : {}),
+        ...(body.tag_ids !== undefined ? { tag_ids: body.tag_ids } : {}),
+      };
+      return {
+        contact: Object.keys(change).length ? await update(ctx, id, change) : await get(ctx, id),
+        created: false,
+      };
+    }
+  }
+
   const timeline = createTimeline({ db, get, templates });
 
   const bulk = createBulkContacts({ db, tags, media, events, whereOf });
@@ -496,6 +524,7 @@ export function createContactService(deps: {
   return {
     readPhone,
     get,
+    upsert,
     list,
     create,
     update,

@@ -24,8 +24,12 @@ let owner: TestClient;
 let key: string;
 let numberId: string;
 
-const api = (method: 'GET' | 'POST', url: string, body?: unknown, headers: Record<string, string> = {}) =>
-  t.client('10.9.1.1').request(method, url, body, { authorization: `Bearer ${key}`, ...headers });
+const api = (
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) => t.client('10.9.1.1').request(method, url, body, { authorization: `Bearer ${key}`, ...headers });
 
 beforeAll(async () => {
   sim = await startSimulator(
@@ -169,6 +173,12 @@ describe(`sending from code on ${settings.backend}`, () => {
     );
     expect(mine.statusCode, mine.body).toBe(201);
     expect(mine.headers['idempotent-replayed']).toBeUndefined();
+    // Contacts upsert by phone: created once, then updated.
+    const u1 = await api('PUT', '/api/v1/contacts', { phone: '+12025550190', name: 'First' });
+    expect(u1.statusCode, u1.body).toBe(201);
+    const u2 = await api('PUT', '/api/v1/contacts', { phone: '+1 202 555 0190', name: 'Renamed' });
+    expect(u2.statusCode, u2.body).toBe(200);
+    expect(u2.json()).toMatchObject({ id: u1.json().id, name: 'Renamed' });
     // A bad key is a 400.
     expect(
       (
