@@ -15,6 +15,10 @@ export const KNOWLEDGE_MAX_BYTES = 10 * 1024 * 1024;
 /** What the sandbox tea shop's AI knows (its simulated customers ask about orders, prices, delivery, pickup). */
 const SANDBOX_KNOWLEDGE = [
   {
+    title: 'Where is my order?',
+    body: 'If you ordered and your order has still not arrived, send us your order number: we check its tracking and tell you when it will arrive. Orders usually arrive within four working days.',
+  },
+  {
     title: 'Delivery and tracking',
     body: 'Orders ship within two working days and delivery takes two to four days. Once your order ships we send a tracking link in this chat. You can change the delivery address or the delivery day until the order ships: just tell us the new one.',
   },

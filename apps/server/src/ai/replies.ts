@@ -79,7 +79,12 @@ export function createAiReplies(deps: {
         .catch((err) => log.warn({ err }, 'ai: hand-over status not set'));
       await conversations
         .assign(sys, conversationId, 'round_robin', s.handover_team_id ?? undefined)
-        .catch((err) => log.warn({ err }, 'ai: hand-over not assigned'));
+        .catch((err) =>
+          // Nobody online to take it: the conversation stays open and unassigned for the first agent.
+          err instanceof AppError && err.code === 'CONFLICT'
+            ? log.info({ conversationId, why: err.message }, 'ai: handed over, left unassigned')
+            : log.warn({ err }, 'ai: hand-over not assigned'),
+        );
       await deps.publish?.(s.org_id, conversationId).catch(() => {});
     };
     if (onCommit) onCommit(after);

@@ -260,7 +260,15 @@ export function createActionRunner(deps: {
               .catch((err) => log.warn({ err, orgId: ctx.orgId }, 'automation: status not set'));
             await conversations
               .assign(sys, ctx.conversationId, 'round_robin', action.team_id ?? undefined)
-              .catch((err) => log.warn({ err, orgId: ctx.orgId }, 'automation: hand-over not assigned'));
+              .catch((err) =>
+                // Nobody online to take it: the conversation stays open and unassigned.
+                err instanceof AppError && err.code === 'CONFLICT'
+                  ? log.info(
+                      { orgId: ctx.orgId, why: err.message },
+                      'automation: handed over, left unassigned',
+                    )
+                  : log.warn({ err, orgId: ctx.orgId }, 'automation: hand-over not assigned'),
+              );
           });
         }
         return { ok: true, detail: `${ctx.test ? 'would hand' : 'handed'} over to a person` };

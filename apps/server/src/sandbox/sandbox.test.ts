@@ -82,7 +82,7 @@ describe.runIf(settings.backend === 'pglite')('the sandbox of a fresh install', 
       expect((await agent.get('/api/v1/ai/numbers')).json().data).toEqual([
         expect.objectContaining({ number_id: num!.id, mode: 'auto' }),
       ]);
-      expect((await agent.get('/api/v1/ai/knowledge')).json().data.length).toBe(5);
+      expect((await agent.get('/api/v1/ai/knowledge')).json().data.length).toBe(6);
       const handled = await until('the AI answered or handed over', async () => {
         const rows = await db.query<{ outcome: string }>(
           `select outcome from ai_calls where purpose = 'reply' and outcome in ('ok', 'handover')`,
