@@ -19,11 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeLlm } from '@openwaba/fake-llm';
-import { createSimulator, signWebhookBody } from '@openwaba/simulator';
+import { createSimulator } from '@openwaba/simulator';
 import OpenAI from 'openai';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { freePort, startChild } from './lib/child.mjs';
+import { inboundText } from './lib/inbound.mjs';
 
 const argN = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,38 +61,7 @@ const QUESTIONS = [
   ['Hi there', 'is the shop open on Saturday?', 'what time do you close?'],
 ];
 
-function inboundPost(from, wamid, body) {
-  return signWebhookBody(
-    {
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: NUM.waba_id,
-          changes: [
-            {
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550991001', phone_number_id: NUM.phone_number_id },
-                contacts: [{ profile: { name: `C ${from}` }, wa_id: from }],
-                messages: [
-                  {
-                    from,
-                    id: wamid,
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                    text: { body },
-                    type: 'text',
-                  },
-                ],
-              },
-              field: 'messages',
-            },
-          ],
-        },
-      ],
-    },
-    META_APP_SECRET,
-  );
-}
+const inboundPost = (from, wamid, text) => inboundText(NUM, META_APP_SECRET, { from, wamid, text });
 
 const dir = mkdtempSync(join(tmpdir(), 'openwaba-ai-bench-'));
 const dbName = `openwaba_ai_bench_${randomBytes(4).toString('hex')}`;

@@ -25,10 +25,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSimulator, signWebhookBody } from '@openwaba/simulator';
+import { createSimulator } from '@openwaba/simulator';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { freePort, startChild } from './lib/child.mjs';
+import { inboundText } from './lib/inbound.mjs';
 
 const argN = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,38 +73,7 @@ const edge = (source, target, handle = 'next') => ({
   target,
 });
 
-function inboundPost(from, wamid, body) {
-  return signWebhookBody(
-    {
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: NUM.waba_id,
-          changes: [
-            {
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550990001', phone_number_id: NUM.phone_number_id },
-                contacts: [{ profile: { name: `C ${from}` }, wa_id: from }],
-                messages: [
-                  {
-                    from,
-                    id: wamid,
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                    text: { body },
-                    type: 'text',
-                  },
-                ],
-              },
-              field: 'messages',
-            },
-          ],
-        },
-      ],
-    },
-    META_APP_SECRET,
-  );
-}
+const inboundPost = (from, wamid, text) => inboundText(NUM, META_APP_SECRET, { from, wamid, text });
 
 const dir = mkdtempSync(join(tmpdir(), 'openwaba-flows-bench-'));
 const dbName = `openwaba_flows_bench_${randomBytes(4).toString('hex')}`;
