@@ -194,6 +194,10 @@ export function createAiReplies(deps: {
       .finishPending(db, p.conversation_id, p.message_id)
       .then(() => log.info({ conversationId: p.conversation_id, why }, 'ai: no reply'));
 
+  /** The passages a reply was given, as stored with it and shown to agents. */
+  const sourcesOf = (passages: repo.PassageRow[]) =>
+    passages.map((x) => ({ doc_id: x.doc_id, title: x.title, chunk_id: Number(x.chunk_id) }));
+
   /** What the customer wrote since our last message: the burst a reply answers. */
   function burstOf(thread: repo.ThreadMessage[]) {
     const out: string[] = [];
@@ -311,7 +315,13 @@ export function createAiReplies(deps: {
       );
       const calls: repo.CallWrite[] = [];
       const superseded: string[] = [];
-      const sends = new Map<string, { g: Generated; text: string }[]>();
+      type Send = {
+        g: Generated;
+        text: string;
+        used: Omit<repo.CallWrite, 'outcome'>;
+        sources: ReturnType<typeof sourcesOf>;
+      };
+      const sends = new Map<string, Send[]>();
       for (const g of items) {
         const used = {
           ...callBase(g.p, g.s),
@@ -320,11 +330,7 @@ export function createAiReplies(deps: {
           latencyMs: Math.round(g.result.latencyMs),
           cost: g.cost,
         };
-        const sources = g.passages.map((x) => ({
-          doc_id: x.doc_id,
-          title: x.title,
-          chunk_id: Number(x.chunk_id),
-        }));
+        const sources = sourcesOf(g.passages);
         if (!finished.has(g.p.conversation_id)) {
           superseded.push(g.p.conversation_id);
           calls.push({ ...used, outcome: 'skipped', detail: 'a newer message arrived; answered with it' });
@@ -342,7 +348,7 @@ export function createAiReplies(deps: {
           });
           continue;
         }
-        sends.set(g.p.org_id, [...(sends.get(g.p.org_id) ?? []), { g, text: parsed.text }]);
+        sends.set(g.p.org_id, [...(sends.get(g.p.org_id) ?? []), { g, text: parsed.text, used, sources }]);
       }
       for (const [orgId, list] of sends) {
         const queued = await outbound.sendMany(
@@ -358,31 +364,15 @@ export function createAiReplies(deps: {
           })),
         );
         const counted: string[] = [];
-        list.forEach(({ g }, i) => {
+        list.forEach(({ g, used, sources }, i) => {
           const q = queued[i]!;
-          const base = {
-            ...callBase(g.p, g.s),
-            inputTokens: g.result.inputTokens,
-            outputTokens: g.result.outputTokens,
-            latencyMs: Math.round(g.result.latencyMs),
-            cost: g.cost,
-          };
           if (q instanceof AppError) {
             // Refused by the send path (consent, window, caps): nothing goes, the refusal is logged.
-            calls.push({ ...base, outcome: 'skipped', detail: `not sent: ${q.message}` });
+            calls.push({ ...used, outcome: 'skipped', detail: `not sent: ${q.message}` });
             return;
           }
           counted.push(g.p.contact_id);
-          calls.push({
-            ...base,
-            outcome: 'ok',
-            replyMessageId: q.message_id,
-            sources: g.passages.map((x) => ({
-              doc_id: x.doc_id,
-              title: x.title,
-              chunk_id: Number(x.chunk_id),
-            })),
-          });
+          calls.push({ ...used, outcome: 'ok', replyMessageId: q.message_id, sources });
         });
         await repo.countRepliesMany(tx, orgId, counted);
       }
@@ -592,13 +582,11 @@ export function createAiReplies(deps: {
     const thread = await repo.lastMessages(db, ctx.orgId, conversationId, CONTEXT_MESSAGES);
     const turns = threadTurns(thread);
     if (!turns.length) throw new AppError('CONFLICT', 'The customer has not written anything to answer yet');
-    const burst: string[] = [];
-    for (let i = thread.length - 1; i >= 0 && thread[i]!.direction === 'in'; i--)
-      burst.unshift(textOf(thread[i]!));
+    const burst = burstOf(thread);
     const passages = await knowledge.search(
       ctx.orgId,
       facts.number_id,
-      burst.join(' ') || turns[turns.length - 1]!.content,
+      burst || turns[turns.length - 1]!.content,
     );
     const meta = { numberId: facts.number_id, conversationId, contactId: facts.contact_id };
     let acc = '';
@@ -631,7 +619,7 @@ export function createAiReplies(deps: {
       meta,
     );
     if (!r.ok) throw new AppError('UNAVAILABLE', `No suggestion: ${r.detail}`);
-    const sources = passages.map((x) => ({ doc_id: x.doc_id, title: x.title, chunk_id: Number(x.chunk_id) }));
+    const sources = sourcesOf(passages);
     await repo.insertCall(db, {
       orgId: ctx.orgId,
       ...meta,

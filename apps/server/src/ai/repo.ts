@@ -504,13 +504,6 @@ export async function contactReplies(q: Q, orgId: string, contactId: string) {
   return r?.replies ?? 0;
 }
 
-export async function countReply(q: Q, orgId: string, contactId: string) {
-  await q.execute(
-    sql`insert into ai_contact_replies (contact_id, org_id, replies) values (${contactId}, ${orgId}, 1)
-        on conflict (contact_id) do update set replies = ai_contact_replies.replies + 1`,
-  );
-}
-
 export async function insertLabel(
   q: Q,
   orgId: string,
@@ -608,21 +601,6 @@ export async function finishPending(q: Q, conversationId: string, messageId: str
         returning conversation_id`,
   );
   return rows.length > 0;
-}
-
-/** A newer message arrived while the reply was generated: free the lease so it is answered when due. */
-export async function releasePending(q: Q, conversationId: string) {
-  await q.execute(
-    sql`update ai_pending_replies set lease_until = null where conversation_id = ${conversationId}`,
-  );
-}
-
-export async function nextDue(q: Q) {
-  const [r] = await queryRows<{ due_at: Date | string }>(
-    q,
-    sql`select due_at from ai_pending_replies where lease_until is null or lease_until < now() order by due_at limit 1`,
-  );
-  return r ? new Date(r.due_at) : null;
 }
 
 // ---------------------------------------------------------------- reads of the conversation
@@ -791,6 +769,7 @@ export async function finishPendingMany(q: Q, items: { conversationId: string; m
   return new Set(rows.map((r) => r.conversation_id));
 }
 
+/** Newer messages arrived while these replies were generated: free their leases, so each is answered when due. */
 export async function releasePendingMany(q: Q, conversationIds: string[]) {
   if (!conversationIds.length) return;
   await q.execute(

@@ -127,8 +127,7 @@ export function createApiKeyService(deps: { db: Db }) {
 
   /** Whether a socket opened with a key may stay open (re-checked like sessions). */
   async function alive(keyId: string, orgId: string, userId: string) {
-    const rows = await repo.listKeys(db, orgId);
-    const r = rows.find((x) => x.id === keyId);
+    const r = await repo.keyOf(db, orgId, keyId);
     return Boolean(
       r &&
         r.created_by === userId &&
