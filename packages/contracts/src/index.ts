@@ -19,4 +19,5 @@ export * from './platform.ts';
 export * from './retention.ts';
 export * from './template-render.ts';
 export * from './templates.ts';
+export * from './webhooks.ts';
 export * from './whatsapp.ts';
