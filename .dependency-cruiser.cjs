@@ -107,6 +107,17 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'n8n-nodes-stand-alone',
+      comment:
+        'The n8n package is published on its own and installed into n8n: n8n-workflow and node built-ins only.',
+      severity: 'error',
+      from: { path: '^packages/n8n-nodes-openwaba/', pathNot: TEST },
+      to: {
+        dependencyTypesNot: ['core'],
+        pathNot: ['^packages/n8n-nodes-openwaba/', '(^|/)node_modules/n8n-workflow/'],
+      },
+    },
+    {
       name: 'contracts-import-only-zod',
       severity: 'error',
       comment: 'Contracts are shared by server, sdk, web and cli: zod and themselves only.',
