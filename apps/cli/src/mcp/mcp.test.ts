@@ -36,12 +36,14 @@ let fullKey: string;
 /** contacts.read and conversations.read only. */
 let readOnlyKey: { id: string; key: string };
 let contactId: string;
+let numberId: string;
 const clients: Client[] = [];
 
 const call = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
   (await client.callTool({ name, arguments: args })) as CallToolResult & {
     structuredContent?: Record<string, unknown>;
   };
+const sentTo = () => sim.sentMessages().filter((m) => m.phone_number_id === NUM.phone_number_id);
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 async function inMemoryClient(apiKey: string) {
@@ -72,9 +74,19 @@ beforeAll(async () => {
     },
     [NUM],
   );
+  sim.addTemplate({
+    waba_id: WABA,
+    name: 'order_update',
+    language: 'en_US',
+    category: 'UTILITY',
+    components: [
+      { type: 'BODY', text: 'Hi {{1}}, order {{2}} ships today.', example: { body_text: [['Ana', 'A-1']] } },
+    ],
+  });
   server = await startCliServer({ META_GRAPH_URL: sim.url });
   const owner = await server.t.owner();
-  await connectNumber(owner, NUM, { appSecret: SECRET, verifyToken: 'mcp-verify' });
+  numberId = await connectNumber(owner, NUM, { appSecret: SECRET, verifyToken: 'mcp-verify' });
+  await server.api.templates.sync();
   server.t.app.services.sender.start();
   // The customer writes first: the conversation exists and its 24-hour window is open.
   const inbound = sim.customerSend(NUM.phone_number_id, CUSTOMER, 'text', { text: 'Where is my order?' })!;
@@ -237,6 +249,93 @@ describe(`openwaba mcp on ${settings.backend}`, { timeout: 120_000 }, () => {
     expect(text(noRange)).toContain("the 'spend' report needs from and to");
     const campaigns = await call(client, 'list_campaigns');
     expect(campaigns.structuredContent).toEqual({ campaigns: [] });
+  });
+
+  it('sends a template at any time, with its parameters; refuses a contact who opted out, with the reason', async () => {
+    const client = await inMemoryClient(fullKey);
+    await server.api.contacts.recordConsent(contactId, {
+      kind: 'opt_in',
+      source: 'manual',
+      proof: 'asked in the shop',
+    });
+    const before = sentTo().length;
+    const sent = await call(client, 'send_message', {
+      contact_id: contactId,
+      number_id: numberId,
+      template: { name: 'order_update', language: 'en_US', body_parameters: ['Ada', 'A-17'] },
+    });
+    expect(sent.isError, text(sent)).toBeFalsy();
+    const [delivered] = await until(
+      'the template reaches Meta',
+      () => sentTo().length > before && sentTo().slice(before),
+    );
+    expect(delivered!.body.template).toMatchObject({
+      name: 'order_update',
+      components: [
+        {
+          type: 'body',
+          parameters: [
+            { type: 'text', text: 'Ada' },
+            { type: 'text', text: 'A-17' },
+          ],
+        },
+      ],
+    });
+
+    const grace = (await server.api.contacts.list({ q: 'Grace' })).data[0]!;
+    await server.api.contacts.recordConsent(grace.id, { kind: 'opt_out', source: 'manual' });
+    const refused = await call(client, 'send_message', {
+      contact_id: grace.id,
+      template: { name: 'order_update', language: 'en_US', body_parameters: ['Grace', 'A-18'] },
+    });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/^Cannot message \+12025574322: .*\(CONSENT_REQUIRED, HTTP 409\)$/);
+    expect(sentTo().length).toBe(before + 1);
+  });
+
+  it('starts a draft campaign with a key scoped for it, and checks its progress and report', async () => {
+    const manager = await inMemoryClient(
+      (await server.api.apiKeys.create({ name: 'Campaigns', scopes: ['campaigns.read', 'campaigns.manage'] }))
+        .key,
+    );
+    const template = (await server.api.templates.list({ search: 'order_update' })).data[0]!;
+    const vip = (await server.api.tags.list()).data.find((t) => t.name === 'vip')!;
+    const draft = await server.api.campaigns.create({
+      name: 'Orders',
+      number_id: numberId,
+      audience: { kind: 'contacts', filter: { tag_ids: [vip.id] } },
+      templates: [
+        { template_id: template.id, mapping: { 'body.1': { contact: 'name' }, 'body.2': { fixed: 'A-20' } } },
+      ],
+    });
+    const listed = await call(manager, 'list_campaigns', { state: 'draft' });
+    expect(listed.structuredContent!.campaigns).toEqual([
+      expect.objectContaining({ id: draft.id, name: 'Orders' }),
+    ]);
+    const started = await call(manager, 'start_campaign', { campaign_id: draft.id });
+    expect(started.isError, text(started)).toBeFalsy();
+    expect(started.structuredContent!.campaign).toMatchObject({
+      id: draft.id,
+      state: expect.stringMatching(/running|completed/),
+    });
+    const done = await until('the campaign completes', async () => {
+      const r = await call(manager, 'get_campaign', { campaign_id: draft.id });
+      return (
+        (r.structuredContent!.campaign as { state: string }).state === 'completed' && r.structuredContent!
+      );
+    });
+    expect(done.campaign).toMatchObject({ counts: { total: 1, sent: 1 } });
+    expect(done.report).toMatchObject({
+      funnel: { sent: 1 },
+      rates: expect.any(Object),
+      per_template: [expect.objectContaining({ name: 'order_update' })],
+    });
+    const report = await call(manager, 'read_report', { report: 'campaign', campaign_id: draft.id });
+    expect(report.structuredContent).toMatchObject({ report: 'campaign', funnel: { sent: 1 } });
+    // A second start is refused by openwaba, in its words.
+    const again = await call(manager, 'start_campaign', { campaign_id: draft.id });
+    expect(again.isError).toBe(true);
+    expect(again.structuredContent!.error).toMatchObject({ status: 409 });
   });
 
   it('over streamable HTTP, one process serves several keys, each limited by its own scopes', async () => {
