@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,7 +14,9 @@ import { until } from '../../../server/test/helpers/until.ts';
 import { deliverWebhook } from '../../../server/test/helpers/webhooks.ts';
 import { settings } from '../../../server/test/helpers.ts';
 import { type CliServer, startCliServer } from '../../test/cli-server.ts';
+import { runMcp } from '../commands/mcp.ts';
 import { createMcpServer, type HttpMcp, serveHttp } from './server.ts';
+import { TOOLS } from './tools.ts';
 
 /** `openwaba mcp` against a live openwaba in-process, with a real MCP client on each transport. */
 const WABA = '8824301';
@@ -46,19 +49,19 @@ const call = async (client: Client, name: string, args: Record<string, unknown> 
 const sentTo = () => sim.sentMessages().filter((m) => m.phone_number_id === NUM.phone_number_id);
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
-async function inMemoryClient(apiKey: string) {
+async function inMemoryClient(apiKey: string, baseUrl = server.url) {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await createMcpServer({ baseUrl: server.url, apiKey }, 'test').connect(serverSide);
+  await createMcpServer({ baseUrl, apiKey }, 'test').connect(serverSide);
   const client = new Client({ name: 'mcp-test', version: '1.0.0' });
   await client.connect(clientSide);
   clients.push(client);
   return client;
 }
 
-async function httpClient(apiKey: string | null) {
+async function httpClient(apiKey: string | null, url = http.url) {
   const client = new Client({ name: 'mcp-test-http', version: '1.0.0' });
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(http.url), {
+    new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} },
     }),
   );
@@ -394,6 +397,34 @@ describe(`openwaba mcp on ${settings.backend}`, { timeout: 120_000 }, () => {
     expect(foreignHost).toBe(403);
   });
 
+  it('says plainly when openwaba cannot be reached: at initialize over HTTP, in a tool call, at the start of the verb', async () => {
+    // Port 9 (discard): nothing listens there.
+    const down = 'http://127.0.0.1:9';
+    const orphan = await serveHttp({ baseUrl: down, host: '127.0.0.1', port: 0 }, 'test');
+    try {
+      await expect(httpClient(fullKey, orphan.url)).rejects.toThrow(`Cannot reach openwaba at ${down}`);
+    } finally {
+      await orphan.close();
+    }
+    const client = await inMemoryClient(fullKey, down);
+    const r = await call(client, 'search_contacts', { query: 'Ada' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toBe(`Cannot reach openwaba at ${down}`);
+    const verb = await server.cli(['mcp', '--url', down, '--api-key', fullKey]);
+    expect(verb.code).toBe(1);
+    expect(verb.err).toContain(`Cannot reach the server at ${down}`);
+  });
+
+  it('docs/mcp.md lists every tool with the scopes it needs', () => {
+    const docs = readFileSync(new URL('../../../../docs/mcp.md', import.meta.url), 'utf8');
+    for (const tool of TOOLS) {
+      const row = docs.split('\n').find((l) => l.startsWith(`| \`${tool.name}\``));
+      expect(row, tool.name).toBeDefined();
+      for (const scope of tool.scopes) expect(row, tool.name).toContain(`\`${scope}\``);
+      for (const scope of tool.scopes) expect(tool.description, tool.name).toContain(scope);
+    }
+  });
+
   it('the verb: checks its flags and the key before serving, exit code 2 for bad usage', async () => {
     const badUrl = await server.cli(['mcp', '--url', 'not a url', '--api-key', fullKey]);
     expect(badUrl.code).toBe(2);
@@ -414,6 +445,32 @@ describe(`openwaba mcp on ${settings.backend}`, { timeout: 120_000 }, () => {
     expect(badPort.code).toBe(2);
     const help = await server.cli(['mcp', '--help']);
     expect(help.out).toContain('Authorization: Bearer owk_');
+  });
+
+  it('`openwaba mcp --http`: serves where it says, warns when openwaba is not up yet, names a port in use', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(`out: ${l}`), err: (l: string) => lines.push(l) };
+    const run = await runMcp({ publicUrl: server.url }, io, { http: true, port: '0' }, 'test');
+    try {
+      if (run.transport !== 'http') throw new Error('expected HTTP');
+      expect(lines[0]).toBe(
+        `openwaba MCP server (streamable HTTP) at ${run.url}, for openwaba at ${server.url}`,
+      );
+      expect(lines.some((l) => l.startsWith('out:'))).toBe(false);
+      const client = await httpClient(readOnlyKey.key, run.url);
+      expect((await call(client, 'search_contacts', { query: 'Ada' })).isError).toBeFalsy();
+      const port = new URL(run.url).port;
+      await expect(runMcp({ publicUrl: server.url }, io, { http: true, port }, 'test')).rejects.toThrow(
+        `Cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
+      );
+    } finally {
+      if (run.transport === 'http') await run.close();
+    }
+    const early = await runMcp({ publicUrl: 'http://127.0.0.1:9' }, io, { http: true, port: '0' }, 'test');
+    if (early.transport === 'http') await early.close();
+    expect(lines).toContain(
+      'warning: openwaba does not answer at http://127.0.0.1:9 yet; tool calls fail until it does',
+    );
   });
 
   it('`openwaba mcp` on stdio, launched by an MCP client as a process, acts as OPENWABA_API_KEY', async () => {

@@ -355,7 +355,7 @@ export const TOOLS: ToolDef[] = [
     scopes: ['campaigns.read', 'reports.read'],
     input: z
       .strictObject({
-        report: z.enum(['campaign', 'spend', 'usage']),
+        report: z.enum(['campaign', 'spend', 'usage']).describe('which report: campaign, spend or usage'),
         campaign_id: Id('campaign').optional().describe("for 'campaign'"),
         from: z.iso.date().optional().describe("for 'spend': the first day (YYYY-MM-DD, UTC)"),
         to: z.iso.date().optional().describe("for 'spend': the last day, inclusive (at most 366 days)"),
