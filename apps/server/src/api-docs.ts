@@ -4,8 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { documentRoute, finishDocument } from './openapi-document.ts';
 
-export { operationIdOf } from './openapi-document.ts';
-
 /**
  * The OpenAPI document (`/api/v1/openapi.json`) and its reference at `/docs`: Swagger UI served from
  * this process (no CDN, works offline), dressed as openwaba — our title, mark and colours, no

@@ -1,5 +1,5 @@
 import * as contracts from '@openwaba/contracts';
-import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { $ZodRegistry, $ZodType, globalRegistry, type JSONSchema, toJSONSchema } from 'zod/v4/core';
 
 /**
@@ -17,7 +17,7 @@ type Transformed = { schema: Schema; url: string };
 /**
  * The component names of response shapes, kept apart from zod's global registry: naming a schema
  * there would also turn request bodies into `$ref`s and change every other `toJSONSchema` caller.
- * Metadata (descriptions) still comes from the global registry.
+ * Metadata (descriptions, and any `.meta({ id })`) still comes from the global registry.
  */
 class ResponseNames extends $ZodRegistry<{ id?: string }> {
   override get(schema: $ZodType) {
@@ -214,7 +214,10 @@ type Operation = { parameters?: Parameter[]; responses?: Record<string, unknown>
  * honoured.
  */
 export function finishDocument(doc: Schema & { paths: Record<string, Record<string, Operation>> }) {
-  const all = componentSchemas();
+  // Schemas named in zod's global registry (`.meta({ id })`) too, as fastify-type-provider-zod does.
+  const named = jsonSchemaTransformObject({ openapiObject: { openapi: '3.1.0', components: {} } } as never);
+  const global = (named as { components?: { schemas?: Record<string, Schema> } }).components?.schemas;
+  const all = { ...global, ...componentSchemas() };
   const kept: Record<string, Schema> = {};
   const todo = refsIn(doc.paths);
   for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
