@@ -85,6 +85,14 @@ describe('the OpenAPI document', () => {
     ]);
   }, 60_000);
 
+  it('says what may be null with the null type (OpenAPI 3.1), never `nullable`', () => {
+    expect(text).not.toContain('"nullable"');
+    const consent = validatorOf()(doc.components.schemas.ConsentSummary!);
+    expect(consent({ state: 'unknown', source: null, at: null })).toBe(true);
+    expect(consent({ state: 'opted_in', source: 'api', at: '2026-12-06T07:00:00.000Z' })).toBe(true);
+    expect(consent({ state: 'opted_in', source: 'fax', at: null })).toBe(false);
+  });
+
   it('says for each operation which errors it answers, all in the one Error shape', () => {
     const validate = validatorOf()(doc.components.schemas.Error!);
     expect(validate({ error: { code: 'NOT_FOUND', message: 'Contact not found' } })).toBe(true);
@@ -216,11 +224,19 @@ describe('the OpenAPI document', () => {
   it('describes what every list route really answers (Ajv, JSON Schema 2020-12)', async () => {
     const compile = validatorOf();
     const checked: string[] = [];
+    // What the routes that need a query parameter are asked.
+    const required: Record<string, string> = {
+      since: '0',
+      from: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10),
+      to: new Date().toISOString().slice(0, 10),
+      q: 'order',
+    };
     for (const { path, method, op } of operations()) {
       const schema = op.responses['200']?.content?.['application/json']?.schema;
       if (method !== 'get' || path.includes('{') || !schema) continue;
-      if (op.parameters?.some((p) => p.required)) continue;
-      const res = await seeded.owner.get(path);
+      const query = new URLSearchParams();
+      for (const p of op.parameters ?? []) if (p.required) query.set(p.name, required[p.name]!);
+      const res = await seeded.owner.get(query.size ? `${path}?${query}` : path);
       expect(res.statusCode, `${path}: ${res.body.slice(0, 300)}`).toBe(200);
       const validate = compile(schema);
       const body = res.json();
@@ -235,7 +251,15 @@ describe('the OpenAPI document', () => {
         '/api/v1/templates',
       ]),
     );
-    expect(checked.length).toBeGreaterThan(30);
+    expect(checked.length).toBeGreaterThan(40);
+    // The schemas are strict enough to notice: a contact without its address, or with a stray field.
+    const page = compile({ $ref: '#/components/schemas/ContactPage' });
+    const contacts = (await seeded.owner.get('/api/v1/contacts')).json();
+    expect(contacts.data.length).toBeGreaterThan(0);
+    expect(page(contacts)).toBe(true);
+    const { wa_id: _gone, ...rest } = contacts.data[0];
+    expect(page({ ...contacts, data: [rest] })).toBe(false);
+    expect(page({ ...contacts, data: [{ ...contacts.data[0], extra: 1 }] })).toBe(false);
     // Errors too: the 404 of an unknown contact and the 422 of a reused Idempotency-Key.
     const error = compile({ $ref: '#/components/schemas/Error' });
     const missing = await seeded.owner.get('/api/v1/contacts/00000000-0000-4000-8000-000000000000');
