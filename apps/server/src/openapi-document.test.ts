@@ -161,6 +161,14 @@ describe('the OpenAPI document', () => {
       `/api/v1/contacts?fields=${encodeURIComponent(JSON.stringify(conditions))}`,
     );
     expect(res.statusCode, res.body).toBe(200);
+    // `tag_ids` is an array in the default style (the key repeated), and the server reads it so.
+    const tag = seeded.ids.tags![0]!;
+    const other = '00000000-0000-4000-8000-000000000001';
+    const repeated = await seeded.owner.get(`/api/v1/contacts?tag_ids=${tag}&tag_ids=${other}`);
+    expect(repeated.statusCode, repeated.body).toBe(200);
+    expect(repeated.json().data.length).toBeGreaterThan(0);
+    const both = await seeded.owner.get(`/api/v1/contacts?tag_ids=${tag}&tag_ids=${other}&tag_match=all`);
+    expect(both.json().data).toEqual([]);
   });
 
   it('gives the shared shapes names, and openapi-typescript makes types a client compiles against', async () => {

@@ -43,7 +43,7 @@ function responseNames() {
 }
 const names = responseNames();
 
-/** Routes that only answer JSON errors besides their own checks (public routes say what they check). */
+/** What the public routes that check something answer besides bad input (signed-in ones are derived). */
 const PUBLIC_ERRORS: Record<string, number[]> = {
   'POST /api/v1/auth/login': [401, 429],
   'POST /api/v1/auth/refresh': [401],
@@ -96,7 +96,7 @@ export function errorStatuses(route: {
   if (signedIn && route.method !== 'GET') out.add(409);
   if (route.body) for (const s of [413, 415]) out.add(s);
   if (signedIn && post) out.add(422);
-  return [...out].sort();
+  return [...out].sort((a, b) => a - b);
 }
 
 /** A name per operation (`getAiKnowledgeById` for `GET /api/v1/ai/knowledge/:id`): clients' method names. */
@@ -137,7 +137,11 @@ export function documentRoute(args: TransformArgs): Transformed {
   if (produces && !Object.keys(response).some((s) => s.startsWith('2'))) {
     const text = produces.every((t) => t.startsWith('text/') || t.endsWith('ndjson'));
     response[200] = {
-      description: text ? 'The file' : 'The file, in its own type (`Content-Type`)',
+      description: produces.includes('text/csv')
+        ? 'The CSV file'
+        : text
+          ? 'Lines of JSON, streamed as they are written'
+          : 'The file, in its own type (`Content-Type`)',
       type: 'string',
       ...(text ? {} : { format: 'binary' }),
     };
