@@ -124,9 +124,20 @@ describe('the OpenAPI document', () => {
       expect(types.length, route).toBeGreaterThan(0);
       expect(types, route).not.toContain('application/json');
     }
-    expect(Object.keys(doc.paths['/api/v1/contacts/imports']!.post!.requestBody!.content)).toContain(
-      'text/csv',
+    // A file sent as the document says is taken, and the answer is what it says.
+    const imports = doc.paths['/api/v1/contacts/imports']!.post!;
+    expect(Object.keys(imports.requestBody!.content)).toContain('text/csv');
+    const csv = 'phone\n+15550100999\n';
+    const headers = { 'content-type': 'text/csv' };
+    const upload = await seeded.owner.request(
+      'POST',
+      '/api/v1/contacts/imports?filename=doc.csv',
+      csv,
+      headers,
     );
+    expect(upload.statusCode, upload.body).toBe(201);
+    const uploaded = validatorOf()(imports.responses['201']!.content!['application/json']!.schema);
+    expect(uploaded(upload.json())).toBe(true);
     // Every download answers the type the document gives it.
     const owner = seeded.owner;
     const campaign = seeded.ids.campaigns![0]!;
