@@ -12,6 +12,7 @@ import {
 } from './commands/campaign.ts';
 import { type ImportCliOptions, runContactsExport, runContactsImport } from './commands/contacts.ts';
 import { runFlowsExport, runFlowsImport, runFlowsList } from './commands/flows.ts';
+import { MCP_KEY_ENV, type McpOptions, runMcp } from './commands/mcp.ts';
 import { runMigrate } from './commands/migrate.ts';
 import {
   type AddNumberOptions,
@@ -78,6 +79,19 @@ const REMOTE_HELP = [
 function role(value: string): string {
   if (!['api', 'worker', 'all'].includes(value)) throw new InvalidArgumentError('must be api, worker or all');
   return value;
+}
+
+/** A verb that keeps serving (simulator, MCP over HTTP) stops cleanly on Ctrl-C or SIGTERM. */
+function closeOnSignal(io: Io, what: string, served: { close(): Promise<void> }) {
+  const stop = () => {
+    io.err(`stopping ${what}`);
+    served.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 /** The CLI as a value, so tests can run it in-process with their own env and output. */
@@ -159,15 +173,7 @@ export function buildProgram(io: Io, env?: Env) {
     )
     .action(async (o: SimulatorOptions) => {
       const sim = await runSimulator(o, io);
-      const stop = () => {
-        io.err('stopping the simulator');
-        sim.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      closeOnSignal(io, 'the simulator', sim);
     });
 
   remote(
@@ -436,6 +442,42 @@ export function buildProgram(io: Io, env?: Env) {
       .description('Campaigns, newest first, with their counts')
       .option('--json', 'print as JSON'),
   ).action(async (o: { json?: boolean }) => runCampaignList(config(), io, o));
+
+  program
+    .command('mcp')
+    .description(
+      'A Model Context Protocol server for AI assistants (Claude Desktop, any MCP client): contacts, conversations, sending, campaigns, reports, as an API key',
+    )
+    .addOption(
+      new Option('--url <url>', 'the openwaba server (default: PUBLIC_URL or http://localhost:PORT)').env(
+        REMOTE_ENV.url,
+      ),
+    )
+    .addOption(
+      new Option('--api-key <key>', 'the API key (owk_…) the tools act as, on stdio').env(MCP_KEY_ENV),
+    )
+    .option('--http', 'serve streamable HTTP instead of stdio; each client sends its own key')
+    .option('--port <port>', 'with --http: the port (default 8788)', port)
+    .option('--host <host>', 'with --http: the interface to listen on (default 127.0.0.1)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'On stdio an MCP client starts it and it acts as one API key:',
+        `  openwaba mcp --url https://wa.example.com   (with ${MCP_KEY_ENV}=owk_… in the environment)`,
+        'Over HTTP one process serves many keys; each client sends Authorization: Bearer owk_… to',
+        '  http://127.0.0.1:8788/mcp',
+        '  openwaba mcp --http --url https://wa.example.com --port 8788',
+        '',
+        "The key's scopes limit the tools exactly: openwaba checks them on every call, and a tool the",
+        'key is not scoped for answers an error naming the scope. Create keys in Settings → API keys.',
+        'Tools and the scopes each needs: docs/mcp.md.',
+      ].join('\n'),
+    )
+    .action(async (o: McpOptions, cmd: Command) => {
+      const run = await runMcp(config(), io, o, VERSION, cmd.getOptionValueSource('apiKey'));
+      if (run.transport === 'http') closeOnSignal(io, 'the MCP server', run);
+    });
 
   program
     .command('env-example')

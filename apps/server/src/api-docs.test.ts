@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../test/helpers.ts';
-import { operationIdOf } from './api-docs.ts';
+import { operationIdOf } from './openapi-document.ts';
 
 /** The served OpenAPI document names each operation and says who may call it, from the routes. */
 let t: TestApp;

@@ -1,8 +1,8 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
+import { documentRoute, finishDocument } from './openapi-document.ts';
 
 /**
  * The OpenAPI document (`/api/v1/openapi.json`) and its reference at `/docs`: Swagger UI served from
@@ -32,49 +32,16 @@ const CSS = `
 .swagger-ui .opblock-tag { color: #0f172a; }
 `;
 
-/**
- * `getAiKnowledgeById` for `GET /api/v1/ai/knowledge/:id`: a stable name per operation, so clients
- * generated from the document get method names.
- */
-export function operationIdOf(method: string, url: string) {
-  const words = url
-    .replace(/^\/api\/v1\//, '')
-    .split(/[/.-]+/)
-    .filter(Boolean)
-    .map((w) => (w.startsWith(':') ? `by_${w.slice(1)}` : w))
-    .flatMap((w) => w.split('_'))
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1));
-  return `${method.toLowerCase()}${words.join('')}`;
-}
-
-type TransformArgs = Parameters<typeof jsonSchemaTransform>[0];
-
-/**
- * Each operation says who may call it, from the route's declared access (auth/access.ts): `public`
- * needs nothing; `authenticated` a session (cookie or bearer token); a permission a session or an
- * API key holding that scope (`x-permission`).
- */
-function withAccess(out: ReturnType<typeof jsonSchemaTransform>, args: TransformArgs) {
-  const access = (args.route.config as { access?: string } | undefined)?.access;
-  if (!args.url.startsWith('/api/') || !access) return out;
-  const method = [args.route.method].flat()[0] as string;
-  const session: Record<string, string[]>[] = [{ cookie: [] }, { bearer: [] }];
-  return {
-    ...out,
-    schema: {
-      ...out.schema,
-      operationId: operationIdOf(method, args.url),
-      security:
-        access === 'public' ? [] : access === 'authenticated' ? session : [...session, { apiKey: [] }],
-      ...(access !== 'public' && access !== 'authenticated' ? { 'x-permission': access } : {}),
-    } as typeof out.schema,
-  };
-}
-
 export async function registerApiDocs(app: FastifyInstance, config: Config) {
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'openwaba API', version: '1', description: 'Self-hosted WhatsApp Business platform' },
+      openapi: '3.1.0',
+      info: {
+        title: 'openwaba API',
+        version: '1',
+        description: 'Self-hosted WhatsApp Business platform',
+        license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
+      },
       servers: [{ url: config.publicUrl }],
       components: {
         securitySchemes: {
@@ -89,7 +56,11 @@ export async function registerApiDocs(app: FastifyInstance, config: Config) {
         },
       },
     },
-    transform: (args) => withAccess(jsonSchemaTransform(args), args),
+    transform: documentRoute,
+    transformObject: (input) =>
+      finishDocument(
+        ('openapiObject' in input ? input.openapiObject : {}) as Parameters<typeof finishDocument>[0],
+      ),
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',

@@ -141,6 +141,7 @@ export const aiRoutes =
           tags,
           summary: 'The call log as CSV (same filters)',
           querystring: AiCallExportQuery,
+          produces: ['text/csv'],
         },
       },
       async (req, reply) => {
@@ -336,6 +337,7 @@ export const aiRoutes =
           summary:
             'A draft reply for the agent, streamed as NDJSON lines: {"delta":"…"} as it is written, then {"done":true,"text":"…","sources":[…],"handover":false} or {"error":{"code","message"}}',
           params: IdParams,
+          produces: ['application/x-ndjson'],
         },
       },
       async (req, res) => {
@@ -396,6 +398,7 @@ export const aiUploadRoutes =
           summary:
             'Upload a document as the raw body (?filename=, optional title and number_id): text, Markdown, PDF or DOCX, up to 10 MB; its text is extracted and split into passages',
           querystring: KnowledgeUploadQuery,
+          consumes: KNOWLEDGE_TYPES,
           response: { 201: KnowledgeDoc },
         },
       },

@@ -30,6 +30,7 @@ export const auditRoutes =
           tags,
           summary: 'The audit log as CSV (same filters)',
           querystring: AuditQuery.omit({ before: true, limit: true }),
+          produces: ['text/csv'],
         },
       },
       async (req, reply) => {

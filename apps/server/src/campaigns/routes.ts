@@ -15,7 +15,7 @@ import {
 } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { acceptFileBodies, fileUploadOf } from '../contacts/import/file-body.ts';
+import { acceptFileBodies, FILE_TYPES, fileUploadOf } from '../contacts/import/file-body.ts';
 import type { ContactImportService } from '../contacts/import/service.ts';
 import type { PhonePrivacy } from '../contacts/phone-privacy.ts';
 import { authOf } from '../lib/http.ts';
@@ -46,6 +46,7 @@ export const campaignRoutes =
           summary:
             'Upload an audience CSV or XLSX as the raw body (?filename=): its columns, first rows and row count; suggested_mapping.phone guesses the phone column. Create the campaign with audience { kind: "file", file_id, phone_column }. Over IMPORT_MAX_BYTES is 413.',
           querystring: ImportUploadQuery,
+          consumes: FILE_TYPES,
           response: { 201: ImportUpload },
         },
       },
@@ -182,7 +183,12 @@ export const campaignRoutes =
       '/api/v1/campaigns/:id/export.csv',
       {
         config: read,
-        schema: { tags, summary: 'Recipients with their final status and error, as CSV', params: IdParams },
+        schema: {
+          tags,
+          summary: 'Recipients with their final status and error, as CSV',
+          params: IdParams,
+          produces: ['text/csv'],
+        },
       },
       async (req, reply) => {
         const gen = campaigns.exportCsv(authOf(req), req.params.id, await deps.phones.viewFor(authOf(req)));

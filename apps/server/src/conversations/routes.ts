@@ -173,6 +173,7 @@ export const conversationRoutes =
             'Upload a file to send (the raw body, Content-Type its type, ?filename=): type and size are checked against WhatsApp’s rules (415/413), it is uploaded to Meta once per number (the same file again reuses the id); then reply with { type, [type]: { id } }',
           params: IdParams,
           querystring: MediaUploadQuery,
+          consumes: Object.keys(SENDABLE),
           response: { 201: UploadedMedia },
         },
       },

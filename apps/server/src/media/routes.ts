@@ -18,6 +18,7 @@ export const mediaRoutes =
           summary: 'The media file of a received message',
           params: Params,
           querystring: z.object({ download: z.enum(['1', 'true']).optional() }),
+          produces: ['*/*'],
         },
       },
       async (req, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 
 /** What an upload may be sent as; the reader decides CSV or XLSX from the bytes, not the type. */
-const FILE_TYPES = [
+export const FILE_TYPES = [
   'text/csv',
   'application/csv',
   'text/plain',

@@ -13,7 +13,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { authOf } from '../../lib/http.ts';
 import type { ContactExport } from '../export.ts';
-import { acceptFileBodies, fileUploadOf } from './file-body.ts';
+import { acceptFileBodies, FILE_TYPES, fileUploadOf } from './file-body.ts';
 import type { ContactImportService } from './service.ts';
 
 export const contactImportRoutes =
@@ -37,6 +37,7 @@ export const contactImportRoutes =
           summary:
             'Upload a CSV or XLSX file as the raw body (?filename=): what it holds and a suggested mapping. Over IMPORT_MAX_BYTES is 413.',
           querystring: ImportUploadQuery,
+          consumes: FILE_TYPES,
           response: { 201: ImportUpload },
         },
       },
@@ -103,6 +104,7 @@ export const contactImportRoutes =
           tags,
           summary: 'The rows left out (row_number, value, reason) as CSV, safe to open in a spreadsheet',
           params: ImportParams,
+          produces: ['text/csv'],
         },
       },
       async (req, reply) => {
@@ -131,6 +133,7 @@ export const contactImportRoutes =
           summary:
             'Contacts as CSV (phone, name, tags, every custom field, consent, created_at) with the list’s filters; formula-safe',
           querystring: ContactQuery.omit({ cursor: true, limit: true, with_total: true }),
+          produces: ['text/csv'],
         },
       },
       async (req, reply) => {
