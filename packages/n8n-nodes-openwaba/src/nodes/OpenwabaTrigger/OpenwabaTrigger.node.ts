@@ -12,11 +12,34 @@ import { loadOptions } from '../../shared/load-options.ts';
 import { verifyWebhook } from '../../shared/signature.ts';
 import { CREDENTIAL, openwabaRequest } from '../../shared/transport.ts';
 
-/** What the node keeps between activation and deactivation (n8n's static data of the node). */
+/**
+ * What the node keeps between activation and deactivation (n8n's static data of the node): the
+ * endpoint it registered for each of its URLs. Keyed by URL because n8n registers the editor's
+ * "Listen for test event" URL while the production one may be active: each has its own endpoint,
+ * and handling one never deletes the other.
+ */
 interface Registration {
-  endpointId?: string;
-  secret?: string;
+  endpoints?: Record<string, { id: string; secret: string }>;
 }
+
+function registrationOf(ctx: IHookFunctions) {
+  const reg = ctx.getWorkflowStaticData('node') as Registration;
+  const url = ctx.getNodeWebhookUrl('default') as string;
+  return {
+    url,
+    current: reg.endpoints?.[url],
+    save(id: string, secret: string) {
+      reg.endpoints = { ...reg.endpoints, [url]: { id, secret } };
+    },
+    forget() {
+      if (!reg.endpoints) return;
+      delete reg.endpoints[url];
+      if (Object.keys(reg.endpoints).length === 0) delete reg.endpoints;
+    },
+  };
+}
+
+const endpointPath = (id: string) => `/api/v1/webhooks/endpoints/${encodeURIComponent(id)}`;
 
 /** The body openwaba posts: `{ type, timestamp, data }`; the event's id is the `webhook-id` header. */
 interface Delivery {
@@ -111,59 +134,54 @@ export class OpenwabaTrigger implements INodeType {
 
   webhookMethods = {
     default: {
-      /** True when the endpoint this node registered still exists with this URL and these settings. */
+      /** True when the endpoint registered for this URL still exists with these settings. */
       async checkExists(this: IHookFunctions): Promise<boolean> {
-        const reg = this.getWorkflowStaticData('node') as Registration;
-        if (!reg.endpointId || !reg.secret) return false;
+        const reg = registrationOf(this);
+        if (!reg.current) return false;
         const { events, ordered } = settings(this);
-        const path = `/api/v1/webhooks/endpoints/${encodeURIComponent(reg.endpointId)}`;
         try {
-          const ep = await openwabaRequest.call(this, 'GET', path);
+          const ep = await openwabaRequest.call(this, 'GET', endpointPath(reg.current.id));
           const current =
-            ep.url === this.getNodeWebhookUrl('default') &&
+            ep.url === reg.url &&
             sameSet(ep.event_types, events) &&
             ep.ordered === ordered &&
             ep.status === 'active';
           if (current) return true;
           // Changed since (or disabled by openwaba): replace it, so the new settings and a fresh
           // start apply.
-          await openwabaRequest.call(this, 'DELETE', path);
+          await openwabaRequest.call(this, 'DELETE', endpointPath(reg.current.id));
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
-        delete reg.endpointId;
-        delete reg.secret;
+        reg.forget();
         return false;
       },
 
       async create(this: IHookFunctions): Promise<boolean> {
+        const reg = registrationOf(this);
         const { events, ordered } = settings(this);
         const workflow = this.getWorkflow();
         const description = `n8n: ${workflow.name ?? `workflow ${workflow.id ?? ''}`} → ${this.getNode().name}`;
         const ep = await openwabaRequest.call(this, 'POST', '/api/v1/webhooks/endpoints', {
-          url: this.getNodeWebhookUrl('default') as string,
+          url: reg.url,
           description: description.slice(0, 200),
           event_types: events,
           ordered,
         });
-        const reg = this.getWorkflowStaticData('node') as Registration;
-        reg.endpointId = String(ep.id);
-        reg.secret = String(ep.secret);
+        reg.save(String(ep.id), String(ep.secret));
         return true;
       },
 
       async delete(this: IHookFunctions): Promise<boolean> {
-        const reg = this.getWorkflowStaticData('node') as Registration;
-        if (reg.endpointId) {
-          const path = `/api/v1/webhooks/endpoints/${encodeURIComponent(reg.endpointId)}`;
+        const reg = registrationOf(this);
+        if (reg.current) {
           try {
-            await openwabaRequest.call(this, 'DELETE', path);
+            await openwabaRequest.call(this, 'DELETE', endpointPath(reg.current.id));
           } catch (err) {
             if (!isNotFound(err)) return false;
           }
         }
-        delete reg.endpointId;
-        delete reg.secret;
+        reg.forget();
         return true;
       },
     },
@@ -174,14 +192,17 @@ export class OpenwabaTrigger implements INodeType {
     const req = this.getRequestObject() as { rawBody?: Buffer };
     const headers = this.getHeaderData() as Record<string, string | string[] | undefined>;
     const raw = req.rawBody ?? JSON.stringify(this.getBodyData());
-    const verdict = reg.secret
-      ? verifyWebhook(reg.secret, raw, headers)
-      : ({ ok: false, reason: 'this trigger is not registered in openwaba' } as const);
-    if (!verdict.ok) {
+    // Any of this node's endpoints (production, and the editor's test URL while listening).
+    const endpoints = Object.values(reg.endpoints ?? {});
+    const endpoint = endpoints.find((e) => verifyWebhook(e.secret, raw, headers).ok);
+    if (!endpoint) {
       // Refused before anything runs: a forged or replayed request starts no workflow.
+      const reason = endpoints.length
+        ? (verifyWebhook(endpoints[0]!.secret, raw, headers) as { reason: string }).reason
+        : 'this trigger is not registered in openwaba';
       const res = this.getResponseObject();
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: verdict.reason }));
+      res.end(JSON.stringify({ error: reason }));
       return { noWebhookResponse: true };
     }
     const body = this.getBodyData() as Delivery;
@@ -190,7 +211,7 @@ export class OpenwabaTrigger implements INodeType {
     const { events } = settings(this);
     if (type !== WEBHOOK_TEST_EVENT && !events.includes(type))
       return { webhookResponse: { received: true, ignored: `not listening for ${type || 'this event'}` } };
-    if (seenBefore(reg.endpointId ?? '', id)) return { webhookResponse: { received: true, duplicate: true } };
+    if (seenBefore(endpoint.id, id)) return { webhookResponse: { received: true, duplicate: true } };
     return {
       workflowData: [
         this.helpers.returnJsonArray([
