@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type Config, envExample, loadConfig } from '@openwaba/server';
+import { appVersion, type Config, envExample, loadConfig, versionLabel } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REMOTE_ENV, type RemoteOptions } from './api.ts';
 import {
@@ -32,8 +31,8 @@ import { describeError, type Io } from './output.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** The CLI's version: its package's. */
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** openwaba's version (the root package.json's) and, in a git checkout, its commit: the server's answer too. */
+const VERSION = appVersion();
 
 function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
@@ -101,7 +100,7 @@ export function buildProgram(io: Io, env?: Env) {
 
   const program = new Command('openwaba')
     .description('Self-hosted WhatsApp Business platform on the official Cloud API')
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(versionLabel(VERSION), '-V, --version', 'print the version (and the git commit when known)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -475,7 +474,7 @@ export function buildProgram(io: Io, env?: Env) {
       ].join('\n'),
     )
     .action(async (o: McpOptions, cmd: Command) => {
-      const run = await runMcp(config(), io, o, VERSION, cmd.getOptionValueSource('apiKey'));
+      const run = await runMcp(config(), io, o, VERSION.version, cmd.getOptionValueSource('apiKey'));
       if (run.transport === 'http') closeOnSignal(io, 'the MCP server', run);
     });
 

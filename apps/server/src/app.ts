@@ -19,7 +19,7 @@ import { contactRoutes } from './contacts/routes.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
-import { healthRoutes } from './health/routes.ts';
+import { healthRoutes, versionRoutes } from './health/routes.ts';
 import { inboundRoutes, webhookEventRoutes } from './inbound/routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
@@ -110,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     healthRoutes({ database: deps.database, jobs: services.jobs, metrics: services.metrics, config }),
   );
+  await app.register(versionRoutes({ config }));
   await app.register(authRoutes({ auth: services.auth, config }));
   await app.register(apiKeyRoutes({ keys: services.auth.apiKeys }));
   await app.register(orgRoutes({ orgs: services.orgs, auth: services.auth, config }));

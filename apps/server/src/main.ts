@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health/routes.ts';
+import { appVersion, versionLabel } from './health/version.ts';
 import { generatePassword } from './lib/crypto.ts';
 import { httpLogging } from './lib/log.ts';
 import { resolveAppSecret } from './lib/secret.ts';
@@ -105,6 +106,7 @@ export async function startServer(
     const embedded = database.kind !== 'pg';
     out('');
     out(`  openwaba is running (role ${config.ROLE}, ${dbLabel})`);
+    out(`  Version:    ${versionLabel(appVersion())}`);
     out(`  Dashboard:  ${url}/`);
     out(`  API docs:   ${url}/docs`);
     out(`  ${listeningNote(config.HOST)}`);

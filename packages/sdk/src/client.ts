@@ -7,6 +7,7 @@ import {
   AiTestResult,
   ApiKey,
   ApiKeyList,
+  AppVersion,
   AuditPage,
   type AuditQuery,
   BillingOverview,
@@ -1041,6 +1042,12 @@ export function createClient(opts: ClientOptions = {}) {
        */
       accept: (body: AcceptInvitationBody) => call(Ok, 'POST', '/api/v1/invitations/accept', body),
     },
+    /**
+     * What the server runs: openwaba's version and git commit (null without git), the Graph API
+     * version it calls Meta with, and Node's. Needs no sign-in.
+     * @example const { version, commit, graph_api_version } = await api.version()
+     */
+    version: () => call(AppVersion, 'GET', '/api/v1/version'),
   };
 }
 export type Client = ReturnType<typeof createClient>;
