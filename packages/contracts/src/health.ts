@@ -13,7 +13,10 @@ export const Ready = z.object({
 });
 export type Ready = z.infer<typeof Ready>;
 
-/** What is running: openwaba's version and commit, and the Graph API version it calls Meta with. */
+/**
+ * What is running: openwaba's version and commit, and the Graph API version it calls Meta with. Public,
+ * so nothing more (no runtime versions, paths or settings).
+ */
 export const AppVersion = z.object({
   /** The root package.json's `version`. */
   version: z.string().describe("openwaba's version (the root package.json's)"),
@@ -22,6 +25,5 @@ export const AppVersion = z.object({
   graph_api_version: z
     .string()
     .describe('The Graph API version every call to Meta uses (META_GRAPH_VERSION)'),
-  node: z.string().describe('The Node.js version the server runs on'),
 });
 export type AppVersion = z.infer<typeof AppVersion>;

@@ -98,7 +98,6 @@ export const versionRoutes =
       async () => ({
         ...appVersion(),
         graph_api_version: deps.config.META_GRAPH_VERSION,
-        node: process.versions.node,
       }),
     );
   };
