@@ -1673,8 +1673,12 @@ export const webhookDeliveries = pgTable(
     uniqueIndex('webhook_deliveries_event_idx').on(t.endpointId, t.eventId),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt),
     index('webhook_deliveries_due_idx')
-      .on(t.endpointId, t.nextAttemptAt)
+      .on(t.endpointId, t.nextAttemptAt, t.eventSeq)
       .where(sql`state in ('pending', 'retrying', 'delivering')`),
+    /** What is in flight to an endpoint (its concurrency), counted at each lease. */
+    index('webhook_deliveries_in_flight_idx')
+      .on(t.endpointId, t.nextAttemptAt)
+      .where(sql`state = 'delivering'`),
     index('webhook_deliveries_conversation_idx')
       .on(t.endpointId, t.conversationId, t.eventSeq)
       .where(sql`state in ('pending', 'retrying', 'delivering') and conversation_id is not null`),

@@ -37,6 +37,7 @@ export function createDeliverer(o: DelivererOptions) {
   const now = o.now ?? (() => new Date());
   const random = o.random ?? Math.random;
   const secrets = new Map<string, string>();
+  const healthyAt = new Map<string, number>();
   let inFlight = 0;
   const done: { row: repo.LeasedRow; outcome: PostOutcome; at: Date }[] = [];
   const sends = new Set<Promise<void>>();
@@ -74,7 +75,10 @@ export function createDeliverer(o: DelivererOptions) {
   async function send(row: repo.LeasedRow): Promise<PostOutcome> {
     const body = JSON.stringify(row.payload);
     try {
-      return await o.post(row.url, body, signatureHeaders(row.event_id, now(), body, signersOf(row)));
+      return await o.post(row.url, body, signatureHeaders(row.event_id, now(), body, signersOf(row)), {
+        key: row.endpoint_id,
+        connections: row.max_concurrency,
+      });
     } catch (err) {
       return { statusCode: null, excerpt: null, error: String((err as Error).message ?? err), latencyMs: 0 };
     }
@@ -105,7 +109,13 @@ export function createDeliverer(o: DelivererOptions) {
     await repo.recordAttempts(o.db, results);
     const ok = [...new Set(results.filter((r) => r.state === 'succeeded').map((r) => r.endpointId))];
     const failed = [...new Set(results.filter((r) => r.state !== 'succeeded').map((r) => r.endpointId))];
-    await repo.markEndpointHealth(o.db, ok, failed, now());
+    // A healthy endpoint's last_success_at is rewritten at most once a second, not at every batch.
+    const at = now().getTime();
+    for (const id of failed) healthyAt.delete(id);
+    const news = ok.filter((id) => failed.includes(id) || !(at - (healthyAt.get(id) ?? 0) < 1000));
+    await repo.markEndpointHealth(o.db, news, failed, now());
+    for (const id of news) if (!failed.includes(id)) healthyAt.set(id, at);
+    if (healthyAt.size > 10_000) healthyAt.clear();
     const gone = [...new Set(results.filter((r) => r.statusCode === 410).map((r) => r.endpointId))];
     const disabled = [
       ...(await repo.disableEndpoints(o.db, gone, 'The endpoint answered 410 Gone')),

@@ -11,28 +11,63 @@ export interface PostOutcome {
   latencyMs: number;
 }
 
+/** One POST; `pool` names the endpoint (its own connections) and how many it may hold. */
 export type PostWebhook = (
   url: string,
   body: string,
   headers: Record<string, string>,
+  pool?: { key: string; connections: number },
 ) => Promise<PostOutcome>;
 
 const EXCERPT_BYTES = 1024;
 /** Read (and throw away) at most this much of an answer, so its connection can be kept alive. */
 const DRAIN_BYTES = 64 * 1024;
 
+/** An endpoint's pool is closed after this long unused. */
+const IDLE_POOL_MS = 5 * 60_000;
+
 /**
  * POSTs through the URL guard: the address connected to is the one checked (at each delivery,
- * not only when the endpoint was saved), no redirects, a time-out on the whole exchange. One
- * undici Agent keeps a keep-alive pool per origin, so each endpoint has its own connections and a
- * slow one ties up only its own.
+ * not only when the endpoint was saved), no redirects, a time-out on the whole exchange. Each
+ * endpoint has its own keep-alive pool (an undici Agent of `max_concurrency` connections), so a
+ * slow one ties up only its own connections — even when several endpoints share a host, as n8n
+ * workflows do.
  *
- * @example const post = createWebhookPoster({ guard, timeoutMs: 10_000 }); await post(url, body, headers)
+ * @example const { post } = createWebhookPoster({ guard, timeoutMs: 10_000 }); await post(url, body, headers, { key: endpointId, connections: 10 })
  */
-export function createWebhookPoster(o: { guard: UrlGuard; timeoutMs: number; connections?: number }) {
-  const agent = createGuardedDispatcher(o.guard, { connections: o.connections ?? 50 });
+export function createWebhookPoster(o: { guard: UrlGuard; timeoutMs: number }) {
+  const pools = new Map<string, { agent: Dispatcher; connections: number; usedAt: number }>();
+  const shared = createGuardedDispatcher(o.guard, { connections: 16 });
+  const sweep = setInterval(() => {
+    const old = Date.now() - IDLE_POOL_MS;
+    for (const [key, p] of pools)
+      if (p.usedAt < old) {
+        pools.delete(key);
+        void p.agent.close().catch(() => {});
+      }
+  }, 60_000);
+  sweep.unref?.();
 
-  const post: PostWebhook = async (url, body, headers) => {
+  function agentOf(pool?: { key: string; connections: number }): Dispatcher {
+    if (!pool) return shared;
+    let p = pools.get(pool.key);
+    if (p && p.connections !== pool.connections) {
+      void p.agent.close().catch(() => {});
+      p = undefined;
+    }
+    if (!p) {
+      p = {
+        agent: createGuardedDispatcher(o.guard, { connections: pool.connections }),
+        connections: pool.connections,
+        usedAt: 0,
+      };
+      pools.set(pool.key, p);
+    }
+    p.usedAt = Date.now();
+    return p.agent;
+  }
+
+  const post: PostWebhook = async (url, body, headers, pool) => {
     const started = performance.now();
     const took = () => Math.round(performance.now() - started);
     // IP literals skip the connection's lookup: the guard judges them from the text.
@@ -43,7 +78,7 @@ export function createWebhookPoster(o: { guard: UrlGuard; timeoutMs: number; con
     let res: Dispatcher.ResponseData;
     try {
       res = await request(verdict.url, {
-        dispatcher: agent,
+        dispatcher: agentOf(pool),
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'openwaba-webhooks/1', ...headers },
         body,
@@ -85,7 +120,14 @@ export function createWebhookPoster(o: { guard: UrlGuard; timeoutMs: number; con
     return { statusCode: res.statusCode, excerpt, error, latencyMs: took() };
   };
 
-  return { post, close: () => agent.close() };
+  async function close() {
+    clearInterval(sweep);
+    const all = [shared, ...[...pools.values()].map((p) => p.agent)];
+    pools.clear();
+    await Promise.allSettled(all.map((a) => a.close()));
+  }
+
+  return { post, close };
 }
 
 function describe(err: unknown, signal: AbortSignal, timeoutMs: number): string {

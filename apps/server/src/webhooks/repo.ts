@@ -228,6 +228,7 @@ export interface LeasedRow {
   payload: unknown;
   attempts: number;
   url: string;
+  max_concurrency: number;
   secret_sealed: string;
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | string | null;
@@ -264,7 +265,7 @@ export function leaseDue(q: Q, now: Date, limit: number, leaseUntil: Date) {
         update webhook_deliveries d set state = 'delivering', next_attempt_at = ${leaseUntil.toISOString()}::timestamptz
         from due, webhook_endpoints w
         where d.id = due.id and w.id = d.endpoint_id
-        returning d.id, d.org_id, d.endpoint_id, d.event_id, d.payload, d.attempts, w.url, w.secret_sealed,
+        returning d.id, d.org_id, d.endpoint_id, d.event_id, d.payload, d.attempts, w.url, w.max_concurrency, w.secret_sealed,
                   w.previous_secret_sealed, w.previous_secret_expires_at`,
   );
 }

@@ -306,6 +306,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       payload,
       attempts: 0,
       url: ep.url,
+      max_concurrency: ep.max_concurrency,
       ...s,
     });
     return deliveryView((await repo.deliveryOf(db, ctx.orgId, deliveryId))!);
