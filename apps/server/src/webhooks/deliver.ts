@@ -6,6 +6,10 @@ import type { PostOutcome, PostWebhook } from './post.ts';
 import * as repo from './repo.ts';
 import { signatureHeaders } from './sign.ts';
 
+/** Outcomes waiting this long, or this many, are written together. */
+const FLUSH_DELAY_MS = 5;
+const FLUSH_AT = 200;
+
 export interface DelivererOptions {
   db: Db;
   box: SecretBox;
@@ -160,6 +164,23 @@ export function createDeliverer(o: DelivererOptions) {
     return flushing;
   }
 
+  /**
+   * Outcomes are written a few milliseconds after the first of them finished (or at once when many
+   * are waiting): one statement for many answers instead of one per answer.
+   */
+  let flushTimer: NodeJS.Timeout | undefined;
+  function scheduleFlush() {
+    if (done.length >= FLUSH_AT) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+      void flush();
+    } else
+      flushTimer ??= setTimeout(() => {
+        flushTimer = undefined;
+        void flush();
+      }, FLUSH_DELAY_MS);
+  }
+
   /** Leases what is due and starts sending it; returns how many. */
   async function leaseOnce(): Promise<number> {
     const room = Math.min(o.batchSize, o.maxInFlight - inFlight);
@@ -172,7 +193,7 @@ export function createDeliverer(o: DelivererOptions) {
         inFlight--;
         done.push({ row, outcome, at: now() });
         sends.delete(p);
-        void flush();
+        scheduleFlush();
       });
       sends.add(p);
     }
@@ -223,6 +244,8 @@ export function createDeliverer(o: DelivererOptions) {
   async function idle() {
     while (sends.size || flushing || done.length) {
       await Promise.allSettled([...sends]);
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
       await flush();
     }
   }
