@@ -381,6 +381,50 @@ describe(`Outbound webhooks on ${settings.backend}`, () => {
     await owner.patch(`/api/v1/webhooks/endpoints/${ssrf.id}`, { status: 'paused' });
   });
 
+  it('keeps organisations apart: another one neither sees nor changes these endpoints, nor gets their events', async () => {
+    const mine = await createEndpoint({ url: `${base}/mine`, event_types: ['contact.created'] });
+    await publish([contactCreated()]);
+    await deliver();
+    const [delivery] = (await owner.get(`/api/v1/webhooks/endpoints/${mine.id}/deliveries`)).json().data;
+    const other = await t.app.services.orgs.setupOwner({
+      email: 'other-hooks@example.com',
+      password: 'other password 123',
+      orgName: 'Other',
+    });
+    const them = t.client('10.7.0.1');
+    await them.login('other-hooks@example.com', 'other password 123');
+    expect((await them.get('/api/v1/webhooks/endpoints')).json().data).toEqual([]);
+    for (const [method, url, body] of [
+      ['GET', `/api/v1/webhooks/endpoints/${mine.id}`],
+      ['PATCH', `/api/v1/webhooks/endpoints/${mine.id}`, { status: 'paused' }],
+      ['GET', `/api/v1/webhooks/endpoints/${mine.id}/secret`],
+      ['POST', `/api/v1/webhooks/endpoints/${mine.id}/rotate-secret`, {}],
+      ['POST', `/api/v1/webhooks/endpoints/${mine.id}/test`, {}],
+      ['GET', `/api/v1/webhooks/endpoints/${mine.id}/deliveries`],
+      [
+        'POST',
+        `/api/v1/webhooks/endpoints/${mine.id}/replay`,
+        { since: '2020-01-01T00:00:00Z', state: 'all' },
+      ],
+      ['GET', `/api/v1/webhooks/deliveries/${delivery.id}`],
+      ['POST', `/api/v1/webhooks/deliveries/${delivery.id}/replay`, {}],
+      ['DELETE', `/api/v1/webhooks/endpoints/${mine.id}`],
+    ] as const) {
+      const res = await them.request(method, url, body);
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    }
+    // Their events go to their endpoints only.
+    const before = hits('/mine').length;
+    await t.app.services.events.publish(other.orgId, [contactCreated()]);
+    await deliver();
+    expect(hits('/mine')).toHaveLength(before);
+    expect((await owner.get(`/api/v1/webhooks/endpoints/${mine.id}`)).json()).toMatchObject({
+      status: 'active',
+      secret_prefix: mine.secret.slice(0, 12),
+    });
+    await owner.patch(`/api/v1/webhooks/endpoints/${mine.id}`, { status: 'paused' });
+  });
+
   it('the worker: events in order per conversation when asked; a slow endpoint never delays a fast one', async () => {
     const ordered = await createEndpoint({
       url: `${base}/ordered`,
