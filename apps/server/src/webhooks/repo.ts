@@ -189,7 +189,8 @@ export async function fanOut(q: Q, orgId: string, limit: number) {
                    'timestamp', to_char(ev.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                    'data', coalesce(ev.payload->'data', '{}'::jsonb) || jsonb_strip_nulls(jsonb_build_object(
                      'conversation_id', ev.payload->'conversation_id', 'campaign_id', ev.payload->'campaign_id'))),
-                 now()
+                 -- Due at once, also for a worker whose clock is a little behind the database's.
+                 now() - interval '1 second'
           from ev join webhook_endpoints w
             on w.org_id = ${orgId} and w.status = 'active' and ev.type = any(w.event_types)
            and ev.created_at >= w.created_at
@@ -240,15 +241,18 @@ export interface LeasedRow {
  * delivery of each conversation. The lease is `next_attempt_at` while `delivering`: a process that
  * dies leaves deliveries that are taken over once it passes.
  */
-export function leaseDue(q: Q, now: Date, limit: number, leaseUntil: Date) {
-  const at = now.toISOString();
+export function leaseDue(q: Q, now: Date, limit: number, leaseMs: number) {
+  const at = sql`${now.toISOString()}::timestamptz`;
+  // The clock has milliseconds, the column microseconds: a row made within this millisecond is due.
+  const dueBy = sql`${new Date(now.getTime() + 1).toISOString()}::timestamptz`;
+  const leaseUntil = sql`${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz`;
   return queryRows<LeasedRow>(
     q,
     sql`with due as (
           select d.id from webhook_endpoints w
           cross join lateral (
             select d.id from webhook_deliveries d
-            where d.endpoint_id = w.id and d.state in ${ACTIVE_STATES} and d.next_attempt_at <= ${at}::timestamptz
+            where d.endpoint_id = w.id and d.state in ${ACTIVE_STATES} and d.next_attempt_at <= ${dueBy}
               and (not w.ordered or d.conversation_id is null or d.event_seq is null or not exists (
                 select 1 from webhook_deliveries p
                 where p.endpoint_id = w.id and p.conversation_id = d.conversation_id
@@ -256,13 +260,13 @@ export function leaseDue(q: Q, now: Date, limit: number, leaseUntil: Date) {
             order by d.next_attempt_at, d.event_seq
             limit greatest(0, w.max_concurrency - (
               select count(*) from webhook_deliveries x
-              where x.endpoint_id = w.id and x.state = 'delivering' and x.next_attempt_at > ${at}::timestamptz))
+              where x.endpoint_id = w.id and x.state = 'delivering' and x.next_attempt_at > ${at}))
             for update of d skip locked
           ) d
           where w.status = 'active'
           limit ${limit}
         )
-        update webhook_deliveries d set state = 'delivering', next_attempt_at = ${leaseUntil.toISOString()}::timestamptz
+        update webhook_deliveries d set state = 'delivering', next_attempt_at = ${leaseUntil}
         from due, webhook_endpoints w
         where d.id = due.id and w.id = d.endpoint_id
         returning d.id, d.org_id, d.endpoint_id, d.event_id, d.payload, d.attempts, w.url, w.max_concurrency, w.secret_sealed,

@@ -376,7 +376,7 @@ describe(`Outbound webhooks on ${settings.backend}`, () => {
     await publish([contactCreated()]);
     await deliver();
     const [d] = (await owner.get(`/api/v1/webhooks/endpoints/${ssrf.id}/deliveries`)).json().data;
-    expect(d).toMatchObject({ state: 'retrying', last_status_code: null });
+    expect(d, JSON.stringify(d)).toMatchObject({ state: 'retrying', last_status_code: null });
     expect(d.last_error).toMatch(/refused: .*10\.0\.0\.7.*private/);
     await owner.patch(`/api/v1/webhooks/endpoints/${ssrf.id}`, { status: 'paused' });
   });
@@ -423,6 +423,25 @@ describe(`Outbound webhooks on ${settings.backend}`, () => {
       secret_prefix: mine.secret.slice(0, 12),
     });
     await owner.patch(`/api/v1/webhooks/endpoints/${mine.id}`, { status: 'paused' });
+  });
+
+  it('paused endpoints get nothing new; the log is purged after WEBHOOK_RETENTION_DAYS', async () => {
+    // Every endpoint above is paused or disabled by now.
+    const before = received.length;
+    await publish([contactCreated(), contactCreated()]);
+    await deliver();
+    expect(received).toHaveLength(before);
+    const count = async () =>
+      Number(
+        (await t.database.query<{ n: number }>('select count(*)::int as n from webhook_deliveries'))[0]!.n,
+      );
+    const all = await count();
+    await t.database.query(
+      `update webhook_deliveries set created_at = now() - interval '31 days'
+       where id = (select id from webhook_deliveries where state = 'succeeded' order by created_at limit 1)`,
+    );
+    expect(await t.app.services.webhooks.purgeOld()).toBe(1);
+    expect(await count()).toBe(all - 1);
   });
 
   it('the worker: events in order per conversation when asked; a slow endpoint never delays a fast one', async () => {
