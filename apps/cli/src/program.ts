@@ -217,7 +217,10 @@ export function buildProgram(io: Io, env?: Env) {
     endpoints
       .command('create')
       .description('Add an endpoint; prints its signing secret (whsec_…)')
-      .argument('<endpoint-url>', 'where to POST events (https; private hosts only if FETCH_ALLOW_PRIVATE names them)')
+      .argument(
+        '<endpoint-url>',
+        'where to POST events (https; private hosts only if FETCH_ALLOW_PRIVATE names them)',
+      )
       .option('--events <types>', 'comma-separated event types, e.g. message.received,contact.opted_out')
       .option('--description <text>', 'what it is for')
       .option('--ordered', "deliver one conversation's events one at a time, in order")
