@@ -96,6 +96,8 @@ export async function startServer(
     if (config.ROLE !== 'api') services.flowEngine.start();
     // AI auto replies due after their debounce: the pending rows are the truth, swept by every worker.
     if (config.ROLE !== 'api') services.aiReplies.start();
+    // Outbound webhooks: fan-out from the events outbox and the delivery loop, in every worker.
+    if (config.ROLE !== 'api') await services.webhooks.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -149,6 +151,7 @@ export async function startServer(
           await services.automationChain.idle();
           await services.sender.stop();
           await services.flowEngine.stop();
+          await services.webhooks.stop();
           await services.jobs.stop();
           await database.close();
         })();
