@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,19 @@ beforeAll(async () => {
   }
 });
 afterAll(() => cleanup());
+
+/** The commit as git says it, or null outside a git checkout (a tarball install). */
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return null;
+  }
+}
 
 async function cli(args: string[], extraEnv: Record<string, string> = {}) {
   const out: string[] = [];
@@ -89,13 +102,14 @@ describe(`openwaba CLI on ${settings.backend}`, () => {
     expect(r.err).toContain('ROLE');
   });
 
-  it('--version and -V print the version from package.json', async () => {
-    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  it("--version and -V print the app's version (the root package.json's) and the git commit", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const commit = gitCommit();
     for (const flag of ['--version', '-V']) {
       const r = await cli([flag]);
       expect(r.code, flag).toBe(0);
-      expect(r.out, flag).toBe(version);
+      expect(r.out, flag).toBe(commit ? `${version} (${commit})` : version);
     }
   });
 

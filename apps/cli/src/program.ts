@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type Config, envExample, loadConfig } from '@openwaba/server';
+import { appVersion, type Config, envExample, loadConfig, versionLabel } from '@openwaba/server';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REMOTE_ENV, type RemoteOptions } from './api.ts';
 import {
@@ -27,13 +26,20 @@ import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
 import { runTemplatesList, runTemplatesSync } from './commands/templates.ts';
 import { runUsersList, runUsersResetPassword } from './commands/users.ts';
+import {
+  runDeliveriesList,
+  runDeliveriesReplay,
+  runEndpointsCreate,
+  runEndpointsDelete,
+  runEndpointsList,
+} from './commands/webhook-endpoints.ts';
 import { type ReplayOptions, runWebhooksReplay } from './commands/webhooks-replay.ts';
 import { describeError, type Io } from './output.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** The CLI's version: its package's. */
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** openwaba's version (the root package.json's) and, in a git checkout, its commit: the server's answer too. */
+const VERSION = appVersion();
 
 function port(value: string): string {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
@@ -101,7 +107,7 @@ export function buildProgram(io: Io, env?: Env) {
 
   const program = new Command('openwaba')
     .description('Self-hosted WhatsApp Business platform on the official Cloud API')
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(versionLabel(VERSION), '-V, --version', 'print the version (and the git commit when known)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -176,11 +182,14 @@ export function buildProgram(io: Io, env?: Env) {
       closeOnSignal(io, 'the simulator', sim);
     });
 
+  const webhooks = program
+    .command('webhooks')
+    .description(
+      "Webhooks: Meta's stored events (replay), and your outbound endpoints (endpoints, deliveries)",
+    )
+    .addHelpText('after', REMOTE_HELP);
   remote(
-    program
-      .command('webhooks')
-      .description('Stored webhook events from Meta')
-      .addHelpText('after', REMOTE_HELP)
+    webhooks
       .command('replay')
       .description(
         "Process your organisation's stored webhook events again (idempotent: nothing is duplicated)",
@@ -201,6 +210,66 @@ export function buildProgram(io: Io, env?: Env) {
         ].join('\n'),
       ),
   ).action(async (o: ReplayOptions) => runWebhooksReplay(config(), io, o));
+
+  // Outbound webhooks (docs/webhooks.md): where openwaba posts your organisation's events.
+  const endpoints = webhooks
+    .command('endpoints')
+    .description('Outbound webhook endpoints: list, create, delete');
+  remote(
+    endpoints.command('list').description('List endpoints').option('--json', 'print them as a JSON array'),
+  ).action(async (o: RemoteOptions & { json?: boolean }) => runEndpointsList(config(), io, o));
+  remote(
+    endpoints
+      .command('create')
+      .description('Add an endpoint; prints its signing secret (whsec_…)')
+      .argument(
+        '<endpoint-url>',
+        'where to POST events (https; private hosts only if FETCH_ALLOW_PRIVATE names them)',
+      )
+      .option('--events <types>', 'comma-separated event types, e.g. message.received,contact.opted_out')
+      .option('--description <text>', 'what it is for')
+      .option('--ordered', "deliver one conversation's events one at a time, in order")
+      .option('--max-concurrency <n>', 'requests in flight to it at most (1-50, default 10)')
+      .option('--json', 'print the endpoint (with its secret) as JSON'),
+  ).action(async (endpointUrl: string, o: RemoteOptions & Record<string, string | boolean | undefined>) =>
+    runEndpointsCreate(config(), io, { ...(o as Parameters<typeof runEndpointsCreate>[2]), endpointUrl }),
+  );
+  remote(
+    endpoints
+      .command('delete')
+      .description('Delete an endpoint and its log')
+      .argument('<id>', 'the endpoint id'),
+  ).action(async (id: string, o: RemoteOptions) => runEndpointsDelete(config(), io, { ...o, id }));
+  const deliveries = webhooks
+    .command('deliveries')
+    .description("Outbound webhook deliveries: an endpoint's log, and replay");
+  remote(
+    deliveries
+      .command('list')
+      .description("An endpoint's newest deliveries")
+      .argument('<endpoint>', 'the endpoint id')
+      .option('--state <state>', 'only pending, delivering, succeeded, retrying or dead ones')
+      .option('--limit <n>', 'how many (1-200, default 50)')
+      .option('--json', 'print them as a JSON array'),
+  ).action(async (endpoint: string, o: RemoteOptions & { state?: string; limit?: string; json?: boolean }) =>
+    runDeliveriesList(config(), io, { ...o, id: endpoint }),
+  );
+  remote(
+    deliveries
+      .command('replay')
+      .description("Send again (the same webhook-id): one delivery, or an endpoint's range")
+      .argument('[delivery-id]', 'one delivery')
+      .option('--endpoint <id>', 'replay a range of this endpoint')
+      .option('--since <date>', 'deliveries created since (ISO 8601)')
+      .option('--until <date>', 'and before (ISO 8601)')
+      .option('--all', 'every delivery of the range, not only the dead ones')
+      .option('--json', 'print the result as JSON'),
+  ).action(
+    async (
+      id: string | undefined,
+      o: RemoteOptions & { endpoint?: string; since?: string; until?: string; all?: boolean; json?: boolean },
+    ) => runDeliveriesReplay(config(), io, { ...o, ...(id ? { id } : {}) }),
+  );
 
   const numbers = program
     .command('numbers')
@@ -475,7 +544,7 @@ export function buildProgram(io: Io, env?: Env) {
       ].join('\n'),
     )
     .action(async (o: McpOptions, cmd: Command) => {
-      const run = await runMcp(config(), io, o, VERSION, cmd.getOptionValueSource('apiKey'));
+      const run = await runMcp(config(), io, o, VERSION.version, cmd.getOptionValueSource('apiKey'));
       if (run.transport === 'http') closeOnSignal(io, 'the MCP server', run);
     });
 

@@ -19,7 +19,7 @@ import { contactRoutes } from './contacts/routes.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import type { Database } from './db/client.ts';
 import { eventRoutes } from './events/routes.ts';
-import { healthRoutes } from './health/routes.ts';
+import { healthRoutes, versionRoutes } from './health/routes.ts';
 import { inboundRoutes, webhookEventRoutes } from './inbound/routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { registerErrorHandling } from './lib/error-handler.ts';
@@ -36,6 +36,7 @@ import { retentionRoutes } from './retention/routes.ts';
 import { createServices, type Services } from './services.ts';
 import { templateRoutes } from './templates/routes.ts';
 import { registerWeb } from './web.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 
 export type { Services } from './services.ts';
 
@@ -53,6 +54,8 @@ export interface AppDeps {
   lookup?: LookupFn;
   /** Tests only: the password throttle's first wait (1 s), long enough for a slow machine. */
   throttleFirstWaitSeconds?: number;
+  /** Tests only: the clock of the webhook delivery worker (retries and disabling are driven by it). */
+  clock?: () => Date;
 }
 
 declare module 'fastify' {
@@ -110,8 +113,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     healthRoutes({ database: deps.database, jobs: services.jobs, metrics: services.metrics, config }),
   );
+  await app.register(versionRoutes({ config }));
   await app.register(authRoutes({ auth: services.auth, config }));
   await app.register(apiKeyRoutes({ keys: services.auth.apiKeys }));
+  await app.register(webhookRoutes({ webhooks: services.webhooks }));
   await app.register(orgRoutes({ orgs: services.orgs, auth: services.auth, config }));
   await app.register(eventRoutes({ events: services.events }));
   await app.register(notificationRoutes({ notifications: services.notifications, jobs: services.jobs }));
@@ -190,6 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await services.automationChain.idle();
       await services.sender.stop();
       await services.flowEngine.stop();
+      await services.webhooks.stop();
       await services.jobs.stop();
       await services.whatsapp.close();
     }

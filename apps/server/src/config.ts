@@ -213,6 +213,63 @@ const schema = z.object({
     .describe(
       'How lively the sandbox customers are: slow (a new conversation about every 10 minutes, answers in 30-90 s), normal (every 3 minutes, answers in 8-25 s), fast (every 20 s, answers in 1-4 s), or the seconds between new conversations (answers take a twentieth to an eighth of it); 0: only the two conversations at start, answered at the fast pace.',
     ),
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(60_000)
+    .default(10_000)
+    .describe('Outbound webhooks: how long one delivery attempt may take (connect, answer and body).'),
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .default('5,300,1800,7200,18000,36000,36000,86400')
+    .transform((v) => v.split(',').map((x) => Number(x.trim())))
+    .pipe(
+      z
+        .array(
+          z
+            .number()
+            .min(0)
+            .max(7 * 86_400),
+        )
+        .min(1),
+    )
+    .describe(
+      'Outbound webhooks: the waits before each retry of a failed delivery (±10 % jitter); after the last one the delivery is dead.',
+    ),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 30)
+    .default(72)
+    .describe(
+      'Outbound webhooks: an endpoint whose every delivery has failed this long is disabled (admins are told).',
+    ),
+  WEBHOOK_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365)
+    .default(30)
+    .describe('Outbound webhooks: how long deliveries and their attempts are kept in the log.'),
+  WEBHOOK_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(500)
+    .describe(
+      'Outbound webhooks: deliveries one worker leases per statement (and events fanned out per statement).',
+    ),
+  WEBHOOK_MAX_IN_FLIGHT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1000)
+    .describe(
+      'Outbound webhooks: requests one worker process keeps in flight at most, over every endpoint (each endpoint also has its own max_concurrency).',
+    ),
   EVENTS_RETENTION_HOURS: z.coerce
     .number()
     .int()

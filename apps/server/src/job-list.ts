@@ -30,6 +30,8 @@ import type { RetentionService } from './retention/service.ts';
 import type { TemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
 import { syncAllTemplates } from './templates/sync-all.job.ts';
+import { purgeOldDeliveries } from './webhooks/purge-old.job.ts';
+import type { WebhookService } from './webhooks/service.ts';
 
 /** The services jobs draw their dependencies from. */
 export interface JobServices {
@@ -48,6 +50,7 @@ export interface JobServices {
   aiReplies: AiReplies;
   rateLimiter: RateLimiter;
   idempotency: Idempotency;
+  webhooks: WebhookService;
 }
 
 /** Every job and cron job of the product, each with what it declared it uses. */
@@ -72,6 +75,7 @@ export function jobList(s: JobServices): BoundJob[] {
     bindJob(purgeImportUploads, { contactImports: s.contactImports }),
     bindJob(purgeRetention, { retention }),
     bindJob(sweepAutomation, { chain: s.automationChain }),
+    bindJob(purgeOldDeliveries, { webhooks: s.webhooks }),
   ];
 }
 

@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health/routes.ts';
+import { appVersion, versionLabel } from './health/version.ts';
 import { generatePassword } from './lib/crypto.ts';
 import { httpLogging } from './lib/log.ts';
 import { resolveAppSecret } from './lib/secret.ts';
@@ -95,6 +96,8 @@ export async function startServer(
     if (config.ROLE !== 'api') services.flowEngine.start();
     // AI auto replies due after their debounce: the pending rows are the truth, swept by every worker.
     if (config.ROLE !== 'api') services.aiReplies.start();
+    // Outbound webhooks: fan-out from the events outbox and the delivery loop, in every worker.
+    if (config.ROLE !== 'api') await services.webhooks.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -105,6 +108,7 @@ export async function startServer(
     const embedded = database.kind !== 'pg';
     out('');
     out(`  openwaba is running (role ${config.ROLE}, ${dbLabel})`);
+    out(`  Version:    ${versionLabel(appVersion())}`);
     out(`  Dashboard:  ${url}/`);
     out(`  API docs:   ${url}/docs`);
     out(`  ${listeningNote(config.HOST)}`);
@@ -147,6 +151,7 @@ export async function startServer(
           await services.automationChain.idle();
           await services.sender.stop();
           await services.flowEngine.stop();
+          await services.webhooks.stop();
           await services.jobs.stop();
           await database.close();
         })();

@@ -35,7 +35,7 @@ import { createConversationService } from './conversations/service.ts';
 import { createTeamService } from './conversations/teams.ts';
 import type { Database } from './db/client.ts';
 import { createDomainEvents } from './events/domain-events.ts';
-import { createEventService } from './events/service.ts';
+import { createEventService, EVENTS_CHANNEL } from './events/service.ts';
 import { createIdempotency } from './idempotency/service.ts';
 import { createInboundService } from './inbound/service.ts';
 import { jobList, reportFailedJob } from './job-list.ts';
@@ -60,6 +60,7 @@ import { addReactions } from './reactions.ts';
 import { createRetentionService } from './retention/service.ts';
 import { createTemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
+import { createWebhookService } from './webhooks/service.ts';
 import { createCloudApiProvider } from './whatsapp/cloud-api.provider.ts';
 
 /**
@@ -76,6 +77,8 @@ export function createServices(deps: {
   metrics?: Metrics;
   lookup?: LookupFn;
   throttleFirstWaitSeconds?: number;
+  /** Tests only: the webhook worker's clock. */
+  clock?: () => Date;
 }) {
   const { config, database } = deps;
   const db = database.db;
@@ -330,6 +333,18 @@ export function createServices(deps: {
     newBatch: () => createBatch(outbound),
   });
 
+  // Outbound webhooks (docs/webhooks.md): the events table is the outbox; workers fan it out and deliver.
+  const webhooks = createWebhookService({
+    database,
+    box,
+    guard: urlGuard,
+    notifications,
+    log,
+    eventsChannel: EVENTS_CHANNEL,
+    config,
+    ...(deps.clock ? { now: deps.clock } : {}),
+  });
+
   addReactions(domainEvents, {
     db,
     log,
@@ -390,6 +405,7 @@ export function createServices(deps: {
     knowledge,
     aiReplies,
     aiLabels,
+    webhooks,
   };
   jobs.register(jobList(services));
   return services;

@@ -116,6 +116,8 @@ export async function createTestApp(
     poolMax?: number;
     throttleFirstWaitSeconds?: number;
     logStream?: { write(line: string): void };
+    /** The webhook worker's clock (tests of retries move it forward). */
+    clock?: () => Date;
   } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase(opts);
@@ -128,6 +130,7 @@ export async function createTestApp(
     logger: opts.logStream !== undefined,
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
     ...(opts.lookup ? { lookup: opts.lookup } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     throttleFirstWaitSeconds: opts.throttleFirstWaitSeconds ?? 60,
   });
   const services = app.services;

@@ -45,6 +45,11 @@ const NumbersPage = page(() => import('./features/settings/numbers-page.tsx'), '
 const OrgSettingsPage = page(() => import('./features/settings/org-settings-page.tsx'), 'OrgSettingsPage');
 const QuickRepliesPage = page(() => import('./features/settings/quick-replies-page.tsx'), 'QuickRepliesPage');
 const TeamsPage = page(() => import('./features/settings/teams-page.tsx'), 'TeamsPage');
+const WebhooksPage = page(() => import('./features/settings/webhooks-page.tsx'), 'WebhooksPage');
+const WebhookEndpointPage = page(
+  () => import('./features/settings/webhook-endpoint-page.tsx'),
+  'WebhookEndpointPage',
+);
 const WebhookEventsPage = page(
   () => import('./features/settings/webhook-events-page.tsx'),
   'WebhookEventsPage',
@@ -94,6 +99,8 @@ export function App() {
           <Route path="account" element={<AccountPage />} />
           <Route path="notifications" element={<NotificationsPage />} />
           <Route path="api-keys" element={<ApiKeysPage />} />
+          <Route path="webhooks" element={<WebhooksPage />} />
+          <Route path="webhooks/:id" element={<WebhookEndpointPage />} />
           <Route path="webhook-events" element={<WebhookEventsPage />} />
           <Route path="jobs" element={<JobsPage />} />
           <Route path="audit" element={<AuditPage />} />

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IsoDate, Uuid } from './common.ts';
 
 /**
- * The domain event catalogue. One name drives WebSocket pushes (and, later, outbound webhooks).
+ * The domain event catalogue. One name drives WebSocket pushes and outbound webhooks (webhooks.ts).
  * Names are `noun.verb` in the past tense. Payloads carry ids and small summaries, never secrets:
  * a client refetches what it needs.
  */
@@ -33,6 +33,16 @@ export const DomainEvent = z.discriminatedUnion('type', [
     data: z.object({ conversation_id: Uuid, fields: z.array(z.string()).optional() }),
     ...Ids,
   }),
+  /** A conversation was given to someone (or unassigned: `assignee_id` null). */
+  z.object({
+    type: z.literal('conversation.assigned'),
+    data: z.object({
+      conversation_id: Uuid,
+      assignee_id: Uuid.nullable(),
+      team_id: Uuid.nullable().optional(),
+    }),
+    ...Ids,
+  }),
   z.object({
     type: z.literal('contact.created'),
     data: z.object({ contact_id: Uuid }),
@@ -56,6 +66,18 @@ export const DomainEvent = z.discriminatedUnion('type', [
       state: z.enum(['opted_in', 'opted_out', 'unknown']),
       source: z.string(),
     }),
+    ...Ids,
+  }),
+  /** A contact opted in (the same moment as `contact.consent_changed` with `opted_in`). */
+  z.object({
+    type: z.literal('contact.opted_in'),
+    data: z.object({ contact_id: Uuid, source: z.string() }),
+    ...Ids,
+  }),
+  /** A contact opted out (STOP, a person, the API, an import): stop messaging them. */
+  z.object({
+    type: z.literal('contact.opted_out'),
+    data: z.object({ contact_id: Uuid, source: z.string() }),
     ...Ids,
   }),
   /** A bulk action changed many contacts at once: refetch lists. */
@@ -88,6 +110,19 @@ export const DomainEvent = z.discriminatedUnion('type', [
       skipped: z.number().int().optional(),
       total: z.number().int(),
       rate: z.number().nullable().optional(),
+    }),
+    ...Ids,
+  }),
+  /** A campaign sent to everyone it could: its final counts. */
+  z.object({
+    type: z.literal('campaign.completed'),
+    data: z.object({
+      campaign_id: Uuid,
+      name: z.string(),
+      sent: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+      total: z.number().int(),
     }),
     ...Ids,
   }),

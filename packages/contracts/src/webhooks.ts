@@ -58,7 +58,7 @@ const EventTypes = z
   .refine((s) => new Set(s).size === s.length, 'event types must be unique');
 
 export const CreateWebhookEndpointBody = z.strictObject({
-  /** https (http only for addresses on the allow-list, e.g. n8n on the same machine). */
+  /** https, or plain http (e.g. n8n on your network); private addresses only when on FETCH_ALLOW_PRIVATE. */
   url: Text(2000).pipe(z.url('must be a URL')),
   description: Text(200).default(''),
   event_types: EventTypes,

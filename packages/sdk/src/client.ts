@@ -7,6 +7,7 @@ import {
   AiTestResult,
   ApiKey,
   ApiKeyList,
+  AppVersion,
   AuditPage,
   type AuditQuery,
   BillingOverview,
@@ -38,12 +39,14 @@ import {
   type CreateContactBody,
   CreatedApiKey,
   CreatedInvitation,
+  CreatedWebhookEndpoint,
   type CreateFieldBody,
   type CreateKnowledgeBody,
   type CreateNumberBody,
   type CreateSegmentBody,
   type CreateTagBody,
   type CreateTemplateBody,
+  type CreateWebhookEndpointBody,
   CustomField,
   CustomFieldList,
   ErrorBody,
@@ -103,10 +106,13 @@ import {
   type RecordConsentBody,
   RenderedQuickReply,
   type RenderedTemplate,
+  ReplayResult,
+  type ReplayWebhookDeliveriesBody,
   type ReplyBody,
   ReplyQueued,
   RetentionPreview,
   type Role,
+  type RotateWebhookSecretBody,
   Rule,
   type RuleBody,
   RuleList,
@@ -140,12 +146,21 @@ import {
   type UpdateNumberBody,
   type UpdateSegmentBody,
   type UpdateTagBody,
+  type UpdateWebhookEndpointBody,
   UploadedMedia,
   type VariableMapping,
   WaNumber,
   WaNumberList,
+  WebhookDelivery,
+  WebhookDeliveryDetail,
+  WebhookDeliveryPage,
+  type WebhookDeliveryQuery,
+  WebhookEndpoint,
+  WebhookEndpointList,
   WebhookEventList,
   type WebhookEventQuery,
+  WebhookEventTypeList,
+  WebhookSecret,
 } from '@openwaba/contracts';
 import { z } from 'zod';
 
@@ -353,6 +368,66 @@ export function createClient(opts: ClientOptions = {}) {
         call(CreatedApiKey, 'POST', '/api/v1/api-keys', body),
       /** @example await api.apiKeys.revoke(id) */
       revoke: (id: string) => call(ApiKey, 'POST', `/api/v1/api-keys/${q(id)}/revoke`, {}),
+    },
+    /**
+     * Outbound webhooks (docs/webhooks.md): endpoints, their secrets, the delivery log and replay.
+     * Receivers check each request with `verifyWebhook` (exported by this package).
+     */
+    webhooks: {
+      /** @example const { data } = await api.webhooks.eventTypes() // [{ type: 'message.received', description }] */
+      eventTypes: () => call(WebhookEventTypeList, 'GET', '/api/v1/webhooks/event-types'),
+      endpoints: {
+        /** @example const { data } = await api.webhooks.endpoints.list() */
+        list: () => call(WebhookEndpointList, 'GET', '/api/v1/webhooks/endpoints'),
+        /** @example const ep = await api.webhooks.endpoints.get(id) */
+        get: (id: string) => call(WebhookEndpoint, 'GET', `/api/v1/webhooks/endpoints/${q(id)}`),
+        /**
+         * The signing secret (`whsec_…`) is in `secret` of the answer; the URL must be public (or on
+         * the server's FETCH_ALLOW_PRIVATE list), else a 400 says why.
+         * @example const { id, secret } = await api.webhooks.endpoints.create({ url: 'https://crm.example.com/hooks/openwaba', event_types: ['message.received', 'contact.opted_out'] })
+         */
+        create: (body: z.input<typeof CreateWebhookEndpointBody>) =>
+          call(CreatedWebhookEndpoint, 'POST', '/api/v1/webhooks/endpoints', body),
+        /** @example await api.webhooks.endpoints.update(id, { status: 'paused' }) */
+        update: (id: string, body: z.input<typeof UpdateWebhookEndpointBody>) =>
+          call(WebhookEndpoint, 'PATCH', `/api/v1/webhooks/endpoints/${q(id)}`, body),
+        /** @example await api.webhooks.endpoints.remove(id) */
+        remove: (id: string) => call(Ok, 'DELETE', `/api/v1/webhooks/endpoints/${q(id)}`),
+        /** @example const { secret } = await api.webhooks.endpoints.secret(id) */
+        secret: (id: string) => call(WebhookSecret, 'GET', `/api/v1/webhooks/endpoints/${q(id)}/secret`),
+        /**
+         * A new secret; the old one keeps signing too for `overlap_hours` (default 24).
+         * @example const { secret } = await api.webhooks.endpoints.rotateSecret(id, { overlap_hours: 2 })
+         */
+        rotateSecret: (id: string, body: z.input<typeof RotateWebhookSecretBody> = {}) =>
+          call(WebhookSecret, 'POST', `/api/v1/webhooks/endpoints/${q(id)}/rotate-secret`, body),
+        /**
+         * Sends a `webhook.test` event now and answers its delivery (state, status code, error).
+         * @example const d = await api.webhooks.endpoints.test(id); if (d.state !== 'succeeded') console.log(d.last_error)
+         */
+        test: (id: string) => call(WebhookDelivery, 'POST', `/api/v1/webhooks/endpoints/${q(id)}/test`, {}),
+        /** @example const { data, next_cursor } = await api.webhooks.endpoints.deliveries(id, { state: 'dead' }) */
+        deliveries: (
+          id: string,
+          o: Omit<z.input<typeof WebhookDeliveryQuery>, 'limit'> & { limit?: number } = {},
+        ) => call(WebhookDeliveryPage, 'GET', `/api/v1/webhooks/endpoints/${q(id)}/deliveries${query(o)}`),
+        /**
+         * Resends the deliveries created in a time range (`state: 'dead'` by default, or `'all'`).
+         * @example const { replayed } = await api.webhooks.endpoints.replay(id, { since: '2026-01-01T00:00:00Z' })
+         */
+        replay: (id: string, body: z.input<typeof ReplayWebhookDeliveriesBody>) =>
+          call(ReplayResult, 'POST', `/api/v1/webhooks/endpoints/${q(id)}/replay`, body),
+      },
+      deliveries: {
+        /** @example const d = await api.webhooks.deliveries.get(id); d.attempts_log.at(-1)?.response_excerpt */
+        get: (id: string) => call(WebhookDeliveryDetail, 'GET', `/api/v1/webhooks/deliveries/${q(id)}`),
+        /**
+         * Sends it again: a new series of attempts with the same `webhook-id`.
+         * @example await api.webhooks.deliveries.replay(id)
+         */
+        replay: (id: string) =>
+          call(WebhookDelivery, 'POST', `/api/v1/webhooks/deliveries/${q(id)}/replay`, {}),
+      },
     },
     ai: {
       /** @example const s = await api.ai.settings() */
@@ -1041,6 +1116,12 @@ export function createClient(opts: ClientOptions = {}) {
        */
       accept: (body: AcceptInvitationBody) => call(Ok, 'POST', '/api/v1/invitations/accept', body),
     },
+    /**
+     * What the server runs: openwaba's version and git commit (null without git), the Graph API
+     * version it calls Meta with, and Node's. Needs no sign-in.
+     * @example const { version, commit, graph_api_version } = await api.version()
+     */
+    version: () => call(AppVersion, 'GET', '/api/v1/version'),
   };
 }
 export type Client = ReturnType<typeof createClient>;

@@ -130,6 +130,20 @@ export function createCampaignProgress(
     for (const c of completed) {
       await publishProgress(c.id, true);
       const counts = await countsOf(db, c.id);
+      await events.publish(c.org_id, [
+        {
+          type: 'campaign.completed',
+          campaign_id: c.id,
+          data: {
+            campaign_id: c.id,
+            name: c.name,
+            sent: counts.sent,
+            failed: counts.failed,
+            skipped: counts.skipped + counts.invalid,
+            total: counts.total,
+          },
+        },
+      ]);
       await notifyCreator(
         c,
         `Campaign “${c.name}” completed`,

@@ -125,10 +125,13 @@ export function createTombstones(deps: { hasher: PhoneHasher; events: EventServi
         orgId,
         contactIds.length > 20
           ? [{ type: 'contacts.bulk_updated', data: { action: 'opt_out', count: contactIds.length } }]
-          : contactIds.map((id) => ({
-              type: 'contact.consent_changed' as const,
-              data: { contact_id: id, state: 'opted_out' as const, source: 'kept' },
-            })),
+          : contactIds.flatMap((id) => [
+              {
+                type: 'contact.consent_changed' as const,
+                data: { contact_id: id, state: 'opted_out' as const, source: 'kept' },
+              },
+              { type: 'contact.opted_out' as const, data: { contact_id: id, source: 'kept' } },
+            ]),
       ),
     );
     return new Set(restored.map((r) => r.wa_id));

@@ -297,6 +297,15 @@ export function createConversationService(deps: {
         .catch((err) => log.warn({ err }, 'assignment notification failed'));
     }
     await changed(ctx.orgId, id, ['assignee']);
+    await events
+      .publish(ctx.orgId, [
+        {
+          type: 'conversation.assigned',
+          conversation_id: id,
+          data: { conversation_id: id, assignee_id: userId, team_id: teamId ?? null },
+        },
+      ])
+      .catch((err) => log.warn({ err }, 'conversation event not published'));
     return get(ctx, id);
   }
 

@@ -1601,3 +1601,104 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.scope] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
+
+// ------------------------------------------------------------ outbound webhooks (issue 24): webhooks/
+
+/**
+ * Endpoints an organisation's events are posted to (Standard Webhooks). Secrets are sealed with the
+ * secret box; `previous_secret` keeps signing until `previous_secret_expires_at` (rotation overlap).
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: id(),
+    orgId: orgRef(),
+    url: text('url').notNull(),
+    description: text('description').notNull().default(''),
+    eventTypes: text('event_types').array().notNull(),
+    /** active | paused (by a person) | disabled (by openwaba: 410, or failing for days). */
+    status: text('status').notNull().default('active'),
+    disabledReason: text('disabled_reason'),
+    ordered: boolean('ordered').notNull().default(false),
+    maxConcurrency: integer('max_concurrency').notNull().default(10),
+    secretSealed: text('secret_sealed').notNull(),
+    secretPrefix: text('secret_prefix').notNull(),
+    previousSecretSealed: text('previous_secret_sealed'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    failingSince: timestamp('failing_since', { withTimezone: true }),
+    lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_endpoints_org_idx').on(t.orgId, t.createdAt)],
+);
+
+/** How far each organisation's events have been fanned out into deliveries (the outbox cursor). */
+export const webhookCursors = pgTable('webhook_cursors', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: 'cascade' }),
+  last: bigint('last', { mode: 'number' }).notNull().default(0),
+});
+
+/**
+ * One event for one endpoint: the payload as sent, its state and its retry clock. `event_id` is the
+ * `webhook-id` header, the same on every retry and replay. `next_attempt_at` is the lease's end while
+ * `delivering`.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    orgId: orgRef(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: text('event_id').notNull(),
+    /** The organisation's event sequence number (null for test events): the order per conversation. */
+    eventSeq: bigint('event_seq', { mode: 'number' }),
+    eventType: text('event_type').notNull(),
+    conversationId: uuid('conversation_id'),
+    payload: jsonb('payload').notNull(),
+    /** pending | delivering | succeeded | retrying | dead */
+    state: text('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).defaultNow(),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_idx').on(t.endpointId, t.eventId),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt),
+    index('webhook_deliveries_due_idx')
+      .on(t.endpointId, t.nextAttemptAt, t.eventSeq)
+      .where(sql`state in ('pending', 'retrying', 'delivering')`),
+    /** What is in flight to an endpoint (its concurrency), counted at each lease. */
+    index('webhook_deliveries_in_flight_idx')
+      .on(t.endpointId, t.nextAttemptAt)
+      .where(sql`state = 'delivering'`),
+    index('webhook_deliveries_conversation_idx')
+      .on(t.endpointId, t.conversationId, t.eventSeq)
+      .where(sql`state in ('pending', 'retrying', 'delivering') and conversation_id is not null`),
+    index('webhook_deliveries_created_idx').on(t.createdAt),
+  ],
+);
+
+/** Every request made for a delivery: status, latency, the first 1 KB of the answer, or the error. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull(),
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    responseExcerpt: text('response_excerpt'),
+    error: text('error'),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attemptedAt)],
+);

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Health, Ready } from '@openwaba/contracts';
+import { AppVersion, Health, Ready } from '@openwaba/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
@@ -7,6 +7,7 @@ import { migrationStatus } from '../db/migrate.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { graphVersionWarning } from '../whatsapp/graph-versions.ts';
+import { appVersion } from './version.ts';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -75,4 +76,28 @@ export const healthRoutes =
       }
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     });
+  };
+
+/**
+ * What is running, for monitoring and the dashboard's footer and About card. Public, like /healthz:
+ * versions only, never a path or a setting beyond the Graph API version.
+ */
+export const versionRoutes =
+  (deps: { config: Config }): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/api/v1/version',
+      {
+        config: { access: 'public' },
+        schema: {
+          tags: ['ops'],
+          summary: "openwaba's version and commit, and the Graph API version it calls Meta with",
+          response: { 200: AppVersion },
+        },
+      },
+      async () => ({
+        ...appVersion(),
+        graph_api_version: deps.config.META_GRAPH_VERSION,
+      }),
+    );
   };

@@ -396,6 +396,28 @@ export async function seedOrg(
     await owner.post('/api/v1/api-keys', { name: `${L} backend`, scopes: ['contacts.read'] }),
   );
   add('api-keys', key.id);
+  // An outbound webhook endpoint (a public address: no DNS needed; the worker is not running, nothing
+  // is sent) and one delivery of it, fanned out from a contact created after it.
+  const endpoint = expectOk(
+    'webhook endpoint',
+    await owner.post('/api/v1/webhooks/endpoints', {
+      url: 'https://93.184.216.34/openwaba',
+      description: `${L} CRM`,
+      event_types: ['contact.created'],
+    }),
+  );
+  add('endpoints', endpoint.id);
+  expectOk(
+    'contact for a webhook',
+    await owner.post('/api/v1/contacts', { phone: `+${spec.customerPrefix}8`, name: `${L} Hooked Contact` }),
+  );
+  await t.app.services.webhooks.fanOutNow();
+  const [delivery] = expectOk(
+    'webhook deliveries',
+    await owner.get(`/api/v1/webhooks/endpoints/${endpoint.id}/deliveries`),
+  ).data;
+  if (!delivery) throw new Error('seed: the webhook endpoint got no delivery');
+  add('deliveries', delivery.id);
   expectOk('AI mode', await owner.request('PATCH', `/api/v1/ai/numbers/${number.id}`, { mode: 'suggest' }));
   // A published flow (API trigger → wait for a reply) and a run of it waiting for the contact.
   const at = { x: 0, y: 0 };

@@ -181,6 +181,17 @@ export async function runSsrf(g: Drillground, corpus = SSRF_CORPUS): Promise<Ssr
       }),
     );
   });
+  // Outbound webhook endpoints: the server posts every event to them. A name that does not resolve
+  // is refused there (the server itself connects), and the drill has no DNS: the control link is
+  // given as a public address instead.
+  await surface('webhook endpoint URL', async (url) =>
+    answered(
+      await client.post('/api/v1/webhooks/endpoints', {
+        url: url === SSRF_CONTROL ? 'https://93.184.216.34/photos/a.jpg' : url,
+        event_types: ['message.received'],
+      }),
+    ),
+  );
   // The AI provider's base URL: the server connects to it itself.
   await surface('AI provider base URL', async (url) =>
     answered(

@@ -58,6 +58,10 @@ export async function recordConsent(
         type: 'contact.consent_changed',
         data: { contact_id: e.contactId, state: stateOf(e.kind), source: e.source },
       },
+      // The same moment under the names webhook subscribers ask for.
+      e.kind === 'opt_in'
+        ? { type: 'contact.opted_in', data: { contact_id: e.contactId, source: e.source } }
+        : { type: 'contact.opted_out', data: { contact_id: e.contactId, source: e.source } },
     ]),
   );
   return toConsentEvent(row);

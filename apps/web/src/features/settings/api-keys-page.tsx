@@ -1,8 +1,7 @@
 import { type ApiKey, PERMISSIONS, type Permission } from '@openwaba/contracts';
-import { ApiError } from '@openwaba/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import { api, errorMessage } from '../../api.ts';
+import { api, errorMessage, fieldErrors } from '../../api.ts';
 import { RelativeTime } from '../../components/relative-time.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import {
@@ -60,24 +59,6 @@ const PRESETS: { label: string; pick: (held: readonly Permission[]) => Permissio
       ).filter((p) => held.includes(p)),
   },
 ];
-
-/**
- * Field errors of a refused create, by field: zod's paths start with `body`, the service's own
- * (scopes beyond the role) name the field and the scope's index; every message of a field is kept.
- */
-function fieldErrors(err: unknown): Record<string, string> {
-  if (!(err instanceof ApiError) || !Array.isArray(err.details)) return {};
-  const out: Record<string, string[]> = {};
-  for (const d of err.details as { path?: unknown; message?: unknown }[]) {
-    if (!Array.isArray(d.path) || typeof d.message !== 'string') continue;
-    const path = d.path[0] === 'body' ? d.path.slice(1) : d.path;
-    const key = String(path[0] ?? 'form');
-    const list = out[key] ?? [];
-    if (!list.includes(d.message)) list.push(d.message);
-    out[key] = list;
-  }
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join('; ')]));
-}
 
 /** A date picked (`2027-03-31`): the key works through the end of that day, in the browser's time zone. */
 const endOfDay = (date: string) => new Date(`${date}T23:59:59.999`).toISOString();

@@ -44,3 +44,12 @@ export const aiKeys = {
 
 /** API keys: the list (never the keys themselves). */
 export const apiKeyKeys = { all: ['api-keys'] as const };
+
+/** Outbound webhook endpoints and their delivery logs. */
+export const webhookKeys = {
+  all: ['webhooks'] as const,
+  endpoints: ['webhooks', 'endpoints'] as const,
+  endpoint: (id: string) => ['webhooks', 'endpoints', id] as const,
+  deliveries: (endpointId: string, filter: object) => ['webhooks', 'deliveries', endpointId, filter] as const,
+  delivery: (id: string) => ['webhooks', 'delivery', id] as const,
+};

@@ -7,6 +7,7 @@ import { authKeys } from '../auth/keys.ts';
 import { useMe } from '../auth/use-me.ts';
 import { contactKeys } from '../contacts/keys.ts';
 import { inboxKeys } from '../inbox/keys.ts';
+import { AboutCard } from './about-card.tsx';
 import { orgKeys, retentionKeys } from './keys.ts';
 import { useOrg } from './queries.ts';
 
@@ -229,6 +230,7 @@ export function OrgSettingsPage() {
           </Button>
         )}
       </fieldset>
+      <AboutCard />
     </form>
   );
 }

@@ -17,6 +17,7 @@ const ALL_TABS: { to: string; label: string; needs?: Permission }[] = [
   { to: '/settings/account', label: 'Account' },
   { to: '/settings/notifications', label: 'Notifications' },
   { to: '/settings/api-keys', label: 'API keys', needs: 'integrations.manage' },
+  { to: '/settings/webhooks', label: 'Webhooks', needs: 'integrations.manage' },
   { to: '/settings/webhook-events', label: 'Webhook events', needs: 'integrations.manage' },
   { to: '/settings/jobs', label: 'Jobs', needs: 'jobs.manage' },
   { to: '/settings/audit', label: 'Audit log', needs: 'audit.read' },

@@ -12,6 +12,7 @@ import { clearDrafts } from '../inbox/drafts.ts';
 import { NotificationBell } from '../notifications/bell.tsx';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { useRealtime } from '../realtime/use-realtime.ts';
+import { VersionFooter } from './app-version.tsx';
 import { NewOrgButton } from './new-org.tsx';
 
 export const SECTIONS = [
@@ -149,7 +150,7 @@ export function Shell() {
       </a>
       <nav
         aria-label="Main"
-        className="border-b border-slate-200 bg-white md:w-56 md:shrink-0 md:border-r md:border-b-0"
+        className="border-b border-slate-200 bg-white md:flex md:w-56 md:shrink-0 md:flex-col md:border-r md:border-b-0"
       >
         <div className="hidden px-5 py-4 text-lg font-bold text-brand-700 md:block">openwaba</div>
         <ul className="flex gap-1 overflow-x-auto px-2 py-2 md:flex-col md:overflow-visible md:py-0">
@@ -171,6 +172,7 @@ export function Shell() {
             </li>
           ))}
         </ul>
+        <VersionFooter />
       </nav>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="flex items-center justify-between gap-3 border-b border-slate-200 bg-white px-4 py-2 md:px-6">
