@@ -44,6 +44,8 @@ export function createDeliverer(o: DelivererOptions) {
   const healthyAt = new Map<string, number>();
   let inFlight = 0;
   const done: { row: repo.LeasedRow; outcome: PostOutcome; at: Date }[] = [];
+  /** Deliveries answered whose outcome is not written yet: their endpoints' slots are free. */
+  const answered = new Set<string>();
   const sends = new Set<Promise<void>>();
   let flushing: Promise<void> | undefined;
   let running = false;
@@ -155,6 +157,8 @@ export function createDeliverer(o: DelivererOptions) {
         } catch (err) {
           // The leases run out and the deliveries are sent again: at least once, never lost.
           o.log.error({ err, count: items.length }, 'webhooks: recording attempts failed');
+        } finally {
+          for (const i of items) answered.delete(i.row.id);
         }
       }
     })().finally(() => {
@@ -187,14 +191,17 @@ export function createDeliverer(o: DelivererOptions) {
     if (room <= 0) return 0;
     // The worker's clock (a test's when it drives time); rows it makes due at once are stamped a
     // second early (repo.fanOut), so a clock a little behind the database's does not hold them back.
-    const rows = await repo.leaseDue(o.db, now(), room, o.timeoutMs + 30_000);
+    const rows = await repo.leaseDue(o.db, now(), room, o.timeoutMs + 30_000, [...answered]);
     for (const row of rows) {
       inFlight++;
       const p: Promise<void> = send(row).then((outcome) => {
         inFlight--;
+        answered.add(row.id);
         done.push({ row, outcome, at: now() });
         sends.delete(p);
         scheduleFlush();
+        // Its endpoint has a free slot now: lease again without waiting for the write.
+        wake();
       });
       sends.add(p);
     }

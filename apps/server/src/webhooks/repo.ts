@@ -238,10 +238,11 @@ export interface LeasedRow {
 /**
  * Leases due deliveries, at most `limit`, never more per endpoint than its max_concurrency minus
  * what is in flight to it (from any process), and for `ordered` endpoints only the oldest open
- * delivery of each conversation. The lease is `next_attempt_at` while `delivering`: a process that
+ * delivery of each conversation. `answered`: this process's deliveries whose answer came and whose
+ * outcome is about to be written — no longer in flight, so their slots are free already. The lease is `next_attempt_at` while `delivering`: a process that
  * dies leaves deliveries that are taken over once it passes.
  */
-export function leaseDue(q: Q, now: Date, limit: number, leaseMs: number) {
+export function leaseDue(q: Q, now: Date, limit: number, leaseMs: number, answered: readonly string[] = []) {
   const at = sql`${now.toISOString()}::timestamptz`;
   // The clock has milliseconds, the column microseconds: a row made within this millisecond is due.
   const dueBy = sql`${new Date(now.getTime() + 1).toISOString()}::timestamptz`;
@@ -260,7 +261,8 @@ export function leaseDue(q: Q, now: Date, limit: number, leaseMs: number) {
             order by d.next_attempt_at, d.event_seq
             limit greatest(0, w.max_concurrency - (
               select count(*) from webhook_deliveries x
-              where x.endpoint_id = w.id and x.state = 'delivering' and x.next_attempt_at > ${at}))
+              where x.endpoint_id = w.id and x.state = 'delivering' and x.next_attempt_at > ${at}
+                and x.id <> all(${sql.param([...answered])}::uuid[])))
             for update of d skip locked
           ) d
           where w.status = 'active'
