@@ -213,6 +213,24 @@ const schema = z.object({
     .describe(
       'How lively the sandbox customers are: slow (a new conversation about every 10 minutes, answers in 30-90 s), normal (every 3 minutes, answers in 8-25 s), fast (every 20 s, answers in 1-4 s), or the seconds between new conversations (answers take a twentieth to an eighth of it); 0: only the two conversations at start, answered at the fast pace.',
     ),
+  REPORTS_FOLD_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(1000)
+    .describe(
+      'How often workers fold new messages and statuses into the report rollups (ms); 0 turns the fold off (reports then change only on `openwaba reports rebuild`).',
+    ),
+  REPORTS_FOLD_BATCH: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(100_000)
+    .default(5000)
+    .describe(
+      'Most messages (and most status events) one fold step reads; a fold takes steps until it has caught up.',
+    ),
   EVENTS_RETENTION_HOURS: z.coerce
     .number()
     .int()

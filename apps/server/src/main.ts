@@ -95,6 +95,8 @@ export async function startServer(
     if (config.ROLE !== 'api') services.flowEngine.start();
     // AI auto replies due after their debounce: the pending rows are the truth, swept by every worker.
     if (config.ROLE !== 'api') services.aiReplies.start();
+    // Report rollups: the fold, every REPORTS_FOLD_INTERVAL_MS in every worker (they skip each other).
+    if (config.ROLE !== 'api') services.reportFolder.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -147,6 +149,7 @@ export async function startServer(
           await services.automationChain.idle();
           await services.sender.stop();
           await services.flowEngine.stop();
+          await services.reportFolder.stop();
           await services.jobs.stop();
           await database.close();
         })();

@@ -57,6 +57,8 @@ import { createNotificationService } from './notifications/service.ts';
 import { createNumberService } from './numbers/service.ts';
 import { createOrgService } from './orgs/service.ts';
 import { addReactions } from './reactions.ts';
+import { createReportFolder } from './reports/fold.ts';
+import { createReportService } from './reports/service.ts';
 import { createRetentionService } from './retention/service.ts';
 import { createTemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
@@ -330,6 +332,16 @@ export function createServices(deps: {
     newBatch: () => createBatch(outbound),
   });
 
+  const reports = createReportService({
+    db,
+    orgs,
+    numbers,
+    campaigns,
+    billing,
+    foldBatch: config.REPORTS_FOLD_BATCH,
+  });
+  const reportFolder = createReportFolder({ reports, intervalMs: config.REPORTS_FOLD_INTERVAL_MS, log });
+
   addReactions(domainEvents, {
     db,
     log,
@@ -376,6 +388,8 @@ export function createServices(deps: {
     outbound,
     sender,
     campaigns,
+    reports,
+    reportFolder,
     consent,
     tags,
     fields,
