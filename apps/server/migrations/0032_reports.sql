@@ -90,4 +90,5 @@ ALTER TABLE "report_spend_daily" ADD CONSTRAINT "report_spend_daily_org_id_orgs_
 CREATE INDEX "report_message_facts_org_day_idx" ON "report_message_facts" USING btree ("org_id","day");--> statement-breakpoint
 CREATE INDEX "report_message_facts_watch_idx" ON "report_message_facts" USING btree ("message_id") WHERE "report_message_facts"."watch";--> statement-breakpoint
 CREATE INDEX "messages_seq_idx" ON "messages" USING btree ("seq");--> statement-breakpoint
+CREATE INDEX "opt_in_events_org_created_idx" ON "opt_in_events" USING btree ("org_id","created_at");--> statement-breakpoint
 INSERT INTO "report_state" ("id") VALUES ('fold') ON CONFLICT DO NOTHING;

@@ -47,7 +47,14 @@ export const ReportOverview = z.object({
     reply_rate: Kpi,
     failed: Kpi,
     spend: Kpi,
+    /** Contacts created in the period (any number). */
+    new_contacts: Kpi,
+    /** Opt-in and opt-out events of the consent ledger in the period (any number). */
+    opt_ins: Kpi,
+    opt_outs: Kpi,
   }),
+  /** Conversations open now (of the number, when one is asked). */
+  open_conversations: z.number().int(),
   /** Failed messages of the period by Meta's error code, most first (10 at most). */
   top_failures: z.array(Failure),
   /** Every day of the period, days without messages as zeros. */

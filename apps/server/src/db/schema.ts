@@ -472,6 +472,8 @@ export const optInEvents = pgTable(
     // Deleting a contact sets its ledger rows' contact_id to null: that lookup needs contact_id first.
     index('opt_in_events_contact_fk_idx').on(t.contactId),
     uniqueIndex('opt_in_events_message_idx').on(t.messageId),
+    // Reports: opt-ins and opt-outs of a period.
+    index('opt_in_events_org_created_idx').on(t.orgId, t.createdAt),
   ],
 );
 

@@ -335,3 +335,33 @@ export function spendBy(
         from report_spend_daily where ${scoped(orgId, q)} group by 1 order by 1`,
   );
 }
+
+// ---- Reads of other domains' tables (read-only, through their indexes) -----------------------
+
+/**
+ * Contacts created and consent events (opt-in, opt-out) between two days of the organisation's
+ * timezone, and the conversations open now: counted where they live (contacts, the consent ledger,
+ * conversations), each through an index on the organisation and time.
+ */
+export async function audienceCounts(db: Db, orgId: string, q: RollupScope, tz: string) {
+  const start = sql`(${q.from}::date::timestamp at time zone ${tz})`;
+  const end = sql`((${q.to}::date + 1)::timestamp at time zone ${tz})`;
+  const [r] = await queryRows<{ new_contacts: number; opt_ins: number; opt_outs: number }>(
+    db,
+    sql`select (select count(*) from contacts where org_id = ${orgId} and created_at >= ${start} and created_at < ${end})::int as new_contacts,
+               (select count(*) from opt_in_events where org_id = ${orgId} and kind = 'opt_in'
+                  and created_at >= ${start} and created_at < ${end})::int as opt_ins,
+               (select count(*) from opt_in_events where org_id = ${orgId} and kind = 'opt_out'
+                  and created_at >= ${start} and created_at < ${end})::int as opt_outs`,
+  );
+  return r!;
+}
+
+export async function openConversations(db: Db, orgId: string, numberId: string | undefined) {
+  const [r] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from conversations where org_id = ${orgId} and status = 'open'
+        ${numberId ? sql`and number_id = ${numberId}` : sql``}`,
+  );
+  return r?.n ?? 0;
+}

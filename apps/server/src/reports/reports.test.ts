@@ -425,6 +425,22 @@ describe('report APIs', () => {
     expect(ov.by_hour).toHaveLength(24);
     expect(ov.series.reduce((s: number, d: { sent: number }) => s + d.sent, 0)).toBe(tot!.sent);
     expect(ov.note).toMatch(/24 hours to settle/);
+    // Audience figures come from contacts, the consent ledger and conversations.
+    expect(ov.kpis.new_contacts.current).toBe(21);
+    expect(ov.open_conversations).toBe(21);
+    expect(ov.kpis.opt_ins.current).toBe(0);
+    await q(
+      `insert into opt_in_events (org_id, wa_id, kind, source) values ($1, '12025551000', 'opt_in', 'api'),
+         ($1, '12025551001', 'opt_in', 'api'), ($1, '12025551001', 'opt_out', 'keyword')`,
+      [t.orgId],
+    );
+    const ov2 = (await owner.get(`/api/v1/reports/overview?from=${from}&to=${to}`)).json();
+    expect(ov2.kpis.opt_ins).toEqual({ current: 2, previous: 0, change: null });
+    expect(ov2.kpis.opt_outs.current).toBe(1);
+    const one = (
+      await owner.get(`/api/v1/reports/overview?from=${from}&to=${to}&number_id=${numbers[0]}`)
+    ).json();
+    expect(one.open_conversations).toBe(11);
 
     const nums = (
       await owner.get(`/api/v1/reports/numbers?from=${from}&to=${to}&number_id=${numbers[0]}`)

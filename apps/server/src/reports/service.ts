@@ -15,6 +15,7 @@ import { AppError } from '../lib/errors.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { OrgService } from '../orgs/service.ts';
 import {
+  audienceCounts,
   type Counts,
   claimRebuild,
   dailySeries,
@@ -22,6 +23,7 @@ import {
   foldLag,
   foldOnce,
   hourly,
+  openConversations,
   perNumberDay,
   perTemplate,
   type RollupScope,
@@ -75,13 +77,17 @@ export function createReportService(deps: {
     const scope = await scopeOf(ctx, q);
     const n = daysOf(q.from, q.to);
     const prev = { ...scope, from: addDays(q.from, -n), to: addDays(q.from, -1) };
-    const [cur, old, series, hours, top, org] = await Promise.all([
+    const org = await deps.orgs.getOrg(ctx);
+    const tz = org.settings.timezone;
+    const [cur, old, series, hours, top, aud, audPrev, open] = await Promise.all([
       totals(db, ctx.orgId, scope),
       totals(db, ctx.orgId, prev),
       dailySeries(db, ctx.orgId, scope),
       hourly(db, ctx.orgId, scope),
       topFailures(db, ctx.orgId, scope, 10),
-      deps.orgs.getOrg(ctx),
+      audienceCounts(db, ctx.orgId, scope, tz),
+      audienceCounts(db, ctx.orgId, prev, tz),
+      openConversations(db, ctx.orgId, scope.numberId),
     ]);
     const byDay = new Map(series.map((s) => [s.day, s]));
     const byHour = new Map(hours.map((h) => [h.hour, h]));
@@ -89,7 +95,7 @@ export function createReportService(deps: {
     return {
       range: { from: q.from, to: q.to },
       previous: { from: prev.from, to: prev.to },
-      timezone: org.settings.timezone,
+      timezone: tz,
       kpis: {
         sent: kpi(cur.sent, old.sent),
         received: kpi(cur.inbound, old.inbound),
@@ -98,7 +104,11 @@ export function createReportService(deps: {
         reply_rate: kpi(rate(cur, 'replied'), rate(old, 'replied')),
         failed: kpi(cur.failed, old.failed),
         spend: kpi(money(cur.spend), money(old.spend)),
+        new_contacts: kpi(aud.new_contacts, audPrev.new_contacts),
+        opt_ins: kpi(aud.opt_ins, audPrev.opt_ins),
+        opt_outs: kpi(aud.opt_outs, audPrev.opt_outs),
       },
+      open_conversations: open,
       top_failures: top,
       series: Array.from({ length: n }, (_, i) => {
         const day = addDays(q.from, i);
