@@ -49,12 +49,18 @@ const compared = (p: string) =>
   );
 export const factChanged = (a: string, b: string) => sql`${compared(a)} is distinct from ${compared(b)}`;
 
+/**
+ * Customers' timestamps are whole seconds (WhatsApp's), ours are not: times are compared to the
+ * second, and a customer's message in the same second as ours counts as after it.
+ */
+const sec = (x: string) => sql.raw(`date_trunc('second', ${x}.sent_at)`);
 const replied = sql`exists (
   select 1 from messages i
   where i.conversation_id = m.conversation_id and i.direction = 'in'
-    and i.sent_at > m.sent_at and i.sent_at <= m.sent_at + interval '24 hours'
+    and i.sent_at >= ${sec('m')} and i.sent_at < ${sec('m')} + interval '24 hours 1 second'
     and not exists (select 1 from messages o where o.conversation_id = m.conversation_id and o.direction = 'out'
-                    and o.sent_at > m.sent_at and o.sent_at < i.sent_at))`;
+                    and o.id <> m.id and o.sent_at >= ${sec('m')} and o.sent_at < ${sec('i')} + interval '1 second'
+                    and (${sec('o')} > ${sec('m')} or o.seq > m.seq)))`;
 
 /** The facts of the messages `where` selects (a condition on `m`, the messages row). */
 export const factsOf = (where: SQL) => sql`

@@ -100,15 +100,15 @@ export async function foldOnce(db: Db, batch: number) {
           left join messages m on m.number_id = e.number_id and m.wamid = e.wamid
           where e.id > ${st.event_low} order by e.id limit ${batch}`,
     );
-    // Replies: a new message can change whether our latest messages before it in its conversation
-    // were replied to (a customer's answers one; ours ends its reply window). Ties in time are all latest.
+    // Replies: a new message can change whether our messages of the 24 hours before it in its
+    // conversation were replied to (a customer's answers one; ours ends the reply window of those before).
     const answered = fresh.length
       ? await queryRows<{ id: string }>(
           tx,
           sql`select o.id from messages x
-              cross join lateral (select max(p.sent_at) as at from messages p
-                                  where p.conversation_id = x.conversation_id and p.direction = 'out' and p.sent_at < x.sent_at) lp
-              join messages o on o.conversation_id = x.conversation_id and o.direction = 'out' and o.sent_at = lp.at
+              join messages o on o.conversation_id = x.conversation_id and o.direction = 'out' and o.id <> x.id
+                and o.sent_at >= date_trunc('second', x.sent_at) - interval '24 hours 1 second'
+                and o.sent_at < date_trunc('second', x.sent_at) + interval '1 second'
               where x.id = any(${sql.param(fresh.map((m) => m.id))}::uuid[])`,
         )
       : [];

@@ -98,9 +98,12 @@ async function directCounts(orgId: string) {
             count(*) filter (where direction = 'in')::int as inbound,
             count(*) filter (where direction = 'out' and wamid is not null and exists (
               select 1 from messages i where i.conversation_id = m.conversation_id and i.direction = 'in'
-                and i.sent_at > m.sent_at and i.sent_at <= m.sent_at + interval '1 day'
+                and date_trunc('second', i.sent_at) >= date_trunc('second', m.sent_at)
+                and date_trunc('second', i.sent_at) <= date_trunc('second', m.sent_at) + interval '1 day'
                 and not exists (select 1 from messages o where o.conversation_id = m.conversation_id
-                  and o.direction = 'out' and o.sent_at > m.sent_at and o.sent_at < i.sent_at)))::int as replied,
+                  and o.direction = 'out' and o.id <> m.id
+                  and (date_trunc('second', o.sent_at), o.seq) > (date_trunc('second', m.sent_at), m.seq)
+                  and date_trunc('second', o.sent_at) <= date_trunc('second', i.sent_at))))::int as replied,
             coalesce(sum(cost_expected) filter (where direction = 'out' and wamid is not null and status <> 'failed'
                                                  and pricing_billable is not false), 0)::numeric(16, 6)::text as cost
      from messages m where org_id = $1 group by 1
