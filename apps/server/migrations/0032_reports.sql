@@ -29,6 +29,38 @@ CREATE TABLE "report_daily_failures" (
 	CONSTRAINT "report_daily_failures_org_id_day_number_id_template_language_category_error_code_pk" PRIMARY KEY("org_id","day","number_id","template","language","category","error_code")
 );
 --> statement-breakpoint
+CREATE TABLE "report_daily_numbers" (
+	"org_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"number_id" uuid NOT NULL,
+	"direction" text NOT NULL,
+	"attempted" integer DEFAULT 0 NOT NULL,
+	"sent" integer DEFAULT 0 NOT NULL,
+	"delivered" integer DEFAULT 0 NOT NULL,
+	"read" integer DEFAULT 0 NOT NULL,
+	"failed" integer DEFAULT 0 NOT NULL,
+	"inbound" integer DEFAULT 0 NOT NULL,
+	"replied" integer DEFAULT 0 NOT NULL,
+	"cost" numeric(16, 6) DEFAULT '0' NOT NULL,
+	CONSTRAINT "report_daily_numbers_org_id_day_number_id_direction_pk" PRIMARY KEY("org_id","day","number_id","direction")
+);
+--> statement-breakpoint
+CREATE TABLE "report_daily_templates" (
+	"org_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"template" text NOT NULL,
+	"language" text NOT NULL,
+	"attempted" integer DEFAULT 0 NOT NULL,
+	"sent" integer DEFAULT 0 NOT NULL,
+	"delivered" integer DEFAULT 0 NOT NULL,
+	"read" integer DEFAULT 0 NOT NULL,
+	"failed" integer DEFAULT 0 NOT NULL,
+	"inbound" integer DEFAULT 0 NOT NULL,
+	"replied" integer DEFAULT 0 NOT NULL,
+	"cost" numeric(16, 6) DEFAULT '0' NOT NULL,
+	CONSTRAINT "report_daily_templates_org_id_day_template_language_pk" PRIMARY KEY("org_id","day","template","language")
+);
+--> statement-breakpoint
 CREATE TABLE "report_hourly" (
 	"org_id" uuid NOT NULL,
 	"day" date NOT NULL,
@@ -84,6 +116,8 @@ CREATE TABLE "report_state" (
 --> statement-breakpoint
 ALTER TABLE "report_daily" ADD CONSTRAINT "report_daily_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_daily_failures" ADD CONSTRAINT "report_daily_failures_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "report_daily_numbers" ADD CONSTRAINT "report_daily_numbers_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "report_daily_templates" ADD CONSTRAINT "report_daily_templates_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_hourly" ADD CONSTRAINT "report_hourly_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_message_facts" ADD CONSTRAINT "report_message_facts_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_spend_daily" ADD CONSTRAINT "report_spend_daily_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -1675,6 +1675,43 @@ export const reportDaily = pgTable(
   ],
 );
 
+const rollupCounts = () => ({
+  attempted: integer('attempted').notNull().default(0),
+  sent: integer('sent').notNull().default(0),
+  delivered: integer('delivered').notNull().default(0),
+  read: integer('read').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+  inbound: integer('inbound').notNull().default(0),
+  replied: integer('replied').notNull().default(0),
+  cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+});
+
+/** `report_daily` summed per number and direction (the overview and numbers reports: few rows a day). */
+export const reportDailyNumbers = pgTable(
+  'report_daily_numbers',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    direction: text('direction').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.numberId, t.direction] })],
+);
+
+/** `report_daily` of template messages summed over numbers (the templates report of every number). */
+export const reportDailyTemplates = pgTable(
+  'report_daily_templates',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.template, t.language] })],
+);
+
 /** Failed messages by Meta's error code, per the same bucket as `report_daily`. */
 export const reportDailyFailures = pgTable(
   'report_daily_failures',

@@ -51,13 +51,14 @@ export const factChanged = (a: string, b: string) => sql`${compared(a)} is disti
 
 /**
  * Customers' timestamps are whole seconds (WhatsApp's), ours are not: times are compared to the
- * second, and a customer's message in the same second as ours counts as after it.
+ * second, and within the same second the order messages were recorded in (`seq`) decides.
  */
 const sec = (x: string) => sql.raw(`date_trunc('second', ${x}.sent_at)`);
 const replied = sql`exists (
   select 1 from messages i
   where i.conversation_id = m.conversation_id and i.direction = 'in'
     and i.sent_at >= ${sec('m')} and i.sent_at < ${sec('m')} + interval '24 hours 1 second'
+    and (${sec('i')} > ${sec('m')} or i.seq > m.seq)
     and not exists (select 1 from messages o where o.conversation_id = m.conversation_id and o.direction = 'out'
                     and o.id <> m.id and o.sent_at >= ${sec('m')} and o.sent_at < ${sec('i')} + interval '1 second'
                     and (${sec('o')} > ${sec('m')} or o.seq > m.seq)))`;
@@ -87,24 +88,44 @@ export const factsOf = (where: SQL) => sql`
   where ${where}`;
 
 /**
- * Adds `rows` (facts with a `sign` column: 1 counted, -1 uncounted) to the four rollups. Each is a
+ * Adds `rows` (facts with a `sign` column: 1 counted, -1 uncounted) to the rollups. Each is a
  * data-modifying CTE of the caller's statement, so one statement moves facts and rollups together.
  */
+const COUNTED = ['attempted', 'sent', 'delivered', 'read', 'failed', 'inbound', 'replied', 'cost'];
+const counted = sql.raw(COUNTED.join(', '));
+const added = sql.raw(COUNTED.map((c) => `${c} = x.${c} + excluded.${c}`).join(', '));
+const sums = sql`sum(sign * (accepted or state = 4)::int), sum(sign * accepted::int), sum(sign * (state in (2, 3))::int),
+  sum(sign * (state = 3)::int), sum(sign * (state = 4)::int), sum(sign * (direction = 'in')::int),
+  sum(sign * replied::int), sum(sign * cost)`;
+
+/** The rollups the fold and the rebuild write (the rebuild empties them for the days it recomputes). */
+export const ROLLUP_TABLES = [
+  'report_daily',
+  'report_daily_numbers',
+  'report_daily_templates',
+  'report_daily_failures',
+  'report_hourly',
+  'report_spend_daily',
+] as const;
+
 export function rollupWrites(rows: string) {
   const r = sql.raw(rows);
   return sql`
   d1 as (
-    insert into report_daily as x (org_id, day, number_id, template, language, category, direction,
-                                   attempted, sent, delivered, read, failed, inbound, replied, cost)
-    select org_id, day, number_id, template, language, category, direction,
-           sum(sign * (accepted or state = 4)::int), sum(sign * accepted::int), sum(sign * (state in (2, 3))::int),
-           sum(sign * (state = 3)::int), sum(sign * (state = 4)::int), sum(sign * (direction = 'in')::int),
-           sum(sign * replied::int), sum(sign * cost)
+    insert into report_daily as x (org_id, day, number_id, template, language, category, direction, ${counted})
+    select org_id, day, number_id, template, language, category, direction, ${sums}
     from ${r} group by 1, 2, 3, 4, 5, 6, 7
-    on conflict (org_id, day, number_id, template, language, category, direction) do update set
-      attempted = x.attempted + excluded.attempted, sent = x.sent + excluded.sent,
-      delivered = x.delivered + excluded.delivered, read = x.read + excluded.read, failed = x.failed + excluded.failed,
-      inbound = x.inbound + excluded.inbound, replied = x.replied + excluded.replied, cost = x.cost + excluded.cost),
+    on conflict (org_id, day, number_id, template, language, category, direction) do update set ${added}),
+  d5 as (
+    insert into report_daily_numbers as x (org_id, day, number_id, direction, ${counted})
+    select org_id, day, number_id, direction, ${sums}
+    from ${r} group by 1, 2, 3, 4
+    on conflict (org_id, day, number_id, direction) do update set ${added}),
+  d6 as (
+    insert into report_daily_templates as x (org_id, day, template, language, ${counted})
+    select org_id, day, template, language, ${sums}
+    from ${r} where direction = 'out' and template <> '' group by 1, 2, 3, 4
+    on conflict (org_id, day, template, language) do update set ${added}),
   d2 as (
     insert into report_daily_failures as x (org_id, day, number_id, template, language, category, error_code, failed)
     select org_id, day, number_id, template, language, category, error_code, sum(sign)

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
-import { factChanged, factColumns, factsOf, rollupWrites } from './fold-sql.ts';
+import { factChanged, factColumns, factsOf, ROLLUP_TABLES, rollupWrites } from './fold-sql.ts';
 
 /**
  * Every write to the reports domain's tables (`report_message_facts`, the rollups `report_daily`,
@@ -209,7 +209,7 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
                  returning 1)
           select count(*)::int as facts from up`,
     );
-    for (const t of ['report_daily', 'report_daily_failures', 'report_hourly', 'report_spend_daily'])
+    for (const t of ROLLUP_TABLES)
       await tx.execute(sql`delete from ${sql.raw(t)} where true ${org} ${fromDay}`);
     await tx.execute(sql`
       with delta as (select 1 as sign, ${cols} from report_message_facts where true ${org} ${fromDay}),
@@ -270,7 +270,7 @@ export async function totals(db: Db, orgId: string, q: RollupScope) {
 export function dailySeries(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { day: string }>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, ${countsOf} from report_daily where ${scoped(orgId, q)}
+    sql`select to_char(day, 'YYYY-MM-DD') as day, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
         group by day order by day`,
   );
 }
@@ -304,7 +304,7 @@ export function topFailures(db: Db, orgId: string, q: RollupScope, limit: number
 export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { day: string; number_id: string }>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf} from report_daily where ${scoped(orgId, q)}
+    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
         group by day, number_id order by day, number_id`,
   );
 }
@@ -312,8 +312,13 @@ export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
 export function perTemplate(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { template: string; language: string }>(
     db,
-    sql`select template, language, ${countsOf} from report_daily where ${scoped(orgId, q)} and direction = 'out'
-        group by 1, 2 order by sum(sent) desc, 1, 2`,
+    // One number: its rows of the finest rollup; every number: the rollup summed over numbers.
+    q.numberId
+      ? sql`select template, language, ${countsOf} from report_daily
+            where ${scoped(orgId, q)} and direction = 'out' and template <> ''
+            group by 1, 2 order by sum(sent) desc, 1, 2`
+      : sql`select template, language, ${countsOf} from report_daily_templates where ${scoped(orgId, q)}
+            group by 1, 2 order by sum(sent) desc, 1, 2`,
   );
 }
 
