@@ -16,7 +16,7 @@ import { statusRankSql } from '../messages/status-rank.ts';
  *   later message of ours (an outbound message is replied to once however many messages answer it).
  * - cost: the expected cost of a message Meta accepted and did not fail, 0 when Meta said it was not
  *   billable (billing's rule, less the queued ones).
- * - watch: outbound, still on the send queue (no wamid, not failed): every fold looks at it again,
+ * - watch: outbound, still on the send queue (no wamid, not failed): every fold checks whether it has left,
  *   because leaving the queue writes no status event.
  */
 const FACT_COLUMNS = [

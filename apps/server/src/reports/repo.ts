@@ -112,23 +112,27 @@ export async function foldOnce(db: Db, batch: number) {
               where x.id = any(${sql.param(fresh.map((m) => m.id))}::uuid[])`,
         )
       : [];
-    const watched = await queryRows<{ message_id: string }>(
+    // Queued messages that left the queue (accepted or failed), or were deleted unsent.
+    const watched = await queryRows<{ message_id: string; gone: boolean }>(
       tx,
-      sql`select message_id from report_message_facts where watch`,
+      sql`select f.message_id, m.id is null as gone from report_message_facts f
+          left join messages m on m.id = f.message_id
+          where f.watch and (m.id is null or m.wamid is not null or m.status = 'failed')`,
     );
     const ids = new Set<string>();
     for (const m of fresh) ids.add(m.id);
     for (const e of events) if (e.message_id) ids.add(e.message_id);
     for (const o of answered) ids.add(o.id);
-    for (const w of watched) ids.add(w.message_id);
+    for (const w of watched) if (!w.gone) ids.add(w.message_id);
     const changed = await refold(tx, [...ids]);
     // A queued message deleted before it went (a campaign stopped; or purged): its fact goes, and
     // whatever it counted with it.
-    if (watched.length)
+    const gone = watched.filter((w) => w.gone).map((w) => w.message_id);
+    if (gone.length)
       await tx.execute(sql`
         with gone as (
           delete from report_message_facts f where f.watch
-            and f.message_id = any(${sql.param(watched.map((w) => w.message_id))}::uuid[])
+            and f.message_id = any(${sql.param(gone)}::uuid[])
             and not exists (select 1 from messages m where m.id = f.message_id)
           returning ${factColumns('f.')}),
         delta as (select -1 as sign, ${factColumns()} from gone),
@@ -217,17 +221,6 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
       select 1`);
     return { facts: r?.facts ?? 0 };
   });
-}
-
-/** How far behind the fold is: the newest message not yet folded, in seconds (0: none). */
-export async function foldLag(db: Db) {
-  const [r] = await queryRows<{ lag: number | null; folded_at: string | null }>(
-    db,
-    sql`select extract(epoch from now() - (select min(m.created_at) from messages m
-              where m.seq > s.seq_high))::float8 as lag, s.folded_at
-        from report_state s where s.id = 'fold'`,
-  );
-  return { lag_seconds: r?.lag ?? 0, folded_at: r?.folded_at ?? null };
 }
 
 // ---- Reads of the rollups ---------------------------------------------------------------------

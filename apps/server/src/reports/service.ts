@@ -20,7 +20,6 @@ import {
   claimRebuild,
   dailySeries,
   failuresBy,
-  foldLag,
   foldOnce,
   hourly,
   openConversations,
@@ -285,7 +284,6 @@ export function createReportService(deps: {
     campaigns,
     rebuild,
     fold,
-    lag: () => foldLag(db),
   };
 }
 export type ReportService = ReturnType<typeof createReportService>;
