@@ -13,6 +13,7 @@ CREATE TABLE "report_daily" (
 	"failed" integer DEFAULT 0 NOT NULL,
 	"inbound" integer DEFAULT 0 NOT NULL,
 	"replied" integer DEFAULT 0 NOT NULL,
+	"paid" integer DEFAULT 0 NOT NULL,
 	"cost" numeric(16, 6) DEFAULT '0' NOT NULL,
 	CONSTRAINT "report_daily_org_id_day_number_id_template_language_category_direction_pk" PRIMARY KEY("org_id","day","number_id","template","language","category","direction")
 );
@@ -41,6 +42,7 @@ CREATE TABLE "report_daily_numbers" (
 	"failed" integer DEFAULT 0 NOT NULL,
 	"inbound" integer DEFAULT 0 NOT NULL,
 	"replied" integer DEFAULT 0 NOT NULL,
+	"paid" integer DEFAULT 0 NOT NULL,
 	"cost" numeric(16, 6) DEFAULT '0' NOT NULL,
 	CONSTRAINT "report_daily_numbers_org_id_day_number_id_direction_pk" PRIMARY KEY("org_id","day","number_id","direction")
 );
@@ -57,6 +59,7 @@ CREATE TABLE "report_daily_templates" (
 	"failed" integer DEFAULT 0 NOT NULL,
 	"inbound" integer DEFAULT 0 NOT NULL,
 	"replied" integer DEFAULT 0 NOT NULL,
+	"paid" integer DEFAULT 0 NOT NULL,
 	"cost" numeric(16, 6) DEFAULT '0' NOT NULL,
 	CONSTRAINT "report_daily_templates_org_id_day_template_language_pk" PRIMARY KEY("org_id","day","template","language")
 );
@@ -69,6 +72,15 @@ CREATE TABLE "report_hourly" (
 	"direction" text NOT NULL,
 	"messages" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "report_hourly_org_id_day_hour_number_id_direction_pk" PRIMARY KEY("org_id","day","hour","number_id","direction")
+);
+--> statement-breakpoint
+CREATE TABLE "report_hourly_all" (
+	"org_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"hour" integer NOT NULL,
+	"direction" text NOT NULL,
+	"messages" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "report_hourly_all_org_id_day_hour_direction_pk" PRIMARY KEY("org_id","day","hour","direction")
 );
 --> statement-breakpoint
 CREATE TABLE "report_message_facts" (
@@ -88,6 +100,16 @@ CREATE TABLE "report_message_facts" (
 	"error_code" text NOT NULL,
 	"cost" numeric(14, 6) NOT NULL,
 	"watch" boolean NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "report_spend_all" (
+	"org_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"category" text NOT NULL,
+	"country" text NOT NULL,
+	"messages" integer DEFAULT 0 NOT NULL,
+	"cost" numeric(16, 6) DEFAULT '0' NOT NULL,
+	CONSTRAINT "report_spend_all_org_id_day_category_country_pk" PRIMARY KEY("org_id","day","category","country")
 );
 --> statement-breakpoint
 CREATE TABLE "report_spend_daily" (
@@ -119,7 +141,9 @@ ALTER TABLE "report_daily_failures" ADD CONSTRAINT "report_daily_failures_org_id
 ALTER TABLE "report_daily_numbers" ADD CONSTRAINT "report_daily_numbers_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_daily_templates" ADD CONSTRAINT "report_daily_templates_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_hourly" ADD CONSTRAINT "report_hourly_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "report_hourly_all" ADD CONSTRAINT "report_hourly_all_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_message_facts" ADD CONSTRAINT "report_message_facts_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "report_spend_all" ADD CONSTRAINT "report_spend_all_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "report_spend_daily" ADD CONSTRAINT "report_spend_daily_org_id_orgs_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."orgs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "report_message_facts_org_day_idx" ON "report_message_facts" USING btree ("org_id","day");--> statement-breakpoint
 CREATE INDEX "report_message_facts_watch_idx" ON "report_message_facts" USING btree ("message_id") WHERE "report_message_facts"."watch";--> statement-breakpoint

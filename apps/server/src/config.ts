@@ -218,9 +218,9 @@ const schema = z.object({
     .int()
     .min(0)
     .max(60_000)
-    .default(1000)
+    .default(500)
     .describe(
-      'How often workers fold new messages and statuses into the report rollups (ms); 0 turns the fold off (reports then change only on `openwaba reports rebuild`).',
+      'How often workers fold new messages and statuses into the report rollups (ms, after the previous fold ends); 0 turns the fold off (reports then change only on `openwaba reports rebuild`).',
     ),
   REPORTS_FOLD_BATCH: z.coerce
     .number()

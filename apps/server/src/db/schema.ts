@@ -1666,6 +1666,7 @@ export const reportDaily = pgTable(
     failed: integer('failed').notNull().default(0),
     inbound: integer('inbound').notNull().default(0),
     replied: integer('replied').notNull().default(0),
+    paid: integer('paid').notNull().default(0),
     cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
   },
   (t) => [
@@ -1683,6 +1684,8 @@ const rollupCounts = () => ({
   failed: integer('failed').notNull().default(0),
   inbound: integer('inbound').notNull().default(0),
   replied: integer('replied').notNull().default(0),
+  /** Outbound accepted and not failed: the messages the cost is of. */
+  paid: integer('paid').notNull().default(0),
   cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
 });
 
@@ -1759,6 +1762,33 @@ export const reportSpendDaily = pgTable(
     cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.numberId, t.category, t.country] })],
+);
+
+/** `report_hourly` summed over numbers (inbound by hour of the whole organisation). */
+export const reportHourlyAll = pgTable(
+  'report_hourly_all',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    hour: integer('hour').notNull(),
+    direction: text('direction').notNull(),
+    messages: integer('messages').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.hour, t.direction] })],
+);
+
+/** `report_spend_daily` summed over numbers (spend by category, country and day of the whole organisation). */
+export const reportSpendAll = pgTable(
+  'report_spend_all',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    category: text('category').notNull(),
+    country: text('country').notNull(),
+    messages: integer('messages').notNull().default(0),
+    cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.category, t.country] })],
 );
 
 /**

@@ -91,12 +91,12 @@ export const factsOf = (where: SQL) => sql`
  * Adds `rows` (facts with a `sign` column: 1 counted, -1 uncounted) to the rollups. Each is a
  * data-modifying CTE of the caller's statement, so one statement moves facts and rollups together.
  */
-const COUNTED = ['attempted', 'sent', 'delivered', 'read', 'failed', 'inbound', 'replied', 'cost'];
+const COUNTED = ['attempted', 'sent', 'delivered', 'read', 'failed', 'inbound', 'replied', 'paid', 'cost'];
 const counted = sql.raw(COUNTED.join(', '));
 const added = sql.raw(COUNTED.map((c) => `${c} = x.${c} + excluded.${c}`).join(', '));
 const sums = sql`sum(sign * (accepted or state = 4)::int), sum(sign * accepted::int), sum(sign * (state in (2, 3))::int),
   sum(sign * (state = 3)::int), sum(sign * (state = 4)::int), sum(sign * (direction = 'in')::int),
-  sum(sign * replied::int), sum(sign * cost)`;
+  sum(sign * replied::int), sum(sign * (accepted and state <> 4)::int), sum(sign * cost)`;
 
 /** The rollups the fold and the rebuild write (the rebuild empties them for the days it recomputes). */
 export const ROLLUP_TABLES = [
@@ -105,7 +105,9 @@ export const ROLLUP_TABLES = [
   'report_daily_templates',
   'report_daily_failures',
   'report_hourly',
+  'report_hourly_all',
   'report_spend_daily',
+  'report_spend_all',
 ] as const;
 
 export function rollupWrites(rows: string) {
@@ -142,5 +144,16 @@ export function rollupWrites(rows: string) {
     select org_id, day, number_id, category, country, sum(sign), sum(sign * cost)
     from ${r} where direction = 'out' and accepted and state <> 4 group by 1, 2, 3, 4, 5
     on conflict (org_id, day, number_id, category, country) do update set
+      messages = x.messages + excluded.messages, cost = x.cost + excluded.cost),
+  d7 as (
+    insert into report_hourly_all as x (org_id, day, hour, direction, messages)
+    select org_id, day, hour, direction, sum(sign)
+    from ${r} where direction = 'in' or accepted group by 1, 2, 3, 4
+    on conflict (org_id, day, hour, direction) do update set messages = x.messages + excluded.messages),
+  d8 as (
+    insert into report_spend_all as x (org_id, day, category, country, messages, cost)
+    select org_id, day, category, country, sum(sign), sum(sign * cost)
+    from ${r} where direction = 'out' and accepted and state <> 4 group by 1, 2, 3, 4
+    on conflict (org_id, day, category, country) do update set
       messages = x.messages + excluded.messages, cost = x.cost + excluded.cost)`;
 }

@@ -21,7 +21,7 @@ interface FoldState {
 }
 
 /** Late commits: a message whose insert committed this long after a later one is still folded. */
-const MESSAGE_WINDOW_SECONDS = 30;
+const MESSAGE_WINDOW_SECONDS = 15;
 
 /**
  * Moves the facts of the messages `ids` to what the messages say now, and the rollups by the
@@ -273,7 +273,8 @@ export function hourly(db: Db, orgId: string, q: RollupScope) {
     db,
     sql`select hour, coalesce(sum(messages) filter (where direction = 'in'), 0)::int as inbound,
                coalesce(sum(messages) filter (where direction = 'out'), 0)::int as outbound
-        from report_hourly where ${scoped(orgId, q)} group by hour order by hour`,
+        from ${q.numberId ? sql`report_hourly` : sql`report_hourly_all`} where ${scoped(orgId, q)}
+        group by hour order by hour`,
   );
 }
 
@@ -321,16 +322,21 @@ export function spendBy(
   q: RollupScope,
   by: 'number_id' | 'category' | 'country' | 'day',
 ) {
+  // Per number: the daily rollup per number; else the spend rollup (summed over numbers unless one is asked).
+  if (by === 'number_id')
+    return queryRows<{ key: string; messages: number; spend: number }>(
+      db,
+      sql`select number_id::text as key, sum(paid)::int as messages, sum(cost)::float8 as spend
+          from report_daily_numbers where ${scoped(orgId, q)} and direction = 'out'
+          group by 1 having sum(paid) <> 0 or sum(cost) <> 0 order by 1`,
+    );
   const key =
-    by === 'day'
-      ? sql`to_char(day, 'YYYY-MM-DD')`
-      : by === 'number_id'
-        ? sql`number_id::text`
-        : sql`coalesce(nullif(${sql.raw(by)}, ''), 'unknown')`;
+    by === 'day' ? sql`to_char(day, 'YYYY-MM-DD')` : sql`coalesce(nullif(${sql.raw(by)}, ''), 'unknown')`;
   return queryRows<{ key: string; messages: number; spend: number }>(
     db,
     sql`select ${key} as key, sum(messages)::int as messages, sum(cost)::float8 as spend
-        from report_spend_daily where ${scoped(orgId, q)} group by 1 order by 1`,
+        from ${q.numberId ? sql`report_spend_daily` : sql`report_spend_all`}
+        where ${scoped(orgId, q)} group by 1 having sum(messages) <> 0 or sum(cost) <> 0 order by 1`,
   );
 }
 

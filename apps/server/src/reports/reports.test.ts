@@ -163,13 +163,27 @@ async function expectRollupsAgree(orgId: string) {
     q<{ s: string }>(
       `select coalesce(sum(attempted), 0) || '/' || coalesce(sum(sent), 0) || '/' || coalesce(sum(delivered), 0) || '/' ||
               coalesce(sum(read), 0) || '/' || coalesce(sum(failed), 0) || '/' || coalesce(sum(inbound), 0) || '/' ||
-              coalesce(sum(replied), 0) || '/' || coalesce(sum(cost), 0)::numeric(16, 6) as s
+              coalesce(sum(replied), 0) || '/' || coalesce(sum(paid), 0) || '/' || coalesce(sum(cost), 0)::numeric(16, 6) as s
        from ${table} where org_id = $1 and ${where}`,
       [orgId],
     );
   expect(await sums('report_daily_numbers')).toEqual(await sums('report_daily'));
   expect(await sums('report_daily_templates')).toEqual(
     await sums('report_daily', "direction = 'out' and template <> ''"),
+  );
+  const other = (sql: string) => q<{ s: string }>(sql, [orgId]);
+  expect(
+    await other(`select coalesce(sum(messages), 0) || '' as s from report_hourly_all where org_id = $1`),
+  ).toEqual(await other(`select coalesce(sum(messages), 0) || '' as s from report_hourly where org_id = $1`));
+  const spendSums = (table: string) =>
+    other(
+      `select coalesce(sum(messages), 0) || '/' || coalesce(sum(cost), 0)::numeric(16, 6) as s from ${table} where org_id = $1`,
+    );
+  expect(await spendSums('report_spend_all')).toEqual(await spendSums('report_spend_daily'));
+  // The messages spend counts are those the daily rollups call paid.
+  expect(await spendSums('report_spend_daily')).toEqual(
+    await other(`select coalesce(sum(paid), 0) || '/' || coalesce(sum(cost), 0)::numeric(16, 6) as s
+                 from report_daily_numbers where org_id = $1 and direction = 'out'`),
   );
 }
 
@@ -400,6 +414,8 @@ describe('rollups', () => {
     await q(`delete from report_daily_templates where org_id = $1`, [t.orgId]);
     await q(`delete from report_daily_failures where org_id = $1`, [t.orgId]);
     await q(`delete from report_hourly where org_id = $1`, [t.orgId]);
+    await q(`delete from report_hourly_all where org_id = $1`, [t.orgId]);
+    await q(`delete from report_spend_all where org_id = $1`, [t.orgId]);
     const from = before[0]!.day;
     await t.app.services.reports.rebuild({ orgId: t.orgId, from });
     expect(await rollupCounts(t.orgId)).toEqual(before);

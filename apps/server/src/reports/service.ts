@@ -47,7 +47,7 @@ const kpi = (current: number, previous: number) => ({
 });
 
 /**
- * Reports (docs/reports.md): the rollups kept by the fold (`fold.ts` runs it every second in workers),
+ * Reports (docs/reports.md): the rollups kept by the fold (`fold.ts` runs it twice a second in workers),
  * their rebuild, and the reports read from them — never from messages. Campaigns are compared on
  * their own counters (the campaigns domain's report).
  */
