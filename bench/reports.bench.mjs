@@ -266,6 +266,17 @@ try {
   // (b) Lag under 500 msg/s: batches of RATE/10 every 100 ms, the fold as in a worker.
   const [{ max_seq }] = await q('select max(seq)::text as max_seq from messages');
   const batches = [];
+  // How long each fold takes under the load (the folder calls the service's `fold`).
+  const foldTimes = [];
+  const fold = services.reports.fold;
+  services.reports.fold = async (...a) => {
+    const f0 = performance.now();
+    try {
+      return await fold(...a);
+    } finally {
+      foldTimes.push(performance.now() - f0);
+    }
+  };
   services.reportFolder.start();
   const perBatch = Math.max(1, Math.round(RATE / 10));
   const endAt = Date.now() + LOAD_SECONDS * 1000;
@@ -325,6 +336,8 @@ try {
     p50_s: pct(lags, 50),
     p95_s: pct(lags, 95),
     max_s: lags.length ? r1(Math.max(...lags)) : null,
+    folds: foldTimes.length,
+    fold_ms: stats(foldTimes),
   };
   log(`lag under ${RATE} msg/s: ${JSON.stringify(lag)}`);
   // Rollups equal the direct count after the load (a spot check of the whole organisation).

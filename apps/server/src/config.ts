@@ -218,7 +218,7 @@ const schema = z.object({
     .int()
     .min(0)
     .max(60_000)
-    .default(500)
+    .default(250)
     .describe(
       'How often workers fold new messages and statuses into the report rollups (ms, after the previous fold ends); 0 turns the fold off (reports then change only on `openwaba reports rebuild`).',
     ),

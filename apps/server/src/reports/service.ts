@@ -40,6 +40,21 @@ const addDays = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).
 const daysOf = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY) + 1;
 const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 10000) / 10000 : 0);
 const money = (n: number) => Math.round(n * 1e6) / 1e6;
+const COUNT_KEYS = [
+  'attempted',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'inbound',
+  'replied',
+  'spend',
+] as const;
+const sumCounts = (rows: Counts[]): Counts => {
+  const out = { attempted: 0, sent: 0, delivered: 0, read: 0, failed: 0, inbound: 0, replied: 0, spend: 0 };
+  for (const r of rows) for (const k of COUNT_KEYS) out[k] += r[k];
+  return out;
+};
 const kpi = (current: number, previous: number) => ({
   current,
   previous,
@@ -47,7 +62,7 @@ const kpi = (current: number, previous: number) => ({
 });
 
 /**
- * Reports (docs/reports.md): the rollups kept by the fold (`fold.ts` runs it twice a second in workers),
+ * Reports (docs/reports.md): the rollups kept by the fold (`fold.ts` runs it every 250 ms in workers),
  * their rebuild, and the reports read from them — never from messages. Campaigns are compared on
  * their own counters (the campaigns domain's report).
  */
@@ -56,7 +71,7 @@ export function createReportService(deps: {
   orgs: Pick<OrgService, 'getOrg'>;
   numbers: Pick<NumberService, 'list' | 'findRow'>;
   campaigns: Pick<CampaignService, 'list' | 'report'>;
-  billing: Pick<BillingService, 'card' | 'campaignSpend'>;
+  billing: Pick<BillingService, 'cardAt' | 'campaignSpend'>;
   foldBatch: number;
 }) {
   const { db } = deps;
@@ -69,7 +84,8 @@ export function createReportService(deps: {
   }
 
   async function currency() {
-    return (await deps.billing.card()).currency ?? null;
+    // The rate card in force today (loaded once a while by billing, not per request).
+    return (await deps.billing.cardAt(new Date())).currency ?? null;
   }
 
   async function overview(ctx: Ctx, q: ReportQuery): Promise<ReportOverview> {
@@ -78,8 +94,7 @@ export function createReportService(deps: {
     const prev = { ...scope, from: addDays(q.from, -n), to: addDays(q.from, -1) };
     const org = await deps.orgs.getOrg(ctx);
     const tz = org.settings.timezone;
-    const [cur, old, series, hours, top, aud, audPrev, open] = await Promise.all([
-      totals(db, ctx.orgId, scope),
+    const [old, series, hours, top, aud, audPrev, open] = await Promise.all([
       totals(db, ctx.orgId, prev),
       dailySeries(db, ctx.orgId, scope),
       hourly(db, ctx.orgId, scope),
@@ -88,6 +103,7 @@ export function createReportService(deps: {
       audienceCounts(db, ctx.orgId, prev, tz),
       openConversations(db, ctx.orgId, scope.numberId),
     ]);
+    const cur = sumCounts(series);
     const byDay = new Map(series.map((s) => [s.day, s]));
     const byHour = new Map(hours.map((h) => [h.hour, h]));
     const rate = (c: Counts, k: 'delivered' | 'read' | 'replied') => ratio(c[k], c.sent);
