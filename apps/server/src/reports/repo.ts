@@ -87,9 +87,10 @@ export async function foldOnce(db: Db, batch: number) {
           from report_state where id = 'fold' for update skip locked`,
     );
     if (!st) return { changed: 0, more: false, skipped: true };
-    const fresh = await queryRows<{ id: string; seq: number }>(
+    const fresh = await queryRows<{ id: string; seq: number; settled: boolean }>(
       tx,
-      sql`select m.id, m.seq from messages m
+      sql`select m.id, m.seq, m.created_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS}) as settled
+          from messages m
           where m.seq > ${st.seq_low}
             and not exists (select 1 from report_message_facts f where f.message_id = m.id)
           order by m.seq limit ${batch}`,
@@ -143,9 +144,14 @@ export async function foldOnce(db: Db, batch: number) {
     // Statuses: re-read from the previous fold's mark (one fold behind); messages: up to a window of
     // MESSAGE_WINDOW_SECONDS behind. Both never move backwards; a full batch moves the low end on.
     const eventFull = events.length >= batch;
+    // Catching up on a backlog (a full batch of old messages): everything below its first message is
+    // folded, so the next step starts there rather than re-reading the window.
+    const first = fresh[0];
+    const backlog = fresh.length >= batch && first?.settled ? Number(first.seq) - 1 : 0;
+    const seqLow = Math.max(Number(st.rotate ? st.seq_mark : st.seq_low), backlog);
     await tx.execute(sql`update report_state set
         seq_high = ${seqHigh},
-        seq_low = ${st.rotate ? st.seq_mark : st.seq_low}, seq_mark = ${st.rotate ? seqHigh : st.seq_mark},
+        seq_low = ${seqLow}, seq_mark = ${st.rotate ? seqHigh : Math.max(Number(st.seq_mark), backlog)},
         rotated_at = case when ${st.rotate} then now() else rotated_at end,
         event_high = ${eventHigh},
         event_low = ${eventFull ? eventHigh : st.event_mark}, event_mark = ${eventHigh},
@@ -213,6 +219,16 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
                  returning 1)
           select count(*)::int as facts from up`,
     );
+    // A full rebuild counted every message its snapshot saw: the fold goes on from there (a window
+    // behind the newest, for inserts still in flight), rather than re-reading everything.
+    if (!orgId && !from)
+      await tx.execute(sql`
+        with top as (select coalesce(max(seq), 0) as mx from messages),
+        safe as (select coalesce((select seq from messages where created_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS})
+                                  order by seq desc limit 1), 0) as sx)
+        update report_state set seq_high = greatest(seq_high, top.mx), seq_mark = greatest(seq_mark, safe.sx),
+          seq_low = greatest(seq_low, safe.sx), rotated_at = now()
+        from top, safe where id = 'fold'`);
     for (const t of ROLLUP_TABLES)
       await tx.execute(sql`delete from ${sql.raw(t)} where true ${org} ${fromDay}`);
     await tx.execute(sql`
