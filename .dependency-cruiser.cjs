@@ -15,7 +15,7 @@ const TEST = '([.]test[.]ts$|^apps/(server|cli)/test/|^apps/web/e2e/)';
  * loads the configuration and reports its errors.
  */
 const CLI_PROCESS_LEVEL =
-  '^apps/cli/src/(main|program|output|commands/(start|migrate|setup|users|local|simulator))[.]ts$';
+  '^apps/cli/src/(main|program|output|commands/(start|migrate|setup|users|reports|local|simulator))[.]ts$';
 
 /**
  * The send path's write functions, shared on purpose: inbound and campaigns write messages only

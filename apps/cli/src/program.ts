@@ -21,6 +21,7 @@ import {
   SECRET_ENV,
 } from './commands/numbers.ts';
 import { runRatesImport, runRatesShow } from './commands/rates.ts';
+import { runReportsRebuild } from './commands/reports.ts';
 import { runSetup } from './commands/setup.ts';
 import { runSimulator, type SimulatorOptions } from './commands/simulator.ts';
 import { runStart } from './commands/start.ts';
@@ -163,6 +164,18 @@ export function buildProgram(io: Io, env?: Env) {
     .action(async (o: { email?: string; password?: string; json?: boolean }) =>
       runUsersResetPassword(config(), io, o),
     );
+
+  program
+    .command('reports')
+    .description("Report rollups of this install, on its database: run on the server's machine")
+    .command('rebuild')
+    .description(
+      'Recompute the report rollups from the messages still kept (what purged messages counted stays); a second rebuild while one runs is refused',
+    )
+    .option('--org <id>', 'only this organisation (default: all)')
+    .option('--from <day>', 'only days from this one on (YYYY-MM-DD, organisation timezone; default: all)')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { org?: string; from?: string; json?: boolean }) => runReportsRebuild(config(), io, o));
 
   program
     .command('simulator')

@@ -32,6 +32,7 @@ import { numberRoutes } from './numbers/routes.ts';
 import { orgRoutes } from './orgs/routes.ts';
 import { createRealtimeHub, type RealtimeHub } from './realtime/hub.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
+import { reportRoutes } from './reports/routes.ts';
 import { retentionRoutes } from './retention/routes.ts';
 import { createServices, type Services } from './services.ts';
 import { templateRoutes } from './templates/routes.ts';
@@ -156,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactPrivacyRoutes({ privacy: services.contactPrivacy }));
   await app.register(retentionRoutes({ retention: services.retention }));
   await app.register(billingRoutes({ billing: services.billing }));
+  await app.register(reportRoutes({ reports: services.reports }));
   await app.register(flowRoutes({ flows: services.flows }));
   await app.register(
     aiRoutes({ ai: services.ai, knowledge: services.knowledge, replies: services.aiReplies }),

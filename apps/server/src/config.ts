@@ -270,6 +270,24 @@ const schema = z.object({
     .describe(
       'Outbound webhooks: requests one worker process keeps in flight at most, over every endpoint (each endpoint also has its own max_concurrency).',
     ),
+  REPORTS_FOLD_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(250)
+    .describe(
+      'How often workers fold new messages and statuses into the report rollups (ms, after the previous fold ends); 0 turns the fold off (reports then change only on `openwaba reports rebuild`).',
+    ),
+  REPORTS_FOLD_BATCH: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(100_000)
+    .default(5000)
+    .describe(
+      'Most messages (and most status events) one fold step reads; a fold takes steps until it has caught up.',
+    ),
   EVENTS_RETENTION_HOURS: z.coerce
     .number()
     .int()

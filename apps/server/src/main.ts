@@ -98,6 +98,8 @@ export async function startServer(
     if (config.ROLE !== 'api') services.aiReplies.start();
     // Outbound webhooks: fan-out from the events outbox and the delivery loop, in every worker.
     if (config.ROLE !== 'api') await services.webhooks.start();
+    // Report rollups: the fold, every REPORTS_FOLD_INTERVAL_MS in every worker (they skip each other).
+    if (config.ROLE !== 'api') services.reportFolder.start();
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -152,6 +154,7 @@ export async function startServer(
           await services.sender.stop();
           await services.flowEngine.stop();
           await services.webhooks.stop();
+          await services.reportFolder.stop();
           await services.jobs.stop();
           await database.close();
         })();

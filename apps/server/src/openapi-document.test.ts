@@ -155,12 +155,21 @@ describe('the OpenAPI document', () => {
       '/api/v1/contacts/export',
       '/api/v1/contacts/imports/{id}/rejects.csv',
       '/api/v1/messages/{id}/media',
+      '/api/v1/reports/campaigns.csv',
+      '/api/v1/reports/numbers.csv',
+      '/api/v1/reports/overview.csv',
+      '/api/v1/reports/spend.csv',
+      '/api/v1/reports/templates.csv',
     ]);
-    for (const url of ['/api/v1/ai/calls.csv', '/api/v1/audit.csv', '/api/v1/contacts/export']) {
+    const range = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10)}&to=${new Date().toISOString().slice(0, 10)}`;
+    const csvs = ['/api/v1/ai/calls.csv', '/api/v1/audit.csv', '/api/v1/contacts/export'].map((u) => [u, u]);
+    for (const kind of ['campaigns', 'numbers', 'overview', 'spend', 'templates'])
+      csvs.push([`/api/v1/reports/${kind}.csv`, `/api/v1/reports/${kind}.csv?${range}`]);
+    for (const [path, url] of csvs as [string, string][]) {
       const res = await owner.get(url);
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type'], url).toMatch(/^text\/csv/);
-      expect(Object.keys(doc.paths[url]!.get!.responses['200']!.content!)).toEqual(['text/csv']);
+      expect(Object.keys(doc.paths[path]!.get!.responses['200']!.content!)).toEqual(['text/csv']);
     }
     const report = await owner.get(`/api/v1/campaigns/${campaign}/export.csv`);
     expect(report.headers['content-type']).toMatch(/^text\/csv/);

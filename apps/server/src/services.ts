@@ -57,6 +57,8 @@ import { createNotificationService } from './notifications/service.ts';
 import { createNumberService } from './numbers/service.ts';
 import { createOrgService } from './orgs/service.ts';
 import { addReactions } from './reactions.ts';
+import { createReportFolder } from './reports/fold.ts';
+import { createReportService } from './reports/service.ts';
 import { createRetentionService } from './retention/service.ts';
 import { createTemplateService } from './templates/service.ts';
 import { syncTemplates } from './templates/sync.job.ts';
@@ -344,6 +346,15 @@ export function createServices(deps: {
     config,
     ...(deps.clock ? { now: deps.clock } : {}),
   });
+  const reports = createReportService({
+    db,
+    orgs,
+    numbers,
+    campaigns,
+    billing,
+    foldBatch: config.REPORTS_FOLD_BATCH,
+  });
+  const reportFolder = createReportFolder({ reports, intervalMs: config.REPORTS_FOLD_INTERVAL_MS, log });
 
   addReactions(domainEvents, {
     db,
@@ -391,6 +402,8 @@ export function createServices(deps: {
     outbound,
     sender,
     campaigns,
+    reports,
+    reportFolder,
     consent,
     tags,
     fields,

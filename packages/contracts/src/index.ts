@@ -16,6 +16,7 @@ export * from './numbers.ts';
 export * from './orgs.ts';
 export * from './permissions.ts';
 export * from './platform.ts';
+export * from './reports.ts';
 export * from './retention.ts';
 export * from './template-render.ts';
 export * from './templates.ts';

@@ -17,6 +17,7 @@ import {
   CampaignList,
   CampaignRecipientPage,
   CampaignReport,
+  CampaignsReport,
   type ChainTestBody,
   ChainTestResult,
   ConsentEvent,
@@ -96,6 +97,7 @@ import {
   NumberAiList,
   NumberDeletionCounts,
   NumberPortfolio,
+  NumbersReport,
   NumberTestResult,
   Ok,
   Org,
@@ -110,6 +112,8 @@ import {
   type ReplayWebhookDeliveriesBody,
   type ReplyBody,
   ReplyQueued,
+  ReportOverview,
+  type ReportQuery,
   RetentionPreview,
   type Role,
   type RotateWebhookSecretBody,
@@ -122,6 +126,7 @@ import {
   SentMessage,
   SessionList,
   SessionState,
+  SpendBreakdown,
   SpendReport,
   Tag,
   TagList,
@@ -133,6 +138,7 @@ import {
   TemplateList,
   type TemplateParams,
   TemplateSyncResult,
+  TemplatesReport,
   type TestReplyBody,
   TimelinePage,
   TypingResult,
@@ -1070,6 +1076,31 @@ export function createClient(opts: ClientOptions = {}) {
         group_by?: 'number' | 'category' | 'day';
         number_id?: string;
       }) => call(SpendReport, 'GET', `/api/v1/spend${query(o)}`),
+    },
+    /**
+     * Reports read from the rollups (docs/reports.md): `from`..`to` are days in the organisation's
+     * timezone (inclusive, at most 400 days), `number_id` narrows to one number. Each has a CSV twin.
+     */
+    reports: {
+      /** @example const { kpis, series, by_hour } = await api.reports.overview({ from: '2026-11-01', to: '2026-11-30' }) */
+      overview: (o: ReportQuery) => call(ReportOverview, 'GET', `/api/v1/reports/overview${query(o)}`),
+      /** @example const { data } = await api.reports.numbers({ from: '2026-11-01', to: '2026-11-30', number_id: id }) */
+      numbers: (o: ReportQuery) => call(NumbersReport, 'GET', `/api/v1/reports/numbers${query(o)}`),
+      /** @example const { data } = await api.reports.templates({ from: '2026-11-01', to: '2026-11-30' }) */
+      templates: (o: ReportQuery) => call(TemplatesReport, 'GET', `/api/v1/reports/templates${query(o)}`),
+      /** @example const { total, by_country } = await api.reports.spend({ from: '2026-11-01', to: '2026-11-30' }) */
+      spend: (o: ReportQuery) => call(SpendBreakdown, 'GET', `/api/v1/reports/spend${query(o)}`),
+      /** @example const { data } = await api.reports.campaigns({ from: '2026-11-01', to: '2026-11-30' }) */
+      campaigns: (o: ReportQuery) => call(CampaignsReport, 'GET', `/api/v1/reports/campaigns${query(o)}`),
+      /**
+       * A report as CSV, streamed (formula-safe).
+       * @example await pipeline(Readable.fromWeb(await api.reports.csv('templates', { from: '2026-11-01', to: '2026-11-30' })), createWriteStream('templates.csv'))
+       */
+      csv: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns', o: ReportQuery) =>
+        download(`/api/v1/reports/${kind}.csv${query(o)}`),
+      /** A link that downloads a report as CSV. @example location.href = api.reports.csvUrl('spend', { from, to }) */
+      csvUrl: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns', o: ReportQuery) =>
+        `${base}/api/v1/reports/${kind}.csv${query(o)}`,
     },
     retention: {
       /**

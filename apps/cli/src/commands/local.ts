@@ -9,7 +9,7 @@ import {
 
 /**
  * Runs `work` with the server's own services on the install's database, for the process-level verbs
- * that act on it from the server's machine (`setup`, `users …`): migrated first, closed after.
+ * that act on it from the server's machine (`setup`, `users …`, `reports rebuild`): migrated first, closed after.
  */
 export async function withLocalServices<T>(config: Config, work: (services: Services) => Promise<T>) {
   const database = await openConfiguredDatabase(config);

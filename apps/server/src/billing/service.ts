@@ -343,6 +343,9 @@ export function createBillingService(deps: {
     overview,
     updateCaps,
     spend,
+    /** A campaign's expected spend so far (reports' campaign comparison). */
+    campaignSpend: async (ctx: Pick<AuthContext, 'orgId'>, campaignId: string) =>
+      money(await campaignSpend(deps.db, ctx.orgId, campaignId)),
   };
 }
 export type BillingService = ReturnType<typeof createBillingService>;

@@ -472,6 +472,8 @@ export const optInEvents = pgTable(
     // Deleting a contact sets its ledger rows' contact_id to null: that lookup needs contact_id first.
     index('opt_in_events_contact_fk_idx').on(t.contactId),
     uniqueIndex('opt_in_events_message_idx').on(t.messageId),
+    // Reports: opt-ins and opt-outs of a period.
+    index('opt_in_events_org_created_idx').on(t.orgId, t.createdAt),
   ],
 );
 
@@ -739,6 +741,8 @@ export const messages = pgTable(
     index('messages_conversation_idx').on(t.conversationId, t.sentAt, t.seq),
     // Spend and caps: an organisation's outbound messages by time.
     index('messages_org_outbound_idx').on(t.orgId, t.createdAt).where(sql`${t.direction} = 'out'`),
+    // Reports: the fold reads new messages by arrival order (reports/, docs/adr/0026).
+    index('messages_seq_idx').on(t.seq),
     // Inbox search in texts and captions (`ilike '%…%'`); created only where pg_trgm is available (see
     // migration 0015): the embedded database searches without them. A short pending list (kB): every
     // inbound message is indexed, and a long one made the insert that flushed it stall the inbound batch.
@@ -1702,3 +1706,204 @@ export const webhookAttempts = pgTable(
   },
   (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attemptedAt)],
 );
+// ---- Reports (the reports domain: docs/reports.md, docs/adr/0026) --------------------------------
+
+/**
+ * What the rollups count of each message, as last folded: its bucket (day and hour in the
+ * organisation's timezone, number, template, category, direction), how far it got, whether it was
+ * replied to, its failure code and cost. The fold compares a message with its fact and moves the
+ * rollups by the difference, so folding twice counts once. Facts outlive their messages (retention):
+ * the rollups are the record.
+ */
+export const reportMessageFacts = pgTable(
+  'report_message_facts',
+  {
+    messageId: uuid('message_id').primaryKey(),
+    orgId: orgRef(),
+    numberId: uuid('number_id').notNull(),
+    day: date('day').notNull(),
+    hour: integer('hour').notNull(),
+    direction: text('direction').notNull(),
+    /** '' for a free-form message. */
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    /** Meta's pricing category (else the one it was priced as); '' inbound. */
+    category: text('category').notNull(),
+    country: text('country').notNull(),
+    /** Outbound: accepted by Meta (it has a wamid). */
+    accepted: boolean('accepted').notNull(),
+    /** 0 pending or none, 1 sent, 2 delivered, 3 read, 4 failed. */
+    state: integer('state').notNull(),
+    replied: boolean('replied').notNull(),
+    /** Meta's error code of a failed message ('' none). */
+    errorCode: text('error_code').notNull(),
+    cost: numeric('cost', { precision: 14, scale: 6 }).notNull(),
+    /** An outbound message not yet out of the send queue: re-read by every fold until it is. */
+    watch: boolean('watch').notNull(),
+  },
+  (t) => [
+    index('report_message_facts_org_day_idx').on(t.orgId, t.day),
+    index('report_message_facts_watch_idx').on(t.messageId).where(sql`${t.watch}`),
+  ],
+);
+
+/** Per organisation × day × number × template × category × direction (day in the organisation's timezone). */
+export const reportDaily = pgTable(
+  'report_daily',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    category: text('category').notNull(),
+    direction: text('direction').notNull(),
+    /** Outbound sends that reached Meta or failed (the failure rate's base). */
+    attempted: integer('attempted').notNull().default(0),
+    sent: integer('sent').notNull().default(0),
+    delivered: integer('delivered').notNull().default(0),
+    read: integer('read').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    inbound: integer('inbound').notNull().default(0),
+    replied: integer('replied').notNull().default(0),
+    paid: integer('paid').notNull().default(0),
+    cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+  },
+  (t) => [
+    primaryKey({
+      columns: [t.orgId, t.day, t.numberId, t.template, t.language, t.category, t.direction],
+    }),
+  ],
+);
+
+const rollupCounts = () => ({
+  attempted: integer('attempted').notNull().default(0),
+  sent: integer('sent').notNull().default(0),
+  delivered: integer('delivered').notNull().default(0),
+  read: integer('read').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+  inbound: integer('inbound').notNull().default(0),
+  replied: integer('replied').notNull().default(0),
+  /** Outbound accepted and not failed: the messages the cost is of. */
+  paid: integer('paid').notNull().default(0),
+  cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+});
+
+/** `report_daily` summed per number and direction (the overview and numbers reports: few rows a day). */
+export const reportDailyNumbers = pgTable(
+  'report_daily_numbers',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    direction: text('direction').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.numberId, t.direction] })],
+);
+
+/** `report_daily` of template messages summed over numbers (the templates report of every number). */
+export const reportDailyTemplates = pgTable(
+  'report_daily_templates',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.template, t.language] })],
+);
+
+/** Failed messages by Meta's error code, per the same bucket as `report_daily`. */
+export const reportDailyFailures = pgTable(
+  'report_daily_failures',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    category: text('category').notNull(),
+    errorCode: text('error_code').notNull(),
+    failed: integer('failed').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({
+      columns: [t.orgId, t.day, t.numberId, t.template, t.language, t.category, t.errorCode],
+    }),
+  ],
+);
+
+/** Messages per hour of the day (organisation's timezone): inbound, and outbound accepted by Meta. */
+export const reportHourly = pgTable(
+  'report_hourly',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    hour: integer('hour').notNull(),
+    numberId: uuid('number_id').notNull(),
+    direction: text('direction').notNull(),
+    messages: integer('messages').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.hour, t.numberId, t.direction] })],
+);
+
+/** Spend per day × number × category × the contact's country (outbound accepted, not failed, billable). */
+export const reportSpendDaily = pgTable(
+  'report_spend_daily',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    category: text('category').notNull(),
+    country: text('country').notNull(),
+    messages: integer('messages').notNull().default(0),
+    cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.numberId, t.category, t.country] })],
+);
+
+/** `report_hourly` summed over numbers (inbound by hour of the whole organisation). */
+export const reportHourlyAll = pgTable(
+  'report_hourly_all',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    hour: integer('hour').notNull(),
+    direction: text('direction').notNull(),
+    messages: integer('messages').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.hour, t.direction] })],
+);
+
+/** `report_spend_daily` summed over numbers (spend by category, country and day of the whole organisation). */
+export const reportSpendAll = pgTable(
+  'report_spend_all',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    category: text('category').notNull(),
+    country: text('country').notNull(),
+    messages: integer('messages').notNull().default(0),
+    cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.category, t.country] })],
+);
+
+/**
+ * The fold's progress (one row, id `fold`): how far it has read messages and status events (a window
+ * behind is read again each time, for transactions that committed late), and the rebuild lock.
+ */
+export const reportState = pgTable('report_state', {
+  id: text('id').primaryKey(),
+  seqLow: bigint('seq_low', { mode: 'number' }).notNull().default(0),
+  seqMark: bigint('seq_mark', { mode: 'number' }).notNull().default(0),
+  seqHigh: bigint('seq_high', { mode: 'number' }).notNull().default(0),
+  eventLow: bigint('event_low', { mode: 'number' }).notNull().default(0),
+  eventMark: bigint('event_mark', { mode: 'number' }).notNull().default(0),
+  eventHigh: bigint('event_high', { mode: 'number' }).notNull().default(0),
+  rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull().defaultNow(),
+  foldedAt: timestamp('folded_at', { withTimezone: true }),
+  rebuildStartedAt: timestamp('rebuild_started_at', { withTimezone: true }),
+});

@@ -1,0 +1,387 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.ts';
+import { queryRows, transaction } from '../db/tx.ts';
+import { factChanged, factColumns, factsOf, ROLLUP_TABLES, rollupWrites } from './fold-sql.ts';
+
+/**
+ * Every write to the reports domain's tables (`report_message_facts`, the rollups `report_daily`,
+ * `report_daily_failures`, `report_hourly`, `report_spend_daily`, and `report_state`), and the
+ * reads of new messages and status events the fold needs (docs/adr/0026).
+ */
+
+interface FoldState {
+  seq_low: number;
+  seq_mark: number;
+  seq_high: number;
+  event_low: number;
+  event_mark: number;
+  event_high: number;
+  rotate: boolean;
+  rebuilding: boolean;
+}
+
+/** Late commits: a message whose insert committed this long after a later one is still folded. */
+const MESSAGE_WINDOW_SECONDS = 15;
+
+/**
+ * Moves the facts of the messages `ids` to what the messages say now, and the rollups by the
+ * difference (one statement). Returns how many facts changed.
+ */
+async function refold(tx: Tx, ids: string[]) {
+  if (!ids.length) return 0;
+  const cols = factColumns();
+  const [r] = await queryRows<{ changed: number }>(
+    tx,
+    sql`
+    with src as materialized (${factsOf(sql`m.id = any(${sql.param(ids)}::uuid[])`)}),
+    old as materialized (select ${cols} from report_message_facts where message_id in (select message_id from src)),
+    chg as materialized (
+      select s.* from src s left join old o on o.message_id = s.message_id
+      where o.message_id is null or ${factChanged('o', 's')} or o.watch <> s.watch),
+    delta as (
+      select 1 as sign, ${cols} from chg
+      union all
+      select -1 as sign, ${cols} from old where message_id in (select message_id from chg)),
+    up as (
+      insert into report_message_facts (${cols}) select ${cols} from chg
+      on conflict (message_id) do update set ${sql.raw(
+        [
+          'org_id',
+          'number_id',
+          'day',
+          'hour',
+          'direction',
+          'template',
+          'language',
+          'category',
+          'country',
+          'accepted',
+          'state',
+          'replied',
+          'error_code',
+          'cost',
+          'watch',
+        ]
+          .map((c) => `${c} = excluded.${c}`)
+          .join(', '),
+      )}),
+    ${rollupWrites('delta')}
+    select count(*)::int as changed from chg`,
+  );
+  return r?.changed ?? 0;
+}
+
+/**
+ * One fold: the messages recorded since the last (a window behind, for inserts that committed late),
+ * the messages whose statuses arrived since, those still on the send queue, and the outbound messages
+ * new customer messages reply to. Skipped when another fold or a rebuild holds the state row.
+ * `more`: a batch was full.
+ */
+export async function foldOnce(db: Db, batch: number) {
+  return transaction(db, async (tx) => {
+    const [st] = await queryRows<FoldState>(
+      tx,
+      sql`select seq_low, seq_mark, seq_high, event_low, event_mark, event_high,
+                 rotated_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS}) as rotate,
+                 rebuild_started_at is not null as rebuilding
+          from report_state where id = 'fold' for update skip locked`,
+    );
+    if (!st) return { changed: 0, more: false, skipped: true };
+    const fresh = await queryRows<{ id: string; seq: number; settled: boolean }>(
+      tx,
+      sql`select m.id, m.seq, m.created_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS}) as settled
+          from messages m
+          where m.seq > ${st.seq_low}
+            and not exists (select 1 from report_message_facts f where f.message_id = m.id)
+          order by m.seq limit ${batch}`,
+    );
+    const events = await queryRows<{ id: number; message_id: string | null }>(
+      tx,
+      sql`select e.id, m.id as message_id from message_status_events e
+          left join messages m on m.number_id = e.number_id and m.wamid = e.wamid
+          where e.id > ${st.event_low} order by e.id limit ${batch}`,
+    );
+    // Replies: a new message can change whether our messages of the 24 hours before it in its
+    // conversation were replied to (a customer's answers one; ours ends the reply window of those before).
+    const answered = fresh.length
+      ? await queryRows<{ id: string }>(
+          tx,
+          sql`select o.id from messages x
+              join messages o on o.conversation_id = x.conversation_id and o.direction = 'out' and o.id <> x.id
+                and o.sent_at >= date_trunc('second', x.sent_at) - interval '24 hours 1 second'
+                and o.sent_at < date_trunc('second', x.sent_at) + interval '1 second'
+              where x.id = any(${sql.param(fresh.map((m) => m.id))}::uuid[])`,
+        )
+      : [];
+    // Queued messages that left the queue (accepted or failed), or were deleted unsent.
+    const watched = await queryRows<{ message_id: string; gone: boolean }>(
+      tx,
+      sql`select f.message_id, m.id is null as gone from report_message_facts f
+          left join messages m on m.id = f.message_id
+          where f.watch and (m.id is null or m.wamid is not null or m.status = 'failed')`,
+    );
+    const ids = new Set<string>();
+    for (const m of fresh) ids.add(m.id);
+    for (const e of events) if (e.message_id) ids.add(e.message_id);
+    for (const o of answered) ids.add(o.id);
+    for (const w of watched) if (!w.gone) ids.add(w.message_id);
+    const changed = await refold(tx, [...ids]);
+    // A queued message deleted before it went (a campaign stopped; or purged): its fact goes, and
+    // whatever it counted with it.
+    const gone = watched.filter((w) => w.gone).map((w) => w.message_id);
+    if (gone.length)
+      await tx.execute(sql`
+        with gone as (
+          delete from report_message_facts f where f.watch
+            and f.message_id = any(${sql.param(gone)}::uuid[])
+            and not exists (select 1 from messages m where m.id = f.message_id)
+          returning ${factColumns('f.')}),
+        delta as (select -1 as sign, ${factColumns()} from gone),
+        ${rollupWrites('delta')}
+        select 1`);
+    const seqHigh = Math.max(st.seq_high, ...fresh.map((m) => Number(m.seq)));
+    const eventHigh = Math.max(st.event_high, ...events.map((e) => Number(e.id)));
+    // Statuses: re-read from the previous fold's mark (one fold behind); messages: up to a window of
+    // MESSAGE_WINDOW_SECONDS behind. Both never move backwards; a full batch moves the low end on.
+    const eventFull = events.length >= batch;
+    // Catching up on a backlog (a full batch of old messages): everything below its first message is
+    // folded, so the next step starts there rather than re-reading the window.
+    const first = fresh[0];
+    const backlog = fresh.length >= batch && first?.settled ? Number(first.seq) - 1 : 0;
+    const seqLow = Math.max(Number(st.rotate ? st.seq_mark : st.seq_low), backlog);
+    await tx.execute(sql`update report_state set
+        seq_high = ${seqHigh},
+        seq_low = ${seqLow}, seq_mark = ${st.rotate ? seqHigh : Math.max(Number(st.seq_mark), backlog)},
+        rotated_at = case when ${st.rotate} then now() else rotated_at end,
+        event_high = ${eventHigh},
+        event_low = ${eventFull ? eventHigh : st.event_mark}, event_mark = ${eventHigh},
+        folded_at = now()
+      where id = 'fold'`);
+    return { changed, more: fresh.length >= batch || eventFull, skipped: false };
+  });
+}
+
+/** Claims the rebuild (one at a time); false when one is running (a claim older than 6 hours is stale). */
+export async function claimRebuild(db: Db) {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`update report_state set rebuild_started_at = now()
+        where id = 'fold' and (rebuild_started_at is null or rebuild_started_at < now() - interval '6 hours')
+        returning id`,
+  );
+  return rows.length > 0;
+}
+
+export async function releaseRebuild(db: Db) {
+  await db.execute(sql`update report_state set rebuild_started_at = null where id = 'fold'`);
+}
+
+/**
+ * Recomputes the facts of every message still kept (of one organisation, or all) created on or after
+ * `from` (a day in the organisation's timezone; all when null), then the rollups of those days from
+ * the facts. Facts of messages purged since stay as they were: the rebuild never loses history.
+ * Waits for a running fold (it holds the state row).
+ */
+export async function rebuildRollups(db: Db, orgId: string | null, from: string | null) {
+  return transaction(db, async (tx) => {
+    await tx.execute(sql`select 1 from report_state where id = 'fold' for update`);
+    const org: SQL = orgId ? sql`and org_id = ${orgId}` : sql``;
+    const mOrg: SQL = orgId ? sql`m.org_id = ${orgId}` : sql`true`;
+    // A day earlier in UTC than `from` covers every timezone; the exact day is filtered below.
+    const mFrom: SQL = from
+      ? sql`and (case when m.direction = 'out' then m.created_at else m.sent_at end) >= (${from}::date - 1)::timestamptz`
+      : sql``;
+    const cols = factColumns();
+    const fromDay: SQL = from ? sql`and day >= ${from}::date` : sql``;
+    const [r] = await queryRows<{ facts: number }>(
+      tx,
+      sql`with src as (${factsOf(sql`${mOrg} ${mFrom}`)}),
+          up as (insert into report_message_facts (${cols}) select ${cols} from src where true ${fromDay}
+                 on conflict (message_id) do update set ${sql.raw(
+                   [
+                     'day',
+                     'hour',
+                     'direction',
+                     'template',
+                     'language',
+                     'category',
+                     'country',
+                     'accepted',
+                     'state',
+                     'replied',
+                     'error_code',
+                     'cost',
+                     'watch',
+                   ]
+                     .map((c) => `${c} = excluded.${c}`)
+                     .join(', '),
+                 )}
+                 returning 1)
+          select count(*)::int as facts from up`,
+    );
+    // A full rebuild counted every message its snapshot saw: the fold goes on from there (a window
+    // behind the newest, for inserts still in flight), rather than re-reading everything.
+    if (!orgId && !from)
+      await tx.execute(sql`
+        with top as (select coalesce(max(seq), 0) as mx from messages),
+        safe as (select coalesce((select seq from messages where created_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS})
+                                  order by seq desc limit 1), 0) as sx)
+        update report_state set seq_high = greatest(seq_high, top.mx), seq_mark = greatest(seq_mark, safe.sx),
+          seq_low = greatest(seq_low, safe.sx), rotated_at = now()
+        from top, safe where id = 'fold'`);
+    for (const t of ROLLUP_TABLES)
+      await tx.execute(sql`delete from ${sql.raw(t)} where true ${org} ${fromDay}`);
+    await tx.execute(sql`
+      with delta as (select 1 as sign, ${cols} from report_message_facts where true ${org} ${fromDay}),
+      ${rollupWrites('delta')}
+      select 1`);
+    return { facts: r?.facts ?? 0 };
+  });
+}
+
+// ---- Reads of the rollups ---------------------------------------------------------------------
+
+/** A range of days of one organisation, optionally one number. */
+export interface RollupScope {
+  from: string;
+  to: string;
+  numberId?: string | undefined;
+}
+
+const scoped = (orgId: string, q: RollupScope) =>
+  sql`org_id = ${orgId} and day between ${q.from}::date and ${q.to}::date
+      ${q.numberId ? sql`and number_id = ${q.numberId}` : sql``}`;
+
+const countsOf = sql`coalesce(sum(attempted), 0)::int as attempted, coalesce(sum(sent), 0)::int as sent,
+  coalesce(sum(delivered), 0)::int as delivered, coalesce(sum(read), 0)::int as read,
+  coalesce(sum(failed), 0)::int as failed, coalesce(sum(inbound), 0)::int as inbound,
+  coalesce(sum(replied), 0)::int as replied, coalesce(sum(cost), 0)::float8 as spend`;
+
+export interface Counts {
+  attempted: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  inbound: number;
+  replied: number;
+  spend: number;
+}
+
+export async function totals(db: Db, orgId: string, q: RollupScope) {
+  const [r] = await queryRows<Counts>(
+    db,
+    sql`select ${countsOf} from report_daily where ${scoped(orgId, q)}`,
+  );
+  return r!;
+}
+
+export function dailySeries(db: Db, orgId: string, q: RollupScope) {
+  return queryRows<Counts & { day: string }>(
+    db,
+    sql`select to_char(day, 'YYYY-MM-DD') as day, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
+        group by day order by day`,
+  );
+}
+
+export function hourly(db: Db, orgId: string, q: RollupScope) {
+  return queryRows<{ hour: number; inbound: number; outbound: number }>(
+    db,
+    sql`select hour, coalesce(sum(messages) filter (where direction = 'in'), 0)::int as inbound,
+               coalesce(sum(messages) filter (where direction = 'out'), 0)::int as outbound
+        from ${q.numberId ? sql`report_hourly` : sql`report_hourly_all`} where ${scoped(orgId, q)}
+        group by hour order by hour`,
+  );
+}
+
+export function failuresBy(db: Db, orgId: string, q: RollupScope, limit: number) {
+  return queryRows<{ template: string; language: string; code: string; count: number }>(
+    db,
+    sql`select template, language, error_code as code, sum(failed)::int as count
+        from report_daily_failures where ${scoped(orgId, q)}
+        group by 1, 2, 3 having sum(failed) > 0 order by 4 desc, 3 limit ${limit}`,
+  );
+}
+
+export function topFailures(db: Db, orgId: string, q: RollupScope, limit: number) {
+  return queryRows<{ code: string; count: number }>(
+    db,
+    sql`select error_code as code, sum(failed)::int as count from report_daily_failures where ${scoped(orgId, q)}
+        group by 1 having sum(failed) > 0 order by 2 desc, 1 limit ${limit}`,
+  );
+}
+
+export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
+  return queryRows<Counts & { day: string; number_id: string }>(
+    db,
+    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
+        group by day, number_id order by day, number_id`,
+  );
+}
+
+export function perTemplate(db: Db, orgId: string, q: RollupScope) {
+  return queryRows<Counts & { template: string; language: string }>(
+    db,
+    // One number: its rows of the finest rollup; every number: the rollup summed over numbers.
+    q.numberId
+      ? sql`select template, language, ${countsOf} from report_daily
+            where ${scoped(orgId, q)} and direction = 'out' and template <> ''
+            group by 1, 2 order by sum(sent) desc, 1, 2`
+      : sql`select template, language, ${countsOf} from report_daily_templates where ${scoped(orgId, q)}
+            group by 1, 2 order by sum(sent) desc, 1, 2`,
+  );
+}
+
+export function spendBy(
+  db: Db,
+  orgId: string,
+  q: RollupScope,
+  by: 'number_id' | 'category' | 'country' | 'day',
+) {
+  // Per number: the daily rollup per number; else the spend rollup (summed over numbers unless one is asked).
+  if (by === 'number_id')
+    return queryRows<{ key: string; messages: number; spend: number }>(
+      db,
+      sql`select number_id::text as key, sum(paid)::int as messages, sum(cost)::float8 as spend
+          from report_daily_numbers where ${scoped(orgId, q)} and direction = 'out'
+          group by 1 having sum(paid) <> 0 or sum(cost) <> 0 order by 1`,
+    );
+  const key =
+    by === 'day' ? sql`to_char(day, 'YYYY-MM-DD')` : sql`coalesce(nullif(${sql.raw(by)}, ''), 'unknown')`;
+  return queryRows<{ key: string; messages: number; spend: number }>(
+    db,
+    sql`select ${key} as key, sum(messages)::int as messages, sum(cost)::float8 as spend
+        from ${q.numberId ? sql`report_spend_daily` : sql`report_spend_all`}
+        where ${scoped(orgId, q)} group by 1 having sum(messages) <> 0 or sum(cost) <> 0 order by 1`,
+  );
+}
+
+// ---- Reads of other domains' tables (read-only, through their indexes) -----------------------
+
+/**
+ * Contacts created and consent events (opt-in, opt-out) between two days of the organisation's
+ * timezone, and the conversations open now: counted where they live (contacts, the consent ledger,
+ * conversations), each through an index on the organisation and time.
+ */
+export async function audienceCounts(db: Db, orgId: string, q: RollupScope, tz: string) {
+  const start = sql`(${q.from}::date::timestamp at time zone ${tz})`;
+  const end = sql`((${q.to}::date + 1)::timestamp at time zone ${tz})`;
+  const [r] = await queryRows<{ new_contacts: number; opt_ins: number; opt_outs: number }>(
+    db,
+    sql`select (select count(*) from contacts where org_id = ${orgId} and created_at >= ${start} and created_at < ${end})::int as new_contacts,
+               (select count(*) from opt_in_events where org_id = ${orgId} and kind = 'opt_in'
+                  and created_at >= ${start} and created_at < ${end})::int as opt_ins,
+               (select count(*) from opt_in_events where org_id = ${orgId} and kind = 'opt_out'
+                  and created_at >= ${start} and created_at < ${end})::int as opt_outs`,
+  );
+  return r!;
+}
+
+export async function openConversations(db: Db, orgId: string, numberId: string | undefined) {
+  const [r] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from conversations where org_id = ${orgId} and status = 'open'
+        ${numberId ? sql`and number_id = ${numberId}` : sql``}`,
+  );
+  return r?.n ?? 0;
+}

@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import {
+  CampaignsReport,
+  NumbersReport,
+  ReportOverview,
+  ReportQuery,
+  SpendBreakdown,
+  TemplatesReport,
+} from '@openwaba/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { authOf } from '../lib/http.ts';
+import { reportCsv } from './csv.ts';
+import type { ReportService } from './service.ts';
+
+const tags = ['reports'];
+const RANGE =
+  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number (404 if it is not one of yours)';
+
+export const reportRoutes =
+  (deps: { reports: ReportService }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { reports } = deps;
+    const kinds = [
+      {
+        kind: 'overview',
+        schema: ReportOverview,
+        summary:
+          'KPIs for the period against the previous one of the same length (sent, received, delivery, read and reply rates, failed, spend), the top failure codes, sent/delivered/read/failed/inbound per day and messages by hour of the day',
+      },
+      {
+        kind: 'numbers',
+        schema: NumbersReport,
+        summary: 'Per number per day: sent, delivered, read, failed, replied, inbound and spend',
+      },
+      {
+        kind: 'templates',
+        schema: TemplatesReport,
+        summary:
+          'Per template and language: sends, delivery/read/reply/failure rates, failures by Meta code and spend',
+      },
+      {
+        kind: 'spend',
+        schema: SpendBreakdown,
+        summary:
+          "Spend of messages Meta accepted (expected cost; 0 when Meta said not billable) by number, category, the contact's country and day",
+      },
+      {
+        kind: 'campaigns',
+        schema: CampaignsReport,
+        summary:
+          'The campaigns created in the range side by side: funnel, rates, failures by Meta reason, spend, sending speed and duration (their own counters)',
+      },
+    ] as const;
+    for (const k of kinds) {
+      app.get(
+        `/api/v1/reports/${k.kind}`,
+        {
+          config: { access: 'reports.read' },
+          schema: {
+            tags,
+            summary: `${k.summary}. ${RANGE}.`,
+            querystring: ReportQuery,
+            response: { 200: k.schema },
+          },
+        },
+        async (req) => reports[k.kind](authOf(req), req.query) as never,
+      );
+      app.get(
+        `/api/v1/reports/${k.kind}.csv`,
+        {
+          config: { access: 'reports.read' },
+          schema: {
+            tags,
+            summary: `The ${k.kind} report as CSV (formula-safe; same query)`,
+            querystring: ReportQuery,
+            produces: ['text/csv'],
+          },
+        },
+        async (req, reply) => {
+          const report = await reports[k.kind](authOf(req), req.query);
+          reply
+            .type('text/csv; charset=utf-8')
+            .header(
+              'content-disposition',
+              `attachment; filename="report-${k.kind}-${req.query.from}-${req.query.to}.csv"`,
+            );
+          return reply.send(Readable.from(reportCsv(k.kind, report as never)));
+        },
+      );
+    }
+  };

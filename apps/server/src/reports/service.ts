@@ -1,0 +1,305 @@
+import {
+  type CampaignsReport,
+  type NumbersReport,
+  type ReportOverview,
+  type ReportQuery,
+  SETTLING_NOTE,
+  type SpendBreakdown,
+  type TemplatesReport,
+} from '@openwaba/contracts';
+import type { AuthContext } from '../auth/context.ts';
+import type { BillingService } from '../billing/service.ts';
+import type { CampaignService } from '../campaigns/service.ts';
+import type { Db } from '../db/client.ts';
+import { AppError } from '../lib/errors.ts';
+import type { NumberService } from '../numbers/service.ts';
+import type { OrgService } from '../orgs/service.ts';
+import {
+  audienceCounts,
+  type Counts,
+  claimRebuild,
+  dailySeries,
+  failuresBy,
+  foldOnce,
+  hourly,
+  openConversations,
+  perNumberDay,
+  perTemplate,
+  type RollupScope,
+  rebuildRollups,
+  releaseRebuild,
+  spendBy,
+  topFailures,
+  totals,
+} from './repo.ts';
+
+type Ctx = Pick<AuthContext, 'orgId'>;
+
+const DAY = 86_400_000;
+const addDays = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
+const daysOf = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY) + 1;
+const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 10000) / 10000 : 0);
+const money = (n: number) => Math.round(n * 1e6) / 1e6;
+const COUNT_KEYS = [
+  'attempted',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'inbound',
+  'replied',
+  'spend',
+] as const;
+const sumCounts = (rows: Counts[]): Counts => {
+  const out = { attempted: 0, sent: 0, delivered: 0, read: 0, failed: 0, inbound: 0, replied: 0, spend: 0 };
+  for (const r of rows) for (const k of COUNT_KEYS) out[k] += r[k];
+  return out;
+};
+const kpi = (current: number, previous: number) => ({
+  current,
+  previous,
+  change: previous ? Math.round(((current - previous) / previous) * 10000) / 10000 : null,
+});
+
+/**
+ * Reports (docs/reports.md): the rollups kept by the fold (`fold.ts` runs it every 250 ms in workers),
+ * their rebuild, and the reports read from them — never from messages. Campaigns are compared on
+ * their own counters (the campaigns domain's report).
+ */
+export function createReportService(deps: {
+  db: Db;
+  orgs: Pick<OrgService, 'getOrg'>;
+  numbers: Pick<NumberService, 'list' | 'findRow'>;
+  campaigns: Pick<CampaignService, 'list' | 'report'>;
+  billing: Pick<BillingService, 'cardAt' | 'campaignSpend'>;
+  foldBatch: number;
+}) {
+  const { db } = deps;
+
+  /** The scope of a query; an unknown number (or another organisation's) is 404. */
+  async function scopeOf(ctx: Ctx, q: ReportQuery): Promise<RollupScope> {
+    if (q.number_id && !(await deps.numbers.findRow(ctx.orgId, q.number_id)))
+      throw new AppError('NOT_FOUND', 'Number not found');
+    return { from: q.from, to: q.to, numberId: q.number_id };
+  }
+
+  async function currency() {
+    // The rate card in force today (loaded once a while by billing, not per request).
+    return (await deps.billing.cardAt(new Date())).currency ?? null;
+  }
+
+  async function overview(ctx: Ctx, q: ReportQuery): Promise<ReportOverview> {
+    const scope = await scopeOf(ctx, q);
+    const n = daysOf(q.from, q.to);
+    const prev = { ...scope, from: addDays(q.from, -n), to: addDays(q.from, -1) };
+    const org = await deps.orgs.getOrg(ctx);
+    const tz = org.settings.timezone;
+    const [old, series, hours, top, aud, audPrev, open] = await Promise.all([
+      totals(db, ctx.orgId, prev),
+      dailySeries(db, ctx.orgId, scope),
+      hourly(db, ctx.orgId, scope),
+      topFailures(db, ctx.orgId, scope, 10),
+      audienceCounts(db, ctx.orgId, scope, tz),
+      audienceCounts(db, ctx.orgId, prev, tz),
+      openConversations(db, ctx.orgId, scope.numberId),
+    ]);
+    const cur = sumCounts(series);
+    const byDay = new Map(series.map((s) => [s.day, s]));
+    const byHour = new Map(hours.map((h) => [h.hour, h]));
+    const rate = (c: Counts, k: 'delivered' | 'read' | 'replied') => ratio(c[k], c.sent);
+    return {
+      range: { from: q.from, to: q.to },
+      previous: { from: prev.from, to: prev.to },
+      timezone: tz,
+      kpis: {
+        sent: kpi(cur.sent, old.sent),
+        received: kpi(cur.inbound, old.inbound),
+        delivery_rate: kpi(rate(cur, 'delivered'), rate(old, 'delivered')),
+        read_rate: kpi(rate(cur, 'read'), rate(old, 'read')),
+        reply_rate: kpi(rate(cur, 'replied'), rate(old, 'replied')),
+        failed: kpi(cur.failed, old.failed),
+        spend: kpi(money(cur.spend), money(old.spend)),
+        new_contacts: kpi(aud.new_contacts, audPrev.new_contacts),
+        opt_ins: kpi(aud.opt_ins, audPrev.opt_ins),
+        opt_outs: kpi(aud.opt_outs, audPrev.opt_outs),
+      },
+      open_conversations: open,
+      top_failures: top,
+      series: Array.from({ length: n }, (_, i) => {
+        const day = addDays(q.from, i);
+        const s = byDay.get(day);
+        return {
+          day,
+          sent: s?.sent ?? 0,
+          delivered: s?.delivered ?? 0,
+          read: s?.read ?? 0,
+          failed: s?.failed ?? 0,
+          inbound: s?.inbound ?? 0,
+        };
+      }),
+      by_hour: Array.from({ length: 24 }, (_, hour) => ({
+        hour,
+        inbound: byHour.get(hour)?.inbound ?? 0,
+        outbound: byHour.get(hour)?.outbound ?? 0,
+      })),
+      currency: await currency(),
+      note: SETTLING_NOTE,
+    };
+  }
+
+  async function numberNames(ctx: Ctx) {
+    return new Map((await deps.numbers.list(ctx)).map((n) => [n.id, n.display_name]));
+  }
+
+  async function numbers(ctx: Ctx, q: ReportQuery): Promise<NumbersReport> {
+    const scope = await scopeOf(ctx, q);
+    const [rows, names] = await Promise.all([perNumberDay(db, ctx.orgId, scope), numberNames(ctx)]);
+    return {
+      range: { from: q.from, to: q.to },
+      data: rows.map((r) => ({
+        day: r.day,
+        number_id: r.number_id,
+        display_name: names.get(r.number_id) ?? null,
+        sent: r.sent,
+        delivered: r.delivered,
+        read: r.read,
+        failed: r.failed,
+        replied: r.replied,
+        inbound: r.inbound,
+        spend: money(r.spend),
+      })),
+      note: SETTLING_NOTE,
+    };
+  }
+
+  async function templates(ctx: Ctx, q: ReportQuery): Promise<TemplatesReport> {
+    const scope = await scopeOf(ctx, q);
+    const [rows, failures] = await Promise.all([
+      perTemplate(db, ctx.orgId, scope),
+      failuresBy(db, ctx.orgId, scope, 10_000),
+    ]);
+    return {
+      range: { from: q.from, to: q.to },
+      data: rows
+        .filter((r) => r.template !== '')
+        .map((r) => ({
+          template: r.template,
+          language: r.language,
+          sent: r.sent,
+          delivered: r.delivered,
+          read: r.read,
+          failed: r.failed,
+          replied: r.replied,
+          delivery_rate: ratio(r.delivered, r.sent),
+          read_rate: ratio(r.read, r.sent),
+          reply_rate: ratio(r.replied, r.sent),
+          failure_rate: ratio(r.failed, r.attempted),
+          spend: money(r.spend),
+          failures: failures
+            .filter((f) => f.template === r.template && f.language === r.language)
+            .slice(0, 10)
+            .map((f) => ({ code: f.code, count: f.count })),
+        })),
+      note: SETTLING_NOTE,
+    };
+  }
+
+  async function spend(ctx: Ctx, q: ReportQuery): Promise<SpendBreakdown> {
+    const scope = await scopeOf(ctx, q);
+    const [byNumber, byCategory, byCountry, byDay, names, cur] = await Promise.all([
+      spendBy(db, ctx.orgId, scope, 'number_id'),
+      spendBy(db, ctx.orgId, scope, 'category'),
+      spendBy(db, ctx.orgId, scope, 'country'),
+      spendBy(db, ctx.orgId, scope, 'day'),
+      numberNames(ctx),
+      currency(),
+    ]);
+    const m = (rows: typeof byDay) => rows.map((r) => ({ ...r, spend: money(r.spend) }));
+    return {
+      range: { from: q.from, to: q.to },
+      currency: cur,
+      total: {
+        messages: byDay.reduce((s, r) => s + r.messages, 0),
+        spend: money(byDay.reduce((s, r) => s + r.spend, 0)),
+      },
+      by_number: m(byNumber).map((r) => ({ ...r, display_name: names.get(r.key) ?? null })),
+      by_category: m(byCategory),
+      by_country: m(byCountry),
+      by_day: m(byDay),
+    };
+  }
+
+  /** Campaigns created in the range (organisation's timezone), each with its own report's figures. */
+  async function campaigns(ctx: Ctx, q: ReportQuery): Promise<CampaignsReport> {
+    await scopeOf(ctx, q);
+    const org = await deps.orgs.getOrg(ctx);
+    const tz = org.settings.timezone;
+    const dayIn = (iso: string) => new Intl.DateTimeFormat('en-CA', { timeZone: tz }).format(new Date(iso));
+    const list = (await deps.campaigns.list(ctx)).filter((c) => {
+      const d = dayIn(c.created_at);
+      return d >= q.from && d <= q.to && (!q.number_id || c.number_id === q.number_id);
+    });
+    const data = [];
+    for (const c of list) {
+      const r = await deps.campaigns.report(ctx, c.id);
+      data.push({
+        campaign_id: c.id,
+        name: c.name,
+        number_id: c.number_id,
+        state: c.state,
+        templates: c.templates.map((t) => `${t.name} (${t.language})`),
+        created_at: c.created_at,
+        started_at: c.started_at,
+        finished_at: c.finished_at,
+        funnel: r.funnel,
+        rates: r.rates,
+        failures: r.failures.slice(0, 10),
+        spend: await deps.billing.campaignSpend(ctx, c.id),
+        average_rate: r.average_rate,
+        duration_seconds: r.duration_seconds,
+      });
+    }
+    return { range: { from: q.from, to: q.to }, data, currency: await currency(), note: SETTLING_NOTE };
+  }
+
+  /**
+   * Recomputes the rollups from the messages still kept (one organisation or all; days from `from`),
+   * keeping what purged messages counted. One at a time: a second while one runs is refused.
+   */
+  async function rebuild(o: { orgId?: string | undefined; from?: string | undefined } = {}) {
+    if (!(await claimRebuild(db)))
+      throw new AppError(
+        'CONFLICT',
+        'A rebuild of the reports is already running; try again when it has finished',
+      );
+    try {
+      const started = Date.now();
+      const r = await rebuildRollups(db, o.orgId ?? null, o.from ?? null);
+      return { facts: r.facts, seconds: Math.round((Date.now() - started) / 100) / 10 };
+    } finally {
+      await releaseRebuild(db);
+    }
+  }
+
+  /** Folds until nothing is left (or `maxRounds`); returns the facts that changed. */
+  async function fold(maxRounds = 20) {
+    let changed = 0;
+    for (let i = 0; i < maxRounds; i++) {
+      const r = await foldOnce(db, deps.foldBatch);
+      changed += r.changed;
+      if (!r.more) break;
+    }
+    return changed;
+  }
+
+  return {
+    overview,
+    numbers,
+    templates,
+    spend,
+    campaigns,
+    rebuild,
+    fold,
+  };
+}
+export type ReportService = ReturnType<typeof createReportService>;

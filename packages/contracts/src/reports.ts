@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { CampaignCounts, CampaignState } from './campaigns.ts';
+import { IsoDate, Uuid } from './common.ts';
+
+/** The longest range a report covers, in days. */
+export const REPORT_MAX_DAYS = 400;
+
+const Day = z.iso.date();
+
+/**
+ * The query every report takes: `from`..`to` (days in the organisation's timezone, inclusive) and an
+ * optional number.
+ */
+export const ReportQuery = z
+  .strictObject({
+    from: Day,
+    to: Day,
+    number_id: Uuid.optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: 'from must be on or before to', path: ['from'] })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 <= REPORT_MAX_DAYS, {
+    message: `the range is at most ${REPORT_MAX_DAYS} days`,
+    path: ['to'],
+  });
+export type ReportQuery = z.infer<typeof ReportQuery>;
+
+/** The settling note shown beside delivery figures. */
+export const SETTLING_NOTE =
+  'Delivery statistics may take up to 24 hours to settle: Meta reports delivered and read statuses late.';
+
+const Range = z.object({ from: Day, to: Day });
+
+/** A figure for the period and for the previous one of the same length; `change` is relative (null when the previous was 0). */
+export const Kpi = z.object({ current: z.number(), previous: z.number(), change: z.number().nullable() });
+
+const Failure = z.object({ code: z.string(), count: z.number().int() });
+
+export const ReportOverview = z.object({
+  range: Range,
+  previous: Range,
+  timezone: z.string(),
+  kpis: z.object({
+    sent: Kpi,
+    received: Kpi,
+    delivery_rate: Kpi,
+    read_rate: Kpi,
+    reply_rate: Kpi,
+    failed: Kpi,
+    spend: Kpi,
+    /** Contacts created in the period (any number). */
+    new_contacts: Kpi,
+    /** Opt-in and opt-out events of the consent ledger in the period (any number). */
+    opt_ins: Kpi,
+    opt_outs: Kpi,
+  }),
+  /** Conversations open now (of the number, when one is asked). */
+  open_conversations: z.number().int(),
+  /** Failed messages of the period by Meta's error code, most first (10 at most). */
+  top_failures: z.array(Failure),
+  /** Every day of the period, days without messages as zeros. */
+  series: z.array(
+    z.object({
+      day: Day,
+      sent: z.number().int(),
+      delivered: z.number().int(),
+      read: z.number().int(),
+      failed: z.number().int(),
+      inbound: z.number().int(),
+    }),
+  ),
+  /** Messages by hour of the day (0–23, organisation's timezone) over the period. */
+  by_hour: z.array(
+    z.object({ hour: z.number().int(), inbound: z.number().int(), outbound: z.number().int() }),
+  ),
+  currency: z.string().nullable(),
+  note: z.string(),
+});
+export type ReportOverview = z.infer<typeof ReportOverview>;
+
+const Counts = {
+  sent: z.number().int(),
+  delivered: z.number().int(),
+  read: z.number().int(),
+  failed: z.number().int(),
+  replied: z.number().int(),
+};
+
+export const NumbersReport = z.object({
+  range: Range,
+  /** Per number per day, days with messages only. */
+  data: z.array(
+    z.object({
+      day: Day,
+      number_id: Uuid,
+      /** Null when the number has been deleted since. */
+      display_name: z.string().nullable(),
+      ...Counts,
+      inbound: z.number().int(),
+      spend: z.number(),
+    }),
+  ),
+  note: z.string(),
+});
+export type NumbersReport = z.infer<typeof NumbersReport>;
+
+export const TemplatesReport = z.object({
+  range: Range,
+  data: z.array(
+    z.object({
+      template: z.string(),
+      language: z.string(),
+      ...Counts,
+      delivery_rate: z.number(),
+      read_rate: z.number(),
+      reply_rate: z.number(),
+      failure_rate: z.number(),
+      spend: z.number(),
+      failures: z.array(Failure),
+    }),
+  ),
+  note: z.string(),
+});
+export type TemplatesReport = z.infer<typeof TemplatesReport>;
+
+const SpendRow = z.object({ key: z.string(), messages: z.number().int(), spend: z.number() });
+export const SpendBreakdown = z.object({
+  range: Range,
+  currency: z.string().nullable(),
+  total: z.object({ messages: z.number().int(), spend: z.number() }),
+  by_number: z.array(SpendRow.extend({ display_name: z.string().nullable() })),
+  /** Meta's pricing category (else the category it was priced as). */
+  by_category: z.array(SpendRow),
+  /** The contact's country (ISO 3166-1 alpha-2; `unknown` when not known). */
+  by_country: z.array(SpendRow),
+  by_day: z.array(SpendRow),
+});
+export type SpendBreakdown = z.infer<typeof SpendBreakdown>;
+
+export const CampaignsReport = z.object({
+  range: Range,
+  /** Campaigns created in the range, newest first: their own counters (as their report shows them). */
+  data: z.array(
+    z.object({
+      campaign_id: Uuid,
+      name: z.string(),
+      number_id: Uuid,
+      state: CampaignState,
+      templates: z.array(z.string()),
+      created_at: IsoDate,
+      started_at: IsoDate.nullable(),
+      finished_at: IsoDate.nullable(),
+      funnel: CampaignCounts,
+      rates: z.object({ delivered: z.number(), read: z.number(), replied: z.number(), failed: z.number() }),
+      failures: z.array(z.object({ code: z.string(), title: z.string(), count: z.number().int() })),
+      spend: z.number(),
+      /** Messages per second over the sending span. */
+      average_rate: z.number().nullable(),
+      duration_seconds: z.number().nullable(),
+    }),
+  ),
+  currency: z.string().nullable(),
+  note: z.string(),
+});
+export type CampaignsReport = z.infer<typeof CampaignsReport>;
