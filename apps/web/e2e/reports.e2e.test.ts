@@ -141,6 +141,7 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     await page.getByTestId('chart-series').getByText('Show as table').click();
     // The campaign sending now and the number's health sit below.
     await page.getByRole('table', { name: 'Numbers’ health' }).getByText('Sandbox number').waitFor();
+    await page.mouse.move(0, 0);
     await h.shot('reports-1-home');
   });
 
@@ -206,6 +207,7 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     const funnel = page.getByRole('table', { name: 'Funnel of Winter teas' });
     expect(await funnel.locator('tbody tr').nth(0).textContent()).toBe('Sent4100 %');
     await page.getByTestId('chart-funnel').getByText('Show as table').click();
+    await page.mouse.move(0, 0);
     await h.shot('reports-2-campaigns');
 
     await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Numbers' }).click();

@@ -43,9 +43,10 @@ export function CampaignsReportPage() {
           { header: 'Campaign', cell: (c) => <RowLink to={`/campaigns/${c.campaign_id}`}>{c.name}</RowLink> },
           { header: 'State', cell: (c) => c.state },
           { header: 'Sent', align: 'right', className: n, cell: (c) => count(c.funnel.sent) },
-          { header: 'Delivered', align: 'right', className: n, cell: (c) => pct(c.rates.delivered) },
-          { header: 'Read', align: 'right', className: n, cell: (c) => pct(c.rates.read) },
-          { header: 'Replied', align: 'right', className: n, cell: (c) => `${count(c.funnel.replied)}` },
+          { header: 'Delivery rate', align: 'right', className: n, cell: (c) => pct(c.rates.delivered) },
+          { header: 'Read rate', align: 'right', className: n, cell: (c) => pct(c.rates.read) },
+          { header: 'Replies', align: 'right', className: n, cell: (c) => count(c.funnel.replied) },
+          { header: 'Reply rate', align: 'right', className: n, cell: (c) => pct(c.rates.replied) },
           {
             header: 'Failed',
             align: 'right',
@@ -90,7 +91,7 @@ export function CampaignsReportPage() {
             summary={`Funnel of ${campaign.name}: ${funnel.map((f) => `${f.step} ${f.value}`).join(', ')}.`}
             chart={
               <ResponsiveContainer width="100%" height="100%">
-                <BarChart data={funnel} layout="vertical" margin={{ top: 5, right: 20, left: 10, bottom: 5 }}>
+                <BarChart data={funnel} layout="vertical" margin={{ top: 5, right: 40, left: 10, bottom: 5 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
                   <XAxis type="number" allowDecimals={false} fontSize={12} />
                   <YAxis type="category" dataKey="step" fontSize={12} width={80} />
