@@ -173,6 +173,25 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     expect(await apply.isDisabled()).toBe(true);
     expect(await apply.getAttribute('title')).toBe('“From” is after “To”');
     expect(await page.getByLabel('Period', { exact: true }).inputValue()).toBe('custom');
+    // Over the longest range a report covers: refused here too.
+    await page.getByLabel('From', { exact: true }).fill('2024-01-01');
+    expect(await apply.isDisabled()).toBe(true);
+    expect(await apply.getAttribute('title')).toBe('A report covers at most 400 days');
+
+    // One number: the request names it, and so does the address.
+    await page.getByLabel('Period', { exact: true }).selectOption('last30');
+    const numberId = await page
+      .getByLabel('Number', { exact: true })
+      .locator('option', { hasText: 'Sandbox number' })
+      .getAttribute('value');
+    await page.getByLabel('Number', { exact: true }).selectOption(numberId ?? '');
+    asked.length = 0;
+    page.on('request', onRequest);
+    await apply.click();
+    await expect.poll(() => asked.some((u) => u.includes(`number_id=${numberId}`))).toBe(true);
+    page.off('request', onRequest);
+    expect(new URL(page.url()).searchParams.get('number')).toBe(numberId);
+    await page.getByTestId('kpi-sent').waitFor();
 
     // A reversed range typed into the address: the server refuses it and the page says so.
     await page.goto(`${base}/reports?from=2026-12-05&to=2026-12-01`);

@@ -1,3 +1,4 @@
+import { REPORT_MAX_DAYS } from '@openwaba/contracts';
 import { useId, useState } from 'react';
 import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Button, Input } from '../../components/ui.tsx';
@@ -31,12 +32,21 @@ export function RangePicker({
     if (r) setDraft((d) => ({ ...d, ...r }));
   };
   const reversed = draft.from > draft.to;
+  const days = (Date.parse(draft.to) - Date.parse(draft.from)) / 86_400_000 + 1;
+  const refusal =
+    !draft.from || !draft.to
+      ? 'Choose both days'
+      : reversed
+        ? '“From” is after “To”'
+        : days > REPORT_MAX_DAYS
+          ? `A report covers at most ${REPORT_MAX_DAYS} days`
+          : undefined;
   const numberOptions: [string, string][] = [
     ['', 'All numbers'],
     ...(numbers.data?.data.map((n) => [n.id, n.display_name] as [string, string]) ?? []),
   ];
   return (
-    <FilterBar label="Report range" onSubmit={() => !reversed && onApply(draft)}>
+    <FilterBar label="Report range" onSubmit={() => !refusal && onApply(draft)}>
       <FilterSelect label="Period" value={preset} onChange={choosePreset} options={PRESETS} />
       <div className="space-y-1">
         <label htmlFor={fromId} className="block text-sm font-medium text-slate-700">
@@ -73,12 +83,7 @@ export function RangePicker({
         onChange={(v) => setDraft((d) => ({ from: d.from, to: d.to, ...(v ? { number_id: v } : {}) }))}
         options={numberOptions}
       />
-      <Button
-        type="submit"
-        disabledReason={
-          (!draft.from || !draft.to ? 'Choose both days' : reversed && '“From” is after “To”') || undefined
-        }
-      >
+      <Button type="submit" disabledReason={refusal}>
         Apply
       </Button>
       <p className="self-center text-xs text-slate-500">
