@@ -43,6 +43,21 @@ const NotificationsPage = page(
 );
 const NumbersPage = page(() => import('./features/settings/numbers-page.tsx'), 'NumbersPage');
 const OrgSettingsPage = page(() => import('./features/settings/org-settings-page.tsx'), 'OrgSettingsPage');
+const ReportsLayout = page(() => import('./features/reports/reports-layout.tsx'), 'ReportsLayout');
+const ReportsHomePage = page(() => import('./features/reports/reports-home-page.tsx'), 'ReportsHomePage');
+const CampaignsReportPage = page(
+  () => import('./features/reports/campaigns-report-page.tsx'),
+  'CampaignsReportPage',
+);
+const NumbersReportPage = page(
+  () => import('./features/reports/numbers-report-page.tsx'),
+  'NumbersReportPage',
+);
+const TemplatesReportPage = page(
+  () => import('./features/reports/templates-report-page.tsx'),
+  'TemplatesReportPage',
+);
+const SpendReportPage = page(() => import('./features/reports/spend-report-page.tsx'), 'SpendReportPage');
 const QuickRepliesPage = page(() => import('./features/settings/quick-replies-page.tsx'), 'QuickRepliesPage');
 const TeamsPage = page(() => import('./features/settings/teams-page.tsx'), 'TeamsPage');
 const WebhooksPage = page(() => import('./features/settings/webhooks-page.tsx'), 'WebhooksPage');
@@ -84,6 +99,13 @@ export function App() {
           <Route path="flows/:id" element={<FlowEditorPage />} />
           <Route path="runs" element={<RunsPage />} />
           <Route path="runs/:id" element={<RunPage />} />
+        </Route>
+        <Route path="reports" element={<ReportsLayout />}>
+          <Route index element={<ReportsHomePage />} />
+          <Route path="campaigns" element={<CampaignsReportPage />} />
+          <Route path="numbers" element={<NumbersReportPage />} />
+          <Route path="templates" element={<TemplatesReportPage />} />
+          <Route path="spend" element={<SpendReportPage />} />
         </Route>
         <Route path="settings" element={<SettingsLayout />}>
           <Route index element={<Navigate to="organisation" replace />} />

@@ -10,8 +10,12 @@ import { inboxKeys } from '../inbox/keys.ts';
 import { applyInboxEvent } from '../inbox/live.ts';
 import { notificationKeys } from '../notifications/keys.ts';
 import { numberKeys } from '../numbers/keys.ts';
+import { reportKeys } from '../reports/keys.ts';
 import { auditKeys, jobKeys, memberKeys, orgKeys } from '../settings/keys.ts';
 import { templateKeys } from '../templates/keys.ts';
+
+/** The most often a report on screen is asked again while messages flow. */
+const REPORT_REFRESH_MS = 3000;
 
 /**
  * One realtime connection per signed-in organisation. Events update the query cache, so every page
@@ -22,8 +26,23 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
   const [status, setStatus] = useState<RealtimeStatus>();
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new organisation needs a new connection (the server binds it to the org)
   useEffect(() => {
+    // Reports move with messages and campaigns: refetched at most once per REPORT_REFRESH_MS, after the
+    // rollup fold (every 250 ms) has counted what the event announced. Only a report on screen refetches.
+    let reportTimer: ReturnType<typeof setTimeout> | undefined;
+    const refreshReports = () => {
+      reportTimer ??= setTimeout(() => {
+        reportTimer = undefined;
+        void qc.invalidateQueries({ queryKey: reportKeys.all });
+      }, REPORT_REFRESH_MS);
+    };
     const onEvent = ({ event }: StoredEvent) => {
       applyInboxEvent(qc, event);
+      if (
+        event.type === 'message.received' ||
+        event.type === 'message.status_updated' ||
+        event.type === 'campaign.progress'
+      )
+        refreshReports();
       switch (event.type) {
         case 'notification.created':
         case 'notification.read':
@@ -126,7 +145,10 @@ export function useRealtime(orgId: string): RealtimeStatus | undefined {
       poll: (since) => api.events.since(since),
       beforeReconnect: () => api.auth.refresh(),
     });
-    return () => rt.close();
+    return () => {
+      clearTimeout(reportTimer);
+      rt.close();
+    };
   }, [orgId, qc]);
   return status;
 }

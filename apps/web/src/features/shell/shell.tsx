@@ -1,4 +1,4 @@
-import type { Me } from '@openwaba/contracts';
+import type { Me, Permission } from '@openwaba/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId } from 'react';
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
@@ -21,8 +21,9 @@ export const SECTIONS = [
   { to: '/templates', label: 'Templates', icon: 'templates' },
   { to: '/campaigns', label: 'Campaigns', icon: 'campaigns' },
   { to: '/automation', label: 'Automation', icon: 'automation' },
+  { to: '/reports', label: 'Reports', icon: 'reports', needs: 'reports.read' },
   { to: '/settings', label: 'Settings', icon: 'settings' },
-] as const satisfies readonly { to: string; label: string; icon: IconName }[];
+] as const satisfies readonly { to: string; label: string; icon: IconName; needs?: Permission }[];
 
 function OrgSwitcher({ me }: { me: Me }) {
   const qc = useQueryClient();
@@ -154,7 +155,7 @@ export function Shell() {
       >
         <div className="hidden px-5 py-4 text-lg font-bold text-brand-700 md:block">openwaba</div>
         <ul className="flex gap-1 overflow-x-auto px-2 py-2 md:flex-col md:overflow-visible md:py-0">
-          {SECTIONS.map((s) => (
+          {SECTIONS.filter((s) => !('needs' in s) || user.permissions.includes(s.needs)).map((s) => (
             <li key={s.to}>
               <NavLink
                 to={s.to}

@@ -1,0 +1,35 @@
+import { useSearchParams } from 'react-router';
+import { useOrg } from '../settings/queries.ts';
+import { isDay, presetRange, type ReportRange, todayIn } from './range.ts';
+
+/**
+ * The range every report tab shows, kept in the address (`?from=&to=&number=`) so it survives a
+ * reload, a tab change and a shared link; the last 30 days of the organisation's timezone by default.
+ */
+export function useReportRange(): {
+  range: ReportRange | null;
+  today: string | null;
+  timezone: string | undefined;
+  setRange: (r: ReportRange) => void;
+} {
+  const [params, setParams] = useSearchParams();
+  const org = useOrg();
+  const timezone = org.data?.settings.timezone;
+  const today = org.data ? todayIn(timezone) : null;
+  const from = params.get('from');
+  const to = params.get('to');
+  const number = params.get('number') ?? undefined;
+  const fallback = today ? presetRange('last30', today) : null;
+  const range: ReportRange | null =
+    isDay(from) && isDay(to)
+      ? { from, to, ...(number ? { number_id: number } : {}) }
+      : fallback
+        ? { ...fallback, ...(number ? { number_id: number } : {}) }
+        : null;
+  const setRange = (r: ReportRange) => {
+    const next = new URLSearchParams({ from: r.from, to: r.to });
+    if (r.number_id) next.set('number', r.number_id);
+    setParams(next);
+  };
+  return { range, today, timezone, setRange };
+}
