@@ -40,6 +40,13 @@ const FACT_COLUMNS = [
 
 export const factColumns = (prefix = '') => sql.raw(FACT_COLUMNS.map((c) => `${prefix}${c}`).join(', '));
 
+/** An upsert's `set` of every fact column but the key, from the row that conflicted. */
+export const factUpdates = sql.raw(
+  FACT_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', '),
+);
+
 /** The columns whose change moves the rollups (all but the key and `watch`). */
 const compared = (p: string) =>
   sql.raw(

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
-import { factChanged, factColumns, factsOf, ROLLUP_TABLES, rollupWrites } from './fold-sql.ts';
+import { factChanged, factColumns, factsOf, factUpdates, ROLLUP_TABLES, rollupWrites } from './fold-sql.ts';
 
 /**
  * Every write to the reports domain's tables (`report_message_facts`, the rollups `report_daily`,
@@ -44,27 +44,7 @@ async function refold(tx: Tx, ids: string[]) {
       select -1 as sign, ${cols} from old where message_id in (select message_id from chg)),
     up as (
       insert into report_message_facts (${cols}) select ${cols} from chg
-      on conflict (message_id) do update set ${sql.raw(
-        [
-          'org_id',
-          'number_id',
-          'day',
-          'hour',
-          'direction',
-          'template',
-          'language',
-          'category',
-          'country',
-          'accepted',
-          'state',
-          'replied',
-          'error_code',
-          'cost',
-          'watch',
-        ]
-          .map((c) => `${c} = excluded.${c}`)
-          .join(', '),
-      )}),
+      on conflict (message_id) do update set ${factUpdates}),
     ${rollupWrites('delta')}
     select count(*)::int as changed from chg`,
   );
@@ -197,25 +177,7 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
       tx,
       sql`with src as (${factsOf(sql`${mOrg} ${mFrom}`)}),
           up as (insert into report_message_facts (${cols}) select ${cols} from src where true ${fromDay}
-                 on conflict (message_id) do update set ${sql.raw(
-                   [
-                     'day',
-                     'hour',
-                     'direction',
-                     'template',
-                     'language',
-                     'category',
-                     'country',
-                     'accepted',
-                     'state',
-                     'replied',
-                     'error_code',
-                     'cost',
-                     'watch',
-                   ]
-                     .map((c) => `${c} = excluded.${c}`)
-                     .join(', '),
-                 )}
+                 on conflict (message_id) do update set ${factUpdates}
                  returning 1)
           select count(*)::int as facts from up`,
     );
