@@ -2,6 +2,7 @@ import { type ApiKey, PERMISSIONS, type Permission } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { api, errorMessage, fieldErrors } from '../../api.ts';
+import { compactNames, GroupedCheckboxes } from '../../components/dotted-names.tsx';
 import { RelativeTime } from '../../components/relative-time.tsx';
 import { type Column, Table } from '../../components/table.tsx';
 import {
@@ -28,25 +29,11 @@ const STATUS_BADGE: Record<ApiKey['status'], { tone: BadgeTone; label: string }>
 /** Every permission in the table's order (the order the server documents them in). */
 const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 
-const areaOf = (p: string) => p.slice(0, p.indexOf('.'));
-const actionOf = (p: string) => p.slice(p.indexOf('.') + 1);
-
-/** Permissions by area (the part before the dot), areas in the table's order. */
-function byArea(perms: readonly Permission[]): [string, Permission[]][] {
-  const groups = new Map<string, Permission[]>();
-  for (const p of ALL_PERMISSIONS) {
-    if (!perms.includes(p)) continue;
-    const area = areaOf(p);
-    groups.set(area, [...(groups.get(area) ?? []), p]);
-  }
-  return [...groups];
-}
+/** Permissions in the table's order (the order the server documents them in). */
+const byTableOrder = (perms: readonly Permission[]) => ALL_PERMISSIONS.filter((p) => perms.includes(p));
 
 /** "contacts: read, write · conversations: read": a key's scopes in one short line. */
-export const compactScopes = (scopes: readonly Permission[]) =>
-  byArea(scopes)
-    .map(([area, ps]) => `${area}: ${ps.map(actionOf).join(', ')}`)
-    .join(' · ');
+export const compactScopes = (scopes: readonly Permission[]) => compactNames(byTableOrder(scopes));
 
 /** A person's own scopes that a preset asks for: the presets never offer more than the role holds. */
 const PRESETS: { label: string; pick: (held: readonly Permission[]) => Permission[] }[] = [
@@ -305,23 +292,7 @@ function NewKeyForm({
               Clear
             </Button>
           </div>
-          <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
-            {byArea(held).map(([area, perms]) => (
-              <fieldset key={area} className="rounded-md border border-slate-200 p-3">
-                <legend className="px-1 text-xs font-semibold uppercase tracking-wide text-slate-500">
-                  {area}
-                </legend>
-                <div className="space-y-1">
-                  {perms.map((p) => (
-                    <label key={p} className="flex items-center gap-2 text-sm text-slate-700">
-                      <input type="checkbox" checked={scopes.includes(p)} onChange={() => toggle(p)} />
-                      <span className="font-mono text-xs">{p}</span>
-                    </label>
-                  ))}
-                </div>
-              </fieldset>
-            ))}
-          </div>
+          <GroupedCheckboxes names={byTableOrder(held)} checked={scopes} onToggle={toggle} />
           <p className="text-xs text-slate-500" aria-live="polite">
             {scopes.length === 0 ? 'No scopes chosen.' : `${scopes.length} chosen: ${compactScopes(scopes)}`}
           </p>

@@ -2,6 +2,7 @@ import { WEBHOOK_EVENT_TYPES, type WebhookEndpoint } from '@openwaba/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { api, errorMessage, fieldErrors } from '../../api.ts';
+import { compactNames, GroupedCheckboxes } from '../../components/dotted-names.tsx';
 import { RelativeTime } from '../../components/relative-time.tsx';
 import { type Column, RowLink, Table } from '../../components/table.tsx';
 import { Alert, Badge, type BadgeTone, Button, Card, Field, Input } from '../../components/ui.tsx';
@@ -17,21 +18,8 @@ export const ENDPOINT_STATUS: Record<WebhookEndpoint['status'], { tone: BadgeTon
   disabled: { tone: 'red', label: 'Disabled' },
 };
 
-/** Event types by their noun (`message`, `conversation`, …), in the catalogue's order. */
-function byNoun(types: readonly string[]): [string, string[]][] {
-  const groups = new Map<string, string[]>();
-  for (const t of types) {
-    const noun = t.slice(0, t.indexOf('.'));
-    groups.set(noun, [...(groups.get(noun) ?? []), t]);
-  }
-  return [...groups];
-}
-
 /** "message: received, status_updated · contact: opted_out" */
-export const compactTypes = (types: readonly string[]) =>
-  byNoun(types)
-    .map(([noun, ts]) => `${noun}: ${ts.map((t) => t.slice(noun.length + 1)).join(', ')}`)
-    .join(' · ');
+export const compactTypes = compactNames;
 
 /**
  * Settings → Webhooks: the organisation's endpoints that openwaba posts events to (Standard
@@ -232,23 +220,7 @@ export function EndpointForm({
             Clear
           </Button>
         </div>
-        <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
-          {byNoun(WEBHOOK_EVENT_TYPES).map(([noun, ts]) => (
-            <fieldset key={noun} className="rounded-md border border-slate-200 p-3">
-              <legend className="px-1 text-xs font-semibold uppercase tracking-wide text-slate-500">
-                {noun}
-              </legend>
-              <div className="space-y-1">
-                {ts.map((t) => (
-                  <label key={t} className="flex items-center gap-2 text-sm text-slate-700">
-                    <input type="checkbox" checked={types.includes(t)} onChange={() => toggle(t)} />
-                    <span className="font-mono text-xs">{t}</span>
-                  </label>
-                ))}
-              </div>
-            </fieldset>
-          ))}
-        </div>
+        <GroupedCheckboxes names={WEBHOOK_EVENT_TYPES} checked={types} onToggle={toggle} />
         <p className="text-xs text-slate-500" aria-live="polite">
           {types.length === 0 ? 'No events chosen.' : `${types.length} chosen.`}
         </p>
