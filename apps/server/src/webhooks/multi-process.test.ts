@@ -73,9 +73,13 @@ describe.runIf(settings.backend === 'pg')('webhooks with two worker processes on
     }
     await until('every event at both endpoints', () => got.size === 2 * N, 30_000);
     expect([...got.values()].every((n) => n === 1)).toBe(true);
-    const [row] = await db.database.query<{ n: number; events: number }>(
-      `select count(*)::int as n, count(distinct event_id)::int as events from webhook_deliveries where state = 'succeeded'`,
-    );
+    // Outcomes are written a few milliseconds after the answers: wait for the last ones.
+    const succeeded = () =>
+      db.database.query<{ n: number; events: number }>(
+        `select count(*)::int as n, count(distinct event_id)::int as events from webhook_deliveries where state = 'succeeded'`,
+      );
+    await until('every outcome written', async () => (await succeeded())[0]!.n >= 2 * N, 10_000);
+    const [row] = await succeeded();
     expect(row).toEqual({ n: 2 * N, events: N });
   });
 });
