@@ -14,22 +14,16 @@
 // database is created and dropped. Options: --conversations N (300), --burst N (3), --latency MS (1000),
 // --debounce S (2).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeLlm } from '@openwaba/fake-llm';
 import { createSimulator } from '@openwaba/simulator';
 import OpenAI from 'openai';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { freePort, startChild } from './lib/child.mjs';
 import { inboundText } from './lib/inbound.mjs';
+import { argN, log, openServices, pct, r1, runBench, serverEnv, sleep } from './lib/rig.mjs';
 
-const argN = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const CONVERSATIONS = argN('conversations', 300);
 const BURST = argN('burst', 3);
 const LATENCY_MS = argN('latency', 1000);
@@ -38,7 +32,6 @@ const TARGET = { over_model_p99_ms: 500 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'apps/cli/bin/openwaba.js');
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NUM = {
   phone_number_id: '106540352299101',
   waba_id: '102290129399101',
@@ -47,13 +40,6 @@ const NUM = {
 };
 const META_APP_SECRET = 'bench-ai-meta-secret';
 const APP_SECRET = 'bench-ai-app-secret-bench-ai-app-secret-0123';
-const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
-const r1 = (x) => Math.round(x * 10) / 10;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs, p) => {
-  const s = Float64Array.from(xs).sort();
-  return s.length ? r1(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]) : null;
-};
 const QUESTIONS = [
   ['Hi', 'I ordered last week', 'when will my delivery arrive?'],
   ['Hello', 'how much is the tea gift box?', 'any discount if I buy 10?'],
@@ -63,17 +49,7 @@ const QUESTIONS = [
 
 const inboundPost = (from, wamid, text) => inboundText(NUM, META_APP_SECRET, { from, wamid, text });
 
-const dir = mkdtempSync(join(tmpdir(), 'openwaba-ai-bench-'));
-const dbName = `openwaba_ai_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-const cleanup = [];
-let result;
-try {
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+await runBench('ai', async ({ dir, databaseUrl, cleanup }) => {
   const sim = await createSimulator({ seed: 23 });
   await sim.listen(0, '127.0.0.1');
   sim.addNumber(NUM);
@@ -81,42 +57,21 @@ try {
   const llm = await startFakeLlm({ host: '127.0.0.1', latencyMs: LATENCY_MS });
   cleanup.push(() => llm.close());
 
-  const { createServices, loadConfig, openDatabase, runMigrations } = await import(
-    '../apps/server/src/index.ts'
-  );
-  const env = (role, port) => ({
-    ROLE: role,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    APP_SECRET,
+  const env = serverEnv({
+    dir,
+    databaseUrl,
+    appSecret: APP_SECRET,
     META_GRAPH_URL: sim.url,
-    SANDBOX: 'off',
-    SEND_WORKER: 'off',
     FETCH_ALLOW_PRIVATE: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: join(dir, role),
-    NODE_ENV: 'production',
   });
-  const config = loadConfig({ ...env('all', 0), LOG_LEVEL: 'silent' }, {});
-  const database = await openDatabase({ databaseUrl, dataDir: join(dir, 'data') });
-  cleanup.push(() => database.close());
-  await runMigrations(database);
-  const services = createServices({ config, database, appSecret: APP_SECRET });
-  cleanup.push(() => services.whatsapp.close());
-  const { orgId, userId } = await services.orgs.setupOwner({
-    email: 'bench@example.com',
-    password: 'bench password 123',
-    orgName: 'Bench',
-  });
-  const ctx = { orgId, userId, role: 'owner', sessionId: 'bench' };
-  const number = await services.numbers.create(ctx, {
-    display_name: 'Bench',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: META_APP_SECRET,
-    verify_token: 'bench-verify',
+  const { database, services, orgId, ctx, number } = await openServices({
+    env,
+    dir,
+    databaseUrl,
+    appSecret: APP_SECRET,
+    cleanup,
+    number: NUM,
+    metaAppSecret: META_APP_SECRET,
   });
   await services.ai.update(ctx, {
     provider: 'openai_compatible',
@@ -264,7 +219,7 @@ try {
   const baseline = { calls: direct.length, p50_ms: pct(direct, 50), p99_ms: pct(direct, 99) };
   log('baseline (the model called directly):', JSON.stringify(baseline));
 
-  result = {
+  return {
     auto_replies: auto,
     baseline_model_direct: baseline,
     overhead_p99_ms:
@@ -283,14 +238,4 @@ try {
       baseline.p99_ms !== null &&
       auto.p99_ms <= baseline.p99_ms + TARGET.over_model_p99_ms,
   };
-} catch (err) {
-  log(err);
-  result = { error: err.message, target_met: false };
-} finally {
-  for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
-  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-  await admin.end().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(JSON.stringify({ bench: 'ai', ...result }));
-process.exit(0);
+});

@@ -21,20 +21,14 @@
 // --crash-runs N (10000), --kills N (5), --without-send (the delays' next node tags a contact instead
 // of sending: the engine's own cost without the send path; (c)'s message counts then do not apply).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSimulator } from '@openwaba/simulator';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { freePort, startChild } from './lib/child.mjs';
 import { inboundText } from './lib/inbound.mjs';
+import { argN, log, openServices, pct, r1, runBench, serverEnv, sleep } from './lib/rig.mjs';
 
-const argN = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const RUNS = argN('runs', 10_000);
 const RATE = argN('rate', 500);
 const BASELINE = argN('baseline', 2_000);
@@ -48,7 +42,6 @@ const TARGET = { reply_p99_ms: 300, delays_all_done_s: 5 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'apps/cli/bin/openwaba.js');
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NUM = {
   phone_number_id: '106540352299001',
   waba_id: '102290129399001',
@@ -57,13 +50,6 @@ const NUM = {
 };
 const META_APP_SECRET = 'bench-flows-meta-secret';
 const APP_SECRET = 'bench-flows-app-secret-bench-flows-app-secret';
-const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
-const r1 = (x) => Math.round(x * 10) / 10;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs, p) => {
-  const s = Float64Array.from(xs).sort();
-  return s.length ? r1(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]) : null;
-};
 const pos = { x: 0, y: 0 };
 const node = (id, type, data = {}) => ({ id, type, position: pos, data });
 const edge = (source, target, handle = 'next') => ({
@@ -75,58 +61,22 @@ const edge = (source, target, handle = 'next') => ({
 
 const inboundPost = (from, wamid, text) => inboundText(NUM, META_APP_SECRET, { from, wamid, text });
 
-const dir = mkdtempSync(join(tmpdir(), 'openwaba-flows-bench-'));
-const dbName = `openwaba_flows_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-const cleanup = [];
-let result;
-try {
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
+await runBench('flows', async ({ dir, databaseUrl, cleanup }) => {
   const sim = await createSimulator({ seed: 5 });
   await sim.listen(0, '127.0.0.1');
   sim.addNumber(NUM);
   cleanup.push(() => sim.close());
 
-  const { createServices, loadConfig, openDatabase, runMigrations } = await import(
-    '../apps/server/src/index.ts'
-  );
   const { FlowGraph, RuleBody } = await import('@openwaba/contracts');
-  const env = (role, port) => ({
-    ROLE: role,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    APP_SECRET,
-    META_GRAPH_URL: sim.url,
-    SANDBOX: 'off',
-    SEND_WORKER: 'off',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: join(dir, role),
-    NODE_ENV: 'production',
-  });
-  const config = loadConfig({ ...env('all', 0), LOG_LEVEL: 'silent' }, {});
-  const database = await openDatabase({ databaseUrl, dataDir: join(dir, 'data') });
-  cleanup.push(() => database.close());
-  await runMigrations(database);
-  const services = createServices({ config, database, appSecret: APP_SECRET });
-  cleanup.push(() => services.whatsapp.close());
-  const { orgId, userId } = await services.orgs.setupOwner({
-    email: 'bench@example.com',
-    password: 'bench password 123',
-    orgName: 'Bench',
-  });
-  const ctx = { orgId, userId, role: 'owner', sessionId: 'bench' };
-  const number = await services.numbers.create(ctx, {
-    display_name: 'Bench',
-    phone_number_id: NUM.phone_number_id,
-    waba_id: NUM.waba_id,
-    access_token: NUM.access_token,
-    app_secret: META_APP_SECRET,
-    verify_token: 'bench-verify',
+  const env = serverEnv({ dir, databaseUrl, appSecret: APP_SECRET, META_GRAPH_URL: sim.url });
+  const { database, services, orgId, ctx, number } = await openServices({
+    env,
+    dir,
+    databaseUrl,
+    appSecret: APP_SECRET,
+    cleanup,
+    number: NUM,
+    metaAppSecret: META_APP_SECRET,
   });
   const q = (text, params) => database.query(text, params);
 
@@ -381,7 +331,7 @@ try {
   const crashes = { runs: CRASH_RUNS, kills: kills.length, done_at_kills: kills, ...crash };
   log(`(c) crashes: ${JSON.stringify(crashes)}`);
 
-  result = {
+  return {
     baseline_keyword_rule: baseline,
     replies,
     delays,
@@ -399,14 +349,4 @@ try {
       crashes.duplicated_messages === 0 &&
       crashes.advanced_twice === 0,
   };
-} catch (err) {
-  log(err);
-  result = { error: err.message, target_met: false };
-} finally {
-  for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
-  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-  await admin.end().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(JSON.stringify({ bench: 'flows', ...result }));
-process.exit(0);
+});

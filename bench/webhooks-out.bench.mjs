@@ -16,20 +16,14 @@
 // Needs PostgreSQL (TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres): a temporary
 // database is created and dropped. Options: --events N (50000), --rate N (300 events/s),
 // --burst N (10000), --baseline N (40000 posts).
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@openwaba/sdk';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { freePort, startChild } from './lib/child.mjs';
+import { argN, log, openServices, pct, r1, runBench, serverEnv, sleep } from './lib/rig.mjs';
 
-const argN = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const EVENTS = argN('events', 50_000);
 const RATE = argN('rate', 300);
 const BURST = argN('burst', 10_000);
@@ -40,15 +34,7 @@ const TARGET = { deliveries_per_s: 2000, p99_ms: 1000 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'apps/cli/bin/openwaba.js');
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const APP_SECRET = 'bench-hooks-app-secret-bench-hooks-app-secret-01';
-const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
-const r1 = (x) => Math.round(x * 10) / 10;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs, p) => {
-  const s = Float64Array.from(xs).sort();
-  return s.length ? r1(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]) : null;
-};
 
 /** Standard Webhooks headers, as openwaba signs: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`. */
 function sign(secret, id, body) {
@@ -58,40 +44,22 @@ function sign(secret, id, body) {
   return { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'openwaba-hooks-bench-'));
-const dbName = `openwaba_hooks_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-const cleanup = [];
-let result;
-try {
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-
-  const { createServices, loadConfig, openDatabase, runMigrations } = await import(
-    '../apps/server/src/index.ts'
-  );
-  const env = (role, port) => ({
-    ROLE: role,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    APP_SECRET,
-    SANDBOX: 'off',
-    SEND_WORKER: 'off',
+await runBench('webhooks-out', async ({ dir, databaseUrl, cleanup }) => {
+  const env = serverEnv({
+    dir,
+    databaseUrl,
+    appSecret: APP_SECRET,
     FETCH_ALLOW_PRIVATE: '127.0.0.1',
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_ORG_PER_MINUTE: '0',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: join(dir, role),
-    NODE_ENV: 'production',
   });
-  const config = loadConfig({ ...env('all', 0), LOG_LEVEL: 'silent' }, {});
-  const database = await openDatabase({ databaseUrl, dataDir: join(dir, 'data') });
-  cleanup.push(() => database.close());
-  await runMigrations(database);
+  const { database, services, orgId, ctx } = await openServices({
+    env,
+    dir,
+    databaseUrl,
+    appSecret: APP_SECRET,
+    cleanup,
+  });
   // A queue table lives on autovacuum: every delivery is updated twice. Where the server has it
   // off (this machine's PostgreSQL does), the bench vacuums the two tables every 10 s in its stead.
   const [{ autovacuum }] = await database.query('show autovacuum');
@@ -101,14 +69,6 @@ try {
     }, 10_000);
     cleanup.push(() => clearInterval(vacuum));
   }
-  const services = createServices({ config, database, appSecret: APP_SECRET });
-  cleanup.push(() => services.whatsapp.close());
-  const { orgId, userId } = await services.orgs.setupOwner({
-    email: 'bench@example.com',
-    password: 'bench password 123',
-    orgName: 'Bench',
-  });
-  const ctx = { orgId, userId, role: 'owner', sessionId: 'bench' };
   const { key } = await services.auth.apiKeys.create(ctx, {
     name: 'bench',
     scopes: ['integrations.manage'],
@@ -281,7 +241,7 @@ try {
     `select state, count(*)::int as n from webhook_deliveries where endpoint_id = $1 group by state`,
     [failing.id],
   );
-  result = {
+  return {
     endpoints: { healthy: healthy.length, slow: 1, failing: 1 },
     autovacuum_stand_in: autovacuum !== 'on',
     steady,
@@ -300,14 +260,4 @@ try {
       burst.lost === 0 &&
       burst.delivered_twice === 0,
   };
-} catch (err) {
-  log(err);
-  result = { error: err.message, target_met: false };
-} finally {
-  for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
-  await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
-  await admin.end().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(JSON.stringify({ bench: 'webhooks-out', ...result }));
-process.exit(0);
+});
