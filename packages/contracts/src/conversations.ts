@@ -47,7 +47,10 @@ export const Conversation = z.object({
   last_inbound_at: IsoDate.nullable(),
   /** Free-form replies are allowed until then (24 h after the customer's last message). */
   window_expires_at: IsoDate.nullable(),
-  last_message: z.object({ type: z.string(), direction: z.string(), preview: z.string() }).nullable(),
+  /** `source`: who sent it (campaign, inbox, api, automation, ai, system, business_app, history; null for a customer's). */
+  last_message: z
+    .object({ type: z.string(), direction: z.string(), source: z.string().nullable(), preview: z.string() })
+    .nullable(),
   /** The first Click-to-WhatsApp ad or post the customer came from. */
   referral: Referral.nullable(),
   /** Until then messages are free: the 72 h entry-point window a referral opened. */

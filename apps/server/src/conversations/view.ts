@@ -96,13 +96,13 @@ export function createConversationView({
                  coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name) order by lower(t.name))
                            from conversation_tags ct join tags t on t.id = ct.tag_id
                            where ct.conversation_id = c.id), '[]'::json) as tags,
-                 m.type as last_type, m.direction as last_direction, m.content as last_content,
+                 m.type as last_type, m.direction as last_direction, m.content as last_content, m.source as last_source,
                  (select n.waba_id from numbers n where n.id = c.number_id) as waba_id
           from conversations c
           join contacts k on k.id = c.contact_id
           left join users u on u.id = c.assignee_id
           left join conversation_reads r on r.conversation_id = c.id and r.user_id = ${ctx.userId}
-          left join lateral (select type, direction, content from messages
+          left join lateral (select type, direction, content, source from messages
                              where conversation_id = c.id order by sent_at desc, seq desc limit 1) m on true
           where c.org_id = ${ctx.orgId} and (${where})
           order by coalesce(c.last_message_at, c.created_at) desc, c.id desc
@@ -154,6 +154,7 @@ export function createConversationView({
         ? {
             type: r.last_type as string,
             direction: r.last_direction as string,
+            source: (r.last_source as string | null) ?? null,
             preview: previewOf(r.last_type as string, r.last_content as Record<string, unknown>, template),
           }
         : null,

@@ -281,7 +281,7 @@ function ConversationRow({
         </span>
         <span className="mt-0.5 flex items-center justify-between gap-2">
           <span className={`truncate text-sm ${c.unread_count ? 'text-slate-900' : 'text-slate-600'}`}>
-            {last ? `${last.direction === 'out' ? 'You: ' : ''}${last.preview}` : 'No messages yet'}
+            {last ? `${senderPrefix(last)}${last.preview}` : 'No messages yet'}
           </span>
           {c.unread_count > 0 && (
             <span className="flex h-5 min-w-5 shrink-0 items-center justify-center rounded-full bg-brand-600 px-1.5 text-xs font-semibold text-white">
@@ -308,4 +308,13 @@ function ConversationRow({
       </span>
     </Link>
   );
+}
+
+/** Who wrote the last message, before its preview: the customer's has none, ours say who sent it. */
+function senderPrefix(last: { direction: string; source: string | null }) {
+  if (last.direction !== 'out') return '';
+  if (last.source === 'ai') return 'AI: ';
+  if (last.source === 'automation') return 'Automation: ';
+  if (last.source === 'campaign') return 'Campaign: ';
+  return 'You: ';
 }
