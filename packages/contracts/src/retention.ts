@@ -8,6 +8,8 @@ export const RetentionCounts = z.object({
   webhook_events: z.number().int(),
   /** Received and sent files (rows; their stored bytes go with them). */
   media_files: z.number().int(),
+  /** Flow runs that ended before the cutoff, with their step logs (runs still waiting stay). */
+  flow_runs: z.number().int(),
 });
 export type RetentionCounts = z.infer<typeof RetentionCounts>;
 

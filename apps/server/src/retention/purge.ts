@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { deleteEndedRuns } from '../automation/flows/writes.ts';
 import { lockConversations, recountConversations } from '../conversations/writes.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
@@ -10,6 +11,7 @@ export interface OrgPurgeCounts {
   messages: number;
   status_events: number;
   media_files: number;
+  flow_runs: number;
 }
 
 export interface PurgeLimits {
@@ -170,12 +172,28 @@ export function createPurger(deps: { db: Db; media: MediaService; log: Log; limi
     return n;
   }
 
+  /** Flow runs that ended before `cutoff`, with their step logs (the flows domain deletes them). */
+  async function purgeFlowRuns(orgId: string, cutoff: string) {
+    let runs = 0;
+    for (;;) {
+      const n = await batch((tx) => deleteEndedRuns(tx, orgId, cutoff, limits.batchSize));
+      runs += n;
+      if (n < limits.batchSize) return runs;
+    }
+  }
+
   /** Everything of one organisation older than `cutoff`, except the shared webhook bodies. */
   async function purgeOrg(orgId: string, cutoff: string): Promise<OrgPurgeCounts> {
     const m = await purgeMessages(orgId, cutoff);
     const uploads = await purgeUploads(orgId, cutoff);
     const statusEvents = await purgeStatusEvents(orgId, cutoff);
-    return { messages: m.messages, status_events: statusEvents, media_files: m.files + uploads };
+    const flowRuns = await purgeFlowRuns(orgId, cutoff);
+    return {
+      messages: m.messages,
+      status_events: statusEvents,
+      media_files: m.files + uploads,
+      flow_runs: flowRuns,
+    };
   }
 
   /**

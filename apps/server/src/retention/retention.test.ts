@@ -20,6 +20,26 @@ const exists = async (table: string, id: string | number) =>
 const statusesOf = (wamid: string) =>
   count('select count(*)::int as n from message_status_events where wamid = $1', [wamid]);
 
+/** A flow run of the organisation started and (unless `status` is waiting) ended `days` ago, with one step. */
+async function flowRun(orgId: string, days: number, status: 'completed' | 'failed' | 'waiting') {
+  const [f] = await t.database.query<{ id: string }>(
+    `insert into flows (org_id, name, draft) values ($1, 'Flow ' || gen_random_uuid(), '{}') returning id`,
+    [orgId],
+  );
+  const [r] = await t.database.query<{ id: string }>(
+    `insert into flow_runs (org_id, flow_id, version, status, started_at, ended_at)
+     values ($1, $2, 1, $3, now() - make_interval(days => $4::int) - interval '1 hour',
+             case when $3 = 'waiting' then null else now() - make_interval(days => $4::int) end) returning id`,
+    [orgId, f!.id, status, days],
+  );
+  await t.database.query(
+    `insert into flow_run_steps (run_id, org_id, flow_id, version, node_id, node_type, outcome, input)
+     values ($1, $2, $3, 1, 'ask', 'ask', 'completed', '{"text":"my address is …"}')`,
+    [r!.id, orgId, f!.id],
+  );
+  return r!.id;
+}
+
 async function newOrg(name: string, retentionDays: number | null) {
   const res = await owner.post('/api/v1/orgs', { name });
   expect(res.statusCode, res.body).toBe(201);
@@ -52,6 +72,7 @@ describe(`retention on ${settings.backend}`, () => {
   const bodies = {} as Record<string, number>;
   let conv = { x: '', y: '', b: '' };
   let queued = '';
+  const runs = {} as Record<string, string>;
 
   beforeAll(async () => {
     const na = await seed.number(A);
@@ -89,6 +110,12 @@ describe(`retention on ${settings.backend}`, () => {
     bodies.aPending = await seed.webhookBody([A], 40, { state: 'pending' });
     bodies.nobody = await seed.webhookBody([], 400, { state: 'unparseable' });
 
+    // Flow runs: ended 40 days ago (goes, with its steps), still waiting since 40 days ago, ended 5 days ago.
+    runs.oldDone = await flowRun(A, 40, 'completed');
+    runs.oldWaiting = await flowRun(A, 40, 'waiting');
+    runs.recentFailed = await flowRun(A, 5, 'failed');
+    runs.bOld = await flowRun(B, 400, 'completed');
+
     const nb = await seed.number(B);
     const b = await seed.conversation(B, nb, '447700900001', 'Xena at B');
     conv.b = b.conversationId;
@@ -109,7 +136,7 @@ describe(`retention on ${settings.backend}`, () => {
     const p = res.json();
     expect(p).toMatchObject({
       retention_days: 30,
-      counts: { messages: 3, media_files: 4, status_events: 3, webhook_events: 2 },
+      counts: { messages: 3, media_files: 4, status_events: 3, webhook_events: 2, flow_runs: 1 },
       last_run: null,
     });
     expect(Date.parse(p.cutoff)).toBeCloseTo(Date.now() - 30 * 86_400_000, -5);
@@ -123,8 +150,27 @@ describe(`retention on ${settings.backend}`, () => {
 
   it('deletes messages, status events, raw webhook bodies and media files older than the setting, and nothing younger', async () => {
     const result = await t.app.services.retention.runAll();
-    expect(result[A]).toEqual({ messages: 3, media_files: 4, status_events: 3, webhook_events: 2 });
-    expect(result[C]).toEqual({ messages: 1, media_files: 0, status_events: 0, webhook_events: 1 });
+    expect(result[A]).toEqual({
+      messages: 3,
+      media_files: 4,
+      status_events: 3,
+      webhook_events: 2,
+      flow_runs: 1,
+    });
+    // The run that ended before the cutoff went with its steps; the waiting one, the recent one and B's stay.
+    expect(await exists('flow_runs', runs.oldDone!)).toBe(false);
+    expect(
+      await count('select count(*)::int as n from flow_run_steps where run_id = $1', [runs.oldDone]),
+    ).toBe(0);
+    for (const k of ['oldWaiting', 'recentFailed', 'bOld'])
+      expect(await exists('flow_runs', runs[k]!), k).toBe(true);
+    expect(result[C]).toEqual({
+      messages: 1,
+      media_files: 0,
+      status_events: 0,
+      webhook_events: 1,
+      flow_runs: 0,
+    });
     expect(result[B]).toBeUndefined();
 
     for (const m of ['m1', 'm2', 'm5']) expect(await exists('messages', a[m]!.id), m).toBe(false);
@@ -211,7 +257,7 @@ describe(`retention on ${settings.backend}`, () => {
       entity_id: A,
       after: {
         retention_days: 30,
-        deleted: { messages: 3, media_files: 4, status_events: 3, webhook_events: 2 },
+        deleted: { messages: 3, media_files: 4, status_events: 3, webhook_events: 2, flow_runs: 1 },
       },
     });
     expect(
@@ -227,8 +273,20 @@ describe(`retention on ${settings.backend}`, () => {
       ),
     ).toBe(0);
     const p = (await owner.get('/api/v1/retention/preview')).json();
-    expect(p.counts).toEqual({ messages: 0, media_files: 0, status_events: 0, webhook_events: 0 });
-    expect(p.last_run.deleted).toEqual({ messages: 3, media_files: 4, status_events: 3, webhook_events: 2 });
+    expect(p.counts).toEqual({
+      messages: 0,
+      media_files: 0,
+      status_events: 0,
+      webhook_events: 0,
+      flow_runs: 0,
+    });
+    expect(p.last_run.deleted).toEqual({
+      messages: 3,
+      media_files: 4,
+      status_events: 3,
+      webhook_events: 2,
+      flow_runs: 1,
+    });
     // A second run finds nothing more, and says so.
     expect((await t.app.services.retention.runAll())[A]).toEqual(p.counts);
   });
@@ -236,7 +294,11 @@ describe(`retention on ${settings.backend}`, () => {
   it('goes through a backlog in small batches', async () => {
     const D = await newOrg('Backlog', 7);
     const nd = await seed.number(D);
-    const expected = { messages: 0, status_events: 0, webhook_events: 0, media_files: 0 };
+    const expected = { messages: 0, status_events: 0, webhook_events: 0, media_files: 0, flow_runs: 0 };
+    // Five ended runs, more than a batch of two; a recent one stays.
+    for (let i = 0; i < 5; i++) await flowRun(D, 9, i % 2 ? 'failed' : 'completed');
+    expected.flow_runs = 5;
+    await flowRun(D, 1, 'completed');
     for (let i = 0; i < 4; i++) {
       const { conversationId } = await seed.conversation(D, nd, `4477009001${10 + i}`);
       for (let j = 0; j < 3; j++) {
@@ -265,7 +327,9 @@ describe(`retention on ${settings.backend}`, () => {
       status_events: 0,
       webhook_events: 0,
       media_files: 0,
+      flow_runs: 0,
     });
+    expect(await count('select count(*)::int as n from flow_runs where org_id = $1', [D])).toBe(1);
   });
 
   it('admins preview; agents and viewers cannot; days out of range is a 400', async () => {

@@ -30,11 +30,17 @@ export function nextRunAfter(now: Date): Date {
   return next;
 }
 
-const zero = (): RetentionCounts => ({ messages: 0, status_events: 0, webhook_events: 0, media_files: 0 });
+const zero = (): RetentionCounts => ({
+  messages: 0,
+  status_events: 0,
+  webhook_events: 0,
+  media_files: 0,
+  flow_runs: 0,
+});
 
 /**
  * The organisation's "keep messages for N days" setting, enforced: a daily job deletes messages,
- * status events, stored raw webhook bodies and media files (rows and stored bytes) older than N
+ * status events, stored raw webhook bodies, media files (rows and stored bytes) and ended flow runs older than N
  * days, in small batches (see purge.ts), and writes one audit row per organisation with what it
  * deleted. `preview` counts what the next run would delete, deleting nothing.
  */
@@ -86,7 +92,7 @@ export function createRetentionService(deps: {
     const inOld = sql`m.conversation_id in (select id from conversations where org_id = ${orgId})
                       and m.org_id = ${orgId} and m.sent_at < ${cutoff}::timestamptz
                       and not exists (select 1 from send_queue q where q.message_id = m.id)`;
-    const [messages, files, uploads, statusEvents, webhookEvents] = await Promise.all([
+    const [messages, files, uploads, statusEvents, flowRuns, webhookEvents] = await Promise.all([
       bounded(sql`select 1 from messages m where ${inOld}`),
       bounded(
         sql`select 1 from media_files f join messages m on m.id = f.message_id where f.org_id = ${orgId} and ${inOld}`,
@@ -97,6 +103,10 @@ export function createRetentionService(deps: {
       bounded(
         sql`select 1 from message_status_events where number_id in (select id from numbers where org_id = ${orgId})
               and created_at < ${cutoff}::timestamptz`,
+      ),
+      bounded(
+        sql`select 1 from flow_runs where org_id = ${orgId} and started_at < ${cutoff}::timestamptz
+              and ended_at < ${cutoff}::timestamptz and status in ('completed', 'stopped', 'failed')`,
       ),
       // The sweep's rule (purge.ts), with this organisation's days as asked.
       bounded(
@@ -117,6 +127,7 @@ export function createRetentionService(deps: {
         status_events: statusEvents,
         webhook_events: webhookEvents,
         media_files: Math.min(files + uploads, PREVIEW_COUNT_LIMIT),
+        flow_runs: flowRuns,
       },
     };
   }
@@ -135,7 +146,7 @@ export function createRetentionService(deps: {
     const results = new Map<string, { counts: RetentionCounts; cutoff: string; error?: string }>();
     for (const o of orgs) {
       const cutoff = new Date(now.getTime() - o.retention_days * DAY_MS).toISOString();
-      let counts: OrgPurgeCounts = { messages: 0, status_events: 0, media_files: 0 };
+      let counts: OrgPurgeCounts = { messages: 0, status_events: 0, media_files: 0, flow_runs: 0 };
       let error: string | undefined;
       try {
         counts = await purger.purgeOrg(o.org_id, cutoff);

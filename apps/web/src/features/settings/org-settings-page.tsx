@@ -273,7 +273,8 @@ function RetentionPreviewNote({ days }: { days: string }) {
         <p>
           The next run ({new Date(p.next_run_at).toLocaleString()}) would delete{' '}
           <strong>{plural(p.counts.messages, 'message')}</strong>, {plural(p.counts.media_files, 'file')},{' '}
-          {plural(p.counts.status_events, 'delivery status', 'delivery statuses')} and{' '}
+          {plural(p.counts.status_events, 'delivery status', 'delivery statuses')},{' '}
+          {plural(p.counts.flow_runs, 'finished flow run')} and{' '}
           {plural(p.counts.webhook_events, 'stored webhook body', 'stored webhook bodies')} older than{' '}
           {p.cutoff ? new Date(p.cutoff).toLocaleDateString() : '—'}
           {Object.values(p.counts).some((n) => n >= p.count_limit) ? ' (counts stop at the limit shown)' : ''}
