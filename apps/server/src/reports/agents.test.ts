@@ -23,7 +23,7 @@ const fold = () => t.app.services.reports.fold(1000);
  * Distinct instants in the order events are made, from now on (a note or resolution is recorded at
  * the time it is made: the fold finds new ones by that time).
  */
-const base = Date.now() + 60_000;
+let base = Date.now() + 60_000;
 const instant = (offsetMinutes: number) => new Date(base + offsetMinutes * 60_000 + tick++ * 1000);
 
 type Act =
@@ -261,6 +261,7 @@ beforeAll(async () => {
     [orgB],
   );
   orgBTeam = tb!.id;
+  base = Date.now() + 60_000;
 });
 
 afterAll(async () => {
