@@ -155,6 +155,7 @@ describe('the OpenAPI document', () => {
       '/api/v1/contacts/export',
       '/api/v1/contacts/imports/{id}/rejects.csv',
       '/api/v1/messages/{id}/media',
+      '/api/v1/reports/agents.csv',
       '/api/v1/reports/campaigns.csv',
       '/api/v1/reports/numbers.csv',
       '/api/v1/reports/overview.csv',
@@ -163,7 +164,7 @@ describe('the OpenAPI document', () => {
     ]);
     const range = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10)}&to=${new Date().toISOString().slice(0, 10)}`;
     const csvs = ['/api/v1/ai/calls.csv', '/api/v1/audit.csv', '/api/v1/contacts/export'].map((u) => [u, u]);
-    for (const kind of ['campaigns', 'numbers', 'overview', 'spend', 'templates'])
+    for (const kind of ['agents', 'campaigns', 'numbers', 'overview', 'spend', 'templates'])
       csvs.push([`/api/v1/reports/${kind}.csv`, `/api/v1/reports/${kind}.csv?${range}`]);
     for (const [path, url] of csvs as [string, string][]) {
       const res = await owner.get(url);

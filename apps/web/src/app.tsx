@@ -58,6 +58,7 @@ const TemplatesReportPage = page(
   'TemplatesReportPage',
 );
 const SpendReportPage = page(() => import('./features/reports/spend-report-page.tsx'), 'SpendReportPage');
+const AgentsReportPage = page(() => import('./features/reports/agents-report-page.tsx'), 'AgentsReportPage');
 const QuickRepliesPage = page(() => import('./features/settings/quick-replies-page.tsx'), 'QuickRepliesPage');
 const TeamsPage = page(() => import('./features/settings/teams-page.tsx'), 'TeamsPage');
 const WebhooksPage = page(() => import('./features/settings/webhooks-page.tsx'), 'WebhooksPage');
@@ -106,6 +107,7 @@ export function App() {
           <Route path="numbers" element={<NumbersReportPage />} />
           <Route path="templates" element={<TemplatesReportPage />} />
           <Route path="spend" element={<SpendReportPage />} />
+          <Route path="agents" element={<AgentsReportPage />} />
         </Route>
         <Route path="settings" element={<SettingsLayout />}>
           <Route index element={<Navigate to="organisation" replace />} />

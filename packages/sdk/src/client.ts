@@ -1,5 +1,6 @@
 import {
   type AcceptInvitationBody,
+  AgentsReport,
   AiCallList,
   AiSettings,
   AiSuggestion,
@@ -1093,14 +1094,22 @@ export function createClient(opts: ClientOptions = {}) {
       /** @example const { data } = await api.reports.campaigns({ from: '2026-11-01', to: '2026-11-30' }) */
       campaigns: (o: ReportQuery) => call(CampaignsReport, 'GET', `/api/v1/reports/campaigns${query(o)}`),
       /**
+       * Agents and teams: handled, replies, notes, first response and resolution median/p90 per agent,
+       * per team and per agent per day; `team_id` narrows to one team's members (this report only).
+       * @example const { agents, teams } = await api.reports.agents({ from: '2026-11-01', to: '2026-11-30', team_id: id })
+       */
+      agents: (o: ReportQuery) => call(AgentsReport, 'GET', `/api/v1/reports/agents${query(o)}`),
+      /**
        * A report as CSV, streamed (formula-safe).
        * @example await pipeline(Readable.fromWeb(await api.reports.csv('templates', { from: '2026-11-01', to: '2026-11-30' })), createWriteStream('templates.csv'))
        */
-      csv: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns', o: ReportQuery) =>
+      csv: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns' | 'agents', o: ReportQuery) =>
         download(`/api/v1/reports/${kind}.csv${query(o)}`),
       /** A link that downloads a report as CSV. @example location.href = api.reports.csvUrl('spend', { from, to }) */
-      csvUrl: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns', o: ReportQuery) =>
-        `${base}/api/v1/reports/${kind}.csv${query(o)}`,
+      csvUrl: (
+        kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns' | 'agents',
+        o: ReportQuery,
+      ) => `${base}/api/v1/reports/${kind}.csv${query(o)}`,
     },
     retention: {
       /**

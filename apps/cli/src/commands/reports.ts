@@ -22,7 +22,7 @@ export async function runReportsRebuild(config: Config, io: Io, opts: Record<str
     );
     if (flags.json) return io.out(JSON.stringify(r));
     io.out(
-      `Reports rebuilt${flags.org ? ` for organisation ${flags.org}` : ''}${flags.from ? ` from ${flags.from}` : ''}: ${r.facts} messages recounted in ${r.seconds} s.`,
+      `Reports rebuilt${flags.org ? ` for organisation ${flags.org}` : ''}${flags.from ? ` from ${flags.from}` : ''}: ${r.facts} messages and ${r.agent_facts} agents’ replies, notes and resolutions recounted in ${r.seconds} s.`,
     );
   } catch (err) {
     if (err instanceof AppError && err.code === 'CONFLICT') throw new CliError(err.message, 1);

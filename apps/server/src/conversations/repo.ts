@@ -175,6 +175,9 @@ export async function mergeContactConversations(
       sql`update conversation_notes set conversation_id = ${to_id} where conversation_id = ${from_id}`,
     );
     await tx.execute(
+      sql`update conversation_resolutions set conversation_id = ${to_id} where conversation_id = ${from_id}`,
+    );
+    await tx.execute(
       sql`insert into conversation_tags (org_id, conversation_id, tag_id)
           select org_id, ${to_id}, tag_id from conversation_tags where conversation_id = ${from_id}
           on conflict do nothing`,

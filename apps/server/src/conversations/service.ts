@@ -316,9 +316,19 @@ export function createConversationService(deps: {
         details: [{ path: ['snoozed_until'], message: 'must be in the future' }],
       });
     }
+    // Resolving records the resolution (who, the assignee then) in the same statement: the agents
+    // report's resolution times are read from that record (docs/reports.md).
     await db.execute(
-      sql`update conversations set status = ${status}, snoozed_until = ${status === 'snoozed' ? snoozedUntil! : null},
-                 updated_at = now() where org_id = ${ctx.orgId} and id = ${id}`,
+      sql`with old as (select id, number_id, status, assignee_id from conversations
+                       where org_id = ${ctx.orgId} and id = ${id} for update),
+          upd as (update conversations c set status = ${status},
+                    snoozed_until = ${status === 'snoozed' ? snoozedUntil! : null}, updated_at = now()
+                  from old where c.id = old.id),
+          res as (insert into conversation_resolutions (org_id, conversation_id, number_id, resolved_by, assignee_id)
+                  select ${ctx.orgId}, old.id, old.number_id,
+                         (select u.id from users u where u.id = ${ctx.userId}::uuid), old.assignee_id
+                  from old where ${status} = 'resolved' and old.status <> 'resolved')
+          select 1`,
     );
     await changed(ctx.orgId, id, ['status']);
     return get(ctx, id);

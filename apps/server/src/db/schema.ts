@@ -633,7 +633,36 @@ export const conversationNotes = pgTable(
     mentions: jsonb('mentions').notNull().default(sql`'[]'::jsonb`),
     createdAt: createdAt(),
   },
-  (t) => [index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt)],
+  (t) => [
+    index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt),
+    // The reports' fold reads the newest notes by time (notes per agent).
+    index('conversation_notes_created_idx').on(t.createdAt),
+  ],
+);
+
+/**
+ * Every time a conversation was resolved (by an agent, or by automation: `resolvedBy` null), with its
+ * assignee then: written by the conversations domain in the transaction that sets the status, read
+ * by the agents report (first response and resolution times, docs/reports.md).
+ */
+export const conversationResolutions = pgTable(
+  'conversation_resolutions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgRef(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    numberId: uuid('number_id').notNull(),
+    resolvedBy: uuid('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('conversation_resolutions_conversation_idx').on(t.conversationId, t.resolvedAt),
+    // The reports' fold reads the newest by time.
+    index('conversation_resolutions_resolved_at_idx').on(t.resolvedAt),
+  ],
 );
 
 export const conversationTags = pgTable(
@@ -1890,6 +1919,119 @@ export const reportSpendAll = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.category, t.country] })],
 );
+
+/**
+ * What the agents report counts (docs/reports.md, docs/adr/0028), one row per event: an agent's reply
+ * (`reply`, source: the message), a first response of an episode (`first_response`, the message;
+ * `seconds` since the episode began), a note (`note`, the note), a resolution (`resolution`, the
+ * conversation_resolutions id; `seconds` since the episode began, null when none was open). `bucket`:
+ * the duration's histogram bucket. The key makes folding twice count once; facts outlive their sources.
+ */
+export const reportAgentFacts = pgTable(
+  'report_agent_facts',
+  {
+    kind: text('kind').notNull(),
+    sourceId: text('source_id').notNull(),
+    orgId: orgRef(),
+    conversationId: uuid('conversation_id').notNull(),
+    numberId: uuid('number_id').notNull(),
+    /** The agent credited; null: nobody (automation with no assignee, a deleted author). */
+    userId: uuid('user_id'),
+    day: date('day').notNull(),
+    seconds: integer('seconds'),
+    bucket: integer('bucket'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.kind, t.sourceId] }),
+    index('report_agent_facts_org_day_idx').on(t.orgId, t.day),
+    // "Handled": whether the agent already replied in or resolved the conversation that day.
+    index('report_agent_facts_handled_idx').on(t.conversationId, t.userId, t.day),
+  ],
+);
+
+/** Per conversation: the episode open now (since the customer's message that began it), as folded. */
+export const reportAgentConversations = pgTable('report_agent_conversations', {
+  conversationId: uuid('conversation_id').primaryKey(),
+  orgId: orgRef(),
+  openSince: timestamp('open_since', { withTimezone: true }),
+  responded: boolean('responded').notNull().default(false),
+  /** The latest resolution: a customer's message before it never begins an episode. */
+  closedAt: timestamp('closed_at', { withTimezone: true }),
+});
+
+const agentCounts = () => ({
+  handled: integer('handled').notNull().default(0),
+  replies: integer('replies').notNull().default(0),
+  notes: integer('notes').notNull().default(0),
+  firstResponses: integer('first_responses').notNull().default(0),
+  firstResponseSeconds: bigint('first_response_seconds', { mode: 'number' }).notNull().default(0),
+  resolutions: integer('resolutions').notNull().default(0),
+  resolutionSeconds: bigint('resolution_seconds', { mode: 'number' }).notNull().default(0),
+});
+
+/** Per organisation × day × agent × number: the agents report's counts. */
+export const reportAgentDaily = pgTable(
+  'report_agent_daily',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    userId: uuid('user_id').notNull(),
+    numberId: uuid('number_id').notNull(),
+    ...agentCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.userId, t.numberId] })],
+);
+
+/** `report_agent_daily` summed over numbers. */
+export const reportAgentDailyAll = pgTable(
+  'report_agent_daily_all',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    userId: uuid('user_id').notNull(),
+    ...agentCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.userId] })],
+);
+
+/**
+ * Histograms of first response and resolution times (kind `first_response` | `resolution`) per
+ * organisation × day × agent × number: `bucket` b holds durations in [2^(b/8), 2^((b+1)/8)) seconds
+ * (-1: under a second), so a median or p90 over any range is read from a few rows.
+ */
+export const reportAgentDurations = pgTable(
+  'report_agent_durations',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    userId: uuid('user_id').notNull(),
+    numberId: uuid('number_id').notNull(),
+    kind: text('kind').notNull(),
+    bucket: integer('bucket').notNull(),
+    n: integer('n').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.userId, t.numberId, t.kind, t.bucket] })],
+);
+
+/** `report_agent_durations` summed over numbers. */
+export const reportAgentDurationsAll = pgTable(
+  'report_agent_durations_all',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    userId: uuid('user_id').notNull(),
+    kind: text('kind').notNull(),
+    bucket: integer('bucket').notNull(),
+    n: integer('n').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.userId, t.kind, t.bucket] })],
+);
+
+/** How far the agents fold has read notes and resolutions (one row, id `agents`). */
+export const reportAgentMarks = pgTable('report_agent_marks', {
+  id: text('id').primaryKey(),
+  readAt: timestamp('read_at', { withTimezone: true }).notNull(),
+});
 
 /**
  * The fold's progress (one row, id `fold`): how far it has read messages and status events (a window

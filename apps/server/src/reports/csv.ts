@@ -1,4 +1,5 @@
 import type {
+  AgentsReport,
   CampaignsReport,
   NumbersReport,
   ReportOverview,
@@ -13,6 +14,7 @@ type Reports = {
   templates: TemplatesReport;
   spend: SpendBreakdown;
   campaigns: CampaignsReport;
+  agents: AgentsReport;
 };
 
 /** A report as CSV lines (every cell neutralised: lib/csv-safe.ts). */
@@ -143,6 +145,72 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
           d.spend,
           d.average_rate,
           d.duration_seconds,
+        ]);
+      return;
+    }
+    case 'agents': {
+      const r = report as AgentsReport;
+      // One table: a row per agent and per team over the range (medians, p90), then per agent per day (averages).
+      yield csvLine([
+        'row',
+        'day',
+        'id',
+        'name',
+        'handled',
+        'replies',
+        'notes',
+        'first_responses',
+        'first_response_median_seconds',
+        'first_response_p90_seconds',
+        'first_response_average_seconds',
+        'resolutions',
+        'resolution_median_seconds',
+        'resolution_p90_seconds',
+        'resolution_average_seconds',
+      ]);
+      const totals = (
+        row: string,
+        id: string,
+        name: string | null,
+        a: AgentsReport['teams'][number] | AgentsReport['agents'][number],
+      ) =>
+        csvLine([
+          row,
+          null,
+          id,
+          name,
+          a.handled,
+          a.replies,
+          a.notes,
+          a.first_responses,
+          a.first_response_median,
+          a.first_response_p90,
+          null,
+          a.resolutions,
+          a.resolution_median,
+          a.resolution_p90,
+          null,
+        ]);
+      for (const a of r.agents) yield totals('agent', a.user_id, a.name, a);
+      for (const t of r.teams) yield totals('team', t.team_id, t.name, t);
+      const names = new Map(r.agents.map((a) => [a.user_id, a.name]));
+      for (const d of r.data)
+        yield csvLine([
+          'agent_day',
+          d.day,
+          d.user_id,
+          names.get(d.user_id) ?? null,
+          d.handled,
+          d.replies,
+          d.notes,
+          d.first_responses,
+          null,
+          null,
+          d.first_response_average,
+          d.resolutions,
+          null,
+          null,
+          d.resolution_average,
         ]);
       return;
     }

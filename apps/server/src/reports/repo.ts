@@ -57,7 +57,12 @@ async function refold(tx: Tx, ids: string[]) {
  * new customer messages reply to. Skipped when another fold or a rebuild holds the state row.
  * `more`: a batch was full.
  */
-export async function foldOnce(db: Db, batch: number) {
+export async function foldOnce(
+  db: Db,
+  batch: number,
+  /** More folding in the same transaction, given the messages seen for the first time (agents-fold.ts). */
+  also?: (tx: Tx, fresh: string[]) => Promise<unknown>,
+) {
   return transaction(db, async (tx) => {
     const [st] = await queryRows<FoldState>(
       tx,
@@ -119,6 +124,11 @@ export async function foldOnce(db: Db, batch: number) {
         delta as (select -1 as sign, ${factColumns()} from gone),
         ${rollupWrites('delta')}
         select 1`);
+    if (also)
+      await also(
+        tx,
+        fresh.map((m) => m.id),
+      );
     const seqHigh = Math.max(st.seq_high, ...fresh.map((m) => Number(m.seq)));
     const eventHigh = Math.max(st.event_high, ...events.map((e) => Number(e.id)));
     // Statuses: re-read from the previous fold's mark (one fold behind); messages: up to a window of

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  AgentsReport,
   CampaignsReport,
   NumbersReport,
   ReportOverview,
@@ -14,7 +15,7 @@ import type { ReportService } from './service.ts';
 
 const tags = ['reports'];
 const RANGE =
-  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number (404 if it is not one of yours)';
+  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number (404 if it is not one of yours); team_id (the agents report only, 400 elsewhere) to one team’s members';
 
 export const reportRoutes =
   (deps: { reports: ReportService }): FastifyPluginAsyncZod =>
@@ -49,6 +50,12 @@ export const reportRoutes =
         schema: CampaignsReport,
         summary:
           'The campaigns created in the range side by side: funnel, rates, failures by Meta reason, spend, sending speed and duration (their own counters)',
+      },
+      {
+        kind: 'agents',
+        schema: AgentsReport,
+        summary:
+          'Agents and teams: conversations handled, replies, notes, first response and resolution times (median, p90: within 4.4 %) per agent, per team (its members now) and per agent per day',
       },
     ] as const;
     for (const k of kinds) {

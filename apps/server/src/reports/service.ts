@@ -1,4 +1,6 @@
 import {
+  AGENTS_NOTE,
+  type AgentsReport,
   type CampaignsReport,
   type NumbersReport,
   type ReportOverview,
@@ -14,6 +16,17 @@ import type { Db } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { OrgService } from '../orgs/service.ts';
+import { foldAgents, rebuildAgents } from './agents-fold.ts';
+import {
+  type AgentScope,
+  agentDays,
+  agentHistograms,
+  firstResponseHistogram,
+  type Histogram,
+  quantile,
+  teamsOf,
+  userNames,
+} from './agents-sql.ts';
 import {
   audienceCounts,
   type Counts,
@@ -76,8 +89,15 @@ export function createReportService(deps: {
 }) {
   const { db } = deps;
 
-  /** The scope of a query; an unknown number (or another organisation's) is 404. */
-  async function scopeOf(ctx: Ctx, q: ReportQuery): Promise<RollupScope> {
+  /**
+   * The scope of a query; an unknown number (or another organisation's) is 404. A team applies to
+   * the agents report only (`teams`: that report's own check); the others refuse it.
+   */
+  async function scopeOf(ctx: Ctx, q: ReportQuery, teams = false): Promise<RollupScope> {
+    if (q.team_id && !teams)
+      throw new AppError('VALIDATION_FAILED', 'team_id: applies to the agents report only', {
+        details: [{ path: ['team_id'], message: 'applies to the agents report only' }],
+      });
     if (q.number_id && !(await deps.numbers.findRow(ctx.orgId, q.number_id)))
       throw new AppError('NOT_FOUND', 'Number not found');
     return { from: q.from, to: q.to, numberId: q.number_id };
@@ -94,7 +114,7 @@ export function createReportService(deps: {
     const prev = { ...scope, from: addDays(q.from, -n), to: addDays(q.from, -1) };
     const org = await deps.orgs.getOrg(ctx);
     const tz = org.settings.timezone;
-    const [old, series, hours, top, aud, audPrev, open] = await Promise.all([
+    const [old, series, hours, top, aud, audPrev, open, frNow, frPrev] = await Promise.all([
       totals(db, ctx.orgId, prev),
       dailySeries(db, ctx.orgId, scope),
       hourly(db, ctx.orgId, scope),
@@ -102,7 +122,11 @@ export function createReportService(deps: {
       audienceCounts(db, ctx.orgId, scope, tz),
       audienceCounts(db, ctx.orgId, prev, tz),
       openConversations(db, ctx.orgId, scope.numberId),
+      firstResponseHistogram(db, ctx.orgId, scope),
+      firstResponseHistogram(db, ctx.orgId, prev),
     ]);
+    const frCur = quantile(frNow, 0.5);
+    const frOld = quantile(frPrev, 0.5);
     const cur = sumCounts(series);
     const byDay = new Map(series.map((s) => [s.day, s]));
     const byHour = new Map(hours.map((h) => [h.hour, h]));
@@ -122,6 +146,11 @@ export function createReportService(deps: {
         new_contacts: kpi(aud.new_contacts, audPrev.new_contacts),
         opt_ins: kpi(aud.opt_ins, audPrev.opt_ins),
         opt_outs: kpi(aud.opt_outs, audPrev.opt_outs),
+        first_response_median: {
+          current: frCur,
+          previous: frOld,
+          change: frCur !== null && frOld ? Math.round(((frCur - frOld) / frOld) * 10000) / 10000 : null,
+        },
       },
       open_conversations: open,
       top_failures: top,
@@ -263,6 +292,104 @@ export function createReportService(deps: {
   }
 
   /**
+   * Agents and teams (docs/reports.md): per agent, per team (its members now) and per agent per day,
+   * from the agents rollups; medians and p90 from their histograms. A team not of the organisation is 404.
+   */
+  async function agents(ctx: Ctx, q: ReportQuery): Promise<AgentsReport> {
+    const base = await scopeOf(ctx, q, true);
+    const [teams, org] = await Promise.all([teamsOf(db, ctx.orgId), deps.orgs.getOrg(ctx)]);
+    let scope: AgentScope = base;
+    if (q.team_id) {
+      const team = teams.find((t) => t.id === q.team_id);
+      if (!team) throw new AppError('NOT_FOUND', 'Team not found');
+      scope = { ...base, userIds: team.members };
+    }
+    const [days, hist] = await Promise.all([
+      agentDays(db, ctx.orgId, scope),
+      agentHistograms(db, ctx.orgId, scope),
+    ]);
+    const names = new Map(
+      (await userNames(db, [...new Set(days.map((d) => d.user_id))])).map((u) => [u.id, u.name || u.email]),
+    );
+    type Sums = {
+      handled: number;
+      replies: number;
+      notes: number;
+      first_responses: number;
+      resolutions: number;
+    };
+    const zero = (): Sums => ({ handled: 0, replies: 0, notes: 0, first_responses: 0, resolutions: 0 });
+    const perUser = new Map<string, Sums>();
+    for (const d of days) {
+      const u = perUser.get(d.user_id) ?? zero();
+      u.handled += d.handled;
+      u.replies += d.replies;
+      u.notes += d.notes;
+      u.first_responses += d.first_responses;
+      u.resolutions += d.resolutions;
+      perUser.set(d.user_id, u);
+    }
+    const figures = (sums: Sums, h: Histogram[]) => {
+      const fr = h.filter((x) => x.kind === 'first_response');
+      const rs = h.filter((x) => x.kind === 'resolution');
+      return {
+        ...sums,
+        first_response_median: quantile(fr, 0.5),
+        first_response_p90: quantile(fr, 0.9),
+        resolution_median: quantile(rs, 0.5),
+        resolution_p90: quantile(rs, 0.9),
+      };
+    };
+    const teamsOfUser = (id: string) => teams.filter((t) => t.members.includes(id)).map((t) => t.name);
+    const avg = (sum: number, n: number) => (n ? Math.round(sum / n) : null);
+    return {
+      range: { from: q.from, to: q.to },
+      timezone: org.settings.timezone,
+      agents: [...perUser]
+        .map(([id, sums]) => ({
+          user_id: id,
+          name: names.get(id) ?? null,
+          teams: teamsOfUser(id),
+          ...figures(
+            sums,
+            hist.filter((x) => x.user_id === id),
+          ),
+        }))
+        .sort((a, b) => b.handled - a.handled || (a.name ?? '').localeCompare(b.name ?? '')),
+      teams: teams
+        .filter((t) => !q.team_id || t.id === q.team_id)
+        .map((t) => {
+          const sums = zero();
+          for (const id of t.members) {
+            const u = perUser.get(id);
+            if (u) for (const k of Object.keys(sums) as (keyof Sums)[]) sums[k] += u[k];
+          }
+          return {
+            team_id: t.id,
+            name: t.name,
+            members: t.members.length,
+            ...figures(
+              sums,
+              hist.filter((x) => t.members.includes(x.user_id)),
+            ),
+          };
+        }),
+      data: days.map((d) => ({
+        day: d.day,
+        user_id: d.user_id,
+        handled: d.handled,
+        replies: d.replies,
+        notes: d.notes,
+        first_responses: d.first_responses,
+        first_response_average: avg(d.first_response_seconds, d.first_responses),
+        resolutions: d.resolutions,
+        resolution_average: avg(d.resolution_seconds, d.resolutions),
+      })),
+      note: AGENTS_NOTE,
+    };
+  }
+
+  /**
    * Recomputes the rollups from the messages still kept (one organisation or all; days from `from`),
    * keeping what purged messages counted. One at a time: a second while one runs is refused.
    */
@@ -275,7 +402,12 @@ export function createReportService(deps: {
     try {
       const started = Date.now();
       const r = await rebuildRollups(db, o.orgId ?? null, o.from ?? null);
-      return { facts: r.facts, seconds: Math.round((Date.now() - started) / 100) / 10 };
+      const a = await rebuildAgents(db, o.orgId ?? null, o.from ?? null);
+      return {
+        facts: r.facts,
+        agent_facts: a.agentFacts,
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+      };
     } finally {
       await releaseRebuild(db);
     }
@@ -285,7 +417,7 @@ export function createReportService(deps: {
   async function fold(maxRounds = 20) {
     let changed = 0;
     for (let i = 0; i < maxRounds; i++) {
-      const r = await foldOnce(db, deps.foldBatch);
+      const r = await foldOnce(db, deps.foldBatch, foldAgents);
       changed += r.changed;
       if (!r.more) break;
     }
@@ -298,6 +430,7 @@ export function createReportService(deps: {
     templates,
     spend,
     campaigns,
+    agents,
     rebuild,
     fold,
   };

@@ -28,6 +28,17 @@ export const seconds = (s: number | null) => {
   return `${(s / 3600).toLocaleString('en-GB', { maximumFractionDigits: 1 })} h`;
 };
 
+/** A duration in words: "45 s", "4 min 10 s", "2 h 5 min", "3 d 4 h"; "—" when there was none. */
+export function duration(s: number | null): string {
+  if (s === null) return '—';
+  const t = Math.round(s);
+  if (t < 60) return `${t} s`;
+  const part = (a: number, ua: string, b: number, ub: string) => (b ? `${a} ${ua} ${b} ${ub}` : `${a} ${ua}`);
+  if (t < 3600) return part(Math.floor(t / 60), 'min', t % 60, 's');
+  if (t < 86_400) return part(Math.floor(t / 3600), 'h', Math.floor((t % 3600) / 60), 'min');
+  return part(Math.floor(t / 86_400), 'd', Math.floor((t % 86_400) / 3600), 'h');
+}
+
 /** "6 Dec" for a day YYYY-MM-DD (the day itself, no time zone shift). */
 export const shortDay = (day: string) =>
   new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', {

@@ -1,4 +1,5 @@
 import type {
+  AgentsReport,
   CampaignsReport,
   NumbersReport,
   ReportOverview,
@@ -16,6 +17,7 @@ interface Reports {
   templates: TemplatesReport;
   spend: SpendBreakdown;
   campaigns: CampaignsReport;
+  agents: AgentsReport;
 }
 type Kind = keyof Reports;
 
@@ -23,7 +25,7 @@ type Kind = keyof Reports;
  * One report for a range. It refreshes when messages and campaigns move (realtime events, throttled:
  * see use-realtime.ts); the figures of the previous range stay on screen while a new one loads.
  */
-export function useReport<K extends Kind>(kind: K, range: ReportRange | null) {
+export function useReport<K extends Kind>(kind: K, range: (ReportRange & { team_id?: string }) | null) {
   return useQuery<Reports[K]>({
     queryKey: range ? reportKeys.one(kind, range) : ['reports', kind, 'none'],
     queryFn: () => api.reports[kind](range as ReportRange) as Promise<Reports[K]>,
@@ -33,4 +35,5 @@ export function useReport<K extends Kind>(kind: K, range: ReportRange | null) {
   });
 }
 
-export const csvUrl = (kind: Kind, range: ReportRange) => api.reports.csvUrl(kind, range);
+export const csvUrl = (kind: Kind, range: ReportRange & { team_id?: string }) =>
+  api.reports.csvUrl(kind, range);

@@ -19,11 +19,11 @@ import { Alert, Badge, type BadgeTone, Card, cx } from '../../components/ui.tsx'
 import { sendable, useCampaigns } from '../campaigns/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { ChartCard, COLOURS, ReportBar } from './charts.tsx';
-import { changeText, count, money, pct, shortDay } from './format.ts';
+import { changeText, count, duration, money, pct, shortDay } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { useReportRange } from './use-report-range.ts';
 
-type KpiKey = keyof ReportOverview['kpis'];
+type KpiKey = Exclude<keyof ReportOverview['kpis'], 'first_response_median'>;
 /** `worse`: a rise is bad news (failures, opt-outs), so it is shown in red. */
 const KPIS: { key: KpiKey; label: string; kind: 'count' | 'rate' | 'money'; worse?: boolean }[] = [
   { key: 'sent', label: 'Sent', kind: 'count' },
@@ -110,10 +110,37 @@ function Kpis({ o }: { o: ReportOverview }) {
           </KpiCard>
         );
       })}
+      <FirstResponseKpi k={o.kpis.first_response_median} />
       <KpiCard label="Open conversations" value={count(o.open_conversations)} testId="kpi-open_conversations">
         <dd className="mt-0.5 text-xs text-slate-500">now</dd>
       </KpiCard>
     </dl>
+  );
+}
+
+/** Median first response: shorter is better, so a fall is shown in green. */
+function FirstResponseKpi({ k }: { k: ReportOverview['kpis']['first_response_median'] }) {
+  const up = k.change !== null && k.change > 0.005;
+  const down = k.change !== null && k.change < -0.005;
+  const text =
+    k.current === null
+      ? 'no replies this period'
+      : k.previous === null
+        ? 'none in the previous period'
+        : k.change === null || (!up && !down)
+          ? 'no change'
+          : `${up ? 'up' : 'down'} ${Math.round(Math.abs(k.change) * 100).toLocaleString('en-GB')} % (was ${duration(k.previous)})`;
+  return (
+    <KpiCard
+      label="Median first response"
+      value={duration(k.current)}
+      testId="kpi-first_response_median"
+      change={{
+        text,
+        arrow: up ? '▲' : down ? '▼' : '–',
+        className: down ? 'text-emerald-700' : up ? 'text-red-700' : 'text-slate-600',
+      }}
+    />
   );
 }
 

@@ -10,6 +10,7 @@ const TABS = [
   { to: '/reports/numbers', label: 'Numbers' },
   { to: '/reports/templates', label: 'Templates' },
   { to: '/reports/spend', label: 'Spend' },
+  { to: '/reports/agents', label: 'Agents' },
 ];
 
 /** Reports: tabs that keep the chosen period and number (in the address), the picker, the report. */

@@ -1,0 +1,206 @@
+import type { AgentsReport } from '@openwaba/contracts';
+import { useSearchParams } from 'react-router';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { errorMessage } from '../../api.ts';
+import { Table } from '../../components/table.tsx';
+import { Alert, Select } from '../../components/ui.tsx';
+import { useTeams } from '../settings/queries.ts';
+import { ChartCard, COLOURS, ReportBar } from './charts.tsx';
+import { count, duration, shortDay } from './format.ts';
+import { csvUrl, useReport } from './queries.ts';
+import { useReportRange } from './use-report-range.ts';
+
+const n = 'tabular-nums';
+type Figures = AgentsReport['agents'][number] | AgentsReport['teams'][number];
+
+/** The figures every row of the agents and teams tables shows. */
+const figureColumns = [
+  { header: 'Handled', align: 'right' as const, className: n, cell: (a: Figures) => count(a.handled) },
+  { header: 'Replies', align: 'right' as const, className: n, cell: (a: Figures) => count(a.replies) },
+  { header: 'Notes', align: 'right' as const, className: n, cell: (a: Figures) => count(a.notes) },
+  {
+    header: 'First response (median)',
+    align: 'right' as const,
+    className: n,
+    cell: (a: Figures) => duration(a.first_response_median),
+  },
+  {
+    header: 'First response (p90)',
+    align: 'right' as const,
+    className: n,
+    cell: (a: Figures) => duration(a.first_response_p90),
+  },
+  { header: 'Resolved', align: 'right' as const, className: n, cell: (a: Figures) => count(a.resolutions) },
+  {
+    header: 'Resolution (median)',
+    align: 'right' as const,
+    className: n,
+    cell: (a: Figures) => duration(a.resolution_median),
+  },
+  {
+    header: 'Resolution (p90)',
+    align: 'right' as const,
+    className: n,
+    cell: (a: Figures) => duration(a.resolution_p90),
+  },
+];
+
+/**
+ * Reports → Agents: per agent and per team (its members now), the conversations handled, replies,
+ * notes, first response and resolution times; replies and conversations handled per day. The team
+ * (`?team=`) is this tab's own filter, kept in the address beside the range.
+ */
+export function AgentsReportPage() {
+  const { range } = useReportRange();
+  const [params, setParams] = useSearchParams();
+  const team = params.get('team') ?? '';
+  const teams = useTeams();
+  const scoped = range ? { ...range, ...(team ? { team_id: team } : {}) } : null;
+  const report = useReport('agents', scoped);
+  if (!scoped) return null;
+  const picker = (
+    <span className="flex items-center gap-2 text-sm text-slate-700">
+      <label htmlFor="report-team">Team</label>
+      <Select
+        id="report-team"
+        value={team}
+        data-testid="team-picker"
+        onChange={(e) => {
+          const next = new URLSearchParams(params);
+          if (e.target.value) next.set('team', e.target.value);
+          else next.delete('team');
+          setParams(next);
+        }}
+      >
+        <option value="">All agents</option>
+        {(teams.data?.data ?? []).map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name}
+          </option>
+        ))}
+      </Select>
+    </span>
+  );
+  if (report.error)
+    return (
+      <>
+        <div className="mb-4">{picker}</div>
+        <Alert>{errorMessage(report.error)}</Alert>
+      </>
+    );
+  const r = report.data;
+  if (!r) return <p role="status">Loading the agents…</p>;
+  const names = new Map(r.agents.map((a) => [a.user_id, a.name ?? 'Deleted user']));
+  const byDay = new Map<string, { day: string; replies: number; handled: number; resolutions: number }>();
+  for (const d of r.data) {
+    const x = byDay.get(d.day) ?? { day: d.day, replies: 0, handled: 0, resolutions: 0 };
+    x.replies += d.replies;
+    x.handled += d.handled;
+    x.resolutions += d.resolutions;
+    byDay.set(d.day, x);
+  }
+  const days = [...byDay.values()];
+  return (
+    <div aria-busy={report.isFetching} className="space-y-6">
+      <ReportBar note={r.note} csv={csvUrl('agents', scoped)}>
+        {picker}
+      </ReportBar>
+      <ChartCard
+        title="Replies and conversations handled per day"
+        testId="chart-agents"
+        summary={`Agents' replies, conversations handled and resolutions per day from ${r.range.from} to ${r.range.to}; the table below holds the figures.`}
+        chart={
+          <ResponsiveContainer width="100%" height="100%">
+            <BarChart data={days} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+              <XAxis dataKey="day" tickFormatter={shortDay} fontSize={12} />
+              <YAxis allowDecimals={false} fontSize={12} />
+              <Tooltip labelFormatter={(d) => shortDay(String(d))} />
+              <Legend />
+              <Bar dataKey="replies" name="Replies" fill={COLOURS.sent} />
+              <Bar dataKey="handled" name="Handled" fill={COLOURS.read} />
+              <Bar dataKey="resolutions" name="Resolved" fill={COLOURS.replied} />
+            </BarChart>
+          </ResponsiveContainer>
+        }
+        table={
+          <Table
+            caption="Per day"
+            rows={days}
+            rowKey={(d) => d.day}
+            empty="Nothing in this period."
+            columns={[
+              { header: 'Day', cell: (d) => d.day },
+              { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
+              { header: 'Handled', align: 'right', className: n, cell: (d) => count(d.handled) },
+              { header: 'Resolved', align: 'right', className: n, cell: (d) => count(d.resolutions) },
+            ]}
+          />
+        }
+      />
+      <Table
+        caption="Agents"
+        look="card"
+        testId="table-agents"
+        rows={r.agents}
+        rowKey={(a) => a.user_id}
+        empty="No agent replied, wrote a note or resolved a conversation in this period."
+        columns={[
+          {
+            header: 'Agent',
+            cell: (a) => (
+              <span>
+                <span className="font-medium">{a.name ?? 'Deleted user'}</span>
+                {a.teams.length > 0 && (
+                  <span className="block text-xs text-slate-500">{a.teams.join(', ')}</span>
+                )}
+              </span>
+            ),
+          },
+          ...figureColumns,
+        ]}
+      />
+      <Table
+        caption="Teams (their members now)"
+        look="card"
+        testId="table-teams"
+        rows={r.teams}
+        rowKey={(t) => t.team_id}
+        empty="No team yet (Settings → Teams)."
+        columns={[
+          { header: 'Team', cell: (t) => <span className="font-medium">{t.name}</span> },
+          { header: 'Members', align: 'right', className: n, cell: (t) => count(t.members) },
+          ...figureColumns,
+        ]}
+      />
+      <Table
+        caption="Per agent per day (averages)"
+        look="card"
+        testId="table-agent-days"
+        rows={r.data}
+        rowKey={(d) => `${d.day}/${d.user_id}`}
+        empty="Nothing in this period."
+        columns={[
+          { header: 'Day', cell: (d) => d.day },
+          { header: 'Agent', cell: (d) => names.get(d.user_id) ?? '—' },
+          { header: 'Handled', align: 'right', className: n, cell: (d) => count(d.handled) },
+          { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
+          { header: 'Notes', align: 'right', className: n, cell: (d) => count(d.notes) },
+          {
+            header: 'First response (average)',
+            align: 'right',
+            className: n,
+            cell: (d) => duration(d.first_response_average),
+          },
+          { header: 'Resolved', align: 'right', className: n, cell: (d) => count(d.resolutions) },
+          {
+            header: 'Resolution (average)',
+            align: 'right',
+            className: n,
+            cell: (d) => duration(d.resolution_average),
+          },
+        ]}
+      />
+    </div>
+  );
+}
