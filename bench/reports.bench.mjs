@@ -29,6 +29,9 @@ const MESSAGES = argN('messages', 2_000_000);
 const DAYS = argN('days', 180);
 const NUMBERS = argN('numbers', 50);
 const CONTACTS = argN('contacts', 20_000);
+const AGENTS = argN('agents', 20);
+const RESOLUTIONS = argN('resolutions', 10); // per conversation over the period
+const NOTES = argN('notes', 100_000);
 const REQUESTS = argN('requests', 30);
 const LOAD_SECONDS = argN('seconds', 20);
 const RATE = argN('rate', 500);
@@ -77,6 +80,25 @@ async function seed(q, orgId) {
     [orgId],
   );
   await q('create unique index on bench_conv (k)');
+  // Agents in three teams: the inbox replies are theirs (the agents report).
+  await q(
+    `with u as (insert into users (email, name, password_hash)
+                select 'agent' || n || '@bench.example', 'Agent ' || n, 'x' from generate_series(1, $2) n returning id)
+     insert into memberships (org_id, user_id, role) select $1, id, 'agent' from u`,
+    [orgId, AGENTS],
+  );
+  await q(
+    `create table bench_agent as
+       select row_number() over (order by u.email) - 1 as k, u.id from users u
+       join memberships m on m.user_id = u.id and m.org_id = $1 and m.role = 'agent'`,
+    [orgId],
+  );
+  await q(
+    `with t as (insert into teams (org_id, name) select $1, 'Team ' || n from generate_series(1, 3) n returning id, name)
+     insert into team_members (team_id, user_id, org_id)
+     select t.id, a.id, $1 from t join bench_agent a on 'Team ' || (1 + a.k % 3) = t.name`,
+    [orgId],
+  );
   // The inbox's trigram indexes are not what this bench measures and triple the seeding time.
   await q('drop index if exists messages_text_trgm_idx');
   await q('drop index if exists messages_caption_trgm_idx');
@@ -85,7 +107,8 @@ async function seed(q, orgId) {
     const t0 = performance.now();
     await q(
       `insert into messages (org_id, number_id, conversation_id, direction, wamid, type, content, status, error, sent_at,
-                             created_at, cost_expected, cost_currency, cost_category, pricing_billable, pricing_category)
+                             created_at, cost_expected, cost_currency, cost_category, pricing_billable, pricing_category,
+                             source, author_user_id)
        select $1, c.number_id, c.id, x.dir,
               case when x.dir = 'in' or x.h % 50 <> 0 then 'wamid.b.' || i end,
               case when x.tpl then 'template' else 'text' end,
@@ -101,17 +124,32 @@ async function seed(q, orgId) {
               case when x.dir = 'out' then 'USD' end,
               case when x.dir = 'out' then (array['marketing','utility','authentication','service'])[1 + x.h % 4] end,
               case when x.dir = 'out' then x.h % 7 <> 0 end,
-              case when x.dir = 'out' then (array['marketing','utility','authentication','service'])[1 + x.h % 4] end
+              case when x.dir = 'out' then (array['marketing','utility','authentication','service'])[1 + x.h % 4] end,
+              case when x.dir = 'out' then case when x.tpl then 'campaign' else 'inbox' end end,
+              case when x.dir = 'out' and not x.tpl then (select a.id from bench_agent a where a.k = x.h % $6) end
        from generate_series($2::int, $3::int) i
        cross join lateral (select (i * 2654435761::bigint) % 1000003 as h) hh
        cross join lateral (select hh.h, case when i % 3 = 0 then 'in' else 'out' end as dir,
                                   (i % 3 <> 0 and hh.h % 10 < 7) as tpl,
                                   now() - interval '1 second' * ((hh.h * 7919 + i) % ($4::int * 86400)) as at) x
        join bench_conv c on c.k = i % $5`,
-      [orgId, start + 1, Math.min(MESSAGES, start + CHUNK), DAYS, CONTACTS],
+      [orgId, start + 1, Math.min(MESSAGES, start + CHUNK), DAYS, CONTACTS, AGENTS],
     );
     log(`seeded ${Math.min(MESSAGES, start + CHUNK)} messages (${r1((performance.now() - t0) / 1000)} s)`);
   }
+  // Resolutions (by the conversation's agent) and notes, at random times over the period.
+  await q(
+    `insert into conversation_resolutions (org_id, conversation_id, number_id, resolved_by, assignee_id, resolved_at)
+     select $1, c.id, c.number_id, a.id, a.id, now() - interval '1 second' * (((c.k * 7919 + r * 104729) % ($3::int * 86400)))
+     from bench_conv c cross join generate_series(1, $2::int) r join bench_agent a on a.k = (c.k + r) % $4`,
+    [orgId, RESOLUTIONS, DAYS, AGENTS],
+  );
+  await q(
+    `insert into conversation_notes (org_id, conversation_id, author_id, body, created_at)
+     select $1, c.id, a.id, 'note ' || i, now() - interval '1 second' * ((i * 7919) % ($3::int * 86400))
+     from generate_series(1, $2::int) i join bench_conv c on c.k = i % $5 join bench_agent a on a.k = i % $4`,
+    [orgId, NOTES, DAYS, AGENTS, CONTACTS],
+  );
   await q('analyze');
 }
 
@@ -146,6 +184,23 @@ function baselines(orgId, from, to) {
               count(*) filter (where status in ('delivered','read')), count(*) filter (where status = 'read'),
               count(*) filter (where status = 'failed'), sum(cost_expected)
        from messages where ${range} and direction = 'out' and type = 'template' group by 1, 2`,
+    ],
+    agents: [
+      // Replies and conversations handled per agent per day, notes per author, and the first response
+      // of each episode (the customer's first message after our previous inbox reply) per agent.
+      `select author_user_id, created_at::date, count(*), count(distinct conversation_id) from messages
+       where ${range} and direction = 'out' and source = 'inbox' and author_user_id is not null group by 1, 2`,
+      `select author_id, count(*) from conversation_notes where org_id = '${orgId}'
+         and created_at >= '${from}'::date and created_at < '${to}'::date + 1 group by 1`,
+      `with m as (select conversation_id, direction, author_user_id, sent_at from messages
+                  where ${range} and (direction = 'in' or (source = 'inbox' and author_user_id is not null))),
+       g as (select *, count(*) filter (where direction = 'out') over (partition by conversation_id order by sent_at
+                         rows between unbounded preceding and 1 preceding) as grp from m),
+       e as (select min(sent_at) filter (where direction = 'in') as began, min(sent_at) filter (where direction = 'out') as replied,
+                    (array_agg(author_user_id order by sent_at) filter (where direction = 'out'))[1] as agent
+             from g group by conversation_id, grp)
+       select agent, percentile_cont(array[0.5, 0.9]) within group (order by extract(epoch from replied - began))
+       from e where began is not null and replied is not null group by agent`,
     ],
     spend: [
       'm.number_id',
@@ -229,6 +284,7 @@ try {
   await q('checkpoint');
   const [sizes] = await q(
     `select (select count(*) from report_daily)::int as daily_rows, (select count(*) from report_message_facts)::int as facts,
+            (select count(*) from report_agent_facts)::int as agent_facts,
             pg_total_relation_size('report_daily') + pg_total_relation_size('report_daily_failures') +
             pg_total_relation_size('report_hourly') + pg_total_relation_size('report_spend_daily') as rollup_bytes,
             pg_total_relation_size('report_message_facts') as facts_bytes,
@@ -249,7 +305,7 @@ try {
   const reports = {};
   for (const [label, [from, to]] of Object.entries(ranges)) {
     const base = baselines(orgId, from, to);
-    for (const kind of ['overview', 'numbers', 'templates', 'spend', 'campaigns']) {
+    for (const kind of ['overview', 'numbers', 'templates', 'spend', 'campaigns', 'agents']) {
       const api = await timed(async () => {
         const res = await app.inject({
           method: 'GET',
@@ -357,6 +413,7 @@ try {
     messages: MESSAGES,
     days: DAYS,
     numbers: NUMBERS,
+    agents: AGENTS,
     seed_s: seedSeconds,
     rebuild_s: rebuildSeconds,
     sizes,
