@@ -14,7 +14,7 @@ import type { ReportService } from './service.ts';
 
 const tags = ['reports'];
 const RANGE =
-  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number (404 if it is not one of yours)';
+  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number, tag_id to the messages of contacts that carried the tag when they were counted (404 if either is not one of yours; campaigns refuse tag_id)';
 
 export const reportRoutes =
   (deps: { reports: ReportService }): FastifyPluginAsyncZod =>

@@ -10,6 +10,7 @@ import {
 import type { AuthContext } from '../auth/context.ts';
 import type { BillingService } from '../billing/service.ts';
 import type { CampaignService } from '../campaigns/service.ts';
+import type { TagService } from '../contacts/tags.ts';
 import type { Db } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { NumberService } from '../numbers/service.ts';
@@ -72,15 +73,18 @@ export function createReportService(deps: {
   numbers: Pick<NumberService, 'list' | 'findRow'>;
   campaigns: Pick<CampaignService, 'list' | 'report'>;
   billing: Pick<BillingService, 'cardAt' | 'campaignSpend'>;
+  tags: Pick<TagService, 'exists'>;
   foldBatch: number;
 }) {
   const { db } = deps;
 
-  /** The scope of a query; an unknown number (or another organisation's) is 404. */
+  /** The scope of a query; an unknown number or tag (or another organisation's) is 404. */
   async function scopeOf(ctx: Ctx, q: ReportQuery): Promise<RollupScope> {
     if (q.number_id && !(await deps.numbers.findRow(ctx.orgId, q.number_id)))
       throw new AppError('NOT_FOUND', 'Number not found');
-    return { from: q.from, to: q.to, numberId: q.number_id };
+    if (q.tag_id && !(await deps.tags.exists(ctx.orgId, q.tag_id)))
+      throw new AppError('NOT_FOUND', 'Tag not found');
+    return { from: q.from, to: q.to, numberId: q.number_id, tagId: q.tag_id };
   }
 
   async function currency() {
@@ -101,7 +105,7 @@ export function createReportService(deps: {
       topFailures(db, ctx.orgId, scope, 10),
       audienceCounts(db, ctx.orgId, scope, tz),
       audienceCounts(db, ctx.orgId, prev, tz),
-      openConversations(db, ctx.orgId, scope.numberId),
+      openConversations(db, ctx.orgId, scope),
     ]);
     const cur = sumCounts(series);
     const byDay = new Map(series.map((s) => [s.day, s]));
@@ -231,6 +235,16 @@ export function createReportService(deps: {
 
   /** Campaigns created in the range (organisation's timezone), each with its own report's figures. */
   async function campaigns(ctx: Ctx, q: ReportQuery): Promise<CampaignsReport> {
+    // A campaign's figures are its own counters, not messages by contact: a tag does not divide them.
+    if (q.tag_id)
+      throw new AppError('VALIDATION_FAILED', 'tag_id does not apply to the campaigns report', {
+        details: [
+          {
+            path: ['tag_id'],
+            message: 'campaigns are compared on their own counters, which are not divided by contact tag',
+          },
+        ],
+      });
     await scopeOf(ctx, q);
     const org = await deps.orgs.getOrg(ctx);
     const tz = org.settings.timezone;
