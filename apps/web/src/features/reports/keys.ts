@@ -4,5 +4,5 @@ import type { ReportRange } from './range.ts';
 export const reportKeys = {
   all: ['reports'] as const,
   one: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns', range: ReportRange) =>
-    ['reports', kind, range.from, range.to, range.number_id ?? null] as const,
+    ['reports', kind, range.from, range.to, range.number_id ?? null, range.tag_id ?? null] as const,
 };

@@ -15,7 +15,7 @@ const TABS = [
 /** Reports: tabs that keep the chosen period and number (in the address), the picker, the report. */
 export function ReportsLayout() {
   const { range, today, timezone, setRange } = useReportRange();
-  const { search } = useLocation();
+  const { search, pathname } = useLocation();
   return (
     <>
       <PageHeader title="Reports" />
@@ -35,11 +35,13 @@ export function ReportsLayout() {
       </nav>
       {range && today ? (
         <RangePicker
-          key={`${range.from}|${range.to}|${range.number_id ?? ''}`}
+          key={`${range.from}|${range.to}|${range.number_id ?? ''}|${range.tag_id ?? ''}`}
           range={range}
           today={today}
           timezone={timezone}
           onApply={setRange}
+          // Campaigns are compared on their own counters: a contact tag does not divide them.
+          showTag={!pathname.startsWith('/reports/campaigns')}
         />
       ) : (
         <p role="status">Loading…</p>
