@@ -352,6 +352,7 @@ export function createServices(deps: {
     numbers,
     campaigns,
     billing,
+    tags,
     foldBatch: config.REPORTS_FOLD_BATCH,
   });
   const reportFolder = createReportFolder({ reports, intervalMs: config.REPORTS_FOLD_INTERVAL_MS, log });

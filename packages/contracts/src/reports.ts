@@ -8,8 +8,9 @@ export const REPORT_MAX_DAYS = 400;
 const Day = z.iso.date();
 
 /**
- * The query every report takes: `from`..`to` (days in the organisation's timezone, inclusive) and an
- * optional number.
+ * The query every report takes: `from`..`to` (days in the organisation's timezone, inclusive), an
+ * optional number and an optional contact tag (the messages of contacts that carried it when they
+ * were first counted; not the campaigns report).
  */
 export const ReportQuery = z
   .strictObject({
@@ -18,6 +19,8 @@ export const ReportQuery = z
     number_id: Uuid.optional(),
     /** The agents report only: one team's members (now). Other reports refuse it. */
     team_id: Uuid.optional(),
+    /** Messages of contacts that carried this tag when they were counted (not campaigns or agents). */
+    tag_id: Uuid.optional(),
   })
   .refine((q) => q.from <= q.to, { message: 'from must be on or before to', path: ['from'] })
   .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 <= REPORT_MAX_DAYS, {

@@ -1080,14 +1080,16 @@ export function createClient(opts: ClientOptions = {}) {
     },
     /**
      * Reports read from the rollups (docs/reports.md): `from`..`to` are days in the organisation's
-     * timezone (inclusive, at most 400 days), `number_id` narrows to one number. Each has a CSV twin.
+     * timezone (inclusive, at most 400 days), `number_id` narrows to one number, `tag_id` to the
+     * messages of contacts that carried the tag when they were counted (not `campaigns`: a 400). Each
+     * has a CSV twin.
      */
     reports: {
       /** @example const { kpis, series, by_hour } = await api.reports.overview({ from: '2026-11-01', to: '2026-11-30' }) */
       overview: (o: ReportQuery) => call(ReportOverview, 'GET', `/api/v1/reports/overview${query(o)}`),
       /** @example const { data } = await api.reports.numbers({ from: '2026-11-01', to: '2026-11-30', number_id: id }) */
       numbers: (o: ReportQuery) => call(NumbersReport, 'GET', `/api/v1/reports/numbers${query(o)}`),
-      /** @example const { data } = await api.reports.templates({ from: '2026-11-01', to: '2026-11-30' }) */
+      /** @example const { data } = await api.reports.templates({ from: '2026-11-01', to: '2026-11-30', tag_id: vipTagId }) */
       templates: (o: ReportQuery) => call(TemplatesReport, 'GET', `/api/v1/reports/templates${query(o)}`),
       /** @example const { total, by_country } = await api.reports.spend({ from: '2026-11-01', to: '2026-11-30' }) */
       spend: (o: ReportQuery) => call(SpendBreakdown, 'GET', `/api/v1/reports/spend${query(o)}`),

@@ -51,6 +51,15 @@ export function createTagService(deps: { db: Db }) {
     return toTag(row);
   }
 
+  /** Whether the tag is one of the organisation's (one primary-key lookup, no contact count). */
+  async function exists(orgId: string, id: string) {
+    const rows = await queryRows<{ id: string }>(
+      db,
+      sql`select id from tags where org_id = ${orgId} and id = ${id}`,
+    );
+    return rows.length > 0;
+  }
+
   async function list(ctx: Pick<AuthContext, 'orgId'>): Promise<Tag[]> {
     return (await find(db, ctx.orgId)).map(toTag);
   }
@@ -145,6 +154,6 @@ export function createTagService(deps: { db: Db }) {
     });
   }
 
-  return { list, get, assertOwn, create, update, remove };
+  return { list, get, exists, assertOwn, create, update, remove };
 }
 export type TagService = ReturnType<typeof createTagService>;

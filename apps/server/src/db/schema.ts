@@ -1769,6 +1769,11 @@ export const reportMessageFacts = pgTable(
     cost: numeric('cost', { precision: 14, scale: 6 }).notNull(),
     /** An outbound message not yet out of the send queue: re-read by every fold until it is. */
     watch: boolean('watch').notNull(),
+    /**
+     * The contact's tags when the fold first counted the message (docs/adr/0029): kept on every
+     * refold, so a tag added or removed later does not move the message; a rebuild takes them anew.
+     */
+    tags: uuid('tags').array().notNull().default(sql`'{}'::uuid[]`),
   },
   (t) => [
     index('report_message_facts_org_day_idx').on(t.orgId, t.day),
@@ -1918,6 +1923,89 @@ export const reportSpendAll = pgTable(
     cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.category, t.country] })],
+);
+
+// Per contact tag (docs/adr/0029): the message figures again, per tag the message's contact carried
+// when it was first counted. A message with two tags counts once under each; no tag, under none.
+
+/** Per tag × day × number × direction: the overview, numbers and spend-by-number reports of a tag. */
+export const reportTagNumbers = pgTable(
+  'report_tag_numbers',
+  {
+    orgId: orgRef(),
+    tagId: uuid('tag_id').notNull(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    direction: text('direction').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.tagId, t.day, t.numberId, t.direction] })],
+);
+
+/** Per tag × day × number × template: outbound template messages (the templates report of a tag). */
+export const reportTagTemplates = pgTable(
+  'report_tag_templates',
+  {
+    orgId: orgRef(),
+    tagId: uuid('tag_id').notNull(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.tagId, t.day, t.numberId, t.template, t.language] })],
+);
+
+/** Failed messages of a tag by Meta's error code (top failures, the templates' failures). */
+export const reportTagFailures = pgTable(
+  'report_tag_failures',
+  {
+    orgId: orgRef(),
+    tagId: uuid('tag_id').notNull(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    template: text('template').notNull(),
+    language: text('language').notNull(),
+    errorCode: text('error_code').notNull(),
+    failed: integer('failed').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({
+      columns: [t.orgId, t.tagId, t.day, t.numberId, t.template, t.language, t.errorCode],
+    }),
+  ],
+);
+
+/** Messages of a tag per hour of the day (inbound, and outbound accepted by Meta). */
+export const reportTagHourly = pgTable(
+  'report_tag_hourly',
+  {
+    orgId: orgRef(),
+    tagId: uuid('tag_id').notNull(),
+    day: date('day').notNull(),
+    hour: integer('hour').notNull(),
+    numberId: uuid('number_id').notNull(),
+    direction: text('direction').notNull(),
+    messages: integer('messages').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.tagId, t.day, t.hour, t.numberId, t.direction] })],
+);
+
+/** Spend of a tag per day × number × category × country. */
+export const reportTagSpend = pgTable(
+  'report_tag_spend',
+  {
+    orgId: orgRef(),
+    tagId: uuid('tag_id').notNull(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    category: text('category').notNull(),
+    country: text('country').notNull(),
+    messages: integer('messages').notNull().default(0),
+    cost: numeric('cost', { precision: 16, scale: 6 }).notNull().default('0'),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.tagId, t.day, t.numberId, t.category, t.country] })],
 );
 
 /**

@@ -124,6 +124,8 @@ async function direct() {
         start = e.at;
         answered = false;
       }
+      // A resolution ends the open episode whoever resolved it (automation, no one to credit, too).
+      if (e.kind === 'resolve' && !e.who) start = null;
       if (!e.who) continue;
       if (e.kind === 'note') cell(e.who, e.at).notes++;
       if (e.kind === 'reply' || e.kind === 'resolve') {

@@ -18,6 +18,7 @@ import { statusRankSql } from '../messages/status-rank.ts';
  *   billable (billing's rule, less the queued ones).
  * - watch: outbound, still on the send queue (no wamid, not failed): every fold checks whether it has left,
  *   because leaving the queue writes no status event.
+ * - tags: the contact's tags when the message was first folded, kept on every refold (`tagsNow`, docs/adr/0029).
  */
 const FACT_COLUMNS = [
   'message_id',
@@ -36,9 +37,15 @@ const FACT_COLUMNS = [
   'error_code',
   'cost',
   'watch',
+  'tags',
 ] as const;
 
-export const factColumns = (prefix = '') => sql.raw(FACT_COLUMNS.map((c) => `${prefix}${c}`).join(', '));
+export const factColumns = (prefix = '', omit: readonly string[] = []) =>
+  sql.raw(
+    FACT_COLUMNS.filter((c) => !omit.includes(c))
+      .map((c) => `${prefix}${c}`)
+      .join(', '),
+  );
 
 /** An upsert's `set` of every fact column but the key, from the row that conflicted. */
 export const factUpdates = sql.raw(
@@ -47,13 +54,12 @@ export const factUpdates = sql.raw(
     .join(', '),
 );
 
-/** The columns whose change moves the rollups (all but the key and `watch`). */
-const compared = (p: string) =>
-  sql.raw(
-    `(${FACT_COLUMNS.slice(1, -1)
-      .map((c) => `${p}.${c}`)
-      .join(', ')})`,
-  );
+/**
+ * The columns whose change moves the rollups: all but the key, `watch` and `tags` (kept from the
+ * first fold, so never different on a refold).
+ */
+const COMPARED = FACT_COLUMNS.filter((c) => c !== 'message_id' && c !== 'watch' && c !== 'tags');
+const compared = (p: string) => sql.raw(`(${COMPARED.map((c) => `${p}.${c}`).join(', ')})`);
 export const factChanged = (a: string, b: string) => sql`${compared(a)} is distinct from ${compared(b)}`;
 
 /**
@@ -70,9 +76,19 @@ const replied = sql`exists (
                     and o.id <> m.id and o.sent_at >= ${sec('m')} and o.sent_at < ${sec('i')} + interval '1 second'
                     and (${sec('o')} > ${sec('m')} or o.seq > m.seq)))`;
 
-/** The facts of the messages `where` selects (a condition on `m`, the messages row). */
+/**
+ * The tags a contact carries now, in order: one index lookup (contact_tags' key starts with the contact).
+ * Facts take them when a message is first folded (and on a rebuild), not on later refolds.
+ */
+export const tagsNow = (contactId: string) =>
+  sql`array(select tg.tag_id from contact_tags tg where tg.contact_id = ${sql.raw(contactId)} order by tg.tag_id)`;
+
+/**
+ * The facts of the messages `where` selects (a condition on `m`, the messages row): every fact column
+ * but `tags`, and the conversation's `contact_id` to take them from (`tagsNow`).
+ */
 export const factsOf = (where: SQL) => sql`
-  select m.id as message_id, m.org_id, m.number_id, lt.at::date as day, extract(hour from lt.at)::int as hour,
+  select m.id as message_id, v.contact_id, m.org_id, m.number_id, lt.at::date as day, extract(hour from lt.at)::int as hour,
          m.direction,
          case when m.type = 'template' then coalesce(m.content->'template'->>'name', '') else '' end as template,
          case when m.type = 'template' then coalesce(m.content->'template'->'language'->>'code', '') else '' end as language,
@@ -115,11 +131,46 @@ export const ROLLUP_TABLES = [
   'report_hourly_all',
   'report_spend_daily',
   'report_spend_all',
+  'report_tag_numbers',
+  'report_tag_templates',
+  'report_tag_failures',
+  'report_tag_hourly',
+  'report_tag_spend',
 ] as const;
 
 export function rollupWrites(rows: string) {
   const r = sql.raw(rows);
+  // The same rows once per tag they carry (none for a message whose contact had no tag).
+  const t = sql.raw(`${rows}_tagged`);
   return sql`
+  ${t} as (select x.*, g.tag_id from ${r} x cross join unnest(x.tags) as g(tag_id)),
+  t1 as (
+    insert into report_tag_numbers as x (org_id, tag_id, day, number_id, direction, ${counted})
+    select org_id, tag_id, day, number_id, direction, ${sums}
+    from ${t} group by 1, 2, 3, 4, 5
+    on conflict (org_id, tag_id, day, number_id, direction) do update set ${added}),
+  t2 as (
+    insert into report_tag_templates as x (org_id, tag_id, day, number_id, template, language, ${counted})
+    select org_id, tag_id, day, number_id, template, language, ${sums}
+    from ${t} where direction = 'out' and template <> '' group by 1, 2, 3, 4, 5, 6
+    on conflict (org_id, tag_id, day, number_id, template, language) do update set ${added}),
+  t3 as (
+    insert into report_tag_failures as x (org_id, tag_id, day, number_id, template, language, error_code, failed)
+    select org_id, tag_id, day, number_id, template, language, error_code, sum(sign)
+    from ${t} where state = 4 group by 1, 2, 3, 4, 5, 6, 7
+    on conflict (org_id, tag_id, day, number_id, template, language, error_code) do update set
+      failed = x.failed + excluded.failed),
+  t4 as (
+    insert into report_tag_hourly as x (org_id, tag_id, day, hour, number_id, direction, messages)
+    select org_id, tag_id, day, hour, number_id, direction, sum(sign)
+    from ${t} where direction = 'in' or accepted group by 1, 2, 3, 4, 5, 6
+    on conflict (org_id, tag_id, day, hour, number_id, direction) do update set messages = x.messages + excluded.messages),
+  t5 as (
+    insert into report_tag_spend as x (org_id, tag_id, day, number_id, category, country, messages, cost)
+    select org_id, tag_id, day, number_id, category, country, sum(sign), sum(sign * cost)
+    from ${t} where direction = 'out' and accepted and state <> 4 group by 1, 2, 3, 4, 5, 6
+    on conflict (org_id, tag_id, day, number_id, category, country) do update set
+      messages = x.messages + excluded.messages, cost = x.cost + excluded.cost),
   d1 as (
     insert into report_daily as x (org_id, day, number_id, template, language, category, direction, ${counted})
     select org_id, day, number_id, template, language, category, direction, ${sums}

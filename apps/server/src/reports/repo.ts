@@ -1,12 +1,20 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { queryRows, transaction } from '../db/tx.ts';
-import { factChanged, factColumns, factsOf, factUpdates, ROLLUP_TABLES, rollupWrites } from './fold-sql.ts';
+import {
+  factChanged,
+  factColumns,
+  factsOf,
+  factUpdates,
+  ROLLUP_TABLES,
+  rollupWrites,
+  tagsNow,
+} from './fold-sql.ts';
 
 /**
  * Every write to the reports domain's tables (`report_message_facts`, the rollups `report_daily`,
- * `report_daily_failures`, `report_hourly`, `report_spend_daily`, and `report_state`), and the
- * reads of new messages and status events the fold needs (docs/adr/0026).
+ * `report_daily_failures`, `report_hourly`, `report_spend_daily`, the per-tag `report_tag_*`, and
+ * `report_state`), and the reads of new messages and status events the fold needs (docs/adr/0026, 0029).
  */
 
 interface FoldState {
@@ -35,8 +43,10 @@ async function refold(tx: Tx, ids: string[]) {
     sql`
     with src as materialized (${factsOf(sql`m.id = any(${sql.param(ids)}::uuid[])`)}),
     old as materialized (select ${cols} from report_message_facts where message_id in (select message_id from src)),
+    -- A message keeps the tags of its first fold; only a new one looks its contact's up.
     chg as materialized (
-      select s.* from src s left join old o on o.message_id = s.message_id
+      select ${factColumns('s.', ['tags'])}, coalesce(o.tags, ${tagsNow('s.contact_id')}) as tags
+      from src s left join old o on o.message_id = s.message_id
       where o.message_id is null or ${factChanged('o', 's')} or o.watch <> s.watch),
     delta as (
       select 1 as sign, ${cols} from chg
@@ -72,6 +82,9 @@ export async function foldOnce(
           from report_state where id = 'fold' for update skip locked`,
     );
     if (!st) return { changed: 0, more: false, skipped: true };
+    // The fold's one statement has many small parts: compiling it (PostgreSQL's JIT, once the
+    // planner's estimates pass jit_above_cost) took seconds a fold, running it takes milliseconds.
+    await tx.execute(sql`set local jit = off`);
     const fresh = await queryRows<{ id: string; seq: number; settled: boolean }>(
       tx,
       sql`select m.id, m.seq, m.created_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS}) as settled
@@ -186,7 +199,9 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
     const [r] = await queryRows<{ facts: number }>(
       tx,
       sql`with src as (${factsOf(sql`${mOrg} ${mFrom}`)}),
-          up as (insert into report_message_facts (${cols}) select ${cols} from src where true ${fromDay}
+          -- A rebuild takes every kept message's tags anew: its contact's tags now (docs/adr/0029).
+          up as (insert into report_message_facts (${cols})
+                 select ${factColumns('s.', ['tags'])}, ${tagsNow('s.contact_id')} from src s where true ${fromDay}
                  on conflict (message_id) do update set ${factUpdates}
                  returning 1)
           select count(*)::int as facts from up`,
@@ -213,16 +228,23 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
 
 // ---- Reads of the rollups ---------------------------------------------------------------------
 
-/** A range of days of one organisation, optionally one number. */
+/** A range of days of one organisation, optionally one number and one contact tag. */
 export interface RollupScope {
   from: string;
   to: string;
   numberId?: string | undefined;
+  /** The figures of messages whose contact carried the tag when first folded: the `report_tag_*` rollups. */
+  tagId?: string | undefined;
 }
 
 const scoped = (orgId: string, q: RollupScope) =>
   sql`org_id = ${orgId} and day between ${q.from}::date and ${q.to}::date
-      ${q.numberId ? sql`and number_id = ${q.numberId}` : sql``}`;
+      ${q.numberId ? sql`and number_id = ${q.numberId}` : sql``}
+      ${q.tagId ? sql`and tag_id = ${q.tagId}` : sql``}`;
+
+/** The rollup a read uses: the tag's when a tag is asked, else the number's or the whole organisation's. */
+const rollup = (q: RollupScope, tables: { tag: string; number: string; all?: string }) =>
+  sql.raw(q.tagId ? tables.tag : q.numberId || !tables.all ? tables.number : tables.all);
 
 const countsOf = sql`coalesce(sum(attempted), 0)::int as attempted, coalesce(sum(sent), 0)::int as sent,
   coalesce(sum(delivered), 0)::int as delivered, coalesce(sum(read), 0)::int as read,
@@ -243,7 +265,8 @@ export interface Counts {
 export async function totals(db: Db, orgId: string, q: RollupScope) {
   const [r] = await queryRows<Counts>(
     db,
-    sql`select ${countsOf} from report_daily where ${scoped(orgId, q)}`,
+    sql`select ${countsOf} from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily' })}
+        where ${scoped(orgId, q)}`,
   );
   return r!;
 }
@@ -251,7 +274,8 @@ export async function totals(db: Db, orgId: string, q: RollupScope) {
 export function dailySeries(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { day: string }>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
+    sql`select to_char(day, 'YYYY-MM-DD') as day, ${countsOf}
+        from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily_numbers' })} where ${scoped(orgId, q)}
         group by day order by day`,
   );
 }
@@ -261,7 +285,8 @@ export function hourly(db: Db, orgId: string, q: RollupScope) {
     db,
     sql`select hour, coalesce(sum(messages) filter (where direction = 'in'), 0)::int as inbound,
                coalesce(sum(messages) filter (where direction = 'out'), 0)::int as outbound
-        from ${q.numberId ? sql`report_hourly` : sql`report_hourly_all`} where ${scoped(orgId, q)}
+        from ${rollup(q, { tag: 'report_tag_hourly', number: 'report_hourly', all: 'report_hourly_all' })}
+        where ${scoped(orgId, q)}
         group by hour order by hour`,
   );
 }
@@ -270,7 +295,7 @@ export function failuresBy(db: Db, orgId: string, q: RollupScope, limit: number)
   return queryRows<{ template: string; language: string; code: string; count: number }>(
     db,
     sql`select template, language, error_code as code, sum(failed)::int as count
-        from report_daily_failures where ${scoped(orgId, q)}
+        from ${rollup(q, { tag: 'report_tag_failures', number: 'report_daily_failures' })} where ${scoped(orgId, q)}
         group by 1, 2, 3 having sum(failed) > 0 order by 4 desc, 3 limit ${limit}`,
   );
 }
@@ -278,7 +303,8 @@ export function failuresBy(db: Db, orgId: string, q: RollupScope, limit: number)
 export function topFailures(db: Db, orgId: string, q: RollupScope, limit: number) {
   return queryRows<{ code: string; count: number }>(
     db,
-    sql`select error_code as code, sum(failed)::int as count from report_daily_failures where ${scoped(orgId, q)}
+    sql`select error_code as code, sum(failed)::int as count
+        from ${rollup(q, { tag: 'report_tag_failures', number: 'report_daily_failures' })} where ${scoped(orgId, q)}
         group by 1 having sum(failed) > 0 order by 2 desc, 1 limit ${limit}`,
   );
 }
@@ -286,7 +312,8 @@ export function topFailures(db: Db, orgId: string, q: RollupScope, limit: number
 export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { day: string; number_id: string }>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
+    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf}
+        from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily_numbers' })} where ${scoped(orgId, q)}
         group by day, number_id order by day, number_id`,
   );
 }
@@ -294,12 +321,16 @@ export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
 export function perTemplate(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { template: string; language: string }>(
     db,
-    // One number: its rows of the finest rollup; every number: the rollup summed over numbers.
-    q.numberId
-      ? sql`select template, language, ${countsOf} from report_daily
+    // A tag: its template rollup; one number: its rows of the finest rollup; every number: the rollup
+    // summed over numbers.
+    q.tagId
+      ? sql`select template, language, ${countsOf} from report_tag_templates where ${scoped(orgId, q)}
+            group by 1, 2 order by sum(sent) desc, 1, 2`
+      : q.numberId
+        ? sql`select template, language, ${countsOf} from report_daily
             where ${scoped(orgId, q)} and direction = 'out' and template <> ''
             group by 1, 2 order by sum(sent) desc, 1, 2`
-      : sql`select template, language, ${countsOf} from report_daily_templates where ${scoped(orgId, q)}
+        : sql`select template, language, ${countsOf} from report_daily_templates where ${scoped(orgId, q)}
             group by 1, 2 order by sum(sent) desc, 1, 2`,
   );
 }
@@ -315,7 +346,8 @@ export function spendBy(
     return queryRows<{ key: string; messages: number; spend: number }>(
       db,
       sql`select number_id::text as key, sum(paid)::int as messages, sum(cost)::float8 as spend
-          from report_daily_numbers where ${scoped(orgId, q)} and direction = 'out'
+          from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily_numbers' })}
+          where ${scoped(orgId, q)} and direction = 'out'
           group by 1 having sum(paid) <> 0 or sum(cost) <> 0 order by 1`,
     );
   const key =
@@ -323,37 +355,46 @@ export function spendBy(
   return queryRows<{ key: string; messages: number; spend: number }>(
     db,
     sql`select ${key} as key, sum(messages)::int as messages, sum(cost)::float8 as spend
-        from ${q.numberId ? sql`report_spend_daily` : sql`report_spend_all`}
+        from ${rollup(q, { tag: 'report_tag_spend', number: 'report_spend_daily', all: 'report_spend_all' })}
         where ${scoped(orgId, q)} group by 1 having sum(messages) <> 0 or sum(cost) <> 0 order by 1`,
   );
 }
 
 // ---- Reads of other domains' tables (read-only, through their indexes) -----------------------
 
+/** Of a contact carrying the tag now (contact_tags' primary key), when one is asked. */
+const carries = (contactId: SQL, tagId: string | undefined) =>
+  tagId
+    ? sql`and exists (select 1 from contact_tags tg where tg.contact_id = ${contactId} and tg.tag_id = ${tagId})`
+    : sql``;
+
 /**
  * Contacts created and consent events (opt-in, opt-out) between two days of the organisation's
  * timezone, and the conversations open now: counted where they live (contacts, the consent ledger,
- * conversations), each through an index on the organisation and time.
+ * conversations), each through an index on the organisation and time; with a tag, of the contacts
+ * carrying it now (one primary-key lookup per row counted).
  */
 export async function audienceCounts(db: Db, orgId: string, q: RollupScope, tz: string) {
   const start = sql`(${q.from}::date::timestamp at time zone ${tz})`;
   const end = sql`((${q.to}::date + 1)::timestamp at time zone ${tz})`;
+  const tagged = (c: string) => carries(sql.raw(c), q.tagId);
   const [r] = await queryRows<{ new_contacts: number; opt_ins: number; opt_outs: number }>(
     db,
-    sql`select (select count(*) from contacts where org_id = ${orgId} and created_at >= ${start} and created_at < ${end})::int as new_contacts,
-               (select count(*) from opt_in_events where org_id = ${orgId} and kind = 'opt_in'
-                  and created_at >= ${start} and created_at < ${end})::int as opt_ins,
-               (select count(*) from opt_in_events where org_id = ${orgId} and kind = 'opt_out'
-                  and created_at >= ${start} and created_at < ${end})::int as opt_outs`,
+    sql`select (select count(*) from contacts c where org_id = ${orgId} and created_at >= ${start} and created_at < ${end}
+                  ${tagged('c.id')})::int as new_contacts,
+               (select count(*) from opt_in_events e where org_id = ${orgId} and kind = 'opt_in'
+                  and created_at >= ${start} and created_at < ${end} ${tagged('e.contact_id')})::int as opt_ins,
+               (select count(*) from opt_in_events e where org_id = ${orgId} and kind = 'opt_out'
+                  and created_at >= ${start} and created_at < ${end} ${tagged('e.contact_id')})::int as opt_outs`,
   );
   return r!;
 }
 
-export async function openConversations(db: Db, orgId: string, numberId: string | undefined) {
+export async function openConversations(db: Db, orgId: string, q: Pick<RollupScope, 'numberId' | 'tagId'>) {
   const [r] = await queryRows<{ n: number }>(
     db,
-    sql`select count(*)::int as n from conversations where org_id = ${orgId} and status = 'open'
-        ${numberId ? sql`and number_id = ${numberId}` : sql``}`,
+    sql`select count(*)::int as n from conversations v where org_id = ${orgId} and status = 'open'
+        ${q.numberId ? sql`and number_id = ${q.numberId}` : sql``} ${carries(sql`v.contact_id`, q.tagId)}`,
   );
   return r?.n ?? 0;
 }

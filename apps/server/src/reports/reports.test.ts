@@ -265,6 +265,7 @@ describe('rollups', () => {
       numbers: s.numbers,
       campaigns: s.campaigns,
       billing: s.billing,
+      tags: s.tags,
       foldBatch: 100,
     });
     const ms = fc

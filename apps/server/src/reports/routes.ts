@@ -15,7 +15,7 @@ import type { ReportService } from './service.ts';
 
 const tags = ['reports'];
 const RANGE =
-  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number (404 if it is not one of yours); team_id (the agents report only, 400 elsewhere) to one team’s members';
+  'from..to are days in the organisation’s timezone (inclusive, at most 400 days); number_id narrows to one number, tag_id to the messages of contacts that carried the tag when they were counted (404 if either is not one of yours; campaigns and agents refuse tag_id); team_id (the agents report only, 400 elsewhere) to one team’s members';
 
 export const reportRoutes =
   (deps: { reports: ReportService }): FastifyPluginAsyncZod =>

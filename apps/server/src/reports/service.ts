@@ -12,6 +12,7 @@ import {
 import type { AuthContext } from '../auth/context.ts';
 import type { BillingService } from '../billing/service.ts';
 import type { CampaignService } from '../campaigns/service.ts';
+import type { TagService } from '../contacts/tags.ts';
 import type { Db } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { NumberService } from '../numbers/service.ts';
@@ -85,13 +86,14 @@ export function createReportService(deps: {
   numbers: Pick<NumberService, 'list' | 'findRow'>;
   campaigns: Pick<CampaignService, 'list' | 'report'>;
   billing: Pick<BillingService, 'cardAt' | 'campaignSpend'>;
+  tags: Pick<TagService, 'exists'>;
   foldBatch: number;
 }) {
   const { db } = deps;
 
   /**
-   * The scope of a query; an unknown number (or another organisation's) is 404. A team applies to
-   * the agents report only (`teams`: that report's own check); the others refuse it.
+   * The scope of a query; an unknown number or tag (or another organisation's) is 404. A team
+   * applies to the agents report only (`teams`: that report's own check); the others refuse it.
    */
   async function scopeOf(ctx: Ctx, q: ReportQuery, teams = false): Promise<RollupScope> {
     if (q.team_id && !teams)
@@ -100,7 +102,9 @@ export function createReportService(deps: {
       });
     if (q.number_id && !(await deps.numbers.findRow(ctx.orgId, q.number_id)))
       throw new AppError('NOT_FOUND', 'Number not found');
-    return { from: q.from, to: q.to, numberId: q.number_id };
+    if (q.tag_id && !(await deps.tags.exists(ctx.orgId, q.tag_id)))
+      throw new AppError('NOT_FOUND', 'Tag not found');
+    return { from: q.from, to: q.to, numberId: q.number_id, tagId: q.tag_id };
   }
 
   async function currency() {
@@ -121,9 +125,10 @@ export function createReportService(deps: {
       topFailures(db, ctx.orgId, scope, 10),
       audienceCounts(db, ctx.orgId, scope, tz),
       audienceCounts(db, ctx.orgId, prev, tz),
-      openConversations(db, ctx.orgId, scope.numberId),
-      firstResponseHistogram(db, ctx.orgId, scope),
-      firstResponseHistogram(db, ctx.orgId, prev),
+      openConversations(db, ctx.orgId, scope),
+      // Response times are an agents' figure, not a tag's: none under a tag filter.
+      scope.tagId ? [] : firstResponseHistogram(db, ctx.orgId, scope),
+      scope.tagId ? [] : firstResponseHistogram(db, ctx.orgId, prev),
     ]);
     const frCur = quantile(frNow, 0.5);
     const frOld = quantile(frPrev, 0.5);
@@ -260,6 +265,16 @@ export function createReportService(deps: {
 
   /** Campaigns created in the range (organisation's timezone), each with its own report's figures. */
   async function campaigns(ctx: Ctx, q: ReportQuery): Promise<CampaignsReport> {
+    // A campaign's figures are its own counters, not messages by contact: a tag does not divide them.
+    if (q.tag_id)
+      throw new AppError('VALIDATION_FAILED', 'tag_id does not apply to the campaigns report', {
+        details: [
+          {
+            path: ['tag_id'],
+            message: 'campaigns are compared on their own counters, which are not divided by contact tag',
+          },
+        ],
+      });
     await scopeOf(ctx, q);
     const org = await deps.orgs.getOrg(ctx);
     const tz = org.settings.timezone;
@@ -296,6 +311,16 @@ export function createReportService(deps: {
    * from the agents rollups; medians and p90 from their histograms. A team not of the organisation is 404.
    */
   async function agents(ctx: Ctx, q: ReportQuery): Promise<AgentsReport> {
+    // Episodes are conversations' and agents', not divided by the contact's tags.
+    if (q.tag_id)
+      throw new AppError('VALIDATION_FAILED', 'tag_id does not apply to the agents report', {
+        details: [
+          {
+            path: ['tag_id'],
+            message: 'the agents report is divided by team and number, not by contact tag',
+          },
+        ],
+      });
     const base = await scopeOf(ctx, q, true);
     const [teams, org] = await Promise.all([teamsOf(db, ctx.orgId), deps.orgs.getOrg(ctx)]);
     let scope: AgentScope = base;

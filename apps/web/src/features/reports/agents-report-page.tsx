@@ -55,7 +55,9 @@ export function AgentsReportPage() {
   const [params, setParams] = useSearchParams();
   const team = params.get('team') ?? '';
   const teams = useTeams();
-  const scoped = range ? { ...range, ...(team ? { team_id: team } : {}) } : null;
+  // A contact tag chosen on another tab does not divide agents' figures: left out of this request.
+  const { tag_id: _tag, ...untagged } = range ?? { from: '', to: '' };
+  const scoped = range ? { ...untagged, ...(team ? { team_id: team } : {}) } : null;
   const report = useReport('agents', scoped);
   if (!scoped) return null;
   const picker = (

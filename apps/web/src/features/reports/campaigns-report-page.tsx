@@ -13,7 +13,10 @@ const n = 'tabular-nums';
 
 /** Reports → Campaigns: the campaigns created in the range side by side, and one campaign's funnel. */
 export function CampaignsReportPage() {
-  const { range } = useReportRange();
+  // The tag chosen on another tab stays in the address but does not apply here.
+  const { range: chosenRange } = useReportRange();
+  const { tag_id: _tag, ...rest } = chosenRange ?? { from: '', to: '' };
+  const range = chosenRange ? rest : null;
   const report = useReport('campaigns', range);
   const [chosen, setChosen] = useState('');
   if (!range) return null;

@@ -6,5 +6,14 @@ export const reportKeys = {
   one: (
     kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns' | 'agents',
     range: ReportRange & { team_id?: string },
-  ) => ['reports', kind, range.from, range.to, range.number_id ?? null, range.team_id ?? null] as const,
+  ) =>
+    [
+      'reports',
+      kind,
+      range.from,
+      range.to,
+      range.number_id ?? null,
+      range.tag_id ?? null,
+      range.team_id ?? null,
+    ] as const,
 };

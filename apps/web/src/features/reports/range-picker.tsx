@@ -2,11 +2,12 @@ import { REPORT_MAX_DAYS } from '@openwaba/contracts';
 import { useId, useState } from 'react';
 import { FilterBar, FilterSelect } from '../../components/filters.tsx';
 import { Button, Input } from '../../components/ui.tsx';
+import { useTags } from '../contacts/queries.ts';
 import { useNumbers } from '../numbers/use-numbers.ts';
 import { PRESETS, type Preset, presetOf, presetRange, type ReportRange } from './range.ts';
 
 /**
- * The period and number a report covers: presets (last 7 or 30 days, this or last month) and custom
+ * The period, number and contact tag a report covers (the tag only where it applies: `showTag`): presets (last 7 or 30 days, this or last month) and custom
  * days of the organisation's timezone; applied together, and not while "from" is after "to". Keyed by
  * the applied range, so a change of address (a tab, back) shows what is applied.
  */
@@ -15,13 +16,16 @@ export function RangePicker({
   today,
   timezone,
   onApply,
+  showTag,
 }: {
   range: ReportRange;
   today: string;
   timezone: string | undefined;
   onApply: (r: ReportRange) => void;
+  showTag: boolean;
 }) {
   const numbers = useNumbers();
+  const tags = useTags();
   const [draft, setDraft] = useState(range);
   const [preset, setPreset] = useState<Preset>(() => presetOf(range, today));
   const fromId = useId();
@@ -45,6 +49,14 @@ export function RangePicker({
     ['', 'All numbers'],
     ...(numbers.data?.data.map((n) => [n.id, n.display_name] as [string, string]) ?? []),
   ];
+  const tagOptions: [string, string][] = [
+    ['', 'All contacts'],
+    ...(tags.data?.data.map((t) => [t.id, t.name] as [string, string]) ?? []),
+  ];
+  // A tag typed into the address that is not in the list still shows (the server says what is wrong).
+  if (draft.tag_id && !tagOptions.some(([id]) => id === draft.tag_id))
+    tagOptions.push([draft.tag_id, 'Unknown tag']);
+  const { tag_id: _tag, ...withoutTag } = draft;
   return (
     <FilterBar label="Report range" onSubmit={() => !refusal && onApply(draft)}>
       <FilterSelect label="Period" value={preset} onChange={choosePreset} options={PRESETS} />
@@ -80,9 +92,20 @@ export function RangePicker({
       <FilterSelect
         label="Number"
         value={draft.number_id ?? ''}
-        onChange={(v) => setDraft((d) => ({ from: d.from, to: d.to, ...(v ? { number_id: v } : {}) }))}
+        onChange={(v) => {
+          const { number_id: _n, ...rest } = draft;
+          setDraft({ ...rest, ...(v ? { number_id: v } : {}) });
+        }}
         options={numberOptions}
       />
+      {showTag && (
+        <FilterSelect
+          label="Contact tag"
+          value={draft.tag_id ?? ''}
+          onChange={(v) => setDraft({ ...withoutTag, ...(v ? { tag_id: v } : {}) })}
+          options={tagOptions}
+        />
+      )}
       <Button type="submit" disabledReason={refusal}>
         Apply
       </Button>

@@ -4,6 +4,8 @@ export interface ReportRange {
   to: string;
   /** One number, or every number when absent. */
   number_id?: string;
+  /** The messages of contacts that carried this tag when counted (not the campaigns report). */
+  tag_id?: string;
 }
 
 export type Preset = 'last7' | 'last30' | 'this_month' | 'last_month' | 'custom';

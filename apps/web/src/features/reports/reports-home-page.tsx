@@ -272,7 +272,7 @@ function NowPanels() {
   const numbers = useNumbers();
   const running = (campaigns.data?.data ?? []).filter((c) => c.state === 'running' || c.state === 'paused');
   return (
-    <div className="mt-6 grid gap-4 lg:grid-cols-2">
+    <div className="mt-6 grid gap-4 lg:grid-cols-2 [&>*]:min-w-0">
       <Card title="Campaigns running now">
         <Table
           caption="Campaigns running now"
@@ -390,7 +390,7 @@ export function ReportsHomePage() {
           )}
         </div>
       )}
-      <div className="grid items-start gap-4 xl:grid-cols-2">
+      <div className="grid items-start gap-4 xl:grid-cols-2 [&>*]:min-w-0">
         <SeriesChart o={o} />
         <HourChart o={o} />
       </div>

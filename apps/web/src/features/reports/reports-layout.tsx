@@ -16,7 +16,7 @@ const TABS = [
 /** Reports: tabs that keep the chosen period and number (in the address), the picker, the report. */
 export function ReportsLayout() {
   const { range, today, timezone, setRange } = useReportRange();
-  const { search } = useLocation();
+  const { search, pathname } = useLocation();
   return (
     <>
       <PageHeader title="Reports" />
@@ -36,11 +36,13 @@ export function ReportsLayout() {
       </nav>
       {range && today ? (
         <RangePicker
-          key={`${range.from}|${range.to}|${range.number_id ?? ''}`}
+          key={`${range.from}|${range.to}|${range.number_id ?? ''}|${range.tag_id ?? ''}`}
           range={range}
           today={today}
           timezone={timezone}
           onApply={setRange}
+          // Campaigns are compared on their own counters and agents by team: a contact tag divides neither.
+          showTag={!/^\/reports\/(campaigns|agents)/.test(pathname)}
         />
       ) : (
         <p role="status">Loading…</p>

@@ -82,7 +82,7 @@ export function SpendReportPage() {
         }
         table={<SpendTable title="Spend per day" rows={r.by_day} currency={c} keyHeader="Day" />}
       />
-      <div className="mt-6 grid gap-4 lg:grid-cols-3">
+      <div className="mt-6 grid gap-4 lg:grid-cols-3 [&>*]:min-w-0">
         <SpendTable
           title="By number"
           rows={r.by_number}

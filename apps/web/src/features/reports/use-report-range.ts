@@ -3,7 +3,7 @@ import { useOrg } from '../settings/queries.ts';
 import { isDay, presetRange, type ReportRange, todayIn } from './range.ts';
 
 /**
- * The range every report tab shows, kept in the address (`?from=&to=&number=`) so it survives a
+ * The range every report tab shows, kept in the address (`?from=&to=&number=&tag=`) so it survives a
  * reload, a tab change and a shared link; the last 30 days of the organisation's timezone by default.
  */
 export function useReportRange(): {
@@ -19,16 +19,15 @@ export function useReportRange(): {
   const from = params.get('from');
   const to = params.get('to');
   const number = params.get('number') ?? undefined;
+  const tag = params.get('tag') ?? undefined;
   const fallback = today ? presetRange('last30', today) : null;
+  const filters = { ...(number ? { number_id: number } : {}), ...(tag ? { tag_id: tag } : {}) };
   const range: ReportRange | null =
-    isDay(from) && isDay(to)
-      ? { from, to, ...(number ? { number_id: number } : {}) }
-      : fallback
-        ? { ...fallback, ...(number ? { number_id: number } : {}) }
-        : null;
+    isDay(from) && isDay(to) ? { from, to, ...filters } : fallback ? { ...fallback, ...filters } : null;
   const setRange = (r: ReportRange) => {
     const next = new URLSearchParams({ from: r.from, to: r.to });
     if (r.number_id) next.set('number', r.number_id);
+    if (r.tag_id) next.set('tag', r.tag_id);
     setParams(next);
   };
   return { range, today, timezone, setRange };
