@@ -8,9 +8,12 @@ import { useTeams } from '../settings/queries.ts';
 import { ChartCard, COLOURS, ReportBar } from './charts.tsx';
 import { count, duration, shortDay } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
+import { addDays } from './range.ts';
 import { useReportRange } from './use-report-range.ts';
 
 const n = 'tabular-nums';
+/** Durations ("1 min 7 s") and names stay on one line. */
+const dur = 'tabular-nums whitespace-nowrap';
 type Figures = AgentsReport['agents'][number] | AgentsReport['teams'][number];
 
 /** The figures every row of the agents and teams tables shows. */
@@ -21,26 +24,26 @@ const figureColumns = [
   {
     header: 'First response (median)',
     align: 'right' as const,
-    className: n,
+    className: dur,
     cell: (a: Figures) => duration(a.first_response_median),
   },
   {
     header: 'First response (p90)',
     align: 'right' as const,
-    className: n,
+    className: dur,
     cell: (a: Figures) => duration(a.first_response_p90),
   },
   { header: 'Resolved', align: 'right' as const, className: n, cell: (a: Figures) => count(a.resolutions) },
   {
     header: 'Resolution (median)',
     align: 'right' as const,
-    className: n,
+    className: dur,
     cell: (a: Figures) => duration(a.resolution_median),
   },
   {
     header: 'Resolution (p90)',
     align: 'right' as const,
-    className: n,
+    className: dur,
     cell: (a: Figures) => duration(a.resolution_p90),
   },
 ];
@@ -101,16 +104,24 @@ export function AgentsReportPage() {
     x.resolutions += d.resolutions;
     byDay.set(d.day, x);
   }
-  const days = [...byDay.values()];
+  // Every day of the range on the chart and in its table, days without work as zeros.
+  const days: { day: string; replies: number; handled: number; resolutions: number }[] = [];
+  for (let day = r.range.from; day <= r.range.to; day = addDays(day, 1))
+    days.push(byDay.get(day) ?? { day, replies: 0, handled: 0, resolutions: 0 });
+  // Per agent per day: by day, then by name.
+  const agentDays = [...r.data].sort(
+    (a, b) =>
+      a.day.localeCompare(b.day) || (names.get(a.user_id) ?? '').localeCompare(names.get(b.user_id) ?? ''),
+  );
   return (
     <div aria-busy={report.isFetching} className="space-y-6">
       <ReportBar note={r.note} csv={csvUrl('agents', scoped)}>
         {picker}
       </ReportBar>
       <ChartCard
-        title="Replies and conversations handled per day"
+        title="Conversations handled, replies and resolutions per day"
         testId="chart-agents"
-        summary={`Agents' replies, conversations handled and resolutions per day from ${r.range.from} to ${r.range.to}; the table below holds the figures.`}
+        summary={`Conversations handled, agents’ replies and resolutions per day from ${r.range.from} to ${r.range.to}; the table holds the figures.`}
         chart={
           <ResponsiveContainer width="100%" height="100%">
             <BarChart data={days} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
@@ -119,90 +130,112 @@ export function AgentsReportPage() {
               <YAxis allowDecimals={false} fontSize={12} />
               <Tooltip labelFormatter={(d) => shortDay(String(d))} />
               <Legend />
-              <Bar dataKey="replies" name="Replies" fill={COLOURS.sent} />
-              <Bar dataKey="handled" name="Handled" fill={COLOURS.read} />
-              <Bar dataKey="resolutions" name="Resolved" fill={COLOURS.replied} />
+              <Bar isAnimationActive={false} dataKey="handled" name="Handled" fill={COLOURS.read} />
+              <Bar isAnimationActive={false} dataKey="replies" name="Replies" fill={COLOURS.sent} />
+              <Bar isAnimationActive={false} dataKey="resolutions" name="Resolved" fill={COLOURS.replied} />
             </BarChart>
           </ResponsiveContainer>
         }
         table={
           <Table
-            caption="Per day"
+            caption="Conversations handled, replies and resolutions per day"
             rows={days}
             rowKey={(d) => d.day}
             empty="Nothing in this period."
             columns={[
               { header: 'Day', cell: (d) => d.day },
-              { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
               { header: 'Handled', align: 'right', className: n, cell: (d) => count(d.handled) },
+              { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
               { header: 'Resolved', align: 'right', className: n, cell: (d) => count(d.resolutions) },
             ]}
           />
         }
       />
-      <Table
-        caption="Agents"
-        look="card"
-        testId="table-agents"
-        rows={r.agents}
-        rowKey={(a) => a.user_id}
-        empty="No agent replied, wrote a note or resolved a conversation in this period."
-        columns={[
-          {
-            header: 'Agent',
-            cell: (a) => (
-              <span>
-                <span className="font-medium">{a.name ?? 'Deleted user'}</span>
-                {a.teams.length > 0 && (
-                  <span className="block text-xs text-slate-500">{a.teams.join(', ')}</span>
-                )}
-              </span>
-            ),
-          },
-          ...figureColumns,
-        ]}
-      />
-      <Table
-        caption="Teams (their members now)"
-        look="card"
-        testId="table-teams"
-        rows={r.teams}
-        rowKey={(t) => t.team_id}
-        empty="No team yet (Settings → Teams)."
-        columns={[
-          { header: 'Team', cell: (t) => <span className="font-medium">{t.name}</span> },
-          { header: 'Members', align: 'right', className: n, cell: (t) => count(t.members) },
-          ...figureColumns,
-        ]}
-      />
-      <Table
-        caption="Per agent per day (averages)"
-        look="card"
-        testId="table-agent-days"
-        rows={r.data}
-        rowKey={(d) => `${d.day}/${d.user_id}`}
-        empty="Nothing in this period."
-        columns={[
-          { header: 'Day', cell: (d) => d.day },
-          { header: 'Agent', cell: (d) => names.get(d.user_id) ?? '—' },
-          { header: 'Handled', align: 'right', className: n, cell: (d) => count(d.handled) },
-          { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
-          { header: 'Notes', align: 'right', className: n, cell: (d) => count(d.notes) },
-          {
-            header: 'First response (average)',
-            align: 'right',
-            className: n,
-            cell: (d) => duration(d.first_response_average),
-          },
-          { header: 'Resolved', align: 'right', className: n, cell: (d) => count(d.resolutions) },
-          {
-            header: 'Resolution (average)',
-            align: 'right',
-            className: n,
-            cell: (d) => duration(d.resolution_average),
-          },
-        ]}
-      />
+      <section aria-labelledby="agents-heading">
+        <h2 id="agents-heading" className="mb-2 text-base font-semibold text-slate-900">
+          Agents
+        </h2>
+        <Table
+          caption="Agents"
+          look="card"
+          testId="table-agents"
+          rows={r.agents}
+          rowKey={(a) => a.user_id}
+          empty="No agent replied, wrote a note or resolved a conversation in this period."
+          columns={[
+            {
+              header: 'Agent',
+              cell: (a) => (
+                <span>
+                  <span className="whitespace-nowrap font-medium">{a.name ?? 'Deleted user'}</span>
+                  {a.teams.length > 0 && (
+                    <span className="block text-xs text-slate-500">{a.teams.join(', ')}</span>
+                  )}
+                </span>
+              ),
+            },
+            ...figureColumns,
+          ]}
+        />
+      </section>
+      <section aria-labelledby="teams-heading">
+        <h2 id="teams-heading" className="text-base font-semibold text-slate-900">
+          Teams
+        </h2>
+        <p className="mb-2 text-sm text-slate-600">
+          A team counts the work of its members now; an agent in two teams counts in both.
+        </p>
+        <Table
+          caption="Teams (their members now)"
+          look="card"
+          testId="table-teams"
+          rows={r.teams}
+          rowKey={(t) => t.team_id}
+          empty="No team yet (Settings → Teams)."
+          columns={[
+            { header: 'Team', cell: (t) => <span className="whitespace-nowrap font-medium">{t.name}</span> },
+            { header: 'Members', align: 'right', className: n, cell: (t) => count(t.members) },
+            ...figureColumns,
+          ]}
+        />
+      </section>
+      <section aria-labelledby="agent-days-heading">
+        <h2 id="agent-days-heading" className="text-base font-semibold text-slate-900">
+          Per agent per day
+        </h2>
+        <p className="mb-2 text-sm text-slate-600">Times are each day’s averages, not medians.</p>
+        <Table
+          caption="Per agent per day (averages)"
+          look="card"
+          testId="table-agent-days"
+          rows={agentDays}
+          rowKey={(d) => `${d.day}/${d.user_id}`}
+          empty="Nothing in this period."
+          columns={[
+            { header: 'Day', className: 'whitespace-nowrap', cell: (d) => d.day },
+            {
+              header: 'Agent',
+              cell: (d) => <span className="whitespace-nowrap">{names.get(d.user_id) ?? '—'}</span>,
+            },
+            { header: 'Handled', align: 'right', className: n, cell: (d) => count(d.handled) },
+            { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
+            { header: 'Notes', align: 'right', className: n, cell: (d) => count(d.notes) },
+            {
+              header: 'First response (average)',
+              align: 'right',
+              className: dur,
+              cell: (d) => duration(d.first_response_average),
+            },
+            { header: 'Resolved', align: 'right', className: n, cell: (d) => count(d.resolutions) },
+            {
+              header: 'Resolution (average)',
+              align: 'right',
+              className: dur,
+              cell: (d) => duration(d.resolution_average),
+            },
+          ]}
+        />
+      </section>
     </div>
   );
 }

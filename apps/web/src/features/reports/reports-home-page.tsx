@@ -48,7 +48,8 @@ function KpiCard({
 }: {
   label: string;
   value: string;
-  change?: { text: string; arrow: string; className: string };
+  /** `vs`: false when the text already says what it compares ("no replies in either period"). */
+  change?: { text: string; arrow: string; className: string; vs?: boolean; detail?: string };
   tone?: string;
   children?: React.ReactNode;
   testId: string;
@@ -65,7 +66,9 @@ function KpiCard({
       {change && (
         <dd className={cx('mt-0.5 text-xs', change.className)} data-kpi-change="">
           <span aria-hidden="true">{change.arrow} </span>
-          {change.text} <span className="text-slate-500">vs previous period</span>
+          {change.text}
+          {change.vs !== false && <span className="text-slate-500"> vs previous period</span>}
+          {change.detail && <span className="text-slate-500"> {change.detail}</span>}
         </dd>
       )}
       {children}
@@ -122,14 +125,17 @@ function Kpis({ o }: { o: ReportOverview }) {
 function FirstResponseKpi({ k }: { k: ReportOverview['kpis']['first_response_median'] }) {
   const up = k.change !== null && k.change > 0.005;
   const down = k.change !== null && k.change < -0.005;
+  // Read with "vs previous period" after it, unless it says what it compares itself.
   const text =
     k.current === null
-      ? 'no replies this period'
+      ? k.previous === null
+        ? 'no replies in either period'
+        : `none this period (was ${duration(k.previous)})`
       : k.previous === null
-        ? 'none in the previous period'
+        ? 'new this period'
         : k.change === null || (!up && !down)
           ? 'no change'
-          : `${up ? 'up' : 'down'} ${Math.round(Math.abs(k.change) * 100).toLocaleString('en-GB')} % (was ${duration(k.previous)})`;
+          : `${up ? 'up' : 'down'} ${Math.round(Math.abs(k.change) * 100).toLocaleString('en-GB')} %`;
   return (
     <KpiCard
       label="Median first response"
@@ -137,6 +143,8 @@ function FirstResponseKpi({ k }: { k: ReportOverview['kpis']['first_response_med
       testId="kpi-first_response_median"
       change={{
         text,
+        vs: k.current !== null,
+        ...(up || down ? { detail: `(was ${duration(k.previous)})` } : {}),
         arrow: up ? '▲' : down ? '▼' : '–',
         className: down ? 'text-emerald-700' : up ? 'text-red-700' : 'text-slate-600',
       }}

@@ -5,6 +5,7 @@ import { isDay, presetRange, type ReportRange, todayIn } from './range.ts';
 /**
  * The range every report tab shows, kept in the address (`?from=&to=&number=&tag=`) so it survives a
  * reload, a tab change and a shared link; the last 30 days of the organisation's timezone by default.
+ * Applying a range keeps the address's other parameters (a tab's own filter, Agents' `team`).
  */
 export function useReportRange(): {
   range: ReportRange | null;
@@ -25,9 +26,13 @@ export function useReportRange(): {
   const range: ReportRange | null =
     isDay(from) && isDay(to) ? { from, to, ...filters } : fallback ? { ...fallback, ...filters } : null;
   const setRange = (r: ReportRange) => {
-    const next = new URLSearchParams({ from: r.from, to: r.to });
+    const next = new URLSearchParams(params);
+    next.set('from', r.from);
+    next.set('to', r.to);
     if (r.number_id) next.set('number', r.number_id);
+    else next.delete('number');
     if (r.tag_id) next.set('tag', r.tag_id);
+    else next.delete('tag');
     setParams(next);
   };
   return { range, today, timezone, setRange };
