@@ -1928,6 +1928,29 @@ export const reportNumberPeaks = pgTable(
 );
 
 /**
+ * The changes of each number's quality rating and messaging tier, from the numbers domain's health
+ * readings (`number_health`, read through the number service): one row per reading that changed a
+ * value (`previous` is the value before; null at the first reading).
+ */
+export const reportNumberHealth = pgTable(
+  'report_number_health',
+  {
+    healthId: bigint('health_id', { mode: 'number' }).notNull(),
+    /** `quality` or `tier`. */
+    kind: text('kind').notNull(),
+    orgId: orgRef(),
+    numberId: uuid('number_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    value: text('value').notNull(),
+    previous: text('previous'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.healthId, t.kind] }),
+    index('report_number_health_number_idx').on(t.orgId, t.numberId, t.kind, t.at),
+  ],
+);
+
+/**
  * Status events the fold read before their message had its wamid (parked): kept until they are
  * applied (their message is folded again then) or are too old to be (docs/adr/0026, settling).
  */
@@ -1962,6 +1985,8 @@ export const reportState = pgTable('report_state', {
   rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull().defaultNow(),
   /** The first transaction id not yet started at the last rotation (`report_open_inserts`). */
   xidMark: text('xid_mark'),
+  /** The last `number_health` record folded into `report_number_health`. */
+  healthMark: bigint('health_mark', { mode: 'number' }).notNull().default(0),
   foldedAt: timestamp('folded_at', { withTimezone: true }),
   rebuildStartedAt: timestamp('rebuild_started_at', { withTimezone: true }),
 });

@@ -341,13 +341,28 @@ export function topFailures(db: Db, orgId: string, q: RollupScope, limit: number
   );
 }
 
-export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
+/** Per number per day, or per week (from Monday, the first week cut to the range). */
+export function perNumberPeriod(db: Db, orgId: string, q: RollupScope, group: 'day' | 'week') {
   return queryRows<Counts & { day: string; number_id: string }>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf} from report_daily_numbers where ${scoped(orgId, q)}
-        group by day, number_id order by day, number_id`,
+    sql`select to_char(p, 'YYYY-MM-DD') as day, number_id, ${countsOf}
+        from (select ${periodOf(q, group)} as p, * from report_daily_numbers where ${scoped(orgId, q)}) x
+        group by p, number_id order by p, number_id`,
   );
 }
+
+/** Each number's busiest minute (messages Meta accepted) per day or week. */
+export function peaksPerPeriod(db: Db, orgId: string, q: RollupScope, group: 'day' | 'week') {
+  return queryRows<{ day: string; number_id: string; peak: number }>(
+    db,
+    sql`select to_char(p, 'YYYY-MM-DD') as day, number_id, max(peak)::int as peak
+        from (select ${periodOf(q, group)} as p, number_id, peak from report_number_peaks where ${scoped(orgId, q)}) x
+        group by p, number_id`,
+  );
+}
+
+const periodOf = (q: RollupScope, group: 'day' | 'week') =>
+  group === 'week' ? sql`greatest(date_trunc('week', day)::date, ${q.from}::date)` : sql`day`;
 
 export function perTemplate(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { template: string; language: string }>(

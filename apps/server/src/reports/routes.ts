@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   CampaignsReport,
   NumbersReport,
+  NumbersReportQuery,
   ReportOverview,
   ReportQuery,
   SpendBreakdown,
@@ -30,7 +31,9 @@ export const reportRoutes =
       {
         kind: 'numbers',
         schema: NumbersReport,
-        summary: 'Per number per day: sent, delivered, read, failed, replied, inbound and spend',
+        query: NumbersReportQuery,
+        summary:
+          'Per number per day (per week past 90 days unless group=day): sent, delivered, read, failed, replied, inbound, spend and the throughput reached; each number’s totals with its quality rating and messaging tier history',
       },
       {
         kind: 'templates',
@@ -59,7 +62,7 @@ export const reportRoutes =
           schema: {
             tags,
             summary: `${k.summary}. ${RANGE}.`,
-            querystring: ReportQuery,
+            querystring: 'query' in k ? k.query : ReportQuery,
             response: { 200: k.schema },
           },
         },
@@ -71,13 +74,15 @@ export const reportRoutes =
           config: { access: 'reports.read' },
           schema: {
             tags,
-            summary: `The ${k.kind} report as CSV (formula-safe; same query)`,
-            querystring: ReportQuery,
+            summary: `The ${k.kind} report as CSV (formula-safe; same query${k.kind === 'numbers' ? ', per day unless group=week' : ''})`,
+            querystring: 'query' in k ? k.query : ReportQuery,
             produces: ['text/csv'],
           },
         },
         async (req, reply) => {
-          const report = await reports[k.kind](authOf(req), req.query);
+          // The numbers CSV keeps every day unless weeks are asked for.
+          const query = k.kind === 'numbers' ? { group: 'day' as const, ...req.query } : req.query;
+          const report = await reports[k.kind](authOf(req), query);
           reply
             .type('text/csv; charset=utf-8')
             .header(

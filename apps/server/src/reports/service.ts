@@ -1,6 +1,8 @@
 import {
   type CampaignsReport,
+  NUMBERS_DAILY_MAX_DAYS,
   type NumbersReport,
+  type NumbersReportQuery,
   type ReportOverview,
   type ReportQuery,
   SETTLING_NOTE,
@@ -14,6 +16,7 @@ import type { Db } from '../db/client.ts';
 import { AppError } from '../lib/errors.ts';
 import type { NumberService } from '../numbers/service.ts';
 import type { OrgService } from '../orgs/service.ts';
+import { foldHealth, healthChanges, type ReadHealth, rebuildHealth } from './health-fold.ts';
 import {
   audienceCounts,
   type Counts,
@@ -23,7 +26,8 @@ import {
   foldOnce,
   hourly,
   openConversations,
-  perNumberDay,
+  peaksPerPeriod,
+  perNumberPeriod,
   perTemplate,
   type RollupScope,
   rebuildRollups,
@@ -69,12 +73,13 @@ const kpi = (current: number, previous: number) => ({
 export function createReportService(deps: {
   db: Db;
   orgs: Pick<OrgService, 'getOrg'>;
-  numbers: Pick<NumberService, 'list' | 'findRow'>;
-  campaigns: Pick<CampaignService, 'list' | 'report'>;
-  billing: Pick<BillingService, 'cardAt' | 'campaignSpend'>;
+  numbers: Pick<NumberService, 'list' | 'findRow' | 'healthRecordsAfter' | 'limitsUsed'>;
+  campaigns: Pick<CampaignService, 'list' | 'reports'>;
+  billing: Pick<BillingService, 'cardAt' | 'campaignsSpend'>;
   foldBatch: number;
 }) {
   const { db } = deps;
+  const readHealth: ReadHealth = (after, limit, tx) => deps.numbers.healthRecordsAfter(after, limit, tx);
 
   /** The scope of a query; an unknown number (or another organisation's) is 404. */
   async function scopeOf(ctx: Ctx, q: ReportQuery): Promise<RollupScope> {
@@ -94,7 +99,7 @@ export function createReportService(deps: {
     const prev = { ...scope, from: addDays(q.from, -n), to: addDays(q.from, -1) };
     const org = await deps.orgs.getOrg(ctx);
     const tz = org.settings.timezone;
-    const [old, series, hours, top, aud, audPrev, open] = await Promise.all([
+    const [old, series, hours, top, aud, audPrev, open, health] = await Promise.all([
       totals(db, ctx.orgId, prev),
       dailySeries(db, ctx.orgId, scope),
       hourly(db, ctx.orgId, scope),
@@ -102,6 +107,7 @@ export function createReportService(deps: {
       audienceCounts(db, ctx.orgId, scope, tz),
       audienceCounts(db, ctx.orgId, prev, tz),
       openConversations(db, ctx.orgId, scope.numberId),
+      numbersHealth(ctx, scope.numberId),
     ]);
     const cur = sumCounts(series);
     const byDay = new Map(series.map((s) => [s.day, s]));
@@ -124,6 +130,7 @@ export function createReportService(deps: {
         opt_outs: kpi(aud.opt_outs, audPrev.opt_outs),
       },
       open_conversations: open,
+      numbers_health: health,
       top_failures: top,
       series: Array.from({ length: n }, (_, i) => {
         const day = addDays(q.from, i);
@@ -147,27 +154,104 @@ export function createReportService(deps: {
     };
   }
 
+  /** Each number's health now and the messaging limit its portfolio used in the last 24 hours. */
+  async function numbersHealth(ctx: Ctx, numberId: string | undefined) {
+    const [list, limits] = await Promise.all([deps.numbers.list(ctx), deps.numbers.limitsUsed(ctx)]);
+    const limitOf = new Map(limits.map((l) => [l.numberId, l]));
+    return list
+      .filter((n) => !numberId || n.id === numberId)
+      .map((n) => ({
+        number_id: n.id,
+        display_name: n.display_name,
+        status: n.status,
+        quality_rating: n.health.quality_rating,
+        messaging_limit_tier: limitOf.get(n.id)?.tier ?? n.health.messaging_limit_tier,
+        limit: limitOf.get(n.id)?.limit ?? null,
+        used: limitOf.get(n.id)?.used ?? 0,
+      }));
+  }
+
   async function numberNames(ctx: Ctx) {
     return new Map((await deps.numbers.list(ctx)).map((n) => [n.id, n.display_name]));
   }
 
-  async function numbers(ctx: Ctx, q: ReportQuery): Promise<NumbersReport> {
+  /**
+   * Per number per day (per week past 90 days unless `group=day`), each number's totals over the
+   * range with the throughput it reached and its quality and tier history.
+   */
+  async function numbers(ctx: Ctx, q: NumbersReportQuery): Promise<NumbersReport> {
     const scope = await scopeOf(ctx, q);
-    const [rows, names] = await Promise.all([perNumberDay(db, ctx.orgId, scope), numberNames(ctx)]);
+    const group = q.group ?? (daysOf(q.from, q.to) > NUMBERS_DAILY_MAX_DAYS ? 'week' : 'day');
+    const org = await deps.orgs.getOrg(ctx);
+    const [rows, peaks, health, names] = await Promise.all([
+      perNumberPeriod(db, ctx.orgId, scope, group),
+      peaksPerPeriod(db, ctx.orgId, scope, group),
+      healthChanges(db, ctx.orgId, scope, org.settings.timezone),
+      numberNames(ctx),
+    ]);
+    const peakOf = new Map(peaks.map((p) => [`${p.day}/${p.number_id}`, p.peak]));
+    const perSecond = (peak: number | undefined) => (peak ? Math.round((peak / 60) * 100) / 100 : null);
+    const data = rows.map((r) => ({
+      day: r.day,
+      number_id: r.number_id,
+      display_name: names.get(r.number_id) ?? null,
+      sent: r.sent,
+      delivered: r.delivered,
+      read: r.read,
+      failed: r.failed,
+      replied: r.replied,
+      inbound: r.inbound,
+      spend: money(r.spend),
+      throughput: perSecond(peakOf.get(`${r.day}/${r.number_id}`)),
+    }));
+    // Every number of the organisation (or the one asked), and deleted ones that have figures.
+    const ids = new Set(scope.numberId ? [scope.numberId] : names.keys());
+    for (const r of data) ids.add(r.number_id);
+    const totals = new Map(
+      [...ids].map((id) => [
+        id,
+        {
+          number_id: id,
+          display_name: names.get(id) ?? null,
+          sent: 0,
+          delivered: 0,
+          read: 0,
+          failed: 0,
+          replied: 0,
+          inbound: 0,
+          spend: 0,
+          throughput: null as number | null,
+          quality_at_start: null as string | null,
+          tier_at_start: null as string | null,
+          changes: [] as NumbersReport['numbers'][number]['changes'],
+        },
+      ]),
+    );
+    for (const r of data) {
+      const t = totals.get(r.number_id)!;
+      for (const k of ['sent', 'delivered', 'read', 'failed', 'replied', 'inbound', 'spend'] as const)
+        t[k] += r[k];
+      if (r.throughput !== null) t.throughput = Math.max(t.throughput ?? 0, r.throughput);
+    }
+    for (const h of health) {
+      const t = totals.get(h.number_id);
+      if (!t) continue;
+      if (h.at === null) {
+        if (h.kind === 'quality') t.quality_at_start = h.value;
+        else t.tier_at_start = h.value;
+      } else t.changes.push({ at: h.at, kind: h.kind as 'quality' | 'tier', from: h.previous, to: h.value });
+    }
+    for (const t of totals.values()) {
+      t.spend = money(t.spend);
+      t.changes.sort((a, b) => a.at.localeCompare(b.at));
+    }
     return {
       range: { from: q.from, to: q.to },
-      data: rows.map((r) => ({
-        day: r.day,
-        number_id: r.number_id,
-        display_name: names.get(r.number_id) ?? null,
-        sent: r.sent,
-        delivered: r.delivered,
-        read: r.read,
-        failed: r.failed,
-        replied: r.replied,
-        inbound: r.inbound,
-        spend: money(r.spend),
-      })),
+      group,
+      numbers: [...totals.values()].sort(
+        (a, b) => b.sent - a.sent || (a.display_name ?? '').localeCompare(b.display_name ?? ''),
+      ),
+      data,
       note: SETTLING_NOTE,
     };
   }
@@ -239,26 +323,39 @@ export function createReportService(deps: {
       const d = dayIn(c.created_at);
       return d >= q.from && d <= q.to && (!q.number_id || c.number_id === q.number_id);
     });
-    const data = [];
-    for (const c of list) {
-      const r = await deps.campaigns.report(ctx, c.id);
-      data.push({
-        campaign_id: c.id,
-        name: c.name,
-        number_id: c.number_id,
-        state: c.state,
-        templates: c.templates.map((t) => `${t.name} (${t.language})`),
-        created_at: c.created_at,
-        started_at: c.started_at,
-        finished_at: c.finished_at,
-        funnel: r.funnel,
-        rates: r.rates,
-        failures: r.failures.slice(0, 10),
-        spend: await deps.billing.campaignSpend(ctx, c.id),
-        average_rate: r.average_rate,
-        duration_seconds: r.duration_seconds,
-      });
-    }
+    // Set-based: the campaigns' figures and spend in a few statements, however many campaigns.
+    const [reports, spend] = await Promise.all([
+      deps.campaigns.reports(ctx, list),
+      deps.billing.campaignsSpend(
+        ctx,
+        list.map((c) => c.id),
+      ),
+    ]);
+    const data = reports.map(({ campaign: c, ...r }) => ({
+      campaign_id: c.id,
+      name: c.name,
+      number_id: c.number_id,
+      state: c.state,
+      templates: c.templates.map((t) => `${t.name} (${t.language})`),
+      created_at: c.created_at,
+      started_at: c.started_at,
+      finished_at: c.finished_at,
+      funnel: r.funnel,
+      rates: r.rates,
+      failures: r.failures.slice(0, 10),
+      per_template: r.per_template.map((p) => ({
+        template: c.templates[p.template_index]
+          ? `${p.name} (${c.templates[p.template_index]!.language})`
+          : p.name,
+        sent: p.sent,
+        delivered: p.delivered,
+        read: p.read,
+        failed: p.failed,
+      })),
+      spend: spend.get(c.id) ?? 0,
+      average_rate: r.average_rate,
+      duration_seconds: r.duration_seconds,
+    }));
     return { range: { from: q.from, to: q.to }, data, currency: await currency(), note: SETTLING_NOTE };
   }
 
@@ -275,6 +372,7 @@ export function createReportService(deps: {
     try {
       const started = Date.now();
       const r = await rebuildRollups(db, o.orgId ?? null, o.from ?? null);
+      await rebuildHealth(db, readHealth, o.orgId ?? null, deps.foldBatch);
       return { facts: r.facts, seconds: Math.round((Date.now() - started) / 100) / 10 };
     } finally {
       await releaseRebuild(db);
@@ -289,6 +387,7 @@ export function createReportService(deps: {
       changed += r.changed;
       if (!r.more) break;
     }
+    for (let i = 0; i < maxRounds; i++) if (!(await foldHealth(db, readHealth, deps.foldBatch)).more) break;
     return changed;
   }
 
