@@ -191,7 +191,25 @@ export function createReportService(deps: {
     ]);
     const peakOf = new Map(peaks.map((p) => [`${p.day}/${p.number_id}`, p.peak]));
     const perSecond = (peak: number | undefined) => (peak ? Math.round((peak / 60) * 100) / 100 : null);
-    const data = rows.map((r) => ({
+    // A period can have a throughput and no message created in it (queued the day before it went).
+    const keys = new Set(rows.map((r) => `${r.day}/${r.number_id}`));
+    const zero = {
+      attempted: 0,
+      sent: 0,
+      delivered: 0,
+      read: 0,
+      failed: 0,
+      inbound: 0,
+      replied: 0,
+      spend: 0,
+    };
+    const all = [
+      ...rows,
+      ...peaks
+        .filter((p) => !keys.has(`${p.day}/${p.number_id}`))
+        .map((p) => ({ ...zero, day: p.day, number_id: p.number_id })),
+    ].sort((a, b) => a.day.localeCompare(b.day) || a.number_id.localeCompare(b.number_id));
+    const data = all.map((r) => ({
       day: r.day,
       number_id: r.number_id,
       display_name: names.get(r.number_id) ?? null,
