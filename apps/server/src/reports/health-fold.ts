@@ -110,16 +110,16 @@ export async function rebuildHealth(db: Db, read: ReadHealth, orgId: string | nu
 }
 
 /**
- * Per number of the organisation (or the one asked): the changes between `start` and `end`, and the
- * values in force at `start`.
+ * Per number of the organisation (or the one asked): the changes between the start of `from` and the
+ * end of `to` (days in the organisation's timezone), and the values in force at the start.
  */
 export function healthChanges(
   db: Db,
   orgId: string,
   q: { from: string; to: string; numberId?: string | undefined },
-  tz: string,
 ) {
   const numberId = q.numberId;
+  const tz = sql`coalesce((select timezone from org_settings where org_id = ${orgId}), 'UTC')`;
   const start = sql`(${q.from}::date::timestamp at time zone ${tz})`;
   const end = sql`((${q.to}::date + 1)::timestamp at time zone ${tz})`;
   return queryRows<{

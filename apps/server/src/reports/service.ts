@@ -38,6 +38,10 @@ import {
 } from './repo.ts';
 
 type Ctx = Pick<AuthContext, 'orgId'>;
+type LimitsUsed = Awaited<ReturnType<NumberService['limitsUsed']>>;
+
+/** How long the limit used of an organisation's numbers is reused (it counts a rolling 24 hours). */
+const LIMITS_TTL_MS = 30_000;
 
 const DAY = 86_400_000;
 const addDays = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
@@ -154,9 +158,25 @@ export function createReportService(deps: {
     };
   }
 
+  /**
+   * The messaging limit used per number (a count of distinct customers over the last 24 hours, read
+   * from messages): kept per organisation for LIMITS_TTL_MS, so a home page refreshed live does not
+   * count them again each time. The sender checks the budget itself, never through this.
+   */
+  const limitsRead = new Map<string, { at: number; value: Promise<LimitsUsed> }>();
+  function limitsUsed(ctx: Ctx) {
+    const now = Date.now();
+    const hit = limitsRead.get(ctx.orgId);
+    if (hit && now - hit.at < LIMITS_TTL_MS) return hit.value;
+    const value = deps.numbers.limitsUsed(ctx);
+    limitsRead.set(ctx.orgId, { at: now, value });
+    value.catch(() => limitsRead.delete(ctx.orgId));
+    return value;
+  }
+
   /** Each number's health now and the messaging limit its portfolio used in the last 24 hours. */
   async function numbersHealth(ctx: Ctx, numberId: string | undefined) {
-    const [list, limits] = await Promise.all([deps.numbers.list(ctx), deps.numbers.limitsUsed(ctx)]);
+    const [list, limits] = await Promise.all([deps.numbers.list(ctx), limitsUsed(ctx)]);
     const limitOf = new Map(limits.map((l) => [l.numberId, l]));
     return list
       .filter((n) => !numberId || n.id === numberId)
@@ -182,11 +202,10 @@ export function createReportService(deps: {
   async function numbers(ctx: Ctx, q: NumbersReportQuery): Promise<NumbersReport> {
     const scope = await scopeOf(ctx, q);
     const group = q.group ?? (daysOf(q.from, q.to) > NUMBERS_DAILY_MAX_DAYS ? 'week' : 'day');
-    const org = await deps.orgs.getOrg(ctx);
     const [rows, peaks, health, names] = await Promise.all([
       perNumberPeriod(db, ctx.orgId, scope, group),
       peaksPerPeriod(db, ctx.orgId, scope, group),
-      healthChanges(db, ctx.orgId, scope, org.settings.timezone),
+      healthChanges(db, ctx.orgId, scope),
       numberNames(ctx),
     ]);
     const peakOf = new Map(peaks.map((p) => [`${p.day}/${p.number_id}`, p.peak]));
