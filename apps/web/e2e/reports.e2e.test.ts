@@ -25,20 +25,24 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
   beforeAll(async () => {
     h = await startHarness({ ...ADMIN, org: 'Juniper Tea' }, { SANDBOX_PACE: '0' });
     base = h.server.url;
-    const res = await fetch(`${h.simulatorUrl}/_sim/templates`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        waba_id: SANDBOX_WABA,
-        name: 'winter_tea',
-        language: 'en_US',
-        category: 'MARKETING',
-        components: [
-          { type: 'BODY', text: 'Hi {{1}}, our winter teas are in.', example: { body_text: [['Ana']] } },
-        ],
-      }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
+    // Two templates: the campaign sends half with each (its split is drawn side by side).
+    for (const [name, text] of [
+      ['winter_tea', 'Hi {{1}}, our winter teas are in.'],
+      ['winter_tea_b', 'Hello {{1}}, the winter teas have arrived.'],
+    ]) {
+      const res = await fetch(`${h.simulatorUrl}/_sim/templates`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          waba_id: SANDBOX_WABA,
+          name,
+          language: 'en_US',
+          category: 'MARKETING',
+          components: [{ type: 'BODY', text, example: { body_text: [['Ana']] } }],
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
     const { page } = h;
     await signIn(page, base, ADMIN);
     const sync = await page.request.post(`${base}/api/v1/templates/sync`, { data: {} });
@@ -49,9 +53,9 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
       await post(page, base, '/api/v1/contacts', { phone: phone(i), name, tag_ids: [tag], opt_in: optIn });
     }
     const templates = await page.request.get(`${base}/api/v1/templates?usable=true`);
-    const tpl = ((await templates.json()) as { data: { id: string; name: string }[] }).data.find(
-      (t) => t.name === 'winter_tea',
-    );
+    const usable = ((await templates.json()) as { data: { id: string; name: string }[] }).data;
+    const tpl = usable.find((t) => t.name === 'winter_tea');
+    const tplB = usable.find((t) => t.name === 'winter_tea_b');
     const numbers = (await (await page.request.get(`${base}/api/v1/numbers`)).json()) as {
       data: { id: string }[];
     };
@@ -60,7 +64,10 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
         name: 'Winter teas',
         number_id: numbers.data[0]?.id,
         audience: { kind: 'contacts', filter: { tag_ids: [tag] } },
-        templates: [{ template_id: tpl?.id, mapping: { 'body.1': { contact: 'name' } } }],
+        templates: [
+          { template_id: tpl?.id, mapping: { 'body.1': { contact: 'name' } } },
+          { template_id: tplB?.id, mapping: { 'body.1': { contact: 'name' } } },
+        ],
       })
     ).id;
   }, 240_000);
@@ -143,7 +150,15 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     expect(today?.day).toBe(to);
     await page.getByTestId('chart-series').getByText('Show as table').click();
     // The campaign sending now and the number's health sit below.
-    await page.getByRole('table', { name: 'Numbers’ health' }).getByText('Sandbox number').waitFor();
+    const health = page.getByRole('table', { name: 'Numbers’ health' });
+    await health.getByText('Sandbox number').waitFor();
+    // Each number's messaging limit used today, as the overview counts it.
+    const used = (await overview(from, to)).numbers_health[0]!;
+    await health
+      .getByText(
+        used.limit === null ? `${fmt(used.used)} used` : `${fmt(used.used)} of ${fmt(used.limit)} used`,
+      )
+      .waitFor();
     await page.mouse.move(0, 0);
     await h.shot('reports-1-home');
   });
@@ -229,6 +244,13 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     const funnel = page.getByRole('table', { name: 'Funnel of Winter teas' });
     expect(await funnel.locator('tbody tr').nth(0).textContent()).toBe('Sent4100 %');
     await page.getByTestId('chart-funnel').getByText('Show as table').click();
+    // The two templates' funnels side by side (2 recipients each).
+    await page.getByTestId('chart-template-split').locator('.recharts-bar-rectangle').first().waitFor();
+    await page.getByTestId('chart-template-split').getByText('Show as table').click();
+    const split = page.getByRole('table', { name: 'Templates of Winter teas' });
+    expect(await split.locator('tbody tr').count()).toBe(2);
+    expect(await split.locator('tbody tr').nth(0).locator('td').nth(1).textContent()).toBe('2');
+    await page.getByTestId('chart-template-split').getByText('Show as table').click();
     await page.mouse.move(0, 0);
     await h.shot('reports-2-campaigns');
 
@@ -236,13 +258,22 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     const numbers = page.getByRole('table', { name: 'Per number per day' });
     await numbers.getByText('Sandbox number').waitFor();
     await page.getByTestId('chart-numbers').locator('.recharts-bar-rectangle').first().waitFor();
+    // Each number over the period, with the throughput it reached (4 accepted within a minute or two).
+    const totals = page.getByRole('table', { name: 'Each number over the period' });
+    const sandbox = totals.locator('tbody tr', { hasText: 'Sandbox number' });
+    await sandbox.waitFor();
+    expect(await sandbox.locator('td').nth(7).textContent()).toMatch(/^\d+(\.\d+)? msg\/s$/);
+    await page.getByRole('table', { name: 'Quality and tier history' }).waitFor();
+    await page.mouse.move(0, 0);
+    await h.shot('reports-5-numbers');
 
     await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Templates' }).click();
     const tpl = page
       .getByRole('table', { name: 'Templates by sends' })
-      .locator('tbody tr', { hasText: 'winter_tea' });
+      .locator('tbody tr')
+      .filter({ has: page.getByRole('cell', { name: 'winter_tea', exact: true }) });
     await tpl.waitFor();
-    expect(await tpl.locator('td').nth(2).textContent()).toBe('4');
+    expect(await tpl.locator('td').nth(2).textContent()).toBe('2');
 
     await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Spend' }).click();
     await page.getByTestId('spend-total').waitFor();

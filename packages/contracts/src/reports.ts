@@ -7,27 +7,41 @@ export const REPORT_MAX_DAYS = 400;
 
 const Day = z.iso.date();
 
+const queryShape = {
+  from: Day,
+  to: Day,
+  number_id: Uuid.optional(),
+  /** The agents report only: one team's members (now). Other reports refuse it. */
+  team_id: Uuid.optional(),
+  /** Messages of contacts that carried this tag when they were counted (not campaigns or agents). */
+  tag_id: Uuid.optional(),
+};
+const rangeChecked = <T extends z.ZodType<{ from: string; to: string }>>(s: T) =>
+  s
+    .refine((q) => q.from <= q.to, { message: 'from must be on or before to', path: ['from'] })
+    .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 <= REPORT_MAX_DAYS, {
+      message: `the range is at most ${REPORT_MAX_DAYS} days`,
+      path: ['to'],
+    });
 /**
  * The query every report takes: `from`..`to` (days in the organisation's timezone, inclusive), an
  * optional number and an optional contact tag (the messages of contacts that carried it when they
  * were first counted; not the campaigns report).
  */
-export const ReportQuery = z
-  .strictObject({
-    from: Day,
-    to: Day,
-    number_id: Uuid.optional(),
-    /** The agents report only: one team's members (now). Other reports refuse it. */
-    team_id: Uuid.optional(),
-    /** Messages of contacts that carried this tag when they were counted (not campaigns or agents). */
-    tag_id: Uuid.optional(),
-  })
-  .refine((q) => q.from <= q.to, { message: 'from must be on or before to', path: ['from'] })
-  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 <= REPORT_MAX_DAYS, {
-    message: `the range is at most ${REPORT_MAX_DAYS} days`,
-    path: ['to'],
-  });
+export const ReportQuery = rangeChecked(z.strictObject(queryShape));
 export type ReportQuery = z.infer<typeof ReportQuery>;
+
+/** Ranges longer than this many days are reported per week by the numbers report unless `group=day`. */
+export const NUMBERS_DAILY_MAX_DAYS = 90;
+export const NumbersGroup = z.enum(['day', 'week']);
+/**
+ * The numbers report's query: `group` is `day` or `week` (weeks from Monday, cut to the range); by
+ * default per day up to 90 days and per week beyond (the CSV: per day unless `group=week`).
+ */
+export const NumbersReportQuery = rangeChecked(
+  z.strictObject({ ...queryShape, group: NumbersGroup.optional() }),
+);
+export type NumbersReportQuery = z.infer<typeof NumbersReportQuery>;
 
 /** The settling note shown beside delivery figures. */
 export const SETTLING_NOTE =
@@ -69,6 +83,22 @@ export const ReportOverview = z.object({
   }),
   /** Conversations open now (of the number, when one is asked). */
   open_conversations: z.number().int(),
+  /**
+   * Each number now (the one asked, or all): quality rating, messaging tier, and its portfolio's
+   * messaging limit — unique users Meta accepted a template to in the last 24 hours (`used`) of the
+   * tier's `limit` (null: unlimited or not known yet), shared by the portfolio's numbers.
+   */
+  numbers_health: z.array(
+    z.object({
+      number_id: Uuid,
+      display_name: z.string(),
+      status: z.string(),
+      quality_rating: z.string().nullable(),
+      messaging_limit_tier: z.string().nullable(),
+      limit: z.number().int().nullable(),
+      used: z.number().int(),
+    }),
+  ),
   /** Failed messages of the period by Meta's error code, most first (10 at most). */
   top_failures: z.array(Failure),
   /** Every day of the period, days without messages as zeros. */
@@ -99,18 +129,50 @@ const Counts = {
   replied: z.number().int(),
 };
 
+/** A change of a number's quality rating or messaging tier (`from` null: the first reading). */
+export const NumberHealthChange = z.object({
+  at: IsoDate,
+  kind: z.enum(['quality', 'tier']),
+  from: z.string().nullable(),
+  to: z.string(),
+});
+
 export const NumbersReport = z.object({
   range: Range,
-  /** Per number per day, days with messages only. */
-  data: z.array(
+  /** `day`: a row per number per day; `week`: per number per week (Monday to Sunday, cut to the range). */
+  group: NumbersGroup,
+  /** Each number over the whole range: its totals, the throughput it reached and its health history. */
+  numbers: z.array(
     z.object({
-      day: Day,
       number_id: Uuid,
       /** Null when the number has been deleted since. */
       display_name: z.string().nullable(),
       ...Counts,
       inbound: z.number().int(),
       spend: z.number(),
+      /** The highest throughput reached on a day of the range (msg/s), null when nothing was accepted. */
+      throughput: z.number().nullable(),
+      /** Quality rating and messaging tier in force when the range began (null: not known then). */
+      quality_at_start: z.string().nullable(),
+      tier_at_start: z.string().nullable(),
+      /** Their changes during the range, oldest first. */
+      changes: z.array(NumberHealthChange),
+    }),
+  ),
+  /** Per number per day (or week: `day` is its first day in the range), periods with messages only. */
+  data: z.array(
+    z.object({
+      day: Day,
+      number_id: Uuid,
+      display_name: z.string().nullable(),
+      ...Counts,
+      inbound: z.number().int(),
+      spend: z.number(),
+      /**
+       * Throughput reached: the most messages Meta accepted for the number in one minute of the
+       * period ÷ 60 (msg/s); null when none was accepted.
+       */
+      throughput: z.number().nullable(),
     }),
   ),
   note: z.string(),
@@ -166,6 +228,16 @@ export const CampaignsReport = z.object({
       funnel: CampaignCounts,
       rates: z.object({ delivered: z.number(), read: z.number(), replied: z.number(), failed: z.number() }),
       failures: z.array(z.object({ code: z.string(), title: z.string(), count: z.number().int() })),
+      /** The funnel of each template the campaign sent (an A/B or template split), in the campaign's order. */
+      per_template: z.array(
+        z.object({
+          template: z.string(),
+          sent: z.number().int(),
+          delivered: z.number().int(),
+          read: z.number().int(),
+          failed: z.number().int(),
+        }),
+      ),
       spend: z.number(),
       /** Messages per second over the sending span. */
       average_rate: z.number().nullable(),

@@ -116,6 +116,16 @@ export async function campaignSpend(db: Db | Tx, orgId: string, campaignId: stri
   return row?.spend ?? 0;
 }
 
+/** `campaignSpend` of several campaigns in one statement (campaigns without spend are absent). */
+export function campaignsSpend(db: Db | Tx, orgId: string, campaignIds: string[]) {
+  return queryRows<{ campaign_id: string; spend: number }>(
+    db,
+    sql`select campaign_id, ${spendOf} as spend from messages
+        where org_id = ${orgId} and campaign_id = any(${sql.param(campaignIds)}::uuid[]) and ${counted}
+        group by campaign_id`,
+  );
+}
+
 export function spendRows(
   db: Db,
   orgId: string,

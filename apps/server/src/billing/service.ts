@@ -19,6 +19,7 @@ import { normalizePhone } from '../lib/phone.ts';
 import { type CardAt, dayOf, money, type Price, type PriceInput, priceOf } from './cost.ts';
 import {
   campaignSpend,
+  campaignsSpend,
   effectiveDates,
   getCaps,
   type RateRow,
@@ -346,6 +347,12 @@ export function createBillingService(deps: {
     /** A campaign's expected spend so far (reports' campaign comparison). */
     campaignSpend: async (ctx: Pick<AuthContext, 'orgId'>, campaignId: string) =>
       money(await campaignSpend(deps.db, ctx.orgId, campaignId)),
+    /** The spend of several campaigns at once (by campaign id; 0 when none). */
+    campaignsSpend: async (ctx: Pick<AuthContext, 'orgId'>, campaignIds: string[]) => {
+      const rows = campaignIds.length ? await campaignsSpend(deps.db, ctx.orgId, campaignIds) : [];
+      const by = new Map(rows.map((r) => [r.campaign_id, money(Number(r.spend))]));
+      return new Map(campaignIds.map((id) => [id, by.get(id) ?? 0]));
+    },
   };
 }
 export type BillingService = ReturnType<typeof createBillingService>;

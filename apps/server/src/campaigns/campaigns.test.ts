@@ -269,6 +269,28 @@ describe(`campaigns on ${settings.backend}`, () => {
       ['spring_sale_b', 2],
     ]);
     expect(report.note).toMatch(/24 hours/);
+    // The reports' comparison (read set-based for all campaigns) has the same figures and the split.
+    const today = new Date().toISOString().slice(0, 10);
+    const compared = (await owner.get(`/api/v1/reports/campaigns?from=${today}&to=${today}`)).json();
+    const row = compared.data.find((d: { campaign_id: string }) => d.campaign_id === c.id);
+    expect(row).toMatchObject({
+      funnel: report.funnel,
+      rates: report.rates,
+      failures: report.failures.slice(0, 10),
+      average_rate: report.average_rate,
+      duration_seconds: report.duration_seconds,
+    });
+    expect(row.per_template).toEqual(
+      report.per_template.map(
+        (p: { name: string; sent: number; delivered: number; read: number; failed: number }) => ({
+          template: expect.stringContaining(p.name),
+          sent: p.sent,
+          delivered: p.delivered,
+          read: p.read,
+          failed: p.failed,
+        }),
+      ),
+    );
     const csv = await owner.get(`/api/v1/campaigns/${c.id}/export.csv`);
     expect(csv.statusCode).toBe(200);
     expect(csv.body.trim().split('\r\n')).toHaveLength(10);

@@ -1,3 +1,4 @@
+import type { Campaign } from '@openwaba/contracts';
 import { sql } from 'drizzle-orm';
 import type { AuthContext } from '../auth/context.ts';
 import { queryRows } from '../db/tx.ts';
@@ -70,37 +71,59 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
     };
   }
 
-  async function report(ctx: Pick<AuthContext, 'orgId'>, id: string) {
-    const campaign = await view.get(ctx, id);
+  /**
+   * The failures (50 most frequent reasons), per-template funnels and sending span of the campaigns
+   * `ids` (of the organisation), each in one statement over their recipients.
+   */
+  async function figuresOf(orgId: string, ids: string[]) {
+    const idList = sql`${sql.param(ids)}::uuid[]`;
+    const [failures, perTemplate, spans] = await Promise.all([
+      queryRows<{ campaign_id: string; code: string; title: string; count: number }>(
+        db,
+        sql`select campaign_id, code, title, count from (
+              select r.campaign_id, coalesce(e->>'code', 'unknown') as code, coalesce(e->>'title', r.reason, 'unknown') as title,
+                     count(*)::int as count, row_number() over (partition by r.campaign_id order by count(*) desc) as n
+              from campaign_recipients r left join messages m on m.id = r.message_id
+              cross join lateral (select coalesce(r.error, case when m.status = 'failed' then m.error end) as e) x
+              where r.campaign_id = any(${idList}) and r.org_id = ${orgId} and (r.state = 'failed' or m.status = 'failed')
+              group by 1, 2, 3) f
+            where n <= 50 order by campaign_id, count desc`,
+      ),
+      queryRows<{
+        campaign_id: string;
+        template_index: number;
+        sent: number;
+        delivered: number;
+        read: number;
+        failed: number;
+      }>(
+        db,
+        sql`select r.campaign_id, r.template_index,
+                   count(*) filter (where r.state = 'sent')::int as sent,
+                   count(*) filter (where m.status in ('delivered', 'read', 'played'))::int as delivered,
+                   count(*) filter (where m.status in ('read', 'played'))::int as read,
+                   count(*) filter (where r.state = 'failed' or m.status = 'failed')::int as failed
+            from campaign_recipients r left join messages m on m.id = r.message_id
+            where r.campaign_id = any(${idList}) and r.org_id = ${orgId} group by 1, 2 order by 1, 2`,
+      ),
+      queryRows<{ campaign_id: string; first: string | null; last: string | null }>(
+        db,
+        sql`select campaign_id, min(sent_at) as first, max(sent_at) as last from campaign_recipients
+            where campaign_id = any(${idList}) and org_id = ${orgId} and state = 'sent' group by 1`,
+      ),
+    ]);
+    const by = <T extends { campaign_id: string }>(rows: T[]) => {
+      const m = new Map<string, T[]>();
+      for (const r of rows) m.set(r.campaign_id, [...(m.get(r.campaign_id) ?? []), r]);
+      return m;
+    };
+    return { failures: by(failures), perTemplate: by(perTemplate), spans: by(spans) };
+  }
+
+  /** A campaign's report from its view and its figures (`figuresOf`). */
+  function reportOf(campaign: Campaign, f: Awaited<ReturnType<typeof figuresOf>>) {
     const c = campaign.counts;
-    const failures = await queryRows<{ code: string; title: string; count: number }>(
-      db,
-      sql`select coalesce(e->>'code', 'unknown') as code, coalesce(e->>'title', r.reason, 'unknown') as title, count(*)::int as count
-          from campaign_recipients r left join messages m on m.id = r.message_id
-          cross join lateral (select coalesce(r.error, case when m.status = 'failed' then m.error end) as e) x
-          where r.campaign_id = ${id} and (r.state = 'failed' or m.status = 'failed')
-          group by 1, 2 order by 3 desc limit 50`,
-    );
-    const perTemplate = await queryRows<{
-      template_index: number;
-      sent: number;
-      delivered: number;
-      read: number;
-      failed: number;
-    }>(
-      db,
-      sql`select r.template_index,
-                 count(*) filter (where r.state = 'sent')::int as sent,
-                 count(*) filter (where m.status in ('delivered', 'read', 'played'))::int as delivered,
-                 count(*) filter (where m.status in ('read', 'played'))::int as read,
-                 count(*) filter (where r.state = 'failed' or m.status = 'failed')::int as failed
-          from campaign_recipients r left join messages m on m.id = r.message_id
-          where r.campaign_id = ${id} group by 1 order by 1`,
-    );
-    const [span] = await queryRows<{ first: string | null; last: string | null }>(
-      db,
-      sql`select min(sent_at) as first, max(sent_at) as last from campaign_recipients where campaign_id = ${id} and state = 'sent'`,
-    );
+    const span = f.spans.get(campaign.id)?.[0];
     const started = campaign.started_at ? Date.parse(campaign.started_at) : null;
     const ended = campaign.finished_at ? Date.parse(campaign.finished_at) : null;
     const sendSpan =
@@ -119,8 +142,8 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
         // accepted and then failed by a status webhook.
         failed: ratio(c.failed, c.total - c.pending - c.queued - c.skipped - c.invalid),
       },
-      failures,
-      per_template: perTemplate.map((p) => ({
+      failures: (f.failures.get(campaign.id) ?? []).map(({ code, title, count }) => ({ code, title, count })),
+      per_template: (f.perTemplate.get(campaign.id) ?? []).map(({ campaign_id: _, ...p }) => ({
         ...p,
         name: campaign.templates[p.template_index]?.name ?? '',
       })),
@@ -128,6 +151,21 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
       average_rate: sendSpan && sendSpan > 0 ? Math.round((c.sent / sendSpan) * 10) / 10 : null,
       note: 'Delivery and read statuses can arrive up to 24 hours after a message is sent; the figures grow until then.',
     };
+  }
+
+  async function report(ctx: Pick<AuthContext, 'orgId'>, id: string) {
+    const campaign = await view.get(ctx, id);
+    return reportOf(campaign, await figuresOf(ctx.orgId, [id]));
+  }
+
+  /** The reports of several campaigns (views the caller listed) in three statements, whatever their number. */
+  async function reports(ctx: Pick<AuthContext, 'orgId'>, campaigns: Campaign[]) {
+    if (!campaigns.length) return [];
+    const f = await figuresOf(
+      ctx.orgId,
+      campaigns.map((c) => c.id),
+    );
+    return campaigns.map((c) => reportOf(c, f));
   }
 
   /** Every recipient with its final state, status and error, as CSV safe to open in a spreadsheet. */
@@ -202,5 +240,5 @@ export function createCampaignReport(deps: Pick<CampaignDeps, 'db' | 'contacts'>
     return rows.map((r) => ({ ...r, sent_at: r.sent_at ? new Date(r.sent_at).toISOString() : null }));
   }
 
-  return { recipients, report, exportCsv, ofContact };
+  return { recipients, report, reports, exportCsv, ofContact };
 }

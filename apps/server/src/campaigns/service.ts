@@ -38,6 +38,8 @@ export function createCampaignService(deps: CampaignDeps) {
     remove: lifecycle.remove,
     recipients: report.recipients,
     report: report.report,
+    /** The reports of campaigns listed (`list`), set-based: three statements for all of them. */
+    reports: report.reports,
     exportCsv: report.exportCsv,
     onActivity: progress.onActivity,
     feed: progress.feed,

@@ -1774,6 +1774,11 @@ export const reportMessageFacts = pgTable(
      * refold, so a tag added or removed later does not move the message; a rebuild takes them anew.
      */
     tags: uuid('tags').array().notNull().default(sql`'{}'::uuid[]`),
+    /**
+     * Outbound accepted by Meta: the minute it was accepted (`messages.sent_at`, organisation's
+     * timezone) — the throughput rollups count it there. Null otherwise.
+     */
+    minute: timestamp('minute'),
   },
   (t) => [
     index('report_message_facts_org_day_idx').on(t.orgId, t.day),
@@ -2122,6 +2127,80 @@ export const reportAgentMarks = pgTable('report_agent_marks', {
 });
 
 /**
+ * Messages Meta accepted per number per minute (the minute of acceptance, organisation's timezone):
+ * what the day's peak is computed from.
+ */
+export const reportNumberMinutes = pgTable(
+  'report_number_minutes',
+  {
+    orgId: orgRef(),
+    numberId: uuid('number_id').notNull(),
+    minute: timestamp('minute').notNull(),
+    day: date('day').notNull(),
+    accepted: integer('accepted').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.numberId, t.minute] }),
+    index('report_number_minutes_day_idx').on(t.orgId, t.day),
+  ],
+);
+
+/** The busiest minute of each number each day (messages Meta accepted in it): the throughput reached. */
+export const reportNumberPeaks = pgTable(
+  'report_number_peaks',
+  {
+    orgId: orgRef(),
+    day: date('day').notNull(),
+    numberId: uuid('number_id').notNull(),
+    peak: integer('peak').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.numberId] })],
+);
+
+/**
+ * The changes of each number's quality rating and messaging tier, from the numbers domain's health
+ * readings (`number_health`, read through the number service): one row per reading that changed a
+ * value (`previous` is the value before; null at the first reading).
+ */
+export const reportNumberHealth = pgTable(
+  'report_number_health',
+  {
+    healthId: bigint('health_id', { mode: 'number' }).notNull(),
+    /** `quality` or `tier`. */
+    kind: text('kind').notNull(),
+    orgId: orgRef(),
+    numberId: uuid('number_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    value: text('value').notNull(),
+    previous: text('previous'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.healthId, t.kind] }),
+    index('report_number_health_number_idx').on(t.orgId, t.numberId, t.kind, t.at),
+  ],
+);
+
+/**
+ * Status events the fold read before their message had its wamid (parked): kept until they are
+ * applied (their message is folded again then) or are too old to be (docs/adr/0026, settling).
+ */
+export const reportParkedEvents = pgTable('report_parked_events', {
+  eventId: bigint('event_id', { mode: 'number' }).primaryKey(),
+  seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Transactions still open when the fold's message window moved past the messages they may insert
+ * (seq in (seq_from, seq_to]): when one ends, that range is read again for messages without a fact.
+ */
+export const reportOpenInserts = pgTable('report_open_inserts', {
+  xid: text('xid').primaryKey(),
+  seqFrom: bigint('seq_from', { mode: 'number' }).notNull(),
+  seqTo: bigint('seq_to', { mode: 'number' }).notNull(),
+  seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * The fold's progress (one row, id `fold`): how far it has read messages and status events (a window
  * behind is read again each time, for transactions that committed late), and the rebuild lock.
  */
@@ -2134,6 +2213,10 @@ export const reportState = pgTable('report_state', {
   eventMark: bigint('event_mark', { mode: 'number' }).notNull().default(0),
   eventHigh: bigint('event_high', { mode: 'number' }).notNull().default(0),
   rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull().defaultNow(),
+  /** The first transaction id not yet started at the last rotation (`report_open_inserts`). */
+  xidMark: text('xid_mark'),
+  /** The last `number_health` record folded into `report_number_health`. */
+  healthMark: bigint('health_mark', { mode: 'number' }).notNull().default(0),
   foldedAt: timestamp('folded_at', { withTimezone: true }),
   rebuildStartedAt: timestamp('rebuild_started_at', { withTimezone: true }),
 });

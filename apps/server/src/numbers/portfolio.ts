@@ -159,3 +159,45 @@ export function businessColumns(
     businessIdSource: 'meta',
   };
 }
+
+/**
+ * `portfolioBudget` of every number of the organisation in two statements: numbers sharing a
+ * portfolio share its tier (the highest they carry) and its count of unique users (Meta accepted a
+ * template to them in the last 24 hours). `limit`: null when no tier is known or unlimited.
+ */
+export async function portfolioUsage(db: Db | Tx, orgId: string) {
+  const rows = await queryRows<{
+    id: string;
+    portfolio: string;
+    messaging_limit_tier: string | null;
+  }>(
+    db,
+    sql`select id, coalesce(business_id, id::text) as portfolio, messaging_limit_tier from numbers
+        where org_id = ${orgId} order by created_at`,
+  );
+  const used = await queryRows<{ portfolio: string; n: number }>(
+    db,
+    sql`select coalesce(n.business_id, n.id::text) as portfolio, count(distinct v.contact_id)::int as n
+        from numbers n join messages m on m.number_id = n.id join conversations v on v.id = m.conversation_id
+        where n.org_id = ${orgId} and m.org_id = ${orgId} and m.direction = 'out' and m.created_at > now() - interval '48 hours'
+          and m.type = 'template' and m.sent_at > now() - interval '24 hours'
+          and m.status is distinct from 'failed' and m.wamid is not null
+        group by 1`,
+  );
+  const usedBy = new Map(used.map((u) => [u.portfolio, u.n]));
+  const tierOf = new Map<string, string | null>();
+  for (const r of rows) {
+    const best = tierOf.get(r.portfolio) ?? null;
+    tierOf.set(r.portfolio, rank(r.messaging_limit_tier) > rank(best) ? r.messaging_limit_tier : best);
+  }
+  return rows.map((r) => {
+    const tier = tierOf.get(r.portfolio) ?? null;
+    const limit = tierLimit(tier);
+    return {
+      numberId: r.id,
+      tier,
+      limit: limit !== null && Number.isFinite(limit) ? limit : null,
+      used: usedBy.get(r.portfolio) ?? 0,
+    };
+  });
+}

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import { numberHealth, numbers } from '../db/schema.ts';
 
@@ -101,5 +101,26 @@ export async function healthRecordsOf(db: Db, numberId: string, limit: number) {
     .from(numberHealth)
     .where(eq(numberHealth.numberId, numberId))
     .orderBy(numberHealth.recordedAt)
+    .limit(limit);
+}
+
+/**
+ * Health records after `afterId` in the order they were written, with their number's organisation
+ * (install-wide on purpose: the reports fold follows every organisation's history).
+ */
+export function healthRecordsAfter(db: Db | Tx, afterId: number, limit: number) {
+  return db
+    .select({
+      id: numberHealth.id,
+      orgId: numbers.orgId,
+      numberId: numberHealth.numberId,
+      recordedAt: numberHealth.recordedAt,
+      qualityRating: numberHealth.qualityRating,
+      messagingLimitTier: numberHealth.messagingLimitTier,
+    })
+    .from(numberHealth)
+    .innerJoin(numbers, eq(numbers.id, numberHealth.numberId))
+    .where(gt(numberHealth.id, afterId))
+    .orderBy(numberHealth.id)
     .limit(limit);
 }

@@ -15,11 +15,12 @@ import { createNumberDeletion } from './delete-number.ts';
 import type { NumberDeps, NumberServiceDeps } from './deps.ts';
 import { handleGraphError, refreshHealth } from './number-health.ts';
 import { toNumber } from './number-view.ts';
-import { portfolioBudget, setPortfolioTier, toPortfolio } from './portfolio.ts';
+import { portfolioBudget, portfolioUsage, setPortfolioTier, toPortfolio } from './portfolio.ts';
 import {
   activeNumbers,
   anyRealNumber,
   findNumber,
+  healthRecordsAfter,
   healthRecordsOf,
   listNumbers,
   type NumberRow,
@@ -95,6 +96,18 @@ export function createNumberService(deps: NumberServiceDeps) {
       await getRow(ctx.orgId, id);
       return healthRecordsOf(db, id, limit);
     },
+    /**
+     * Health records (quality rating, messaging tier) written after `afterId`, oldest first, with
+     * their organisation: what the reports fold reads to keep the history of changes (in its
+     * transaction when given).
+     */
+    healthRecordsAfter: (afterId: number, limit: number, tx?: Tx) =>
+      healthRecordsAfter(tx ?? db, afterId, limit),
+    /**
+     * Each number's messaging limit now (the portfolio's: shared by its numbers) and the unique users
+     * Meta accepted templates to in the last 24 hours, for all the organisation's numbers at once.
+     */
+    limitsUsed: (ctx: Pick<AuthContext, 'orgId'>) => portfolioUsage(db, ctx.orgId),
     allActive: () => activeNumbers(db),
     upsertSandbox: (orgId: string, n: SandboxCredentials, provider: WhatsAppProvider) => {
       sandbox = provider;

@@ -29,7 +29,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
     case 'numbers': {
       const r = report as NumbersReport;
       yield csvLine([
-        'day',
+        r.group,
         'number_id',
         'number',
         'sent',
@@ -39,6 +39,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
         'replied',
         'inbound',
         'spend',
+        'throughput_msg_s',
       ]);
       for (const d of r.data)
         yield csvLine([
@@ -52,6 +53,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
           d.replied,
           d.inbound,
           d.spend,
+          d.throughput,
         ]);
       return;
     }

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { statusRankSql } from '../messages/status-rank.ts';
+import { acceptedMinute } from './throughput-sql.ts';
 
 /**
  * What the rollups count of a message (its "fact"), computed from the message row. Reads the messages
@@ -16,6 +17,7 @@ import { statusRankSql } from '../messages/status-rank.ts';
  *   later message of ours (an outbound message is replied to once however many messages answer it).
  * - cost: the expected cost of a message Meta accepted and did not fail, 0 when Meta said it was not
  *   billable (billing's rule, less the queued ones).
+ * - minute: outbound accepted by Meta, the minute it was accepted (throughput-sql.ts).
  * - watch: outbound, still on the send queue (no wamid, not failed): every fold checks whether it has left,
  *   because leaving the queue writes no status event.
  * - tags: the contact's tags when the message was first folded, kept on every refold (`tagsNow`, docs/adr/0029).
@@ -36,6 +38,7 @@ const FACT_COLUMNS = [
   'replied',
   'error_code',
   'cost',
+  'minute',
   'watch',
   'tags',
 ] as const;
@@ -100,6 +103,7 @@ export const factsOf = (where: SQL) => sql`
          case when m.direction = 'out' and m.status = 'failed' then coalesce(m.error->>'code', 'unknown') else '' end as error_code,
          (case when m.direction = 'out' and m.wamid is not null and m.status is distinct from 'failed'
                     and m.pricing_billable is not false then coalesce(m.cost_expected, 0) else 0 end)::numeric(14, 6) as cost,
+         ${acceptedMinute} as minute,
          (m.direction = 'out' and m.wamid is null and m.status is distinct from 'failed') as watch
   from messages m
   left join org_settings s on s.org_id = m.org_id

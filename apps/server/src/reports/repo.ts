@@ -10,6 +10,7 @@ import {
   rollupWrites,
   tagsNow,
 } from './fold-sql.ts';
+import { THROUGHPUT_TABLES, throughputWrites } from './throughput-sql.ts';
 
 /**
  * Every write to the reports domain's tables (`report_message_facts`, the rollups `report_daily`,
@@ -26,10 +27,16 @@ interface FoldState {
   event_high: number;
   rotate: boolean;
   rebuilding: boolean;
+  xid_mark: string | null;
 }
 
 /** Late commits: a message whose insert committed this long after a later one is still folded. */
 const MESSAGE_WINDOW_SECONDS = 15;
+/**
+ * A parked status is remembered this long (the sender's late-parked sweep applies those up to
+ * 10 minutes old: messages/reconcile.ts).
+ */
+const PARKED_MINUTES = 15;
 
 /**
  * Moves the facts of the messages `ids` to what the messages say now, and the rollups by the
@@ -55,7 +62,8 @@ async function refold(tx: Tx, ids: string[]) {
     up as (
       insert into report_message_facts (${cols}) select ${cols} from chg
       on conflict (message_id) do update set ${factUpdates}),
-    ${rollupWrites('delta')}
+    ${rollupWrites('delta')},
+    ${throughputWrites('delta')}
     select count(*)::int as changed from chg`,
   );
   return r?.changed ?? 0;
@@ -78,13 +86,14 @@ export async function foldOnce(
       tx,
       sql`select seq_low, seq_mark, seq_high, event_low, event_mark, event_high,
                  rotated_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS}) as rotate,
-                 rebuild_started_at is not null as rebuilding
+                 rebuild_started_at is not null as rebuilding, xid_mark
           from report_state where id = 'fold' for update skip locked`,
     );
     if (!st) return { changed: 0, more: false, skipped: true };
     // The fold's one statement has many small parts: compiling it (PostgreSQL's JIT, once the
     // planner's estimates pass jit_above_cost) took seconds a fold, running it takes milliseconds.
     await tx.execute(sql`set local jit = off`);
+    const settling = await settlingIds(tx);
     const fresh = await queryRows<{ id: string; seq: number; settled: boolean }>(
       tx,
       sql`select m.id, m.seq, m.created_at < now() - make_interval(secs => ${MESSAGE_WINDOW_SECONDS}) as settled
@@ -93,9 +102,9 @@ export async function foldOnce(
             and not exists (select 1 from report_message_facts f where f.message_id = m.id)
           order by m.seq limit ${batch}`,
     );
-    const events = await queryRows<{ id: number; message_id: string | null }>(
+    const events = await queryRows<{ id: number; message_id: string | null; applied: boolean }>(
       tx,
-      sql`select e.id, m.id as message_id from message_status_events e
+      sql`select e.id, m.id as message_id, e.applied from message_status_events e
           left join messages m on m.number_id = e.number_id and m.wamid = e.wamid
           where e.id > ${st.event_low} order by e.id limit ${batch}`,
     );
@@ -123,6 +132,12 @@ export async function foldOnce(
     for (const e of events) if (e.message_id) ids.add(e.message_id);
     for (const o of answered) ids.add(o.id);
     for (const w of watched) if (!w.gone) ids.add(w.message_id);
+    for (const id of settling) ids.add(id);
+    // Statuses parked (their send not recorded yet): applied later with no new event, so remembered.
+    const parked = events.filter((e) => !e.applied).map((e) => e.id);
+    if (parked.length)
+      await tx.execute(sql`insert into report_parked_events (event_id)
+        select unnest(${sql.param(parked)}::bigint[]) on conflict do nothing`);
     const changed = await refold(tx, [...ids]);
     // A queued message deleted before it went (a campaign stopped; or purged): its fact goes, and
     // whatever it counted with it.
@@ -152,16 +167,63 @@ export async function foldOnce(
     const first = fresh[0];
     const backlog = fresh.length >= batch && first?.settled ? Number(first.seq) - 1 : 0;
     const seqLow = Math.max(Number(st.rotate ? st.seq_mark : st.seq_low), backlog);
+    if (st.rotate && seqLow > Number(st.seq_low) && st.xid_mark !== null)
+      // Transactions older than the last rotation and still open may hold messages below the new low
+      // mark: their range is read again when they end.
+      await tx.execute(sql`insert into report_open_inserts (xid, seq_from, seq_to)
+        select x::text, ${st.seq_low}, ${seqLow} from pg_snapshot_xip(pg_current_snapshot()) x
+        where x < ${st.xid_mark}::xid8 and x is distinct from pg_current_xact_id_if_assigned()
+        on conflict do nothing`);
     await tx.execute(sql`update report_state set
         seq_high = ${seqHigh},
         seq_low = ${seqLow}, seq_mark = ${st.rotate ? seqHigh : Math.max(Number(st.seq_mark), backlog)},
         rotated_at = case when ${st.rotate} then now() else rotated_at end,
+        xid_mark = case when ${st.rotate} then pg_snapshot_xmax(pg_current_snapshot())::text else xid_mark end,
         event_high = ${eventHigh},
         event_low = ${eventFull ? eventHigh : st.event_mark}, event_mark = ${eventHigh},
         folded_at = now()
       where id = 'fold'`);
     return { changed, more: fresh.length >= batch || eventFull, skipped: false };
   });
+}
+
+/**
+ * The settling pass (docs/adr/0026): messages whose figures moved with no row the fold reads by its
+ * marks. (1) Parked statuses applied since (by the send being recorded, or by the sender's late-parked
+ * sweep): their message; the parked ones too old to be applied are forgotten. (2) Messages inserted by
+ * a transaction that stayed open past the message window: when it ends, the range of sequence numbers
+ * it may hold is read again for messages without a fact. Both read a handful of rows.
+ */
+async function settlingIds(tx: Tx) {
+  const applied = await queryRows<{ event_id: number; message_id: string | null; done: boolean }>(
+    tx,
+    sql`select p.event_id, m.id as message_id,
+               (e.id is null or e.applied or e.created_at < now() - make_interval(mins => ${PARKED_MINUTES})) as done
+        from report_parked_events p
+        left join message_status_events e on e.id = p.event_id
+        left join messages m on e.applied and m.number_id = e.number_id and m.wamid = e.wamid`,
+  );
+  const done = applied.filter((a) => a.done).map((a) => a.event_id);
+  if (done.length)
+    await tx.execute(
+      sql`delete from report_parked_events where event_id = any(${sql.param(done)}::bigint[])`,
+    );
+  const ended = await queryRows<{ xid: string; seq_from: number; seq_to: number; committed: boolean }>(
+    tx,
+    sql`delete from report_open_inserts
+        where pg_xact_status(xid::xid8) is distinct from 'in progress'
+        returning xid, seq_from, seq_to, pg_xact_status(xid::xid8) is distinct from 'aborted' as committed`,
+  );
+  const late = [];
+  for (const r of ended.filter((e) => e.committed))
+    late.push(
+      ...(await queryRows<{ id: string }>(
+        tx,
+        sql`select m.id from messages m where m.seq > ${r.seq_from} and m.seq <= ${r.seq_to}
+            and not exists (select 1 from report_message_facts f where f.message_id = m.id)`,
+      )),
+    );
+  return [...applied.filter((a) => a.message_id).map((a) => a.message_id!), ...late.map((l) => l.id)];
 }
 
 /** Claims the rebuild (one at a time); false when one is running (a claim older than 6 hours is stale). */
@@ -216,11 +278,17 @@ export async function rebuildRollups(db: Db, orgId: string | null, from: string 
         update report_state set seq_high = greatest(seq_high, top.mx), seq_mark = greatest(seq_mark, safe.sx),
           seq_low = greatest(seq_low, safe.sx), rotated_at = now()
         from top, safe where id = 'fold'`);
-    for (const t of ROLLUP_TABLES)
+    for (const t of [...ROLLUP_TABLES, ...THROUGHPUT_TABLES])
       await tx.execute(sql`delete from ${sql.raw(t)} where true ${org} ${fromDay}`);
     await tx.execute(sql`
       with delta as (select 1 as sign, ${cols} from report_message_facts where true ${org} ${fromDay}),
       ${rollupWrites('delta')}
+      select 1`);
+    // Throughput belongs to the day of acceptance (a message queued the day before may count there).
+    await tx.execute(sql`
+      with delta as (select 1 as sign, ${cols} from report_message_facts
+                     where minute is not null ${org} ${from ? sql`and minute >= ${from}::date::timestamp` : sql``}),
+      ${throughputWrites('delta')}
       select 1`);
     return { facts: r?.facts ?? 0 };
   });
@@ -309,14 +377,34 @@ export function topFailures(db: Db, orgId: string, q: RollupScope, limit: number
   );
 }
 
-export function perNumberDay(db: Db, orgId: string, q: RollupScope) {
+/** Per number per day, or per week (from Monday, the first week cut to the range). */
+export function perNumberPeriod(db: Db, orgId: string, q: RollupScope, group: 'day' | 'week') {
   return queryRows<Counts & { day: string; number_id: string }>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, number_id, ${countsOf}
-        from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily_numbers' })} where ${scoped(orgId, q)}
-        group by day, number_id order by day, number_id`,
+    sql`select to_char(p, 'YYYY-MM-DD') as day, number_id, ${countsOf}
+        from (select ${periodOf(q, group)} as p, * from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily_numbers' })}
+              where ${scoped(orgId, q)}) x
+        group by p, number_id order by p, number_id`,
   );
 }
+
+/**
+ * Each number's busiest minute (messages Meta accepted) per day or week: the number's, whatever
+ * contact tag the report is narrowed to (a throughput is the number's, not a tag's).
+ */
+export function peaksPerPeriod(db: Db, orgId: string, q: RollupScope, group: 'day' | 'week') {
+  const numberOnly = { ...q, tagId: undefined };
+  return queryRows<{ day: string; number_id: string; peak: number }>(
+    db,
+    sql`select to_char(p, 'YYYY-MM-DD') as day, number_id, max(peak)::int as peak
+        from (select ${periodOf(q, group)} as p, number_id, peak from report_number_peaks
+              where ${scoped(orgId, numberOnly)}) x
+        group by p, number_id`,
+  );
+}
+
+const periodOf = (q: RollupScope, group: 'day' | 'week') =>
+  group === 'week' ? sql`greatest(date_trunc('week', day)::date, ${q.from}::date)` : sql`day`;
 
 export function perTemplate(db: Db, orgId: string, q: RollupScope) {
   return queryRows<Counts & { template: string; language: string }>(

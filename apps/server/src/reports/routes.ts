@@ -3,6 +3,7 @@ import {
   AgentsReport,
   CampaignsReport,
   NumbersReport,
+  NumbersReportQuery,
   ReportOverview,
   ReportQuery,
   SpendBreakdown,
@@ -31,7 +32,9 @@ export const reportRoutes =
       {
         kind: 'numbers',
         schema: NumbersReport,
-        summary: 'Per number per day: sent, delivered, read, failed, replied, inbound and spend',
+        query: NumbersReportQuery,
+        summary:
+          'Per number per day (per week past 90 days unless group=day): sent, delivered, read, failed, replied, inbound, spend and the throughput reached; each number’s totals with its quality rating and messaging tier history',
       },
       {
         kind: 'templates',
@@ -66,7 +69,7 @@ export const reportRoutes =
           schema: {
             tags,
             summary: `${k.summary}. ${RANGE}.`,
-            querystring: ReportQuery,
+            querystring: 'query' in k ? k.query : ReportQuery,
             response: { 200: k.schema },
           },
         },
@@ -78,13 +81,15 @@ export const reportRoutes =
           config: { access: 'reports.read' },
           schema: {
             tags,
-            summary: `The ${k.kind} report as CSV (formula-safe; same query)`,
-            querystring: ReportQuery,
+            summary: `The ${k.kind} report as CSV (formula-safe; same query${k.kind === 'numbers' ? ', per day unless group=week' : ''})`,
+            querystring: 'query' in k ? k.query : ReportQuery,
             produces: ['text/csv'],
           },
         },
         async (req, reply) => {
-          const report = await reports[k.kind](authOf(req), req.query);
+          // The numbers CSV keeps every day unless weeks are asked for.
+          const query = k.kind === 'numbers' ? { group: 'day' as const, ...req.query } : req.query;
+          const report = await reports[k.kind](authOf(req), query);
           reply
             .type('text/csv; charset=utf-8')
             .header(

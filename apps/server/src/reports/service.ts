@@ -2,7 +2,9 @@ import {
   AGENTS_NOTE,
   type AgentsReport,
   type CampaignsReport,
+  NUMBERS_DAILY_MAX_DAYS,
   type NumbersReport,
+  type NumbersReportQuery,
   type ReportOverview,
   type ReportQuery,
   SETTLING_NOTE,
@@ -28,6 +30,7 @@ import {
   teamsOf,
   userNames,
 } from './agents-sql.ts';
+import { foldHealth, healthChanges, type ReadHealth, rebuildHealth } from './health-fold.ts';
 import {
   audienceCounts,
   type Counts,
@@ -37,7 +40,8 @@ import {
   foldOnce,
   hourly,
   openConversations,
-  perNumberDay,
+  peaksPerPeriod,
+  perNumberPeriod,
   perTemplate,
   type RollupScope,
   rebuildRollups,
@@ -48,6 +52,10 @@ import {
 } from './repo.ts';
 
 type Ctx = Pick<AuthContext, 'orgId'>;
+type LimitsUsed = Awaited<ReturnType<NumberService['limitsUsed']>>;
+
+/** How long the limit used of an organisation's numbers is reused (it counts a rolling 24 hours). */
+const LIMITS_TTL_MS = 30_000;
 
 const DAY = 86_400_000;
 const addDays = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
@@ -83,13 +91,14 @@ const kpi = (current: number, previous: number) => ({
 export function createReportService(deps: {
   db: Db;
   orgs: Pick<OrgService, 'getOrg'>;
-  numbers: Pick<NumberService, 'list' | 'findRow'>;
-  campaigns: Pick<CampaignService, 'list' | 'report'>;
-  billing: Pick<BillingService, 'cardAt' | 'campaignSpend'>;
+  numbers: Pick<NumberService, 'list' | 'findRow' | 'healthRecordsAfter' | 'limitsUsed'>;
+  campaigns: Pick<CampaignService, 'list' | 'reports'>;
+  billing: Pick<BillingService, 'cardAt' | 'campaignsSpend'>;
   tags: Pick<TagService, 'exists'>;
   foldBatch: number;
 }) {
   const { db } = deps;
+  const readHealth: ReadHealth = (after, limit, tx) => deps.numbers.healthRecordsAfter(after, limit, tx);
 
   /**
    * The scope of a query; an unknown number or tag (or another organisation's) is 404. A team
@@ -118,7 +127,7 @@ export function createReportService(deps: {
     const prev = { ...scope, from: addDays(q.from, -n), to: addDays(q.from, -1) };
     const org = await deps.orgs.getOrg(ctx);
     const tz = org.settings.timezone;
-    const [old, series, hours, top, aud, audPrev, open, frNow, frPrev] = await Promise.all([
+    const [old, series, hours, top, aud, audPrev, open, frNow, frPrev, health] = await Promise.all([
       totals(db, ctx.orgId, prev),
       dailySeries(db, ctx.orgId, scope),
       hourly(db, ctx.orgId, scope),
@@ -129,6 +138,7 @@ export function createReportService(deps: {
       // Response times are an agents' figure, not a tag's: none under a tag filter.
       scope.tagId ? [] : firstResponseHistogram(db, ctx.orgId, scope),
       scope.tagId ? [] : firstResponseHistogram(db, ctx.orgId, prev),
+      numbersHealth(ctx, scope.numberId),
     ]);
     const frCur = quantile(frNow, 0.5);
     const frOld = quantile(frPrev, 0.5);
@@ -158,6 +168,7 @@ export function createReportService(deps: {
         },
       },
       open_conversations: open,
+      numbers_health: health,
       top_failures: top,
       series: Array.from({ length: n }, (_, i) => {
         const day = addDays(q.from, i);
@@ -181,27 +192,137 @@ export function createReportService(deps: {
     };
   }
 
+  /**
+   * The messaging limit used per number (a count of distinct customers over the last 24 hours, read
+   * from messages): kept per organisation for LIMITS_TTL_MS, so a home page refreshed live does not
+   * count them again each time. The sender checks the budget itself, never through this.
+   */
+  const limitsRead = new Map<string, { at: number; value: Promise<LimitsUsed> }>();
+  function limitsUsed(ctx: Ctx) {
+    const now = Date.now();
+    const hit = limitsRead.get(ctx.orgId);
+    if (hit && now - hit.at < LIMITS_TTL_MS) return hit.value;
+    const value = deps.numbers.limitsUsed(ctx);
+    limitsRead.set(ctx.orgId, { at: now, value });
+    value.catch(() => limitsRead.delete(ctx.orgId));
+    return value;
+  }
+
+  /** Each number's health now and the messaging limit its portfolio used in the last 24 hours. */
+  async function numbersHealth(ctx: Ctx, numberId: string | undefined) {
+    const [list, limits] = await Promise.all([deps.numbers.list(ctx), limitsUsed(ctx)]);
+    const limitOf = new Map(limits.map((l) => [l.numberId, l]));
+    return list
+      .filter((n) => !numberId || n.id === numberId)
+      .map((n) => ({
+        number_id: n.id,
+        display_name: n.display_name,
+        status: n.status,
+        quality_rating: n.health.quality_rating,
+        messaging_limit_tier: limitOf.get(n.id)?.tier ?? n.health.messaging_limit_tier,
+        limit: limitOf.get(n.id)?.limit ?? null,
+        used: limitOf.get(n.id)?.used ?? 0,
+      }));
+  }
+
   async function numberNames(ctx: Ctx) {
     return new Map((await deps.numbers.list(ctx)).map((n) => [n.id, n.display_name]));
   }
 
-  async function numbers(ctx: Ctx, q: ReportQuery): Promise<NumbersReport> {
+  /**
+   * Per number per day (per week past 90 days unless `group=day`), each number's totals over the
+   * range with the throughput it reached and its quality and tier history.
+   */
+  async function numbers(ctx: Ctx, q: NumbersReportQuery): Promise<NumbersReport> {
     const scope = await scopeOf(ctx, q);
-    const [rows, names] = await Promise.all([perNumberDay(db, ctx.orgId, scope), numberNames(ctx)]);
+    const group = q.group ?? (daysOf(q.from, q.to) > NUMBERS_DAILY_MAX_DAYS ? 'week' : 'day');
+    const [rows, peaks, health, names] = await Promise.all([
+      perNumberPeriod(db, ctx.orgId, scope, group),
+      peaksPerPeriod(db, ctx.orgId, scope, group),
+      healthChanges(db, ctx.orgId, scope),
+      numberNames(ctx),
+    ]);
+    const peakOf = new Map(peaks.map((p) => [`${p.day}/${p.number_id}`, p.peak]));
+    const perSecond = (peak: number | undefined) => (peak ? Math.round((peak / 60) * 100) / 100 : null);
+    // A period can have a throughput and no message created in it (queued the day before it went).
+    const keys = new Set(rows.map((r) => `${r.day}/${r.number_id}`));
+    const zero = {
+      attempted: 0,
+      sent: 0,
+      delivered: 0,
+      read: 0,
+      failed: 0,
+      inbound: 0,
+      replied: 0,
+      spend: 0,
+    };
+    const all = [
+      ...rows,
+      ...peaks
+        .filter((p) => !keys.has(`${p.day}/${p.number_id}`))
+        .map((p) => ({ ...zero, day: p.day, number_id: p.number_id })),
+    ].sort((a, b) => a.day.localeCompare(b.day) || a.number_id.localeCompare(b.number_id));
+    const data = all.map((r) => ({
+      day: r.day,
+      number_id: r.number_id,
+      display_name: names.get(r.number_id) ?? null,
+      sent: r.sent,
+      delivered: r.delivered,
+      read: r.read,
+      failed: r.failed,
+      replied: r.replied,
+      inbound: r.inbound,
+      spend: money(r.spend),
+      throughput: perSecond(peakOf.get(`${r.day}/${r.number_id}`)),
+    }));
+    // Every number of the organisation (or the one asked), and deleted ones that have figures.
+    const ids = new Set(scope.numberId ? [scope.numberId] : names.keys());
+    for (const r of data) ids.add(r.number_id);
+    const totals = new Map(
+      [...ids].map((id) => [
+        id,
+        {
+          number_id: id,
+          display_name: names.get(id) ?? null,
+          sent: 0,
+          delivered: 0,
+          read: 0,
+          failed: 0,
+          replied: 0,
+          inbound: 0,
+          spend: 0,
+          throughput: null as number | null,
+          quality_at_start: null as string | null,
+          tier_at_start: null as string | null,
+          changes: [] as NumbersReport['numbers'][number]['changes'],
+        },
+      ]),
+    );
+    for (const r of data) {
+      const t = totals.get(r.number_id)!;
+      for (const k of ['sent', 'delivered', 'read', 'failed', 'replied', 'inbound', 'spend'] as const)
+        t[k] += r[k];
+      if (r.throughput !== null) t.throughput = Math.max(t.throughput ?? 0, r.throughput);
+    }
+    for (const h of health) {
+      const t = totals.get(h.number_id);
+      if (!t) continue;
+      if (h.at === null) {
+        if (h.kind === 'quality') t.quality_at_start = h.value;
+        else t.tier_at_start = h.value;
+      } else t.changes.push({ at: h.at, kind: h.kind as 'quality' | 'tier', from: h.previous, to: h.value });
+    }
+    for (const t of totals.values()) {
+      t.spend = money(t.spend);
+      t.changes.sort((a, b) => a.at.localeCompare(b.at));
+    }
     return {
       range: { from: q.from, to: q.to },
-      data: rows.map((r) => ({
-        day: r.day,
-        number_id: r.number_id,
-        display_name: names.get(r.number_id) ?? null,
-        sent: r.sent,
-        delivered: r.delivered,
-        read: r.read,
-        failed: r.failed,
-        replied: r.replied,
-        inbound: r.inbound,
-        spend: money(r.spend),
-      })),
+      group,
+      numbers: [...totals.values()].sort(
+        (a, b) => b.sent - a.sent || (a.display_name ?? '').localeCompare(b.display_name ?? ''),
+      ),
+      data,
       note: SETTLING_NOTE,
     };
   }
@@ -283,26 +404,39 @@ export function createReportService(deps: {
       const d = dayIn(c.created_at);
       return d >= q.from && d <= q.to && (!q.number_id || c.number_id === q.number_id);
     });
-    const data = [];
-    for (const c of list) {
-      const r = await deps.campaigns.report(ctx, c.id);
-      data.push({
-        campaign_id: c.id,
-        name: c.name,
-        number_id: c.number_id,
-        state: c.state,
-        templates: c.templates.map((t) => `${t.name} (${t.language})`),
-        created_at: c.created_at,
-        started_at: c.started_at,
-        finished_at: c.finished_at,
-        funnel: r.funnel,
-        rates: r.rates,
-        failures: r.failures.slice(0, 10),
-        spend: await deps.billing.campaignSpend(ctx, c.id),
-        average_rate: r.average_rate,
-        duration_seconds: r.duration_seconds,
-      });
-    }
+    // Set-based: the campaigns' figures and spend in a few statements, however many campaigns.
+    const [reports, spend] = await Promise.all([
+      deps.campaigns.reports(ctx, list),
+      deps.billing.campaignsSpend(
+        ctx,
+        list.map((c) => c.id),
+      ),
+    ]);
+    const data = reports.map(({ campaign: c, ...r }) => ({
+      campaign_id: c.id,
+      name: c.name,
+      number_id: c.number_id,
+      state: c.state,
+      templates: c.templates.map((t) => `${t.name} (${t.language})`),
+      created_at: c.created_at,
+      started_at: c.started_at,
+      finished_at: c.finished_at,
+      funnel: r.funnel,
+      rates: r.rates,
+      failures: r.failures.slice(0, 10),
+      per_template: r.per_template.map((p) => ({
+        template: c.templates[p.template_index]
+          ? `${p.name} (${c.templates[p.template_index]!.language})`
+          : p.name,
+        sent: p.sent,
+        delivered: p.delivered,
+        read: p.read,
+        failed: p.failed,
+      })),
+      spend: spend.get(c.id) ?? 0,
+      average_rate: r.average_rate,
+      duration_seconds: r.duration_seconds,
+    }));
     return { range: { from: q.from, to: q.to }, data, currency: await currency(), note: SETTLING_NOTE };
   }
 
@@ -428,6 +562,7 @@ export function createReportService(deps: {
       const started = Date.now();
       const r = await rebuildRollups(db, o.orgId ?? null, o.from ?? null);
       const a = await rebuildAgents(db, o.orgId ?? null, o.from ?? null);
+      await rebuildHealth(db, readHealth, o.orgId ?? null, deps.foldBatch);
       return {
         facts: r.facts,
         agent_facts: a.agentFacts,
@@ -446,6 +581,7 @@ export function createReportService(deps: {
       changed += r.changed;
       if (!r.more) break;
     }
+    for (let i = 0; i < maxRounds; i++) if (!(await foldHealth(db, readHealth, deps.foldBatch)).more) break;
     return changed;
   }
 

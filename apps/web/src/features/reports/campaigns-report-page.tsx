@@ -1,5 +1,15 @@
 import { useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { errorMessage } from '../../api.ts';
 import { FilterSelect } from '../../components/filters.tsx';
 import { RowLink, Table } from '../../components/table.tsx';
@@ -32,6 +42,19 @@ export function CampaignsReportPage() {
         { step: 'Replied', value: campaign.funnel.replied, fill: COLOURS.replied },
       ]
     : [];
+  // An A/B or template split: the funnel of each template side by side (grouped bars per step).
+  const split = campaign && campaign.per_template.length > 1 ? campaign.per_template : [];
+  const STEPS = [
+    ['sent', 'Sent'],
+    ['delivered', 'Delivered'],
+    ['read', 'Read'],
+    ['failed', 'Failed'],
+  ] as const;
+  const splitData = STEPS.map(([k, step]) => ({
+    step,
+    ...Object.fromEntries(split.map((t, i) => [`t${i}`, t[k]])),
+  }));
+  const SPLIT_COLOURS = [COLOURS.sent, COLOURS.read, COLOURS.replied, COLOURS.delivered, COLOURS.inbound];
   return (
     <div aria-busy={report.isFetching}>
       <ReportBar note={r.note} csv={csvUrl('campaigns', range)} />
@@ -132,6 +155,62 @@ export function CampaignsReportPage() {
               />
             }
           />
+          {split.length > 1 && (
+            <div className="mt-4">
+              <ChartCard
+                title="Templates side by side"
+                testId="chart-template-split"
+                summary={`Funnel of each template of ${campaign.name}: ${split
+                  .map(
+                    (t) =>
+                      `${t.template}: sent ${t.sent}, delivered ${t.delivered}, read ${t.read}, failed ${t.failed}`,
+                  )
+                  .join('; ')}.`}
+                chart={
+                  <ResponsiveContainer width="100%" height="100%">
+                    <BarChart data={splitData} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
+                      <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+                      <XAxis dataKey="step" fontSize={12} />
+                      <YAxis allowDecimals={false} fontSize={12} />
+                      <Tooltip />
+                      <Legend />
+                      {split.map((t, i) => (
+                        <Bar
+                          key={t.template}
+                          isAnimationActive={false}
+                          dataKey={`t${i}`}
+                          name={t.template}
+                          fill={SPLIT_COLOURS[i % SPLIT_COLOURS.length]}
+                        />
+                      ))}
+                    </BarChart>
+                  </ResponsiveContainer>
+                }
+                table={
+                  <Table
+                    caption={`Templates of ${campaign.name}`}
+                    look="inset"
+                    density="compact"
+                    rows={split}
+                    rowKey={(t) => t.template}
+                    columns={[
+                      { header: 'Template', cell: (t) => t.template },
+                      { header: 'Sent', align: 'right', className: n, cell: (t) => count(t.sent) },
+                      { header: 'Delivered', align: 'right', className: n, cell: (t) => count(t.delivered) },
+                      { header: 'Read', align: 'right', className: n, cell: (t) => count(t.read) },
+                      { header: 'Failed', align: 'right', className: n, cell: (t) => count(t.failed) },
+                      {
+                        header: 'Read rate',
+                        align: 'right',
+                        className: n,
+                        cell: (t) => (t.sent ? pct(t.read / t.sent) : '—'),
+                      },
+                    ]}
+                  />
+                }
+              />
+            </div>
+          )}
         </div>
       )}
     </div>

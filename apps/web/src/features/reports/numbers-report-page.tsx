@@ -10,7 +10,16 @@ import { useReportRange } from './use-report-range.ts';
 
 const n = 'tabular-nums';
 
-/** Reports → Numbers: per number per day, and the days' totals as a chart. */
+const rate = (x: number | null) =>
+  x === null ? '—' : `${x.toLocaleString('en', { maximumFractionDigits: 2 })} msg/s`;
+const when = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+const KIND = { quality: 'Quality', tier: 'Messaging tier' } as const;
+
+/**
+ * Reports → Numbers: the periods' totals as a chart, each number over the range (with the throughput
+ * it reached and its quality and tier history), and per number per day (per week past 90 days).
+ */
 export function NumbersReportPage() {
   const { range } = useReportRange();
   const report = useReport('numbers', range);
@@ -26,17 +35,23 @@ export function NumbersReportPage() {
     d.failed += row.failed;
     byDay.set(row.day, d);
   }
-  // Every day of the range on the chart, days without messages as zeros.
+  // Every day (or week) of the range on the chart, periods without messages as zeros.
   const days: { day: string; sent: number; inbound: number; failed: number }[] = [];
+  const weekly = r.group === 'week';
   for (let day = r.range.from; day <= r.range.to; day = addDays(day, 1))
-    days.push(byDay.get(day) ?? { day, sent: 0, inbound: 0, failed: 0 });
+    if (!weekly || day === r.range.from || new Date(`${day}T00:00:00Z`).getUTCDay() === 1)
+      days.push(byDay.get(day) ?? { day, sent: 0, inbound: 0, failed: 0 });
+  const period = weekly ? 'week' : 'day';
+  const changes = r.numbers.flatMap((x) =>
+    x.changes.map((c) => ({ ...c, number: x.display_name ?? 'Deleted number', id: x.number_id })),
+  );
   return (
     <div aria-busy={report.isFetching}>
       <ReportBar note={r.note} csv={csvUrl('numbers', range)} />
       <ChartCard
-        title="Sent and received per day"
+        title={`Sent and received per ${period}`}
         testId="chart-numbers"
-        summary="Messages sent, failed and received per day, all numbers shown together; the table holds the figures."
+        summary={`Messages sent, failed and received per ${period}, all numbers shown together; the table holds the figures.`}
         chart={
           <ResponsiveContainer width="100%" height="100%">
             <BarChart data={days} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
@@ -53,13 +68,13 @@ export function NumbersReportPage() {
         }
         table={
           <Table
-            caption="Messages per day"
+            caption={`Messages per ${period}`}
             look="inset"
             density="compact"
             rows={days}
             rowKey={(d) => d.day}
             columns={[
-              { header: 'Day', cell: (d) => d.day },
+              { header: weekly ? 'Week from' : 'Day', cell: (d) => d.day },
               { header: 'Sent', align: 'right', className: n, cell: (d) => count(d.sent) },
               { header: 'Failed', align: 'right', className: n, cell: (d) => count(d.failed) },
               { header: 'Received', align: 'right', className: n, cell: (d) => count(d.inbound) },
@@ -67,16 +82,59 @@ export function NumbersReportPage() {
           />
         }
       />
-      <h2 className="mt-6 mb-2 text-base font-semibold text-slate-900">Per number per day</h2>
+      <h2 className="mt-6 mb-2 text-base font-semibold text-slate-900">Each number over the period</h2>
       <Table
-        caption="Per number per day"
+        caption="Each number over the period"
+        look="card"
+        testId="table-number-totals"
+        rows={r.numbers}
+        rowKey={(x) => x.number_id}
+        empty="No number."
+        columns={[
+          { header: 'Number', cell: (x) => x.display_name ?? 'Deleted number' },
+          { header: 'Sent', align: 'right', className: n, cell: (x) => count(x.sent) },
+          { header: 'Delivered', align: 'right', className: n, cell: (x) => count(x.delivered) },
+          { header: 'Read', align: 'right', className: n, cell: (x) => count(x.read) },
+          { header: 'Failed', align: 'right', className: n, cell: (x) => count(x.failed) },
+          { header: 'Received', align: 'right', className: n, cell: (x) => count(x.inbound) },
+          { header: 'Spend', align: 'right', className: n, cell: (x) => money(x.spend, null) },
+          { header: 'Throughput reached', align: 'right', className: n, cell: (x) => rate(x.throughput) },
+          {
+            header: 'Quality, tier at start',
+            cell: (x) => `${x.quality_at_start ?? '—'}, ${x.tier_at_start ?? '—'}`,
+          },
+          { header: 'Changes', align: 'right', className: n, cell: (x) => count(x.changes.length) },
+        ]}
+      />
+      <p className="mt-1 text-xs text-slate-600">
+        Throughput reached: the most messages Meta accepted for the number in one minute, per second.
+      </p>
+      <h2 className="mt-6 mb-2 text-base font-semibold text-slate-900">Quality and tier history</h2>
+      <Table
+        caption="Quality and tier history"
+        look="card"
+        density="compact"
+        testId="table-number-history"
+        rows={changes}
+        rowKey={(c) => `${c.id}/${c.kind}/${c.at}`}
+        empty="No change of quality rating or messaging tier in this period."
+        columns={[
+          { header: 'When', cell: (c) => when(c.at) },
+          { header: 'Number', cell: (c) => c.number },
+          { header: 'What', cell: (c) => KIND[c.kind] },
+          { header: 'Change', cell: (c) => `${c.from ?? 'first reading'} → ${c.to}` },
+        ]}
+      />
+      <h2 className="mt-6 mb-2 text-base font-semibold text-slate-900">Per number per {period}</h2>
+      <Table
+        caption={`Per number per ${period}`}
         look="card"
         testId="table-numbers"
         rows={r.data}
         rowKey={(row) => `${row.day}/${row.number_id}`}
         empty="No message in this period."
         columns={[
-          { header: 'Day', cell: (row) => row.day },
+          { header: weekly ? 'Week from' : 'Day', cell: (row) => row.day },
           { header: 'Number', cell: (row) => row.display_name ?? 'Deleted number' },
           { header: 'Sent', align: 'right', className: n, cell: (row) => count(row.sent) },
           { header: 'Delivered', align: 'right', className: n, cell: (row) => count(row.delivered) },
@@ -85,6 +143,7 @@ export function NumbersReportPage() {
           { header: 'Replied', align: 'right', className: n, cell: (row) => count(row.replied) },
           { header: 'Received', align: 'right', className: n, cell: (row) => count(row.inbound) },
           { header: 'Spend', align: 'right', className: n, cell: (row) => money(row.spend, null) },
+          { header: 'Throughput', align: 'right', className: n, cell: (row) => rate(row.throughput) },
         ]}
       />
     </div>

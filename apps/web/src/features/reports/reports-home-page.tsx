@@ -17,7 +17,6 @@ import { errorMessage } from '../../api.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert, Badge, type BadgeTone, Card, cx } from '../../components/ui.tsx';
 import { sendable, useCampaigns } from '../campaigns/queries.ts';
-import { useNumbers } from '../numbers/use-numbers.ts';
 import { ChartCard, COLOURS, ReportBar } from './charts.tsx';
 import { changeText, count, duration, money, pct, shortDay } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
@@ -274,10 +273,43 @@ function HourChart({ o }: { o: ReportOverview }) {
 
 const QUALITY_TONE: Record<string, BadgeTone> = { GREEN: 'green', YELLOW: 'amber', RED: 'red' };
 
+/**
+ * The portfolio's messaging limit used in the last 24 hours (unique users Meta accepted a template
+ * to, shared by the portfolio's numbers): "312 of 1,000 (31 %)" and a bar.
+ */
+function LimitUsed({ n }: { n: ReportOverview['numbers_health'][number] }) {
+  if (n.limit === null)
+    return (
+      <span className="text-xs text-slate-600">
+        {count(n.used)} used{n.messaging_limit_tier === 'TIER_UNLIMITED' ? ' (unlimited)' : ''}
+      </span>
+    );
+  const p = n.limit ? Math.min(100, Math.round((n.used / n.limit) * 100)) : 0;
+  return (
+    <div className="flex items-center gap-2">
+      <div
+        className="h-2 w-20 rounded bg-slate-100"
+        role="progressbar"
+        aria-label={`${n.display_name} messaging limit used`}
+        aria-valuenow={p}
+        aria-valuemin={0}
+        aria-valuemax={100}
+      >
+        <div
+          className={`h-2 rounded ${p >= 90 ? 'bg-red-600' : p >= 70 ? 'bg-amber-500' : 'bg-brand-600'}`}
+          style={{ width: `${p}%` }}
+        />
+      </div>
+      <span className="tabular-nums text-xs">
+        {count(n.used)} of {count(n.limit)} used ({p} %)
+      </span>
+    </div>
+  );
+}
+
 /** Campaigns sending now (moved live by campaign.progress) and each number's health. */
-function NowPanels() {
+function NowPanels({ health }: { health: ReportOverview['numbers_health'] }) {
   const campaigns = useCampaigns();
-  const numbers = useNumbers();
   const running = (campaigns.data?.data ?? []).filter((c) => c.state === 'running' || c.state === 'paused');
   return (
     <div className="mt-6 grid gap-4 lg:grid-cols-2 [&>*]:min-w-0">
@@ -329,24 +361,22 @@ function NowPanels() {
       <Card title="Numbers’ health">
         <Table
           caption="Numbers’ health"
-          rows={numbers.data?.data ?? []}
-          rowKey={(n) => n.id}
-          status={numbers.status}
+          rows={health}
+          rowKey={(n) => n.number_id}
           empty="No number connected."
           columns={[
             { header: 'Number', cell: (n) => n.display_name },
             {
               header: 'Quality',
               cell: (n) =>
-                n.health.quality_rating ? (
-                  <Badge tone={QUALITY_TONE[n.health.quality_rating] ?? 'slate'}>
-                    {n.health.quality_rating}
-                  </Badge>
+                n.quality_rating ? (
+                  <Badge tone={QUALITY_TONE[n.quality_rating] ?? 'slate'}>{n.quality_rating}</Badge>
                 ) : (
                   '—'
                 ),
             },
-            { header: 'Messaging tier', cell: (n) => n.health.messaging_limit_tier ?? '—' },
+            { header: 'Messaging tier', cell: (n) => n.messaging_limit_tier ?? '—' },
+            { header: 'Limit used today', cell: (n) => <LimitUsed n={n} /> },
             { header: 'Status', cell: (n) => (n.status === 'active' ? 'Active' : `Inactive`) },
           ]}
         />
@@ -402,7 +432,7 @@ export function ReportsHomePage() {
         <SeriesChart o={o} />
         <HourChart o={o} />
       </div>
-      <NowPanels />
+      <NowPanels health={o.numbers_health} />
     </div>
   );
 }
