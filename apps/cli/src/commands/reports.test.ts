@@ -36,7 +36,9 @@ describe('openwaba reports rebuild', () => {
     const r = await cli(['reports', 'rebuild', '--from', '2026-01-01']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Reports rebuilt from 2026-01-01: 0 messages recounted/);
+    expect(r.out).toMatch(
+      /Reports rebuilt from 2026-01-01: 0 messages and 0 agents’ replies, notes and resolutions recounted/,
+    );
     const j = await cli(['reports', 'rebuild', '--json']);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.out)).toMatchObject({ facts: 0 });
