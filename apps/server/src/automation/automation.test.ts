@@ -228,11 +228,10 @@ describe(`keyword rules on ${settings.backend}`, () => {
       .data.find((x: { name: string }) => x.name === 'Price');
     expect(price.matched_count).toBe(1);
     expect(price.last_matched_at).not.toBeNull();
-    // The inbox's list says the last message was the automation's, not an agent's (which of the
-    // replies is last depends on when each was recorded: the sender may record two in one second).
+    // The inbox's list says the last message was the automation's, not an agent's (which of the six
+    // replies is last depends on when Meta accepted each: not fixed).
     const [conv] = (await owner.get(`/api/v1/conversations?search=${phone(1)}`)).json().data;
     expect(conv.last_message).toMatchObject({ direction: 'out', source: 'automation' });
-    expect(['Great, confirmed', 'Row two']).toContain(conv.last_message.preview);
   });
 
   it('media messages do not match rules; scope by number; priority; continue; the first handler ends the chain', async () => {
