@@ -1,11 +1,10 @@
 import type { AgentsReport } from '@openwaba/contracts';
 import { useSearchParams } from 'react-router';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { errorMessage } from '../../api.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert, Select } from '../../components/ui.tsx';
 import { useTeams } from '../settings/queries.ts';
-import { ChartCard, COLOURS, ReportBar } from './charts.tsx';
+import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
 import { count, duration, shortDay } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { addDays } from './range.ts';
@@ -123,18 +122,14 @@ export function AgentsReportPage() {
         testId="chart-agents"
         summary={`Conversations handled, agents’ replies and resolutions per day from ${r.range.from} to ${r.range.to}; the table holds the figures.`}
         chart={
-          <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={days} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-              <XAxis dataKey="day" tickFormatter={shortDay} fontSize={12} />
-              <YAxis allowDecimals={false} fontSize={12} />
-              <Tooltip labelFormatter={(d) => shortDay(String(d))} />
-              <Legend />
-              <Bar isAnimationActive={false} dataKey="handled" name="Handled" fill={COLOURS.read} />
-              <Bar isAnimationActive={false} dataKey="replies" name="Replies" fill={COLOURS.sent} />
-              <Bar isAnimationActive={false} dataKey="resolutions" name="Resolved" fill={COLOURS.replied} />
-            </BarChart>
-          </ResponsiveContainer>
+          <DayBars
+            data={days}
+            bars={[
+              { key: 'handled', name: 'Handled', fill: COLOURS.read },
+              { key: 'replies', name: 'Replies', fill: COLOURS.sent },
+              { key: 'resolutions', name: 'Resolved', fill: COLOURS.replied },
+            ]}
+          />
         }
         table={
           <Table

@@ -1,5 +1,7 @@
 import type { ReactNode } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DownloadLink } from '../../components/ui.tsx';
+import { shortDay } from './format.ts';
 
 /**
  * A chart with its title and, one click away, the table it draws ("Show as table"). The chart is an
@@ -58,3 +60,27 @@ export const COLOURS = {
   outbound: '#1e40af',
   spend: '#0f766e',
 } as const;
+
+/** Bars per day (`day` of each row, drawn short), one series per entry of `bars`, not animated. */
+export function DayBars<T extends { day: string }>({
+  data,
+  bars,
+}: {
+  data: T[];
+  bars: { key: string; name: string; fill: string }[];
+}) {
+  return (
+    <ResponsiveContainer width="100%" height="100%">
+      <BarChart data={data} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
+        <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+        <XAxis dataKey="day" tickFormatter={shortDay} fontSize={12} />
+        <YAxis allowDecimals={false} fontSize={12} />
+        <Tooltip labelFormatter={(d) => shortDay(String(d))} />
+        <Legend />
+        {bars.map((b) => (
+          <Bar key={b.key} isAnimationActive={false} dataKey={b.key} name={b.name} fill={b.fill} />
+        ))}
+      </BarChart>
+    </ResponsiveContainer>
+  );
+}

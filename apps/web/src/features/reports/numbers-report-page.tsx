@@ -1,8 +1,7 @@
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { errorMessage } from '../../api.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert } from '../../components/ui.tsx';
-import { ChartCard, COLOURS, ReportBar } from './charts.tsx';
+import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
 import { count, money, shortDay } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { addDays } from './range.ts';
@@ -53,18 +52,14 @@ export function NumbersReportPage() {
         testId="chart-numbers"
         summary={`Messages sent, failed and received per ${period}, all numbers shown together; the table holds the figures.`}
         chart={
-          <ResponsiveContainer width="100%" height="100%">
-            <BarChart data={days} margin={{ top: 5, right: 10, left: 0, bottom: 5 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-              <XAxis dataKey="day" tickFormatter={shortDay} fontSize={12} />
-              <YAxis allowDecimals={false} fontSize={12} />
-              <Tooltip labelFormatter={(d) => shortDay(String(d))} />
-              <Legend />
-              <Bar isAnimationActive={false} dataKey="sent" name="Sent" fill={COLOURS.sent} />
-              <Bar isAnimationActive={false} dataKey="failed" name="Failed" fill={COLOURS.failed} />
-              <Bar isAnimationActive={false} dataKey="inbound" name="Received" fill={COLOURS.inbound} />
-            </BarChart>
-          </ResponsiveContainer>
+          <DayBars
+            data={days}
+            bars={[
+              { key: 'sent', name: 'Sent', fill: COLOURS.sent },
+              { key: 'failed', name: 'Failed', fill: COLOURS.failed },
+              { key: 'inbound', name: 'Received', fill: COLOURS.inbound },
+            ]}
+          />
         }
         table={
           <Table
