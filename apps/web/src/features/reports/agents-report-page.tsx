@@ -5,7 +5,7 @@ import { Table } from '../../components/table.tsx';
 import { Alert, Select } from '../../components/ui.tsx';
 import { useTeams } from '../settings/queries.ts';
 import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
-import { count, duration, shortDay } from './format.ts';
+import { count, duration } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { addDays } from './range.ts';
 import { useReportRange } from './use-report-range.ts';

@@ -2,7 +2,7 @@ import { errorMessage } from '../../api.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert } from '../../components/ui.tsx';
 import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
-import { count, money, shortDay } from './format.ts';
+import { count, money } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { addDays } from './range.ts';
 import { useReportRange } from './use-report-range.ts';
