@@ -108,18 +108,6 @@ export async function foldOnce(
           left join messages m on m.number_id = e.number_id and m.wamid = e.wamid
           where e.id > ${st.event_low} order by e.id limit ${batch}`,
     );
-    // Replies: a new message can change whether our messages of the 24 hours before it in its
-    // conversation were replied to (a customer's answers one; ours ends the reply window of those before).
-    const answered = fresh.length
-      ? await queryRows<{ id: string }>(
-          tx,
-          sql`select o.id from messages x
-              join messages o on o.conversation_id = x.conversation_id and o.direction = 'out' and o.id <> x.id
-                and o.sent_at >= date_trunc('second', x.sent_at) - interval '24 hours 1 second'
-                and o.sent_at < date_trunc('second', x.sent_at) + interval '1 second'
-              where x.id = any(${sql.param(fresh.map((m) => m.id))}::uuid[])`,
-        )
-      : [];
     // Queued messages that left the queue (accepted or failed), or were deleted unsent.
     const watched = await queryRows<{ message_id: string; gone: boolean }>(
       tx,
@@ -127,6 +115,20 @@ export async function foldOnce(
           left join messages m on m.id = f.message_id
           where f.watch and (m.id is null or m.wamid is not null or m.status = 'failed')`,
     );
+    // Replies: a new message, or one of ours leaving the queue, can change whether our messages of the
+    // 24 hours before it in its conversation were replied to (a customer's answers one; ours, once Meta
+    // accepted it, ends the reply window of those before).
+    const moved = [...fresh.map((m) => m.id), ...watched.filter((w) => !w.gone).map((w) => w.message_id)];
+    const answered = moved.length
+      ? await queryRows<{ id: string }>(
+          tx,
+          sql`select o.id from messages x
+              join messages o on o.conversation_id = x.conversation_id and o.direction = 'out' and o.id <> x.id
+                and o.sent_at >= date_trunc('second', x.sent_at) - interval '24 hours 1 second'
+                and o.sent_at < date_trunc('second', x.sent_at) + interval '1 second'
+              where x.id = any(${sql.param(moved)}::uuid[])`,
+        )
+      : [];
     const ids = new Set<string>();
     for (const m of fresh) ids.add(m.id);
     for (const e of events) if (e.message_id) ids.add(e.message_id);
@@ -330,10 +332,11 @@ export interface Counts {
   spend: number;
 }
 
+/** The range's counts summed, from the per-number rollup (few rows a day, not one per template). */
 export async function totals(db: Db, orgId: string, q: RollupScope) {
   const [r] = await queryRows<Counts>(
     db,
-    sql`select ${countsOf} from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily' })}
+    sql`select ${countsOf} from ${rollup(q, { tag: 'report_tag_numbers', number: 'report_daily_numbers' })}
         where ${scoped(orgId, q)}`,
   );
   return r!;
