@@ -14,7 +14,8 @@ import { acceptedMinute } from './throughput-sql.ts';
  *   count in both sent and failed.
  * - state: 1 sent, 2 delivered, 3 read (or played), 4 failed; 0 pending.
  * - replied (outbound accepted by Meta): the customer's next message in the conversation came within 24 hours and before any
- *   later message of ours (an outbound message is replied to once however many messages answer it).
+ *   later message of ours that Meta accepted (one still queued, or refused, never reached them); an outbound message
+ *   is replied to once however many messages answer it.
  * - cost: the expected cost of a message Meta accepted and did not fail, 0 when Meta said it was not
  *   billable (billing's rule, less the queued ones).
  * - minute: outbound accepted by Meta, the minute it was accepted (throughput-sql.ts).
@@ -76,7 +77,7 @@ const replied = sql`exists (
     and i.sent_at >= ${sec('m')} and i.sent_at < ${sec('m')} + interval '24 hours 1 second'
     and (${sec('i')} > ${sec('m')} or i.seq > m.seq)
     and not exists (select 1 from messages o where o.conversation_id = m.conversation_id and o.direction = 'out'
-                    and o.id <> m.id and o.sent_at >= ${sec('m')} and o.sent_at < ${sec('i')} + interval '1 second'
+                    and o.wamid is not null and o.id <> m.id and o.sent_at >= ${sec('m')} and o.sent_at < ${sec('i')} + interval '1 second'
                     and (${sec('o')} > ${sec('m')} or o.seq > m.seq)))`;
 
 /**

@@ -132,7 +132,7 @@ async function direct(ids: string[]) {
                 and (date_trunc('second', i.sent_at), i.seq) > (date_trunc('second', m.sent_at), m.seq)
                 and date_trunc('second', i.sent_at) <= date_trunc('second', m.sent_at) + interval '1 day'
                 and not exists (select 1 from messages o where o.conversation_id = m.conversation_id
-                  and o.direction = 'out' and o.id <> m.id
+                  and o.direction = 'out' and o.wamid is not null and o.id <> m.id
                   and (date_trunc('second', o.sent_at), o.seq) > (date_trunc('second', m.sent_at), m.seq)
                   and date_trunc('second', o.sent_at) <= date_trunc('second', i.sent_at))))::int as replied,
             coalesce(sum(cost_expected) filter (where direction = 'out' and wamid is not null and status <> 'failed'), 0)::float8 as spend

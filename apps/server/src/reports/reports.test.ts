@@ -102,7 +102,7 @@ async function directCounts(orgId: string) {
                 and (date_trunc('second', i.sent_at), i.seq) > (date_trunc('second', m.sent_at), m.seq)
                 and date_trunc('second', i.sent_at) <= date_trunc('second', m.sent_at) + interval '1 day'
                 and not exists (select 1 from messages o where o.conversation_id = m.conversation_id
-                  and o.direction = 'out' and o.id <> m.id
+                  and o.direction = 'out' and o.wamid is not null and o.id <> m.id
                   and (date_trunc('second', o.sent_at), o.seq) > (date_trunc('second', m.sent_at), m.seq)
                   and date_trunc('second', o.sent_at) <= date_trunc('second', i.sent_at))))::int as replied,
             coalesce(sum(cost_expected) filter (where direction = 'out' and wamid is not null and status <> 'failed'
@@ -371,6 +371,41 @@ describe('rollups', () => {
     expect(facts[0]!.n).toBe(0);
   });
 
+  it('ends the reply window of our earlier message with a later one only once Meta accepted it', async () => {
+    const base = {
+      conv: 3,
+      template: null,
+      code: '',
+      category: 'utility',
+      cost: 0,
+      billable: null,
+      daysAgo: 9,
+    };
+    const out = { ...base, direction: 'out' as const, status: 'pending' as const, accepted: false };
+    const first = await insertMessage({ ...out, status: 'sent', accepted: true, hour: 10, minute: 0 });
+    const queued = await insertMessage({ ...out, hour: 11, minute: 0 });
+    const gone = await insertMessage({ ...out, hour: 11, minute: 30 });
+    await insertMessage({ ...base, direction: 'in', status: 'sent', accepted: true, hour: 12, minute: 0 });
+    await fold();
+    const replied = async (id: string) =>
+      (
+        await q<{ replied: boolean }>(`select replied from report_message_facts where message_id = $1`, [id])
+      )[0]?.replied;
+    // Still queued, ours never reached the customer: their message answers the first.
+    expect(await replied(first)).toBe(true);
+    await expectRollupsEqualDirect();
+    await q(`delete from messages where id = $1`, [gone]);
+    await q(`update messages set wamid = $2, status = 'sent' where id = $1`, [
+      queued,
+      `wamid.late.${queued}`,
+    ]);
+    await fold();
+    // Accepted now: it came between, so the customer answered it, not the first.
+    expect(await replied(first)).toBe(false);
+    expect(await replied(queued)).toBe(true);
+    await expectRollupsEqualDirect();
+  });
+
   it('puts a message at 03:00 UTC (organisation in America/New_York) on the previous day in New York', async () => {
     const res = await owner.patch('/api/v1/org', { settings: { timezone: 'America/New_York' } });
     expect(res.statusCode).toBe(200);
@@ -492,6 +527,20 @@ describe('report APIs', () => {
     expect(ov.by_hour).toHaveLength(24);
     expect(ov.series.reduce((s: number, d: { sent: number }) => s + d.sent, 0)).toBe(tot!.sent);
     expect(ov.note).toMatch(/24 hours to settle/);
+    // The KPIs' previous figures are the same count over the days just before the range.
+    const ago = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    const short = (await owner.get(`/api/v1/reports/overview?from=${ago(2)}&to=${ago(0)}`)).json();
+    const [old] = await q<{ sent: number; inbound: number; failed: number; cost: number }>(
+      `select sum(sent)::int as sent, sum(inbound)::int as inbound, sum(failed)::int as failed,
+              sum(cost)::float8 as cost from report_daily where org_id = $1 and day between $2 and $3`,
+      [t.orgId, ago(5), ago(3)],
+    );
+    expect(short.previous).toEqual({ from: ago(5), to: ago(3) });
+    expect(old!.sent + old!.inbound).toBeGreaterThan(0);
+    expect(short.kpis.sent.previous).toBe(old!.sent);
+    expect(short.kpis.received.previous).toBe(old!.inbound);
+    expect(short.kpis.failed.previous).toBe(old!.failed);
+    expect(short.kpis.spend.previous).toBeCloseTo(old!.cost, 6);
     // Audience figures come from contacts, the consent ledger and conversations.
     expect(ov.kpis.new_contacts.current).toBe(21);
     expect(ov.open_conversations).toBe(21);
