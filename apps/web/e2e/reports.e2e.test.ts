@@ -263,7 +263,10 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     const sandbox = totals.locator('tbody tr', { hasText: 'Sandbox number' });
     await sandbox.waitFor();
     expect(await sandbox.locator('td').nth(7).textContent()).toMatch(/^\d+(\.\d+)? msg\/s$/);
-    await page.getByRole('table', { name: 'Quality and tier history' }).waitFor();
+    // The sandbox number's first health check, in words rather than Meta's GREEN and TIER_UNLIMITED.
+    const history = page.getByRole('table', { name: 'Quality and tier history' });
+    await history.getByText('first reading → High (green)').waitFor();
+    await history.getByText('first reading → unlimited').waitFor();
     await page.mouse.move(0, 0);
     await h.shot('reports-5-numbers');
 

@@ -1,5 +1,6 @@
 import type { Campaign } from '@openwaba/contracts';
 import type { ReactNode } from 'react';
+import { tierName } from '../../components/meta-names.ts';
 import { Alert, Card } from '../../components/ui.tsx';
 import { duration, FINISHED, n, pct, sendable, when } from './queries.ts';
 
@@ -176,9 +177,3 @@ function Budget({ preflight: f }: { preflight: NonNullable<Campaign['preflight']
     </>
   );
 }
-
-/** `TIER_1K` → `1K`, `TIER_UNLIMITED` → `unlimited`. */
-const tierName = (tier: string) => {
-  const t = tier.replace(/^TIER_/, '');
-  return t === 'UNLIMITED' ? 'unlimited' : t;
-};

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../api.ts';
+import { qualityName, tierLimit } from '../../components/meta-names.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert } from '../../components/ui.tsx';
 import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
@@ -14,6 +15,9 @@ const rate = (x: number | null) =>
 const when = (iso: string) =>
   new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const KIND = { quality: 'Quality', tier: 'Messaging tier' } as const;
+/** A quality rating or messaging tier in words (a tier as its daily limit). */
+const health = (kind: 'quality' | 'tier', v: string | null) =>
+  kind === 'quality' ? qualityName(v) : tierLimit(v);
 
 /**
  * Reports → Numbers: the periods' totals as a chart, each number over the range (with the throughput
@@ -96,7 +100,8 @@ export function NumbersReportPage() {
           { header: 'Throughput reached', align: 'right', className: n, cell: (x) => rate(x.throughput) },
           {
             header: 'Quality, tier at start',
-            cell: (x) => `${x.quality_at_start ?? '—'}, ${x.tier_at_start ?? '—'}`,
+            cell: (x) =>
+              `${health('quality', x.quality_at_start) ?? '—'}, ${health('tier', x.tier_at_start) ?? '—'}`,
           },
           { header: 'Changes', align: 'right', className: n, cell: (x) => count(x.changes.length) },
         ]}
@@ -117,7 +122,10 @@ export function NumbersReportPage() {
           { header: 'When', cell: (c) => when(c.at) },
           { header: 'Number', cell: (c) => c.number },
           { header: 'What', cell: (c) => KIND[c.kind] },
-          { header: 'Change', cell: (c) => `${c.from ?? 'first reading'} → ${c.to}` },
+          {
+            header: 'Change',
+            cell: (c) => `${health(c.kind, c.from) ?? 'first reading'} → ${health(c.kind, c.to)}`,
+          },
         ]}
       />
       <h2 className="mt-6 mb-2 text-base font-semibold text-slate-900">Per number per {period}</h2>

@@ -3,6 +3,7 @@ import { ApiError } from '@openwaba/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, errorMessage } from '../../api.ts';
+import { qualityName, tierLimit } from '../../components/meta-names.ts';
 import { Alert, Badge, Button, Card, Field, Input } from '../../components/ui.tsx';
 import { useMe } from '../auth/use-me.ts';
 import { numberKeys } from '../numbers/keys.ts';
@@ -80,7 +81,7 @@ function Portfolio({ n, canManage }: { n: WaNumber; canManage: boolean }) {
           Daily limit of business-initiated customers{others.length ? ', shared with ' : ''}
           {others.map((x) => x.display_name).join(', ')}:{' '}
           {p.limit === null
-            ? `${p.messaging_limit_tier ?? 'unknown'} (no count kept)`
+            ? `${tierLimit(p.messaging_limit_tier) ?? 'unknown'} (no count kept)`
             : `${p.used} of ${p.limit} used in the last 24 hours`}
         </p>
       )}
@@ -160,9 +161,9 @@ function NumberCard({ n, canManage }: { n: WaNumber; canManage: boolean }) {
       <dl className="mt-3 grid grid-cols-2 gap-x-6 gap-y-1 text-sm sm:grid-cols-4">
         {[
           ['Verified name', h.verified_name],
-          ['Quality', h.quality_rating],
+          ['Quality', qualityName(h.quality_rating)],
           ['Throughput', h.throughput_level],
-          ['Messaging limit', h.messaging_limit_tier],
+          ['Messaging limit', tierLimit(h.messaging_limit_tier)],
           ['Name status', h.name_status],
           ['Checked', h.checked_at ? new Date(h.checked_at).toLocaleString() : null],
           ['Phone number id', n.phone_number_id],
