@@ -31,17 +31,17 @@ const rangeChecked = <T extends z.ZodType<{ from: string; to: string }>>(s: T) =
 export const ReportQuery = rangeChecked(z.strictObject(queryShape));
 export type ReportQuery = z.infer<typeof ReportQuery>;
 
-/** Ranges longer than this many days are reported per week by the numbers report unless `group=day`. */
-export const NUMBERS_DAILY_MAX_DAYS = 90;
-export const NumbersGroup = z.enum(['day', 'week']);
+/** Ranges longer than this many days are reported per week by the numbers and agents reports unless `group=day`. */
+export const DAILY_MAX_DAYS = 90;
+export const ReportGroup = z.enum(['day', 'week']);
 /**
- * The numbers report's query: `group` is `day` or `week` (weeks from Monday, cut to the range); by
- * default per day up to 90 days and per week beyond (the CSV: per day unless `group=week`).
+ * The numbers and agents reports' query: `group` is `day` or `week` (weeks from Monday, cut to the
+ * range); by default per day up to 90 days and per week beyond (the CSV: per day unless `group=week`).
  */
-export const NumbersReportQuery = rangeChecked(
-  z.strictObject({ ...queryShape, group: NumbersGroup.optional() }),
+export const GroupedReportQuery = rangeChecked(
+  z.strictObject({ ...queryShape, group: ReportGroup.optional() }),
 );
-export type NumbersReportQuery = z.infer<typeof NumbersReportQuery>;
+export type GroupedReportQuery = z.infer<typeof GroupedReportQuery>;
 
 /** The settling note shown beside delivery figures. */
 export const SETTLING_NOTE =
@@ -140,7 +140,7 @@ export const NumberHealthChange = z.object({
 export const NumbersReport = z.object({
   range: Range,
   /** `day`: a row per number per day; `week`: per number per week (Monday to Sunday, cut to the range). */
-  group: NumbersGroup,
+  group: ReportGroup,
   /** Each number over the whole range: its totals, the throughput it reached and its health history. */
   numbers: z.array(
     z.object({
@@ -284,9 +284,12 @@ export const AgentsReport = z.object({
   ),
   /** Per team (its members now) over the range; an agent in two teams counts in both. */
   teams: z.array(z.object({ team_id: Uuid, name: z.string(), members: z.number().int(), ...AgentFigures })),
-  /** Per agent per day (days with something counted); averages in seconds. */
+  /** `day`: a row per agent per day; `week`: per agent per week (Monday to Sunday, cut to the range). */
+  group: ReportGroup,
+  /** Per agent per day or week (those with something counted); averages in seconds. */
   data: z.array(
     z.object({
+      /** The day, or the week's first day in the range. */
       day: Day,
       user_id: Uuid,
       handled: z.number().int(),

@@ -67,6 +67,7 @@ import {
   type FlowTestBody,
   FlowValidation,
   FlowVersionList,
+  type GroupedReportQuery,
   Hours,
   type HoursBody,
   HoursList,
@@ -1087,8 +1088,8 @@ export function createClient(opts: ClientOptions = {}) {
     reports: {
       /** @example const { kpis, series, by_hour } = await api.reports.overview({ from: '2026-11-01', to: '2026-11-30' }) */
       overview: (o: ReportQuery) => call(ReportOverview, 'GET', `/api/v1/reports/overview${query(o)}`),
-      /** @example const { data } = await api.reports.numbers({ from: '2026-11-01', to: '2026-11-30', number_id: id }) */
-      numbers: (o: ReportQuery) => call(NumbersReport, 'GET', `/api/v1/reports/numbers${query(o)}`),
+      /** Per day up to 90 days, per week beyond unless `group: 'day'`. @example const { data } = await api.reports.numbers({ from: '2026-11-01', to: '2026-11-30', number_id: id }) */
+      numbers: (o: GroupedReportQuery) => call(NumbersReport, 'GET', `/api/v1/reports/numbers${query(o)}`),
       /** @example const { data } = await api.reports.templates({ from: '2026-11-01', to: '2026-11-30', tag_id: vipTagId }) */
       templates: (o: ReportQuery) => call(TemplatesReport, 'GET', `/api/v1/reports/templates${query(o)}`),
       /** @example const { total, by_country } = await api.reports.spend({ from: '2026-11-01', to: '2026-11-30' }) */
@@ -1097,20 +1098,23 @@ export function createClient(opts: ClientOptions = {}) {
       campaigns: (o: ReportQuery) => call(CampaignsReport, 'GET', `/api/v1/reports/campaigns${query(o)}`),
       /**
        * Agents and teams: handled, replies, notes, first response and resolution median/p90 per agent,
-       * per team and per agent per day; `team_id` narrows to one team's members (this report only).
+       * per team and per agent per day (per week past 90 days unless `group: 'day'`); `team_id` narrows
+       * to one team's members (this report only).
        * @example const { agents, teams } = await api.reports.agents({ from: '2026-11-01', to: '2026-11-30', team_id: id })
        */
-      agents: (o: ReportQuery) => call(AgentsReport, 'GET', `/api/v1/reports/agents${query(o)}`),
+      agents: (o: GroupedReportQuery) => call(AgentsReport, 'GET', `/api/v1/reports/agents${query(o)}`),
       /**
        * A report as CSV, streamed (formula-safe).
        * @example await pipeline(Readable.fromWeb(await api.reports.csv('templates', { from: '2026-11-01', to: '2026-11-30' })), createWriteStream('templates.csv'))
        */
-      csv: (kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns' | 'agents', o: ReportQuery) =>
-        download(`/api/v1/reports/${kind}.csv${query(o)}`),
+      csv: (
+        kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns' | 'agents',
+        o: GroupedReportQuery,
+      ) => download(`/api/v1/reports/${kind}.csv${query(o)}`),
       /** A link that downloads a report as CSV. @example location.href = api.reports.csvUrl('spend', { from, to }) */
       csvUrl: (
         kind: 'overview' | 'numbers' | 'templates' | 'spend' | 'campaigns' | 'agents',
-        o: ReportQuery,
+        o: GroupedReportQuery,
       ) => `${base}/api/v1/reports/${kind}.csv${query(o)}`,
     },
     retention: {

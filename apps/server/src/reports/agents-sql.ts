@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { queryRows } from '../db/tx.ts';
 import { bucketValue } from './agents-fold.ts';
-import type { RollupScope } from './repo.ts';
+import { periodOf, type RollupScope } from './repo.ts';
 
 /**
  * Reads of the agents rollups (agents-fold.ts writes them), and of who the agents and teams are
@@ -31,16 +31,17 @@ export interface AgentDay {
   resolution_seconds: number;
 }
 
-/** Per agent per day (days with something counted). */
-export function agentDays(db: Db, orgId: string, q: AgentScope) {
+/** Per agent per day, or per week (from Monday, the first week cut to the range): those with something counted. */
+export function agentDays(db: Db, orgId: string, q: AgentScope, group: 'day' | 'week') {
   return queryRows<AgentDay>(
     db,
-    sql`select to_char(day, 'YYYY-MM-DD') as day, user_id, sum(handled)::int as handled, sum(replies)::int as replies,
+    sql`select to_char(p, 'YYYY-MM-DD') as day, user_id, sum(handled)::int as handled, sum(replies)::int as replies,
                sum(notes)::int as notes, sum(first_responses)::int as first_responses,
                sum(first_response_seconds)::float8 as first_response_seconds, sum(resolutions)::int as resolutions,
                sum(resolution_seconds)::float8 as resolution_seconds
-        from ${q.numberId ? sql`report_agent_daily` : sql`report_agent_daily_all`} where ${scoped(orgId, q)}
-        group by day, user_id order by day, user_id`,
+        from (select ${periodOf(q, group)} as p, * from ${q.numberId ? sql`report_agent_daily` : sql`report_agent_daily_all`}
+              where ${scoped(orgId, q)}) x
+        group by p, user_id order by p, user_id`,
   );
 }
 

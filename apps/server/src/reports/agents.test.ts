@@ -323,6 +323,74 @@ describe('agents rollups', () => {
     expect(only.data.every((x: { user_id: string }) => x.user_id === agents[1])).toBe(true);
   });
 
+  it('answers per week past 90 days (or when asked), each week the sum of its days; the CSV per day', async () => {
+    const daily = (await owner.get(`/api/v1/reports/agents?${range()}&group=day`)).json();
+    const byDefault = (await owner.get(`/api/v1/reports/agents?${range()}`)).json();
+    const weekly = (await owner.get(`/api/v1/reports/agents?${range()}&group=week`)).json();
+    expect([daily.group, byDefault.group, weekly.group]).toEqual(['day', 'week', 'week']);
+    expect(byDefault.data).toEqual(weekly.data);
+    expect(daily.data.length).toBeGreaterThan(0);
+    // Weeks from Monday, the first cut to the range.
+    const weekOf = (day: string) => {
+      const d = Date.parse(`${day}T00:00:00Z`);
+      const monday = new Date(d - ((new Date(d).getUTCDay() + 6) % 7) * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      return monday < daily.range.from ? daily.range.from : monday;
+    };
+    type Row = {
+      day: string;
+      user_id: string;
+      handled: number;
+      replies: number;
+      notes: number;
+      resolutions: number;
+    };
+    const sums = new Map<string, Row>();
+    for (const d of daily.data as Row[]) {
+      const k = `${weekOf(d.day)} ${d.user_id}`;
+      const w = sums.get(k) ?? {
+        day: weekOf(d.day),
+        user_id: d.user_id,
+        handled: 0,
+        replies: 0,
+        notes: 0,
+        resolutions: 0,
+      };
+      w.handled += d.handled;
+      w.replies += d.replies;
+      w.notes += d.notes;
+      w.resolutions += d.resolutions;
+      sums.set(k, w);
+    }
+    const pick = (rows: Row[]) =>
+      rows
+        .map(({ day, user_id, handled, replies, notes, resolutions }) => ({
+          day,
+          user_id,
+          handled,
+          replies,
+          notes,
+          resolutions,
+        }))
+        .sort((a, b) => `${a.day} ${a.user_id}`.localeCompare(`${b.day} ${b.user_id}`));
+    expect(pick(weekly.data)).toEqual(pick([...sums.values()]));
+    // Totals, medians and teams do not depend on how the rows are grouped.
+    expect(weekly.agents).toEqual(daily.agents);
+    expect(weekly.teams).toEqual(daily.teams);
+    // 30 days: per day by default. The CSV keeps days unless weeks are asked for.
+    const to = new Date().toISOString().slice(0, 10);
+    const from30 = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    expect((await owner.get(`/api/v1/reports/agents?from=${from30}&to=${to}`)).json().group).toBe('day');
+    const csvDays = (await owner.get(`/api/v1/reports/agents.csv?${range()}`)).body;
+    const csvWeeks = (await owner.get(`/api/v1/reports/agents.csv?${range()}&group=week`)).body;
+    expect(csvDays.split('\n').filter((l) => l.startsWith('agent_day,'))).toHaveLength(daily.data.length);
+    expect(csvWeeks.split('\n').filter((l) => l.startsWith('agent_week,'))).toHaveLength(weekly.data.length);
+    const bad = await owner.get(`/api/v1/reports/agents?${range()}&group=month`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/group/);
+  });
+
   it('a rebuild gives the same figures, and a customer writing after a resolution begins a new episode', async () => {
     const snapshot = async () => ({
       d: await rollups(),

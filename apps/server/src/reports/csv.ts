@@ -152,7 +152,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
     }
     case 'agents': {
       const r = report as AgentsReport;
-      // One table: a row per agent and per team over the range (medians, p90), then per agent per day (averages).
+      // One table: a row per agent and per team over the range (medians, p90), then per agent per day or week (averages).
       yield csvLine([
         'row',
         'day',
@@ -198,7 +198,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
       const names = new Map(r.agents.map((a) => [a.user_id, a.name]));
       for (const d of r.data)
         yield csvLine([
-          'agent_day',
+          r.group === 'week' ? 'agent_week' : 'agent_day',
           d.day,
           d.user_id,
           names.get(d.user_id) ?? null,

@@ -406,7 +406,8 @@ export function peaksPerPeriod(db: Db, orgId: string, q: RollupScope, group: 'da
   );
 }
 
-const periodOf = (q: RollupScope, group: 'day' | 'week') =>
+/** A rollup row's period: its day, or its week's Monday (the first week cut to the range). */
+export const periodOf = (q: RollupScope, group: 'day' | 'week') =>
   group === 'week' ? sql`greatest(date_trunc('week', day)::date, ${q.from}::date)` : sql`day`;
 
 export function perTemplate(db: Db, orgId: string, q: RollupScope) {

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import {
   AgentsReport,
   CampaignsReport,
+  GroupedReportQuery,
   NumbersReport,
-  NumbersReportQuery,
   ReportOverview,
   ReportQuery,
   SpendBreakdown,
@@ -32,7 +32,7 @@ export const reportRoutes =
       {
         kind: 'numbers',
         schema: NumbersReport,
-        query: NumbersReportQuery,
+        query: GroupedReportQuery,
         summary:
           'Per number per day (per week past 90 days unless group=day): sent, delivered, read, failed, replied, inbound, spend and the throughput reached; each number’s totals with its quality rating and messaging tier history',
       },
@@ -57,8 +57,9 @@ export const reportRoutes =
       {
         kind: 'agents',
         schema: AgentsReport,
+        query: GroupedReportQuery,
         summary:
-          'Agents and teams: conversations handled, replies, notes, first response and resolution times (median, p90: within 4.4 %) per agent, per team (its members now) and per agent per day',
+          'Agents and teams: conversations handled, replies, notes, first response and resolution times (median, p90: within 4.4 %) per agent, per team (its members now) and per agent per day (per week past 90 days unless group=day)',
       },
     ] as const;
     for (const k of kinds) {
@@ -81,14 +82,14 @@ export const reportRoutes =
           config: { access: 'reports.read' },
           schema: {
             tags,
-            summary: `The ${k.kind} report as CSV (formula-safe; same query${k.kind === 'numbers' ? ', per day unless group=week' : ''})`,
+            summary: `The ${k.kind} report as CSV (formula-safe; same query${'query' in k ? ', per day unless group=week' : ''})`,
             querystring: 'query' in k ? k.query : ReportQuery,
             produces: ['text/csv'],
           },
         },
         async (req, reply) => {
-          // The numbers CSV keeps every day unless weeks are asked for.
-          const query = k.kind === 'numbers' ? { group: 'day' as const, ...req.query } : req.query;
+          // The numbers and agents CSVs keep every day unless weeks are asked for.
+          const query = 'query' in k ? { group: 'day' as const, ...req.query } : req.query;
           const report = await reports[k.kind](authOf(req), query);
           reply
             .type('text/csv; charset=utf-8')

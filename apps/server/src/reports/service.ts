@@ -2,9 +2,9 @@ import {
   AGENTS_NOTE,
   type AgentsReport,
   type CampaignsReport,
-  NUMBERS_DAILY_MAX_DAYS,
+  DAILY_MAX_DAYS,
+  type GroupedReportQuery,
   type NumbersReport,
-  type NumbersReportQuery,
   type ReportOverview,
   type ReportQuery,
   SETTLING_NOTE,
@@ -60,6 +60,9 @@ const LIMITS_TTL_MS = 30_000;
 const DAY = 86_400_000;
 const addDays = (day: string, n: number) => new Date(Date.parse(day) + n * DAY).toISOString().slice(0, 10);
 const daysOf = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY) + 1;
+/** Per day, or per week past DAILY_MAX_DAYS days, unless the query says which. */
+const groupOf = (q: GroupedReportQuery) =>
+  q.group ?? (daysOf(q.from, q.to) > DAILY_MAX_DAYS ? 'week' : 'day');
 const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 10000) / 10000 : 0);
 const money = (n: number) => Math.round(n * 1e6) / 1e6;
 const COUNT_KEYS = [
@@ -233,9 +236,9 @@ export function createReportService(deps: {
    * Per number per day (per week past 90 days unless `group=day`), each number's totals over the
    * range with the throughput it reached and its quality and tier history.
    */
-  async function numbers(ctx: Ctx, q: NumbersReportQuery): Promise<NumbersReport> {
+  async function numbers(ctx: Ctx, q: GroupedReportQuery): Promise<NumbersReport> {
     const scope = await scopeOf(ctx, q);
-    const group = q.group ?? (daysOf(q.from, q.to) > NUMBERS_DAILY_MAX_DAYS ? 'week' : 'day');
+    const group = groupOf(q);
     const [rows, peaks, health, names] = await Promise.all([
       perNumberPeriod(db, ctx.orgId, scope, group),
       peaksPerPeriod(db, ctx.orgId, scope, group),
@@ -444,7 +447,7 @@ export function createReportService(deps: {
    * Agents and teams (docs/reports.md): per agent, per team (its members now) and per agent per day,
    * from the agents rollups; medians and p90 from their histograms. A team not of the organisation is 404.
    */
-  async function agents(ctx: Ctx, q: ReportQuery): Promise<AgentsReport> {
+  async function agents(ctx: Ctx, q: GroupedReportQuery): Promise<AgentsReport> {
     // Episodes are conversations' and agents', not divided by the contact's tags.
     if (q.tag_id)
       throw new AppError('VALIDATION_FAILED', 'tag_id does not apply to the agents report', {
@@ -463,8 +466,9 @@ export function createReportService(deps: {
       if (!team) throw new AppError('NOT_FOUND', 'Team not found');
       scope = { ...base, userIds: team.members };
     }
+    const group = groupOf(q);
     const [days, hist] = await Promise.all([
-      agentDays(db, ctx.orgId, scope),
+      agentDays(db, ctx.orgId, scope, group),
       agentHistograms(db, ctx.orgId, scope),
     ]);
     const names = new Map(
@@ -533,6 +537,7 @@ export function createReportService(deps: {
             ),
           };
         }),
+      group,
       data: days.map((d) => ({
         day: d.day,
         user_id: d.user_id,

@@ -103,11 +103,14 @@ export function AgentsReportPage() {
     x.resolutions += d.resolutions;
     byDay.set(d.day, x);
   }
-  // Every day of the range on the chart and in its table, days without work as zeros.
+  // Every day (or week, past 90 days) of the range on the chart and in its table, those without work as zeros.
   const days: { day: string; replies: number; handled: number; resolutions: number }[] = [];
+  const weekly = r.group === 'week';
   for (let day = r.range.from; day <= r.range.to; day = addDays(day, 1))
-    days.push(byDay.get(day) ?? { day, replies: 0, handled: 0, resolutions: 0 });
-  // Per agent per day: by day, then by name.
+    if (!weekly || day === r.range.from || new Date(`${day}T00:00:00Z`).getUTCDay() === 1)
+      days.push(byDay.get(day) ?? { day, replies: 0, handled: 0, resolutions: 0 });
+  const period = weekly ? 'week' : 'day';
+  // Per agent per day (or week): by day, then by name.
   const agentDays = [...r.data].sort(
     (a, b) =>
       a.day.localeCompare(b.day) || (names.get(a.user_id) ?? '').localeCompare(names.get(b.user_id) ?? ''),
@@ -118,9 +121,9 @@ export function AgentsReportPage() {
         {picker}
       </ReportBar>
       <ChartCard
-        title="Conversations handled, replies and resolutions per day"
+        title={`Conversations handled, replies and resolutions per ${period}`}
         testId="chart-agents"
-        summary={`Conversations handled, agents’ replies and resolutions per day from ${r.range.from} to ${r.range.to}; the table holds the figures.`}
+        summary={`Conversations handled, agents’ replies and resolutions per ${period} from ${r.range.from} to ${r.range.to}; the table holds the figures.`}
         chart={
           <DayBars
             data={days}
@@ -133,12 +136,12 @@ export function AgentsReportPage() {
         }
         table={
           <Table
-            caption="Conversations handled, replies and resolutions per day"
+            caption={`Conversations handled, replies and resolutions per ${period}`}
             rows={days}
             rowKey={(d) => d.day}
             empty="Nothing in this period."
             columns={[
-              { header: 'Day', cell: (d) => d.day },
+              { header: weekly ? 'Week from' : 'Day', cell: (d) => d.day },
               { header: 'Handled', align: 'right', className: n, cell: (d) => count(d.handled) },
               { header: 'Replies', align: 'right', className: n, cell: (d) => count(d.replies) },
               { header: 'Resolved', align: 'right', className: n, cell: (d) => count(d.resolutions) },
@@ -196,18 +199,18 @@ export function AgentsReportPage() {
       </section>
       <section aria-labelledby="agent-days-heading">
         <h2 id="agent-days-heading" className="text-base font-semibold text-slate-900">
-          Per agent per day
+          Per agent per {period}
         </h2>
-        <p className="mb-2 text-sm text-slate-600">Times are each day’s averages, not medians.</p>
+        <p className="mb-2 text-sm text-slate-600">Times are each {period}’s averages, not medians.</p>
         <Table
-          caption="Per agent per day (averages)"
+          caption={`Per agent per ${period} (averages)`}
           look="card"
           testId="table-agent-days"
           rows={agentDays}
           rowKey={(d) => `${d.day}/${d.user_id}`}
           empty="Nothing in this period."
           columns={[
-            { header: 'Day', className: 'whitespace-nowrap', cell: (d) => d.day },
+            { header: weekly ? 'Week from' : 'Day', className: 'whitespace-nowrap', cell: (d) => d.day },
             {
               header: 'Agent',
               cell: (d) => <span className="whitespace-nowrap">{names.get(d.user_id) ?? '—'}</span>,
