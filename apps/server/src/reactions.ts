@@ -9,6 +9,7 @@ import type { Log } from './lib/log.ts';
 import type { Sender } from './messages/sender.ts';
 import type { OutboundService } from './messages/service.ts';
 import type { NotificationService } from './notifications/service.ts';
+import type { ReportService } from './reports/service.ts';
 import type { TemplateService } from './templates/service.ts';
 
 /** What the reactions use, as the composition root built it. */
@@ -27,6 +28,7 @@ export interface ReactionDeps {
   notifications: Pick<NotificationService, 'notifyRole'>;
   automation: Pick<Chain, 'enqueue'>;
   aiLabels: Pick<LabelQueue, 'queue'>;
+  reports: Pick<ReportService, 'forgetTag'>;
 }
 
 /**
@@ -70,6 +72,7 @@ export function addReactions(domainEvents: Pick<DomainEvents, 'on'>, s: Reaction
   on('message.received', 'queue the message for its intent label (when the organisation labels)', (e) =>
     s.aiLabels.queue(e),
   );
+  on('tag.deleted', "drop the tag's report figures", (e) => s.reports.forgetTag(e.orgId, e.tagId));
   on('sender.woke', 'queue the next chunk of the running campaigns', () => s.campaigns.feed());
 }
 

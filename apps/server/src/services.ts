@@ -177,7 +177,7 @@ export function createServices(deps: {
   });
   const consent = createConsentService({ db, database, events, tombstones });
   const fields = createFieldService({ db });
-  const tags = createTagService({ db });
+  const tags = createTagService({ db, domainEvents });
   const segments = createSegmentService({ db, fields, tags });
   const contacts = createContactService({
     db,
@@ -369,6 +369,7 @@ export function createServices(deps: {
     notifications,
     automation: automationChain,
     aiLabels,
+    reports,
   });
 
   const services = {

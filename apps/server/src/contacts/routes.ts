@@ -288,7 +288,7 @@ export const contactRoutes =
           config: { access: 'contacts.manage' },
           schema: {
             tags: oa,
-            summary: 'Delete a tag (contacts lose it)',
+            summary: 'Delete a tag (contacts lose it, and the reports its figures)',
             params: IdParams,
             response: { 200: Ok },
           },

@@ -5,6 +5,7 @@ import type { AuthContext } from '../auth/context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { tags } from '../db/schema.ts';
 import { queryRows } from '../db/tx.ts';
+import type { DomainEvents } from '../events/domain-events.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 
 interface TagRow {
@@ -32,7 +33,7 @@ export function isUniqueViolation(err: unknown): boolean {
 }
 
 /** Contact tags per organisation; names are unique whatever their case. */
-export function createTagService(deps: { db: Db }) {
+export function createTagService(deps: { db: Db; domainEvents: Pick<DomainEvents, 'emitCommitted'> }) {
   const { db } = deps;
 
   async function find(tx: Db | Tx, orgId: string, id?: string) {
@@ -140,7 +141,7 @@ export function createTagService(deps: { db: Db }) {
     });
   }
 
-  /** Deletes the tag; contacts lose it (their other tags stay). */
+  /** Deletes the tag; contacts lose it (their other tags stay), and the reports its figures. */
   async function remove(ctx: AuthContext, id: string) {
     await db.transaction(async (tx) => {
       const before = await get(ctx.orgId, id, tx);
@@ -152,6 +153,7 @@ export function createTagService(deps: { db: Db }) {
         before,
       });
     });
+    await deps.domainEvents.emitCommitted('tag.deleted', { orgId: ctx.orgId, tagId: id });
   }
 
   return { list, get, exists, assertOwn, create, update, remove };

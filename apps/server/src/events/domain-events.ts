@@ -21,6 +21,8 @@ export interface DomainEventMap {
     messageId: string;
     consent: 'opt_in' | 'opt_out' | null;
   };
+  /** An organisation deleted one of its contact tags (its contacts lost it). */
+  'tag.deleted': { orgId: string; tagId: string };
   /** An organisation changed the template categories its campaigns may use. */
   'org.campaign_policy_changed': { orgId: string };
   /**

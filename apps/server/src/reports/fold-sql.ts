@@ -127,6 +127,15 @@ const sums = sql`sum(sign * (accepted or state = 4)::int), sum(sign * accepted::
   sum(sign * replied::int), sum(sign * (accepted and state <> 4)::int), sum(sign * cost)`;
 
 /** The rollups the fold and the rebuild write (the rebuild empties them for the days it recomputes). */
+/** The rollups of the messages of contacts carrying a tag, each keyed by organisation and tag first. */
+export const TAG_ROLLUPS = [
+  'report_tag_numbers',
+  'report_tag_templates',
+  'report_tag_failures',
+  'report_tag_hourly',
+  'report_tag_spend',
+] as const;
+
 export const ROLLUP_TABLES = [
   'report_daily',
   'report_daily_numbers',
@@ -136,19 +145,17 @@ export const ROLLUP_TABLES = [
   'report_hourly_all',
   'report_spend_daily',
   'report_spend_all',
-  'report_tag_numbers',
-  'report_tag_templates',
-  'report_tag_failures',
-  'report_tag_hourly',
-  'report_tag_spend',
+  ...TAG_ROLLUPS,
 ] as const;
 
 export function rollupWrites(rows: string) {
   const r = sql.raw(rows);
-  // The same rows once per tag they carry (none for a message whose contact had no tag).
+  // The same rows once per tag they carry that still exists (none for a message whose contact had no tag;
+  // a deleted tag's figures were dropped with it: forgetTagRollups).
   const t = sql.raw(`${rows}_tagged`);
   return sql`
-  ${t} as (select x.*, g.tag_id from ${r} x cross join unnest(x.tags) as g(tag_id)),
+  ${t} as (select x.*, g.tag_id from ${r} x cross join unnest(x.tags) as g(tag_id)
+           where exists (select 1 from tags tg where tg.id = g.tag_id)),
   t1 as (
     insert into report_tag_numbers as x (org_id, tag_id, day, number_id, direction, ${counted})
     select org_id, tag_id, day, number_id, direction, ${sums}

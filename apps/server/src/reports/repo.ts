@@ -8,6 +8,7 @@ import {
   factUpdates,
   ROLLUP_TABLES,
   rollupWrites,
+  TAG_ROLLUPS,
   tagsNow,
 } from './fold-sql.ts';
 import { THROUGHPUT_TABLES, throughputWrites } from './throughput-sql.ts';
@@ -226,6 +227,17 @@ async function settlingIds(tx: Tx) {
       )),
     );
   return [...applied.filter((a) => a.message_id).map((a) => a.message_id!), ...late.map((l) => l.id)];
+}
+
+/**
+ * Forgets a deleted tag's figures: its rows in the tag rollups (each keyed by organisation and tag
+ * first). Facts keep the id among their tags; the fold adds nothing more under a tag that is gone.
+ */
+export async function forgetTagRollups(db: Db, orgId: string, tagId: string) {
+  await transaction(db, async (tx) => {
+    for (const table of TAG_ROLLUPS)
+      await tx.execute(sql`delete from ${sql.raw(table)} where org_id = ${orgId} and tag_id = ${tagId}`);
+  });
 }
 
 /** Claims the rebuild (one at a time); false when one is running (a claim older than 6 hours is stale). */

@@ -418,6 +418,61 @@ describe('the tag filter', () => {
     expect(JSON.stringify(camp.json().error.details)).toMatch(/tag_id/);
   });
 
+  it('drops a deleted tag’s figures, and counts nothing more under it when its messages move', async () => {
+    const created = await owner.post('/api/v1/tags', { name: 'Short-lived' });
+    expect(created.statusCode).toBe(201);
+    const gone = created.json().id as string;
+    await setTags(7, [gone, tagIds[1]!]);
+    const id = await insertMessage({
+      contact: 7,
+      direction: 'out',
+      template: 'welcome',
+      status: 'sent',
+      code: '',
+      category: 'marketing',
+      cost: 0.01,
+      daysAgo: 1,
+      hour: 2,
+    });
+    await foldAndFreeze();
+    const rowsOf = async (tag: string) => {
+      const [r] = await q<{ n: number }>(
+        `select ((select count(*) from report_tag_numbers where tag_id = $1) + (select count(*) from report_tag_templates where tag_id = $1)
+               + (select count(*) from report_tag_failures where tag_id = $1) + (select count(*) from report_tag_hourly where tag_id = $1)
+               + (select count(*) from report_tag_spend where tag_id = $1))::int as n`,
+        [tag],
+      );
+      return r!.n;
+    };
+    expect(await rowsOf(gone)).toBeGreaterThan(0);
+    expect((await owner.delete(`/api/v1/tags/${gone}`)).statusCode).toBe(200);
+    expect(await rowsOf(gone)).toBe(0);
+    // A late status moves the message: its other tag's figures follow, the deleted one gets none.
+    const [m] = await q<{ number_id: string; wamid: string }>(
+      `select number_id, wamid from messages where id = $1`,
+      [id],
+    );
+    await q(
+      `insert into message_status_events (number_id, wamid, status, occurred_at, payload, applied)
+       values ($1, $2, 'failed', now(), '{}', true)`,
+      [m!.number_id, m!.wamid],
+    );
+    await q(`update messages set status = 'failed', error = '{"code": 131026}' where id = $1`, [id]);
+    await foldAndFreeze();
+    expect(await rowsOf(gone)).toBe(0);
+    // (The rebuild test above took every message's tags anew: the facts say which ones carry the tag.)
+    const carried = await q<{ message_id: string }>(
+      `select message_id from report_message_facts where org_id = $1 and $2 = any(tags)`,
+      [t.orgId, tagIds[1]],
+    );
+    expect(carried.map((c) => c.message_id)).toContain(id);
+    await expectReportsEqualDirect(
+      tagIds[1]!,
+      carried.map((c) => c.message_id),
+    );
+    expect((await owner.get(`/api/v1/reports/overview?${range}&tag_id=${gone}`)).statusCode).toBe(404);
+  });
+
   it('never shows one organisation another’s tag figures', async () => {
     const other = t.client();
     await other.login('owner@example.com', 'correct horse battery');

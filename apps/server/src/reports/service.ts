@@ -38,6 +38,7 @@ import {
   dailySeries,
   failuresBy,
   foldOnce,
+  forgetTagRollups,
   hourly,
   openConversations,
   peaksPerPeriod,
@@ -590,6 +591,11 @@ export function createReportService(deps: {
     return changed;
   }
 
+  /** A tag was deleted (the reaction to `tag.deleted`): its figures go with it. */
+  async function forgetTag(orgId: string, tagId: string) {
+    await forgetTagRollups(db, orgId, tagId);
+  }
+
   return {
     overview,
     numbers,
@@ -599,6 +605,7 @@ export function createReportService(deps: {
     agents,
     rebuild,
     fold,
+    forgetTag,
   };
 }
 export type ReportService = ReturnType<typeof createReportService>;
