@@ -26,10 +26,11 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
     h = await startHarness({ ...ADMIN, org: 'Juniper Tea' }, { SANDBOX_PACE: '0' });
     base = h.server.url;
     // Two templates: the campaign sends half with each (its split is drawn side by side).
+    const simTemplates: Record<string, string> = {};
     for (const [name, text] of [
       ['winter_tea', 'Hi {{1}}, our winter teas are in.'],
       ['winter_tea_b', 'Hello {{1}}, the winter teas have arrived.'],
-    ]) {
+    ] as const) {
       const res = await fetch(`${h.simulatorUrl}/_sim/templates`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -42,11 +43,24 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
         }),
       });
       expect(res.status, await res.clone().text()).toBe(201);
+      simTemplates[name] = ((await res.json()) as { id: string }).id;
     }
     const { page } = h;
     await signIn(page, base, ADMIN);
     const sync = await page.request.post(`${base}/api/v1/templates/sync`, { data: {} });
     expect(sync.status(), await sync.text()).toBe(200);
+    // Meta lowers one template's quality rating (a webhook): the Templates report shows it.
+    const quality = await fetch(`${h.simulatorUrl}/_sim/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'message_template_quality_update',
+        waba_id: SANDBOX_WABA,
+        template_id: simTemplates.winter_tea,
+        params: { previous_quality_score: 'GREEN', new_quality_score: 'YELLOW' },
+      }),
+    });
+    expect(quality.status, await quality.clone().text()).toBe(201);
     const tag = (await post(page, base, '/api/v1/tags', { name: 'Winter list' })).id;
     const optIn = { source: 'web_form', proof: 'Ticked the box at checkout' };
     for (const [i, name] of CUSTOMERS.entries()) {
@@ -277,6 +291,13 @@ describe.skipIf(!hasChromium)('reports: overview, tabs, range picker, CSV, live 
       .filter({ has: page.getByRole('cell', { name: 'winter_tea', exact: true }) });
     await tpl.waitFor();
     expect(await tpl.locator('td').nth(2).textContent()).toBe('2');
+    expect(await tpl.locator('td').last().textContent()).toBe('Medium (yellow)');
+    const qualityHistory = page.getByRole('table', { name: 'Template quality history' });
+    await qualityHistory
+      .locator('tbody tr', { hasText: 'winter_tea' })
+      .getByText('High (green) → Medium (yellow)')
+      .waitFor();
+    await h.shot('reports-4-templates');
 
     await page.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Spend' }).click();
     await page.getByTestId('spend-total').waitFor();

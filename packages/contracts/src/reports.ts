@@ -192,6 +192,21 @@ export const TemplatesReport = z.object({
       failure_rate: z.number(),
       spend: z.number(),
       failures: z.array(Failure),
+      /** Meta's quality rating of the template now (GREEN, YELLOW, RED, UNKNOWN); null: none known. */
+      quality_score: z.string().nullable(),
+    }),
+  ),
+  /**
+   * The changes of templates' quality ratings in the range (Meta's quality notices), oldest first; with
+   * `number_id`, those of its WhatsApp Business Account. A template's quality is its own, not a tag's.
+   */
+  quality_changes: z.array(
+    z.object({
+      at: IsoDate,
+      template: z.string(),
+      language: z.string(),
+      from: z.string().nullable(),
+      to: z.string(),
     }),
   ),
   note: z.string(),

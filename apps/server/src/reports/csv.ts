@@ -73,6 +73,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
         'failure_rate',
         'spend',
         'failures',
+        'quality_score',
       ]);
       for (const d of r.data)
         yield csvLine([
@@ -89,6 +90,7 @@ export function* reportCsv<K extends keyof Reports>(kind: K, report: Reports[K])
           d.failure_rate,
           d.spend,
           d.failures.map((f) => `${f.code}:${f.count}`).join(' '),
+          d.quality_score,
         ]);
       return;
     }

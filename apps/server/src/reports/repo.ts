@@ -494,6 +494,42 @@ export async function audienceCounts(db: Db, orgId: string, q: RollupScope, tz: 
   return r!;
 }
 
+/**
+ * Templates' quality: each one's rating now (the templates domain's catalogue, the latest row of a
+ * name and language), and the changes Meta announced between two days of the organisation's timezone
+ * (its stored quality notices); with a WABA, that account's only. Read-only, by the organisation's keys.
+ */
+export function templateQualityNow(db: Db, orgId: string, wabaId: string | null) {
+  return queryRows<{ template: string; language: string; quality_score: string | null }>(
+    db,
+    sql`select distinct on (name, language) name as template, language, quality_score from templates
+        where org_id = ${orgId} ${wabaId ? sql`and waba_id = ${wabaId}` : sql``}
+        order by name, language, updated_at desc`,
+  );
+}
+
+export function templateQualityChanges(
+  db: Db,
+  orgId: string,
+  q: RollupScope,
+  tz: string,
+  wabaId: string | null,
+) {
+  const start = sql`(${q.from}::date::timestamp at time zone ${tz})`;
+  const end = sql`((${q.to}::date + 1)::timestamp at time zone ${tz})`;
+  return queryRows<{ at: Date; template: string; language: string; from: string | null; to: string }>(
+    db,
+    sql`select created_at as at, coalesce(payload->>'message_template_name', '') as template,
+               coalesce(payload->>'message_template_language', '') as language,
+               payload->>'previous_quality_score' as from, payload->>'new_quality_score' as to
+        from meta_updates
+        where org_id = ${orgId} and field = 'message_template_quality_update'
+          and created_at >= ${start} and created_at < ${end} and payload->>'new_quality_score' is not null
+          ${wabaId ? sql`and waba_id = ${wabaId}` : sql``}
+        order by created_at, id`,
+  );
+}
+
 export async function openConversations(db: Db, orgId: string, q: Pick<RollupScope, 'numberId' | 'tagId'>) {
   const [r] = await queryRows<{ n: number }>(
     db,

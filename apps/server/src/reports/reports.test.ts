@@ -580,6 +580,59 @@ describe('report APIs', () => {
     expect(camps.json().data).toEqual([]);
   });
 
+  it('answer each template’s quality now and the changes Meta announced in the range, per account', async () => {
+    const { from, to } = range();
+    for (const [waba, quality, updated] of [
+      ['waba', 'GREEN', '2026-01-01'],
+      ['waba-2', 'YELLOW', '2026-02-01'],
+    ] as const)
+      await q(
+        `insert into templates (org_id, waba_id, meta_id, name, language, status, category, components, quality_score, updated_at)
+         values ($1, $2, $3, 'welcome', 'en', 'APPROVED', 'MARKETING', '[]', $4, $5)`,
+        [t.orgId, waba, `m-${waba}`, quality, updated],
+      );
+    const notice = (org: string, waba: string, daysAgo: number, prev: string, next: string) =>
+      q(
+        `insert into meta_updates (org_id, waba_id, field, payload, webhook_event_id, change_index, created_at)
+         values ($1, $2, 'message_template_quality_update', $3, $4, 0, $5)`,
+        [
+          org,
+          waba,
+          JSON.stringify({
+            previous_quality_score: prev,
+            new_quality_score: next,
+            message_template_id: 1,
+            message_template_name: 'welcome',
+            message_template_language: 'en',
+          }),
+          900_000 + ++seq,
+          at(daysAgo, 9),
+        ],
+      );
+    await notice(t.orgId, 'waba-2', 2, 'GREEN', 'YELLOW');
+    await notice(t.orgId, 'waba', 4, 'YELLOW', 'GREEN');
+    await notice(t.orgId, 'waba', 40, 'GREEN', 'RED'); // before the range
+    await notice(orgB, 'waba', 1, 'GREEN', 'RED'); // another organisation's
+    const r = (await owner.get(`/api/v1/reports/templates?from=${from}&to=${to}`)).json();
+    const welcome = r.data.find(
+      (x: { template: string; language: string }) => x.template === 'welcome' && x.language === 'en',
+    );
+    expect(welcome.quality_score).toBe('YELLOW'); // the latest row of the name and language
+    expect(r.quality_changes).toEqual([
+      { at: at(4, 9), template: 'welcome', language: 'en', from: 'YELLOW', to: 'GREEN' },
+      { at: at(2, 9), template: 'welcome', language: 'en', from: 'GREEN', to: 'YELLOW' },
+    ]);
+    // One number: its account's templates and notices only (both test numbers are on 'waba').
+    const one = (
+      await owner.get(`/api/v1/reports/templates?from=${from}&to=${to}&number_id=${numbers[0]}`)
+    ).json();
+    expect(one.quality_changes.map((c: { to: string }) => c.to)).toEqual(['GREEN']);
+    expect(one.data.find((x: { template: string }) => x.template === 'welcome').quality_score).toBe('GREEN');
+    const csv = (await owner.get(`/api/v1/reports/templates.csv?from=${from}&to=${to}`)).body.split('\r\n');
+    expect(csv[0]).toMatch(/,quality_score$/);
+    expect(csv.find((l) => l.startsWith('welcome,en,'))).toMatch(/,YELLOW$/);
+  });
+
   it('download as formula-safe CSV', async () => {
     const { from, to } = range();
     await insertMessage({

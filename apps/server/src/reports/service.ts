@@ -48,6 +48,8 @@ import {
   rebuildRollups,
   releaseRebuild,
   spendBy,
+  templateQualityChanges,
+  templateQualityNow,
   topFailures,
   totals,
 } from './repo.ts';
@@ -333,10 +335,18 @@ export function createReportService(deps: {
 
   async function templates(ctx: Ctx, q: ReportQuery): Promise<TemplatesReport> {
     const scope = await scopeOf(ctx, q);
-    const [rows, failures] = await Promise.all([
+    // A template's quality is its WhatsApp Business Account's: with a number, that account's templates.
+    const wabaId = q.number_id
+      ? ((await deps.numbers.findRow(ctx.orgId, q.number_id))?.wabaId ?? null)
+      : null;
+    const tz = (await deps.orgs.getOrg(ctx)).settings.timezone;
+    const [rows, failures, qualityNow, changes] = await Promise.all([
       perTemplate(db, ctx.orgId, scope),
       failuresBy(db, ctx.orgId, scope, 10_000),
+      templateQualityNow(db, ctx.orgId, wabaId),
+      templateQualityChanges(db, ctx.orgId, scope, tz, wabaId),
     ]);
+    const quality = new Map(qualityNow.map((t) => [`${t.template}\u0000${t.language}`, t.quality_score]));
     return {
       range: { from: q.from, to: q.to },
       data: rows
@@ -358,7 +368,9 @@ export function createReportService(deps: {
             .filter((f) => f.template === r.template && f.language === r.language)
             .slice(0, 10)
             .map((f) => ({ code: f.code, count: f.count })),
+          quality_score: quality.get(`${r.template}\u0000${r.language}`) ?? null,
         })),
+      quality_changes: changes.map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
       note: SETTLING_NOTE,
     };
   }

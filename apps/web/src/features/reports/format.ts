@@ -39,6 +39,10 @@ export function duration(s: number | null): string {
   return part(Math.floor(t / 86_400), 'd', Math.floor((t % 86_400) / 3600), 'h');
 }
 
+/** "6 Dec 2026, 14:45" for an instant, in the browser's timezone. */
+export const when = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
 /** "6 Dec" for a day YYYY-MM-DD (the day itself, no time zone shift). */
 export const shortDay = (day: string) =>
   new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', {

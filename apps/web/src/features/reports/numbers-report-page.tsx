@@ -3,7 +3,7 @@ import { qualityName, tierLimit } from '../../components/meta-names.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert } from '../../components/ui.tsx';
 import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
-import { count, money } from './format.ts';
+import { count, money, when } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { addDays } from './range.ts';
 import { useReportRange } from './use-report-range.ts';
@@ -12,8 +12,6 @@ const n = 'tabular-nums';
 
 const rate = (x: number | null) =>
   x === null ? '—' : `${x.toLocaleString('en', { maximumFractionDigits: 2 })} msg/s`;
-const when = (iso: string) =>
-  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const KIND = { quality: 'Quality', tier: 'Messaging tier' } as const;
 /** A quality rating or messaging tier in words (a tier as its daily limit). */
 const health = (kind: 'quality' | 'tier', v: string | null) =>

@@ -1,14 +1,15 @@
 import { errorMessage } from '../../api.ts';
+import { qualityName } from '../../components/meta-names.ts';
 import { Table } from '../../components/table.tsx';
 import { Alert } from '../../components/ui.tsx';
 import { ReportBar } from './charts.tsx';
-import { count, money, pct } from './format.ts';
+import { count, money, pct, when } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
 import { useReportRange } from './use-report-range.ts';
 
 const n = 'tabular-nums';
 
-/** Reports → Templates: each template and language, most sent first. */
+/** Reports → Templates: each template and language, most sent first, with its quality now and its changes. */
 export function TemplatesReportPage() {
   const { range } = useReportRange();
   const report = useReport('templates', range);
@@ -45,6 +46,23 @@ export function TemplatesReportPage() {
             ),
           },
           { header: 'Spend', align: 'right', className: n, cell: (t) => money(t.spend, null) },
+          { header: 'Quality now', cell: (t) => qualityName(t.quality_score) ?? '—' },
+        ]}
+      />
+      <h2 className="mt-6 mb-2 text-base font-semibold text-slate-900">Quality history</h2>
+      <Table
+        caption="Template quality history"
+        look="card"
+        density="compact"
+        testId="table-template-quality"
+        rows={r.quality_changes}
+        rowKey={(c) => `${c.at}/${c.template}/${c.language}`}
+        empty="Meta changed no template's quality rating in this period."
+        columns={[
+          { header: 'When', cell: (c) => when(c.at) },
+          { header: 'Template', cell: (c) => <span className="font-medium">{c.template}</span> },
+          { header: 'Language', cell: (c) => c.language },
+          { header: 'Change', cell: (c) => `${qualityName(c.from) ?? 'not rated'} → ${qualityName(c.to)}` },
         ]}
       />
     </div>
