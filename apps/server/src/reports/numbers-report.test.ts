@@ -302,6 +302,9 @@ describe('the settling pass', () => {
       await other.connect();
       try {
         const c = conversations[5]!;
+        // Our message a minute before the customer's slow one: that one answers it.
+        const ours = await outbound({ conv: 5, sentAt: new Date(Date.now() - 60_000).toISOString() });
+        await fold();
         await other.query('begin');
         const [open] = (
           await other.query(
@@ -318,7 +321,7 @@ describe('the settling pass', () => {
         // Later messages commit; the fold's window moves past the open one (rotations forced by
         // ageing the last rotation rather than waiting 15 s each).
         for (let i = 0; i < 3; i++) {
-          await outbound({ conv: 5, sentAt: new Date().toISOString() });
+          await outbound({ conv: 4, sentAt: new Date().toISOString() });
           await q(`update report_state set rotated_at = now() - interval '1 minute' where id = 'fold'`);
           await fold();
         }
@@ -330,6 +333,10 @@ describe('the settling pass', () => {
         expect(await q(`select 1 from report_message_facts where message_id = $1`, [open.id])).toHaveLength(
           1,
         );
+        // Seen for the first time like any new message: the message it answers is replied to now.
+        expect(await q(`select replied from report_message_facts where message_id = $1`, [ours.id])).toEqual([
+          { replied: true },
+        ]);
         expect(await remembered()).not.toContain(xid);
       } finally {
         await other.end();

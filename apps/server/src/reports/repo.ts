@@ -119,7 +119,9 @@ export async function foldOnce(
     // Replies: a new message, or one of ours leaving the queue, can change whether our messages of the
     // 24 hours before it in its conversation were replied to (a customer's answers one; ours, once Meta
     // accepted it, ends the reply window of those before).
-    const moved = [...fresh.map((m) => m.id), ...watched.filter((w) => !w.gone).map((w) => w.message_id)];
+    // (Messages a long-open transaction inserted, found by the settling pass, are new here too.)
+    const firstSeen = [...new Set([...fresh.map((m) => m.id), ...settling.late])];
+    const moved = [...firstSeen, ...watched.filter((w) => !w.gone).map((w) => w.message_id)];
     const answered = moved.length
       ? await queryRows<{ id: string }>(
           tx,
@@ -135,7 +137,7 @@ export async function foldOnce(
     for (const e of events) if (e.message_id) ids.add(e.message_id);
     for (const o of answered) ids.add(o.id);
     for (const w of watched) if (!w.gone) ids.add(w.message_id);
-    for (const id of settling) ids.add(id);
+    for (const id of [...settling.applied, ...settling.late]) ids.add(id);
     // Statuses parked (their send not recorded yet): applied later with no new event, so remembered.
     const parked = events.filter((e) => !e.applied).map((e) => e.id);
     if (parked.length)
@@ -155,11 +157,7 @@ export async function foldOnce(
         delta as (select -1 as sign, ${factColumns()} from gone),
         ${rollupWrites('delta')}
         select 1`);
-    if (also)
-      await also(
-        tx,
-        fresh.map((m) => m.id),
-      );
+    if (also) await also(tx, firstSeen);
     const seqHigh = Math.max(st.seq_high, ...fresh.map((m) => Number(m.seq)));
     const eventHigh = Math.max(st.event_high, ...events.map((e) => Number(e.id)));
     // Statuses: re-read from the previous fold's mark (one fold behind); messages: up to a window of
@@ -226,7 +224,12 @@ async function settlingIds(tx: Tx) {
             and not exists (select 1 from report_message_facts f where f.message_id = m.id)`,
       )),
     );
-  return [...applied.filter((a) => a.message_id).map((a) => a.message_id!), ...late.map((l) => l.id)];
+  return {
+    /** Messages whose parked status was applied since. */
+    applied: applied.filter((a) => a.message_id).map((a) => a.message_id!),
+    /** Messages seen for the first time: inserted by a transaction that stayed open long. */
+    late: late.map((l) => l.id),
+  };
 }
 
 /**
