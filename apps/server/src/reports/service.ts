@@ -110,16 +110,21 @@ export function createReportService(deps: {
    * The scope of a query; an unknown number or tag (or another organisation's) is 404. A team
    * applies to the agents report only (`teams`: that report's own check); the others refuse it.
    */
-  async function scopeOf(ctx: Ctx, q: ReportQuery, teams = false): Promise<RollupScope> {
+  /** The query's scope, checked (404 for a number or tag not the organisation's); with a number, its account. */
+  async function scopeOf(
+    ctx: Ctx,
+    q: ReportQuery,
+    teams = false,
+  ): Promise<RollupScope & { wabaId: string | null }> {
     if (q.team_id && !teams)
       throw new AppError('VALIDATION_FAILED', 'team_id: applies to the agents report only', {
         details: [{ path: ['team_id'], message: 'applies to the agents report only' }],
       });
-    if (q.number_id && !(await deps.numbers.findRow(ctx.orgId, q.number_id)))
-      throw new AppError('NOT_FOUND', 'Number not found');
+    const number = q.number_id ? await deps.numbers.findRow(ctx.orgId, q.number_id) : undefined;
+    if (q.number_id && !number) throw new AppError('NOT_FOUND', 'Number not found');
     if (q.tag_id && !(await deps.tags.exists(ctx.orgId, q.tag_id)))
       throw new AppError('NOT_FOUND', 'Tag not found');
-    return { from: q.from, to: q.to, numberId: q.number_id, tagId: q.tag_id };
+    return { from: q.from, to: q.to, numberId: q.number_id, tagId: q.tag_id, wabaId: number?.wabaId ?? null };
   }
 
   async function currency() {
@@ -336,9 +341,7 @@ export function createReportService(deps: {
   async function templates(ctx: Ctx, q: ReportQuery): Promise<TemplatesReport> {
     const scope = await scopeOf(ctx, q);
     // A template's quality is its WhatsApp Business Account's: with a number, that account's templates.
-    const wabaId = q.number_id
-      ? ((await deps.numbers.findRow(ctx.orgId, q.number_id))?.wabaId ?? null)
-      : null;
+    const { wabaId } = scope;
     const tz = (await deps.orgs.getOrg(ctx)).settings.timezone;
     const [rows, failures, qualityNow, changes] = await Promise.all([
       perTemplate(db, ctx.orgId, scope),

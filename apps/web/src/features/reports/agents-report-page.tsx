@@ -7,7 +7,7 @@ import { useTeams } from '../settings/queries.ts';
 import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
 import { count, duration } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
-import { addDays } from './range.ts';
+import { periodStarts } from './range.ts';
 import { useReportRange } from './use-report-range.ts';
 
 const n = 'tabular-nums';
@@ -104,11 +104,10 @@ export function AgentsReportPage() {
     byDay.set(d.day, x);
   }
   // Every day (or week, past 90 days) of the range on the chart and in its table, those without work as zeros.
-  const days: { day: string; replies: number; handled: number; resolutions: number }[] = [];
+  const days = periodStarts(r.range, r.group).map(
+    (day) => byDay.get(day) ?? { day, replies: 0, handled: 0, resolutions: 0 },
+  );
   const weekly = r.group === 'week';
-  for (let day = r.range.from; day <= r.range.to; day = addDays(day, 1))
-    if (!weekly || day === r.range.from || new Date(`${day}T00:00:00Z`).getUTCDay() === 1)
-      days.push(byDay.get(day) ?? { day, replies: 0, handled: 0, resolutions: 0 });
   const period = weekly ? 'week' : 'day';
   // Per agent per day (or week): by day, then by name.
   const agentDays = [...r.data].sort(

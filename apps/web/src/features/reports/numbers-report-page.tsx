@@ -5,7 +5,7 @@ import { Alert } from '../../components/ui.tsx';
 import { ChartCard, COLOURS, DayBars, ReportBar } from './charts.tsx';
 import { count, money, when } from './format.ts';
 import { csvUrl, useReport } from './queries.ts';
-import { addDays } from './range.ts';
+import { periodStarts } from './range.ts';
 import { useReportRange } from './use-report-range.ts';
 
 const n = 'tabular-nums';
@@ -37,11 +37,10 @@ export function NumbersReportPage() {
     byDay.set(row.day, d);
   }
   // Every day (or week) of the range on the chart, periods without messages as zeros.
-  const days: { day: string; sent: number; inbound: number; failed: number }[] = [];
+  const days = periodStarts(r.range, r.group).map(
+    (day) => byDay.get(day) ?? { day, sent: 0, inbound: 0, failed: 0 },
+  );
   const weekly = r.group === 'week';
-  for (let day = r.range.from; day <= r.range.to; day = addDays(day, 1))
-    if (!weekly || day === r.range.from || new Date(`${day}T00:00:00Z`).getUTCDay() === 1)
-      days.push(byDay.get(day) ?? { day, sent: 0, inbound: 0, failed: 0 });
   const period = weekly ? 'week' : 'day';
   const changes = r.numbers.flatMap((x) =>
     x.changes.map((c) => ({ ...c, number: x.display_name ?? 'Deleted number', id: x.number_id })),

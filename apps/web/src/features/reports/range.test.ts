@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, presetOf, presetRange, todayIn } from './range.ts';
+import { addDays, periodStarts, presetOf, presetRange, todayIn } from './range.ts';
 
 describe('report ranges', () => {
   it('gives each preset its days, months of any length and the new year included', () => {
@@ -22,5 +22,17 @@ describe('report ranges', () => {
     expect(todayIn('America/New_York', now)).toBe('2026-12-05');
     expect(todayIn('Asia/Kolkata', now)).toBe('2026-12-06');
     expect(todayIn('Not/AZone', now)).toBe('2026-12-06');
+  });
+
+  it('starts weeks on Mondays, the first cut to the range, and lists every day otherwise', () => {
+    // 2026-12-01 is a Tuesday.
+    expect(periodStarts({ from: '2026-12-01', to: '2026-12-15' }, 'week')).toEqual([
+      '2026-12-01',
+      '2026-12-07',
+      '2026-12-14',
+    ]);
+    expect(periodStarts({ from: '2026-12-07', to: '2026-12-13' }, 'week')).toEqual(['2026-12-07']);
+    const days = periodStarts({ from: '2026-02-27', to: '2026-03-02' }, 'day');
+    expect(days).toEqual(['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
   });
 });

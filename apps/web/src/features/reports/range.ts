@@ -32,6 +32,18 @@ export function todayIn(timeZone: string | undefined, now = new Date()): string 
   }
 }
 
+/**
+ * The first day of each period of a report's range: every day, or (`week`) the range's first day and
+ * each Monday after it — the rows the server groups by (weeks from Monday, the first cut to the range).
+ */
+export function periodStarts(range: { from: string; to: string }, group: 'day' | 'week'): string[] {
+  const out: string[] = [];
+  for (let day = range.from; day <= range.to; day = addDays(day, 1))
+    if (group === 'day' || day === range.from || new Date(`${day}T00:00:00Z`).getUTCDay() === 1)
+      out.push(day);
+  return out;
+}
+
 /** A day moved by `n` days (calendar arithmetic in UTC, so no clock change shifts it). */
 export function addDays(day: string, n: number): string {
   const d = new Date(`${day}T00:00:00Z`);
